@@ -1,0 +1,159 @@
+/* One connection record: a TCP connection attempt or a UDP exchange.
+ *
+ * Endpoints are kept in the order the capture first showed them (ep[0] sent
+ * the first packet this record saw); `client` says which of the two
+ * connected, decided from evidence by ss_conn_finalize().  A 5-tuple that is
+ * reused for a new connection gets a new record. */
+#ifndef SOCKSCOPE_CONN_H
+#define SOCKSCOPE_CONN_H
+
+#include <glib.h>
+#include "sockscope/flow.h"
+#include "sockscope/packet.h"
+
+typedef enum {
+	SS_OUTCOME_COMPLETE,      /* TCP: SYN, SYN-ACK and the client's ACK */
+	SS_OUTCOME_REJECTED,      /* TCP/UDP: RST or ICMP unreachable to the attempt */
+	SS_OUTCOME_UNANSWERED,    /* TCP: only SYNs; UDP: only the client spoke */
+	SS_OUTCOME_INCOMPLETE,    /* TCP: SYN + SYN-ACK, the final ACK never seen */
+	SS_OUTCOME_MIDSTREAM,     /* TCP: no handshake in the capture */
+	SS_OUTCOME_SIMULTANEOUS,  /* TCP: both sides sent a bare SYN */
+	SS_OUTCOME_ANSWERED,      /* UDP: both sides spoke */
+	SS_OUTCOME_COUNT
+} ss_outcome;
+
+typedef enum {
+	SS_CLOSE_NONE,            /* never established (rejected, unanswered, UDP) */
+	SS_CLOSE_FIN,             /* both sides sent FIN */
+	SS_CLOSE_FIN_CLIENT,      /* only the client sent FIN (half-closed) */
+	SS_CLOSE_FIN_SERVER,      /* only the server sent FIN (half-closed) */
+	SS_CLOSE_RST_CLIENT,      /* the client reset it */
+	SS_CLOSE_RST_SERVER,      /* the server reset it */
+	SS_CLOSE_OPEN,            /* still open when the capture ended */
+	SS_CLOSE_COUNT
+} ss_close;
+
+/* What decided which side is the client, strongest first. */
+typedef enum {
+	SS_EVIDENCE_SYN,              /* a bare SYN: its sender connected */
+	SS_EVIDENCE_SYN_ACK,          /* only a SYN-ACK: its sender listened */
+	SS_EVIDENCE_SIMULTANEOUS,     /* both sent SYN: the first SYN's sender */
+	SS_EVIDENCE_ICMP_UNREACHABLE, /* UDP: an ICMP error quoted the client's datagram */
+	SS_EVIDENCE_SERVICE_PORT,     /* one port is a known service port */
+	SS_EVIDENCE_FIRST_SENDER,     /* UDP: the first sender, from an ephemeral port */
+	SS_EVIDENCE_LOWER_PORT,       /* no better evidence: the lower port listened */
+	SS_EVIDENCE_FIRST_PACKET,     /* equal ports: the first packet's sender */
+	SS_EVIDENCE_COUNT
+} ss_evidence;
+
+typedef enum {
+	SS_CONFIDENCE_LOW,
+	SS_CONFIDENCE_MEDIUM,
+	SS_CONFIDENCE_HIGH,
+} ss_confidence;
+
+/* Why a record reuses the 5-tuple of an earlier one. */
+typedef enum {
+	SS_REUSE_NONE,
+	SS_REUSE_AFTER_RST,
+	SS_REUSE_AFTER_FIN,
+	SS_REUSE_AFTER_IDLE,
+	SS_REUSE_AFTER_FAILED,        /* the earlier attempt was never answered/was refused */
+	SS_REUSE_WHILE_OPEN,
+} ss_reuse;
+
+/* Per-endpoint flag bits (what that side sent). */
+enum {
+	SS_SENT_SYN = 1u << 0,        /* bare SYN */
+	SS_SENT_SYNACK = 1u << 1,
+	SS_SENT_ACK = 1u << 2,        /* a segment with ACK and no SYN */
+	SS_SENT_FIN = 1u << 3,
+	SS_SENT_RST = 1u << 4,
+	SS_SENT_DATA = 1u << 5,       /* payload bytes */
+};
+
+#define SS_NO_TIME G_MININT64
+
+typedef struct {
+	ss_ip ip;
+	guint16 port;
+	guint8 sent;           /* SS_SENT_* */
+	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
+	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
+	guint8 wscale;
+	guint64 packets;
+	guint64 bytes;         /* IP bytes (header + payload) as on the wire */
+	guint64 payload;       /* TCP/UDP payload bytes */
+	gint64 first_ns, last_ns;
+	guint32 isn;           /* sequence number of its SYN / SYN-ACK */
+} ss_endpoint;
+
+/* Zeek-style history: each letter once per direction, in order of first
+ * occurrence; `who` has bit i set when letter i was sent by ep[1]. */
+#define SS_HISTORY_MAX 24
+
+typedef struct ss_conn {
+	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
+	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
+	guint8 family;
+	gint8 client;          /* index into ep[] of the client; -1 until finalized */
+	guint8 finalized;
+	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
+
+	/* TCP handshake */
+	gint8 syn_side;        /* who sent the first bare SYN, -1 none */
+	gint8 synack_side;     /* who sent the first SYN-ACK, -1 none */
+	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
+	guint32 synack_retransmits;  /* repeated SYN-ACKs */
+	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
+	gint64 first_rst_ns;
+	gint8 first_rst_side;
+
+	/* ICMP errors quoting this flow */
+	guint32 icmp_errors;
+	guint8 icmp_type, icmp_code, icmp_family;  /* of the first one */
+	gint8 icmp_about_side; /* the side whose packet the ICMP error quoted */
+
+	ss_reuse reuse;        /* this record reuses the tuple of an earlier one */
+	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
+
+	char history[SS_HISTORY_MAX + 1];
+	guint32 history_who;
+
+	/* set by ss_conn_finalize() */
+	ss_outcome outcome;
+	ss_close close;
+	ss_evidence evidence;
+	ss_confidence confidence;
+	guint64 seq;           /* creation order, the tie-breaker when sorting */
+} ss_conn;
+
+/* Stable lower-case names used by every output format. */
+const char *ss_outcome_name(ss_outcome o);
+const char *ss_close_name(ss_close c);
+const char *ss_evidence_name(ss_evidence e);
+const char *ss_confidence_name(ss_confidence c);
+const char *ss_reuse_name(ss_reuse r);
+
+/* Zeek's conn_state code ("S0", "SF", "REJ"...) for a finalized record. */
+const char *ss_conn_zeek_state(const ss_conn *c);
+/* Zeek's history string, originator (the client) in upper case, into buf
+ * (SS_HISTORY_MAX + 2 bytes: a leading '^' when the client was not the
+ * first sender). */
+void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size);
+
+/* Convenience accessors for a finalized record. */
+static inline const ss_endpoint *ss_conn_client(const ss_conn *c)
+{
+	return &c->ep[c->client];
+}
+static inline const ss_endpoint *ss_conn_server(const ss_conn *c)
+{
+	return &c->ep[!c->client];
+}
+
+/* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
+gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);
+gint64 ss_conn_synack_to_ack_ns(const ss_conn *c);
+
+#endif

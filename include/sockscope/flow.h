@@ -1,0 +1,47 @@
+/* Flow keys and the flow table.
+ *
+ * A key stores its two endpoints in canonical order (the smaller address,
+ * then port, first) so both directions of a conversation find the same
+ * entry; ss_flow_key_make() says which side the packet came from.  The key
+ * has no padding holes, so it is hashed and compared bytewise.  The table
+ * hashes with a key chosen at random per run (SipHash-1-3), so crafted
+ * traffic cannot force collisions. */
+#ifndef SOCKSCOPE_FLOW_H
+#define SOCKSCOPE_FLOW_H
+
+#include <glib.h>
+#include "sockscope/packet.h"
+
+typedef struct {
+	ss_ip addr[2];
+	guint16 port[2];
+	guint8 proto;     /* IPPROTO_TCP / IPPROTO_UDP */
+	guint8 family;    /* SS_FAMILY_IPV4 / SS_FAMILY_IPV6 */
+	guint8 zero[2];   /* always 0: keeps bytewise hashing well defined */
+} ss_flow_key;
+
+G_STATIC_ASSERT(sizeof(ss_flow_key) == 40);
+
+/* Fills *key and returns the index (0 or 1) of the endpoint that is the
+ * packet's source. */
+int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
+		     const ss_ip *src, guint16 sport, const ss_ip *dst, guint16 dport);
+
+typedef struct ss_flow_table ss_flow_table;
+
+/* Entries are caller-owned objects whose first member is an ss_flow_key;
+ * the table stores pointers and never frees them. */
+ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1);
+void ss_flow_table_free(ss_flow_table *t);
+gsize ss_flow_table_size(const ss_flow_table *t);
+gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key);
+/* Inserts entry (whose key must not be present yet). */
+void ss_flow_table_insert(ss_flow_table *t, gpointer entry);
+/* Replaces the entry with an equal key by `entry`; returns the old one. */
+gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry);
+gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
+
+/* SipHash-1-3 of the key, exposed for tests. */
+guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
+
+#endif

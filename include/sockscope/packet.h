@@ -1,0 +1,95 @@
+/* The decoded view of one captured packet: only what flow tracking needs.
+ *
+ * Decoding fills an ss_packet in place (no allocation); nothing in it points
+ * into the capture buffer, because libpcap's buffer is only valid inside the
+ * callback. */
+#ifndef SOCKSCOPE_PACKET_H
+#define SOCKSCOPE_PACKET_H
+
+#include <glib.h>
+
+/* Address family tags used throughout sockscope (not the OS's AF_* values,
+ * which differ between the systems that wrote NULL/LOOP captures). */
+enum { SS_FAMILY_IPV4 = 4, SS_FAMILY_IPV6 = 6 };
+
+/* An IP address; IPv4 uses bytes[0..3] and leaves the rest zero so that
+ * addresses can be compared and hashed bytewise. */
+typedef struct {
+	guint8 bytes[16];
+} ss_ip;
+
+/* TCP flag bits as on the wire (byte 13 of the header). */
+enum {
+	SS_TCP_FIN = 0x01,
+	SS_TCP_SYN = 0x02,
+	SS_TCP_RST = 0x04,
+	SS_TCP_PSH = 0x08,
+	SS_TCP_ACK = 0x10,
+	SS_TCP_URG = 0x20,
+	SS_TCP_ECE = 0x40,
+	SS_TCP_CWR = 0x80,
+};
+
+/* Which TCP options were present (bit set) in the segment. */
+enum {
+	SS_TCPOPT_HAVE_MSS = 1u << 0,
+	SS_TCPOPT_HAVE_WSCALE = 1u << 1,
+	SS_TCPOPT_HAVE_SACK_PERM = 1u << 2,
+	SS_TCPOPT_HAVE_TS = 1u << 3,
+};
+
+typedef struct {
+	guint8 flags;          /* SS_TCP_* */
+	guint8 options;        /* SS_TCPOPT_HAVE_* */
+	guint8 wscale;
+	guint16 window;
+	guint16 mss;
+	guint32 seq;
+	guint32 ack;
+	guint32 ts_val;
+	guint32 ts_ecr;
+} ss_tcp_info;
+
+/* The transport endpoints an ICMP/ICMPv6 error quotes from the packet that
+ * provoked it: src/dst are those of the *original* (offending) packet. */
+typedef struct {
+	guint8 type;           /* ICMP or ICMPv6 type */
+	guint8 code;
+	guint8 family;         /* of the quoted packet */
+	guint8 proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	ss_ip src, dst;
+	guint16 sport, dport;
+	guint32 tcp_seq;       /* quoted TCP sequence number (when proto is TCP) */
+	gboolean has_tcp_seq;
+} ss_icmp_quote;
+
+typedef enum {
+	SS_L4_NONE = 0,        /* no transport decoded (see decode status) */
+	SS_L4_TCP,
+	SS_L4_UDP,
+	SS_L4_ICMP_ERROR,      /* ICMP/ICMPv6 error quoting a TCP or UDP flow */
+	SS_L4_OTHER,           /* another protocol or ICMP message: counted only */
+} ss_l4_kind;
+
+typedef struct {
+	gint64 ts_ns;          /* capture time, ns since the Unix epoch (UTC) */
+	guint32 caplen;        /* bytes captured */
+	guint32 wirelen;       /* bytes on the wire */
+
+	guint8 family;         /* SS_FAMILY_IPV4 / SS_FAMILY_IPV6 */
+	guint8 ip_proto;       /* final next-header / protocol number */
+	guint8 ttl;            /* IPv4 TTL or IPv6 hop limit */
+	ss_ip src, dst;
+	guint32 ip_len;        /* IP total length as declared (header + payload) */
+
+	ss_l4_kind l4;
+	guint16 sport, dport;  /* TCP/UDP ports */
+	guint32 payload_len;   /* TCP/UDP payload length from the IP/UDP lengths,
+	                          even when the capture cut the bytes */
+	gboolean payload_cut;  /* the capture holds fewer payload bytes than that */
+
+	ss_tcp_info tcp;       /* valid when l4 == SS_L4_TCP */
+	ss_icmp_quote icmp;    /* valid when l4 == SS_L4_ICMP_ERROR */
+} ss_packet;
+
+#endif

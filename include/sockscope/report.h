@@ -1,0 +1,95 @@
+/* The finished analysis: what every renderer reads.
+ *
+ * An ss_report owns its connection records and listener roll-ups; all arrays
+ * are sorted before rendering so the same input always gives the same bytes:
+ * connections by first packet time (then creation order), listeners by
+ * protocol, family, address and port. */
+#ifndef SOCKSCOPE_REPORT_H
+#define SOCKSCOPE_REPORT_H
+
+#include <glib.h>
+#include <stdio.h>
+#include "sockscope/conn.h"
+#include "sockscope/decode.h"
+
+typedef enum {
+	SS_LISTENER_OPEN,      /* it answered at least once */
+	SS_LISTENER_CLOSED,    /* it refused (RST / ICMP unreachable) and never answered */
+	SS_LISTENER_FILTERED,  /* attempts to it were never answered at all */
+} ss_listener_state;
+
+typedef struct {
+	guint8 proto;
+	guint8 family;
+	ss_ip ip;
+	guint16 port;
+	ss_listener_state state;
+	ss_confidence confidence;   /* the best confidence among its connections */
+	guint64 connections;
+	guint64 clients;            /* distinct client IP addresses */
+	guint64 outcomes[SS_OUTCOME_COUNT];
+	gint64 first_ns, last_ns;
+	const char *service;        /* static string, or NULL when unknown */
+} ss_listener;
+
+/* One input the report covers (a file, or standard input). */
+typedef struct {
+	char *name;                 /* as given on the command line, "-" for stdin */
+	int dlt;                    /* pcap_datalink() */
+	char *link_name;            /* e.g. "EN10MB" */
+	gboolean nanosecond;        /* the file stores ns timestamps */
+	guint64 packets;
+	char *error;                /* set when reading stopped early, e.g. truncated */
+} ss_input;
+
+typedef struct {
+	GPtrArray *inputs;          /* ss_input*, in command-line order */
+	guint64 packets;            /* packets read */
+	guint64 bytes;              /* wire bytes of those packets */
+	guint64 captured_bytes;
+	guint64 decoded;            /* packets that reached flow tracking */
+	gint64 first_ns, last_ns;   /* SS_NO_TIME when no packets */
+	guint64 reasons[SS_REASON_COUNT];
+	guint64 icmp_errors_matched;
+	guint64 icmp_errors_unmatched;
+	guint64 tcp_connections, udp_exchanges;
+	guint64 reused_tuples;
+	guint64 listeners;
+	gboolean nanosecond;        /* print 9 sub-second digits instead of 6 */
+	GPtrArray *warnings;        /* char*: human-readable, already one line each */
+} ss_summary;
+
+typedef struct {
+	ss_summary summary;
+	GPtrArray *conns;           /* ss_conn*, sorted, owned */
+	GArray *listeners;          /* ss_listener, sorted */
+} ss_report;
+
+void ss_report_free(ss_report *r);
+
+typedef enum {
+	SS_FORMAT_TEXT,
+	SS_FORMAT_JSONL,
+	SS_FORMAT_JSON,
+	SS_FORMAT_CSV,
+} ss_format;
+
+/* Parses a --format value; FALSE when unknown. */
+gboolean ss_format_parse(const char *name, ss_format *out);
+const char *ss_format_name(ss_format f);
+
+typedef struct {
+	gboolean color;             /* text: ANSI colour (only for a terminal) */
+	guint width;                /* text: terminal width, 0 = unlimited */
+} ss_render_options;
+
+/* Writes the whole report; returns FALSE when writing failed (errno set). */
+gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out);
+
+/* Per-record writers, usable on their own for streaming (one line each,
+ * with the trailing newline, for jsonl). */
+void ss_json_conn(GString *buf, const ss_conn *c, gboolean nanosecond);
+void ss_json_listener(GString *buf, const ss_listener *l, gboolean nanosecond);
+void ss_json_summary(GString *buf, const ss_summary *s);
+
+#endif
