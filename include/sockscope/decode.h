@@ -14,7 +14,7 @@
 
 /* Why a packet was not (fully) decoded.  SS_REASON_OK means `out` holds a
  * TCP, UDP or ICMP-error packet ready for flow tracking.  The other values
- * fall in three classes (see ss_reason_class()): packets that are fine but
+ * fall in three classes (see ss_reason_class_of()): packets that are fine but
  * carry nothing sockscope tracks, packets the capture cut short, and packets
  * whose headers are impossible. */
 typedef enum {
@@ -69,14 +69,21 @@ ss_reason_class ss_reason_class_of(ss_reason r);
 gboolean ss_link_supported(int dlt);
 
 /* Decodes one packet captured on a link of type `dlt`.  `data` holds
- * `caplen` bytes; `wirelen` is the original length.  Fills `out` (which the
- * caller owns; ts_ns is left for the caller to set) and returns the reason. */
+ * `caplen` bytes; `wirelen` is the original length.  Zeroes all of `out`
+ * (which the caller owns) -- including ts_ns, so the caller sets ts_ns
+ * *after* this call -- then sets caplen/wirelen, fills what it decoded and
+ * returns the reason.  On a non-OK reason the fields of the layers decoded
+ * before the failure are filled and the rest stay zero; l4 is SS_L4_OTHER
+ * for other_ip_proto and icmp_not_error (icmp.type/code are set for the
+ * latter), and a transport kind only on SS_REASON_OK. */
 ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen,
 		    ss_packet *out);
 
 /* Layer entry points, exposed for unit tests and for the fuzz harness.
  * ss_decode_ip() takes the bytes starting at the IP header; `expect_family`
- * is 0 when the link did not say which version to expect. */
+ * is 0 when the link did not say which version to expect.  Zeroes the
+ * fields of `out` from `family` onwards and leaves ts_ns, caplen and
+ * wirelen as the caller set them. */
 ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
 		       ss_packet *out);
 

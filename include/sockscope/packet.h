@@ -80,7 +80,9 @@ typedef struct {
 	guint8 ip_proto;       /* final next-header / protocol number */
 	guint8 ttl;            /* IPv4 TTL or IPv6 hop limit */
 	ss_ip src, dst;
-	guint32 ip_len;        /* IP total length as declared (header + payload) */
+	guint32 ip_len;        /* IP total length as declared (header + payload);
+	                          when the header declares 0 (TSO/GSO captures,
+	                          IPv6 jumbograms) the captured length instead */
 
 	ss_l4_kind l4;
 	guint16 sport, dport;  /* TCP/UDP ports */

@@ -1,0 +1,211 @@
+/* IP layer: IPv4 and IPv6 headers and the IPv6 extension-header chain.
+ *
+ * The transport cursor is narrowed to the length the IP header declares, so
+ * link-layer padding (short Ethernet frames are padded to 60 bytes) never
+ * reaches layer 4.  A declared length beyond the capture is not an error:
+ * snaplen cuts packets all the time, and ICMP quotes are cut by design. */
+#include <stddef.h>
+#include <string.h>
+
+#include "decode-internal.h"
+
+static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
+{
+	guint8 vihl = ss_get_u8(c);
+	guint hlen = (guint)(vihl & 0x0f) * 4;
+
+	if (hlen < 20)
+		return SS_REASON_BAD_IPV4_IHL;
+	if (!ss_cursor_need(c, 19))
+		return SS_REASON_TRUNC_IPV4;
+
+	ss_skip(c, 1); /* DSCP/ECN */
+	guint16 total_len = ss_get_be16(c);
+	ss_skip(c, 2); /* identification */
+	guint16 frag = ss_get_be16(c);
+	v->ttl = ss_get_u8(c);
+	v->proto = ss_get_u8(c);
+	ss_skip(c, 2); /* checksum: offloading leaves it wrong in captures */
+	ss_get_bytes(c, v->src.bytes, 4);
+	ss_get_bytes(c, v->dst.bytes, 4);
+	ss_skip(c, hlen - 20); /* options carry nothing flow tracking needs */
+	if (c->trunc)
+		return SS_REASON_TRUNC_IPV4;
+
+	if (total_len == 0) {
+		/* TSO/GSO: the NIC fills in the length after the capture point. */
+		v->l4_len_guessed = TRUE;
+		v->l4_len = (guint32)MIN(c->len, G_MAXUINT32 - hlen);
+		v->ip_len = hlen + v->l4_len;
+	} else {
+		if (total_len < hlen)
+			return SS_REASON_BAD_IPV4_TOTAL_LEN;
+		v->ip_len = total_len;
+		v->l4_len = total_len - hlen;
+	}
+	v->l4 = ss_cursor_sub(c, v->l4_len);
+
+	/* Only the first fragment (offset 0, with or without MF) has ports. */
+	if ((frag & 0x1fff) != 0)
+		return SS_REASON_IP_FRAGMENT;
+	return SS_REASON_OK;
+}
+
+static gboolean is_ipv6_ext(guint8 nh)
+{
+	switch (nh) {
+	case SS_IPPROTO_HOPOPTS:
+	case SS_IPPROTO_ROUTING:
+	case SS_IPPROTO_FRAGMENT:
+	case SS_IPPROTO_AH:
+	case SS_IPPROTO_DSTOPTS:
+	case SS_IPPROTO_MH:
+	case SS_IPPROTO_HIP:
+	case SS_IPPROTO_SHIM6:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+/* Walks the extension chain inside v->l4, leaving v->l4/v->l4_len/v->proto
+ * at the upper-layer header.  A header that runs past the declared payload
+ * length is the sender's fault; one that runs only past the capture is
+ * truncation (always so when the length was guessed from the capture). */
+static ss_reason walk_ipv6_ext(ss_ip_view *v)
+{
+	guint8 nh = v->proto;
+	guint count = 0;
+
+	while (is_ipv6_ext(nh)) {
+		if (++count > SS_MAX_IPV6_EXT)
+			return SS_REASON_BAD_IPV6_EXT_CHAIN;
+
+		ss_cursor peek = v->l4;
+		guint8 next = ss_get_u8(&peek);
+		guint8 len_field = ss_get_u8(&peek);
+		guint32 hlen;
+
+		if (nh == SS_IPPROTO_FRAGMENT)
+			hlen = 8;
+		else if (nh == SS_IPPROTO_AH)
+			hlen = ((guint32)len_field + 2) * 4;
+		else
+			hlen = ((guint32)len_field + 1) * 8;
+
+		/* Judge the declared length before the captured one: a header the
+		 * sender says does not fit is invalid however much was captured
+		 * (hlen >= 8, so this also covers the 2 bytes just peeked). */
+		if (!v->l4_len_guessed && hlen > v->l4_len)
+			return SS_REASON_BAD_IPV6_EXT_CHAIN;
+		if (peek.trunc || hlen > v->l4.len)
+			return SS_REASON_TRUNC_IPV6_EXT;
+
+		if (nh == SS_IPPROTO_FRAGMENT) {
+			guint16 off_flags = ss_get_be16(&peek);
+			if ((off_flags & 0xfff8) != 0) {
+				v->proto = next;
+				return SS_REASON_IP_FRAGMENT;
+			}
+		}
+
+		ss_skip(&v->l4, hlen);
+		v->l4_len -= hlen;
+		nh = next;
+		v->proto = nh;
+	}
+
+	/* No Next Header and ESP: whatever follows is not a readable
+	 * transport header. */
+	return SS_REASON_OK;
+}
+
+static ss_reason parse_ipv6(ss_cursor *c, ss_ip_view *v)
+{
+	if (!ss_cursor_need(c, 40))
+		return SS_REASON_TRUNC_IPV6;
+
+	ss_skip(c, 4); /* version, traffic class, flow label */
+	guint16 payload_len = ss_get_be16(c);
+	v->proto = ss_get_u8(c);
+	v->ttl = ss_get_u8(c);
+	ss_get_bytes(c, v->src.bytes, 16);
+	ss_get_bytes(c, v->dst.bytes, 16);
+
+	if (payload_len == 0) {
+		/* Jumbogram (length in a hop-by-hop option) or TSO/GSO capture:
+		 * either way the capture is the best length available. */
+		v->l4_len_guessed = TRUE;
+		v->l4_len = (guint32)MIN(c->len, G_MAXUINT32 - 40);
+	} else {
+		v->l4_len = payload_len;
+	}
+	v->ip_len = 40 + v->l4_len;
+	v->l4 = ss_cursor_sub(c, v->l4_len);
+
+	return walk_ipv6_ext(v);
+}
+
+ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v)
+{
+	memset(v, 0, sizeof(*v));
+
+	if (!ss_cursor_need(c, 1))
+		return expect_family == SS_FAMILY_IPV6 ? SS_REASON_TRUNC_IPV6
+						       : SS_REASON_TRUNC_IPV4;
+
+	/* Peek at the version without consuming: each parser reads its whole
+	 * header from the start. */
+	ss_cursor peek = *c;
+	guint8 version = ss_get_u8(&peek) >> 4;
+	if (expect_family != 0 && version != expect_family)
+		return SS_REASON_BAD_IP_VERSION;
+
+	ss_reason r;
+	if (version == 4) {
+		v->family = SS_FAMILY_IPV4;
+		r = parse_ipv4(c, v);
+	} else if (version == 6) {
+		v->family = SS_FAMILY_IPV6;
+		r = parse_ipv6(c, v);
+	} else {
+		return SS_REASON_BAD_IP_VERSION;
+	}
+	if (r != SS_REASON_OK)
+		return r;
+
+	if (v->proto == SS_IPPROTO_NONE || v->proto == SS_IPPROTO_ESP)
+		return SS_REASON_OTHER_IP_PROTO;
+	return SS_REASON_OK;
+}
+
+/* ss_decode_ip() clears everything from `family` on and must not touch the
+ * capture metadata; that relies on the metadata coming first. */
+G_STATIC_ASSERT(offsetof(ss_packet, ts_ns) < offsetof(ss_packet, family) &&
+		offsetof(ss_packet, caplen) < offsetof(ss_packet, family) &&
+		offsetof(ss_packet, wirelen) < offsetof(ss_packet, family));
+
+ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
+		       ss_packet *out)
+{
+	ss_cursor c = ss_cursor_make(data, len);
+	ss_ip_view v;
+
+	/* Leave the capture metadata the caller (or ss_decode) already set. */
+	memset(&out->family, 0, sizeof(*out) - offsetof(ss_packet, family));
+
+	ss_reason r = ss_ip_parse(&c, expect_family, &v);
+
+	out->family = v.family;
+	out->ip_proto = v.proto;
+	out->ttl = v.ttl;
+	out->src = v.src;
+	out->dst = v.dst;
+	out->ip_len = v.ip_len;
+
+	if (r == SS_REASON_OTHER_IP_PROTO)
+		out->l4 = SS_L4_OTHER;
+	if (r != SS_REASON_OK)
+		return r;
+	return ss_decode_l4(&v, out);
+}

@@ -1,0 +1,243 @@
+/* Transport layer: TCP, UDP, and ICMP/ICMPv6 errors with their quotes.
+ *
+ * Every length check distinguishes two failures: a header that does not fit
+ * in what the IP layer *declared* is the sender's lie (bad_*), while one
+ * that fits the declaration but not the capture is truncation (trunc_*).
+ * When the IP length was guessed from the capture there is no declaration
+ * to contradict, so only truncation is possible. */
+#include "decode-internal.h"
+
+enum {
+	TCPOPT_EOL = 0,
+	TCPOPT_NOP = 1,
+	TCPOPT_MSS = 2,
+	TCPOPT_WSCALE = 3,
+	TCPOPT_SACK_PERM = 4,
+	TCPOPT_TS = 8,
+};
+
+/* Options are advisory for flow tracking, so a malformed one just ends the
+ * parse; the segment itself is still good. */
+static void parse_tcp_options(ss_cursor *c, ss_tcp_info *t)
+{
+	while (c->len > 0) {
+		guint8 kind = ss_get_u8(c);
+		if (kind == TCPOPT_EOL)
+			return;
+		if (kind == TCPOPT_NOP)
+			continue;
+		guint8 len = ss_get_u8(c);
+		if (c->trunc || len < 2 || (gsize)(len - 2) > c->len)
+			return;
+		ss_cursor o = ss_cursor_sub(c, len - 2u);
+		switch (kind) {
+		case TCPOPT_MSS:
+			if (len != 4)
+				return;
+			t->mss = ss_get_be16(&o);
+			t->options |= SS_TCPOPT_HAVE_MSS;
+			break;
+		case TCPOPT_WSCALE:
+			if (len != 3)
+				return;
+			t->wscale = ss_get_u8(&o);
+			t->options |= SS_TCPOPT_HAVE_WSCALE;
+			break;
+		case TCPOPT_SACK_PERM:
+			if (len != 2)
+				return;
+			t->options |= SS_TCPOPT_HAVE_SACK_PERM;
+			break;
+		case TCPOPT_TS:
+			if (len != 10)
+				return;
+			t->ts_val = ss_get_be32(&o);
+			t->ts_ecr = ss_get_be32(&o);
+			t->options |= SS_TCPOPT_HAVE_TS;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static ss_reason decode_tcp(const ss_ip_view *ip, ss_packet *out)
+{
+	ss_cursor c = ip->l4;
+
+	if (!ip->l4_len_guessed && ip->l4_len < 20)
+		return SS_REASON_BAD_TCP_OFFSET;
+	if (!ss_cursor_need(&c, 20))
+		return SS_REASON_TRUNC_TCP;
+
+	out->sport = ss_get_be16(&c);
+	out->dport = ss_get_be16(&c);
+	out->tcp.seq = ss_get_be32(&c);
+	out->tcp.ack = ss_get_be32(&c);
+	guint hlen = (guint)(ss_get_u8(&c) >> 4) * 4;
+	out->tcp.flags = ss_get_u8(&c);
+	out->tcp.window = ss_get_be16(&c);
+	ss_skip(&c, 4); /* checksum, urgent pointer */
+
+	if (hlen < 20)
+		return SS_REASON_BAD_TCP_OFFSET;
+	if (!ip->l4_len_guessed && hlen > ip->l4_len)
+		return SS_REASON_BAD_TCP_OFFSET;
+	if (hlen - 20 > c.len)
+		return SS_REASON_TRUNC_TCP;
+
+	ss_cursor opts = ss_cursor_sub(&c, hlen - 20);
+	parse_tcp_options(&opts, &out->tcp);
+
+	out->l4 = SS_L4_TCP;
+	out->payload_len = ip->l4_len - hlen;
+	out->payload_cut = c.len < out->payload_len;
+	return SS_REASON_OK;
+}
+
+static ss_reason decode_udp(const ss_ip_view *ip, ss_packet *out)
+{
+	ss_cursor c = ip->l4;
+
+	if (!ip->l4_len_guessed && ip->l4_len < 8)
+		return SS_REASON_BAD_UDP_LENGTH;
+	if (!ss_cursor_need(&c, 8))
+		return SS_REASON_TRUNC_UDP;
+
+	out->sport = ss_get_be16(&c);
+	out->dport = ss_get_be16(&c);
+	guint32 ulen = ss_get_be16(&c);
+	ss_skip(&c, 2); /* checksum */
+
+	/* RFC 2675: a UDP jumbogram carries length 0 and relies on the IPv6
+	 * jumbo payload length, which arrives here as a guessed length. */
+	if (ulen == 0 && ip->l4_len_guessed && ip->family == SS_FAMILY_IPV6)
+		ulen = ip->l4_len;
+	if (ulen < 8)
+		return SS_REASON_BAD_UDP_LENGTH;
+	if (ulen > ip->l4_len && !ip->l4_len_guessed)
+		return SS_REASON_BAD_UDP_LENGTH;
+
+	out->l4 = SS_L4_UDP;
+	out->payload_len = ulen - 8;
+	out->payload_cut = c.len < out->payload_len;
+	return SS_REASON_OK;
+}
+
+static gboolean icmp_type_is_error(guint8 family, guint8 type)
+{
+	if (family == SS_FAMILY_IPV4)
+		/* unreachable, source quench, time exceeded, parameter problem.
+		 * Redirect (5) quotes a packet too, but it is routing advice,
+		 * not a verdict on the flow. */
+		return type == 3 || type == 4 || type == 11 || type == 12;
+	/* unreachable, packet too big, time exceeded, parameter problem */
+	return type >= 1 && type <= 4;
+}
+
+/* Maps a failure inside the quote to the outer packet's reason.  When the
+ * whole declared ICMP message was captured, a quote too short for what it
+ * claims was cut by the sender, which RFC 792 forbids before the ports. */
+static ss_reason quote_failure(ss_reason r, gboolean quote_complete)
+{
+	switch (ss_reason_class_of(r)) {
+	case SS_CLASS_TRUNCATED:
+		return quote_complete ? SS_REASON_BAD_ICMP_QUOTE : SS_REASON_TRUNC_ICMP;
+	case SS_CLASS_IGNORED:
+		/* ESP or No Next Header: nothing trackable was quoted.  A
+		 * non-first fragment cannot be quoted (RFC 1122 4.3.2.7 forbids
+		 * errors about them), so that is garbage. */
+		return r == SS_REASON_IP_FRAGMENT ? SS_REASON_BAD_ICMP_QUOTE
+						  : SS_REASON_ICMP_NOT_ERROR;
+	default:
+		return SS_REASON_BAD_ICMP_QUOTE;
+	}
+}
+
+static ss_reason decode_icmp(const ss_ip_view *ip, ss_packet *out)
+{
+	ss_cursor c = ip->l4;
+	guint8 icmp_proto = ip->family == SS_FAMILY_IPV4 ? SS_IPPROTO_ICMP
+							 : SS_IPPROTO_ICMPV6;
+
+	out->l4 = SS_L4_OTHER;
+	out->icmp.type = ss_get_u8(&c);
+	out->icmp.code = ss_get_u8(&c);
+	if (c.trunc)
+		return SS_REASON_TRUNC_ICMP;
+	if (!icmp_type_is_error(ip->family, out->icmp.type))
+		return SS_REASON_ICMP_NOT_ERROR;
+
+	/* Checksum and the 4-byte type-specific word (MTU, pointer...). */
+	if (!ip->l4_len_guessed && ip->l4_len < 8)
+		return SS_REASON_BAD_ICMP_QUOTE;
+	ss_skip(&c, 6);
+	if (c.trunc)
+		return SS_REASON_TRUNC_ICMP;
+
+	gboolean quote_complete = !ip->l4_len_guessed && c.len >= ip->l4_len - 8;
+
+	/* The quote is parsed with the IP parser but never handed to
+	 * ss_decode_l4(): only 8 transport bytes are read, so an ICMP error
+	 * quoting another ICMP error cannot recurse. */
+	ss_ip_view q;
+	ss_reason r = ss_ip_parse(&c, ip->family, &q);
+	out->icmp.family = q.family;
+	out->icmp.proto = q.proto;
+	out->icmp.src = q.src;
+	out->icmp.dst = q.dst;
+	if (r != SS_REASON_OK)
+		return quote_failure(r, quote_complete);
+
+	ss_cursor ql4 = q.l4;
+	if (q.proto == icmp_proto) {
+		/* Errors about errors are forbidden (RFC 1122 3.2.2, RFC 4443
+		 * 2.4); an error about an echo is legitimate but not a flow. */
+		guint8 qtype = ss_get_u8(&ql4);
+		if (!ql4.trunc && icmp_type_is_error(q.family, qtype))
+			return SS_REASON_BAD_ICMP_QUOTE;
+		return SS_REASON_ICMP_NOT_ERROR;
+	}
+	if (q.proto != SS_IPPROTO_TCP && q.proto != SS_IPPROTO_UDP)
+		return SS_REASON_ICMP_NOT_ERROR;
+
+	if (!q.l4_len_guessed && q.l4_len < 4)
+		return SS_REASON_BAD_ICMP_QUOTE;
+	out->icmp.sport = ss_get_be16(&ql4);
+	out->icmp.dport = ss_get_be16(&ql4);
+	if (ql4.trunc)
+		return quote_failure(SS_REASON_TRUNC_ICMP, quote_complete);
+
+	if (q.proto == SS_IPPROTO_TCP) {
+		guint32 seq = ss_get_be32(&ql4);
+		if (!ql4.trunc) {
+			out->icmp.tcp_seq = seq;
+			out->icmp.has_tcp_seq = TRUE;
+		}
+	}
+
+	out->l4 = SS_L4_ICMP_ERROR;
+	return SS_REASON_OK;
+}
+
+ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out)
+{
+	switch (ip->proto) {
+	case SS_IPPROTO_TCP:
+		return decode_tcp(ip, out);
+	case SS_IPPROTO_UDP:
+		return decode_udp(ip, out);
+	case SS_IPPROTO_ICMP:
+		if (ip->family == SS_FAMILY_IPV4)
+			return decode_icmp(ip, out);
+		break;
+	case SS_IPPROTO_ICMPV6:
+		if (ip->family == SS_FAMILY_IPV6)
+			return decode_icmp(ip, out);
+		break;
+	default:
+		break;
+	}
+	out->l4 = SS_L4_OTHER;
+	return SS_REASON_OTHER_IP_PROTO;
+}

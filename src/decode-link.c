@@ -1,0 +1,210 @@
+/* Link layer: find where the IP header starts and which version the link
+ * claims, then hand over to ss_decode_ip(). */
+#include <pcap/dlt.h>
+#include <string.h>
+
+#include "sockscope/cursor.h"
+#include "sockscope/decode.h"
+
+typedef enum {
+	LINK_NONE,
+	LINK_ETHERNET,
+	LINK_SLL,
+	LINK_SLL2,
+	LINK_RAW,
+	LINK_IPV4,
+	LINK_IPV6,
+	LINK_NULL,
+	LINK_LOOP,
+} link_kind;
+
+/* LINKTYPE_RAW: libpcap normally maps it to DLT_RAW when reading a savefile,
+ * but some builds and wrappers pass the LINKTYPE value through unchanged. */
+#define SS_LINKTYPE_RAW 101
+
+static link_kind link_kind_of(int dlt)
+{
+	/* An if-chain rather than a switch: DLT_RAW, DLT_LOOP and the BSD/OS
+	 * values share 12 and 14 differently per OS, and duplicate case labels
+	 * would not compile on some of them. DLT_LOOP goes first so OpenBSD's
+	 * 12 means loopback there. */
+	if (dlt == DLT_EN10MB)
+		return LINK_ETHERNET;
+	if (dlt == DLT_LINUX_SLL)
+		return LINK_SLL;
+	if (dlt == DLT_LINUX_SLL2)
+		return LINK_SLL2;
+	if (dlt == DLT_LOOP)
+		return LINK_LOOP;
+	if (dlt == DLT_NULL)
+		return LINK_NULL;
+	if (dlt == DLT_IPV4)
+		return LINK_IPV4;
+	if (dlt == DLT_IPV6)
+		return LINK_IPV6;
+	if (dlt == DLT_RAW || dlt == SS_LINKTYPE_RAW)
+		return LINK_RAW;
+	/* The other OSes' DLT_RAW value, for captures written elsewhere and
+	 * handed through unmapped; skipped where the value means something else
+	 * locally (OpenBSD's DLT_LOOP 12, FreeBSD/NetBSD's DLT_PPP_BSDOS 14). */
+#if DLT_LOOP != 12
+	if (dlt == 12)
+		return LINK_RAW;
+#endif
+#if !defined(DLT_PPP_BSDOS) || DLT_PPP_BSDOS != 14
+	if (dlt == 14)
+		return LINK_RAW;
+#endif
+	return LINK_NONE;
+}
+
+gboolean ss_link_supported(int dlt)
+{
+	return link_kind_of(dlt) != LINK_NONE;
+}
+
+enum {
+	ETHERTYPE_IPV4 = 0x0800,
+	ETHERTYPE_IPV6 = 0x86dd,
+	ETHERTYPE_8021Q = 0x8100,
+	ETHERTYPE_8021AD = 0x88a8,
+	ETHERTYPE_QINQ_OLD = 0x9100,
+	/* Values up to here are an 802.3 length, not a type. */
+	ETHER_MAX_LEN_FIELD = 1500,
+};
+
+/* Skips any stack of VLAN tags (each: TCI, then the next type) and maps the
+ * final ethertype to the IP version it carries (0 when it is not IP). */
+static ss_reason ethertype_to_family(ss_cursor *c, guint16 type, guint8 *family)
+{
+	guint tags = 0;
+
+	while (type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD ||
+	       type == ETHERTYPE_QINQ_OLD) {
+		if (++tags > SS_MAX_VLAN_TAGS)
+			return SS_REASON_BAD_VLAN_DEPTH;
+		ss_skip(c, 2);
+		type = ss_get_be16(c);
+		if (c->trunc)
+			return SS_REASON_TRUNC_LINK;
+	}
+	if (type == ETHERTYPE_IPV4)
+		*family = SS_FAMILY_IPV4;
+	else if (type == ETHERTYPE_IPV6)
+		*family = SS_FAMILY_IPV6;
+	else
+		return SS_REASON_NON_IP; /* includes 802.3 lengths (<= 1500) */
+	return SS_REASON_OK;
+}
+
+/* BSD AF_* values as written into DLT_NULL/DLT_LOOP headers.  IPv6 differs
+ * per OS, and captures travel between OSes, so all of them are accepted. */
+static ss_reason bsd_af_to_family(guint32 af, guint8 *family)
+{
+	switch (af) {
+	case 2:
+		*family = SS_FAMILY_IPV4;
+		return SS_REASON_OK;
+	case 24: /* NetBSD, OpenBSD, BSD/OS */
+	case 28: /* FreeBSD, DragonFly */
+	case 30: /* Darwin */
+		*family = SS_FAMILY_IPV6;
+		return SS_REASON_OK;
+	default:
+		return SS_REASON_NON_IP;
+	}
+}
+
+ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen,
+		    ss_packet *out)
+{
+	link_kind kind = link_kind_of(dlt);
+	ss_cursor c = ss_cursor_make(data, caplen);
+	guint8 family = 0;
+	ss_reason r;
+
+	memset(out, 0, sizeof(*out));
+	out->caplen = caplen;
+	out->wirelen = wirelen;
+
+	if (kind == LINK_NONE)
+		return SS_REASON_UNSUPPORTED_LINK;
+	/* A capture claiming more bytes than the wire carried is corrupt; its
+	 * lengths cannot be trusted for anything, so nothing is decoded. */
+	if (caplen > wirelen)
+		return SS_REASON_BAD_CAPLEN;
+	if (caplen == 0)
+		return SS_REASON_TRUNC_LINK;
+
+	switch (kind) {
+	case LINK_ETHERNET: {
+		ss_skip(&c, 12);
+		guint16 type = ss_get_be16(&c);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		r = ethertype_to_family(&c, type, &family);
+		if (r != SS_REASON_OK)
+			return r;
+		break;
+	}
+	case LINK_SLL: {
+		ss_skip(&c, 14);
+		guint16 proto = ss_get_be16(&c);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		/* Without VLAN offload the kernel leaves the tag in the payload
+		 * and reports 0x8100 here, exactly as on Ethernet. */
+		r = ethertype_to_family(&c, proto, &family);
+		if (r != SS_REASON_OK)
+			return r;
+		break;
+	}
+	case LINK_SLL2: {
+		guint16 proto = ss_get_be16(&c);
+		ss_skip(&c, 18);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		r = ethertype_to_family(&c, proto, &family);
+		if (r != SS_REASON_OK)
+			return r;
+		break;
+	}
+	case LINK_RAW:
+		family = 0; /* the version nibble decides */
+		break;
+	case LINK_IPV4:
+		family = SS_FAMILY_IPV4;
+		break;
+	case LINK_IPV6:
+		family = SS_FAMILY_IPV6;
+		break;
+	case LINK_NULL: {
+		/* Written in the capturing host's byte order, which the file does
+		 * not record.  Every AF_* value fits in 16 bits, so a value whose
+		 * low half is zero was written by a host of the other order. */
+		guint32 af = ss_get_le32(&c);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		if ((af & 0xffffu) == 0)
+			af = GUINT32_SWAP_LE_BE(af);
+		r = bsd_af_to_family(af, &family);
+		if (r != SS_REASON_OK)
+			return r;
+		break;
+	}
+	case LINK_LOOP: {
+		guint32 af = ss_get_be32(&c);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		r = bsd_af_to_family(af, &family);
+		if (r != SS_REASON_OK)
+			return r;
+		break;
+	}
+	case LINK_NONE:
+	default:
+		return SS_REASON_UNSUPPORTED_LINK;
+	}
+
+	return ss_decode_ip(c.p, c.len, family, out);
+}

@@ -1,0 +1,56 @@
+/* Reason names and classes.  The names are part of sockscope's output
+ * formats, so they must never change once released. */
+#include "sockscope/decode.h"
+
+typedef struct {
+	const char *name;
+	ss_reason_class cls;
+} reason_info;
+
+/* Designated initializers keep each entry tied to its enum value even if
+ * the enum is reordered; the assert catches a value added without a name. */
+static const reason_info reasons[] = {
+	[SS_REASON_OK] = { "ok", SS_CLASS_OK },
+
+	[SS_REASON_NON_IP] = { "non_ip", SS_CLASS_IGNORED },
+	[SS_REASON_IP_FRAGMENT] = { "ip_fragment", SS_CLASS_IGNORED },
+	[SS_REASON_OTHER_IP_PROTO] = { "other_ip_proto", SS_CLASS_IGNORED },
+	[SS_REASON_ICMP_NOT_ERROR] = { "icmp_not_error", SS_CLASS_IGNORED },
+	[SS_REASON_UNSUPPORTED_LINK] = { "unsupported_link", SS_CLASS_IGNORED },
+
+	[SS_REASON_TRUNC_LINK] = { "trunc_link", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_IPV4] = { "trunc_ipv4", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_IPV6] = { "trunc_ipv6", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_IPV6_EXT] = { "trunc_ipv6_ext", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_TCP] = { "trunc_tcp", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_UDP] = { "trunc_udp", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_ICMP] = { "trunc_icmp", SS_CLASS_TRUNCATED },
+
+	[SS_REASON_BAD_CAPLEN] = { "bad_caplen", SS_CLASS_INVALID },
+	[SS_REASON_BAD_VLAN_DEPTH] = { "bad_vlan_depth", SS_CLASS_INVALID },
+	[SS_REASON_BAD_IP_VERSION] = { "bad_ip_version", SS_CLASS_INVALID },
+	[SS_REASON_BAD_IPV4_IHL] = { "bad_ipv4_ihl", SS_CLASS_INVALID },
+	[SS_REASON_BAD_IPV4_TOTAL_LEN] = { "bad_ipv4_total_len", SS_CLASS_INVALID },
+	[SS_REASON_BAD_IPV6_EXT_CHAIN] = { "bad_ipv6_ext_chain", SS_CLASS_INVALID },
+	[SS_REASON_BAD_TCP_OFFSET] = { "bad_tcp_offset", SS_CLASS_INVALID },
+	[SS_REASON_BAD_UDP_LENGTH] = { "bad_udp_length", SS_CLASS_INVALID },
+	[SS_REASON_BAD_ICMP_QUOTE] = { "bad_icmp_quote", SS_CLASS_INVALID },
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(reasons) == SS_REASON_COUNT);
+
+const char *ss_reason_name(ss_reason r)
+{
+	/* Out-of-range values come from corrupt state or a caller's cast; a
+	 * fixed string keeps output formats parseable instead of crashing. */
+	if ((guint)r >= SS_REASON_COUNT || reasons[r].name == NULL)
+		return "unknown";
+	return reasons[r].name;
+}
+
+ss_reason_class ss_reason_class_of(ss_reason r)
+{
+	if ((guint)r >= SS_REASON_COUNT || reasons[r].name == NULL)
+		return SS_CLASS_INVALID;
+	return reasons[r].cls;
+}
