@@ -97,7 +97,7 @@ typedef struct ss_conn {
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;
 	gint8 client;          /* index into ep[] of the client; -1 until finalized */
-	guint8 finalized;
+	guint8 ep0_key_side;   /* which ss_flow_key endpoint ep[0] is */
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 
 	/* TCP handshake */

@@ -37,7 +37,7 @@ typedef struct {
 	char *name;                 /* as given on the command line, "-" for stdin */
 	int dlt;                    /* pcap_datalink() */
 	char *link_name;            /* e.g. "EN10MB" */
-	gboolean nanosecond;        /* the file stores ns timestamps */
+	gboolean nanosecond;        /* some timestamp was not a whole microsecond */
 	guint64 packets;
 	char *error;                /* set when reading stopped early, e.g. truncated */
 } ss_input;
@@ -55,7 +55,8 @@ typedef struct {
 	guint64 tcp_connections, udp_exchanges;
 	guint64 reused_tuples;
 	guint64 listeners;
-	gboolean nanosecond;        /* print 9 sub-second digits instead of 6 */
+	gboolean nanosecond;        /* print 9 sub-second digits instead of 6: some
+	                               timestamp was not a whole microsecond */
 	GPtrArray *warnings;        /* char*: human-readable, already one line each */
 } ss_summary;
 
@@ -65,7 +66,18 @@ typedef struct {
 	GArray *listeners;          /* ss_listener, sorted */
 } ss_report;
 
+/* Frees r (allocated with g_new/g_malloc) and everything it owns: the
+ * inputs (name, link_name, error), warnings and connection records are
+ * released with g_free() whatever free function their arrays carry.
+ * NULL is accepted. */
 void ss_report_free(ss_report *r);
+
+/* A record's first and last packet times over both endpoints (an endpoint
+ * counts only when it sent packets); SS_NO_TIME when there are none. */
+void ss_render_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns);
+
+/* "open", "closed", "filtered". */
+const char *ss_listener_state_name(ss_listener_state s);
 
 typedef enum {
 	SS_FORMAT_TEXT,
@@ -91,5 +103,17 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 void ss_json_conn(GString *buf, const ss_conn *c, gboolean nanosecond);
 void ss_json_listener(GString *buf, const ss_listener *l, gboolean nanosecond);
 void ss_json_summary(GString *buf, const ss_summary *s);
+
+/* The whole-report writers behind ss_render(); each returns FALSE when
+ * writing failed (errno set).  docs/output.md describes what they write. */
+gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *out);
+gboolean ss_render_jsonl(const ss_report *r, FILE *out);
+gboolean ss_render_json(const ss_report *r, FILE *out);
+gboolean ss_render_csv(const ss_report *r, FILE *out);
+
+/* Appends one CSV text field (no separator; NULL or "" append nothing):
+ * quoted per RFC 4180 when it holds , " CR or LF, and prefixed with ' when
+ * it starts with = + - @ TAB or CR (spreadsheet formula injection). */
+void ss_csv_field_append(GString *buf, const char *s);
 
 #endif

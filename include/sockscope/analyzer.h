@@ -1,0 +1,53 @@
+/* The analyzer: decoded packets in, an ss_report out.
+ *
+ * It owns the flow table and the connection records.  Per packet it decodes
+ * headers (no allocation unless a new flow starts), does one table lookup,
+ * and updates counters and handshake evidence.  ss_analyzer_finish() decides
+ * roles and outcomes, rolls connections up into listeners and sorts
+ * everything for rendering. */
+#ifndef SOCKSCOPE_ANALYZER_H
+#define SOCKSCOPE_ANALYZER_H
+
+#include <glib.h>
+#include "sockscope/report.h"
+
+typedef struct {
+	/* A bare SYN with a new ISN on a tuple idle this long starts a new
+	 * connection record even if the old one never closed. */
+	gint64 reuse_idle_ns;
+	/* Seed for the flow hash; 0 = random per run (the default). */
+	guint64 hash_seed;
+} ss_analyzer_config;
+
+void ss_analyzer_config_init(ss_analyzer_config *cfg);
+
+typedef struct ss_analyzer ss_analyzer;
+
+ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg);
+void ss_analyzer_free(ss_analyzer *a);
+
+/* Starts a new input (file); its ss_input is recorded in the summary.
+ * Returns the ss_input so the caller can fill in its error later. */
+ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
+				  const char *link_name, gboolean nanosecond);
+
+/* Feeds one captured packet of the current input. */
+void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
+			guint32 caplen, guint32 wirelen);
+
+/* Feeds a packet that is already decoded (ss_analyzer_packet() decodes,
+ * counts, then calls this; tests and tools may build packets directly).
+ * Only the summary's `decoded` counter and the flows are updated. */
+void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p);
+
+/* Adds a one-line warning to the summary (printf-style). */
+void ss_analyzer_warn(ss_analyzer *a, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Finalizes every record and returns the report (the caller frees it with
+ * ss_report_free); the analyzer is left empty and must then be freed. */
+ss_report *ss_analyzer_finish(ss_analyzer *a);
+
+/* Decides roles, outcome and close state of one record (exposed for tests). */
+void ss_conn_finalize(ss_conn *c);
+
+#endif

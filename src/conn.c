@@ -1,0 +1,457 @@
+/* Connection state: per-packet TCP/UDP tracking, and the decisions about
+ * roles, outcome and close state made once the capture is read. */
+#include "conn-track.h"
+#include "sockscope/analyzer.h"
+#include "sockscope/util.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+static const char *const outcome_names[] = {
+	[SS_OUTCOME_COMPLETE] = "complete",
+	[SS_OUTCOME_REJECTED] = "rejected",
+	[SS_OUTCOME_UNANSWERED] = "unanswered",
+	[SS_OUTCOME_INCOMPLETE] = "incomplete",
+	[SS_OUTCOME_MIDSTREAM] = "midstream",
+	[SS_OUTCOME_SIMULTANEOUS] = "simultaneous",
+	[SS_OUTCOME_ANSWERED] = "answered",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(outcome_names) == SS_OUTCOME_COUNT);
+
+static const char *const close_names[] = {
+	[SS_CLOSE_NONE] = "none",
+	[SS_CLOSE_FIN] = "fin",
+	[SS_CLOSE_FIN_CLIENT] = "fin_client",
+	[SS_CLOSE_FIN_SERVER] = "fin_server",
+	[SS_CLOSE_RST_CLIENT] = "rst_client",
+	[SS_CLOSE_RST_SERVER] = "rst_server",
+	[SS_CLOSE_OPEN] = "open",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(close_names) == SS_CLOSE_COUNT);
+
+static const char *const evidence_names[] = {
+	[SS_EVIDENCE_SYN] = "syn",
+	[SS_EVIDENCE_SYN_ACK] = "syn_ack",
+	[SS_EVIDENCE_SIMULTANEOUS] = "simultaneous_open",
+	[SS_EVIDENCE_ICMP_UNREACHABLE] = "icmp_unreachable",
+	[SS_EVIDENCE_SERVICE_PORT] = "service_port",
+	[SS_EVIDENCE_FIRST_SENDER] = "first_sender",
+	[SS_EVIDENCE_LOWER_PORT] = "lower_port",
+	[SS_EVIDENCE_FIRST_PACKET] = "first_packet",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(evidence_names) == SS_EVIDENCE_COUNT);
+
+const char *ss_outcome_name(ss_outcome o)
+{
+	return (guint)o < SS_OUTCOME_COUNT ? outcome_names[o] : "unknown";
+}
+
+const char *ss_close_name(ss_close c)
+{
+	return (guint)c < SS_CLOSE_COUNT ? close_names[c] : "unknown";
+}
+
+const char *ss_evidence_name(ss_evidence e)
+{
+	return (guint)e < SS_EVIDENCE_COUNT ? evidence_names[e] : "unknown";
+}
+
+const char *ss_confidence_name(ss_confidence c)
+{
+	switch (c) {
+	case SS_CONFIDENCE_LOW: return "low";
+	case SS_CONFIDENCE_MEDIUM: return "medium";
+	case SS_CONFIDENCE_HIGH: return "high";
+	}
+	return "unknown";
+}
+
+const char *ss_reuse_name(ss_reuse r)
+{
+	switch (r) {
+	case SS_REUSE_NONE: return "none";
+	case SS_REUSE_AFTER_RST: return "after_rst";
+	case SS_REUSE_AFTER_FIN: return "after_fin";
+	case SS_REUSE_AFTER_IDLE: return "after_idle";
+	case SS_REUSE_AFTER_FAILED: return "after_failed";
+	case SS_REUSE_WHILE_OPEN: return "while_open";
+	}
+	return "unknown";
+}
+
+gboolean ss_icmp_is_unreachable(guint8 family, guint8 type)
+{
+	return family == SS_FAMILY_IPV4 ? type == 3 : type == 1;
+}
+
+void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss_packet *p)
+{
+	memset(c, 0, sizeof *c);
+	c->key = *key;
+	c->proto = key->proto;
+	c->family = key->family;
+	c->client = -1;
+	c->ep0_key_side = (guint8)src_key_side;
+	c->ep[0].ip = p->src;
+	c->ep[0].port = p->sport;
+	c->ep[1].ip = p->dst;
+	c->ep[1].port = p->dport;
+	for (int i = 0; i < 2; i++)
+		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
+	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
+	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
+}
+
+static void history_add(ss_conn *c, int side, char letter)
+{
+	gsize n = strlen(c->history);
+	for (gsize i = 0; i < n; i++)
+		if (c->history[i] == letter && (int)((c->history_who >> i) & 1) == side)
+			return;
+	if (n >= SS_HISTORY_MAX)
+		return;
+	c->history[n] = letter;
+	c->history[n + 1] = '\0';
+	if (side)
+		c->history_who |= 1u << n;
+}
+
+static gint64 last_seen_ns(const ss_conn *c)
+{
+	return MAX(c->ep[0].last_ns, c->ep[1].last_ns);
+}
+
+static gboolean any_sent(const ss_conn *c, guint8 flag)
+{
+	return ((c->ep[0].sent | c->ep[1].sent) & flag) != 0;
+}
+
+gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
+				gint64 reuse_idle_ns, ss_reuse *cause)
+{
+	guint8 fl = p->tcp.flags;
+	if ((fl & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) != SS_TCP_SYN)
+		return FALSE;
+
+	const ss_endpoint *me = &c->ep[side];
+	const ss_endpoint *peer = &c->ep[!side];
+	gboolean fresh;
+	if (me->sent & SS_SENT_SYN)
+		fresh = p->tcp.seq != me->isn;       /* a different ISN: a new attempt */
+	else if (peer->sent & SS_SENT_SYN)
+		fresh = (peer->sent & SS_SENT_SYNACK) || any_sent(c, SS_SENT_RST | SS_SENT_FIN);
+	else if (peer->sent & SS_SENT_SYNACK)
+		fresh = any_sent(c, SS_SENT_RST) ||
+			((peer->sent & SS_SENT_FIN) && (me->sent & SS_SENT_FIN));
+	else
+		fresh = TRUE;                         /* a SYN on a mid-stream tuple */
+	if (!fresh)
+		return FALSE;
+
+	gboolean idle = p->ts_ns - last_seen_ns(c) > reuse_idle_ns;
+	gboolean answered = any_sent(c, SS_SENT_SYNACK) ||
+			    (c->syn_side < 0 && any_sent(c, SS_SENT_DATA | SS_SENT_ACK));
+	if (any_sent(c, SS_SENT_RST))
+		*cause = answered ? SS_REUSE_AFTER_RST : SS_REUSE_AFTER_FAILED;
+	else if (any_sent(c, SS_SENT_FIN))
+		*cause = SS_REUSE_AFTER_FIN;
+	else if (idle)
+		*cause = SS_REUSE_AFTER_IDLE;
+	else if (!answered)
+		*cause = SS_REUSE_AFTER_FAILED;
+	else
+		*cause = SS_REUSE_WHILE_OPEN;
+	return TRUE;
+}
+
+static void note_tcp_options(ss_endpoint *e, const ss_tcp_info *t)
+{
+	e->tcp_options = t->options;
+	e->mss = (t->options & SS_TCPOPT_HAVE_MSS) ? t->mss : 0;
+	e->wscale = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
+}
+
+static void update_tcp(ss_conn *c, int side, const ss_packet *p)
+{
+	ss_endpoint *me = &c->ep[side];
+	const ss_tcp_info *t = &p->tcp;
+	guint8 fl = t->flags;
+
+	if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == SS_TCP_SYN) {
+		if (me->sent & SS_SENT_SYN) {
+			if (t->seq == me->isn)
+				c->syn_retransmits++;
+		} else {
+			me->sent |= SS_SENT_SYN;
+			me->isn = t->seq;
+			note_tcp_options(me, t);
+			if (c->syn_side < 0) {
+				c->syn_side = (gint8)side;
+				c->syn_ns = p->ts_ns;
+			}
+		}
+		history_add(c, side, 's');
+	} else if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == (SS_TCP_SYN | SS_TCP_ACK)) {
+		if (me->sent & SS_SENT_SYNACK) {
+			if (t->seq == me->isn)
+				c->synack_retransmits++;
+		} else {
+			me->sent |= SS_SENT_SYNACK;
+			me->isn = t->seq;
+			note_tcp_options(me, t);
+			if (c->synack_side < 0) {
+				c->synack_side = (gint8)side;
+				c->synack_ns = p->ts_ns;
+			}
+		}
+		history_add(c, side, 'h');
+	} else if (fl & SS_TCP_ACK) {
+		/* A RST+ACK refuses; it never completes a handshake. */
+		if (!(fl & SS_TCP_RST))
+			me->sent |= SS_SENT_ACK;
+		/* The third packet of the handshake: the SYN's sender acknowledging
+		 * the SYN-ACK. */
+		if (c->ack_ns == SS_NO_TIME && c->synack_side == !side &&
+		    c->synack_ns != SS_NO_TIME && !(fl & SS_TCP_RST))
+			c->ack_ns = p->ts_ns;
+		if (!(fl & (SS_TCP_FIN | SS_TCP_RST)) && p->payload_len == 0)
+			history_add(c, side, 'a');
+	}
+	if (p->payload_len > 0) {
+		me->sent |= SS_SENT_DATA;
+		history_add(c, side, 'd');
+	}
+	if (fl & SS_TCP_FIN) {
+		me->sent |= SS_SENT_FIN;
+		history_add(c, side, 'f');
+	}
+	if (fl & SS_TCP_RST) {
+		me->sent |= SS_SENT_RST;
+		if (c->first_rst_side < 0) {
+			c->first_rst_side = (gint8)side;
+			c->first_rst_ns = p->ts_ns;
+		}
+		history_add(c, side, 'r');
+	}
+}
+
+void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
+{
+	ss_endpoint *me = &c->ep[side];
+	me->packets++;
+	me->bytes += p->ip_len;
+	me->payload += p->payload_len;
+	if (me->first_ns == SS_NO_TIME || p->ts_ns < me->first_ns)
+		me->first_ns = p->ts_ns;
+	if (me->last_ns == SS_NO_TIME || p->ts_ns > me->last_ns)
+		me->last_ns = p->ts_ns;
+
+	if (c->proto == IPPROTO_TCP) {
+		update_tcp(c, side, p);
+	} else {
+		me->sent |= SS_SENT_DATA;
+		history_add(c, side, 'd');
+	}
+}
+
+void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p)
+{
+	if (c->icmp_errors++ == 0) {
+		c->icmp_type = p->icmp.type;
+		c->icmp_code = p->icmp.code;
+		/* The ICMP message's own family: an ICMPv6 error can only quote
+		 * IPv6, but keep the two separate for clarity. */
+		c->icmp_family = p->family;
+		c->icmp_about_side = (gint8)about_side;
+	}
+}
+
+/* ---- decisions, once the capture is read ---- */
+
+static void decide_by_ports(ss_conn *c, gboolean first_sender_rule)
+{
+	guint16 p0 = c->ep[0].port, p1 = c->ep[1].port;
+	gboolean known0 = ss_service_port_known(c->proto, p0);
+	gboolean known1 = ss_service_port_known(c->proto, p1);
+
+	if (known0 != known1) {
+		c->client = known0 ? 1 : 0;
+		c->evidence = SS_EVIDENCE_SERVICE_PORT;
+		c->confidence = SS_CONFIDENCE_MEDIUM;
+	} else if (first_sender_rule) {
+		/* UDP: a client speaks first, from the port its OS picked. */
+		c->client = 0;
+		c->evidence = SS_EVIDENCE_FIRST_SENDER;
+		c->confidence = SS_CONFIDENCE_LOW;
+	} else if (p0 != p1) {
+		c->client = p0 < p1 ? 1 : 0;
+		c->evidence = SS_EVIDENCE_LOWER_PORT;
+		c->confidence = SS_CONFIDENCE_LOW;
+	} else {
+		c->client = 0;
+		c->evidence = SS_EVIDENCE_FIRST_PACKET;
+		c->confidence = SS_CONFIDENCE_LOW;
+	}
+}
+
+static gboolean icmp_rejected_by(const ss_conn *c, int client)
+{
+	return c->icmp_errors > 0 && c->icmp_about_side == client &&
+	       ss_icmp_is_unreachable(c->icmp_family, c->icmp_type);
+}
+
+static void finalize_tcp(ss_conn *c)
+{
+	gboolean syn0 = c->ep[0].sent & SS_SENT_SYN, syn1 = c->ep[1].sent & SS_SENT_SYN;
+	gboolean sa0 = c->ep[0].sent & SS_SENT_SYNACK, sa1 = c->ep[1].sent & SS_SENT_SYNACK;
+
+	if ((syn0 && syn1) || (sa0 && sa1)) {
+		c->client = syn0 && syn1 ? c->syn_side : c->synack_side;
+		c->evidence = SS_EVIDENCE_SIMULTANEOUS;
+		c->confidence = SS_CONFIDENCE_MEDIUM;
+		c->outcome = SS_OUTCOME_SIMULTANEOUS;
+	} else if (syn0 || syn1) {
+		c->client = syn0 ? 0 : 1;
+		c->evidence = SS_EVIDENCE_SYN;
+		c->confidence = SS_CONFIDENCE_HIGH;
+		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
+		if (sv->sent & SS_SENT_SYNACK)
+			c->outcome = (cl->sent & SS_SENT_ACK) ? SS_OUTCOME_COMPLETE
+							     : SS_OUTCOME_INCOMPLETE;
+		else if ((sv->sent & SS_SENT_RST) || icmp_rejected_by(c, c->client))
+			c->outcome = SS_OUTCOME_REJECTED;
+		else if ((sv->sent & (SS_SENT_ACK | SS_SENT_DATA)) && (cl->sent & SS_SENT_ACK))
+			/* Both sides talk after the SYN: the capture missed the SYN-ACK. */
+			c->outcome = SS_OUTCOME_COMPLETE;
+		else
+			c->outcome = SS_OUTCOME_UNANSWERED;
+	} else if (sa0 || sa1) {
+		c->client = sa0 ? 1 : 0;
+		c->evidence = SS_EVIDENCE_SYN_ACK;
+		c->confidence = SS_CONFIDENCE_HIGH;
+		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
+		/* Data from the server proves it saw the final ACK, even when a
+		 * one-sided capture hides that ACK. */
+		c->outcome = ((cl->sent & SS_SENT_ACK) || (sv->sent & SS_SENT_DATA))
+				     ? SS_OUTCOME_COMPLETE
+				     : SS_OUTCOME_INCOMPLETE;
+	} else {
+		decide_by_ports(c, FALSE);
+		c->outcome = SS_OUTCOME_MIDSTREAM;
+	}
+
+	const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
+	if (c->outcome == SS_OUTCOME_REJECTED || c->outcome == SS_OUTCOME_UNANSWERED)
+		c->close = SS_CLOSE_NONE;
+	else if (c->first_rst_side >= 0)
+		c->close = c->first_rst_side == c->client ? SS_CLOSE_RST_CLIENT : SS_CLOSE_RST_SERVER;
+	else if ((cl->sent & SS_SENT_FIN) && (sv->sent & SS_SENT_FIN))
+		c->close = SS_CLOSE_FIN;
+	else if (cl->sent & SS_SENT_FIN)
+		c->close = SS_CLOSE_FIN_CLIENT;
+	else if (sv->sent & SS_SENT_FIN)
+		c->close = SS_CLOSE_FIN_SERVER;
+	else if (c->outcome == SS_OUTCOME_INCOMPLETE)
+		c->close = SS_CLOSE_NONE;
+	else
+		c->close = SS_CLOSE_OPEN;
+}
+
+static void finalize_udp(ss_conn *c)
+{
+	gboolean both = c->ep[0].packets > 0 && c->ep[1].packets > 0;
+	if (c->icmp_errors > 0 && c->icmp_about_side >= 0 && !both &&
+	    ss_icmp_is_unreachable(c->icmp_family, c->icmp_type)) {
+		/* The error quotes the datagram the client addressed to the port. */
+		c->client = c->icmp_about_side;
+		c->evidence = SS_EVIDENCE_ICMP_UNREACHABLE;
+		c->confidence = SS_CONFIDENCE_HIGH;
+		c->outcome = SS_OUTCOME_REJECTED;
+	} else {
+		decide_by_ports(c, TRUE);
+		if (both && c->evidence == SS_EVIDENCE_FIRST_SENDER)
+			c->confidence = SS_CONFIDENCE_MEDIUM;  /* a reply came back to that port */
+		if (both || c->ep[!c->client].packets > 0)
+			c->outcome = SS_OUTCOME_ANSWERED;
+		else
+			c->outcome = SS_OUTCOME_UNANSWERED;
+	}
+	c->close = SS_CLOSE_NONE;
+}
+
+void ss_conn_finalize(ss_conn *c)
+{
+	if (c->proto == IPPROTO_TCP)
+		finalize_tcp(c);
+	else
+		finalize_udp(c);
+}
+
+gint64 ss_conn_syn_to_synack_ns(const ss_conn *c)
+{
+	if (c->syn_ns == SS_NO_TIME || c->synack_ns == SS_NO_TIME)
+		return SS_NO_TIME;
+	return c->synack_ns - c->syn_ns;
+}
+
+gint64 ss_conn_synack_to_ack_ns(const ss_conn *c)
+{
+	if (c->synack_ns == SS_NO_TIME || c->ack_ns == SS_NO_TIME)
+		return SS_NO_TIME;
+	return c->ack_ns - c->synack_ns;
+}
+
+const char *ss_conn_zeek_state(const ss_conn *c)
+{
+	const ss_endpoint *o = &c->ep[c->client], *r = &c->ep[!c->client];
+	if (c->proto != IPPROTO_TCP) {
+		if (o->packets && r->packets)
+			return "SF";
+		return o->packets ? "S0" : "OTH";
+	}
+	gboolean osyn = o->sent & SS_SENT_SYN, rsyn = r->sent & (SS_SENT_SYNACK | SS_SENT_SYN);
+	if (osyn && !rsyn) {
+		if (r->sent & SS_SENT_RST)
+			return "REJ";
+		if (o->sent & SS_SENT_RST)
+			return "RSTOS0";
+		if (o->sent & SS_SENT_FIN)
+			return "SH";
+		return "S0";
+	}
+	if (!osyn && rsyn) {
+		if (r->sent & SS_SENT_RST)
+			return "RSTRH";
+		if (r->sent & SS_SENT_FIN)
+			return "SHR";
+		return "OTH";
+	}
+	if (!osyn && !rsyn)
+		return "OTH";
+	if (o->sent & SS_SENT_RST)
+		return "RSTO";
+	if (r->sent & SS_SENT_RST)
+		return "RSTR";
+	if ((o->sent & SS_SENT_FIN) && (r->sent & SS_SENT_FIN))
+		return "SF";
+	if (o->sent & SS_SENT_FIN)
+		return "S2";
+	if (r->sent & SS_SENT_FIN)
+		return "S3";
+	return "S1";
+}
+
+void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
+{
+	gsize n = 0;
+	if (size == 0)
+		return;
+	if (c->client != 0 && n + 1 < size)
+		buf[n++] = '^';
+	for (gsize i = 0; c->history[i] && n + 1 < size; i++) {
+		int side = (c->history_who >> i) & 1;
+		char ch = c->history[i];
+		buf[n++] = side == c->client ? g_ascii_toupper(ch) : ch;
+	}
+	buf[n] = '\0';
+}

@@ -1,0 +1,206 @@
+/* Open-addressing flow table (linear probing, backward-shift deletion).
+ *
+ * Why not GHashTable: its hash callback takes no user data, so a per-run
+ * hash key would have to be a global, and every lookup would pay an extra
+ * indirection.  Slots hold the entry pointer plus the top bits of its hash,
+ * so most probes that miss never touch the entry itself. */
+#include "sockscope/flow.h"
+
+#include <string.h>
+
+typedef struct {
+	gpointer entry;   /* NULL = empty slot; its first member is an ss_flow_key */
+	guint64 hash;
+} ss_slot;
+
+struct ss_flow_table {
+	ss_slot *slots;
+	gsize mask;       /* capacity - 1; capacity is a power of two */
+	gsize size;
+	guint64 k0, k1;
+};
+
+#define ROTL64(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);  \
+		v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                       \
+		v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                       \
+		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);  \
+	} while (0)
+
+/* SipHash-1-3 over the 40 key bytes (five little-endian words). */
+guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
+{
+	guint64 v0 = 0x736f6d6570736575ULL ^ k0;
+	guint64 v1 = 0x646f72616e646f6dULL ^ k1;
+	guint64 v2 = 0x6c7967656e657261ULL ^ k0;
+	guint64 v3 = 0x7465646279746573ULL ^ k1;
+	const guint8 *p = (const guint8 *)key;
+	for (gsize i = 0; i < sizeof *key; i += 8) {
+		guint64 m;
+		memcpy(&m, p + i, 8);
+		m = GUINT64_FROM_LE(m);
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	guint64 b = (guint64)sizeof *key << 56;
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static int ip_port_cmp(const ss_ip *a, guint16 ap, const ss_ip *b, guint16 bp)
+{
+	int c = memcmp(a->bytes, b->bytes, sizeof a->bytes);
+	if (c != 0)
+		return c;
+	return (ap > bp) - (ap < bp);
+}
+
+int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
+		     const ss_ip *src, guint16 sport, const ss_ip *dst, guint16 dport)
+{
+	int src_side = ip_port_cmp(src, sport, dst, dport) <= 0 ? 0 : 1;
+	key->addr[src_side] = *src;
+	key->port[src_side] = sport;
+	key->addr[!src_side] = *dst;
+	key->port[!src_side] = dport;
+	key->proto = proto;
+	key->family = family;
+	key->zero[0] = key->zero[1] = 0;
+	return src_side;
+}
+
+#define MIN_CAPACITY 1024
+
+ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1)
+{
+	ss_flow_table *t = g_new0(ss_flow_table, 1);
+	t->slots = g_new0(ss_slot, MIN_CAPACITY);
+	t->mask = MIN_CAPACITY - 1;
+	t->k0 = seed0;
+	t->k1 = seed1;
+	return t;
+}
+
+void ss_flow_table_free(ss_flow_table *t)
+{
+	if (!t)
+		return;
+	g_free(t->slots);
+	g_free(t);
+}
+
+gsize ss_flow_table_size(const ss_flow_table *t)
+{
+	return t->size;
+}
+
+static inline const ss_flow_key *entry_key(gpointer entry)
+{
+	return (const ss_flow_key *)entry;
+}
+
+/* Index of the slot holding key, or of the empty slot where it would go. */
+static gsize find_slot(const ss_flow_table *t, const ss_flow_key *key, guint64 h)
+{
+	gsize i = h & t->mask;
+	for (;;) {
+		const ss_slot *s = &t->slots[i];
+		if (!s->entry)
+			return i;
+		if (s->hash == h && memcmp(entry_key(s->entry), key, sizeof *key) == 0)
+			return i;
+		i = (i + 1) & t->mask;
+	}
+}
+
+gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key)
+{
+	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);
+	return t->slots[find_slot(t, key, h)].entry;
+}
+
+static void grow(ss_flow_table *t)
+{
+	gsize old_cap = t->mask + 1;
+	ss_slot *old = t->slots;
+	gsize cap = old_cap * 2;
+	t->slots = g_new0(ss_slot, cap);
+	t->mask = cap - 1;
+	for (gsize i = 0; i < old_cap; i++) {
+		if (!old[i].entry)
+			continue;
+		gsize j = old[i].hash & t->mask;
+		while (t->slots[j].entry)
+			j = (j + 1) & t->mask;
+		t->slots[j] = old[i];
+	}
+	g_free(old);
+}
+
+void ss_flow_table_insert(ss_flow_table *t, gpointer entry)
+{
+	/* Keep the load factor at or below 1/2: linear probing stays short. */
+	if ((t->size + 1) * 2 > t->mask + 1)
+		grow(t);
+	const ss_flow_key *key = entry_key(entry);
+	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);
+	gsize i = find_slot(t, key, h);
+	g_return_if_fail(t->slots[i].entry == NULL);
+	t->slots[i].entry = entry;
+	t->slots[i].hash = h;
+	t->size++;
+}
+
+gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
+{
+	const ss_flow_key *key = entry_key(entry);
+	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);
+	gsize i = find_slot(t, key, h);
+	gpointer old = t->slots[i].entry;
+	if (!old) {
+		ss_flow_table_insert(t, entry);
+		return NULL;
+	}
+	t->slots[i].entry = entry;
+	return old;
+}
+
+gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
+{
+	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);
+	gsize i = find_slot(t, key, h);
+	if (!t->slots[i].entry)
+		return FALSE;
+	/* Backward-shift deletion: pull later members of the probe run into
+	 * the hole so lookups never need tombstones. */
+	gsize hole = i;
+	gsize j = i;
+	for (;;) {
+		j = (j + 1) & t->mask;
+		ss_slot *s = &t->slots[j];
+		if (!s->entry)
+			break;
+		gsize home = s->hash & t->mask;
+		/* s may move into the hole only if its home is not in (hole, j]. */
+		gboolean home_in_range = hole <= j ? (home > hole && home <= j)
+						   : (home > hole || home <= j);
+		if (home_in_range)
+			continue;
+		t->slots[hole] = *s;
+		hole = j;
+	}
+	t->slots[hole].entry = NULL;
+	t->slots[hole].hash = 0;
+	t->size--;
+	return TRUE;
+}

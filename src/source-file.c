@@ -1,0 +1,150 @@
+/* Saved-capture input through libpcap. */
+#include "sockscope/source.h"
+#include "sockscope/decode.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+G_DEFINE_QUARK(sockscope-error-quark, ss_error)
+
+struct ss_file_source {
+	char *name;
+	pcap_t *pcap;
+};
+
+/* libpcap's messages for a file it does not recognise are terse; say what
+ * the user needs to know instead and keep libpcap's words after it. */
+static const char *explain_open_failure(const char *msg)
+{
+	if (strstr(msg, "unknown file format"))
+		return "not a pcap or pcapng capture file";
+	if (strstr(msg, "truncated dump file") || strstr(msg, "truncated pcapng"))
+		return "capture file header is truncated";
+	return "cannot read capture file";
+}
+
+ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	FILE *fp;
+	gboolean is_stdin = strcmp(path, "-") == 0;
+
+	if (is_stdin) {
+		fp = stdin;
+	} else {
+		fp = fopen(path, "rb");
+		if (!fp) {
+			int e = errno;
+			g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot open: %s", path,
+				    g_strerror(e));
+			return NULL;
+		}
+		struct stat st;
+		if (fstat(fileno(fp), &st) == 0) {
+			const char *why = NULL;
+			if (S_ISDIR(st.st_mode))
+				why = "is a directory, not a capture file";
+			else if (S_ISREG(st.st_mode) && st.st_size == 0)
+				why = "empty file (no capture header)";
+			if (why) {
+				fclose(fp);
+				g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s", path, why);
+				return NULL;
+			}
+		}
+	}
+
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							     errbuf);
+	if (!p) {
+		if (!is_stdin)
+			fclose(fp);
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", path,
+			    explain_open_failure(errbuf), errbuf);
+		return NULL;
+	}
+
+	if (filter && *filter) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
+				    pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+		int rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
+				    filter, pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+	}
+
+	ss_file_source *src = g_new0(ss_file_source, 1);
+	src->name = g_strdup(path);
+	src->pcap = p;
+	return src;
+}
+
+void ss_file_source_close(ss_file_source *src)
+{
+	if (!src)
+		return;
+	pcap_close(src->pcap);   /* also closes the FILE, stdin included */
+	g_free(src->name);
+	g_free(src);
+}
+
+int ss_file_source_dlt(const ss_file_source *src)
+{
+	return pcap_datalink(src->pcap);
+}
+
+gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
+			     GError **error)
+{
+	int dlt = pcap_datalink(src->pcap);
+	const char *link_name = pcap_datalink_val_to_name(dlt);
+	char numeric[32];
+	if (!link_name) {
+		g_snprintf(numeric, sizeof numeric, "DLT_%d", dlt);
+		link_name = numeric;
+	}
+	ss_input *in = ss_analyzer_begin_input(a, src->name, dlt, link_name, FALSE);
+
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int rc = 0;
+	while (!budget || *budget > 0) {
+		rc = pcap_next_ex(src->pcap, &hdr, &data);
+		if (rc != 1)
+			break;
+		gint64 ts = (gint64)hdr->ts.tv_sec * G_GINT64_CONSTANT(1000000000) +
+			    (gint64)hdr->ts.tv_usec;   /* tv_usec holds ns: we asked for nano */
+		ss_analyzer_packet(a, ts, data, hdr->caplen, hdr->len);
+		if (budget)
+			(*budget)--;
+	}
+
+	if (!ss_link_supported(dlt))
+		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
+				 " packets counted, not decoded", src->name, link_name, dlt,
+				 in->packets);
+
+	if (rc == PCAP_ERROR) {
+		const char *msg = pcap_geterr(src->pcap);
+		in->error = g_strdup(msg);
+		g_set_error(error, SS_ERROR, SS_ERROR_DAMAGED,
+			    "%s: reading stopped after %" G_GUINT64_FORMAT
+			    " packets, the rest of the file is damaged (libpcap: %s)",
+			    src->name, in->packets, msg);
+		ss_analyzer_warn(a, "%s", (*error)->message);
+		return FALSE;
+	}
+	return TRUE;
+}
