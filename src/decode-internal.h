@@ -40,6 +40,9 @@ typedef struct {
 	 * payload length 0: TSO/GSO captures, jumbograms), so l4_len is just what
 	 * was captured; running past it is truncation, not a lie by the sender. */
 	gboolean l4_len_guessed;
+	/* A first fragment (more fragments follow): its transport header may
+	 * declare a length longer than this packet carries. */
+	gboolean first_fragment;
 } ss_ip_view;
 
 /* Parses an IPv4 or IPv6 header and (for IPv6) its extension chain.

@@ -48,6 +48,7 @@ static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 	/* Only the first fragment (offset 0, with or without MF) has ports. */
 	if ((frag & 0x1fff) != 0)
 		return SS_REASON_IP_FRAGMENT;
+	v->first_fragment = (frag & 0x2000) != 0;
 	return SS_REASON_OK;
 }
 
@@ -107,6 +108,7 @@ static ss_reason walk_ipv6_ext(ss_ip_view *v)
 				v->proto = next;
 				return SS_REASON_IP_FRAGMENT;
 			}
+			v->first_fragment = (off_flags & 1) != 0;
 		}
 
 		ss_skip(&v->l4, hlen);

@@ -115,7 +115,7 @@ static ss_reason decode_udp(const ss_ip_view *ip, ss_packet *out)
 		ulen = ip->l4_len;
 	if (ulen < 8)
 		return SS_REASON_BAD_UDP_LENGTH;
-	if (ulen > ip->l4_len && !ip->l4_len_guessed)
+	if (ulen > ip->l4_len && !ip->l4_len_guessed && !ip->first_fragment)
 		return SS_REASON_BAD_UDP_LENGTH;
 
 	out->l4 = SS_L4_UDP;

@@ -13,6 +13,7 @@ import sys
 
 from scapy.all import ICMP, ICMPv6DestUnreach, IP, IPv6, TCP, UDP, IPerror, IPerror6, TCPerror, UDPerror
 from scapy.utils import RawPcapNgReader, RawPcapReader
+from scapy.packet import Padding as scapy_padding
 
 
 def l3_of(linktype, data):
@@ -101,6 +102,8 @@ def analyse(path):
             syn, ack, rst, fin = fl & 2, fl & 16, fl & 4, fl & 1
             f = flow_for("tcp", a, b, t.seq if syn and not ack else None)
             f["senders"].append((a, bool(ack) and not syn))
+            if len(t.payload) > 0 and not isinstance(t.payload, scapy_padding):
+                f.setdefault("data_from", []).append((a, True))
             if syn and not ack:
                 if f["syn_seq"] is None:
                     f["syn_seq"] = t.seq
@@ -145,7 +148,9 @@ def analyse(path):
         elif f["synacks"]:
             srv = f["synacks"][0]  # only the server's half of the handshake
             c = next(x for x in senders if x != srv) if len(senders) > 1 else None
-            outcome = "incomplete"
+            # Data from the server proves the handshake completed.
+            srv_data = any(x == srv and d for x, d in f.get("data_from", []))
+            outcome = "complete" if (c is not None or srv_data) else "incomplete"
         else:
             c, outcome = None, "midstream"
         out.append(("tcp", c, None, outcome, f))

@@ -189,9 +189,10 @@ def synack_only(out):
         off += len(data)
         L.append((clk(20000), ether("s2c", q)))
     write_pcap(os.path.join(out, "crafted-synack-only.pcap"), LINKTYPE_ETHERNET, L)
-    # Only the server's side was captured: roles are known from the SYN-ACK,
-    # but neither the SYN nor the final ACK is in the file.
-    return [conn("tcp", cip, cport, sip, sport, "incomplete"),
+    # Only the server's side was captured: roles are known from the SYN-ACK.
+    # Neither the SYN nor the final ACK is in the file, but a server sends
+    # data only on an established connection, so the handshake completed.
+    return [conn("tcp", cip, cport, sip, sport, "complete"),
             listener("tcp", sip, sport, "open")]
 
 

@@ -562,11 +562,23 @@ static void test_ipv4_fragments(void **state)
 	ipv4x(&first, 5, 36, 0x2000 /* MF, offset 0 */, 17, V4A, V4B);
 	udp(&first, 4000, 4001, 1400); /* UDP length covers all fragments */
 	pzero(&first, 8);
-	/* The UDP length exceeds this fragment's payload: a first fragment
-	 * cannot carry the datagram, so the lie is detected... */
-	assert_int_equal(dec(DLT_EN10MB, &first, &o), SS_REASON_BAD_UDP_LENGTH);
+	/* The UDP length covers the whole datagram, which the later fragments
+	 * carry: a first fragment decodes with its ports. */
+	assert_int_equal(dec(DLT_EN10MB, &first, &o), SS_REASON_OK);
+	assert_int_equal(o.sport, 4000);
+	assert_int_equal(o.dport, 4001);
+	assert_int_equal(o.payload_len, 1392);
+	assert_true(o.payload_cut);
 
-	/* ...while a TCP first fragment decodes normally. */
+	/* The same UDP length in an unfragmented packet is a lie. */
+	pkt whole = { .n = 0 };
+	eth(&whole, 0x0800);
+	ipv4x(&whole, 5, 36, 0x4000 /* DF */, 17, V4A, V4B);
+	udp(&whole, 4000, 4001, 1400);
+	pzero(&whole, 8);
+	assert_int_equal(dec(DLT_EN10MB, &whole, &o), SS_REASON_BAD_UDP_LENGTH);
+
+	/* A TCP first fragment decodes normally too. */
 	pkt tf = { .n = 0 };
 	eth(&tf, 0x0800);
 	ipv4x(&tf, 5, 48, 0x2000, 6, V4A, V4B);
