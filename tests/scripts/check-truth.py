@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks sockscope's roles and outcomes against each capture's ground truth.
 
-Usage: check-truth.py SOCKSCOPE CAPTURE [CAPTURE ...]
+Usage: check-truth.py SOCKSCOPE CAPTURE|DIR [...]   (a DIR means its *.pcap, *.pcapng)
 
 For every CAPTURE, CAPTURE.truth.tsv (written by scripts/make-captures.sh)
 lists each connection the capture script made on purpose: the client's
@@ -11,7 +11,9 @@ output must contain exactly those connections (as a multiset) and those
 listeners.  Prints one line per capture and "N passed, N failed".
 """
 import collections
+import glob
 import json
+import os
 import subprocess
 import sys
 
@@ -50,7 +52,13 @@ def run_sockscope(exe, capture):
 
 
 def main():
-    exe, captures = sys.argv[1], sys.argv[2:]
+    exe, captures = sys.argv[1], []
+    for arg in sys.argv[2:]:
+        if os.path.isdir(arg):
+            captures += sorted(glob.glob(os.path.join(arg, "*.pcap")) +
+                               glob.glob(os.path.join(arg, "*.pcapng")))
+        else:
+            captures.append(arg)
     passed = failed = 0
     for cap in captures:
         want_conns, want_listeners = load_truth(cap + ".truth.tsv")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what sockscope needs on Debian 12 (only the missing packages) and
+# builds it in ./build.  Run as root, or as a user with sudo.
+#
+# Usage: scripts/setup.sh [--ci]     (--ci also installs clang for CI builds)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev)
+if [ "${1:-}" = "--ci" ]; then
+	packages+=(clang)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		if ! command -v sudo >/dev/null; then
+			echo "setup: missing packages (${missing[*]}) and not root: run as root or install sudo" >&2
+			exit 1
+		fi
+		sudo=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -q
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+if [ ! -f build/build.ninja ]; then
+	meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+echo "setup: built $root/build/sockscope" >&2
