@@ -16,13 +16,25 @@ void ss_ip_format(guint8 family, const ss_ip *ip, char buf[SS_IP_STRLEN]);
  * Appends to buf. */
 void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond);
 
-/* Service name for a port ("http", "domain"...) or NULL: the system's
- * services database first, then a built-in table so the answer does not
- * depend on /etc/services being installed.  Never does network lookups. */
+/* Service name for a port ("http", "domain"...) or NULL: a built-in table
+ * first (so common ports are named the same everywhere), then, unless
+ * ss_services_use_system(FALSE) was called, the system's services database
+ * (getservbyport(), cached; the result is an interned string).  Never does
+ * network lookups.  Thread-safe. */
 const char *ss_service_name(guint8 proto, guint16 port);
-/* TRUE when the port is a well-known (< 1024) or commonly registered
- * service port: the evidence used to orient connections without a handshake. */
+/* TRUE when the port is a server port in the built-in table (never the
+ * system database, so the evidence is the same on every host): the evidence
+ * used to orient connections without a handshake.  Client-side ports that
+ * have a name (bootpc 68/udp, ftp-data 20/tcp) are not server ports. */
 gboolean ss_service_port_known(guint8 proto, guint16 port);
+/* Whether ss_service_name() may fall back to the system's services database
+ * (default TRUE; --builtin-services and the golden tests turn it off). */
+void ss_services_use_system(gboolean on);
+
+/* Appends a duration in milliseconds as a plain decimal number computed with
+ * integer arithmetic: 3 decimals ("12.345") for microsecond captures, 6
+ * ("12.345678") when nanosecond.  Negative durations keep their sign. */
+void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond);
 
 /* Appends s as a JSON string literal (quotes included), escaping control
  * characters, quotes and backslashes; invalid UTF-8 bytes become U+FFFD. */

@@ -1,0 +1,138 @@
+/* CSV: one row per connection record, RFC 4180 quoting, LF line ends.
+ *
+ * Text fields that a spreadsheet would take for a formula (starting with
+ * = + - @ TAB or CR) get a leading single quote; numeric fields are
+ * written as numbers.  A missing value is an empty field. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+static const char header[] =
+	"proto,ip_version,client_ip,client_port,server_ip,server_port,service,"
+	"outcome,close,evidence,confidence,conn_state,history,first_ts,last_ts,"
+	"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
+	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
+	"reused_tuple,reuse_cause\n";
+
+void ss_csv_field_append(GString *b, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return;
+	gboolean guard = strchr("=+-@\t\r", s[0]) != NULL;
+	gboolean quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		g_string_append_c(b, '"');
+	if (guard)
+		g_string_append_c(b, '\'');
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			g_string_append_c(b, '"');
+		g_string_append_c(b, *p);
+	}
+	if (quote)
+		g_string_append_c(b, '"');
+}
+
+static void field(GString *b, const char *s, gboolean first)
+{
+	if (!first)
+		g_string_append_c(b, ',');
+	ss_csv_field_append(b, s);
+}
+
+static void field_u64(GString *b, guint64 v)
+{
+	g_string_append_printf(b, ",%" G_GUINT64_FORMAT, v);
+}
+
+static void field_time(GString *b, gint64 ns, gboolean nanosecond)
+{
+	g_string_append_c(b, ',');
+	if (ns != SS_NO_TIME)
+		ss_time_append(b, ns, nanosecond);
+}
+
+static void field_ms(GString *b, gint64 ns, gboolean nanosecond)
+{
+	g_string_append_c(b, ',');
+	if (ns != SS_NO_TIME)
+		ss_ms_append(b, ns, nanosecond);
+}
+
+/* Appends one row (with its LF) for a record. */
+static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	gboolean tcp = c->proto == IPPROTO_TCP;
+	char cip[SS_IP_STRLEN], sip[SS_IP_STRLEN], hist[SS_HISTORY_MAX + 2];
+	gint64 first, last;
+
+	ss_ip_format(c->family, &cl->ip, cip);
+	ss_ip_format(c->family, &sv->ip, sip);
+	ss_conn_zeek_history(c, hist, sizeof hist);
+	ss_render_conn_span(c, &first, &last);
+
+	field(b, tcp ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown", TRUE);
+	field_u64(b, c->family);
+	field(b, cip, FALSE);
+	field_u64(b, cl->port);
+	field(b, sip, FALSE);
+	field_u64(b, sv->port);
+	field(b, ss_service_name(c->proto, sv->port), FALSE);
+	field(b, ss_outcome_name(c->outcome), FALSE);
+	field(b, ss_close_name(c->close), FALSE);
+	field(b, ss_evidence_name(c->evidence), FALSE);
+	field(b, ss_confidence_name(c->confidence), FALSE);
+	field(b, ss_conn_zeek_state(c), FALSE);
+	field(b, hist, FALSE);
+	field_time(b, first, ns);
+	field_time(b, last, ns);
+	field_ms(b, first == SS_NO_TIME || last == SS_NO_TIME ? SS_NO_TIME : last - first, ns);
+	field_u64(b, cl->packets);
+	field_u64(b, sv->packets);
+	field_u64(b, cl->payload);
+	field_u64(b, sv->payload);
+	field_u64(b, c->syn_retransmits);
+	field_u64(b, c->synack_retransmits);
+	field_ms(b, tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, ns);
+	field_ms(b, tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
+	field(b, c->reuse != SS_REUSE_NONE ? "true" : "false", FALSE);
+	field(b, c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL, FALSE);
+	g_string_append_c(b, '\n');
+}
+
+static gboolean write_buf(GString *b, FILE *out)
+{
+	gboolean ok = b->len == 0 || fwrite(b->str, 1, b->len, out) == b->len;
+	g_string_truncate(b, 0);
+	if (!ok && errno == 0)
+		errno = EIO;
+	return ok;
+}
+
+gboolean ss_render_csv(const ss_report *r, FILE *out)
+{
+	GString *b = g_string_sized_new(131072);
+	gboolean ok = TRUE;
+
+	g_string_append(b, header);
+	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
+		csv_conn(b, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
+		if (b->len >= 65536)
+			ok = write_buf(b, out);
+	}
+	if (ok)
+		ok = write_buf(b, out);
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	if (ok && ferror(out)) {
+		errno = EIO;
+		ok = FALSE;
+	}
+	g_string_free(b, TRUE);
+	return ok;
+}

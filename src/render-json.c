@@ -1,0 +1,420 @@
+/* JSON writers: one object per record, and the jsonl / json documents.
+ *
+ * Key order is fixed and part of the contract (docs/output.md); keys are
+ * only ever added.  Numbers are integers or decimals printed with integer
+ * arithmetic, so the output is byte-identical on every platform. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "config.h"
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+static void key(GString *b, const char *k)
+{
+	g_string_append_c(b, '"');
+	g_string_append(b, k);
+	g_string_append(b, "\":");
+}
+
+static void kv_str(GString *b, const char *k, const char *v)
+{
+	key(b, k);
+	ss_json_escape_append(b, v);  /* NULL becomes null */
+}
+
+static void kv_u64(GString *b, const char *k, guint64 v)
+{
+	key(b, k);
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
+}
+
+static void kv_bool(GString *b, const char *k, gboolean v)
+{
+	key(b, k);
+	g_string_append(b, v ? "true" : "false");
+}
+
+static void kv_time(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+{
+	key(b, k);
+	if (ns == SS_NO_TIME) {
+		g_string_append(b, "null");
+		return;
+	}
+	g_string_append_c(b, '"');
+	ss_time_append(b, ns, nanosecond);
+	g_string_append_c(b, '"');
+}
+
+static void kv_ms(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+{
+	key(b, k);
+	if (ns == SS_NO_TIME)
+		g_string_append(b, "null");
+	else
+		ss_ms_append(b, ns, nanosecond);
+}
+
+static const char *proto_name(guint8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "unknown";
+}
+
+static void endpoint_addr(GString *b, const char *k, guint8 family, const ss_endpoint *e)
+{
+	char ip[SS_IP_STRLEN];
+	ss_ip_format(family, &e->ip, ip);
+	key(b, k);
+	g_string_append_c(b, '{');
+	kv_str(b, "ip", ip);
+	g_string_append_c(b, ',');
+	kv_u64(b, "port", e->port);
+	g_string_append_c(b, '}');
+}
+
+static void pair_u64(GString *b, const char *k, guint64 client, guint64 server)
+{
+	key(b, k);
+	g_string_append_c(b, '{');
+	kv_u64(b, "client", client);
+	g_string_append_c(b, ',');
+	kv_u64(b, "server", server);
+	g_string_append_c(b, '}');
+}
+
+static void tcp_options(GString *b, const char *k, const ss_endpoint *e)
+{
+	key(b, k);
+	g_string_append_c(b, '{');
+	key(b, "mss");
+	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
+		g_string_append_printf(b, "%u", (unsigned)e->mss);
+	else
+		g_string_append(b, "null");
+	g_string_append_c(b, ',');
+	key(b, "wscale");
+	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
+		g_string_append_printf(b, "%u", (unsigned)e->wscale);
+	else
+		g_string_append(b, "null");
+	g_string_append_c(b, ',');
+	kv_bool(b, "sack_perm", (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM) != 0);
+	g_string_append_c(b, ',');
+	kv_bool(b, "timestamps", (e->tcp_options & SS_TCPOPT_HAVE_TS) != 0);
+	g_string_append_c(b, '}');
+}
+
+void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
+{
+	/* A record is finalized before it is rendered; should one slip
+	 * through, ep[0] (the first sender) stands in as the client. */
+	int ci = c->client == 1 ? 1 : 0;
+	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	gboolean tcp = c->proto == IPPROTO_TCP;
+	gint64 first, last;
+	char hist[SS_HISTORY_MAX + 2];
+
+	ss_render_conn_span(c, &first, &last);
+	ss_conn_zeek_history(c, hist, sizeof hist);
+
+	g_string_append_c(b, '{');
+	kv_str(b, "kind", "connection");
+	g_string_append_c(b, ',');
+	kv_str(b, "proto", proto_name(c->proto));
+	g_string_append_c(b, ',');
+	kv_u64(b, "ip_version", c->family);
+	g_string_append_c(b, ',');
+	endpoint_addr(b, "client", c->family, cl);
+	g_string_append_c(b, ',');
+	endpoint_addr(b, "server", c->family, sv);
+	g_string_append_c(b, ',');
+	kv_str(b, "service", ss_service_name(c->proto, sv->port));
+	g_string_append_c(b, ',');
+	kv_str(b, "outcome", ss_outcome_name(c->outcome));
+	g_string_append_c(b, ',');
+	kv_str(b, "evidence", ss_evidence_name(c->evidence));
+	g_string_append_c(b, ',');
+	kv_str(b, "confidence", ss_confidence_name(c->confidence));
+	g_string_append_c(b, ',');
+	kv_str(b, "close", ss_close_name(c->close));
+	g_string_append_c(b, ',');
+	kv_str(b, "conn_state", ss_conn_zeek_state(c));
+	g_string_append_c(b, ',');
+	kv_str(b, "history", hist);
+	g_string_append_c(b, ',');
+	kv_time(b, "first_ts", first, nanosecond);
+	g_string_append_c(b, ',');
+	kv_time(b, "last_ts", last, nanosecond);
+	g_string_append_c(b, ',');
+	kv_ms(b, "duration_ms", first == SS_NO_TIME || last == SS_NO_TIME ? SS_NO_TIME : last - first,
+	      nanosecond);
+	g_string_append_c(b, ',');
+	pair_u64(b, "packets", cl->packets, sv->packets);
+	g_string_append_c(b, ',');
+	pair_u64(b, "bytes", cl->payload, sv->payload);
+	g_string_append_c(b, ',');
+	pair_u64(b, "ip_bytes", cl->bytes, sv->bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "syn_retransmits", c->syn_retransmits);
+	g_string_append_c(b, ',');
+	kv_u64(b, "synack_retransmits", c->synack_retransmits);
+	g_string_append_c(b, ',');
+	kv_ms(b, "syn_to_synack_ms", tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, nanosecond);
+	g_string_append_c(b, ',');
+	kv_ms(b, "synack_to_ack_ms", tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, nanosecond);
+	g_string_append_c(b, ',');
+	kv_bool(b, "reused_tuple", c->reuse != SS_REUSE_NONE);
+	g_string_append_c(b, ',');
+	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
+	g_string_append_c(b, ',');
+	key(b, "icmp");
+	if (c->icmp_errors == 0) {
+		g_string_append(b, "null");
+	} else {
+		g_string_append_c(b, '{');
+		kv_u64(b, "type", c->icmp_type);
+		g_string_append_c(b, ',');
+		kv_u64(b, "code", c->icmp_code);
+		g_string_append_c(b, ',');
+		kv_u64(b, "count", c->icmp_errors);
+		g_string_append_c(b, '}');
+	}
+	g_string_append_c(b, ',');
+	key(b, "tcp_options");
+	if (!tcp) {
+		g_string_append(b, "null");
+	} else {
+		g_string_append_c(b, '{');
+		tcp_options(b, "client", cl);
+		g_string_append_c(b, ',');
+		tcp_options(b, "server", sv);
+		g_string_append_c(b, '}');
+	}
+	g_string_append(b, "}\n");
+}
+
+/* The outcomes that can happen to each protocol, in enum order. */
+static const ss_outcome tcp_outcomes[] = {
+	SS_OUTCOME_COMPLETE, SS_OUTCOME_REJECTED, SS_OUTCOME_UNANSWERED,
+	SS_OUTCOME_INCOMPLETE, SS_OUTCOME_MIDSTREAM, SS_OUTCOME_SIMULTANEOUS,
+};
+static const ss_outcome udp_outcomes[] = {
+	SS_OUTCOME_REJECTED, SS_OUTCOME_UNANSWERED, SS_OUTCOME_ANSWERED,
+};
+
+void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
+{
+	char ip[SS_IP_STRLEN];
+	ss_ip_format(l->family, &l->ip, ip);
+
+	g_string_append_c(b, '{');
+	kv_str(b, "kind", "listener");
+	g_string_append_c(b, ',');
+	kv_str(b, "proto", proto_name(l->proto));
+	g_string_append_c(b, ',');
+	kv_u64(b, "ip_version", l->family);
+	g_string_append_c(b, ',');
+	kv_str(b, "ip", ip);
+	g_string_append_c(b, ',');
+	kv_u64(b, "port", l->port);
+	g_string_append_c(b, ',');
+	kv_str(b, "service", l->service);
+	g_string_append_c(b, ',');
+	kv_str(b, "state", ss_listener_state_name(l->state));
+	g_string_append_c(b, ',');
+	kv_str(b, "confidence", ss_confidence_name(l->confidence));
+	g_string_append_c(b, ',');
+	kv_u64(b, "connections", l->connections);
+	g_string_append_c(b, ',');
+	kv_u64(b, "clients", l->clients);
+	g_string_append_c(b, ',');
+	key(b, "outcomes");
+	g_string_append_c(b, '{');
+	const ss_outcome *list = l->proto == IPPROTO_UDP ? udp_outcomes : tcp_outcomes;
+	gsize n = l->proto == IPPROTO_UDP ? G_N_ELEMENTS(udp_outcomes) : G_N_ELEMENTS(tcp_outcomes);
+	for (gsize i = 0; i < n; i++) {
+		if (i > 0)
+			g_string_append_c(b, ',');
+		kv_u64(b, ss_outcome_name(list[i]), l->outcomes[list[i]]);
+	}
+	g_string_append(b, "},");
+	kv_time(b, "first_ts", l->first_ns, nanosecond);
+	g_string_append_c(b, ',');
+	kv_time(b, "last_ts", l->last_ns, nanosecond);
+	g_string_append(b, "}\n");
+}
+
+static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_reason_class cls)
+{
+	gboolean first = TRUE;
+	key(b, k);
+	g_string_append_c(b, '{');
+	for (int r = 0; r < SS_REASON_COUNT; r++) {
+		if (ss_reason_class_of((ss_reason)r) != cls)
+			continue;
+		if (!first)
+			g_string_append_c(b, ',');
+		first = FALSE;
+		kv_u64(b, ss_reason_name((ss_reason)r), s->reasons[r]);
+	}
+	g_string_append_c(b, '}');
+}
+
+void ss_json_summary(GString *b, const ss_summary *s)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "kind", "summary");
+	g_string_append_c(b, ',');
+	kv_str(b, "version", SOCKSCOPE_VERSION);
+	g_string_append_c(b, ',');
+	key(b, "inputs");
+	g_string_append_c(b, '[');
+	for (guint i = 0; s->inputs != NULL && i < s->inputs->len; i++) {
+		const ss_input *in = g_ptr_array_index(s->inputs, i);
+		if (i > 0)
+			g_string_append_c(b, ',');
+		g_string_append_c(b, '{');
+		kv_str(b, "name", in->name);
+		g_string_append_c(b, ',');
+		kv_str(b, "link_type", in->link_name);
+		g_string_append_c(b, ',');
+		key(b, "dlt");
+		g_string_append_printf(b, "%d", in->dlt);
+		g_string_append_c(b, ',');
+		kv_str(b, "precision", in->nanosecond ? "ns" : "us");
+		g_string_append_c(b, ',');
+		kv_u64(b, "packets", in->packets);
+		g_string_append_c(b, ',');
+		kv_str(b, "error", in->error);
+		g_string_append_c(b, '}');
+	}
+	g_string_append(b, "],");
+	kv_u64(b, "packets", s->packets);
+	g_string_append_c(b, ',');
+	kv_u64(b, "bytes", s->bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "captured_bytes", s->captured_bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "decoded", s->decoded);
+	g_string_append_c(b, ',');
+	kv_time(b, "first_ts", s->first_ns, s->nanosecond);
+	g_string_append_c(b, ',');
+	kv_time(b, "last_ts", s->last_ns, s->nanosecond);
+	g_string_append_c(b, ',');
+	kv_u64(b, "tcp_connections", s->tcp_connections);
+	g_string_append_c(b, ',');
+	kv_u64(b, "udp_exchanges", s->udp_exchanges);
+	g_string_append_c(b, ',');
+	kv_u64(b, "listeners", s->listeners);
+	g_string_append_c(b, ',');
+	kv_u64(b, "reused_tuples", s->reused_tuples);
+	g_string_append_c(b, ',');
+	key(b, "icmp_errors");
+	g_string_append_c(b, '{');
+	kv_u64(b, "matched", s->icmp_errors_matched);
+	g_string_append_c(b, ',');
+	kv_u64(b, "unmatched", s->icmp_errors_unmatched);
+	g_string_append(b, "},");
+	reasons_of_class(b, "ignored", s, SS_CLASS_IGNORED);
+	g_string_append_c(b, ',');
+	reasons_of_class(b, "truncated", s, SS_CLASS_TRUNCATED);
+	g_string_append_c(b, ',');
+	reasons_of_class(b, "invalid", s, SS_CLASS_INVALID);
+	g_string_append_c(b, ',');
+	key(b, "warnings");
+	g_string_append_c(b, '[');
+	for (guint i = 0; s->warnings != NULL && i < s->warnings->len; i++) {
+		if (i > 0)
+			g_string_append_c(b, ',');
+		ss_json_escape_append(b, g_ptr_array_index(s->warnings, i));
+	}
+	g_string_append(b, "]}\n");
+}
+
+/* Writes and empties buf; FALSE (errno set) when the stream failed. */
+static gboolean flush_buf(GString *buf, FILE *out)
+{
+	gboolean ok = buf->len == 0 || fwrite(buf->str, 1, buf->len, out) == buf->len;
+	g_string_truncate(buf, 0);
+	if (!ok && errno == 0)
+		errno = EIO;
+	return ok;
+}
+
+static gboolean finish(GString *buf, FILE *out, gboolean ok)
+{
+	if (ok)
+		ok = flush_buf(buf, out);
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	if (ok && ferror(out)) {
+		errno = EIO;
+		ok = FALSE;
+	}
+	g_string_free(buf, TRUE);
+	return ok;
+}
+
+/* Records are flushed every so often rather than one by one or all at once:
+ * memory stays bounded on huge captures and a write error stops the work. */
+#define FLUSH_AT 65536
+
+gboolean ss_render_jsonl(const ss_report *r, FILE *out)
+{
+	GString *buf = g_string_sized_new(FLUSH_AT * 2);
+	gboolean ok = TRUE;
+
+	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
+		ss_json_conn(buf, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	for (guint i = 0; ok && r->listeners != NULL && i < r->listeners->len; i++) {
+		ss_json_listener(buf, &g_array_index(r->listeners, ss_listener, i),
+				 r->summary.nanosecond);
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	if (ok)
+		ss_json_summary(buf, &r->summary);
+	return finish(buf, out, ok);
+}
+
+/* Replaces the record writers' trailing newline by `sep`. */
+static void end_item(GString *buf, const char *sep)
+{
+	if (buf->len > 0 && buf->str[buf->len - 1] == '\n')
+		g_string_truncate(buf, buf->len - 1);
+	g_string_append(buf, sep);
+}
+
+gboolean ss_render_json(const ss_report *r, FILE *out)
+{
+	GString *buf = g_string_sized_new(FLUSH_AT * 2);
+	gboolean ok = TRUE;
+	guint nc = r->conns != NULL ? r->conns->len : 0;
+	guint nl = r->listeners != NULL ? r->listeners->len : 0;
+
+	g_string_append(buf, "{\n\"summary\":");
+	ss_json_summary(buf, &r->summary);
+	end_item(buf, ",\n\"connections\":[");
+	g_string_append(buf, nc > 0 ? "\n" : "");
+	for (guint i = 0; ok && i < nc; i++) {
+		ss_json_conn(buf, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
+		end_item(buf, i + 1 < nc ? ",\n" : "\n");
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	g_string_append(buf, "],\n\"listeners\":[");
+	g_string_append(buf, nl > 0 ? "\n" : "");
+	for (guint i = 0; ok && i < nl; i++) {
+		ss_json_listener(buf, &g_array_index(r->listeners, ss_listener, i),
+				 r->summary.nanosecond);
+		end_item(buf, i + 1 < nl ? ",\n" : "\n");
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	g_string_append(buf, "]\n}\n");
+	return finish(buf, out, ok);
+}

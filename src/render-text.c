@@ -1,0 +1,573 @@
+/* The text report, for people: a summary, the listening sockets, the
+ * connections and the decode problems.
+ *
+ * Tables are laid out in two passes (cells first, then widths), so columns
+ * line up whatever the data.  With a width limit the free-text column at
+ * the end of a row is shortened (or moved to a line of its own) and other
+ * lines wrap; addresses and numbers are never cut.  Everything that came
+ * from the input (file names, warnings, system service names) is stripped
+ * of control characters so a crafted capture cannot drive the terminal. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define CYAN "\033[36m"
+
+#define LABEL_WIDTH 14  /* "ICMP errors:  " */
+
+/* A copy of s that is valid UTF-8 without C0/C1 control characters. */
+static char *clean(const char *s)
+{
+	if (s == NULL)
+		return g_strdup("");
+	char *v = g_utf8_make_valid(s, -1);
+	GString *b = g_string_sized_new(strlen(v));
+	for (const char *p = v; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (c < 0x20 || (c >= 0x7F && c < 0xA0))
+			g_string_append_c(b, '?');
+		else
+			g_string_append_len(b, p, g_utf8_next_char(p) - p);
+	}
+	g_free(v);
+	return g_string_free(b, FALSE);
+}
+
+static gsize text_width(const char *s)
+{
+	return (gsize)g_utf8_strlen(s, -1);
+}
+
+/* Appends the first n characters of s. */
+static void append_chars(GString *b, const char *s, gsize n)
+{
+	const char *end = s;
+	for (gsize i = 0; i < n && *end != '\0'; i++)
+		end = g_utf8_next_char(end);
+	g_string_append_len(b, s, end - s);
+}
+
+static void pad(GString *b, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		g_string_append_c(b, ' ');
+}
+
+/* Appends text (already clean) wrapped at width: the current line already
+ * holds `col` characters, continuation lines are indented by `indent`.
+ * Words longer than a line are split.  Ends with a newline. */
+static void append_wrapped(GString *b, gsize col, const char *text, gsize indent, guint width)
+{
+	if (width == 0 || width <= indent + 8) {
+		g_string_append(b, text);
+		g_string_append_c(b, '\n');
+		return;
+	}
+	const char *p = text;
+	gboolean line_empty = TRUE;
+	while (*p != '\0') {
+		const char *w = p;
+		while (*p != '\0' && *p != ' ')
+			p = g_utf8_next_char(p);
+		gsize wl = (gsize)g_utf8_strlen(w, p - w);
+		if (!line_empty && col + 1 + wl > width) {
+			g_string_append_c(b, '\n');
+			pad(b, indent);
+			col = indent;
+			line_empty = TRUE;
+		}
+		if (!line_empty) {
+			g_string_append_c(b, ' ');
+			col++;
+		}
+		/* a word wider than a whole line is split */
+		while (col + wl > width) {
+			gsize room = width - col;
+			append_chars(b, w, room);
+			for (gsize i = 0; i < room; i++)
+				w = g_utf8_next_char(w);
+			wl -= room;
+			g_string_append_c(b, '\n');
+			pad(b, indent);
+			col = indent;
+		}
+		g_string_append_len(b, w, p - w);
+		col += wl;
+		line_empty = FALSE;
+		while (*p == ' ')
+			p++;
+	}
+	g_string_append_c(b, '\n');
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+typedef struct {
+	const char *title;
+	gboolean right;    /* right-aligned (numbers) */
+} column;
+
+typedef struct {
+	char *text;
+	const char *color; /* escape sequence or NULL */
+} cell;
+
+typedef struct {
+	const column *cols;
+	guint ncols;
+	GArray *cells;     /* cell, row-major */
+} table;
+
+static void table_init(table *t, const column *cols, guint ncols)
+{
+	t->cols = cols;
+	t->ncols = ncols;
+	t->cells = g_array_new(FALSE, TRUE, sizeof(cell));
+}
+
+/* Takes ownership of text. */
+static void table_add(table *t, char *text, const char *color)
+{
+	cell c = { text, color };
+	g_array_append_val(t->cells, c);
+}
+
+static void table_clear(table *t)
+{
+	for (guint i = 0; i < t->cells->len; i++)
+		g_free(g_array_index(t->cells, cell, i).text);
+	g_array_unref(t->cells);
+}
+
+static void put_cell(GString *b, const char *text, gsize w, gsize width, gboolean right,
+		     gboolean last, const char *color, gboolean use_color)
+{
+	if (right)
+		pad(b, width - w);
+	if (use_color && color != NULL)
+		g_string_append(b, color);
+	g_string_append(b, text);
+	if (use_color && color != NULL)
+		g_string_append(b, RESET);
+	if (!right && !last)
+		pad(b, width - w);
+}
+
+/* The last column is free text: it is the one shortened to fit `limit`. */
+static void table_render(GString *b, const table *t, const ss_render_options *opt)
+{
+	guint rows = t->cells->len / t->ncols;
+	gsize *w = g_new0(gsize, t->ncols);
+
+	for (guint c = 0; c < t->ncols; c++)
+		w[c] = text_width(t->cols[c].title);
+	for (guint r = 0; r < rows; r++)
+		for (guint c = 0; c < t->ncols; c++) {
+			gsize n = text_width(g_array_index(t->cells, cell, r * t->ncols + c).text);
+			w[c] = MAX(w[c], n);
+		}
+
+	/* width of everything before the last column, separators included */
+	gsize prefix = 0;
+	for (guint c = 0; c + 1 < t->ncols; c++)
+		prefix += w[c] + 2;
+	gsize limit = opt->width;
+	/* Too little room left for the last column: it goes on its own line. */
+	gboolean own_line = limit > 0 && prefix + 12 > limit;
+
+	if (opt->color)
+		g_string_append(b, BOLD);
+	for (guint c = 0; c < t->ncols; c++) {
+		gboolean last = c + 1 == t->ncols;
+		if (last && own_line)
+			break;
+		put_cell(b, t->cols[c].title, text_width(t->cols[c].title), w[c],
+			 t->cols[c].right, last, NULL, FALSE);
+		if (!last && !(c + 2 == t->ncols && own_line))
+			g_string_append(b, "  ");
+	}
+	while (b->len > 0 && b->str[b->len - 1] == ' ')
+		g_string_truncate(b, b->len - 1);
+	if (opt->color)
+		g_string_append(b, RESET);
+	g_string_append_c(b, '\n');
+
+	for (guint r = 0; r < rows; r++) {
+		for (guint c = 0; c < t->ncols; c++) {
+			const cell *ce = &g_array_index(t->cells, cell, r * t->ncols + c);
+			gboolean last = c + 1 == t->ncols;
+			gsize n = text_width(ce->text);
+			if (last && own_line) {
+				/* trailing separator was skipped: the row ends here */
+				if (n > 0) {
+					while (b->len > 0 && b->str[b->len - 1] == ' ')
+						g_string_truncate(b, b->len - 1);
+					g_string_append(b, "\n    ");
+					if (4 + n > limit) {
+						gsize keep = limit > 7 ? limit - 7 : 0;
+						append_chars(b, ce->text, keep);
+						g_string_append(b, "...");
+					} else {
+						put_cell(b, ce->text, n, n, FALSE, TRUE, ce->color,
+							 opt->color);
+					}
+				}
+				break;
+			}
+			if (last && limit > 0 && prefix + n > limit) {
+				gsize room = limit - prefix;
+				append_chars(b, ce->text, room > 3 ? room - 3 : 0);
+				g_string_append(b, "...");
+				break;
+			}
+			put_cell(b, ce->text, n, w[c], t->cols[c].right, last, ce->color, opt->color);
+			if (!last && !(c + 2 == t->ncols && own_line))
+				g_string_append(b, "  ");
+		}
+		/* no trailing blanks when the last cell is empty */
+		while (b->len > 0 && b->str[b->len - 1] == ' ')
+			g_string_truncate(b, b->len - 1);
+		g_string_append_c(b, '\n');
+	}
+	g_free(w);
+}
+
+/* ---- pieces -------------------------------------------------------------- */
+
+static const char *proto_name(guint8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+static char *addr_port(guint8 family, const ss_ip *ip, guint16 port)
+{
+	char s[SS_IP_STRLEN];
+	ss_ip_format(family, ip, s);
+	if (family == SS_FAMILY_IPV6)
+		return g_strdup_printf("[%s]:%u", s, (unsigned)port);
+	return g_strdup_printf("%s:%u", s, (unsigned)port);
+}
+
+static const char *outcome_color(ss_outcome o)
+{
+	switch (o) {
+	case SS_OUTCOME_COMPLETE:
+	case SS_OUTCOME_ANSWERED:
+		return GREEN;
+	case SS_OUTCOME_REJECTED:
+		return RED;
+	case SS_OUTCOME_UNANSWERED:
+	case SS_OUTCOME_INCOMPLETE:
+		return YELLOW;
+	default:
+		return CYAN;
+	}
+}
+
+static const char *state_color(ss_listener_state s)
+{
+	switch (s) {
+	case SS_LISTENER_OPEN:
+		return GREEN;
+	case SS_LISTENER_CLOSED:
+		return RED;
+	default:
+		return YELLOW;
+	}
+}
+
+static gint64 floor_day(gint64 ns)
+{
+	gint64 d = ns / (G_GINT64_CONSTANT(86400) * 1000000000);
+	if (ns % (G_GINT64_CONSTANT(86400) * 1000000000) < 0)
+		d--;
+	return d;
+}
+
+/* "HH:MM:SS.ffffff", or "YYYY-MM-DD HH:MM:SS.ffffff" with the date. */
+static char *clock_time(gint64 ns, gboolean nanosecond, gboolean date)
+{
+	if (ns == SS_NO_TIME)
+		return g_strdup("-");
+	GString *s = g_string_new(NULL);
+	ss_time_append(s, ns, nanosecond);
+	g_string_truncate(s, s->len - 1);  /* the 'Z' */
+	char *t = strchr(s->str, 'T');
+	char *r = date ? (*t = ' ', g_strdup(s->str)) : g_strdup(t + 1);
+	g_string_free(s, TRUE);
+	return r;
+}
+
+static void heading(GString *b, const char *title, const ss_render_options *opt)
+{
+	if (opt->color)
+		g_string_append_printf(b, BOLD "%s" RESET "\n", title);
+	else
+		g_string_append_printf(b, "%s\n", title);
+}
+
+static void label(GString *b, const char *name)
+{
+	g_string_append(b, name);
+	pad(b, LABEL_WIDTH - strlen(name));
+}
+
+static void summary_block(GString *b, const ss_summary *s, const ss_render_options *opt)
+{
+	heading(b, "Summary", opt);
+
+	guint nin = s->inputs != NULL ? s->inputs->len : 0;
+	for (guint i = 0; i < nin; i++) {
+		const ss_input *in = g_ptr_array_index(s->inputs, i);
+		char *name = clean(in->name);
+		char *link = clean(in->link_name);
+		GString *line = g_string_new(NULL);
+		g_string_append_printf(line, "%s (%s, dlt %d, %s timestamps): %" G_GUINT64_FORMAT
+				       " packet%s", name, link, in->dlt,
+				       in->nanosecond ? "ns" : "us", in->packets,
+				       in->packets == 1 ? "" : "s");
+		if (in->error != NULL) {
+			char *err = clean(in->error);
+			g_string_append_printf(line, "; error: %s", err);
+			g_free(err);
+		}
+		if (i == 0)
+			label(b, nin > 1 ? "Inputs:" : "Input:");
+		else
+			pad(b, LABEL_WIDTH);
+		append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH + 2, opt->width);
+		g_string_free(line, TRUE);
+		g_free(name);
+		g_free(link);
+	}
+	if (nin == 0) {
+		label(b, "Input:");
+		g_string_append(b, "none\n");
+	}
+
+	label(b, "Packets:");
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT
+			       " decoded; %" G_GUINT64_FORMAT " bytes on the wire, %"
+			       G_GUINT64_FORMAT " captured\n",
+			       s->packets, s->decoded, s->bytes, s->captured_bytes);
+
+	label(b, "Time span:");
+	if (s->first_ns == SS_NO_TIME || s->last_ns == SS_NO_TIME) {
+		g_string_append(b, "none\n");
+	} else {
+		GString *line = g_string_new(NULL);
+		ss_time_append(line, s->first_ns, s->nanosecond);
+		g_string_append(line, " to ");
+		ss_time_append(line, s->last_ns, s->nanosecond);
+		gint64 d = s->last_ns - s->first_ns;
+		guint64 mag = d < 0 ? 0 : (guint64)d;
+		g_string_append_printf(line, " (%" G_GUINT64_FORMAT ".%03" G_GUINT64_FORMAT "s)",
+				       mag / 1000000000, mag / 1000000 % 1000);
+		append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH, opt->width);
+		g_string_free(line, TRUE);
+	}
+
+	label(b, "Connections:");
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP",
+			       s->tcp_connections, s->udp_exchanges);
+	if (s->reused_tuples > 0)
+		g_string_append_printf(b, "; %" G_GUINT64_FORMAT " reused tuple%s",
+				       s->reused_tuples, s->reused_tuples == 1 ? "" : "s");
+	g_string_append_c(b, '\n');
+
+	label(b, "Listeners:");
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->listeners);
+
+	if (s->icmp_errors_matched > 0 || s->icmp_errors_unmatched > 0) {
+		label(b, "ICMP errors:");
+		g_string_append_printf(b, "%" G_GUINT64_FORMAT " matched, %" G_GUINT64_FORMAT
+				       " unmatched\n", s->icmp_errors_matched,
+				       s->icmp_errors_unmatched);
+	}
+
+	guint nw = s->warnings != NULL ? s->warnings->len : 0;
+	for (guint i = 0; i < nw; i++) {
+		char *w = clean(g_ptr_array_index(s->warnings, i));
+		if (i == 0) {
+			if (opt->color)
+				g_string_append(b, YELLOW);
+			label(b, "Warnings:");
+			if (opt->color)
+				g_string_append(b, RESET);
+		} else {
+			pad(b, LABEL_WIDTH);
+		}
+		append_wrapped(b, LABEL_WIDTH, w, LABEL_WIDTH + 2, opt->width);
+		g_free(w);
+	}
+}
+
+static const column listener_cols[] = {
+	{ "PROTO", FALSE }, { "ADDRESS", FALSE }, { "SERVICE", FALSE }, { "STATE", FALSE },
+	{ "CONNS", TRUE }, { "CLIENTS", TRUE }, { "OUTCOMES", FALSE },
+};
+
+static void listeners_block(GString *b, const ss_report *r, const ss_render_options *opt)
+{
+	heading(b, "Listening sockets", opt);
+	guint n = r->listeners != NULL ? r->listeners->len : 0;
+	if (n == 0) {
+		g_string_append(b, "  none\n");
+		return;
+	}
+
+	table t;
+	table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
+	for (guint i = 0; i < n; i++) {
+		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
+		table_add(&t, g_strdup(proto_name(l->proto)), NULL);
+		table_add(&t, addr_port(l->family, &l->ip, l->port), NULL);
+		table_add(&t, l->service != NULL ? clean(l->service) : g_strdup("-"), NULL);
+		table_add(&t, g_strdup(ss_listener_state_name(l->state)), state_color(l->state));
+		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->connections), NULL);
+		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->clients), NULL);
+		GString *o = g_string_new(NULL);
+		for (int k = 0; k < SS_OUTCOME_COUNT; k++) {
+			if (l->outcomes[k] == 0)
+				continue;
+			if (o->len > 0)
+				g_string_append(o, ", ");
+			g_string_append_printf(o, "%" G_GUINT64_FORMAT " %s", l->outcomes[k],
+					       ss_outcome_name((ss_outcome)k));
+		}
+		table_add(&t, g_string_free(o, FALSE), NULL);
+	}
+	table_render(b, &t, opt);
+	table_clear(&t);
+}
+
+static const column conn_cols[] = {
+	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "CLIENT", FALSE }, { "", FALSE },
+	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
+	{ "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
+};
+
+static void conns_block(GString *b, const ss_report *r, const ss_render_options *opt)
+{
+	heading(b, "Connections", opt);
+	guint n = r->conns != NULL ? r->conns->len : 0;
+	if (n == 0) {
+		g_string_append(b, "  none\n");
+		return;
+	}
+
+	const ss_summary *s = &r->summary;
+	gboolean ns = s->nanosecond;
+	/* The date is only worth its columns when the capture spans midnight. */
+	gboolean date = s->first_ns != SS_NO_TIME && s->last_ns != SS_NO_TIME &&
+		floor_day(s->first_ns) != floor_day(s->last_ns);
+
+	table t;
+	table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
+	for (guint i = 0; i < n; i++) {
+		const ss_conn *c = g_ptr_array_index(r->conns, i);
+		int ci = c->client == 1 ? 1 : 0;
+		const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+		gint64 first, last;
+		ss_render_conn_span(c, &first, &last);
+
+		table_add(&t, clock_time(first, ns, date), NULL);
+		table_add(&t, g_strdup(proto_name(c->proto)), NULL);
+		table_add(&t, addr_port(c->family, &cl->ip, cl->port), NULL);
+		table_add(&t, g_strdup("->"), NULL);
+		table_add(&t, addr_port(c->family, &sv->ip, sv->port), NULL);
+		table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
+		table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
+
+		gint64 rtt = c->proto == IPPROTO_TCP ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME;
+		if (rtt == SS_NO_TIME) {
+			table_add(&t, g_strdup("-"), NULL);
+		} else {
+			GString *m = g_string_new(NULL);
+			ss_ms_append(m, rtt, ns);
+			table_add(&t, g_string_free(m, FALSE), NULL);
+		}
+		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+					      cl->packets, sv->packets), NULL);
+		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+					      cl->payload, sv->payload), NULL);
+
+		GString *f = g_string_new(NULL);
+		if (c->reuse != SS_REUSE_NONE)
+			g_string_append_printf(f, "reused (%s)", ss_reuse_name(c->reuse));
+		if (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK)
+			g_string_append_printf(f, "%s%s (%s)", f->len > 0 ? ", " : "",
+					       ss_evidence_name(c->evidence),
+					       ss_confidence_name(c->confidence));
+		if (c->icmp_errors > 0)
+			g_string_append_printf(f, "%sicmp %u/%u", f->len > 0 ? ", " : "",
+					       (unsigned)c->icmp_type, (unsigned)c->icmp_code);
+		table_add(&t, g_string_free(f, FALSE), NULL);
+	}
+	table_render(b, &t, opt);
+	table_clear(&t);
+}
+
+static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
+			 const char *name, const ss_render_options *opt)
+{
+	GString *line = g_string_new(NULL);
+	for (int r = 0; r < SS_REASON_COUNT; r++) {
+		if (ss_reason_class_of((ss_reason)r) != cls || s->reasons[r] == 0)
+			continue;
+		if (line->len > 0)
+			g_string_append(line, ", ");
+		g_string_append_printf(line, "%s %" G_GUINT64_FORMAT,
+				       ss_reason_name((ss_reason)r), s->reasons[r]);
+	}
+	if (line->len > 0) {
+		pad(b, 2);
+		label(b, name);
+		append_wrapped(b, 2 + LABEL_WIDTH, line->str, 2 + LABEL_WIDTH, opt->width);
+	}
+	g_string_free(line, TRUE);
+}
+
+static void problems_block(GString *b, const ss_summary *s, const ss_render_options *opt)
+{
+	heading(b, "Decode problems", opt);
+	gsize before = b->len;
+	reasons_line(b, s, SS_CLASS_TRUNCATED, "truncated:", opt);
+	reasons_line(b, s, SS_CLASS_INVALID, "invalid:", opt);
+	reasons_line(b, s, SS_CLASS_IGNORED, "ignored:", opt);
+	if (b->len == before)
+		g_string_append(b, "  none\n");
+}
+
+gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *out)
+{
+	GString *b = g_string_sized_new(65536);
+
+	summary_block(b, &r->summary, opt);
+	g_string_append_c(b, '\n');
+	listeners_block(b, r, opt);
+	g_string_append_c(b, '\n');
+	conns_block(b, r, opt);
+	g_string_append_c(b, '\n');
+	problems_block(b, &r->summary, opt);
+
+	gboolean ok = fwrite(b->str, 1, b->len, out) == b->len;
+	if (!ok && errno == 0)
+		errno = EIO;
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	if (ok && ferror(out)) {
+		errno = EIO;
+		ok = FALSE;
+	}
+	g_string_free(b, TRUE);
+	return ok;
+}

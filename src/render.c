@@ -1,0 +1,118 @@
+/* Output format names, the ss_render() dispatcher and report ownership.
+ * The formats themselves live in render-text.c, render-json.c and
+ * render-csv.c; docs/output.md is their contract. */
+#include <errno.h>
+#include <string.h>
+
+#include "sockscope/report.h"
+
+static const char *const format_names[] = {
+	[SS_FORMAT_TEXT] = "text",
+	[SS_FORMAT_JSONL] = "jsonl",
+	[SS_FORMAT_JSON] = "json",
+	[SS_FORMAT_CSV] = "csv",
+};
+
+gboolean ss_format_parse(const char *name, ss_format *out)
+{
+	if (name == NULL)
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(format_names); i++) {
+		if (strcmp(name, format_names[i]) == 0) {
+			*out = (ss_format)i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+const char *ss_format_name(ss_format f)
+{
+	if ((guint)f >= G_N_ELEMENTS(format_names))
+		return "unknown";
+	return format_names[f];
+}
+
+const char *ss_listener_state_name(ss_listener_state s)
+{
+	switch (s) {
+	case SS_LISTENER_OPEN:
+		return "open";
+	case SS_LISTENER_CLOSED:
+		return "closed";
+	case SS_LISTENER_FILTERED:
+		return "filtered";
+	}
+	return "unknown";
+}
+
+gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out)
+{
+	static const ss_render_options defaults = { FALSE, 0 };
+	if (opt == NULL)
+		opt = &defaults;
+
+	switch (f) {
+	case SS_FORMAT_TEXT:
+		return ss_render_text(r, opt, out);
+	case SS_FORMAT_JSONL:
+		return ss_render_jsonl(r, out);
+	case SS_FORMAT_JSON:
+		return ss_render_json(r, out);
+	case SS_FORMAT_CSV:
+		return ss_render_csv(r, out);
+	}
+	errno = EINVAL;
+	return FALSE;
+}
+
+/* Takes the elements out of a pointer array whatever free function it was
+ * created with, frees each with `fn`, then the array. */
+static void free_ptr_array(GPtrArray *a, GDestroyNotify fn)
+{
+	if (a == NULL)
+		return;
+	g_ptr_array_set_free_func(a, NULL);
+	for (guint i = 0; i < a->len; i++)
+		fn(g_ptr_array_index(a, i));
+	g_ptr_array_unref(a);
+}
+
+static void input_free(gpointer p)
+{
+	ss_input *in = p;
+	if (in == NULL)
+		return;
+	g_free(in->name);
+	g_free(in->link_name);
+	g_free(in->error);
+	g_free(in);
+}
+
+void ss_report_free(ss_report *r)
+{
+	if (r == NULL)
+		return;
+	free_ptr_array(r->summary.inputs, input_free);
+	free_ptr_array(r->summary.warnings, g_free);
+	free_ptr_array(r->conns, g_free);
+	if (r->listeners != NULL)
+		g_array_unref(r->listeners);
+	g_free(r);
+}
+
+void ss_render_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns)
+{
+	gint64 first = SS_NO_TIME, last = SS_NO_TIME;
+	for (int i = 0; i < 2; i++) {
+		const ss_endpoint *e = &c->ep[i];
+		if (e->packets == 0)
+			continue;
+		if (e->first_ns != SS_NO_TIME && (first == SS_NO_TIME || e->first_ns < first))
+			first = e->first_ns;
+		if (e->last_ns != SS_NO_TIME && (last == SS_NO_TIME || e->last_ns > last))
+			last = e->last_ns;
+	}
+	*first_ns = first;
+	*last_ns = last;
+}

@@ -1,0 +1,819 @@
+/* Output formats and their helpers: address and time formatting, ms
+ * durations, JSON escaping, service names, the JSON/CSV/text renderers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+#define US G_GINT64_CONSTANT(1000)
+#define MS G_GINT64_CONSTANT(1000000)
+#define SEC G_GINT64_CONSTANT(1000000000)
+#define T0 (G_GINT64_CONSTANT(1767225600) * SEC)  /* 2026-01-01T00:00:00Z */
+
+static ss_ip ip4(guint8 a, guint8 b, guint8 c, guint8 d)
+{
+	ss_ip ip;
+	memset(&ip, 0, sizeof ip);
+	ip.bytes[0] = a;
+	ip.bytes[1] = b;
+	ip.bytes[2] = c;
+	ip.bytes[3] = d;
+	return ip;
+}
+
+static ss_ip ip6(const char *text)
+{
+	ss_ip ip;
+	memset(&ip, 0, sizeof ip);
+	assert_int_equal(inet_pton(AF_INET6, text, ip.bytes), 1);
+	return ip;
+}
+
+static char *time_str(gint64 ns, gboolean nanosecond)
+{
+	GString *b = g_string_new(NULL);
+	ss_time_append(b, ns, nanosecond);
+	return g_string_free(b, FALSE);
+}
+
+static char *ms_str(gint64 ns, gboolean nanosecond)
+{
+	GString *b = g_string_new(NULL);
+	ss_ms_append(b, ns, nanosecond);
+	return g_string_free(b, FALSE);
+}
+
+static char *esc(const char *s)
+{
+	GString *b = g_string_new(NULL);
+	ss_json_escape_append(b, s);
+	return g_string_free(b, FALSE);
+}
+
+#define assert_owned_string(got, want) \
+	do { \
+		char *got_ = (got); \
+		assert_string_equal(got_, want); \
+		g_free(got_); \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void test_ip_format(void **state)
+{
+	(void)state;
+	char buf[SS_IP_STRLEN];
+	ss_ip ip = ip4(10, 0, 0, 2);
+	ss_ip_format(SS_FAMILY_IPV4, &ip, buf);
+	assert_string_equal(buf, "10.0.0.2");
+	ip = ip4(255, 255, 255, 255);
+	ss_ip_format(SS_FAMILY_IPV4, &ip, buf);
+	assert_string_equal(buf, "255.255.255.255");
+
+	ip = ip6("2001:0db8:0000:0000:0000:0000:0000:0001");
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "2001:db8::1");
+	ip = ip6("2001:db8:0:0:1:0:0:1");  /* RFC 5952: the first of equal runs */
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "2001:db8::1:0:0:1");
+	ip = ip6("::1");
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "::1");
+	ip = ip6("::");
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "::");
+	ip = ip6("fe80::1:2");
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "fe80::1:2");
+	ip = ip6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	ss_ip_format(SS_FAMILY_IPV6, &ip, buf);
+	assert_string_equal(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+
+	ss_ip_format(0, &ip, buf);
+	assert_string_equal(buf, "invalid");
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	assert_owned_string(time_str(0, FALSE), "1970-01-01T00:00:00.000000Z");
+	assert_owned_string(time_str(0, TRUE), "1970-01-01T00:00:00.000000000Z");
+	assert_owned_string(time_str(T0 + 123456 * US, FALSE), "2026-01-01T00:00:00.123456Z");
+	assert_owned_string(time_str(T0 + 123456789, TRUE), "2026-01-01T00:00:00.123456789Z");
+	/* microsecond output truncates, it does not round up into the next second */
+	assert_owned_string(time_str(T0 - 1, FALSE), "2025-12-31T23:59:59.999999Z");
+	/* before 1970: floor division, never a negative fraction */
+	assert_owned_string(time_str(-1, TRUE), "1969-12-31T23:59:59.999999999Z");
+	assert_owned_string(time_str(-1, FALSE), "1969-12-31T23:59:59.999999Z");
+	assert_owned_string(time_str(-SEC, FALSE), "1969-12-31T23:59:59.000000Z");
+	assert_owned_string(time_str(G_GINT64_CONSTANT(-2208988800) * SEC + 500 * MS, FALSE),
+			    "1900-01-01T00:00:00.500000Z");
+	/* leap days: 2024 (every 4 years), 2000 (every 400), 2100 is not one */
+	assert_owned_string(time_str(G_GINT64_CONSTANT(1709208000) * SEC, FALSE),
+			    "2024-02-29T12:00:00.000000Z");
+	assert_owned_string(time_str(G_GINT64_CONSTANT(951782400) * SEC, FALSE),
+			    "2000-02-29T00:00:00.000000Z");
+	assert_owned_string(time_str(G_GINT64_CONSTANT(4107542400) * SEC, FALSE),
+			    "2100-03-01T00:00:00.000000Z");
+	assert_owned_string(time_str(G_GINT64_CONSTANT(1735689599) * SEC + 999999999, TRUE),
+			    "2024-12-31T23:59:59.999999999Z");
+	/* the extremes of gint64 nanoseconds */
+	assert_owned_string(time_str(G_MININT64, TRUE), "1677-09-21T00:12:43.145224192Z");
+	assert_owned_string(time_str(G_MAXINT64, TRUE), "2262-04-11T23:47:16.854775807Z");
+}
+
+static void test_ms(void **state)
+{
+	(void)state;
+	assert_owned_string(ms_str(0, FALSE), "0.000");
+	assert_owned_string(ms_str(0, TRUE), "0.000000");
+	assert_owned_string(ms_str(512 * US, FALSE), "0.512");
+	assert_owned_string(ms_str(512 * US, TRUE), "0.512000");
+	assert_owned_string(ms_str(1234567891, FALSE), "1234.567");
+	assert_owned_string(ms_str(1234567891, TRUE), "1234.567891");
+	assert_owned_string(ms_str(7, TRUE), "0.000007");
+	assert_owned_string(ms_str(-1500 * US, FALSE), "-1.500");
+	assert_owned_string(ms_str(G_MININT64, TRUE), "-9223372036854.775808");
+	assert_owned_string(ms_str(G_MAXINT64, FALSE), "9223372036854.775");
+}
+
+static void test_json_escape(void **state)
+{
+	(void)state;
+	assert_owned_string(esc(NULL), "null");
+	assert_owned_string(esc(""), "\"\"");
+	assert_owned_string(esc("plain text"), "\"plain text\"");
+	assert_owned_string(esc("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"");
+	assert_owned_string(esc("\x01\b\f\n\r\t\x1f\x7f"),
+			    "\"\\u0001\\u0008\\u000c\\u000a\\u000d\\u0009\\u001f\\u007f\"");
+	/* valid UTF-8 passes through unchanged: 2, 3 and 4 byte forms */
+	assert_owned_string(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+			    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	/* invalid bytes: one U+FFFD each */
+	assert_owned_string(esc("a\xff" "b"), "\"a\\ufffdb\"");
+	assert_owned_string(esc("\xc0\xaf"), "\"\\ufffd\\ufffd\"");          /* overlong '/' */
+	assert_owned_string(esc("\xe0\x80\xaf"), "\"\\ufffd\\ufffd\\ufffd\"");  /* overlong */
+	assert_owned_string(esc("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  /* surrogate */
+	assert_owned_string(esc("\xf4\x90\x80\x80"),                          /* > U+10FFFF */
+			    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	assert_owned_string(esc("x\xe2\x82"), "\"x\\ufffd\\ufffd\"");        /* cut short */
+	assert_owned_string(esc("\x80z"), "\"\\ufffdz\"");                   /* lone continuation */
+}
+
+typedef struct {
+	guint8 proto;
+	guint16 port;
+	const char *name;
+} service_case;
+
+static void test_services(void **state)
+{
+	(void)state;
+	static const service_case cases[] = {
+		{ IPPROTO_TCP, 20, "ftp-data" }, { IPPROTO_TCP, 21, "ftp" },
+		{ IPPROTO_TCP, 22, "ssh" }, { IPPROTO_TCP, 23, "telnet" },
+		{ IPPROTO_TCP, 25, "smtp" }, { IPPROTO_TCP, 53, "domain" },
+		{ IPPROTO_TCP, 80, "http" }, { IPPROTO_TCP, 88, "kerberos" },
+		{ IPPROTO_TCP, 110, "pop3" }, { IPPROTO_TCP, 111, "sunrpc" },
+		{ IPPROTO_TCP, 119, "nntp" }, { IPPROTO_TCP, 135, "epmap" },
+		{ IPPROTO_TCP, 139, "netbios-ssn" }, { IPPROTO_TCP, 143, "imap" },
+		{ IPPROTO_TCP, 179, "bgp" },
+		{ IPPROTO_TCP, 389, "ldap" }, { IPPROTO_TCP, 443, "https" },
+		{ IPPROTO_TCP, 445, "microsoft-ds" }, { IPPROTO_TCP, 465, "submissions" },
+		{ IPPROTO_TCP, 514, "shell" }, { IPPROTO_TCP, 587, "submission" },
+		{ IPPROTO_TCP, 631, "ipp" }, { IPPROTO_TCP, 636, "ldaps" },
+		{ IPPROTO_TCP, 873, "rsync" }, { IPPROTO_TCP, 993, "imaps" },
+		{ IPPROTO_TCP, 995, "pop3s" }, { IPPROTO_TCP, 1080, "socks" },
+		{ IPPROTO_TCP, 1433, "ms-sql-s" }, { IPPROTO_TCP, 1521, "oracle" },
+		{ IPPROTO_TCP, 1883, "mqtt" }, { IPPROTO_TCP, 2049, "nfs" },
+		{ IPPROTO_TCP, 2375, "docker" }, { IPPROTO_TCP, 2376, "docker-s" },
+		{ IPPROTO_TCP, 3306, "mysql" }, { IPPROTO_TCP, 3389, "ms-wbt-server" },
+		{ IPPROTO_TCP, 5432, "postgresql" }, { IPPROTO_TCP, 5672, "amqp" },
+		{ IPPROTO_TCP, 5900, "rfb" }, { IPPROTO_TCP, 5984, "couchdb" },
+		{ IPPROTO_TCP, 6379, "redis" }, { IPPROTO_TCP, 6443, "kube-apiserver" },
+		{ IPPROTO_TCP, 8000, "http-alt" }, { IPPROTO_TCP, 8008, "http-alt" },
+		{ IPPROTO_TCP, 8080, "http-alt" }, { IPPROTO_TCP, 8443, "https-alt" },
+		{ IPPROTO_TCP, 8883, "secure-mqtt" }, { IPPROTO_TCP, 9042, "cassandra" },
+		{ IPPROTO_TCP, 9092, "kafka" }, { IPPROTO_TCP, 9200, "elasticsearch" },
+		{ IPPROTO_TCP, 9300, "es-transport" }, { IPPROTO_TCP, 11211, "memcache" },
+		{ IPPROTO_TCP, 27017, "mongodb" },
+		{ IPPROTO_UDP, 53, "domain" }, { IPPROTO_UDP, 67, "bootps" },
+		{ IPPROTO_UDP, 68, "bootpc" }, { IPPROTO_UDP, 69, "tftp" },
+		{ IPPROTO_UDP, 123, "ntp" }, { IPPROTO_UDP, 137, "netbios-ns" },
+		{ IPPROTO_UDP, 138, "netbios-dgm" }, { IPPROTO_UDP, 161, "snmp" },
+		{ IPPROTO_UDP, 162, "snmp-trap" }, { IPPROTO_UDP, 443, "https" },
+		{ IPPROTO_UDP, 500, "isakmp" }, { IPPROTO_UDP, 514, "syslog" },
+		{ IPPROTO_UDP, 520, "router" }, { IPPROTO_UDP, 1812, "radius" },
+		{ IPPROTO_UDP, 1813, "radius-acct" }, { IPPROTO_UDP, 1900, "ssdp" },
+		{ IPPROTO_UDP, 4500, "ipsec-nat-t" }, { IPPROTO_UDP, 4789, "vxlan" },
+		{ IPPROTO_UDP, 5353, "mdns" }, { IPPROTO_UDP, 5355, "llmnr" },
+		{ IPPROTO_UDP, 6081, "geneve" }, { IPPROTO_UDP, 51820, "wireguard" },
+	};
+
+	ss_services_use_system(FALSE);
+	/* Every entry is found: a table out of (proto, port) order would make
+	 * bsearch() miss some of them. */
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const char *n = ss_service_name(cases[i].proto, cases[i].port);
+		if (n == NULL || strcmp(n, cases[i].name) != 0)
+			fail_msg("%u/%u: got %s, want %s", cases[i].proto, cases[i].port,
+				 n ? n : "NULL", cases[i].name);
+	}
+	assert_null(ss_service_name(IPPROTO_TCP, 12345));
+	assert_null(ss_service_name(IPPROTO_TCP, 0));
+	assert_null(ss_service_name(IPPROTO_TCP, 65535));
+	assert_null(ss_service_name(IPPROTO_UDP, 80));      /* per protocol */
+	assert_null(ss_service_name(IPPROTO_TCP, 5353));
+	assert_null(ss_service_name(IPPROTO_ICMP, 80));
+	/* with the system database off, nothing outside the table has a name */
+	guint named = 0;
+	for (guint p = 0; p <= 65535; p++)
+		named += ss_service_name(IPPROTO_TCP, (guint16)p) != NULL;
+	assert_int_equal(named, 52);
+
+	assert_true(ss_service_port_known(IPPROTO_TCP, 80));
+	assert_true(ss_service_port_known(IPPROTO_UDP, 53));
+	assert_true(ss_service_port_known(IPPROTO_UDP, 67));
+	assert_false(ss_service_port_known(IPPROTO_UDP, 68));  /* the DHCP client's port */
+	assert_false(ss_service_port_known(IPPROTO_TCP, 20));  /* active FTP data connects from 20 */
+	assert_false(ss_service_port_known(IPPROTO_TCP, 12345));
+	assert_false(ss_service_port_known(IPPROTO_UDP, 22));
+
+	/* The built-in table wins over the system database, and the system
+	 * database never decides evidence. */
+	ss_services_use_system(TRUE);
+	assert_string_equal(ss_service_name(IPPROTO_TCP, 143), "imap");
+	assert_string_equal(ss_service_name(IPPROTO_TCP, 80), "http");
+	const char *sys = ss_service_name(IPPROTO_TCP, 12345);
+	if (sys != NULL)
+		assert_ptr_equal(sys, g_intern_string(sys));
+	assert_false(ss_service_port_known(IPPROTO_TCP, 12345));
+	ss_services_use_system(FALSE);
+}
+
+/* ---- records built by hand ----------------------------------------------- */
+
+static void endpoint(ss_endpoint *e, ss_ip ip, guint16 port, guint64 packets, guint64 payload,
+		     guint64 bytes, gint64 first, gint64 last)
+{
+	e->ip = ip;
+	e->port = port;
+	e->packets = packets;
+	e->payload = payload;
+	e->bytes = bytes;
+	e->first_ns = first;
+	e->last_ns = last;
+}
+
+static void conn_init(ss_conn *c, guint8 proto, guint8 family)
+{
+	memset(c, 0, sizeof *c);
+	c->proto = proto;
+	c->family = family;
+	c->client = 0;
+	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
+	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
+	for (int i = 0; i < 2; i++)
+		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
+}
+
+/* A complete HTTP connection with a FIN close, microsecond timestamps. */
+static ss_conn *tcp_conn(void)
+{
+	ss_conn *c = g_new(ss_conn, 1);
+	conn_init(c, IPPROTO_TCP, SS_FAMILY_IPV4);
+	gint64 t = T0 + 123456 * US;
+	endpoint(&c->ep[0], ip4(10, 0, 0, 2), 43122, 5, 120, 380, t, t + 40 * MS);
+	endpoint(&c->ep[1], ip4(10, 0, 0, 1), 80, 4, 3400, 3608, t + 512 * US, t + 41 * MS);
+	c->ep[0].sent = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
+	c->ep[1].sent = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
+	c->ep[0].tcp_options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE |
+			       SS_TCPOPT_HAVE_SACK_PERM | SS_TCPOPT_HAVE_TS;
+	c->ep[0].mss = 1460;
+	c->ep[0].wscale = 7;
+	c->ep[1].tcp_options = SS_TCPOPT_HAVE_MSS;
+	c->ep[1].mss = 1400;
+	c->syn_side = 0;
+	c->synack_side = 1;
+	c->syn_ns = t;
+	c->synack_ns = t + 512 * US;
+	c->ack_ns = t + 613 * US;
+	/* S h A D d F f, the responder's letters at bits 1, 4, 6 */
+	strcpy(c->history, "shaddff");
+	c->history_who = 0x52;
+	c->outcome = SS_OUTCOME_COMPLETE;
+	c->close = SS_CLOSE_FIN;
+	c->evidence = SS_EVIDENCE_SYN;
+	c->confidence = SS_CONFIDENCE_HIGH;
+	return c;
+}
+
+/* A DNS query over IPv6 refused by ICMPv6 port unreachable, on a reused
+ * tuple, nanosecond timestamps; the client sent the second packet. */
+static ss_conn *udp_conn(void)
+{
+	ss_conn *c = g_new(ss_conn, 1);
+	conn_init(c, IPPROTO_UDP, SS_FAMILY_IPV6);
+	gint64 t = T0 + 5 * SEC + 1;
+	endpoint(&c->ep[0], ip6("2001:db8::53"), 53, 0, 0, 0, SS_NO_TIME, SS_NO_TIME);
+	endpoint(&c->ep[1], ip6("2001:db8::2"), 50000, 2, 60, 156, t, t + 1500 * MS + 2);
+	c->client = 1;
+	c->icmp_errors = 2;
+	c->icmp_type = 1;
+	c->icmp_code = 4;
+	c->icmp_family = SS_FAMILY_IPV6;
+	c->icmp_about_side = 1;
+	c->reuse = SS_REUSE_AFTER_FAILED;
+	c->reuse_index = 1;
+	c->outcome = SS_OUTCOME_REJECTED;
+	c->close = SS_CLOSE_NONE;
+	c->evidence = SS_EVIDENCE_ICMP_UNREACHABLE;
+	c->confidence = SS_CONFIDENCE_HIGH;
+	return c;
+}
+
+static ss_listener tcp_listener(void)
+{
+	ss_listener l;
+	memset(&l, 0, sizeof l);
+	l.proto = IPPROTO_TCP;
+	l.family = SS_FAMILY_IPV4;
+	l.ip = ip4(10, 0, 0, 1);
+	l.port = 80;
+	l.state = SS_LISTENER_OPEN;
+	l.confidence = SS_CONFIDENCE_HIGH;
+	l.connections = 4;
+	l.clients = 2;
+	l.outcomes[SS_OUTCOME_COMPLETE] = 3;
+	l.outcomes[SS_OUTCOME_REJECTED] = 1;
+	l.first_ns = T0 + 123456 * US;
+	l.last_ns = T0 + 2 * SEC;
+	l.service = "http";
+	return l;
+}
+
+static ss_listener udp_listener(void)
+{
+	ss_listener l;
+	memset(&l, 0, sizeof l);
+	l.proto = IPPROTO_UDP;
+	l.family = SS_FAMILY_IPV6;
+	l.ip = ip6("2001:db8::53");
+	l.port = 53;
+	l.state = SS_LISTENER_CLOSED;
+	l.confidence = SS_CONFIDENCE_HIGH;
+	l.connections = 1;
+	l.clients = 1;
+	l.outcomes[SS_OUTCOME_REJECTED] = 1;
+	l.first_ns = T0 + 5 * SEC + 1;
+	l.last_ns = T0 + 6 * SEC + 500 * MS + 3;
+	l.service = "domain";
+	return l;
+}
+
+static void input_free(gpointer p)
+{
+	ss_input *in = p;
+	g_free(in->name);
+	g_free(in->link_name);
+	g_free(in->error);
+	g_free(in);
+}
+
+static ss_input *input_new(const char *name, const char *link, int dlt, gboolean ns,
+			   guint64 packets, const char *error)
+{
+	ss_input *in = g_new0(ss_input, 1);
+	in->name = g_strdup(name);
+	in->link_name = g_strdup(link);
+	in->dlt = dlt;
+	in->nanosecond = ns;
+	in->packets = packets;
+	in->error = g_strdup(error);
+	return in;
+}
+
+/* A report as the analyzer hands it over: heap-allocated, arrays with their
+ * own free functions (ss_report_free() must cope with that). */
+static ss_report *make_report(void)
+{
+	ss_report *r = g_new0(ss_report, 1);
+	ss_summary *s = &r->summary;
+	s->inputs = g_ptr_array_new_with_free_func(input_free);
+	g_ptr_array_add(s->inputs, input_new("a.pcap", "EN10MB", 1, FALSE, 10, NULL));
+	g_ptr_array_add(s->inputs, input_new("b\"\x01.pcap", "RAW", 12, TRUE, 3,
+					     "truncated: 12 bytes missing"));
+	s->packets = 13;
+	s->bytes = 7000;
+	s->captured_bytes = 6800;
+	s->decoded = 11;
+	s->first_ns = T0 + 123456 * US;
+	s->last_ns = T0 + 6 * SEC + 500 * MS + 3;
+	s->reasons[SS_REASON_NON_IP] = 1;
+	s->reasons[SS_REASON_TRUNC_TCP] = 1;
+	s->icmp_errors_matched = 2;
+	s->tcp_connections = 1;
+	s->udp_exchanges = 1;
+	s->reused_tuples = 1;
+	s->listeners = 2;
+	s->nanosecond = FALSE;
+	s->warnings = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(s->warnings, g_strdup("b\"\x01.pcap: capture file is cut short"));
+
+	r->conns = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(r->conns, tcp_conn());
+	g_ptr_array_add(r->conns, udp_conn());
+	r->listeners = g_array_new(FALSE, TRUE, sizeof(ss_listener));
+	ss_listener l = tcp_listener();
+	g_array_append_val(r->listeners, l);
+	l = udp_listener();
+	g_array_append_val(r->listeners, l);
+	return r;
+}
+
+static const char tcp_json[] =
+	"{\"kind\":\"connection\",\"proto\":\"tcp\",\"ip_version\":4,"
+	"\"client\":{\"ip\":\"10.0.0.2\",\"port\":43122},"
+	"\"server\":{\"ip\":\"10.0.0.1\",\"port\":80},"
+	"\"service\":\"http\",\"outcome\":\"complete\",\"evidence\":\"syn\","
+	"\"confidence\":\"high\",\"close\":\"fin\",\"conn_state\":\"SF\","
+	"\"history\":\"ShADdFf\","
+	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
+	"\"last_ts\":\"2026-01-01T00:00:00.164456Z\",\"duration_ms\":41.000,"
+	"\"packets\":{\"client\":5,\"server\":4},"
+	"\"bytes\":{\"client\":120,\"server\":3400},"
+	"\"ip_bytes\":{\"client\":380,\"server\":3608},"
+	"\"syn_retransmits\":0,\"synack_retransmits\":0,"
+	"\"syn_to_synack_ms\":0.512,\"synack_to_ack_ms\":0.101,"
+	"\"reused_tuple\":false,\"reuse_cause\":null,\"icmp\":null,"
+	"\"tcp_options\":{\"client\":{\"mss\":1460,\"wscale\":7,\"sack_perm\":true,"
+	"\"timestamps\":true},\"server\":{\"mss\":1400,\"wscale\":null,"
+	"\"sack_perm\":false,\"timestamps\":false}}}\n";
+
+static const char udp_json[] =
+	"{\"kind\":\"connection\",\"proto\":\"udp\",\"ip_version\":6,"
+	"\"client\":{\"ip\":\"2001:db8::2\",\"port\":50000},"
+	"\"server\":{\"ip\":\"2001:db8::53\",\"port\":53},"
+	"\"service\":\"domain\",\"outcome\":\"rejected\",\"evidence\":\"icmp_unreachable\","
+	"\"confidence\":\"high\",\"close\":\"none\",\"conn_state\":\"S0\",\"history\":\"^\","
+	"\"first_ts\":\"2026-01-01T00:00:05.000000001Z\","
+	"\"last_ts\":\"2026-01-01T00:00:06.500000003Z\",\"duration_ms\":1500.000002,"
+	"\"packets\":{\"client\":2,\"server\":0},"
+	"\"bytes\":{\"client\":60,\"server\":0},"
+	"\"ip_bytes\":{\"client\":156,\"server\":0},"
+	"\"syn_retransmits\":0,\"synack_retransmits\":0,"
+	"\"syn_to_synack_ms\":null,\"synack_to_ack_ms\":null,"
+	"\"reused_tuple\":true,\"reuse_cause\":\"after_failed\","
+	"\"icmp\":{\"type\":1,\"code\":4,\"count\":2},\"tcp_options\":null}\n";
+
+static const char tcp_listener_json[] =
+	"{\"kind\":\"listener\",\"proto\":\"tcp\",\"ip_version\":4,\"ip\":\"10.0.0.1\","
+	"\"port\":80,\"service\":\"http\",\"state\":\"open\",\"confidence\":\"high\","
+	"\"connections\":4,\"clients\":2,\"outcomes\":{\"complete\":3,\"rejected\":1,"
+	"\"unanswered\":0,\"incomplete\":0,\"midstream\":0,\"simultaneous\":0},"
+	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
+	"\"last_ts\":\"2026-01-01T00:00:02.000000Z\"}\n";
+
+static const char udp_listener_json[] =
+	"{\"kind\":\"listener\",\"proto\":\"udp\",\"ip_version\":6,\"ip\":\"2001:db8::53\","
+	"\"port\":53,\"service\":\"domain\",\"state\":\"closed\",\"confidence\":\"high\","
+	"\"connections\":1,\"clients\":1,\"outcomes\":{\"rejected\":1,\"unanswered\":0,"
+	"\"answered\":0},\"first_ts\":\"2026-01-01T00:00:05.000000001Z\","
+	"\"last_ts\":\"2026-01-01T00:00:06.500000003Z\"}\n";
+
+static const char summary_json[] =
+	"{\"kind\":\"summary\",\"version\":\"" SOCKSCOPE_VERSION "\",\"inputs\":["
+	"{\"name\":\"a.pcap\",\"link_type\":\"EN10MB\",\"dlt\":1,\"precision\":\"us\","
+	"\"packets\":10,\"error\":null},"
+	"{\"name\":\"b\\\"\\u0001.pcap\",\"link_type\":\"RAW\",\"dlt\":12,\"precision\":\"ns\","
+	"\"packets\":3,\"error\":\"truncated: 12 bytes missing\"}],"
+	"\"packets\":13,\"bytes\":7000,\"captured_bytes\":6800,\"decoded\":11,"
+	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
+	"\"last_ts\":\"2026-01-01T00:00:06.500000Z\","
+	"\"tcp_connections\":1,\"udp_exchanges\":1,\"listeners\":2,\"reused_tuples\":1,"
+	"\"icmp_errors\":{\"matched\":2,\"unmatched\":0},"
+	"\"ignored\":{\"non_ip\":1,\"ip_fragment\":0,\"other_ip_proto\":0,"
+	"\"icmp_not_error\":0,\"unsupported_link\":0},"
+	"\"truncated\":{\"trunc_link\":0,\"trunc_ipv4\":0,\"trunc_ipv6\":0,"
+	"\"trunc_ipv6_ext\":0,\"trunc_tcp\":1,\"trunc_udp\":0,\"trunc_icmp\":0},"
+	"\"invalid\":{\"bad_caplen\":0,\"bad_vlan_depth\":0,\"bad_ip_version\":0,"
+	"\"bad_ipv4_ihl\":0,\"bad_ipv4_total_len\":0,\"bad_ipv6_ext_chain\":0,"
+	"\"bad_tcp_offset\":0,\"bad_udp_length\":0,\"bad_icmp_quote\":0},"
+	"\"warnings\":[\"b\\\"\\u0001.pcap: capture file is cut short\"]}\n";
+
+static void test_json_records(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	GString *b = g_string_new(NULL);
+	ss_conn *c = tcp_conn();
+	ss_json_conn(b, c, FALSE);
+	assert_string_equal(b->str, tcp_json);
+	g_free(c);
+
+	g_string_truncate(b, 0);
+	c = udp_conn();
+	ss_json_conn(b, c, TRUE);
+	assert_string_equal(b->str, udp_json);
+	g_free(c);
+
+	g_string_truncate(b, 0);
+	ss_listener l = tcp_listener();
+	ss_json_listener(b, &l, FALSE);
+	assert_string_equal(b->str, tcp_listener_json);
+
+	g_string_truncate(b, 0);
+	l = udp_listener();
+	ss_json_listener(b, &l, TRUE);
+	assert_string_equal(b->str, udp_listener_json);
+
+	ss_report *r = make_report();
+	g_string_truncate(b, 0);
+	ss_json_summary(b, &r->summary);
+	assert_string_equal(b->str, summary_json);
+
+	/* no packets at all: times are null */
+	r->summary.first_ns = r->summary.last_ns = SS_NO_TIME;
+	g_string_truncate(b, 0);
+	ss_json_summary(b, &r->summary);
+	assert_non_null(strstr(b->str, "\"first_ts\":null,\"last_ts\":null,"));
+	ss_report_free(r);
+	g_string_free(b, TRUE);
+}
+
+/* Renders into memory. */
+static char *render(const ss_report *r, ss_format f, const ss_render_options *opt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_true(ss_render(r, f, opt, out));
+	assert_int_equal(fclose(out), 0);
+	return buf;
+}
+
+static void test_jsonl(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_report *r = make_report();
+	char *got = render(r, SS_FORMAT_JSONL, NULL);
+	/* the report says microseconds: the UDP record is printed with 6 digits */
+	ss_conn *u = udp_conn();
+	GString *want = g_string_new(tcp_json);
+	ss_json_conn(want, u, FALSE);
+	g_string_append(want, tcp_listener_json);
+	ss_listener l = udp_listener();
+	ss_json_listener(want, &l, FALSE);
+	g_string_append(want, summary_json);
+	assert_string_equal(got, want->str);
+	assert_non_null(strstr(got, "\"first_ts\":\"2026-01-01T00:00:05.000000Z\""));
+	g_free(u);
+	g_string_free(want, TRUE);
+	free(got);
+	ss_report_free(r);
+}
+
+static void test_json_document(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_report *r = make_report();
+	char *got = render(r, SS_FORMAT_JSON, NULL);
+
+	GString *want = g_string_new("{\n\"summary\":");
+	g_string_append_len(want, summary_json, sizeof summary_json - 2);
+	g_string_append(want, ",\n\"connections\":[\n");
+	g_string_append_len(want, tcp_json, sizeof tcp_json - 2);
+	g_string_append(want, ",\n");
+	ss_conn *u = udp_conn();
+	ss_json_conn(want, u, FALSE);
+	g_string_append(want, "],\n\"listeners\":[\n");
+	g_string_append_len(want, tcp_listener_json, sizeof tcp_listener_json - 2);
+	g_string_append(want, ",\n");
+	ss_listener l = udp_listener();
+	ss_json_listener(want, &l, FALSE);
+	g_string_append(want, "]\n}\n");
+	assert_string_equal(got, want->str);
+	free(got);
+	g_free(u);
+	g_string_free(want, TRUE);
+
+	/* empty arrays */
+	g_ptr_array_set_size(r->conns, 0);
+	g_array_set_size(r->listeners, 0);
+	got = render(r, SS_FORMAT_JSON, NULL);
+	assert_non_null(strstr(got, "]},\n\"connections\":[],\n\"listeners\":[]\n}\n"));
+	free(got);
+	ss_report_free(r);
+}
+
+static char *csv_field(const char *s)
+{
+	GString *b = g_string_new(NULL);
+	ss_csv_field_append(b, s);
+	return g_string_free(b, FALSE);
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	assert_owned_string(csv_field(NULL), "");
+	assert_owned_string(csv_field(""), "");
+	assert_owned_string(csv_field("http"), "http");
+	assert_owned_string(csv_field("a,b"), "\"a,b\"");
+	assert_owned_string(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+	assert_owned_string(csv_field("two\nlines"), "\"two\nlines\"");
+	assert_owned_string(csv_field("cr\r"), "\"cr\r\"");
+	/* formula injection guard */
+	assert_owned_string(csv_field("=1+2"), "'=1+2");
+	assert_owned_string(csv_field("+1"), "'+1");
+	assert_owned_string(csv_field("-1"), "'-1");
+	assert_owned_string(csv_field("@SUM(A1)"), "'@SUM(A1)");
+	assert_owned_string(csv_field("\tx"), "'\tx");
+	assert_owned_string(csv_field("\rx"), "\"'\rx\"");
+	assert_owned_string(csv_field("=HYPERLINK(\"x\",\"y\")"),
+			    "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
+	assert_owned_string(csv_field("a=b"), "a=b");
+
+	ss_services_use_system(FALSE);
+	ss_report *r = make_report();
+	char *got = render(r, SS_FORMAT_CSV, NULL);
+	assert_string_equal(got,
+		"proto,ip_version,client_ip,client_port,server_ip,server_port,service,"
+		"outcome,close,evidence,confidence,conn_state,history,first_ts,last_ts,"
+		"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
+		"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
+		"reused_tuple,reuse_cause\n"
+		"tcp,4,10.0.0.2,43122,10.0.0.1,80,http,complete,fin,syn,high,SF,ShADdFf,"
+		"2026-01-01T00:00:00.123456Z,2026-01-01T00:00:00.164456Z,41.000,5,4,120,3400,"
+		"0,0,0.512,0.101,false,\n"
+		"udp,6,2001:db8::2,50000,2001:db8::53,53,domain,rejected,none,icmp_unreachable,"
+		"high,S0,^,2026-01-01T00:00:05.000000Z,2026-01-01T00:00:06.500000Z,1500.000,"
+		"2,0,60,0,0,0,,,true,after_failed\n");
+	free(got);
+	ss_report_free(r);
+}
+
+static void test_text(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_report *r = make_report();
+	ss_render_options opt = { FALSE, 0 };
+	char *got = render(r, SS_FORMAT_TEXT, &opt);
+
+	assert_string_equal(got,
+		"Summary\n"
+		"Inputs:       a.pcap (EN10MB, dlt 1, us timestamps): 10 packets\n"
+		"              b\"?.pcap (RAW, dlt 12, ns timestamps): 3 packets; error: truncated: 12 bytes missing\n"
+		"Packets:      13 read, 11 decoded; 7000 bytes on the wire, 6800 captured\n"
+		"Time span:    2026-01-01T00:00:00.123456Z to 2026-01-01T00:00:06.500000Z (6.376s)\n"
+		"Connections:  1 TCP, 1 UDP; 1 reused tuple\n"
+		"Listeners:    2\n"
+		"ICMP errors:  2 matched, 0 unmatched\n"
+		"Warnings:     b\"?.pcap: capture file is cut short\n"
+		"\n"
+		"Listening sockets\n"
+		"PROTO  ADDRESS            SERVICE  STATE   CONNS  CLIENTS  OUTCOMES\n"
+		"tcp    10.0.0.1:80        http     open        4        2  3 complete, 1 rejected\n"
+		"udp    [2001:db8::53]:53  domain   closed      1        1  1 rejected\n"
+		"\n"
+		"Connections\n"
+		"TIME (UTC)       PROTO  CLIENT                   SERVER             OUTCOME   CLOSE  RTT ms  PKTS c/s  BYTES c/s  FLAGS\n"
+		"00:00:00.123456  tcp    10.0.0.2:43122       ->  10.0.0.1:80        complete  fin     0.512       5/4   120/3400\n"
+		"00:00:05.000000  udp    [2001:db8::2]:50000  ->  [2001:db8::53]:53  rejected  none        -       2/0       60/0  reused (after_failed), icmp_unreachable (high), icmp 1/4\n"
+		"\n"
+		"Decode problems\n"
+		"  truncated:    trunc_tcp 1\n"
+		"  ignored:      non_ip 1\n");
+	free(got);
+
+	/* a width limit: the free-text column is shortened, nothing else */
+	opt.width = 140;
+	got = render(r, SS_FORMAT_TEXT, &opt);
+	gchar **lines = g_strsplit(got, "\n", -1);
+	for (gchar **l = lines; *l != NULL; l++)
+		if (g_utf8_strlen(*l, -1) > 140)
+			fail_msg("line longer than 140: %s", *l);
+	const char *row = strstr(got, "\n00:00:05.000000  udp");
+	assert_non_null(row);
+	row++;
+	const char *eol = strchr(row, '\n');
+	assert_int_equal(eol - row, 140);  /* cut to the limit exactly */
+	assert_memory_equal(eol - 32, "60/0  reused (after_failed), ...", 32);
+	assert_non_null(strstr(got, "[2001:db8::2]:50000"));
+	g_strfreev(lines);
+	free(got);
+
+	/* too narrow for the flags beside the rest: they get a line of their own */
+	opt.width = 80;
+	got = render(r, SS_FORMAT_TEXT, &opt);
+	assert_non_null(strstr(got, "BYTES c/s\n"));
+	assert_non_null(strstr(got, " 60/0\n    reused (after_failed), icmp_unreachable (high), icmp 1/4\n"));
+	/* long summary lines wrap under their label */
+	assert_non_null(strstr(got, "3 packets; error:\n                truncated: 12 bytes missing\n"));
+	assert_non_null(strstr(got, "  3 complete, 1 reje...\n"));
+	free(got);
+
+	/* colour only when asked */
+	assert_null(strchr(got = render(r, SS_FORMAT_TEXT, &(ss_render_options){ FALSE, 0 }), '\033'));
+	free(got);
+	got = render(r, SS_FORMAT_TEXT, &(ss_render_options){ TRUE, 0 });
+	assert_non_null(strstr(got, "\033[1mSummary\033[0m"));
+	assert_non_null(strstr(got, "\033[32mcomplete\033[0m"));
+	assert_non_null(strstr(got, "\033[31mrejected\033[0m"));
+	free(got);
+
+	/* nothing at all */
+	g_ptr_array_set_size(r->conns, 0);
+	g_array_set_size(r->listeners, 0);
+	got = render(r, SS_FORMAT_TEXT, NULL);
+	assert_non_null(strstr(got, "Listening sockets\n  none\n"));
+	assert_non_null(strstr(got, "Connections\n  none\n"));
+	free(got);
+	ss_report_free(r);
+}
+
+static void test_text_date(void **state)
+{
+	(void)state;
+	ss_report *r = make_report();
+	/* the capture runs past midnight: the connection times carry the date */
+	r->summary.last_ns = T0 + 86400 * SEC;
+	char *got = render(r, SS_FORMAT_TEXT, NULL);
+	assert_non_null(strstr(got, "\n2026-01-01 00:00:00.123456  tcp"));
+	free(got);
+	ss_report_free(r);
+}
+
+static void test_format_names(void **state)
+{
+	(void)state;
+	ss_format f;
+	assert_true(ss_format_parse("text", &f));
+	assert_int_equal(f, SS_FORMAT_TEXT);
+	assert_true(ss_format_parse("jsonl", &f));
+	assert_int_equal(f, SS_FORMAT_JSONL);
+	assert_true(ss_format_parse("json", &f));
+	assert_int_equal(f, SS_FORMAT_JSON);
+	assert_true(ss_format_parse("csv", &f));
+	assert_int_equal(f, SS_FORMAT_CSV);
+	assert_false(ss_format_parse("JSON", &f));
+	assert_false(ss_format_parse("", &f));
+	assert_false(ss_format_parse(NULL, &f));
+	assert_string_equal(ss_format_name(SS_FORMAT_CSV), "csv");
+	assert_string_equal(ss_format_name((ss_format)99), "unknown");
+	assert_string_equal(ss_listener_state_name(SS_LISTENER_FILTERED), "filtered");
+	ss_report_free(NULL);
+}
+
+static void test_write_error(void **state)
+{
+	(void)state;
+	FILE *full = fopen("/dev/full", "w");
+	if (full == NULL)
+		skip();
+	ss_report *r = make_report();
+	for (int f = SS_FORMAT_TEXT; f <= SS_FORMAT_CSV; f++) {
+		errno = 0;
+		assert_false(ss_render(r, (ss_format)f, NULL, full));
+		assert_int_equal(errno, ENOSPC);
+		clearerr(full);
+	}
+	fclose(full);
+	ss_report_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ip_format),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_ms),
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_json_records),
+		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_json_document),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_date),
+		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_write_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
