@@ -5,7 +5,7 @@
 #
 # Usage: check-golden.sh SOCKSCOPE SOURCE_ROOT [--update]
 set -u
-exe=$1
+exe=$(realpath "$1")
 root=$2
 update=${3:-}
 cd "$root" || exit 1
