@@ -26,9 +26,46 @@ static const char *explain_open_failure(const char *msg)
 	return "cannot read capture file";
 }
 
-ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
+ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const char *filter,
+					   GError **error)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
+
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							     errbuf);
+	if (!p) {
+		/* fp stays the caller's: libpcap has not taken it over. */
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", name,
+			    explain_open_failure(errbuf), errbuf);
+		return NULL;
+	}
+
+	if (filter && *filter) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
+				    pcap_geterr(p));
+			pcap_close(p);   /* closes fp too */
+			return NULL;
+		}
+		int rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
+				    filter, pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+	}
+
+	ss_file_source *src = g_new0(ss_file_source, 1);
+	src->name = g_strdup(name);
+	src->pcap = p;
+	return src;
+}
+
+ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
+{
 	FILE *fp;
 	gboolean is_stdin = strcmp(path, "-") == 0;
 
@@ -57,37 +94,15 @@ ss_file_source *ss_file_source_open(const char *path, const char *filter, GError
 		}
 	}
 
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							     errbuf);
-	if (!p) {
-		if (!is_stdin)
+	/* A pcap open failure leaves fp to us; a filter failure has closed it
+	 * already (pcap_close), stdin included, as before. */
+	GError *local = NULL;
+	ss_file_source *src = ss_file_source_open_stream(fp, path, filter, &local);
+	if (!src) {
+		if (!is_stdin && local->code == SS_ERROR_INPUT)
 			fclose(fp);
-		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", path,
-			    explain_open_failure(errbuf), errbuf);
-		return NULL;
+		g_propagate_error(error, local);
 	}
-
-	if (filter && *filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
-				    pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-		int rc = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
-				    filter, pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-	}
-
-	ss_file_source *src = g_new0(ss_file_source, 1);
-	src->name = g_strdup(path);
-	src->pcap = p;
 	return src;
 }
 
@@ -105,6 +120,26 @@ int ss_file_source_dlt(const ss_file_source *src)
 	return pcap_datalink(src->pcap);
 }
 
+/* pcapng timestamps are 64-bit counts of if_tsresol units, so libpcap can
+ * hand over a tv_sec far beyond what gint64 nanoseconds hold (any damaged
+ * or fuzzed pcapng file may carry one; UBSan caught a crafted one here):
+ * multiplying blindly is signed overflow, undefined behaviour.  Clamp to +-4e9 s (years 1843..2096),
+ * which also keeps any difference of two timestamps (durations, RTTs, idle
+ * gaps in conn.c) inside gint64 and far from SS_NO_TIME (G_MININT64).
+ * tv_usec holds nanoseconds (we asked for nano); from a bogus pcap record it
+ * can be off by seconds but stays within +-2^31 * 1000. */
+#define SS_TS_MAX_SEC G_GINT64_CONSTANT(4000000000)
+
+static gint64 timestamp_ns(const struct timeval *tv, gboolean *clamped)
+{
+	gint64 sec = (gint64)tv->tv_sec;
+	if (sec > SS_TS_MAX_SEC || sec < -SS_TS_MAX_SEC) {
+		*clamped = TRUE;
+		return (sec > 0 ? SS_TS_MAX_SEC : -SS_TS_MAX_SEC) * G_GINT64_CONSTANT(1000000000);
+	}
+	return sec * G_GINT64_CONSTANT(1000000000) + (gint64)tv->tv_usec;
+}
+
 gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
 			     GError **error)
 {
@@ -120,16 +155,23 @@ gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budge
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	int rc = 0;
+	guint64 n_clamped = 0;
 	while (!budget || *budget > 0) {
 		rc = pcap_next_ex(src->pcap, &hdr, &data);
 		if (rc != 1)
 			break;
-		gint64 ts = (gint64)hdr->ts.tv_sec * G_GINT64_CONSTANT(1000000000) +
-			    (gint64)hdr->ts.tv_usec;   /* tv_usec holds ns: we asked for nano */
+		gboolean clamped = FALSE;
+		gint64 ts = timestamp_ns(&hdr->ts, &clamped);
+		n_clamped += clamped;
 		ss_analyzer_packet(a, ts, data, hdr->caplen, hdr->len);
 		if (budget)
 			(*budget)--;
 	}
+
+	if (n_clamped > 0)
+		ss_analyzer_warn(a, "%s: %" G_GUINT64_FORMAT " packets have timestamps outside"
+				 " the years 1843..2096 (a damaged file?); they were clamped",
+				 src->name, n_clamped);
 
 	if (!ss_link_supported(dlt))
 		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
@@ -138,11 +180,17 @@ gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budge
 
 	if (rc == PCAP_ERROR) {
 		const char *msg = pcap_geterr(src->pcap);
+		/* libpcap (1.10) reads a pcapng file only while every interface
+		 * has the first one's link type and snapshot length, and stops
+		 * at a later IDB that differs.  Such a file is valid, so do not
+		 * call it damaged (pcapng-test-generator files do this). */
+		const char *why = strstr(msg, "different from the") ?
+			"libpcap cannot read the rest of the file (its interfaces differ)" :
+			"the rest of the file is damaged";
 		in->error = g_strdup(msg);
 		g_set_error(error, SS_ERROR, SS_ERROR_DAMAGED,
-			    "%s: reading stopped after %" G_GUINT64_FORMAT
-			    " packets, the rest of the file is damaged (libpcap: %s)",
-			    src->name, in->packets, msg);
+			    "%s: reading stopped after %" G_GUINT64_FORMAT " packets, %s (libpcap: %s)",
+			    src->name, in->packets, why, msg);
 		ss_analyzer_warn(a, "%s", (*error)->message);
 		return FALSE;
 	}

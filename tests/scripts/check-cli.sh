@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# Black-box tests of sockscope's command line: exit statuses, error
+# messages, standard input, -c, -o, BPF filters, determinism, --help.
+# Uses the bundled captures (captures/README.md) and scratch files in a
+# temporary directory that is removed on exit.
+#
+# Usage: check-cli.sh SOCKSCOPE CAPTURES_DIR
+# Prints "ok NAME" or "FAIL NAME: why" per check, then "N passed, N failed";
+# exits 1 when any check failed.
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 SOCKSCOPE CAPTURES_DIR" >&2
+	exit 2
+fi
+exe=$1
+caps=$2
+case $exe in /*) ;; *) exe=$PWD/$exe ;; esac
+case $caps in /*) ;; *) caps=$PWD/$caps ;; esac
+
+if [ -x /usr/bin/python3 ]; then
+	python=/usr/bin/python3
+elif command -v python3 >/dev/null 2>&1; then
+	python=$(command -v python3)
+else
+	echo "SKIP: python3 not found (needed to read the jsonl reports)"
+	exit 77
+fi
+
+real=$caps/real-ether.pcap
+unsupported=$caps/crafted-unsupported-link.pcap
+for f in "$real" "$unsupported"; do
+	if [ ! -f "$f" ]; then
+		echo "FAIL: bundled capture $f is missing"
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+err=$tmp/err
+
+passed=0
+failed=0
+ok() {
+	echo "ok $1"
+	passed=$((passed + 1))
+}
+fail() {
+	echo "FAIL $1: $2"
+	failed=$((failed + 1))
+}
+
+# run ARGS...: runs sockscope with stdout in $out, stderr in $err, status in
+# $rc.  A sanitizer report (ASan/UBSan builds) is a failure of its own.
+sanitizer_re='AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:'
+run() {
+	"$exe" "$@" >"$out" 2>"$err"
+	rc=$?
+	if grep -qE "$sanitizer_re" "$err"; then
+		fail "sanitizer" "sockscope $*: $(grep -m 2 -E "$sanitizer_re" "$err" | tr '\n' ';' | head -c 300)"
+	fi
+}
+
+# jq-like helper: jsonl FILE PYTHON-EXPR prints the expression evaluated with
+# `s` = the summary (last line), `recs` = every other record.
+jsonl() {
+	"$python" -c '
+import json, sys
+try:
+    lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+    objs = [json.loads(l) for l in lines]
+    s, recs = objs[-1], objs[:-1]
+    if s.get("kind") != "summary":
+        raise ValueError("last line is not the summary")
+    v = eval(sys.argv[2])
+except Exception as e:
+    print("not a jsonl report (%s: %s)" % (type(e).__name__, e))
+    sys.exit(1)
+print(json.dumps(v) if not isinstance(v, str) else v)
+' "$1" "$2" 2>&1
+}
+
+nlines() {
+	wc -l <"$1" | tr -d ' '
+}
+
+# expect_input_error NAME FILE PATTERN: exit 3, nothing on stdout, one
+# stderr line starting with "sockscope: ", naming FILE, matching PATTERN.
+expect_input_error() {
+	local name=$1 file=$2 pattern=$3
+	run -r "$file"
+	if [ "$rc" -ne 3 ]; then
+		fail "$name" "exit $rc, want 3: $(head -n 2 "$err" | tr '\n' ';')"
+	elif [ "$(nlines "$err")" -ne 1 ]; then
+		fail "$name" "$(nlines "$err") stderr lines, want 1: $(head -c 300 "$err" | tr '\n' ';')"
+	elif ! grep -q '^sockscope: ' "$err"; then
+		fail "$name" "stderr does not start with \"sockscope: \": $(cat "$err")"
+	elif ! grep -qF -- "$file" "$err"; then
+		fail "$name" "stderr does not name $file: $(cat "$err")"
+	elif [ -n "$pattern" ] && ! grep -qiF -- "$pattern" "$err"; then
+		fail "$name" "stderr lacks \"$pattern\": $(cat "$err")"
+	elif [ -s "$out" ]; then
+		fail "$name" "something was written to stdout"
+	else
+		ok "$name"
+	fi
+}
+
+# expect_usage_error NAME PATTERN ARGS...: exit 2, a "sockscope: " message.
+expect_usage_error() {
+	local name=$1 pattern=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -ne 2 ]; then
+		fail "$name" "exit $rc, want 2: $(head -n 2 "$err" | tr '\n' ';')"
+	elif ! grep -q '^sockscope: ' "$err"; then
+		fail "$name" "no \"sockscope: \" message on stderr: $(head -c 300 "$err")"
+	elif [ -n "$pattern" ] && ! grep -qiF -- "$pattern" "$err"; then
+		fail "$name" "stderr lacks \"$pattern\": $(cat "$err")"
+	elif [ -s "$out" ]; then
+		fail "$name" "something was written to stdout"
+	else
+		ok "$name"
+	fi
+}
+
+# (a) missing file
+expect_input_error missing-file "$tmp/no-such-file.pcap" "No such file"
+
+# (b) a text file is not a capture
+printf 'this is not a capture file\njust text\n' >"$tmp/notes.txt"
+expect_input_error text-file "$tmp/notes.txt" "not a pcap or pcapng"
+
+# (c) empty file
+: >"$tmp/empty.pcap"
+expect_input_error empty-file "$tmp/empty.pcap" ""
+
+# (d) a directory
+mkdir "$tmp/adir"
+expect_input_error directory "$tmp/adir" ""
+
+# (e) a capture cut in the middle of its last record: the packets before the
+# cut are still reported, with a warning and exit 1.
+size=$(wc -c <"$real")
+head -c $((size - 30)) "$real" >"$tmp/cut.pcap"
+run -F jsonl -r "$tmp/cut.pcap"
+name=truncated-capture
+if [ "$rc" -ne 1 ]; then
+	fail $name "exit $rc, want 1: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! conns=$(jsonl "$out" 'sum(1 for r in recs if r["kind"] == "connection")'); then
+	fail $name "bad jsonl: $conns"
+elif [ "$conns" -le 0 ]; then
+	fail $name "no connection lines before the cut"
+elif [ "$(jsonl "$out" 's["inputs"][0]["error"] is not None')" != true ]; then
+	fail $name "summary.inputs[0].error is null"
+elif ! grep 'warning' "$err" | grep -qF -- "$tmp/cut.pcap"; then
+	fail $name "no stderr warning naming the file: $(head -c 300 "$err")"
+else
+	ok $name
+fi
+
+# (f) an unsupported link type: packets counted, none decoded, a warning
+# naming the link type (USER0 = 147).
+run -F jsonl -r "$unsupported"
+name=unsupported-link
+if [ "$rc" -ne 1 ]; then
+	fail $name "exit $rc, want 1: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! counts=$(jsonl "$out" '[s["packets"], s["decoded"]]'); then
+	fail $name "bad jsonl: $counts"
+elif [ "$counts" != "[4, 0]" ]; then
+	fail $name "summary [packets, decoded] = $counts, want [4, 0]"
+elif ! grep 'warning' "$err" | grep -qE '147|USER0'; then
+	fail $name "no warning naming link type 147: $(head -c 300 "$err")"
+else
+	ok $name
+fi
+
+# (g) a BPF filter libpcap cannot compile: exit 2 with libpcap's words.
+expect_usage_error bad-filter "syntax error" -r "$real" 'tcp and and'
+
+# (h) unknown report format
+expect_usage_error unknown-format "xml" -F xml -r "$real"
+
+# (i) -r - reads standard input: the same jsonl as -r FILE but for the
+# input's name.
+cp "$real" "$tmp/in.pcap"
+name=stdin
+if ! (cd "$tmp" && "$exe" -F jsonl -r in.pcap >"$tmp/file.jsonl" 2>"$err"); then
+	fail $name "-r in.pcap failed: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! (cd "$tmp" && "$exe" -F jsonl -r - <in.pcap >"$tmp/stdin.jsonl" 2>"$err"); then
+	fail $name "-r - failed: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! grep -qF '"name":"-"' "$tmp/stdin.jsonl"; then
+	fail $name "the summary does not call standard input \"-\""
+elif ! sed 's/"name":"-"/"name":"in.pcap"/' "$tmp/stdin.jsonl" | cmp -s - "$tmp/file.jsonl"; then
+	fail $name "output differs beyond the input name: $(sed 's/"name":"-"/"name":"in.pcap"/' "$tmp/stdin.jsonl" | diff - "$tmp/file.jsonl" | head -n 4 | cut -c1-200 | tr '\n' ';')"
+else
+	ok $name
+fi
+
+# (j) -c 5 stops after five packets
+run -F jsonl -c 5 -r "$real"
+name=count
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! packets=$(jsonl "$out" 's["packets"]'); then
+	fail $name "$packets"
+elif [ "$packets" != 5 ]; then
+	fail $name "summary.packets = $packets, want 5"
+else
+	ok $name
+fi
+
+# (k) a BPF filter limits the packets: 'udp' leaves no TCP connection.
+run -F jsonl -r "$real" udp
+name=filter-udp
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! protos=$(jsonl "$out" '[s["tcp_connections"], sorted(set(r["proto"] for r in recs if r["kind"] == "connection"))]'); then
+	fail $name "bad jsonl: $protos"
+elif [ "$protos" != '[0, ["udp"]]' ]; then
+	fail $name "[tcp_connections, connection protocols] = $protos, want [0, [\"udp\"]]"
+else
+	ok $name
+fi
+
+# (l) -o onto a symlink is refused (O_NOFOLLOW) and its target kept.
+echo "precious" >"$tmp/target"
+ln -s "$tmp/target" "$tmp/link"
+run -F jsonl -r "$real" -o "$tmp/link"
+name=output-symlink
+if [ "$rc" -ne 5 ]; then
+	fail $name "exit $rc, want 5: $(head -n 2 "$err" | tr '\n' ';')"
+elif [ "$(cat "$tmp/target")" != precious ]; then
+	fail $name "the symlink's target was changed"
+elif [ ! -L "$tmp/link" ]; then
+	fail $name "the symlink was replaced"
+elif ! grep -q '^sockscope: ' "$err"; then
+	fail $name "no \"sockscope: \" message: $(head -c 300 "$err")"
+else
+	ok $name
+fi
+
+# (m) -o FILE writes exactly what standard output gets, in every format.
+for fmt in text jsonl json csv; do
+	name=output-file-$fmt
+	rm -f "$tmp/report"
+	run -F "$fmt" -r "$real" -o "$tmp/report"
+	rc_file=$rc
+	run -F "$fmt" -r "$real"
+	if [ "$rc_file" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		fail $name "exit $rc_file with -o, $rc without, want 0"
+	elif [ ! -s "$tmp/report" ]; then
+		fail $name "-o wrote nothing"
+	elif ! cmp -s "$tmp/report" "$out"; then
+		fail $name "-o FILE differs from standard output"
+	else
+		ok $name
+	fi
+done
+
+# (n) determinism: the same input gives the same bytes, run after run.
+for fmt in text jsonl json csv; do
+	name=deterministic-$fmt
+	"$exe" -F "$fmt" -r "$real" >"$tmp/run1" 2>/dev/null
+	rc1=$?
+	"$exe" -F "$fmt" -r "$real" >"$tmp/run2" 2>/dev/null
+	rc2=$?
+	if [ "$rc1" -ne 0 ] || [ "$rc2" -ne 0 ]; then
+		fail $name "exit $rc1 and $rc2, want 0"
+	elif ! cmp -s "$tmp/run1" "$tmp/run2"; then
+		fail $name "two runs differ: $(diff "$tmp/run1" "$tmp/run2" | head -n 4 | cut -c1-200 | tr '\n' ';')"
+	else
+		ok $name
+	fi
+done
+
+# (o) --version and --help
+run --version
+name=version
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0"
+elif ! head -n 1 "$out" | grep -q '^sockscope '; then
+	fail $name "does not print \"sockscope \": $(head -n 1 "$out")"
+else
+	ok $name
+fi
+
+run --help
+name=help
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0"
+else
+	missing=
+	for word in -r -o -F --format -c --color --builtin-services -V; do
+		# An option must appear as a word of its own ("-c," or "-c ").
+		grep -qE -- "(^|[[:space:],])$word([[:space:],=]|$)" "$out" || missing="$missing '$word'"
+	done
+	grep -qF "Exit status" "$out" || missing="$missing 'Exit status'"
+	if [ -n "$missing" ]; then
+		fail $name "--help does not mention$missing"
+	else
+		ok $name
+	fi
+fi
+
+# (p) unknown option
+expect_usage_error unknown-option "--no-such-option" --no-such-option -r "$real"
+
+# (q) no input at all
+expect_usage_error no-input "-r" -F jsonl
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
