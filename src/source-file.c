@@ -26,46 +26,9 @@ static const char *explain_open_failure(const char *msg)
 	return "cannot read capture file";
 }
 
-ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const char *filter,
-					   GError **error)
-{
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							     errbuf);
-	if (!p) {
-		/* fp stays the caller's: libpcap has not taken it over. */
-		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", name,
-			    explain_open_failure(errbuf), errbuf);
-		return NULL;
-	}
-
-	if (filter && *filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
-				    pcap_geterr(p));
-			pcap_close(p);   /* closes fp too */
-			return NULL;
-		}
-		int rc = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
-				    filter, pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-	}
-
-	ss_file_source *src = g_new0(ss_file_source, 1);
-	src->name = g_strdup(name);
-	src->pcap = p;
-	return src;
-}
-
 ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
 {
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	FILE *fp;
 	gboolean is_stdin = strcmp(path, "-") == 0;
 
@@ -94,15 +57,37 @@ ss_file_source *ss_file_source_open(const char *path, const char *filter, GError
 		}
 	}
 
-	/* A pcap open failure leaves fp to us; a filter failure has closed it
-	 * already (pcap_close), stdin included, as before. */
-	GError *local = NULL;
-	ss_file_source *src = ss_file_source_open_stream(fp, path, filter, &local);
-	if (!src) {
-		if (!is_stdin && local->code == SS_ERROR_INPUT)
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							     errbuf);
+	if (!p) {
+		if (!is_stdin)
 			fclose(fp);
-		g_propagate_error(error, local);
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", path,
+			    explain_open_failure(errbuf), errbuf);
+		return NULL;
 	}
+
+	if (filter && *filter) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
+				    pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+		int rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
+				    filter, pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+	}
+
+	ss_file_source *src = g_new0(ss_file_source, 1);
+	src->name = g_strdup(path);
+	src->pcap = p;
 	return src;
 }
 
@@ -123,9 +108,10 @@ int ss_file_source_dlt(const ss_file_source *src)
 /* pcapng timestamps are 64-bit counts of if_tsresol units, so libpcap can
  * hand over a tv_sec far beyond what gint64 nanoseconds hold (any damaged
  * or fuzzed pcapng file may carry one; UBSan caught a crafted one here):
- * multiplying blindly is signed overflow, undefined behaviour.  Clamp to +-4e9 s (years 1843..2096),
- * which also keeps any difference of two timestamps (durations, RTTs, idle
- * gaps in conn.c) inside gint64 and far from SS_NO_TIME (G_MININT64).
+ * multiplying blindly is signed overflow, undefined behaviour.  Clamp to
+ * +-4e9 s (years 1843..2096), which also keeps any difference of two
+ * timestamps (durations, RTTs, idle gaps in conn.c) inside gint64 and far
+ * from SS_NO_TIME (G_MININT64).
  * tv_usec holds nanoseconds (we asked for nano); from a bogus pcap record it
  * can be off by seconds but stays within +-2^31 * 1000. */
 #define SS_TS_MAX_SEC G_GINT64_CONSTANT(4000000000)
