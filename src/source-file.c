@@ -26,9 +26,46 @@ static const char *explain_open_failure(const char *msg)
 	return "cannot read capture file";
 }
 
-ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
+ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const char *filter,
+					   GError **error)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
+
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							     errbuf);
+	if (!p) {
+		/* fp stays the caller's: libpcap has not taken it over. */
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", name,
+			    explain_open_failure(errbuf), errbuf);
+		return NULL;
+	}
+
+	if (filter && *filter) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
+				    pcap_geterr(p));
+			pcap_close(p);   /* closes fp too */
+			return NULL;
+		}
+		int rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
+				    filter, pcap_geterr(p));
+			pcap_close(p);
+			return NULL;
+		}
+	}
+
+	ss_file_source *src = g_new0(ss_file_source, 1);
+	src->name = g_strdup(name);
+	src->pcap = p;
+	return src;
+}
+
+ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
+{
 	FILE *fp;
 	gboolean is_stdin = strcmp(path, "-") == 0;
 
@@ -57,37 +94,15 @@ ss_file_source *ss_file_source_open(const char *path, const char *filter, GError
 		}
 	}
 
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							     errbuf);
-	if (!p) {
-		if (!is_stdin)
+	/* A pcap open failure leaves fp to us; a filter failure has closed it
+	 * already (pcap_close; libpcap never closes stdin). */
+	GError *local = NULL;
+	ss_file_source *src = ss_file_source_open_stream(fp, path, filter, &local);
+	if (!src) {
+		if (!is_stdin && local->code == SS_ERROR_INPUT)
 			fclose(fp);
-		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", path,
-			    explain_open_failure(errbuf), errbuf);
-		return NULL;
+		g_propagate_error(error, local);
 	}
-
-	if (filter && *filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
-				    pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-		int rc = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
-				    filter, pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-	}
-
-	ss_file_source *src = g_new0(ss_file_source, 1);
-	src->name = g_strdup(path);
-	src->pcap = p;
 	return src;
 }
 

@@ -7,6 +7,7 @@
 #define SOCKSCOPE_SOURCE_H
 
 #include <glib.h>
+#include <stdio.h>
 #include "sockscope/analyzer.h"
 
 #define SS_ERROR (ss_error_quark())
@@ -35,6 +36,13 @@ typedef struct ss_file_source ss_file_source;
 /* Opens a capture file ("-" = standard input) and, when filter is not NULL,
  * compiles and installs the BPF filter for the file's link type. */
 ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error);
+/* The same on an already open stream (fmemopen(), a pipe...); `name` is
+ * used in messages and the summary.  On success the source owns fp and
+ * ss_file_source_close() closes it; on an SS_ERROR_INPUT failure (not a
+ * capture) fp is left open for the caller, on an SS_ERROR_USAGE failure
+ * (bad filter) it has been closed. */
+ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const char *filter,
+					   GError **error);
 void ss_file_source_close(ss_file_source *src);
 int ss_file_source_dlt(const ss_file_source *src);
 
