@@ -7,21 +7,46 @@
 #include <netinet/in.h>
 #include <string.h>
 
+/* A list of records in one timeout class, least recently active first. */
+typedef struct {
+	ss_conn *head, *tail;
+} conn_list;
+
+typedef struct listeners listeners;
+
 struct ss_analyzer {
 	ss_analyzer_config cfg;
 	ss_flow_table *table;
-	GPtrArray *conns;          /* every record, in creation order; owns them */
+	/* Without a sink: every record, in creation order; owns them.  With a
+	 * sink the table and the timeout lists own the records in progress. */
+	GPtrArray *conns;
+	conn_list lru[SS_TIMEOUT_COUNT];
+	gint64 now_ns;             /* latest packet time seen (never goes back) */
+	listeners *listeners;
 	ss_summary summary;
 	ss_input *input;           /* the current input */
 	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
 	guint64 next_seq;
 };
 
+static listeners *listeners_new(void);
+static void listeners_add(listeners *ls, const ss_conn *c);
+static GArray *listeners_take(listeners *ls);
+static void listeners_free(listeners *ls);
+
 void ss_analyzer_config_init(ss_analyzer_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
+	const gint64 s = G_GINT64_CONSTANT(1000000000);
 	/* Longer than any TIME_WAIT (Linux 60 s, Windows up to 240 s). */
-	cfg->reuse_idle_ns = G_GINT64_CONSTANT(300) * G_TIME_SPAN_SECOND * 1000;
+	cfg->reuse_idle_ns = 300 * s;
+	/* Linux gives up on a SYN after about 2 minutes (tcp_syn_retries 6). */
+	cfg->timeout_ns[SS_TIMEOUT_ATTEMPT] = 150 * s;
+	cfg->timeout_ns[SS_TIMEOUT_ESTABLISHED] = 600 * s;
+	/* Long enough for the last ACK and retransmitted FINs (Zeek: 5 s). */
+	cfg->timeout_ns[SS_TIMEOUT_CLOSED] = 10 * s;
+	cfg->timeout_ns[SS_TIMEOUT_UDP] = 120 * s;
+	cfg->max_flows = 0;
 }
 
 static void input_free(gpointer p)
@@ -47,6 +72,8 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	}
 	a->table = ss_flow_table_new(k0, k1);
 	a->conns = g_ptr_array_new_with_free_func(g_free);
+	a->listeners = listeners_new();
+	a->now_ns = SS_NO_TIME;
 	a->summary.inputs = g_ptr_array_new_with_free_func(input_free);
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
@@ -60,6 +87,16 @@ void ss_analyzer_free(ss_analyzer *a)
 	ss_flow_table_free(a->table);
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		/* With a sink, records in progress live only in these lists. */
+		while (a->cfg.sink && a->lru[k].head) {
+			ss_conn *c = a->lru[k].head;
+			a->lru[k].head = c->lru_next;
+			g_free(c);
+		}
+	}
+	if (a->listeners)
+		listeners_free(a->listeners);
 	if (a->summary.inputs)
 		g_ptr_array_unref(a->summary.inputs);
 	if (a->summary.warnings)
@@ -88,13 +125,92 @@ void ss_analyzer_warn(ss_analyzer *a, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- timeout lists ---- */
+
+static void lru_unlink(ss_analyzer *a, ss_conn *c)
+{
+	conn_list *l = &a->lru[c->timeout_class];
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		l->head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		l->tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_append(ss_analyzer *a, ss_conn *c, ss_timeout_class k)
+{
+	conn_list *l = &a->lru[k];
+	c->timeout_class = (guint8)k;
+	c->lru_next = NULL;
+	c->lru_prev = l->tail;
+	if (l->tail)
+		l->tail->lru_next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+/* A record is finished: take it out of the table and the timeout lists;
+ * when streaming, decide its roles, roll it up, hand it to the sink and free
+ * it.  `in_table` is FALSE when a newer record already took its key. */
+static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
+{
+	c->ended_by = (guint8)why;
+	a->summary.ended[why]++;
+	lru_unlink(a, c);
+	if (in_table)
+		ss_flow_table_remove(a->table, &c->key);
+	if (!a->cfg.sink)
+		return;   /* kept in a->conns; decided at the end with everything known */
+	ss_conn_finalize(c);
+	listeners_add(a->listeners, c);
+	if (c->proto == IPPROTO_TCP)
+		a->summary.tcp_connections++;
+	else
+		a->summary.udp_exchanges++;
+	if (c->reuse != SS_REUSE_NONE)
+		a->summary.reused_tuples++;
+	a->cfg.sink(c, a->cfg.sink_data);
+	g_free(c);
+}
+
+/* Retires every record whose timeout has passed at packet time `now`. */
+static void expire(ss_analyzer *a, gint64 now)
+{
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		gint64 timeout = a->cfg.timeout_ns[k];
+		conn_list *l = &a->lru[k];
+		while (l->head && now - l->head->last_ns > timeout)
+			retire(a, l->head, k == SS_TIMEOUT_CLOSED ? SS_END_CLOSED : SS_END_IDLE, TRUE);
+	}
+}
+
+/* The least recently active record of all classes. */
+static ss_conn *idlest(ss_analyzer *a)
+{
+	ss_conn *best = NULL;
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		ss_conn *c = a->lru[k].head;
+		if (c && (!best || c->last_ns < best->last_ns))
+			best = c;
+	}
+	return best;
+}
+
 static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_side,
 			 const ss_packet *p)
 {
 	ss_conn *c = g_new(ss_conn, 1);
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = a->next_seq++;
-	g_ptr_array_add(a->conns, c);
+	c->last_ns = p->ts_ns;
+	if (!a->cfg.sink)
+		g_ptr_array_add(a->conns, c);
+	lru_append(a, c, ss_conn_timeout_class(c));
 	return c;
 }
 
@@ -105,8 +221,13 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 					    &p->dst, p->dport);
 	ss_conn *c = ss_flow_table_lookup(a->table, &key);
 	if (!c) {
+		if (a->cfg.max_flows && ss_flow_table_size(a->table) >= a->cfg.max_flows)
+			retire(a, idlest(a), SS_END_EVICTED, TRUE);
 		c = new_conn(a, &key, src_key_side, p);
 		ss_flow_table_insert(a->table, c);
+		gsize n = ss_flow_table_size(a->table);
+		if (n > a->summary.max_flows_tracked)
+			a->summary.max_flows_tracked = n;
 	} else {
 		ss_reuse cause;
 		int side = ss_conn_side(c, src_key_side);
@@ -117,9 +238,17 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 			c->reuse = cause;
 			c->reuse_index = old->reuse_index + 1;
 			ss_flow_table_replace(a->table, c);
+			retire(a, old, SS_END_REUSED, FALSE);
 		}
 	}
 	ss_conn_update(c, ss_conn_side(c, src_key_side), p);
+
+	/* Keep the timeout lists in order of last activity. */
+	ss_timeout_class k = ss_conn_timeout_class(c);
+	if (k != c->timeout_class || a->lru[k].tail != c) {
+		lru_unlink(a, c);
+		lru_append(a, c, k);
+	}
 }
 
 static void track_icmp_error(ss_analyzer *a, const ss_packet *p)
@@ -168,6 +297,13 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 {
 	a->summary.decoded++;
+	/* Packet time drives timeouts; a capture whose clock steps back does
+	 * not bring flows back to life. */
+	if (a->now_ns == SS_NO_TIME || p->ts_ns > a->now_ns) {
+		a->now_ns = p->ts_ns;
+		if (a->cfg.sink)
+			expire(a, a->now_ns);
+	}
 	switch (p->l4) {
 	case SS_L4_TCP:
 	case SS_L4_UDP:
@@ -268,65 +404,82 @@ static void listener_acc_free(gpointer p)
 	g_free(acc);
 }
 
-static GArray *roll_up_listeners(GPtrArray *conns)
-{
-	GHashTable *by_key = g_hash_table_new_full(listener_key_hash, listener_key_equal,
-						   g_free, listener_acc_free);
-	for (guint i = 0; i < conns->len; i++) {
-		const ss_conn *c = g_ptr_array_index(conns, i);
-		/* Both ends of a simultaneous open connected: nobody listened. */
-		if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
-			continue;
-		const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
-		listener_key k;
-		memset(&k, 0, sizeof k);
-		k.proto = c->proto;
-		k.family = c->family;
-		k.port = sv->port;
-		k.ip = sv->ip;
-		listener_acc *acc = g_hash_table_lookup(by_key, &k);
-		if (!acc) {
-			acc = g_new0(listener_acc, 1);
-			acc->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
-			acc->l.proto = c->proto;
-			acc->l.family = c->family;
-			acc->l.ip = sv->ip;
-			acc->l.port = sv->port;
-			acc->l.state = SS_LISTENER_FILTERED;
-			acc->l.confidence = c->confidence;
-			acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;
-			acc->l.service = ss_service_name(c->proto, sv->port);
-			g_hash_table_insert(by_key, g_memdup2(&k, sizeof k), acc);
-		}
-		ss_listener *l = &acc->l;
-		l->connections++;
-		l->outcomes[c->outcome]++;
-		l->confidence = MAX(l->confidence, c->confidence);
-		if (outcome_answered(c->outcome))
-			l->state = SS_LISTENER_OPEN;
-		else if (c->outcome == SS_OUTCOME_REJECTED && l->state != SS_LISTENER_OPEN)
-			l->state = SS_LISTENER_CLOSED;
-		gint64 first = conn_first_ns(c);
-		gint64 last = MAX(c->ep[0].last_ns, c->ep[1].last_ns);
-		if (l->first_ns == SS_NO_TIME || first < l->first_ns)
-			l->first_ns = first;
-		if (l->last_ns == SS_NO_TIME || last > l->last_ns)
-			l->last_ns = last;
-		if (!g_hash_table_contains(acc->clients, &cl->ip))
-			g_hash_table_add(acc->clients, g_memdup2(&cl->ip, sizeof cl->ip));
-	}
+struct listeners {
+	GHashTable *by_key;    /* listener_key* -> listener_acc* */
+};
 
+static listeners *listeners_new(void)
+{
+	listeners *ls = g_new0(listeners, 1);
+	ls->by_key = g_hash_table_new_full(listener_key_hash, listener_key_equal, g_free,
+					   listener_acc_free);
+	return ls;
+}
+
+static void listeners_free(listeners *ls)
+{
+	g_hash_table_destroy(ls->by_key);
+	g_free(ls);
+}
+
+/* Accounts one finalized record to the listening socket it reached. */
+static void listeners_add(listeners *ls, const ss_conn *c)
+{
+	/* Both ends of a simultaneous open connected: nobody listened. */
+	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		return;
+	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
+	listener_key k;
+	memset(&k, 0, sizeof k);
+	k.proto = c->proto;
+	k.family = c->family;
+	k.port = sv->port;
+	k.ip = sv->ip;
+	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
+	if (!acc) {
+		acc = g_new0(listener_acc, 1);
+		acc->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+		acc->l.proto = c->proto;
+		acc->l.family = c->family;
+		acc->l.ip = sv->ip;
+		acc->l.port = sv->port;
+		acc->l.state = SS_LISTENER_FILTERED;
+		acc->l.confidence = c->confidence;
+		acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;
+		acc->l.service = ss_service_name(c->proto, sv->port);
+		g_hash_table_insert(ls->by_key, g_memdup2(&k, sizeof k), acc);
+	}
+	ss_listener *l = &acc->l;
+	l->connections++;
+	l->outcomes[c->outcome]++;
+	l->confidence = MAX(l->confidence, c->confidence);
+	if (outcome_answered(c->outcome))
+		l->state = SS_LISTENER_OPEN;
+	else if (c->outcome == SS_OUTCOME_REJECTED && l->state != SS_LISTENER_OPEN)
+		l->state = SS_LISTENER_CLOSED;
+	gint64 first = conn_first_ns(c);
+	if (l->first_ns == SS_NO_TIME || first < l->first_ns)
+		l->first_ns = first;
+	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)
+		l->last_ns = c->last_ns;
+	if (!g_hash_table_contains(acc->clients, &cl->ip))
+		g_hash_table_add(acc->clients, g_memdup2(&cl->ip, sizeof cl->ip));
+}
+
+/* The listeners so far, sorted; the accumulator is left empty. */
+static GArray *listeners_take(listeners *ls)
+{
 	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(ss_listener),
-					g_hash_table_size(by_key));
+					g_hash_table_size(ls->by_key));
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, by_key);
+	g_hash_table_iter_init(&it, ls->by_key);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		listener_acc *acc = value;
 		acc->l.clients = g_hash_table_size(acc->clients);
 		g_array_append_val(out, acc->l);
 	}
-	g_hash_table_destroy(by_key);
+	g_hash_table_remove_all(ls->by_key);
 	g_array_sort(out, cmp_listener);
 	return out;
 }
@@ -334,22 +487,37 @@ static GArray *roll_up_listeners(GPtrArray *conns)
 ss_report *ss_analyzer_finish(ss_analyzer *a)
 {
 	ss_report *r = g_new0(ss_report, 1);
-	for (guint i = 0; i < a->conns->len; i++) {
-		ss_conn *c = g_ptr_array_index(a->conns, i);
-		ss_conn_finalize(c);
-		if (c->proto == IPPROTO_TCP)
-			a->summary.tcp_connections++;
-		else
-			a->summary.udp_exchanges++;
-		if (c->reuse != SS_REUSE_NONE)
-			a->summary.reused_tuples++;
+	if (a->cfg.sink) {
+		/* Flows still in progress end with the capture, oldest first. */
+		GPtrArray *left = g_ptr_array_new();
+		for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+			for (ss_conn *c = a->lru[k].head; c; c = c->lru_next)
+				g_ptr_array_add(left, c);
+		g_ptr_array_sort(left, cmp_conn);
+		for (guint i = 0; i < left->len; i++)
+			retire(a, g_ptr_array_index(left, i), SS_END_CAPTURE, TRUE);
+		g_ptr_array_unref(left);
+	} else {
+		for (guint i = 0; i < a->conns->len; i++) {
+			ss_conn *c = g_ptr_array_index(a->conns, i);
+			if (c->ended_by == SS_END_CAPTURE)
+				a->summary.ended[SS_END_CAPTURE]++;
+			ss_conn_finalize(c);
+			listeners_add(a->listeners, c);
+			if (c->proto == IPPROTO_TCP)
+				a->summary.tcp_connections++;
+			else
+				a->summary.udp_exchanges++;
+			if (c->reuse != SS_REUSE_NONE)
+				a->summary.reused_tuples++;
+		}
+		g_ptr_array_sort(a->conns, cmp_conn);
 	}
-	g_ptr_array_sort(a->conns, cmp_conn);
-	r->listeners = roll_up_listeners(a->conns);
+	r->listeners = listeners_take(a->listeners);
 	a->summary.listeners = r->listeners->len;
 	a->summary.nanosecond = a->sub_us_seen;
 
-	r->conns = a->conns;
+	r->conns = a->conns ? a->conns : g_ptr_array_new_with_free_func(g_free);
 	a->conns = NULL;
 	r->summary = a->summary;
 	memset(&a->summary, 0, sizeof a->summary);

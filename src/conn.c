@@ -26,6 +26,7 @@ static const char *const close_names[] = {
 	[SS_CLOSE_RST_CLIENT] = "rst_client",
 	[SS_CLOSE_RST_SERVER] = "rst_server",
 	[SS_CLOSE_OPEN] = "open",
+	[SS_CLOSE_IDLE] = "idle",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(close_names) == SS_CLOSE_COUNT);
 
@@ -79,6 +80,45 @@ const char *ss_reuse_name(ss_reuse r)
 	return "unknown";
 }
 
+const char *ss_end_name(ss_end e)
+{
+	switch (e) {
+	case SS_END_CAPTURE: return "capture_end";
+	case SS_END_CLOSED: return "closed";
+	case SS_END_IDLE: return "idle";
+	case SS_END_REUSED: return "reused";
+	case SS_END_EVICTED: return "evicted";
+	case SS_END_COUNT: break;
+	}
+	return "unknown";
+}
+
+const char *ss_timeout_class_name(ss_timeout_class t)
+{
+	switch (t) {
+	case SS_TIMEOUT_ATTEMPT: return "attempt";
+	case SS_TIMEOUT_ESTABLISHED: return "established";
+	case SS_TIMEOUT_CLOSED: return "closed";
+	case SS_TIMEOUT_UDP: return "udp";
+	case SS_TIMEOUT_COUNT: break;
+	}
+	return "unknown";
+}
+
+ss_timeout_class ss_conn_timeout_class(const ss_conn *c)
+{
+	if (c->proto != IPPROTO_TCP)
+		return SS_TIMEOUT_UDP;
+	guint8 s0 = c->ep[0].sent, s1 = c->ep[1].sent;
+	if (((s0 | s1) & SS_SENT_RST) || ((s0 & SS_SENT_FIN) && (s1 & SS_SENT_FIN)))
+		return SS_TIMEOUT_CLOSED;
+	/* Only one side has spoken, and with SYNs only: an attempt. */
+	if (c->syn_side >= 0 && !(c->ep[!c->syn_side].sent) &&
+	    !(c->ep[c->syn_side].sent & ~SS_SENT_SYN))
+		return SS_TIMEOUT_ATTEMPT;
+	return SS_TIMEOUT_ESTABLISHED;
+}
+
 gboolean ss_icmp_is_unreachable(guint8 family, guint8 type)
 {
 	return family == SS_FAMILY_IPV4 ? type == 3 : type == 1;
@@ -100,6 +140,7 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
 	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
+	c->last_ns = SS_NO_TIME;
 }
 
 static void history_add(ss_conn *c, int side, char letter)
@@ -116,10 +157,6 @@ static void history_add(ss_conn *c, int side, char letter)
 		c->history_who |= 1u << n;
 }
 
-static gint64 last_seen_ns(const ss_conn *c)
-{
-	return MAX(c->ep[0].last_ns, c->ep[1].last_ns);
-}
 
 static gboolean any_sent(const ss_conn *c, guint8 flag)
 {
@@ -148,7 +185,7 @@ gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
 	if (!fresh)
 		return FALSE;
 
-	gboolean idle = p->ts_ns - last_seen_ns(c) > reuse_idle_ns;
+	gboolean idle = p->ts_ns - c->last_ns > reuse_idle_ns;
 	gboolean answered = any_sent(c, SS_SENT_SYNACK) ||
 			    (c->syn_side < 0 && any_sent(c, SS_SENT_DATA | SS_SENT_ACK));
 	if (any_sent(c, SS_SENT_RST))
@@ -245,6 +282,8 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 		me->first_ns = p->ts_ns;
 	if (me->last_ns == SS_NO_TIME || p->ts_ns > me->last_ns)
 		me->last_ns = p->ts_ns;
+	if (c->last_ns == SS_NO_TIME || p->ts_ns > c->last_ns)
+		c->last_ns = p->ts_ns;
 
 	if (c->proto == IPPROTO_TCP) {
 		update_tcp(c, side, p);
@@ -353,6 +392,8 @@ static void finalize_tcp(ss_conn *c)
 		c->close = SS_CLOSE_FIN_SERVER;
 	else if (c->outcome == SS_OUTCOME_INCOMPLETE)
 		c->close = SS_CLOSE_NONE;
+	else if (c->ended_by == SS_END_IDLE)
+		c->close = SS_CLOSE_IDLE;
 	else
 		c->close = SS_CLOSE_OPEN;
 }

@@ -23,6 +23,8 @@ typedef struct {
 	gint64 count;
 	gboolean builtin_services;
 	gboolean version;
+	gint64 max_flows;
+	gdouble timeout_attempt, timeout_established, timeout_closed, timeout_udp;
 	char **filter_words;
 } ss_options;
 
@@ -62,7 +64,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
 		  "Write the report to FILE instead of standard output", "FILE" },
 		{ "format", 'F', 0, G_OPTION_ARG_STRING, &o->format,
-		  "Report format: text, jsonl, json or csv (default: text)", "FORMAT" },
+		  "Report format: text, jsonl, json, csv, zeek, zeek-json or ecs (default: text)", "FORMAT" },
 		{ "count", 'c', 0, G_OPTION_ARG_INT64, &o->count,
 		  "Stop after reading N packets", "N" },
 		{ "color", 0, 0, G_OPTION_ARG_STRING, &o->color,
@@ -71,6 +73,18 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		{ "builtin-services", 0, 0, G_OPTION_ARG_NONE, &o->builtin_services,
 		  "Name services from sockscope's built-in table only, not the system's services database",
 		  NULL },
+		{ "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
+		  "Track at most N flows at once; the idlest is ended early past that (default: no cap)",
+		  "N" },
+		{ "timeout-attempt", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_attempt,
+		  "jsonl: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
+		{ "timeout-tcp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_established,
+		  "jsonl: end an open TCP connection after S seconds of silence (default 600)", "S" },
+		{ "timeout-closed", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_closed,
+		  "jsonl: write a closed TCP connection S seconds after its last packet (default 10)",
+		  "S" },
+		{ "timeout-udp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_udp,
+		  "jsonl: end a UDP exchange after S seconds of silence (default 120)", "S" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->filter_words, NULL,
 		  "[BPF filter]" },
@@ -83,6 +97,35 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 	gboolean ok = g_option_context_parse(ctx, argc, argv, error);
 	g_option_context_free(ctx);
 	return ok;
+}
+
+/* jsonl streams: each connection is written the moment it ends. */
+typedef struct {
+	FILE *out;
+	GString *buf;
+} jsonl_sink;
+
+static void write_jsonl_conn(const ss_conn *c, gpointer data)
+{
+	jsonl_sink *sink = data;
+	g_string_truncate(sink->buf, 0);
+	ss_json_conn(sink->buf, c, TRUE);
+	/* Write errors are caught by the final fflush/ferror check. */
+	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+}
+
+/* Applies a --timeout-* value (seconds; 0 = keep the default). */
+static gboolean set_timeout(gint64 *slot, gdouble seconds, const char *name, GError **error)
+{
+	if (seconds == 0)
+		return TRUE;
+	if (!(seconds > 0 && seconds < 1e9)) {
+		g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+			    "--%s takes a positive number of seconds", name);
+		return FALSE;
+	}
+	*slot = (gint64)(seconds * 1e9);
+	return TRUE;
 }
 
 static gboolean want_color(const char *when, FILE *out, GError **error)
@@ -146,7 +189,7 @@ int main(int argc, char **argv)
 		die(SS_EXIT_USAGE, "no input: give a capture file with -r FILE (try --help)");
 	ss_format format = SS_FORMAT_TEXT;
 	if (o.format && !ss_format_parse(o.format, &format))
-		die(SS_EXIT_USAGE, "unknown format \"%s\": use text, jsonl, json or csv", o.format);
+		die(SS_EXIT_USAGE, "unknown format \"%s\": use text, jsonl, json, csv, zeek, zeek-json or ecs", o.format);
 	if (o.count == 0 || o.count < -1)
 		die(SS_EXIT_USAGE, "-c takes a positive number of packets");
 	ss_services_use_system(!o.builtin_services);
@@ -181,7 +224,22 @@ int main(int argc, char **argv)
 		die(SS_EXIT_USAGE, "%s", error->message);
 	ropt.width = terminal_width(out);
 
-	ss_analyzer *analyzer = ss_analyzer_new(NULL);
+	ss_analyzer_config cfg;
+	ss_analyzer_config_init(&cfg);
+	if (!set_timeout(&cfg.timeout_ns[SS_TIMEOUT_ATTEMPT], o.timeout_attempt, "timeout-attempt", &error) ||
+	    !set_timeout(&cfg.timeout_ns[SS_TIMEOUT_ESTABLISHED], o.timeout_established, "timeout-tcp", &error) ||
+	    !set_timeout(&cfg.timeout_ns[SS_TIMEOUT_CLOSED], o.timeout_closed, "timeout-closed", &error) ||
+	    !set_timeout(&cfg.timeout_ns[SS_TIMEOUT_UDP], o.timeout_udp, "timeout-udp", &error))
+		die(SS_EXIT_USAGE, "%s", error->message);
+	if (o.max_flows < 0)
+		die(SS_EXIT_USAGE, "--max-flows takes a positive number");
+	cfg.max_flows = (guint64)o.max_flows;
+	jsonl_sink sink = { out, g_string_sized_new(1024) };
+	if (format == SS_FORMAT_JSONL) {
+		cfg.sink = write_jsonl_conn;
+		cfg.sink_data = &sink;
+	}
+	ss_analyzer *analyzer = ss_analyzer_new(&cfg);
 	guint64 budget = (guint64)o.count;
 	for (guint i = 0; i < n_inputs; i++) {
 		if (o.count > 0 && budget == 0)
@@ -218,6 +276,7 @@ int main(int argc, char **argv)
 		die(SS_EXIT_OUTPUT, "cannot write the report to %s: %s",
 		    o.output ? o.output : "standard output", g_strerror(werr));
 
+	g_string_free(sink.buf, TRUE);
 	g_free(filter);
 	g_strfreev(o.read_files);
 	g_strfreev(o.filter_words);

@@ -52,6 +52,17 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 	if (opt == NULL)
 		opt = &defaults;
 
+	/* Machine formats always carry nanosecond digits: jsonl writes records
+	 * before the capture's precision is known, and every machine format
+	 * should agree with it.  Text, for people, shows microseconds unless
+	 * the capture needs more. */
+	ss_report machine;
+	if (f != SS_FORMAT_TEXT) {
+		machine = *r;
+		machine.summary.nanosecond = TRUE;
+		r = &machine;
+	}
+
 	switch (f) {
 	case SS_FORMAT_TEXT:
 		return ss_render_text(r, opt, out);

@@ -11,12 +11,28 @@
 #include <glib.h>
 #include "sockscope/report.h"
 
+/* Called with each connection record as soon as it is finished, when the
+ * analyzer streams; the record is finalized (roles, outcome) and is freed
+ * after the call returns. */
+typedef void (*ss_conn_sink)(const ss_conn *c, gpointer user_data);
+
 typedef struct {
 	/* A bare SYN with a new ISN on a tuple idle this long starts a new
 	 * connection record even if the old one never closed. */
 	gint64 reuse_idle_ns;
 	/* Seed for the flow hash; 0 = random per run (the default). */
 	guint64 hash_seed;
+
+	/* Streaming: when `sink` is set, records leave the flow table when they
+	 * end (closed and lingered, idle, reused or evicted), go to the sink and
+	 * are freed, so memory holds only the flows in progress.  Without a
+	 * sink, every record is kept for the report and nothing times out. */
+	ss_conn_sink sink;
+	gpointer sink_data;
+	/* Idle timeouts per ss_timeout_class, in ns of packet time. */
+	gint64 timeout_ns[SS_TIMEOUT_COUNT];
+	/* Most flows tracked at once; the idlest is evicted past it (0 = no cap). */
+	guint64 max_flows;
 } ss_analyzer_config;
 
 void ss_analyzer_config_init(ss_analyzer_config *cfg);

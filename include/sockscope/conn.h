@@ -30,6 +30,7 @@ typedef enum {
 	SS_CLOSE_RST_CLIENT,      /* the client reset it */
 	SS_CLOSE_RST_SERVER,      /* the server reset it */
 	SS_CLOSE_OPEN,            /* still open when the capture ended */
+	SS_CLOSE_IDLE,            /* no FIN or RST; silent past its idle timeout */
 	SS_CLOSE_COUNT
 } ss_close;
 
@@ -61,6 +62,25 @@ typedef enum {
 	SS_REUSE_AFTER_FAILED,        /* the earlier attempt was never answered/was refused */
 	SS_REUSE_WHILE_OPEN,
 } ss_reuse;
+
+/* Why a record left the flow table. */
+typedef enum {
+	SS_END_CAPTURE,        /* still tracked when the capture ended */
+	SS_END_CLOSED,         /* closed (FIN both ways or RST) and its linger time passed */
+	SS_END_IDLE,           /* silent for longer than its idle timeout */
+	SS_END_REUSED,         /* a new connection took over its 5-tuple */
+	SS_END_EVICTED,        /* pushed out by the flow-table cap (--max-flows) */
+	SS_END_COUNT
+} ss_end;
+
+/* Idle-timeout classes: each has its own timeout (packet time). */
+typedef enum {
+	SS_TIMEOUT_ATTEMPT,    /* TCP: SYN seen, not yet answered */
+	SS_TIMEOUT_ESTABLISHED,/* TCP: answered, or mid-stream */
+	SS_TIMEOUT_CLOSED,     /* TCP: FIN both ways or RST: linger for stragglers */
+	SS_TIMEOUT_UDP,
+	SS_TIMEOUT_COUNT
+} ss_timeout_class;
 
 /* Per-endpoint flag bits (what that side sent). */
 enum {
@@ -120,6 +140,12 @@ typedef struct ss_conn {
 	char history[SS_HISTORY_MAX + 1];
 	guint32 history_who;
 
+	/* lifecycle, owned by the analyzer */
+	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
+	gint64 last_ns;        /* latest packet from either side */
+	guint8 timeout_class;  /* ss_timeout_class */
+	guint8 ended_by;       /* ss_end */
+
 	/* set by ss_conn_finalize() */
 	ss_outcome outcome;
 	ss_close close;
@@ -134,6 +160,8 @@ const char *ss_close_name(ss_close c);
 const char *ss_evidence_name(ss_evidence e);
 const char *ss_confidence_name(ss_confidence c);
 const char *ss_reuse_name(ss_reuse r);
+const char *ss_end_name(ss_end e);
+const char *ss_timeout_class_name(ss_timeout_class t);
 
 /* Zeek's conn_state code ("S0", "SF", "REJ"...) for a finalized record. */
 const char *ss_conn_zeek_state(const ss_conn *c);

@@ -55,6 +55,8 @@ typedef struct {
 	guint64 tcp_connections, udp_exchanges;
 	guint64 reused_tuples;
 	guint64 listeners;
+	guint64 ended[SS_END_COUNT];   /* connection records by why they left the table */
+	guint64 max_flows_tracked;     /* the flow table's high-water mark */
 	gboolean nanosecond;        /* print 9 sub-second digits instead of 6: some
 	                               timestamp was not a whole microsecond */
 	GPtrArray *warnings;        /* char*: human-readable, already one line each */
