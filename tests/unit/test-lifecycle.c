@@ -1,0 +1,208 @@
+/* Streaming lifecycle: records leave the table when they end (closed and
+ * lingered, idle, reused, evicted), reach the sink in that order, and the
+ * keep-all mode reports the same records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scenario.h"
+#include "sockscope/util.h"
+
+enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, RST = SS_TCP_RST };
+
+typedef struct {
+	GArray *ports;     /* client port of each record, in sink order */
+	GArray *ends;      /* ss_end of each */
+	GArray *closes;    /* ss_close of each */
+} seen;
+
+static void record(const ss_conn *c, gpointer data)
+{
+	seen *s = data;
+	guint16 port = ss_conn_client(c)->port;
+	guint end = c->ended_by, close = c->close;
+	g_array_append_val(s->ports, port);
+	g_array_append_val(s->ends, end);
+	g_array_append_val(s->closes, close);
+}
+
+static ss_analyzer *stream_analyzer(seen *s, guint64 max_flows)
+{
+	ss_services_use_system(FALSE);
+	s->ports = g_array_new(FALSE, FALSE, sizeof(guint16));
+	s->ends = g_array_new(FALSE, FALSE, sizeof(guint));
+	s->closes = g_array_new(FALSE, FALSE, sizeof(guint));
+	ss_analyzer_config cfg;
+	ss_analyzer_config_init(&cfg);
+	cfg.sink = record;
+	cfg.sink_data = s;
+	cfg.max_flows = max_flows;
+	return ss_analyzer_new(&cfg);
+}
+
+static void seen_free(seen *s)
+{
+	g_array_unref(s->ports);
+	g_array_unref(s->ends);
+	g_array_unref(s->closes);
+}
+
+static void handshake_and_fin(ss_analyzer *a, const sc_flow *f, gint64 t)
+{
+	sc_tcp(a, f, SC_CLIENT, t, SYN, 100, 0);
+	sc_tcp(a, f, SC_SERVER, t + 1, SYN | ACK, 900, 0);
+	sc_tcp(a, f, SC_CLIENT, t + 2, ACK, 101, 0);
+	sc_tcp(a, f, SC_CLIENT, t + 3, FIN | ACK, 101, 0);
+	sc_tcp(a, f, SC_SERVER, t + 4, FIN | ACK, 901, 0);
+	sc_tcp(a, f, SC_CLIENT, t + 5, ACK, 102, 0);
+}
+
+static guint16 port_at(const seen *s, guint i)
+{
+	return g_array_index(s->ports, guint16, i);
+}
+
+/* A closed connection is written once its linger (10 s) has passed in packet
+ * time, before a still-open one that started earlier. */
+static void test_closed_leaves_after_linger(void **state)
+{
+	(void)state;
+	seen s;
+	ss_analyzer *a = stream_analyzer(&s, 0);
+	ss_ip cli = sc_ip4(10, 0, 0, 1), srv = sc_ip4(10, 0, 0, 2);
+	sc_flow open_one = sc_flow_make(IPPROTO_TCP, cli, 40000, srv, 80);
+	sc_flow closed_one = sc_flow_make(IPPROTO_TCP, cli, 40001, srv, 80);
+	sc_tcp(a, &open_one, SC_CLIENT, 0, SYN, 1, 0);
+	sc_tcp(a, &open_one, SC_SERVER, 1, SYN | ACK, 2, 0);
+	sc_tcp(a, &open_one, SC_CLIENT, 2, ACK, 2, 0);
+	handshake_and_fin(a, &closed_one, 100);
+	sc_tcp(a, &open_one, SC_CLIENT, 9000, ACK, 2, 10);   /* 9 s: nothing due yet */
+	assert_int_equal(s.ports->len, 0);
+	sc_tcp(a, &open_one, SC_CLIENT, 10200, ACK, 12, 10); /* 10.2 s: the closed one */
+	assert_int_equal(s.ports->len, 1);
+	assert_int_equal(port_at(&s, 0), 40001);
+	assert_int_equal(g_array_index(s.ends, guint, 0), SS_END_CLOSED);
+	assert_int_equal(g_array_index(s.closes, guint, 0), SS_CLOSE_FIN);
+
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(s.ports->len, 2);
+	assert_int_equal(port_at(&s, 1), 40000);
+	assert_int_equal(g_array_index(s.ends, guint, 1), SS_END_CAPTURE);
+	assert_int_equal(g_array_index(s.closes, guint, 1), SS_CLOSE_OPEN);
+	assert_int_equal(r->conns->len, 0);          /* streamed, not kept */
+	assert_int_equal(r->summary.tcp_connections, 2);
+	assert_int_equal(r->summary.ended[SS_END_CLOSED], 1);
+	assert_int_equal(r->summary.ended[SS_END_CAPTURE], 1);
+	assert_int_equal(r->listeners->len, 1);
+	assert_int_equal(g_array_index(r->listeners, ss_listener, 0).connections, 2);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+	seen_free(&s);
+}
+
+/* Silence past the idle timeout ends a record as "idle"; UDP has its own. */
+static void test_idle_timeouts(void **state)
+{
+	(void)state;
+	seen s;
+	ss_analyzer *a = stream_analyzer(&s, 0);
+	ss_ip cli = sc_ip4(10, 0, 0, 1), srv = sc_ip4(10, 0, 0, 2);
+	sc_flow tcp = sc_flow_make(IPPROTO_TCP, cli, 40000, srv, 22);
+	sc_flow udp = sc_flow_make(IPPROTO_UDP, cli, 40001, srv, 53);
+	sc_flow ticker = sc_flow_make(IPPROTO_UDP, cli, 40002, srv, 123);
+	sc_tcp(a, &tcp, SC_CLIENT, 0, ACK, 1, 10);           /* mid-stream */
+	sc_udp(a, &udp, SC_CLIENT, 0, 30);
+	/* Packet time advances through another flow kept alive every minute. */
+	for (gint64 t = 60000; t <= 700000; t += 60000)
+		sc_udp(a, &ticker, SC_CLIENT, t, 10);
+	assert_int_equal(s.ports->len, 2);
+	assert_int_equal(port_at(&s, 0), 40001);           /* UDP: 120 s */
+	assert_int_equal(port_at(&s, 1), 40000);           /* TCP: 600 s */
+	assert_int_equal(g_array_index(s.ends, guint, 1), SS_END_IDLE);
+	assert_int_equal(g_array_index(s.closes, guint, 1), SS_CLOSE_IDLE);
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(r->summary.ended[SS_END_IDLE], 2);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+	seen_free(&s);
+}
+
+/* Past --max-flows the idlest flow is ended early and counted. */
+static void test_max_flows_evicts_idlest(void **state)
+{
+	(void)state;
+	seen s;
+	ss_analyzer *a = stream_analyzer(&s, 2);
+	ss_ip srv = sc_ip4(10, 0, 0, 2);
+	sc_flow f1 = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 1, 1), 40001, srv, 80);
+	sc_flow f2 = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 1, 2), 40002, srv, 80);
+	sc_flow f3 = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 1, 3), 40003, srv, 80);
+	sc_tcp(a, &f1, SC_CLIENT, 0, SYN, 1, 0);
+	sc_tcp(a, &f2, SC_CLIENT, 1, SYN, 1, 0);
+	sc_tcp(a, &f1, SC_CLIENT, 2, SYN, 1, 0);   /* f1 active again: f2 is idlest */
+	sc_tcp(a, &f3, SC_CLIENT, 3, SYN, 1, 0);
+	assert_int_equal(s.ports->len, 1);
+	assert_int_equal(port_at(&s, 0), 40002);
+	assert_int_equal(g_array_index(s.ends, guint, 0), SS_END_EVICTED);
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(r->summary.ended[SS_END_EVICTED], 1);
+	assert_int_equal(r->summary.max_flows_tracked, 2);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+	seen_free(&s);
+}
+
+/* A new SYN on a reset tuple writes the old record at once. */
+static void test_reuse_retires_old_record(void **state)
+{
+	(void)state;
+	seen s;
+	ss_analyzer *a = stream_analyzer(&s, 0);
+	sc_flow f = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 40000, sc_ip4(10, 0, 0, 2), 80);
+	sc_tcp(a, &f, SC_CLIENT, 0, SYN, 100, 0);
+	sc_tcp(a, &f, SC_SERVER, 1, RST | ACK, 0, 0);
+	sc_tcp(a, &f, SC_CLIENT, 50, SYN, 5000, 0);
+	assert_int_equal(s.ports->len, 1);
+	assert_int_equal(g_array_index(s.ends, guint, 0), SS_END_REUSED);
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(s.ports->len, 2);
+	assert_int_equal(r->summary.reused_tuples, 1);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+	seen_free(&s);
+}
+
+/* Without a sink nothing times out: the same traffic gives every record,
+ * sorted by first packet, with the open one still "open". */
+static void test_keep_all_mode_never_expires(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_analyzer *a = ss_analyzer_new(NULL);
+	ss_ip cli = sc_ip4(10, 0, 0, 1), srv = sc_ip4(10, 0, 0, 2);
+	sc_flow f = sc_flow_make(IPPROTO_TCP, cli, 40000, srv, 22);
+	sc_flow g = sc_flow_make(IPPROTO_UDP, cli, 40001, srv, 53);
+	sc_tcp(a, &f, SC_CLIENT, 0, ACK, 1, 10);
+	sc_udp(a, &g, SC_CLIENT, 3600000, 10);
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(r->conns->len, 2);
+	const ss_conn *first = g_ptr_array_index(r->conns, 0);
+	assert_int_equal(first->close, SS_CLOSE_OPEN);
+	assert_int_equal(r->summary.ended[SS_END_CAPTURE], 2);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_closed_leaves_after_linger),
+		cmocka_unit_test(test_idle_timeouts),
+		cmocka_unit_test(test_max_flows_evicts_idlest),
+		cmocka_unit_test(test_reuse_retires_old_record),
+		cmocka_unit_test(test_keep_all_mode_never_expires),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
