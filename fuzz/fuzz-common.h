@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sockscope/analyzer.h"
 #include "sockscope/report.h"

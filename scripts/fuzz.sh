@@ -15,7 +15,8 @@
 # last one stopped.  Seeds: the packets of captures/ (one file per packet,
 # prefixed by the harness's link-type selector byte) for decode; the capture
 # files themselves for pipeline; plus the public hostile corpus in
-# ../shared/corpus/hostile when it is there (read in place, never copied).
+# ../shared/corpus/hostile when it is there (read in place, never copied;
+# FUZZ_HOSTILE=DIR points elsewhere).
 #
 # On a crash the input is minimised (-minimize_crash=1), copied to
 # tests/malformed/fuzz-TARGET-SHA.bin, the path is printed, and the script
@@ -81,12 +82,16 @@ if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=none --buildtype=debugoptimized \
 		>/dev/null
 fi
-ninja -C "$build" fuzz/fuzz-decode fuzz/fuzz-pipeline >/dev/null
+if ! ninja -C "$build" fuzz/fuzz-decode fuzz/fuzz-pipeline >"$probe_dir/ninja.log" 2>&1; then
+	cat "$probe_dir/ninja.log" >&2
+	echo "fuzz.sh: building the fuzz targets in $build failed" >&2
+	exit 1
+fi
 
 # ---- seed corpora ----
 work=${FUZZ_WORK:-$build/work}
 mkdir -p "$work/seeds-decode" "$work/corpus-decode" "$work/corpus-pipeline" "$work/artifacts"
-hostile=$root/../shared/corpus/hostile
+hostile=${FUZZ_HOSTILE:-$root/../shared/corpus/hostile}
 hostile_dirs=()
 if [ -d "$hostile" ]; then
 	hostile=$(cd -P "$hostile" && pwd)

@@ -28,6 +28,13 @@ static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 	ss_skip(c, 2); /* checksum: offloading leaves it wrong in captures */
 	ss_get_bytes(c, v->src.bytes, 4);
 	ss_get_bytes(c, v->dst.bytes, 4);
+	/* Judge the declared lengths before the captured one (as the IPv6
+	 * and transport layers do): options that do not even fit in the
+	 * sender's own total length are invalid however much was captured.
+	 * Checking the capture first called IHL 15 with total length 40 in a
+	 * 54-byte frame trunc_ipv4, blaming the capture for the sender's lie. */
+	if (total_len != 0 && total_len < hlen)
+		return SS_REASON_BAD_IPV4_TOTAL_LEN;
 	ss_skip(c, hlen - 20); /* options carry nothing flow tracking needs */
 	if (c->trunc)
 		return SS_REASON_TRUNC_IPV4;

@@ -115,9 +115,22 @@ void ss_file_source_close(ss_file_source *src)
 	g_free(src);
 }
 
+/* The pcap header's LinkType field keeps the link type in its low 16 bits;
+ * bits 16-25 are reserved and the FCS bits 26-31 optional.  libpcap 1.10
+ * strips only the FCS bits (LT_LINKTYPE() there is & 0x03FFFFFF), so a file
+ * whose writer left reserved bits set came out as link type 0x03FF0001
+ * instead of Ethernet and nothing in it was decoded (tests/scripts/
+ * make-malformed.py, case linktype-upper-bits).  Ignore the reserved bits:
+ * they carry nothing sockscope could use, and every DLT value fits in 16
+ * bits.  (A BPF filter is still compiled by libpcap for its own value.) */
+static int file_dlt(pcap_t *p)
+{
+	return pcap_datalink(p) & 0xffff;
+}
+
 int ss_file_source_dlt(const ss_file_source *src)
 {
-	return pcap_datalink(src->pcap);
+	return file_dlt(src->pcap);
 }
 
 /* pcapng timestamps are 64-bit counts of if_tsresol units, so libpcap can
@@ -144,7 +157,7 @@ static gint64 timestamp_ns(const struct timeval *tv, gboolean *clamped)
 gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
 			     GError **error)
 {
-	int dlt = pcap_datalink(src->pcap);
+	int dlt = file_dlt(src->pcap);
 	const char *link_name = pcap_datalink_val_to_name(dlt);
 	char numeric[32];
 	if (!link_name) {
