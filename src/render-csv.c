@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "sockscope/community-id.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -15,7 +16,7 @@ static const char header[] =
 	"outcome,close,evidence,confidence,conn_state,history,first_ts,last_ts,"
 	"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
-	"reused_tuple,reuse_cause\n";
+	"reused_tuple,reuse_cause,community_id\n";
 
 void ss_csv_field_append(GString *b, const char *s)
 {
@@ -69,6 +70,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	char cip[SS_IP_STRLEN], sip[SS_IP_STRLEN], hist[SS_HISTORY_MAX + 2];
+	char cid[SS_COMMUNITY_ID_LEN];
 	gint64 first, last;
 
 	ss_ip_format(c->family, &cl->ip, cip);
@@ -102,6 +104,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field_ms(b, tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
 	field(b, c->reuse != SS_REUSE_NONE ? "true" : "false", FALSE);
 	field(b, c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL, FALSE);
+	field(b, ss_community_id_conn(c, 0, cid) ? cid : NULL, FALSE);
 	g_string_append_c(b, '\n');
 }
 

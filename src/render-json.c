@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "sockscope/community-id.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -105,6 +106,35 @@ static void tcp_options(GString *b, const char *k, const ss_endpoint *e)
 	g_string_append_c(b, '}');
 }
 
+void ss_json_icmp_append(GString *b, const ss_conn *c)
+{
+	if (c->icmp_errors == 0) {
+		g_string_append(b, "null");
+		return;
+	}
+	g_string_append_c(b, '{');
+	kv_u64(b, "type", c->icmp_type);
+	g_string_append_c(b, ',');
+	kv_u64(b, "code", c->icmp_code);
+	g_string_append_c(b, ',');
+	kv_u64(b, "count", c->icmp_errors);
+	g_string_append_c(b, '}');
+}
+
+void ss_json_tcp_options_append(GString *b, const ss_conn *c)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	if (c->proto != IPPROTO_TCP) {
+		g_string_append(b, "null");
+		return;
+	}
+	g_string_append_c(b, '{');
+	tcp_options(b, "client", &c->ep[ci]);
+	g_string_append_c(b, ',');
+	tcp_options(b, "server", &c->ep[!ci]);
+	g_string_append_c(b, '}');
+}
+
 void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 {
 	/* A record is finalized before it is rendered; should one slip
@@ -113,7 +143,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	gint64 first, last;
-	char hist[SS_HISTORY_MAX + 2];
+	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
 
 	ss_render_conn_span(c, &first, &last);
 	ss_conn_zeek_history(c, hist, sizeof hist);
@@ -124,6 +154,8 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	kv_str(b, "proto", proto_name(c->proto));
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", c->family);
+	g_string_append_c(b, ',');
+	kv_str(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
 	g_string_append_c(b, ',');
 	endpoint_addr(b, "client", c->family, cl);
 	g_string_append_c(b, ',');
@@ -169,28 +201,10 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
 	g_string_append_c(b, ',');
 	key(b, "icmp");
-	if (c->icmp_errors == 0) {
-		g_string_append(b, "null");
-	} else {
-		g_string_append_c(b, '{');
-		kv_u64(b, "type", c->icmp_type);
-		g_string_append_c(b, ',');
-		kv_u64(b, "code", c->icmp_code);
-		g_string_append_c(b, ',');
-		kv_u64(b, "count", c->icmp_errors);
-		g_string_append_c(b, '}');
-	}
+	ss_json_icmp_append(b, c);
 	g_string_append_c(b, ',');
 	key(b, "tcp_options");
-	if (!tcp) {
-		g_string_append(b, "null");
-	} else {
-		g_string_append_c(b, '{');
-		tcp_options(b, "client", cl);
-		g_string_append_c(b, ',');
-		tcp_options(b, "server", sv);
-		g_string_append_c(b, '}');
-	}
+	ss_json_tcp_options_append(b, c);
 	g_string_append(b, "}\n");
 }
 

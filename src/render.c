@@ -1,6 +1,7 @@
 /* Output format names, the ss_render() dispatcher and report ownership.
- * The formats themselves live in render-text.c, render-json.c and
- * render-csv.c; docs/output.md is their contract. */
+ * The formats themselves live in render-text.c, render-json.c,
+ * render-csv.c, render-zeek.c and render-ecs.c; docs/output.md is their
+ * contract. */
 #include <errno.h>
 #include <string.h>
 
@@ -11,6 +12,9 @@ static const char *const format_names[] = {
 	[SS_FORMAT_JSONL] = "jsonl",
 	[SS_FORMAT_JSON] = "json",
 	[SS_FORMAT_CSV] = "csv",
+	[SS_FORMAT_ZEEK] = "zeek",
+	[SS_FORMAT_ZEEK_JSON] = "zeek-json",
+	[SS_FORMAT_ECS] = "ecs",
 };
 
 gboolean ss_format_parse(const char *name, ss_format *out)
@@ -72,6 +76,12 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 		return ss_render_json(r, out);
 	case SS_FORMAT_CSV:
 		return ss_render_csv(r, out);
+	case SS_FORMAT_ZEEK:
+		return ss_render_zeek(r, out);
+	case SS_FORMAT_ZEEK_JSON:
+		return ss_render_zeek_json(r, out);
+	case SS_FORMAT_ECS:
+		return ss_render_ecs(r, out);
 	}
 	errno = EINVAL;
 	return FALSE;

@@ -86,6 +86,9 @@ typedef enum {
 	SS_FORMAT_JSONL,
 	SS_FORMAT_JSON,
 	SS_FORMAT_CSV,
+	SS_FORMAT_ZEEK,             /* Zeek conn.log, TSV */
+	SS_FORMAT_ZEEK_JSON,        /* Zeek conn.log, one JSON object per line */
+	SS_FORMAT_ECS,              /* Elastic Common Schema, one document per line */
 } ss_format;
 
 /* Parses a --format value; FALSE when unknown. */
@@ -112,6 +115,20 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 gboolean ss_render_jsonl(const ss_report *r, FILE *out);
 gboolean ss_render_json(const ss_report *r, FILE *out);
 gboolean ss_render_csv(const ss_report *r, FILE *out);
+gboolean ss_render_zeek(const ss_report *r, FILE *out);
+gboolean ss_render_zeek_json(const ss_report *r, FILE *out);
+gboolean ss_render_ecs(const ss_report *r, FILE *out);
+
+/* Appends one Zeek TSV string field as Zeek's ASCII writer escapes it:
+ * NULL is the unset field "-", "" the empty field "(empty)"; bytes that are
+ * not printable ASCII (TAB among them) and "\\" become \xNN; a value that
+ * reads as "-" or "(empty)" has its first character escaped. */
+void ss_zeek_field_append(GString *buf, const char *s);
+
+/* Appends the value (not the key) of a connection object's "icmp" and
+ * "tcp_options" keys: an object, or null. */
+void ss_json_icmp_append(GString *buf, const ss_conn *c);
+void ss_json_tcp_options_append(GString *buf, const ss_conn *c);
 
 /* Appends one CSV text field (no separator; NULL or "" append nothing):
  * quoted per RFC 4180 when it holds , " CR or LF, and prefixed with ' when

@@ -11,7 +11,7 @@ update=${3:-}
 cd "$root" || exit 1
 
 # Formats and the file suffix each is kept under.
-formats="jsonl:jsonl text:txt"
+formats="jsonl:jsonl text:txt zeek:zeek ecs:ecs.jsonl"
 
 passed=0
 failed=0

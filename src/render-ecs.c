@@ -1,0 +1,246 @@
+/* Elastic Common Schema (ECS 8.11.0): one JSON document per line per
+ * connection record.  The client is both ECS's client and its source, the
+ * server both its server and its destination; what ECS has no field for
+ * goes under "sockscope".  docs/output.md lists every field. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "sockscope/community-id.h"
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+#define ECS_VERSION "8.11.0"
+
+static void key(GString *b, const char *k)
+{
+	g_string_append_c(b, '"');
+	g_string_append(b, k);
+	g_string_append(b, "\":");
+}
+
+static void kv_str(GString *b, const char *k, const char *v)
+{
+	key(b, k);
+	ss_json_escape_append(b, v);
+}
+
+static void kv_u64(GString *b, const char *k, guint64 v)
+{
+	key(b, k);
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
+}
+
+static void kv_time(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+{
+	key(b, k);
+	g_string_append_c(b, '"');
+	ss_time_append(b, ns, nanosecond);
+	g_string_append_c(b, '"');
+}
+
+static void kv_ms(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+{
+	key(b, k);
+	if (ns == SS_NO_TIME)
+		g_string_append(b, "null");
+	else
+		ss_ms_append(b, ns, nanosecond);
+}
+
+/* {"ip", "port", "bytes", "packets"}: bytes are IP bytes as on the wire. */
+static void host(GString *b, const char *k, guint8 family, const ss_endpoint *e)
+{
+	char ip[SS_IP_STRLEN];
+	ss_ip_format(family, &e->ip, ip);
+	key(b, k);
+	g_string_append_c(b, '{');
+	kv_str(b, "ip", ip);
+	g_string_append_c(b, ',');
+	kv_u64(b, "port", e->port);
+	g_string_append_c(b, ',');
+	kv_u64(b, "bytes", e->bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "packets", e->packets);
+	g_string_append_c(b, '}');
+}
+
+/* event.outcome: from the capture's point of view, did the client reach
+ * the server? */
+static const char *ecs_outcome(ss_outcome o)
+{
+	switch (o) {
+	case SS_OUTCOME_COMPLETE:
+	case SS_OUTCOME_MIDSTREAM:
+	case SS_OUTCOME_SIMULTANEOUS:
+	case SS_OUTCOME_ANSWERED:
+		return "success";
+	case SS_OUTCOME_REJECTED:
+		return "failure";
+	case SS_OUTCOME_UNANSWERED:
+	case SS_OUTCOME_INCOMPLETE:
+	case SS_OUTCOME_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+/* event.type: always "connection"; "start" when the capture holds the TCP
+ * opening (a SYN), "denied" when the attempt was refused, "end" when an
+ * established TCP connection was closed by FIN both ways or by a RST. */
+static void ecs_types(GString *b, const ss_conn *c)
+{
+	gboolean tcp = c->proto == IPPROTO_TCP;
+	key(b, "type");
+	g_string_append(b, "[\"connection\"");
+	if (tcp && c->syn_side >= 0)
+		g_string_append(b, ",\"start\"");
+	if (c->outcome == SS_OUTCOME_REJECTED)
+		g_string_append(b, ",\"denied\"");
+	else if (tcp && (c->close == SS_CLOSE_FIN || c->close == SS_CLOSE_RST_CLIENT ||
+			 c->close == SS_CLOSE_RST_SERVER))
+		g_string_append(b, ",\"end\"");
+	g_string_append_c(b, ']');
+}
+
+static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	gboolean tcp = c->proto == IPPROTO_TCP;
+	gboolean timed;
+	gint64 first, last;
+	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
+
+	ss_render_conn_span(c, &first, &last);
+	timed = first != SS_NO_TIME && last != SS_NO_TIME;
+	ss_conn_zeek_history(c, hist, sizeof hist);
+
+	g_string_append_c(b, '{');
+	if (timed) {
+		kv_time(b, "@timestamp", first, ns);
+		g_string_append_c(b, ',');
+	}
+	key(b, "ecs");
+	g_string_append_c(b, '{');
+	kv_str(b, "version", ECS_VERSION);
+	g_string_append(b, "},");
+
+	key(b, "event");
+	g_string_append_c(b, '{');
+	kv_str(b, "kind", "event");
+	g_string_append(b, ",\"category\":[\"network\"],");
+	ecs_types(b, c);
+	g_string_append_c(b, ',');
+	kv_str(b, "outcome", ecs_outcome(c->outcome));
+	if (timed) {
+		g_string_append_c(b, ',');
+		kv_u64(b, "duration", (guint64)(last - first));
+		g_string_append_c(b, ',');
+		kv_time(b, "start", first, ns);
+		g_string_append_c(b, ',');
+		kv_time(b, "end", last, ns);
+	}
+	g_string_append_c(b, ',');
+	kv_str(b, "dataset", "sockscope.connection");
+	g_string_append(b, "},");
+
+	host(b, "source", c->family, cl);
+	g_string_append_c(b, ',');
+	host(b, "destination", c->family, sv);
+	g_string_append_c(b, ',');
+	host(b, "client", c->family, cl);
+	g_string_append_c(b, ',');
+	host(b, "server", c->family, sv);
+	g_string_append_c(b, ',');
+
+	key(b, "network");
+	g_string_append_c(b, '{');
+	kv_str(b, "transport", tcp ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown");
+	g_string_append_c(b, ',');
+	kv_str(b, "type", c->family == SS_FAMILY_IPV6 ? "ipv6" : "ipv4");
+	g_string_append_c(b, ',');
+	key(b, "iana_number");
+	g_string_append_printf(b, "\"%u\"", (unsigned)c->proto);
+	if (ss_community_id_conn(c, 0, cid)) {
+		g_string_append_c(b, ',');
+		kv_str(b, "community_id", cid);
+	}
+	g_string_append_c(b, ',');
+	kv_u64(b, "bytes", cl->bytes + sv->bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "packets", cl->packets + sv->packets);
+	g_string_append(b, "},");
+
+	key(b, "sockscope");
+	g_string_append_c(b, '{');
+	kv_str(b, "service", ss_service_name(c->proto, sv->port));
+	g_string_append_c(b, ',');
+	kv_str(b, "outcome", ss_outcome_name(c->outcome));
+	g_string_append_c(b, ',');
+	kv_str(b, "evidence", ss_evidence_name(c->evidence));
+	g_string_append_c(b, ',');
+	kv_str(b, "confidence", ss_confidence_name(c->confidence));
+	g_string_append_c(b, ',');
+	kv_str(b, "close", ss_close_name(c->close));
+	g_string_append_c(b, ',');
+	kv_str(b, "conn_state", ss_conn_zeek_state(c));
+	g_string_append_c(b, ',');
+	kv_str(b, "history", hist);
+	g_string_append_c(b, ',');
+	key(b, "payload_bytes");
+	g_string_append_c(b, '{');
+	kv_u64(b, "client", cl->payload);
+	g_string_append_c(b, ',');
+	kv_u64(b, "server", sv->payload);
+	g_string_append(b, "},");
+	kv_u64(b, "syn_retransmits", c->syn_retransmits);
+	g_string_append_c(b, ',');
+	kv_u64(b, "synack_retransmits", c->synack_retransmits);
+	g_string_append_c(b, ',');
+	kv_ms(b, "syn_to_synack_ms", tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, ns);
+	g_string_append_c(b, ',');
+	kv_ms(b, "synack_to_ack_ms", tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
+	g_string_append_c(b, ',');
+	key(b, "reused_tuple");
+	g_string_append(b, c->reuse != SS_REUSE_NONE ? "true" : "false");
+	g_string_append_c(b, ',');
+	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
+	g_string_append_c(b, ',');
+	key(b, "icmp");
+	ss_json_icmp_append(b, c);
+	g_string_append_c(b, ',');
+	key(b, "tcp_options");
+	ss_json_tcp_options_append(b, c);
+	g_string_append(b, "}}\n");
+}
+
+static gboolean write_buf(GString *b, FILE *out)
+{
+	gboolean ok = b->len == 0 || fwrite(b->str, 1, b->len, out) == b->len;
+	g_string_truncate(b, 0);
+	if (!ok && errno == 0)
+		errno = EIO;
+	return ok;
+}
+
+gboolean ss_render_ecs(const ss_report *r, FILE *out)
+{
+	GString *b = g_string_sized_new(131072);
+	gboolean ok = TRUE;
+
+	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
+		ecs_conn(b, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
+		if (b->len >= 65536)
+			ok = write_buf(b, out);
+	}
+	if (ok)
+		ok = write_buf(b, out);
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	if (ok && ferror(out)) {
+		errno = EIO;
+		ok = FALSE;
+	}
+	g_string_free(b, TRUE);
+	return ok;
+}

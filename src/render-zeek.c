@@ -1,0 +1,322 @@
+/* Zeek conn.log: the TSV layout of Zeek's ASCII writer (--format zeek) and
+ * its JSON writer (--format zeek-json), one row / object per connection
+ * record, the client as Zeek's originator.  docs/output.md lists the
+ * fields and where they differ from what Zeek itself would log. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "sockscope/community-id.h"
+#include "sockscope/report.h"
+#include "sockscope/util.h"
+
+#define NS_PER_SEC G_GINT64_CONSTANT(1000000000)
+
+static const char tsv_fields[] =
+	"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+	"duration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\t"
+	"missed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\t"
+	"tunnel_parents\tcommunity_id\n";
+static const char tsv_types[] =
+	"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
+	"count\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\t"
+	"set[string]\tstring\n";
+
+/* Seconds with 6 decimals ("1767225600.123456"), as Zeek prints time and
+ * interval values; computed from integer ns, truncated toward zero. */
+static void secs_append(GString *b, gint64 ns)
+{
+	guint64 mag = ns < 0 ? (guint64)(-(ns + 1)) + 1 : (guint64)ns;
+	if (ns < 0)
+		g_string_append_c(b, '-');
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT ".%06" G_GUINT64_FORMAT,
+			       mag / (guint64)NS_PER_SEC, mag % (guint64)NS_PER_SEC / 1000);
+}
+
+/* Zeek's #open / #close form, YYYY-MM-DD-HH-MM-SS (UTC), derived from the
+ * RFC 3339 form so both agree on every date. */
+static void zeek_date_append(GString *b, gint64 ns)
+{
+	GString *t = g_string_new(NULL);
+	ss_time_append(t, ns == SS_NO_TIME ? 0 : ns, FALSE);
+	for (const char *p = t->str; *p != '\0' && *p != '.'; p++)
+		g_string_append_c(b, *p == 'T' || *p == ':' ? '-' : *p);
+	g_string_free(t, TRUE);
+}
+
+/* A TSV string field the way Zeek's ASCII writer escapes it: NULL is the
+ * unset field "-", "" the empty field "(empty)"; bytes that are not
+ * printable ASCII (the separator TAB among them) and the backslash are
+ * written \xNN; a value that would read as "-" or "(empty)" gets its first
+ * character escaped.  (No field sockscope writes is a set with elements,
+ * so the set separator never needs escaping.) */
+void ss_zeek_field_append(GString *b, const char *s)
+{
+	if (s == NULL) {
+		g_string_append_c(b, '-');
+		return;
+	}
+	if (*s == '\0') {
+		g_string_append(b, "(empty)");
+		return;
+	}
+	gboolean literal = strcmp(s, "-") == 0 || strcmp(s, "(empty)") == 0;
+	for (const guchar *p = (const guchar *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\' ||
+		    (literal && p == (const guchar *)s))
+			g_string_append_printf(b, "\\x%02x", *p);
+		else
+			g_string_append_c(b, (char)*p);
+	}
+}
+
+/* Zeek-like connection uid: "C" + 17 base-62 digits (the first 128 bits,
+ * big-endian, modulo 62^17) of SHA-1("sockscope-uid-v1" . family . proto . the endpoints in
+ * Community ID order (address 16 bytes, port 2 bytes BE, smaller first) .
+ * first packet time in ns (8 bytes BE, two's complement) . the record's
+ * index among the records of its 5-tuple (4 bytes BE)).  The same input
+ * always gives the same uids. */
+static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
+{
+	static const char digits[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static const char tag[] = "sockscope-uid-v1";
+	const ss_endpoint *a = &c->ep[0], *z = &c->ep[1];
+	int cmp = memcmp(a->ip.bytes, z->ip.bytes, sizeof a->ip.bytes);
+	if (cmp > 0 || (cmp == 0 && a->port > z->port)) {
+		const ss_endpoint *t = a;
+		a = z;
+		z = t;
+	}
+
+	guint8 in[sizeof tag - 1 + 2 + 2 * 18 + 8 + 4];
+	gsize n = 0;
+	memcpy(in, tag, sizeof tag - 1);
+	n += sizeof tag - 1;
+	in[n++] = c->family;
+	in[n++] = c->proto;
+	memcpy(in + n, a->ip.bytes, 16);
+	n += 16;
+	in[n++] = (guint8)(a->port >> 8);
+	in[n++] = (guint8)a->port;
+	memcpy(in + n, z->ip.bytes, 16);
+	n += 16;
+	in[n++] = (guint8)(z->port >> 8);
+	in[n++] = (guint8)z->port;
+	guint64 t = (guint64)first_ns;
+	for (int i = 7; i >= 0; i--)
+		in[n++] = (guint8)(t >> (8 * i));
+	for (int i = 3; i >= 0; i--)
+		in[n++] = (guint8)(c->reuse_index >> (8 * i));
+
+	guint8 digest[20];
+	gsize dlen = sizeof digest;
+	GChecksum *sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+	g_checksum_update(sha1, in, n);
+	g_checksum_get_digest(sha1, digest, &dlen);
+	g_checksum_free(sha1);
+
+	/* A 128-bit big-endian number divided by 62 seventeen times: the
+	 * remainders are its 17 lowest base-62 digits, written last first. */
+	guint8 num[16];
+	memcpy(num, digest, sizeof num);
+	out[0] = 'C';
+	out[18] = '\0';
+	for (int pos = 17; pos >= 1; pos--) {
+		guint rem = 0;
+		for (gsize i = 0; i < sizeof num; i++) {
+			guint cur = rem * 256 + num[i];
+			num[i] = (guint8)(cur / 62);
+			rem = cur % 62;
+		}
+		out[pos] = digits[rem];
+	}
+}
+
+/* Everything a row needs, computed once for both layouts. */
+typedef struct {
+	const ss_endpoint *orig, *resp;
+	char orig_h[SS_IP_STRLEN], resp_h[SS_IP_STRLEN];
+	char uid[19];
+	char hist[SS_HISTORY_MAX + 2];
+	char cid[SS_COMMUNITY_ID_LEN];
+	gboolean have_cid;
+	const char *proto, *service, *state;
+	gint64 first, last;
+} zeek_row;
+
+static void row_init(zeek_row *z, const ss_conn *c)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	z->orig = &c->ep[ci];
+	z->resp = &c->ep[!ci];
+	ss_ip_format(c->family, &z->orig->ip, z->orig_h);
+	ss_ip_format(c->family, &z->resp->ip, z->resp_h);
+	ss_render_conn_span(c, &z->first, &z->last);
+	zeek_uid(c, z->first, z->uid);
+	ss_conn_zeek_history(c, z->hist, sizeof z->hist);
+	z->have_cid = ss_community_id_conn(c, 0, z->cid);
+	z->proto = c->proto == IPPROTO_TCP ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown_transport";
+	z->service = ss_service_name(c->proto, z->resp->port);
+	z->state = ss_conn_zeek_state(c);
+}
+
+static void tsv_u64(GString *b, guint64 v)
+{
+	g_string_append_printf(b, "\t%" G_GUINT64_FORMAT, v);
+}
+
+static void tsv_conn(GString *b, const ss_conn *c)
+{
+	zeek_row z;
+	row_init(&z, c);
+
+	if (z.first == SS_NO_TIME)
+		g_string_append_c(b, '-');
+	else
+		secs_append(b, z.first);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.uid);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.orig_h);
+	tsv_u64(b, z.orig->port);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.resp_h);
+	tsv_u64(b, z.resp->port);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.proto);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.service);
+	g_string_append_c(b, '\t');
+	if (z.first == SS_NO_TIME || z.last == SS_NO_TIME)
+		g_string_append_c(b, '-');
+	else
+		secs_append(b, z.last - z.first);
+	tsv_u64(b, z.orig->payload);
+	tsv_u64(b, z.resp->payload);
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.state);
+	g_string_append(b, "\t-\t-\t0\t");  /* local_orig, local_resp, missed_bytes */
+	ss_zeek_field_append(b, z.hist);
+	tsv_u64(b, z.orig->packets);
+	tsv_u64(b, z.orig->bytes);
+	tsv_u64(b, z.resp->packets);
+	tsv_u64(b, z.resp->bytes);
+	g_string_append(b, "\t(empty)\t");  /* tunnel_parents: the empty set */
+	ss_zeek_field_append(b, z.have_cid ? z.cid : NULL);
+	g_string_append_c(b, '\n');
+}
+
+static void json_key(GString *b, const char *k)
+{
+	g_string_append_printf(b, ",\"%s\":", k);
+}
+
+static void json_str(GString *b, const char *k, const char *v)
+{
+	if (v == NULL)
+		return;  /* Zeek's JSON writer leaves unset fields out */
+	json_key(b, k);
+	ss_json_escape_append(b, v);
+}
+
+static void json_u64(GString *b, const char *k, guint64 v)
+{
+	json_key(b, k);
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
+}
+
+static void json_conn(GString *b, const ss_conn *c)
+{
+	zeek_row z;
+	row_init(&z, c);
+
+	g_string_append(b, "{\"ts\":");
+	if (z.first == SS_NO_TIME)
+		g_string_append(b, "null");
+	else
+		secs_append(b, z.first);
+	json_str(b, "uid", z.uid);
+	json_str(b, "id.orig_h", z.orig_h);
+	json_u64(b, "id.orig_p", z.orig->port);
+	json_str(b, "id.resp_h", z.resp_h);
+	json_u64(b, "id.resp_p", z.resp->port);
+	json_str(b, "proto", z.proto);
+	json_str(b, "service", z.service);
+	if (z.first != SS_NO_TIME && z.last != SS_NO_TIME) {
+		json_key(b, "duration");
+		secs_append(b, z.last - z.first);
+	}
+	json_u64(b, "orig_bytes", z.orig->payload);
+	json_u64(b, "resp_bytes", z.resp->payload);
+	json_str(b, "conn_state", z.state);
+	json_u64(b, "missed_bytes", 0);
+	json_str(b, "history", z.hist);
+	json_u64(b, "orig_pkts", z.orig->packets);
+	json_u64(b, "orig_ip_bytes", z.orig->bytes);
+	json_u64(b, "resp_pkts", z.resp->packets);
+	json_u64(b, "resp_ip_bytes", z.resp->bytes);
+	json_key(b, "tunnel_parents");
+	g_string_append(b, "[]");
+	json_str(b, "community_id", z.have_cid ? z.cid : NULL);
+	g_string_append(b, "}\n");
+}
+
+/* Writes and empties b; FALSE (errno set) when the stream failed. */
+static gboolean write_buf(GString *b, FILE *out)
+{
+	gboolean ok = b->len == 0 || fwrite(b->str, 1, b->len, out) == b->len;
+	g_string_truncate(b, 0);
+	if (!ok && errno == 0)
+		errno = EIO;
+	return ok;
+}
+
+static gboolean render(const ss_report *r, FILE *out, gboolean tsv)
+{
+	GString *b = g_string_sized_new(131072);
+	gboolean ok = TRUE;
+
+	if (tsv) {
+		g_string_append(b, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+				   "#unset_field\t-\n#path\tconn\n#open\t");
+		zeek_date_append(b, r->summary.first_ns);
+		g_string_append_c(b, '\n');
+		g_string_append(b, tsv_fields);
+		g_string_append(b, tsv_types);
+	}
+	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
+		const ss_conn *c = g_ptr_array_index(r->conns, i);
+		if (tsv)
+			tsv_conn(b, c);
+		else
+			json_conn(b, c);
+		if (b->len >= 65536)
+			ok = write_buf(b, out);
+	}
+	if (ok && tsv) {
+		g_string_append(b, "#close\t");
+		zeek_date_append(b, r->summary.last_ns);
+		g_string_append_c(b, '\n');
+	}
+	if (ok)
+		ok = write_buf(b, out);
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	if (ok && ferror(out)) {
+		errno = EIO;
+		ok = FALSE;
+	}
+	g_string_free(b, TRUE);
+	return ok;
+}
+
+gboolean ss_render_zeek(const ss_report *r, FILE *out)
+{
+	return render(r, out, TRUE);
+}
+
+gboolean ss_render_zeek_json(const ss_report *r, FILE *out)
+{
+	return render(r, out, FALSE);
+}
