@@ -81,9 +81,7 @@ ISO8601 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d
 def flatten(obj, prefix=""):
     for k, v in obj.items():
         name = prefix + k
-        if isinstance(v, dict) and not name.startswith(CUSTOM_PREFIX):
-            yield from flatten(v, name + ".")
-        elif isinstance(v, dict):
+        if isinstance(v, dict):
             yield from flatten(v, name + ".")
         else:
             yield name, v
