@@ -200,6 +200,8 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
 	g_string_append_c(b, ',');
+	kv_str(b, "ended_by", ss_end_name((ss_end)c->ended_by));
+	g_string_append_c(b, ',');
 	key(b, "icmp");
 	ss_json_icmp_append(b, c);
 	g_string_append_c(b, ',');
@@ -323,6 +325,16 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	kv_u64(b, "listeners", s->listeners);
 	g_string_append_c(b, ',');
 	kv_u64(b, "reused_tuples", s->reused_tuples);
+	g_string_append_c(b, ',');
+	key(b, "ended");
+	g_string_append_c(b, '{');
+	for (int e = 0; e < SS_END_COUNT; e++) {
+		if (e > 0)
+			g_string_append_c(b, ',');
+		kv_u64(b, ss_end_name((ss_end)e), s->ended[e]);
+	}
+	g_string_append(b, "},");
+	kv_u64(b, "max_flows_tracked", s->max_flows_tracked);
 	g_string_append_c(b, ',');
 	key(b, "icmp_errors");
 	g_string_append_c(b, '{');

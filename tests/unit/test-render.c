@@ -458,7 +458,7 @@ static const char tcp_json[] =
 	"\"ip_bytes\":{\"client\":380,\"server\":3608},"
 	"\"syn_retransmits\":0,\"synack_retransmits\":0,"
 	"\"syn_to_synack_ms\":0.512,\"synack_to_ack_ms\":0.101,"
-	"\"reused_tuple\":false,\"reuse_cause\":null,\"icmp\":null,"
+	"\"reused_tuple\":false,\"reuse_cause\":null,\"ended_by\":\"capture_end\",\"icmp\":null,"
 	"\"tcp_options\":{\"client\":{\"mss\":1460,\"wscale\":7,\"sack_perm\":true,"
 	"\"timestamps\":true},\"server\":{\"mss\":1400,\"wscale\":null,"
 	"\"sack_perm\":false,\"timestamps\":false}}}\n";
@@ -477,7 +477,7 @@ static const char udp_json[] =
 	"\"ip_bytes\":{\"client\":156,\"server\":0},"
 	"\"syn_retransmits\":0,\"synack_retransmits\":0,"
 	"\"syn_to_synack_ms\":null,\"synack_to_ack_ms\":null,"
-	"\"reused_tuple\":true,\"reuse_cause\":\"after_failed\","
+	"\"reused_tuple\":true,\"reuse_cause\":\"after_failed\",\"ended_by\":\"capture_end\","
 	"\"icmp\":{\"type\":1,\"code\":4,\"count\":2},\"tcp_options\":null}\n";
 
 static const char tcp_listener_json[] =
@@ -505,6 +505,8 @@ static const char summary_json[] =
 	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
 	"\"last_ts\":\"2026-01-01T00:00:06.500000Z\","
 	"\"tcp_connections\":1,\"udp_exchanges\":1,\"listeners\":2,\"reused_tuples\":1,"
+	"\"ended\":{\"capture_end\":0,\"closed\":0,\"idle\":0,\"reused\":0,\"evicted\":0},"
+	"\"max_flows_tracked\":0,"
 	"\"icmp_errors\":{\"matched\":2,\"unmatched\":0},"
 	"\"ignored\":{\"non_ip\":1,\"ip_fragment\":0,\"other_ip_proto\":0,"
 	"\"icmp_not_error\":0,\"unsupported_link\":0},"
