@@ -2,6 +2,8 @@
  * at the end: roles and outcomes -> listener roll-up -> sorted report. */
 #include "sockscope/analyzer.h"
 #include "conn-track.h"
+#include "sockscope/hosts.h"
+#include "sockscope/roles.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -27,6 +29,11 @@ struct ss_analyzer {
 	ss_input *input;           /* the current input */
 	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
 	guint64 next_seq;
+	/* Role inference (src/roles.c) and the host view (src/hosts.c): learned
+	 * incrementally when streaming, in a first pass at the end otherwise. */
+	ss_hosts *hosts;
+	ss_roles *roles;
+	gint64 input_last_ns;      /* the current input's previous timestamp */
 };
 
 static listeners *listeners_new(void);
@@ -73,7 +80,10 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	a->table = ss_flow_table_new(k0, k1);
 	a->conns = g_ptr_array_new_with_free_func(g_free);
 	a->listeners = listeners_new();
+	a->hosts = ss_hosts_new(NULL);
+	a->roles = ss_roles_new(NULL, a->hosts);
 	a->now_ns = SS_NO_TIME;
+	a->input_last_ns = SS_NO_TIME;
 	a->summary.inputs = g_ptr_array_new_with_free_func(input_free);
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
@@ -97,6 +107,8 @@ void ss_analyzer_free(ss_analyzer *a)
 	}
 	if (a->listeners)
 		listeners_free(a->listeners);
+	ss_roles_free(a->roles);
+	ss_hosts_free(a->hosts);
 	if (a->summary.inputs)
 		g_ptr_array_unref(a->summary.inputs);
 	if (a->summary.warnings)
@@ -114,6 +126,7 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 	in->nanosecond = nanosecond;
 	g_ptr_array_add(a->summary.inputs, in);
 	a->input = in;
+	a->input_last_ns = SS_NO_TIME;
 	return in;
 }
 
@@ -154,6 +167,34 @@ static void lru_append(ss_analyzer *a, ss_conn *c, ss_timeout_class k)
 	l->tail = c;
 }
 
+/* Accounts one decided record: listeners, hosts, summary counters.
+ * Multicast and broadcast receivers are not listening sockets. */
+static void account(ss_analyzer *a, const ss_conn *c)
+{
+	if (c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST)
+		listeners_add(a->listeners, c);
+	ss_hosts_add_conn(a->hosts, c);
+	if (c->proto == IPPROTO_TCP)
+		a->summary.tcp_connections++;
+	else
+		a->summary.udp_exchanges++;
+	if (c->reuse != SS_REUSE_NONE)
+		a->summary.reused_tuples++;
+	a->summary.evidence[c->evidence]++;
+	if (ss_conn_one_sided(c))
+		a->summary.quality.one_sided++;
+	if (ss_conn_started_midstream(c))
+		a->summary.quality.started_midstream++;
+}
+
+/* What a decided record teaches: a handshake's server is a listener, its
+ * client's port an ephemeral one; a UDP reply counts for its responder. */
+static void learn(ss_analyzer *a, const ss_conn *c)
+{
+	ss_roles_learn(a->roles, c);
+	ss_hosts_learn_ephemeral(a->hosts, c);
+}
+
 /* A record is finished: take it out of the table and the timeout lists;
  * when streaming, decide its roles, roll it up, hand it to the sink and free
  * it.  `in_table` is FALSE when a newer record already took its key. */
@@ -166,14 +207,10 @@ static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 		ss_flow_table_remove(a->table, &c->key);
 	if (!a->cfg.sink)
 		return;   /* kept in a->conns; decided at the end with everything known */
-	ss_conn_finalize(c);
-	listeners_add(a->listeners, c);
-	if (c->proto == IPPROTO_TCP)
-		a->summary.tcp_connections++;
-	else
-		a->summary.udp_exchanges++;
-	if (c->reuse != SS_REUSE_NONE)
-		a->summary.reused_tuples++;
+	/* Decided with what the capture taught so far (docs/inference.md). */
+	ss_conn_finalize_with(c, a->roles);
+	account(a, c);
+	learn(a, c);
 	a->cfg.sink(c, a->cfg.sink_data);
 	g_free(c);
 }
@@ -210,6 +247,8 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 	c->last_ns = p->ts_ns;
 	if (!a->cfg.sink)
 		g_ptr_array_add(a->conns, c);
+	else
+		ss_roles_note_record(a->roles, c);   /* fan-in, learned as records start */
 	lru_append(a, c, ss_conn_timeout_class(c));
 	return c;
 }
@@ -241,7 +280,12 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 			retire(a, old, SS_END_REUSED, FALSE);
 		}
 	}
+	gint8 synack_side = c->synack_side;
 	ss_conn_update(c, ss_conn_side(c, src_key_side), p);
+	/* Streaming: the first SYN-ACK of a record proves a listener at once. */
+	if (a->cfg.sink && synack_side < 0 && c->synack_side >= 0 &&
+	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))
+		ss_roles_note_synack(a->roles, c, c->synack_side);
 
 	/* Keep the timeout lists in order of last activity. */
 	ss_timeout_class k = ss_conn_timeout_class(c);
@@ -281,7 +325,16 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 		a->input->packets++;
 		if (ts_ns % 1000 != 0)
 			a->input->nanosecond = TRUE;
+		if (a->input_last_ns != SS_NO_TIME && ts_ns < a->input_last_ns) {
+			a->input->timestamps_backwards++;
+			s->quality.timestamps_backwards++;
+		}
+		if (caplen < wirelen) {
+			a->input->snaplen_cut++;
+			s->quality.snaplen_cut++;
+		}
 	}
+	a->input_last_ns = ts_ns;
 	if (ts_ns % 1000 != 0)
 		a->sub_us_seen = TRUE;
 
@@ -498,23 +551,38 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 			retire(a, g_ptr_array_index(left, i), SS_END_CAPTURE, TRUE);
 		g_ptr_array_unref(left);
 	} else {
+		/* Two passes over the records, in order of their first packet:
+		 * learn from everything (handshakes prove listeners and ephemeral
+		 * ports; every record counts for fan-in), then decide the records
+		 * without proof with all of it known. */
+		g_ptr_array_sort(a->conns, cmp_conn);
 		for (guint i = 0; i < a->conns->len; i++) {
 			ss_conn *c = g_ptr_array_index(a->conns, i);
 			if (c->ended_by == SS_END_CAPTURE)
 				a->summary.ended[SS_END_CAPTURE]++;
 			ss_conn_finalize(c);
-			listeners_add(a->listeners, c);
-			if (c->proto == IPPROTO_TCP)
-				a->summary.tcp_connections++;
-			else
-				a->summary.udp_exchanges++;
-			if (c->reuse != SS_REUSE_NONE)
-				a->summary.reused_tuples++;
+			ss_roles_note_record(a->roles, c);
+			if (c->synack_side >= 0 && c->outcome != SS_OUTCOME_SIMULTANEOUS)
+				ss_roles_note_synack(a->roles, c, c->synack_side);
+			learn(a, c);
 		}
-		g_ptr_array_sort(a->conns, cmp_conn);
+		for (guint i = 0; i < a->conns->len; i++) {
+			ss_conn *c = g_ptr_array_index(a->conns, i);
+			ss_conn_finalize_with(c, a->roles);
+			account(a, c);
+		}
 	}
 	r->listeners = listeners_take(a->listeners);
 	a->summary.listeners = r->listeners->len;
+	r->hosts = ss_hosts_take(a->hosts, r->listeners);
+	a->summary.hosts = r->hosts->len;
+	ss_hosts_dropped hd;
+	ss_hosts_get_dropped(a->hosts, &hd);
+	a->summary.knowledge_dropped.endpoints = ss_roles_dropped(a->roles);
+	a->summary.knowledge_dropped.hosts = hd.hosts;
+	a->summary.knowledge_dropped.port_maps = hd.port_maps;
+	a->summary.knowledge_dropped.destinations = hd.destinations;
+	a->summary.knowledge_dropped.servers = hd.servers;
 	a->summary.nanosecond = a->sub_us_seen;
 
 	r->conns = a->conns ? a->conns : g_ptr_array_new_with_free_func(g_free);

@@ -2,6 +2,7 @@
  * roles, outcome and close state made once the capture is read. */
 #include "conn-track.h"
 #include "sockscope/analyzer.h"
+#include "sockscope/roles.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -39,6 +40,12 @@ static const char *const evidence_names[] = {
 	[SS_EVIDENCE_FIRST_SENDER] = "first_sender",
 	[SS_EVIDENCE_LOWER_PORT] = "lower_port",
 	[SS_EVIDENCE_FIRST_PACKET] = "first_packet",
+	[SS_EVIDENCE_PROVEN_LISTENER] = "proven_listener",
+	[SS_EVIDENCE_EPHEMERAL_RANGE] = "ephemeral_range",
+	[SS_EVIDENCE_FAN_IN] = "fan_in",
+	[SS_EVIDENCE_REPLY_FROM_PORT] = "reply_from_port",
+	[SS_EVIDENCE_MULTICAST] = "multicast",
+	[SS_EVIDENCE_BROADCAST] = "broadcast",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(evidence_names) == SS_EVIDENCE_COUNT);
 
@@ -140,6 +147,7 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
 	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
+	c->syn_copy_ns = SS_NO_TIME;
 	c->last_ns = SS_NO_TIME;
 }
 
@@ -216,8 +224,16 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 
 	if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == SS_TCP_SYN) {
 		if (me->sent & SS_SENT_SYN) {
-			if (t->seq == me->isn)
+			if (t->seq == me->isn) {
+				/* Back-off: the gap since the previous copy of this SYN. */
+				if (side == c->syn_side && c->syn_copy_ns != SS_NO_TIME) {
+					if (c->syn_retransmits < SS_SYN_GAPS_MAX)
+						c->syn_gaps_ns[c->syn_retransmits] =
+							p->ts_ns - c->syn_copy_ns;
+					c->syn_copy_ns = p->ts_ns;
+				}
 				c->syn_retransmits++;
+			}
 		} else {
 			me->sent |= SS_SENT_SYN;
 			me->isn = t->seq;
@@ -225,6 +241,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			if (c->syn_side < 0) {
 				c->syn_side = (gint8)side;
 				c->syn_ns = p->ts_ns;
+				c->syn_copy_ns = p->ts_ns;
 			}
 		}
 		history_add(c, side, 's');
@@ -278,6 +295,8 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 	me->packets++;
 	me->bytes += p->ip_len;
 	me->payload += p->payload_len;
+	if (p->payload_cut)
+		c->snaplen_cut++;
 	if (me->first_ns == SS_NO_TIME || p->ts_ns < me->first_ns)
 		me->first_ns = p->ts_ns;
 	if (me->last_ns == SS_NO_TIME || p->ts_ns > me->last_ns)
@@ -307,39 +326,13 @@ void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p)
 
 /* ---- decisions, once the capture is read ---- */
 
-static void decide_by_ports(ss_conn *c, gboolean first_sender_rule)
-{
-	guint16 p0 = c->ep[0].port, p1 = c->ep[1].port;
-	gboolean known0 = ss_service_port_known(c->proto, p0);
-	gboolean known1 = ss_service_port_known(c->proto, p1);
-
-	if (known0 != known1) {
-		c->client = known0 ? 1 : 0;
-		c->evidence = SS_EVIDENCE_SERVICE_PORT;
-		c->confidence = SS_CONFIDENCE_MEDIUM;
-	} else if (first_sender_rule) {
-		/* UDP: a client speaks first, from the port its OS picked. */
-		c->client = 0;
-		c->evidence = SS_EVIDENCE_FIRST_SENDER;
-		c->confidence = SS_CONFIDENCE_LOW;
-	} else if (p0 != p1) {
-		c->client = p0 < p1 ? 1 : 0;
-		c->evidence = SS_EVIDENCE_LOWER_PORT;
-		c->confidence = SS_CONFIDENCE_LOW;
-	} else {
-		c->client = 0;
-		c->evidence = SS_EVIDENCE_FIRST_PACKET;
-		c->confidence = SS_CONFIDENCE_LOW;
-	}
-}
-
 static gboolean icmp_rejected_by(const ss_conn *c, int client)
 {
 	return c->icmp_errors > 0 && c->icmp_about_side == client &&
 	       ss_icmp_is_unreachable(c->icmp_family, c->icmp_type);
 }
 
-static void finalize_tcp(ss_conn *c)
+static void finalize_tcp(ss_conn *c, const ss_roles *k)
 {
 	gboolean syn0 = c->ep[0].sent & SS_SENT_SYN, syn1 = c->ep[1].sent & SS_SENT_SYN;
 	gboolean sa0 = c->ep[0].sent & SS_SENT_SYNACK, sa1 = c->ep[1].sent & SS_SENT_SYNACK;
@@ -375,7 +368,7 @@ static void finalize_tcp(ss_conn *c)
 				     ? SS_OUTCOME_COMPLETE
 				     : SS_OUTCOME_INCOMPLETE;
 	} else {
-		decide_by_ports(c, FALSE);
+		ss_roles_decide(k, c);
 		c->outcome = SS_OUTCOME_MIDSTREAM;
 	}
 
@@ -398,7 +391,7 @@ static void finalize_tcp(ss_conn *c)
 		c->close = SS_CLOSE_OPEN;
 }
 
-static void finalize_udp(ss_conn *c)
+static void finalize_udp(ss_conn *c, const ss_roles *k)
 {
 	gboolean both = c->ep[0].packets > 0 && c->ep[1].packets > 0;
 	if (c->icmp_errors > 0 && c->icmp_about_side >= 0 && !both &&
@@ -409,9 +402,7 @@ static void finalize_udp(ss_conn *c)
 		c->confidence = SS_CONFIDENCE_HIGH;
 		c->outcome = SS_OUTCOME_REJECTED;
 	} else {
-		decide_by_ports(c, TRUE);
-		if (both && c->evidence == SS_EVIDENCE_FIRST_SENDER)
-			c->confidence = SS_CONFIDENCE_MEDIUM;  /* a reply came back to that port */
+		ss_roles_decide(k, c);
 		if (both || c->ep[!c->client].packets > 0)
 			c->outcome = SS_OUTCOME_ANSWERED;
 		else
@@ -420,12 +411,47 @@ static void finalize_udp(ss_conn *c)
 	c->close = SS_CLOSE_NONE;
 }
 
-void ss_conn_finalize(ss_conn *c)
+void ss_conn_finalize_with(ss_conn *c, const ss_roles *k)
 {
 	if (c->proto == IPPROTO_TCP)
-		finalize_tcp(c);
+		finalize_tcp(c, k);
 	else
-		finalize_udp(c);
+		finalize_udp(c, k);
+}
+
+void ss_conn_finalize(ss_conn *c)
+{
+	ss_conn_finalize_with(c, NULL);
+}
+
+gboolean ss_conn_roles_proven(const ss_conn *c)
+{
+	switch (c->evidence) {
+	case SS_EVIDENCE_SYN:
+	case SS_EVIDENCE_SYN_ACK:
+	case SS_EVIDENCE_SIMULTANEOUS:
+	case SS_EVIDENCE_ICMP_UNREACHABLE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+gboolean ss_conn_one_sided(const ss_conn *c)
+{
+	/* An unanswered attempt or one-way UDP is one-sided by nature; a TCP
+	 * record past its SYN that shows only one side means the capture
+	 * missed the other direction. */
+	if (c->proto != IPPROTO_TCP || c->outcome == SS_OUTCOME_UNANSWERED ||
+	    c->outcome == SS_OUTCOME_REJECTED)
+		return FALSE;
+	return (c->ep[0].packets == 0) != (c->ep[1].packets == 0);
+}
+
+gboolean ss_conn_started_midstream(const ss_conn *c)
+{
+	/* The first packet of the record was neither a SYN nor a SYN-ACK. */
+	return c->proto == IPPROTO_TCP && c->history[0] != 's' && c->history[0] != 'h';
 }
 
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c)

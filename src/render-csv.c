@@ -16,7 +16,8 @@ static const char header[] =
 	"outcome,close,evidence,confidence,conn_state,history,first_ts,last_ts,"
 	"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
-	"reused_tuple,reuse_cause,community_id\n";
+	"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
+	"syn_gaps_ms\n";
 
 void ss_csv_field_append(GString *b, const char *s)
 {
@@ -105,6 +106,16 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field(b, c->reuse != SS_REUSE_NONE ? "true" : "false", FALSE);
 	field(b, c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL, FALSE);
 	field(b, ss_community_id_conn(c, 0, cid) ? cid : NULL, FALSE);
+	field(b, ss_conn_one_sided(c) ? "true" : "false", FALSE);
+	field(b, ss_conn_started_midstream(c) ? "true" : "false", FALSE);
+	field_u64(b, c->snaplen_cut);
+	/* the gaps between SYN copies, separated by ';' (empty: none or UDP) */
+	g_string_append_c(b, ',');
+	for (guint i = 0; tcp && i < MIN(c->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
+		if (i > 0)
+			g_string_append_c(b, ';');
+		ss_ms_append(b, c->syn_gaps_ns[i], ns);
+	}
 	g_string_append_c(b, '\n');
 }
 

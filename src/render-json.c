@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "sockscope/community-id.h"
+#include "sockscope/hosts.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -207,7 +208,29 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	key(b, "tcp_options");
 	ss_json_tcp_options_append(b, c);
-	g_string_append(b, "}\n");
+	g_string_append_c(b, ',');
+	key(b, "syn_gaps_ms");
+	if (!tcp) {
+		g_string_append(b, "null");
+	} else {
+		g_string_append_c(b, '[');
+		guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
+		for (guint i = 0; i < n; i++) {
+			if (i > 0)
+				g_string_append_c(b, ',');
+			ss_ms_append(b, c->syn_gaps_ns[i], nanosecond);
+		}
+		g_string_append_c(b, ']');
+	}
+	g_string_append_c(b, ',');
+	key(b, "quality");
+	g_string_append_c(b, '{');
+	kv_bool(b, "one_sided", ss_conn_one_sided(c));
+	g_string_append_c(b, ',');
+	kv_bool(b, "started_midstream", ss_conn_started_midstream(c));
+	g_string_append_c(b, ',');
+	kv_u64(b, "snaplen_cut", c->snaplen_cut);
+	g_string_append(b, "}}\n");
 }
 
 /* The outcomes that can happen to each protocol, in enum order. */
@@ -261,6 +284,114 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	g_string_append(b, "}\n");
 }
 
+void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolean nanosecond)
+{
+	char ip[SS_IP_STRLEN];
+	ss_ip_format(h->family, &h->ip, ip);
+
+	g_string_append_c(b, '{');
+	kv_str(b, "kind", "host");
+	g_string_append_c(b, ',');
+	kv_u64(b, "ip_version", h->family);
+	g_string_append_c(b, ',');
+	kv_str(b, "ip", ip);
+	g_string_append_c(b, ',');
+	key(b, "listening");
+	g_string_append_c(b, '[');
+	for (guint i = 0; h->listeners && listeners && i < h->listeners->len; i++) {
+		guint li = g_array_index(h->listeners, guint, i);
+		if (li >= listeners->len)
+			continue;
+		const ss_listener *l = &g_array_index(listeners, ss_listener, li);
+		if (i > 0)
+			g_string_append_c(b, ',');
+		g_string_append_c(b, '{');
+		kv_str(b, "proto", proto_name(l->proto));
+		g_string_append_c(b, ',');
+		kv_u64(b, "port", l->port);
+		g_string_append_c(b, ',');
+		kv_str(b, "service", l->service);
+		g_string_append_c(b, ',');
+		kv_str(b, "state", ss_listener_state_name(l->state));
+		g_string_append_c(b, ',');
+		kv_u64(b, "connections", l->connections);
+		g_string_append_c(b, ',');
+		kv_u64(b, "clients", l->clients);
+		g_string_append_c(b, '}');
+	}
+	g_string_append(b, "],");
+	key(b, "client");
+	g_string_append_c(b, '{');
+	kv_u64(b, "connections", h->client_connections);
+	g_string_append_c(b, ',');
+	kv_u64(b, "servers", h->client_servers);
+	g_string_append(b, "},");
+	key(b, "ephemeral");
+	if (h->eph.samples == 0) {
+		g_string_append(b, "null");
+	} else {
+		const ss_eph_profile *p = &h->profile;
+		g_string_append_c(b, '{');
+		kv_u64(b, "samples", h->eph.samples);
+		g_string_append_c(b, ',');
+		kv_u64(b, "min", h->eph.min);
+		g_string_append_c(b, ',');
+		kv_u64(b, "max", h->eph.max);
+		g_string_append_c(b, ',');
+		key(b, "range");
+		if (p->fits == SS_EPH_UNKNOWN) {
+			g_string_append(b, "null");
+		} else {
+			g_string_append_c(b, '{');
+			kv_u64(b, "low", p->low);
+			g_string_append_c(b, ',');
+			kv_u64(b, "high", p->high);
+			g_string_append_c(b, '}');
+		}
+		g_string_append_c(b, ',');
+		kv_str(b, "fits", ss_eph_default_name(p->fits));
+		g_string_append_c(b, ',');
+		kv_str(b, "pattern", ss_alloc_pattern_name(p->pattern));
+		g_string_append_c(b, ',');
+		key(b, "reused_ports");
+		if (h->reuse_known)
+			g_string_append_printf(b, "%" G_GUINT64_FORMAT, h->reused_ports);
+		else
+			g_string_append(b, "null");
+		g_string_append_c(b, ',');
+		kv_ms(b, "min_reuse_gap_ms", h->min_reuse_gap_ns, nanosecond);
+		g_string_append_c(b, '}');
+	}
+	g_string_append_c(b, ',');
+	key(b, "exhaustion");
+	if (!h->exhaustion_risk) {
+		g_string_append(b, "null");
+	} else {
+		char dip[SS_IP_STRLEN];
+		ss_ip_format(h->family, &h->busiest_ip, dip);
+		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
+		g_string_append_c(b, '{');
+		kv_str(b, "proto", proto_name(h->busiest_proto));
+		g_string_append_c(b, ',');
+		kv_str(b, "ip", dip);
+		g_string_append_c(b, ',');
+		kv_u64(b, "port", h->busiest_port);
+		g_string_append_c(b, ',');
+		kv_u64(b, "connections", h->busiest_connections);
+		g_string_append_c(b, ',');
+		kv_u64(b, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
+		g_string_append_c(b, ',');
+		kv_u64(b, "share_pct", h->busiest_connections * 100 / size);
+		g_string_append_c(b, '}');
+	}
+	g_string_append_c(b, ',');
+	key(b, "listens_and_connects");
+	g_string_append_c(b, '[');
+	for (guint i = 0; i < h->n_dual_ports; i++)
+		g_string_append_printf(b, "%s%u", i > 0 ? "," : "", (unsigned)h->dual_ports[i]);
+	g_string_append(b, "]}\n");
+}
+
 static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_reason_class cls)
 {
 	gboolean first = TRUE;
@@ -303,6 +434,10 @@ void ss_json_summary(GString *b, const ss_summary *s)
 		kv_u64(b, "packets", in->packets);
 		g_string_append_c(b, ',');
 		kv_str(b, "error", in->error);
+		g_string_append_c(b, ',');
+		kv_u64(b, "timestamps_backwards", in->timestamps_backwards);
+		g_string_append_c(b, ',');
+		kv_u64(b, "snaplen_cut", in->snaplen_cut);
 		g_string_append_c(b, '}');
 	}
 	g_string_append(b, "],");
@@ -355,7 +490,45 @@ void ss_json_summary(GString *b, const ss_summary *s)
 			g_string_append_c(b, ',');
 		ss_json_escape_append(b, g_ptr_array_index(s->warnings, i));
 	}
-	g_string_append(b, "]}\n");
+	g_string_append(b, "],");
+	kv_u64(b, "hosts", s->hosts);
+	g_string_append_c(b, ',');
+	key(b, "evidence");
+	g_string_append_c(b, '{');
+	for (int e = 0; e < SS_EVIDENCE_COUNT; e++) {
+		if (e > 0)
+			g_string_append_c(b, ',');
+		kv_u64(b, ss_evidence_name((ss_evidence)e), s->evidence[e]);
+	}
+	g_string_append(b, "},");
+	key(b, "quality");
+	g_string_append_c(b, '{');
+	kv_u64(b, "one_sided", s->quality.one_sided);
+	g_string_append_c(b, ',');
+	kv_u64(b, "started_midstream", s->quality.started_midstream);
+	g_string_append_c(b, ',');
+	kv_u64(b, "timestamps_backwards", s->quality.timestamps_backwards);
+	g_string_append_c(b, ',');
+	kv_u64(b, "snaplen_cut", s->quality.snaplen_cut);
+	g_string_append_c(b, ',');
+	key(b, "kernel_drops");
+	if (s->quality.kernel_drops_known)
+		g_string_append_printf(b, "%" G_GUINT64_FORMAT, s->quality.kernel_drops);
+	else
+		g_string_append(b, "null");
+	g_string_append(b, "},");
+	key(b, "knowledge_dropped");
+	g_string_append_c(b, '{');
+	kv_u64(b, "endpoints", s->knowledge_dropped.endpoints);
+	g_string_append_c(b, ',');
+	kv_u64(b, "hosts", s->knowledge_dropped.hosts);
+	g_string_append_c(b, ',');
+	kv_u64(b, "port_maps", s->knowledge_dropped.port_maps);
+	g_string_append_c(b, ',');
+	kv_u64(b, "destinations", s->knowledge_dropped.destinations);
+	g_string_append_c(b, ',');
+	kv_u64(b, "servers", s->knowledge_dropped.servers);
+	g_string_append(b, "}}\n");
 }
 
 /* Writes and empties buf; FALSE (errno set) when the stream failed. */
@@ -402,6 +575,12 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 		if (buf->len >= FLUSH_AT)
 			ok = flush_buf(buf, out);
 	}
+	for (guint i = 0; ok && r->hosts != NULL && i < r->hosts->len; i++) {
+		ss_json_host(buf, &g_array_index(r->hosts, ss_host, i), r->listeners,
+			     r->summary.nanosecond);
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
 	if (ok)
 		ss_json_summary(buf, &r->summary);
 	return finish(buf, out, ok);
@@ -438,6 +617,16 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 		ss_json_listener(buf, &g_array_index(r->listeners, ss_listener, i),
 				 r->summary.nanosecond);
 		end_item(buf, i + 1 < nl ? ",\n" : "\n");
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	guint nh = r->hosts != NULL ? r->hosts->len : 0;
+	g_string_append(buf, "],\n\"hosts\":[");
+	g_string_append(buf, nh > 0 ? "\n" : "");
+	for (guint i = 0; ok && i < nh; i++) {
+		ss_json_host(buf, &g_array_index(r->hosts, ss_host, i), r->listeners,
+			     r->summary.nanosecond);
+		end_item(buf, i + 1 < nh ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
 			ok = flush_buf(buf, out);
 	}

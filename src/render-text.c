@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "sockscope/hosts.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -385,6 +386,26 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 
 	label(b, "Listeners:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->listeners);
+	label(b, "Hosts:");
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->hosts);
+
+	GString *q = g_string_new(NULL);
+	const guint64 qn[] = { s->quality.one_sided, s->quality.started_midstream,
+			       s->quality.timestamps_backwards, s->quality.snaplen_cut };
+	const char *const qs[] = { "one-sided", "started mid-stream",
+				   "timestamps going backwards", "cut by the snap length" };
+	for (gsize i = 0; i < G_N_ELEMENTS(qn); i++)
+		if (qn[i] > 0)
+			g_string_append_printf(q, "%s%" G_GUINT64_FORMAT " %s", q->len ? ", " : "",
+					       qn[i], qs[i]);
+	if (s->quality.kernel_drops_known && s->quality.kernel_drops > 0)
+		g_string_append_printf(q, "%s%" G_GUINT64_FORMAT " dropped by the kernel",
+				       q->len ? ", " : "", s->quality.kernel_drops);
+	if (q->len > 0) {
+		label(b, "Quality:");
+		append_wrapped(b, LABEL_WIDTH, q->str, LABEL_WIDTH, opt->width);
+	}
+	g_string_free(q, TRUE);
 
 	if (s->icmp_errors_matched > 0 || s->icmp_errors_unmatched > 0) {
 		label(b, "ICMP errors:");
@@ -449,6 +470,113 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 	table_clear(&t);
 }
 
+/* One host: "  IP" then indented lines: listening, client, ephemeral. */
+static void host_lines(GString *b, const ss_report *r, const ss_host *h,
+		       const ss_render_options *opt)
+{
+	const gsize indent = 4 + 12;
+	char ip[SS_IP_STRLEN];
+	ss_ip_format(h->family, &h->ip, ip);
+	g_string_append_printf(b, "  %s\n", ip);
+
+	GString *l = g_string_new(NULL);
+	for (guint i = 0; h->listeners && r->listeners && i < h->listeners->len; i++) {
+		guint li = g_array_index(h->listeners, guint, i);
+		if (li >= r->listeners->len)
+			continue;
+		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
+		char *svc = x->service ? clean(x->service) : NULL;
+		g_string_append_printf(l, "%s%s/%u%s%s %s (%" G_GUINT64_FORMAT " conn%s, %"
+				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
+				       proto_name(x->proto), (unsigned)x->port, svc ? " " : "",
+				       svc ? svc : "", ss_listener_state_name(x->state),
+				       x->connections, x->connections == 1 ? "" : "s", x->clients,
+				       x->clients == 1 ? "" : "s");
+		g_free(svc);
+	}
+	if (l->len > 0) {
+		g_string_append(b, "    listening:  ");
+		append_wrapped(b, indent, l->str, indent, opt->width);
+	}
+	g_string_truncate(l, 0);
+
+	if (h->client_connections > 0) {
+		g_string_append_printf(l, "%" G_GUINT64_FORMAT " connection%s to %" G_GUINT64_FORMAT
+				       " server%s", h->client_connections,
+				       h->client_connections == 1 ? "" : "s", h->client_servers,
+				       h->client_servers == 1 ? "" : "s");
+		g_string_append(b, "    client:     ");
+		append_wrapped(b, indent, l->str, indent, opt->width);
+		g_string_truncate(l, 0);
+	}
+
+	if (h->eph.samples > 0) {
+		const ss_eph_profile *p = &h->profile;
+		g_string_append_printf(l, "%" G_GUINT64_FORMAT " handshake%s from ports %u-%u; ",
+				       h->eph.samples, h->eph.samples == 1 ? "" : "s",
+				       (unsigned)h->eph.min, (unsigned)h->eph.max);
+		if (p->fits == SS_EPH_UNKNOWN)
+			g_string_append_printf(l, "range unknown (%" G_GUINT64_FORMAT " sample%s)",
+					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
+		else
+			g_string_append_printf(l, "range %s %u-%u, %s", ss_eph_default_label(p->fits),
+					       (unsigned)p->low, (unsigned)p->high,
+					       ss_alloc_pattern_name(p->pattern));
+		if (h->reused_ports > 0) {
+			g_string_append_printf(l, "; %" G_GUINT64_FORMAT " reused port%s",
+					       h->reused_ports, h->reused_ports == 1 ? "" : "s");
+			if (h->min_reuse_gap_ns != SS_NO_TIME) {
+				g_string_append(l, ", shortest gap ");
+				ss_ms_append(l, h->min_reuse_gap_ns, r->summary.nanosecond);
+				g_string_append(l, " ms");
+			}
+		}
+		g_string_append(b, "    ephemeral:  ");
+		append_wrapped(b, indent, l->str, indent, opt->width);
+		g_string_truncate(l, 0);
+	}
+
+	if (h->exhaustion_risk) {
+		char *dst = addr_port(h->family, &h->busiest_ip, h->busiest_port);
+		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
+		g_string_append_printf(l, "%" G_GUINT64_FORMAT " %s connections to %s within %"
+				       G_GINT64_FORMAT " s use %" G_GUINT64_FORMAT
+				       "%% of its ephemeral range: port exhaustion risk",
+				       h->busiest_connections, proto_name(h->busiest_proto), dst,
+				       SS_EXHAUSTION_WINDOW_NS / 1000000000,
+				       h->busiest_connections * 100 / size);
+		g_free(dst);
+		if (opt->color)
+			g_string_append(b, YELLOW);
+		g_string_append(b, "    WARNING:");
+		if (opt->color)
+			g_string_append(b, RESET);
+		g_string_append(b, "    ");
+		append_wrapped(b, indent, l->str, indent, opt->width);
+		g_string_truncate(l, 0);
+	}
+
+	if (h->n_dual_ports > 0) {
+		for (guint i = 0; i < h->n_dual_ports; i++)
+			g_string_append_printf(l, "%s%u", i ? ", " : "", (unsigned)h->dual_ports[i]);
+		g_string_append(b, "    both ways:  listens on and connects from tcp port ");
+		append_wrapped(b, indent, l->str, indent, opt->width);
+	}
+	g_string_free(l, TRUE);
+}
+
+static void hosts_block(GString *b, const ss_report *r, const ss_render_options *opt)
+{
+	heading(b, "Hosts", opt);
+	guint n = r->hosts != NULL ? r->hosts->len : 0;
+	if (n == 0) {
+		g_string_append(b, "  none\n");
+		return;
+	}
+	for (guint i = 0; i < n; i++)
+		host_lines(b, r, &g_array_index(r->hosts, ss_host, i), opt);
+}
+
 static const column conn_cols[] = {
 	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "CLIENT", FALSE }, { "", FALSE },
 	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
@@ -510,6 +638,8 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		if (c->icmp_errors > 0)
 			g_string_append_printf(f, "%sicmp %u/%u", f->len > 0 ? ", " : "",
 					       (unsigned)c->icmp_type, (unsigned)c->icmp_code);
+		if (ss_conn_one_sided(c))
+			g_string_append_printf(f, "%sone-sided", f->len > 0 ? ", " : "");
 		table_add(&t, g_string_free(f, FALSE), NULL);
 	}
 	table_render(b, &t, opt);
@@ -554,6 +684,8 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	summary_block(b, &r->summary, opt);
 	g_string_append_c(b, '\n');
 	listeners_block(b, r, opt);
+	g_string_append_c(b, '\n');
+	hosts_block(b, r, opt);
 	g_string_append_c(b, '\n');
 	conns_block(b, r, opt);
 	g_string_append_c(b, '\n');

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sockscope/hosts.h"
 #include "sockscope/report.h"
 
 static const char *const format_names[] = {
@@ -119,6 +120,7 @@ void ss_report_free(ss_report *r)
 	free_ptr_array(r->conns, g_free);
 	if (r->listeners != NULL)
 		g_array_unref(r->listeners);
+	ss_hosts_array_free(r->hosts);
 	g_free(r);
 }
 

@@ -44,6 +44,14 @@ typedef enum {
 	SS_EVIDENCE_FIRST_SENDER,     /* UDP: the first sender, from an ephemeral port */
 	SS_EVIDENCE_LOWER_PORT,       /* no better evidence: the lower port listened */
 	SS_EVIDENCE_FIRST_PACKET,     /* equal ports: the first packet's sender */
+	/* Learned from the rest of the capture (src/roles.c, docs/inference.md) */
+	SS_EVIDENCE_PROVEN_LISTENER,  /* one side answered a SYN / completed a handshake
+	                                 elsewhere (TCP) or replied to many (UDP) */
+	SS_EVIDENCE_EPHEMERAL_RANGE,  /* one port is inside its host's learned ephemeral range */
+	SS_EVIDENCE_FAN_IN,           /* one side talks to many peers whose ports change */
+	SS_EVIDENCE_REPLY_FROM_PORT,  /* UDP: the addressed port replied */
+	SS_EVIDENCE_MULTICAST,        /* UDP: sent to a multicast group (a receiver) */
+	SS_EVIDENCE_BROADCAST,        /* UDP: sent to the broadcast address */
 	SS_EVIDENCE_COUNT
 } ss_evidence;
 
@@ -112,6 +120,9 @@ typedef struct {
  * occurrence; `who` has bit i set when letter i was sent by ep[1]. */
 #define SS_HISTORY_MAX 24
 
+/* Gaps between the copies of a retransmitted SYN that are kept. */
+#define SS_SYN_GAPS_MAX 8
+
 typedef struct ss_conn {
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
@@ -128,6 +139,12 @@ typedef struct ss_conn {
 	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
 	gint64 first_rst_ns;
 	gint8 first_rst_side;
+	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
+	gint64 syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
+	                                         MIN(syn_retransmits, MAX) are set */
+
+	/* capture quality */
+	guint32 snaplen_cut;   /* packets whose payload the snap length cut */
 
 	/* ICMP errors quoting this flow */
 	guint32 icmp_errors;
@@ -179,6 +196,13 @@ static inline const ss_endpoint *ss_conn_server(const ss_conn *c)
 {
 	return &c->ep[!c->client];
 }
+
+/* Capture-quality facts of a finalized record (docs/output.md). */
+gboolean ss_conn_one_sided(const ss_conn *c);
+gboolean ss_conn_started_midstream(const ss_conn *c);
+/* TRUE when a handshake (SYN / SYN-ACK) or an ICMP error decided the
+ * roles, FALSE when they were inferred. */
+gboolean ss_conn_roles_proven(const ss_conn *c);
 
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);

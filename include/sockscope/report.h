@@ -40,6 +40,8 @@ typedef struct {
 	gboolean nanosecond;        /* some timestamp was not a whole microsecond */
 	guint64 packets;
 	char *error;                /* set when reading stopped early, e.g. truncated */
+	guint64 timestamps_backwards; /* packets older than the packet before them */
+	guint64 snaplen_cut;        /* packets captured shorter than on the wire */
 } ss_input;
 
 typedef struct {
@@ -57,15 +59,31 @@ typedef struct {
 	guint64 listeners;
 	guint64 ended[SS_END_COUNT];   /* connection records by why they left the table */
 	guint64 max_flows_tracked;     /* the flow table's high-water mark */
+	guint64 hosts;              /* host records */
+	guint64 evidence[SS_EVIDENCE_COUNT];  /* records by what decided their roles */
+	struct {
+		guint64 one_sided;          /* records ss_conn_one_sided() */
+		guint64 started_midstream;  /* records ss_conn_started_midstream() */
+		guint64 timestamps_backwards; /* all inputs */
+		guint64 snaplen_cut;        /* all inputs */
+		gboolean kernel_drops_known;/* live capture: pcap_stats() answered */
+		guint64 kernel_drops;
+	} quality;
+	struct {                    /* inference knowledge that did not fit its caps */
+		guint64 endpoints, hosts, port_maps, destinations, servers;
+	} knowledge_dropped;
 	gboolean nanosecond;        /* print 9 sub-second digits instead of 6: some
 	                               timestamp was not a whole microsecond */
 	GPtrArray *warnings;        /* char*: human-readable, already one line each */
 } ss_summary;
 
+struct ss_host_s;   /* ss_host, sockscope/hosts.h */
+
 typedef struct {
 	ss_summary summary;
 	GPtrArray *conns;           /* ss_conn*, sorted, owned */
 	GArray *listeners;          /* ss_listener, sorted */
+	GArray *hosts;              /* ss_host (sockscope/hosts.h), sorted; may be NULL */
 } ss_report;
 
 /* Frees r (allocated with g_new/g_malloc) and everything it owns: the
@@ -108,6 +126,10 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 void ss_json_conn(GString *buf, const ss_conn *c, gboolean nanosecond);
 void ss_json_listener(GString *buf, const ss_listener *l, gboolean nanosecond);
 void ss_json_summary(GString *buf, const ss_summary *s);
+/* A "host" record; `listeners` is the report's sorted listener array that
+ * the host's indexes refer to. */
+void ss_json_host(GString *buf, const struct ss_host_s *h, const GArray *listeners,
+		  gboolean nanosecond);
 
 /* The whole-report writers behind ss_render(); each returns FALSE when
  * writing failed (errno set).  docs/output.md describes what they write. */

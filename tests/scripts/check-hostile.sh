@@ -94,7 +94,7 @@ s = records[-1]
 kinds = [r.get('kind') for r in records[:-1]]
 if 'summary' in kinds:
     problems.append('more than one summary line')
-for k in set(kinds) - {'connection', 'listener'}:
+for k in set(kinds) - {'connection', 'listener', 'host'}:
     problems.append('unexpected record kind %r' % (k,))
 
 def num(obj, key, where='summary'):
@@ -133,6 +133,9 @@ else:
 n_tcp = sum(1 for r in records[:-1] if r.get('kind') == 'connection' and r.get('proto') == 'tcp')
 n_udp = sum(1 for r in records[:-1] if r.get('kind') == 'connection' and r.get('proto') == 'udp')
 n_lst = kinds.count('listener')
+n_hosts = kinds.count('host')
+if num(s, 'hosts') != n_hosts:
+    problems.append('summary.hosts %r != %d host lines' % (s.get('hosts'), n_hosts))
 if num(s, 'tcp_connections') != n_tcp:
     problems.append('summary.tcp_connections %r != %d tcp connection lines'
                     % (s.get('tcp_connections'), n_tcp))

@@ -381,7 +381,8 @@ static void test_udp_first_sender(void **state)
 	ss_report *r = finish(&sc);
 	const ss_conn *c = conn_at(r, 0);
 	assert_roles(&sc, c);
-	assert_int_equal(c->evidence, SS_EVIDENCE_FIRST_SENDER);
+	/* both spoke: the addressed port replied */
+	assert_int_equal(c->evidence, SS_EVIDENCE_REPLY_FROM_PORT);
 	assert_int_equal(c->confidence, SS_CONFIDENCE_MEDIUM);
 	ss_report_free(r);
 }

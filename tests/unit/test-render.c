@@ -461,7 +461,9 @@ static const char tcp_json[] =
 	"\"reused_tuple\":false,\"reuse_cause\":null,\"ended_by\":\"capture_end\",\"icmp\":null,"
 	"\"tcp_options\":{\"client\":{\"mss\":1460,\"wscale\":7,\"sack_perm\":true,"
 	"\"timestamps\":true},\"server\":{\"mss\":1400,\"wscale\":null,"
-	"\"sack_perm\":false,\"timestamps\":false}}}\n";
+	"\"sack_perm\":false,\"timestamps\":false}},"
+	"\"syn_gaps_ms\":[],\"quality\":{\"one_sided\":false,\"started_midstream\":false,"
+	"\"snaplen_cut\":0}}\n";
 
 static const char udp_json[] =
 	"{\"kind\":\"connection\",\"proto\":\"udp\",\"ip_version\":6,"
@@ -478,7 +480,9 @@ static const char udp_json[] =
 	"\"syn_retransmits\":0,\"synack_retransmits\":0,"
 	"\"syn_to_synack_ms\":null,\"synack_to_ack_ms\":null,"
 	"\"reused_tuple\":true,\"reuse_cause\":\"after_failed\",\"ended_by\":\"capture_end\","
-	"\"icmp\":{\"type\":1,\"code\":4,\"count\":2},\"tcp_options\":null}\n";
+	"\"icmp\":{\"type\":1,\"code\":4,\"count\":2},\"tcp_options\":null,"
+	"\"syn_gaps_ms\":null,\"quality\":{\"one_sided\":false,\"started_midstream\":false,"
+	"\"snaplen_cut\":0}}\n";
 
 static const char tcp_listener_json[] =
 	"{\"kind\":\"listener\",\"proto\":\"tcp\",\"ip_version\":4,\"ip\":\"10.0.0.1\","
@@ -498,9 +502,10 @@ static const char udp_listener_json[] =
 static const char summary_json[] =
 	"{\"kind\":\"summary\",\"version\":\"" SOCKSCOPE_VERSION "\",\"inputs\":["
 	"{\"name\":\"a.pcap\",\"link_type\":\"EN10MB\",\"dlt\":1,\"precision\":\"us\","
-	"\"packets\":10,\"error\":null},"
+	"\"packets\":10,\"error\":null,\"timestamps_backwards\":0,\"snaplen_cut\":0},"
 	"{\"name\":\"b\\\"\\u0001.pcap\",\"link_type\":\"RAW\",\"dlt\":12,\"precision\":\"ns\","
-	"\"packets\":3,\"error\":\"truncated: 12 bytes missing\"}],"
+	"\"packets\":3,\"error\":\"truncated: 12 bytes missing\",\"timestamps_backwards\":0,"
+	"\"snaplen_cut\":0}],"
 	"\"packets\":13,\"bytes\":7000,\"captured_bytes\":6800,\"decoded\":11,"
 	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
 	"\"last_ts\":\"2026-01-01T00:00:06.500000Z\","
@@ -515,7 +520,15 @@ static const char summary_json[] =
 	"\"invalid\":{\"bad_caplen\":0,\"bad_vlan_depth\":0,\"bad_ip_version\":0,"
 	"\"bad_ipv4_ihl\":0,\"bad_ipv4_total_len\":0,\"bad_ipv6_ext_chain\":0,"
 	"\"bad_tcp_offset\":0,\"bad_udp_length\":0,\"bad_icmp_quote\":0},"
-	"\"warnings\":[\"b\\\"\\u0001.pcap: capture file is cut short\"]}\n";
+	"\"warnings\":[\"b\\\"\\u0001.pcap: capture file is cut short\"],"
+	"\"hosts\":0,\"evidence\":{\"syn\":0,\"syn_ack\":0,\"simultaneous_open\":0,"
+	"\"icmp_unreachable\":0,\"service_port\":0,\"first_sender\":0,\"lower_port\":0,"
+	"\"first_packet\":0,\"proven_listener\":0,\"ephemeral_range\":0,\"fan_in\":0,"
+	"\"reply_from_port\":0,\"multicast\":0,\"broadcast\":0},"
+	"\"quality\":{\"one_sided\":0,\"started_midstream\":0,\"timestamps_backwards\":0,"
+	"\"snaplen_cut\":0,\"kernel_drops\":null},"
+	"\"knowledge_dropped\":{\"endpoints\":0,\"hosts\":0,\"port_maps\":0,"
+	"\"destinations\":0,\"servers\":0}}\n";
 
 static void test_json_records(void **state)
 {
@@ -625,7 +638,7 @@ static void test_json_document(void **state)
 	g_string_append(want, ",\n");
 	l = udp_listener();
 	ss_json_listener(want, &l, TRUE);
-	g_string_append(want, "]\n}\n");
+	g_string_append(want, "],\n\"hosts\":[]\n}\n");
 	assert_string_equal(got, want->str);
 	free(got);
 	g_free(t);
@@ -636,7 +649,7 @@ static void test_json_document(void **state)
 	g_ptr_array_set_size(r->conns, 0);
 	g_array_set_size(r->listeners, 0);
 	got = render(r, SS_FORMAT_JSON, NULL);
-	assert_non_null(strstr(got, "]},\n\"connections\":[],\n\"listeners\":[]\n}\n"));
+	assert_non_null(strstr(got, "}},\n\"connections\":[],\n\"listeners\":[],\n\"hosts\":[]\n}\n"));
 	free(got);
 	ss_report_free(r);
 }
@@ -677,13 +690,15 @@ static void test_csv(void **state)
 		"outcome,close,evidence,confidence,conn_state,history,first_ts,last_ts,"
 		"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 		"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
-		"reused_tuple,reuse_cause,community_id\n"
+		"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
+		"syn_gaps_ms\n"
 		"tcp,4,10.0.0.2,43122,10.0.0.1,80,http,complete,fin,syn,high,SF,ShADdFf,"
 		"2026-01-01T00:00:00.123456000Z,2026-01-01T00:00:00.164456000Z,41.000000,5,4,"
-		"120,3400,0,0,0.512000,0.101000,false,,1:UQezHrdIQ9tvFbCTqtCjpqutE6o=\n"
+		"120,3400,0,0,0.512000,0.101000,false,,1:UQezHrdIQ9tvFbCTqtCjpqutE6o=,false,false,0,\n"
 		"udp,6,2001:db8::2,50000,2001:db8::53,53,domain,rejected,none,icmp_unreachable,"
 		"high,S0,^,2026-01-01T00:00:05.000000001Z,2026-01-01T00:00:06.500000003Z,"
-		"1500.000002,2,0,60,0,0,0,,,true,after_failed,1:8r30hOG09eoymEhC/0dm170uYek=\n");
+		"1500.000002,2,0,60,0,0,0,,,true,after_failed,1:8r30hOG09eoymEhC/0dm170uYek=,"
+		"false,false,0,\n");
 	free(got);
 	ss_report_free(r);
 }
@@ -704,6 +719,7 @@ static void test_text(void **state)
 		"Time span:    2026-01-01T00:00:00.123456Z to 2026-01-01T00:00:06.500000Z (6.376s)\n"
 		"Connections:  1 TCP, 1 UDP; 1 reused tuple\n"
 		"Listeners:    2\n"
+		"Hosts:        0\n"
 		"ICMP errors:  2 matched, 0 unmatched\n"
 		"Warnings:     b\"?.pcap: capture file is cut short\n"
 		"\n"
@@ -711,6 +727,9 @@ static void test_text(void **state)
 		"PROTO  ADDRESS            SERVICE  STATE   CONNS  CLIENTS  OUTCOMES\n"
 		"tcp    10.0.0.1:80        http     open        4        2  3 complete, 1 rejected\n"
 		"udp    [2001:db8::53]:53  domain   closed      1        1  1 rejected\n"
+		"\n"
+		"Hosts\n"
+		"  none\n"
 		"\n"
 		"Connections\n"
 		"TIME (UTC)       PROTO  CLIENT                   SERVER             OUTCOME   CLOSE  RTT ms  PKTS c/s  BYTES c/s  FLAGS\n"

@@ -1,0 +1,71 @@
+/* Role inference for records without a handshake (TCP mid-stream, UDP).
+ *
+ * Knowledge is learned from the capture itself, then each undecided record
+ * is decided by the first rule that has an opinion, strongest first:
+ *
+ *   UDP only: multicast / broadcast destination  -> the sender is the client
+ *   proven_listener   one side sent a SYN-ACK or completed a handshake as the
+ *                     server in another record (TCP), or replied to several
+ *                     peers (UDP)
+ *   ephemeral_range   one port is inside its host's learned ephemeral range
+ *                     (or the other is outside a default range its host fits)
+ *   fan_in            one side talks to many peers whose ports change
+ *   service_port      a built-in server port (ss_service_port_known)
+ *   UDP: reply_from_port (both spoke) / first_sender (only one did)
+ *   TCP: lower_port, last first_packet
+ *
+ * Memory is per endpoint and bounded (ss_roles_limits); what did not fit is
+ * counted.  docs/inference.md describes the rules and the measured accuracy. */
+#ifndef SOCKSCOPE_ROLES_H
+#define SOCKSCOPE_ROLES_H
+
+#include <glib.h>
+#include "sockscope/conn.h"
+#include "sockscope/hosts.h"
+
+/* An endpoint is a fan-in (server) socket after this many records, most of
+ * them with a peer port different from the previous record's. */
+#define SS_FAN_IN_MIN_RECORDS 3
+/* A UDP endpoint is a proven responder after replying in this many records,
+ * to more than one peer port. */
+#define SS_UDP_RESPONDER_MIN_REPLIES 2
+
+typedef struct {
+	guint max_endpoints;   /* endpoints remembered (default 262144) */
+} ss_roles_limits;
+
+void ss_roles_limits_init(ss_roles_limits *lim);
+
+typedef struct ss_roles ss_roles;
+
+/* `hosts` (may be NULL) supplies the learned ephemeral ranges; it must
+ * outlive the knowledge base. */
+ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts);
+void ss_roles_free(ss_roles *k);
+
+/* ---- learning ---- */
+
+/* Once per record, when it starts (or in the learning pass): counts the
+ * record for both endpoints (fan-in). */
+void ss_roles_note_record(ss_roles *k, const ss_conn *c);
+/* ep[side] of c sent a SYN-ACK: it is a listening TCP socket. */
+void ss_roles_note_synack(ss_roles *k, const ss_conn *c, int side);
+/* A finalized record: a handshake's server is a proven listener; a UDP
+ * endpoint that replied counts towards a proven responder. */
+void ss_roles_learn(ss_roles *k, const ss_conn *c);
+
+/* ---- deciding ---- */
+
+/* Sets c->client, c->evidence and c->confidence of a record that has no
+ * handshake / ICMP proof, from the knowledge so far (k may be NULL: ports
+ * only).  Never sets SS_CONFIDENCE_HIGH. */
+void ss_roles_decide(const ss_roles *k, ss_conn *c);
+
+/* ss_conn_finalize() with knowledge: a record with a handshake or ICMP proof
+ * keeps the roles it proves; the others are decided by ss_roles_decide(). */
+void ss_conn_finalize_with(ss_conn *c, const ss_roles *k);
+
+/* Endpoints forgotten or never recorded because the table was full. */
+guint64 ss_roles_dropped(const ss_roles *k);
+
+#endif

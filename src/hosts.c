@@ -1,0 +1,508 @@
+/* The host view and ephemeral-port profiles (include/sockscope/hosts.h).
+ *
+ * Everything is integer arithmetic so the same capture gives the same
+ * report on every platform. */
+#include "sockscope/hosts.h"
+#include "sockscope/report.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+/* ---- ephemeral-port profile ---- */
+
+typedef struct {
+	ss_eph_default id;
+	guint16 low, high;
+} default_range;
+
+/* Smallest first: among the defaults all samples fit, the smallest is the
+ * most likely (uniform samples: likelihood (1/size)^n). */
+static const default_range defaults[] = {
+	{ SS_EPH_WINDOWS_OLD, 1025, 5000 },
+	{ SS_EPH_IANA, 49152, 65535 },
+	{ SS_EPH_LINUX, 32768, 60999 },
+	{ SS_EPH_FREEBSD, 10000, 65535 },
+};
+
+void ss_eph_stats_add(ss_eph_stats *s, guint16 port)
+{
+	if (s->samples == 0) {
+		s->min = s->max = port;
+	} else {
+		s->min = MIN(s->min, port);
+		s->max = MAX(s->max, port);
+		guint16 step = (guint16)(port - s->last);   /* wraps like a port counter */
+		if (step >= 1 && step <= 8)
+			s->small_steps++;
+		else if (port < s->last && port <= 5000 + 8 && s->last >= 4990)
+			s->small_steps++;   /* old Windows wrapping from 5000 to 1025 */
+	}
+	s->last = port;
+	s->samples++;
+	if (port % 2 == 0)
+		s->even++;
+}
+
+/* Could n uniform random samples from a range of `size` ports plausibly all
+ * fall within a span of `span` ports?  (span/size)^n >= 1/10000, computed
+ * in Q32 fixed point. */
+static gboolean coverage_plausible(guint64 span, guint64 size, guint64 n)
+{
+	const guint64 one = G_GUINT64_CONSTANT(1) << 32;
+	const guint64 threshold = one / 10000;
+	guint64 x = one;
+	for (guint64 i = 0; i < n; i++) {
+		x = x * span / size;
+		if (x < threshold)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+void ss_eph_profile_compute(const ss_eph_stats *s, ss_eph_profile *out)
+{
+	memset(out, 0, sizeof *out);
+	out->fits = SS_EPH_UNKNOWN;
+	out->pattern = SS_ALLOC_UNKNOWN;
+	if (s->samples < SS_EPH_MIN_SAMPLES)
+		return;
+
+	/* Sequential: at least 3 of 4 steps were small and upwards. */
+	if (s->small_steps * 4 >= (s->samples - 1) * 3)
+		out->pattern = SS_ALLOC_SEQUENTIAL;
+	else if (s->even == s->samples)
+		out->pattern = SS_ALLOC_EVEN;
+	else if (s->even == 0)
+		out->pattern = SS_ALLOC_ODD;
+	else
+		out->pattern = SS_ALLOC_RANDOM;
+
+	guint64 span = (guint64)s->max - s->min + 1;
+	for (gsize i = 0; i < G_N_ELEMENTS(defaults); i++) {
+		const default_range *d = &defaults[i];
+		if (s->min < d->low || s->max > d->high)
+			continue;
+		/* A sequential allocator covers only a slice of its range; a random
+		 * one spreads over it, so a narrow spread means a narrower, custom
+		 * range.  Parity-only allocation halves nothing here: the span is
+		 * what counts. */
+		guint64 size = (guint64)d->high - d->low + 1;
+		if (out->pattern != SS_ALLOC_SEQUENTIAL && !coverage_plausible(span, size, s->samples))
+			continue;
+		out->fits = d->id;
+		out->low = d->low;
+		out->high = d->high;
+		return;
+	}
+	out->fits = SS_EPH_CUSTOM;
+	out->low = s->min;
+	out->high = s->max;
+}
+
+const char *ss_eph_default_name(ss_eph_default d)
+{
+	switch (d) {
+	case SS_EPH_UNKNOWN: return "unknown";
+	case SS_EPH_LINUX: return "linux";
+	case SS_EPH_IANA: return "iana";
+	case SS_EPH_FREEBSD: return "freebsd";
+	case SS_EPH_WINDOWS_OLD: return "windows_old";
+	case SS_EPH_CUSTOM: return "custom";
+	case SS_EPH_COUNT: break;
+	}
+	return "unknown";
+}
+
+const char *ss_eph_default_label(ss_eph_default d)
+{
+	switch (d) {
+	case SS_EPH_UNKNOWN: return "unknown";
+	case SS_EPH_LINUX: return "Linux";
+	case SS_EPH_IANA: return "Windows/macOS/IANA";
+	case SS_EPH_FREEBSD: return "FreeBSD";
+	case SS_EPH_WINDOWS_OLD: return "old Windows";
+	case SS_EPH_CUSTOM: return "custom";
+	case SS_EPH_COUNT: break;
+	}
+	return "unknown";
+}
+
+const char *ss_alloc_pattern_name(ss_alloc_pattern p)
+{
+	switch (p) {
+	case SS_ALLOC_UNKNOWN: return "unknown";
+	case SS_ALLOC_SEQUENTIAL: return "sequential";
+	case SS_ALLOC_EVEN: return "even_only";
+	case SS_ALLOC_ODD: return "odd_only";
+	case SS_ALLOC_RANDOM: return "random";
+	case SS_ALLOC_COUNT: break;
+	}
+	return "unknown";
+}
+
+gboolean ss_ip_is_multicast(guint8 family, const ss_ip *ip)
+{
+	if (family == SS_FAMILY_IPV4)
+		return ip->bytes[0] >= 224 && ip->bytes[0] <= 239;
+	return ip->bytes[0] == 0xff;
+}
+
+gboolean ss_ip_is_broadcast(guint8 family, const ss_ip *ip)
+{
+	return family == SS_FAMILY_IPV4 && ip->bytes[0] == 255 && ip->bytes[1] == 255 &&
+	       ip->bytes[2] == 255 && ip->bytes[3] == 255;
+}
+
+/* ---- the host table ---- */
+
+#define PORT_UNUSED G_MININT32
+
+typedef struct {
+	guint8 family;
+	guint8 zero[3];
+	ss_ip ip;
+} host_key;
+
+typedef struct {
+	guint8 proto, family;
+	guint16 port;
+	ss_ip ip;
+} sock_key;
+
+typedef struct {
+	sock_key k;
+	gint64 window_start;
+	guint64 window_count;
+} dest_acc;
+
+typedef struct {
+	host_key k;             /* first: the entry is its own hash key */
+	ss_host h;
+	gint32 *port_last;      /* per source port: end of its last use, ms from base_ns */
+	gint64 base_ns;
+	GHashTable *servers;    /* sock_key* set */
+	GArray *dests;          /* dest_acc */
+} host_acc;
+
+struct ss_hosts {
+	ss_hosts_limits lim;
+	GHashTable *by_ip;      /* host_acc* set, keyed by its host_key */
+	guint port_maps;
+	guint64 servers;
+	ss_hosts_dropped dropped;
+};
+
+void ss_hosts_limits_init(ss_hosts_limits *lim)
+{
+	lim->max_hosts = 65536;
+	lim->max_port_maps = 64;
+	lim->max_destinations = 64;
+	lim->max_servers = 1u << 20;
+}
+
+static guint bytes_hash(const guint8 *p, gsize n)
+{
+	guint h = 2166136261u;
+	for (gsize i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static guint host_key_hash(gconstpointer p)
+{
+	return bytes_hash(p, sizeof(host_key));
+}
+
+static gboolean host_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(host_key)) == 0;
+}
+
+static guint sock_key_hash(gconstpointer p)
+{
+	return bytes_hash(p, sizeof(sock_key));
+}
+
+static gboolean sock_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(sock_key)) == 0;
+}
+
+static void host_acc_free(gpointer p)
+{
+	host_acc *acc = p;
+	g_free(acc->port_last);
+	if (acc->servers)
+		g_hash_table_destroy(acc->servers);
+	if (acc->dests)
+		g_array_unref(acc->dests);
+	if (acc->h.listeners)
+		g_array_unref(acc->h.listeners);
+	g_free(acc);
+}
+
+ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
+{
+	ss_hosts *h = g_new0(ss_hosts, 1);
+	if (lim)
+		h->lim = *lim;
+	else
+		ss_hosts_limits_init(&h->lim);
+	h->by_ip = g_hash_table_new_full(host_key_hash, host_key_equal, host_acc_free, NULL);
+	return h;
+}
+
+void ss_hosts_free(ss_hosts *h)
+{
+	if (!h)
+		return;
+	g_hash_table_destroy(h->by_ip);
+	g_free(h);
+}
+
+static void make_host_key(host_key *k, guint8 family, const ss_ip *ip)
+{
+	memset(k, 0, sizeof *k);
+	k->family = family;
+	k->ip = *ip;
+}
+
+static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip)
+{
+	host_key k;
+	make_host_key(&k, family, ip);
+	return g_hash_table_lookup(h->by_ip, &k);
+}
+
+/* The host's entry, created when there is room; NULL (and counted) when not. */
+static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, gboolean capped)
+{
+	host_acc *acc = host_lookup(h, family, ip);
+	if (acc)
+		return acc;
+	if (capped && g_hash_table_size(h->by_ip) >= h->lim.max_hosts) {
+		h->dropped.hosts++;
+		return NULL;
+	}
+	acc = g_new0(host_acc, 1);
+	make_host_key(&acc->k, family, ip);
+	acc->h.family = family;
+	acc->h.ip = *ip;
+	acc->h.min_reuse_gap_ns = SS_NO_TIME;
+	acc->base_ns = SS_NO_TIME;
+	g_hash_table_add(h->by_ip, acc);
+	return acc;
+}
+
+static gint64 conn_start_ns(const ss_conn *c)
+{
+	gint64 a = c->ep[0].first_ns, b = c->ep[1].first_ns;
+	if (a == SS_NO_TIME)
+		return b;
+	if (b == SS_NO_TIME)
+		return a;
+	return MIN(a, b);
+}
+
+static gint32 rel_ms(const host_acc *acc, gint64 ns)
+{
+	gint64 ms = (ns - acc->base_ns) / 1000000;
+	return (gint32)CLAMP(ms, (gint64)G_MININT32 + 1, (gint64)G_MAXINT32);
+}
+
+static void note_reuse(ss_hosts *h, host_acc *acc, guint16 port, gint64 start, gint64 end)
+{
+	if (!acc->port_last) {
+		if (h->port_maps >= h->lim.max_port_maps) {
+			h->dropped.port_maps++;
+			return;
+		}
+		h->port_maps++;
+		acc->port_last = g_new(gint32, 65536);
+		for (guint i = 0; i < 65536; i++)
+			acc->port_last[i] = PORT_UNUSED;
+		acc->base_ns = start;
+		acc->h.reuse_known = TRUE;
+	}
+	gint32 prev = acc->port_last[port];
+	gint32 s = rel_ms(acc, start), e = rel_ms(acc, end);
+	if (prev != PORT_UNUSED) {
+		acc->h.reused_ports++;
+		/* A gap only when the earlier use had ended (Linux also uses one
+		 * port towards several destinations at once). */
+		if (s >= prev) {
+			gint64 gap = (gint64)(s - prev) * 1000000;
+			if (acc->h.min_reuse_gap_ns == SS_NO_TIME || gap < acc->h.min_reuse_gap_ns)
+				acc->h.min_reuse_gap_ns = gap;
+		}
+	}
+	if (prev == PORT_UNUSED || e > prev)
+		acc->port_last[port] = e;
+}
+
+static void note_destination(ss_hosts *h, host_acc *acc, const ss_conn *c, gint64 start)
+{
+	const ss_endpoint *sv = ss_conn_server(c);
+	sock_key k;
+	memset(&k, 0, sizeof k);
+	k.proto = c->proto;
+	k.family = c->family;
+	k.port = sv->port;
+	k.ip = sv->ip;
+	if (!acc->dests)
+		acc->dests = g_array_new(FALSE, FALSE, sizeof(dest_acc));
+	dest_acc *d = NULL;
+	for (guint i = 0; i < acc->dests->len; i++) {
+		dest_acc *x = &g_array_index(acc->dests, dest_acc, i);
+		if (memcmp(&x->k, &k, sizeof k) == 0) {
+			d = x;
+			break;
+		}
+	}
+	if (!d) {
+		if (acc->dests->len >= h->lim.max_destinations) {
+			h->dropped.destinations++;
+			return;
+		}
+		dest_acc n = { k, start, 0 };
+		g_array_append_val(acc->dests, n);
+		d = &g_array_index(acc->dests, dest_acc, acc->dests->len - 1);
+	}
+	/* Tumbling windows anchored at the first connection of each. */
+	if (start - d->window_start > SS_EXHAUSTION_WINDOW_NS ||
+	    d->window_start - start > SS_EXHAUSTION_WINDOW_NS) {
+		d->window_start = start;
+		d->window_count = 0;
+	}
+	d->window_count++;
+	if (d->window_count > acc->h.busiest_connections) {
+		acc->h.busiest_connections = d->window_count;
+		acc->h.busiest_proto = k.proto;
+		acc->h.busiest_ip = k.ip;
+		acc->h.busiest_port = k.port;
+	}
+}
+
+void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
+{
+	if (c->client < 0 || c->proto != IPPROTO_TCP ||
+	    (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK))
+		return;
+	const ss_endpoint *cl = ss_conn_client(c);
+	host_acc *acc = host_get(h, c->family, &cl->ip, TRUE);
+	if (!acc)
+		return;
+	gint64 start = conn_start_ns(c);
+	ss_eph_stats_add(&acc->h.eph, cl->port);
+	note_reuse(h, acc, cl->port, start, c->last_ns);
+	note_destination(h, acc, c, start);
+}
+
+void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
+{
+	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		return;
+	const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
+	host_acc *acc = host_get(h, c->family, &cl->ip, TRUE);
+	if (!acc)
+		return;
+	acc->h.client_connections++;
+	sock_key k;
+	memset(&k, 0, sizeof k);
+	k.proto = c->proto;
+	k.family = c->family;
+	k.port = sv->port;
+	k.ip = sv->ip;
+	if (!acc->servers)
+		acc->servers = g_hash_table_new_full(sock_key_hash, sock_key_equal, g_free, NULL);
+	if (g_hash_table_contains(acc->servers, &k))
+		return;
+	if (h->servers >= h->lim.max_servers) {
+		h->dropped.servers++;
+		return;
+	}
+	h->servers++;
+	g_hash_table_add(acc->servers, g_memdup2(&k, sizeof k));
+	acc->h.client_servers++;
+}
+
+ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, const ss_ip *ip,
+					  guint16 port)
+{
+	if (!h)
+		return SS_EPH_VERDICT_UNKNOWN;
+	const host_acc *acc = host_lookup(h, family, ip);
+	if (!acc || acc->h.eph.samples < SS_EPH_MIN_SAMPLES)
+		return SS_EPH_VERDICT_UNKNOWN;
+	ss_eph_profile pr;
+	ss_eph_profile_compute(&acc->h.eph, &pr);
+	if (pr.fits == SS_EPH_UNKNOWN)
+		return SS_EPH_VERDICT_UNKNOWN;
+	if (port >= pr.low && port <= pr.high)
+		return SS_EPH_VERDICT_IN;
+	/* A custom range is only what was observed: a port beside it may
+	 * still be ephemeral. */
+	return pr.fits == SS_EPH_CUSTOM ? SS_EPH_VERDICT_UNKNOWN : SS_EPH_VERDICT_OUT;
+}
+
+static gint cmp_host(gconstpointer pa, gconstpointer pb)
+{
+	const ss_host *a = pa, *b = pb;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
+}
+
+GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
+{
+	for (guint i = 0; listeners && i < listeners->len; i++) {
+		const ss_listener *l = &g_array_index(listeners, ss_listener, i);
+		host_acc *acc = host_get(h, l->family, &l->ip, FALSE);
+		if (!acc->h.listeners)
+			acc->h.listeners = g_array_new(FALSE, FALSE, sizeof(guint));
+		g_array_append_val(acc->h.listeners, i);
+		if (l->proto == IPPROTO_TCP && acc->port_last &&
+		    acc->port_last[l->port] != PORT_UNUSED &&
+		    acc->h.n_dual_ports < SS_HOST_DUAL_PORTS_MAX)
+			acc->h.dual_ports[acc->h.n_dual_ports++] = l->port;
+	}
+
+	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(ss_host), g_hash_table_size(h->by_ip));
+	GHashTableIter it;
+	gpointer key;
+	g_hash_table_iter_init(&it, h->by_ip);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		host_acc *acc = key;
+		ss_host *x = &acc->h;
+		ss_eph_profile_compute(&x->eph, &x->profile);
+		if (x->profile.fits != SS_EPH_UNKNOWN && x->busiest_connections > 0) {
+			guint64 size = (guint64)x->profile.high - x->profile.low + 1;
+			x->exhaustion_risk =
+				x->busiest_connections * 100 >= size * SS_EXHAUSTION_SHARE_PCT;
+		}
+		g_array_append_val(out, *x);
+		x->listeners = NULL;   /* moved */
+	}
+	g_hash_table_remove_all(h->by_ip);
+	h->port_maps = 0;
+	h->servers = 0;
+	g_array_sort(out, cmp_host);
+	return out;
+}
+
+void ss_hosts_array_free(GArray *hosts)
+{
+	if (!hosts)
+		return;
+	for (guint i = 0; i < hosts->len; i++) {
+		ss_host *x = &g_array_index(hosts, ss_host, i);
+		if (x->listeners)
+			g_array_unref(x->listeners);
+	}
+	g_array_unref(hosts);
+}
+
+void ss_hosts_get_dropped(const ss_hosts *h, ss_hosts_dropped *out)
+{
+	*out = h->dropped;
+}

@@ -1,0 +1,288 @@
+/* Role inference: the knowledge learned from the capture and the decision
+ * for records without a handshake (include/sockscope/roles.h). */
+#include "sockscope/roles.h"
+#include "sockscope/util.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+enum {
+	EP_PROVEN_LISTENER = 1u << 0,   /* TCP: sent a SYN-ACK / a handshake's server */
+};
+
+typedef struct {
+	guint8 proto, family;
+	guint16 port;
+	ss_ip ip;
+} ep_key;
+
+typedef struct {
+	ep_key k;                /* first: the entry is its own hash key */
+	guint32 records;         /* records it took part in */
+	guint32 peer_changes;    /* records whose peer port differed from the previous one's */
+	guint32 replies;         /* UDP: records in which it answered the first sender */
+	guint16 last_peer_port;
+	guint8 flags;
+} ep_entry;
+
+struct ss_roles {
+	ss_roles_limits lim;
+	const ss_hosts *hosts;
+	GHashTable *eps;         /* ep_entry* set */
+	gboolean full;           /* a sweep freed too little: no new endpoints */
+	guint64 dropped;
+};
+
+void ss_roles_limits_init(ss_roles_limits *lim)
+{
+	lim->max_endpoints = 1u << 18;
+}
+
+static guint ep_hash(gconstpointer p)
+{
+	const guint8 *b = p;
+	guint h = 2166136261u;
+	for (gsize i = 0; i < sizeof(ep_key); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean ep_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(ep_key)) == 0;
+}
+
+ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
+{
+	ss_roles *k = g_new0(ss_roles, 1);
+	if (lim)
+		k->lim = *lim;
+	else
+		ss_roles_limits_init(&k->lim);
+	k->hosts = hosts;
+	k->eps = g_hash_table_new_full(ep_hash, ep_equal, g_free, NULL);
+	return k;
+}
+
+void ss_roles_free(ss_roles *k)
+{
+	if (!k)
+		return;
+	g_hash_table_destroy(k->eps);
+	g_free(k);
+}
+
+guint64 ss_roles_dropped(const ss_roles *k)
+{
+	return k ? k->dropped : 0;
+}
+
+static void make_key(ep_key *key, const ss_conn *c, int side)
+{
+	memset(key, 0, sizeof *key);
+	key->proto = c->proto;
+	key->family = c->family;
+	key->port = c->ep[side].port;
+	key->ip = c->ep[side].ip;
+}
+
+static const ep_entry *ep_find(const ss_roles *k, const ss_conn *c, int side)
+{
+	ep_key key;
+	make_key(&key, c, side);
+	return g_hash_table_lookup(k->eps, &key);
+}
+
+static gboolean sweep_one_shot(gpointer key, gpointer value, gpointer data)
+{
+	(void)value;
+	(void)data;
+	const ep_entry *e = key;
+	return e->records <= 1 && e->replies == 0 && e->flags == 0;
+}
+
+/* The endpoint's entry, created when there is room. */
+static ep_entry *ep_get(ss_roles *k, const ss_conn *c, int side)
+{
+	ep_key key;
+	make_key(&key, c, side);
+	ep_entry *e = g_hash_table_lookup(k->eps, &key);
+	if (e)
+		return e;
+	if (g_hash_table_size(k->eps) >= k->lim.max_endpoints) {
+		/* Forget the endpoints seen once that proved nothing: the client
+		 * side of most connections.  Amortized: a sweep must free an
+		 * eighth of the table, or the table stops growing for good. */
+		guint freed = k->full ? 0 : g_hash_table_foreach_remove(k->eps, sweep_one_shot, NULL);
+		k->dropped += freed;
+		if (freed < k->lim.max_endpoints / 8 + 1)
+			k->full = TRUE;
+		if (g_hash_table_size(k->eps) >= k->lim.max_endpoints) {
+			k->dropped++;
+			return NULL;
+		}
+	}
+	e = g_new0(ep_entry, 1);
+	e->k = key;
+	g_hash_table_add(k->eps, e);
+	return e;
+}
+
+/* ---- learning ---- */
+
+void ss_roles_note_record(ss_roles *k, const ss_conn *c)
+{
+	if (!k)
+		return;
+	for (int i = 0; i < 2; i++) {
+		ep_entry *e = ep_get(k, c, i);
+		if (!e)
+			continue;
+		guint16 peer = c->ep[!i].port;
+		if (e->records > 0 && peer != e->last_peer_port)
+			e->peer_changes++;
+		e->last_peer_port = peer;
+		if (e->records < G_MAXUINT32)
+			e->records++;
+	}
+}
+
+void ss_roles_note_synack(ss_roles *k, const ss_conn *c, int side)
+{
+	if (!k || c->proto != IPPROTO_TCP)
+		return;
+	ep_entry *e = ep_get(k, c, side);
+	if (e)
+		e->flags |= EP_PROVEN_LISTENER;
+}
+
+void ss_roles_learn(ss_roles *k, const ss_conn *c)
+{
+	if (!k || c->client < 0)
+		return;
+	if (c->proto == IPPROTO_TCP) {
+		gboolean proof = c->evidence == SS_EVIDENCE_SYN || c->evidence == SS_EVIDENCE_SYN_ACK;
+		gboolean answered = c->outcome == SS_OUTCOME_COMPLETE ||
+				    c->outcome == SS_OUTCOME_INCOMPLETE;
+		if (proof && answered)
+			ss_roles_note_synack(k, c, !c->client);
+		return;
+	}
+	/* UDP: ep[0] spoke first; ep[1] answered it from the addressed port. */
+	if (c->ep[0].packets > 0 && c->ep[1].packets > 0 &&
+	    !ss_ip_is_multicast(c->family, &c->ep[1].ip)) {
+		ep_entry *e = ep_get(k, c, 1);
+		if (e && e->replies < G_MAXUINT32)
+			e->replies++;
+	}
+}
+
+/* ---- deciding ---- */
+
+static gboolean is_proven_listener(const ss_roles *k, const ss_conn *c, int side)
+{
+	const ep_entry *e = ep_find(k, c, side);
+	if (!e)
+		return FALSE;
+	if (c->proto == IPPROTO_TCP)
+		return (e->flags & EP_PROVEN_LISTENER) != 0;
+	return e->replies >= SS_UDP_RESPONDER_MIN_REPLIES && e->peer_changes >= 1;
+}
+
+static gboolean is_fan_in(const ss_roles *k, const ss_conn *c, int side)
+{
+	const ep_entry *e = ep_find(k, c, side);
+	if (!e || e->records < SS_FAN_IN_MIN_RECORDS)
+		return FALSE;
+	/* At least two changes, and in three of four records. */
+	return e->peer_changes >= SS_FAN_IN_MIN_RECORDS - 1 &&
+	       (guint64)e->peer_changes * 4 >= (guint64)(e->records - 1) * 3;
+}
+
+/* The server side when exactly one side passes `test`, else -1. */
+static int one_side(const ss_roles *k, const ss_conn *c,
+		    gboolean (*test)(const ss_roles *, const ss_conn *, int))
+{
+	gboolean t0 = test(k, c, 0), t1 = test(k, c, 1);
+	if (t0 == t1)
+		return -1;
+	return t0 ? 0 : 1;
+}
+
+static int eph_score(ss_eph_verdict v)
+{
+	return v == SS_EPH_VERDICT_IN ? 1 : v == SS_EPH_VERDICT_OUT ? -1 : 0;
+}
+
+/* The client side by the learned ephemeral ranges, else -1. */
+static int by_ephemeral(const ss_roles *k, const ss_conn *c)
+{
+	if (!k->hosts)
+		return -1;
+	int s[2];
+	for (int i = 0; i < 2; i++)
+		s[i] = eph_score(ss_hosts_ephemeral_verdict(k->hosts, c->family, &c->ep[i].ip,
+							    c->ep[i].port));
+	if (s[0] == s[1])
+		return -1;
+	return s[0] > s[1] ? 0 : 1;
+}
+
+static void set(ss_conn *c, int client, ss_evidence e, ss_confidence conf)
+{
+	c->client = (gint8)client;
+	c->evidence = e;
+	c->confidence = conf;
+}
+
+void ss_roles_decide(const ss_roles *k, ss_conn *c)
+{
+	gboolean udp = c->proto != IPPROTO_TCP;
+	int server, client;
+
+	if (udp) {
+		/* A group or broadcast address only receives: the other side sent. */
+		for (int i = 1; i >= 0; i--) {
+			if (ss_ip_is_multicast(c->family, &c->ep[i].ip)) {
+				set(c, !i, SS_EVIDENCE_MULTICAST, SS_CONFIDENCE_MEDIUM);
+				return;
+			}
+			if (ss_ip_is_broadcast(c->family, &c->ep[i].ip)) {
+				set(c, !i, SS_EVIDENCE_BROADCAST, SS_CONFIDENCE_MEDIUM);
+				return;
+			}
+		}
+	}
+	if (k) {
+		if ((server = one_side(k, c, is_proven_listener)) >= 0) {
+			set(c, !server, SS_EVIDENCE_PROVEN_LISTENER, SS_CONFIDENCE_MEDIUM);
+			return;
+		}
+		if ((client = by_ephemeral(k, c)) >= 0) {
+			set(c, client, SS_EVIDENCE_EPHEMERAL_RANGE, SS_CONFIDENCE_MEDIUM);
+			return;
+		}
+		if ((server = one_side(k, c, is_fan_in)) >= 0) {
+			set(c, !server, SS_EVIDENCE_FAN_IN, SS_CONFIDENCE_MEDIUM);
+			return;
+		}
+	}
+
+	guint16 p0 = c->ep[0].port, p1 = c->ep[1].port;
+	gboolean known0 = ss_service_port_known(c->proto, p0);
+	gboolean known1 = ss_service_port_known(c->proto, p1);
+	if (known0 != known1) {
+		set(c, known0 ? 1 : 0, SS_EVIDENCE_SERVICE_PORT, SS_CONFIDENCE_MEDIUM);
+	} else if (udp) {
+		/* A client speaks first, from the port its OS picked; a reply from
+		 * the port it addressed shows that port answers. */
+		if (c->ep[0].packets > 0 && c->ep[1].packets > 0)
+			set(c, 0, SS_EVIDENCE_REPLY_FROM_PORT, SS_CONFIDENCE_MEDIUM);
+		else
+			set(c, 0, SS_EVIDENCE_FIRST_SENDER, SS_CONFIDENCE_LOW);
+	} else if (p0 != p1) {
+		set(c, p0 < p1 ? 1 : 0, SS_EVIDENCE_LOWER_PORT, SS_CONFIDENCE_LOW);
+	} else {
+		set(c, 0, SS_EVIDENCE_FIRST_PACKET, SS_CONFIDENCE_LOW);
+	}
+}
