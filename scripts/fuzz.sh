@@ -212,6 +212,7 @@ for t in "${targets[@]}"; do
 		[ -s "$min" ] || cp "$a" "$min"
 		sha=$(sha1sum "$min" | cut -c1-12)
 		dest=tests/malformed/fuzz-$t-$kind-$sha.bin
+		mkdir -p tests/malformed
 		cp "$min" "$dest"
 		echo "fuzz.sh: $t: $kind saved as $root/$dest (replay: $exe $dest; log $work/$t.log)" >&2
 	done
