@@ -594,3 +594,82 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	a->input = NULL;
 	return r;
 }
+
+/* ---- live capture: wall-clock timeouts and snapshots (--interval) ---- */
+
+void ss_analyzer_advance(ss_analyzer *a, gint64 now_ns)
+{
+	/* Only retires; packet time (a->now_ns) is left to the packets. */
+	if (a->cfg.sink && a->table && now_ns != SS_NO_TIME)
+		expire(a, now_ns);
+}
+
+/* Accounts a copy of record c, decided as if the capture ended now. */
+static void snapshot_conn(const ss_conn *c, listeners *ls, ss_report *r, guint64 from_seq)
+{
+	ss_conn tmp = *c;
+	tmp.lru_prev = tmp.lru_next = NULL;
+	ss_conn_finalize(&tmp);
+	listeners_add(ls, &tmp);
+	if (tmp.proto == IPPROTO_TCP)
+		r->summary.tcp_connections++;
+	else
+		r->summary.udp_exchanges++;
+	if (tmp.reuse != SS_REUSE_NONE)
+		r->summary.reused_tuples++;
+	if (tmp.seq >= from_seq)
+		g_ptr_array_add(r->conns, g_memdup2(&tmp, sizeof tmp));
+}
+
+ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_seq)
+{
+	ss_report *r = g_new0(ss_report, 1);
+	r->summary = a->summary;
+	r->summary.inputs = g_ptr_array_new_with_free_func(input_free);
+	for (guint i = 0; i < a->summary.inputs->len; i++) {
+		const ss_input *src = g_ptr_array_index(a->summary.inputs, i);
+		ss_input *in = g_memdup2(src, sizeof *src);
+		in->name = g_strdup(src->name);
+		in->link_name = g_strdup(src->link_name);
+		in->error = g_strdup(src->error);
+		g_ptr_array_add(r->summary.inputs, in);
+	}
+	r->summary.warnings = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < a->summary.warnings->len; i++)
+		g_ptr_array_add(r->summary.warnings,
+				g_strdup(g_ptr_array_index(a->summary.warnings, i)));
+	r->summary.nanosecond = a->sub_us_seen;
+	r->conns = g_ptr_array_new_with_free_func(g_free);
+
+	/* Listeners of the records already retired (streaming)... */
+	listeners *ls = listeners_new();
+	GHashTableIter it, cit;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, a->listeners->by_key);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const listener_acc *src = value;
+		listener_acc *acc = g_new0(listener_acc, 1);
+		acc->l = src->l;
+		acc->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+		g_hash_table_iter_init(&cit, src->clients);
+		while (g_hash_table_iter_next(&cit, &value, NULL))
+			g_hash_table_add(acc->clients, g_memdup2(value, sizeof(ss_ip)));
+		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(listener_key)), acc);
+	}
+	/* ...and of every record still held, decided as if it ended now. */
+	if (a->cfg.sink) {
+		for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+			for (ss_conn *c = a->lru[k].head; c; c = c->lru_next)
+				snapshot_conn(c, ls, r, from_seq);
+	} else if (a->conns) {
+		for (guint i = 0; i < a->conns->len; i++)
+			snapshot_conn(g_ptr_array_index(a->conns, i), ls, r, from_seq);
+	}
+	g_ptr_array_sort(r->conns, cmp_conn);
+	r->listeners = listeners_take(ls);
+	listeners_free(ls);
+	r->summary.listeners = r->listeners->len;
+	if (next_seq)
+		*next_seq = a->next_seq;
+	return r;
+}

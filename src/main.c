@@ -2,6 +2,7 @@
 #include "config.h"
 #include "sockscope/analyzer.h"
 #include "sockscope/report.h"
+#include "sockscope/signals.h"
 #include "sockscope/source.h"
 #include "sockscope/util.h"
 
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -26,6 +29,16 @@ typedef struct {
 	gint64 max_flows;
 	gdouble timeout_attempt, timeout_established, timeout_closed, timeout_udp;
 	char **filter_words;
+	/* live capture (docs/live.md) */
+	char *interface;
+	gboolean list_devices;
+	gint snaplen;
+	gboolean no_promisc;
+	gboolean immediate;
+	gint buffer_kib;
+	gdouble duration, interval;
+	char *write_file;
+	char *user;
 } ss_options;
 
 static const char *const summary_text =
@@ -38,7 +51,11 @@ static const char *const summary_text =
 	"\n"
 	"Exit status: 0 success; 1 report written but the input was damaged or partly\n"
 	"undecodable; 2 usage error or bad filter; 3 input error (missing file, not a\n"
-	"capture); 5 the report could not be written.\n"
+	"capture); 4 live capture failed (permission, no such interface); 5 the report\n"
+	"could not be written.\n"
+	"\n"
+	"Live capture (-i IFACE, -D lists them) runs until -c, --duration, Ctrl-C, SIGTERM\n"
+	"or SIGHUP, then writes the full report; see docs/live.md."
 	"\n"
 	"Addresses and ports are never resolved to names through the network (no DNS).";
 
@@ -85,13 +102,36 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "S" },
 		{ "timeout-udp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_udp,
 		  "jsonl: end a UDP exchange after S seconds of silence (default 120)", "S" },
+		{ "interface", 'i', 0, G_OPTION_ARG_STRING, &o->interface,
+		  "Capture live on IFACE (\"any\" for all; a number from -D)", "IFACE" },
+		{ "list-interfaces", 'D', 0, G_OPTION_ARG_NONE, &o->list_devices,
+		  "List the interfaces -i can capture on and exit", NULL },
+		{ "snaplen", 's', 0, G_OPTION_ARG_INT, &o->snaplen,
+		  "Live: capture the first N bytes of each packet (default 256, headers only; 0 = 262144)",
+		  "N" },
+		{ "no-promisc", 'p', 0, G_OPTION_ARG_NONE, &o->no_promisc,
+		  "Live: do not put the interface in promiscuous mode", NULL },
+		{ "immediate", 0, 0, G_OPTION_ARG_NONE, &o->immediate,
+		  "Live: hand each packet over at once (default with --interval or jsonl to a pipe)", NULL },
+		{ "buffer-size", 'B', 0, G_OPTION_ARG_INT, &o->buffer_kib,
+		  "Live: kernel capture buffer of N KiB (default: libpcap's, 2048)", "KIB" },
+		{ "duration", 0, 0, G_OPTION_ARG_DOUBLE, &o->duration,
+		  "Live: stop after S seconds", "S" },
+		{ "interval", 0, 0, G_OPTION_ARG_DOUBLE, &o->interval,
+		  "Live: every S seconds show the listeners and new connections so far", "S" },
+		{ "write", 'w', 0, G_OPTION_ARG_FILENAME, &o->write_file,
+		  "Live: also save the raw packets to FILE (pcap, like tcpdump -w)", "FILE" },
+		{ "user", 'Z', 0, G_OPTION_ARG_STRING, &o->user,
+		  "Live: drop root privileges to USER once the interface and files are open", "USER" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->filter_words, NULL,
 		  "[BPF filter]" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("- who listened, who connected, from which port");
-	g_option_context_set_summary(ctx, "Usage: sockscope -r FILE [options] [BPF filter]");
+	g_option_context_set_summary(ctx, "Usage: sockscope -r FILE [options] [BPF filter]\n"
+				     "       sockscope -i IFACE [options] [BPF filter]\n"
+				     "       sockscope -D");
 	g_option_context_set_description(ctx, summary_text);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	gboolean ok = g_option_context_parse(ctx, argc, argv, error);
@@ -103,6 +143,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 typedef struct {
 	FILE *out;
 	GString *buf;
+	ss_live_view *view;     /* --interval: it lists the records that ended too */
 } jsonl_sink;
 
 static void write_jsonl_conn(const ss_conn *c, gpointer data)
@@ -112,6 +153,8 @@ static void write_jsonl_conn(const ss_conn *c, gpointer data)
 	ss_json_conn(sink->buf, c, TRUE);
 	/* Write errors are caught by the final fflush/ferror check. */
 	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+	if (sink->view)
+		ss_live_view_ended(sink->view, c);
 }
 
 /* Applies a --timeout-* value (seconds; 0 = keep the default). */
@@ -172,11 +215,73 @@ static FILE *open_output(const char *path, GError **error)
 	return f;
 }
 
+/* ---- live capture (-i) helpers ---- */
+
+/* The first live-only option given, for the error when reading files. */
+static const char *live_only_option(const ss_options *o)
+{
+	if (o->write_file)
+		return "-w";
+	if (o->snaplen != -1)
+		return "-s";
+	if (o->buffer_kib)
+		return "-B";
+	if (o->no_promisc)
+		return "--no-promisc";
+	if (o->immediate)
+		return "--immediate";
+	if (o->duration != 0)
+		return "--duration";
+	if (o->interval != 0)
+		return "--interval";
+	if (o->user)
+		return "-Z";
+	return NULL;
+}
+
+/* Whether the report goes to a reader that waits for each line (a pipe, a
+ * FIFO, a socket, a terminal) rather than to a file or /dev/null. */
+static gboolean output_is_stream(const char *path, FILE *out)
+{
+	struct stat st;
+	int fd = out ? fileno(out) : (!path || strcmp(path, "-") == 0) ? STDOUT_FILENO : -1;
+	if (fd >= 0 ? fstat(fd, &st) != 0 : stat(path, &st) != 0)
+		return FALSE;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (fd >= 0 && isatty(fd)) ||
+	       (fd < 0 && S_ISCHR(st.st_mode) && g_str_has_prefix(path, "/dev/tty"));
+}
+
+static int exit_status_for(const GError *e)
+{
+	switch (e->code) {
+	case SS_ERROR_USAGE:
+		return SS_EXIT_USAGE;
+	case SS_ERROR_OUTPUT:
+		return SS_EXIT_OUTPUT;
+	case SS_ERROR_INPUT:
+		return SS_EXIT_INPUT;
+	default:
+		return SS_EXIT_CAPTURE;
+	}
+}
+
+typedef struct {
+	ss_live_view *view;
+	ss_analyzer *analyzer;
+} live_view_ctx;
+
+static void refresh_live_view(ss_live_source *src, gpointer data)
+{
+	live_view_ctx *ctx = data;
+	ss_live_view_refresh(ctx->view, ctx->analyzer, src);
+}
+
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
 	ss_options o = { 0 };
 	o.count = -1;
+	o.snaplen = -1;
 	GError *error = NULL;
 
 	if (!parse_options(&argc, &argv, &o, &error))
@@ -185,8 +290,31 @@ int main(int argc, char **argv)
 		printf("sockscope %s (%s)\n", SOCKSCOPE_VERSION, pcap_lib_version());
 		return SS_EXIT_OK;
 	}
-	if (!o.read_files || !o.read_files[0])
-		die(SS_EXIT_USAGE, "no input: give a capture file with -r FILE (try --help)");
+	if (o.list_devices) {
+		if (!ss_live_list_devices(stdout, &error))
+			die(SS_EXIT_CAPTURE, "%s", error->message);
+		return fflush(stdout) == 0 ? SS_EXIT_OK : SS_EXIT_OUTPUT;
+	}
+	gboolean live = o.interface != NULL;
+	if (live && o.read_files)
+		die(SS_EXIT_USAGE, "-i and -r cannot be combined: capture live or read files");
+	if (!live && (!o.read_files || !o.read_files[0]))
+		die(SS_EXIT_USAGE, "no input: give a capture file with -r FILE or an interface with"
+		    " -i IFACE (try --help)");
+	if (!live && live_only_option(&o))
+		die(SS_EXIT_USAGE, "%s works only with a live capture (-i IFACE)", live_only_option(&o));
+	if (live) {
+		if (o.duration < 0 || o.duration > 1e9)
+			die(SS_EXIT_USAGE, "--duration takes a positive number of seconds");
+		if (o.interval < 0 || o.interval > 1e9 || (o.interval > 0 && o.interval < 0.1))
+			die(SS_EXIT_USAGE, "--interval takes a number of seconds, at least 0.1");
+		if (o.write_file && strcmp(o.write_file, "-") == 0 &&
+		    (!o.output || strcmp(o.output, "-") == 0))
+			die(SS_EXIT_USAGE, "-w - writes the packets to standard output: send the report"
+			    " elsewhere with -o FILE");
+		if (o.user && !getpwnam(o.user))
+			die(SS_EXIT_USAGE, "-Z: no such user \"%s\"", o.user);
+	}
 	ss_format format = SS_FORMAT_TEXT;
 	if (o.format && !ss_format_parse(o.format, &format))
 		die(SS_EXIT_USAGE, "unknown format \"%s\": use text, jsonl, json, csv, zeek, zeek-json or ecs", o.format);
@@ -195,7 +323,7 @@ int main(int argc, char **argv)
 	ss_services_use_system(!o.builtin_services);
 
 	char *filter = o.filter_words ? g_strjoinv(" ", o.filter_words) : NULL;
-	guint n_inputs = g_strv_length(o.read_files);
+	guint n_inputs = live ? 0 : g_strv_length(o.read_files);
 	guint n_stdin = 0;
 	for (guint i = 0; i < n_inputs; i++)
 		n_stdin += strcmp(o.read_files[i], "-") == 0;
@@ -211,6 +339,23 @@ int main(int argc, char **argv)
 			die(error->code == SS_ERROR_USAGE ? SS_EXIT_USAGE : SS_EXIT_INPUT, "%s",
 			    error->message);
 	}
+	/* Live: open the interface (and the -w file) before the report file,
+	 * as for -r; latency matters when someone watches the stream. */
+	ss_live_source *live_src = NULL;
+	if (live) {
+		ss_live_options lopt = { 0 };
+		lopt.device = o.interface;
+		lopt.filter = filter;
+		lopt.snaplen = o.snaplen == -1 ? 0 : o.snaplen == 0 ? 262144 : o.snaplen;
+		lopt.promisc = !o.no_promisc;
+		lopt.immediate = o.immediate || o.interval > 0 ||
+				 (format == SS_FORMAT_JSONL && output_is_stream(o.output, NULL));
+		lopt.buffer_kib = o.buffer_kib;
+		lopt.savefile = o.write_file;
+		live_src = ss_live_source_open(&lopt, &error);
+		if (!live_src)
+			die(exit_status_for(error), "%s", error->message);
+	}
 
 	FILE *out = stdout;
 	if (o.output && strcmp(o.output, "-") != 0) {
@@ -218,6 +363,12 @@ int main(int argc, char **argv)
 		if (!out)
 			die(SS_EXIT_OUTPUT, "%s", error->message);
 	}
+	/* A pipeline sees each streamed record at once. */
+	if (live && format == SS_FORMAT_JSONL && output_is_stream(NULL, out))
+		setvbuf(out, NULL, _IOLBF, 0);
+	/* Every file is open: root is no longer needed. */
+	if (o.user && !ss_drop_privileges(o.user, &error))
+		die(exit_status_for(error), "%s", error->message);
 	ss_render_options ropt = { 0 };
 	ropt.color = want_color(o.color, out, &error);
 	if (error)
@@ -234,12 +385,39 @@ int main(int argc, char **argv)
 	if (o.max_flows < 0)
 		die(SS_EXIT_USAGE, "--max-flows takes a positive number");
 	cfg.max_flows = (guint64)o.max_flows;
-	jsonl_sink sink = { out, g_string_sized_new(1024) };
+	jsonl_sink sink = { out, g_string_sized_new(1024), NULL };
 	if (format == SS_FORMAT_JSONL) {
 		cfg.sink = write_jsonl_conn;
 		cfg.sink_data = &sink;
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&cfg);
+	gboolean capture_failed = FALSE;
+	if (live) {
+		/* The view goes beside the report, not into a machine format. */
+		live_view_ctx vctx = { NULL, analyzer };
+		if (o.interval > 0) {
+			vctx.view = ss_live_view_new(out == stdout && format != SS_FORMAT_TEXT ?
+						     stderr : stdout);
+			sink.view = vctx.view;
+		}
+		ss_live_run run = { 0 };
+		run.count = o.count > 0 ? (guint64)o.count : 0;
+		run.duration_ns = (gint64)(o.duration * 1e9);
+		run.interval_ns = (gint64)(o.interval * 1e9);
+		run.on_interval = refresh_live_view;
+		run.data = &vctx;
+		ss_signals_install();
+		/* A failure has added its warning; the packets before it count. */
+		if (!ss_live_source_run(live_src, analyzer, &run, &error)) {
+			capture_failed = TRUE;
+			g_clear_error(&error);
+		}
+		if (!ss_live_source_close(live_src))
+			ss_analyzer_warn(analyzer, "%s: cannot save the packets: %s", o.write_file,
+					 g_strerror(errno));
+		sink.view = NULL;
+		ss_live_view_free(vctx.view);
+	}
 	guint64 budget = (guint64)o.count;
 	for (guint i = 0; i < n_inputs; i++) {
 		if (o.count > 0 && budget == 0)
@@ -262,6 +440,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sockscope: warning: %s\n", (const char *)g_ptr_array_index(warnings, i));
 	if (warnings->len > 0)
 		status = SS_EXIT_WARNINGS;
+	if (capture_failed)
+		status = SS_EXIT_CAPTURE;   /* the capture broke off; the report is still written */
 
 	gboolean written = ss_render(report, format, &ropt, out);
 	if (fflush(out) != 0)
@@ -283,5 +463,8 @@ int main(int argc, char **argv)
 	g_free(o.output);
 	g_free(o.format);
 	g_free(o.color);
+	g_free(o.interface);
+	g_free(o.write_file);
+	g_free(o.user);
 	return status;
 }

@@ -434,6 +434,22 @@ void ss_json_summary(GString *b, const ss_summary *s)
 		kv_u64(b, "packets", in->packets);
 		g_string_append_c(b, ',');
 		kv_str(b, "error", in->error);
+		if (in->live) {
+			/* Live capture only (files never have these keys). */
+			g_string_append_c(b, ',');
+			key(b, "kernel");
+			if (in->have_stats) {
+				g_string_append_c(b, '{');
+				kv_u64(b, "received", in->kernel_received);
+				g_string_append_c(b, ',');
+				kv_u64(b, "dropped", in->kernel_dropped);
+				g_string_append_c(b, ',');
+				kv_u64(b, "if_dropped", in->if_dropped);
+				g_string_append_c(b, '}');
+			} else {
+				g_string_append(b, "null");
+			}
+		}
 		g_string_append_c(b, ',');
 		kv_u64(b, "timestamps_backwards", in->timestamps_backwards);
 		g_string_append_c(b, ',');

@@ -340,6 +340,11 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 			g_string_append_printf(line, "; error: %s", err);
 			g_free(err);
 		}
+		if (in->live && in->have_stats)
+			g_string_append_printf(line, "; kernel: %" G_GUINT64_FORMAT " received, %"
+					       G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT
+					       " dropped by the interface", in->kernel_received,
+					       in->kernel_dropped, in->if_dropped);
 		if (i == 0)
 			label(b, nin > 1 ? "Inputs:" : "Input:");
 		else

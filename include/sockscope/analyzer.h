@@ -66,4 +66,17 @@ ss_report *ss_analyzer_finish(ss_analyzer *a);
 /* Decides roles, outcome and close state of one record (exposed for tests). */
 void ss_conn_finalize(ss_conn *c);
 
+/* Live capture: the wall clock says it is now_ns and no packet came.  With
+ * a sink, retires the records whose idle timeout has passed by then (a
+ * quiet link still ends its flows); packet time is left unchanged. */
+void ss_analyzer_advance(ss_analyzer *a, gint64 now_ns);
+
+/* The analysis so far, for a live view (--interval); the analyzer carries
+ * on unchanged.  Listeners roll up every record (those already handed to
+ * the sink, and those in progress decided as if the capture ended now);
+ * `conns` holds copies of the records still held whose sequence number is
+ * at least from_seq.  *next_seq (when not NULL) is the number the next new
+ * record will get.  Free with ss_report_free(). */
+ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_seq);
+
 #endif

@@ -42,6 +42,13 @@ typedef struct {
 	char *error;                /* set when reading stopped early, e.g. truncated */
 	guint64 timestamps_backwards; /* packets older than the packet before them */
 	guint64 snaplen_cut;        /* packets captured shorter than on the wire */
+	/* A live capture (-i): the kernel's counters from pcap_stats() when the
+	 * capture stopped (have_stats FALSE when libpcap could not say). */
+	gboolean live;
+	gboolean have_stats;
+	guint64 kernel_received;    /* ps_recv: packets that passed the filter */
+	guint64 kernel_dropped;     /* ps_drop: dropped, no room in the buffer */
+	guint64 if_dropped;         /* ps_ifdrop: dropped by the interface/driver */
 } ss_input;
 
 typedef struct {

@@ -1,4 +1,4 @@
-/* Capture sources: saved files (pcap, pcapng) read through libpcap.
+/* Capture sources: saved files (pcap, pcapng) and live interfaces, through libpcap.
  *
  * Environment failures come back as GErrors in SS_ERROR; whatever was read
  * before a mid-file failure has already reached the analyzer, so the caller
@@ -52,5 +52,79 @@ int ss_file_source_dlt(const ss_file_source *src);
  * packets before it were analysed. */
 gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
 			     GError **error);
+
+
+/* ---- live capture (-i), src/source-live.c ---- */
+
+/* What a live capture looks at when no filter is given: ICMP too, because
+ * its errors (port unreachable...) tell refused and filtered ports apart. */
+#define SS_LIVE_DEFAULT_FILTER "tcp or udp or icmp or icmp6"
+/* Headers only; see source-live.c for why 256 bytes cover every decoder. */
+#define SS_LIVE_DEFAULT_SNAPLEN 256
+
+typedef struct {
+	const char *device;      /* "eth0", "any", or a number from -D */
+	const char *filter;      /* NULL = SS_LIVE_DEFAULT_FILTER */
+	int snaplen;             /* 0 = SS_LIVE_DEFAULT_SNAPLEN; at most 262144 */
+	gboolean promisc;
+	gboolean immediate;      /* deliver each packet at once (pcap_set_immediate_mode) */
+	int buffer_kib;          /* kernel buffer; 0 = libpcap's default (2 MiB on Linux) */
+	const char *savefile;    /* -w: also write the raw packets there, NULL = no */
+} ss_live_options;
+
+typedef struct ss_live_source ss_live_source;
+
+/* Opens and activates the device, installs the filter and creates the -w
+ * file.  Failures are SS_ERROR_CAPTURE (permission, no such interface...),
+ * SS_ERROR_USAGE (bad filter, bad snap length) or SS_ERROR_OUTPUT (the -w
+ * file); each message is one line naming the interface.  Non-fatal libpcap
+ * warnings are printed to stderr. */
+ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error);
+/* Flushes and closes the -w file and the capture.  FALSE (errno set) when
+ * the -w file could not be written completely. */
+gboolean ss_live_source_close(ss_live_source *src);
+const char *ss_live_source_device(const ss_live_source *src);
+
+/* pcap_stats(); FALSE when libpcap cannot say. */
+gboolean ss_live_source_stats(ss_live_source *src, guint64 *received, guint64 *dropped,
+			      guint64 *if_dropped);
+
+typedef struct {
+	guint64 count;           /* stop after this many packets; 0 = no limit */
+	gint64 duration_ns;      /* stop after this much wall time; 0 = no limit */
+	gint64 interval_ns;      /* call on_interval this often (wall time); 0 = never */
+	void (*on_interval)(ss_live_source *src, gpointer data);
+	gpointer data;
+} ss_live_run;
+
+/* Captures into the analyzer until -c, --duration, a stop signal
+ * (ss_signals_stop_requested()) or a capture error, then records the kernel
+ * counters in the input's summary (a warning when packets were dropped).
+ * Returns FALSE with SS_ERROR_CAPTURE when the capture failed (the packets
+ * before the failure were analysed). */
+gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_run *run,
+			    GError **error);
+
+/* -D: every capture device, numbered as -i accepts them, one per line with
+ * its description, flags and addresses. */
+gboolean ss_live_list_devices(FILE *out, GError **error);
+
+/* -Z: switches to USER's uid, gid and groups (initgroups, setgid, setuid)
+ * and checks that root cannot be regained; SS_ERROR_CAPTURE on failure,
+ * SS_ERROR_USAGE when there is no such user. */
+gboolean ss_drop_privileges(const char *user, GError **error);
+
+/* --interval (src/live-view.c): a refreshed view of the listeners and of
+ * the connections new since the previous refresh.  On a terminal each view
+ * replaces the last (ANSI clear + home); elsewhere views are appended, each
+ * after a header line with the time. */
+typedef struct ss_live_view ss_live_view;
+
+ss_live_view *ss_live_view_new(FILE *out);
+/* Streaming: a record that ended between refreshes (it has left the
+ * analyzer); a copy is kept for the next view. */
+void ss_live_view_ended(ss_live_view *v, const ss_conn *c);
+void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src);
+void ss_live_view_free(ss_live_view *v);
 
 #endif

@@ -1,0 +1,25 @@
+/* Stopping a live capture cleanly on SIGINT, SIGTERM and SIGHUP.
+ *
+ * The handler only records the signal in a volatile sig_atomic_t and calls
+ * pcap_breakloop() on the capture being read (documented safe in a signal
+ * handler); the capture loop sees the flag, returns, and the full report is
+ * written.  A second such signal while that happens ends the process at
+ * once with the signal's default action (the report may be cut short). */
+#ifndef SOCKSCOPE_SIGNALS_H
+#define SOCKSCOPE_SIGNALS_H
+
+#include <glib.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+
+/* Installs the handlers (with SA_RESTART: report writes are never cut by
+ * EINTR; the capture loop waits in ppoll(), which a signal always ends). */
+void ss_signals_install(void);
+/* The capture the handler breaks out of; NULL for none. */
+void ss_signals_set_pcap(pcap_t *p);
+/* The signal that asked to stop, 0 when none did. */
+int ss_signals_stop_requested(void);
+/* The signal set the handlers catch (to block around the wait). */
+void ss_signals_set(sigset_t *set);
+
+#endif

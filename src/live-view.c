@@ -1,0 +1,188 @@
+/* --interval: the periodic live view of listeners and new connections. */
+#include "sockscope/source.h"
+#include "sockscope/util.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Rows per table when the view goes to a pipe or file (a terminal gets what
+ * fits its height); records beyond that are counted, not listed. */
+#define VIEW_MAX_ROWS 200
+/* Ended records kept between two refreshes (streaming). */
+#define VIEW_MAX_ENDED 1000
+
+struct ss_live_view {
+	FILE *out;
+	gboolean tty;
+	guint64 from_seq;          /* records from this number on are "new" */
+	GPtrArray *ended;          /* ss_conn copies, ended since the last view */
+	guint64 ended_skipped;     /* ended records beyond VIEW_MAX_ENDED */
+	gint64 since_ns;           /* wall time of the previous view */
+	gint64 start_ns;
+};
+
+ss_live_view *ss_live_view_new(FILE *out)
+{
+	ss_live_view *v = g_new0(ss_live_view, 1);
+	v->out = out;
+	v->tty = isatty(fileno(out));
+	v->ended = g_ptr_array_new_with_free_func(g_free);
+	v->start_ns = v->since_ns = g_get_real_time() * 1000;
+	return v;
+}
+
+void ss_live_view_free(ss_live_view *v)
+{
+	if (!v)
+		return;
+	g_ptr_array_unref(v->ended);
+	g_free(v);
+}
+
+void ss_live_view_ended(ss_live_view *v, const ss_conn *c)
+{
+	if (c->seq < v->from_seq)
+		return;
+	if (v->ended->len >= VIEW_MAX_ENDED) {
+		v->ended_skipped++;
+		return;
+	}
+	g_ptr_array_add(v->ended, g_memdup2(c, sizeof *c));
+}
+
+static void endpoint(GString *b, guint8 family, const ss_ip *ip, guint16 port)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	if (family == AF_INET6)
+		g_string_append_printf(b, "[%s]:%u", buf, port);
+	else
+		g_string_append_printf(b, "%s:%u", buf, port);
+}
+
+/* "HH:MM:SS" UTC of a wall-clock time. */
+static void clock_append(GString *b, gint64 ns, gboolean date)
+{
+	GString *t = g_string_new(NULL);
+	ss_time_append(t, ns - ns % 1000000000, FALSE);
+	/* "2026-01-01T12:00:05.000000Z" */
+	if (date)
+		g_string_append_printf(b, "%.10s %.8s UTC", t->str, t->str + 11);
+	else
+		g_string_append_printf(b, "%.8s", t->str + 11);
+	g_string_free(t, TRUE);
+}
+
+static gint cmp_seq(gconstpointer pa, gconstpointer pb)
+{
+	const ss_conn *a = *(ss_conn *const *)pa, *b = *(ss_conn *const *)pb;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src)
+{
+	guint64 next_seq = 0;
+	ss_report *r = ss_analyzer_snapshot(a, v->from_seq, &next_seq);
+	/* New records: those that ended since the last view, then those in
+	 * progress, in creation order. */
+	GPtrArray *fresh = g_ptr_array_new();
+	for (guint i = 0; i < v->ended->len; i++)
+		g_ptr_array_add(fresh, g_ptr_array_index(v->ended, i));
+	for (guint i = 0; i < r->conns->len; i++)
+		g_ptr_array_add(fresh, g_ptr_array_index(r->conns, i));
+	g_ptr_array_sort(fresh, cmp_seq);
+
+	guint rows_listeners = VIEW_MAX_ROWS, rows_conns = VIEW_MAX_ROWS;
+	struct winsize ws;
+	if (v->tty && ioctl(fileno(v->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 10) {
+		/* Header 2 lines + 2 per table (title, column names) + 2 "more". */
+		guint room = ws.ws_row - 8u;
+		rows_listeners = MIN(r->listeners->len, MAX(room / 2, room - MIN(room, fresh->len)));
+		rows_conns = room - rows_listeners;
+	}
+
+	gint64 now = g_get_real_time() * 1000;
+	const ss_summary *s = &r->summary;
+	GString *b = g_string_sized_new(8192);
+	if (v->tty)
+		g_string_append(b, "\033[H\033[2J");
+	else
+		g_string_append(b, "--- ");
+	g_string_append_printf(b, "sockscope live on %s, ", ss_live_source_device(src));
+	clock_append(b, now, TRUE);
+	g_string_append_printf(b, " (%" G_GINT64_FORMAT " s)", (now - v->start_ns) / 1000000000);
+	if (!v->tty)
+		g_string_append(b, " ---");
+	g_string_append_c(b, '\n');
+	guint64 recv, drop, ifdrop;
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+			       " decoded; %" G_GUINT64_FORMAT " TCP connections, %" G_GUINT64_FORMAT
+			       " UDP exchanges", s->packets, s->decoded, s->tcp_connections,
+			       s->udp_exchanges);
+	if (ss_live_source_stats(src, &recv, &drop, &ifdrop))
+		g_string_append_printf(b, "; kernel: %" G_GUINT64_FORMAT " received, %"
+				       G_GUINT64_FORMAT " dropped", recv, drop);
+	g_string_append(b, "\n\n");
+
+	g_string_append_printf(b, "Listening sockets: %u\n", r->listeners->len);
+	if (r->listeners->len > 0)
+		g_string_append_printf(b, "%-5s  %-47s  %-8s  %8s  %7s  %s\n", "PROTO", "LISTENER",
+				       "STATE", "CONNS", "CLIENTS", "SERVICE");
+	GString *ep = g_string_new(NULL);
+	for (guint i = 0; i < r->listeners->len && i < rows_listeners; i++) {
+		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
+		g_string_truncate(ep, 0);
+		endpoint(ep, l->family, &l->ip, l->port);
+		g_string_append_printf(b, "%-5s  %-47s  %-8s  %8" G_GUINT64_FORMAT "  %7"
+				       G_GUINT64_FORMAT "  %s\n",
+				       l->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str,
+				       ss_listener_state_name(l->state), l->connections, l->clients,
+				       l->service ? l->service : "-");
+	}
+	if (r->listeners->len > rows_listeners)
+		g_string_append_printf(b, "... and %u more\n", r->listeners->len - rows_listeners);
+
+	g_string_append(b, "\nNew connections since ");
+	clock_append(b, v->since_ns, FALSE);
+	g_string_append_printf(b, ": %" G_GUINT64_FORMAT "\n",
+			       (guint64)fresh->len + v->ended_skipped);
+	if (fresh->len > 0)
+		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s\n", "PROTO", "CLIENT",
+				       "SERVER", "OUTCOME", "CLOSE");
+	/* The most recent ones when they do not all fit. */
+	guint first = fresh->len > rows_conns ? fresh->len - rows_conns : 0;
+	if (first > 0 || v->ended_skipped > 0)
+		g_string_append_printf(b, "... %" G_GUINT64_FORMAT " earlier ones not shown\n",
+				       (guint64)first + v->ended_skipped);
+	GString *ep2 = g_string_new(NULL);
+	for (guint i = first; i < fresh->len; i++) {
+		const ss_conn *c = g_ptr_array_index(fresh, i);
+		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
+		g_string_truncate(ep, 0);
+		g_string_truncate(ep2, 0);
+		endpoint(ep, c->family, &cl->ip, cl->port);
+		endpoint(ep2, c->family, &sv->ip, sv->port);
+		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s\n",
+				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,
+				       ss_outcome_name(c->outcome), ss_close_name(c->close));
+	}
+	if (!v->tty)
+		g_string_append_c(b, '\n');
+	g_string_free(ep, TRUE);
+	g_string_free(ep2, TRUE);
+
+	/* A failing view is not worth stopping the capture for; the report's
+	 * own write is checked. */
+	fwrite(b->str, 1, b->len, v->out);
+	fflush(v->out);
+	g_string_free(b, TRUE);
+
+	g_ptr_array_unref(fresh);
+	ss_report_free(r);
+	g_ptr_array_set_size(v->ended, 0);
+	v->ended_skipped = 0;
+	v->from_seq = next_seq;
+	v->since_ns = now;
+}

@@ -1,0 +1,543 @@
+/* Live capture (-i) through libpcap: open and activate a device, read it
+ * into the analyzer until told to stop, save the raw packets with -w, list
+ * devices (-D) and drop root privileges (-Z). */
+#define _GNU_SOURCE   /* ppoll() */
+#include "sockscope/source.h"
+#include "sockscope/decode.h"
+#include "sockscope/signals.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The default snap length, SS_LIVE_DEFAULT_SNAPLEN = 256 bytes, keeps the
+ * headers every decoder reads and drops the payload (its length still comes
+ * from the IP and UDP headers, so byte counts stay right).  The worst cases:
+ *   TCP:  link 22 (Ethernet 14 + two 802.1Q/802.1ad tags 8; Linux SLL2 is
+ *         20) + IPv6 40 + extension headers (hop-by-hop 8, routing 24,
+ *         destination 8, fragment 8 = 48 for a generous chain) + TCP with
+ *         the largest options 60 = 170; IPv4 with 40 bytes of options
+ *         instead of IPv6 + extensions is 22 + 60 + 60 = 142.
+ *   ICMP: an error quotes the offending packet, of which only the ports are
+ *         needed: link 22 + outer IPv4 60 + ICMP 8 + quoted IPv4 60 + ports
+ *         8 = 158; ICMPv6: 22 + 40 + 48 + 8 + quoted IPv6 40 + 48 + 8 = 214.
+ * 256 covers all of these with room to spare, while a full-size frame would
+ * cost about six times the kernel buffer and -w disk space.  Longer IPv6
+ * extension chains are counted as trunc_ipv6_ext; give -s 0 (65535) then. */
+
+/* Without immediate mode, the kernel hands over packets in blocks at least
+ * this often (ms): the latency of the live view and of streaming. */
+#define LIVE_TIMEOUT_MS 200
+/* How far packet timestamps may lag the wall clock when they reach us
+ * (kernel buffering): idle timeouts run on the wall clock minus this. */
+#define LIVE_CLOCK_SLACK_NS (G_GINT64_CONSTANT(1000000000))
+
+struct ss_live_source {
+	char *device;
+	pcap_t *pcap;
+	pcap_dumper_t *dumper;
+	char *savefile;
+	gboolean nano;           /* tv_usec holds nanoseconds */
+	int fd;                  /* pcap_get_selectable_fd() */
+};
+
+const char *ss_live_source_device(const ss_live_source *src)
+{
+	return src->device;
+}
+
+/* "2" -> the second device -D lists, like tcpdump -i 2. */
+static char *resolve_device(const char *name, GError **error)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(name, &end, 10);
+	if (*name < '0' || *name > '9' || *end != '\0' || errno != 0 || n < 1)
+		return g_strdup(name);
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	if (pcap_findalldevs(&all, errbuf) != 0) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "cannot list interfaces: %s", errbuf);
+		return NULL;
+	}
+	char *found = NULL;
+	long i = 1;
+	for (pcap_if_t *d = all; d; d = d->next, i++)
+		if (i == n)
+			found = g_strdup(d->name);
+	pcap_freealldevs(all);
+	if (!found)
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "no interface number %ld (sockscope -D lists them)", n);
+	return found;
+}
+
+static void activation_error(int rc, pcap_t *p, const char *dev, GError **error)
+{
+	const char *msg = pcap_geterr(p);
+	switch (rc) {
+	case PCAP_ERROR_PERM_DENIED:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "no permission to capture on %s: run as root or give the binary"
+			    " CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin=eip"
+			    " $(which sockscope))", dev);
+		break;
+	case PCAP_ERROR_PROMISC_PERM_DENIED:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "no permission to put %s in promiscuous mode: run as root, or"
+			    " capture without it (--no-promisc)", dev);
+		break;
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "no such interface %s (sockscope -D lists them)", dev);
+		break;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "interface %s is down", dev);
+		break;
+	case PCAP_ERROR_RFMON_NOTSUP:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "%s does not support monitor mode", dev);
+		break;
+	default:
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "cannot capture on %s: %s", dev,
+			    msg && *msg ? msg : pcap_statustostr(rc));
+		break;
+	}
+}
+
+static void activation_warning(int rc, pcap_t *p, const char *dev)
+{
+	const char *msg = pcap_geterr(p);
+	switch (rc) {
+	case PCAP_WARNING_PROMISC_NOTSUP:
+		fprintf(stderr, "sockscope: warning: %s cannot be put in promiscuous mode: only"
+			" its own traffic is seen (libpcap: %s)\n", dev, msg);
+		break;
+	case PCAP_WARNING_TSTAMP_TYPE_NOTSUP:
+		fprintf(stderr, "sockscope: warning: %s: timestamp type not supported\n", dev);
+		break;
+	default:
+		fprintf(stderr, "sockscope: warning: %s: %s\n", dev,
+			msg && *msg ? msg : pcap_statustostr(rc));
+		break;
+	}
+}
+
+ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	if (opt->snaplen < 0 || opt->snaplen > 262144) {
+		g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+			    "-s takes a snap length of 1 to 262144 bytes (0 = 262144)");
+		return NULL;
+	}
+	if (opt->buffer_kib < 0 || opt->buffer_kib > 4 * 1024 * 1024) {
+		g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+			    "-B takes a buffer size of 1 to 4194304 KiB");
+		return NULL;
+	}
+	char *dev = resolve_device(opt->device, error);
+	if (!dev)
+		return NULL;
+
+	pcap_t *p = pcap_create(dev, errbuf);
+	if (!p) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "cannot capture on %s: %s", dev,
+			    errbuf);
+		g_free(dev);
+		return NULL;
+	}
+	pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : SS_LIVE_DEFAULT_SNAPLEN);
+	pcap_set_promisc(p, opt->promisc);
+	pcap_set_timeout(p, LIVE_TIMEOUT_MS);
+	if (opt->immediate)
+		pcap_set_immediate_mode(p, 1);
+	if (opt->buffer_kib > 0)
+		pcap_set_buffer_size(p, opt->buffer_kib * 1024);
+	/* Nanoseconds where the platform has them (Linux does); else µs. */
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		activation_error(rc, p, dev, error);
+		pcap_close(p);
+		g_free(dev);
+		return NULL;
+	}
+	if (rc > 0)
+		activation_warning(rc, p, dev);
+
+	const char *filter = opt->filter ? opt->filter : SS_LIVE_DEFAULT_FILTER;
+	if (*filter) {
+		bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+		if (pcap_lookupnet(dev, &net, &mask, errbuf) != 0)
+			mask = PCAP_NETMASK_UNKNOWN;   /* no IPv4 address: fine */
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, mask) != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
+				    pcap_geterr(p));
+			pcap_close(p);
+			g_free(dev);
+			return NULL;
+		}
+		rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+				    "cannot install filter \"%s\" on %s: %s", filter, dev,
+				    pcap_geterr(p));
+			pcap_close(p);
+			g_free(dev);
+			return NULL;
+		}
+	}
+
+	/* We wait in ppoll() ourselves (interval, duration, signals) and
+	 * then read whatever is there. */
+	int fd = pcap_get_selectable_fd(p);
+	if (fd < 0 || pcap_setnonblock(p, 1, errbuf) != 0) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "cannot capture on %s: no pollable descriptor (%s)", dev,
+			    fd < 0 ? "pcap_get_selectable_fd" : errbuf);
+		pcap_close(p);
+		g_free(dev);
+		return NULL;
+	}
+
+	ss_live_source *src = g_new0(ss_live_source, 1);
+	src->device = dev;
+	src->pcap = p;
+	src->fd = fd;
+	src->nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+	if (opt->savefile) {
+		/* The file's header says ns or µs as the capture does, so
+		 * -r of it later reads the very same timestamps. */
+		src->dumper = pcap_dump_open(p, opt->savefile);
+		if (!src->dumper) {
+			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s: cannot save packets: %s",
+				    opt->savefile, pcap_geterr(p));
+			ss_live_source_close(src);
+			return NULL;
+		}
+		src->savefile = g_strdup(opt->savefile);
+	}
+	return src;
+}
+
+gboolean ss_live_source_close(ss_live_source *src)
+{
+	if (!src)
+		return TRUE;
+	gboolean ok = TRUE;
+	int e = 0;
+	if (src->dumper) {
+		FILE *f = pcap_dump_file(src->dumper);
+		errno = 0;
+		if (pcap_dump_flush(src->dumper) != 0 || ferror(f)) {
+			ok = FALSE;
+			e = errno ? errno : EIO;
+		}
+		pcap_dump_close(src->dumper);
+	}
+	pcap_close(src->pcap);
+	g_free(src->device);
+	g_free(src->savefile);
+	g_free(src);
+	errno = e;
+	return ok;
+}
+
+gboolean ss_live_source_stats(ss_live_source *src, guint64 *received, guint64 *dropped,
+			      guint64 *if_dropped)
+{
+	struct pcap_stat ps;
+	memset(&ps, 0, sizeof ps);
+	if (pcap_stats(src->pcap, &ps) != 0)
+		return FALSE;
+	*received = ps.ps_recv;
+	*dropped = ps.ps_drop;
+	*if_dropped = ps.ps_ifdrop;
+	return TRUE;
+}
+
+/* ---- the capture loop ---- */
+
+typedef struct {
+	ss_live_source *src;
+	ss_analyzer *a;
+	guint64 seen;
+} live_ctx;
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	live_ctx *ctx = (live_ctx *)(void *)user;
+	/* Saved first, like tcpdump -w: the file holds what was analysed. */
+	if (ctx->src->dumper)
+		pcap_dump((u_char *)ctx->src->dumper, h, bytes);
+	gint64 ts = (gint64)h->ts.tv_sec * G_GINT64_CONSTANT(1000000000) +
+		    (gint64)h->ts.tv_usec * (ctx->src->nano ? 1 : 1000);
+	ss_analyzer_packet(ctx->a, ts, bytes, h->caplen, h->len);
+	ctx->seen++;
+}
+
+static gint64 wall_ns(void)
+{
+	return g_get_real_time() * 1000;
+}
+
+/* Waits for packets, a signal or `timeout_us`; a stop signal cannot slip in
+ * between the check and the wait (ppoll unblocks them atomically). */
+static void wait_for_packets(int fd, gint64 timeout_us)
+{
+	sigset_t set, old;
+	ss_signals_set(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (!ss_signals_stop_requested()) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct timespec ts = { (time_t)(timeout_us / 1000000),
+				       (long)(timeout_us % 1000000) * 1000 };
+		ppoll(&pfd, 1, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void record_stats(ss_live_source *src, ss_analyzer *a, ss_input *in)
+{
+	guint64 recv, drop, ifdrop;
+	if (!ss_live_source_stats(src, &recv, &drop, &ifdrop))
+		return;
+	in->have_stats = TRUE;
+	in->kernel_received = recv;
+	in->kernel_dropped = drop;
+	in->if_dropped = ifdrop;
+	if (drop > 0)
+		ss_analyzer_warn(a, "%s: the kernel dropped %" G_GUINT64_FORMAT " packets (of %"
+				 G_GUINT64_FORMAT " that passed the filter): its buffer was full;"
+				 " a larger buffer (-B), a narrower filter or a shorter snap length"
+				 " (-s) helps", src->device, drop, recv + drop);
+	if (ifdrop > 0)
+		ss_analyzer_warn(a, "%s: the interface dropped %" G_GUINT64_FORMAT " packets while"
+				 " capturing (some may have matched the filter)", src->device, ifdrop);
+}
+
+gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_run *run,
+			    GError **error)
+{
+	int dlt = pcap_datalink(src->pcap);
+	const char *link_name = pcap_datalink_val_to_name(dlt);
+	char numeric[32];
+	if (!link_name) {
+		g_snprintf(numeric, sizeof numeric, "DLT_%d", dlt);
+		link_name = numeric;
+	}
+	ss_input *in = ss_analyzer_begin_input(a, src->device, dlt, link_name, FALSE);
+	in->live = TRUE;
+	if (!ss_link_supported(dlt))
+		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: packets are counted,"
+				 " not decoded", src->device, link_name, dlt);
+
+	/* Like tcpdump's "listening on": scripts wait for this line, and from
+	 * here on every packet is buffered for us. */
+	fprintf(stderr, "sockscope: capturing on %s, link type %s, snapshot length %d bytes\n",
+		src->device, link_name, pcap_snapshot(src->pcap));
+	fflush(stderr);
+
+	live_ctx ctx = { src, a, 0 };
+	gint64 start = g_get_monotonic_time();
+	gint64 deadline = run->duration_ns > 0 ? start + run->duration_ns / 1000 : 0;
+	gint64 interval_us = run->interval_ns > 0 ? MAX(run->interval_ns / 1000, 1) : 0;
+	gint64 next_view = interval_us ? start + interval_us : 0;
+	gint64 next_tick = start + G_USEC_PER_SEC;
+	gboolean ok = TRUE;
+
+	ss_signals_set_pcap(src->pcap);
+	for (;;) {
+		if (ss_signals_stop_requested())
+			break;
+		if (run->count && ctx.seen >= run->count)
+			break;
+		gint64 now = g_get_monotonic_time();
+		if (deadline && now >= deadline)
+			break;
+		if (next_view && now >= next_view) {
+			run->on_interval(src, run->data);
+			next_view += interval_us;
+			if (next_view <= now)
+				next_view = now + interval_us;
+		}
+		if (now >= next_tick) {
+			/* Idle timeouts run on packet time; on a quiet link
+			 * the wall clock has to move it on. */
+			ss_analyzer_advance(a, wall_ns() - LIVE_CLOCK_SLACK_NS);
+			next_tick = now + G_USEC_PER_SEC;
+		}
+
+		int cnt = run->count ? (int)MIN(run->count - ctx.seen, (guint64)G_MAXINT) : -1;
+		int n = pcap_dispatch(src->pcap, cnt, on_packet, (u_char *)&ctx);
+		if (n == PCAP_ERROR) {
+			g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+				    "capture on %s failed after %" G_GUINT64_FORMAT " packets: %s",
+				    src->device, ctx.seen, pcap_geterr(src->pcap));
+			in->error = g_strdup(pcap_geterr(src->pcap));
+			ss_analyzer_warn(a, "%s", (*error)->message);
+			ok = FALSE;
+			break;
+		}
+		if (n != 0)
+			continue;   /* read on until the buffer is empty, or a break */
+
+		gint64 wait = next_tick - now;
+		if (next_view)
+			wait = MIN(wait, next_view - now);
+		if (deadline)
+			wait = MIN(wait, deadline - now);
+		wait_for_packets(src->fd, MAX(wait, 0));
+	}
+	ss_signals_set_pcap(NULL);
+	record_stats(src, a, in);
+	return ok;
+}
+
+/* ---- -D ---- */
+
+static int prefix_len(const struct sockaddr *mask)
+{
+	if (!mask)
+		return -1;
+	const guint8 *b;
+	gsize n;
+	if (mask->sa_family == AF_INET) {
+		b = (const guint8 *)&((const struct sockaddr_in *)(const void *)mask)->sin_addr;
+		n = 4;
+	} else if (mask->sa_family == AF_INET6) {
+		b = (const guint8 *)&((const struct sockaddr_in6 *)(const void *)mask)->sin6_addr;
+		n = 16;
+	} else {
+		return -1;
+	}
+	int bits = 0;
+	for (gsize i = 0; i < n; i++)
+		for (int k = 7; k >= 0; k--)
+			bits += (b[i] >> k) & 1;
+	return bits;
+}
+
+static void append_address(GString *line, const pcap_addr_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const struct sockaddr *sa = a->addr;
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  sizeof buf);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, sizeof buf);
+	else
+		return;   /* link-layer (AF_PACKET) addresses: not useful here */
+	g_string_append_printf(line, " %s", buf);
+	int plen = prefix_len(a->netmask);
+	if (plen >= 0)
+		g_string_append_printf(line, "/%d", plen);
+}
+
+gboolean ss_live_list_devices(FILE *out, GError **error)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	if (pcap_findalldevs(&all, errbuf) != 0) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "cannot list interfaces: %s", errbuf);
+		return FALSE;
+	}
+	GString *line = g_string_new(NULL);
+	int i = 1;
+	for (pcap_if_t *d = all; d; d = d->next, i++) {
+		g_string_printf(line, "%d.%s", i, d->name);
+		if (d->description)
+			g_string_append_printf(line, " (%s)", d->description);
+		GPtrArray *flags = g_ptr_array_new();
+		if (d->flags & PCAP_IF_UP)
+			g_ptr_array_add(flags, "Up");
+		if (d->flags & PCAP_IF_RUNNING)
+			g_ptr_array_add(flags, "Running");
+		if (d->flags & PCAP_IF_WIRELESS)
+			g_ptr_array_add(flags, "Wireless");
+		if (d->flags & PCAP_IF_LOOPBACK)
+			g_ptr_array_add(flags, "Loopback");
+		switch (d->flags & PCAP_IF_CONNECTION_STATUS) {
+		case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+			g_ptr_array_add(flags, "Connected");
+			break;
+		case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+			g_ptr_array_add(flags, "Disconnected");
+			break;
+		default:
+			break;
+		}
+		if (flags->len > 0) {
+			g_ptr_array_add(flags, NULL);
+			char *joined = g_strjoinv(", ", (char **)flags->pdata);
+			g_string_append_printf(line, " [%s]", joined);
+			g_free(joined);
+		}
+		g_ptr_array_free(flags, TRUE);
+		for (const pcap_addr_t *a = d->addresses; a; a = a->next)
+			append_address(line, a);
+		g_string_append_c(line, '\n');
+		fputs(line->str, out);
+	}
+	g_string_free(line, TRUE);
+	pcap_freealldevs(all);
+	return TRUE;
+}
+
+/* ---- -Z ---- */
+
+gboolean ss_drop_privileges(const char *user, GError **error)
+{
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "-Z: no such user \"%s\"%s%s", user,
+			    errno ? ": " : "", errno ? g_strerror(errno) : "");
+		return FALSE;
+	}
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	if (getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid)
+		return TRUE;   /* already that user (a binary with capabilities) */
+	char *name = g_strdup(pw->pw_name);
+	const char *step = NULL;
+	if (initgroups(name, gid) != 0)
+		step = "initgroups";
+	else if (setgid(gid) != 0)
+		step = "setgid";
+	else if (setuid(uid) != 0)
+		step = "setuid";
+	int e = errno;
+	g_free(name);
+	if (step) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "cannot drop privileges to user %s (%s: %s); not capturing as root",
+			    user, step, g_strerror(e));
+		return FALSE;
+	}
+	/* Paranoia: root must be gone for good. */
+	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0 || getegid() != gid)) {
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
+			    "cannot drop privileges to user %s: root could be regained", user);
+		return FALSE;
+	}
+	return TRUE;
+}
