@@ -220,6 +220,9 @@ static void test_unanswered_with_retransmits(void **state)
 	const ss_conn *c = conn_at(r, 0);
 	assert_int_equal(c->outcome, SS_OUTCOME_UNANSWERED);
 	assert_int_equal(c->syn_retransmits, 2);
+	/* the back-off between the copies: 1 s, then 2 s */
+	assert_int_equal(c->syn_gaps_ns[0], 1000 * MS);
+	assert_int_equal(c->syn_gaps_ns[1], 2000 * MS);
 	assert_string_equal(ss_conn_zeek_state(c), "S0");
 	assert_int_equal(ss_conn_syn_to_synack_ns(c), SS_NO_TIME);
 	const ss_listener *l = &g_array_index(r->listeners, ss_listener, 0);
@@ -338,6 +341,56 @@ static void test_reuse_after_rst(void **state)
 	ss_report_free(r);
 }
 
+/* TIME_WAIT reuse: the client closed with FIN both ways and connects again
+ * from the same port with a new ISN within the 60 s of TIME_WAIT. */
+static void test_reuse_after_fin_time_wait(void **state)
+{
+	(void)state;
+	scenario sc;
+	start(&sc, IPPROTO_TCP, 40021, 8080);
+	tcp(&sc, C, 0, SYN, 1000, 0);
+	tcp(&sc, S, 1, SYN | ACK, 5000, 0);
+	tcp(&sc, C, 2, ACK, 1001, 0);
+	tcp(&sc, C, 3, FIN | ACK, 1001, 0);
+	tcp(&sc, S, 4, FIN | ACK, 5001, 0);
+	tcp(&sc, C, 5, ACK, 1002, 0);
+	tcp(&sc, C, 20000, SYN, 900000, 0);   /* 20 s later: inside TIME_WAIT */
+	tcp(&sc, S, 20001, SYN | ACK, 6000, 0);
+	tcp(&sc, C, 20002, ACK, 900001, 0);
+	ss_report *r = finish(&sc);
+	assert_int_equal(r->conns->len, 2);
+	assert_int_equal(conn_at(r, 0)->close, SS_CLOSE_FIN);
+	assert_int_equal(conn_at(r, 1)->reuse, SS_REUSE_AFTER_FIN);
+	assert_string_equal(ss_reuse_name(conn_at(r, 1)->reuse), "after_fin");
+	/* a retransmitted SYN of the new connection is not another reuse */
+	ss_report_free(r);
+}
+
+/* Capture quality: a one-sided TCP record that started mid-stream, with a
+ * packet cut by the snap length. */
+static void test_quality_one_sided(void **state)
+{
+	(void)state;
+	scenario sc;
+	start(&sc, IPPROTO_TCP, 40022, 443);
+	ss_packet p = base(&sc, C, 0);
+	p.l4 = SS_L4_TCP;
+	p.tcp.flags = ACK | PSH;
+	p.payload_len = 1400;
+	p.payload_cut = TRUE;
+	p.ip_len = 1440;
+	ss_analyzer_decoded(sc.a, &p);
+	tcp(&sc, C, 1, ACK, 1, 0);
+	ss_report *r = finish(&sc);
+	const ss_conn *c = conn_at(r, 0);
+	assert_true(ss_conn_one_sided(c));
+	assert_true(ss_conn_started_midstream(c));
+	assert_int_equal(c->snaplen_cut, 1);
+	assert_int_equal(r->summary.quality.one_sided, 1);
+	assert_int_equal(r->summary.quality.started_midstream, 1);
+	ss_report_free(r);
+}
+
 static void test_rejected_by_icmp(void **state)
 {
 	(void)state;
@@ -430,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_midstream_service_port),
 		cmocka_unit_test(test_midstream_lower_port),
 		cmocka_unit_test(test_reuse_after_rst),
+		cmocka_unit_test(test_reuse_after_fin_time_wait),
+		cmocka_unit_test(test_quality_one_sided),
 		cmocka_unit_test(test_rejected_by_icmp),
 		cmocka_unit_test(test_udp_answered_service),
 		cmocka_unit_test(test_udp_first_sender),

@@ -1,0 +1,279 @@
+/* Ephemeral-port profiles (default ranges, custom ranges, allocation
+ * patterns, few samples) and the host view (reuse, exhaustion warning,
+ * listening and connecting on one port, listeners attached). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sockscope/hosts.h"
+#include "sockscope/util.h"
+#include "scenario.h"
+
+enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN };
+
+/* n random ports in [lo, hi] (fixed seed), optionally of one parity. */
+static void random_samples(ss_eph_stats *s, guint32 seed, int n, guint lo, guint hi, int parity)
+{
+	GRand *r = g_rand_new_with_seed(seed);
+	memset(s, 0, sizeof *s);
+	for (int i = 0; i < n; i++) {
+		guint p = (guint)g_rand_int_range(r, (gint32)lo, (gint32)hi + 1);
+		if (parity >= 0 && (int)(p % 2) != parity)
+			p = p == hi ? p - 1 : p + 1;
+		ss_eph_stats_add(s, (guint16)p);
+	}
+	g_rand_free(r);
+}
+
+static void sequential_samples(ss_eph_stats *s, int n, guint start, guint lo, guint hi, guint step)
+{
+	memset(s, 0, sizeof *s);
+	guint p = start;
+	for (int i = 0; i < n; i++) {
+		ss_eph_stats_add(s, (guint16)p);
+		p += step;
+		if (p > hi)
+			p = lo;
+	}
+}
+
+static void expect(const ss_eph_stats *s, ss_eph_default fits, guint low, guint high,
+		   ss_alloc_pattern pattern)
+{
+	ss_eph_profile p;
+	ss_eph_profile_compute(s, &p);
+	if (p.fits != fits || p.pattern != pattern)
+		fail_msg("got %s %u-%u %s, expected %s %s", ss_eph_default_name(p.fits),
+			 (unsigned)p.low, (unsigned)p.high, ss_alloc_pattern_name(p.pattern),
+			 ss_eph_default_name(fits), ss_alloc_pattern_name(pattern));
+	assert_int_equal(p.low, low);
+	assert_int_equal(p.high, high);
+}
+
+static void test_default_ranges(void **state)
+{
+	(void)state;
+	ss_eph_stats s;
+	/* Linux connect(): random, 32768-60999 */
+	for (guint32 seed = 1; seed <= 20; seed++) {
+		random_samples(&s, seed, 40, 32768, 60999, -1);
+		expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_RANDOM);
+	}
+	/* Linux with the even-port preference of connect() */
+	random_samples(&s, 7, 40, 32768, 60999, 0);
+	expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_EVEN);
+	random_samples(&s, 8, 40, 32768, 60999, 1);
+	expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_ODD);
+	/* Windows / macOS: 49152-65535 (Windows: sequential) */
+	sequential_samples(&s, 30, 50210, 49152, 65535, 1);
+	expect(&s, SS_EPH_IANA, 49152, 65535, SS_ALLOC_SEQUENTIAL);
+	random_samples(&s, 3, 40, 49152, 65535, -1);   /* macOS: random */
+	expect(&s, SS_EPH_IANA, 49152, 65535, SS_ALLOC_RANDOM);
+	/* FreeBSD: random, 10000-65535 */
+	for (guint32 seed = 1; seed <= 20; seed++) {
+		random_samples(&s, seed, 40, 10000, 65535, -1);
+		expect(&s, SS_EPH_FREEBSD, 10000, 65535, SS_ALLOC_RANDOM);
+	}
+	/* old Windows: sequential 1025-5000, wrapping */
+	sequential_samples(&s, 30, 4990, 1025, 5000, 1);
+	expect(&s, SS_EPH_WINDOWS_OLD, 1025, 5000, SS_ALLOC_SEQUENTIAL);
+	/* exactly the minimum number of samples */
+	random_samples(&s, 5, SS_EPH_MIN_SAMPLES, 32768, 60999, -1);
+	expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_RANDOM);
+}
+
+static void test_custom_and_unknown(void **state)
+{
+	(void)state;
+	ss_eph_stats s;
+	/* a custom random range 20000-29999: fits no default; reported within
+	 * its true bounds */
+	for (guint32 seed = 1; seed <= 10; seed++) {
+		random_samples(&s, seed, 40, 20000, 29999, -1);
+		ss_eph_profile p;
+		ss_eph_profile_compute(&s, &p);
+		assert_int_equal(p.fits, SS_EPH_CUSTOM);
+		assert_true(p.low >= 20000 && p.high <= 29999);
+		assert_int_equal(p.low, s.min);
+		assert_int_equal(p.high, s.max);
+	}
+	/* ports above 61000 and below 49152: none of the defaults (not FreeBSD:
+	 * too narrow for a random allocator over 10000-65535) */
+	random_samples(&s, 4, 40, 40000, 64000, -1);
+	ss_eph_profile p;
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.fits, SS_EPH_CUSTOM);
+	/* too few samples */
+	random_samples(&s, 4, SS_EPH_MIN_SAMPLES - 1, 32768, 60999, -1);
+	expect(&s, SS_EPH_UNKNOWN, 0, 0, SS_ALLOC_UNKNOWN);
+	assert_string_equal(ss_eph_default_name(SS_EPH_WINDOWS_OLD), "windows_old");
+	assert_string_equal(ss_alloc_pattern_name(SS_ALLOC_EVEN), "even_only");
+}
+
+static void test_multicast_broadcast(void **state)
+{
+	(void)state;
+	ss_ip ip = sc_ip4(224, 0, 0, 251);
+	assert_true(ss_ip_is_multicast(SS_FAMILY_IPV4, &ip));
+	ip = sc_ip4(10, 0, 0, 255);
+	assert_false(ss_ip_is_multicast(SS_FAMILY_IPV4, &ip));
+	assert_false(ss_ip_is_broadcast(SS_FAMILY_IPV4, &ip));
+	ip = sc_ip4(255, 255, 255, 255);
+	assert_true(ss_ip_is_broadcast(SS_FAMILY_IPV4, &ip));
+	memset(&ip, 0, sizeof ip);
+	ip.bytes[0] = 0xff;
+	ip.bytes[1] = 0x02;
+	assert_true(ss_ip_is_multicast(SS_FAMILY_IPV6, &ip));
+}
+
+static void conn_fin(ss_analyzer *a, const sc_flow *f, gint64 ms)
+{
+	sc_tcp(a, f, SC_CLIENT, ms, SYN, 100, 0);
+	sc_tcp(a, f, SC_SERVER, ms, SYN | ACK, 500, 0);
+	sc_tcp(a, f, SC_CLIENT, ms, ACK, 101, 0);
+	sc_tcp(a, f, SC_CLIENT, ms + 1, FIN | ACK, 101, 0);
+	sc_tcp(a, f, SC_SERVER, ms + 1, FIN | ACK, 501, 0);
+	sc_tcp(a, f, SC_CLIENT, ms + 1, ACK, 102, 0);
+}
+
+static const ss_host *host_of(const ss_report *r, ss_ip ip)
+{
+	for (guint i = 0; r->hosts && i < r->hosts->len; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		if (memcmp(&h->ip, &ip, sizeof ip) == 0)
+			return h;
+	}
+	fail_msg("host not found");
+	return NULL;
+}
+
+static void drop_record(const ss_conn *c, gpointer data)
+{
+	(void)c;
+	(void)data;
+}
+
+/* 15000 connections to one server within 60 s: more than half of a Linux
+ * range (28232 ports) in one TIME_WAIT window. */
+static void test_exhaustion_warning(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		ss_services_use_system(FALSE);
+		ss_analyzer_config cfg;
+		ss_analyzer_config_init(&cfg);
+		if (streaming)
+			cfg.sink = drop_record;
+		ss_analyzer *a = ss_analyzer_new(&cfg);
+		ss_ip cl = sc_ip4(10, 0, 0, 1), sv = sc_ip4(10, 0, 0, 2);
+		guint n = 15000;
+		for (guint i = 0; i < n; i++) {
+			/* random distinct ports: a permutation walk through the range */
+			guint16 port = (guint16)(32768 + (i * 7919u) % 28232u);
+			sc_flow f = sc_flow_make(IPPROTO_TCP, cl, port, sv, 80);
+			conn_fin(a, &f, (gint64)i * 3);   /* 45 s in all */
+		}
+		/* and a quiet host: 10 connections, no warning */
+		ss_ip quiet = sc_ip4(10, 0, 0, 3);
+		for (guint i = 0; i < 10; i++) {
+			sc_flow f = sc_flow_make(IPPROTO_TCP, quiet, (guint16)(33000 + i * 2801), sv, 80);
+			conn_fin(a, &f, 50000 + i);
+		}
+		ss_report *r = ss_analyzer_finish(a);
+		ss_analyzer_free(a);
+		const ss_host *h = host_of(r, cl);
+		assert_int_equal(h->eph.samples, n);
+		assert_int_equal(h->profile.fits, SS_EPH_LINUX);
+		assert_true(h->exhaustion_risk);
+		assert_int_equal(h->busiest_connections, n);
+		assert_int_equal(h->busiest_port, 80);
+		assert_int_equal(h->client_connections, n);
+		assert_int_equal(h->client_servers, 1);
+		assert_false(host_of(r, quiet)->exhaustion_risk);
+		/* the server: one listening socket, no client side */
+		const ss_host *s = host_of(r, sv);
+		assert_int_equal(s->listeners->len, 1);
+		assert_int_equal(s->client_connections, 0);
+		assert_int_equal(s->eph.samples, 0);
+		ss_report_free(r);
+	}
+}
+
+/* A port used again 61 s after its previous connection closed; and a host
+ * that listens on 8080 and also connects from 8080. */
+static void test_reuse_and_dual_port(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_analyzer *a = ss_analyzer_new(NULL);
+	ss_ip cl = sc_ip4(10, 0, 0, 1), sv = sc_ip4(10, 0, 0, 2), other = sc_ip4(10, 0, 0, 9);
+	sc_flow f1 = sc_flow_make(IPPROTO_TCP, cl, 40000, sv, 80);
+	sc_flow f2 = sc_flow_make(IPPROTO_TCP, cl, 40000, sc_ip4(10, 0, 0, 3), 80);
+	conn_fin(a, &f1, 0);
+	conn_fin(a, &f2, 61001);
+	sc_flow in = sc_flow_make(IPPROTO_TCP, other, 45000, sv, 8080);
+	sc_flow out = sc_flow_make(IPPROTO_TCP, sv, 8080, other, 9000);
+	conn_fin(a, &in, 70000);
+	conn_fin(a, &out, 70010);
+	ss_report *r = ss_analyzer_finish(a);
+	ss_analyzer_free(a);
+	const ss_host *h = host_of(r, cl);
+	assert_true(h->reuse_known);
+	assert_int_equal(h->reused_ports, 1);
+	assert_int_equal(h->min_reuse_gap_ns, G_GINT64_CONSTANT(61000) * 1000000);
+	assert_int_equal(h->profile.fits, SS_EPH_UNKNOWN);   /* 2 samples */
+	const ss_host *s = host_of(r, sv);
+	assert_int_equal(s->n_dual_ports, 1);
+	assert_int_equal(s->dual_ports[0], 8080);
+	ss_report_free(r);
+}
+
+/* The host table and its per-host tables are capped and count drops. */
+static void test_hosts_bounded(void **state)
+{
+	(void)state;
+	ss_hosts_limits lim;
+	ss_hosts_limits_init(&lim);
+	lim.max_hosts = 2;
+	lim.max_port_maps = 1;
+	ss_hosts *hs = ss_hosts_new(&lim);
+	for (int i = 0; i < 5; i++) {
+		ss_conn c;
+		memset(&c, 0, sizeof c);
+		c.proto = IPPROTO_TCP;
+		c.family = SS_FAMILY_IPV4;
+		c.client = 0;
+		c.evidence = SS_EVIDENCE_SYN;
+		c.outcome = SS_OUTCOME_COMPLETE;
+		c.ep[0].ip = sc_ip4(10, 0, 0, (guint8)(1 + i));
+		c.ep[0].port = 40000;
+		c.ep[0].first_ns = c.last_ns = SC_T0;
+		c.ep[1].ip = sc_ip4(10, 0, 1, 1);
+		c.ep[1].port = 80;
+		ss_hosts_learn_ephemeral(hs, &c);
+		ss_hosts_add_conn(hs, &c);
+	}
+	ss_hosts_dropped d;
+	ss_hosts_get_dropped(hs, &d);
+	assert_int_equal(d.hosts, 6);       /* 3 hosts x (learn + add) */
+	assert_int_equal(d.port_maps, 1);
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, 2);
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_ranges),
+		cmocka_unit_test(test_custom_and_unknown),
+		cmocka_unit_test(test_multicast_broadcast),
+		cmocka_unit_test(test_exhaustion_warning),
+		cmocka_unit_test(test_reuse_and_dual_port),
+		cmocka_unit_test(test_hosts_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,339 @@
+/* Role inference without a handshake: each evidence path decides at least
+ * once, in keep-all and in streaming mode; handshake roles are never
+ * overridden; inferred roles are never "high"; the knowledge is bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sockscope/roles.h"
+#include "sockscope/util.h"
+#include "scenario.h"
+
+enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, PSH = SS_TCP_PSH };
+
+/* Streaming sink: keeps copies of the records it is given. */
+static void keep_copy(const ss_conn *c, gpointer data)
+{
+	g_ptr_array_add(data, g_memdup2(c, sizeof *c));
+}
+
+typedef struct {
+	ss_analyzer *a;
+	GPtrArray *streamed;   /* NULL in keep-all mode */
+} run;
+
+static run start(gboolean streaming)
+{
+	ss_services_use_system(FALSE);
+	run r = { NULL, NULL };
+	ss_analyzer_config cfg;
+	ss_analyzer_config_init(&cfg);
+	if (streaming) {
+		r.streamed = g_ptr_array_new_with_free_func(g_free);
+		cfg.sink = keep_copy;
+		cfg.sink_data = r.streamed;
+	}
+	r.a = ss_analyzer_new(&cfg);
+	return r;
+}
+
+/* The decided records, in report order (keep-all) or retirement order. */
+static GPtrArray *finish(run *r, ss_report **rep)
+{
+	*rep = ss_analyzer_finish(r->a);
+	ss_analyzer_free(r->a);
+	return r->streamed ? r->streamed : (*rep)->conns;
+}
+
+static void done(run *r, ss_report *rep)
+{
+	if (r->streamed)
+		g_ptr_array_unref(r->streamed);
+	ss_report_free(rep);
+}
+
+static const ss_conn *find(GPtrArray *conns, const sc_flow *f)
+{
+	for (guint i = 0; i < conns->len; i++) {
+		const ss_conn *c = g_ptr_array_index(conns, i);
+		for (int s = 0; s < 2; s++)
+			if (c->ep[s].port == f->port[0] && c->ep[!s].port == f->port[1] &&
+			    memcmp(&c->ep[s].ip, &f->ip[0], sizeof(ss_ip)) == 0 &&
+			    memcmp(&c->ep[!s].ip, &f->ip[1], sizeof(ss_ip)) == 0)
+				return c;
+	}
+	fail_msg("record not found");
+	return NULL;
+}
+
+/* f's client (index 0) must be the record's client, from `ev`, not high. */
+static void assert_inferred(GPtrArray *conns, const sc_flow *f, ss_evidence ev)
+{
+	const ss_conn *c = find(conns, f);
+	assert_int_equal(ss_conn_client(c)->port, f->port[SC_CLIENT]);
+	assert_memory_equal(&ss_conn_client(c)->ip, &f->ip[SC_CLIENT], sizeof(ss_ip));
+	assert_int_equal(ss_conn_server(c)->port, f->port[SC_SERVER]);
+	if (c->evidence != ev)
+		fail_msg("evidence %s, expected %s", ss_evidence_name(c->evidence),
+			 ss_evidence_name(ev));
+	assert_true(c->confidence != SS_CONFIDENCE_HIGH);
+	assert_false(ss_conn_roles_proven(c));
+}
+
+static void handshake(ss_analyzer *a, const sc_flow *f, gint64 ms, gboolean close)
+{
+	sc_tcp(a, f, SC_CLIENT, ms, SYN, 100, 0);
+	sc_tcp(a, f, SC_SERVER, ms + 1, SYN | ACK, 500, 0);
+	sc_tcp(a, f, SC_CLIENT, ms + 2, ACK, 101, 0);
+	if (close) {
+		sc_tcp(a, f, SC_CLIENT, ms + 3, FIN | ACK, 101, 0);
+		sc_tcp(a, f, SC_SERVER, ms + 4, FIN | ACK, 501, 0);
+		sc_tcp(a, f, SC_CLIENT, ms + 5, ACK, 102, 0);
+	}
+}
+
+/* Mid-stream data, the server speaking first. */
+static void midstream(ss_analyzer *a, const sc_flow *f, gint64 ms)
+{
+	sc_tcp(a, f, SC_SERVER, ms, PSH | ACK, 1000, 100);
+	sc_tcp(a, f, SC_CLIENT, ms + 1, ACK, 2000, 0);
+	sc_tcp(a, f, SC_CLIENT, ms + 2, PSH | ACK, 2000, 20);
+}
+
+/* A listener proven by a handshake on a high port orients a mid-stream
+ * record whose client port is lower (the port rules would swap it). */
+static void test_proven_listener_tcp(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		sc_flow hs = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 40000,
+					  sc_ip4(10, 0, 0, 2), 50000);
+		sc_flow mid = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 3), 1500,
+					   sc_ip4(10, 0, 0, 2), 50000);
+		handshake(r.a, &hs, 0, FALSE);
+		midstream(r.a, &mid, 10);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		assert_inferred(conns, &mid, SS_EVIDENCE_PROVEN_LISTENER);
+		const ss_conn *h = find(conns, &hs);
+		assert_int_equal(h->evidence, SS_EVIDENCE_SYN);
+		assert_int_equal(h->confidence, SS_CONFIDENCE_HIGH);
+		done(&r, rep);
+	}
+}
+
+/* Streaming decides with what it knows when the record ends: a mid-stream
+ * record that ends before the handshake that would prove its listener is
+ * decided by the port rules (here wrongly); keep-all sees the handshake. */
+static void test_streaming_decides_with_knowledge_so_far(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		sc_flow mid = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 3), 1500,
+					   sc_ip4(10, 0, 0, 2), 50000);
+		sc_flow hs = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 40000,
+					  sc_ip4(10, 0, 0, 2), 50000);
+		midstream(r.a, &mid, 0);
+		sc_tcp(r.a, &mid, SC_CLIENT, 3, SS_TCP_RST, 2020, 0);
+		/* past the closed-linger timeout: the mid-stream record retires */
+		handshake(r.a, &hs, 60000, FALSE);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		const ss_conn *c = find(conns, &mid);
+		if (streaming) {
+			assert_int_equal(c->evidence, SS_EVIDENCE_LOWER_PORT);
+			assert_int_equal(ss_conn_server(c)->port, 1500);
+		} else {
+			assert_inferred(conns, &mid, SS_EVIDENCE_PROVEN_LISTENER);
+		}
+		done(&r, rep);
+	}
+}
+
+/* A UDP port that answered several clients is a proven responder, even in a
+ * record where it spoke first. */
+static void test_proven_listener_udp(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		ss_ip srv = sc_ip4(10, 0, 0, 2);
+		for (int i = 0; i < 2; i++) {
+			sc_flow q = sc_flow_make(IPPROTO_UDP, sc_ip4(10, 0, 0, 10 + i),
+						 (guint16)(45000 + i), srv, 40500);
+			sc_udp(r.a, &q, SC_CLIENT, i * 10, 40);
+			sc_udp(r.a, &q, SC_SERVER, i * 10 + 1, 80);
+		}
+		/* the capture missed the question: only the answer, then silence */
+		sc_flow late = sc_flow_make(IPPROTO_UDP, sc_ip4(10, 0, 0, 20), 2000, srv, 40500);
+		sc_udp(r.a, &late, SC_SERVER, 200000, 80);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		assert_inferred(conns, &late, SS_EVIDENCE_PROVEN_LISTENER);
+		done(&r, rep);
+	}
+}
+
+/* A host's ephemeral range, learned from its handshakes, orients a
+ * mid-stream record towards a high server port. */
+static void test_ephemeral_range(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		ss_ip cl = sc_ip4(10, 0, 0, 1);
+		for (int i = 0; i < 10; i++) {
+			sc_flow hs = sc_flow_make(IPPROTO_TCP, cl, (guint16)(33001 + i * 2777),
+						  sc_ip4(10, 0, 0, 2), 80);
+			handshake(r.a, &hs, i * 10, TRUE);
+		}
+		/* 33500 is inside 10.0.0.1's Linux range; 61500 is not a service */
+		sc_flow mid = sc_flow_make(IPPROTO_TCP, cl, 33500, sc_ip4(10, 0, 0, 7), 61500);
+		midstream(r.a, &mid, 200000);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		assert_inferred(conns, &mid, SS_EVIDENCE_EPHEMERAL_RANGE);
+		done(&r, rep);
+	}
+}
+
+/* One endpoint talking to several peers whose ports change is the server. */
+static void test_fan_in(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		sc_flow f[3];
+		for (int i = 0; i < 3; i++) {
+			f[i] = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 1, (guint8)(1 + i)),
+					    (guint16)(1030 + i * 7), sc_ip4(10, 0, 0, 2), 50000);
+			midstream(r.a, &f[i], i * 10);
+		}
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		/* streaming: the records end with the capture, all three known */
+		for (int i = 0; i < 3; i++)
+			assert_inferred(conns, &f[i], SS_EVIDENCE_FAN_IN);
+		done(&r, rep);
+	}
+}
+
+static void test_ports_last(void **state)
+{
+	(void)state;
+	run r = start(FALSE);
+	sc_flow svc = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 1200, sc_ip4(10, 0, 0, 2), 5432);
+	sc_flow low = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 3), 45000, sc_ip4(10, 0, 0, 4), 7001);
+	sc_flow same = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 5), 7777, sc_ip4(10, 0, 0, 6), 7777);
+	midstream(r.a, &svc, 0);
+	midstream(r.a, &low, 10);
+	sc_tcp(r.a, &same, SC_CLIENT, 20, PSH | ACK, 1, 10);   /* equal ports: first sender */
+	ss_report *rep;
+	GPtrArray *conns = finish(&r, &rep);
+	assert_inferred(conns, &svc, SS_EVIDENCE_SERVICE_PORT);
+	assert_inferred(conns, &low, SS_EVIDENCE_LOWER_PORT);
+	assert_inferred(conns, &same, SS_EVIDENCE_FIRST_PACKET);
+	assert_int_equal(find(conns, &low)->confidence, SS_CONFIDENCE_LOW);
+	done(&r, rep);
+}
+
+static void test_udp_receivers(void **state)
+{
+	(void)state;
+	run r = start(FALSE);
+	sc_flow mc = sc_flow_make(IPPROTO_UDP, sc_ip4(10, 0, 0, 1), 5000, sc_ip4(239, 1, 2, 3), 6000);
+	sc_flow bc = sc_flow_make(IPPROTO_UDP, sc_ip4(0, 0, 0, 0), 68,
+				  sc_ip4(255, 255, 255, 255), 67);
+	sc_flow one = sc_flow_make(IPPROTO_UDP, sc_ip4(10, 0, 0, 1), 40001, sc_ip4(10, 0, 0, 9), 41000);
+	sc_udp(r.a, &mc, SC_CLIENT, 0, 100);
+	sc_udp(r.a, &bc, SC_CLIENT, 1, 300);
+	sc_udp(r.a, &one, SC_CLIENT, 2, 10);
+	ss_report *rep;
+	GPtrArray *conns = finish(&r, &rep);
+	assert_inferred(conns, &mc, SS_EVIDENCE_MULTICAST);
+	assert_inferred(conns, &bc, SS_EVIDENCE_BROADCAST);
+	assert_inferred(conns, &one, SS_EVIDENCE_FIRST_SENDER);
+	/* receivers are not listening sockets; the one-way exchange is one */
+	assert_int_equal(rep->listeners->len, 1);
+	assert_int_equal(rep->summary.evidence[SS_EVIDENCE_MULTICAST], 1);
+	done(&r, rep);
+}
+
+/* A handshake decides, whatever the heuristics would say: here the client
+ * connects from a service port to a fan-in endpoint's... client. */
+static void test_handshake_wins(void **state)
+{
+	(void)state;
+	run r = start(FALSE);
+	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
+	/* 10.0.0.1:443 looks like a server: fan-in from three peers */
+	for (int i = 0; i < 3; i++) {
+		sc_flow f = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 2, (guint8)(1 + i)),
+					 (guint16)(50000 + i), a, 443);
+		midstream(r.a, &f, i);
+	}
+	/* ...but here it sent the SYN */
+	sc_flow hs = sc_flow_make(IPPROTO_TCP, a, 443, b, 50500);
+	handshake(r.a, &hs, 100, TRUE);
+	ss_report *rep;
+	GPtrArray *conns = finish(&r, &rep);
+	const ss_conn *c = find(conns, &hs);
+	assert_int_equal(c->evidence, SS_EVIDENCE_SYN);
+	assert_int_equal(c->confidence, SS_CONFIDENCE_HIGH);
+	assert_int_equal(ss_conn_client(c)->port, 443);
+	done(&r, rep);
+}
+
+/* The endpoint table is capped: one-shot endpoints are swept, then new
+ * ones are dropped and counted. */
+static void test_knowledge_bounded(void **state)
+{
+	(void)state;
+	ss_roles_limits lim = { 16 };
+	ss_roles *k = ss_roles_new(&lim, NULL);
+	for (int i = 0; i < 100; i++) {
+		ss_conn c;
+		memset(&c, 0, sizeof c);
+		c.proto = IPPROTO_TCP;
+		c.family = SS_FAMILY_IPV4;
+		c.ep[0].ip = sc_ip4(10, 0, 0, 1);
+		c.ep[0].port = (guint16)(40000 + i);
+		c.ep[1].ip = sc_ip4(10, 0, 0, 2);
+		c.ep[1].port = 80;
+		ss_roles_note_record(k, &c);
+	}
+	assert_true(ss_roles_dropped(k) > 0);
+	/* the server endpoint, seen in every record, survived the sweeps */
+	ss_conn c;
+	memset(&c, 0, sizeof c);
+	c.proto = IPPROTO_TCP;
+	c.family = SS_FAMILY_IPV4;
+	c.ep[0].ip = sc_ip4(10, 0, 0, 2);
+	c.ep[0].port = 80;
+	c.ep[1].ip = sc_ip4(10, 0, 0, 99);
+	c.ep[1].port = 20;   /* a named port that is not a server port */
+	ss_roles_decide(k, &c);
+	assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
+	assert_int_equal(c.client, 1);
+	ss_roles_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proven_listener_tcp),
+		cmocka_unit_test(test_streaming_decides_with_knowledge_so_far),
+		cmocka_unit_test(test_proven_listener_udp),
+		cmocka_unit_test(test_ephemeral_range),
+		cmocka_unit_test(test_fan_in),
+		cmocka_unit_test(test_ports_last),
+		cmocka_unit_test(test_udp_receivers),
+		cmocka_unit_test(test_handshake_wins),
+		cmocka_unit_test(test_knowledge_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
