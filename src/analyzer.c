@@ -583,6 +583,14 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	a->summary.knowledge_dropped.port_maps = hd.port_maps;
 	a->summary.knowledge_dropped.destinations = hd.destinations;
 	a->summary.knowledge_dropped.servers = hd.servers;
+	/* Live inputs: what the kernel said it dropped (files never know). */
+	for (guint i = 0; i < a->summary.inputs->len; i++) {
+		const ss_input *in = g_ptr_array_index(a->summary.inputs, i);
+		if (in->live && in->have_stats) {
+			a->summary.quality.kernel_drops_known = TRUE;
+			a->summary.quality.kernel_drops += in->kernel_dropped;
+		}
+	}
 	a->summary.nanosecond = a->sub_us_seen;
 
 	r->conns = a->conns ? a->conns : g_ptr_array_new_with_free_func(g_free);
