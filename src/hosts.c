@@ -178,17 +178,29 @@ typedef struct {
 typedef struct {
 	host_key k;             /* first: the entry is its own hash key */
 	ss_host h;
+	/* Most hosts make one connection: the first sample is kept inline and
+	 * the port map and destination list are allocated on the second. */
+	gboolean have_first;
+	guint16 first_port;
+	gint64 first_start, first_end;
 	gint32 *port_last;      /* per source port: end of its last use, ms from base_ns */
 	gint64 base_ns;
-	GHashTable *servers;    /* sock_key* set */
-	GArray *dests;          /* dest_acc */
+	gboolean have_dest;
+	dest_acc first_dest;
+	GArray *dests;          /* dest_acc, the destinations after the first */
 } host_acc;
+
+/* A (client host, server socket) pair, for counting distinct servers. */
+typedef struct {
+	host_key h;
+	sock_key s;
+} pair_key;
 
 struct ss_hosts {
 	ss_hosts_limits lim;
 	GHashTable *by_ip;      /* host_acc* set, keyed by its host_key */
+	GHashTable *pairs;      /* pair_key* set: servers each host reached */
 	guint port_maps;
-	guint64 servers;
 	ss_hosts_dropped dropped;
 };
 
@@ -218,22 +230,20 @@ static gboolean host_key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(host_key)) == 0;
 }
 
-static guint sock_key_hash(gconstpointer p)
+static guint pair_key_hash(gconstpointer p)
 {
-	return bytes_hash(p, sizeof(sock_key));
+	return bytes_hash(p, sizeof(pair_key));
 }
 
-static gboolean sock_key_equal(gconstpointer a, gconstpointer b)
+static gboolean pair_key_equal(gconstpointer a, gconstpointer b)
 {
-	return memcmp(a, b, sizeof(sock_key)) == 0;
+	return memcmp(a, b, sizeof(pair_key)) == 0;
 }
 
 static void host_acc_free(gpointer p)
 {
 	host_acc *acc = p;
 	g_free(acc->port_last);
-	if (acc->servers)
-		g_hash_table_destroy(acc->servers);
 	if (acc->dests)
 		g_array_unref(acc->dests);
 	if (acc->h.listeners)
@@ -249,6 +259,7 @@ ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
 	else
 		ss_hosts_limits_init(&h->lim);
 	h->by_ip = g_hash_table_new_full(host_key_hash, host_key_equal, host_acc_free, NULL);
+	h->pairs = g_hash_table_new_full(pair_key_hash, pair_key_equal, g_free, NULL);
 	return h;
 }
 
@@ -257,6 +268,7 @@ void ss_hosts_free(ss_hosts *h)
 	if (!h)
 		return;
 	g_hash_table_destroy(h->by_ip);
+	g_hash_table_destroy(h->pairs);
 	g_free(h);
 }
 
@@ -310,20 +322,38 @@ static gint32 rel_ms(const host_acc *acc, gint64 ns)
 	return (gint32)CLAMP(ms, (gint64)G_MININT32 + 1, (gint64)G_MAXINT32);
 }
 
+static void note_port(host_acc *acc, guint16 port, gint64 start, gint64 end);
+
 static void note_reuse(ss_hosts *h, host_acc *acc, guint16 port, gint64 start, gint64 end)
 {
+	if (!acc->have_first) {
+		acc->have_first = TRUE;
+		acc->first_port = port;
+		acc->first_start = start;
+		acc->first_end = end;
+		acc->h.reuse_known = TRUE;
+		return;
+	}
 	if (!acc->port_last) {
+		if (!acc->h.reuse_known)
+			return;
 		if (h->port_maps >= h->lim.max_port_maps) {
 			h->dropped.port_maps++;
+			acc->h.reuse_known = FALSE;
 			return;
 		}
 		h->port_maps++;
 		acc->port_last = g_new(gint32, 65536);
 		for (guint i = 0; i < 65536; i++)
 			acc->port_last[i] = PORT_UNUSED;
-		acc->base_ns = start;
-		acc->h.reuse_known = TRUE;
+		acc->base_ns = acc->first_start;
+		note_port(acc, acc->first_port, acc->first_start, acc->first_end);
 	}
+	note_port(acc, port, start, end);
+}
+
+static void note_port(host_acc *acc, guint16 port, gint64 start, gint64 end)
+{
 	gint32 prev = acc->port_last[port];
 	gint32 s = rel_ms(acc, start), e = rel_ms(acc, end);
 	if (prev != PORT_UNUSED) {
@@ -349,10 +379,18 @@ static void note_destination(ss_hosts *h, host_acc *acc, const ss_conn *c, gint6
 	k.family = c->family;
 	k.port = sv->port;
 	k.ip = sv->ip;
-	if (!acc->dests)
-		acc->dests = g_array_new(FALSE, FALSE, sizeof(dest_acc));
 	dest_acc *d = NULL;
-	for (guint i = 0; i < acc->dests->len; i++) {
+	if (!acc->have_dest) {
+		acc->have_dest = TRUE;
+		acc->first_dest.k = k;
+		acc->first_dest.window_start = start;
+		d = &acc->first_dest;
+	} else if (memcmp(&acc->first_dest.k, &k, sizeof k) == 0) {
+		d = &acc->first_dest;
+	}
+	if (!d && !acc->dests)
+		acc->dests = g_array_new(FALSE, FALSE, sizeof(dest_acc));
+	for (guint i = 0; !d && i < acc->dests->len; i++) {
 		dest_acc *x = &g_array_index(acc->dests, dest_acc, i);
 		if (memcmp(&x->k, &k, sizeof k) == 0) {
 			d = x;
@@ -360,7 +398,7 @@ static void note_destination(ss_hosts *h, host_acc *acc, const ss_conn *c, gint6
 		}
 	}
 	if (!d) {
-		if (acc->dests->len >= h->lim.max_destinations) {
+		if (acc->dests->len + 1 >= h->lim.max_destinations) {
 			h->dropped.destinations++;
 			return;
 		}
@@ -407,22 +445,20 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
 	if (!acc)
 		return;
 	acc->h.client_connections++;
-	sock_key k;
+	pair_key k;
 	memset(&k, 0, sizeof k);
-	k.proto = c->proto;
-	k.family = c->family;
-	k.port = sv->port;
-	k.ip = sv->ip;
-	if (!acc->servers)
-		acc->servers = g_hash_table_new_full(sock_key_hash, sock_key_equal, g_free, NULL);
-	if (g_hash_table_contains(acc->servers, &k))
+	k.h = acc->k;
+	k.s.proto = c->proto;
+	k.s.family = c->family;
+	k.s.port = sv->port;
+	k.s.ip = sv->ip;
+	if (g_hash_table_contains(h->pairs, &k))
 		return;
-	if (h->servers >= h->lim.max_servers) {
+	if (g_hash_table_size(h->pairs) >= h->lim.max_servers) {
 		h->dropped.servers++;
 		return;
 	}
-	h->servers++;
-	g_hash_table_add(acc->servers, g_memdup2(&k, sizeof k));
+	g_hash_table_add(h->pairs, g_memdup2(&k, sizeof k));
 	acc->h.client_servers++;
 }
 
@@ -461,8 +497,9 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 		if (!acc->h.listeners)
 			acc->h.listeners = g_array_new(FALSE, FALSE, sizeof(guint));
 		g_array_append_val(acc->h.listeners, i);
-		if (l->proto == IPPROTO_TCP && acc->port_last &&
-		    acc->port_last[l->port] != PORT_UNUSED &&
+		gboolean used = acc->port_last ? acc->port_last[l->port] != PORT_UNUSED
+					       : acc->have_first && acc->first_port == l->port;
+		if (l->proto == IPPROTO_TCP && used &&
 		    acc->h.n_dual_ports < SS_HOST_DUAL_PORTS_MAX)
 			acc->h.dual_ports[acc->h.n_dual_ports++] = l->port;
 	}
@@ -484,8 +521,8 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 		x->listeners = NULL;   /* moved */
 	}
 	g_hash_table_remove_all(h->by_ip);
+	g_hash_table_remove_all(h->pairs);
 	h->port_maps = 0;
-	h->servers = 0;
 	g_array_sort(out, cmp_host);
 	return out;
 }

@@ -239,7 +239,7 @@ static void test_hosts_bounded(void **state)
 	lim.max_hosts = 2;
 	lim.max_port_maps = 1;
 	ss_hosts *hs = ss_hosts_new(&lim);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 10; i++) {
 		ss_conn c;
 		memset(&c, 0, sizeof c);
 		c.proto = IPPROTO_TCP;
@@ -247,8 +247,8 @@ static void test_hosts_bounded(void **state)
 		c.client = 0;
 		c.evidence = SS_EVIDENCE_SYN;
 		c.outcome = SS_OUTCOME_COMPLETE;
-		c.ep[0].ip = sc_ip4(10, 0, 0, (guint8)(1 + i));
-		c.ep[0].port = 40000;
+		c.ep[0].ip = sc_ip4(10, 0, 0, (guint8)(1 + i / 2));   /* two each */
+		c.ep[0].port = (guint16)(40000 + i % 2);
 		c.ep[0].first_ns = c.last_ns = SC_T0;
 		c.ep[1].ip = sc_ip4(10, 0, 1, 1);
 		c.ep[1].port = 80;
@@ -257,8 +257,8 @@ static void test_hosts_bounded(void **state)
 	}
 	ss_hosts_dropped d;
 	ss_hosts_get_dropped(hs, &d);
-	assert_int_equal(d.hosts, 6);       /* 3 hosts x (learn + add) */
-	assert_int_equal(d.port_maps, 1);
+	assert_int_equal(d.hosts, 12);      /* 3 hosts x 2 records x (learn + add) */
+	assert_int_equal(d.port_maps, 1);   /* the second host's second record */
 	GArray *out = ss_hosts_take(hs, NULL);
 	assert_int_equal(out->len, 2);
 	ss_hosts_array_free(out);
