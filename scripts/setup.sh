@@ -2,15 +2,25 @@
 # Installs what sockscope needs on Debian 12 (only the missing packages) and
 # builds it in ./build.  Run as root, or as a user with sudo.
 #
-# Usage: scripts/setup.sh [--ci]     (--ci also installs clang for CI builds)
+# Usage: scripts/setup.sh [--test] [--ci]
+#   --test  also the tools the test suite drives: valgrind, tcpdump and
+#           iproute2 (live captures in network namespaces), nfdump (a real
+#           IPFIX collector), graphviz, chromium (the HTML report in a browser)
+#   --ci    also clang, for the CI builds and the fuzzers
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev)
-if [ "${1:-}" = "--ci" ]; then
-	packages+=(clang)
-fi
+test_packages=(valgrind tcpdump iproute2 nfdump graphviz chromium)
+ci_packages=(clang)
+for arg in "$@"; do
+	case $arg in
+	--test) packages+=("${test_packages[@]}") ;;
+	--ci) packages+=("${test_packages[@]}" "${ci_packages[@]}") ;;
+	*) echo "setup: unknown option $arg (use --test or --ci)" >&2; exit 2 ;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo[@]}" apt-get update -q
-	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 if [ ! -f build/build.ninja ]; then

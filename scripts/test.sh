@@ -5,7 +5,7 @@
 # Usage: scripts/test.sh [BUILD_DIR]    (default: build, made by setup.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/setup.sh" ${SOCKSCOPE_SETUP_ARGS:-}
+"$root/scripts/setup.sh" --test ${SOCKSCOPE_SETUP_ARGS:-}
 build=${1:-$root/build}
 rc=0
 meson test -C "$build" --print-errorlogs || rc=$?

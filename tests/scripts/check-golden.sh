@@ -3,12 +3,27 @@
 # expected files in tests/golden/ byte for byte.  The expected files change
 # only when someone runs scripts/update-golden.sh on purpose and reads the diff.
 #
-# Usage: check-golden.sh SOCKSCOPE SOURCE_ROOT [--update]
+# Usage: check-golden.sh SOCKSCOPE SOURCE_ROOT [--update|--valgrind]
+#
+# --valgrind runs every case under valgrind memcheck as well: any memory
+# error or definite leak fails the case (exit status 99 from valgrind).
 set -u
 exe=$(realpath "$1")
 root=$2
 update=${3:-}
 cd "$root" || exit 1
+
+wrapper=()
+if [ "$update" = "--valgrind" ]; then
+	if ! command -v valgrind >/dev/null; then
+		echo "SKIP: valgrind is not installed"
+		exit 77
+	fi
+	# GLib keeps some allocations for the life of the process on purpose
+	# ("still reachable", "possibly lost"); only definite leaks are errors.
+	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite)
+fi
 
 # Formats and the file suffix each is kept under.
 formats="jsonl:jsonl text:txt zeek:zeek ecs:ecs.jsonl"
@@ -26,10 +41,10 @@ for cap in captures/*.pcap captures/*.pcapng; do
 		want="tests/golden/$base.$suffix"
 		got="$tmp/out"
 		# Exit 1 (damaged or unsupported input) still writes a report.
-		"$exe" --builtin-services --color=never -F "$fmt" -r "$cap" >"$got" 2>"$tmp/err"
+		"${wrapper[@]}" "$exe" --builtin-services --color=never -F "$fmt" -r "$cap" >"$got" 2>"$tmp/err"
 		rc=$?
 		if [ "$rc" -gt 1 ]; then
-			echo "FAIL $cap ($fmt): exit $rc: $(head -n 1 "$tmp/err")"
+			echo "FAIL $cap ($fmt): exit $rc: $(head -n 20 "$tmp/err")"
 			failed=$((failed + 1))
 			continue
 		fi
