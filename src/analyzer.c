@@ -130,6 +130,18 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 	return in;
 }
 
+/* Merged inputs: each keeps its own previous timestamp while another one
+ * is current, so "timestamps_backwards" stays a per-input fact. */
+void ss_analyzer_use_input(ss_analyzer *a, ss_input *in)
+{
+	if (a->input == in)
+		return;
+	if (a->input)
+		a->input->prev_ns = a->input_last_ns;
+	a->input = in;
+	a->input_last_ns = in->packets > 0 ? in->prev_ns : SS_NO_TIME;
+}
+
 void ss_analyzer_warn(ss_analyzer *a, const char *fmt, ...)
 {
 	va_list ap;

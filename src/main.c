@@ -1,6 +1,8 @@
 /* sockscope: command-line parsing and the top-level flow only. */
 #include "config.h"
 #include "sockscope/analyzer.h"
+#include "sockscope/export-ipfix.h"
+#include "sockscope/progress.h"
 #include "sockscope/report.h"
 #include "sockscope/signals.h"
 #include "sockscope/source.h"
@@ -39,6 +41,12 @@ typedef struct {
 	gdouble duration, interval;
 	char *write_file;
 	char *user;
+	/* reading files: the progress line */
+	gboolean progress, no_progress;
+	/* IPFIX export (docs/output.md#ipfix) */
+	char *ipfix;
+	char *ipfix_transport;
+	gint64 ipfix_domain;
 } ss_options;
 
 static const char *const summary_text =
@@ -123,6 +131,18 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "Live: also save the raw packets to FILE (pcap, like tcpdump -w)", "FILE" },
 		{ "user", 'Z', 0, G_OPTION_ARG_STRING, &o->user,
 		  "Live: drop root privileges to USER once the interface and files are open", "USER" },
+		{ "progress", 0, 0, G_OPTION_ARG_NONE, &o->progress,
+		  "Show a progress line on standard error while reading files (default: only on a terminal)",
+		  NULL },
+		{ "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress,
+		  "Never show the progress line", NULL },
+		{ "ipfix", 0, 0, G_OPTION_ARG_STRING, &o->ipfix,
+		  "Also export every connection as an IPFIX biflow record to the collector at HOST:PORT",
+		  "HOST:PORT" },
+		{ "ipfix-transport", 0, 0, G_OPTION_ARG_STRING, &o->ipfix_transport,
+		  "IPFIX over udp (default) or tcp", "PROTO" },
+		{ "ipfix-domain", 0, 0, G_OPTION_ARG_INT64, &o->ipfix_domain,
+		  "IPFIX observation domain ID (default 1)", "N" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->filter_words, NULL,
 		  "[BPF filter]" },
@@ -144,6 +164,7 @@ typedef struct {
 	FILE *out;
 	GString *buf;
 	ss_live_view *view;     /* --interval: it lists the records that ended too */
+	ss_ipfix_exporter *ipfix; /* --ipfix: each record is exported as it is written */
 } jsonl_sink;
 
 static void write_jsonl_conn(const ss_conn *c, gpointer data)
@@ -155,6 +176,8 @@ static void write_jsonl_conn(const ss_conn *c, gpointer data)
 	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
 	if (sink->view)
 		ss_live_view_ended(sink->view, c);
+	if (sink->ipfix)
+		ss_ipfix_exporter_add(sink->ipfix, c);
 }
 
 /* Applies a --timeout-* value (seconds; 0 = keep the default). */
@@ -251,6 +274,23 @@ static gboolean output_is_stream(const char *path, FILE *out)
 	       (fd < 0 && S_ISCHR(st.st_mode) && g_str_has_prefix(path, "/dev/tty"));
 }
 
+/* The progress line while reading files: on a terminal, unless CI is set
+ * (CI logs keep every carriage return) or jsonl records stream onto the
+ * same terminal; --progress and --no-progress decide otherwise. */
+static gboolean want_progress(const ss_options *o, ss_format format, FILE *out)
+{
+	if (o->no_progress)
+		return FALSE;
+	if (o->progress)
+		return TRUE;
+	const char *ci = g_getenv("CI");
+	if (ci && *ci && strcmp(ci, "0") != 0 && g_ascii_strcasecmp(ci, "false") != 0)
+		return FALSE;
+	if (!isatty(STDERR_FILENO))
+		return FALSE;
+	return !(format == SS_FORMAT_JSONL && isatty(fileno(out)));
+}
+
 static int exit_status_for(const GError *e)
 {
 	switch (e->code) {
@@ -331,14 +371,16 @@ int main(int argc, char **argv)
 		die(SS_EXIT_USAGE, "standard input (-r -) can be read only once");
 
 	/* Open every input before reading any: a missing file or a bad filter
-	 * is reported before work is done, and nothing analysed is lost. */
-	ss_file_source **sources = g_new0(ss_file_source *, n_inputs);
-	for (guint i = 0; i < n_inputs; i++) {
-		sources[i] = ss_file_source_open(o.read_files[i], filter, &error);
-		if (!sources[i])
-			die(error->code == SS_ERROR_USAGE ? SS_EXIT_USAGE : SS_EXIT_INPUT, "%s",
-			    error->message);
-	}
+	 * is reported before work is done, and nothing analysed is lost.  A
+	 * directory stands for the captures in it (skipped files: warnings). */
+	GPtrArray *source_list = g_ptr_array_new();
+	GPtrArray *open_warnings = g_ptr_array_new_with_free_func(g_free);
+	if (n_inputs > 0 &&
+	    !ss_file_sources_open(o.read_files, filter, source_list, open_warnings, &error))
+		die(error->code == SS_ERROR_USAGE ? SS_EXIT_USAGE : SS_EXIT_INPUT, "%s",
+		    error->message);
+	n_inputs = source_list->len;
+	ss_file_source **sources = (ss_file_source **)g_ptr_array_free(source_list, FALSE);
 	/* Live: open the interface (and the -w file) before the report file,
 	 * as for -r; latency matters when someone watches the stream. */
 	ss_live_source *live_src = NULL;
@@ -363,6 +405,26 @@ int main(int argc, char **argv)
 		if (!out)
 			die(SS_EXIT_OUTPUT, "%s", error->message);
 	}
+	/* --ipfix: reach the collector (TCP: connect) before reading anything. */
+	ss_ipfix_exporter *ipfix = NULL;
+	if (o.ipfix_transport && !o.ipfix)
+		die(SS_EXIT_USAGE, "--ipfix-transport needs --ipfix HOST:PORT");
+	if (o.ipfix) {
+		ss_ipfix_transport transport = SS_IPFIX_UDP;
+		if (o.ipfix_transport && strcmp(o.ipfix_transport, "tcp") == 0)
+			transport = SS_IPFIX_TCP;
+		else if (o.ipfix_transport && strcmp(o.ipfix_transport, "udp") != 0)
+			die(SS_EXIT_USAGE, "--ipfix-transport takes udp or tcp, not \"%s\"",
+			    o.ipfix_transport);
+		if (o.ipfix_domain < 0 || o.ipfix_domain > G_MAXUINT32)
+			die(SS_EXIT_USAGE, "--ipfix-domain takes a number from 0 to 4294967295");
+		/* Live: each record leaves at once; files: full messages. */
+		ipfix = ss_ipfix_exporter_open(o.ipfix, transport,
+					       o.ipfix_domain ? (guint32)o.ipfix_domain : 1, live,
+					       &error);
+		if (!ipfix)
+			die(exit_status_for(error), "%s", error->message);
+	}
 	/* A pipeline sees each streamed record at once. */
 	if (live && format == SS_FORMAT_JSONL && output_is_stream(NULL, out))
 		setvbuf(out, NULL, _IOLBF, 0);
@@ -385,7 +447,7 @@ int main(int argc, char **argv)
 	if (o.max_flows < 0)
 		die(SS_EXIT_USAGE, "--max-flows takes a positive number");
 	cfg.max_flows = (guint64)o.max_flows;
-	jsonl_sink sink = { out, g_string_sized_new(1024), NULL };
+	jsonl_sink sink = { out, g_string_sized_new(1024), NULL, ipfix };
 	if (format == SS_FORMAT_JSONL) {
 		cfg.sink = write_jsonl_conn;
 		cfg.sink_data = &sink;
@@ -418,13 +480,30 @@ int main(int argc, char **argv)
 		sink.view = NULL;
 		ss_live_view_free(vctx.view);
 	}
-	guint64 budget = (guint64)o.count;
-	for (guint i = 0; i < n_inputs; i++) {
-		if (o.count > 0 && budget == 0)
-			break;
-		/* A damaged file has already added its warning to the summary. */
-		if (!ss_file_source_read(sources[i], analyzer, o.count > 0 ? &budget : NULL, &error))
+	for (guint i = 0; i < open_warnings->len; i++)
+		ss_analyzer_warn(analyzer, "%s", (const char *)g_ptr_array_index(open_warnings, i));
+	g_ptr_array_unref(open_warnings);
+	if (n_inputs > 0) {
+		/* Several files are one capture, merged by packet time; -c counts
+		 * merged packets.  A damaged file has added its warning already. */
+		ss_progress *progress = NULL;
+		if (want_progress(&o, format, out)) {
+			guint64 total = 0;
+			for (guint i = 0; i < n_inputs; i++) {
+				gint64 size = ss_file_source_size(sources[i]);
+				if (size < 0) {
+					total = 0;   /* standard input: no percentage */
+					break;
+				}
+				total += (guint64)size;
+			}
+			progress = ss_progress_new(stderr, total, terminal_width(stderr));
+		}
+		guint64 budget = (guint64)o.count;
+		if (!ss_file_sources_read(sources, n_inputs, analyzer, o.count > 0 ? &budget : NULL,
+					  progress, &error))
 			g_clear_error(&error);
+		ss_progress_free(progress);   /* erased before any warning is printed */
 	}
 	for (guint i = 0; i < n_inputs; i++)
 		ss_file_source_close(sources[i]);
@@ -432,6 +511,21 @@ int main(int argc, char **argv)
 
 	ss_report *report = ss_analyzer_finish(analyzer);
 	ss_analyzer_free(analyzer);
+
+	/* --ipfix: jsonl exported each record as it ended (the sink); the other
+	 * formats keep every record, so they go now, in report order. */
+	gboolean ipfix_failed = FALSE;
+	if (ipfix) {
+		if (format != SS_FORMAT_JSONL)
+			for (guint i = 0; i < report->conns->len; i++)
+				ss_ipfix_exporter_add(ipfix, g_ptr_array_index(report->conns, i));
+		if (!ss_ipfix_exporter_close(ipfix, &error)) {
+			g_ptr_array_add(report->summary.warnings, g_strdup(error->message));
+			g_clear_error(&error);
+			ipfix_failed = TRUE;
+		}
+		sink.ipfix = NULL;
+	}
 
 	/* Problems with the input are warnings: the report is still written. */
 	int status = SS_EXIT_OK;
@@ -442,6 +536,8 @@ int main(int argc, char **argv)
 		status = SS_EXIT_WARNINGS;
 	if (capture_failed)
 		status = SS_EXIT_CAPTURE;   /* the capture broke off; the report is still written */
+	else if (ipfix_failed)
+		status = SS_EXIT_OUTPUT;    /* the report is written, the export is incomplete */
 
 	gboolean written = ss_render(report, format, &ropt, out);
 	if (fflush(out) != 0)
@@ -466,5 +562,7 @@ int main(int argc, char **argv)
 	g_free(o.interface);
 	g_free(o.write_file);
 	g_free(o.user);
+	g_free(o.ipfix);
+	g_free(o.ipfix_transport);
 	return status;
 }

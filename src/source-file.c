@@ -1,6 +1,8 @@
-/* Saved-capture input through libpcap. */
+/* Saved-capture input through libpcap: one file, or several merged by
+ * packet time as one capture. */
 #include "sockscope/source.h"
 #include "sockscope/decode.h"
+#include "sockscope/progress.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -13,6 +15,16 @@ G_DEFINE_QUARK(sockscope-error-quark, ss_error)
 struct ss_file_source {
 	char *name;
 	pcap_t *pcap;
+	gint64 size;                /* bytes of a regular file, -1 otherwise */
+
+	/* While reading (ss_file_sources_read) */
+	ss_input *in;
+	struct pcap_pkthdr *hdr;    /* the packet read ahead: valid until the */
+	const u_char *data;         /* next pcap_next_ex() on this handle */
+	gint64 ts;
+	int rc;                     /* the last pcap_next_ex() result */
+	guint64 n_clamped;
+	guint64 est_pos;            /* bytes read, when ftell() cannot say */
 };
 
 /* libpcap's messages for a file it does not recognise are terse; say what
@@ -61,6 +73,8 @@ ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const cha
 	ss_file_source *src = g_new0(ss_file_source, 1);
 	src->name = g_strdup(name);
 	src->pcap = p;
+	struct stat st;
+	src->size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (gint64)st.st_size : -1;
 	return src;
 }
 
@@ -104,6 +118,79 @@ ss_file_source *ss_file_source_open(const char *path, const char *filter, GError
 		g_propagate_error(error, local);
 	}
 	return src;
+}
+
+static gint cmp_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* -r DIR: every regular file in it, by name; those libpcap does not open
+ * are skipped with a warning. */
+static gboolean open_dir(const char *dir, const char *filter, GPtrArray *sources,
+			 GPtrArray *warnings, GError **error)
+{
+	GError *local = NULL;
+	GDir *d = g_dir_open(dir, 0, &local);
+	if (!d) {
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the directory: %s",
+			    dir, local->message);
+		g_error_free(local);
+		return FALSE;
+	}
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+	while ((name = g_dir_read_name(d)))
+		g_ptr_array_add(names, g_strdup(name));
+	g_dir_close(d);
+	g_ptr_array_sort(names, cmp_names);
+
+	guint opened = 0;
+	gboolean ok = TRUE;
+	for (guint i = 0; ok && i < names->len; i++) {
+		char *path = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			ss_file_source *src = ss_file_source_open(path, filter, &local);
+			if (src) {
+				g_ptr_array_add(sources, src);
+				opened++;
+			} else if (local->code == SS_ERROR_INPUT) {
+				g_ptr_array_add(warnings, g_strdup_printf("%s; skipped", local->message));
+				g_clear_error(&local);
+			} else {
+				g_propagate_error(error, local);
+				local = NULL;
+				ok = FALSE;
+			}
+		}
+		g_free(path);
+	}
+	g_ptr_array_unref(names);
+	if (ok && opened == 0) {
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+			    "%s: no capture file in the directory", dir);
+		ok = FALSE;
+	}
+	return ok;
+}
+
+gboolean ss_file_sources_open(char **paths, const char *filter, GPtrArray *sources,
+			      GPtrArray *warnings, GError **error)
+{
+	for (guint i = 0; paths[i]; i++) {
+		struct stat st;
+		if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (!open_dir(paths[i], filter, sources, warnings, error))
+				return FALSE;
+			continue;
+		}
+		ss_file_source *src = ss_file_source_open(paths[i], filter, error);
+		if (!src)
+			return FALSE;
+		g_ptr_array_add(sources, src);
+	}
+	return TRUE;
 }
 
 void ss_file_source_close(ss_file_source *src)
@@ -154,8 +241,14 @@ static gint64 timestamp_ns(const struct timeval *tv, gboolean *clamped)
 	return sec * G_GINT64_CONSTANT(1000000000) + (gint64)tv->tv_usec;
 }
 
-gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
-			     GError **error)
+gint64 ss_file_source_size(const ss_file_source *src)
+{
+	return src->size;
+}
+
+/* ---- reading: one file, or several merged by time ---- */
+
+static void source_begin(ss_file_source *src, ss_analyzer *a)
 {
 	int dlt = file_dlt(src->pcap);
 	const char *link_name = pcap_datalink_val_to_name(dlt);
@@ -164,35 +257,42 @@ gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budge
 		g_snprintf(numeric, sizeof numeric, "DLT_%d", dlt);
 		link_name = numeric;
 	}
-	ss_input *in = ss_analyzer_begin_input(a, src->name, dlt, link_name, FALSE);
+	src->in = ss_analyzer_begin_input(a, src->name, dlt, link_name, FALSE);
+	src->rc = 0;
+	src->n_clamped = 0;
+	src->est_pos = 24;   /* a pcap file header */
+}
 
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	int rc = 0;
-	guint64 n_clamped = 0;
-	while (!budget || *budget > 0) {
-		rc = pcap_next_ex(src->pcap, &hdr, &data);
-		if (rc != 1)
-			break;
-		gboolean clamped = FALSE;
-		gint64 ts = timestamp_ns(&hdr->ts, &clamped);
-		n_clamped += clamped;
-		ss_analyzer_packet(a, ts, data, hdr->caplen, hdr->len);
-		if (budget)
-			(*budget)--;
-	}
+/* Reads the next packet into src->hdr/data/ts; FALSE at the end of the
+ * file or on an error (src->rc says which). */
+static gboolean source_next(ss_file_source *src)
+{
+	src->rc = pcap_next_ex(src->pcap, &src->hdr, &src->data);
+	if (src->rc != 1)
+		return FALSE;
+	gboolean clamped = FALSE;
+	src->ts = timestamp_ns(&src->hdr->ts, &clamped);
+	src->n_clamped += clamped;
+	src->est_pos += 16 + src->hdr->caplen;
+	return TRUE;
+}
 
-	if (n_clamped > 0)
+/* The warnings of one input, once reading is over; FALSE with an
+ * SS_ERROR_DAMAGED error when it ended in a damaged record. */
+static gboolean source_end(ss_file_source *src, ss_analyzer *a, GError **error)
+{
+	ss_input *in = src->in;
+	if (src->n_clamped > 0)
 		ss_analyzer_warn(a, "%s: %" G_GUINT64_FORMAT " packets have timestamps outside"
 				 " the years 1843..2096 (a damaged file?); they were clamped",
-				 src->name, n_clamped);
+				 src->name, src->n_clamped);
 
-	if (!ss_link_supported(dlt))
+	if (!ss_link_supported(in->dlt))
 		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
-				 " packets counted, not decoded", src->name, link_name, dlt,
+				 " packets counted, not decoded", src->name, in->link_name, in->dlt,
 				 in->packets);
 
-	if (rc == PCAP_ERROR) {
+	if (src->rc == PCAP_ERROR) {
 		const char *msg = pcap_geterr(src->pcap);
 		/* libpcap (1.10) reads a pcapng file only while every interface
 		 * has the first one's link type and snapshot length, and stops
@@ -202,11 +302,103 @@ gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budge
 			"libpcap cannot read the rest of the file (its interfaces differ)" :
 			"the rest of the file is damaged";
 		in->error = g_strdup(msg);
-		g_set_error(error, SS_ERROR, SS_ERROR_DAMAGED,
-			    "%s: reading stopped after %" G_GUINT64_FORMAT " packets, %s (libpcap: %s)",
-			    src->name, in->packets, why, msg);
-		ss_analyzer_warn(a, "%s", (*error)->message);
+		GError *e = g_error_new(SS_ERROR, SS_ERROR_DAMAGED,
+					"%s: reading stopped after %" G_GUINT64_FORMAT
+					" packets, %s (libpcap: %s)", src->name, in->packets, why, msg);
+		ss_analyzer_warn(a, "%s", e->message);
+		g_propagate_error(error, e);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Bytes of all inputs read so far, for the progress line. */
+static guint64 sources_position(ss_file_source **srcs, guint n)
+{
+	guint64 sum = 0;
+	for (guint i = 0; i < n; i++) {
+		FILE *fp = pcap_file(srcs[i]->pcap);
+		long pos = fp && srcs[i]->size >= 0 ? ftell(fp) : -1;
+		sum += pos >= 0 ? (guint64)pos : srcs[i]->est_pos;
+	}
+	return sum;
+}
+
+/* The merge: a binary min-heap of source indexes keyed by the timestamp of
+ * each source's read-ahead packet (ties: the earlier input first, so the
+ * order is the same on every run).  Each source holds one packet in
+ * libpcap's buffer; nothing is copied. */
+static gboolean heap_less(ss_file_source **srcs, guint i, guint j)
+{
+	gint64 a = srcs[i]->ts, b = srcs[j]->ts;
+	return a < b || (a == b && i < j);
+}
+
+static void heap_down(ss_file_source **srcs, guint *heap, guint len, guint pos)
+{
+	for (;;) {
+		guint l = 2 * pos + 1, r = l + 1, m = pos;
+		if (l < len && heap_less(srcs, heap[l], heap[m]))
+			m = l;
+		if (r < len && heap_less(srcs, heap[r], heap[m]))
+			m = r;
+		if (m == pos)
+			return;
+		guint t = heap[m];
+		heap[m] = heap[pos];
+		heap[pos] = t;
+		pos = m;
+	}
+}
+
+/* Packets between two looks at the clock for the progress line. */
+#define PROGRESS_EVERY 4096
+
+gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
+			      guint64 *budget, ss_progress *progress, GError **error)
+{
+	for (guint i = 0; i < n; i++)
+		source_begin(srcs[i], a);
+
+	guint *heap = g_new(guint, MAX(n, 1u));
+	guint len = 0;
+	if (!budget || *budget > 0) {
+		for (guint i = 0; i < n; i++)
+			if (source_next(srcs[i]))
+				heap[len++] = i;
+		for (guint i = len / 2; i-- > 0;)
+			heap_down(srcs, heap, len, i);
+	}
+
+	guint64 tick = 0;
+	while (len > 0) {
+		ss_file_source *src = srcs[heap[0]];
+		/* Analysed before its source reads on: libpcap reuses the buffer. */
+		ss_analyzer_use_input(a, src->in);
+		ss_analyzer_packet(a, src->ts, src->data, src->hdr->caplen, src->hdr->len);
+		if (budget && --(*budget) == 0)
+			break;
+		if (source_next(src)) {
+			heap_down(srcs, heap, len, 0);
+		} else {
+			heap[0] = heap[--len];   /* that input is finished (or damaged) */
+			heap_down(srcs, heap, len, 0);
+		}
+		if (progress && ++tick % PROGRESS_EVERY == 0 && ss_progress_due(progress))
+			ss_progress_draw(progress, sources_position(srcs, n));
+	}
+	g_free(heap);
+
+	/* Warnings in input order; a damaged input has not stopped the others. */
+	gboolean ok = TRUE;
+	for (guint i = 0; i < n; i++)
+		if (!source_end(srcs[i], a, ok ? error : NULL))
+			ok = FALSE;
+	return ok;
+}
+
+gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
+			     GError **error)
+{
+	return ss_file_sources_read(&src, 1, a, budget, NULL, error);
 }

@@ -47,6 +47,12 @@ void ss_analyzer_free(ss_analyzer *a);
 ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 				  const char *link_name, gboolean nanosecond);
 
+/* Several inputs read as one, merged by packet time (src/source-file.c):
+ * makes `in`, returned earlier by ss_analyzer_begin_input(), the current
+ * input again.  The next packets are decoded with its link type and counted
+ * for it (packets, timestamps going backwards within that input...). */
+void ss_analyzer_use_input(ss_analyzer *a, ss_input *in);
+
 /* Feeds one captured packet of the current input. */
 void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 			guint32 caplen, guint32 wirelen);

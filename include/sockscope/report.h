@@ -49,6 +49,9 @@ typedef struct {
 	guint64 kernel_received;    /* ps_recv: packets that passed the filter */
 	guint64 kernel_dropped;     /* ps_drop: dropped, no room in the buffer */
 	guint64 if_dropped;         /* ps_ifdrop: dropped by the interface/driver */
+	/* Merged inputs (ss_analyzer_use_input): this input's previous packet
+	 * time while another input is current; meaningless once packets == 0. */
+	gint64 prev_ns;
 } ss_input;
 
 typedef struct {

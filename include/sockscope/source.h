@@ -46,12 +46,37 @@ ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const cha
 void ss_file_source_close(ss_file_source *src);
 int ss_file_source_dlt(const ss_file_source *src);
 
+/* The size of a regular file in bytes; -1 for standard input, a pipe... */
+gint64 ss_file_source_size(const ss_file_source *src);
+
+/* Opens every -r argument, in order, into `sources` (ss_file_source*): a
+ * file, "-", or a directory, whose regular files are opened sorted by name;
+ * a file in a directory that is not a capture is skipped, with a line added
+ * to `warnings` (char*, for the summary).  An error (a missing file, a bad
+ * filter, a directory without any capture) stops at once; the sources
+ * opened before it stay in `sources` for the caller to close. */
+gboolean ss_file_sources_open(char **paths, const char *filter, GPtrArray *sources,
+			      GPtrArray *warnings, GError **error);
+
 /* Feeds the file's packets to the analyzer; stops after *budget packets
  * when budget is not NULL (and decrements it).  Returns FALSE with an
  * SS_ERROR_DAMAGED error when the file ended in a damaged record: the
  * packets before it were analysed. */
 gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
 			     GError **error);
+
+struct ss_progress;
+
+/* Reads n files as one capture: every input is registered with the
+ * analyzer (ss_analyzer_begin_input, in the given order), then their packets
+ * are fed in timestamp order (a k-way merge; equal times: the earlier input
+ * first), each decoded with its own file's link type and counted for its
+ * own input.  *budget (when not NULL) counts merged packets.  A damaged
+ * file ends only itself; the others are read to their end, and FALSE comes
+ * back with the first SS_ERROR_DAMAGED error (every one is a warning in the
+ * summary).  `progress` (may be NULL) is redrawn as the bytes are read. */
+gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
+			      guint64 *budget, struct ss_progress *progress, GError **error);
 
 
 /* ---- live capture (-i), src/source-live.c ---- */
