@@ -322,6 +322,7 @@ int main(int argc, char **argv)
 	ss_options o = { 0 };
 	o.count = -1;
 	o.snaplen = -1;
+	o.ipfix_domain = -1;   /* not given: 1 */
 	GError *error = NULL;
 
 	if (!parse_options(&argc, &argv, &o, &error))
@@ -416,11 +417,11 @@ int main(int argc, char **argv)
 		else if (o.ipfix_transport && strcmp(o.ipfix_transport, "udp") != 0)
 			die(SS_EXIT_USAGE, "--ipfix-transport takes udp or tcp, not \"%s\"",
 			    o.ipfix_transport);
-		if (o.ipfix_domain < 0 || o.ipfix_domain > G_MAXUINT32)
+		if (o.ipfix_domain < -1 || o.ipfix_domain > G_MAXUINT32)
 			die(SS_EXIT_USAGE, "--ipfix-domain takes a number from 0 to 4294967295");
 		/* Live: each record leaves at once; files: full messages. */
 		ipfix = ss_ipfix_exporter_open(o.ipfix, transport,
-					       o.ipfix_domain ? (guint32)o.ipfix_domain : 1, live,
+					       o.ipfix_domain >= 0 ? (guint32)o.ipfix_domain : 1, live,
 					       &error);
 		if (!ipfix)
 			die(exit_status_for(error), "%s", error->message);
