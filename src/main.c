@@ -1,6 +1,8 @@
 /* sockscope: command-line parsing and the top-level flow only. */
 #include "config.h"
 #include "sockscope/analyzer.h"
+#include "sockscope/anonymize.h"
+#include "sockscope/findings.h"
 #include "sockscope/export-ipfix.h"
 #include "sockscope/progress.h"
 #include "sockscope/report.h"
@@ -47,7 +49,29 @@ typedef struct {
 	char *ipfix;
 	char *ipfix_transport;
 	gint64 ipfix_domain;
+	char *anonymize_key_file;
 } ss_options;
+
+/* --anonymize[=KEY] (an optional argument needs a callback). */
+static struct {
+	gboolean on;
+	char *key;
+} anonymize_opt;
+
+static gboolean parse_anonymize(const char *name, const char *value, gpointer data,
+				GError **error)
+{
+	(void)name;
+	(void)data;
+	if (value != NULL && *value == '\0') {
+		g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--anonymize=KEY: the key is empty");
+		return FALSE;
+	}
+	anonymize_opt.on = TRUE;
+	g_free(anonymize_opt.key);
+	anonymize_opt.key = g_strdup(value);
+	return TRUE;
+}
 
 static const char *const summary_text =
 	"Reads saved captures and reports, for every TCP connection and UDP exchange,\n"
@@ -55,7 +79,8 @@ static const char *const summary_text =
 	"ephemeral port its OS picked), how the attempt ended, and the listening sockets\n"
 	"the traffic reveals.  A trailing BPF filter (pcap-filter(7)) limits the packets.\n"
 	"\n"
-	"Formats: text (default), jsonl, json, csv; see docs/output.md or sockscope(1).\n"
+	"Formats: text (default), jsonl, json, csv, zeek, zeek-json, ecs, markdown, html,\n"
+	"dot; see docs/output.md, docs/reports.md or sockscope(1).\n"
 	"\n"
 	"Exit status: 0 success; 1 report written but the input was damaged or partly\n"
 	"undecodable; 2 usage error or bad filter; 3 input error (missing file, not a\n"
@@ -89,7 +114,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
 		  "Write the report to FILE instead of standard output", "FILE" },
 		{ "format", 'F', 0, G_OPTION_ARG_STRING, &o->format,
-		  "Report format: text, jsonl, json, csv, zeek, zeek-json or ecs (default: text)", "FORMAT" },
+		  "Report format: text, jsonl, json, csv, zeek, zeek-json, ecs, markdown, html or dot (default: text)", "FORMAT" },
 		{ "count", 'c', 0, G_OPTION_ARG_INT64, &o->count,
 		  "Stop after reading N packets", "N" },
 		{ "color", 0, 0, G_OPTION_ARG_STRING, &o->color,
@@ -99,7 +124,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "Name services from sockscope's built-in table only, not the system's services database",
 		  NULL },
 		{ "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
-		  "Track at most N flows at once; the idlest is ended early past that (default: no cap)",
+		  "Track at most N flows at once; the idlest is ended early past that (default 1000000, 0 = no cap)",
 		  "N" },
 		{ "timeout-attempt", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_attempt,
 		  "jsonl: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
@@ -143,6 +168,12 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "IPFIX over udp (default) or tcp", "PROTO" },
 		{ "ipfix-domain", 0, 0, G_OPTION_ARG_INT64, &o->ipfix_domain,
 		  "IPFIX observation domain ID (default 1)", "N" },
+		{ "anonymize", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
+		  (gpointer)parse_anonymize,
+		  "Replace every IP address by a keyed, prefix-preserving pseudonym (a random key per run"
+		  " without KEY) and input names by input-N", "KEY" },
+		{ "anonymize-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->anonymize_key_file,
+		  "Read the --anonymize key from FILE (implies --anonymize)", "FILE" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->filter_words, NULL,
 		  "[BPF filter]" },
@@ -165,11 +196,21 @@ typedef struct {
 	GString *buf;
 	ss_live_view *view;     /* --interval: it lists the records that ended too */
 	ss_ipfix_exporter *ipfix; /* --ipfix: each record is exported as it is written */
+	ss_anonymizer *anon;    /* --anonymize: records are pseudonymised first */
+	ss_findings_acc *findings; /* the findings learn from each record written */
 } jsonl_sink;
 
 static void write_jsonl_conn(const ss_conn *c, gpointer data)
 {
 	jsonl_sink *sink = data;
+	ss_conn copy;
+	if (sink->anon) {
+		copy = *c;
+		ss_anonymize_conn(sink->anon, &copy);
+		c = &copy;
+	}
+	if (sink->findings)
+		ss_findings_acc_add(sink->findings, c);
 	g_string_truncate(sink->buf, 0);
 	ss_json_conn(sink->buf, c, TRUE);
 	/* Write errors are caught by the final fflush/ferror check. */
@@ -323,6 +364,7 @@ int main(int argc, char **argv)
 	o.count = -1;
 	o.snaplen = -1;
 	o.ipfix_domain = -1;   /* not given: 1 */
+	o.max_flows = -1;   /* not given: keep the default cap */
 	GError *error = NULL;
 
 	if (!parse_options(&argc, &argv, &o, &error))
@@ -358,7 +400,32 @@ int main(int argc, char **argv)
 	}
 	ss_format format = SS_FORMAT_TEXT;
 	if (o.format && !ss_format_parse(o.format, &format))
-		die(SS_EXIT_USAGE, "unknown format \"%s\": use text, jsonl, json, csv, zeek, zeek-json or ecs", o.format);
+		die(SS_EXIT_USAGE, "unknown format \"%s\": use text, jsonl, json, csv, zeek, zeek-json,"
+		    " ecs, markdown, html or dot", o.format);
+	/* --anonymize: the key from the option, from a file, or random */
+	ss_anonymizer *anon = NULL;
+	if (o.anonymize_key_file) {
+		if (anonymize_opt.key)
+			die(SS_EXIT_USAGE, "give the --anonymize key either as KEY or with"
+			    " --anonymize-key-file, not both");
+		char *text = NULL;
+		gsize len = 0;
+		if (!g_file_get_contents(o.anonymize_key_file, &text, &len, &error))
+			die(SS_EXIT_USAGE, "--anonymize-key-file: %s", error->message);
+		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+			len--;
+		if (len == 0)
+			die(SS_EXIT_USAGE, "--anonymize-key-file: %s holds no key", o.anonymize_key_file);
+		anon = ss_anonymizer_new((const guint8 *)text, len);
+		memset(text, 0, len);
+		g_free(text);
+	} else if (anonymize_opt.on) {
+		anon = ss_anonymizer_new((const guint8 *)anonymize_opt.key,
+					 anonymize_opt.key ? strlen(anonymize_opt.key) : 0);
+	}
+	if (anon && o.interval > 0)
+		die(SS_EXIT_USAGE, "--interval shows real addresses: it cannot be combined with"
+		    " --anonymize");
 	if (o.count == 0 || o.count < -1)
 		die(SS_EXIT_USAGE, "-c takes a positive number of packets");
 	ss_services_use_system(!o.builtin_services);
@@ -445,13 +512,16 @@ int main(int argc, char **argv)
 	    !set_timeout(&cfg.timeout_ns[SS_TIMEOUT_CLOSED], o.timeout_closed, "timeout-closed", &error) ||
 	    !set_timeout(&cfg.timeout_ns[SS_TIMEOUT_UDP], o.timeout_udp, "timeout-udp", &error))
 		die(SS_EXIT_USAGE, "%s", error->message);
-	if (o.max_flows < 0)
-		die(SS_EXIT_USAGE, "--max-flows takes a positive number");
-	cfg.max_flows = (guint64)o.max_flows;
-	jsonl_sink sink = { out, g_string_sized_new(1024), NULL, ipfix };
+	if (o.max_flows < -1)
+		die(SS_EXIT_USAGE, "--max-flows takes a number of flows (0 = no cap)");
+	if (o.max_flows >= 0)
+		cfg.max_flows = (guint64)o.max_flows;
+	jsonl_sink sink = { out, g_string_sized_new(1024), NULL, ipfix, NULL, NULL };
 	if (format == SS_FORMAT_JSONL) {
 		cfg.sink = write_jsonl_conn;
 		cfg.sink_data = &sink;
+		sink.anon = anon;
+		sink.findings = ss_findings_acc_new();
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&cfg);
 	gboolean capture_failed = FALSE;
@@ -512,6 +582,16 @@ int main(int argc, char **argv)
 
 	ss_report *report = ss_analyzer_finish(analyzer);
 	ss_analyzer_free(analyzer);
+	/* --anonymize: once, before anything is written or exported; the
+	 * streamed records were pseudonymised one by one. */
+	if (anon)
+		ss_anonymize_report(anon, report, TRUE);
+	if (sink.findings) {
+		report->findings = ss_findings_acc_finish(sink.findings, report);
+		sink.findings = NULL;
+	}
+	sink.anon = NULL;
+	ss_anonymizer_free(anon);
 
 	/* --ipfix: jsonl exported each record as it ended (the sink); the other
 	 * formats keep every record, so they go now, in report order. */
@@ -559,6 +639,8 @@ int main(int argc, char **argv)
 	g_strfreev(o.filter_words);
 	g_free(o.output);
 	g_free(o.format);
+	g_free(o.anonymize_key_file);
+	g_free(anonymize_opt.key);
 	g_free(o.color);
 	g_free(o.interface);
 	g_free(o.write_file);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "sockscope/community-id.h"
+#include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
@@ -597,6 +598,11 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 		if (buf->len >= FLUSH_AT)
 			ok = flush_buf(buf, out);
 	}
+	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
+		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
 	if (ok)
 		ss_json_summary(buf, &r->summary);
 	return finish(buf, out, ok);
@@ -643,6 +649,15 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 		ss_json_host(buf, &g_array_index(r->hosts, ss_host, i), r->listeners,
 			     r->summary.nanosecond);
 		end_item(buf, i + 1 < nh ? ",\n" : "\n");
+		if (buf->len >= FLUSH_AT)
+			ok = flush_buf(buf, out);
+	}
+	guint nf = r->findings != NULL ? r->findings->len : 0;
+	g_string_append(buf, "],\n\"findings\":[");
+	g_string_append(buf, nf > 0 ? "\n" : "");
+	for (guint i = 0; ok && i < nf; i++) {
+		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
+		end_item(buf, i + 1 < nf ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
 			ok = flush_buf(buf, out);
 	}

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
@@ -582,6 +583,75 @@ static void hosts_block(GString *b, const ss_report *r, const ss_render_options 
 		host_lines(b, r, &g_array_index(r->hosts, ss_host, i), opt);
 }
 
+/* Ranked findings (sockscope/findings.h): statement, evidence, examples and
+ * the next step, each wrapped to the width. */
+static void findings_block(GString *b, const ss_report *r, const ss_render_options *opt)
+{
+	heading(b, "Findings", opt);
+	guint n = r->findings != NULL ? r->findings->len : 0;
+	if (n == 0) {
+		g_string_append(b, "  none\n");
+		return;
+	}
+	gboolean date = r->summary.first_ns != SS_NO_TIME && r->summary.last_ns != SS_NO_TIME &&
+			floor_day(r->summary.first_ns) != floor_day(r->summary.last_ns);
+	GString *l = g_string_new(NULL);
+	for (guint i = 0; i < n; i++) {
+		const ss_finding *f = g_ptr_array_index(r->findings, i);
+		const char *sev = ss_severity_name(f->severity);
+		const char *color = f->severity == SS_SEVERITY_HIGH ? RED :
+				    f->severity == SS_SEVERITY_MEDIUM ? YELLOW : NULL;
+		GString *head = g_string_new(NULL);
+		g_string_append_printf(head, "%3u. ", i + 1);
+		gsize col = head->len + strlen(sev) + 2;
+		if (opt->color && color)
+			g_string_append_printf(head, "%s%s" RESET, color, sev);
+		else
+			g_string_append(head, sev);
+		g_string_append(head, "  ");
+		g_string_append(b, head->str);
+		g_string_free(head, TRUE);
+		char *st = clean(f->statement);
+		g_string_append_printf(l, "%s (%s)", st, f->id);
+		g_free(st);
+		append_wrapped(b, col, l->str, 7, opt->width);
+		g_string_truncate(l, 0);
+		for (guint j = 0; j < f->n_facts; j++) {
+			g_string_append_printf(l, "%s%s ", j ? ", " : "", f->facts[j].name);
+			if (f->facts[j].ms)
+				ss_ms_append(l, f->facts[j].value, r->summary.nanosecond);
+			else
+				g_string_append_printf(l, "%" G_GINT64_FORMAT, f->facts[j].value);
+		}
+		if (l->len > 0) {
+			g_string_append(b, "       evidence: ");
+			append_wrapped(b, 17, l->str, 17, opt->width);
+			g_string_truncate(l, 0);
+		}
+		for (guint j = 0; j < f->n_examples; j++) {
+			const ss_conn *c = &f->examples[j];
+			gint64 first, last;
+			ss_render_conn_span(c, &first, &last);
+			char *t = clock_time(first, r->summary.nanosecond, date);
+			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+			char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			g_string_append_printf(l, "%s %s %s -> %s %s", t, proto_name(c->proto), cl, sv,
+					       ss_outcome_name(c->outcome));
+			g_free(t);
+			g_free(cl);
+			g_free(sv);
+			g_string_append(b, "       example:  ");
+			append_wrapped(b, 17, l->str, 17, opt->width);
+			g_string_truncate(l, 0);
+		}
+		char *next = clean(f->next_step);
+		g_string_append(b, "       next:     ");
+		append_wrapped(b, 17, next, 17, opt->width);
+		g_free(next);
+	}
+	g_string_free(l, TRUE);
+}
+
 static const column conn_cols[] = {
 	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "CLIENT", FALSE }, { "", FALSE },
 	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
@@ -687,6 +757,8 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	GString *b = g_string_sized_new(65536);
 
 	summary_block(b, &r->summary, opt);
+	g_string_append_c(b, '\n');
+	findings_block(b, r, opt);
 	g_string_append_c(b, '\n');
 	listeners_block(b, r, opt);
 	g_string_append_c(b, '\n');

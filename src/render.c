@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
 
@@ -16,6 +17,9 @@ static const char *const format_names[] = {
 	[SS_FORMAT_ZEEK] = "zeek",
 	[SS_FORMAT_ZEEK_JSON] = "zeek-json",
 	[SS_FORMAT_ECS] = "ecs",
+	[SS_FORMAT_MARKDOWN] = "markdown",
+	[SS_FORMAT_HTML] = "html",
+	[SS_FORMAT_DOT] = "dot",
 };
 
 gboolean ss_format_parse(const char *name, ss_format *out)
@@ -61,31 +65,60 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 	 * before the capture's precision is known, and every machine format
 	 * should agree with it.  Text, for people, shows microseconds unless
 	 * the capture needs more. */
-	ss_report machine;
-	if (f != SS_FORMAT_TEXT) {
-		machine = *r;
+	ss_report machine = *r;
+	if (f != SS_FORMAT_TEXT)
 		machine.summary.nanosecond = TRUE;
-		r = &machine;
-	}
+	/* Findings (sockscope/findings.h) are computed once, from the records,
+	 * unless the caller already has them (streaming). */
+	GPtrArray *computed = NULL;
+	gboolean wants = f == SS_FORMAT_TEXT || f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON ||
+			 f == SS_FORMAT_MARKDOWN || f == SS_FORMAT_HTML;
+	if (machine.findings == NULL && wants)
+		machine.findings = computed = ss_findings_compute(r);
+	r = &machine;
 
+	gboolean ok = FALSE;
 	switch (f) {
 	case SS_FORMAT_TEXT:
-		return ss_render_text(r, opt, out);
+		ok = ss_render_text(r, opt, out);
+		break;
 	case SS_FORMAT_JSONL:
-		return ss_render_jsonl(r, out);
+		ok = ss_render_jsonl(r, out);
+		break;
 	case SS_FORMAT_JSON:
-		return ss_render_json(r, out);
+		ok = ss_render_json(r, out);
+		break;
 	case SS_FORMAT_CSV:
-		return ss_render_csv(r, out);
+		ok = ss_render_csv(r, out);
+		break;
 	case SS_FORMAT_ZEEK:
-		return ss_render_zeek(r, out);
+		ok = ss_render_zeek(r, out);
+		break;
 	case SS_FORMAT_ZEEK_JSON:
-		return ss_render_zeek_json(r, out);
+		ok = ss_render_zeek_json(r, out);
+		break;
 	case SS_FORMAT_ECS:
-		return ss_render_ecs(r, out);
+		ok = ss_render_ecs(r, out);
+		break;
+	case SS_FORMAT_MARKDOWN:
+		ok = ss_render_markdown(r, out);
+		break;
+	case SS_FORMAT_HTML:
+		ok = ss_render_html(r, out);
+		break;
+	case SS_FORMAT_DOT:
+		ok = ss_render_dot(r, out);
+		break;
+	default:
+		errno = EINVAL;
+		break;
 	}
-	errno = EINVAL;
-	return FALSE;
+	if (computed != NULL) {
+		int e = errno;
+		g_ptr_array_unref(computed);
+		errno = e;
+	}
+	return ok;
 }
 
 /* Takes the elements out of a pointer array whatever free function it was
@@ -121,6 +154,8 @@ void ss_report_free(ss_report *r)
 	if (r->listeners != NULL)
 		g_array_unref(r->listeners);
 	ss_hosts_array_free(r->hosts);
+	if (r->findings != NULL)
+		g_ptr_array_unref(r->findings);
 	g_free(r);
 }
 

@@ -94,6 +94,10 @@ typedef struct {
 	GPtrArray *conns;           /* ss_conn*, sorted, owned */
 	GArray *listeners;          /* ss_listener, sorted */
 	GArray *hosts;              /* ss_host (sockscope/hosts.h), sorted; may be NULL */
+	/* ss_finding* (sockscope/findings.h), ranked; NULL until computed:
+	 * ss_render() then computes them from `conns` (streaming sets them
+	 * from the records it wrote).  Freed by ss_report_free(). */
+	GPtrArray *findings;
 } ss_report;
 
 /* Frees r (allocated with g_new/g_malloc) and everything it owns: the
@@ -117,6 +121,9 @@ typedef enum {
 	SS_FORMAT_ZEEK,             /* Zeek conn.log, TSV */
 	SS_FORMAT_ZEEK_JSON,        /* Zeek conn.log, one JSON object per line */
 	SS_FORMAT_ECS,              /* Elastic Common Schema, one document per line */
+	SS_FORMAT_MARKDOWN,         /* a report for a ticket or wiki, Mermaid diagrams */
+	SS_FORMAT_HTML,             /* one self-contained page, inline SVG */
+	SS_FORMAT_DOT,              /* the host/listener graph for Graphviz */
 } ss_format;
 
 /* Parses a --format value; FALSE when unknown. */
@@ -150,6 +157,9 @@ gboolean ss_render_csv(const ss_report *r, FILE *out);
 gboolean ss_render_zeek(const ss_report *r, FILE *out);
 gboolean ss_render_zeek_json(const ss_report *r, FILE *out);
 gboolean ss_render_ecs(const ss_report *r, FILE *out);
+gboolean ss_render_markdown(const ss_report *r, FILE *out);
+gboolean ss_render_html(const ss_report *r, FILE *out);
+gboolean ss_render_dot(const ss_report *r, FILE *out);
 
 /* Appends one Zeek TSV string field as Zeek's ASCII writer escapes it:
  * NULL is the unset field "-", "" the empty field "(empty)"; bytes that are

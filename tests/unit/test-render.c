@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "sockscope/findings.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -599,6 +600,12 @@ static void test_jsonl(void **state)
 	ss_json_listener(want, &l, TRUE);
 	l = udp_listener();
 	ss_json_listener(want, &l, TRUE);
+	/* findings (docs/reports.md) come after the hosts, before the summary */
+	GPtrArray *fs = ss_findings_compute(r);
+	assert_true(fs->len > 0);
+	for (guint i = 0; i < fs->len; i++)
+		ss_json_finding(want, g_ptr_array_index(fs, i), i + 1, TRUE);
+	g_ptr_array_unref(fs);
 	ss_summary s = r->summary;
 	s.nanosecond = TRUE;
 	ss_json_summary(want, &s);
@@ -638,7 +645,17 @@ static void test_json_document(void **state)
 	g_string_append(want, ",\n");
 	l = udp_listener();
 	ss_json_listener(want, &l, TRUE);
-	g_string_append(want, "],\n\"hosts\":[]\n}\n");
+	g_string_append(want, "],\n\"hosts\":[],\n\"findings\":[\n");
+	GPtrArray *fs = ss_findings_compute(r);
+	for (guint i = 0; i < fs->len; i++) {
+		ss_json_finding(want, g_ptr_array_index(fs, i), i + 1, TRUE);
+		if (i + 1 < fs->len) {
+			g_string_truncate(want, want->len - 1);
+			g_string_append(want, ",\n");
+		}
+	}
+	g_ptr_array_unref(fs);
+	g_string_append(want, "]\n}\n");
 	assert_string_equal(got, want->str);
 	free(got);
 	g_free(t);
@@ -649,7 +666,8 @@ static void test_json_document(void **state)
 	g_ptr_array_set_size(r->conns, 0);
 	g_array_set_size(r->listeners, 0);
 	got = render(r, SS_FORMAT_JSON, NULL);
-	assert_non_null(strstr(got, "}},\n\"connections\":[],\n\"listeners\":[],\n\"hosts\":[]\n}\n"));
+	assert_non_null(strstr(got, "}},\n\"connections\":[],\n\"listeners\":[],\n\"hosts\":[],\n"
+			       "\"findings\":[]\n}\n"));
 	free(got);
 	ss_report_free(r);
 }
@@ -722,6 +740,14 @@ static void test_text(void **state)
 		"Hosts:        0\n"
 		"ICMP errors:  2 matched, 0 unmatched\n"
 		"Warnings:     b\"?.pcap: capture file is cut short\n"
+		"\n"
+		"Findings\n"
+		"  1. high  1 UDP exchange from 2001:db8::2 to [2001:db8::53]:53/udp (domain) was refused "
+		"(ICMP unreachable): nothing listens on that port, or a firewall rejects it. (refused)\n"
+		"       evidence: connections 1, clients 1, by_rst 0, by_icmp 1\n"
+		"       example:  00:00:05.000000 udp [2001:db8::2]:50000 -> [2001:db8::53]:53 rejected\n"
+		"       next:     Check that the service is running and bound to 2001:db8::53 port 53 "
+		"(ss -lunp on the server); if it is, find the firewall rule that rejects the datagrams.\n"
 		"\n"
 		"Listening sockets\n"
 		"PROTO  ADDRESS            SERVICE  STATE   CONNS  CLIENTS  OUTCOMES\n"

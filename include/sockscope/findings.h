@@ -1,0 +1,109 @@
+/* Findings: what a troubleshooter should look at first, drawn from a
+ * finished report.
+ *
+ * Each finding has a stable id ("unanswered_syn", "refused"...), a severity,
+ * one plain-language sentence, the evidence (named counts and durations, up
+ * to SS_FINDING_EXAMPLES example connections) and the usual next step.  The
+ * list is ranked: severity, then count (largest first), then id and subject,
+ * so the same report always gives the same list.  Every threshold is a named
+ * constant below; docs/reports.md explains each finding.
+ *
+ * Findings are computed from connection records one at a time (an
+ * accumulator), so the streaming jsonl path can feed records as they end
+ * and keep only aggregates: per destination, per listener and per client
+ * and service, each table capped at SS_FINDINGS_MAX_GROUPS. */
+#ifndef SOCKSCOPE_FINDINGS_H
+#define SOCKSCOPE_FINDINGS_H
+
+#include <glib.h>
+#include "sockscope/conn.h"
+#include "sockscope/report.h"
+
+/* ---- thresholds ---- */
+
+/* Slow handshake: a listener needs this many handshake round trips (first
+ * SYN to SYN-ACK, or SYN-ACK to the client's ACK; records with a
+ * retransmitted SYN or SYN-ACK left out) before outliers are looked for. */
+#define SS_SLOW_MIN_SAMPLES 5
+/* An outlier takes longer than max(FACTOR x median, median + MARGIN). */
+#define SS_SLOW_FACTOR 3
+#define SS_SLOW_MARGIN_NS (G_GINT64_CONSTANT(100) * 1000000)
+/* Round trips kept per listener and side for the median (the first ones). */
+#define SS_SLOW_MAX_SAMPLES 4096
+
+/* Churn: at least MIN_CONNS complete TCP connections from one client
+ * address to one server socket, each shorter than MAX_DURATION. */
+#define SS_CHURN_MIN_CONNS 20
+#define SS_CHURN_MAX_DURATION_NS (G_GINT64_CONSTANT(1000000000))
+
+/* TIME_WAIT reuse: a tuple closed with FIN reopened within this time
+ * (Linux keeps TIME_WAIT for 60 s, 2 x MSL on many other systems). */
+#define SS_TIME_WAIT_NS (G_GINT64_CONSTANT(60) * 1000000000)
+
+/* Example connections kept per finding. */
+#define SS_FINDING_EXAMPLES 3
+/* Named counts per finding. */
+#define SS_FINDING_FACTS_MAX 8
+/* Groups (destinations, listeners, client-service pairs, pairs) per kind of
+ * finding; records of further groups are not looked at. */
+#define SS_FINDINGS_MAX_GROUPS 65536
+/* Closed tuples remembered for TIME_WAIT reuse. */
+#define SS_FINDINGS_MAX_TUPLES 262144
+
+typedef enum {
+	SS_SEVERITY_HIGH,
+	SS_SEVERITY_MEDIUM,
+	SS_SEVERITY_LOW,
+	SS_SEVERITY_INFO,
+	SS_SEVERITY_COUNT
+} ss_severity;
+
+/* "high", "medium", "low", "info". */
+const char *ss_severity_name(ss_severity s);
+
+typedef struct {
+	const char *name;          /* static, e.g. "connections" */
+	gint64 value;
+	gboolean ms;               /* value is a duration in ns, shown in ms */
+} ss_finding_fact;
+
+typedef struct {
+	const char *id;            /* static, stable */
+	ss_severity severity;
+	char *statement;           /* one sentence */
+	char *next_step;           /* one sentence */
+	guint64 count;             /* how many (connections, packets...) */
+	/* What it is about; unset parts are FALSE / zero. */
+	guint8 proto, family;
+	gboolean has_server;
+	ss_ip server_ip;
+	guint16 server_port;
+	gboolean has_client;
+	ss_ip client_ip;
+	ss_finding_fact facts[SS_FINDING_FACTS_MAX];
+	guint n_facts;
+	ss_conn examples[SS_FINDING_EXAMPLES];  /* by first packet */
+	guint n_examples;
+} ss_finding;
+
+typedef struct ss_findings_acc ss_findings_acc;
+
+ss_findings_acc *ss_findings_acc_new(void);
+/* Looks at one finalized record (it is not kept; a copy may be). */
+void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c);
+/* The ranked findings (ss_finding*, free with g_ptr_array_unref), from the
+ * records added and the report's summary and hosts; frees the accumulator. */
+GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r);
+
+/* The same for a report that holds its records (keep-all mode). */
+GPtrArray *ss_findings_compute(const ss_report *r);
+
+void ss_finding_free(gpointer f);
+
+/* One "finding" record of jsonl, with the trailing newline. */
+void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nanosecond);
+
+/* "10.0.0.1:443" / "[2001:db8::1]:443" into a new string. */
+char *ss_addr_port_dup(guint8 family, const ss_ip *ip, guint16 port);
+
+#endif

@@ -1,0 +1,1105 @@
+/* Findings: a ranked list of what to look at, from the connection records,
+ * the summary and the host view.  docs/reports.md describes every finding
+ * and its thresholds (named in sockscope/findings.h). */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "sockscope/community-id.h"
+#include "sockscope/findings.h"
+#include "sockscope/hosts.h"
+#include "sockscope/util.h"
+
+const char *ss_severity_name(ss_severity s)
+{
+	switch (s) {
+	case SS_SEVERITY_HIGH:
+		return "high";
+	case SS_SEVERITY_MEDIUM:
+		return "medium";
+	case SS_SEVERITY_LOW:
+		return "low";
+	case SS_SEVERITY_INFO:
+		return "info";
+	case SS_SEVERITY_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+char *ss_addr_port_dup(guint8 family, const ss_ip *ip, guint16 port)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	return family == SS_FAMILY_IPV6 ? g_strdup_printf("[%s]:%u", buf, (unsigned)port)
+					: g_strdup_printf("%s:%u", buf, (unsigned)port);
+}
+
+static char *ip_dup(guint8 family, const ss_ip *ip)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	return g_strdup(buf);
+}
+
+/* ---- groups ---- */
+
+typedef enum {
+	K_UNANSWERED,   /* per server socket */
+	K_REFUSED,      /* per server socket */
+	K_SYN_RETX,     /* per server socket */
+	K_SLOW,         /* per listener */
+	K_SYNACK,       /* per server socket */
+	K_REUSE,        /* per server socket */
+	K_TW_REUSE,     /* per server socket */
+	K_PAIR,         /* per client address and server socket: churn, exhaustion */
+	K_SIMUL,        /* per client and server socket */
+	K_ICMP,         /* per server socket and ICMP type/code */
+	K_ONE_SIDED,    /* one group */
+	K_MIDSTREAM,    /* one group */
+	K_SNAPLEN,      /* one group */
+	K_COUNT
+} kind;
+
+/* Bytewise hashed: always zero-initialised. */
+typedef struct {
+	ss_ip server, client;
+	guint16 port, client_port;
+	guint8 proto, family;
+	guint8 icmp_type, icmp_code;
+	guint8 zero[2];
+} gkey;
+
+typedef struct {
+	gkey k;
+	guint64 n;                 /* records */
+	guint64 a, b, c, d, e;     /* kind-specific counters */
+	gint64 min_ns, max_ns;     /* kind-specific durations, SS_NO_TIME unset */
+	GHashTable *clients;       /* ss_ip set, capped */
+	ss_conn ex[SS_FINDING_EXAMPLES];
+	guint nex;
+	/* K_SLOW: samples and the slowest records per side (0 server, 1 client) */
+	GArray *rtt[2];
+	ss_conn slow[2][SS_FINDING_EXAMPLES];
+	gint64 slow_ns[2][SS_FINDING_EXAMPLES];
+	guint nslow[2];
+} group;
+
+struct ss_findings_acc {
+	GHashTable *groups[K_COUNT];   /* gkey -> group */
+	GHashTable *closed;            /* ss_flow_key -> gint64 last packet (FIN closes) */
+	guint64 tcp;                   /* TCP records seen */
+};
+
+static guint gkey_hash(gconstpointer p)
+{
+	const guint8 *b = p;
+	guint h = 2166136261u;
+	for (gsize i = 0; i < sizeof(gkey); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean gkey_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(gkey)) == 0;
+}
+
+static guint flow_key_hash(gconstpointer p)
+{
+	const guint8 *b = p;
+	guint h = 2166136261u;
+	for (gsize i = 0; i < sizeof(ss_flow_key); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(ss_flow_key)) == 0;
+}
+
+static guint ip_hash(gconstpointer p)
+{
+	const guint8 *b = p;
+	guint h = 2166136261u;
+	for (gsize i = 0; i < sizeof(ss_ip); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean ip_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(ss_ip)) == 0;
+}
+
+static void group_free(gpointer p)
+{
+	group *g = p;
+	if (g->clients)
+		g_hash_table_unref(g->clients);
+	for (int i = 0; i < 2; i++)
+		if (g->rtt[i])
+			g_array_unref(g->rtt[i]);
+	g_free(g);
+}
+
+ss_findings_acc *ss_findings_acc_new(void)
+{
+	ss_findings_acc *a = g_new0(ss_findings_acc, 1);
+	for (int k = 0; k < K_COUNT; k++)
+		a->groups[k] = g_hash_table_new_full(gkey_hash, gkey_equal, NULL, group_free);
+	a->closed = g_hash_table_new_full(flow_key_hash, flow_key_equal, g_free, g_free);
+	return a;
+}
+
+static void acc_free(ss_findings_acc *a)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		g_hash_table_unref(a->groups[k]);
+	g_hash_table_unref(a->closed);
+	g_free(a);
+}
+
+/* The group of kind k for record c (server socket; with the client
+ * address when `per_client`), or NULL when the table is full. */
+static group *group_for(ss_findings_acc *a, kind k, const ss_conn *c, gboolean per_client,
+			gboolean single)
+{
+	gkey key;
+	memset(&key, 0, sizeof key);
+	if (!single) {
+		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
+		key.proto = c->proto;
+		key.family = c->family;
+		key.server = sv->ip;
+		key.port = sv->port;
+		if (per_client)
+			key.client = cl->ip;
+		if (k == K_ICMP) {
+			key.icmp_type = c->icmp_type;
+			key.icmp_code = c->icmp_code;
+		}
+	}
+	group *g = g_hash_table_lookup(a->groups[k], &key);
+	if (g != NULL)
+		return g;
+	if (g_hash_table_size(a->groups[k]) >= SS_FINDINGS_MAX_GROUPS)
+		return NULL;
+	g = g_new0(group, 1);
+	g->k = key;
+	g->min_ns = g->max_ns = SS_NO_TIME;
+	g_hash_table_insert(a->groups[k], &g->k, g);
+	return g;
+}
+
+static void add_example(group *g, const ss_conn *c)
+{
+	if (g->nex < SS_FINDING_EXAMPLES)
+		g->ex[g->nex++] = *c;
+}
+
+static void add_client(group *g, const ss_conn *c)
+{
+	if (g->clients == NULL)
+		g->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+	if (g_hash_table_size(g->clients) < SS_FINDINGS_MAX_GROUPS &&
+	    !g_hash_table_contains(g->clients, &ss_conn_client(c)->ip))
+		g_hash_table_add(g->clients, g_memdup2(&ss_conn_client(c)->ip, sizeof(ss_ip)));
+}
+
+/* One counted record of a group: count, distinct client, example. */
+static group *note(ss_findings_acc *a, kind k, const ss_conn *c, gboolean per_client)
+{
+	group *g = group_for(a, k, c, per_client, FALSE);
+	if (g == NULL)
+		return NULL;
+	g->n++;
+	add_client(g, c);
+	add_example(g, c);
+	return g;
+}
+
+static void min_max(group *g, gint64 v)
+{
+	if (g->min_ns == SS_NO_TIME || v < g->min_ns)
+		g->min_ns = v;
+	if (g->max_ns == SS_NO_TIME || v > g->max_ns)
+		g->max_ns = v;
+}
+
+/* Keeps the SS_FINDING_EXAMPLES slowest records of one side, slowest first
+ * (ties: the one seen first stays ahead). */
+static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
+{
+	guint n = g->nslow[side];
+	guint pos = n;
+	while (pos > 0 && g->slow_ns[side][pos - 1] < v)
+		pos--;
+	if (pos >= SS_FINDING_EXAMPLES)
+		return;
+	guint last = MIN(n, SS_FINDING_EXAMPLES - 1);
+	for (guint i = last; i > pos; i--) {
+		g->slow[side][i] = g->slow[side][i - 1];
+		g->slow_ns[side][i] = g->slow_ns[side][i - 1];
+	}
+	g->slow[side][pos] = *c;
+	g->slow_ns[side][pos] = v;
+	if (n < SS_FINDING_EXAMPLES)
+		g->nslow[side]++;
+}
+
+static gboolean closed_by_fin(const ss_conn *c)
+{
+	return c->close == SS_CLOSE_FIN || c->close == SS_CLOSE_FIN_CLIENT ||
+	       c->close == SS_CLOSE_FIN_SERVER;
+}
+
+void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
+{
+	if (c->client != 0 && c->client != 1)
+		return;
+	gboolean tcp = c->proto == IPPROTO_TCP;
+	gint64 first, last;
+	ss_render_conn_span(c, &first, &last);
+	group *g;
+
+	if (tcp)
+		a->tcp++;
+	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, c, FALSE)))
+		g->a += c->syn_retransmits;
+	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, c, FALSE))) {
+		gboolean rst = tcp && c->first_rst_side == !c->client;
+		if (rst)
+			g->a++;                 /* by RST */
+		else
+			g->b++;                 /* by ICMP */
+	}
+	if (tcp && c->syn_retransmits > 0 && c->outcome != SS_OUTCOME_UNANSWERED &&
+	    (g = note(a, K_SYN_RETX, c, FALSE))) {
+		g->a += c->syn_retransmits;
+		g->b = MAX(g->b, c->syn_retransmits);
+		gint64 wait = ss_conn_syn_to_synack_ns(c);
+		if (wait != SS_NO_TIME)
+			min_max(g, wait);
+	}
+	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, c, FALSE))) {
+		g->a += c->synack_retransmits;
+		if (c->outcome == SS_OUTCOME_INCOMPLETE)
+			g->b++;
+	}
+	if (tcp && c->syn_retransmits == 0 && c->synack_retransmits == 0 &&
+	    c->outcome != SS_OUTCOME_SIMULTANEOUS) {
+		gint64 v[2] = { ss_conn_syn_to_synack_ns(c), ss_conn_synack_to_ack_ns(c) };
+		if ((v[0] != SS_NO_TIME || v[1] != SS_NO_TIME) &&
+		    (g = group_for(a, K_SLOW, c, FALSE, FALSE)) != NULL) {
+			g->n++;
+			for (int s = 0; s < 2; s++) {
+				if (v[s] == SS_NO_TIME || v[s] < 0)
+					continue;
+				if (g->rtt[s] == NULL)
+					g->rtt[s] = g_array_new(FALSE, FALSE, sizeof(gint64));
+				if (g->rtt[s]->len < SS_SLOW_MAX_SAMPLES)
+					g_array_append_val(g->rtt[s], v[s]);
+				keep_slowest(g, s, c, v[s]);
+			}
+		}
+	}
+	if (tcp && c->reuse != SS_REUSE_NONE) {
+		gint64 *prev = c->reuse == SS_REUSE_AFTER_FIN ?
+			       g_hash_table_lookup(a->closed, &c->key) : NULL;
+		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - *prev : SS_NO_TIME;
+		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
+			if ((g = note(a, K_TW_REUSE, c, FALSE)))
+				min_max(g, gap);
+		} else if ((g = note(a, K_REUSE, c, FALSE))) {
+			switch (c->reuse) {
+			case SS_REUSE_AFTER_RST:
+				g->a++;
+				break;
+			case SS_REUSE_AFTER_FIN:
+				g->b++;
+				break;
+			case SS_REUSE_AFTER_IDLE:
+				g->c++;
+				break;
+			case SS_REUSE_AFTER_FAILED:
+				g->d++;
+				break;
+			default:
+				g->e++;
+				break;
+			}
+		}
+	}
+	if (tcp && closed_by_fin(c) && last != SS_NO_TIME) {
+		gint64 *slot = g_hash_table_lookup(a->closed, &c->key);
+		if (slot != NULL)
+			*slot = last;
+		else if (g_hash_table_size(a->closed) < SS_FINDINGS_MAX_TUPLES)
+			g_hash_table_insert(a->closed, g_memdup2(&c->key, sizeof c->key),
+					    g_memdup2(&last, sizeof last));
+	}
+	if (tcp && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
+		g->n++;
+		add_example(g, c);
+		if (c->outcome == SS_OUTCOME_COMPLETE && first != SS_NO_TIME && last != SS_NO_TIME &&
+		    last - first < SS_CHURN_MAX_DURATION_NS)
+			g->a++;
+	}
+	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		note(a, K_SIMUL, c, TRUE);
+	if (c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED &&
+	    (g = note(a, K_ICMP, c, FALSE)))
+		g->a += c->icmp_errors;
+	if (ss_conn_one_sided(c) && (g = group_for(a, K_ONE_SIDED, c, FALSE, TRUE))) {
+		g->n++;
+		add_example(g, c);
+	}
+	if (ss_conn_started_midstream(c) && (g = group_for(a, K_MIDSTREAM, c, FALSE, TRUE))) {
+		g->n++;
+		add_example(g, c);
+	}
+	if (c->snaplen_cut > 0 && (g = group_for(a, K_SNAPLEN, c, FALSE, TRUE))) {
+		g->n++;
+		g->a += c->snaplen_cut;
+		add_example(g, c);
+	}
+}
+
+/* ---- building findings ---- */
+
+static const char *plural(guint64 n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static ss_finding *finding_new(const char *id, ss_severity sev, guint64 count)
+{
+	ss_finding *f = g_new0(ss_finding, 1);
+	f->id = id;
+	f->severity = sev;
+	f->count = count;
+	return f;
+}
+
+void ss_finding_free(gpointer p)
+{
+	ss_finding *f = p;
+	if (f == NULL)
+		return;
+	g_free(f->statement);
+	g_free(f->next_step);
+	g_free(f);
+}
+
+static void fact(ss_finding *f, const char *name, gint64 v)
+{
+	if (f->n_facts < SS_FINDING_FACTS_MAX)
+		f->facts[f->n_facts++] = (ss_finding_fact){ name, v, FALSE };
+}
+
+static void fact_ms(ss_finding *f, const char *name, gint64 ns)
+{
+	if (f->n_facts < SS_FINDING_FACTS_MAX)
+		f->facts[f->n_facts++] = (ss_finding_fact){ name, ns, TRUE };
+}
+
+static void subject_from_key(ss_finding *f, const gkey *k, gboolean client)
+{
+	f->proto = k->proto;
+	f->family = k->family;
+	f->has_server = TRUE;
+	f->server_ip = k->server;
+	f->server_port = k->port;
+	if (client) {
+		f->has_client = TRUE;
+		f->client_ip = k->client;
+	}
+}
+
+static gint cmp_conn_first(gconstpointer pa, gconstpointer pb)
+{
+	const ss_conn *a = pa, *b = pb;
+	gint64 fa, la, fb, lb;
+	ss_render_conn_span(a, &fa, &la);
+	ss_render_conn_span(b, &fb, &lb);
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void set_examples(ss_finding *f, const ss_conn *ex, guint n, gboolean sort)
+{
+	n = MIN(n, SS_FINDING_EXAMPLES);
+	memcpy(f->examples, ex, n * sizeof(ss_conn));
+	f->n_examples = n;
+	if (sort)
+		qsort(f->examples, n, sizeof(ss_conn), cmp_conn_first);
+}
+
+static guint n_clients(const group *g);
+
+/* The subject's client when the group has exactly one. */
+static void single_client(ss_finding *f, const group *g)
+{
+	if (n_clients(g) != 1)
+		return;
+	GHashTableIter it;
+	gpointer k;
+	g_hash_table_iter_init(&it, g->clients);
+	if (g_hash_table_iter_next(&it, &k, NULL)) {
+		f->has_client = TRUE;
+		f->client_ip = *(const ss_ip *)k;
+	}
+}
+
+/* "10.0.0.5" or "3 clients" */
+static char *clients_phrase(const group *g)
+{
+	guint n = g->clients ? g_hash_table_size(g->clients) : 0;
+	if (n == 1) {
+		GHashTableIter it;
+		gpointer k;
+		g_hash_table_iter_init(&it, g->clients);
+		g_hash_table_iter_next(&it, &k, NULL);
+		return ip_dup(g->k.family, k);
+	}
+	return g_strdup_printf("%u clients", n);
+}
+
+/* "10.0.0.9:443 (https)" or "10.0.0.9:443/udp" */
+static char *server_phrase(const gkey *k)
+{
+	char *s = ss_addr_port_dup(k->family, &k->server, k->port);
+	const char *svc = ss_service_name(k->proto, k->port);
+	char *r = g_strdup_printf("%s%s%s%s%s", s, k->proto == IPPROTO_UDP ? "/udp" : "",
+				  svc ? " (" : "", svc ? svc : "", svc ? ")" : "");
+	g_free(s);
+	return r;
+}
+
+static guint n_clients(const group *g)
+{
+	return g->clients ? g_hash_table_size(g->clients) : 0;
+}
+
+static char *ms_str(gint64 ns)
+{
+	GString *b = g_string_new(NULL);
+	ss_ms_append(b, ns, FALSE);
+	g_string_append(b, " ms");
+	return g_string_free(b, FALSE);
+}
+
+static GList *sorted_groups(GHashTable *t)
+{
+	return g_hash_table_get_values(t);
+}
+
+static void from_unanswered(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("unanswered_syn", SS_SEVERITY_HIGH, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k), *ip = ip_dup(g->k.family, &g->k.server);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection attempt%s from %s to %s "
+				       "got no answer: the server is down or a firewall drops %s.",
+				       g->n, plural(g->n), cl, sv, g->n == 1 ? "it" : "them");
+	f->next_step = g_strdup_printf("Check that the service runs and listens on port %u of %s, "
+				       "then look for a firewall or security-group rule on the path "
+				       "that drops the SYNs.", (unsigned)g->k.port, ip);
+	fact(f, "connections", (gint64)g->n);
+	fact(f, "clients", n_clients(g));
+	fact(f, "syn_retransmits", (gint64)g->a);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_free(ip);
+	g_ptr_array_add(out, f);
+}
+
+static void from_refused(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("refused", SS_SEVERITY_HIGH, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	gboolean udp = g->k.proto == IPPROTO_UDP;
+	const char *how = g->a && g->b ? "RST or ICMP unreachable" : g->a ? "RST" : "ICMP unreachable";
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k), *ip = ip_dup(g->k.family, &g->k.server);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " %s%s from %s to %s %s refused (%s): "
+				       "nothing listens on that port, or a firewall rejects %s.",
+				       g->n, udp ? "UDP exchange" : "connection attempt", plural(g->n),
+				       cl, sv, g->n == 1 ? "was" : "were", how,
+				       g->n == 1 ? "it" : "them");
+	f->next_step = g_strdup_printf("Check that the service is running and bound to %s port %u "
+				       "(ss -l%snp on the server); if it is, find the firewall rule "
+				       "that rejects the %s.", ip, (unsigned)g->k.port,
+				       udp ? "u" : "t", udp ? "datagrams" : "connections");
+	fact(f, "connections", (gint64)g->n);
+	fact(f, "clients", n_clients(g));
+	fact(f, "by_rst", (gint64)g->a);
+	fact(f, "by_icmp", (gint64)g->b);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_free(ip);
+	g_ptr_array_add(out, f);
+}
+
+static void from_syn_retx(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("syn_retransmits", SS_SEVERITY_MEDIUM, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	set_examples(f, g->ex, g->nex, TRUE);
+	/* the back-off of the first example */
+	GString *bo = g_string_new(NULL);
+	const ss_conn *e = &f->examples[0];
+	for (guint i = 0; i < MIN(e->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
+		if (i > 0)
+			g_string_append(bo, ", ");
+		ss_ms_append(bo, e->syn_gaps_ns[i], FALSE);
+		g_string_append(bo, " ms");
+	}
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s needed %"
+				       G_GUINT64_FORMAT " SYN retransmission%s before an answer "
+				       "(back-off %s): SYNs were lost on the path, or the "
+				       "listener's accept queue was full.", g->n, plural(g->n), cl,
+				       sv, g->a, plural(g->a), bo->str);
+	f->next_step = g_strdup("Look for packet loss between the hosts and for listen-queue "
+				"overflows on the server (nstat -az TcpExtListenOverflows "
+				"TcpExtListenDrops); raise the listen backlog if it fills.");
+	fact(f, "connections", (gint64)g->n);
+	fact(f, "syn_retransmits", (gint64)g->a);
+	fact(f, "max_syn_retransmits", (gint64)g->b);
+	if (g->max_ns != SS_NO_TIME)
+		fact_ms(f, "max_wait_ms", g->max_ns);
+	g_string_free(bo, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static gint cmp_i64(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void from_slow(GPtrArray *out, const group *g)
+{
+	gint64 median[2], limit[2], max[2];
+	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
+	for (int s = 0; s < 2; s++) {
+		median[s] = limit[s] = max[s] = SS_NO_TIME;
+		if (g->rtt[s] == NULL || g->rtt[s]->len < SS_SLOW_MIN_SAMPLES)
+			continue;
+		GArray *v = g_array_copy(g->rtt[s]);
+		g_array_sort(v, cmp_i64);
+		samples[s] = v->len;
+		/* the lower median: an integer from the samples */
+		median[s] = g_array_index(v, gint64, (v->len - 1) / 2);
+		limit[s] = MAX(SS_SLOW_FACTOR * median[s], median[s] + SS_SLOW_MARGIN_NS);
+		max[s] = g_array_index(v, gint64, v->len - 1);
+		for (guint i = 0; i < v->len; i++)
+			outliers[s] += g_array_index(v, gint64, i) > limit[s];
+		g_array_unref(v);
+	}
+	if (outliers[0] == 0 && outliers[1] == 0)
+		return;
+	ss_finding *f = finding_new("slow_handshake", SS_SEVERITY_MEDIUM, outliers[0] + outliers[1]);
+	subject_from_key(f, &g->k, FALSE);
+	char *sv = server_phrase(&g->k);
+	GString *st = g_string_new(NULL), *next = g_string_new(NULL);
+	g_string_append_printf(st, "Handshakes with %s had slow outliers", sv);
+	static const char *const what[2] = { "from SYN to SYN-ACK", "from SYN-ACK to the ACK" };
+	static const char *const side[2] = {
+		"on the server side of the capture point, in the server or the network towards it",
+		"on the client side of the capture point, in the client or the network towards it",
+	};
+	for (int s = 0; s < 2; s++) {
+		if (outliers[s] == 0)
+			continue;
+		char *lim = ms_str(limit[s]), *med = ms_str(median[s]), *mx = ms_str(max[s]);
+		g_string_append_printf(st, "%s %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+				       " took more than %s %s (median %s, slowest %s): the delay sits %s",
+				       st->len && s == 1 && outliers[0] ? ";" : ":", outliers[s],
+				       samples[s], lim, what[s], med, mx, side[s]);
+		g_free(lim);
+		g_free(med);
+		g_free(mx);
+	}
+	g_string_append_c(st, '.');
+	if (outliers[0] > 0)
+		g_string_append(next, "Check the server's load and how fast it accepts, and the path "
+				"between the capture point and the server (a capture next to the "
+				"server splits the two)");
+	if (outliers[1] > 0)
+		g_string_append_printf(next, "%s the client's load and the path between the capture "
+				       "point and the client", next->len ? "; check" : "Check");
+	g_string_append_c(next, '.');
+	f->statement = g_string_free(st, FALSE);
+	f->next_step = g_string_free(next, FALSE);
+	static const char *const names[2][4] = {
+		{ "server_side_outliers", "server_side_samples", "syn_to_synack_median_ms",
+		  "syn_to_synack_max_ms" },
+		{ "client_side_outliers", "client_side_samples", "synack_to_ack_median_ms",
+		  "synack_to_ack_max_ms" },
+	};
+	for (int s = 0; s < 2; s++) {
+		if (samples[s] == 0)
+			continue;
+		fact(f, names[s][0], (gint64)outliers[s]);
+		fact(f, names[s][1], (gint64)samples[s]);
+		fact_ms(f, names[s][2], median[s]);
+		fact_ms(f, names[s][3], max[s]);
+	}
+	/* the slowest of the side with more outliers, slowest first */
+	int s = outliers[0] >= outliers[1] ? 0 : 1;
+	guint n = 0;
+	for (guint i = 0; i < g->nslow[s]; i++)
+		if (g->slow_ns[s][i] > limit[s])
+			n++;
+	set_examples(f, g->slow[s], n, FALSE);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static void from_synack(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("repeated_synack", SS_SEVERITY_MEDIUM, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k);
+	f->statement = g_strdup_printf("%s repeated its SYN-ACK %" G_GUINT64_FORMAT " time%s in %"
+				       G_GUINT64_FORMAT " connection%s from %s: the client's final "
+				       "ACK did not reach it (lost, or dropped by a firewall between "
+				       "them), so the server kept waiting.", sv, g->a, plural(g->a),
+				       g->n, plural(g->n), cl);
+	f->next_step = g_strdup("Capture on the client as well to see whether the SYN-ACK arrives "
+				"and the ACK leaves; look for asymmetric routing or a stateful "
+				"firewall that drops the ACK.");
+	fact(f, "connections", (gint64)g->n);
+	fact(f, "synack_retransmits", (gint64)g->a);
+	fact(f, "incomplete", (gint64)g->b);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static void from_reuse(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("tuple_reuse", SS_SEVERITY_LOW, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s reused the "
+				       "addresses and ports of an earlier connection: the client "
+				       "handed out the same source port again.", g->n, plural(g->n),
+				       cl, sv);
+	f->next_step = g_strdup("Usually harmless; if the server answers a reused tuple with an "
+				"ACK or RST instead of a SYN-ACK, the old connection still lives "
+				"there: look for sockets that are never closed.");
+	fact(f, "connections", (gint64)g->n);
+	fact(f, "after_rst", (gint64)g->a);
+	fact(f, "after_fin", (gint64)g->b);
+	fact(f, "after_idle", (gint64)g->c);
+	fact(f, "after_failed", (gint64)g->d);
+	fact(f, "while_open", (gint64)g->e);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static void from_tw_reuse(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("time_wait_reuse", SS_SEVERITY_MEDIUM, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k), *gap = ms_str(g->min_ns);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s reopened "
+				       "addresses and ports closed with FIN less than %" G_GINT64_FORMAT
+				       " s before (shortest gap %s), while the side that closed "
+				       "first may still hold them in TIME_WAIT.", g->n, plural(g->n),
+				       cl, sv, SS_TIME_WAIT_NS / 1000000000, gap);
+	f->next_step = g_strdup("If the server answers these SYNs with an ACK or RST, the client "
+				"is short of source ports: reuse connections (keep-alive, pooling) "
+				"or widen its ephemeral port range.");
+	fact(f, "connections", (gint64)g->n);
+	fact_ms(f, "min_gap_ms", g->min_ns);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_free(gap);
+	g_ptr_array_add(out, f);
+}
+
+static void from_churn(GPtrArray *out, const group *g)
+{
+	if (g->a < SS_CHURN_MIN_CONNS)
+		return;
+	ss_finding *f = finding_new("connection_churn", SS_SEVERITY_LOW, g->a);
+	subject_from_key(f, &g->k, TRUE);
+	char *cl = ip_dup(g->k.family, &g->k.client), *sv = server_phrase(&g->k);
+	f->statement = g_strdup_printf("%s opened %" G_GUINT64_FORMAT " short TCP connections (each "
+				       "under %" G_GINT64_FORMAT " ms) to %s: a new connection per "
+				       "request, without keep-alive or connection pooling.", cl, g->a,
+				       SS_CHURN_MAX_DURATION_NS / 1000000, sv);
+	f->next_step = g_strdup("Enable keep-alive or a connection pool in the client: every new "
+				"connection costs a handshake and leaves a socket in TIME_WAIT.");
+	fact(f, "short_connections", (gint64)g->a);
+	fact(f, "connections", (gint64)g->n);
+	set_examples(f, g->ex, g->nex, TRUE);
+	g_free(cl);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static void from_simul(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("simultaneous_open", SS_SEVERITY_INFO, g->n);
+	subject_from_key(f, &g->k, TRUE);
+	set_examples(f, g->ex, g->nex, TRUE);
+	const ss_conn *e = &f->examples[0];
+	char *a = ss_addr_port_dup(e->family, &ss_conn_client(e)->ip, ss_conn_client(e)->port);
+	char *b = ss_addr_port_dup(e->family, &ss_conn_server(e)->ip, ss_conn_server(e)->port);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s between %s and %s opened "
+				       "simultaneously (both sides sent a SYN): NAT hole punching, "
+				       "or two programs dialling each other.", g->n, plural(g->n), a, b);
+	f->next_step = g_strdup("Usually intended (peer-to-peer); otherwise find out which of the "
+				"two programs should have listened.");
+	fact(f, "connections", (gint64)g->n);
+	g_free(a);
+	g_free(b);
+	g_ptr_array_add(out, f);
+}
+
+static void from_icmp(GPtrArray *out, const group *g)
+{
+	ss_finding *f = finding_new("icmp_errors", SS_SEVERITY_MEDIUM, g->n);
+	subject_from_key(f, &g->k, FALSE);
+	single_client(f, g);
+	set_examples(f, g->ex, g->nex, TRUE);
+	guint8 fam = f->examples[0].icmp_family, t = g->k.icmp_type, code = g->k.icmp_code;
+	gboolean v6 = fam == SS_FAMILY_IPV6;
+	const char *what, *why, *next;
+	if ((!v6 && t == 3 && code == 4) || (v6 && t == 2)) {
+		what = v6 ? "packet too big" : "fragmentation needed";
+		why = "the path's MTU is smaller than the packets sent";
+		next = "Check the MTU along the path and that these ICMP errors reach the sender "
+		       "(path MTU discovery), or clamp the TCP MSS on the router.";
+	} else if ((!v6 && t == 11) || (v6 && t == 3)) {
+		what = "time exceeded";
+		why = "the packets' hop limit ran out on the way: a routing loop, or a TTL set too low";
+		next = "Trace the route towards the server (traceroute, mtr) and look for a loop.";
+	} else if ((!v6 && t == 3) || (v6 && t == 1)) {
+		what = "destination unreachable";
+		why = "a router or the server's host could not or would not deliver them";
+		next = "Check the routes towards the server and firewalls that answer with ICMP "
+		       "(administratively prohibited).";
+	} else {
+		what = "errors";
+		why = "a router or host on the path reported a problem";
+		next = "Look up the ICMP type and code and check the path towards the server.";
+	}
+	char *cl = clients_phrase(g), *sv = server_phrase(&g->k);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " flow%s from %s to %s drew ICMP%s %s "
+				       "(type %u code %u, %" G_GUINT64_FORMAT " error%s): %s.", g->n,
+				       plural(g->n), cl, sv, v6 ? "v6" : "", what, (unsigned)t,
+				       (unsigned)code, g->a, plural(g->a), why);
+	f->next_step = g_strdup(next);
+	fact(f, "flows", (gint64)g->n);
+	fact(f, "icmp_errors", (gint64)g->a);
+	fact(f, "icmp_type", t);
+	fact(f, "icmp_code", code);
+	g_free(cl);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+static void from_quality(GPtrArray *out, ss_findings_acc *a, const ss_report *r)
+{
+	const ss_summary *s = &r->summary;
+	group *g = g_hash_table_lookup(a->groups[K_ONE_SIDED], &(gkey){ 0 });
+	guint64 n = MAX(s->quality.one_sided, g ? g->n : 0);
+	if (n > 0) {
+		ss_finding *f = finding_new("one_sided_capture", SS_SEVERITY_LOW, n);
+		guint64 total = MAX(s->tcp_connections, a->tcp);
+		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+					       " TCP connections show packets in one direction only: "
+					       "the capture point sees one path of an asymmetric route, "
+					       "or a filter dropped the other direction.", n, total);
+		f->next_step = g_strdup("Capture where both directions pass (on the hosts "
+					"themselves, or a mirror of both directions); the outcomes of "
+					"these records rest on one side's packets.");
+		fact(f, "connections", (gint64)n);
+		if (g)
+			set_examples(f, g->ex, g->nex, TRUE);
+		g_ptr_array_add(out, f);
+	}
+	g = g_hash_table_lookup(a->groups[K_MIDSTREAM], &(gkey){ 0 });
+	n = MAX(s->quality.started_midstream, g ? g->n : 0);
+	if (n > 0) {
+		ss_finding *f = finding_new("midstream_start", SS_SEVERITY_INFO, n);
+		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " TCP connection%s %s already open "
+					       "when the capture started (no handshake seen): %s client "
+					       "and server were inferred, not proven.", n, plural(n),
+					       n == 1 ? "was" : "were", n == 1 ? "its" : "their");
+		f->next_step = g_strdup("Start the capture before the connections open to see their "
+					"handshakes; each record's evidence and confidence say how its "
+					"roles were decided.");
+		fact(f, "connections", (gint64)n);
+		if (g)
+			set_examples(f, g->ex, g->nex, TRUE);
+		g_ptr_array_add(out, f);
+	}
+	g = g_hash_table_lookup(a->groups[K_SNAPLEN], &(gkey){ 0 });
+	n = MAX(s->quality.snaplen_cut, g ? g->a : 0);
+	if (n > 0) {
+		ss_finding *f = finding_new("snaplen_cut", SS_SEVERITY_LOW, n);
+		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " packet%s %s cut short by the "
+					       "capture's snap length: byte counts come from the IP "
+					       "headers, but the payload itself is missing.", n,
+					       plural(n), n == 1 ? "was" : "were");
+		f->next_step = g_strdup("Capture with a larger snap length (tcpdump -s 0) if the "
+					"payload matters; connection facts are not affected.");
+		fact(f, "packets", (gint64)n);
+		if (g) {
+			fact(f, "connections", (gint64)g->n);
+			set_examples(f, g->ex, g->nex, TRUE);
+		}
+		g_ptr_array_add(out, f);
+	}
+}
+
+static void from_hosts(GPtrArray *out, ss_findings_acc *a, const ss_report *r)
+{
+	for (guint i = 0; r->hosts != NULL && i < r->hosts->len; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		char *ip = ip_dup(h->family, &h->ip);
+		if (h->exhaustion_risk) {
+			guint64 size = (guint64)h->profile.high - h->profile.low + 1;
+			ss_finding *f = finding_new("ephemeral_exhaustion_risk", SS_SEVERITY_HIGH,
+						    h->busiest_connections);
+			gkey k;
+			memset(&k, 0, sizeof k);
+			k.proto = h->busiest_proto;
+			k.family = h->family;
+			k.server = h->busiest_ip;
+			k.port = h->busiest_port;
+			k.client = h->ip;
+			subject_from_key(f, &k, TRUE);
+			char *sv = server_phrase(&k);
+			f->statement = g_strdup_printf(
+				"%s opened %" G_GUINT64_FORMAT " connections to %s within %" G_GINT64_FORMAT
+				" s, %" G_GUINT64_FORMAT "%% of its ephemeral port range %u-%u: it is close "
+				"to running out of source ports (connect() then fails with "
+				"EADDRNOTAVAIL).", ip, h->busiest_connections, sv,
+				SS_EXHAUSTION_WINDOW_NS / 1000000000, h->busiest_connections * 100 / size,
+				(unsigned)h->profile.low, (unsigned)h->profile.high);
+			f->next_step = g_strdup("Reuse connections (keep-alive, pooling), widen the "
+						"ephemeral range (net.ipv4.ip_local_port_range), or spread "
+						"the load over more server addresses or ports.");
+			fact(f, "connections", (gint64)h->busiest_connections);
+			fact(f, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
+			fact(f, "range_size", (gint64)size);
+			fact(f, "share_pct", (gint64)(h->busiest_connections * 100 / size));
+			group *g = g_hash_table_lookup(a->groups[K_PAIR], &k);
+			if (g)
+				set_examples(f, g->ex, g->nex, TRUE);
+			g_free(sv);
+			g_ptr_array_add(out, f);
+		}
+		if (h->n_dual_ports > 0) {
+			ss_finding *f = finding_new("listen_and_connect_same_port", SS_SEVERITY_LOW,
+						    h->n_dual_ports);
+			f->proto = IPPROTO_TCP;
+			f->family = h->family;
+			f->has_server = TRUE;
+			f->server_ip = h->ip;
+			f->server_port = h->dual_ports[0];
+			f->has_client = TRUE;
+			f->client_ip = h->ip;
+			GString *ports = g_string_new(NULL);
+			for (guint j = 0; j < h->n_dual_ports; j++)
+				g_string_append_printf(ports, "%s%u", j ? ", " : "",
+						       (unsigned)h->dual_ports[j]);
+			f->statement = g_strdup_printf(
+				"%s listens on TCP port%s %s and also connects from %s: an outgoing socket "
+				"was bound to a service port, or the port lies in the ephemeral range, so "
+				"the service may fail to bind it.", ip, plural(h->n_dual_ports), ports->str,
+				h->n_dual_ports == 1 ? "it" : "them");
+			f->next_step = g_strdup("Keep service ports out of the ephemeral range "
+						"(net.ipv4.ip_local_port_range, or reserve them with "
+						"net.ipv4.ip_local_reserved_ports), or stop binding "
+						"outgoing sockets to them.");
+			fact(f, "ports", h->n_dual_ports);
+			/* examples: only when the report holds its records */
+			for (guint j = 0; r->conns && j < r->conns->len &&
+					  f->n_examples < SS_FINDING_EXAMPLES; j++) {
+				const ss_conn *c = g_ptr_array_index(r->conns, j);
+				if (c->proto != IPPROTO_TCP || c->family != h->family ||
+				    (c->client != 0 && c->client != 1) ||
+				    memcmp(&ss_conn_client(c)->ip, &h->ip, sizeof(ss_ip)) != 0)
+					continue;
+				for (guint p = 0; p < h->n_dual_ports; p++)
+					if (ss_conn_client(c)->port == h->dual_ports[p]) {
+						f->examples[f->n_examples++] = *c;
+						break;
+					}
+			}
+			g_string_free(ports, TRUE);
+			g_ptr_array_add(out, f);
+		}
+		g_free(ip);
+	}
+}
+
+static int cmp_bytes(const void *a, const void *b, gsize n)
+{
+	int d = memcmp(a, b, n);
+	return d < 0 ? -1 : d > 0;
+}
+
+static gint cmp_finding(gconstpointer pa, gconstpointer pb)
+{
+	const ss_finding *a = *(ss_finding *const *)pa, *b = *(ss_finding *const *)pb;
+	if (a->severity != b->severity)
+		return a->severity < b->severity ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	int d = strcmp(a->id, b->id);
+	if (d != 0)
+		return d;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((d = cmp_bytes(&a->server_ip, &b->server_ip, sizeof(ss_ip))) != 0)
+		return d;
+	if (a->server_port != b->server_port)
+		return a->server_port < b->server_port ? -1 : 1;
+	if ((d = cmp_bytes(&a->client_ip, &b->client_ip, sizeof(ss_ip))) != 0)
+		return d;
+	/* the same subject twice (icmp_errors of two types): the statement */
+	return g_strcmp0(a->statement, b->statement);
+}
+
+GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
+	static void (*const per_group[])(GPtrArray *, const group *) = {
+		[K_UNANSWERED] = from_unanswered, [K_REFUSED] = from_refused,
+		[K_SYN_RETX] = from_syn_retx, [K_SLOW] = from_slow, [K_SYNACK] = from_synack,
+		[K_REUSE] = from_reuse, [K_TW_REUSE] = from_tw_reuse, [K_PAIR] = from_churn,
+		[K_SIMUL] = from_simul, [K_ICMP] = from_icmp,
+	};
+	for (int k = 0; k < K_ONE_SIDED; k++) {
+		GList *l = sorted_groups(a->groups[k]);
+		for (GList *it = l; it; it = it->next)
+			per_group[k](out, it->data);
+		g_list_free(l);
+	}
+	from_quality(out, a, r);
+	from_hosts(out, a, r);
+	g_ptr_array_sort(out, cmp_finding);
+	acc_free(a);
+	return out;
+}
+
+GPtrArray *ss_findings_compute(const ss_report *r)
+{
+	ss_findings_acc *a = ss_findings_acc_new();
+	for (guint i = 0; r->conns != NULL && i < r->conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(r->conns, i));
+	return ss_findings_acc_finish(a, r);
+}
+
+/* ---- jsonl ---- */
+
+static void json_addr(GString *b, guint8 family, const ss_ip *ip, gint port)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	g_string_append(b, "{\"ip\":");
+	ss_json_escape_append(b, buf);
+	if (port >= 0)
+		g_string_append_printf(b, ",\"port\":%d}", port);
+	else
+		g_string_append(b, ",\"port\":null}");
+}
+
+void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanosecond)
+{
+	g_string_append(b, "{\"kind\":\"finding\",\"rank\":");
+	g_string_append_printf(b, "%u,\"id\":", rank);
+	ss_json_escape_append(b, f->id);
+	g_string_append(b, ",\"severity\":");
+	ss_json_escape_append(b, ss_severity_name(f->severity));
+	g_string_append_printf(b, ",\"count\":%" G_GUINT64_FORMAT ",\"proto\":", f->count);
+	ss_json_escape_append(b, f->proto == IPPROTO_TCP ? "tcp" : f->proto == IPPROTO_UDP ? "udp"
+											 : NULL);
+	g_string_append(b, ",\"ip_version\":");
+	if (f->family)
+		g_string_append_printf(b, "%u", (unsigned)f->family);
+	else
+		g_string_append(b, "null");
+	g_string_append(b, ",\"client\":");
+	if (f->has_client) {
+		char buf[SS_IP_STRLEN];
+		ss_ip_format(f->family, &f->client_ip, buf);
+		ss_json_escape_append(b, buf);
+	} else {
+		g_string_append(b, "null");
+	}
+	g_string_append(b, ",\"server\":");
+	if (f->has_server)
+		json_addr(b, f->family, &f->server_ip, f->server_port);
+	else
+		g_string_append(b, "null");
+	g_string_append(b, ",\"statement\":");
+	ss_json_escape_append(b, f->statement);
+	g_string_append(b, ",\"next_step\":");
+	ss_json_escape_append(b, f->next_step);
+	g_string_append(b, ",\"evidence\":{");
+	for (guint i = 0; i < f->n_facts; i++) {
+		if (i > 0)
+			g_string_append_c(b, ',');
+		ss_json_escape_append(b, f->facts[i].name);
+		g_string_append_c(b, ':');
+		if (f->facts[i].ms)
+			ss_ms_append(b, f->facts[i].value, nanosecond);
+		else
+			g_string_append_printf(b, "%" G_GINT64_FORMAT, f->facts[i].value);
+	}
+	g_string_append(b, "},\"examples\":[");
+	for (guint i = 0; i < f->n_examples; i++) {
+		const ss_conn *c = &f->examples[i];
+		gint64 first, last;
+		char cid[SS_COMMUNITY_ID_LEN];
+		ss_render_conn_span(c, &first, &last);
+		if (i > 0)
+			g_string_append_c(b, ',');
+		g_string_append(b, "{\"first_ts\":");
+		if (first == SS_NO_TIME) {
+			g_string_append(b, "null");
+		} else {
+			g_string_append_c(b, '"');
+			ss_time_append(b, first, nanosecond);
+			g_string_append_c(b, '"');
+		}
+		g_string_append(b, ",\"community_id\":");
+		ss_json_escape_append(b, ss_community_id_conn(c, 0, cid) ? cid : NULL);
+		g_string_append(b, ",\"client\":");
+		json_addr(b, c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+		g_string_append(b, ",\"server\":");
+		json_addr(b, c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+		g_string_append(b, ",\"outcome\":");
+		ss_json_escape_append(b, ss_outcome_name(c->outcome));
+		g_string_append_c(b, '}');
+	}
+	g_string_append(b, "]}\n");
+}

@@ -1,0 +1,494 @@
+/* --format markdown: a report for a ticket or a wiki page (GitHub and
+ * GitLab flavoured Markdown): capture summary, ranked findings with their
+ * evidence, next step and an example connection as a Mermaid sequence
+ * diagram, the listening sockets and the client hosts with their
+ * ephemeral-port profile.  Every field that could hold a Markdown or
+ * Mermaid special character is escaped.  Also the sequence of messages of
+ * an example connection, shared with the html format. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "config.h"
+#include "render-report.h"
+#include "sockscope/findings.h"
+#include "sockscope/hosts.h"
+#include "sockscope/util.h"
+
+/* ---- the sequence of an example connection ---- */
+
+static void ev_add(GArray *ev, int from, gint64 at, gboolean dashed, char *label)
+{
+	ss_seq_event e = { from, label, at, dashed };
+	g_array_append_val(ev, e);
+}
+
+void ss_seq_events_free(GArray *ev)
+{
+	if (ev == NULL)
+		return;
+	for (guint i = 0; i < ev->len; i++)
+		g_free(g_array_index(ev, ss_seq_event, i).label);
+	g_array_unref(ev);
+}
+
+static const char *icmp_label(const ss_conn *c)
+{
+	gboolean v6 = c->icmp_family == SS_FAMILY_IPV6;
+	if ((!v6 && c->icmp_type == 3 && c->icmp_code == 4) || (v6 && c->icmp_type == 2))
+		return v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed";
+	if ((!v6 && c->icmp_type == 3) || (v6 && c->icmp_type == 1))
+		return v6 ? "ICMPv6 unreachable" : "ICMP unreachable";
+	if ((!v6 && c->icmp_type == 11) || (v6 && c->icmp_type == 3))
+		return v6 ? "ICMPv6 time exceeded" : "ICMP time exceeded";
+	return v6 ? "ICMPv6 error" : "ICMP error";
+}
+
+GArray *ss_seq_events(const ss_conn *c)
+{
+	GArray *ev = g_array_new(FALSE, TRUE, sizeof(ss_seq_event));
+	int ci = c->client == 1 ? 1 : 0;
+	gint64 base, last;
+	ss_render_conn_span(c, &base, &last);
+	if (base == SS_NO_TIME)
+		return ev;
+#define REL(t) ((t) == SS_NO_TIME ? SS_NO_TIME : (t) - base)
+#define FROM(side) ((side) == ci ? 0 : 1)
+
+	if (c->proto != IPPROTO_TCP) {
+		for (int k = 0; k < 2; k++) {
+			const ss_endpoint *e = k == 0 ? &c->ep[ci] : &c->ep[!ci];
+			if (e->packets == 0)
+				continue;
+			ev_add(ev, k, REL(e->first_ns), FALSE,
+			       g_strdup_printf("%s (%" G_GUINT64_FORMAT " datagram%s, %" G_GUINT64_FORMAT
+					       " bytes)", k == 0 ? "request" : "reply", e->packets,
+					       e->packets == 1 ? "" : "s", e->payload));
+		}
+		if (c->icmp_errors > 0)
+			ev_add(ev, 1, SS_NO_TIME, TRUE,
+			       g_strdup_printf("%s type %u code %u", icmp_label(c),
+					       (unsigned)c->icmp_type, (unsigned)c->icmp_code));
+		return ev;
+	}
+
+	if (ss_conn_started_midstream(c))
+		ev_add(ev, -1, SS_NO_TIME, FALSE,
+		       g_strdup("already open when the capture started (no handshake seen)"));
+	gboolean icmp_done = c->icmp_errors == 0;
+	for (gsize i = 0; c->history[i]; i++) {
+		int side = (c->history_who >> i) & 1;
+		int from = FROM(side);
+		switch (c->history[i]) {
+		case 's': {
+			gboolean first_syn = side == c->syn_side;
+			ev_add(ev, from, first_syn ? REL(c->syn_ns) : SS_NO_TIME, FALSE, g_strdup("SYN"));
+			if (!first_syn)
+				break;
+			gint64 t = c->syn_ns;
+			guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
+			for (guint j = 0; j < n; j++) {
+				t += c->syn_gaps_ns[j];
+				ev_add(ev, from, REL(t), FALSE,
+				       g_strdup_printf("SYN (retransmission %u)", j + 1));
+			}
+			if (c->syn_retransmits > n)
+				ev_add(ev, -1, SS_NO_TIME, FALSE,
+				       g_strdup_printf("%u more SYN retransmissions",
+						       c->syn_retransmits - n));
+			if (!icmp_done && c->outcome == SS_OUTCOME_REJECTED && side == ci) {
+				ev_add(ev, 1, SS_NO_TIME, TRUE,
+				       g_strdup_printf("%s type %u code %u", icmp_label(c),
+						       (unsigned)c->icmp_type, (unsigned)c->icmp_code));
+				icmp_done = TRUE;
+			}
+			break;
+		}
+		case 'h':
+			ev_add(ev, from, side == c->synack_side ? REL(c->synack_ns) : SS_NO_TIME, TRUE,
+			       g_strdup("SYN-ACK"));
+			if (c->synack_retransmits > 0)
+				ev_add(ev, -1, SS_NO_TIME, FALSE,
+				       g_strdup_printf("SYN-ACK repeated %u time%s", c->synack_retransmits,
+						       c->synack_retransmits == 1 ? "" : "s"));
+			break;
+		case 'a':
+			if (side == ci && c->ack_ns != SS_NO_TIME)
+				ev_add(ev, from, REL(c->ack_ns), FALSE, g_strdup("ACK"));
+			break;
+		case 'd': {
+			const ss_endpoint *e = &c->ep[side];
+			ev_add(ev, from, SS_NO_TIME, FALSE,
+			       g_strdup_printf("data (%" G_GUINT64_FORMAT " bytes in all)", e->payload));
+			break;
+		}
+		case 'f':
+			ev_add(ev, from, SS_NO_TIME, FALSE, g_strdup("FIN"));
+			break;
+		case 'r':
+			ev_add(ev, from, side == c->first_rst_side ? REL(c->first_rst_ns) : SS_NO_TIME,
+			       FALSE, g_strdup("RST"));
+			break;
+		default:
+			break;
+		}
+	}
+	if (!icmp_done)
+		ev_add(ev, 1, SS_NO_TIME, TRUE,
+		       g_strdup_printf("%s type %u code %u", icmp_label(c), (unsigned)c->icmp_type,
+				       (unsigned)c->icmp_code));
+	if (c->outcome == SS_OUTCOME_UNANSWERED)
+		ev_add(ev, -1, SS_NO_TIME, FALSE, g_strdup("no answer"));
+	else if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		ev_add(ev, -1, SS_NO_TIME, FALSE, g_strdup("both sides sent a SYN (simultaneous open)"));
+	if (last != SS_NO_TIME && last > base)
+		ev_add(ev, -1, REL(last), FALSE, g_strdup("last packet"));
+#undef REL
+#undef FROM
+	return ev;
+}
+
+void ss_seq_time_append(GString *b, gint64 at_ns)
+{
+	if (at_ns == SS_NO_TIME)
+		return;
+	g_string_append(b, at_ns < 0 ? "-" : "+");
+	ss_ms_append(b, at_ns < 0 ? -at_ns : at_ns, FALSE);
+	g_string_append(b, " ms");
+}
+
+/* ---- escaping ---- */
+
+/* Inline Markdown text: characters that start emphasis, code, links, HTML,
+ * tables, strikethrough or entities are backslash-escaped; control
+ * characters (newlines too) become spaces, invalid UTF-8 U+FFFD. */
+static void md_text(GString *b, const char *s)
+{
+	if (s == NULL)
+		return;
+	char *v = g_utf8_make_valid(s, -1);
+	gsize digits = strspn(v, "0123456789");
+	for (const char *p = v; *p; p++) {
+		guchar ch = (guchar)*p;
+		if (ch < 0x20 || ch == 0x7f) {
+			g_string_append_c(b, ' ');
+			continue;
+		}
+		/* anywhere: inline syntax; at the start: headings, lists, quotes */
+		if (strchr("\\`*_{}[]<>|~&$", ch) != NULL ||
+		    (p == v && strchr("#+-!=>", ch) != NULL) ||
+		    (digits > 0 && p == v + digits && (ch == '.' || ch == ')')))
+			g_string_append_c(b, '\\');
+		g_string_append_c(b, (char)ch);
+	}
+	g_free(v);
+}
+
+/* An inline code span holding generated text (addresses, times): no
+ * backticks or pipes can occur there, but they are replaced all the same. */
+static void md_code(GString *b, const char *s)
+{
+	g_string_append_c(b, '`');
+	for (const char *p = s; *p; p++)
+		g_string_append_c(b, *p == '`' || *p == '|' || (guchar)*p < 0x20 ? '?' : *p);
+	g_string_append_c(b, '`');
+}
+
+/* Mermaid message or alias text: characters that end a statement or start
+ * an entity (; #) and HTML (< > &) as Mermaid entity codes; control
+ * characters as spaces. */
+static void mermaid_text(GString *b, const char *s)
+{
+	for (const guchar *p = (const guchar *)s; *p; p++) {
+		switch (*p) {
+		case ';':
+		case '#':
+		case '<':
+		case '>':
+		case '&':
+		case '"':
+		case '%':
+		case '`':
+			g_string_append_printf(b, "#%u;", (unsigned)*p);
+			break;
+		default:
+			g_string_append_c(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
+		}
+	}
+}
+
+/* ---- the report ---- */
+
+static char *addr_port(guint8 family, const ss_ip *ip, guint16 port)
+{
+	return ss_addr_port_dup(family, ip, port);
+}
+
+static const char *proto_name(guint8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+static void time_str(GString *b, gint64 ns, gboolean nanosecond)
+{
+	if (ns == SS_NO_TIME)
+		g_string_append(b, "-");
+	else
+		ss_time_append(b, ns, nanosecond);
+}
+
+static void row_kv(GString *b, const char *k, const char *v_md)
+{
+	g_string_append_printf(b, "| %s | %s |\n", k, v_md);
+}
+
+static void summary_md(GString *b, const ss_report *r)
+{
+	const ss_summary *s = &r->summary;
+	GString *v = g_string_new(NULL);
+	g_string_append(b, "## Capture summary\n\n| | |\n| --- | --- |\n");
+	for (guint i = 0; s->inputs && i < s->inputs->len; i++) {
+		const ss_input *in = g_ptr_array_index(s->inputs, i);
+		g_string_truncate(v, 0);
+		md_text(v, in->name);
+		g_string_append(v, " (");
+		md_text(v, in->link_name ? in->link_name : "?");
+		g_string_append_printf(v, ", %s timestamps, %" G_GUINT64_FORMAT " packets",
+				       in->nanosecond ? "ns" : "µs", in->packets);
+		if (in->error) {
+			g_string_append(v, "; stopped early: ");
+			md_text(v, in->error);
+		}
+		g_string_append_c(v, ')');
+		row_kv(b, i == 0 ? "Input" : "", v->str);
+	}
+	g_string_truncate(v, 0);
+	time_str(v, s->first_ns, s->nanosecond);
+	g_string_append(v, " to ");
+	time_str(v, s->last_ns, s->nanosecond);
+	row_kv(b, "Time (UTC)", v->str);
+	g_string_printf(v, "%" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " bytes), %" G_GUINT64_FORMAT
+			" decoded", s->packets, s->bytes, s->decoded);
+	row_kv(b, "Packets", v->str);
+	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
+			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);
+	row_kv(b, "Connections", v->str);
+	g_string_printf(v, "%" G_GUINT64_FORMAT, s->listeners);
+	row_kv(b, "Listening sockets", v->str);
+	g_string_printf(v, "%" G_GUINT64_FORMAT, s->hosts);
+	row_kv(b, "Hosts", v->str);
+	g_string_printf(v, "%" G_GUINT64_FORMAT " matched, %" G_GUINT64_FORMAT " unmatched",
+			s->icmp_errors_matched, s->icmp_errors_unmatched);
+	row_kv(b, "ICMP errors", v->str);
+	for (guint i = 0; s->warnings && i < s->warnings->len; i++) {
+		g_string_truncate(v, 0);
+		md_text(v, g_ptr_array_index(s->warnings, i));
+		row_kv(b, i == 0 ? "Warnings" : "", v->str);
+	}
+	g_string_append_printf(b, "\nsockscope %s. Addresses are never resolved to names.\n\n",
+			       SOCKSCOPE_VERSION);
+	g_string_free(v, TRUE);
+}
+
+static void mermaid_md(GString *b, const ss_conn *c)
+{
+	GArray *ev = ss_seq_events(c);
+	if (ev->len == 0) {
+		ss_seq_events_free(ev);
+		return;
+	}
+	char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+	char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	g_string_append(b, "```mermaid\nsequenceDiagram\n    participant C as client ");
+	mermaid_text(b, cl);
+	g_string_append(b, "\n    participant S as server ");
+	mermaid_text(b, sv);
+	g_string_append_c(b, '\n');
+	GString *lab = g_string_new(NULL);
+	for (guint i = 0; i < ev->len; i++) {
+		const ss_seq_event *e = &g_array_index(ev, ss_seq_event, i);
+		g_string_assign(lab, e->label);
+		if (e->at_ns != SS_NO_TIME) {
+			g_string_append_c(lab, ' ');
+			ss_seq_time_append(lab, e->at_ns);
+		}
+		if (e->from < 0)
+			g_string_append(b, "    Note over C,S: ");
+		else
+			g_string_append_printf(b, "    %s%s%s: ", e->from == 0 ? "C" : "S",
+					       e->dashed ? "-->>" : "->>", e->from == 0 ? "S" : "C");
+		mermaid_text(b, lab->str);
+		g_string_append_c(b, '\n');
+	}
+	g_string_append(b, "```\n\n");
+	g_string_free(lab, TRUE);
+	g_free(cl);
+	g_free(sv);
+	ss_seq_events_free(ev);
+}
+
+static void findings_md(GString *b, const ss_report *r)
+{
+	guint n = r->findings ? r->findings->len : 0;
+	g_string_append(b, "## Findings\n\n");
+	if (n == 0) {
+		g_string_append(b, "No findings.\n\n");
+		return;
+	}
+	g_string_append(b, "| # | Severity | Finding | Count |\n| ---: | --- | --- | ---: |\n");
+	for (guint i = 0; i < n; i++) {
+		const ss_finding *f = g_ptr_array_index(r->findings, i);
+		g_string_append_printf(b, "| %u | %s | ", i + 1, ss_severity_name(f->severity));
+		md_code(b, f->id);
+		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " |\n", f->count);
+	}
+	g_string_append_c(b, '\n');
+	for (guint i = 0; i < n; i++) {
+		const ss_finding *f = g_ptr_array_index(r->findings, i);
+		g_string_append_printf(b, "### %u. %s: ", i + 1, ss_severity_name(f->severity));
+		md_code(b, f->id);
+		g_string_append(b, "\n\n");
+		md_text(b, f->statement);
+		g_string_append(b, "\n\n");
+		if (f->n_facts > 0) {
+			g_string_append(b, "- **Evidence:** ");
+			for (guint j = 0; j < f->n_facts; j++) {
+				GString *v = g_string_new(f->facts[j].name);
+				g_string_append_c(v, ' ');
+				if (f->facts[j].ms)
+					ss_ms_append(v, f->facts[j].value, r->summary.nanosecond);
+				else
+					g_string_append_printf(v, "%" G_GINT64_FORMAT, f->facts[j].value);
+				if (j > 0)
+					g_string_append(b, ", ");
+				md_code(b, v->str);
+				g_string_free(v, TRUE);
+			}
+			g_string_append_c(b, '\n');
+		}
+		if (f->n_examples > 0)
+			g_string_append(b, "- **Examples:**\n");
+		for (guint j = 0; j < f->n_examples; j++) {
+			const ss_conn *c = &f->examples[j];
+			gint64 first, last;
+			ss_render_conn_span(c, &first, &last);
+			GString *t = g_string_new(NULL);
+			time_str(t, first, r->summary.nanosecond);
+			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+			char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			g_string_append(b, "  - ");
+			md_code(b, t->str);
+			g_string_append_printf(b, " %s ", proto_name(c->proto));
+			md_code(b, cl);
+			g_string_append(b, " → ");
+			md_code(b, sv);
+			g_string_append_printf(b, " %s\n", ss_outcome_name(c->outcome));
+			g_string_free(t, TRUE);
+			g_free(cl);
+			g_free(sv);
+		}
+		g_string_append(b, "- **Next step:** ");
+		md_text(b, f->next_step);
+		g_string_append(b, "\n\n");
+		if (f->n_examples > 0)
+			mermaid_md(b, &f->examples[0]);
+	}
+}
+
+static void listeners_md(GString *b, const ss_report *r)
+{
+	guint n = r->listeners ? r->listeners->len : 0;
+	g_string_append(b, "## Listening sockets\n\n");
+	if (n == 0) {
+		g_string_append(b, "None.\n\n");
+		return;
+	}
+	g_string_append(b, "| Proto | Address | Port | Service | State | Connections | Clients "
+			"| Confidence |\n| --- | --- | ---: | --- | --- | ---: | ---: | --- |\n");
+	for (guint i = 0; i < n; i++) {
+		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
+		char ip[SS_IP_STRLEN];
+		ss_ip_format(l->family, &l->ip, ip);
+		g_string_append_printf(b, "| %s | ", proto_name(l->proto));
+		md_code(b, ip);
+		g_string_append_printf(b, " | %u | ", (unsigned)l->port);
+		md_text(b, l->service ? l->service : "");
+		g_string_append_printf(b, " | %s | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT
+				       " | %s |\n", ss_listener_state_name(l->state), l->connections,
+				       l->clients, ss_confidence_name(l->confidence));
+	}
+	g_string_append_c(b, '\n');
+}
+
+static void clients_md(GString *b, const ss_report *r)
+{
+	guint n = r->hosts ? r->hosts->len : 0, shown = 0;
+	g_string_append(b, "## Client hosts\n\n");
+	for (guint i = 0; i < n; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		if (h->client_connections == 0)
+			continue;
+		if (shown++ == 0)
+			g_string_append(b, "| Address | Connections | Servers | Handshakes | Source ports "
+					"| Ephemeral range | Allocation | Reused ports | Notes |\n"
+					"| --- | ---: | ---: | ---: | --- | --- | --- | ---: | --- |\n");
+		char ip[SS_IP_STRLEN];
+		ss_ip_format(h->family, &h->ip, ip);
+		g_string_append(b, "| ");
+		md_code(b, ip);
+		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " | %"
+				       G_GUINT64_FORMAT " | ", h->client_connections, h->client_servers,
+				       h->eph.samples);
+		if (h->eph.samples > 0)
+			g_string_append_printf(b, "%u-%u", (unsigned)h->eph.min, (unsigned)h->eph.max);
+		g_string_append(b, " | ");
+		if (h->eph.samples == 0)
+			g_string_append(b, "-");
+		else if (h->profile.fits == SS_EPH_UNKNOWN)
+			g_string_append_printf(b, "unknown (%" G_GUINT64_FORMAT " sample%s)",
+					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
+		else {
+			md_text(b, ss_eph_default_label(h->profile.fits));
+			g_string_append_printf(b, " %u-%u", (unsigned)h->profile.low,
+					       (unsigned)h->profile.high);
+		}
+		g_string_append(b, " | ");
+		md_text(b, h->eph.samples > 0 ? ss_alloc_pattern_name(h->profile.pattern) : "-");
+		g_string_append(b, " | ");
+		if (h->reuse_known && h->eph.samples > 0)
+			g_string_append_printf(b, "%" G_GUINT64_FORMAT, h->reused_ports);
+		else
+			g_string_append(b, "-");
+		g_string_append(b, " | ");
+		gboolean note = FALSE;
+		if (h->exhaustion_risk) {
+			g_string_append(b, "**exhaustion risk**");
+			note = TRUE;
+		}
+		if (h->n_dual_ports > 0) {
+			g_string_append_printf(b, "%slistens on and connects from tcp port", note ? "; " : "");
+			for (guint j = 0; j < h->n_dual_ports; j++)
+				g_string_append_printf(b, "%s%u", j ? ", " : " ", (unsigned)h->dual_ports[j]);
+		}
+		g_string_append(b, " |\n");
+	}
+	g_string_append(b, shown ? "\n" : "None.\n\n");
+}
+
+gboolean ss_render_markdown(const ss_report *r, FILE *out)
+{
+	GString *b = g_string_sized_new(16384);
+	g_string_append(b, "# sockscope report\n\n");
+	summary_md(b, r);
+	findings_md(b, r);
+	listeners_md(b, r);
+	clients_md(b, r);
+
+	gboolean ok = fwrite(b->str, 1, b->len, out) == b->len;
+	if (!ok && errno == 0)
+		errno = EIO;
+	if (ok && fflush(out) != 0)
+		ok = FALSE;
+	g_string_free(b, TRUE);
+	return ok;
+}

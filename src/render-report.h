@@ -1,0 +1,69 @@
+/* Shared by the report formats for people (markdown, html, dot): the
+ * host/listener graph and the packet sequence of an example connection.
+ * Internal to sockscope; docs/reports.md describes what they draw. */
+#ifndef SOCKSCOPE_RENDER_REPORT_H
+#define SOCKSCOPE_RENDER_REPORT_H
+
+#include <glib.h>
+#include "sockscope/report.h"
+
+/* ---- the host/listener graph (render-dot.c) ---- */
+
+/* What is drawn at most; the rest is counted as omitted.  The busiest
+ * (most connections) are kept, then drawn sorted by address. */
+#define SS_GRAPH_MAX_SERVERS 24
+#define SS_GRAPH_MAX_ROWS 8          /* listening sockets per server host */
+#define SS_GRAPH_MAX_CLIENTS 24
+
+typedef struct {
+	guint8 family;
+	ss_ip ip;
+	guint64 conns;
+	GArray *rows;               /* guint: indexes into ss_report.listeners */
+} ss_graph_server;
+
+typedef struct {
+	guint8 family;
+	ss_ip ip;
+	guint64 conns;
+} ss_graph_client;
+
+typedef struct {
+	guint client;               /* index into clients */
+	guint server;               /* index into servers */
+	guint row;                  /* index into that server's rows */
+	guint64 conns;
+	guint16 port_min, port_max; /* the clients' (ephemeral) ports */
+} ss_graph_edge;
+
+typedef struct {
+	GArray *servers;            /* ss_graph_server, by family and address */
+	GArray *clients;            /* ss_graph_client, by family and address */
+	GArray *edges;              /* ss_graph_edge, by client, server, row */
+	guint64 omitted_servers, omitted_rows, omitted_clients, omitted_edges;
+} ss_graph;
+
+ss_graph *ss_graph_build(const ss_report *r);
+void ss_graph_free(ss_graph *g);
+/* "43122", "43122 (3)" or "49152-49200 (12)". */
+char *ss_graph_edge_label(const ss_graph_edge *e);
+/* "tcp/443 https, open (12 conns)" */
+char *ss_graph_row_label(const ss_listener *l);
+
+/* ---- an example connection as a sequence of messages (render-markdown.c) ---- */
+
+typedef struct {
+	int from;                   /* 0 client, 1 server, -1 a note over both */
+	char *label;                /* plain text, without the time */
+	gint64 at_ns;               /* since the record's first packet; SS_NO_TIME unknown */
+	gboolean dashed;            /* an answer drawn dashed (SYN-ACK, ICMP) */
+} ss_seq_event;
+
+/* The messages of one record, in time order (array of ss_seq_event; free
+ * with ss_seq_events_free). */
+GArray *ss_seq_events(const ss_conn *c);
+void ss_seq_events_free(GArray *ev);
+/* "+1.000 ms" */
+void ss_seq_time_append(GString *b, gint64 at_ns);
+
+#endif

@@ -1,0 +1,319 @@
+/* Findings (src/findings.c): grouping, thresholds, ranking, determinism. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "sockscope/findings.h"
+#include "sockscope/hosts.h"
+
+#define MS (G_GINT64_CONSTANT(1000000))
+#define T0 (G_GINT64_CONSTANT(1767225600) * 1000000000)   /* 2026-01-01 */
+
+static guint64 next_seq;
+
+static ss_ip v4(int a, int b, int c, int d)
+{
+	ss_ip ip;
+	memset(&ip, 0, sizeof ip);
+	ip.bytes[0] = (guint8)a;
+	ip.bytes[1] = (guint8)b;
+	ip.bytes[2] = (guint8)c;
+	ip.bytes[3] = (guint8)d;
+	return ip;
+}
+
+/* A finalized TCP record from client cip:cport to sip:sport. */
+static ss_conn *tcp(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 start)
+{
+	ss_conn *c = g_new0(ss_conn, 1);
+	c->proto = IPPROTO_TCP;
+	c->family = SS_FAMILY_IPV4;
+	c->client = 0;
+	c->ep[0].ip = cip;
+	c->ep[0].port = cport;
+	c->ep[1].ip = sip;
+	c->ep[1].port = sport;
+	c->ep0_key_side = (guint8)ss_flow_key_make(&c->key, c->family, c->proto, &cip, cport, &sip,
+						   sport);
+	c->syn_side = 0;
+	c->synack_side = -1;
+	c->first_rst_side = -1;
+	c->icmp_about_side = -1;
+	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = c->syn_copy_ns = SS_NO_TIME;
+	c->ep[0].packets = 1;
+	c->ep[0].first_ns = c->ep[0].last_ns = start;
+	c->ep[1].first_ns = c->ep[1].last_ns = SS_NO_TIME;
+	c->syn_ns = start;
+	c->evidence = SS_EVIDENCE_SYN;
+	c->confidence = SS_CONFIDENCE_HIGH;
+	c->seq = next_seq++;
+	strcpy(c->history, "s");
+	return c;
+}
+
+static ss_conn *unanswered(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 start)
+{
+	ss_conn *c = tcp(cip, cport, sip, sport, start);
+	c->outcome = SS_OUTCOME_UNANSWERED;
+	return c;
+}
+
+/* SYN, SYN-ACK after rtt, ACK after rtt2, closed after `life`. */
+static ss_conn *complete(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 start,
+			 gint64 rtt, gint64 rtt2, gint64 life)
+{
+	ss_conn *c = tcp(cip, cport, sip, sport, start);
+	c->outcome = SS_OUTCOME_COMPLETE;
+	c->close = SS_CLOSE_FIN;
+	c->synack_side = 1;
+	c->synack_ns = start + rtt;
+	c->ack_ns = start + rtt + rtt2;
+	c->ep[0].packets = 4;
+	c->ep[0].last_ns = start + life;
+	c->ep[1].packets = 3;
+	c->ep[1].first_ns = start + rtt;
+	c->ep[1].last_ns = start + life;
+	c->ep[0].sent = c->ep[1].sent = SS_SENT_FIN | SS_SENT_ACK;
+	strcpy(c->history, "shafF");
+	c->history_who = 0x2 | 0x10;
+	return c;
+}
+
+static ss_report *report_of(GPtrArray *conns)
+{
+	ss_report *r = g_new0(ss_report, 1);
+	r->summary.inputs = g_ptr_array_new();
+	r->summary.warnings = g_ptr_array_new();
+	r->summary.first_ns = r->summary.last_ns = SS_NO_TIME;
+	r->conns = conns;
+	r->listeners = g_array_new(FALSE, TRUE, sizeof(ss_listener));
+	r->hosts = g_array_new(FALSE, TRUE, sizeof(ss_host));
+	return r;
+}
+
+static const ss_finding *find(GPtrArray *fs, const char *id)
+{
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		if (strcmp(f->id, id) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static gint64 fact(const ss_finding *f, const char *name)
+{
+	for (guint i = 0; i < f->n_facts; i++)
+		if (strcmp(f->facts[i].name, name) == 0)
+			return f->facts[i].value;
+	fail_msg("no fact %s in %s", name, f->id);
+	return -1;
+}
+
+static void test_unanswered_per_destination(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip cl = v4(10, 0, 0, 5), sv = v4(10, 0, 0, 9);
+	for (int i = 0; i < 3; i++)
+		g_ptr_array_add(conns, unanswered(cl, (guint16)(40000 + i), sv, 443, T0 + i * 1000 * MS));
+	g_ptr_array_add(conns, unanswered(cl, 40010, sv, 8443, T0 + 5000 * MS));
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	assert_int_equal(fs->len, 2);
+	const ss_finding *f = g_ptr_array_index(fs, 0);
+	assert_string_equal(f->id, "unanswered_syn");
+	assert_int_equal(f->severity, SS_SEVERITY_HIGH);
+	assert_int_equal(f->count, 3);   /* the larger group ranks first */
+	assert_int_equal(f->server_port, 443);
+	assert_true(f->has_client);
+	assert_string_equal(f->statement, "3 connection attempts from 10.0.0.5 to 10.0.0.9:443 "
+			    "(https) got no answer: the server is down or a firewall drops them.");
+	assert_int_equal(f->n_examples, 3);
+	assert_int_equal(f->examples[0].ep[0].port, 40000);
+	assert_int_equal(((const ss_finding *)g_ptr_array_index(fs, 1))->server_port, 8443);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+static void test_slow_handshake_sides(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip sv = v4(10, 0, 0, 9);
+	for (int i = 0; i < 10; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), 50000, sv, 80, T0 + i * 10000 * MS,
+						MS, MS / 2, 5000 * MS));
+	/* one server-side outlier: 250 ms > max(3 x 1 ms, 1 ms + 100 ms) */
+	g_ptr_array_add(conns, complete(v4(10, 0, 1, 99), 50001, sv, 80, T0 + 200000 * MS,
+					250 * MS, MS / 2, 5000 * MS));
+	/* 90 ms is not an outlier (below median + 100 ms) */
+	g_ptr_array_add(conns, complete(v4(10, 0, 1, 98), 50002, sv, 80, T0 + 300000 * MS,
+					90 * MS, MS / 2, 5000 * MS));
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "server_side_outliers"), 1);
+	assert_int_equal(fact(f, "client_side_outliers"), 0);
+	assert_int_equal(fact(f, "syn_to_synack_median_ms"), MS);
+	assert_non_null(strstr(f->statement, "server side of the capture point"));
+	assert_null(strstr(f->statement, "client side"));
+	assert_int_equal(f->n_examples, 1);
+	assert_int_equal(f->examples[0].ep[0].port, 50001);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+
+	/* client side: SYN-ACK to ACK */
+	conns = g_ptr_array_new();
+	for (int i = 0; i < 6; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), 50000, sv, 80, T0 + i * 10000 * MS,
+						MS, MS, 5000 * MS));
+	g_ptr_array_add(conns, complete(v4(10, 0, 1, 99), 50001, sv, 80, T0 + 200000 * MS,
+					MS, 500 * MS, 5000 * MS));
+	r = report_of(conns);
+	fs = ss_findings_compute(r);
+	f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "client_side_outliers"), 1);
+	assert_non_null(strstr(f->statement, "client side of the capture point"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+
+	/* too few samples: nothing */
+	conns = g_ptr_array_new();
+	for (int i = 0; i < SS_SLOW_MIN_SAMPLES - 2; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), 50000, sv, 80, T0 + i * 10000 * MS,
+						MS, MS, 5000 * MS));
+	g_ptr_array_add(conns, complete(v4(10, 0, 1, 99), 50001, sv, 80, T0 + 200000 * MS,
+					900 * MS, MS, 5000 * MS));
+	r = report_of(conns);
+	fs = ss_findings_compute(r);
+	assert_null(find(fs, "slow_handshake"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+static void test_churn_threshold(void **state)
+{
+	(void)state;
+	for (int n = SS_CHURN_MIN_CONNS - 1; n <= SS_CHURN_MIN_CONNS; n++) {
+		GPtrArray *conns = g_ptr_array_new();
+		for (int i = 0; i < n; i++)
+			g_ptr_array_add(conns, complete(v4(10, 0, 0, 5), (guint16)(33000 + i), v4(10, 0, 0, 9),
+							8080, T0 + i * 2000 * MS, MS, MS, 200 * MS));
+		/* a long one does not count */
+		g_ptr_array_add(conns, complete(v4(10, 0, 0, 5), 34000, v4(10, 0, 0, 9), 8080,
+						T0 + 100000 * MS, MS, MS, 5000 * MS));
+		ss_report *r = report_of(conns);
+		GPtrArray *fs = ss_findings_compute(r);
+		const ss_finding *f = find(fs, "connection_churn");
+		if (n < SS_CHURN_MIN_CONNS) {
+			assert_null(f);
+		} else {
+			assert_non_null(f);
+			assert_int_equal(f->count, n);
+			assert_int_equal(fact(f, "connections"), n + 1);
+			assert_true(f->has_client);
+		}
+		g_ptr_array_unref(fs);
+		ss_report_free(r);
+	}
+}
+
+static void test_ranking_and_time_wait(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip cl = v4(10, 0, 0, 5), sv = v4(10, 0, 0, 9);
+	/* medium: SYN retransmitted, then answered */
+	ss_conn *c = complete(cl, 41000, sv, 80, T0, 1001 * MS, MS, 2000 * MS);
+	c->syn_retransmits = 1;
+	c->syn_gaps_ns[0] = 1000 * MS;
+	g_ptr_array_add(conns, c);
+	/* high: refused by RST */
+	c = tcp(cl, 41001, sv, 23, T0 + 10 * MS);
+	c->outcome = SS_OUTCOME_REJECTED;
+	c->first_rst_side = 1;
+	c->first_rst_ns = T0 + 11 * MS;
+	g_ptr_array_add(conns, c);
+	/* a tuple closed with FIN, reopened 2 s later: TIME_WAIT reuse */
+	g_ptr_array_add(conns, complete(cl, 42000, sv, 80, T0 + 5000 * MS, MS, MS, 100 * MS));
+	c = complete(cl, 42000, sv, 80, T0 + 7100 * MS, MS, MS, 100 * MS);
+	c->reuse = SS_REUSE_AFTER_FIN;
+	c->reuse_index = 1;
+	g_ptr_array_add(conns, c);
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	assert_true(fs->len >= 3);
+	assert_string_equal(((const ss_finding *)g_ptr_array_index(fs, 0))->id, "refused");
+	for (guint i = 1; i < fs->len; i++) {
+		const ss_finding *a = g_ptr_array_index(fs, i - 1), *b = g_ptr_array_index(fs, i);
+		assert_true(a->severity < b->severity ||
+			    (a->severity == b->severity && a->count >= b->count));
+	}
+	const ss_finding *tw = find(fs, "time_wait_reuse");
+	assert_non_null(tw);
+	assert_int_equal(fact(tw, "min_gap_ms"), 2000 * MS);
+	assert_null(find(fs, "tuple_reuse"));
+	assert_non_null(find(fs, "syn_retransmits"));
+
+	/* the same records, again: byte-identical jsonl */
+	GPtrArray *again = ss_findings_compute(r);
+	assert_int_equal(again->len, fs->len);
+	for (guint i = 0; i < fs->len; i++) {
+		GString *a = g_string_new(NULL), *b = g_string_new(NULL);
+		ss_json_finding(a, g_ptr_array_index(fs, i), i + 1, TRUE);
+		ss_json_finding(b, g_ptr_array_index(again, i), i + 1, TRUE);
+		assert_string_equal(a->str, b->str);
+		g_string_free(a, TRUE);
+		g_string_free(b, TRUE);
+	}
+	g_ptr_array_unref(again);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+static void test_hosts_findings(void **state)
+{
+	(void)state;
+	ss_report *r = report_of(g_ptr_array_new());
+	ss_host h;
+	memset(&h, 0, sizeof h);
+	h.family = SS_FAMILY_IPV4;
+	h.ip = v4(10, 0, 0, 5);
+	h.exhaustion_risk = TRUE;
+	h.profile.low = 32768;
+	h.profile.high = 60999;
+	h.busiest_proto = IPPROTO_TCP;
+	h.busiest_ip = v4(10, 0, 0, 9);
+	h.busiest_port = 443;
+	h.busiest_connections = 20000;
+	h.dual_ports[0] = 8080;
+	h.n_dual_ports = 1;
+	g_array_append_val(r->hosts, h);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *f = find(fs, "ephemeral_exhaustion_risk");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEVERITY_HIGH);
+	assert_int_equal(fact(f, "share_pct"), 20000 * 100 / (60999 - 32768 + 1));
+	assert_non_null(find(fs, "listen_and_connect_same_port"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unanswered_per_destination),
+		cmocka_unit_test(test_slow_handshake_sides),
+		cmocka_unit_test(test_churn_threshold),
+		cmocka_unit_test(test_ranking_and_time_wait),
+		cmocka_unit_test(test_hosts_findings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
