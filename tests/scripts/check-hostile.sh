@@ -94,7 +94,7 @@ s = records[-1]
 kinds = [r.get('kind') for r in records[:-1]]
 if 'summary' in kinds:
     problems.append('more than one summary line')
-for k in set(kinds) - {'connection', 'listener', 'host'}:
+for k in set(kinds) - {'connection', 'listener', 'host', 'finding'}:
     problems.append('unexpected record kind %r' % (k,))
 
 def num(obj, key, where='summary'):
