@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# sockscope benchmark: throughput and memory against the libpcap floor and
+# against other flow tools, on deterministic synthetic captures.
+#
+#   bench/run.sh [--quick] [--runs N] [--data DIR] [--build DIR] [--all-tools]
+#
+#   --quick      every file 10x smaller (a smoke run of a minute or so)
+#   --runs N     timed runs per tool and file (default 5; the median is shown)
+#   --data DIR   where the captures go (default bench/data, git-ignored);
+#                a capture is kept and reused while its options and the
+#                generator are unchanged
+#   --build DIR  release build directory (default build-bench)
+#   --all-tools  run nfpcapd, softflowd and tcptrace on every file, not only
+#                on "mixed" (tshark always runs on "mixed" only, once)
+#
+# It builds sockscope, bench/gen-capture and bench/floor in release mode,
+# generates the standard captures, times every tool (wall clock of the whole
+# process, page cache warm) and prints one table per capture, then the
+# targets with PASS/MISS.  Misses are figures, not failures: the script exits
+# 0 unless something could not be built, generated or run.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+quick=0 runs=5 all_tools=0
+data="$root/bench/data"
+build="$root/build-bench"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --runs) runs=${2:?--runs needs a number}; shift ;;
+    --runs=*) runs=${1#--runs=} ;;
+    --data) data=${2:?--data needs a directory}; shift ;;
+    --build) build=${2:?--build needs a directory}; shift ;;
+    --all-tools) all_tools=1 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case $runs in ''|*[!0-9]*|0) echo "run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+
+# ---- (a) release build ----
+echo "== building release binaries in $build"
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$root" --buildtype=release >/dev/null
+else
+  meson configure "$build" -Dbuildtype=release >/dev/null
+fi
+ninja -C "$build" sockscope bench/gen-capture bench/floor >/dev/null
+sockscope=$build/sockscope gen=$build/bench/gen-capture floor=$build/bench/floor
+
+# ---- (b) the standard captures ----
+# name | generator options (full size); --quick divides packets, flows and
+# concurrency by 10
+specs=(
+  "mixed|--packets 1000000 --concurrent 50000 --seed 1"
+  "many-flows|--packets 5000000 --flows 2000000 --concurrent 50000 --seed 2"
+  "small-table|--packets 1000000 --concurrent 1000 --seed 3"
+  "big-table|--packets 1000000 --concurrent 1000000 --seed 4"
+)
+mkdir -p "$data"
+[ -f "$data/.gitignore" ] || printf '*\n' > "$data/.gitignore"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+gen_sum=$(sha256sum "$gen" | cut -c1-16)
+names=()
+for spec in "${specs[@]}"; do
+  name=${spec%%|*} opts=${spec#*|}
+  if [ $quick = 1 ]; then
+    opts=$(echo "$opts" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^--(packets|flows|concurrent)$/) { printf "%s %d ", $i, $(i+1) / 10; i++ } else printf "%s ", $i }')
+    name="$name-quick"
+  fi
+  names+=("$name")
+  pcap="$data/$name.pcap" meta="$data/$name.meta"
+  want="gen=$gen_sum opts=$opts"
+  if [ -f "$pcap" ] && [ -f "$meta" ] && [ "$(head -1 "$meta")" = "$want" ]; then
+    echo "== $name: reusing $pcap"
+  else
+    echo "== $name: generating ($opts)"
+    # shellcheck disable=SC2086
+    "$gen" $opts -o "$pcap" 2>"$tmp/gen.err" || { cat "$tmp/gen.err" >&2; exit 1; }
+    { echo "$want"; grep '^gen-capture:' "$tmp/gen.err"; } > "$meta"
+  fi
+  sed -n 2p "$meta" | sed 's/^/   /'
+done
+
+# ---- (c) timing ----
+results=$tmp/results.tsv   # file tool runs median_s rss_kb status median_cpu_s
+: > "$results"
+
+# measure NAME TOOL REPS CMD...: REPS timed runs: median wall time, max RSS,
+# median CPU time (user + system, less skewed by other load than wall time)
+measure() {
+  local name=$1 tool=$2 reps=$3; shift 3
+  local times=() cpus=() rss=0 status=ok i
+  for ((i = 0; i < reps; i++)); do
+    local t0 t1 rc=0
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%e %M %U %S' -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    t1=$(date +%s%N)
+    if [ $rc -ne 0 ]; then
+      if [ $rc -eq 124 ]; then status=timeout; else status="exit-$rc"; fi
+      echo "   $tool on $name: $status: $(grep -v '^Command exited' "$tmp/err" | head -2 | tr '\n' ' ')" >&2
+    fi
+    times+=("$(( (t1 - t0) / 1000 ))")
+    local m
+    m=$(tail -1 "$tmp/time" | awk '{print $2}')
+    [ "${m:-0}" -gt "$rss" ] && rss=$m
+    cpus+=("$(tail -1 "$tmp/time" | awk '{printf "%d", ($3 + $4) * 1000}')")
+    [ "$status" = ok ] || break
+  done
+  local med
+  med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m / 1e6}')
+  local cpu
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m / 1000}')
+  printf '%s\t%s\t%d\t%s\t%s\t%s\t%s\n' "$name" "$tool" "${#times[@]}" "$med" "$rss" "$status" "$cpu" >> "$results"
+  printf '   %-10s %8ss  cpu %6ss  %7.1f MB  (%d runs%s)\n' "$tool" "$med" "$cpu" "$(echo "$rss" | awk '{print $1 / 1024}')" "${#times[@]}" \
+    "$([ "$status" = ok ] || echo ", $status")"
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+for t in tshark nfpcapd softflowd tcptrace; do
+  have "$t" || echo "== $t not installed: skipped (apt-get install $(case $t in nfpcapd) echo nfdump ;; *) echo "$t" ;; esac))"
+done
+
+# Other processes on the machine skew every figure: say how busy it was.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
+  echo "== warning: load average $load_start on $(nproc) cores before timing; the figures will be noisy"
+fi
+
+nfdir=$tmp/nfpcapd
+for name in "${names[@]}"; do
+  pcap="$data/$name.pcap"
+  echo "== $name: timing ($runs runs each)"
+  cat "$pcap" > /dev/null      # warm the page cache
+  measure "$name" floor "$runs" "$floor" "$pcap"
+  measure "$name" sockscope "$runs" "$sockscope" -r "$pcap" -F jsonl -o /dev/null
+  others=0
+  case $name in mixed*) others=1 ;; esac
+  [ $all_tools = 1 ] && others=1
+  [ $others = 1 ] || continue
+  if have tshark && [[ $name == mixed* ]]; then
+    measure "$name" tshark 1 timeout 600 tshark -q -r "$pcap" -z conv,tcp -z conv,udp
+  fi
+  if have nfpcapd; then
+    rm -rf "$nfdir"; mkdir -p "$nfdir"
+    # flows to nfcapd files in a scratch directory (default node cache)
+    measure "$name" nfpcapd "$runs" bash -c 'rm -rf "$1"/*; exec nfpcapd -r "$2" -w "$1"' _ "$nfdir" "$pcap"
+  fi
+  if have softflowd; then
+    # NetFlow export to the discard port on the loopback only; no control
+    # socket (with one, softflowd 1.1.0 waits on it instead of reading)
+    measure "$name" softflowd "$runs" softflowd -r "$pcap" -n 127.0.0.1:9 -d -6 -m 4000000 -c none -p "$tmp/softflowd.pid"
+  fi
+  if have tcptrace; then
+    # brief output: one line per TCP connection
+    measure "$name" tcptrace "$runs" timeout 600 tcptrace -n "$pcap"
+  fi
+done
+
+# ---- (d) tables and targets ----
+echo
+echo "sockscope benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), runs=$runs$([ $quick = 1 ] && echo ', QUICK (10x smaller files)')"
+echo "load average (1, 5, 15 min): $load_start before timing, $(cut -d' ' -f1-3 /proc/loadavg) after"
+echo "median wall time; Mpkt/s = packets / time; MB/s = file bytes / time (MB = 10^6 B);"
+echo "CPU s = median user + system time (all threads); RSS = peak resident set; B/flow = peak RSS / connections in the file; x floor = time / floor time"
+for name in "${names[@]}"; do
+  meta="$data/$name.meta" pcap="$data/$name.pcap"
+  pk=$(sed -n 2p "$meta" | sed 's/.*packets=\([0-9]*\).*/\1/')
+  fl=$(sed -n 2p "$meta" | sed 's/.*connections=\([0-9]*\).*/\1/')
+  cc=$(sed -n 2p "$meta" | sed 's/.* concurrent=\([0-9]*\).*/\1/')
+  sz=$(stat -c %s "$pcap")
+  echo
+  printf '### %s: %s packets, %s connections (%s at once), %.1f MB\n' "$name" "$pk" "$fl" "$cc" "$(echo "$sz" | awk '{print $1 / 1e6}')"
+  echo
+  echo "| tool | median s | CPU s | Mpkt/s | MB/s | peak RSS MB | B/flow | x floor |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  awk -F'\t' -v n="$name" -v pk="$pk" -v fl="$fl" -v sz="$sz" '
+    $1 == n { tool[++k] = $2; t[k] = $4; r[k] = $5; st[k] = $6; cpu[k] = $7; if ($2 == "floor") ft = $4 }
+    END {
+      for (i = 1; i <= k; i++) {
+        s = t[i] > 0 ? t[i] : 0.001
+        note = st[i] == "ok" ? "" : " (" st[i] ")"
+        printf "| %s%s | %.3f | %.2f | %.2f | %.1f | %.1f | %.0f | %.2f |\n", tool[i], note, t[i], cpu[i],
+          pk / s / 1e6, sz / s / 1e6, r[i] / 1024, r[i] * 1024 / (fl > 0 ? fl : 1), (ft > 0 ? t[i] / ft : 0)
+      }
+    }' "$results"
+done
+
+echo
+echo "### targets"
+echo
+get() { awk -F'\t' -v n="$1" -v t="$2" -v c="$3" '$1 == n && $2 == t && $6 == "ok" { print $c }' "$results"; }
+sfx=""; [ $quick = 1 ] && sfx="-quick"
+target() {  # description value op limit unit
+  local desc=$1 val=$2 op=$3 lim=$4 unit=$5 verdict
+  if [ -z "$val" ]; then echo "- n/a  $desc (not measured)"; return; fi
+  verdict=$(awk -v v="$val" -v l="$lim" -v o="$op" 'BEGIN { ok = (o == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "MISS" }')
+  printf -- '- %s  %s: %s%s (target %s %s%s)\n' "$verdict" "$desc" "$val" "$unit" "$op" "$lim" "$unit"
+}
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.001) }'; }
+m=mixed$sfx mf=many-flows$sfx st=small-table$sfx bt=big-table$sfx
+target "mixed: sockscope time / floor" "$(ratio "$(get "$m" sockscope 4)" "$(get "$m" floor 4)")" "<=" 1.5 "x"
+target "mixed: nfpcapd time / sockscope time" "$(ratio "$(get "$m" nfpcapd 4)" "$(get "$m" sockscope 4)")" ">=" 5 "x"
+target "mixed: tshark time / sockscope time" "$(ratio "$(get "$m" tshark 4)" "$(get "$m" sockscope 4)")" ">=" 50 "x"
+target "many-flows: sockscope time / floor" "$(ratio "$(get "$mf" sockscope 4)" "$(get "$mf" floor 4)")" "<=" 6 "x"
+mf_fl=$(sed -n 2p "$data/$mf.meta" | sed 's/.*connections=\([0-9]*\).*/\1/')
+mf_rss=$(get "$mf" sockscope 5)
+target "many-flows: sockscope peak RSS per connection" "$([ -n "$mf_rss" ] && awk -v r="$mf_rss" -v f="$mf_fl" 'BEGIN { printf "%.0f", r * 1024 / f }')" "<=" 250 " B"
+pp() { local pk; pk=$(sed -n 2p "$data/$1.meta" | sed 's/.*packets=\([0-9]*\).*/\1/'); local t; t=$(get "$1" sockscope 4); [ -n "$t" ] && awk -v t="$t" -v p="$pk" 'BEGIN { printf "%.1f", t * 1e9 / p }'; }
+st_pp=$(pp "$st") bt_pp=$(pp "$bt")
+echo "  (sockscope ns/packet: small-table ${st_pp:-n/a}, big-table ${bt_pp:-n/a})"
+target "big-table vs small-table: sockscope time per packet, larger / smaller" \
+  "$([ -n "$st_pp" ] && [ -n "$bt_pp" ] && awk -v a="$st_pp" -v b="$bt_pp" 'BEGIN { printf "%.2f", (a > b ? a / b : b / a) }')" "<=" 2 "x"
