@@ -75,14 +75,18 @@ typedef struct {
 	guint64 a, b, c, d, e;     /* kind-specific counters */
 	gint64 min_ns, max_ns;     /* kind-specific durations, SS_NO_TIME unset */
 	GHashTable *clients;       /* ss_ip set, capped */
-	ss_conn ex[SS_FINDING_EXAMPLES];
+	ss_conn *ex;               /* SS_FINDING_EXAMPLES, allocated on the first */
 	guint nex;
-	/* K_SLOW: samples and the slowest records per side (0 server, 1 client) */
-	GArray *rtt[2];
-	ss_conn slow[2][SS_FINDING_EXAMPLES];
-	gint64 slow_ns[2][SS_FINDING_EXAMPLES];
-	guint nslow[2];
+	struct slow *slow;         /* K_SLOW only */
 } group;
+
+/* K_SLOW: samples and the slowest records per side (0 server, 1 client). */
+struct slow {
+	GArray *rtt[2];
+	ss_conn ex[2][SS_FINDING_EXAMPLES];
+	gint64 ns[2][SS_FINDING_EXAMPLES];
+	guint n[2];
+};
 
 struct ss_findings_acc {
 	GHashTable *groups[K_COUNT];   /* gkey -> group */
@@ -137,9 +141,12 @@ static void group_free(gpointer p)
 	group *g = p;
 	if (g->clients)
 		g_hash_table_unref(g->clients);
-	for (int i = 0; i < 2; i++)
-		if (g->rtt[i])
-			g_array_unref(g->rtt[i]);
+	if (g->slow)
+		for (int i = 0; i < 2; i++)
+			if (g->slow->rtt[i])
+				g_array_unref(g->slow->rtt[i]);
+	g_free(g->slow);
+	g_free(g->ex);
 	g_free(g);
 }
 
@@ -194,8 +201,11 @@ static group *group_for(ss_findings_acc *a, kind k, const ss_conn *c, gboolean p
 
 static void add_example(group *g, const ss_conn *c)
 {
-	if (g->nex < SS_FINDING_EXAMPLES)
-		g->ex[g->nex++] = *c;
+	if (g->nex >= SS_FINDING_EXAMPLES)
+		return;
+	if (g->ex == NULL)
+		g->ex = g_new(ss_conn, SS_FINDING_EXAMPLES);
+	g->ex[g->nex++] = *c;
 }
 
 static void add_client(group *g, const ss_conn *c)
@@ -229,23 +239,23 @@ static void min_max(group *g, gint64 v)
 
 /* Keeps the SS_FINDING_EXAMPLES slowest records of one side, slowest first
  * (ties: the one seen first stays ahead). */
-static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
+static void keep_slowest(struct slow *sl, int side, const ss_conn *c, gint64 v)
 {
-	guint n = g->nslow[side];
+	guint n = sl->n[side];
 	guint pos = n;
-	while (pos > 0 && g->slow_ns[side][pos - 1] < v)
+	while (pos > 0 && sl->ns[side][pos - 1] < v)
 		pos--;
 	if (pos >= SS_FINDING_EXAMPLES)
 		return;
 	guint last = MIN(n, SS_FINDING_EXAMPLES - 1);
 	for (guint i = last; i > pos; i--) {
-		g->slow[side][i] = g->slow[side][i - 1];
-		g->slow_ns[side][i] = g->slow_ns[side][i - 1];
+		sl->ex[side][i] = sl->ex[side][i - 1];
+		sl->ns[side][i] = sl->ns[side][i - 1];
 	}
-	g->slow[side][pos] = *c;
-	g->slow_ns[side][pos] = v;
+	sl->ex[side][pos] = *c;
+	sl->ns[side][pos] = v;
 	if (n < SS_FINDING_EXAMPLES)
-		g->nslow[side]++;
+		sl->n[side]++;
 }
 
 static gboolean closed_by_fin(const ss_conn *c)
@@ -293,14 +303,17 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		if ((v[0] != SS_NO_TIME || v[1] != SS_NO_TIME) &&
 		    (g = group_for(a, K_SLOW, c, FALSE, FALSE)) != NULL) {
 			g->n++;
+			if (g->slow == NULL)
+				g->slow = g_new0(struct slow, 1);
+			struct slow *sl = g->slow;
 			for (int s = 0; s < 2; s++) {
 				if (v[s] == SS_NO_TIME || v[s] < 0)
 					continue;
-				if (g->rtt[s] == NULL)
-					g->rtt[s] = g_array_new(FALSE, FALSE, sizeof(gint64));
-				if (g->rtt[s]->len < SS_SLOW_MAX_SAMPLES)
-					g_array_append_val(g->rtt[s], v[s]);
-				keep_slowest(g, s, c, v[s]);
+				if (sl->rtt[s] == NULL)
+					sl->rtt[s] = g_array_new(FALSE, FALSE, sizeof(gint64));
+				if (sl->rtt[s]->len < SS_SLOW_MAX_SAMPLES)
+					g_array_append_val(sl->rtt[s], v[s]);
+				keep_slowest(sl, s, c, v[s]);
 			}
 		}
 	}
@@ -341,10 +354,13 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	}
 	if (tcp && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
 		g->n++;
-		add_example(g, c);
 		if (c->outcome == SS_OUTCOME_COMPLETE && first != SS_NO_TIME && last != SS_NO_TIME &&
 		    last - first < SS_CHURN_MAX_DURATION_NS)
 			g->a++;
+		/* Pairs are many: examples are kept (streaming) only once the
+		 * pair is busy; keep-all takes the first ones from the report. */
+		if (g->n >= SS_CHURN_MIN_CONNS)
+			add_example(g, c);
 	}
 	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		note(a, K_SIMUL, c, TRUE);
@@ -431,6 +447,8 @@ static gint cmp_conn_first(gconstpointer pa, gconstpointer pb)
 static void set_examples(ss_finding *f, const ss_conn *ex, guint n, gboolean sort)
 {
 	n = MIN(n, SS_FINDING_EXAMPLES);
+	if (n == 0 || ex == NULL)
+		return;
 	memcpy(f->examples, ex, n * sizeof(ss_conn));
 	f->n_examples = n;
 	if (sort)
@@ -593,9 +611,10 @@ static void from_slow(GPtrArray *out, const group *g)
 	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
 	for (int s = 0; s < 2; s++) {
 		median[s] = limit[s] = max[s] = SS_NO_TIME;
-		if (g->rtt[s] == NULL || g->rtt[s]->len < SS_SLOW_MIN_SAMPLES)
+		if (g->slow == NULL || g->slow->rtt[s] == NULL ||
+		    g->slow->rtt[s]->len < SS_SLOW_MIN_SAMPLES)
 			continue;
-		GArray *v = g_array_copy(g->rtt[s]);
+		GArray *v = g_array_copy(g->slow->rtt[s]);
 		g_array_sort(v, cmp_i64);
 		samples[s] = v->len;
 		/* the lower median: an integer from the samples */
@@ -658,10 +677,10 @@ static void from_slow(GPtrArray *out, const group *g)
 	/* the slowest of the side with more outliers, slowest first */
 	int s = outliers[0] >= outliers[1] ? 0 : 1;
 	guint n = 0;
-	for (guint i = 0; i < g->nslow[s]; i++)
-		if (g->slow_ns[s][i] > limit[s])
+	for (guint i = 0; i < g->slow->n[s]; i++)
+		if (g->slow->ns[s][i] > limit[s])
 			n++;
-	set_examples(f, g->slow[s], n, FALSE);
+	set_examples(f, g->slow->ex[s], n, FALSE);
 	g_free(sv);
 	g_ptr_array_add(out, f);
 }
@@ -988,6 +1007,52 @@ static gint cmp_finding(gconstpointer pa, gconstpointer pb)
 	return g_strcmp0(a->statement, b->statement);
 }
 
+/* Keep-all: the examples of per-pair findings (churn, exhaustion) are the
+ * pair's first records (for churn, its first short ones). */
+static void pair_examples(GPtrArray *out, const ss_report *r)
+{
+	GHashTable *want = g_hash_table_new_full(gkey_hash, gkey_equal, g_free, NULL);
+	for (guint i = 0; i < out->len; i++) {
+		ss_finding *f = g_ptr_array_index(out, i);
+		if (strcmp(f->id, "connection_churn") != 0 &&
+		    strcmp(f->id, "ephemeral_exhaustion_risk") != 0)
+			continue;
+		gkey k;
+		memset(&k, 0, sizeof k);
+		k.proto = f->proto;
+		k.family = f->family;
+		k.server = f->server_ip;
+		k.port = f->server_port;
+		k.client = f->client_ip;
+		f->n_examples = 0;
+		g_hash_table_insert(want, g_memdup2(&k, sizeof k), f);
+	}
+	for (guint i = 0; g_hash_table_size(want) > 0 && i < r->conns->len; i++) {
+		const ss_conn *c = g_ptr_array_index(r->conns, i);
+		if (c->client != 0 && c->client != 1)
+			continue;
+		gkey k;
+		memset(&k, 0, sizeof k);
+		k.proto = c->proto;
+		k.family = c->family;
+		k.server = ss_conn_server(c)->ip;
+		k.port = ss_conn_server(c)->port;
+		k.client = ss_conn_client(c)->ip;
+		ss_finding *f = g_hash_table_lookup(want, &k);
+		if (f == NULL || f->n_examples >= SS_FINDING_EXAMPLES)
+			continue;
+		if (strcmp(f->id, "connection_churn") == 0) {
+			gint64 first, last;
+			ss_render_conn_span(c, &first, &last);
+			if (c->outcome != SS_OUTCOME_COMPLETE || first == SS_NO_TIME ||
+			    last == SS_NO_TIME || last - first >= SS_CHURN_MAX_DURATION_NS)
+				continue;
+		}
+		f->examples[f->n_examples++] = *c;
+	}
+	g_hash_table_unref(want);
+}
+
 GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
@@ -1005,6 +1070,8 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	}
 	from_quality(out, a, r);
 	from_hosts(out, a, r);
+	if (r->conns != NULL && r->conns->len > 0)
+		pair_examples(out, r);
 	g_ptr_array_sort(out, cmp_finding);
 	acc_free(a);
 	return out;

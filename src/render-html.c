@@ -375,12 +375,16 @@ static void sequence_h(GString *b, const ss_conn *c, guint n)
 
 static void findings_h(GString *b, const ss_report *r)
 {
-	guint n = r->findings ? r->findings->len : 0;
+	guint total = r->findings ? r->findings->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_FINDINGS);
 	g_string_append(b, "<h2 id=\"findings\">Findings</h2>\n");
 	if (n == 0) {
 		g_string_append(b, "<p>No findings.</p>\n");
 		return;
 	}
+	if (total > n)
+		g_string_append_printf(b, "<p class=\"muted\">The first %u of %u findings (all of "
+				       "them: <code>--format json</code>).</p>\n", n, total);
 	g_string_append(b, "<table class=\"sortable\" id=\"findings-table\">\n<thead><tr><th>#</th>"
 			"<th>Severity</th><th>Finding</th><th>Count</th><th>Statement</th></tr>"
 			"</thead>\n<tbody>\n");
@@ -454,7 +458,8 @@ static void findings_h(GString *b, const ss_report *r)
 
 static void listeners_h(GString *b, const ss_report *r)
 {
-	guint n = r->listeners ? r->listeners->len : 0;
+	guint total = r->listeners ? r->listeners->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_ROWS);
 	g_string_append(b, "<h2 id=\"listeners\">Listening sockets</h2>\n");
 	if (n == 0) {
 		g_string_append(b, "<p>None.</p>\n");
@@ -480,16 +485,23 @@ static void listeners_h(GString *b, const ss_report *r)
 				       ss_confidence_name(l->confidence));
 	}
 	g_string_append(b, "</tbody>\n</table>\n");
+	if (total > n)
+		g_string_append_printf(b, "<p class=\"muted\">%u more listening sockets are not listed "
+				       "(all of them: <code>--format json</code>).</p>\n", total - n);
 }
 
 static void clients_h(GString *b, const ss_report *r)
 {
-	guint n = r->hosts ? r->hosts->len : 0, shown = 0;
+	guint n = r->hosts ? r->hosts->len : 0, shown = 0, more = 0;
 	g_string_append(b, "<h2 id=\"clients\">Client hosts</h2>\n");
 	for (guint i = 0; i < n; i++) {
 		const ss_host *x = &g_array_index(r->hosts, ss_host, i);
 		if (x->client_connections == 0)
 			continue;
+		if (shown >= SS_REPORT_MAX_ROWS) {
+			more++;
+			continue;
+		}
 		if (shown++ == 0)
 			g_string_append(b, "<table class=\"sortable\" id=\"clients-table\">\n<thead><tr>"
 					"<th>Address</th><th>Connections</th><th>Servers</th>"
@@ -540,6 +552,9 @@ static void clients_h(GString *b, const ss_report *r)
 		g_string_append(b, "</td></tr>\n");
 	}
 	g_string_append(b, shown ? "</tbody>\n</table>\n" : "<p>None.</p>\n");
+	if (more > 0)
+		g_string_append_printf(b, "<p class=\"muted\">%u more client hosts are not listed "
+				       "(all of them: <code>--format json</code>).</p>\n", more);
 }
 
 gboolean ss_render_html(const ss_report *r, FILE *out)

@@ -329,12 +329,16 @@ static void mermaid_md(GString *b, const ss_conn *c)
 
 static void findings_md(GString *b, const ss_report *r)
 {
-	guint n = r->findings ? r->findings->len : 0;
+	guint total = r->findings ? r->findings->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_FINDINGS);
 	g_string_append(b, "## Findings\n\n");
 	if (n == 0) {
 		g_string_append(b, "No findings.\n\n");
 		return;
 	}
+	if (total > n)
+		g_string_append_printf(b, "The first %u of %u findings (all of them: `--format json`).\n\n",
+				       n, total);
 	g_string_append(b, "| # | Severity | Finding | Count |\n| ---: | --- | --- | ---: |\n");
 	for (guint i = 0; i < n; i++) {
 		const ss_finding *f = g_ptr_array_index(r->findings, i);
@@ -397,7 +401,8 @@ static void findings_md(GString *b, const ss_report *r)
 
 static void listeners_md(GString *b, const ss_report *r)
 {
-	guint n = r->listeners ? r->listeners->len : 0;
+	guint total = r->listeners ? r->listeners->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_ROWS);
 	g_string_append(b, "## Listening sockets\n\n");
 	if (n == 0) {
 		g_string_append(b, "None.\n\n");
@@ -418,16 +423,23 @@ static void listeners_md(GString *b, const ss_report *r)
 				       l->clients, ss_confidence_name(l->confidence));
 	}
 	g_string_append_c(b, '\n');
+	if (total > n)
+		g_string_append_printf(b, "%u more listening sockets are not listed "
+				       "(all of them: `--format json`).\n\n", total - n);
 }
 
 static void clients_md(GString *b, const ss_report *r)
 {
-	guint n = r->hosts ? r->hosts->len : 0, shown = 0;
+	guint n = r->hosts ? r->hosts->len : 0, shown = 0, more = 0;
 	g_string_append(b, "## Client hosts\n\n");
 	for (guint i = 0; i < n; i++) {
 		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
 		if (h->client_connections == 0)
 			continue;
+		if (shown >= SS_REPORT_MAX_ROWS) {
+			more++;
+			continue;
+		}
 		if (shown++ == 0)
 			g_string_append(b, "| Address | Connections | Servers | Handshakes | Source ports "
 					"| Ephemeral range | Allocation | Reused ports | Notes |\n"
@@ -473,6 +485,9 @@ static void clients_md(GString *b, const ss_report *r)
 		g_string_append(b, " |\n");
 	}
 	g_string_append(b, shown ? "\n" : "None.\n\n");
+	if (more > 0)
+		g_string_append_printf(b, "%u more client hosts are not listed "
+				       "(all of them: `--format json`).\n\n", more);
 }
 
 gboolean ss_render_markdown(const ss_report *r, FILE *out)

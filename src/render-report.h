@@ -7,6 +7,12 @@
 #include <glib.h>
 #include "sockscope/report.h"
 
+/* The markdown and html reports detail at most this many findings and
+ * list at most this many listening sockets and client hosts (in report
+ * order); a line says how many more the json format has. */
+#define SS_REPORT_MAX_FINDINGS 50
+#define SS_REPORT_MAX_ROWS 500
+
 /* ---- the host/listener graph (render-dot.c) ---- */
 
 /* What is drawn at most; the rest is counted as omitted.  The busiest
