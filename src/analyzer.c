@@ -53,7 +53,9 @@ void ss_analyzer_config_init(ss_analyzer_config *cfg)
 	/* Long enough for the last ACK and retransmitted FINs (Zeek: 5 s). */
 	cfg->timeout_ns[SS_TIMEOUT_CLOSED] = 10 * s;
 	cfg->timeout_ns[SS_TIMEOUT_UDP] = 120 * s;
-	cfg->max_flows = 0;
+	/* About 0.5 GB of flow state; a SYN flood from spoofed sources meets
+	 * this cap instead of exhausting memory (docs/hardening.md). */
+	cfg->max_flows = SS_DEFAULT_MAX_FLOWS;
 }
 
 static void input_free(gpointer p)
@@ -98,8 +100,8 @@ void ss_analyzer_free(ss_analyzer *a)
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
-		/* With a sink, records in progress live only in these lists. */
-		while (a->cfg.sink && a->lru[k].head) {
+		/* Records in progress live only in these lists. */
+		while (a->lru[k].head) {
 			ss_conn *c = a->lru[k].head;
 			a->lru[k].head = c->lru_next;
 			g_free(c);
@@ -207,6 +209,17 @@ static void learn(ss_analyzer *a, const ss_conn *c)
 	ss_hosts_learn_ephemeral(a->hosts, c);
 }
 
+/* A TCP attempt that never got anything but a RST back: its roles are
+ * proven by its SYN, and it carries nothing worth a record of its own once
+ * the flow cap forces a choice. */
+static gboolean failed_attempt(const ss_conn *c)
+{
+	if (c->proto != IPPROTO_TCP || c->syn_side < 0)
+		return FALSE;
+	guint8 answered = c->ep[!c->syn_side].sent & ~SS_SENT_RST;
+	return answered == 0 && !(c->ep[c->syn_side].sent & (SS_SENT_DATA | SS_SENT_SYNACK));
+}
+
 /* A record is finished: take it out of the table and the timeout lists;
  * when streaming, decide its roles, roll it up, hand it to the sink and free
  * it.  `in_table` is FALSE when a newer record already took its key. */
@@ -217,8 +230,21 @@ static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 	lru_unlink(a, c);
 	if (in_table)
 		ss_flow_table_remove(a->table, &c->key);
-	if (!a->cfg.sink)
-		return;   /* kept in a->conns; decided at the end with everything known */
+	if (!a->cfg.sink) {
+		/* Keep-all: decided at the end with everything known.  Under the
+		 * flow cap, a failed attempt (a SYN flood, a scan) is folded into
+		 * its listener's counts now, so floods cannot exhaust memory. */
+		if (why == SS_END_EVICTED && failed_attempt(c)) {
+			ss_conn_finalize_with(c, a->roles);
+			account(a, c);
+			learn(a, c);
+			a->summary.aggregated_attempts++;
+			g_free(c);
+			return;
+		}
+		g_ptr_array_add(a->conns, c);
+		return;
+	}
 	/* Decided with what the capture taught so far (docs/inference.md). */
 	ss_conn_finalize_with(c, a->roles);
 	account(a, c);
@@ -257,9 +283,9 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = a->next_seq++;
 	c->last_ns = p->ts_ns;
-	if (!a->cfg.sink)
-		g_ptr_array_add(a->conns, c);
-	else
+	/* Records in progress live in the table and the timeout lists; they
+	 * reach a->conns (keep-all) or the sink when they end. */
+	if (a->cfg.sink)
 		ss_roles_note_record(a->roles, c);   /* fan-in, learned as records start */
 	lru_append(a, c, ss_conn_timeout_class(c));
 	return c;
@@ -527,8 +553,12 @@ static void listeners_add(listeners *ls, const ss_conn *c)
 		l->first_ns = first;
 	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)
 		l->last_ns = c->last_ns;
-	if (!g_hash_table_contains(acc->clients, &cl->ip))
-		g_hash_table_add(acc->clients, g_memdup2(&cl->ip, sizeof cl->ip));
+	if (!g_hash_table_contains(acc->clients, &cl->ip)) {
+		if (g_hash_table_size(acc->clients) < SS_LISTENER_MAX_CLIENTS)
+			g_hash_table_add(acc->clients, g_memdup2(&cl->ip, sizeof cl->ip));
+		else
+			l->clients_capped = TRUE;
+	}
 }
 
 /* The listeners so far, sorted; the accumulator is left empty. */
@@ -563,6 +593,12 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 			retire(a, g_ptr_array_index(left, i), SS_END_CAPTURE, TRUE);
 		g_ptr_array_unref(left);
 	} else {
+		/* Flows still in progress end with the capture. */
+		for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+			for (ss_conn *c = a->lru[k].head; c; c = c->lru_next)
+				g_ptr_array_add(a->conns, c);
+			a->lru[k].head = a->lru[k].tail = NULL;
+		}
 		/* Two passes over the records, in order of their first packet:
 		 * learn from everything (handshakes prove listeners and ephemeral
 		 * ports; every record counts for fan-in), then decide the records
@@ -676,12 +712,12 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 			g_hash_table_add(acc->clients, g_memdup2(value, sizeof(ss_ip)));
 		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(listener_key)), acc);
 	}
-	/* ...and of every record still held, decided as if it ended now. */
-	if (a->cfg.sink) {
-		for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
-			for (ss_conn *c = a->lru[k].head; c; c = c->lru_next)
-				snapshot_conn(c, ls, r, from_seq);
-	} else if (a->conns) {
+	/* ...and of every record still held, decided as if it ended now:
+	 * those in progress, and (keep-all) those already ended. */
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		for (ss_conn *c = a->lru[k].head; c; c = c->lru_next)
+			snapshot_conn(c, ls, r, from_seq);
+	if (!a->cfg.sink && a->conns) {
 		for (guint i = 0; i < a->conns->len; i++)
 			snapshot_conn(g_ptr_array_index(a->conns, i), ls, r, from_seq);
 	}

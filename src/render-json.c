@@ -269,6 +269,8 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_u64(b, "clients", l->clients);
 	g_string_append_c(b, ',');
+	kv_bool(b, "clients_capped", l->clients_capped);
+	g_string_append_c(b, ',');
 	key(b, "outcomes");
 	g_string_append_c(b, '{');
 	const ss_outcome *list = l->proto == IPPROTO_UDP ? udp_outcomes : tcp_outcomes;
@@ -487,6 +489,8 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	}
 	g_string_append(b, "},");
 	kv_u64(b, "max_flows_tracked", s->max_flows_tracked);
+	g_string_append_c(b, ',');
+	kv_u64(b, "aggregated_attempts", s->aggregated_attempts);
 	g_string_append_c(b, ',');
 	key(b, "icmp_errors");
 	g_string_append_c(b, '{');

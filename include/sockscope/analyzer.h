@@ -31,9 +31,14 @@ typedef struct {
 	gpointer sink_data;
 	/* Idle timeouts per ss_timeout_class, in ns of packet time. */
 	gint64 timeout_ns[SS_TIMEOUT_COUNT];
-	/* Most flows tracked at once; the idlest is evicted past it (0 = no cap). */
+	/* Most flows tracked at once; the idlest is evicted past it (0 = no
+	 * cap).  In keep-all mode an evicted failed attempt (SYN answered by
+	 * nothing or a RST) is folded into its listener's counts and freed. */
 	guint64 max_flows;
 } ss_analyzer_config;
+
+/* Default flow cap: at a few hundred bytes a flow, about 0.5 GB. */
+#define SS_DEFAULT_MAX_FLOWS 1000000
 
 void ss_analyzer_config_init(ss_analyzer_config *cfg);
 

@@ -12,6 +12,10 @@
 #include "sockscope/conn.h"
 #include "sockscope/decode.h"
 
+/* Distinct clients counted exactly per listener; past this (a flood from
+ * spoofed sources) the count stops growing and says so. */
+#define SS_LISTENER_MAX_CLIENTS 65536
+
 typedef enum {
 	SS_LISTENER_OPEN,      /* it answered at least once */
 	SS_LISTENER_CLOSED,    /* it refused (RST / ICMP unreachable) and never answered */
@@ -27,6 +31,7 @@ typedef struct {
 	ss_confidence confidence;   /* the best confidence among its connections */
 	guint64 connections;
 	guint64 clients;            /* distinct client IP addresses */
+	gboolean clients_capped;    /* more than SS_LISTENER_MAX_CLIENTS: `clients` is a floor */
 	guint64 outcomes[SS_OUTCOME_COUNT];
 	gint64 first_ns, last_ns;
 	const char *service;        /* static string, or NULL when unknown */
@@ -69,6 +74,7 @@ typedef struct {
 	guint64 listeners;
 	guint64 ended[SS_END_COUNT];   /* connection records by why they left the table */
 	guint64 max_flows_tracked;     /* the flow table's high-water mark */
+	guint64 aggregated_attempts;   /* failed attempts folded into listener counts under the flow cap */
 	guint64 hosts;              /* host records */
 	guint64 evidence[SS_EVIDENCE_COUNT];  /* records by what decided their roles */
 	struct {

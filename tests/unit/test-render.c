@@ -488,7 +488,7 @@ static const char udp_json[] =
 static const char tcp_listener_json[] =
 	"{\"kind\":\"listener\",\"proto\":\"tcp\",\"ip_version\":4,\"ip\":\"10.0.0.1\","
 	"\"port\":80,\"service\":\"http\",\"state\":\"open\",\"confidence\":\"high\","
-	"\"connections\":4,\"clients\":2,\"outcomes\":{\"complete\":3,\"rejected\":1,"
+	"\"connections\":4,\"clients\":2,\"clients_capped\":false,\"outcomes\":{\"complete\":3,\"rejected\":1,"
 	"\"unanswered\":0,\"incomplete\":0,\"midstream\":0,\"simultaneous\":0},"
 	"\"first_ts\":\"2026-01-01T00:00:00.123456Z\","
 	"\"last_ts\":\"2026-01-01T00:00:02.000000Z\"}\n";
@@ -496,7 +496,7 @@ static const char tcp_listener_json[] =
 static const char udp_listener_json[] =
 	"{\"kind\":\"listener\",\"proto\":\"udp\",\"ip_version\":6,\"ip\":\"2001:db8::53\","
 	"\"port\":53,\"service\":\"domain\",\"state\":\"closed\",\"confidence\":\"high\","
-	"\"connections\":1,\"clients\":1,\"outcomes\":{\"rejected\":1,\"unanswered\":0,"
+	"\"connections\":1,\"clients\":1,\"clients_capped\":false,\"outcomes\":{\"rejected\":1,\"unanswered\":0,"
 	"\"answered\":0},\"first_ts\":\"2026-01-01T00:00:05.000000001Z\","
 	"\"last_ts\":\"2026-01-01T00:00:06.500000003Z\"}\n";
 
@@ -512,7 +512,7 @@ static const char summary_json[] =
 	"\"last_ts\":\"2026-01-01T00:00:06.500000Z\","
 	"\"tcp_connections\":1,\"udp_exchanges\":1,\"listeners\":2,\"reused_tuples\":1,"
 	"\"ended\":{\"capture_end\":0,\"closed\":0,\"idle\":0,\"reused\":0,\"evicted\":0},"
-	"\"max_flows_tracked\":0,"
+	"\"max_flows_tracked\":0,\"aggregated_attempts\":0,"
 	"\"icmp_errors\":{\"matched\":2,\"unmatched\":0},"
 	"\"ignored\":{\"non_ip\":1,\"ip_fragment\":0,\"other_ip_proto\":0,"
 	"\"icmp_not_error\":0,\"unsupported_link\":0},"
