@@ -16,12 +16,33 @@ typedef struct {
 
 typedef struct listeners listeners;
 
+/* What a streamed TCP record leaves behind for reuse detection. */
+typedef struct tombstone {
+	ss_flow_key key;       /* first member: kept in an ss_flow_table */
+	gint64 ended_ns;       /* its record's last packet */
+	guint32 reuse_index;
+	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
+	struct tombstone *next;
+} tombstone;
+
+/* TIME_WAIT lasts 60 s on Linux and up to 240 s on Windows; a tuple
+ * reused within this window of its last packet is still marked reused
+ * when streaming (keep-all mode remembers every tuple). */
+#define SS_RECENT_TUPLE_NS (G_GINT64_CONSTANT(240) * 1000000000)
+/* At about 90 bytes each, at most ~24 MB of remembered tuples. */
+#define SS_RECENT_TUPLE_MAX 262144
+
 struct ss_analyzer {
 	ss_analyzer_config cfg;
 	ss_flow_table *table;
-	/* Without a sink: every record, in creation order; owns them.  With a
-	 * sink the table and the timeout lists own the records in progress. */
+	/* Records that ended (keep-all mode); records in progress are owned
+	 * by the table and the timeout lists. */
 	GPtrArray *conns;
+	/* Streaming: tuples of TCP records written recently, so a new
+	 * connection on one of them still says it reused the tuple. */
+	ss_flow_table *recent;
+	tombstone *recent_head, *recent_tail;   /* oldest first */
+	gsize recent_len;
 	conn_list lru[SS_TIMEOUT_COUNT];
 	gint64 now_ns;             /* latest packet time seen (never goes back) */
 	listeners *listeners;
@@ -80,6 +101,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 		k1 = ((guint64)g_random_int() << 32) | g_random_int();
 	}
 	a->table = ss_flow_table_new(k0, k1);
+	a->recent = ss_flow_table_new(k0 ^ 0x5bd1e995u, k1);
 	a->conns = g_ptr_array_new_with_free_func(g_free);
 	a->listeners = listeners_new();
 	a->hosts = ss_hosts_new(NULL);
@@ -97,6 +119,12 @@ void ss_analyzer_free(ss_analyzer *a)
 	if (!a)
 		return;
 	ss_flow_table_free(a->table);
+	ss_flow_table_free(a->recent);
+	while (a->recent_head) {
+		tombstone *t = a->recent_head;
+		a->recent_head = t->next;
+		g_free(t);
+	}
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
@@ -209,6 +237,41 @@ static void learn(ss_analyzer *a, const ss_conn *c)
 	ss_hosts_learn_ephemeral(a->hosts, c);
 }
 
+static void recent_drop_oldest(ss_analyzer *a)
+{
+	tombstone *t = a->recent_head;
+	a->recent_head = t->next;
+	if (!a->recent_head)
+		a->recent_tail = NULL;
+	a->recent_len--;
+	/* A newer tombstone may have replaced this one for the same tuple. */
+	if (ss_flow_table_lookup(a->recent, &t->key) == t)
+		ss_flow_table_remove(a->recent, &t->key);
+	g_free(t);
+}
+
+/* Remembers the tuple of a streamed TCP record that closed or went idle. */
+static void recent_add(ss_analyzer *a, const ss_conn *c, ss_end why)
+{
+	while (a->recent_head &&
+	       (a->now_ns - a->recent_head->ended_ns > SS_RECENT_TUPLE_NS ||
+		a->recent_len >= SS_RECENT_TUPLE_MAX))
+		recent_drop_oldest(a);
+	tombstone *t = g_new(tombstone, 1);
+	t->key = c->key;
+	t->ended_ns = c->last_ns;
+	t->reuse_index = c->reuse_index;
+	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
+	t->next = NULL;
+	ss_flow_table_replace(a->recent, t);   /* the old one stays in the list */
+	if (a->recent_tail)
+		a->recent_tail->next = t;
+	else
+		a->recent_head = t;
+	a->recent_tail = t;
+	a->recent_len++;
+}
+
 /* A TCP attempt that never got anything but a RST back: its roles are
  * proven by its SYN, and it carries nothing worth a record of its own once
  * the flow cap forces a choice. */
@@ -245,6 +308,8 @@ static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 		g_ptr_array_add(a->conns, c);
 		return;
 	}
+	if (c->proto == IPPROTO_TCP && (why == SS_END_CLOSED || why == SS_END_IDLE))
+		recent_add(a, c, why);
 	/* Decided with what the capture taught so far (docs/inference.md). */
 	ss_conn_finalize_with(c, a->roles);
 	account(a, c);
@@ -291,6 +356,18 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 	return c;
 }
 
+/* A new connection's SYN on a tuple written recently reuses it. */
+static void mark_recent_reuse(ss_analyzer *a, ss_conn *c, const ss_flow_key *key)
+{
+	tombstone *t = ss_flow_table_lookup(a->recent, key);
+	if (!t || a->now_ns - t->ended_ns > SS_RECENT_TUPLE_NS)
+		return;
+	c->reuse = (ss_reuse)t->cause;
+	c->reuse_index = t->reuse_index + 1;
+	/* The list entry goes when it ages out; the table forgets it now. */
+	ss_flow_table_remove(a->recent, key);
+}
+
 static void track_transport(ss_analyzer *a, const ss_packet *p)
 {
 	ss_flow_key key;
@@ -302,6 +379,9 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 			retire(a, idlest(a), SS_END_EVICTED, TRUE);
 		c = new_conn(a, &key, src_key_side, p);
 		ss_flow_table_insert(a->table, c);
+		if (a->cfg.sink && p->l4 == SS_L4_TCP &&
+		    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) == SS_TCP_SYN)
+			mark_recent_reuse(a, c, &key);
 		gsize n = ss_flow_table_size(a->table);
 		if (n > a->summary.max_flows_tracked)
 			a->summary.max_flows_tracked = n;

@@ -20,6 +20,10 @@ static inline int ss_conn_side(const ss_conn *c, int src_key_side)
 gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
 				gint64 reuse_idle_ns, ss_reuse *cause);
 
+/* Why a new connection on this record's tuple would reuse it: after a
+ * RST, a FIN, silence (`idle`), a failed attempt, or while it looked open. */
+ss_reuse ss_conn_reuse_cause(const ss_conn *c, gboolean idle);
+
 /* Accounts packet p (TCP or UDP) sent by `side`. */
 void ss_conn_update(ss_conn *c, int side, const ss_packet *p);
 

@@ -193,20 +193,23 @@ gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
 	if (!fresh)
 		return FALSE;
 
-	gboolean idle = p->ts_ns - c->last_ns > reuse_idle_ns;
+	*cause = ss_conn_reuse_cause(c, p->ts_ns - c->last_ns > reuse_idle_ns);
+	return TRUE;
+}
+
+ss_reuse ss_conn_reuse_cause(const ss_conn *c, gboolean idle)
+{
 	gboolean answered = any_sent(c, SS_SENT_SYNACK) ||
 			    (c->syn_side < 0 && any_sent(c, SS_SENT_DATA | SS_SENT_ACK));
 	if (any_sent(c, SS_SENT_RST))
-		*cause = answered ? SS_REUSE_AFTER_RST : SS_REUSE_AFTER_FAILED;
-	else if (any_sent(c, SS_SENT_FIN))
-		*cause = SS_REUSE_AFTER_FIN;
-	else if (idle)
-		*cause = SS_REUSE_AFTER_IDLE;
-	else if (!answered)
-		*cause = SS_REUSE_AFTER_FAILED;
-	else
-		*cause = SS_REUSE_WHILE_OPEN;
-	return TRUE;
+		return answered ? SS_REUSE_AFTER_RST : SS_REUSE_AFTER_FAILED;
+	if (any_sent(c, SS_SENT_FIN))
+		return SS_REUSE_AFTER_FIN;
+	if (idle)
+		return SS_REUSE_AFTER_IDLE;
+	if (!answered)
+		return SS_REUSE_AFTER_FAILED;
+	return SS_REUSE_WHILE_OPEN;
 }
 
 static void note_tcp_options(ss_endpoint *e, const ss_tcp_info *t)

@@ -174,6 +174,55 @@ static void test_reuse_retires_old_record(void **state)
 	seen_free(&s);
 }
 
+typedef struct {
+	GArray *reuse;     /* ss_reuse of each record, in sink order */
+	GArray *index;     /* reuse_index of each */
+} reuse_seen;
+
+static void record_reuse(const ss_conn *c, gpointer data)
+{
+	reuse_seen *s = data;
+	if (c->proto != IPPROTO_TCP)
+		return;
+	guint r = c->reuse, i = c->reuse_index;
+	g_array_append_val(s->reuse, r);
+	g_array_append_val(s->index, i);
+}
+
+/* TIME_WAIT reuse: the closed record was written 10 s after its FIN, yet a
+ * new SYN on the tuple 30 s later still says it reused the tuple; one
+ * 300 s later does not (past the 240 s window). */
+static void test_reuse_after_record_written(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	reuse_seen s = { g_array_new(FALSE, FALSE, sizeof(guint)),
+			 g_array_new(FALSE, FALSE, sizeof(guint)) };
+	ss_analyzer_config cfg;
+	ss_analyzer_config_init(&cfg);
+	cfg.sink = record_reuse;
+	cfg.sink_data = &s;
+	ss_analyzer *a = ss_analyzer_new(&cfg);
+	sc_flow f = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 40000, sc_ip4(10, 0, 0, 2), 80);
+	sc_flow other = sc_flow_make(IPPROTO_UDP, sc_ip4(10, 0, 0, 3), 5000, sc_ip4(10, 0, 0, 4), 53);
+	handshake_and_fin(a, &f, 0);
+	sc_udp(a, &other, SC_CLIENT, 20000, 10);      /* 20 s: the closed record is written */
+	assert_int_equal(s.reuse->len, 1);            /* (the UDP record is not counted) */
+	handshake_and_fin(a, &f, 30000);              /* same tuple, 30 s after */
+	handshake_and_fin(a, &f, 400000);             /* and again, 370 s after that */
+	ss_report *r = ss_analyzer_finish(a);
+	assert_int_equal(s.reuse->len, 3);
+	assert_int_equal(g_array_index(s.reuse, guint, 0), SS_REUSE_NONE);
+	assert_int_equal(g_array_index(s.reuse, guint, 1), SS_REUSE_AFTER_FIN);
+	assert_int_equal(g_array_index(s.index, guint, 1), 1);
+	assert_int_equal(g_array_index(s.reuse, guint, 2), SS_REUSE_NONE);
+	assert_int_equal(r->summary.reused_tuples, 1);
+	ss_report_free(r);
+	ss_analyzer_free(a);
+	g_array_unref(s.reuse);
+	g_array_unref(s.index);
+}
+
 /* Without a sink nothing times out: the same traffic gives every record,
  * sorted by first packet, with the open one still "open". */
 static void test_keep_all_mode_never_expires(void **state)
@@ -203,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_max_flows_evicts_idlest),
 		cmocka_unit_test(test_reuse_retires_old_record),
 		cmocka_unit_test(test_keep_all_mode_never_expires),
+		cmocka_unit_test(test_reuse_after_record_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
