@@ -85,7 +85,7 @@ static const char *const summary_text =
 	"Exit status: 0 success; 1 report written but the input was damaged or partly\n"
 	"undecodable; 2 usage error or bad filter; 3 input error (missing file, not a\n"
 	"capture); 4 live capture failed (permission, no such interface); 5 the report\n"
-	"could not be written.\n"
+	"could not be written, or the IPFIX export failed.\n"
 	"\n"
 	"Live capture (-i IFACE, -D lists them) runs until -c, --duration, Ctrl-C, SIGTERM\n"
 	"or SIGHUP, then writes the full report; see docs/live.md."
