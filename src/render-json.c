@@ -5,6 +5,7 @@
  * arithmetic, so the output is byte-identical on every platform. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <string.h>
 
 #include "config.h"
 #include "sockscope/community-id.h"
@@ -13,36 +14,63 @@
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
-static void key(GString *b, const char *k)
+/* The writers below run once per record, and for jsonl that is most of
+ * sockscope's time: keys are literals whose quoted form ("\"k\":") and
+ * length are known at compile time, numbers are formatted by hand, and
+ * nothing goes through printf or strlen (docs/performance.md).  Each kv_*
+ * macro takes a literal key; the *_dyn forms take a key computed at run
+ * time. */
+#define QKEY(k) "\"" k "\":", sizeof("\"" k "\":") - 1
+
+static inline void key_(GString *b, const char *qk, gsize n)
 {
-	g_string_append_c(b, '"');
-	g_string_append(b, k);
-	g_string_append(b, "\":");
+	ss_append_len(b, qk, n);
 }
 
-static void kv_str(GString *b, const char *k, const char *v)
+static void key_dyn(GString *b, const char *k)
 {
-	key(b, k);
+	g_string_append_c(b, '"');
+	ss_append_len(b, k, strlen(k));
+	ss_append_lit(b, "\":");
+}
+
+static inline void null_(GString *b)
+{
+	ss_append_lit(b, "null");
+}
+
+static void kv_str_(GString *b, const char *qk, gsize n, const char *v)
+{
+	key_(b, qk, n);
 	ss_json_escape_append(b, v);  /* NULL becomes null */
 }
 
-static void kv_u64(GString *b, const char *k, guint64 v)
+static void kv_u64_(GString *b, const char *qk, gsize n, guint64 v)
 {
-	key(b, k);
-	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
+	key_(b, qk, n);
+	ss_u64_append(b, v);
 }
 
-static void kv_bool(GString *b, const char *k, gboolean v)
+static void kv_u64_dyn(GString *b, const char *k, guint64 v)
 {
-	key(b, k);
-	g_string_append(b, v ? "true" : "false");
+	key_dyn(b, k);
+	ss_u64_append(b, v);
 }
 
-static void kv_time(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+static void kv_bool_(GString *b, const char *qk, gsize n, gboolean v)
 {
-	key(b, k);
+	key_(b, qk, n);
+	if (v)
+		ss_append_lit(b, "true");
+	else
+		ss_append_lit(b, "false");
+}
+
+static void kv_time_(GString *b, const char *qk, gsize n, gint64 ns, gboolean nanosecond)
+{
+	key_(b, qk, n);
 	if (ns == SS_NO_TIME) {
-		g_string_append(b, "null");
+		null_(b);
 		return;
 	}
 	g_string_append_c(b, '"');
@@ -50,68 +78,89 @@ static void kv_time(GString *b, const char *k, gint64 ns, gboolean nanosecond)
 	g_string_append_c(b, '"');
 }
 
-static void kv_ms(GString *b, const char *k, gint64 ns, gboolean nanosecond)
+static void kv_ms_(GString *b, const char *qk, gsize n, gint64 ns, gboolean nanosecond)
 {
-	key(b, k);
+	key_(b, qk, n);
 	if (ns == SS_NO_TIME)
-		g_string_append(b, "null");
+		null_(b);
 	else
 		ss_ms_append(b, ns, nanosecond);
 }
+
+/* An address: its text needs no escaping. */
+static void kv_ip_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip)
+{
+	char text[SS_IP_STRLEN];
+	gsize len = ss_ip_format(family, ip, text);
+	key_(b, qk, n);
+	g_string_append_c(b, '"');
+	ss_append_len(b, text, len);
+	g_string_append_c(b, '"');
+}
+
+#define key(b, k) key_((b), QKEY(k))
+#define kv_str(b, k, v) kv_str_((b), QKEY(k), (v))
+#define kv_u64(b, k, v) kv_u64_((b), QKEY(k), (v))
+#define kv_bool(b, k, v) kv_bool_((b), QKEY(k), (v))
+#define kv_time(b, k, ns, nano) kv_time_((b), QKEY(k), (ns), (nano))
+#define kv_ms(b, k, ns, nano) kv_ms_((b), QKEY(k), (ns), (nano))
+#define kv_ip(b, k, family, ip) kv_ip_((b), QKEY(k), (family), (ip))
 
 static const char *proto_name(guint8 proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "unknown";
 }
 
-static void endpoint_addr(GString *b, const char *k, guint8 family, const ss_endpoint *e)
+static void endpoint_addr_(GString *b, const char *qk, gsize n, guint8 family,
+			   const ss_endpoint *e)
 {
-	char ip[SS_IP_STRLEN];
-	ss_ip_format(family, &e->ip, ip);
-	key(b, k);
+	key_(b, qk, n);
 	g_string_append_c(b, '{');
-	kv_str(b, "ip", ip);
+	kv_ip(b, "ip", family, &e->ip);
 	g_string_append_c(b, ',');
 	kv_u64(b, "port", e->port);
 	g_string_append_c(b, '}');
 }
+#define endpoint_addr(b, k, family, e) endpoint_addr_((b), QKEY(k), (family), (e))
 
-static void pair_u64(GString *b, const char *k, guint64 client, guint64 server)
+static void pair_u64_(GString *b, const char *qk, gsize n, guint64 client, guint64 server)
 {
-	key(b, k);
+	key_(b, qk, n);
 	g_string_append_c(b, '{');
 	kv_u64(b, "client", client);
 	g_string_append_c(b, ',');
 	kv_u64(b, "server", server);
 	g_string_append_c(b, '}');
 }
+#define pair_u64(b, k, client, server) pair_u64_((b), QKEY(k), (client), (server))
 
-static void tcp_options(GString *b, const char *k, const ss_endpoint *e)
+static void tcp_options_(GString *b, const char *qk, gsize n, const ss_endpoint *e)
 {
-	key(b, k);
+	key_(b, qk, n);
 	g_string_append_c(b, '{');
 	key(b, "mss");
 	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
-		g_string_append_printf(b, "%u", (unsigned)e->mss);
+		ss_u64_append(b, e->mss);
 	else
-		g_string_append(b, "null");
+		null_(b);
 	g_string_append_c(b, ',');
 	key(b, "wscale");
 	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
-		g_string_append_printf(b, "%u", (unsigned)e->wscale);
+		ss_u64_append(b, e->wscale);
 	else
-		g_string_append(b, "null");
+		null_(b);
 	g_string_append_c(b, ',');
 	kv_bool(b, "sack_perm", (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM) != 0);
 	g_string_append_c(b, ',');
 	kv_bool(b, "timestamps", (e->tcp_options & SS_TCPOPT_HAVE_TS) != 0);
 	g_string_append_c(b, '}');
 }
+#define tcp_options(b, k, e) tcp_options_((b), QKEY(k), (e))
 
 void ss_json_icmp_append(GString *b, const ss_conn *c)
 {
 	if (c->icmp_errors == 0) {
-		g_string_append(b, "null");
+		null_(b);
 		return;
 	}
 	g_string_append_c(b, '{');
@@ -127,7 +176,7 @@ void ss_json_tcp_options_append(GString *b, const ss_conn *c)
 {
 	int ci = c->client == 1 ? 1 : 0;
 	if (c->proto != IPPROTO_TCP) {
-		g_string_append(b, "null");
+		null_(b);
 		return;
 	}
 	g_string_append_c(b, '{');
@@ -212,7 +261,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	key(b, "syn_gaps_ms");
 	if (!tcp) {
-		g_string_append(b, "null");
+		null_(b);
 	} else {
 		g_string_append_c(b, '[');
 		guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
@@ -231,7 +280,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	kv_bool(b, "started_midstream", ss_conn_started_midstream(c));
 	g_string_append_c(b, ',');
 	kv_u64(b, "snaplen_cut", c->snaplen_cut);
-	g_string_append(b, "}}\n");
+	ss_append_lit(b, "}}\n");
 }
 
 /* The outcomes that can happen to each protocol, in enum order. */
@@ -245,9 +294,6 @@ static const ss_outcome udp_outcomes[] = {
 
 void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 {
-	char ip[SS_IP_STRLEN];
-	ss_ip_format(l->family, &l->ip, ip);
-
 	g_string_append_c(b, '{');
 	kv_str(b, "kind", "listener");
 	g_string_append_c(b, ',');
@@ -255,7 +301,7 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", l->family);
 	g_string_append_c(b, ',');
-	kv_str(b, "ip", ip);
+	kv_ip(b, "ip", l->family, &l->ip);
 	g_string_append_c(b, ',');
 	kv_u64(b, "port", l->port);
 	g_string_append_c(b, ',');
@@ -278,26 +324,23 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	for (gsize i = 0; i < n; i++) {
 		if (i > 0)
 			g_string_append_c(b, ',');
-		kv_u64(b, ss_outcome_name(list[i]), l->outcomes[list[i]]);
+		kv_u64_dyn(b, ss_outcome_name(list[i]), l->outcomes[list[i]]);
 	}
-	g_string_append(b, "},");
+	ss_append_lit(b, "},");
 	kv_time(b, "first_ts", l->first_ns, nanosecond);
 	g_string_append_c(b, ',');
 	kv_time(b, "last_ts", l->last_ns, nanosecond);
-	g_string_append(b, "}\n");
+	ss_append_lit(b, "}\n");
 }
 
 void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolean nanosecond)
 {
-	char ip[SS_IP_STRLEN];
-	ss_ip_format(h->family, &h->ip, ip);
-
 	g_string_append_c(b, '{');
 	kv_str(b, "kind", "host");
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", h->family);
 	g_string_append_c(b, ',');
-	kv_str(b, "ip", ip);
+	kv_ip(b, "ip", h->family, &h->ip);
 	g_string_append_c(b, ',');
 	key(b, "listening");
 	g_string_append_c(b, '[');
@@ -322,16 +365,16 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 		kv_u64(b, "clients", l->clients);
 		g_string_append_c(b, '}');
 	}
-	g_string_append(b, "],");
+	ss_append_lit(b, "],");
 	key(b, "client");
 	g_string_append_c(b, '{');
 	kv_u64(b, "connections", h->client_connections);
 	g_string_append_c(b, ',');
 	kv_u64(b, "servers", h->client_servers);
-	g_string_append(b, "},");
+	ss_append_lit(b, "},");
 	key(b, "ephemeral");
 	if (h->eph.samples == 0) {
-		g_string_append(b, "null");
+		null_(b);
 	} else {
 		const ss_eph_profile *p = &h->profile;
 		g_string_append_c(b, '{');
@@ -343,7 +386,7 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 		g_string_append_c(b, ',');
 		key(b, "range");
 		if (p->fits == SS_EPH_UNKNOWN) {
-			g_string_append(b, "null");
+			null_(b);
 		} else {
 			g_string_append_c(b, '{');
 			kv_u64(b, "low", p->low);
@@ -358,9 +401,9 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 		g_string_append_c(b, ',');
 		key(b, "reused_ports");
 		if (h->reuse_known)
-			g_string_append_printf(b, "%" G_GUINT64_FORMAT, h->reused_ports);
+			ss_u64_append(b, h->reused_ports);
 		else
-			g_string_append(b, "null");
+			null_(b);
 		g_string_append_c(b, ',');
 		kv_ms(b, "min_reuse_gap_ms", h->min_reuse_gap_ns, nanosecond);
 		g_string_append_c(b, '}');
@@ -368,15 +411,13 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	g_string_append_c(b, ',');
 	key(b, "exhaustion");
 	if (!h->exhaustion_risk) {
-		g_string_append(b, "null");
+		null_(b);
 	} else {
-		char dip[SS_IP_STRLEN];
-		ss_ip_format(h->family, &h->busiest_ip, dip);
 		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
 		g_string_append_c(b, '{');
 		kv_str(b, "proto", proto_name(h->busiest_proto));
 		g_string_append_c(b, ',');
-		kv_str(b, "ip", dip);
+		kv_ip(b, "ip", h->family, &h->busiest_ip);
 		g_string_append_c(b, ',');
 		kv_u64(b, "port", h->busiest_port);
 		g_string_append_c(b, ',');
@@ -390,15 +431,18 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	g_string_append_c(b, ',');
 	key(b, "listens_and_connects");
 	g_string_append_c(b, '[');
-	for (guint i = 0; i < h->n_dual_ports; i++)
-		g_string_append_printf(b, "%s%u", i > 0 ? "," : "", (unsigned)h->dual_ports[i]);
-	g_string_append(b, "]}\n");
+	for (guint i = 0; i < h->n_dual_ports; i++) {
+		if (i > 0)
+			g_string_append_c(b, ',');
+		ss_u64_append(b, h->dual_ports[i]);
+	}
+	ss_append_lit(b, "]}\n");
 }
 
 static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_reason_class cls)
 {
 	gboolean first = TRUE;
-	key(b, k);
+	key_dyn(b, k);
 	g_string_append_c(b, '{');
 	for (int r = 0; r < SS_REASON_COUNT; r++) {
 		if (ss_reason_class_of((ss_reason)r) != cls)
@@ -406,7 +450,7 @@ static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_
 		if (!first)
 			g_string_append_c(b, ',');
 		first = FALSE;
-		kv_u64(b, ss_reason_name((ss_reason)r), s->reasons[r]);
+		kv_u64_dyn(b, ss_reason_name((ss_reason)r), s->reasons[r]);
 	}
 	g_string_append_c(b, '}');
 }
@@ -430,7 +474,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 		kv_str(b, "link_type", in->link_name);
 		g_string_append_c(b, ',');
 		key(b, "dlt");
-		g_string_append_printf(b, "%d", in->dlt);
+		ss_i64_append(b, in->dlt);
 		g_string_append_c(b, ',');
 		kv_str(b, "precision", in->nanosecond ? "ns" : "us");
 		g_string_append_c(b, ',');
@@ -450,7 +494,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 				kv_u64(b, "if_dropped", in->if_dropped);
 				g_string_append_c(b, '}');
 			} else {
-				g_string_append(b, "null");
+				null_(b);
 			}
 		}
 		g_string_append_c(b, ',');
@@ -459,7 +503,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 		kv_u64(b, "snaplen_cut", in->snaplen_cut);
 		g_string_append_c(b, '}');
 	}
-	g_string_append(b, "],");
+	ss_append_lit(b, "],");
 	kv_u64(b, "packets", s->packets);
 	g_string_append_c(b, ',');
 	kv_u64(b, "bytes", s->bytes);
@@ -485,9 +529,9 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	for (int e = 0; e < SS_END_COUNT; e++) {
 		if (e > 0)
 			g_string_append_c(b, ',');
-		kv_u64(b, ss_end_name((ss_end)e), s->ended[e]);
+		kv_u64_dyn(b, ss_end_name((ss_end)e), s->ended[e]);
 	}
-	g_string_append(b, "},");
+	ss_append_lit(b, "},");
 	kv_u64(b, "max_flows_tracked", s->max_flows_tracked);
 	g_string_append_c(b, ',');
 	kv_u64(b, "aggregated_attempts", s->aggregated_attempts);
@@ -497,7 +541,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	kv_u64(b, "matched", s->icmp_errors_matched);
 	g_string_append_c(b, ',');
 	kv_u64(b, "unmatched", s->icmp_errors_unmatched);
-	g_string_append(b, "},");
+	ss_append_lit(b, "},");
 	reasons_of_class(b, "ignored", s, SS_CLASS_IGNORED);
 	g_string_append_c(b, ',');
 	reasons_of_class(b, "truncated", s, SS_CLASS_TRUNCATED);
@@ -511,7 +555,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 			g_string_append_c(b, ',');
 		ss_json_escape_append(b, g_ptr_array_index(s->warnings, i));
 	}
-	g_string_append(b, "],");
+	ss_append_lit(b, "],");
 	kv_u64(b, "hosts", s->hosts);
 	g_string_append_c(b, ',');
 	key(b, "evidence");
@@ -519,9 +563,9 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	for (int e = 0; e < SS_EVIDENCE_COUNT; e++) {
 		if (e > 0)
 			g_string_append_c(b, ',');
-		kv_u64(b, ss_evidence_name((ss_evidence)e), s->evidence[e]);
+		kv_u64_dyn(b, ss_evidence_name((ss_evidence)e), s->evidence[e]);
 	}
-	g_string_append(b, "},");
+	ss_append_lit(b, "},");
 	key(b, "quality");
 	g_string_append_c(b, '{');
 	kv_u64(b, "one_sided", s->quality.one_sided);
@@ -534,10 +578,10 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	g_string_append_c(b, ',');
 	key(b, "kernel_drops");
 	if (s->quality.kernel_drops_known)
-		g_string_append_printf(b, "%" G_GUINT64_FORMAT, s->quality.kernel_drops);
+		ss_u64_append(b, s->quality.kernel_drops);
 	else
-		g_string_append(b, "null");
-	g_string_append(b, "},");
+		null_(b);
+	ss_append_lit(b, "},");
 	key(b, "knowledge_dropped");
 	g_string_append_c(b, '{');
 	kv_u64(b, "endpoints", s->knowledge_dropped.endpoints);
@@ -549,7 +593,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	kv_u64(b, "destinations", s->knowledge_dropped.destinations);
 	g_string_append_c(b, ',');
 	kv_u64(b, "servers", s->knowledge_dropped.servers);
-	g_string_append(b, "}}\n");
+	ss_append_lit(b, "}}\n");
 }
 
 /* Writes and empties buf; FALSE (errno set) when the stream failed. */

@@ -14,16 +14,81 @@
 
 #include "sockscope/util.h"
 
-void ss_ip_format(guint8 family, const ss_ip *ip, char buf[SS_IP_STRLEN])
+/* Writes the decimal digits of v ending just before `end`; returns where
+ * they start. */
+static char *u64_digits(char *end, guint64 v)
 {
-	const char *r = NULL;
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char *p = end;
+	while (v >= 100) {
+		guint r = (guint)(v % 100);
+		v /= 100;
+		p -= 2;
+		p[0] = pairs[2 * r];
+		p[1] = pairs[2 * r + 1];
+	}
+	if (v >= 10) {
+		p -= 2;
+		p[0] = pairs[2 * v];
+		p[1] = pairs[2 * v + 1];
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
+}
 
-	if (family == SS_FAMILY_IPV4)
-		r = inet_ntop(AF_INET, ip->bytes, buf, SS_IP_STRLEN);
-	else if (family == SS_FAMILY_IPV6)
-		r = inet_ntop(AF_INET6, ip->bytes, buf, SS_IP_STRLEN);
-	if (r == NULL)
-		g_strlcpy(buf, "invalid", SS_IP_STRLEN);
+void ss_u64_append(GString *b, guint64 v)
+{
+	char buf[20];
+	char *end = buf + sizeof buf;
+	char *p = u64_digits(end, v);
+	ss_append_len(b, p, (gsize)(end - p));
+}
+
+void ss_i64_append(GString *b, gint64 v)
+{
+	if (v < 0) {
+		g_string_append_c(b, '-');
+		/* As unsigned, so that G_MININT64 cannot overflow. */
+		ss_u64_append(b, (guint64)(-(v + 1)) + 1);
+	} else {
+		ss_u64_append(b, (guint64)v);
+	}
+}
+
+/* Appends v as exactly `width` digits, zero-padded (v < 10^width). */
+static void fixed_digits_append(GString *b, guint64 v, int width)
+{
+	char buf[20];
+	for (int i = width - 1; i >= 0; i--) {
+		buf[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	ss_append_len(b, buf, (gsize)width);
+}
+
+gsize ss_ip_format(guint8 family, const ss_ip *ip, char buf[SS_IP_STRLEN])
+{
+	if (family == SS_FAMILY_IPV4) {
+		/* A dotted quad by hand: inet_ntop() was a tenth of the jsonl
+		 * writer's time. */
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			char d[3];
+			char *s = u64_digits(d + 3, ip->bytes[i]);
+			while (s < d + 3)
+				*p++ = *s++;
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return (gsize)(p - buf - 1);
+	}
+	if (family == SS_FAMILY_IPV6 && inet_ntop(AF_INET6, ip->bytes, buf, SS_IP_STRLEN) != NULL)
+		return strlen(buf);
+	g_strlcpy(buf, "invalid", SS_IP_STRLEN);
+	return strlen(buf);
 }
 
 /* ---- time ---------------------------------------------------------------- */
@@ -46,6 +111,24 @@ static void civil_from_days(gint64 z, gint64 *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* "YYYY-MM-DD" of a day (days since 1970-01-01), as printf gave it. */
+static gsize date_format(gint64 days, char *buf, gsize size)
+{
+	gint64 year;
+	int mon, mday;
+	struct tm tm;
+	gint64 sec = days * 86400;
+	time_t t = (time_t)sec;
+	if ((gint64)t == sec && gmtime_r(&t, &tm) != NULL) {
+		year = (gint64)tm.tm_year + 1900;
+		mon = tm.tm_mon + 1;
+		mday = tm.tm_mday;
+	} else {
+		civil_from_days(days, &year, &mon, &mday);
+	}
+	return (gsize)g_snprintf(buf, size, "%04" G_GINT64_FORMAT "-%02d-%02d", year, mon, mday);
+}
+
 void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond)
 {
 	/* Floor division: -1 ns is 1969-12-31T23:59:59.999999999Z. */
@@ -55,36 +138,37 @@ void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond)
 		frac += NS_PER_SEC;
 		sec -= 1;
 	}
-
-	gint64 year;
-	int mon, mday, hour, min, s;
-	struct tm tm;
-	time_t t = (time_t)sec;
-	if ((gint64)t == sec && gmtime_r(&t, &tm) != NULL) {
-		year = (gint64)tm.tm_year + 1900;
-		mon = tm.tm_mon + 1;
-		mday = tm.tm_mday;
-		hour = tm.tm_hour;
-		min = tm.tm_min;
-		s = tm.tm_sec;
-	} else {
-		gint64 days = sec / 86400, rem = sec % 86400;
-		if (rem < 0) {
-			rem += 86400;
-			days -= 1;
-		}
-		civil_from_days(days, &year, &mon, &mday);
-		hour = (int)(rem / 3600);
-		min = (int)(rem / 60 % 60);
-		s = (int)(rem % 60);
+	gint64 days = sec / 86400, rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days -= 1;
 	}
 
-	g_string_append_printf(buf, "%04" G_GINT64_FORMAT "-%02d-%02dT%02d:%02d:%02d",
-			       year, mon, mday, hour, min, s);
+	/* The date changes rarely from one timestamp to the next: a one-entry
+	 * cache (per thread) saves gmtime_r() and printf for nearly every
+	 * timestamp written (docs/performance.md). */
+	static __thread gint64 cached_day = G_MININT64;
+	static __thread char cached_date[40];
+	static __thread gsize cached_len;
+	if (days != cached_day) {
+		cached_len = date_format(days, cached_date, sizeof cached_date);
+		cached_day = days;
+	}
+	char t[10] = { 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.' };
+	int hour = (int)(rem / 3600), min = (int)(rem / 60 % 60), s = (int)(rem % 60);
+	t[1] = (char)('0' + hour / 10);
+	t[2] = (char)('0' + hour % 10);
+	t[4] = (char)('0' + min / 10);
+	t[5] = (char)('0' + min % 10);
+	t[7] = (char)('0' + s / 10);
+	t[8] = (char)('0' + s % 10);
+	ss_append_len(buf, cached_date, cached_len);
+	ss_append_len(buf, t, sizeof t);
 	if (nanosecond)
-		g_string_append_printf(buf, ".%09" G_GINT64_FORMAT "Z", frac);
+		fixed_digits_append(buf, (guint64)frac, 9);
 	else
-		g_string_append_printf(buf, ".%06" G_GINT64_FORMAT "Z", frac / 1000);
+		fixed_digits_append(buf, (guint64)frac / 1000, 6);
+	g_string_append_c(buf, 'Z');
 }
 
 void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond)
@@ -94,12 +178,14 @@ void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond)
 	if (ns < 0)
 		g_string_append_c(buf, '-');
 	if (nanosecond) {
-		g_string_append_printf(buf, "%" G_GUINT64_FORMAT ".%06" G_GUINT64_FORMAT,
-				       mag / 1000000, mag % 1000000);
+		ss_u64_append(buf, mag / 1000000);
+		g_string_append_c(buf, '.');
+		fixed_digits_append(buf, mag % 1000000, 6);
 	} else {
 		guint64 us = mag / 1000;
-		g_string_append_printf(buf, "%" G_GUINT64_FORMAT ".%03" G_GUINT64_FORMAT,
-				       us / 1000, us % 1000);
+		ss_u64_append(buf, us / 1000);
+		g_string_append_c(buf, '.');
+		fixed_digits_append(buf, us % 1000, 3);
 	}
 }
 
@@ -294,10 +380,16 @@ static gsize utf8_valid_len(const guint8 *s)
 	return 0;
 }
 
+/* Printable ASCII that JSON takes as it is. */
+static inline gboolean json_plain(guint8 c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 void ss_json_escape_append(GString *buf, const char *s)
 {
 	if (s == NULL) {
-		g_string_append(buf, "null");
+		ss_append_lit(buf, "null");
 		return;
 	}
 	/* Reading s[1..3] in utf8_valid_len() is safe: a NUL terminator fails
@@ -305,16 +397,21 @@ void ss_json_escape_append(GString *buf, const char *s)
 	const guint8 *p = (const guint8 *)s;
 	g_string_append_c(buf, '"');
 	while (*p != '\0') {
+		/* Runs of plain characters (all of most strings) in one copy. */
+		const guint8 *run = p;
+		while (json_plain(*p))
+			p++;
+		if (p > run)
+			ss_append_len(buf, (const char *)run, (gsize)(p - run));
 		guint8 c = *p;
+		if (c == '\0')
+			break;
 		if (c == '"' || c == '\\') {
 			g_string_append_c(buf, '\\');
 			g_string_append_c(buf, (char)c);
 			p++;
 		} else if (c < 0x20 || c == 0x7F) {
 			g_string_append_printf(buf, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			g_string_append_c(buf, (char)c);
 			p++;
 		} else {
 			gsize n = utf8_valid_len(p);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "sockscope/findings.h"
@@ -104,6 +105,76 @@ static void test_ip_format(void **state)
 
 	ss_ip_format(0, &ip, buf);
 	assert_string_equal(buf, "invalid");
+}
+
+/* The hand-written appenders (the jsonl hot path) against printf and
+ * gmtime_r(): the same text for every value tried. */
+static void test_fast_appenders(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(42);
+	GString *b = g_string_new(NULL);
+	guint64 edges[] = { 0, 1, 9, 10, 99, 100, 999, 1000, 65535, 4294967295u,
+			    G_GUINT64_CONSTANT(9999999999999999999), G_MAXUINT64 };
+	for (gsize i = 0; i < G_N_ELEMENTS(edges) + 2000; i++) {
+		guint64 v = i < G_N_ELEMENTS(edges) ? edges[i]
+			  : (((guint64)g_rand_int(r) << 32) | g_rand_int(r)) >> g_rand_int_range(r, 0, 64);
+		char *want = g_strdup_printf("%" G_GUINT64_FORMAT, v);
+		g_string_truncate(b, 0);
+		ss_u64_append(b, v);
+		assert_string_equal(b->str, want);
+		g_free(want);
+		gint64 sv = (gint64)v;
+		want = g_strdup_printf("%" G_GINT64_FORMAT, sv);
+		g_string_truncate(b, 0);
+		ss_i64_append(b, sv);
+		assert_string_equal(b->str, want);
+		g_free(want);
+	}
+	g_string_truncate(b, 0);
+	ss_i64_append(b, G_MININT64);
+	assert_string_equal(b->str, "-9223372036854775808");
+
+	/* Timestamps over the whole gint64 range, both precisions. */
+	for (int i = 0; i < 5000; i++) {
+		gint64 ns = (gint64)(((guint64)g_rand_int(r) << 32) | g_rand_int(r));
+		if (i % 2)
+			ns /= 1000000;   /* near 1970 too */
+		gint64 sec = ns / 1000000000, frac = ns % 1000000000;
+		if (frac < 0) {
+			frac += 1000000000;
+			sec--;
+		}
+		time_t t = (time_t)sec;
+		struct tm tm;
+		assert_non_null(gmtime_r(&t, &tm));
+		for (int nano = 0; nano < 2; nano++) {
+			char *want = nano ? g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%09" G_GINT64_FORMAT "Z",
+							    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+							    tm.tm_hour, tm.tm_min, tm.tm_sec, frac)
+					  : g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%06" G_GINT64_FORMAT "Z",
+							    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+							    tm.tm_hour, tm.tm_min, tm.tm_sec, frac / 1000);
+			assert_owned_string(time_str(ns, nano), want);
+			g_free(want);
+		}
+	}
+
+	/* IPv4 dotted quads against inet_ntop(). */
+	for (int i = 0; i < 2000; i++) {
+		ss_ip ip;
+		memset(&ip, 0, sizeof ip);
+		guint32 a = g_rand_int(r);
+		if (i < 256)
+			a = (guint32)i * 0x01010101u;
+		memcpy(ip.bytes, &a, 4);
+		char want[INET_ADDRSTRLEN], got[SS_IP_STRLEN];
+		assert_non_null(inet_ntop(AF_INET, ip.bytes, want, sizeof want));
+		assert_int_equal(ss_ip_format(SS_FAMILY_IPV4, &ip, got), strlen(want));
+		assert_string_equal(got, want);
+	}
+	g_string_free(b, TRUE);
+	g_rand_free(r);
 }
 
 static void test_time(void **state)
@@ -1066,6 +1137,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ip_format),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_fast_appenders),
 		cmocka_unit_test(test_ms),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_services),
