@@ -122,6 +122,72 @@ static void test_equal_addresses(void **state)
 	assert_string_not_equal(x, y);
 }
 
+/* The built-in one-block SHA-1 and base64 against GChecksum and
+ * g_base64_encode(), on random flows of both families and seeds. */
+static void test_against_glib(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(7);
+	for (int i = 0; i < 3000; i++) {
+		guint8 family = i % 2 ? SS_FAMILY_IPV6 : SS_FAMILY_IPV4;
+		guint8 proto = (guint8[]){ 6, 17, 132, 47 }[i % 4];
+		ss_ip a, b;
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		gsize alen = family == SS_FAMILY_IPV4 ? 4 : 16;
+		for (gsize j = 0; j < alen; j++) {
+			a.bytes[j] = (guint8)g_rand_int(r);
+			b.bytes[j] = i % 7 == 0 ? a.bytes[j] : (guint8)g_rand_int(r);
+		}
+		guint16 sp = (guint16)g_rand_int(r), dp = (guint16)g_rand_int(r);
+		guint16 seed = i % 3 ? 0 : (guint16)g_rand_int(r);
+		char got[SS_COMMUNITY_ID_LEN];
+		assert_true(ss_community_id(family, proto, &a, sp, &b, dp, seed, got));
+
+		/* The reference: the spec's message through GLib. */
+		gboolean ports = proto != 47;
+		if (!ports)
+			sp = dp = 0;
+		const ss_ip *lo = &a, *hi = &b;
+		guint16 lp = sp, hp = dp;
+		int c = memcmp(a.bytes, b.bytes, alen);
+		if (c > 0 || (c == 0 && sp > dp)) {
+			lo = &b;
+			hi = &a;
+			lp = dp;
+			hp = sp;
+		}
+		guint8 msg[40];
+		gsize n = 0;
+		msg[n++] = (guint8)(seed >> 8);
+		msg[n++] = (guint8)seed;
+		memcpy(msg + n, lo->bytes, alen);
+		n += alen;
+		memcpy(msg + n, hi->bytes, alen);
+		n += alen;
+		msg[n++] = proto;
+		msg[n++] = 0;
+		if (ports) {
+			msg[n++] = (guint8)(lp >> 8);
+			msg[n++] = (guint8)lp;
+			msg[n++] = (guint8)(hp >> 8);
+			msg[n++] = (guint8)hp;
+		}
+		guint8 digest[20];
+		gsize dlen = sizeof digest;
+		GChecksum *sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+		g_checksum_update(sha1, msg, n);
+		g_checksum_get_digest(sha1, digest, &dlen);
+		g_checksum_free(sha1);
+		gchar *b64 = g_base64_encode(digest, dlen);
+		gchar *want = g_strconcat("1:", b64, NULL);
+		assert_string_equal(got, want);
+		g_free(b64);
+		g_free(want);
+	}
+	g_rand_free(r);
+}
+
 static void test_unsupported(void **state)
 {
 	(void)state;
@@ -143,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_key_and_conn),
 		cmocka_unit_test(test_equal_addresses),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_against_glib),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

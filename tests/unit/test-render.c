@@ -173,6 +173,28 @@ static void test_fast_appenders(void **state)
 		assert_int_equal(ss_ip_format(SS_FAMILY_IPV4, &ip, got), strlen(want));
 		assert_string_equal(got, want);
 	}
+	/* IPv6 against inet_ntop(): random, sparse (runs of zero groups of
+	 * every length and place), IPv4-mapped and -compatible. */
+	for (int i = 0; i < 20000; i++) {
+		ss_ip ip;
+		for (int j = 0; j < 16; j++)
+			ip.bytes[j] = (guint8)g_rand_int(r);
+		if (i % 4 != 0) {
+			for (int g = 0; g < 8; g++)
+				if (g_rand_int_range(r, 0, 3) != 0)
+					ip.bytes[2 * g] = ip.bytes[2 * g + 1] = 0;
+		}
+		if (i % 16 == 1 || i % 16 == 2) {
+			memset(ip.bytes, 0, 10);
+			ip.bytes[10] = ip.bytes[11] = i % 16 == 1 ? 0xff : 0;
+		}
+		if (i % 32 == 3)
+			ip.bytes[g_rand_int_range(r, 0, 16)] = (guint8)g_rand_int_range(r, 1, 16);
+		char want[INET6_ADDRSTRLEN], got[SS_IP_STRLEN];
+		assert_non_null(inet_ntop(AF_INET6, ip.bytes, want, sizeof want));
+		assert_int_equal(ss_ip_format(SS_FAMILY_IPV6, &ip, got), strlen(want));
+		assert_string_equal(got, want);
+	}
 	g_string_free(b, TRUE);
 	g_rand_free(r);
 }
