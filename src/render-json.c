@@ -87,6 +87,21 @@ static void kv_ms_(GString *b, const char *qk, gsize n, gint64 ns, gboolean nano
 		ss_ms_append(b, ns, nanosecond);
 }
 
+/* A name from one of sockscope's own tables (outcome, evidence, state...)
+ * or another text known to be printable ASCII without quotes or
+ * backslashes: escaping would copy it unchanged, so it is not scanned. */
+static void kv_name_(GString *b, const char *qk, gsize n, const char *v)
+{
+	key_(b, qk, n);
+	if (v == NULL) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '"');
+	ss_append_len(b, v, strlen(v));
+	g_string_append_c(b, '"');
+}
+
 /* An address: its text needs no escaping. */
 static void kv_ip_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip)
 {
@@ -100,6 +115,7 @@ static void kv_ip_(GString *b, const char *qk, gsize n, guint8 family, const ss_
 
 #define key(b, k) key_((b), QKEY(k))
 #define kv_str(b, k, v) kv_str_((b), QKEY(k), (v))
+#define kv_name(b, k, v) kv_name_((b), QKEY(k), (v))
 #define kv_u64(b, k, v) kv_u64_((b), QKEY(k), (v))
 #define kv_bool(b, k, v) kv_bool_((b), QKEY(k), (v))
 #define kv_time(b, k, ns, nano) kv_time_((b), QKEY(k), (ns), (nano))
@@ -200,13 +216,13 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	ss_conn_zeek_history(c, hist, sizeof hist);
 
 	g_string_append_c(b, '{');
-	kv_str(b, "kind", "connection");
+	kv_name(b, "kind", "connection");
 	g_string_append_c(b, ',');
-	kv_str(b, "proto", proto_name(c->proto));
+	kv_name(b, "proto", proto_name(c->proto));
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", c->family);
 	g_string_append_c(b, ',');
-	kv_str(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
+	kv_name(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
 	g_string_append_c(b, ',');
 	endpoint_addr(b, "client", c->family, cl);
 	g_string_append_c(b, ',');
@@ -214,17 +230,17 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_str(b, "service", ss_service_name(c->proto, sv->port));
 	g_string_append_c(b, ',');
-	kv_str(b, "outcome", ss_outcome_name(c->outcome));
+	kv_name(b, "outcome", ss_outcome_name(c->outcome));
 	g_string_append_c(b, ',');
-	kv_str(b, "evidence", ss_evidence_name(c->evidence));
+	kv_name(b, "evidence", ss_evidence_name(c->evidence));
 	g_string_append_c(b, ',');
-	kv_str(b, "confidence", ss_confidence_name(c->confidence));
+	kv_name(b, "confidence", ss_confidence_name(c->confidence));
 	g_string_append_c(b, ',');
-	kv_str(b, "close", ss_close_name(c->close));
+	kv_name(b, "close", ss_close_name(c->close));
 	g_string_append_c(b, ',');
-	kv_str(b, "conn_state", ss_conn_zeek_state(c));
+	kv_name(b, "conn_state", ss_conn_zeek_state(c));
 	g_string_append_c(b, ',');
-	kv_str(b, "history", hist);
+	kv_name(b, "history", hist);   /* Zeek history letters */
 	g_string_append_c(b, ',');
 	kv_time(b, "first_ts", first, nanosecond);
 	g_string_append_c(b, ',');
@@ -249,9 +265,9 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_bool(b, "reused_tuple", c->reuse != SS_REUSE_NONE);
 	g_string_append_c(b, ',');
-	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
+	kv_name(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
 	g_string_append_c(b, ',');
-	kv_str(b, "ended_by", ss_end_name((ss_end)c->ended_by));
+	kv_name(b, "ended_by", ss_end_name((ss_end)c->ended_by));
 	g_string_append_c(b, ',');
 	key(b, "icmp");
 	ss_json_icmp_append(b, c);
@@ -295,9 +311,9 @@ static const ss_outcome udp_outcomes[] = {
 void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 {
 	g_string_append_c(b, '{');
-	kv_str(b, "kind", "listener");
+	kv_name(b, "kind", "listener");
 	g_string_append_c(b, ',');
-	kv_str(b, "proto", proto_name(l->proto));
+	kv_name(b, "proto", proto_name(l->proto));
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", l->family);
 	g_string_append_c(b, ',');
@@ -307,9 +323,9 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_str(b, "service", l->service);
 	g_string_append_c(b, ',');
-	kv_str(b, "state", ss_listener_state_name(l->state));
+	kv_name(b, "state", ss_listener_state_name(l->state));
 	g_string_append_c(b, ',');
-	kv_str(b, "confidence", ss_confidence_name(l->confidence));
+	kv_name(b, "confidence", ss_confidence_name(l->confidence));
 	g_string_append_c(b, ',');
 	kv_u64(b, "connections", l->connections);
 	g_string_append_c(b, ',');
@@ -336,7 +352,7 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolean nanosecond)
 {
 	g_string_append_c(b, '{');
-	kv_str(b, "kind", "host");
+	kv_name(b, "kind", "host");
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", h->family);
 	g_string_append_c(b, ',');
@@ -352,13 +368,13 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 		if (i > 0)
 			g_string_append_c(b, ',');
 		g_string_append_c(b, '{');
-		kv_str(b, "proto", proto_name(l->proto));
+		kv_name(b, "proto", proto_name(l->proto));
 		g_string_append_c(b, ',');
 		kv_u64(b, "port", l->port);
 		g_string_append_c(b, ',');
 		kv_str(b, "service", l->service);
 		g_string_append_c(b, ',');
-		kv_str(b, "state", ss_listener_state_name(l->state));
+		kv_name(b, "state", ss_listener_state_name(l->state));
 		g_string_append_c(b, ',');
 		kv_u64(b, "connections", l->connections);
 		g_string_append_c(b, ',');
@@ -395,9 +411,9 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 			g_string_append_c(b, '}');
 		}
 		g_string_append_c(b, ',');
-		kv_str(b, "fits", ss_eph_default_name(p->fits));
+		kv_name(b, "fits", ss_eph_default_name(p->fits));
 		g_string_append_c(b, ',');
-		kv_str(b, "pattern", ss_alloc_pattern_name(p->pattern));
+		kv_name(b, "pattern", ss_alloc_pattern_name(p->pattern));
 		g_string_append_c(b, ',');
 		key(b, "reused_ports");
 		if (h->reuse_known)
@@ -415,7 +431,7 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	} else {
 		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
 		g_string_append_c(b, '{');
-		kv_str(b, "proto", proto_name(h->busiest_proto));
+		kv_name(b, "proto", proto_name(h->busiest_proto));
 		g_string_append_c(b, ',');
 		kv_ip(b, "ip", h->family, &h->busiest_ip);
 		g_string_append_c(b, ',');
