@@ -373,12 +373,14 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 	ss_flow_key key;
 	int src_key_side = ss_flow_key_make(&key, p->family, p->ip_proto, &p->src, p->sport,
 					    &p->dst, p->dport);
-	ss_conn *c = ss_flow_table_lookup(a->table, &key);
+	/* One hash per packet: the look-up and, for a new flow, the insert. */
+	guint64 h = ss_flow_table_hash(a->table, &key);
+	ss_conn *c = ss_flow_table_lookup_hashed(a->table, &key, h);
 	if (!c) {
 		if (a->cfg.max_flows && ss_flow_table_size(a->table) >= a->cfg.max_flows)
 			retire(a, idlest(a), SS_END_EVICTED, TRUE);
 		c = new_conn(a, &key, src_key_side, p);
-		ss_flow_table_insert(a->table, c);
+		ss_flow_table_insert_hashed(a->table, c, h);
 		if (a->cfg.sink && p->l4 == SS_L4_TCP &&
 		    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) == SS_TCP_SYN)
 			mark_recent_reuse(a, c, &key);

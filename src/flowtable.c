@@ -129,6 +129,16 @@ gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key)
 	return t->slots[find_slot(t, key, h)].entry;
 }
 
+guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key)
+{
+	return ss_flow_key_hash(key, t->k0, t->k1);
+}
+
+gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h)
+{
+	return t->slots[find_slot(t, key, h)].entry;
+}
+
 static void grow(ss_flow_table *t)
 {
 	gsize old_cap = t->mask + 1;
@@ -149,12 +159,16 @@ static void grow(ss_flow_table *t)
 
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry)
 {
+	const ss_flow_key *key = entry_key(entry);
+	ss_flow_table_insert_hashed(t, entry, ss_flow_key_hash(key, t->k0, t->k1));
+}
+
+void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
+{
 	/* Keep the load factor at or below 1/2: linear probing stays short. */
 	if ((t->size + 1) * 2 > t->mask + 1)
 		grow(t);
-	const ss_flow_key *key = entry_key(entry);
-	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);
-	gsize i = find_slot(t, key, h);
+	gsize i = find_slot(t, entry_key(entry), h);
 	g_return_if_fail(t->slots[i].entry == NULL);
 	t->slots[i].entry = entry;
 	t->slots[i].hash = h;

@@ -41,6 +41,14 @@ void ss_flow_table_insert(ss_flow_table *t, gpointer entry);
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry);
 gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
 
+/* The per-packet path hashes a key once: ss_flow_table_hash() (SipHash-1-3
+ * with this table's random key), then the look-up and, for a new flow, the
+ * insert with that hash.  The hash stays valid while entries come and go
+ * (an eviction between the two is fine). */
+guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
+gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
+void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
+
 /* SipHash-1-3 of the key, exposed for tests. */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
 

@@ -87,12 +87,45 @@ static void test_insert_lookup_remove(void **state)
 	g_free(e);
 }
 
+/* The per-packet path: one hash for look-up and insert, with a removal
+ * (an eviction) between the two, across growth. */
+static void test_hashed_lookup_insert(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	ss_flow_table *t = ss_flow_table_new(0x9abc, 0xdef0);
+	entry *e = g_new0(entry, N);
+	ss_ip srv = ip4(10, 9, 9, 9);
+	for (int i = 0; i < N; i++) {
+		ss_ip cli = ip4(10, 3, (guint8)(i >> 8), (guint8)i);
+		ss_flow_key_make(&e[i].key, 4, IPPROTO_UDP, &cli, 5353, &srv, 53);
+		guint64 h = ss_flow_table_hash(t, &e[i].key);
+		assert_true(h == ss_flow_key_hash(&e[i].key, 0x9abc, 0xdef0));
+		assert_null(ss_flow_table_lookup_hashed(t, &e[i].key, h));
+		if (i % 4 == 3)
+			assert_true(ss_flow_table_remove(t, &e[i - 1].key));
+		ss_flow_table_insert_hashed(t, &e[i], h);
+		assert_ptr_equal(ss_flow_table_lookup_hashed(t, &e[i].key, h), &e[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		entry *found = ss_flow_table_lookup(t, &e[i].key);
+		if (i % 4 == 2)
+			assert_null(found);
+		else
+			assert_ptr_equal(found, &e[i]);
+	}
+	assert_int_equal(ss_flow_table_size(t), N - N / 4);
+	ss_flow_table_free(t);
+	g_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_is_direction_independent),
 		cmocka_unit_test(test_hash_depends_on_seed),
 		cmocka_unit_test(test_insert_lookup_remove),
+		cmocka_unit_test(test_hashed_lookup_insert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
