@@ -519,12 +519,7 @@ typedef struct {
 
 static guint listener_key_hash(gconstpointer p)
 {
-	const listener_key *k = p;
-	guint h = k->proto * 31u + k->family;
-	h = h * 65599u + k->port;
-	for (gsize i = 0; i < sizeof k->ip.bytes; i++)
-		h = h * 31u + k->ip.bytes[i];
-	return h;
+	return ss_hash_bytes(p, sizeof(listener_key));   /* zero-initialised keys */
 }
 
 static gboolean listener_key_equal(gconstpointer a, gconstpointer b)
@@ -534,11 +529,7 @@ static gboolean listener_key_equal(gconstpointer a, gconstpointer b)
 
 static guint ip_hash(gconstpointer p)
 {
-	const ss_ip *ip = p;
-	guint h = 5381;
-	for (gsize i = 0; i < sizeof ip->bytes; i++)
-		h = h * 33u + ip->bytes[i];
-	return h;
+	return ss_hash_bytes(p, sizeof(ss_ip));
 }
 
 static gboolean ip_equal(gconstpointer a, gconstpointer b)

@@ -96,11 +96,7 @@ struct ss_findings_acc {
 
 static guint gkey_hash(gconstpointer p)
 {
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < sizeof(gkey); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return ss_hash_bytes(p, sizeof(gkey));
 }
 
 static gboolean gkey_equal(gconstpointer a, gconstpointer b)
@@ -110,11 +106,7 @@ static gboolean gkey_equal(gconstpointer a, gconstpointer b)
 
 static guint flow_key_hash(gconstpointer p)
 {
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < sizeof(ss_flow_key); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return ss_hash_bytes(p, sizeof(ss_flow_key));
 }
 
 static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
@@ -124,11 +116,7 @@ static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
 
 static guint ip_hash(gconstpointer p)
 {
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < sizeof(ss_ip); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return ss_hash_bytes(p, sizeof(ss_ip));
 }
 
 static gboolean ip_equal(gconstpointer a, gconstpointer b)

@@ -4,6 +4,7 @@
  * report on every platform. */
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
+#include "sockscope/util.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -212,17 +213,9 @@ void ss_hosts_limits_init(ss_hosts_limits *lim)
 	lim->max_servers = 1u << 20;
 }
 
-static guint bytes_hash(const guint8 *p, gsize n)
-{
-	guint h = 2166136261u;
-	for (gsize i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static guint host_key_hash(gconstpointer p)
 {
-	return bytes_hash(p, sizeof(host_key));
+	return ss_hash_bytes(p, sizeof(host_key));
 }
 
 static gboolean host_key_equal(gconstpointer a, gconstpointer b)
@@ -232,7 +225,7 @@ static gboolean host_key_equal(gconstpointer a, gconstpointer b)
 
 static guint pair_key_hash(gconstpointer p)
 {
-	return bytes_hash(p, sizeof(pair_key));
+	return ss_hash_bytes(p, sizeof(pair_key));
 }
 
 static gboolean pair_key_equal(gconstpointer a, gconstpointer b)

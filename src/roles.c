@@ -40,11 +40,7 @@ void ss_roles_limits_init(ss_roles_limits *lim)
 
 static guint ep_hash(gconstpointer p)
 {
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < sizeof(ep_key); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return ss_hash_bytes(p, sizeof(ep_key));
 }
 
 static gboolean ep_equal(gconstpointer a, gconstpointer b)

@@ -66,4 +66,31 @@ static inline void ss_append_len(GString *b, const char *s, gsize n)
 void ss_u64_append(GString *b, guint64 v);
 void ss_i64_append(GString *b, gint64 v);
 
+/* Hash of a small fixed-size key (the GHashTable keys of the listener,
+ * host, role and finding accumulators: 16 to 48 bytes, zero-padded), eight
+ * bytes at a time.  Those tables are looked up several times per record;
+ * the byte-at-a-time FNV-1a they used cost 4-5% of a jsonl run.  Like FNV,
+ * it is not keyed: nothing in the output depends on the tables' order. */
+static inline guint ss_hash_bytes(const void *p, gsize n)
+{
+	const guint8 *b = p;
+	guint64 h = 0x9e3779b97f4a7c15ULL ^ n;
+	gsize i = 0;
+	for (; i + 8 <= n; i += 8) {
+		guint64 w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (i < n) {
+		guint64 w = 0;
+		memcpy(&w, b + i, n - i);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	return (guint)h;
+}
+
 #endif
