@@ -375,37 +375,47 @@ static const service_entry *builtin_lookup(guint8 proto, guint16 port)
 
 static gint use_system = TRUE;  /* atomic */
 static GMutex system_lock;
-static GHashTable *system_cache;  /* (proto << 16 | port) -> interned name or &no_name */
-static const char no_name[] = "";
+static GHashTable *system_cache;  /* (proto << 16 | port) -> interned name */
 
 void ss_services_use_system(gboolean on)
 {
 	g_atomic_int_set(&use_system, on ? TRUE : FALSE);
 }
 
+/* The system's services database, read once: getservbyport() scans
+ * /etc/services from the top for every port it is asked about (~0.3 M
+ * instructions), and a capture with many distinct unknown server ports asked
+ * about each one.  getservent() walks the same entries in the same order;
+ * the first entry for a (port, protocol) wins, as with getservbyport(). */
+static void system_load(void)
+{
+	system_cache = g_hash_table_new(g_direct_hash, g_direct_equal);
+	/* getservent() uses static storage: system_lock covers it. */
+	setservent(0);
+	struct servent *se;
+	while ((se = getservent()) != NULL) {
+		guint8 proto = g_strcmp0(se->s_proto, "tcp") == 0 ? IPPROTO_TCP
+			     : g_strcmp0(se->s_proto, "udp") == 0 ? IPPROTO_UDP : 0;
+		if (proto == 0 || se->s_name == NULL || se->s_name[0] == '\0')
+			continue;
+		gpointer key = GUINT_TO_POINTER(((guint)proto << 16) | ntohs((guint16)se->s_port));
+		if (!g_hash_table_contains(system_cache, key))
+			g_hash_table_insert(system_cache, key, (gpointer)g_intern_string(se->s_name));
+	}
+	endservent();
+}
+
 static const char *system_lookup(guint8 proto, guint16 port)
 {
-	const char *pname = proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
-	if (pname == NULL)
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return NULL;
-
 	gpointer key = GUINT_TO_POINTER(((guint)proto << 16) | port);
-	const char *name;
-
 	g_mutex_lock(&system_lock);
 	if (system_cache == NULL)
-		system_cache = g_hash_table_new(g_direct_hash, g_direct_equal);
-	name = g_hash_table_lookup(system_cache, key);
-	if (name == NULL) {
-		/* getservbyport() uses static storage: the lock covers it too.
-		 * It reads local files (or NSS), never the network for services. */
-		struct servent *se = getservbyport(htons(port), pname);
-		name = se != NULL && se->s_name != NULL && se->s_name[0] != '\0'
-			? g_intern_string(se->s_name) : no_name;
-		g_hash_table_insert(system_cache, key, (gpointer)name);
-	}
+		system_load();
+	const char *name = g_hash_table_lookup(system_cache, key);
 	g_mutex_unlock(&system_lock);
-	return name == no_name ? NULL : name;
+	return name;
 }
 
 const char *ss_service_name(guint8 proto, guint16 port)
