@@ -40,6 +40,15 @@
  * with sockscope's outcome names (complete, incomplete, rejected,
  * unanswered, midstream; answered, unanswered for UDP).
  *
+ * `--collide` (hash-flooding check, bench/run.sh --collide): every
+ * connection is IPv4, untagged, between the same client and server
+ * addresses, and its ports are 0x8000|m and 0x8000|(0x7fff^m) for a counter
+ * m < 28232: client port + server port and client port ^ server port are the
+ * same for every flow, so a naive additive or XOR flow hash puts them all in
+ * one bucket.  `--collide-control` is the same capture with the server port
+ * a permutation of m instead (no such structure): the baseline to compare
+ * with.  The truth file's outcomes are not meant for these two modes.
+ *
  * Ports: clients use the Linux ephemeral range 32768-60999 (skipping 51820,
  * WireGuard's port, which sockscope rightly takes as a UDP service port);
  * servers use well-known ports, plus 5000, 7001 (TCP) and 9999, 27015 (UDP),
@@ -162,7 +171,8 @@ static const uint8_t v4_client_net[V4_CLIENT_NETS][2] = {
 typedef struct {
 	/* options */
 	gint64 packets, concurrent, flows, seed, rate;
-	gboolean nano;
+	gboolean nano, collide, collide_control;
+	uint32_t collide_next;    /* --collide*: the next port pair */
 	char *out, *truth;
 
 	rng_t rng;
@@ -253,10 +263,13 @@ static void client_addr(uint32_t cidx, int v6, uint8_t *a)
 	}
 }
 
+/* --collide / --collide-control: one server address for every port. */
+static int same_hosts;
+
 static void server_addr(uint16_t port, uint32_t sidx, int v6, uint8_t *a)
 {
 	/* 256 servers per service port: 10.200.<port hash>.<sidx> */
-	uint8_t h = (uint8_t)(port * 37u + (port >> 8));
+	uint8_t h = same_hosts ? 0 : (uint8_t)(port * 37u + (port >> 8));
 	if (!v6) {
 		a[0] = 10;
 		a[1] = 200;
@@ -750,6 +763,19 @@ static void start_flow(gen_t *g, flow_t *f)
 		f->nsteps = script_len(f);
 	}
 	f->cport = next_ephemeral(g, f->cidx);
+	if (g->collide || g->collide_control) {
+		/* See the header: one address pair, port pairs with a constant
+		 * sum and XOR (--collide) or permuted (--collide-control). */
+		enum { PAIRS = 28232 };   /* 0x8000 + m stays in 32768-60999 */
+		uint32_t m = g->collide_next++ % PAIRS;
+		f->v6 = 0;
+		f->vlan = 0;
+		f->cidx = 0;
+		f->sidx = 0;
+		f->cport = (uint16_t)(0x8000u | m);
+		f->sport = (uint16_t)(0x8000u | (g->collide ? (0x7fffu ^ m) : 0x7fffu ^ ((m * 7919u + 12345u) % PAIRS)));
+		f->nsteps = script_len(f);
+	}
 	f->cisn = (uint32_t)rnext(r);
 	f->cseq = f->cisn + 1;
 	f->sseq = (uint32_t)rnext(r) + 1;
@@ -780,6 +806,8 @@ int main(int argc, char **argv)
 		{"seed", 0, 0, G_OPTION_ARG_INT64, &g->seed, "PRNG seed (default 1)", "S"},
 		{"rate", 0, 0, G_OPTION_ARG_INT64, &g->rate, "packets per second of capture time (default 100000)", "PPS"},
 		{"nano", 0, 0, G_OPTION_ARG_NONE, &g->nano, "nanosecond timestamps", NULL},
+		{"collide", 0, 0, G_OPTION_ARG_NONE, &g->collide, "one address pair, ports with a constant sum and XOR (hash-flooding check)", NULL},
+		{"collide-control", 0, 0, G_OPTION_ARG_NONE, &g->collide_control, "the --collide capture with permuted server ports (its baseline)", NULL},
 		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &g->out, "capture file to write (required)", "FILE"},
 		{"truth", 0, 0, G_OPTION_ARG_FILENAME, &g->truth, "write the expected connections (TSV) here", "FILE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -799,6 +827,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (g->collide && g->collide_control) {
+		fprintf(stderr, "gen-capture: --collide and --collide-control exclude each other\n");
+		return 2;
+	}
+	same_hosts = g->collide || g->collide_control;
 	rng_seed(&g->rng, (uint64_t)g->seed);
 	for (size_t i = 0; i < sizeof g->payload; i++)
 		g->payload[i] = (uint8_t)(0x20 + rbelow(&g->rng, 0x5f));

@@ -3,6 +3,7 @@
 # against other flow tools, on deterministic synthetic captures.
 #
 #   bench/run.sh [--quick] [--runs N] [--data DIR] [--build DIR] [--all-tools]
+#   bench/run.sh --collide [--quick] [--runs N] [--data DIR] [--build DIR]
 #
 #   --quick      every file 10x smaller (a smoke run of a minute or so)
 #   --runs N     timed runs per tool and file (default 5; the median is shown)
@@ -12,6 +13,11 @@
 #   --build DIR  release build directory (default build-bench)
 #   --all-tools  run nfpcapd, softflowd and tcptrace on every file, not only
 #                on "mixed" (tshark always runs on "mixed" only, once)
+#   --collide    only the hash-flooding check: sockscope on a capture whose
+#                flows all share one address pair and have ports with a
+#                constant sum and XOR (one bucket under a naive additive or
+#                XOR flow hash), against the same capture with permuted
+#                ports; prints the time ratio (~1.0 with the seeded SipHash)
 #
 # It builds sockscope, bench/gen-capture and bench/floor in release mode,
 # generates the standard captures, times every tool (wall clock of the whole
@@ -21,7 +27,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 runs=5 all_tools=0
+quick=0 runs=5 all_tools=0 collide=0
 data="$root/bench/data"
 build="$root/build-bench"
 while [ $# -gt 0 ]; do
@@ -32,7 +38,8 @@ while [ $# -gt 0 ]; do
     --data) data=${2:?--data needs a directory}; shift ;;
     --build) build=${2:?--build needs a directory}; shift ;;
     --all-tools) all_tools=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --collide) collide=1 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -59,6 +66,14 @@ specs=(
   "small-table|--packets 1000000 --concurrent 1000 --seed 3"
   "big-table|--packets 1000000 --concurrent 1000000 --seed 4"
 )
+# --collide: the crafted capture and its control (same size and script;
+# 28 232 port pairs on one address pair, so at most that many flows at once)
+if [ $collide = 1 ]; then
+  specs=(
+    "collide|--packets 1000000 --concurrent 20000 --seed 5 --collide"
+    "collide-control|--packets 1000000 --concurrent 20000 --seed 5 --collide-control"
+  )
+fi
 mkdir -p "$data"
 [ -f "$data/.gitignore" ] || printf '*\n' > "$data/.gitignore"
 tmp=$(mktemp -d)
@@ -129,6 +144,32 @@ done
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
   echo "== warning: load average $load_start on $(nproc) cores before timing; the figures will be noisy"
+fi
+
+# ---- --collide: sockscope only, then the ratio ----
+if [ $collide = 1 ]; then
+  for name in "${names[@]}"; do
+    pcap="$data/$name.pcap"
+    echo "== $name: timing ($runs runs)"
+    cat "$pcap" > /dev/null
+    measure "$name" sockscope "$runs" "$sockscope" -r "$pcap" -F jsonl -o /dev/null
+  done
+  get() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n && $2 == "sockscope" && $6 == "ok" { print $c }' "$results"; }
+  c=${names[0]} r=${names[1]}
+  echo
+  echo "sockscope hash-flooding check, $(date -u +%Y-%m-%dT%H:%MZ), runs=$runs$([ $quick = 1 ] && echo ', QUICK')"
+  echo "load average: $load_start before timing, $(cut -d' ' -f1-3 /proc/loadavg) after"
+  echo
+  echo "| capture | median s | CPU s |"
+  echo "| --- | ---: | ---: |"
+  for n in "$c" "$r"; do printf '| %s | %s | %s |\n' "$n" "$(get "$n" 4)" "$(get "$n" 7)"; done
+  echo
+  awk -v a="$(get "$c" 4)" -v b="$(get "$r" 4)" -v ca="$(get "$c" 7)" -v cb="$(get "$r" 7)" 'BEGIN {
+    if (a == "" || b == "") { print "ratio: n/a (a run failed)"; exit }
+    printf "ratio crafted / control: %.2f wall, %.2f CPU", a / (b > 0 ? b : 0.001), ca / (cb > 0 ? cb : 0.01)
+    print ((a / (b > 0 ? b : 0.001) <= 1.5) ? "  (PASS: <= 1.5, no collision blow-up)" : "  (MISS: > 1.5: the flow hash collides)")
+  }'
+  exit 0
 fi
 
 nfdir=$tmp/nfpcapd
