@@ -934,6 +934,8 @@ int main(int argc, char **argv)
 	g_free(g->cycle);
 	g_free(g->next_port);
 	g_free(g->port_used);
+	g_free(g->out);
+	g_free(g->truth);
 	g_free(g);
 	return 0;
 }
