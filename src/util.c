@@ -508,3 +508,14 @@ void ss_json_escape_append(GString *buf, const char *s)
 	}
 	g_string_append_c(buf, '"');
 }
+
+guint64 ss_hash_seed(void)
+{
+	static gsize done;
+	static guint64 seed;
+	if (g_once_init_enter(&done)) {
+		seed = ((guint64)g_random_int() << 32) | g_random_int();
+		g_once_init_leave(&done, 1);
+	}
+	return seed;
+}

@@ -66,15 +66,22 @@ static inline void ss_append_len(GString *b, const char *s, gsize n)
 void ss_u64_append(GString *b, guint64 v);
 void ss_i64_append(GString *b, gint64 v);
 
+/* A random value chosen once per process: the start of every
+ * ss_hash_bytes(), so addresses and ports taken from a capture cannot be
+ * crafted to pile into one bucket of those tables.  (A process-wide value,
+ * like GLib's own hash seeds: nothing in the output depends on it.) */
+guint64 ss_hash_seed(void);
+
 /* Hash of a small fixed-size key (the GHashTable keys of the listener,
  * host, role and finding accumulators: 16 to 48 bytes, zero-padded), eight
  * bytes at a time.  Those tables are looked up several times per record;
- * the byte-at-a-time FNV-1a they used cost 4-5% of a jsonl run.  Like FNV,
- * it is not keyed: nothing in the output depends on the tables' order. */
+ * the byte-at-a-time FNV-1a they used cost 4-5% of a jsonl run.  Keyed by
+ * ss_hash_seed(); nothing in the output depends on the tables' order.  (The
+ * flow table, fed every packet, uses SipHash with its own per-run key.) */
 static inline guint ss_hash_bytes(const void *p, gsize n)
 {
 	const guint8 *b = p;
-	guint64 h = 0x9e3779b97f4a7c15ULL ^ n;
+	guint64 h = ss_hash_seed() ^ n;
 	gsize i = 0;
 	for (; i + 8 <= n; i += 8) {
 		guint64 w;
