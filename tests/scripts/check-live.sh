@@ -62,6 +62,14 @@ ip netns del "$ns_a" 2>/dev/null
 ip netns del "$ns_b" 2>/dev/null
 ip netns add "$ns_a" 2>"$tmp/netns.err" || skip "ip netns does not work here: $(cat "$tmp/netns.err")"
 ip netns add "$ns_b" 2>"$tmp/netns.err" || skip "ip netns does not work here: $(cat "$tmp/netns.err")"
+# `ip netns add` can leave a namespace that cannot be entered (in a chroot
+# whose / is not a mount point it warns and goes on): then only the
+# namespace check is skipped, visibly; the loopback checks still run.
+ns_usable=1
+if ! ip netns exec "$ns_a" ip link show lo >/dev/null 2>"$tmp/netns.err" ||
+   grep -q 'failed' "$tmp/netns.err"; then
+	ns_usable=0
+fi
 
 pass=0
 fail=0
@@ -277,7 +285,11 @@ fi
 # ---- 3: two namespaces joined by a veth pair ----
 
 ns_ok=1
-{
+if [ $ns_usable -eq 0 ]; then
+	echo "skip netns: network namespaces cannot be entered here: $(head -n 1 "$tmp/netns.err")"
+	ns_ok=2
+fi
+[ $ns_ok -eq 1 ] && {
 	ip link add ss-live-va type veth peer name ss-live-vb &&
 	ip link set ss-live-va netns "$ns_a" &&
 	ip link set ss-live-vb netns "$ns_b" &&
@@ -287,8 +299,10 @@ ns_ok=1
 	ip -n "$ns_b" link set ss-live-vb up &&
 	ip -n "$ns_a" link set lo up &&
 	ip -n "$ns_b" link set lo up
-} 2>"$tmp/veth.err" || ns_ok=0
-if [ $ns_ok -eq 0 ]; then
+} 2>"$tmp/veth.err" || { [ $ns_ok -eq 1 ] && ns_ok=0; }
+if [ $ns_ok -eq 2 ]; then
+	:
+elif [ $ns_ok -eq 0 ]; then
 	ip link del ss-live-va 2>/dev/null
 	bad netns "cannot set up the veth pair: $(cat "$tmp/veth.err")"
 else
