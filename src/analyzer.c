@@ -527,16 +527,6 @@ static gboolean listener_key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(listener_key)) == 0;
 }
 
-static guint ip_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(ss_ip));
-}
-
-static gboolean ip_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(ss_ip)) == 0;
-}
-
 static gint cmp_listener(gconstpointer pa, gconstpointer pb)
 {
 	const ss_listener *a = pa, *b = pb;
@@ -602,7 +592,7 @@ static void listeners_add(listeners *ls, const ss_conn *c)
 	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
 	if (!acc) {
 		acc = g_new0(listener_acc, 1);
-		acc->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+		acc->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
 		acc->l.proto = c->proto;
 		acc->l.family = c->family;
 		acc->l.ip = sv->ip;
@@ -779,7 +769,7 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 		const listener_acc *src = value;
 		listener_acc *acc = g_new0(listener_acc, 1);
 		acc->l = src->l;
-		acc->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+		acc->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
 		g_hash_table_iter_init(&cit, src->clients);
 		while (g_hash_table_iter_next(&cit, &value, NULL))
 			g_hash_table_add(acc->clients, g_memdup2(value, sizeof(ss_ip)));

@@ -114,16 +114,6 @@ static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(ss_flow_key)) == 0;
 }
 
-static guint ip_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(ss_ip));
-}
-
-static gboolean ip_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(ss_ip)) == 0;
-}
-
 static void group_free(gpointer p)
 {
 	group *g = p;
@@ -199,7 +189,7 @@ static void add_example(group *g, const ss_conn *c)
 static void add_client(group *g, const ss_conn *c)
 {
 	if (g->clients == NULL)
-		g->clients = g_hash_table_new_full(ip_hash, ip_equal, g_free, NULL);
+		g->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
 	if (g_hash_table_size(g->clients) < SS_FINDINGS_MAX_GROUPS &&
 	    !g_hash_table_contains(g->clients, &ss_conn_client(c)->ip))
 		g_hash_table_add(g->clients, g_memdup2(&ss_conn_client(c)->ip, sizeof(ss_ip)));
