@@ -7,7 +7,9 @@
 # progress at once) with --truth and checks that sockscope's jsonl connection
 # records are exactly the truth: the same multiset of (proto, client ip,
 # client port, server ip, server port, outcome).  Also checks that every
-# packet was read and decoded.  Last line: "N passed, N failed".
+# packet was read and decoded, and that the jsonl written on the report
+# thread (the default reading files) is byte for byte what --single-thread
+# writes.  Last line: "N passed, N failed".
 set -u
 sockscope=${1:?usage: check-generator.sh SOCKSCOPE GEN-CAPTURE}
 gen=${2:?usage: check-generator.sh SOCKSCOPE GEN-CAPTURE}
@@ -35,6 +37,13 @@ for c in "${cases[@]}"; do
   rc=$?
   if [ $rc -ne 0 ]; then
     echo "FAIL $name: sockscope exit $rc: $(head -3 "$tmp/$name.err")"
+    fail=$((fail + 1)); continue
+  fi
+  "$sockscope" -r "$tmp/$name.pcap" -F jsonl -o "$tmp/$name.single.jsonl" --single-thread 2>"$tmp/$name.err"
+  rc=$?
+  if [ $rc -ne 0 ] || ! cmp -s "$tmp/$name.jsonl" "$tmp/$name.single.jsonl"; then
+    echo "FAIL $name: --single-thread (exit $rc) wrote other jsonl than the report thread"
+    diff "$tmp/$name.jsonl" "$tmp/$name.single.jsonl" | head -5
     fail=$((fail + 1)); continue
   fi
   if /usr/bin/python3 - "$tmp/$name.tsv" "$tmp/$name.jsonl" "$tmp/$name.gen" "$name" <<'PY'

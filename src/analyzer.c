@@ -16,6 +16,66 @@ typedef struct {
 
 typedef struct listeners listeners;
 
+/* ---- the report thread ----
+ *
+ * Streaming from files, the packet thread (reading, decoding, flow
+ * tracking, timeouts) hands three kinds of events to the report thread,
+ * which owns everything learned from finished records: role knowledge,
+ * host profiles, listeners, the sink and its findings.  Events go in
+ * batches through a fixed pool (one queue of full batches, one of empty
+ * ones), so a slow writer makes the reader wait instead of piling up
+ * records, and the two threads meet once per batch, not per record.
+ * Order is kept, so the report thread decides each record with exactly
+ * the knowledge a single thread would have had: same bytes out. */
+typedef enum {
+	HANDOFF_NOTE_RECORD,   /* a record started: ss_roles_note_record */
+	HANDOFF_NOTE_SYNACK,   /* its first SYN-ACK proves a listener */
+	HANDOFF_RETIRE,        /* it ended: decide, roll up, sink, free */
+} handoff_kind;
+
+typedef struct {
+	ss_conn *conn;
+	guint8 kind;           /* handoff_kind */
+	gint8 side;            /* HANDOFF_NOTE_SYNACK: who sent it */
+} handoff_event;
+
+/* 16 batches of 1024: at most ~16k records in flight (a few MB). */
+#define HANDOFF_BATCH 1024
+#define HANDOFF_BATCHES 16
+
+typedef struct {
+	guint len;
+	gboolean last;         /* the packet thread is done: stop after this */
+	gint handed;           /* see handoff_send() */
+	handoff_event ev[HANDOFF_BATCH];
+} handoff_batch;
+
+/* Every batch changes threads through a GAsyncQueue, whose lock already
+ * orders the two threads' memory.  glib's GMutex is built on futexes that
+ * ThreadSanitizer cannot see, so the hand-over is also stated with an
+ * atomic release / acquire pair: redundant at run time (two instructions
+ * a batch), it lets a -Db_sanitize=thread build check everything else. */
+static void handoff_send(GAsyncQueue *q, handoff_batch *b)
+{
+	g_atomic_int_inc(&b->handed);
+	g_async_queue_push(q, b);
+}
+
+static handoff_batch *handoff_receive(GAsyncQueue *q)
+{
+	handoff_batch *b = g_async_queue_pop(q);
+	(void)g_atomic_int_get(&b->handed);
+	return b;
+}
+
+typedef struct {
+	GThread *thread;
+	GAsyncQueue *full;     /* packet thread -> report thread */
+	GAsyncQueue *empty;    /* and back */
+	handoff_batch *filling;   /* owned by the packet thread */
+	handoff_batch *batches;   /* the pool */
+} handoff;
+
 /* What a streamed TCP record leaves behind for reuse detection. */
 typedef struct tombstone {
 	ss_flow_key key;       /* first member: kept in an ss_flow_table */
@@ -55,8 +115,11 @@ struct ss_analyzer {
 	ss_hosts *hosts;
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
+	handoff *handoff;          /* the report thread, when there is one */
 };
 
+static void handoff_start(ss_analyzer *a);
+static void handoff_stop(ss_analyzer *a);
 static listeners *listeners_new(void);
 static void listeners_add(listeners *ls, const ss_conn *c);
 static GArray *listeners_take(listeners *ls);
@@ -111,6 +174,8 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	a->summary.inputs = g_ptr_array_new_with_free_func(input_free);
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
+	if (a->cfg.sink && a->cfg.report_thread)
+		handoff_start(a);
 	return a;
 }
 
@@ -118,6 +183,7 @@ void ss_analyzer_free(ss_analyzer *a)
 {
 	if (!a)
 		return;
+	handoff_stop(a);   /* it may still hold records of the lists below */
 	ss_flow_table_free(a->table);
 	ss_flow_table_free(a->recent);
 	while (a->recent_head) {
@@ -283,6 +349,126 @@ static gboolean failed_attempt(const ss_conn *c)
 	return answered == 0 && !(c->ep[c->syn_side].sent & (SS_SENT_DATA | SS_SENT_SYNACK));
 }
 
+/* Streaming: a finished record is decided with what the capture taught
+ * so far (docs/inference.md), rolled up, handed to the sink and freed.
+ * Runs on the report thread when there is one. */
+static void report_record(ss_analyzer *a, ss_conn *c)
+{
+	ss_conn_finalize_with(c, a->roles);
+	account(a, c);
+	learn(a, c);
+	a->cfg.sink(c, a->cfg.sink_data);
+	g_free(c);
+}
+
+static void handoff_apply(ss_analyzer *a, const handoff_event *e)
+{
+	switch ((handoff_kind)e->kind) {
+	case HANDOFF_NOTE_RECORD:
+		ss_roles_note_record(a->roles, e->conn);
+		break;
+	case HANDOFF_NOTE_SYNACK:
+		ss_roles_note_synack(a->roles, e->conn, e->side);
+		break;
+	case HANDOFF_RETIRE:
+		report_record(a, e->conn);
+		break;
+	}
+}
+
+static gpointer report_thread_main(gpointer data)
+{
+	ss_analyzer *a = data;
+	handoff *h = a->handoff;
+	for (;;) {
+		handoff_batch *b = handoff_receive(h->full);
+		for (guint i = 0; i < b->len; i++)
+			handoff_apply(a, &b->ev[i]);
+		gboolean last = b->last;
+		b->len = 0;
+		b->last = FALSE;
+		handoff_send(h->empty, b);
+		if (last)
+			return NULL;
+	}
+}
+
+static void handoff_free(ss_analyzer *a)
+{
+	handoff *h = a->handoff;
+	g_async_queue_unref(h->full);
+	g_async_queue_unref(h->empty);
+	g_free(h->batches);
+	g_free(h);
+	a->handoff = NULL;
+}
+
+/* Starts the report thread; without one (it could not be created) the
+ * packet thread does the work itself, with the same result. */
+static void handoff_start(ss_analyzer *a)
+{
+	handoff *h = g_new0(handoff, 1);
+	h->full = g_async_queue_new();
+	h->empty = g_async_queue_new();
+	h->batches = g_new0(handoff_batch, HANDOFF_BATCHES);
+	h->filling = &h->batches[0];
+	for (int i = 1; i < HANDOFF_BATCHES; i++)
+		g_async_queue_push(h->empty, &h->batches[i]);
+	a->handoff = h;
+	h->thread = g_thread_try_new("sockscope-report", report_thread_main, a, NULL);
+	if (!h->thread)
+		handoff_free(a);
+}
+
+/* Queues one event for the report thread, or applies it at once when
+ * there is none. */
+static void handoff_put(ss_analyzer *a, ss_conn *c, handoff_kind kind, int side)
+{
+	handoff *h = a->handoff;
+	if (!h) {
+		handoff_event e = { c, (guint8)kind, (gint8)side };
+		handoff_apply(a, &e);
+		return;
+	}
+	handoff_batch *b = h->filling;
+	b->ev[b->len].conn = c;
+	b->ev[b->len].kind = (guint8)kind;
+	b->ev[b->len].side = (gint8)side;
+	if (++b->len == HANDOFF_BATCH) {
+		handoff_send(h->full, b);
+		h->filling = handoff_receive(h->empty);   /* waits for the writer */
+	}
+}
+
+/* Waits until the report thread has applied every event so far and is
+ * idle: the packet thread may then read what it owns (a snapshot).  Every
+ * batch of the pool is back with this thread at that point. */
+static void handoff_drain(ss_analyzer *a)
+{
+	handoff *h = a->handoff;
+	if (!h)
+		return;
+	handoff_send(h->full, h->filling);
+	handoff_batch *home[HANDOFF_BATCHES];
+	for (int i = 0; i < HANDOFF_BATCHES; i++)
+		home[i] = handoff_receive(h->empty);
+	h->filling = home[0];
+	for (int i = 1; i < HANDOFF_BATCHES; i++)
+		g_async_queue_push(h->empty, home[i]);
+}
+
+/* Hands over the last events and waits for the report thread to end. */
+static void handoff_stop(ss_analyzer *a)
+{
+	handoff *h = a->handoff;
+	if (!h)
+		return;
+	h->filling->last = TRUE;
+	handoff_send(h->full, h->filling);
+	g_thread_join(h->thread);
+	handoff_free(a);
+}
+
 /* A record is finished: take it out of the table and the timeout lists;
  * when streaming, decide its roles, roll it up, hand it to the sink and free
  * it.  `in_table` is FALSE when a newer record already took its key. */
@@ -310,12 +496,8 @@ static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 	}
 	if (c->proto == IPPROTO_TCP && (why == SS_END_CLOSED || why == SS_END_IDLE))
 		recent_add(a, c, why);
-	/* Decided with what the capture taught so far (docs/inference.md). */
-	ss_conn_finalize_with(c, a->roles);
-	account(a, c);
-	learn(a, c);
-	a->cfg.sink(c, a->cfg.sink_data);
-	g_free(c);
+	/* From here on the record belongs to the report thread. */
+	handoff_put(a, c, HANDOFF_RETIRE, -1);
 }
 
 /* Retires every record whose timeout has passed at packet time `now`. */
@@ -351,7 +533,7 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 	/* Records in progress live in the table and the timeout lists; they
 	 * reach a->conns (keep-all) or the sink when they end. */
 	if (a->cfg.sink)
-		ss_roles_note_record(a->roles, c);   /* fan-in, learned as records start */
+		handoff_put(a, c, HANDOFF_NOTE_RECORD, -1);   /* fan-in, learned as records start */
 	lru_append(a, c, ss_conn_timeout_class(c));
 	return c;
 }
@@ -405,7 +587,7 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 	/* Streaming: the first SYN-ACK of a record proves a listener at once. */
 	if (a->cfg.sink && synack_side < 0 && c->synack_side >= 0 &&
 	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))
-		ss_roles_note_synack(a->roles, c, c->synack_side);
+		handoff_put(a, c, HANDOFF_NOTE_SYNACK, c->synack_side);
 
 	/* Keep the timeout lists in order of last activity. */
 	ss_timeout_class k = ss_conn_timeout_class(c);
@@ -655,6 +837,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 		for (guint i = 0; i < left->len; i++)
 			retire(a, g_ptr_array_index(left, i), SS_END_CAPTURE, TRUE);
 		g_ptr_array_unref(left);
+		handoff_stop(a);   /* everything below is this thread's again */
 	} else {
 		/* Flows still in progress end with the capture. */
 		for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
@@ -742,6 +925,7 @@ static void snapshot_conn(const ss_conn *c, listeners *ls, ss_report *r, guint64
 
 ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_seq)
 {
+	handoff_drain(a);   /* listeners and counters are the report thread's */
 	ss_report *r = g_new0(ss_report, 1);
 	r->summary = a->summary;
 	r->summary.inputs = g_ptr_array_new_with_free_func(input_free);

@@ -31,6 +31,7 @@ typedef struct {
 	gboolean builtin_services;
 	gboolean version;
 	gint64 max_flows;
+	gboolean single_thread;
 	gdouble timeout_attempt, timeout_established, timeout_closed, timeout_udp;
 	char **filter_words;
 	/* live capture (docs/live.md) */
@@ -126,6 +127,9 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		{ "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
 		  "Track at most N flows at once; the idlest is ended early past that (default 1000000, 0 = no cap)",
 		  "N" },
+		{ "single-thread", 0, 0, G_OPTION_ARG_NONE, &o->single_thread,
+		  "jsonl from files: write the records on the reading thread instead of a second one (same output, slower)",
+		  NULL },
 		{ "timeout-attempt", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_attempt,
 		  "jsonl: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
 		{ "timeout-tcp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_established,
@@ -531,6 +535,10 @@ int main(int argc, char **argv)
 		cfg.sink_data = &sink;
 		sink.anon = anon;
 		sink.findings = ss_findings_acc_new();
+		/* Reading files, the records are written on a second thread while
+		 * packets are read (docs/performance.md).  A live capture keeps
+		 * one thread: its --interval view reads what the sink writes. */
+		cfg.report_thread = !live && !o.single_thread;
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&cfg);
 	gboolean capture_failed = FALSE;

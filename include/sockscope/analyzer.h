@@ -35,6 +35,14 @@ typedef struct {
 	 * cap).  In keep-all mode an evicted failed attempt (SYN answered by
 	 * nothing or a RST) is folded into its listener's counts and freed. */
 	guint64 max_flows;
+	/* Streaming only: decide, roll up and write finished records on a
+	 * second thread (the "report thread") while this one goes on reading
+	 * packets.  The report thread sees the same events in the same order
+	 * as a single thread would, so the output is byte for byte the same
+	 * (src/analyzer.c, docs/performance.md).  The sink, and everything it
+	 * calls, then runs on the report thread until ss_analyzer_finish().
+	 * Not for live views: ss_analyzer_snapshot() needs a single thread. */
+	gboolean report_thread;
 } ss_analyzer_config;
 
 /* Default flow cap: at a few hundred bytes a flow, about 0.5 GB. */
