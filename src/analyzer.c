@@ -47,6 +47,7 @@ typedef struct {
 	guint len;
 	gboolean last;         /* the packet thread is done: stop after this */
 	gint handed;           /* see handoff_send() */
+	ss_conn *recycled;     /* records it retired, back to the packet thread */
 	handoff_event ev[HANDOFF_BATCH];
 } handoff_batch;
 
@@ -116,10 +117,14 @@ struct ss_analyzer {
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
 	handoff *handoff;          /* the report thread, when there is one */
+	/* Streaming: written records kept for new flows (linked by lru_next),
+	 * so steady streaming allocates nothing per record. */
+	ss_conn *spare;
 };
 
 static void handoff_start(ss_analyzer *a);
 static void handoff_stop(ss_analyzer *a);
+static void free_conn_list(ss_conn *c);
 static listeners *listeners_new(void);
 static void listeners_add(listeners *ls, const ss_conn *c);
 static GArray *listeners_take(listeners *ls);
@@ -184,6 +189,7 @@ void ss_analyzer_free(ss_analyzer *a)
 	if (!a)
 		return;
 	handoff_stop(a);   /* it may still hold records of the lists below */
+	free_conn_list(a->spare);
 	ss_flow_table_free(a->table);
 	ss_flow_table_free(a->recent);
 	while (a->recent_head) {
@@ -193,14 +199,9 @@ void ss_analyzer_free(ss_analyzer *a)
 	}
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
-	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
-		/* Records in progress live only in these lists. */
-		while (a->lru[k].head) {
-			ss_conn *c = a->lru[k].head;
-			a->lru[k].head = c->lru_next;
-			g_free(c);
-		}
-	}
+	/* Records in progress live only in these lists. */
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		free_conn_list(a->lru[k].head);
 	if (a->listeners)
 		listeners_free(a->listeners);
 	ss_roles_free(a->roles);
@@ -350,18 +351,29 @@ static gboolean failed_attempt(const ss_conn *c)
 }
 
 /* Streaming: a finished record is decided with what the capture taught
- * so far (docs/inference.md), rolled up, handed to the sink and freed.
- * Runs on the report thread when there is one. */
-static void report_record(ss_analyzer *a, ss_conn *c)
+ * so far (docs/inference.md), rolled up and handed to the sink; its memory
+ * goes on the `spares` list for a new record.  Runs on the report thread
+ * when there is one. */
+static void report_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
 {
 	ss_conn_finalize_with(c, a->roles);
 	account(a, c);
 	learn(a, c);
 	a->cfg.sink(c, a->cfg.sink_data);
-	g_free(c);
+	c->lru_next = *spares;
+	*spares = c;
 }
 
-static void handoff_apply(ss_analyzer *a, const handoff_event *e)
+static void free_conn_list(ss_conn *c)
+{
+	while (c) {
+		ss_conn *next = c->lru_next;
+		g_free(c);
+		c = next;
+	}
+}
+
+static void handoff_apply(ss_analyzer *a, const handoff_event *e, ss_conn **spares)
 {
 	switch ((handoff_kind)e->kind) {
 	case HANDOFF_NOTE_RECORD:
@@ -371,7 +383,7 @@ static void handoff_apply(ss_analyzer *a, const handoff_event *e)
 		ss_roles_note_synack(a->roles, e->conn, e->side);
 		break;
 	case HANDOFF_RETIRE:
-		report_record(a, e->conn);
+		report_record(a, e->conn, spares);
 		break;
 	}
 }
@@ -383,7 +395,7 @@ static gpointer report_thread_main(gpointer data)
 	for (;;) {
 		handoff_batch *b = handoff_receive(h->full);
 		for (guint i = 0; i < b->len; i++)
-			handoff_apply(a, &b->ev[i]);
+			handoff_apply(a, &b->ev[i], &b->recycled);
 		gboolean last = b->last;
 		b->len = 0;
 		b->last = FALSE;
@@ -393,9 +405,24 @@ static gpointer report_thread_main(gpointer data)
 	}
 }
 
+/* An empty batch is back: its retired records become spares. */
+static void take_recycled(ss_analyzer *a, handoff_batch *b)
+{
+	ss_conn *c = b->recycled;
+	if (!c)
+		return;
+	while (c->lru_next)
+		c = c->lru_next;
+	c->lru_next = a->spare;
+	a->spare = b->recycled;
+	b->recycled = NULL;
+}
+
 static void handoff_free(ss_analyzer *a)
 {
 	handoff *h = a->handoff;
+	for (int i = 0; i < HANDOFF_BATCHES; i++)
+		free_conn_list(h->batches[i].recycled);
 	g_async_queue_unref(h->full);
 	g_async_queue_unref(h->empty);
 	g_free(h->batches);
@@ -427,7 +454,7 @@ static void handoff_put(ss_analyzer *a, ss_conn *c, handoff_kind kind, int side)
 	handoff *h = a->handoff;
 	if (!h) {
 		handoff_event e = { c, (guint8)kind, (gint8)side };
-		handoff_apply(a, &e);
+		handoff_apply(a, &e, &a->spare);
 		return;
 	}
 	handoff_batch *b = h->filling;
@@ -437,6 +464,7 @@ static void handoff_put(ss_analyzer *a, ss_conn *c, handoff_kind kind, int side)
 	if (++b->len == HANDOFF_BATCH) {
 		handoff_send(h->full, b);
 		h->filling = handoff_receive(h->empty);   /* waits for the writer */
+		take_recycled(a, h->filling);
 	}
 }
 
@@ -450,8 +478,10 @@ static void handoff_drain(ss_analyzer *a)
 		return;
 	handoff_send(h->full, h->filling);
 	handoff_batch *home[HANDOFF_BATCHES];
-	for (int i = 0; i < HANDOFF_BATCHES; i++)
+	for (int i = 0; i < HANDOFF_BATCHES; i++) {
 		home[i] = handoff_receive(h->empty);
+		take_recycled(a, home[i]);
+	}
 	h->filling = home[0];
 	for (int i = 1; i < HANDOFF_BATCHES; i++)
 		g_async_queue_push(h->empty, home[i]);
@@ -526,7 +556,11 @@ static ss_conn *idlest(ss_analyzer *a)
 static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_side,
 			 const ss_packet *p)
 {
-	ss_conn *c = g_new(ss_conn, 1);
+	ss_conn *c = a->spare;
+	if (c)
+		a->spare = c->lru_next;
+	else
+		c = g_new(ss_conn, 1);
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = a->next_seq++;
 	c->last_ns = p->ts_ns;
