@@ -120,6 +120,7 @@ struct ss_analyzer {
 	/* Streaming: written records kept for new flows (linked by lru_next),
 	 * so steady streaming allocates nothing per record. */
 	ss_conn *spare;
+	guint spare_len;
 };
 
 static void handoff_start(ss_analyzer *a);
@@ -352,7 +353,7 @@ static gboolean failed_attempt(const ss_conn *c)
 
 /* Streaming: a finished record is decided with what the capture taught
  * so far (docs/inference.md), rolled up and handed to the sink; its memory
- * goes on the `spares` list for a new record.  Runs on the report thread
+ * goes on the `spares` list for a new record while packets still come.  Runs on the report thread
  * when there is one. */
 static void report_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
 {
@@ -360,6 +361,10 @@ static void report_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
 	account(a, c);
 	learn(a, c);
 	a->cfg.sink(c, a->cfg.sink_data);
+	if (c->ended_by == SS_END_CAPTURE) {
+		g_free(c);   /* the capture is over: no new record will need it */
+		return;
+	}
 	c->lru_next = *spares;
 	*spares = c;
 }
@@ -405,16 +410,30 @@ static gpointer report_thread_main(gpointer data)
 	}
 }
 
+/* Enough spares for the flows that start while others end; more would
+ * only keep memory from the roll-ups. */
+#define SPARES_MAX 4096
+
+/* Retired records become spares, up to SPARES_MAX; the rest is freed. */
+static void keep_spares(ss_analyzer *a, ss_conn *chain)
+{
+	while (chain) {
+		ss_conn *next = chain->lru_next;
+		if (a->spare_len < SPARES_MAX) {
+			chain->lru_next = a->spare;
+			a->spare = chain;
+			a->spare_len++;
+		} else {
+			g_free(chain);
+		}
+		chain = next;
+	}
+}
+
 /* An empty batch is back: its retired records become spares. */
 static void take_recycled(ss_analyzer *a, handoff_batch *b)
 {
-	ss_conn *c = b->recycled;
-	if (!c)
-		return;
-	while (c->lru_next)
-		c = c->lru_next;
-	c->lru_next = a->spare;
-	a->spare = b->recycled;
+	keep_spares(a, b->recycled);
 	b->recycled = NULL;
 }
 
@@ -454,7 +473,9 @@ static void handoff_put(ss_analyzer *a, ss_conn *c, handoff_kind kind, int side)
 	handoff *h = a->handoff;
 	if (!h) {
 		handoff_event e = { c, (guint8)kind, (gint8)side };
-		handoff_apply(a, &e, &a->spare);
+		ss_conn *retired = NULL;
+		handoff_apply(a, &e, &retired);
+		keep_spares(a, retired);
 		return;
 	}
 	handoff_batch *b = h->filling;
@@ -557,9 +578,10 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 			 const ss_packet *p)
 {
 	ss_conn *c = a->spare;
-	if (c)
+	if (c) {
 		a->spare = c->lru_next;
-	else
+		a->spare_len--;
+	} else
 		c = g_new(ss_conn, 1);
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = a->next_seq++;

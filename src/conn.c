@@ -429,7 +429,7 @@ void ss_conn_finalize(ss_conn *c)
 
 gboolean ss_conn_roles_proven(const ss_conn *c)
 {
-	switch (c->evidence) {
+	switch ((ss_evidence)c->evidence) {
 	case SS_EVIDENCE_SYN:
 	case SS_EVIDENCE_SYN_ACK:
 	case SS_EVIDENCE_SIMULTANEOUS:
@@ -525,3 +525,7 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 	}
 	buf[n] = '\0';
 }
+
+/* One is kept per flow in progress: a new field should fill a hole, not
+ * grow the record unnoticed (docs/performance.md#memory-per-flow). */
+G_STATIC_ASSERT(sizeof(ss_conn) <= 392);

@@ -303,7 +303,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			if ((g = note(a, K_TW_REUSE, c, FALSE)))
 				min_max(g, gap);
 		} else if ((g = note(a, K_REUSE, c, FALSE))) {
-			switch (c->reuse) {
+			switch ((ss_reuse)c->reuse) {
 			case SS_REUSE_AFTER_RST:
 				g->a++;
 				break;

@@ -124,21 +124,25 @@ typedef struct {
 #define SS_SYN_GAPS_MAX 8
 
 typedef struct ss_conn {
+	/* Laid out without padding holes: one is kept per flow in progress
+	 * (docs/performance.md#memory-per-flow), so enums are stored in a
+	 * byte each and the small fields are grouped. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;
 	gint8 client;          /* index into ep[] of the client; -1 until finalized */
 	guint8 ep0_key_side;   /* which ss_flow_key endpoint ep[0] is */
+	gint8 syn_side;        /* who sent the first bare SYN, -1 none */
+	gint8 synack_side;     /* who sent the first SYN-ACK, -1 none */
+	gint8 first_rst_side;
+	gint8 icmp_about_side; /* the side whose packet the ICMP error quoted */
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 
 	/* TCP handshake */
-	gint8 syn_side;        /* who sent the first bare SYN, -1 none */
-	gint8 synack_side;     /* who sent the first SYN-ACK, -1 none */
 	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
 	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
 	gint64 first_rst_ns;
-	gint8 first_rst_side;
 	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
 	gint64 syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
 	                                         MIN(syn_retransmits, MAX) are set */
@@ -149,25 +153,26 @@ typedef struct ss_conn {
 	/* ICMP errors quoting this flow */
 	guint32 icmp_errors;
 	guint8 icmp_type, icmp_code, icmp_family;  /* of the first one */
-	gint8 icmp_about_side; /* the side whose packet the ICMP error quoted */
 
-	ss_reuse reuse;        /* this record reuses the tuple of an earlier one */
+	guint8 reuse;          /* ss_reuse: this record reuses the tuple of an earlier one */
 	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
 
 	char history[SS_HISTORY_MAX + 1];
-	guint32 history_who;
 
 	/* lifecycle, owned by the analyzer */
-	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
-	gint64 last_ns;        /* latest packet from either side */
 	guint8 timeout_class;  /* ss_timeout_class */
 	guint8 ended_by;       /* ss_end */
 
 	/* set by ss_conn_finalize() */
-	ss_outcome outcome;
-	ss_close close;
-	ss_evidence evidence;
-	ss_confidence confidence;
+	guint8 outcome;        /* ss_outcome */
+	guint8 close;          /* ss_close */
+	guint8 evidence;       /* ss_evidence */
+	guint8 confidence;     /* ss_confidence */
+
+	guint32 history_who;
+
+	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
+	gint64 last_ns;        /* latest packet from either side */
 	guint64 seq;           /* creation order, the tie-breaker when sorting */
 } ss_conn;
 
