@@ -3,6 +3,7 @@
 #include "sockscope/analyzer.h"
 #include "conn-track.h"
 #include "sockscope/hosts.h"
+#include "sockscope/ipset.h"
 #include "sockscope/roles.h"
 #include "sockscope/util.h"
 
@@ -786,13 +787,13 @@ static gboolean outcome_answered(ss_outcome o)
 
 typedef struct {
 	ss_listener l;
-	GHashTable *clients;   /* ss_ip* set */
+	ss_ip_set clients;
 } listener_acc;
 
 static void listener_acc_free(gpointer p)
 {
 	listener_acc *acc = p;
-	g_hash_table_destroy(acc->clients);
+	ss_ip_set_clear(&acc->clients);
 	g_free(acc);
 }
 
@@ -830,7 +831,6 @@ static void listeners_add(listeners *ls, const ss_conn *c)
 	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
 	if (!acc) {
 		acc = g_new0(listener_acc, 1);
-		acc->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
 		acc->l.proto = c->proto;
 		acc->l.family = c->family;
 		acc->l.ip = sv->ip;
@@ -854,12 +854,10 @@ static void listeners_add(listeners *ls, const ss_conn *c)
 		l->first_ns = first;
 	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)
 		l->last_ns = c->last_ns;
-	if (!g_hash_table_contains(acc->clients, &cl->ip)) {
-		if (g_hash_table_size(acc->clients) < SS_LISTENER_MAX_CLIENTS)
-			g_hash_table_add(acc->clients, g_memdup2(&cl->ip, sizeof cl->ip));
-		else
-			l->clients_capped = TRUE;
-	}
+	if (ss_ip_set_size(&acc->clients) < SS_LISTENER_MAX_CLIENTS)
+		ss_ip_set_add(&acc->clients, &cl->ip);
+	else if (!ss_ip_set_contains(&acc->clients, &cl->ip))
+		l->clients_capped = TRUE;
 }
 
 /* The listeners so far, sorted; the accumulator is left empty. */
@@ -872,7 +870,7 @@ static GArray *listeners_take(listeners *ls)
 	g_hash_table_iter_init(&it, ls->by_key);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		listener_acc *acc = value;
-		acc->l.clients = g_hash_table_size(acc->clients);
+		acc->l.clients = ss_ip_set_size(&acc->clients);
 		g_array_append_val(out, acc->l);
 	}
 	g_hash_table_remove_all(ls->by_key);
@@ -1002,17 +1000,14 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 
 	/* Listeners of the records already retired (streaming)... */
 	listeners *ls = listeners_new();
-	GHashTableIter it, cit;
+	GHashTableIter it;
 	gpointer key, value;
 	g_hash_table_iter_init(&it, a->listeners->by_key);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		const listener_acc *src = value;
 		listener_acc *acc = g_new0(listener_acc, 1);
 		acc->l = src->l;
-		acc->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
-		g_hash_table_iter_init(&cit, src->clients);
-		while (g_hash_table_iter_next(&cit, &value, NULL))
-			g_hash_table_add(acc->clients, g_memdup2(value, sizeof(ss_ip)));
+		ss_ip_set_copy(&acc->clients, &src->clients);
 		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(listener_key)), acc);
 	}
 	/* ...and of every record still held, decided as if it ended now:

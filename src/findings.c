@@ -7,6 +7,7 @@
 #include "sockscope/community-id.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
+#include "sockscope/ipset.h"
 #include "sockscope/util.h"
 
 const char *ss_severity_name(ss_severity s)
@@ -74,7 +75,7 @@ typedef struct {
 	guint64 n;                 /* records */
 	guint64 a, b, c, d, e;     /* kind-specific counters */
 	gint64 min_ns, max_ns;     /* kind-specific durations, SS_NO_TIME unset */
-	GHashTable *clients;       /* ss_ip set, capped */
+	ss_ip_set clients;         /* capped at SS_FINDINGS_MAX_GROUPS */
 	ss_conn *ex;               /* SS_FINDING_EXAMPLES, allocated on the first */
 	guint nex;
 	struct slow *slow;         /* K_SLOW only */
@@ -117,8 +118,7 @@ static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
 static void group_free(gpointer p)
 {
 	group *g = p;
-	if (g->clients)
-		g_hash_table_unref(g->clients);
+	ss_ip_set_clear(&g->clients);
 	if (g->slow)
 		for (int i = 0; i < 2; i++)
 			if (g->slow->rtt[i])
@@ -188,11 +188,8 @@ static void add_example(group *g, const ss_conn *c)
 
 static void add_client(group *g, const ss_conn *c)
 {
-	if (g->clients == NULL)
-		g->clients = g_hash_table_new_full(ss_ip_hash, ss_ip_equal, g_free, NULL);
-	if (g_hash_table_size(g->clients) < SS_FINDINGS_MAX_GROUPS &&
-	    !g_hash_table_contains(g->clients, &ss_conn_client(c)->ip))
-		g_hash_table_add(g->clients, g_memdup2(&ss_conn_client(c)->ip, sizeof(ss_ip)));
+	if (ss_ip_set_size(&g->clients) < SS_FINDINGS_MAX_GROUPS)
+		ss_ip_set_add(&g->clients, &ss_conn_client(c)->ip);
 }
 
 /* One counted record of a group: count, distinct client, example. */
@@ -438,28 +435,17 @@ static guint n_clients(const group *g);
 /* The subject's client when the group has exactly one. */
 static void single_client(ss_finding *f, const group *g)
 {
-	if (n_clients(g) != 1)
-		return;
-	GHashTableIter it;
-	gpointer k;
-	g_hash_table_iter_init(&it, g->clients);
-	if (g_hash_table_iter_next(&it, &k, NULL)) {
+	if (n_clients(g) == 1 && ss_ip_set_any(&g->clients, &f->client_ip))
 		f->has_client = TRUE;
-		f->client_ip = *(const ss_ip *)k;
-	}
 }
 
 /* "10.0.0.5" or "3 clients" */
 static char *clients_phrase(const group *g)
 {
-	guint n = g->clients ? g_hash_table_size(g->clients) : 0;
-	if (n == 1) {
-		GHashTableIter it;
-		gpointer k;
-		g_hash_table_iter_init(&it, g->clients);
-		g_hash_table_iter_next(&it, &k, NULL);
-		return ip_dup(g->k.family, k);
-	}
+	guint n = n_clients(g);
+	ss_ip only;
+	if (n == 1 && ss_ip_set_any(&g->clients, &only))
+		return ip_dup(g->k.family, &only);
 	return g_strdup_printf("%u clients", n);
 }
 
@@ -476,7 +462,7 @@ static char *server_phrase(const gkey *k)
 
 static guint n_clients(const group *g)
 {
-	return g->clients ? g_hash_table_size(g->clients) : 0;
+	return ss_ip_set_size(&g->clients);
 }
 
 static char *ms_str(gint64 ns)

@@ -100,15 +100,4 @@ static inline guint ss_hash_bytes(const void *p, gsize n)
 	return (guint)h;
 }
 
-/* GHashTable callbacks for sets of ss_ip (distinct clients). */
-static inline guint ss_ip_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(ss_ip));
-}
-
-static inline gboolean ss_ip_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(ss_ip)) == 0;
-}
-
 #endif
