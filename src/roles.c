@@ -17,7 +17,7 @@ typedef struct {
 } ep_key;
 
 typedef struct {
-	ep_key k;                /* first: the entry is its own hash key */
+	ep_key k;                /* k.proto 0: a free slot */
 	guint32 records;         /* records it took part in */
 	guint32 peer_changes;    /* records whose peer port differed from the previous one's */
 	guint32 replies;         /* UDP: records in which it answered the first sender */
@@ -25,10 +25,16 @@ typedef struct {
 	guint8 flags;
 } ep_entry;
 
+/* The endpoints are kept inline in one array (open addressing, linear
+ * probing, at most 3/4 full): nearly every record brings a new one (its
+ * client's ephemeral port), and a malloc plus a GHashTable node for each
+ * cost more than the rest of the learning. */
 struct ss_roles {
 	ss_roles_limits lim;
 	const ss_hosts *hosts;
-	GHashTable *eps;         /* ep_entry* set */
+	ep_entry *slots;
+	guint32 cap;             /* 0 or a power of two */
+	guint32 len;             /* entries in use */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
 };
@@ -36,16 +42,6 @@ struct ss_roles {
 void ss_roles_limits_init(ss_roles_limits *lim)
 {
 	lim->max_endpoints = 1u << 18;
-}
-
-static guint ep_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(ep_key));
-}
-
-static gboolean ep_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(ep_key)) == 0;
 }
 
 ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
@@ -56,7 +52,6 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 	else
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
-	k->eps = g_hash_table_new_full(ep_hash, ep_equal, g_free, NULL);
 	return k;
 }
 
@@ -64,7 +59,7 @@ void ss_roles_free(ss_roles *k)
 {
 	if (!k)
 		return;
-	g_hash_table_destroy(k->eps);
+	g_free(k->slots);
 	g_free(k);
 }
 
@@ -82,45 +77,86 @@ static void make_key(ep_key *key, const ss_conn *c, int side)
 	key->ip = c->ep[side].ip;
 }
 
-static const ep_entry *ep_find(const ss_roles *k, const ss_conn *c, int side)
+/* The slot holding key, or the free slot where it would go (the array is
+ * never full, so the probe ends).  cap must not be 0. */
+static ep_entry *probe(ep_entry *slots, guint32 cap, const ep_key *key)
 {
-	ep_key key;
-	make_key(&key, c, side);
-	return g_hash_table_lookup(k->eps, &key);
+	guint32 mask = cap - 1;
+	for (guint32 i = ss_hash_bytes(key, sizeof *key) & mask;; i = (i + 1) & mask) {
+		ep_entry *e = &slots[i];
+		if (e->k.proto == 0 || memcmp(&e->k, key, sizeof *key) == 0)
+			return e;
+	}
 }
 
-static gboolean sweep_one_shot(gpointer key, gpointer value, gpointer data)
+static const ep_entry *ep_find(const ss_roles *k, const ss_conn *c, int side)
 {
-	(void)value;
-	(void)data;
-	const ep_entry *e = key;
+	if (k->cap == 0)
+		return NULL;
+	ep_key key;
+	make_key(&key, c, side);
+	const ep_entry *e = probe(k->slots, k->cap, &key);
+	return e->k.proto ? e : NULL;
+}
+
+static gboolean one_shot(const ep_entry *e)
+{
 	return e->records <= 1 && e->replies == 0 && e->flags == 0;
 }
 
-/* The endpoint's entry, created when there is room. */
+/* Moves the entries into a new array of new_cap slots, leaving out the
+ * one-shot ones when `sweep` is set; returns how many were left out. */
+static guint rebuild(ss_roles *k, guint32 new_cap, gboolean sweep)
+{
+	ep_entry *slots = g_new0(ep_entry, new_cap);
+	guint left_out = 0;
+	for (guint32 i = 0; i < k->cap; i++) {
+		const ep_entry *e = &k->slots[i];
+		if (e->k.proto == 0)
+			continue;
+		if (sweep && one_shot(e)) {
+			left_out++;
+			continue;
+		}
+		*probe(slots, new_cap, &e->k) = *e;
+	}
+	g_free(k->slots);
+	k->slots = slots;
+	k->cap = new_cap;
+	k->len -= left_out;
+	return left_out;
+}
+
+/* The endpoint's entry, created when there is room.  The pointer holds
+ * until the next ep_get(). */
 static ep_entry *ep_get(ss_roles *k, const ss_conn *c, int side)
 {
 	ep_key key;
 	make_key(&key, c, side);
-	ep_entry *e = g_hash_table_lookup(k->eps, &key);
-	if (e)
-		return e;
-	if (g_hash_table_size(k->eps) >= k->lim.max_endpoints) {
+	if (k->cap) {
+		ep_entry *e = probe(k->slots, k->cap, &key);
+		if (e->k.proto)
+			return e;
+	}
+	if (k->len >= k->lim.max_endpoints) {
 		/* Forget the endpoints seen once that proved nothing: the client
 		 * side of most connections.  Amortized: a sweep must free an
 		 * eighth of the table, or the table stops growing for good. */
-		guint freed = k->full ? 0 : g_hash_table_foreach_remove(k->eps, sweep_one_shot, NULL);
+		guint freed = k->full || k->cap == 0 ? 0 : rebuild(k, k->cap, TRUE);
 		k->dropped += freed;
 		if (freed < k->lim.max_endpoints / 8 + 1)
 			k->full = TRUE;
-		if (g_hash_table_size(k->eps) >= k->lim.max_endpoints) {
+		if (k->len >= k->lim.max_endpoints) {
 			k->dropped++;
 			return NULL;
 		}
 	}
-	e = g_new0(ep_entry, 1);
+	if ((guint64)(k->len + 1) * 4 > (guint64)k->cap * 3)
+		rebuild(k, k->cap ? k->cap * 2 : 1024, FALSE);
+	ep_entry *e = probe(k->slots, k->cap, &key);
+	memset(e, 0, sizeof *e);
 	e->k = key;
-	g_hash_table_add(k->eps, e);
+	k->len++;
 	return e;
 }
 
