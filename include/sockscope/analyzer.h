@@ -40,8 +40,11 @@ typedef struct {
 	 * packets.  The report thread sees the same events in the same order
 	 * as a single thread would, so the output is byte for byte the same
 	 * (src/analyzer.c, docs/performance.md).  The sink, and everything it
-	 * calls, then runs on the report thread until ss_analyzer_finish().
-	 * Not for live views: ss_analyzer_snapshot() needs a single thread. */
+	 * calls, then runs on the report thread until ss_analyzer_finish();
+	 * ss_analyzer_snapshot() first waits for it to catch up, and only
+	 * then may the caller read what the sink wrote.  (sockscope's live
+	 * views keep one thread: they read the sink's state between
+	 * snapshots.) */
 	gboolean report_thread;
 } ss_analyzer_config;
 
