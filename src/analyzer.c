@@ -17,66 +17,59 @@ typedef struct {
 
 typedef struct listeners listeners;
 
-/* ---- the report thread ----
+/* ---- the report pipeline ----
  *
- * Streaming from files, the packet thread (reading, decoding, flow
- * tracking, timeouts) hands three kinds of events to the report thread,
- * which owns everything learned from finished records: role knowledge,
- * host profiles, listeners, the sink and its findings.  Events go in
- * batches through a fixed pool (one queue of full batches, one of empty
- * ones), so a slow writer makes the reader wait instead of piling up
- * records, and the two threads meet once per batch, not per record.
- * Order is kept, so the report thread decides each record with exactly
- * the knowledge a single thread would have had: same bytes out. */
+ * Streaming from files, the work is split in three stages, each on its own
+ * thread:
+ *   packet thread   reading, decoding, flow tracking, timeouts;
+ *   report thread   everything learned from records: role knowledge (as
+ *                   records start and when they end), deciding each
+ *                   finished record, host profiles and listeners;
+ *   writer thread   the sink: findings, the jsonl line, IPFIX.
+ * Each stage hands events to the next in batches through a fixed pool
+ * (one queue of full batches, one of empty ones), so a slow stage makes
+ * the one before it wait instead of piling up records, and threads meet
+ * once per batch, not per record.  Order is kept at every step, so each
+ * record is decided with exactly the knowledge a single thread would have
+ * had and written in the same order: same bytes out.  Written records
+ * travel back with the empty batches and become spares for new flows. */
 typedef enum {
-	HANDOFF_NOTE_RECORD,   /* a record started: ss_roles_note_record */
-	HANDOFF_NOTE_SYNACK,   /* its first SYN-ACK proves a listener */
-	HANDOFF_RETIRE,        /* it ended: decide, roll up, sink, free */
-} handoff_kind;
+	EVENT_NOTE_RECORD,     /* report: a record started (ss_roles_note_record) */
+	EVENT_NOTE_SYNACK,     /* report: its first SYN-ACK proves a listener */
+	EVENT_RETIRE,          /* report: it ended: decide, roll up, pass on */
+	EVENT_WRITE,           /* writer: hand it to the sink */
+} event_kind;
 
 typedef struct {
 	ss_conn *conn;
-	guint8 kind;           /* handoff_kind */
-	gint8 side;            /* HANDOFF_NOTE_SYNACK: who sent it */
-} handoff_event;
+	guint8 kind;           /* event_kind */
+	gint8 side;            /* EVENT_NOTE_SYNACK: who sent it */
+} stage_event;
 
-/* 16 batches of 1024: at most ~16k records in flight (a few MB). */
-#define HANDOFF_BATCH 1024
-#define HANDOFF_BATCHES 16
+/* 16 batches of 1024 a stage: at most ~16k records in flight in each. */
+#define STAGE_BATCH 1024
+#define STAGE_BATCHES 16
 
 typedef struct {
 	guint len;
-	gboolean last;         /* the packet thread is done: stop after this */
-	gint handed;           /* see handoff_send() */
-	ss_conn *recycled;     /* records it retired, back to the packet thread */
-	handoff_event ev[HANDOFF_BATCH];
-} handoff_batch;
+	gboolean last;         /* the producer is done: stop after this batch */
+	gboolean sync;         /* the producer waits until everything is applied */
+	gint handed;           /* see stage_send() */
+	ss_conn *recycled;     /* records written, back to the packet thread */
+	stage_event ev[STAGE_BATCH];
+} stage_batch;
 
-/* Every batch changes threads through a GAsyncQueue, whose lock already
- * orders the two threads' memory.  glib's GMutex is built on futexes that
- * ThreadSanitizer cannot see, so the hand-over is also stated with an
- * atomic release / acquire pair: redundant at run time (two instructions
- * a batch), it lets a -Db_sanitize=thread build check everything else. */
-static void handoff_send(GAsyncQueue *q, handoff_batch *b)
-{
-	g_atomic_int_inc(&b->handed);
-	g_async_queue_push(q, b);
-}
-
-static handoff_batch *handoff_receive(GAsyncQueue *q)
-{
-	handoff_batch *b = g_async_queue_pop(q);
-	(void)g_atomic_int_get(&b->handed);
-	return b;
-}
-
-typedef struct {
+typedef struct stage stage;
+struct stage {
 	GThread *thread;
-	GAsyncQueue *full;     /* packet thread -> report thread */
+	GAsyncQueue *full;     /* producer -> consumer */
 	GAsyncQueue *empty;    /* and back */
-	handoff_batch *filling;   /* owned by the packet thread */
-	handoff_batch *batches;   /* the pool */
-} handoff;
+	stage_batch *filling;  /* owned by the producer */
+	stage_batch *batches;  /* the pool */
+	ss_analyzer *a;
+	/* Applies a batch on the consumer thread. */
+	void (*consume)(ss_analyzer *a, stage_batch *b);
+};
 
 /* What a streamed TCP record leaves behind for reuse detection. */
 typedef struct tombstone {
@@ -117,15 +110,16 @@ struct ss_analyzer {
 	ss_hosts *hosts;
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
-	handoff *handoff;          /* the report thread, when there is one */
+	stage *report;             /* the report pipeline, when there is one */
+	stage *writer;             /* its second stage, driven by the report thread */
 	/* Streaming: written records kept for new flows (linked by lru_next),
 	 * so steady streaming allocates nothing per record. */
 	ss_conn *spare;
 	guint spare_len;
 };
 
-static void handoff_start(ss_analyzer *a);
-static void handoff_stop(ss_analyzer *a);
+static void pipeline_start(ss_analyzer *a);
+static void pipeline_stop(ss_analyzer *a);
 static void free_conn_list(ss_conn *c);
 static listeners *listeners_new(void);
 static void listeners_add(listeners *ls, const ss_conn *c);
@@ -182,7 +176,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
 	if (a->cfg.sink && a->cfg.report_thread)
-		handoff_start(a);
+		pipeline_start(a);
 	return a;
 }
 
@@ -190,7 +184,7 @@ void ss_analyzer_free(ss_analyzer *a)
 {
 	if (!a)
 		return;
-	handoff_stop(a);   /* it may still hold records of the lists below */
+	pipeline_stop(a);   /* it may still hold records of the lists below */
 	free_conn_list(a->spare);
 	ss_flow_table_free(a->table);
 	ss_flow_table_free(a->recent);
@@ -352,24 +346,6 @@ static gboolean failed_attempt(const ss_conn *c)
 	return answered == 0 && !(c->ep[c->syn_side].sent & (SS_SENT_DATA | SS_SENT_SYNACK));
 }
 
-/* Streaming: a finished record is decided with what the capture taught
- * so far (docs/inference.md), rolled up and handed to the sink; its memory
- * goes on the `spares` list for a new record while packets still come.  Runs on the report thread
- * when there is one. */
-static void report_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
-{
-	ss_conn_finalize_with(c, a->roles);
-	account(a, c);
-	learn(a, c);
-	a->cfg.sink(c, a->cfg.sink_data);
-	if (c->ended_by == SS_END_CAPTURE) {
-		g_free(c);   /* the capture is over: no new record will need it */
-		return;
-	}
-	c->lru_next = *spares;
-	*spares = c;
-}
-
 static void free_conn_list(ss_conn *c)
 {
 	while (c) {
@@ -379,43 +355,140 @@ static void free_conn_list(ss_conn *c)
 	}
 }
 
-static void handoff_apply(ss_analyzer *a, const handoff_event *e, ss_conn **spares)
+/* Puts the records of `chain` (linked by lru_next) on *list. */
+static void chain_append(ss_conn **list, ss_conn *chain)
 {
-	switch ((handoff_kind)e->kind) {
-	case HANDOFF_NOTE_RECORD:
-		ss_roles_note_record(a->roles, e->conn);
-		break;
-	case HANDOFF_NOTE_SYNACK:
-		ss_roles_note_synack(a->roles, e->conn, e->side);
-		break;
-	case HANDOFF_RETIRE:
-		report_record(a, e->conn, spares);
-		break;
-	}
+	if (!chain)
+		return;
+	ss_conn *tail = chain;
+	while (tail->lru_next)
+		tail = tail->lru_next;
+	tail->lru_next = *list;
+	*list = chain;
 }
 
-static gpointer report_thread_main(gpointer data)
+/* ---- stages ---- */
+
+/* Every batch changes threads through a GAsyncQueue, whose lock already
+ * orders the two threads' memory.  glib's GMutex is built on futexes that
+ * ThreadSanitizer cannot see, so the hand-over is also stated with an
+ * atomic release / acquire pair: redundant at run time (two instructions
+ * a batch), it lets a -Db_sanitize=thread build check everything else. */
+static void stage_send(GAsyncQueue *q, stage_batch *b)
 {
-	ss_analyzer *a = data;
-	handoff *h = a->handoff;
+	g_atomic_int_inc(&b->handed);
+	g_async_queue_push(q, b);
+}
+
+static stage_batch *stage_receive(GAsyncQueue *q)
+{
+	stage_batch *b = g_async_queue_pop(q);
+	(void)g_atomic_int_get(&b->handed);
+	return b;
+}
+
+static gpointer stage_main(gpointer data)
+{
+	stage *st = data;
 	for (;;) {
-		handoff_batch *b = handoff_receive(h->full);
-		for (guint i = 0; i < b->len; i++)
-			handoff_apply(a, &b->ev[i], &b->recycled);
+		stage_batch *b = stage_receive(st->full);
+		st->consume(st->a, b);
 		gboolean last = b->last;
 		b->len = 0;
-		b->last = FALSE;
-		handoff_send(h->empty, b);
+		b->last = b->sync = FALSE;
+		stage_send(st->empty, b);
 		if (last)
 			return NULL;
 	}
 }
 
+static void stage_free(stage *st)
+{
+	for (int i = 0; i < STAGE_BATCHES; i++)
+		free_conn_list(st->batches[i].recycled);
+	g_async_queue_unref(st->full);
+	g_async_queue_unref(st->empty);
+	g_free(st->batches);
+	g_free(st);
+}
+
+/* A stage with its thread, or NULL when no thread could be had (the
+ * producer then does the work itself, with the same result). */
+static stage *stage_new(ss_analyzer *a, const char *name,
+			void (*consume)(ss_analyzer *, stage_batch *))
+{
+	stage *st = g_new0(stage, 1);
+	st->full = g_async_queue_new();
+	st->empty = g_async_queue_new();
+	st->batches = g_new0(stage_batch, STAGE_BATCHES);
+	st->filling = &st->batches[0];
+	for (int i = 1; i < STAGE_BATCHES; i++)
+		g_async_queue_push(st->empty, &st->batches[i]);
+	st->a = a;
+	st->consume = consume;
+	st->thread = g_thread_try_new(name, stage_main, st, NULL);
+	if (!st->thread) {
+		stage_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Queues one event; when that fills the batch, sends it and waits for an
+ * empty one.  Returns the records that came back written with it. */
+static ss_conn *stage_put(stage *st, ss_conn *c, event_kind kind, int side)
+{
+	stage_batch *b = st->filling;
+	b->ev[b->len].conn = c;
+	b->ev[b->len].kind = (guint8)kind;
+	b->ev[b->len].side = (gint8)side;
+	if (++b->len < STAGE_BATCH)
+		return NULL;
+	stage_send(st->full, b);
+	st->filling = stage_receive(st->empty);   /* waits for the consumer */
+	ss_conn *back = st->filling->recycled;
+	st->filling->recycled = NULL;
+	return back;
+}
+
+/* Waits until the consumer has applied every event so far (and, through
+ * `sync`, its own next stage has too); every batch of the pool is then
+ * back with the producer.  Returns the records written meanwhile. */
+static ss_conn *stage_drain(stage *st)
+{
+	st->filling->sync = TRUE;
+	stage_send(st->full, st->filling);
+	stage_batch *home[STAGE_BATCHES];
+	ss_conn *back = NULL;
+	for (int i = 0; i < STAGE_BATCHES; i++) {
+		home[i] = stage_receive(st->empty);
+		chain_append(&back, home[i]->recycled);
+		home[i]->recycled = NULL;
+	}
+	st->filling = home[0];
+	for (int i = 1; i < STAGE_BATCHES; i++)
+		g_async_queue_push(st->empty, home[i]);
+	return back;
+}
+
+/* Hands over the last events, waits for the consumer to end and frees the
+ * stage (with any records still in its batches). */
+static void stage_stop(stage *st)
+{
+	st->filling->last = TRUE;
+	stage_send(st->full, st->filling);
+	g_thread_join(st->thread);
+	stage_free(st);
+}
+
+/* ---- the work of each stage ---- */
+
 /* Enough spares for the flows that start while others end; more would
  * only keep memory from the roll-ups. */
 #define SPARES_MAX 4096
 
-/* Retired records become spares, up to SPARES_MAX; the rest is freed. */
+/* Written records become spares, up to SPARES_MAX; the rest is freed.
+ * Packet thread. */
 static void keep_spares(ss_analyzer *a, ss_conn *chain)
 {
 	while (chain) {
@@ -431,94 +504,110 @@ static void keep_spares(ss_analyzer *a, ss_conn *chain)
 	}
 }
 
-/* An empty batch is back: its retired records become spares. */
-static void take_recycled(ss_analyzer *a, handoff_batch *b)
+/* Writer: the record goes to the sink; its memory then goes on *spares
+ * for a new record, while packets still come. */
+static void write_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
 {
-	keep_spares(a, b->recycled);
-	b->recycled = NULL;
-}
-
-static void handoff_free(ss_analyzer *a)
-{
-	handoff *h = a->handoff;
-	for (int i = 0; i < HANDOFF_BATCHES; i++)
-		free_conn_list(h->batches[i].recycled);
-	g_async_queue_unref(h->full);
-	g_async_queue_unref(h->empty);
-	g_free(h->batches);
-	g_free(h);
-	a->handoff = NULL;
-}
-
-/* Starts the report thread; without one (it could not be created) the
- * packet thread does the work itself, with the same result. */
-static void handoff_start(ss_analyzer *a)
-{
-	handoff *h = g_new0(handoff, 1);
-	h->full = g_async_queue_new();
-	h->empty = g_async_queue_new();
-	h->batches = g_new0(handoff_batch, HANDOFF_BATCHES);
-	h->filling = &h->batches[0];
-	for (int i = 1; i < HANDOFF_BATCHES; i++)
-		g_async_queue_push(h->empty, &h->batches[i]);
-	a->handoff = h;
-	h->thread = g_thread_try_new("sockscope-report", report_thread_main, a, NULL);
-	if (!h->thread)
-		handoff_free(a);
-}
-
-/* Queues one event for the report thread, or applies it at once when
- * there is none. */
-static void handoff_put(ss_analyzer *a, ss_conn *c, handoff_kind kind, int side)
-{
-	handoff *h = a->handoff;
-	if (!h) {
-		handoff_event e = { c, (guint8)kind, (gint8)side };
-		ss_conn *retired = NULL;
-		handoff_apply(a, &e, &retired);
-		keep_spares(a, retired);
+	a->cfg.sink(c, a->cfg.sink_data);
+	if (c->ended_by == SS_END_CAPTURE) {
+		g_free(c);   /* the capture is over: no new record will need it */
 		return;
 	}
-	handoff_batch *b = h->filling;
-	b->ev[b->len].conn = c;
-	b->ev[b->len].kind = (guint8)kind;
-	b->ev[b->len].side = (gint8)side;
-	if (++b->len == HANDOFF_BATCH) {
-		handoff_send(h->full, b);
-		h->filling = handoff_receive(h->empty);   /* waits for the writer */
-		take_recycled(a, h->filling);
+	c->lru_next = *spares;
+	*spares = c;
+}
+
+static void writer_consume(ss_analyzer *a, stage_batch *b)
+{
+	for (guint i = 0; i < b->len; i++)
+		write_record(a, b->ev[i].conn, &b->recycled);
+}
+
+/* Report: a finished record is decided with what the capture taught so
+ * far (docs/inference.md), rolled up, and passed on to be written. */
+static void report_record(ss_analyzer *a, ss_conn *c, ss_conn **spares)
+{
+	ss_conn_finalize_with(c, a->roles);
+	account(a, c);
+	learn(a, c);
+	if (a->writer)
+		chain_append(spares, stage_put(a->writer, c, EVENT_WRITE, -1));
+	else
+		write_record(a, c, spares);
+}
+
+static void report_apply(ss_analyzer *a, const stage_event *e, ss_conn **spares)
+{
+	switch ((event_kind)e->kind) {
+	case EVENT_NOTE_RECORD:
+		ss_roles_note_record(a->roles, e->conn);
+		break;
+	case EVENT_NOTE_SYNACK:
+		ss_roles_note_synack(a->roles, e->conn, e->side);
+		break;
+	case EVENT_RETIRE:
+		report_record(a, e->conn, spares);
+		break;
+	case EVENT_WRITE:
+		g_assert_not_reached();
 	}
 }
 
-/* Waits until the report thread has applied every event so far and is
- * idle: the packet thread may then read what it owns (a snapshot).  Every
- * batch of the pool is back with this thread at that point. */
-static void handoff_drain(ss_analyzer *a)
+static void report_consume(ss_analyzer *a, stage_batch *b)
 {
-	handoff *h = a->handoff;
-	if (!h)
-		return;
-	handoff_send(h->full, h->filling);
-	handoff_batch *home[HANDOFF_BATCHES];
-	for (int i = 0; i < HANDOFF_BATCHES; i++) {
-		home[i] = handoff_receive(h->empty);
-		take_recycled(a, home[i]);
+	for (guint i = 0; i < b->len; i++)
+		report_apply(a, &b->ev[i], &b->recycled);
+	if (a->writer && b->sync)
+		chain_append(&b->recycled, stage_drain(a->writer));
+	if (a->writer && b->last) {
+		/* The writer's batches hold no written record the packet thread
+		 * still needs: the capture is over. */
+		stage_stop(a->writer);
+		a->writer = NULL;
 	}
-	h->filling = home[0];
-	for (int i = 1; i < HANDOFF_BATCHES; i++)
-		g_async_queue_push(h->empty, home[i]);
 }
 
-/* Hands over the last events and waits for the report thread to end. */
-static void handoff_stop(ss_analyzer *a)
+/* Starts the report and writer threads (the writer is started first: the
+ * report thread then owns it).  With no report thread the packet thread
+ * does everything; with no writer thread the report thread writes. */
+static void pipeline_start(ss_analyzer *a)
 {
-	handoff *h = a->handoff;
-	if (!h)
+	a->writer = stage_new(a, "sockscope-write", writer_consume);
+	a->report = stage_new(a, "sockscope-report", report_consume);
+	if (!a->report && a->writer) {
+		stage_stop(a->writer);
+		a->writer = NULL;
+	}
+}
+
+/* Packet thread: one event for the report stage, or applied at once. */
+static void report_put(ss_analyzer *a, ss_conn *c, event_kind kind, int side)
+{
+	ss_conn *written = NULL;
+	if (a->report) {
+		written = stage_put(a->report, c, kind, side);
+	} else {
+		stage_event e = { c, (guint8)kind, (gint8)side };
+		report_apply(a, &e, &written);
+	}
+	keep_spares(a, written);
+}
+
+/* Waits until every event so far is applied and written, and both threads
+ * are idle: the packet thread may then read what they own (a snapshot). */
+static void pipeline_drain(ss_analyzer *a)
+{
+	if (a->report)
+		keep_spares(a, stage_drain(a->report));
+}
+
+/* Hands over the last events and waits for both threads to end. */
+static void pipeline_stop(ss_analyzer *a)
+{
+	if (!a->report)
 		return;
-	h->filling->last = TRUE;
-	handoff_send(h->full, h->filling);
-	g_thread_join(h->thread);
-	handoff_free(a);
+	stage_stop(a->report);
+	a->report = NULL;
 }
 
 /* A record is finished: take it out of the table and the timeout lists;
@@ -549,7 +638,7 @@ static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 	if (c->proto == IPPROTO_TCP && (why == SS_END_CLOSED || why == SS_END_IDLE))
 		recent_add(a, c, why);
 	/* From here on the record belongs to the report thread. */
-	handoff_put(a, c, HANDOFF_RETIRE, -1);
+	report_put(a, c, EVENT_RETIRE, -1);
 }
 
 /* Retires every record whose timeout has passed at packet time `now`. */
@@ -590,7 +679,7 @@ static ss_conn *new_conn(ss_analyzer *a, const ss_flow_key *key, int src_key_sid
 	/* Records in progress live in the table and the timeout lists; they
 	 * reach a->conns (keep-all) or the sink when they end. */
 	if (a->cfg.sink)
-		handoff_put(a, c, HANDOFF_NOTE_RECORD, -1);   /* fan-in, learned as records start */
+		report_put(a, c, EVENT_NOTE_RECORD, -1);   /* fan-in, learned as records start */
 	lru_append(a, c, ss_conn_timeout_class(c));
 	return c;
 }
@@ -644,7 +733,7 @@ static void track_transport(ss_analyzer *a, const ss_packet *p)
 	/* Streaming: the first SYN-ACK of a record proves a listener at once. */
 	if (a->cfg.sink && synack_side < 0 && c->synack_side >= 0 &&
 	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))
-		handoff_put(a, c, HANDOFF_NOTE_SYNACK, c->synack_side);
+		report_put(a, c, EVENT_NOTE_SYNACK, c->synack_side);
 
 	/* Keep the timeout lists in order of last activity. */
 	ss_timeout_class k = ss_conn_timeout_class(c);
@@ -891,7 +980,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 		for (guint i = 0; i < left->len; i++)
 			retire(a, g_ptr_array_index(left, i), SS_END_CAPTURE, TRUE);
 		g_ptr_array_unref(left);
-		handoff_stop(a);   /* everything below is this thread's again */
+		pipeline_stop(a);   /* everything below is this thread's again */
 	} else {
 		/* Flows still in progress end with the capture. */
 		for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
@@ -979,7 +1068,7 @@ static void snapshot_conn(const ss_conn *c, listeners *ls, ss_report *r, guint64
 
 ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_seq)
 {
-	handoff_drain(a);   /* listeners and counters are the report thread's */
+	pipeline_drain(a);   /* listeners and counters are the report thread's */
 	ss_report *r = g_new0(ss_report, 1);
 	r->summary = a->summary;
 	r->summary.inputs = g_ptr_array_new_with_free_func(input_free);

@@ -128,7 +128,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "Track at most N flows at once; the idlest is ended early past that (default 1000000, 0 = no cap)",
 		  "N" },
 		{ "single-thread", 0, 0, G_OPTION_ARG_NONE, &o->single_thread,
-		  "jsonl from files: write the records on the reading thread instead of a second one (same output, slower)",
+		  "jsonl from files: decide and write the records on the reading thread instead of two more (same output, slower)",
 		  NULL },
 		{ "timeout-attempt", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_attempt,
 		  "jsonl: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
@@ -535,9 +535,10 @@ int main(int argc, char **argv)
 		cfg.sink_data = &sink;
 		sink.anon = anon;
 		sink.findings = ss_findings_acc_new();
-		/* Reading files, the records are written on a second thread while
-		 * packets are read (docs/performance.md).  A live capture keeps
-		 * one thread: its --interval view reads what the sink writes. */
+		/* Reading files, records are decided and written on two more
+		 * threads while packets are read (docs/performance.md).  A live
+		 * capture keeps one thread: its --interval view reads what the
+		 * sink writes. */
 		cfg.report_thread = !live && !o.single_thread;
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&cfg);

@@ -35,16 +35,16 @@ typedef struct {
 	 * cap).  In keep-all mode an evicted failed attempt (SYN answered by
 	 * nothing or a RST) is folded into its listener's counts and freed. */
 	guint64 max_flows;
-	/* Streaming only: decide, roll up and write finished records on a
-	 * second thread (the "report thread") while this one goes on reading
-	 * packets.  The report thread sees the same events in the same order
-	 * as a single thread would, so the output is byte for byte the same
-	 * (src/analyzer.c, docs/performance.md).  The sink, and everything it
-	 * calls, then runs on the report thread until ss_analyzer_finish();
-	 * ss_analyzer_snapshot() first waits for it to catch up, and only
-	 * then may the caller read what the sink wrote.  (sockscope's live
-	 * views keep one thread: they read the sink's state between
-	 * snapshots.) */
+	/* Streaming only: decide and roll up finished records on a second
+	 * thread (the "report thread") and hand them to the sink on a third
+	 * (the "writer"), while this one goes on reading packets.  Each stage
+	 * sees the same events in the same order as a single thread would, so
+	 * the output is byte for byte the same (src/analyzer.c,
+	 * docs/performance.md).  The sink, and everything it calls, then runs
+	 * on the writer until ss_analyzer_finish(); ss_analyzer_snapshot()
+	 * first waits for both threads to catch up, and only then may the
+	 * caller read what the sink wrote.  (sockscope's live views keep one
+	 * thread: they read the sink's state between snapshots.) */
 	gboolean report_thread;
 } ss_analyzer_config;
 
