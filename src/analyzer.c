@@ -611,8 +611,9 @@ static void pipeline_stop(ss_analyzer *a)
 }
 
 /* A record is finished: take it out of the table and the timeout lists;
- * when streaming, decide its roles, roll it up, hand it to the sink and free
- * it.  `in_table` is FALSE when a newer record already took its key. */
+ * when streaming, pass it to the report pipeline, which decides its roles,
+ * rolls it up, writes it and hands its memory back for a new record.
+ * `in_table` is FALSE when a newer record already took its key. */
 static void retire(ss_analyzer *a, ss_conn *c, ss_end why, gboolean in_table)
 {
 	c->ended_by = (guint8)why;
