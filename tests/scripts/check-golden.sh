@@ -26,7 +26,7 @@ if [ "$update" = "--valgrind" ]; then
 fi
 
 # Formats and the file suffix each is kept under.
-formats="jsonl:jsonl text:txt zeek:zeek ecs:ecs.jsonl markdown:md html:html dot:dot"
+formats="jsonl:jsonl json:json csv:csv text:txt zeek:zeek zeek-json:zeek.jsonl ecs:ecs.jsonl markdown:md html:html dot:dot"
 
 passed=0
 failed=0
