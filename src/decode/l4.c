@@ -5,7 +5,7 @@
  * that fits the declaration but not the capture is truncation (trunc_*).
  * When the IP length was guessed from the capture there is no declaration
  * to contradict, so only truncation is possible. */
-#include "decode-internal.h"
+#include "decode/internal.h"
 
 enum {
 	TCPOPT_EOL = 0,

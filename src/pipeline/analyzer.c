@@ -1,7 +1,7 @@
 /* The analysis pipeline: decode -> flow lookup -> connection tracking, and
  * at the end: roles and outcomes -> listener roll-up -> sorted report. */
 #include "sockscope/analyzer.h"
-#include "conn-track.h"
+#include "flow/conn-track.h"
 #include "sockscope/hosts.h"
 #include "sockscope/ipset.h"
 #include "sockscope/roles.h"

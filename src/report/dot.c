@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "render-report.h"
+#include "report/model.h"
 #include "sockscope/util.h"
 
 typedef struct {

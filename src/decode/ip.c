@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "decode-internal.h"
+#include "decode/internal.h"
 
 static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 {

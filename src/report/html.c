@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "render-report.h"
+#include "report/model.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/util.h"

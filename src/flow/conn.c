@@ -1,6 +1,6 @@
 /* Connection state: per-packet TCP/UDP tracking, and the decisions about
  * roles, outcome and close state made once the capture is read. */
-#include "conn-track.h"
+#include "flow/conn-track.h"
 #include "sockscope/analyzer.h"
 #include "sockscope/roles.h"
 #include "sockscope/util.h"
