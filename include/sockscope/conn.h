@@ -209,6 +209,10 @@ gboolean ss_conn_started_midstream(const ss_conn *c);
  * roles, FALSE when they were inferred. */
 gboolean ss_conn_roles_proven(const ss_conn *c);
 
+/* A record's first and last packet times over both endpoints (an endpoint
+ * counts only when it sent packets); SS_NO_TIME when there are none. */
+void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns);
+
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);
 gint64 ss_conn_synack_to_ack_ns(const ss_conn *c);

@@ -112,10 +112,6 @@ typedef struct {
  * NULL is accepted. */
 void ss_report_free(ss_report *r);
 
-/* A record's first and last packet times over both endpoints (an endpoint
- * counts only when it sent packets); SS_NO_TIME when there are none. */
-void ss_render_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns);
-
 /* "open", "closed", "filtered". */
 const char *ss_listener_state_name(ss_listener_state s);
 

@@ -9,27 +9,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include "sockscope/analyzer.h"
-
-#define SS_ERROR (ss_error_quark())
-GQuark ss_error_quark(void);
-
-typedef enum {
-	SS_ERROR_USAGE,     /* bad command line, bad BPF filter */
-	SS_ERROR_INPUT,     /* cannot open the input, or it is not a capture */
-	SS_ERROR_DAMAGED,   /* reading stopped early: truncated or corrupt file */
-	SS_ERROR_CAPTURE,   /* live capture failures (permissions, interface) */
-	SS_ERROR_OUTPUT,    /* cannot write the report */
-} ss_error_code;
-
-/* Process exit statuses (documented in sockscope(1) and README). */
-enum {
-	SS_EXIT_OK = 0,
-	SS_EXIT_WARNINGS = 1,   /* report written, but the input was damaged or partly undecodable */
-	SS_EXIT_USAGE = 2,
-	SS_EXIT_INPUT = 3,
-	SS_EXIT_CAPTURE = 4,
-	SS_EXIT_OUTPUT = 5,
-};
+#include "sockscope/error.h"
 
 typedef struct ss_file_source ss_file_source;
 

@@ -245,7 +245,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		return;
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	gint64 first, last;
-	ss_render_conn_span(c, &first, &last);
+	ss_conn_span(c, &first, &last);
 	group *g;
 
 	if (tcp)
@@ -412,8 +412,8 @@ static gint cmp_conn_first(gconstpointer pa, gconstpointer pb)
 {
 	const ss_conn *a = pa, *b = pb;
 	gint64 fa, la, fb, lb;
-	ss_render_conn_span(a, &fa, &la);
-	ss_render_conn_span(b, &fb, &lb);
+	ss_conn_span(a, &fa, &la);
+	ss_conn_span(b, &fb, &lb);
 	if (fa != fb)
 		return fa < fb ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -1007,7 +1007,7 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 			continue;
 		if (strcmp(f->id, "connection_churn") == 0) {
 			gint64 first, last;
-			ss_render_conn_span(c, &first, &last);
+			ss_conn_span(c, &first, &last);
 			if (c->outcome != SS_OUTCOME_COMPLETE || first == SS_NO_TIME ||
 			    last == SS_NO_TIME || last - first >= SS_CHURN_MAX_DURATION_NS)
 				continue;
@@ -1111,7 +1111,7 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 		const ss_conn *c = &f->examples[i];
 		gint64 first, last;
 		char cid[SS_COMMUNITY_ID_LEN];
-		ss_render_conn_span(c, &first, &last);
+		ss_conn_span(c, &first, &last);
 		if (i > 0)
 			g_string_append_c(b, ',');
 		g_string_append(b, "{\"first_ts\":");

@@ -299,16 +299,6 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, gboolean 
 	return acc;
 }
 
-static gint64 conn_start_ns(const ss_conn *c)
-{
-	gint64 a = c->ep[0].first_ns, b = c->ep[1].first_ns;
-	if (a == SS_NO_TIME)
-		return b;
-	if (b == SS_NO_TIME)
-		return a;
-	return MIN(a, b);
-}
-
 static gint32 rel_ms(const host_acc *acc, gint64 ns)
 {
 	gint64 ms = (ns - acc->base_ns) / 1000000;
@@ -423,7 +413,8 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	host_acc *acc = host_get(h, c->family, &cl->ip, TRUE);
 	if (!acc)
 		return;
-	gint64 start = conn_start_ns(c);
+	gint64 start, end;
+	ss_conn_span(c, &start, &end);
 	ss_eph_stats_add(&acc->h.eph, cl->port);
 	note_reuse(h, acc, cl->port, start, c->last_ns);
 	note_destination(h, acc, c, start);

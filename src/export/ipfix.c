@@ -2,7 +2,7 @@
  * docs/output.md#ipfix. */
 #include "sockscope/export-ipfix.h"
 #include "sockscope/report.h"
-#include "sockscope/source.h"
+#include "sockscope/error.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -162,7 +162,7 @@ static guint8 *put_record(guint8 *p, const ss_conn *c)
 	const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
 	gsize alen = c->family == SS_FAMILY_IPV6 ? 16 : 4;
 	gint64 first, last;
-	ss_render_conn_span(c, &first, &last);
+	ss_conn_span(c, &first, &last);
 	memcpy(p, cl->ip.bytes, alen);
 	p += alen;
 	memcpy(p, sv->ip.bytes, alen);

@@ -292,6 +292,22 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 	}
 }
 
+void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns)
+{
+	gint64 first = SS_NO_TIME, last = SS_NO_TIME;
+	for (int i = 0; i < 2; i++) {
+		const ss_endpoint *e = &c->ep[i];
+		if (e->packets == 0)
+			continue;
+		if (e->first_ns != SS_NO_TIME && (first == SS_NO_TIME || e->first_ns < first))
+			first = e->first_ns;
+		if (e->last_ns != SS_NO_TIME && (last == SS_NO_TIME || e->last_ns > last))
+			last = e->last_ns;
+	}
+	*first_ns = first;
+	*last_ns = last;
+}
+
 void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 {
 	ss_endpoint *me = &c->ep[side];

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-G_DEFINE_QUARK(sockscope-error-quark, ss_error)
-
 struct ss_file_source {
 	char *name;
 	pcap_t *pcap;

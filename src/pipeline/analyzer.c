@@ -821,20 +821,12 @@ void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 
 /* ---- the end of the capture ---- */
 
-static gint64 conn_first_ns(const ss_conn *c)
-{
-	gint64 a = c->ep[0].first_ns, b = c->ep[1].first_ns;
-	if (a == SS_NO_TIME)
-		return b;
-	if (b == SS_NO_TIME)
-		return a;
-	return MIN(a, b);
-}
-
 static gint cmp_conn(gconstpointer pa, gconstpointer pb)
 {
 	const ss_conn *a = *(ss_conn *const *)pa, *b = *(ss_conn *const *)pb;
-	gint64 ta = conn_first_ns(a), tb = conn_first_ns(b);
+	gint64 ta, tb, la, lb;
+	ss_conn_span(a, &ta, &la);
+	ss_conn_span(b, &tb, &lb);
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -939,7 +931,8 @@ static void listeners_add(listeners *ls, const ss_conn *c)
 		l->state = SS_LISTENER_OPEN;
 	else if (c->outcome == SS_OUTCOME_REJECTED && l->state != SS_LISTENER_OPEN)
 		l->state = SS_LISTENER_CLOSED;
-	gint64 first = conn_first_ns(c);
+	gint64 first, last;
+	ss_conn_span(c, &first, &last);
 	if (l->first_ns == SS_NO_TIME || first < l->first_ns)
 		l->first_ns = first;
 	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)

@@ -77,7 +77,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	ss_ip_format(c->family, &cl->ip, cip);
 	ss_ip_format(c->family, &sv->ip, sip);
 	ss_conn_zeek_history(c, hist, sizeof hist);
-	ss_render_conn_span(c, &first, &last);
+	ss_conn_span(c, &first, &last);
 
 	field(b, tcp ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown", TRUE);
 	field_u64(b, c->family);

@@ -111,7 +111,7 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	gint64 first, last;
 	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
 
-	ss_render_conn_span(c, &first, &last);
+	ss_conn_span(c, &first, &last);
 	timed = first != SS_NO_TIME && last != SS_NO_TIME;
 	ss_conn_zeek_history(c, hist, sizeof hist);
 

@@ -430,7 +430,7 @@ static void findings_h(GString *b, const ss_report *r)
 		for (guint j = 0; j < f->n_examples; j++) {
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;
-			ss_render_conn_span(c, &first, &last);
+			ss_conn_span(c, &first, &last);
 			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip,
 						    ss_conn_client(c)->port);
 			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip,

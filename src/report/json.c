@@ -212,7 +212,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	gint64 first, last;
 	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
 
-	ss_render_conn_span(c, &first, &last);
+	ss_conn_span(c, &first, &last);
 	ss_conn_zeek_history(c, hist, sizeof hist);
 
 	g_string_append_c(b, '{');

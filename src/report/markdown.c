@@ -49,7 +49,7 @@ GArray *ss_seq_events(const ss_conn *c)
 	GArray *ev = g_array_new(FALSE, TRUE, sizeof(ss_seq_event));
 	int ci = c->client == 1 ? 1 : 0;
 	gint64 base, last;
-	ss_render_conn_span(c, &base, &last);
+	ss_conn_span(c, &base, &last);
 	if (base == SS_NO_TIME)
 		return ev;
 #define REL(t) ((t) == SS_NO_TIME ? SS_NO_TIME : (t) - base)
@@ -375,7 +375,7 @@ static void findings_md(GString *b, const ss_report *r)
 		for (guint j = 0; j < f->n_examples; j++) {
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;
-			ss_render_conn_span(c, &first, &last);
+			ss_conn_span(c, &first, &last);
 			GString *t = g_string_new(NULL);
 			time_str(t, first, r->summary.nanosecond);
 			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);

@@ -158,19 +158,3 @@ void ss_report_free(ss_report *r)
 		g_ptr_array_unref(r->findings);
 	g_free(r);
 }
-
-void ss_render_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns)
-{
-	gint64 first = SS_NO_TIME, last = SS_NO_TIME;
-	for (int i = 0; i < 2; i++) {
-		const ss_endpoint *e = &c->ep[i];
-		if (e->packets == 0)
-			continue;
-		if (e->first_ns != SS_NO_TIME && (first == SS_NO_TIME || e->first_ns < first))
-			first = e->first_ns;
-		if (e->last_ns != SS_NO_TIME && (last == SS_NO_TIME || e->last_ns > last))
-			last = e->last_ns;
-	}
-	*first_ns = first;
-	*last_ns = last;
-}

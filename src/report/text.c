@@ -631,7 +631,7 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 		for (guint j = 0; j < f->n_examples; j++) {
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;
-			ss_render_conn_span(c, &first, &last);
+			ss_conn_span(c, &first, &last);
 			char *t = clock_time(first, r->summary.nanosecond, date);
 			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
 			char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
@@ -680,7 +680,7 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		int ci = c->client == 1 ? 1 : 0;
 		const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
 		gint64 first, last;
-		ss_render_conn_span(c, &first, &last);
+		ss_conn_span(c, &first, &last);
 
 		table_add(&t, clock_time(first, ns, date), NULL);
 		table_add(&t, g_strdup(proto_name(c->proto)), NULL);

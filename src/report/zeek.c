@@ -152,7 +152,7 @@ static void row_init(zeek_row *z, const ss_conn *c)
 	z->resp = &c->ep[!ci];
 	ss_ip_format(c->family, &z->orig->ip, z->orig_h);
 	ss_ip_format(c->family, &z->resp->ip, z->resp_h);
-	ss_render_conn_span(c, &z->first, &z->last);
+	ss_conn_span(c, &z->first, &z->last);
 	zeek_uid(c, z->first, z->uid);
 	ss_conn_zeek_history(c, z->hist, sizeof z->hist);
 	z->have_cid = ss_community_id_conn(c, 0, z->cid);
