@@ -85,9 +85,6 @@ void ss_analyzer_warn(ss_analyzer *a, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
  * ss_report_free); the analyzer is left empty and must then be freed. */
 ss_report *ss_analyzer_finish(ss_analyzer *a);
 
-/* Decides roles, outcome and close state of one record (exposed for tests). */
-void ss_conn_finalize(ss_conn *c);
-
 /* Live capture: the wall clock says it is now_ns and no packet came.  With
  * a sink, retires the records whose idle timeout has passed by then (a
  * quiet link still ends its flows); packet time is left unchanged. */

@@ -2,7 +2,7 @@
  *
  * Endpoints are kept in the order the capture first showed them (ep[0] sent
  * the first packet this record saw); `client` says which of the two
- * connected, decided from evidence by ss_conn_finalize().  A 5-tuple that is
+ * connected, decided from evidence by ss_conn_finalize() (decide.h).  A 5-tuple that is
  * reused for a new connection gets a new record. */
 #ifndef SOCKSCOPE_CONN_H
 #define SOCKSCOPE_CONN_H
@@ -163,7 +163,7 @@ typedef struct ss_conn {
 	guint8 timeout_class;  /* ss_timeout_class */
 	guint8 ended_by;       /* ss_end */
 
-	/* set by ss_conn_finalize() */
+	/* set by ss_conn_finalize() (analysis/decide.c) */
 	guint8 outcome;        /* ss_outcome */
 	guint8 close;          /* ss_close */
 	guint8 evidence;       /* ss_evidence */
@@ -202,12 +202,8 @@ static inline const ss_endpoint *ss_conn_server(const ss_conn *c)
 	return &c->ep[!c->client];
 }
 
-/* Capture-quality facts of a finalized record (docs/output.md). */
-gboolean ss_conn_one_sided(const ss_conn *c);
-gboolean ss_conn_started_midstream(const ss_conn *c);
-/* TRUE when a handshake (SYN / SYN-ACK) or an ICMP error decided the
- * roles, FALSE when they were inferred. */
-gboolean ss_conn_roles_proven(const ss_conn *c);
+/* TRUE for ICMP "destination unreachable" (IPv4 type 3, ICMPv6 type 1). */
+gboolean ss_icmp_is_unreachable(guint8 family, guint8 type);
 
 /* A record's first and last packet times over both endpoints (an endpoint
  * counts only when it sent packets); SS_NO_TIME when there are none. */

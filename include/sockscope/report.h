@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include "sockscope/conn.h"
+#include "sockscope/decide.h"
 #include "sockscope/decode.h"
 
 /* Distinct clients counted exactly per listener; past this (a flood from

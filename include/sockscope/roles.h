@@ -61,10 +61,6 @@ void ss_roles_learn(ss_roles *k, const ss_conn *c);
  * only).  Never sets SS_CONFIDENCE_HIGH. */
 void ss_roles_decide(const ss_roles *k, ss_conn *c);
 
-/* ss_conn_finalize() with knowledge: a record with a handshake or ICMP proof
- * keeps the roles it proves; the others are decided by ss_roles_decide(). */
-void ss_conn_finalize_with(ss_conn *c, const ss_roles *k);
-
 /* Endpoints forgotten or never recorded because the table was full. */
 guint64 ss_roles_dropped(const ss_roles *k);
 

@@ -33,7 +33,4 @@ void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p);
 /* Which idle timeout applies to the record now. */
 ss_timeout_class ss_conn_timeout_class(const ss_conn *c);
 
-/* TRUE for ICMP "destination unreachable" (IPv4 type 3, ICMPv6 type 1). */
-gboolean ss_icmp_is_unreachable(guint8 family, guint8 type);
-
 #endif

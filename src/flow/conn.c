@@ -1,8 +1,8 @@
-/* Connection state: per-packet TCP/UDP tracking, and the decisions about
- * roles, outcome and close state made once the capture is read. */
+/* Connection state: per-packet TCP/UDP tracking, names, handshake round
+ * trips and a record's time span.  The decisions about roles, outcome and
+ * close state made once a record ends are in analysis/decide.c: this file
+ * knows nothing of role inference. */
 #include "flow/conn-track.h"
-#include "sockscope/analyzer.h"
-#include "sockscope/roles.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -341,136 +341,6 @@ void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p)
 		c->icmp_family = p->family;
 		c->icmp_about_side = (gint8)about_side;
 	}
-}
-
-/* ---- decisions, once the capture is read ---- */
-
-static gboolean icmp_rejected_by(const ss_conn *c, int client)
-{
-	return c->icmp_errors > 0 && c->icmp_about_side == client &&
-	       ss_icmp_is_unreachable(c->icmp_family, c->icmp_type);
-}
-
-static void finalize_tcp(ss_conn *c, const ss_roles *k)
-{
-	gboolean syn0 = c->ep[0].sent & SS_SENT_SYN, syn1 = c->ep[1].sent & SS_SENT_SYN;
-	gboolean sa0 = c->ep[0].sent & SS_SENT_SYNACK, sa1 = c->ep[1].sent & SS_SENT_SYNACK;
-
-	if ((syn0 && syn1) || (sa0 && sa1)) {
-		c->client = syn0 && syn1 ? c->syn_side : c->synack_side;
-		c->evidence = SS_EVIDENCE_SIMULTANEOUS;
-		c->confidence = SS_CONFIDENCE_MEDIUM;
-		c->outcome = SS_OUTCOME_SIMULTANEOUS;
-	} else if (syn0 || syn1) {
-		c->client = syn0 ? 0 : 1;
-		c->evidence = SS_EVIDENCE_SYN;
-		c->confidence = SS_CONFIDENCE_HIGH;
-		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
-		if (sv->sent & SS_SENT_SYNACK)
-			c->outcome = (cl->sent & SS_SENT_ACK) ? SS_OUTCOME_COMPLETE
-							     : SS_OUTCOME_INCOMPLETE;
-		else if ((sv->sent & SS_SENT_RST) || icmp_rejected_by(c, c->client))
-			c->outcome = SS_OUTCOME_REJECTED;
-		else if ((sv->sent & (SS_SENT_ACK | SS_SENT_DATA)) && (cl->sent & SS_SENT_ACK))
-			/* Both sides talk after the SYN: the capture missed the SYN-ACK. */
-			c->outcome = SS_OUTCOME_COMPLETE;
-		else
-			c->outcome = SS_OUTCOME_UNANSWERED;
-	} else if (sa0 || sa1) {
-		c->client = sa0 ? 1 : 0;
-		c->evidence = SS_EVIDENCE_SYN_ACK;
-		c->confidence = SS_CONFIDENCE_HIGH;
-		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
-		/* Data from the server proves it saw the final ACK, even when a
-		 * one-sided capture hides that ACK. */
-		c->outcome = ((cl->sent & SS_SENT_ACK) || (sv->sent & SS_SENT_DATA))
-				     ? SS_OUTCOME_COMPLETE
-				     : SS_OUTCOME_INCOMPLETE;
-	} else {
-		ss_roles_decide(k, c);
-		c->outcome = SS_OUTCOME_MIDSTREAM;
-	}
-
-	const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
-	if (c->outcome == SS_OUTCOME_REJECTED || c->outcome == SS_OUTCOME_UNANSWERED)
-		c->close = SS_CLOSE_NONE;
-	else if (c->first_rst_side >= 0)
-		c->close = c->first_rst_side == c->client ? SS_CLOSE_RST_CLIENT : SS_CLOSE_RST_SERVER;
-	else if ((cl->sent & SS_SENT_FIN) && (sv->sent & SS_SENT_FIN))
-		c->close = SS_CLOSE_FIN;
-	else if (cl->sent & SS_SENT_FIN)
-		c->close = SS_CLOSE_FIN_CLIENT;
-	else if (sv->sent & SS_SENT_FIN)
-		c->close = SS_CLOSE_FIN_SERVER;
-	else if (c->outcome == SS_OUTCOME_INCOMPLETE)
-		c->close = SS_CLOSE_NONE;
-	else if (c->ended_by == SS_END_IDLE)
-		c->close = SS_CLOSE_IDLE;
-	else
-		c->close = SS_CLOSE_OPEN;
-}
-
-static void finalize_udp(ss_conn *c, const ss_roles *k)
-{
-	gboolean both = c->ep[0].packets > 0 && c->ep[1].packets > 0;
-	if (c->icmp_errors > 0 && c->icmp_about_side >= 0 && !both &&
-	    ss_icmp_is_unreachable(c->icmp_family, c->icmp_type)) {
-		/* The error quotes the datagram the client addressed to the port. */
-		c->client = c->icmp_about_side;
-		c->evidence = SS_EVIDENCE_ICMP_UNREACHABLE;
-		c->confidence = SS_CONFIDENCE_HIGH;
-		c->outcome = SS_OUTCOME_REJECTED;
-	} else {
-		ss_roles_decide(k, c);
-		if (both || c->ep[!c->client].packets > 0)
-			c->outcome = SS_OUTCOME_ANSWERED;
-		else
-			c->outcome = SS_OUTCOME_UNANSWERED;
-	}
-	c->close = SS_CLOSE_NONE;
-}
-
-void ss_conn_finalize_with(ss_conn *c, const ss_roles *k)
-{
-	if (c->proto == IPPROTO_TCP)
-		finalize_tcp(c, k);
-	else
-		finalize_udp(c, k);
-}
-
-void ss_conn_finalize(ss_conn *c)
-{
-	ss_conn_finalize_with(c, NULL);
-}
-
-gboolean ss_conn_roles_proven(const ss_conn *c)
-{
-	switch ((ss_evidence)c->evidence) {
-	case SS_EVIDENCE_SYN:
-	case SS_EVIDENCE_SYN_ACK:
-	case SS_EVIDENCE_SIMULTANEOUS:
-	case SS_EVIDENCE_ICMP_UNREACHABLE:
-		return TRUE;
-	default:
-		return FALSE;
-	}
-}
-
-gboolean ss_conn_one_sided(const ss_conn *c)
-{
-	/* An unanswered attempt or one-way UDP is one-sided by nature; a TCP
-	 * record past its SYN that shows only one side means the capture
-	 * missed the other direction. */
-	if (c->proto != IPPROTO_TCP || c->outcome == SS_OUTCOME_UNANSWERED ||
-	    c->outcome == SS_OUTCOME_REJECTED)
-		return FALSE;
-	return (c->ep[0].packets == 0) != (c->ep[1].packets == 0);
-}
-
-gboolean ss_conn_started_midstream(const ss_conn *c)
-{
-	/* The first packet of the record was neither a SYN nor a SYN-ACK. */
-	return c->proto == IPPROTO_TCP && c->history[0] != 's' && c->history[0] != 'h';
 }
 
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c)

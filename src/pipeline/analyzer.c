@@ -2,6 +2,7 @@
  * at the end: roles and outcomes -> listener roll-up -> sorted report. */
 #include "sockscope/analyzer.h"
 #include "flow/conn-track.h"
+#include "sockscope/decide.h"
 #include "sockscope/hosts.h"
 #include "sockscope/ipset.h"
 #include "sockscope/roles.h"
