@@ -1,0 +1,42 @@
+/* The jsonl streaming sink (stream-sink.h): each connection record is
+ * pseudonymised, taught to the findings, written as one jsonl line, shown
+ * in the live view and exported over IPFIX, the moment it ends.  This and
+ * the analyzer's stage are all that runs on the writer thread. */
+#include "stream-sink.h"
+
+#include "sockscope/report.h"
+
+void ss_stream_sink_init(ss_stream_sink *sink, FILE *out)
+{
+	*sink = (ss_stream_sink){ 0 };
+	sink->out = out;
+	sink->buf = g_string_sized_new(1024);
+}
+
+void ss_stream_sink_write(const ss_conn *c, gpointer data)
+{
+	ss_stream_sink *sink = data;
+	ss_conn copy;
+	if (sink->anon) {
+		copy = *c;
+		ss_anonymize_conn(sink->anon, &copy);
+		c = &copy;
+	}
+	if (sink->findings)
+		ss_findings_acc_add(sink->findings, c);
+	g_string_truncate(sink->buf, 0);
+	ss_json_conn(sink->buf, c, TRUE);
+	/* Write errors are caught by the final fflush/ferror check. */
+	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+	if (sink->view)
+		ss_live_view_ended(sink->view, c);
+	if (sink->ipfix)
+		ss_ipfix_exporter_add(sink->ipfix, c);
+}
+
+void ss_stream_sink_clear(ss_stream_sink *sink)
+{
+	if (sink->buf)
+		g_string_free(sink->buf, TRUE);
+	sink->buf = NULL;
+}

@@ -1,0 +1,32 @@
+/* The jsonl streaming sink: what happens to one finished connection record
+ * when the analyzer streams (ss_analyzer_config.sink).  Reading files with
+ * the report thread, it runs on the writer thread (analyzer.h); live, on the
+ * capture thread. */
+#ifndef SOCKSCOPE_APP_STREAM_SINK_H
+#define SOCKSCOPE_APP_STREAM_SINK_H
+
+#include "sockscope/anonymize.h"
+#include "sockscope/export-ipfix.h"
+#include "sockscope/findings.h"
+#include "sockscope/source.h"
+
+#include <stdio.h>
+
+typedef struct {
+	FILE *out;
+	GString *buf;              /* one record's line, reused */
+	ss_live_view *view;        /* --interval: it lists the records that ended too */
+	ss_ipfix_exporter *ipfix;  /* --ipfix: each record is exported as it is written */
+	ss_anonymizer *anon;       /* --anonymize: records are pseudonymised first */
+	ss_findings_acc *findings; /* the findings learn from each record written */
+} ss_stream_sink;
+
+/* An empty sink writing to `out`; the caller sets the optional parts. */
+void ss_stream_sink_init(ss_stream_sink *sink, FILE *out);
+/* The ss_conn_sink callback (data = the ss_stream_sink). */
+void ss_stream_sink_write(const ss_conn *c, gpointer data);
+/* Frees the line buffer.  The view, exporter, anonymizer and findings
+ * accumulator belong to the caller (ss_findings_acc_finish frees the last). */
+void ss_stream_sink_clear(ss_stream_sink *sink);
+
+#endif
