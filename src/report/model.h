@@ -1,6 +1,9 @@
-/* Shared by the report formats for people (markdown, html, dot): the
- * host/listener graph and the packet sequence of an example connection.
- * Internal to sockscope; docs/reports.md describes what they draw. */
+/* The report model's derived views, shared by the report formats for
+ * people (markdown, html, dot): the host/listener graph (report/graph.c)
+ * and the packet sequence of an example connection (report/sequence.c).
+ * A format draws these; it never builds them itself nor borrows them from
+ * another format.  Internal to sockscope; docs/reports.md describes what
+ * they draw. */
 #ifndef SOCKSCOPE_RENDER_REPORT_H
 #define SOCKSCOPE_RENDER_REPORT_H
 
@@ -13,7 +16,7 @@
 #define SS_REPORT_MAX_FINDINGS 50
 #define SS_REPORT_MAX_ROWS 500
 
-/* ---- the host/listener graph (render-dot.c) ---- */
+/* ---- the host/listener graph (report/graph.c) ---- */
 
 /* What is drawn at most; the rest is counted as omitted.  The busiest
  * (most connections) are kept, then drawn sorted by address. */
@@ -56,7 +59,7 @@ char *ss_graph_edge_label(const ss_graph_edge *e);
 /* "tcp/443 https, open (12 conns)" */
 char *ss_graph_row_label(const ss_listener *l);
 
-/* ---- an example connection as a sequence of messages (render-markdown.c) ---- */
+/* ---- an example connection as a sequence of messages (report/sequence.c) ---- */
 
 typedef struct {
 	int from;                   /* 0 client, 1 server, -1 a note over both */

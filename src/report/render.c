@@ -1,12 +1,11 @@
-/* Output format names, the ss_render() dispatcher and report ownership.
- * The formats themselves live in render-text.c, render-json.c,
- * render-csv.c, render-zeek.c and render-ecs.c; docs/output.md is their
- * contract. */
+/* Output format names and the ss_render() dispatcher: the one place that
+ * knows every format.  The formats live in report/text.c, json.c, csv.c,
+ * zeek.c, ecs.c, markdown.c, html.c and dot.c; docs/output.md is their
+ * contract.  The report model they draw is report/report.c. */
 #include <errno.h>
 #include <string.h>
 
 #include "sockscope/findings.h"
-#include "sockscope/hosts.h"
 #include "sockscope/report.h"
 
 static const char *const format_names[] = {
@@ -40,19 +39,6 @@ const char *ss_format_name(ss_format f)
 	if ((guint)f >= G_N_ELEMENTS(format_names))
 		return "unknown";
 	return format_names[f];
-}
-
-const char *ss_listener_state_name(ss_listener_state s)
-{
-	switch (s) {
-	case SS_LISTENER_OPEN:
-		return "open";
-	case SS_LISTENER_CLOSED:
-		return "closed";
-	case SS_LISTENER_FILTERED:
-		return "filtered";
-	}
-	return "unknown";
 }
 
 gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out)
@@ -119,42 +105,4 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 		errno = e;
 	}
 	return ok;
-}
-
-/* Takes the elements out of a pointer array whatever free function it was
- * created with, frees each with `fn`, then the array. */
-static void free_ptr_array(GPtrArray *a, GDestroyNotify fn)
-{
-	if (a == NULL)
-		return;
-	g_ptr_array_set_free_func(a, NULL);
-	for (guint i = 0; i < a->len; i++)
-		fn(g_ptr_array_index(a, i));
-	g_ptr_array_unref(a);
-}
-
-static void input_free(gpointer p)
-{
-	ss_input *in = p;
-	if (in == NULL)
-		return;
-	g_free(in->name);
-	g_free(in->link_name);
-	g_free(in->error);
-	g_free(in);
-}
-
-void ss_report_free(ss_report *r)
-{
-	if (r == NULL)
-		return;
-	free_ptr_array(r->summary.inputs, input_free);
-	free_ptr_array(r->summary.warnings, g_free);
-	free_ptr_array(r->conns, g_free);
-	if (r->listeners != NULL)
-		g_array_unref(r->listeners);
-	ss_hosts_array_free(r->hosts);
-	if (r->findings != NULL)
-		g_ptr_array_unref(r->findings);
-	g_free(r);
 }
