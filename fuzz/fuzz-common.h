@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sockscope/analyzer.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 

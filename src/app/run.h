@@ -4,7 +4,7 @@
 #define SOCKSCOPE_APP_RUN_H
 
 #include "sockscope/analyzer.h"
-#include "sockscope/report.h"
+#include "sockscope/render.h"
 
 #include <glib.h>
 

@@ -4,7 +4,7 @@
  * the analyzer's stage are all that runs on the writer thread. */
 #include "stream-sink.h"
 
-#include "sockscope/report.h"
+#include "sockscope/render.h"
 
 void ss_stream_sink_init(ss_stream_sink *sink, FILE *out)
 {

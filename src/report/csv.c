@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sockscope/community-id.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/model.h"
+#include "sockscope/render.h"
 #include "sockscope/util.h"
 
 /* Text inside an HTML-like label: & < > " ' as entities, and only

@@ -5,56 +5,20 @@
 #include <errno.h>
 #include <netinet/in.h>
 
+#include "report/json-writer.h"
 #include "sockscope/community-id.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
 #define ECS_VERSION "8.11.0"
 
-static void key(GString *b, const char *k)
-{
-	g_string_append_c(b, '"');
-	g_string_append(b, k);
-	g_string_append(b, "\":");
-}
-
-static void kv_str(GString *b, const char *k, const char *v)
-{
-	key(b, k);
-	ss_json_escape_append(b, v);
-}
-
-static void kv_u64(GString *b, const char *k, guint64 v)
-{
-	key(b, k);
-	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
-}
-
-static void kv_time(GString *b, const char *k, gint64 ns, gboolean nanosecond)
-{
-	key(b, k);
-	g_string_append_c(b, '"');
-	ss_time_append(b, ns, nanosecond);
-	g_string_append_c(b, '"');
-}
-
-static void kv_ms(GString *b, const char *k, gint64 ns, gboolean nanosecond)
-{
-	key(b, k);
-	if (ns == SS_NO_TIME)
-		g_string_append(b, "null");
-	else
-		ss_ms_append(b, ns, nanosecond);
-}
-
 /* {"ip", "port", "bytes", "packets"}: bytes are IP bytes as on the wire. */
-static void host(GString *b, const char *k, guint8 family, const ss_endpoint *e)
+static void host_(GString *b, const char *qk, gsize n, guint8 family, const ss_endpoint *e)
 {
-	char ip[SS_IP_STRLEN];
-	ss_ip_format(family, &e->ip, ip);
-	key(b, k);
+	key_(b, qk, n);
 	g_string_append_c(b, '{');
-	kv_str(b, "ip", ip);
+	kv_ip(b, "ip", family, &e->ip);
 	g_string_append_c(b, ',');
 	kv_u64(b, "port", e->port);
 	g_string_append_c(b, ',');
@@ -63,6 +27,7 @@ static void host(GString *b, const char *k, guint8 family, const ss_endpoint *e)
 	kv_u64(b, "packets", e->packets);
 	g_string_append_c(b, '}');
 }
+#define host(b, k, family, e) host_((b), QKEY(k), (family), (e))
 
 /* event.outcome: from the capture's point of view, did the client reach
  * the server? */
@@ -91,14 +56,14 @@ static void ecs_types(GString *b, const ss_conn *c)
 {
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	key(b, "type");
-	g_string_append(b, "[\"connection\"");
+	ss_append_lit(b, "[\"connection\"");
 	if (tcp && c->syn_side >= 0)
-		g_string_append(b, ",\"start\"");
+		ss_append_lit(b, ",\"start\"");
 	if (c->outcome == SS_OUTCOME_REJECTED)
-		g_string_append(b, ",\"denied\"");
+		ss_append_lit(b, ",\"denied\"");
 	else if (tcp && (c->close == SS_CLOSE_FIN || c->close == SS_CLOSE_RST_CLIENT ||
 			 c->close == SS_CLOSE_RST_SERVER))
-		g_string_append(b, ",\"end\"");
+		ss_append_lit(b, ",\"end\"");
 	g_string_append_c(b, ']');
 }
 
@@ -128,7 +93,9 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	key(b, "event");
 	g_string_append_c(b, '{');
 	kv_str(b, "kind", "event");
-	g_string_append(b, ",\"category\":[\"network\"],");
+	g_string_append_c(b, ',');
+	key(b, "category");
+	ss_append_lit(b, "[\"network\"],");
 	ecs_types(b, c);
 	g_string_append_c(b, ',');
 	kv_str(b, "outcome", ecs_outcome(c->outcome));
@@ -160,7 +127,9 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	kv_str(b, "type", c->family == SS_FAMILY_IPV6 ? "ipv6" : "ipv4");
 	g_string_append_c(b, ',');
 	key(b, "iana_number");
-	g_string_append_printf(b, "\"%u\"", (unsigned)c->proto);
+	g_string_append_c(b, '"');
+	ss_u64_append(b, c->proto);
+	g_string_append_c(b, '"');
 	if (ss_community_id_conn(c, 0, cid)) {
 		g_string_append_c(b, ',');
 		kv_str(b, "community_id", cid);
@@ -201,8 +170,7 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, ',');
 	kv_ms(b, "synack_to_ack_ms", tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
 	g_string_append_c(b, ',');
-	key(b, "reused_tuple");
-	g_string_append(b, c->reuse != SS_REUSE_NONE ? "true" : "false");
+	kv_bool(b, "reused_tuple", c->reuse != SS_REUSE_NONE);
 	g_string_append_c(b, ',');
 	kv_str(b, "reuse_cause", c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
 	g_string_append_c(b, ',');

@@ -8,119 +8,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "report/json-writer.h"
 #include "sockscope/community-id.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
-
-/* The writers below run once per record, and for jsonl that is most of
- * sockscope's time: keys are literals whose quoted form ("\"k\":") and
- * length are known at compile time, numbers are formatted by hand, and
- * nothing goes through printf or strlen (docs/performance.md).  Each kv_*
- * macro takes a literal key; the *_dyn forms take a key computed at run
- * time. */
-#define QKEY(k) "\"" k "\":", sizeof("\"" k "\":") - 1
-
-static inline void key_(GString *b, const char *qk, gsize n)
-{
-	ss_append_len(b, qk, n);
-}
-
-static void key_dyn(GString *b, const char *k)
-{
-	g_string_append_c(b, '"');
-	ss_append_len(b, k, strlen(k));
-	ss_append_lit(b, "\":");
-}
-
-static inline void null_(GString *b)
-{
-	ss_append_lit(b, "null");
-}
-
-static void kv_str_(GString *b, const char *qk, gsize n, const char *v)
-{
-	key_(b, qk, n);
-	ss_json_escape_append(b, v);  /* NULL becomes null */
-}
-
-static void kv_u64_(GString *b, const char *qk, gsize n, guint64 v)
-{
-	key_(b, qk, n);
-	ss_u64_append(b, v);
-}
-
-static void kv_u64_dyn(GString *b, const char *k, guint64 v)
-{
-	key_dyn(b, k);
-	ss_u64_append(b, v);
-}
-
-static void kv_bool_(GString *b, const char *qk, gsize n, gboolean v)
-{
-	key_(b, qk, n);
-	if (v)
-		ss_append_lit(b, "true");
-	else
-		ss_append_lit(b, "false");
-}
-
-static void kv_time_(GString *b, const char *qk, gsize n, gint64 ns, gboolean nanosecond)
-{
-	key_(b, qk, n);
-	if (ns == SS_NO_TIME) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '"');
-	ss_time_append(b, ns, nanosecond);
-	g_string_append_c(b, '"');
-}
-
-static void kv_ms_(GString *b, const char *qk, gsize n, gint64 ns, gboolean nanosecond)
-{
-	key_(b, qk, n);
-	if (ns == SS_NO_TIME)
-		null_(b);
-	else
-		ss_ms_append(b, ns, nanosecond);
-}
-
-/* A name from one of sockscope's own tables (outcome, evidence, state...)
- * or another text known to be printable ASCII without quotes or
- * backslashes: escaping would copy it unchanged, so it is not scanned. */
-static void kv_name_(GString *b, const char *qk, gsize n, const char *v)
-{
-	key_(b, qk, n);
-	if (v == NULL) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '"');
-	ss_append_len(b, v, strlen(v));
-	g_string_append_c(b, '"');
-}
-
-/* An address: its text needs no escaping. */
-static void kv_ip_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip)
-{
-	char text[SS_IP_STRLEN];
-	gsize len = ss_ip_format(family, ip, text);
-	key_(b, qk, n);
-	g_string_append_c(b, '"');
-	ss_append_len(b, text, len);
-	g_string_append_c(b, '"');
-}
-
-#define key(b, k) key_((b), QKEY(k))
-#define kv_str(b, k, v) kv_str_((b), QKEY(k), (v))
-#define kv_name(b, k, v) kv_name_((b), QKEY(k), (v))
-#define kv_u64(b, k, v) kv_u64_((b), QKEY(k), (v))
-#define kv_bool(b, k, v) kv_bool_((b), QKEY(k), (v))
-#define kv_time(b, k, ns, nano) kv_time_((b), QKEY(k), (ns), (nano))
-#define kv_ms(b, k, ns, nano) kv_ms_((b), QKEY(k), (ns), (nano))
-#define kv_ip(b, k, family, ip) kv_ip_((b), QKEY(k), (family), (ip))
 
 static const char *proto_name(guint8 proto)
 {
@@ -149,58 +43,6 @@ static void pair_u64_(GString *b, const char *qk, gsize n, guint64 client, guint
 	g_string_append_c(b, '}');
 }
 #define pair_u64(b, k, client, server) pair_u64_((b), QKEY(k), (client), (server))
-
-static void tcp_options_(GString *b, const char *qk, gsize n, const ss_endpoint *e)
-{
-	key_(b, qk, n);
-	g_string_append_c(b, '{');
-	key(b, "mss");
-	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
-		ss_u64_append(b, e->mss);
-	else
-		null_(b);
-	g_string_append_c(b, ',');
-	key(b, "wscale");
-	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
-		ss_u64_append(b, e->wscale);
-	else
-		null_(b);
-	g_string_append_c(b, ',');
-	kv_bool(b, "sack_perm", (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM) != 0);
-	g_string_append_c(b, ',');
-	kv_bool(b, "timestamps", (e->tcp_options & SS_TCPOPT_HAVE_TS) != 0);
-	g_string_append_c(b, '}');
-}
-#define tcp_options(b, k, e) tcp_options_((b), QKEY(k), (e))
-
-void ss_json_icmp_append(GString *b, const ss_conn *c)
-{
-	if (c->icmp_errors == 0) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '{');
-	kv_u64(b, "type", c->icmp_type);
-	g_string_append_c(b, ',');
-	kv_u64(b, "code", c->icmp_code);
-	g_string_append_c(b, ',');
-	kv_u64(b, "count", c->icmp_errors);
-	g_string_append_c(b, '}');
-}
-
-void ss_json_tcp_options_append(GString *b, const ss_conn *c)
-{
-	int ci = c->client == 1 ? 1 : 0;
-	if (c->proto != IPPROTO_TCP) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '{');
-	tcp_options(b, "client", &c->ep[ci]);
-	g_string_append_c(b, ',');
-	tcp_options(b, "server", &c->ep[!ci]);
-	g_string_append_c(b, '}');
-}
 
 void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 {

@@ -13,6 +13,7 @@
 #include "report/model.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
+#include "sockscope/render.h"
 #include "sockscope/util.h"
 
 /* ---- escaping ---- */

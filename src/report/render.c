@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sockscope/findings.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 
 static const char *const format_names[] = {

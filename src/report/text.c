@@ -13,6 +13,7 @@
 
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 

@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "report/json-writer.h"
 #include "sockscope/community-id.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -207,59 +209,54 @@ static void tsv_conn(GString *b, const ss_conn *c)
 	g_string_append_c(b, '\n');
 }
 
-static void json_key(GString *b, const char *k)
-{
-	g_string_append_printf(b, ",\"%s\":", k);
-}
-
-static void json_str(GString *b, const char *k, const char *v)
-{
-	if (v == NULL)
-		return;  /* Zeek's JSON writer leaves unset fields out */
-	json_key(b, k);
-	ss_json_escape_append(b, v);
-}
-
-static void json_u64(GString *b, const char *k, guint64 v)
-{
-	json_key(b, k);
-	g_string_append_printf(b, "%" G_GUINT64_FORMAT, v);
-}
-
+/* One conn.log object as Zeek's JSON writer writes it: unset fields are
+ * left out (kv_str_omit_unset), never written as null. */
 static void json_conn(GString *b, const ss_conn *c)
 {
 	zeek_row z;
 	row_init(&z, c);
 
-	g_string_append(b, "{\"ts\":");
+	g_string_append_c(b, '{');
+	key(b, "ts");
 	if (z.first == SS_NO_TIME)
-		g_string_append(b, "null");
+		null_(b);
 	else
 		secs_append(b, z.first);
-	json_str(b, "uid", z.uid);
-	json_str(b, "id.orig_h", z.orig_h);
-	json_u64(b, "id.orig_p", z.orig->port);
-	json_str(b, "id.resp_h", z.resp_h);
-	json_u64(b, "id.resp_p", z.resp->port);
-	json_str(b, "proto", z.proto);
-	json_str(b, "service", z.service);
+	kv_str_omit_unset(b, "uid", z.uid);
+	kv_str_omit_unset(b, "id.orig_h", z.orig_h);
+	g_string_append_c(b, ',');
+	kv_u64(b, "id.orig_p", z.orig->port);
+	kv_str_omit_unset(b, "id.resp_h", z.resp_h);
+	g_string_append_c(b, ',');
+	kv_u64(b, "id.resp_p", z.resp->port);
+	kv_str_omit_unset(b, "proto", z.proto);
+	kv_str_omit_unset(b, "service", z.service);
 	if (z.first != SS_NO_TIME && z.last != SS_NO_TIME) {
-		json_key(b, "duration");
+		g_string_append_c(b, ',');
+		key(b, "duration");
 		secs_append(b, z.last - z.first);
 	}
-	json_u64(b, "orig_bytes", z.orig->payload);
-	json_u64(b, "resp_bytes", z.resp->payload);
-	json_str(b, "conn_state", z.state);
-	json_u64(b, "missed_bytes", 0);
-	json_str(b, "history", z.hist);
-	json_u64(b, "orig_pkts", z.orig->packets);
-	json_u64(b, "orig_ip_bytes", z.orig->bytes);
-	json_u64(b, "resp_pkts", z.resp->packets);
-	json_u64(b, "resp_ip_bytes", z.resp->bytes);
-	json_key(b, "tunnel_parents");
-	g_string_append(b, "[]");
-	json_str(b, "community_id", z.have_cid ? z.cid : NULL);
-	g_string_append(b, "}\n");
+	g_string_append_c(b, ',');
+	kv_u64(b, "orig_bytes", z.orig->payload);
+	g_string_append_c(b, ',');
+	kv_u64(b, "resp_bytes", z.resp->payload);
+	kv_str_omit_unset(b, "conn_state", z.state);
+	g_string_append_c(b, ',');
+	kv_u64(b, "missed_bytes", 0);
+	kv_str_omit_unset(b, "history", z.hist);
+	g_string_append_c(b, ',');
+	kv_u64(b, "orig_pkts", z.orig->packets);
+	g_string_append_c(b, ',');
+	kv_u64(b, "orig_ip_bytes", z.orig->bytes);
+	g_string_append_c(b, ',');
+	kv_u64(b, "resp_pkts", z.resp->packets);
+	g_string_append_c(b, ',');
+	kv_u64(b, "resp_ip_bytes", z.resp->bytes);
+	g_string_append_c(b, ',');
+	key(b, "tunnel_parents");
+	ss_append_lit(b, "[]");
+	kv_str_omit_unset(b, "community_id", z.have_cid ? z.cid : NULL);
+	ss_append_lit(b, "}\n");
 }
 
 /* Writes and empties b; FALSE (errno set) when the stream failed. */

@@ -21,6 +21,7 @@
 
 #include "sockscope/analyzer.h"
 #include "sockscope/decode.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/source.h"
 #include "sockscope/util.h"

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "sockscope/findings.h"
+#include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 

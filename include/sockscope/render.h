@@ -1,0 +1,71 @@
+/* The output formats: their names, the ss_render() dispatcher, the
+ * whole-report writers behind it and the per-record writers the streaming
+ * sink uses.  The model they draw is sockscope/report.h; docs/output.md is
+ * the contract of every format. */
+#ifndef SOCKSCOPE_RENDER_H
+#define SOCKSCOPE_RENDER_H
+
+#include <glib.h>
+#include <stdio.h>
+#include "sockscope/report.h"
+
+typedef enum {
+	SS_FORMAT_TEXT,
+	SS_FORMAT_JSONL,
+	SS_FORMAT_JSON,
+	SS_FORMAT_CSV,
+	SS_FORMAT_ZEEK,             /* Zeek conn.log, TSV */
+	SS_FORMAT_ZEEK_JSON,        /* Zeek conn.log, one JSON object per line */
+	SS_FORMAT_ECS,              /* Elastic Common Schema, one document per line */
+	SS_FORMAT_MARKDOWN,         /* a report for a ticket or wiki, Mermaid diagrams */
+	SS_FORMAT_HTML,             /* one self-contained page, inline SVG */
+	SS_FORMAT_DOT,              /* the host/listener graph for Graphviz */
+} ss_format;
+
+/* Parses a --format value; FALSE when unknown. */
+gboolean ss_format_parse(const char *name, ss_format *out);
+const char *ss_format_name(ss_format f);
+
+typedef struct {
+	gboolean color;             /* text: ANSI colour (only for a terminal) */
+	guint width;                /* text: terminal width, 0 = unlimited */
+} ss_render_options;
+
+/* Writes the whole report; returns FALSE when writing failed (errno set). */
+gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out);
+
+/* Per-record writers, usable on their own for streaming (one line each,
+ * with the trailing newline, for jsonl). */
+void ss_json_conn(GString *buf, const ss_conn *c, gboolean nanosecond);
+void ss_json_listener(GString *buf, const ss_listener *l, gboolean nanosecond);
+void ss_json_summary(GString *buf, const ss_summary *s);
+/* A "host" record; `listeners` is the report's sorted listener array that
+ * the host's indexes refer to. */
+void ss_json_host(GString *buf, const struct ss_host_s *h, const GArray *listeners,
+		  gboolean nanosecond);
+
+/* The whole-report writers behind ss_render(); each returns FALSE when
+ * writing failed (errno set).  docs/output.md describes what they write. */
+gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *out);
+gboolean ss_render_jsonl(const ss_report *r, FILE *out);
+gboolean ss_render_json(const ss_report *r, FILE *out);
+gboolean ss_render_csv(const ss_report *r, FILE *out);
+gboolean ss_render_zeek(const ss_report *r, FILE *out);
+gboolean ss_render_zeek_json(const ss_report *r, FILE *out);
+gboolean ss_render_ecs(const ss_report *r, FILE *out);
+gboolean ss_render_markdown(const ss_report *r, FILE *out);
+gboolean ss_render_html(const ss_report *r, FILE *out);
+gboolean ss_render_dot(const ss_report *r, FILE *out);
+
+/* Appends one Zeek TSV string field as Zeek's ASCII writer escapes it:
+ * NULL is the unset field "-", "" the empty field "(empty)"; bytes that are
+ * not printable ASCII (TAB among them) and "\\" become \xNN; a value that
+ * reads as "-" or "(empty)" has its first character escaped. */
+void ss_zeek_field_append(GString *buf, const char *s);
+
+/* Appends one CSV text field (no separator; NULL or "" append nothing):
+ * quoted per RFC 4180 when it holds , " CR or LF, and prefixed with ' when
+ * it starts with = + - @ TAB or CR (spreadsheet formula injection). */
+void ss_csv_field_append(GString *buf, const char *s);
+
+#endif

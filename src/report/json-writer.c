@@ -1,0 +1,58 @@
+/* The JSON writer's field writers shared by more than one format
+ * (report/json-writer.h): the "icmp" and "tcp_options" values of a
+ * connection, written alike by json/jsonl and ecs. */
+#include <netinet/in.h>
+
+#include "report/json-writer.h"
+
+static void tcp_options_(GString *b, const char *qk, gsize n, const ss_endpoint *e)
+{
+	key_(b, qk, n);
+	g_string_append_c(b, '{');
+	key(b, "mss");
+	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
+		ss_u64_append(b, e->mss);
+	else
+		null_(b);
+	g_string_append_c(b, ',');
+	key(b, "wscale");
+	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
+		ss_u64_append(b, e->wscale);
+	else
+		null_(b);
+	g_string_append_c(b, ',');
+	kv_bool(b, "sack_perm", (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM) != 0);
+	g_string_append_c(b, ',');
+	kv_bool(b, "timestamps", (e->tcp_options & SS_TCPOPT_HAVE_TS) != 0);
+	g_string_append_c(b, '}');
+}
+#define tcp_options(b, k, e) tcp_options_((b), QKEY(k), (e))
+
+void ss_json_icmp_append(GString *b, const ss_conn *c)
+{
+	if (c->icmp_errors == 0) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '{');
+	kv_u64(b, "type", c->icmp_type);
+	g_string_append_c(b, ',');
+	kv_u64(b, "code", c->icmp_code);
+	g_string_append_c(b, ',');
+	kv_u64(b, "count", c->icmp_errors);
+	g_string_append_c(b, '}');
+}
+
+void ss_json_tcp_options_append(GString *b, const ss_conn *c)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	if (c->proto != IPPROTO_TCP) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '{');
+	tcp_options(b, "client", &c->ep[ci]);
+	g_string_append_c(b, ',');
+	tcp_options(b, "server", &c->ep[!ci]);
+	g_string_append_c(b, '}');
+}
