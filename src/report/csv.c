@@ -3,10 +3,10 @@
  * Text fields that a spreadsheet would take for a formula (starting with
  * = + - @ TAB or CR) get a leading single quote; numeric fields are
  * written as numbers.  A missing value is an empty field. */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
@@ -120,14 +120,6 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, '\n');
 }
 
-static gboolean write_buf(GString *b, FILE *out)
-{
-	gboolean ok = b->len == 0 || fwrite(b->str, 1, b->len, out) == b->len;
-	g_string_truncate(b, 0);
-	if (!ok && errno == 0)
-		errno = EIO;
-	return ok;
-}
 
 gboolean ss_render_csv(const ss_report *r, FILE *out)
 {
@@ -137,17 +129,8 @@ gboolean ss_render_csv(const ss_report *r, FILE *out)
 	g_string_append(b, header);
 	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
 		csv_conn(b, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
-		if (b->len >= 65536)
-			ok = write_buf(b, out);
+		if (b->len >= SS_OUT_FLUSH_AT)
+			ok = ss_out_write_buf(b, out);
 	}
-	if (ok)
-		ok = write_buf(b, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	if (ok && ferror(out)) {
-		errno = EIO;
-		ok = FALSE;
-	}
-	g_string_free(b, TRUE);
-	return ok;
+	return ss_out_finish(b, out, ok);
 }

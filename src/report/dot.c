@@ -2,10 +2,10 @@
  * Graphviz digraph with one node per host, its listening sockets as ports
  * of an HTML-like table, and an edge from each client host to each
  * listening socket it reached, labelled with the client's ports. */
-#include <errno.h>
 #include <string.h>
 
 #include "report/model.h"
+#include "report/out.h"
 #include "sockscope/render.h"
 #include "sockscope/util.h"
 
@@ -108,9 +108,8 @@ gboolean ss_render_dot(const ss_report *r, FILE *out)
 	}
 	g_string_append(b, "}\n");
 
-	gboolean ok = fwrite(b->str, 1, b->len, out) == b->len;
-	if (!ok && errno == 0)
-		errno = EIO;
+	/* Not yet ss_out_finish(): this format does not check ferror(). */
+	gboolean ok = ss_out_write_buf(b, out);
 	if (ok && fflush(out) != 0)
 		ok = FALSE;
 	g_string_free(b, TRUE);

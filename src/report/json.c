@@ -3,12 +3,12 @@
  * Key order is fixed and part of the contract (docs/output.md); keys are
  * only ever added.  Numbers are integers or decimals printed with integer
  * arithmetic, so the output is byte-identical on every platform. */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "config.h"
 #include "report/json-writer.h"
+#include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
@@ -454,33 +454,9 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	ss_append_lit(b, "}}\n");
 }
 
-/* Writes and empties buf; FALSE (errno set) when the stream failed. */
-static gboolean flush_buf(GString *buf, FILE *out)
-{
-	gboolean ok = buf->len == 0 || fwrite(buf->str, 1, buf->len, out) == buf->len;
-	g_string_truncate(buf, 0);
-	if (!ok && errno == 0)
-		errno = EIO;
-	return ok;
-}
-
-static gboolean finish(GString *buf, FILE *out, gboolean ok)
-{
-	if (ok)
-		ok = flush_buf(buf, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	if (ok && ferror(out)) {
-		errno = EIO;
-		ok = FALSE;
-	}
-	g_string_free(buf, TRUE);
-	return ok;
-}
-
-/* Records are flushed every so often rather than one by one or all at once:
- * memory stays bounded on huge captures and a write error stops the work. */
-#define FLUSH_AT 65536
+/* Records are handed to the stream every SS_OUT_FLUSH_AT bytes rather than
+ * one by one or all at once (report/out.h). */
+#define FLUSH_AT SS_OUT_FLUSH_AT
 
 gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 {
@@ -490,28 +466,28 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
 		ss_json_conn(buf, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	for (guint i = 0; ok && r->listeners != NULL && i < r->listeners->len; i++) {
 		ss_json_listener(buf, &g_array_index(r->listeners, ss_listener, i),
 				 r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	for (guint i = 0; ok && r->hosts != NULL && i < r->hosts->len; i++) {
 		ss_json_host(buf, &g_array_index(r->hosts, ss_host, i), r->listeners,
 			     r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
 		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	if (ok)
 		ss_json_summary(buf, &r->summary);
-	return finish(buf, out, ok);
+	return ss_out_finish(buf, out, ok);
 }
 
 /* Replaces the record writers' trailing newline by `sep`. */
@@ -537,7 +513,7 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 		ss_json_conn(buf, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
 		end_item(buf, i + 1 < nc ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	g_string_append(buf, "],\n\"listeners\":[");
 	g_string_append(buf, nl > 0 ? "\n" : "");
@@ -546,7 +522,7 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 				 r->summary.nanosecond);
 		end_item(buf, i + 1 < nl ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	guint nh = r->hosts != NULL ? r->hosts->len : 0;
 	g_string_append(buf, "],\n\"hosts\":[");
@@ -556,7 +532,7 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 			     r->summary.nanosecond);
 		end_item(buf, i + 1 < nh ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	guint nf = r->findings != NULL ? r->findings->len : 0;
 	g_string_append(buf, "],\n\"findings\":[");
@@ -565,8 +541,8 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
 		end_item(buf, i + 1 < nf ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
-			ok = flush_buf(buf, out);
+			ok = ss_out_write_buf(buf, out);
 	}
 	g_string_append(buf, "]\n}\n");
-	return finish(buf, out, ok);
+	return ss_out_finish(buf, out, ok);
 }

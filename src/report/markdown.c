@@ -5,12 +5,12 @@
  * ephemeral-port profile.  Every field that could hold a Markdown or
  * Mermaid special character is escaped.  The diagrams draw the report
  * model's packet sequence (report/sequence.c). */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "config.h"
 #include "report/model.h"
+#include "report/out.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
@@ -358,9 +358,8 @@ gboolean ss_render_markdown(const ss_report *r, FILE *out)
 	listeners_md(b, r);
 	clients_md(b, r);
 
-	gboolean ok = fwrite(b->str, 1, b->len, out) == b->len;
-	if (!ok && errno == 0)
-		errno = EIO;
+	/* Not yet ss_out_finish(): this format does not check ferror(). */
+	gboolean ok = ss_out_write_buf(b, out);
 	if (ok && fflush(out) != 0)
 		ok = FALSE;
 	g_string_free(b, TRUE);

@@ -7,10 +7,10 @@
  * lines wrap; addresses and numbers are never cut.  Everything that came
  * from the input (file names, warnings, system service names) is stripped
  * of control characters so a crafted capture cannot drive the terminal. */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "report/out.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
@@ -769,15 +769,5 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	g_string_append_c(b, '\n');
 	problems_block(b, &r->summary, opt);
 
-	gboolean ok = fwrite(b->str, 1, b->len, out) == b->len;
-	if (!ok && errno == 0)
-		errno = EIO;
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	if (ok && ferror(out)) {
-		errno = EIO;
-		ok = FALSE;
-	}
-	g_string_free(b, TRUE);
-	return ok;
+	return ss_out_finish(b, out, TRUE);
 }

@@ -2,11 +2,11 @@
  * its JSON writer (--format zeek-json), one row / object per connection
  * record, the client as Zeek's originator.  docs/output.md lists the
  * fields and where they differ from what Zeek itself would log. */
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "report/json-writer.h"
+#include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
@@ -259,15 +259,6 @@ static void json_conn(GString *b, const ss_conn *c)
 	ss_append_lit(b, "}\n");
 }
 
-/* Writes and empties b; FALSE (errno set) when the stream failed. */
-static gboolean write_buf(GString *b, FILE *out)
-{
-	gboolean ok = b->len == 0 || fwrite(b->str, 1, b->len, out) == b->len;
-	g_string_truncate(b, 0);
-	if (!ok && errno == 0)
-		errno = EIO;
-	return ok;
-}
 
 static gboolean render(const ss_report *r, FILE *out, gboolean tsv)
 {
@@ -288,24 +279,15 @@ static gboolean render(const ss_report *r, FILE *out, gboolean tsv)
 			tsv_conn(b, c);
 		else
 			json_conn(b, c);
-		if (b->len >= 65536)
-			ok = write_buf(b, out);
+		if (b->len >= SS_OUT_FLUSH_AT)
+			ok = ss_out_write_buf(b, out);
 	}
 	if (ok && tsv) {
 		g_string_append(b, "#close\t");
 		zeek_date_append(b, r->summary.last_ns);
 		g_string_append_c(b, '\n');
 	}
-	if (ok)
-		ok = write_buf(b, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	if (ok && ferror(out)) {
-		errno = EIO;
-		ok = FALSE;
-	}
-	g_string_free(b, TRUE);
-	return ok;
+	return ss_out_finish(b, out, ok);
 }
 
 gboolean ss_render_zeek(const ss_report *r, FILE *out)
