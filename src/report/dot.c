@@ -108,11 +108,6 @@ gboolean ss_render_dot(const ss_report *r, FILE *out)
 	}
 	g_string_append(b, "}\n");
 
-	/* Not yet ss_out_finish(): this format does not check ferror(). */
-	gboolean ok = ss_out_write_buf(b, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	g_string_free(b, TRUE);
 	ss_graph_free(g);
-	return ok;
+	return ss_out_finish(b, out, TRUE);
 }

@@ -587,10 +587,5 @@ gboolean ss_render_html(const ss_report *r, FILE *out)
 	g_string_append(b, js);
 	g_string_append(b, "</script>\n</body>\n</html>\n");
 
-	/* Not yet ss_out_finish(): this format does not check ferror(). */
-	gboolean ok = ss_out_write_buf(b, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	g_string_free(b, TRUE);
-	return ok;
+	return ss_out_finish(b, out, TRUE);
 }

@@ -358,10 +358,5 @@ gboolean ss_render_markdown(const ss_report *r, FILE *out)
 	listeners_md(b, r);
 	clients_md(b, r);
 
-	/* Not yet ss_out_finish(): this format does not check ferror(). */
-	gboolean ok = ss_out_write_buf(b, out);
-	if (ok && fflush(out) != 0)
-		ok = FALSE;
-	g_string_free(b, TRUE);
-	return ok;
+	return ss_out_finish(b, out, TRUE);
 }

@@ -1,5 +1,6 @@
 /* Output formats and their helpers: address and time formatting, ms
  * durations, JSON escaping, service names, the JSON/CSV/text renderers. */
+#define _GNU_SOURCE  /* fopencookie */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1145,13 +1146,52 @@ static void test_write_error(void **state)
 	if (full == NULL)
 		skip();
 	ss_report *r = make_report();
-	for (int f = SS_FORMAT_TEXT; f <= SS_FORMAT_ECS; f++) {
+	for (int f = SS_FORMAT_TEXT; f <= SS_FORMAT_DOT; f++) {
 		errno = 0;
 		assert_false(ss_render(r, (ss_format)f, NULL, full));
 		assert_int_equal(errno, ENOSPC);
 		clearerr(full);
 	}
 	fclose(full);
+	ss_report_free(r);
+}
+
+/* A stream that refuses its first write and takes every later one, as a
+ * disk that filled and was cleared, or a pipe that was briefly full. */
+static ssize_t flaky_write(void *cookie, const char *buf, size_t size)
+{
+	(void)buf;
+	int *failures = cookie;
+	if (*failures > 0) {
+		(*failures)--;
+		errno = EIO;
+		return -1;
+	}
+	return (ssize_t)size;
+}
+
+/* A stream whose error indicator is already set has lost bytes, even when
+ * the report's own fwrite and fflush then succeed: every format must say
+ * so (ferror), or sockscope exits 0 with a damaged report. */
+static void test_write_error_sticky(void **state)
+{
+	(void)state;
+	ss_report *r = make_report();
+	for (int f = SS_FORMAT_TEXT; f <= SS_FORMAT_DOT; f++) {
+		int failures = 1;
+		cookie_io_functions_t io = { NULL, flaky_write, NULL, NULL };
+		FILE *out = fopencookie(&failures, "w", io);
+		assert_non_null(out);
+		fputs("earlier output\n", out);
+		assert_int_not_equal(fflush(out), 0);   /* the first write fails */
+		assert_true(ferror(out));
+		errno = 0;
+		if (ss_render(r, (ss_format)f, NULL, out))
+			fail_msg("format %s reported success on a stream with an error",
+				 ss_format_name((ss_format)f));
+		assert_int_equal(errno, EIO);
+		fclose(out);
+	}
 	ss_report_free(r);
 }
 
@@ -1175,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_ecs),
 		cmocka_unit_test(test_format_names),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_write_error_sticky),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
