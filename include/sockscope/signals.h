@@ -17,6 +17,10 @@
 void ss_signals_install(void);
 /* The capture the handler breaks out of; NULL for none. */
 void ss_signals_set_pcap(pcap_t *p);
+/* A file the second signal removes before the process dies (the report
+ * being written to a temporary name); NULL for none.  The string must
+ * stay valid until it is replaced. */
+void ss_signals_unlink_on_abort(const char *path);
 /* The signal that asked to stop, 0 when none did. */
 int ss_signals_stop_requested(void);
 /* The signal set the handlers catch (to block around the wait). */

@@ -23,6 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Two stat()s name the same file. */
+#define SAME_FILE(a, b) ((a)->st_dev == (b)->st_dev && (a)->st_ino == (b)->st_ino)
+
 /* What a run holds open; run_clear() closes whatever is set. */
 typedef struct {
 	const ss_app_config *cfg;
@@ -31,6 +34,7 @@ typedef struct {
 	GPtrArray *open_warnings;   /* char*: skipped files of a -r DIR */
 	ss_live_source *live;
 	FILE *out;
+	char *out_tmp;              /* -o: the report being written, renamed at the end */
 	ss_ipfix_exporter *ipfix;
 	ss_anonymizer *anon;
 	ss_stream_sink sink;
@@ -79,23 +83,131 @@ static guint terminal_width(FILE *out)
 	return 0;
 }
 
-/* Creates the output file without following a symlink someone planted. */
-static FILE *open_output(const char *path, GError **error)
+/* The -o file is one of the inputs (the same inode as a -r FILE, a file
+ * of a -r DIR, or standard input): the report would replace the capture.
+ * `out` is the output's lstat(). */
+static gboolean output_is_input(const ss_app_config *cfg, const struct stat *out,
+				GError **error)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (!cfg->read_files || !S_ISREG(out->st_mode))
+		return FALSE;
+	for (guint i = 0; cfg->read_files[i]; i++) {
+		const char *in = cfg->read_files[i];
+		struct stat st;
+		gboolean same = FALSE;
+		if (strcmp(in, "-") == 0) {
+			same = fstat(STDIN_FILENO, &st) == 0 && SAME_FILE(&st, out);
+		} else if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+			GDir *d = g_dir_open(in, 0, NULL);
+			const char *name;
+			while (!same && d && (name = g_dir_read_name(d))) {
+				char *path = g_build_filename(in, name, NULL);
+				same = stat(path, &st) == 0 && SAME_FILE(&st, out);
+				g_free(path);
+			}
+			if (d)
+				g_dir_close(d);
+		} else {
+			same = SAME_FILE(&st, out);
+		}
+		if (same) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "-o %s is the input %s: the report"
+				    " would replace the capture; write it elsewhere", cfg->output, in);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* Opens the report file.  A regular file (or a new one) is written as a
+ * temporary file in the same directory and renamed into place once the
+ * report is complete (commit_output): a failed or interrupted run leaves
+ * the old file as it was, and the rename replaces the name, never the
+ * contents of a file another hard link shares.  A symbolic link someone
+ * planted is refused; a device or a FIFO is written in place. */
+static gboolean open_output(run_ctx *ctx, GError **error)
+{
+	const char *path = ctx->cfg->output;
+	struct stat st;
+	gboolean exists = lstat(path, &st) == 0;
+	if (exists && S_ISLNK(st.st_mode)) {
+		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT,
+			    "%s: cannot write the report: it is a symbolic link", path);
+		return FALSE;
+	}
+	if (exists && output_is_input(ctx->cfg, &st, error))
+		return FALSE;
+	int fd;
+	if (exists && S_ISDIR(st.st_mode)) {
+		fd = -1;
+		errno = EISDIR;
+	} else if (exists && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		char *dir = g_path_get_dirname(path);
+		char *base = g_path_get_basename(path);
+		ctx->out_tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+		g_free(dir);
+		g_free(base);
+		fd = g_mkstemp_full(ctx->out_tmp, O_WRONLY | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			/* The new report keeps the old one's permissions; a new
+			 * one is 0644 less the umask, as open(2) would make it
+			 * (mkstemp made it 0600). */
+			mode_t mask = umask(0);
+			umask(mask);
+			(void)fchmod(fd, exists ? st.st_mode & 07777 : 0644 & ~mask);
+		} else {
+			g_clear_pointer(&ctx->out_tmp, g_free);
+			/* No room for a second name in that directory (not
+			 * writable): the existing file is rewritten in place. */
+			if (exists)
+				fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		}
+	}
 	if (fd < 0) {
 		int e = errno;
 		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s: cannot write the report: %s",
-			    path, e == ELOOP ? "it is a symbolic link" : g_strerror(e));
-		return NULL;
+			    path, g_strerror(e));
+		return FALSE;
 	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
+	if (ctx->out_tmp)
+		ss_signals_unlink_on_abort(ctx->out_tmp);
+	ctx->out = fdopen(fd, "w");
+	if (!ctx->out) {
 		int e = errno;
 		close(fd);
 		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s: %s", path, g_strerror(e));
+		return FALSE;
 	}
-	return f;
+	return TRUE;
+}
+
+/* Drops the temporary report of a run that failed. */
+static void discard_output(run_ctx *ctx)
+{
+	if (!ctx->out_tmp)
+		return;
+	ss_signals_unlink_on_abort(NULL);
+	unlink(ctx->out_tmp);
+	g_clear_pointer(&ctx->out_tmp, g_free);
+}
+
+/* Puts the complete report under its name. */
+static gboolean commit_output(run_ctx *ctx, GError **error)
+{
+	if (!ctx->out_tmp)
+		return TRUE;
+	if (rename(ctx->out_tmp, ctx->cfg->output) != 0) {
+		int e = errno;
+		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "cannot write the report to %s: %s",
+			    ctx->cfg->output, g_strerror(e));
+		discard_output(ctx);
+		return FALSE;
+	}
+	ss_signals_unlink_on_abort(NULL);
+	g_clear_pointer(&ctx->out_tmp, g_free);
+	return TRUE;
 }
 
 /* Whether the report goes to a reader that waits for each line (a pipe, a
@@ -166,11 +278,8 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 	const ss_app_config *cfg = ctx->cfg;
 	gboolean live = cfg->interface != NULL;
 	ctx->out = stdout;
-	if (cfg->output && strcmp(cfg->output, "-") != 0) {
-		ctx->out = open_output(cfg->output, error);
-		if (!ctx->out)
-			return FALSE;
-	}
+	if (cfg->output && strcmp(cfg->output, "-") != 0 && !open_output(ctx, error))
+		return FALSE;
 	/* --ipfix: reach the collector (TCP: connect) before reading anything.
 	 * Live: each record leaves at once; files: full messages. */
 	if (cfg->ipfix) {
@@ -350,11 +459,13 @@ static gboolean write_report(run_ctx *ctx, const ss_report *report, GError **err
 		written = FALSE;
 		werr = errno;
 	}
-	if (!written)
+	if (!written) {
 		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "cannot write the report to %s: %s",
 			    ctx->cfg->output ? ctx->cfg->output : "standard output",
 			    g_strerror(werr));
-	return written;
+		return FALSE;
+	}
+	return commit_output(ctx, error);
 }
 
 static void run_clear(run_ctx *ctx)
@@ -368,6 +479,7 @@ static void run_clear(run_ctx *ctx)
 		ss_ipfix_exporter_close(ctx->ipfix, NULL);
 	if (ctx->out && ctx->out != stdout)
 		fclose(ctx->out);
+	discard_output(ctx);
 	ss_anonymizer_free(ctx->anon);
 	ss_stream_sink_clear(&ctx->sink);
 }

@@ -2,10 +2,13 @@
 #include "sockscope/signals.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stop_signal;
 /* Written before the handlers can use it and only read by the handler. */
 static pcap_t *volatile capture;
+/* A temporary file to remove when a second signal ends the process. */
+static const char *volatile abort_unlink;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
@@ -13,7 +16,11 @@ static void on_stop_signal(int sig)
 {
 	if (stop_signal != 0) {
 		/* Asked twice: give up on the report and die of the signal as
-		 * the user expects.  signal() and raise() are async-signal-safe. */
+		 * the user expects, without leaving half a report behind.
+		 * unlink(), signal() and raise() are async-signal-safe. */
+		const char *path = abort_unlink;
+		if (path)
+			unlink(path);
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -48,6 +55,11 @@ void ss_signals_install(void)
 void ss_signals_set_pcap(pcap_t *p)
 {
 	capture = p;
+}
+
+void ss_signals_unlink_on_abort(const char *path)
+{
+	abort_unlink = path;
 }
 
 int ss_signals_stop_requested(void)

@@ -242,6 +242,64 @@ else
 	ok $name
 fi
 
+# (l2) -o naming one of the inputs is refused (exit 2) and the capture kept:
+# the same file, a hard link to it, a file of a -r DIR, standard input.
+cp "$real" "$tmp/keep.pcap"
+ln "$tmp/keep.pcap" "$tmp/keep-link.pcap"
+mkdir "$tmp/capdir"
+cp "$real" "$tmp/capdir/a.pcap"
+for case in same hardlink dir stdin; do
+	name=output-is-input-$case
+	case $case in
+	same) run -F json -r "$tmp/keep.pcap" -o "$tmp/keep.pcap" ;;
+	hardlink) run -F json -r "$tmp/keep.pcap" -o "$tmp/keep-link.pcap" ;;
+	dir) run -F json -r "$tmp/capdir" -o "$tmp/capdir/a.pcap" ;;
+	stdin) run -F json -r - -o "$tmp/keep.pcap" <"$tmp/keep.pcap" ;;
+	esac
+	if [ "$rc" -ne 2 ]; then
+		fail $name "exit $rc, want 2: $(head -n 2 "$err" | tr '\n' ';')"
+	elif ! cmp -s "$real" "$tmp/keep.pcap" || ! cmp -s "$real" "$tmp/capdir/a.pcap"; then
+		fail $name "the capture was changed"
+	elif [ "$(nlines "$err")" -ne 1 ] || ! grep -q '^sockscope: .*input' "$err"; then
+		fail $name "want one \"sockscope: \" line about the input: $(head -c 300 "$err")"
+	else
+		ok $name
+	fi
+done
+
+# (l3) -o replaces the name, not the file: another hard link to the old
+# report keeps its bytes (no truncation through the link).
+echo "old report" >"$tmp/old"
+ln "$tmp/old" "$tmp/old-link"
+run -F jsonl -r "$real" -o "$tmp/old-link"
+name=output-hardlink-kept
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0: $(head -n 2 "$err" | tr '\n' ';')"
+elif [ "$(cat "$tmp/old")" != "old report" ]; then
+	fail $name "the other link was truncated or rewritten"
+elif [ "$(jsonl "$tmp/old-link" 's["kind"]')" != summary ]; then
+	fail $name "-o FILE does not hold the report"
+else
+	ok $name
+fi
+
+# (l4) a run that fails after the report file is chosen (the collector
+# refuses the connection) leaves the old report as it was and no
+# temporary file beside it.
+mkdir "$tmp/outdir"
+echo "previous" >"$tmp/outdir/report"
+run -F json -r "$real" -o "$tmp/outdir/report" --ipfix 127.0.0.1:1 --ipfix-transport tcp
+name=output-failed-run
+if [ "$rc" -ne 5 ]; then
+	fail $name "exit $rc, want 5 (collector refused): $(head -n 2 "$err" | tr '\n' ';')"
+elif [ "$(cat "$tmp/outdir/report")" != previous ]; then
+	fail $name "the old report was truncated or replaced"
+elif [ "$(ls -A "$tmp/outdir" | wc -l)" -ne 1 ]; then
+	fail $name "files left beside the report: $(ls -A "$tmp/outdir" | tr '\n' ' ')"
+else
+	ok $name
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
