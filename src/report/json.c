@@ -253,10 +253,37 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 			g_string_append_c(b, '}');
 		}
 		g_string_append_c(b, ',');
-		kv_name(b, "fits", ss_eph_default_name(p->fits));
+		/* every default that holds the ports, then the one named and why */
+		key(b, "fits");
+		g_string_append_c(b, '[');
+		const ss_eph_default *ids;
+		gsize n = ss_eph_defaults(&ids), listed = 0;
+		for (gsize i = 0; i < n; i++) {
+			if (!(p->consistent & (1u << ids[i])))
+				continue;
+			if (listed++ > 0)
+				g_string_append_c(b, ',');
+			g_string_append_printf(b, "\"%s\"", ss_eph_default_name(ids[i]));
+		}
+		ss_append_lit(b, "],");
+		kv_name(b, "likely", ss_eph_default_name(p->fits));
+		g_string_append_c(b, ',');
+		kv_name(b, "basis", ss_eph_basis_name(p->basis));
 		g_string_append_c(b, ',');
 		kv_name(b, "pattern", ss_alloc_pattern_name(p->pattern));
 		g_string_append_c(b, ',');
+		key(b, "evidence");
+		g_string_append_c(b, '{');
+		kv_u64(b, "even", h->eph.even);
+		g_string_append_c(b, ',');
+		kv_u64(b, "steps_1_to_8_up", h->eph.small_steps);
+		g_string_append_c(b, ',');
+		kv_u64(b, "same_destination_steps", h->eph.dest_steps);
+		g_string_append_c(b, ',');
+		kv_u64(b, "same_destination_2_to_16_up", h->eph.dest_even_up);
+		g_string_append_c(b, ',');
+		kv_u64(b, "wraps", p->wraps);
+		ss_append_lit(b, "},");
 		key(b, "reused_ports");
 		if (h->reuse_known)
 			ss_u64_append(b, h->reused_ports);

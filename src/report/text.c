@@ -526,9 +526,23 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 			g_string_append_printf(l, "range unknown (%" G_GUINT64_FORMAT " sample%s)",
 					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
 		else
-			g_string_append_printf(l, "range %s %u-%u, %s", ss_eph_default_label(p->fits),
-					       (unsigned)p->low, (unsigned)p->high,
-					       ss_alloc_pattern_name(p->pattern));
+			g_string_append_printf(l, "range %s %u-%u, %s (inferred: %s)",
+					       ss_eph_default_label(p->fits), (unsigned)p->low,
+					       (unsigned)p->high, ss_alloc_pattern_name(p->pattern),
+					       ss_eph_basis_phrase(p->basis));
+		gboolean first = TRUE;
+		const ss_eph_default *ids;
+		gsize n = ss_eph_defaults(&ids);
+		for (gsize i = 0; i < n; i++) {
+			if (!(p->consistent & (1u << ids[i])) || ids[i] == p->fits)
+				continue;
+			const char *lead = p->fits == SS_EPH_UNKNOWN || p->fits == SS_EPH_CUSTOM
+						   ? "; ports within the defaults of "
+						   : "; ports also within the defaults of ";
+			g_string_append_printf(l, "%s%s", first ? lead : ", ",
+					       ss_eph_default_label(ids[i]));
+			first = FALSE;
+		}
 		if (h->reused_ports > 0) {
 			g_string_append_printf(l, "; %" G_GUINT64_FORMAT " reused port%s",
 					       h->reused_ports, h->reused_ports == 1 ? "" : "s");

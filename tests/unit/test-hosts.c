@@ -22,7 +22,7 @@ static void random_samples(ss_eph_stats *s, guint32 seed, int n, guint lo, guint
 		guint p = (guint)g_rand_int_range(r, (gint32)lo, (gint32)hi + 1);
 		if (parity >= 0 && (int)(p % 2) != parity)
 			p = p == hi ? p - 1 : p + 1;
-		ss_eph_stats_add(s, (guint16)p);
+		ss_eph_stats_add(s, (guint16)p, -1);   /* a new destination each */
 	}
 	g_rand_free(r);
 }
@@ -32,7 +32,7 @@ static void sequential_samples(ss_eph_stats *s, int n, guint start, guint lo, gu
 	memset(s, 0, sizeof *s);
 	guint p = start;
 	for (int i = 0; i < n; i++) {
-		ss_eph_stats_add(s, (guint16)p);
+		ss_eph_stats_add(s, (guint16)p, -1);
 		p += step;
 		if (p > hi)
 			p = lo;
@@ -110,6 +110,85 @@ static void test_custom_and_unknown(void **state)
 	expect(&s, SS_EPH_UNKNOWN, 0, 0, SS_ALLOC_UNKNOWN);
 	assert_string_equal(ss_eph_default_name(SS_EPH_WINDOWS_OLD), "windows_old");
 	assert_string_equal(ss_alloc_pattern_name(SS_ALLOC_EVEN), "even_only");
+}
+
+/* Linux connect() towards one destination: one parity, each port 2 + 2*k
+ * (k random 0..7) above the previous one, wrapping from the top of the range
+ * to its bottom (net/ipv4/inet_hashtables.c, __inet_hash_connect). */
+static void linux_steps(ss_eph_stats *s, guint32 seed, int n, guint start, guint lo, guint hi)
+{
+	GRand *r = g_rand_new_with_seed(seed);
+	memset(s, 0, sizeof *s);
+	guint size = hi - lo + 1, p = start;
+	gint32 prev = -1;
+	for (int i = 0; i < n; i++) {
+		ss_eph_stats_add(s, (guint16)p, prev);
+		prev = (gint32)p;
+		p = lo + (p - lo + 2 + 2 * (guint)g_rand_int_range(r, 0, 8)) % size;
+	}
+	g_rand_free(r);
+}
+
+static void test_linux_stepping(void **state)
+{
+	(void)state;
+	ss_eph_stats s;
+	ss_eph_profile p;
+	/* The issue's host: 250 connections from 52034 up, even only, spanning
+	 * ~2150 ports of the default range: Linux, not custom. */
+	for (guint32 seed = 1; seed <= 20; seed++) {
+		linux_steps(&s, seed, 250, 52034, 32768, 60999);
+		expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_STEPPING);
+		ss_eph_profile_compute(&s, &p);
+		assert_int_equal(p.basis, SS_EPH_BASIS_PATTERN);
+		assert_int_equal(p.wraps, 0);
+		/* 52034.. lies in all three wide defaults; each is named */
+		assert_int_equal(p.consistent, (1u << SS_EPH_LINUX) | (1u << SS_EPH_IANA) |
+						       (1u << SS_EPH_FREEBSD));
+	}
+	/* ip_local_port_range = 50000 50999, wrapping: custom, with its bounds
+	 * (even ports: 50000-50998) */
+	for (guint32 seed = 1; seed <= 20; seed++) {
+		linux_steps(&s, seed, 300, 50400, 50000, 50999);
+		ss_eph_profile_compute(&s, &p);
+		assert_int_equal(p.pattern, SS_ALLOC_STEPPING);
+		assert_int_equal(p.fits, SS_EPH_CUSTOM);
+		assert_int_equal(p.basis, SS_EPH_BASIS_WRAP);
+		assert_true(p.wraps >= 2);
+		assert_true(p.low >= 50000 && p.low <= 50016 && p.high >= 50984 && p.high <= 50998);
+	}
+	/* the same before its first wrap: nothing shows a custom range yet */
+	linux_steps(&s, 3, 40, 50400, 50000, 50999);
+	expect(&s, SS_EPH_LINUX, 32768, 60999, SS_ALLOC_STEPPING);
+	/* a wrap over the whole default range confirms the default */
+	linux_steps(&s, 4, 60, 60900, 32768, 60999);
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.pattern, SS_ALLOC_STEPPING);
+	assert_int_equal(p.fits, SS_EPH_LINUX);
+	assert_int_equal(p.wraps, 1);   /* from the top to the bottom of the default */
+	assert_int_equal(p.basis, SS_EPH_BASIS_PATTERN);
+	/* ports outside every default: custom on that evidence */
+	linux_steps(&s, 5, 50, 61500, 61000, 61999);
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.consistent, 1u << SS_EPH_IANA | 1u << SS_EPH_FREEBSD);
+	linux_steps(&s, 5, 50, 5100, 5100, 9999);
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.consistent, 0);
+	assert_int_equal(p.fits, SS_EPH_CUSTOM);
+	assert_int_equal(p.basis, SS_EPH_BASIS_OUTSIDE);
+	assert_string_equal(ss_eph_basis_name(p.basis), "outside_defaults");
+	assert_string_equal(ss_alloc_pattern_name(SS_ALLOC_STEPPING), "stepping");
+	/* Windows: sequential +1 from one global counter, towards alternating
+	 * destinations (same-destination steps +2, but odd and even ports) */
+	memset(&s, 0, sizeof s);
+	gint32 last[2] = { -1, -1 };
+	for (guint port = 50210; port < 50250; port++) {
+		ss_eph_stats_add(&s, (guint16)port, last[port % 2]);
+		last[port % 2] = (gint32)port;
+	}
+	expect(&s, SS_EPH_IANA, 49152, 65535, SS_ALLOC_SEQUENTIAL);
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.basis, SS_EPH_BASIS_PATTERN);
 }
 
 static void test_multicast_broadcast(void **state)
@@ -270,6 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_ranges),
 		cmocka_unit_test(test_custom_and_unknown),
+		cmocka_unit_test(test_linux_stepping),
 		cmocka_unit_test(test_multicast_broadcast),
 		cmocka_unit_test(test_exhaustion_warning),
 		cmocka_unit_test(test_reuse_and_dual_port),
