@@ -74,8 +74,19 @@ gboolean ss_ipfix_parse_target(const char *target, char **host, char **port,
 
 typedef struct ss_ipfix_exporter ss_ipfix_exporter;
 
-/* Resolves the target and opens the socket (TCP: connects at once, so an
- * unreachable collector is an error before any packet is read).
+/* The exporter never waits on the collector for longer than this without
+ * progress: a TCP connect, or a send while the collector takes no data. */
+#define SS_IPFIX_TIMEOUT_S 10
+/* TCP: bytes the kernel has not taken yet wait in a queue of at most this
+ * size (plus one message); past it the exporter waits (bounded, above). */
+#define SS_IPFIX_QUEUE_BYTES (256 * 1024)
+
+/* TRUE when a stop signal has been requested (ss_signals_stop_requested). */
+typedef gboolean (*ss_ipfix_stop_fn)(gpointer data);
+
+/* Resolves the target and opens the socket (TCP: connects at once, within
+ * SS_IPFIX_TIMEOUT_S, so an unreachable collector is an error before any
+ * packet is read).
  * SS_ERROR_USAGE for a malformed target, SS_ERROR_OUTPUT otherwise. */
 ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport transport,
 					  guint32 domain_id, gboolean flush_each,
@@ -84,8 +95,15 @@ ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport
  * ss_ipfix_exporter_close(): over TCP the export stops at the first one;
  * over UDP the messages that could not be sent are counted and the rest go on. */
 void ss_ipfix_exporter_add(ss_ipfix_exporter *x, const ss_conn *c);
-/* Sends what is left and closes; FALSE with an SS_ERROR_OUTPUT error
- * describing what could not be exported.  Frees x. */
+/* A stop signal that arrives while the exporter waits for a collector that
+ * is not reading ends the wait at once and the TCP session with it (the
+ * capture loop cannot see the signal while it is stuck in the export).
+ * NULL: only SS_IPFIX_TIMEOUT_S ends a wait.  `stop` may be called from
+ * the thread that exports (the jsonl writer thread for files). */
+void ss_ipfix_exporter_set_stop(ss_ipfix_exporter *x, ss_ipfix_stop_fn stop, gpointer data);
+/* Sends what is left (waiting for the TCP queue to drain, bounded as
+ * above) and closes; FALSE with an SS_ERROR_OUTPUT error describing what
+ * could not be exported.  Frees x. */
 gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error);
 
 #endif

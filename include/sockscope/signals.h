@@ -23,6 +23,9 @@ void ss_signals_set_pcap(pcap_t *p);
 void ss_signals_unlink_on_abort(const char *path);
 /* The signal that asked to stop, 0 when none did. */
 int ss_signals_stop_requested(void);
+/* The same as a callback (ss_ipfix_exporter_set_stop): TRUE once a stop
+ * signal came.  Safe from any thread (a sig_atomic_t read). */
+gboolean ss_signals_stop_cb(gpointer unused);
 /* The signal set the handlers catch (to block around the wait). */
 void ss_signals_set(sigset_t *set);
 

@@ -288,6 +288,7 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 						    cfg->ipfix_domain, live, error);
 		if (!ctx->ipfix)
 			return FALSE;
+		ss_ipfix_exporter_set_stop(ctx->ipfix, ss_signals_stop_cb, NULL);
 	}
 	/* A pipeline sees each streamed record at once. */
 	if (live && cfg->format == SS_FORMAT_JSONL && output_is_stream(NULL, ctx->out))

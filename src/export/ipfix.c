@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -369,6 +371,21 @@ bad:
 
 /* ---- the exporter: the encoder on a socket ---- */
 
+/* The socket is non-blocking: a collector that stops reading must never
+ * hang the capture or the report.  Messages the kernel cannot take at once
+ * wait in a bounded queue; when it is full, the exporter waits for the
+ * socket, at most until the collector has taken no data for the stall
+ * timeout, and a stop signal arriving during that wait ends it at once.
+ * Either way the session is abandoned (TCP) and the rest is not exported. */
+
+/* One message in the TCP queue: where it ends in the byte stream and how
+ * many records had been added when it was made (records delivered = that
+ * count once its last byte reached the kernel). */
+typedef struct {
+	guint64 end;
+	guint64 records;
+} queued_msg;
+
 struct ss_ipfix_exporter {
 	ss_ipfix_encoder *enc;
 	int fd;
@@ -377,30 +394,188 @@ struct ss_ipfix_exporter {
 	GError *error;           /* the first failure */
 	guint64 failed_messages; /* UDP */
 	gboolean dead;           /* TCP: the session is gone, nothing more is sent */
+	gint64 timeout_us;       /* give up after the collector took nothing this long */
+	ss_ipfix_stop_fn stop;   /* a stop signal: end a wait at once */
+	gpointer stop_data;
+	/* TCP: bytes the kernel has not taken yet, queue->data[head..] */
+	GByteArray *queue;
+	gsize head;
+	guint64 stream_sent;     /* bytes handed to the kernel, all messages */
+	guint64 stream_queued;   /* bytes queued, all messages */
+	GQueue pending;          /* queued_msg*, oldest first */
+	guint64 records_sent;    /* records whose whole message reached the kernel */
+	guint64 records_offered; /* records given to ss_ipfix_exporter_add() */
+	gint64 stalled_since;    /* monotonic µs: data waiting and no progress since */
 };
+
+static void fail_session(ss_ipfix_exporter *x, GError **error, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void fail_session(ss_ipfix_exporter *x, GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	x->dead = TRUE;
+	g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: %s", x->target, why);
+	g_free(why);
+}
+
+/* Hands the kernel what it takes without waiting.  FALSE (the session is
+ * dead, *error set) on a send error. */
+static gboolean pump(ss_ipfix_exporter *x, GError **error)
+{
+	while (x->head < x->queue->len) {
+		ssize_t n = send(x->fd, x->queue->data + x->head, x->queue->len - x->head,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			fail_session(x, error, "%s", g_strerror(errno));
+			return FALSE;
+		}
+		x->head += (gsize)n;
+		x->stream_sent += (guint64)n;
+		x->stalled_since = g_get_monotonic_time();
+	}
+	queued_msg *m;
+	while ((m = g_queue_peek_head(&x->pending)) && m->end <= x->stream_sent) {
+		x->records_sent = m->records;
+		g_free(g_queue_pop_head(&x->pending));
+	}
+	if (x->head == x->queue->len) {
+		g_byte_array_set_size(x->queue, 0);
+		x->head = 0;
+	} else if (x->head >= SS_IPFIX_QUEUE_BYTES / 2) {
+		g_byte_array_remove_range(x->queue, 0, (guint)x->head);
+		x->head = 0;
+	}
+	return TRUE;
+}
+
+/* Waits until the socket can take more, in slices so that a stop flag set
+ * on another thread is seen too.  1: writable (or an error the next send
+ * reports), 0: the collector took nothing for the timeout, -1: a stop
+ * signal arrived during the wait.  A stop requested before the wait began
+ * (the final flush after Ctrl-C) does not end it: only the timeout does. */
+static int wait_writable(ss_ipfix_exporter *x)
+{
+	gboolean stopped_before = x->stop && x->stop(x->stop_data);
+	for (;;) {
+		gint64 left = x->stalled_since + x->timeout_us - g_get_monotonic_time();
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd = { .fd = x->fd, .events = POLLOUT };
+		int n = poll(&pfd, 1, (int)MIN((left + 999) / 1000, 100));
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return 1;
+		if (!stopped_before && x->stop && x->stop(x->stop_data))
+			return -1;
+	}
+}
+
+static gboolean wait_or_fail(ss_ipfix_exporter *x, GError **error)
+{
+	int w = wait_writable(x);
+	if (w > 0)
+		return TRUE;
+	if (w == 0)
+		fail_session(x, error, "the collector took no data for %d s",
+			     (int)(x->timeout_us / G_USEC_PER_SEC));
+	else
+		fail_session(x, error, "a stop signal ended the wait for the collector");
+	return FALSE;
+}
+
+static gboolean send_tcp(ss_ipfix_exporter *x, const guint8 *msg, gsize len, GError **error)
+{
+	if (!pump(x, error))
+		return FALSE;
+	while (x->head < x->queue->len && x->queue->len - x->head + len > SS_IPFIX_QUEUE_BYTES) {
+		if (!wait_or_fail(x, error) || !pump(x, error))
+			return FALSE;
+	}
+	if (x->head == x->queue->len)
+		x->stalled_since = g_get_monotonic_time();
+	g_byte_array_append(x->queue, msg, (guint)len);
+	x->stream_queued += len;
+	queued_msg *m = g_new(queued_msg, 1);
+	m->end = x->stream_queued;
+	m->records = ss_ipfix_encoder_records(x->enc);
+	g_queue_push_tail(&x->pending, m);
+	return pump(x, error);
+}
+
+/* UDP: a datagram goes whole or not at all.  A full socket buffer is waited
+ * for like TCP's queue; a failed datagram is counted and the export goes on
+ * (ECONNREFUSED: an ICMP port unreachable answered an earlier one). */
+static gboolean send_udp(ss_ipfix_exporter *x, const guint8 *msg, gsize len, GError **error)
+{
+	x->stalled_since = g_get_monotonic_time();
+	for (;;) {
+		ssize_t n = send(x->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			x->records_sent = ss_ipfix_encoder_records(x->enc);
+			return TRUE;
+		}
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		if (err == EAGAIN || err == EWOULDBLOCK) {
+			int w = wait_writable(x);
+			if (w > 0)
+				continue;
+			err = ETIMEDOUT;
+		}
+		x->failed_messages++;
+		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: %s", x->target,
+			    err == ECONNREFUSED ? "nothing listens there (ICMP port unreachable)" :
+			    g_strerror(err));
+		return FALSE;
+	}
+}
 
 static gboolean send_message(const guint8 *msg, gsize len, gpointer data, GError **error)
 {
 	ss_ipfix_exporter *x = data;
 	if (x->dead)
 		return FALSE;
-	gsize off = 0;
-	while (off < len) {
-		ssize_t n = send(x->fd, msg + off, len - off, MSG_NOSIGNAL);
+	return x->transport == SS_IPFIX_TCP ? send_tcp(x, msg, len, error)
+					    : send_udp(x, msg, len, error);
+}
+
+/* connect() on the non-blocking socket, waiting at most timeout_us. */
+static int connect_bounded(int fd, const struct sockaddr *addr, socklen_t addrlen,
+			   gint64 timeout_us)
+{
+	if (connect(fd, addr, addrlen) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	gint64 deadline = g_get_monotonic_time() + timeout_us;
+	for (;;) {
+		gint64 left = deadline - g_get_monotonic_time();
+		if (left <= 0)
+			return ETIMEDOUT;
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int n = poll(&pfd, 1, (int)((left + 999) / 1000));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int err = errno;
-			x->failed_messages++;
-			if (x->transport == SS_IPFIX_TCP)
-				x->dead = TRUE;
-			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: %s", x->target,
-				    g_strerror(err));
-			return FALSE;
-		}
-		off += (gsize)n;   /* UDP sends a datagram whole or not at all */
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			continue;
+		int err = 0;
+		socklen_t elen = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+			return errno;
+		return err;
 	}
-	return TRUE;
 }
 
 ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport transport,
@@ -424,15 +599,19 @@ ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport
 	}
 	int fd = -1, err = 0;
 	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
 		}
 		/* UDP: connect() only fixes the peer, so a refused port shows up
-		 * as ECONNREFUSED on a later send. */
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			err = errno;
+		 * as ECONNREFUSED on a later send.  TCP: a collector that does
+		 * not answer (a black hole) is given up after the timeout, not
+		 * after the kernel's two minutes of SYN retries. */
+		err = connect_bounded(fd, ai->ai_addr, ai->ai_addrlen,
+				      (gint64)SS_IPFIX_TIMEOUT_S * G_USEC_PER_SEC);
+		if (err != 0) {
 			close(fd);
 			fd = -1;
 		}
@@ -450,6 +629,9 @@ ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport
 	x->fd = fd;
 	x->transport = transport;
 	x->target = g_strdup(target);
+	x->timeout_us = (gint64)SS_IPFIX_TIMEOUT_S * G_USEC_PER_SEC;
+	x->queue = g_byte_array_new();
+	g_queue_init(&x->pending);
 	ss_ipfix_config cfg;
 	ss_ipfix_config_init(&cfg, transport);
 	cfg.domain_id = domain_id;
@@ -458,29 +640,43 @@ ss_ipfix_exporter *ss_ipfix_exporter_open(const char *target, ss_ipfix_transport
 	return x;
 }
 
+void ss_ipfix_exporter_set_stop(ss_ipfix_exporter *x, ss_ipfix_stop_fn stop, gpointer data)
+{
+	x->stop = stop;
+	x->stop_data = data;
+}
+
+static void keep_error(ss_ipfix_exporter *x, GError *e)
+{
+	if (!x->error)
+		x->error = e;
+	else
+		g_clear_error(&e);
+}
+
 void ss_ipfix_exporter_add(ss_ipfix_exporter *x, const ss_conn *c)
 {
+	x->records_offered++;
 	if (x->dead)
 		return;
 	GError *e = NULL;
-	if (!ss_ipfix_encoder_add(x->enc, c, &e)) {
-		if (!x->error)
-			x->error = e;
-		else
-			g_clear_error(&e);
-	}
+	if (!ss_ipfix_encoder_add(x->enc, c, &e))
+		keep_error(x, e);
 }
 
 gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error)
 {
 	if (!x->dead) {
 		GError *e = NULL;
-		if (!ss_ipfix_encoder_flush(x->enc, &e)) {
-			if (!x->error)
-				x->error = e;
-			else
-				g_clear_error(&e);
-		}
+		if (!ss_ipfix_encoder_flush(x->enc, &e))
+			keep_error(x, e);
+	}
+	/* TCP: what is queued still has to reach the kernel, within the same
+	 * bound. */
+	while (!x->dead && x->head < x->queue->len) {
+		GError *e = NULL;
+		if (!wait_or_fail(x, &e) || !pump(x, &e))
+			keep_error(x, e);
 	}
 	gboolean ok = x->error == NULL;
 	if (close(x->fd) != 0 && ok && x->transport == SS_IPFIX_TCP) {
@@ -492,8 +688,10 @@ gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error)
 	if (!ok) {
 		guint64 total = ss_ipfix_encoder_messages(x->enc);
 		if (x->transport == SS_IPFIX_TCP)
-			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s; the TCP session ended"
-				    " there and the later records were not exported", x->error->message);
+			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s; the TCP session was"
+				    " abandoned there: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+				    " records were not exported", x->error->message,
+				    x->records_offered - x->records_sent, x->records_offered);
 		else
 			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s (%" G_GUINT64_FORMAT " of %"
 				    G_GUINT64_FORMAT " IPFIX messages could not be sent)",
@@ -501,6 +699,8 @@ gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error)
 	}
 	g_clear_error(&x->error);
 	ss_ipfix_encoder_free(x->enc);
+	g_byte_array_unref(x->queue);
+	g_queue_clear_full(&x->pending, g_free);
 	g_free(x->target);
 	g_free(x);
 	return ok;

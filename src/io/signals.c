@@ -67,6 +67,12 @@ int ss_signals_stop_requested(void)
 	return stop_signal;
 }
 
+gboolean ss_signals_stop_cb(gpointer unused)
+{
+	(void)unused;
+	return stop_signal != 0;
+}
+
 void ss_signals_set(sigset_t *set)
 {
 	sigemptyset(set);

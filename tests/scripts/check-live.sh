@@ -3,7 +3,7 @@
 # loopback interface and between two network namespaces this script makes,
 # stopped with SIGINT, SIGTERM and SIGHUP; -w equivalence with -r; error
 # lines and exit statuses for a missing interface and for no permission;
-# -D; --interval.
+# -D; --interval; SIGINT while the IPFIX export waits on a stalled collector.
 #
 # Usage: check-live.sh SOCKSCOPE
 # Needs root (or CAP_NET_RAW + CAP_NET_ADMIN), `ip netns` and python3;
@@ -17,6 +17,7 @@ if [ $# -ne 1 ]; then
 	echo "usage: $0 SOCKSCOPE" >&2
 	exit 2
 fi
+here=$(cd "$(dirname "$0")" && pwd)
 exe=$1
 case $exe in /*) ;; *) exe=$PWD/$exe ;; esac
 
@@ -430,6 +431,56 @@ if [ $rc -eq 0 ] && $python -c 'import json,sys; sys.exit(json.load(open(sys.arg
 	ok count
 else
 	bad count "exit $rc: $(cat "$tmp/count.err")"
+fi
+
+# ---- 9: --ipfix over TCP to a stalled collector, stopped by SIGINT ----
+# The collector accepts and never reads (4 KiB receive buffer).  UDP
+# datagrams to ever new ports with --max-flows 2 end one record per packet,
+# each exported at once, until the kernel's send buffer and sockscope's
+# queue are full and the capture thread waits on the collector.  SIGINT
+# must end that wait at once (well before the 10 s stall timeout), and the
+# report must still end with its summary; exit 5 (the export failed).
+
+cat >"$tmp/flood.py" <<'EOF'
+import socket, sys, time
+n, lo, span = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    u.sendto(b'x', ('127.0.0.1', lo + i % span))
+    if i % 1000 == 999:
+        time.sleep(0.01)
+EOF
+$python "$here/stalled-collector.py" "$tmp/stalled.port" &
+pids+=($!)
+wait_file "$tmp/stalled.port"
+start_capture ipfix-stall "$exe" -i lo -B 65536 -F jsonl -o "$tmp/stall.jsonl" --max-flows 2 \
+	--ipfix "127.0.0.1:$(cat "$tmp/stalled.port")" --ipfix-transport tcp \
+	'udp and dst host 127.0.0.1 and dst portrange 30000-49999'
+stalled=0
+for _ in $(seq 1 30); do
+	$python "$tmp/flood.py" 10000 30000 20000
+	sleep 0.3
+	s1=$(stat -c %s "$tmp/stall.jsonl")
+	$python "$tmp/flood.py" 1000 30000 20000
+	sleep 0.5
+	s2=$(stat -c %s "$tmp/stall.jsonl")
+	# New datagrams, no new records: the capture thread is waiting.
+	if [ "$s1" = "$s2" ]; then stalled=1; break; fi
+done
+t0=$(date +%s%N)
+kill -INT "$cap_pid"
+wait_exit "$cap_pid"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ $stalled -ne 1 ]; then
+	bad ipfix-stall "the export never waited on the collector (rc $rc): $(cat "$tmp/ipfix-stall.err")"
+elif [ $rc -eq 5 ] && [ $ms -lt 5000 ] &&
+	grep -q '^sockscope: warning: ipfix: 127.0.0.1:[0-9]*: a stop signal ended the wait for the collector' "$tmp/ipfix-stall.err" &&
+	tail -n 1 "$tmp/stall.jsonl" | grep -q '"kind":"summary"'; then
+	ok ipfix-stall
+	echo "  SIGINT to exit: $ms ms"
+else
+	bad ipfix-stall "exit $rc $ms ms after SIGINT (want 5, < 5 s, a summary last): $(cat "$tmp/ipfix-stall.err")"
 fi
 
 echo "$pass passed, $fail failed"
