@@ -392,7 +392,8 @@ struct ss_ipfix_exporter {
 	ss_ipfix_transport transport;
 	char *target;
 	GError *error;           /* the first failure */
-	guint64 failed_messages; /* UDP */
+	guint64 failed_messages; /* UDP: sends that failed */
+	guint64 refused;         /* UDP: of those, ECONNREFUSED (+1 when seen at close) */
 	gboolean dead;           /* TCP: the session is gone, nothing more is sent */
 	gint64 timeout_us;       /* give up after the collector took nothing this long */
 	ss_ipfix_stop_fn stop;   /* a stop signal: end a wait at once */
@@ -533,6 +534,8 @@ static gboolean send_udp(ss_ipfix_exporter *x, const guint8 *msg, gsize len, GEr
 			err = ETIMEDOUT;
 		}
 		x->failed_messages++;
+		if (err == ECONNREFUSED)
+			x->refused++;
 		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: %s", x->target,
 			    err == ECONNREFUSED ? "nothing listens there (ICMP port unreachable)" :
 			    g_strerror(err));
@@ -548,6 +551,9 @@ static gboolean send_message(const guint8 *msg, gsize len, gpointer data, GError
 	return x->transport == SS_IPFIX_TCP ? send_tcp(x, msg, len, error)
 					    : send_udp(x, msg, len, error);
 }
+
+/* How long the close waits for an ICMP error answering the last datagrams. */
+#define UDP_SETTLE_MS 100
 
 /* connect() on the non-blocking socket, waiting at most timeout_us. */
 static int connect_bounded(int fd, const struct sockaddr *addr, socklen_t addrlen,
@@ -678,6 +684,22 @@ gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error)
 		if (!wait_or_fail(x, &e) || !pump(x, &e))
 			keep_error(x, e);
 	}
+	/* UDP: an ICMP port unreachable answering the last datagrams is only
+	 * reported by a later send, and there is none: wait a moment for it
+	 * (immediate on loopback, an RTT on a LAN) and ask the socket. */
+	if (x->transport == SS_IPFIX_UDP && ss_ipfix_encoder_messages(x->enc) > 0 &&
+	    x->refused == 0) {
+		struct pollfd pfd = { .fd = x->fd, .events = 0 };
+		int err = 0;
+		socklen_t elen = sizeof err;
+		if (poll(&pfd, 1, UDP_SETTLE_MS) > 0 && (pfd.revents & POLLERR) &&
+		    getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
+		    err == ECONNREFUSED) {
+			x->refused++;
+			keep_error(x, g_error_new(SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: nothing"
+						  " listens there (ICMP port unreachable)", x->target));
+		}
+	}
 	gboolean ok = x->error == NULL;
 	if (close(x->fd) != 0 && ok && x->transport == SS_IPFIX_TCP) {
 		int err = errno;
@@ -692,6 +714,13 @@ gboolean ss_ipfix_exporter_close(ss_ipfix_exporter *x, GError **error)
 				    " abandoned there: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
 				    " records were not exported", x->error->message,
 				    x->records_offered - x->records_sent, x->records_offered);
+		else if (x->refused)
+			/* The datagrams that went out before the refusal was
+			 * reported were most likely lost too. */
+			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "ipfix: %s: nothing listens"
+				    " there (ICMP port unreachable): the export is incomplete (%"
+				    G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " IPFIX messages"
+				    " refused)", x->target, x->refused, total);
 		else
 			g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s (%" G_GUINT64_FORMAT " of %"
 				    G_GUINT64_FORMAT " IPFIX messages could not be sent)",

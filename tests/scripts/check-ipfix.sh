@@ -14,7 +14,8 @@
 # A stalled TCP collector (accepts, never reads, a 4 KiB receive buffer)
 # must not hang the run: the export gives up once the collector took no
 # data for 10 s, the report is still written in full, exit 5 with one
-# warning line.
+# warning line.  A UDP collector port where nothing listens (ICMP port
+# unreachable) is a failed export too (exit 5, one line), not a success.
 #
 # Usage: check-ipfix.sh SOCKSCOPE CAPTURES_DIR [GEN_CAPTURE]
 set -u
@@ -271,6 +272,19 @@ rc=$?
 "$exe" -r "$cap" --ipfix "127.0.0.1:99999" >/dev/null 2>"$tmp/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && ok || fail "bad --ipfix target: exit $rc: $(cat "$tmp/bad.err")"
+
+# A UDP port where nothing listens: the kernel answers with ICMP port
+# unreachable, which a connected UDP socket reports as ECONNREFUSED.
+closed=$(free_port udp)
+"$exe" -r "$cap" -F json -o "$tmp/refused.json" --ipfix "127.0.0.1:$closed" 2>"$tmp/refused.err"
+rc=$?
+if [ "$rc" -eq 5 ] && [ "$(grep -c . "$tmp/refused.err")" -eq 1 ] &&
+	grep -q "^sockscope: warning: ipfix: 127.0.0.1:$closed: .*port unreachable" "$tmp/refused.err" &&
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/refused.json"; then
+	ok
+else
+	fail "UDP to a closed port: exit $rc (want 5 and one warning line): $(cat "$tmp/refused.err")"
+fi
 
 # A stalled TCP collector: accepts, never reads, a 4 KiB receive buffer.
 # 100,000 flows make ~6.7 MB of IPFIX, more than the kernel's send buffer
