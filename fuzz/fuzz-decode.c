@@ -106,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ss_analyzer_packet(a, ts - 1, copy, caplen, caplen);
 
 	ss_report *rep = ss_analyzer_finish(a);
+	ss_report_complete(rep, TRUE);
 	ss_analyzer_free(a);
 	FUZZ_CHECK(rep->summary.packets == 1);
 	FUZZ_CHECK(rep->summary.reasons[r] == 1);

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ss_file_source_close(src);   /* closes fp */
 
 	ss_report *rep = ss_analyzer_finish(a);
+	ss_report_complete(rep, TRUE);
 	ss_analyzer_free(a);
 	FUZZ_CHECK(rep->summary.packets == FUZZ_MAX_PACKETS - budget);
 	fuzz_check_summary(&rep->summary);

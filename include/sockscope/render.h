@@ -31,7 +31,12 @@ typedef struct {
 	guint width;                /* text: terminal width, 0 = unlimited */
 } ss_render_options;
 
-/* Writes the whole report; returns FALSE when writing failed (errno set). */
+/* Whether the format shows findings: the report must then have been
+ * completed with them (ss_report_complete(r, TRUE)). */
+gboolean ss_format_wants_findings(ss_format f);
+
+/* Writes the whole report; returns FALSE when writing failed (errno set).
+ * A pure dispatcher: it computes nothing of the model. */
 gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out);
 
 /* Per-record writers, usable on their own for streaming (one line each,

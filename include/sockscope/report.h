@@ -101,9 +101,9 @@ typedef struct {
 	GPtrArray *conns;           /* ss_conn*, sorted, owned */
 	GArray *listeners;          /* ss_listener, sorted */
 	GArray *hosts;              /* ss_host (sockscope/hosts.h), sorted; may be NULL */
-	/* ss_finding* (sockscope/findings.h), ranked; NULL until computed:
-	 * ss_render() then computes them from `conns` (streaming sets them
-	 * from the records it wrote).  Freed by ss_report_free(). */
+	/* ss_finding* (sockscope/findings.h), ranked; NULL until computed by
+	 * ss_report_complete() from `conns` (streaming sets them from the
+	 * records it wrote).  Freed by ss_report_free(). */
 	GPtrArray *findings;
 } ss_report;
 
@@ -112,6 +112,14 @@ typedef struct {
  * released with g_free() whatever free function their arrays carry.
  * NULL is accepted. */
 void ss_report_free(ss_report *r);
+
+/* Fills what the report model derives from the records, once, before any
+ * format draws it: the ranked findings when `findings` (and the report
+ * has none yet: streaming brings its own).  Call it after
+ * ss_anonymize_report(): findings' statements quote addresses and are
+ * ranked by their text, so computing them first would leak real addresses
+ * and could reorder them.  Formats never compute the model themselves. */
+void ss_report_complete(ss_report *r, gboolean findings);
 
 /* "open", "closed", "filtered". */
 const char *ss_listener_state_name(ss_listener_state s);

@@ -423,6 +423,8 @@ static ss_report *analyze(run_ctx *ctx)
 		report->findings = ss_findings_acc_finish(ctx->sink.findings, report);
 		ctx->sink.findings = NULL;
 	}
+	/* After anonymizing: findings quote addresses (report.h). */
+	ss_report_complete(report, ss_format_wants_findings(cfg->format));
 	ctx->sink.anon = NULL;
 	return report;
 }

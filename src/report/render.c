@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sockscope/findings.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
 
@@ -42,11 +41,20 @@ const char *ss_format_name(ss_format f)
 	return format_names[f];
 }
 
+gboolean ss_format_wants_findings(ss_format f)
+{
+	return f == SS_FORMAT_TEXT || f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON ||
+	       f == SS_FORMAT_MARKDOWN || f == SS_FORMAT_HTML;
+}
+
 gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt, FILE *out)
 {
 	static const ss_render_options defaults = { FALSE, 0 };
 	if (opt == NULL)
 		opt = &defaults;
+	/* A caller bug, not an output error: the report was not completed
+	 * (ss_report_complete) for a format that shows findings. */
+	g_return_val_if_fail(r->findings != NULL || !ss_format_wants_findings(f), FALSE);
 
 	/* Machine formats always carry nanosecond digits: jsonl writes records
 	 * before the capture's precision is known, and every machine format
@@ -55,13 +63,6 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 	ss_report machine = *r;
 	if (f != SS_FORMAT_TEXT)
 		machine.summary.nanosecond = TRUE;
-	/* Findings (sockscope/findings.h) are computed once, from the records,
-	 * unless the caller already has them (streaming). */
-	GPtrArray *computed = NULL;
-	gboolean wants = f == SS_FORMAT_TEXT || f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON ||
-			 f == SS_FORMAT_MARKDOWN || f == SS_FORMAT_HTML;
-	if (machine.findings == NULL && wants)
-		machine.findings = computed = ss_findings_compute(r);
 	r = &machine;
 
 	gboolean ok = FALSE;
@@ -99,11 +100,6 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 	default:
 		errno = EINVAL;
 		break;
-	}
-	if (computed != NULL) {
-		int e = errno;
-		g_ptr_array_unref(computed);
-		errno = e;
 	}
 	return ok;
 }

@@ -2,6 +2,7 @@
  * ss_report and how it is freed, and the names of its enums.  Model code,
  * not a format: every format and the dispatcher may use it, and it uses
  * none of them. */
+#include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
 
@@ -56,3 +57,9 @@ void ss_report_free(ss_report *r)
 	g_free(r);
 }
 
+
+void ss_report_complete(ss_report *r, gboolean findings)
+{
+	if (findings && r->findings == NULL)
+		r->findings = ss_findings_compute(r);
+}

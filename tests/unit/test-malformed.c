@@ -212,6 +212,7 @@ static ss_report *feed_end(feeder *f, const want *w)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
+	ss_report_complete(rep, TRUE);
 	assert_true(ss_render(rep, SS_FORMAT_JSONL, &(ss_render_options){ 0 }, out));
 	assert_int_equal(fclose(out), 0);
 	assert_non_null(strstr(buf, "\"kind\":\"summary\""));
@@ -658,6 +659,7 @@ static void replay_decode(const guint8 *data, gsize size)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
+	ss_report_complete(rep, TRUE);
 	assert_true(ss_render(rep, SS_FORMAT_JSONL, &(ss_render_options){ 0 }, out));
 	fclose(out);
 	free(buf);
@@ -689,6 +691,7 @@ static void replay_pipeline(const guint8 *data, gsize size)
 	ss_file_source_close(src);
 	ss_report *rep = ss_analyzer_finish(f.a);
 	ss_analyzer_free(f.a);
+	ss_report_complete(rep, TRUE);
 	static const char *const formats[] = { "text", "jsonl", "json", "csv", "zeek",
 					       "zeek-json", "ecs" };
 	for (gsize i = 0; i < G_N_ELEMENTS(formats); i++) {
