@@ -90,6 +90,10 @@ ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error);
 gboolean ss_live_source_close(ss_live_source *src);
 const char *ss_live_source_device(const ss_live_source *src);
 
+/* The warning for `dropped` kernel drops among `received` packets as
+ * pcap_stats() gives them (ps_recv counts the drops too); NULL when none
+ * were dropped.  Free with g_free. */
+char *ss_live_drop_warning(const char *device, guint64 received, guint64 dropped);
 /* pcap_stats(); FALSE when libpcap cannot say. */
 gboolean ss_live_source_stats(ss_live_source *src, guint64 *received, guint64 *dropped,
 			      guint64 *if_dropped);

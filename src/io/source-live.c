@@ -311,6 +311,23 @@ static void wait_for_packets(int fd, gint64 timeout_us)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* libpcap's ps_recv already counts the packets it then had to drop: on
+ * Linux pcap_stats() returns the kernel's tp_packets, to which the kernel
+ * adds tp_drops before handing them out (libpcap pcap-linux.c, "tp_drops is
+ * added to tp_packets"), and BSD's bs_recv counts every packet handed to
+ * BPF, drops included.  So the packets that passed the filter are ps_recv,
+ * not ps_recv + ps_drop.  (32-bit counters can wrap apart: never less than
+ * the drops.) */
+char *ss_live_drop_warning(const char *device, guint64 received, guint64 dropped)
+{
+	if (dropped == 0)
+		return NULL;
+	return g_strdup_printf("%s: the kernel dropped %" G_GUINT64_FORMAT " packets (of %"
+			       G_GUINT64_FORMAT " that passed the filter): its buffer was full;"
+			       " a larger buffer (-B), a narrower filter or a shorter snap length"
+			       " (-s) helps", device, dropped, MAX(received, dropped));
+}
+
 static void record_stats(ss_live_source *src, ss_analyzer *a, ss_input *in)
 {
 	guint64 recv, drop, ifdrop;
@@ -320,11 +337,10 @@ static void record_stats(ss_live_source *src, ss_analyzer *a, ss_input *in)
 	in->kernel_received = recv;
 	in->kernel_dropped = drop;
 	in->if_dropped = ifdrop;
-	if (drop > 0)
-		ss_analyzer_warn(a, "%s: the kernel dropped %" G_GUINT64_FORMAT " packets (of %"
-				 G_GUINT64_FORMAT " that passed the filter): its buffer was full;"
-				 " a larger buffer (-B), a narrower filter or a shorter snap length"
-				 " (-s) helps", src->device, drop, recv + drop);
+	char *warning = ss_live_drop_warning(src->device, recv, drop);
+	if (warning)
+		ss_analyzer_warn(a, "%s", warning);
+	g_free(warning);
 	if (ifdrop > 0)
 		ss_analyzer_warn(a, "%s: the interface dropped %" G_GUINT64_FORMAT " packets while"
 				 " capturing (some may have matched the filter)", src->device, ifdrop);

@@ -453,7 +453,10 @@ EOF
 $python "$here/stalled-collector.py" "$tmp/stalled.port" &
 pids+=($!)
 wait_file "$tmp/stalled.port"
-start_capture ipfix-stall "$exe" -i lo -B 65536 -F jsonl -o "$tmp/stall.jsonl" --max-flows 2 \
+# The records go to standard output (a regular file): its size tells
+# whether records are still written (-o would write a temporary file).
+start_capture ipfix-stall bash -c 'exec "$@" >"$0"' "$tmp/stall.jsonl" \
+	"$exe" -i lo -B 65536 -F jsonl --max-flows 2 \
 	--ipfix "127.0.0.1:$(cat "$tmp/stalled.port")" --ipfix-transport tcp \
 	'udp and dst host 127.0.0.1 and dst portrange 30000-49999'
 stalled=0
@@ -465,7 +468,7 @@ for _ in $(seq 1 30); do
 	sleep 0.5
 	s2=$(stat -c %s "$tmp/stall.jsonl")
 	# New datagrams, no new records: the capture thread is waiting.
-	if [ "$s1" = "$s2" ]; then stalled=1; break; fi
+	if [ -n "$s1" ] && [ "$s1" -gt 0 ] && [ "$s1" = "$s2" ]; then stalled=1; break; fi
 done
 t0=$(date +%s%N)
 kill -INT "$cap_pid"
