@@ -1,7 +1,9 @@
-/* Packet decoding: link layer -> IPv4/IPv6 -> TCP/UDP/ICMP.
+/* Packet decoding: link layer -> encapsulations -> IPv4/IPv6 -> TCP/UDP/ICMP.
  *
- * One function per layer lives in its own source file (decode-link.c,
- * decode-ip.c, decode-l4.c); this header is their common interface.
+ * One function per layer lives in its own source file (link.c, ethertype.c,
+ * ip.c, tunnel.c, l4.c under src/decode); this header is their common
+ * interface.  Tunnels are removed one small decoder at a time, each handing
+ * the inner packet on, at most `max_depth` deep.
  * Decoding never allocates, never reads past `caplen`, and narrows the bytes
  * handed to layer 4 to the IP total length so that Ethernet padding never
  * counts as payload.  Anything that is not a clean TCP/UDP/ICMP-error packet
@@ -26,6 +28,7 @@ typedef enum {
 	SS_REASON_OTHER_IP_PROTO,     /* not TCP, UDP, ICMP or ICMPv6 */
 	SS_REASON_ICMP_NOT_ERROR,     /* echo, neighbour discovery, MLD... */
 	SS_REASON_UNSUPPORTED_LINK,   /* link type sockscope cannot decode */
+	SS_REASON_TUNNEL_NO_PAYLOAD,  /* a tunnel's control message (GTP echo...) */
 
 	/* SS_CLASS_TRUNCATED: the capture holds fewer bytes than the header needs */
 	SS_REASON_TRUNC_LINK,
@@ -35,6 +38,15 @@ typedef enum {
 	SS_REASON_TRUNC_TCP,
 	SS_REASON_TRUNC_UDP,
 	SS_REASON_TRUNC_ICMP,         /* ICMP header, or its quote before the ports */
+	SS_REASON_TRUNC_VXLAN,        /* encapsulation headers cut short: */
+	SS_REASON_TRUNC_GENEVE,       /*   the inner packet's own headers */
+	SS_REASON_TRUNC_GRE,          /*   count under its layer's reason */
+	SS_REASON_TRUNC_ERSPAN,
+	SS_REASON_TRUNC_GTP,
+	SS_REASON_TRUNC_TEREDO,
+	SS_REASON_TRUNC_AYIYA,
+	SS_REASON_TRUNC_MPLS,
+	SS_REASON_TRUNC_PPPOE,
 
 	/* SS_CLASS_INVALID: the sender wrote something impossible */
 	SS_REASON_BAD_CAPLEN,         /* caplen > wire length */
@@ -46,6 +58,10 @@ typedef enum {
 	SS_REASON_BAD_TCP_OFFSET,     /* data offset < 5 or beyond the segment */
 	SS_REASON_BAD_UDP_LENGTH,     /* UDP length < 8 or beyond the IP payload */
 	SS_REASON_BAD_ICMP_QUOTE,     /* quoted packet is not IPv4/IPv6 + TCP/UDP */
+	SS_REASON_BAD_TUNNEL_DEPTH,   /* more nested encapsulations than max_depth */
+	SS_REASON_BAD_GRE_HEADER,     /* GRE version or flags no RFC defines */
+	SS_REASON_BAD_MPLS_STACK,     /* more than SS_MAX_MPLS_LABELS labels */
+	SS_REASON_BAD_PPPOE_HEADER,   /* PPPoE version/type/code not a session */
 
 	SS_REASON_COUNT
 } ss_reason;
@@ -59,6 +75,37 @@ typedef enum {
 
 #define SS_MAX_VLAN_TAGS 8
 #define SS_MAX_IPV6_EXT 16
+#define SS_MAX_MPLS_LABELS 16
+#define SS_DEFAULT_TUNNEL_DEPTH 4
+#define SS_MAX_TUNNEL_PORTS 32
+
+/* What decapsulation may do: which UDP ports carry which tunnel, and how
+ * deep tunnels may nest.  ss_decode() uses the built-in defaults; the
+ * analyzer passes the user's (--tunnel-port, --max-tunnel-depth). */
+typedef struct {
+	guint8 max_depth;
+	guint8 n_ports;
+	struct {
+		guint16 port;
+		guint8 type;           /* ss_tunnel_type */
+	} ports[SS_MAX_TUNNEL_PORTS];
+	/* One bit per UDP port listed in ports[]: plain UDP pays one load. */
+	guint64 port_bits[65536 / 64];
+} ss_decode_config;
+
+/* The built-in defaults: VXLAN 4789 and 8472, Geneve 6081, GRE over UDP
+ * 4754, GTP-U 2152, Teredo 3544, AYIYA 5072; depth 4. */
+void ss_decode_config_init(ss_decode_config *cfg);
+/* Adds a UDP port for a tunnel type that runs over UDP; FALSE when the type
+ * does not or the table is full. */
+gboolean ss_decode_config_add_port(ss_decode_config *cfg, ss_tunnel_type type,
+				   guint16 port);
+
+/* Stable lower-case names ("vxlan", "gre", "gtpu"...) used in the output
+ * and by --tunnel-port; ss_tunnel_type_from_name() returns SS_TUNNEL_NONE
+ * for a name it does not know. */
+const char *ss_tunnel_type_name(ss_tunnel_type t);
+ss_tunnel_type ss_tunnel_type_from_name(const char *name);
 
 /* Stable snake_case name used in every output format ("trunc_tcp"...). */
 const char *ss_reason_name(ss_reason r);
@@ -78,12 +125,17 @@ gboolean ss_link_supported(int dlt);
  * latter), and a transport kind only on SS_REASON_OK. */
 ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen,
 		    ss_packet *out);
+/* The same with a decapsulation config (NULL: the built-in defaults).
+ * out->tunnel describes the innermost tunnel removed, if any. */
+ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *data,
+			 guint32 caplen, guint32 wirelen, ss_packet *out);
 
 /* Layer entry points, exposed for unit tests and for the fuzz harness.
  * ss_decode_ip() takes the bytes starting at the IP header; `expect_family`
  * is 0 when the link did not say which version to expect.  Zeroes the
- * fields of `out` from `family` onwards and leaves ts_ns, caplen and
- * wirelen as the caller set them. */
+ * tunnel and the fields of `out` from `family` onwards and leaves ts_ns,
+ * caplen and wirelen as the caller set them; decapsulates with the
+ * defaults. */
 ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
 		       ss_packet *out);
 

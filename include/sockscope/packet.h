@@ -71,10 +71,44 @@ typedef enum {
 	SS_L4_OTHER,           /* another protocol or ICMP message: counted only */
 } ss_l4_kind;
 
+/* Encapsulations sockscope removes to reach the packet it tracks
+ * (src/decode/tunnel.c, src/decode/ethertype.c).  The values are stored in
+ * flow keys; the names (ss_tunnel_type_name()) are part of the output. */
+typedef enum {
+	SS_TUNNEL_NONE = 0,
+	SS_TUNNEL_VXLAN,       /* vni: VXLAN network identifier */
+	SS_TUNNEL_GENEVE,      /* vni: Geneve VNI */
+	SS_TUNNEL_GRE,         /* vni: GRE key (when present) */
+	SS_TUNNEL_ERSPAN,      /* vni: ERSPAN session ID */
+	SS_TUNNEL_IPIP,        /* 4in4, 6in4, 4in6, 6in6: no id */
+	SS_TUNNEL_GTPU,        /* vni: TEID */
+	SS_TUNNEL_TEREDO,
+	SS_TUNNEL_AYIYA,
+	SS_TUNNEL_MPLS,        /* vni: bottom-of-stack label */
+	SS_TUNNEL_PPPOE,       /* vni: PPPoE session ID */
+	SS_TUNNEL_PBB,         /* vni: 802.1ah I-SID */
+	SS_TUNNEL_FABRICPATH,
+	SS_TUNNEL_COUNT
+} ss_tunnel_type;
+
+/* The innermost encapsulation around the tracked packet.  The outer
+ * endpoints are those of the nearest enclosing IP header (zero when the
+ * tunnel runs directly over a link, as MPLS or PPPoE on Ethernet do). */
+typedef struct {
+	guint8 type;           /* ss_tunnel_type; SS_TUNNEL_NONE = not tunnelled */
+	guint8 depth;          /* encapsulations removed in all */
+	guint8 family;         /* of the outer IP header, 0 when there is none */
+	guint8 has_vni;        /* vni was present on the wire (GRE key, ...) */
+	guint32 vni;           /* virtual network id, see ss_tunnel_type */
+	ss_ip src, dst;        /* outer IP endpoints */
+	guint16 sport, dport;  /* outer UDP ports (UDP tunnels only) */
+} ss_tunnel;
+
 typedef struct {
 	gint64 ts_ns;          /* capture time, ns since the Unix epoch (UTC) */
 	guint32 caplen;        /* bytes captured */
 	guint32 wirelen;       /* bytes on the wire */
+	ss_tunnel tunnel;      /* set by decapsulation, before the inner fields */
 
 	guint8 family;         /* SS_FAMILY_IPV4 / SS_FAMILY_IPV6 */
 	guint8 ip_proto;       /* final next-header / protocol number */

@@ -6,6 +6,8 @@
 #ifndef SOCKSCOPE_DECODE_INTERNAL_H
 #define SOCKSCOPE_DECODE_INTERNAL_H
 
+#include <string.h>
+
 #include "sockscope/cursor.h"
 #include "sockscope/decode.h"
 
@@ -14,10 +16,13 @@
 enum {
 	SS_IPPROTO_HOPOPTS = 0,
 	SS_IPPROTO_ICMP = 1,
+	SS_IPPROTO_IPIP = 4,
 	SS_IPPROTO_TCP = 6,
 	SS_IPPROTO_UDP = 17,
+	SS_IPPROTO_IPV6 = 41,
 	SS_IPPROTO_ROUTING = 43,
 	SS_IPPROTO_FRAGMENT = 44,
+	SS_IPPROTO_GRE = 47,
 	SS_IPPROTO_ESP = 50,
 	SS_IPPROTO_AH = 51,
 	SS_IPPROTO_ICMPV6 = 58,
@@ -53,5 +58,63 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v);
 /* Decodes the transport header described by `ip` into `out`, whose IP
  * fields the caller has already filled. */
 ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out);
+
+/* ---- decapsulation (ethertype.c, tunnel.c, ip.c) ----
+ *
+ * One ss_decap per packet, on the stack: the config, how deep the decoder
+ * is, and the nearest enclosing IP header's endpoints, which a tunnel found
+ * inside it records as its outer endpoints.  Each decoder checks its own
+ * header with the cursor, records itself in out->tunnel and hands the inner
+ * bytes to ss_decap_frame() (an Ethernet frame), ss_decap_ethertype() (what
+ * follows a type field) or ss_decap_ip() (an IP packet). */
+typedef struct {
+	const ss_decode_config *cfg;   /* NULL: built-in defaults */
+	ss_packet *out;
+	guint depth;
+	guint8 outer_family;
+	ss_ip outer_src, outer_dst;
+	guint16 outer_sport, outer_dport;
+} ss_decap;
+
+enum {
+	SS_ETHERTYPE_IPV4 = 0x0800,
+	SS_ETHERTYPE_IPV6 = 0x86dd,
+	SS_ETHERTYPE_TEB = 0x6558,        /* Transparent Ethernet Bridging */
+	SS_ETHERTYPE_PPP = 0x880b,
+	SS_ETHERTYPE_MPLS = 0x8847,
+	SS_ETHERTYPE_MPLS_MC = 0x8848,
+	SS_ETHERTYPE_ERSPAN_II = 0x88be,
+	SS_ETHERTYPE_ERSPAN_III = 0x22eb,
+};
+
+/* --max-tunnel-depth 0 turns decapsulation off: tunnels are then tracked
+ * as the outer packets they are, as before sockscope removed them. */
+static inline gboolean ss_decap_enabled(const ss_decap *d)
+{
+	return d->cfg == NULL || d->cfg->max_depth > 0;
+}
+
+/* Forgets what an outer packet filled in (the IP and transport fields):
+ * the tunnel's inner packet is the one tracked. */
+static inline void ss_packet_clear_inner(ss_packet *out)
+{
+	memset(&out->family, 0, sizeof(*out) - G_STRUCT_OFFSET(ss_packet, family));
+}
+
+/* Counts one more encapsulation and records it as the innermost one;
+ * FALSE (the packet is then bad_tunnel_depth) past max_depth. */
+gboolean ss_decap_enter(ss_decap *d, ss_tunnel_type type, gboolean has_vni, guint32 vni);
+
+ss_reason ss_decap_frame(ss_decap *d, ss_cursor c);
+ss_reason ss_decap_ethertype(ss_decap *d, ss_cursor *c, guint16 type);
+ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family);
+/* A PPP protocol field (1 or 2 bytes, after any address/control) and
+ * what follows. */
+ss_reason ss_decap_ppp(ss_decap *d, ss_cursor *c, ss_reason trunc);
+/* GRE (IP protocol 47, or inside UDP 4754): c starts at the GRE header. */
+ss_reason ss_decap_gre(ss_decap *d, ss_cursor c);
+/* Tries the UDP tunnel registered for the outer UDP packet's ports; FALSE
+ * when none is or the payload is not that tunnel (then it is plain UDP). */
+gboolean ss_decap_udp(ss_decap *d, const ss_ip_view *ip, ss_reason *r);
 
 #endif

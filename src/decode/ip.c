@@ -188,20 +188,37 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v)
 	return SS_REASON_OK;
 }
 
-/* ss_decode_ip() clears everything from `family` on and must not touch the
- * capture metadata; that relies on the metadata coming first. */
-G_STATIC_ASSERT(offsetof(ss_packet, ts_ns) < offsetof(ss_packet, family) &&
-		offsetof(ss_packet, caplen) < offsetof(ss_packet, family) &&
-		offsetof(ss_packet, wirelen) < offsetof(ss_packet, family));
+/* ss_decode_ip() clears the tunnel and everything from `family` on and must
+ * not touch the capture metadata; that relies on the metadata coming first
+ * and the tunnel right before the IP fields. */
+G_STATIC_ASSERT(offsetof(ss_packet, ts_ns) < offsetof(ss_packet, tunnel) &&
+		offsetof(ss_packet, caplen) < offsetof(ss_packet, tunnel) &&
+		offsetof(ss_packet, wirelen) < offsetof(ss_packet, tunnel) &&
+		offsetof(ss_packet, tunnel) < offsetof(ss_packet, family));
 
-ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
-		       ss_packet *out)
+/* Remembers this IP header as the outer one of whatever tunnel it holds. */
+static void set_outer(ss_decap *d, const ss_ip_view *v)
 {
-	ss_cursor c = ss_cursor_make(data, len);
-	ss_ip_view v;
+	d->outer_family = v->family;
+	d->outer_src = v->src;
+	d->outer_dst = v->dst;
+	d->outer_sport = d->outer_dport = 0;
+}
 
-	/* Leave the capture metadata the caller (or ss_decode) already set. */
-	memset(&out->family, 0, sizeof(*out) - offsetof(ss_packet, family));
+/* IP-in-IP (4in4, 6in4, 4in6, 6in6): the protocol number is the claim, so
+ * a version nibble that contradicts it is bad_ip_version, not plain IP. */
+static ss_reason decap_ipip(ss_decap *d, const ss_ip_view *v)
+{
+	if (!ss_decap_enter(d, SS_TUNNEL_IPIP, FALSE, 0))
+		return SS_REASON_BAD_TUNNEL_DEPTH;
+	return ss_decap_ip(d, v->l4, v->proto == SS_IPPROTO_IPIP ? SS_FAMILY_IPV4
+								 : SS_FAMILY_IPV6);
+}
+
+ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family)
+{
+	ss_packet *out = d->out;
+	ss_ip_view v;
 
 	ss_reason r = ss_ip_parse(&c, expect_family, &v);
 
@@ -216,5 +233,47 @@ ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
 		out->l4 = SS_L4_OTHER;
 	if (r != SS_REASON_OK)
 		return r;
+
+	switch (v.proto) {
+	case SS_IPPROTO_UDP:
+		r = ss_decode_l4(&v, out);
+		if (r == SS_REASON_OK && ss_decap_enabled(d)) {
+			ss_reason tr;
+			guint depth = d->depth;
+			set_outer(d, &v);
+			if (ss_decap_udp(d, &v, &tr)) {
+				/* Claimed but cut before the tunnel was entered:
+				 * the outer datagram is not tracked either. */
+				if (d->depth == depth)
+					ss_packet_clear_inner(out);
+				return tr;
+			}
+		}
+		return r;
+	case SS_IPPROTO_IPIP:
+	case SS_IPPROTO_IPV6:
+		if (!ss_decap_enabled(d))
+			break;
+		set_outer(d, &v);
+		return decap_ipip(d, &v);
+	case SS_IPPROTO_GRE:
+		if (!ss_decap_enabled(d))
+			break;
+		set_outer(d, &v);
+		out->l4 = SS_L4_OTHER;
+		return ss_decap_gre(d, v.l4);
+	default:
+		break;
+	}
 	return ss_decode_l4(&v, out);
+}
+
+ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
+		       ss_packet *out)
+{
+	ss_decap d = { .out = out };
+
+	/* Leave the capture metadata the caller (or ss_decode) already set. */
+	memset(&out->tunnel, 0, sizeof(*out) - offsetof(ss_packet, tunnel));
+	return ss_decap_ip(&d, ss_cursor_make(data, len), expect_family);
 }

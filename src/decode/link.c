@@ -1,10 +1,10 @@
-/* Link layer: find where the IP header starts and which version the link
- * claims, then hand over to ss_decode_ip(). */
+/* Link layer: find where the frame, type field or IP header starts and
+ * which version the link claims, then hand over to the decapsulation chain
+ * (ethertype.c for what follows a type field, ip.c for IP). */
 #include <pcap/dlt.h>
 #include <string.h>
 
-#include "sockscope/cursor.h"
-#include "sockscope/decode.h"
+#include "decode/internal.h"
 
 typedef enum {
 	LINK_NONE,
@@ -63,40 +63,6 @@ gboolean ss_link_supported(int dlt)
 	return link_kind_of(dlt) != LINK_NONE;
 }
 
-enum {
-	ETHERTYPE_IPV4 = 0x0800,
-	ETHERTYPE_IPV6 = 0x86dd,
-	ETHERTYPE_8021Q = 0x8100,
-	ETHERTYPE_8021AD = 0x88a8,
-	ETHERTYPE_QINQ_OLD = 0x9100,
-	/* Values up to here are an 802.3 length, not a type. */
-	ETHER_MAX_LEN_FIELD = 1500,
-};
-
-/* Skips any stack of VLAN tags (each: TCI, then the next type) and maps the
- * final ethertype to the IP version it carries (0 when it is not IP). */
-static ss_reason ethertype_to_family(ss_cursor *c, guint16 type, guint8 *family)
-{
-	guint tags = 0;
-
-	while (type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD ||
-	       type == ETHERTYPE_QINQ_OLD) {
-		if (++tags > SS_MAX_VLAN_TAGS)
-			return SS_REASON_BAD_VLAN_DEPTH;
-		ss_skip(c, 2);
-		type = ss_get_be16(c);
-		if (c->trunc)
-			return SS_REASON_TRUNC_LINK;
-	}
-	if (type == ETHERTYPE_IPV4)
-		*family = SS_FAMILY_IPV4;
-	else if (type == ETHERTYPE_IPV6)
-		*family = SS_FAMILY_IPV6;
-	else
-		return SS_REASON_NON_IP; /* includes 802.3 lengths (<= 1500) */
-	return SS_REASON_OK;
-}
-
 /* BSD AF_* values as written into DLT_NULL/DLT_LOOP headers.  IPv6 differs
  * per OS, and captures travel between OSes, so all of them are accepted. */
 static ss_reason bsd_af_to_family(guint32 af, guint8 *family)
@@ -118,8 +84,15 @@ static ss_reason bsd_af_to_family(guint32 af, guint8 *family)
 ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen,
 		    ss_packet *out)
 {
+	return ss_decode_with(NULL, dlt, data, caplen, wirelen, out);
+}
+
+ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *data,
+			 guint32 caplen, guint32 wirelen, ss_packet *out)
+{
 	link_kind kind = link_kind_of(dlt);
 	ss_cursor c = ss_cursor_make(data, caplen);
+	ss_decap d = { .cfg = cfg, .out = out };
 	guint8 family = 0;
 	ss_reason r;
 
@@ -137,16 +110,8 @@ ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen
 		return SS_REASON_TRUNC_LINK;
 
 	switch (kind) {
-	case LINK_ETHERNET: {
-		ss_skip(&c, 12);
-		guint16 type = ss_get_be16(&c);
-		if (c.trunc)
-			return SS_REASON_TRUNC_LINK;
-		r = ethertype_to_family(&c, type, &family);
-		if (r != SS_REASON_OK)
-			return r;
-		break;
-	}
+	case LINK_ETHERNET:
+		return ss_decap_frame(&d, c);
 	case LINK_SLL: {
 		ss_skip(&c, 14);
 		guint16 proto = ss_get_be16(&c);
@@ -154,20 +119,14 @@ ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen
 			return SS_REASON_TRUNC_LINK;
 		/* Without VLAN offload the kernel leaves the tag in the payload
 		 * and reports 0x8100 here, exactly as on Ethernet. */
-		r = ethertype_to_family(&c, proto, &family);
-		if (r != SS_REASON_OK)
-			return r;
-		break;
+		return ss_decap_ethertype(&d, &c, proto);
 	}
 	case LINK_SLL2: {
 		guint16 proto = ss_get_be16(&c);
 		ss_skip(&c, 18);
 		if (c.trunc)
 			return SS_REASON_TRUNC_LINK;
-		r = ethertype_to_family(&c, proto, &family);
-		if (r != SS_REASON_OK)
-			return r;
-		break;
+		return ss_decap_ethertype(&d, &c, proto);
 	}
 	case LINK_RAW:
 		family = 0; /* the version nibble decides */
@@ -206,5 +165,5 @@ ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen
 		return SS_REASON_UNSUPPORTED_LINK;
 	}
 
-	return ss_decode_ip(c.p, c.len, family, out);
+	return ss_decap_ip(&d, c, family);
 }

@@ -17,6 +17,7 @@ static const reason_info reasons[] = {
 	[SS_REASON_OTHER_IP_PROTO] = { "other_ip_proto", SS_CLASS_IGNORED },
 	[SS_REASON_ICMP_NOT_ERROR] = { "icmp_not_error", SS_CLASS_IGNORED },
 	[SS_REASON_UNSUPPORTED_LINK] = { "unsupported_link", SS_CLASS_IGNORED },
+	[SS_REASON_TUNNEL_NO_PAYLOAD] = { "tunnel_no_payload", SS_CLASS_IGNORED },
 
 	[SS_REASON_TRUNC_LINK] = { "trunc_link", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_IPV4] = { "trunc_ipv4", SS_CLASS_TRUNCATED },
@@ -25,6 +26,15 @@ static const reason_info reasons[] = {
 	[SS_REASON_TRUNC_TCP] = { "trunc_tcp", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_UDP] = { "trunc_udp", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_ICMP] = { "trunc_icmp", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_VXLAN] = { "trunc_vxlan", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_GENEVE] = { "trunc_geneve", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_GRE] = { "trunc_gre", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_ERSPAN] = { "trunc_erspan", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_GTP] = { "trunc_gtp", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_TEREDO] = { "trunc_teredo", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_AYIYA] = { "trunc_ayiya", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_MPLS] = { "trunc_mpls", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_PPPOE] = { "trunc_pppoe", SS_CLASS_TRUNCATED },
 
 	[SS_REASON_BAD_CAPLEN] = { "bad_caplen", SS_CLASS_INVALID },
 	[SS_REASON_BAD_VLAN_DEPTH] = { "bad_vlan_depth", SS_CLASS_INVALID },
@@ -35,6 +45,10 @@ static const reason_info reasons[] = {
 	[SS_REASON_BAD_TCP_OFFSET] = { "bad_tcp_offset", SS_CLASS_INVALID },
 	[SS_REASON_BAD_UDP_LENGTH] = { "bad_udp_length", SS_CLASS_INVALID },
 	[SS_REASON_BAD_ICMP_QUOTE] = { "bad_icmp_quote", SS_CLASS_INVALID },
+	[SS_REASON_BAD_TUNNEL_DEPTH] = { "bad_tunnel_depth", SS_CLASS_INVALID },
+	[SS_REASON_BAD_GRE_HEADER] = { "bad_gre_header", SS_CLASS_INVALID },
+	[SS_REASON_BAD_MPLS_STACK] = { "bad_mpls_stack", SS_CLASS_INVALID },
+	[SS_REASON_BAD_PPPOE_HEADER] = { "bad_pppoe_header", SS_CLASS_INVALID },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(reasons) == SS_REASON_COUNT);

@@ -1134,6 +1134,9 @@ typedef struct {
 	guint16 sport, dport;  /* of the flow (the quoted one for ICMP) */
 	guint32 payload_len;
 	gsize padding;         /* trailing bytes beyond the IP packet */
+	ss_tunnel_type tunnel; /* innermost encapsulation expected */
+	guint32 vni;
+	guint8 depth;
 } prefix_case;
 
 static void check_prefixes(const prefix_case *pc)
@@ -1166,6 +1169,9 @@ static void check_prefixes(const prefix_case *pc)
 		}
 		if (k < pc->min_ok)
 			fail_msg("%s: prefix %zu decoded OK", pc->what, k);
+		assert_int_equal(o.tunnel.type, pc->tunnel);
+		assert_int_equal(o.tunnel.vni, pc->vni);
+		assert_int_equal(o.tunnel.depth, pc->depth);
 		assert_true(o.family == SS_FAMILY_IPV4 || o.family == SS_FAMILY_IPV6);
 		assert_int_equal(o.l4, pc->l4);
 		if (pc->l4 == SS_L4_ICMP_ERROR) {
@@ -1309,6 +1315,506 @@ static void test_every_prefix(void **state)
 	g_free(c);
 }
 
+/* ------------------------------------------------------- encapsulations */
+
+/* Outer (underlay) addresses, distinct from the inner V4A/V4B. */
+static const guint8 O4A[4] = { 192, 0, 2, 1 };
+static const guint8 O4B[4] = { 192, 0, 2, 2 };
+
+/* The inner packets every tunnel case carries: 44 and 51 bytes. */
+enum { INNER_TCP4_LEN = 44, INNER_UDP6_LEN = 51 };
+
+static void inner_tcp4(pkt *p)
+{
+	ipv4(p, INNER_TCP4_LEN, 6);
+	tcp(p, 40000, 80, 1, 0, 5, SS_TCP_SYN);
+	p32(p, 0xdeadbeef);
+}
+
+static void inner_udp6(pkt *p)
+{
+	ipv6(p, 11, 17);
+	udp(p, 5353, 53, 11);
+	p16(p, 0xabcd);
+	p8(p, 1);
+}
+
+static void outer_udp4(pkt *p, guint16 sport, guint16 dport, guint16 payload)
+{
+	eth(p, 0x0800);
+	ipv4x(p, 5, (guint16)(20 + 8 + payload), 0x4000, 17, O4A, O4B);
+	udp(p, sport, dport, (guint16)(8 + payload));
+}
+
+static void set_tcp4(prefix_case *c, gsize min_ok, ss_tunnel_type t, guint32 vni)
+{
+	c->min_ok = min_ok;
+	c->l4 = SS_L4_TCP;
+	c->sport = 40000;
+	c->dport = 80;
+	c->payload_len = 4;
+	c->tunnel = t;
+	c->vni = vni;
+	c->depth = t == SS_TUNNEL_NONE ? 0 : 1;
+}
+
+static void set_udp6(prefix_case *c, gsize min_ok, ss_tunnel_type t, guint32 vni)
+{
+	c->min_ok = min_ok;
+	c->l4 = SS_L4_UDP;
+	c->sport = 5353;
+	c->dport = 53;
+	c->payload_len = 3;
+	c->tunnel = t;
+	c->vni = vni;
+	c->depth = 1;
+}
+
+static void test_encap_every_prefix(void **state)
+{
+	(void)state;
+	prefix_case *c = g_new0(prefix_case, 1);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "vxlan";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 51234, 4789, 8 + 14 + INNER_TCP4_LEN);
+	p32(&c->p, 0x08000000);
+	p32(&c->p, 4242u << 8);
+	eth(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 42 + 8 + 14 + 40, SS_TUNNEL_VXLAN, 4242);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "geneve-opts-v6";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 51234, 6081, 8 + 8 + INNER_UDP6_LEN);
+	p8(&c->p, 2);              /* version 0, 2 words of options */
+	p8(&c->p, 0);
+	p16(&c->p, 0x86dd);
+	p32(&c->p, 77u << 8);
+	p16(&c->p, 0x0104); p8(&c->p, 0x80); p8(&c->p, 1); p32(&c->p, 0x11223344);
+	inner_udp6(&c->p);
+	set_udp6(c, 42 + 16 + 48, SS_TUNNEL_GENEVE, 77);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "gre-csum-key-seq";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + 16 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&c->p, 0xb000); p16(&c->p, 0x0800);
+	p32(&c->p, 0);             /* checksum, reserved */
+	p32(&c->p, 0x00010002);    /* key */
+	p32(&c->p, 9);             /* sequence */
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 20 + 16 + 40, SS_TUNNEL_GRE, 0x00010002);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "gre-teb-vlan";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + 4 + 18 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&c->p, 0x0000); p16(&c->p, 0x6558);
+	eth(&c->p, 0x8100);
+	vlan(&c->p, 5, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 20 + 4 + 18 + 40, SS_TUNNEL_GRE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "erspan2";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + 8 + 8 + 14 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&c->p, 0x1000); p16(&c->p, 0x88be);
+	p32(&c->p, 1);             /* sequence */
+	p16(&c->p, 0x1000 | 7);    /* version 1, VLAN 7 */
+	p16(&c->p, 0x0155);        /* session 0x155 */
+	p32(&c->p, 0);
+	eth(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 20 + 16 + 14 + 40, SS_TUNNEL_ERSPAN, 0x155);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "erspan3-subheader";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + 8 + 20 + 14 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&c->p, 0x1000); p16(&c->p, 0x22eb);
+	p32(&c->p, 1);
+	p16(&c->p, 0x2000);        /* version 2 */
+	p16(&c->p, 0x0003);        /* session 3 */
+	p32(&c->p, 0x01020304);    /* timestamp */
+	p16(&c->p, 0);             /* SGT */
+	p16(&c->p, 0x0001);        /* frame type Ethernet, O: subheader follows */
+	p32(&c->p, 0); p32(&c->p, 0);
+	eth(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 20 + 28 + 14 + 40, SS_TUNNEL_ERSPAN, 3);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "6in4";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + INNER_UDP6_LEN, 0, 41, O4A, O4B);
+	inner_udp6(&c->p);
+	set_udp6(c, 14 + 20 + 48, SS_TUNNEL_IPIP, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "4in6";
+	c->dlt = DLT_RAW;
+	ipv6(&c->p, INNER_TCP4_LEN, 4);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 40 + 40, SS_TUNNEL_IPIP, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "gtpu-ext";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 2152, 2152, 8 + 4 + 4 + INNER_TCP4_LEN);
+	p8(&c->p, 0x34);           /* version 1, PT, E */
+	p8(&c->p, 0xff);           /* G-PDU */
+	p16(&c->p, 4 + 4 + INNER_TCP4_LEN);
+	p32(&c->p, 0xcafe0001);    /* TEID */
+	p16(&c->p, 0); p8(&c->p, 0); p8(&c->p, 0x85);  /* PDU session container */
+	p8(&c->p, 1); p16(&c->p, 0x0009); p8(&c->p, 0);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 42 + 16 + 40, SS_TUNNEL_GTPU, 0xcafe0001);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "teredo-origin";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 3544, 40001, 8 + INNER_UDP6_LEN);
+	p16(&c->p, 0x0000); p16(&c->p, 0xffff); p32(&c->p, 0x3fffffff);
+	inner_udp6(&c->p);
+	set_udp6(c, 42 + 8 + 48, SS_TUNNEL_TEREDO, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "ayiya";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 40002, 5072, 8 + 16 + 20 + INNER_UDP6_LEN);
+	p8(&c->p, 0x41);           /* identity 2^4 bytes, type 1 */
+	p8(&c->p, 0x52);           /* signature 5 words, SHA-1 */
+	p8(&c->p, 0x11);           /* auth 1, opcode forward */
+	p8(&c->p, 41);
+	p32(&c->p, 1700000000);
+	pzero(&c->p, 16 + 20);
+	inner_udp6(&c->p);
+	set_udp6(c, 42 + 44 + 48, SS_TUNNEL_AYIYA, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "gre-udp-v6";
+	c->dlt = DLT_EN10MB;
+	outer_udp4(&c->p, 40003, 4754, 4 + INNER_UDP6_LEN);
+	p16(&c->p, 0); p16(&c->p, 0x86dd);
+	inner_udp6(&c->p);
+	set_udp6(c, 42 + 4 + 48, SS_TUNNEL_GRE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "gre-pptp-ppp";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x0800);
+	ipv4x(&c->p, 5, 20 + 16 + 4 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&c->p, 0x3081); p16(&c->p, 0x880b);   /* K, S, A, version 1 */
+	p16(&c->p, 4 + INNER_TCP4_LEN); p16(&c->p, 0x0007); /* length, call id */
+	p32(&c->p, 5); p32(&c->p, 4);
+	p16(&c->p, 0xff03); p16(&c->p, 0x0021);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 20 + 20 + 40, SS_TUNNEL_GRE, 7);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "mpls-2-labels";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x8847);
+	p32(&c->p, (100u << 12) | 64);
+	p32(&c->p, (200u << 12) | 0x100 | 64);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 8 + 40, SS_TUNNEL_MPLS, 200);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "mpls-pw-cw-eth";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x8847);
+	p32(&c->p, (300u << 12) | 0x100 | 64);
+	p32(&c->p, 0);             /* control word */
+	eth(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 14 + 8 + 14 + 40, SS_TUNNEL_MPLS, 300);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "pppoe-qinq";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x88a8);
+	vlan(&c->p, 10, 0x8100);
+	vlan(&c->p, 20, 0x8864);
+	p8(&c->p, 0x11); p8(&c->p, 0); p16(&c->p, 0x0042); p16(&c->p, 2 + INNER_TCP4_LEN);
+	p16(&c->p, 0x0021);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 22 + 8 + 40, SS_TUNNEL_PPPOE, 0x42);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "pbb";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x88a8);
+	vlan(&c->p, 30, 0x88e7);
+	p32(&c->p, 0x00123456);    /* I-TAG: I-SID 0x123456 */
+	eth(&c->p, 0x0800);        /* customer MACs and type */
+	inner_tcp4(&c->p);
+	set_tcp4(c, 18 + 4 + 14 + 40, SS_TUNNEL_PBB, 0x123456);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "fabricpath";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x8903);
+	p16(&c->p, 0x0041);
+	eth(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 16 + 14 + 40, SS_TUNNEL_FABRICPATH, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "vntag";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 0x8926);
+	p32(&c->p, 0x80010002);
+	p16(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 20 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "llc-snap";
+	c->dlt = DLT_EN10MB;
+	eth(&c->p, 8 + INNER_TCP4_LEN);      /* an 802.3 length */
+	p16(&c->p, 0xaaaa); p8(&c->p, 0x03);
+	p8(&c->p, 0); p16(&c->p, 0);
+	p16(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 22 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	g_free(c);
+}
+
+static void test_encap_context(void **state)
+{
+	(void)state;
+	ss_packet o;
+	pkt p = { .n = 0 };
+
+	outer_udp4(&p, 51234, 4789, 8 + 14 + INNER_TCP4_LEN);
+	p32(&p, 0x08000000);
+	p32(&p, 0x00abcd00);
+	eth(&p, 0x0800);
+	inner_tcp4(&p);
+	assert_int_equal(dec(DLT_EN10MB, &p, &o), SS_REASON_OK);
+	assert_v4_addrs(&o);
+	assert_int_equal(o.tunnel.type, SS_TUNNEL_VXLAN);
+	assert_int_equal(o.tunnel.vni, 0xabcd);
+	assert_int_equal(o.tunnel.has_vni, 1);
+	assert_int_equal(o.tunnel.family, SS_FAMILY_IPV4);
+	assert_memory_equal(o.tunnel.src.bytes, O4A, 4);
+	assert_memory_equal(o.tunnel.dst.bytes, O4B, 4);
+	assert_int_equal(o.tunnel.sport, 51234);
+	assert_int_equal(o.tunnel.dport, 4789);
+	assert_int_equal(o.ip_len, INNER_TCP4_LEN);
+	assert_int_equal(o.ttl, 64);
+
+	/* Not decapsulated when turned off: the outer datagram as before. */
+	ss_decode_config cfg;
+	ss_decode_config_init(&cfg);
+	cfg.max_depth = 0;
+	assert_int_equal(ss_decode_with(&cfg, DLT_EN10MB, p.b, (guint32)p.n, (guint32)p.n, &o),
+			 SS_REASON_OK);
+	assert_int_equal(o.l4, SS_L4_UDP);
+	assert_int_equal(o.dport, 4789);
+	assert_int_equal(o.tunnel.type, SS_TUNNEL_NONE);
+
+	/* MPLS with decapsulation off stays non_ip, as it always was. */
+	pkt m = { .n = 0 };
+	eth(&m, 0x8847);
+	p32(&m, (5u << 12) | 0x100 | 64);
+	inner_tcp4(&m);
+	assert_int_equal(ss_decode_with(&cfg, DLT_EN10MB, m.b, (guint32)m.n, (guint32)m.n, &o),
+			 SS_REASON_NON_IP);
+	assert_int_equal(dec(DLT_EN10MB, &m, &o), SS_REASON_OK);
+	assert_int_equal(o.tunnel.family, 0);
+}
+
+static void test_encap_not_a_tunnel(void **state)
+{
+	(void)state;
+	ss_packet o;
+
+	/* Text to the VXLAN port: no I flag, so the ordinary UDP it is. */
+	pkt t = { .n = 0 };
+	outer_udp4(&t, 40000, 4789, 24);
+	pbytes(&t, (const guint8 *)"GET / HTTP/1.0\r\n\r\nxxxxxx", 24);
+	assert_int_equal(dec(DLT_EN10MB, &t, &o), SS_REASON_OK);
+	assert_int_equal(o.l4, SS_L4_UDP);
+	assert_int_equal(o.dport, 4789);
+	assert_int_equal(o.tunnel.type, SS_TUNNEL_NONE);
+
+	/* The I flag but reserved bytes set (a DNS reply to an ephemeral port
+	 * 4789 can look like that): still plain UDP. */
+	pkt r = { .n = 0 };
+	outer_udp4(&r, 53, 4789, 8 + 14 + INNER_TCP4_LEN);
+	p32(&r, 0x08818000);
+	p32(&r, 0x00000100);
+	eth(&r, 0x0800);
+	inner_tcp4(&r);
+	assert_int_equal(dec(DLT_EN10MB, &r, &o), SS_REASON_OK);
+	assert_int_equal(o.sport, 53);
+	assert_int_equal(o.tunnel.type, SS_TUNNEL_NONE);
+
+	/* A datagram too short to hold VXLAN + Ethernet is not VXLAN. */
+	pkt s = { .n = 0 };
+	outer_udp4(&s, 40000, 4789, 8);
+	p32(&s, 0x08000000);
+	p32(&s, 0x00000100);
+	assert_int_equal(dec(DLT_EN10MB, &s, &o), SS_REASON_OK);
+	assert_int_equal(o.l4, SS_L4_UDP);
+
+	/* Teredo's port with an IPv6 header whose length does not fill the
+	 * datagram: not Teredo. */
+	pkt te = { .n = 0 };
+	outer_udp4(&te, 3544, 40001, INNER_UDP6_LEN + 1);
+	inner_udp6(&te);
+	p8(&te, 0);
+	assert_int_equal(dec(DLT_EN10MB, &te, &o), SS_REASON_OK);
+	assert_int_equal(o.sport, 3544);
+	assert_int_equal(o.tunnel.type, SS_TUNNEL_NONE);
+
+	/* GTP-U control: a tunnel message with no user packet. */
+	pkt g = { .n = 0 };
+	outer_udp4(&g, 2152, 2152, 8);
+	p8(&g, 0x30); p8(&g, 1); p16(&g, 0); p32(&g, 0);
+	assert_int_equal(dec(DLT_EN10MB, &g, &o), SS_REASON_TUNNEL_NO_PAYLOAD);
+
+	/* VXLAN on a port the user named (--tunnel-port vxlan=9999). */
+	pkt u = { .n = 0 };
+	outer_udp4(&u, 40000, 9999, 8 + 14 + INNER_TCP4_LEN);
+	p32(&u, 0x08000000);
+	p32(&u, 0x00000700);
+	eth(&u, 0x0800);
+	inner_tcp4(&u);
+	assert_int_equal(dec(DLT_EN10MB, &u, &o), SS_REASON_OK);
+	assert_int_equal(o.dport, 9999);
+	ss_decode_config cfg;
+	ss_decode_config_init(&cfg);
+	assert_false(ss_decode_config_add_port(&cfg, SS_TUNNEL_MPLS, 9999));
+	assert_true(ss_decode_config_add_port(&cfg, ss_tunnel_type_from_name("vxlan"), 9999));
+	assert_int_equal(ss_decode_with(&cfg, DLT_EN10MB, u.b, (guint32)u.n, (guint32)u.n, &o),
+			 SS_REASON_OK);
+	assert_int_equal(o.dport, 80);
+	assert_int_equal(o.tunnel.vni, 7);
+}
+
+static void test_encap_bad_headers(void **state)
+{
+	(void)state;
+	ss_packet o;
+
+	pkt r = { .n = 0 };                  /* GRE with routing (RFC 1701) */
+	ipv4x(&r, 5, 20 + 8 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&r, 0x4000); p16(&r, 0x0800); p32(&r, 0);
+	inner_tcp4(&r);
+	assert_int_equal(dec(DLT_RAW, &r, &o), SS_REASON_BAD_GRE_HEADER);
+
+	pkt v = { .n = 0 };                  /* GRE version 2 */
+	ipv4x(&v, 5, 20 + 4 + INNER_TCP4_LEN, 0, 47, O4A, O4B);
+	p16(&v, 0x0002); p16(&v, 0x0800);
+	inner_tcp4(&v);
+	assert_int_equal(dec(DLT_RAW, &v, &o), SS_REASON_BAD_GRE_HEADER);
+
+	pkt w = { .n = 0 };                  /* WCCP over GRE: not opened */
+	ipv4x(&w, 5, 20 + 4 + 4, 0, 47, O4A, O4B);
+	p16(&w, 0); p16(&w, 0x883e); p32(&w, 0);
+	assert_int_equal(dec(DLT_RAW, &w, &o), SS_REASON_OTHER_IP_PROTO);
+	assert_int_equal(o.l4, SS_L4_OTHER);
+
+	pkt m = { .n = 0 };                  /* 17 labels, none the bottom */
+	eth(&m, 0x8847);
+	for (int i = 0; i < 17; i++)
+		p32(&m, (guint32)i << 12);
+	inner_tcp4(&m);
+	assert_int_equal(dec(DLT_EN10MB, &m, &o), SS_REASON_BAD_MPLS_STACK);
+
+	pkt pp = { .n = 0 };                 /* PPPoE discovery code in a session frame */
+	eth(&pp, 0x8864);
+	p8(&pp, 0x11); p8(&pp, 0x09); p16(&pp, 0); p16(&pp, 2);
+	p16(&pp, 0x0021);
+	assert_int_equal(dec(DLT_EN10MB, &pp, &o), SS_REASON_BAD_PPPOE_HEADER);
+
+	pkt x = { .n = 0 };                  /* 6in4 holding IPv4 */
+	ipv4x(&x, 5, 20 + INNER_TCP4_LEN, 0, 41, O4A, O4B);
+	inner_tcp4(&x);
+	assert_int_equal(dec(DLT_RAW, &x, &o), SS_REASON_BAD_IP_VERSION);
+}
+
+/* GRE in GRE `n` times around one TCP segment (a depth bomb when large). */
+static void gre_nest(pkt *p, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		ipv4x(p, 5, (guint16)(24 * (n - i) + INNER_TCP4_LEN), 0, 47, O4A, O4B);
+		p16(p, 0);
+		p16(p, 0x0800);
+	}
+	inner_tcp4(p);
+}
+
+static void test_encap_depth(void **state)
+{
+	(void)state;
+	ss_packet o;
+	pkt p = { .n = 0 };
+
+	gre_nest(&p, 4);
+	assert_int_equal(dec(DLT_RAW, &p, &o), SS_REASON_OK);
+	assert_int_equal(o.tunnel.depth, 4);
+	assert_int_equal(o.dport, 80);
+
+	pkt q = { .n = 0 };
+	gre_nest(&q, 5);
+	assert_int_equal(dec(DLT_RAW, &q, &o), SS_REASON_BAD_TUNNEL_DEPTH);
+
+	ss_decode_config cfg;
+	ss_decode_config_init(&cfg);
+	cfg.max_depth = 5;
+	assert_int_equal(ss_decode_with(&cfg, DLT_RAW, q.b, (guint32)q.n, (guint32)q.n, &o),
+			 SS_REASON_OK);
+	assert_int_equal(o.tunnel.depth, 5);
+
+	/* A bomb that fills the buffer: bounded by the depth, not the bytes. */
+	pkt b = { .n = 0 };
+	gre_nest(&b, 80);
+	assert_int_equal(dec(DLT_RAW, &b, &o), SS_REASON_BAD_TUNNEL_DEPTH);
+
+	/* PBB inside PBB inside...: each counts towards the same bound. */
+	pkt e = { .n = 0 };
+	eth(&e, 0x88e7);
+	for (int i = 0; i < 6; i++) {
+		p32(&e, 1);
+		eth(&e, 0x88e7);
+	}
+	assert_int_equal(dec(DLT_EN10MB, &e, &o), SS_REASON_BAD_TUNNEL_DEPTH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1342,6 +1848,11 @@ int main(void)
 		cmocka_unit_test(test_icmp6_port_unreach),
 		cmocka_unit_test(test_hostile_ip_lengths),
 		cmocka_unit_test(test_every_prefix),
+		cmocka_unit_test(test_encap_every_prefix),
+		cmocka_unit_test(test_encap_context),
+		cmocka_unit_test(test_encap_not_a_tunnel),
+		cmocka_unit_test(test_encap_bad_headers),
+		cmocka_unit_test(test_encap_depth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
