@@ -123,17 +123,4 @@ gboolean ss_live_list_devices(FILE *out, GError **error);
  * SS_ERROR_USAGE when there is no such user. */
 gboolean ss_drop_privileges(const char *user, GError **error);
 
-/* --interval (src/live-view.c): a refreshed view of the listeners and of
- * the connections new since the previous refresh.  On a terminal each view
- * replaces the last (ANSI clear + home); elsewhere views are appended, each
- * after a header line with the time. */
-typedef struct ss_live_view ss_live_view;
-
-ss_live_view *ss_live_view_new(FILE *out);
-/* Streaming: a record that ended between refreshes (it has left the
- * analyzer); a copy is kept for the next view. */
-void ss_live_view_ended(ss_live_view *v, const ss_conn *c);
-void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src);
-void ss_live_view_free(ss_live_view *v);
-
 #endif

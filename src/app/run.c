@@ -313,10 +313,17 @@ typedef struct {
 	ss_analyzer *analyzer;
 } live_view_ctx;
 
+/* The view draws values: a snapshot of the analyzer and the capture's
+ * device and kernel counters. */
 static void refresh_live_view(ss_live_source *src, gpointer data)
 {
 	live_view_ctx *v = data;
-	ss_live_view_refresh(v->view, v->analyzer, src);
+	guint64 next_seq = 0;
+	ss_report *snap = ss_analyzer_snapshot(v->analyzer, ss_live_view_since(v->view), &next_seq);
+	ss_live_stats stats = { 0 };
+	stats.known = ss_live_source_stats(src, &stats.received, &stats.dropped, &stats.if_dropped);
+	ss_live_view_refresh(v->view, snap, next_seq, ss_live_source_device(src), &stats);
+	ss_report_free(snap);
 }
 
 /* Captures until -c, --duration or a stop signal; a capture that breaks

@@ -8,6 +8,7 @@
 #include "sockscope/anonymize.h"
 #include "sockscope/export-ipfix.h"
 #include "sockscope/findings.h"
+#include "sockscope/live-view.h"
 #include "sockscope/source.h"
 
 #include <stdio.h>

@@ -1,5 +1,7 @@
-/* --interval: the periodic live view of listeners and new connections. */
-#include "sockscope/source.h"
+/* --interval: the periodic live view of listeners and new connections
+ * (sockscope/live-view.h).  It draws a snapshot report and the capture's
+ * counters handed to it as values; the caller takes the snapshot. */
+#include "sockscope/live-view.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -81,10 +83,14 @@ static gint cmp_seq(gconstpointer pa, gconstpointer pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src)
+guint64 ss_live_view_since(const ss_live_view *v)
 {
-	guint64 next_seq = 0;
-	ss_report *r = ss_analyzer_snapshot(a, v->from_seq, &next_seq);
+	return v->from_seq;
+}
+
+void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
+			  const char *device, const ss_live_stats *stats)
+{
 	/* New records: those that ended since the last view, then those in
 	 * progress, in creation order. */
 	GPtrArray *fresh = g_ptr_array_new();
@@ -110,20 +116,19 @@ void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src)
 		g_string_append(b, "\033[H\033[2J");
 	else
 		g_string_append(b, "--- ");
-	g_string_append_printf(b, "sockscope live on %s, ", ss_live_source_device(src));
+	g_string_append_printf(b, "sockscope live on %s, ", device);
 	clock_append(b, now, TRUE);
 	g_string_append_printf(b, " (%" G_GINT64_FORMAT " s)", (now - v->start_ns) / 1000000000);
 	if (!v->tty)
 		g_string_append(b, " ---");
 	g_string_append_c(b, '\n');
-	guint64 recv, drop, ifdrop;
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
 			       " decoded; %" G_GUINT64_FORMAT " TCP connections, %" G_GUINT64_FORMAT
 			       " UDP exchanges", s->packets, s->decoded, s->tcp_connections,
 			       s->udp_exchanges);
-	if (ss_live_source_stats(src, &recv, &drop, &ifdrop))
+	if (stats != NULL && stats->known)
 		g_string_append_printf(b, "; kernel: %" G_GUINT64_FORMAT " received, %"
-				       G_GUINT64_FORMAT " dropped", recv, drop);
+				       G_GUINT64_FORMAT " dropped", stats->received, stats->dropped);
 	g_string_append(b, "\n\n");
 
 	g_string_append_printf(b, "Listening sockets: %u\n", r->listeners->len);
@@ -180,7 +185,6 @@ void ss_live_view_refresh(ss_live_view *v, ss_analyzer *a, ss_live_source *src)
 	g_string_free(b, TRUE);
 
 	g_ptr_array_unref(fresh);
-	ss_report_free(r);
 	g_ptr_array_set_size(v->ended, 0);
 	v->ended_skipped = 0;
 	v->from_seq = next_seq;
