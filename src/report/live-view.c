@@ -1,6 +1,7 @@
 /* --interval: the periodic live view of listeners and new connections
  * (sockscope/live-view.h).  It draws a snapshot report and the capture's
  * counters handed to it as values; the caller takes the snapshot. */
+#include "sockscope/findings.h"
 #include "sockscope/live-view.h"
 #include "sockscope/util.h"
 
@@ -54,14 +55,12 @@ void ss_live_view_ended(ss_live_view *v, const ss_conn *c)
 	g_ptr_array_add(v->ended, g_memdup2(c, sizeof *c));
 }
 
+/* "192.0.2.1:443", "[2001:db8::1]:443": sockscope's one IP:port text. */
 static void endpoint(GString *b, guint8 family, const ss_ip *ip, guint16 port)
 {
-	char buf[SS_IP_STRLEN];
-	ss_ip_format(family, ip, buf);
-	if (family == AF_INET6)
-		g_string_append_printf(b, "[%s]:%u", buf, port);
-	else
-		g_string_append_printf(b, "%s:%u", buf, port);
+	char *s = ss_addr_port_dup(family, ip, port);
+	g_string_append(b, s);
+	g_free(s);
 }
 
 /* "HH:MM:SS" UTC of a wall-clock time. */
