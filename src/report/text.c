@@ -1,250 +1,25 @@
 /* The text report, for people: a summary, the listening sockets, the
  * connections and the decode problems.
  *
- * Tables are laid out in two passes (cells first, then widths), so columns
- * line up whatever the data.  With a width limit the free-text column at
- * the end of a row is shortened (or moved to a line of its own) and other
- * lines wrap; addresses and numbers are never cut.  Everything that came
+ * Tables are laid out by report/text-table.c.  With a width limit the
+ * free-text column at the end of a row is shortened (or moved to a line of
+ * its own) and other lines wrap; addresses and numbers are never cut.  Everything that came
  * from the input (file names, warnings, system service names) is stripped
  * of control characters so a crafted capture cannot drive the terminal. */
 #include <netinet/in.h>
 #include <string.h>
 
 #include "report/out.h"
+#include "report/text-table.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
-#define RED "\033[31m"
-#define GREEN "\033[32m"
-#define YELLOW "\033[33m"
-#define CYAN "\033[36m"
-
 #define LABEL_WIDTH 14  /* "ICMP errors:  " */
 
-/* A copy of s that is valid UTF-8 without C0/C1 control characters. */
-static char *clean(const char *s)
-{
-	if (s == NULL)
-		return g_strdup("");
-	char *v = g_utf8_make_valid(s, -1);
-	GString *b = g_string_sized_new(strlen(v));
-	for (const char *p = v; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c < 0x20 || (c >= 0x7F && c < 0xA0))
-			g_string_append_c(b, '?');
-		else
-			g_string_append_len(b, p, g_utf8_next_char(p) - p);
-	}
-	g_free(v);
-	return g_string_free(b, FALSE);
-}
-
-static gsize text_width(const char *s)
-{
-	return (gsize)g_utf8_strlen(s, -1);
-}
-
-/* Appends the first n characters of s. */
-static void append_chars(GString *b, const char *s, gsize n)
-{
-	const char *end = s;
-	for (gsize i = 0; i < n && *end != '\0'; i++)
-		end = g_utf8_next_char(end);
-	g_string_append_len(b, s, end - s);
-}
-
-static void pad(GString *b, gsize n)
-{
-	for (gsize i = 0; i < n; i++)
-		g_string_append_c(b, ' ');
-}
-
-/* Appends text (already clean) wrapped at width: the current line already
- * holds `col` characters, continuation lines are indented by `indent`.
- * Words longer than a line are split.  Ends with a newline. */
-static void append_wrapped(GString *b, gsize col, const char *text, gsize indent, guint width)
-{
-	if (width == 0 || width <= indent + 8) {
-		g_string_append(b, text);
-		g_string_append_c(b, '\n');
-		return;
-	}
-	const char *p = text;
-	gboolean line_empty = TRUE;
-	while (*p != '\0') {
-		const char *w = p;
-		while (*p != '\0' && *p != ' ')
-			p = g_utf8_next_char(p);
-		gsize wl = (gsize)g_utf8_strlen(w, p - w);
-		if (!line_empty && col + 1 + wl > width) {
-			g_string_append_c(b, '\n');
-			pad(b, indent);
-			col = indent;
-			line_empty = TRUE;
-		}
-		if (!line_empty) {
-			g_string_append_c(b, ' ');
-			col++;
-		}
-		/* a word wider than a whole line is split */
-		while (col + wl > width) {
-			gsize room = width - col;
-			append_chars(b, w, room);
-			for (gsize i = 0; i < room; i++)
-				w = g_utf8_next_char(w);
-			wl -= room;
-			g_string_append_c(b, '\n');
-			pad(b, indent);
-			col = indent;
-		}
-		g_string_append_len(b, w, p - w);
-		col += wl;
-		line_empty = FALSE;
-		while (*p == ' ')
-			p++;
-	}
-	g_string_append_c(b, '\n');
-}
-
-/* ---- tables -------------------------------------------------------------- */
-
-typedef struct {
-	const char *title;
-	gboolean right;    /* right-aligned (numbers) */
-} column;
-
-typedef struct {
-	char *text;
-	const char *color; /* escape sequence or NULL */
-} cell;
-
-typedef struct {
-	const column *cols;
-	guint ncols;
-	GArray *cells;     /* cell, row-major */
-} table;
-
-static void table_init(table *t, const column *cols, guint ncols)
-{
-	t->cols = cols;
-	t->ncols = ncols;
-	t->cells = g_array_new(FALSE, TRUE, sizeof(cell));
-}
-
-/* Takes ownership of text. */
-static void table_add(table *t, char *text, const char *color)
-{
-	cell c = { text, color };
-	g_array_append_val(t->cells, c);
-}
-
-static void table_clear(table *t)
-{
-	for (guint i = 0; i < t->cells->len; i++)
-		g_free(g_array_index(t->cells, cell, i).text);
-	g_array_unref(t->cells);
-}
-
-static void put_cell(GString *b, const char *text, gsize w, gsize width, gboolean right,
-		     gboolean last, const char *color, gboolean use_color)
-{
-	if (right)
-		pad(b, width - w);
-	if (use_color && color != NULL)
-		g_string_append(b, color);
-	g_string_append(b, text);
-	if (use_color && color != NULL)
-		g_string_append(b, RESET);
-	if (!right && !last)
-		pad(b, width - w);
-}
-
-/* The last column is free text: it is the one shortened to fit `limit`. */
-static void table_render(GString *b, const table *t, const ss_render_options *opt)
-{
-	guint rows = t->cells->len / t->ncols;
-	gsize *w = g_new0(gsize, t->ncols);
-
-	for (guint c = 0; c < t->ncols; c++)
-		w[c] = text_width(t->cols[c].title);
-	for (guint r = 0; r < rows; r++)
-		for (guint c = 0; c < t->ncols; c++) {
-			gsize n = text_width(g_array_index(t->cells, cell, r * t->ncols + c).text);
-			w[c] = MAX(w[c], n);
-		}
-
-	/* width of everything before the last column, separators included */
-	gsize prefix = 0;
-	for (guint c = 0; c + 1 < t->ncols; c++)
-		prefix += w[c] + 2;
-	gsize limit = opt->width;
-	/* Too little room left for the last column: it goes on its own line. */
-	gboolean own_line = limit > 0 && prefix + 12 > limit;
-
-	if (opt->color)
-		g_string_append(b, BOLD);
-	for (guint c = 0; c < t->ncols; c++) {
-		gboolean last = c + 1 == t->ncols;
-		if (last && own_line)
-			break;
-		put_cell(b, t->cols[c].title, text_width(t->cols[c].title), w[c],
-			 t->cols[c].right, last, NULL, FALSE);
-		if (!last && !(c + 2 == t->ncols && own_line))
-			g_string_append(b, "  ");
-	}
-	while (b->len > 0 && b->str[b->len - 1] == ' ')
-		g_string_truncate(b, b->len - 1);
-	if (opt->color)
-		g_string_append(b, RESET);
-	g_string_append_c(b, '\n');
-
-	for (guint r = 0; r < rows; r++) {
-		for (guint c = 0; c < t->ncols; c++) {
-			const cell *ce = &g_array_index(t->cells, cell, r * t->ncols + c);
-			gboolean last = c + 1 == t->ncols;
-			gsize n = text_width(ce->text);
-			if (last && own_line) {
-				/* trailing separator was skipped: the row ends here */
-				if (n > 0) {
-					while (b->len > 0 && b->str[b->len - 1] == ' ')
-						g_string_truncate(b, b->len - 1);
-					g_string_append(b, "\n    ");
-					if (4 + n > limit) {
-						gsize keep = limit > 7 ? limit - 7 : 0;
-						append_chars(b, ce->text, keep);
-						g_string_append(b, "...");
-					} else {
-						put_cell(b, ce->text, n, n, FALSE, TRUE, ce->color,
-							 opt->color);
-					}
-				}
-				break;
-			}
-			if (last && limit > 0 && prefix + n > limit) {
-				gsize room = limit - prefix;
-				append_chars(b, ce->text, room > 3 ? room - 3 : 0);
-				g_string_append(b, "...");
-				break;
-			}
-			put_cell(b, ce->text, n, w[c], t->cols[c].right, last, ce->color, opt->color);
-			if (!last && !(c + 2 == t->ncols && own_line))
-				g_string_append(b, "  ");
-		}
-		/* no trailing blanks when the last cell is empty */
-		while (b->len > 0 && b->str[b->len - 1] == ' ')
-			g_string_truncate(b, b->len - 1);
-		g_string_append_c(b, '\n');
-	}
-	g_free(w);
-}
-
 /* ---- pieces -------------------------------------------------------------- */
-
 static const char *proto_name(guint8 proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
@@ -320,7 +95,7 @@ static void heading(GString *b, const char *title, const ss_render_options *opt)
 static void label(GString *b, const char *name)
 {
 	g_string_append(b, name);
-	pad(b, LABEL_WIDTH - strlen(name));
+	ss_text_pad(b, LABEL_WIDTH - strlen(name));
 }
 
 static void summary_block(GString *b, const ss_summary *s, const ss_render_options *opt)
@@ -330,15 +105,15 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 	guint nin = s->inputs != NULL ? s->inputs->len : 0;
 	for (guint i = 0; i < nin; i++) {
 		const ss_input *in = g_ptr_array_index(s->inputs, i);
-		char *name = clean(in->name);
-		char *link = clean(in->link_name);
+		char *name = ss_text_clean(in->name);
+		char *link = ss_text_clean(in->link_name);
 		GString *line = g_string_new(NULL);
 		g_string_append_printf(line, "%s (%s, dlt %d, %s timestamps): %" G_GUINT64_FORMAT
 				       " packet%s", name, link, in->dlt,
 				       in->nanosecond ? "ns" : "us", in->packets,
 				       in->packets == 1 ? "" : "s");
 		if (in->error != NULL) {
-			char *err = clean(in->error);
+			char *err = ss_text_clean(in->error);
 			g_string_append_printf(line, "; error: %s", err);
 			g_free(err);
 		}
@@ -350,8 +125,8 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		if (i == 0)
 			label(b, nin > 1 ? "Inputs:" : "Input:");
 		else
-			pad(b, LABEL_WIDTH);
-		append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH + 2, opt->width);
+			ss_text_pad(b, LABEL_WIDTH);
+		ss_text_append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH + 2, opt->width);
 		g_string_free(line, TRUE);
 		g_free(name);
 		g_free(link);
@@ -379,7 +154,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		guint64 mag = d < 0 ? 0 : (guint64)d;
 		g_string_append_printf(line, " (%" G_GUINT64_FORMAT ".%03" G_GUINT64_FORMAT "s)",
 				       mag / 1000000000, mag / 1000000 % 1000);
-		append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH, opt->width);
+		ss_text_append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH, opt->width);
 		g_string_free(line, TRUE);
 	}
 
@@ -410,7 +185,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 				       q->len ? ", " : "", s->quality.kernel_drops);
 	if (q->len > 0) {
 		label(b, "Quality:");
-		append_wrapped(b, LABEL_WIDTH, q->str, LABEL_WIDTH, opt->width);
+		ss_text_append_wrapped(b, LABEL_WIDTH, q->str, LABEL_WIDTH, opt->width);
 	}
 	g_string_free(q, TRUE);
 
@@ -423,7 +198,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 
 	guint nw = s->warnings != NULL ? s->warnings->len : 0;
 	for (guint i = 0; i < nw; i++) {
-		char *w = clean(g_ptr_array_index(s->warnings, i));
+		char *w = ss_text_clean(g_ptr_array_index(s->warnings, i));
 		if (i == 0) {
 			if (opt->color)
 				g_string_append(b, YELLOW);
@@ -431,14 +206,14 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 			if (opt->color)
 				g_string_append(b, RESET);
 		} else {
-			pad(b, LABEL_WIDTH);
+			ss_text_pad(b, LABEL_WIDTH);
 		}
-		append_wrapped(b, LABEL_WIDTH, w, LABEL_WIDTH + 2, opt->width);
+		ss_text_append_wrapped(b, LABEL_WIDTH, w, LABEL_WIDTH + 2, opt->width);
 		g_free(w);
 	}
 }
 
-static const column listener_cols[] = {
+static const ss_text_column listener_cols[] = {
 	{ "PROTO", FALSE }, { "ADDRESS", FALSE }, { "SERVICE", FALSE }, { "STATE", FALSE },
 	{ "CONNS", TRUE }, { "CLIENTS", TRUE }, { "OUTCOMES", FALSE },
 };
@@ -452,16 +227,16 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		return;
 	}
 
-	table t;
-	table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
+	ss_text_table t;
+	ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
-		table_add(&t, g_strdup(proto_name(l->proto)), NULL);
-		table_add(&t, addr_port(l->family, &l->ip, l->port), NULL);
-		table_add(&t, l->service != NULL ? clean(l->service) : g_strdup("-"), NULL);
-		table_add(&t, g_strdup(ss_listener_state_name(l->state)), state_color(l->state));
-		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->connections), NULL);
-		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->clients), NULL);
+		ss_text_table_add(&t, g_strdup(proto_name(l->proto)), NULL);
+		ss_text_table_add(&t, addr_port(l->family, &l->ip, l->port), NULL);
+		ss_text_table_add(&t, l->service != NULL ? ss_text_clean(l->service) : g_strdup("-"), NULL);
+		ss_text_table_add(&t, g_strdup(ss_listener_state_name(l->state)), state_color(l->state));
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->connections), NULL);
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->clients), NULL);
 		GString *o = g_string_new(NULL);
 		for (int k = 0; k < SS_OUTCOME_COUNT; k++) {
 			if (l->outcomes[k] == 0)
@@ -471,10 +246,10 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 			g_string_append_printf(o, "%" G_GUINT64_FORMAT " %s", l->outcomes[k],
 					       ss_outcome_name((ss_outcome)k));
 		}
-		table_add(&t, g_string_free(o, FALSE), NULL);
+		ss_text_table_add(&t, g_string_free(o, FALSE), NULL);
 	}
-	table_render(b, &t, opt);
-	table_clear(&t);
+	ss_text_table_render(b, &t, opt);
+	ss_text_table_clear(&t);
 }
 
 /* One host: "  IP" then indented lines: listening, client, ephemeral. */
@@ -492,7 +267,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		if (li >= r->listeners->len)
 			continue;
 		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
-		char *svc = x->service ? clean(x->service) : NULL;
+		char *svc = x->service ? ss_text_clean(x->service) : NULL;
 		g_string_append_printf(l, "%s%s/%u%s%s %s (%" G_GUINT64_FORMAT " conn%s, %"
 				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
 				       proto_name(x->proto), (unsigned)x->port, svc ? " " : "",
@@ -503,7 +278,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	}
 	if (l->len > 0) {
 		g_string_append(b, "    listening:  ");
-		append_wrapped(b, indent, l->str, indent, opt->width);
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 	}
 	g_string_truncate(l, 0);
 
@@ -513,7 +288,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 				       h->client_connections == 1 ? "" : "s", h->client_servers,
 				       h->client_servers == 1 ? "" : "s");
 		g_string_append(b, "    client:     ");
-		append_wrapped(b, indent, l->str, indent, opt->width);
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 		g_string_truncate(l, 0);
 	}
 
@@ -553,7 +328,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 			}
 		}
 		g_string_append(b, "    ephemeral:  ");
-		append_wrapped(b, indent, l->str, indent, opt->width);
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 		g_string_truncate(l, 0);
 	}
 
@@ -573,7 +348,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		if (opt->color)
 			g_string_append(b, RESET);
 		g_string_append(b, "    ");
-		append_wrapped(b, indent, l->str, indent, opt->width);
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 		g_string_truncate(l, 0);
 	}
 
@@ -581,7 +356,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		for (guint i = 0; i < h->n_dual_ports; i++)
 			g_string_append_printf(l, "%s%u", i ? ", " : "", (unsigned)h->dual_ports[i]);
 		g_string_append(b, "    both ways:  listens on and connects from tcp port ");
-		append_wrapped(b, indent, l->str, indent, opt->width);
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 	}
 	g_string_free(l, TRUE);
 }
@@ -626,10 +401,10 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 		g_string_append(head, "  ");
 		g_string_append(b, head->str);
 		g_string_free(head, TRUE);
-		char *st = clean(f->statement);
+		char *st = ss_text_clean(f->statement);
 		g_string_append_printf(l, "%s (%s)", st, f->id);
 		g_free(st);
-		append_wrapped(b, col, l->str, 7, opt->width);
+		ss_text_append_wrapped(b, col, l->str, 7, opt->width);
 		g_string_truncate(l, 0);
 		for (guint j = 0; j < f->n_facts; j++) {
 			g_string_append_printf(l, "%s%s ", j ? ", " : "", f->facts[j].name);
@@ -640,7 +415,7 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 		}
 		if (l->len > 0) {
 			g_string_append(b, "       evidence: ");
-			append_wrapped(b, 17, l->str, 17, opt->width);
+			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
 			g_string_truncate(l, 0);
 		}
 		for (guint j = 0; j < f->n_examples; j++) {
@@ -656,18 +431,18 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			g_free(cl);
 			g_free(sv);
 			g_string_append(b, "       example:  ");
-			append_wrapped(b, 17, l->str, 17, opt->width);
+			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
 			g_string_truncate(l, 0);
 		}
-		char *next = clean(f->next_step);
+		char *next = ss_text_clean(f->next_step);
 		g_string_append(b, "       next:     ");
-		append_wrapped(b, 17, next, 17, opt->width);
+		ss_text_append_wrapped(b, 17, next, 17, opt->width);
 		g_free(next);
 	}
 	g_string_free(l, TRUE);
 }
 
-static const column conn_cols[] = {
+static const ss_text_column conn_cols[] = {
 	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "CLIENT", FALSE }, { "", FALSE },
 	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
 	{ "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
@@ -688,8 +463,8 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	gboolean date = s->first_ns != SS_NO_TIME && s->last_ns != SS_NO_TIME &&
 		floor_day(s->first_ns) != floor_day(s->last_ns);
 
-	table t;
-	table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
+	ss_text_table t;
+	ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		int ci = c->client == 1 ? 1 : 0;
@@ -697,25 +472,25 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		gint64 first, last;
 		ss_conn_span(c, &first, &last);
 
-		table_add(&t, clock_time(first, ns, date), NULL);
-		table_add(&t, g_strdup(proto_name(c->proto)), NULL);
-		table_add(&t, addr_port(c->family, &cl->ip, cl->port), NULL);
-		table_add(&t, g_strdup("->"), NULL);
-		table_add(&t, addr_port(c->family, &sv->ip, sv->port), NULL);
-		table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
-		table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
+		ss_text_table_add(&t, clock_time(first, ns, date), NULL);
+		ss_text_table_add(&t, g_strdup(proto_name(c->proto)), NULL);
+		ss_text_table_add(&t, addr_port(c->family, &cl->ip, cl->port), NULL);
+		ss_text_table_add(&t, g_strdup("->"), NULL);
+		ss_text_table_add(&t, addr_port(c->family, &sv->ip, sv->port), NULL);
+		ss_text_table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
+		ss_text_table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
 
 		gint64 rtt = c->proto == IPPROTO_TCP ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME;
 		if (rtt == SS_NO_TIME) {
-			table_add(&t, g_strdup("-"), NULL);
+			ss_text_table_add(&t, g_strdup("-"), NULL);
 		} else {
 			GString *m = g_string_new(NULL);
 			ss_ms_append(m, rtt, ns);
-			table_add(&t, g_string_free(m, FALSE), NULL);
+			ss_text_table_add(&t, g_string_free(m, FALSE), NULL);
 		}
-		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
 					      cl->packets, sv->packets), NULL);
-		table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
 					      cl->payload, sv->payload), NULL);
 
 		GString *f = g_string_new(NULL);
@@ -730,10 +505,10 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 					       (unsigned)c->icmp_type, (unsigned)c->icmp_code);
 		if (ss_conn_one_sided(c))
 			g_string_append_printf(f, "%sone-sided", f->len > 0 ? ", " : "");
-		table_add(&t, g_string_free(f, FALSE), NULL);
+		ss_text_table_add(&t, g_string_free(f, FALSE), NULL);
 	}
-	table_render(b, &t, opt);
-	table_clear(&t);
+	ss_text_table_render(b, &t, opt);
+	ss_text_table_clear(&t);
 }
 
 static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
@@ -749,9 +524,9 @@ static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
 				       ss_reason_name((ss_reason)r), s->reasons[r]);
 	}
 	if (line->len > 0) {
-		pad(b, 2);
+		ss_text_pad(b, 2);
 		label(b, name);
-		append_wrapped(b, 2 + LABEL_WIDTH, line->str, 2 + LABEL_WIDTH, opt->width);
+		ss_text_append_wrapped(b, 2 + LABEL_WIDTH, line->str, 2 + LABEL_WIDTH, opt->width);
 	}
 	g_string_free(line, TRUE);
 }
