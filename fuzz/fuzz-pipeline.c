@@ -1,7 +1,7 @@
 /* libFuzzer harness: the whole pipeline on the bytes of a capture file.
  *
  * The input is opened in memory (fmemopen, no temp file) through
- * ss_file_source_open_stream() -- libpcap's pcap and pcapng readers -- up to
+ * ss_file_source_open_stream() -- sockscope's capture-file reader (src/io/capfile.c) -- up to
  * FUZZ_MAX_PACKETS packets go through the analyzer, and the report is
  * rendered in every format into memory.
  *

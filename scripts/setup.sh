@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev)
+packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev zlib1g-dev)
 test_packages=(valgrind tcpdump iproute2 nfdump graphviz chromium)
 ci_packages=(clang)
 for arg in "$@"; do

@@ -1,121 +1,274 @@
-/* Saved-capture input through libpcap: one file, or several merged by
- * packet time as one capture. */
+/* Saved-capture input: one file, or several merged by packet time as one
+ * capture, read by our own reader (io/capfile.c: pcap, pcapng, gzip).
+ *
+ * What lives here: opening inputs (files, directories walked in name
+ * order, standard input), the BPF filter compiled per interface with
+ * libpcap, one ss_input per link type a file carries, the merge, and lazy
+ * opening: more inputs than file descriptors are read with a window of
+ * open ones (the others parked: see ss_capfile_park), so a day of rotated
+ * captures never runs out of descriptors. */
 #include "sockscope/source.h"
 #include "sockscope/decode.h"
 #include "sockscope/progress.h"
+#include "io/capfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* What the source keeps per interface of its file. */
+typedef struct {
+	ss_input *in;              /* shared by the interfaces of one link type */
+	int dlt;
+	gboolean filtered;         /* prog holds the compiled filter */
+	gboolean skip;             /* the filter cannot apply: packets skipped */
+	struct bpf_program prog;
+} src_iface;
 
 struct ss_file_source {
 	char *name;
-	pcap_t *pcap;
+	char *path;                 /* to open again after parking; NULL: never parked */
+	int fd;                     /* -1 while parked, or for a stdio stream */
+	FILE *fp;                   /* ss_file_source_open_stream(): owned */
+	gboolean close_fd;          /* FALSE for standard input */
+	dev_t dev;
+	ino_t ino;
+	ss_capfile *cf;
 	gint64 size;                /* bytes of a regular file, -1 otherwise */
+	char *filter;               /* NULL: none */
+	GArray *ifs;                /* src_iface, by the file's interface index */
 
 	/* While reading (ss_file_sources_read) */
-	ss_input *in;
-	struct pcap_pkthdr *hdr;    /* the packet read ahead: valid until the */
-	const u_char *data;         /* next pcap_next_ex() on this handle */
+	ss_capfile_packet pkt;      /* the packet read ahead */
+	ss_input *pkt_in;
 	gint64 ts;
-	int rc;                     /* the last pcap_next_ex() result */
+	int rc;                     /* the last ss_capfile_next() result */
+	char *reopen_error;         /* parked and could not be opened again */
 	guint64 n_clamped;
-	guint64 est_pos;            /* bytes read, when ftell() cannot say */
+	guint64 last_use;           /* for parking the least recently used */
 };
 
-/* libpcap's messages for a file it does not recognise are terse; say what
- * the user needs to know instead and keep libpcap's words after it. */
-static const char *explain_open_failure(const char *msg)
+/* LINKTYPE_ (what files hold) to DLT_ (what libpcap and ss_decode take),
+ * as libpcap's linktype_to_dlt() does.  The header's reserved bits 16-25
+ * and FCS bits are ignored: every DLT fits in 16 bits (make-malformed.py,
+ * case linktype-upper-bits). */
+static int linktype_to_dlt(guint32 linktype)
 {
-	if (strstr(msg, "unknown file format"))
-		return "not a pcap or pcapng capture file";
-	if (strstr(msg, "truncated dump file") || strstr(msg, "truncated pcapng"))
-		return "capture file header is truncated";
-	return "cannot read capture file";
+	int lt = (int)(linktype & 0xffff);
+	switch (lt) {
+	case 100: return DLT_ATM_RFC1483;
+	case 101: return DLT_RAW;
+	case 102: return DLT_SLIP_BSDOS;
+	case 103: return DLT_PPP_BSDOS;
+	case 106: return DLT_ATM_CLIP;
+	case 246: return DLT_PFSYNC;
+	default: return lt;
+	}
+}
+
+static const char *link_name(int dlt, char *numeric, gsize size)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+	if (n)
+		return n;
+	g_snprintf(numeric, size, "DLT_%d", dlt);
+	return numeric;
+}
+
+/* Compiles the filter for one interface's link type.  FALSE with
+ * libpcap's words in *why when it cannot apply there. */
+static gboolean compile_for(const char *filter, int dlt, struct bpf_program *prog, char **why)
+{
+	pcap_t *dead = pcap_open_dead(dlt, (int)SS_CAPFILE_MAX_SNAPLEN);
+	if (!dead) {
+		*why = g_strdup("out of memory");
+		return FALSE;
+	}
+	gboolean ok = pcap_compile(dead, prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (!ok)
+		*why = g_strdup(pcap_geterr(dead));
+	pcap_close(dead);
+	return ok;
+}
+
+static ss_file_source *source_new(const char *name, ss_capfile *cf, const char *filter,
+				  GError **error)
+{
+	ss_file_source *src = g_new0(ss_file_source, 1);
+	src->name = g_strdup(name);
+	src->cf = cf;
+	src->fd = -1;
+	src->size = -1;
+	src->filter = filter && *filter ? g_strdup(filter) : NULL;
+	src->ifs = g_array_new(FALSE, TRUE, sizeof(src_iface));
+	/* The first interface is known at open: a filter that does not
+	 * compile for it is a usage error, as with libpcap before. */
+	const ss_capfile_iface *i0 = ss_capfile_get_iface(cf, 0);
+	src_iface si = { 0 };
+	si.dlt = linktype_to_dlt(i0->linktype);
+	if (src->filter) {
+		char *why = NULL;
+		if (!compile_for(src->filter, si.dlt, &si.prog, &why)) {
+			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s",
+				    src->filter, why);
+			g_free(why);
+			src->cf = NULL;   /* the caller frees it */
+			g_array_free(src->ifs, TRUE);
+			g_free(src->filter);
+			g_free(src->name);
+			g_free(src);
+			return NULL;
+		}
+		si.filtered = TRUE;
+	}
+	g_array_append_val(src->ifs, si);
+	return src;
 }
 
 ss_file_source *ss_file_source_open_stream(FILE *fp, const char *name, const char *filter,
 					   GError **error)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							     errbuf);
-	if (!p) {
-		/* fp stays the caller's: libpcap has not taken it over. */
-		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s (libpcap: %s)", name,
-			    explain_open_failure(errbuf), errbuf);
+	char *why = NULL;
+	ss_capfile *cf = ss_capfile_open(-1, fp, &why);
+	if (!cf) {
+		/* fp stays the caller's. */
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s", name, why);
+		g_free(why);
 		return NULL;
 	}
+	ss_file_source *src = source_new(name, cf, filter, error);
+	if (!src) {
+		ss_capfile_free(cf);
+		fclose(fp);
+		return NULL;
+	}
+	src->fp = fp;
+	struct stat st;
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
+		src->size = (gint64)st.st_size;
+	return src;
+}
 
-	if (filter && *filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s", filter,
-				    pcap_geterr(p));
-			pcap_close(p);   /* closes fp too */
-			return NULL;
-		}
-		int rc = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "cannot install filter \"%s\": %s",
-				    filter, pcap_geterr(p));
-			pcap_close(p);
+/* Opens a file (or standard input) on a descriptor and reads its header. */
+static ss_file_source *open_path(const char *path, const char *filter, GError **error)
+{
+	gboolean is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot open: %s", path,
+			    g_strerror(e));
+		return NULL;
+	}
+	struct stat st;
+	gboolean have_st = fstat(fd, &st) == 0;
+	if (have_st && !is_stdin) {
+		const char *why = NULL;
+		if (S_ISDIR(st.st_mode))
+			why = "is a directory, not a capture file";
+		else if (S_ISREG(st.st_mode) && st.st_size == 0)
+			why = "empty file (no capture header)";
+		if (why) {
+			close(fd);
+			g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s", path, why);
 			return NULL;
 		}
 	}
-
-	ss_file_source *src = g_new0(ss_file_source, 1);
-	src->name = g_strdup(name);
-	src->pcap = p;
-	struct stat st;
-	src->size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (gint64)st.st_size : -1;
+	char *why = NULL;
+	ss_capfile *cf = ss_capfile_open(fd, NULL, &why);
+	if (!cf) {
+		g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s", path, why);
+		g_free(why);
+		if (!is_stdin)
+			close(fd);
+		return NULL;
+	}
+	ss_file_source *src = source_new(path, cf, filter, error);
+	if (!src) {
+		ss_capfile_free(cf);
+		if (!is_stdin)
+			close(fd);
+		return NULL;
+	}
+	src->fd = fd;
+	src->close_fd = !is_stdin;
+	if (have_st && S_ISREG(st.st_mode) && !is_stdin) {
+		src->size = (gint64)st.st_size;
+		src->path = g_strdup(path);   /* a regular file can be parked */
+		src->dev = st.st_dev;
+		src->ino = st.st_ino;
+	}
 	return src;
 }
 
 ss_file_source *ss_file_source_open(const char *path, const char *filter, GError **error)
 {
-	FILE *fp;
-	gboolean is_stdin = strcmp(path, "-") == 0;
+	return open_path(path, filter, error);
+}
 
-	if (is_stdin) {
-		fp = stdin;
-	} else {
-		fp = fopen(path, "rb");
-		if (!fp) {
-			int e = errno;
-			g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot open: %s", path,
-				    g_strerror(e));
-			return NULL;
-		}
-		struct stat st;
-		if (fstat(fileno(fp), &st) == 0) {
-			const char *why = NULL;
-			if (S_ISDIR(st.st_mode))
-				why = "is a directory, not a capture file";
-			else if (S_ISREG(st.st_mode) && st.st_size == 0)
-				why = "empty file (no capture header)";
-			if (why) {
-				fclose(fp);
-				g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s", path, why);
-				return NULL;
-			}
-		}
-	}
+/* ---- lazy opening ---- */
 
-	/* A pcap open failure leaves fp to us; a filter failure has closed it
-	 * already (pcap_close; libpcap never closes stdin). */
-	GError *local = NULL;
-	ss_file_source *src = ss_file_source_open_stream(fp, path, filter, &local);
-	if (!src) {
-		if (!is_stdin && local->code == SS_ERROR_INPUT)
-			fclose(fp);
-		g_propagate_error(error, local);
+/* How many inputs may hold a descriptor at once: half the limit, so the
+ * report file, /etc/services, an IPFIX socket and libraries always find
+ * one (with 1,100 inputs and 1024 descriptors the report file used to be
+ * the one refused). */
+static guint open_window(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 512;
+	return (guint)MAX(rl.rlim_cur / 2, (rlim_t)4);
+}
+
+/* The soft limit is a default for programs that never need many; reading
+ * a directory of rotated captures does.  Best effort. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	return src;
+}
+
+static gboolean can_park(const ss_file_source *src)
+{
+	return src->path && src->fd >= 0;
+}
+
+static void park(ss_file_source *src)
+{
+	ss_capfile_park(src->cf, src->pkt.data ? &src->pkt : NULL);
+	close(src->fd);
+	src->fd = -1;
+}
+
+/* Opens a parked input again; FALSE (reopen_error set) when the file is
+ * gone or is no longer the same file. */
+static gboolean unpark(ss_file_source *src)
+{
+	int fd = open(src->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = g_strerror(errno);
+	else if (fstat(fd, &st) != 0 || st.st_dev != src->dev || st.st_ino != src->ino)
+		why = "it was replaced while being read";
+	else if (!ss_capfile_resume(src->cf, fd))
+		why = g_strerror(errno);
+	if (why) {
+		src->reopen_error = g_strdup_printf("cannot open it again: %s", why);
+		if (fd >= 0)
+			close(fd);
+		return FALSE;
+	}
+	src->fd = fd;
+	return TRUE;
 }
 
 static gint cmp_names(gconstpointer a, gconstpointer b)
@@ -123,10 +276,30 @@ static gint cmp_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* -r DIR: every regular file in it, by name; those libpcap does not open
- * are skipped with a warning. */
-static gboolean open_dir(const char *dir, const char *filter, GPtrArray *sources,
-			 GPtrArray *warnings, GError **error)
+typedef struct {
+	const char *filter;
+	GPtrArray *sources;
+	GPtrArray *warnings;
+	guint window, n_open;
+} open_ctx;
+
+/* Adds an opened input, parking it when the window is full. */
+static void add_source(open_ctx *ctx, ss_file_source *src)
+{
+	g_ptr_array_add(ctx->sources, src);
+	if (src->fd < 0 || src->fp)
+		return;
+	if (ctx->n_open >= ctx->window && can_park(src))
+		park(src);
+	else
+		ctx->n_open++;
+}
+
+/* -r DIR: every regular file in it and in its subdirectories, in name
+ * order (a subdirectory's files where its name sorts), dotfiles skipped;
+ * files that are not captures are skipped with a warning. */
+static gboolean open_dir(open_ctx *ctx, const char *dir, guint depth, guint *opened,
+			 GError **error)
 {
 	GError *local = NULL;
 	GDir *d = g_dir_open(dir, 0, &local);
@@ -139,22 +312,30 @@ static gboolean open_dir(const char *dir, const char *filter, GPtrArray *sources
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	const char *name;
 	while ((name = g_dir_read_name(d)))
-		g_ptr_array_add(names, g_strdup(name));
+		if (name[0] != '.')
+			g_ptr_array_add(names, g_strdup(name));
 	g_dir_close(d);
 	g_ptr_array_sort(names, cmp_names);
 
-	guint opened = 0;
 	gboolean ok = TRUE;
 	for (guint i = 0; ok && i < names->len; i++) {
 		char *path = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
 		struct stat st;
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			ss_file_source *src = ss_file_source_open(path, filter, &local);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* Bounded: a symlink loop ends here, not in a crash. */
+			if (depth < 16)
+				ok = open_dir(ctx, path, depth + 1, opened, error);
+			else
+				g_ptr_array_add(ctx->warnings, g_strdup_printf(
+					"%s: directories nested too deep; skipped", path));
+		} else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			ss_file_source *src = open_path(path, ctx->filter, &local);
 			if (src) {
-				g_ptr_array_add(sources, src);
-				opened++;
+				add_source(ctx, src);
+				(*opened)++;
 			} else if (local->code == SS_ERROR_INPUT) {
-				g_ptr_array_add(warnings, g_strdup_printf("%s; skipped", local->message));
+				g_ptr_array_add(ctx->warnings, g_strdup_printf("%s; skipped",
+									      local->message));
 				g_clear_error(&local);
 			} else {
 				g_propagate_error(error, local);
@@ -165,28 +346,33 @@ static gboolean open_dir(const char *dir, const char *filter, GPtrArray *sources
 		g_free(path);
 	}
 	g_ptr_array_unref(names);
-	if (ok && opened == 0) {
-		g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-			    "%s: no capture file in the directory", dir);
-		ok = FALSE;
-	}
 	return ok;
 }
 
 gboolean ss_file_sources_open(char **paths, const char *filter, GPtrArray *sources,
 			      GPtrArray *warnings, GError **error)
 {
+	raise_fd_limit();
+	open_ctx ctx = { filter, sources, warnings, open_window(), 0 };
+	for (guint i = 0; i < sources->len; i++)
+		ctx.n_open += ((ss_file_source *)g_ptr_array_index(sources, i))->fd >= 0;
 	for (guint i = 0; paths[i]; i++) {
 		struct stat st;
 		if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (!open_dir(paths[i], filter, sources, warnings, error))
+			guint opened = 0;
+			if (!open_dir(&ctx, paths[i], 0, &opened, error))
 				return FALSE;
+			if (opened == 0) {
+				g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+					    "%s: no capture file in the directory", paths[i]);
+				return FALSE;
+			}
 			continue;
 		}
-		ss_file_source *src = ss_file_source_open(paths[i], filter, error);
+		ss_file_source *src = open_path(paths[i], filter, error);
 		if (!src)
 			return FALSE;
-		g_ptr_array_add(sources, src);
+		add_source(&ctx, src);
 	}
 	return TRUE;
 }
@@ -195,48 +381,27 @@ void ss_file_source_close(ss_file_source *src)
 {
 	if (!src)
 		return;
-	pcap_close(src->pcap);   /* also closes the FILE, stdin included */
+	ss_capfile_free(src->cf);
+	if (src->fp)
+		fclose(src->fp);
+	else if (src->fd >= 0 && src->close_fd)
+		close(src->fd);
+	for (guint i = 0; i < src->ifs->len; i++) {
+		src_iface *si = &g_array_index(src->ifs, src_iface, i);
+		if (si->filtered)
+			pcap_freecode(&si->prog);
+	}
+	g_array_free(src->ifs, TRUE);
+	g_free(src->filter);
+	g_free(src->reopen_error);
+	g_free(src->path);
 	g_free(src->name);
 	g_free(src);
 }
 
-/* The pcap header's LinkType field keeps the link type in its low 16 bits;
- * bits 16-25 are reserved and the FCS bits 26-31 optional.  libpcap 1.10
- * strips only the FCS bits (LT_LINKTYPE() there is & 0x03FFFFFF), so a file
- * whose writer left reserved bits set came out as link type 0x03FF0001
- * instead of Ethernet and nothing in it was decoded (tests/scripts/
- * make-malformed.py, case linktype-upper-bits).  Ignore the reserved bits:
- * they carry nothing sockscope could use, and every DLT value fits in 16
- * bits.  (A BPF filter is still compiled by libpcap for its own value.) */
-static int file_dlt(pcap_t *p)
-{
-	return pcap_datalink(p) & 0xffff;
-}
-
 int ss_file_source_dlt(const ss_file_source *src)
 {
-	return file_dlt(src->pcap);
-}
-
-/* pcapng timestamps are 64-bit counts of if_tsresol units, so libpcap can
- * hand over a tv_sec far beyond what gint64 nanoseconds hold (any damaged
- * or fuzzed pcapng file may carry one; UBSan caught a crafted one here):
- * multiplying blindly is signed overflow, undefined behaviour.  Clamp to
- * +-4e9 s (years 1843..2096), which also keeps any difference of two
- * timestamps (durations, RTTs, idle gaps in conn.c) inside gint64 and far
- * from SS_NO_TIME (G_MININT64).
- * tv_usec holds nanoseconds (we asked for nano); from a bogus pcap record it
- * can be off by seconds but stays within +-2^31 * 1000. */
-#define SS_TS_MAX_SEC G_GINT64_CONSTANT(4000000000)
-
-static gint64 timestamp_ns(const struct timeval *tv, gboolean *clamped)
-{
-	gint64 sec = (gint64)tv->tv_sec;
-	if (sec > SS_TS_MAX_SEC || sec < -SS_TS_MAX_SEC) {
-		*clamped = TRUE;
-		return (sec > 0 ? SS_TS_MAX_SEC : -SS_TS_MAX_SEC) * G_GINT64_CONSTANT(1000000000);
-	}
-	return sec * G_GINT64_CONSTANT(1000000000) + (gint64)tv->tv_usec;
+	return g_array_index(src->ifs, src_iface, 0).dlt;
 }
 
 gint64 ss_file_source_size(const ss_file_source *src)
@@ -248,61 +413,110 @@ gint64 ss_file_source_size(const ss_file_source *src)
 
 static void source_begin(ss_file_source *src, ss_analyzer *a)
 {
-	int dlt = file_dlt(src->pcap);
-	const char *link_name = pcap_datalink_val_to_name(dlt);
+	src_iface *si = &g_array_index(src->ifs, src_iface, 0);
 	char numeric[32];
-	if (!link_name) {
-		g_snprintf(numeric, sizeof numeric, "DLT_%d", dlt);
-		link_name = numeric;
-	}
-	src->in = ss_analyzer_begin_input(a, src->name, dlt, link_name, FALSE);
+	si->in = ss_analyzer_begin_input(a, src->name, si->dlt,
+					 link_name(si->dlt, numeric, sizeof numeric), FALSE);
 	src->rc = 0;
 	src->n_clamped = 0;
-	src->est_pos = 24;   /* a pcap file header */
 }
 
-/* Reads the next packet into src->hdr/data/ts; FALSE at the end of the
- * file or on an error (src->rc says which). */
-static gboolean source_next(ss_file_source *src)
+/* A pcapng interface met while reading: the input of its link type (the
+ * file's first one, or a new input named after the interface) and the
+ * filter compiled for it. */
+static src_iface *iface_setup(ss_file_source *src, ss_analyzer *a, guint idx)
 {
-	src->rc = pcap_next_ex(src->pcap, &src->hdr, &src->data);
-	if (src->rc != 1)
-		return FALSE;
-	gboolean clamped = FALSE;
-	src->ts = timestamp_ns(&src->hdr->ts, &clamped);
-	src->n_clamped += clamped;
-	src->est_pos += 16 + src->hdr->caplen;
-	return TRUE;
+	while (src->ifs->len <= idx) {
+		guint n = src->ifs->len;
+		src_iface si = { 0 };
+		si.dlt = linktype_to_dlt(ss_capfile_get_iface(src->cf, n)->linktype);
+		char numeric[32];
+		const char *lname = link_name(si.dlt, numeric, sizeof numeric);
+		for (guint j = 0; j < n && !si.in; j++)
+			if (g_array_index(src->ifs, src_iface, j).dlt == si.dlt)
+				si.in = g_array_index(src->ifs, src_iface, j).in;
+		if (!si.in) {
+			char *name = g_strdup_printf("%s, interface %u", src->name, n);
+			si.in = ss_analyzer_begin_input(a, name, si.dlt, lname, FALSE);
+			g_free(name);
+		}
+		if (src->filter) {
+			char *why = NULL;
+			if (compile_for(src->filter, si.dlt, &si.prog, &why)) {
+				si.filtered = TRUE;
+			} else {
+				si.skip = TRUE;
+				ss_analyzer_warn(a, "%s: the filter cannot apply to interface %u (%s):"
+						 " its packets were skipped (libpcap: %s)", src->name, n,
+						 lname, why);
+				g_free(why);
+			}
+		}
+		g_array_append_val(src->ifs, si);
+	}
+	return &g_array_index(src->ifs, src_iface, idx);
+}
+
+/* Reads the next packet that passes the filter into src->pkt/ts/pkt_in;
+ * FALSE at the end of the file or on damage (src->rc says which). */
+static gboolean source_next(ss_file_source *src, ss_analyzer *a)
+{
+	for (;;) {
+		src->rc = ss_capfile_next(src->cf, &src->pkt);
+		if (src->rc != 1) {
+			src->pkt.data = NULL;
+			return FALSE;
+		}
+		src_iface *si = G_LIKELY(src->pkt.iface < src->ifs->len) ?
+			&g_array_index(src->ifs, src_iface, src->pkt.iface) :
+			iface_setup(src, a, src->pkt.iface);
+		if (si->skip)
+			continue;
+		if (si->filtered) {
+			struct pcap_pkthdr h = { .caplen = src->pkt.caplen, .len = src->pkt.wirelen };
+			if (pcap_offline_filter(&si->prog, &h, src->pkt.data) == 0)
+				continue;
+		}
+		src->pkt_in = si->in;
+		src->ts = src->pkt.ts_ns;
+		src->n_clamped += src->pkt.clamped;
+		return TRUE;
+	}
 }
 
 /* The warnings of one input, once reading is over; FALSE with an
  * SS_ERROR_DAMAGED error when it ended in a damaged record. */
 static gboolean source_end(ss_file_source *src, ss_analyzer *a, GError **error)
 {
-	ss_input *in = src->in;
 	if (src->n_clamped > 0)
 		ss_analyzer_warn(a, "%s: %" G_GUINT64_FORMAT " packets have timestamps outside"
-				 " the years 1843..2096 (a damaged file?); they were clamped",
+				 " the years 1830..2109 (a damaged file?); they were clamped",
 				 src->name, src->n_clamped);
 
-	if (!ss_link_supported(in->dlt))
-		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
-				 " packets counted, not decoded", src->name, in->link_name, in->dlt,
-				 in->packets);
+	guint64 packets = 0;
+	for (guint i = 0; i < src->ifs->len; i++) {
+		ss_input *in = g_array_index(src->ifs, src_iface, i).in;
+		gboolean first = TRUE;   /* each input once */
+		for (guint j = 0; j < i; j++)
+			first &= g_array_index(src->ifs, src_iface, j).in != in;
+		if (!in || !first)
+			continue;
+		packets += in->packets;
+		if (!ss_link_supported(in->dlt))
+			ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
+					 " packets counted, not decoded", in->name, in->link_name,
+					 in->dlt, in->packets);
+	}
 
-	if (src->rc == PCAP_ERROR) {
-		const char *msg = pcap_geterr(src->pcap);
-		/* libpcap (1.10) reads a pcapng file only while every interface
-		 * has the first one's link type and snapshot length, and stops
-		 * at a later IDB that differs.  Such a file is valid, so do not
-		 * call it damaged (pcapng-test-generator files do this). */
-		const char *why = strstr(msg, "different from the") ?
-			"libpcap cannot read the rest of the file (its interfaces differ)" :
-			"the rest of the file is damaged";
+	if (src->rc < 0) {
+		const char *msg = src->reopen_error ? src->reopen_error : ss_capfile_error(src->cf);
+		ss_input *in = g_array_index(src->ifs, src_iface, 0).in;
 		in->error = g_strdup(msg);
 		GError *e = g_error_new(SS_ERROR, SS_ERROR_DAMAGED,
-					"%s: reading stopped after %" G_GUINT64_FORMAT
-					" packets, %s (libpcap: %s)", src->name, in->packets, why, msg);
+					"%s: reading stopped after %" G_GUINT64_FORMAT " packets, %s: %s",
+					src->name, packets, src->reopen_error ?
+					"the file could not be read on" : "the rest of the file is damaged",
+					msg);
 		ss_analyzer_warn(a, "%s", e->message);
 		g_propagate_error(error, e);
 		return FALSE;
@@ -314,18 +528,15 @@ static gboolean source_end(ss_file_source *src, ss_analyzer *a, GError **error)
 static guint64 sources_position(ss_file_source **srcs, guint n)
 {
 	guint64 sum = 0;
-	for (guint i = 0; i < n; i++) {
-		FILE *fp = pcap_file(srcs[i]->pcap);
-		long pos = fp && srcs[i]->size >= 0 ? ftell(fp) : -1;
-		sum += pos >= 0 ? (guint64)pos : srcs[i]->est_pos;
-	}
+	for (guint i = 0; i < n; i++)
+		sum += ss_capfile_position(srcs[i]->cf);
 	return sum;
 }
 
 /* The merge: a binary min-heap of source indexes keyed by the timestamp of
  * each source's read-ahead packet (ties: the earlier input first, so the
- * order is the same on every run).  Each source holds one packet in
- * libpcap's buffer; nothing is copied. */
+ * order is the same on every run).  Each source holds one packet in its
+ * reader's buffer; nothing is copied (unless the source is parked). */
 static gboolean heap_less(ss_file_source **srcs, guint i, guint j)
 {
 	gint64 a = srcs[i]->ts, b = srcs[j]->ts;
@@ -349,20 +560,62 @@ static void heap_down(ss_file_source **srcs, guint *heap, guint len, guint pos)
 	}
 }
 
+typedef struct {
+	ss_file_source **srcs;
+	guint n, window, n_open;
+	guint64 tick;
+} read_ctx;
+
+/* Reads the next packet of a source, opening it again first when it is
+ * parked (and parking the least recently used open one to make room). */
+static gboolean next_of(read_ctx *rc, ss_file_source *src, ss_analyzer *a)
+{
+	src->last_use = ++rc->tick;
+	if (src->fd < 0 && src->path) {
+		if (rc->n_open >= rc->window) {
+			ss_file_source *lru = NULL;
+			for (guint i = 0; i < rc->n; i++) {
+				ss_file_source *s = rc->srcs[i];
+				if (s != src && can_park(s) && (!lru || s->last_use < lru->last_use))
+					lru = s;
+			}
+			if (lru) {
+				park(lru);
+				rc->n_open--;
+			}
+		}
+		if (!unpark(src)) {
+			src->rc = -1;
+			return FALSE;
+		}
+		rc->n_open++;
+	}
+	gboolean more = source_next(src, a);
+	/* A finished input gives its descriptor back at once. */
+	if (!more && can_park(src)) {
+		park(src);
+		rc->n_open--;
+	}
+	return more;
+}
+
 /* Packets between two looks at the clock for the progress line. */
 #define PROGRESS_EVERY 4096
 
 gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 			      guint64 *budget, ss_progress *progress, GError **error)
 {
-	for (guint i = 0; i < n; i++)
+	read_ctx rc = { srcs, n, open_window(), 0, 0 };
+	for (guint i = 0; i < n; i++) {
 		source_begin(srcs[i], a);
+		rc.n_open += srcs[i]->fd >= 0;
+	}
 
 	guint *heap = g_new(guint, MAX(n, 1u));
 	guint len = 0;
 	if (!budget || *budget > 0) {
 		for (guint i = 0; i < n; i++)
-			if (source_next(srcs[i]))
+			if (next_of(&rc, srcs[i], a))
 				heap[len++] = i;
 		for (guint i = len / 2; i-- > 0;)
 			heap_down(srcs, heap, len, i);
@@ -371,12 +624,12 @@ gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 	guint64 tick = 0;
 	while (len > 0) {
 		ss_file_source *src = srcs[heap[0]];
-		/* Analysed before its source reads on: libpcap reuses the buffer. */
-		ss_analyzer_use_input(a, src->in);
-		ss_analyzer_packet(a, src->ts, src->data, src->hdr->caplen, src->hdr->len);
+		/* Analysed before its source reads on: the reader reuses its buffer. */
+		ss_analyzer_use_input(a, src->pkt_in);
+		ss_analyzer_packet(a, src->ts, src->pkt.data, src->pkt.caplen, src->pkt.wirelen);
 		if (budget && --(*budget) == 0)
 			break;
-		if (source_next(src)) {
+		if (next_of(&rc, src, a)) {
 			heap_down(srcs, heap, len, 0);
 		} else {
 			heap[0] = heap[--len];   /* that input is finished (or damaged) */

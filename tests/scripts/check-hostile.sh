@@ -123,12 +123,17 @@ if decoded + not_decoded != packets:
                     % (decoded, not_decoded, packets))
 
 inputs = s.get('inputs')
-if not isinstance(inputs, list) or len(inputs) != 1:
-    problems.append('summary.inputs is not a list of one input: %r' % (inputs,))
+# One input per link type the file carries (a pcapng file whose interfaces
+# differ adds "NAME, interface N" inputs after the first).
+if not isinstance(inputs, list) or len(inputs) < 1:
+    problems.append('summary.inputs is not a list of inputs: %r' % (inputs,))
 else:
-    in_packets = num(inputs[0], 'packets', 'inputs[0]')
+    first = inputs[0].get('name') or ''
+    if any(not str(i.get('name')).startswith(first + ', interface ') for i in inputs[1:]):
+        problems.append('summary.inputs names another file: %r' % (inputs,))
+    in_packets = sum(num(i, 'packets', 'inputs[]') for i in inputs)
     if in_packets != packets:
-        problems.append('inputs[0].packets %d != packets %d' % (in_packets, packets))
+        problems.append('inputs[].packets %d != packets %d' % (in_packets, packets))
 
 n_tcp = sum(1 for r in records[:-1] if r.get('kind') == 'connection' and r.get('proto') == 'tcp')
 n_udp = sum(1 for r in records[:-1] if r.get('kind') == 'connection' and r.get('proto') == 'udp')
