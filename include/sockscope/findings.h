@@ -103,7 +103,4 @@ void ss_finding_free(gpointer f);
 /* One "finding" record of jsonl, with the trailing newline. */
 void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nanosecond);
 
-/* "10.0.0.1:443" / "[2001:db8::1]:443" into a new string. */
-char *ss_addr_port_dup(guint8 family, const ss_ip *ip, guint16 port);
-
 #endif

@@ -183,9 +183,4 @@ void ss_hosts_array_free(GArray *hosts);
 
 void ss_hosts_get_dropped(const ss_hosts *h, ss_hosts_dropped *out);
 
-/* TRUE for an IPv4/IPv6 multicast address; for the IPv4 limited broadcast
- * 255.255.255.255. */
-gboolean ss_ip_is_multicast(guint8 family, const ss_ip *ip);
-gboolean ss_ip_is_broadcast(guint8 family, const ss_ip *ip);
-
 #endif

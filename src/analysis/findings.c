@@ -27,14 +27,6 @@ const char *ss_severity_name(ss_severity s)
 	return "unknown";
 }
 
-char *ss_addr_port_dup(guint8 family, const ss_ip *ip, guint16 port)
-{
-	char buf[SS_IP_STRLEN];
-	ss_ip_format(family, ip, buf);
-	return family == SS_FAMILY_IPV6 ? g_strdup_printf("[%s]:%u", buf, (unsigned)port)
-					: g_strdup_printf("%s:%u", buf, (unsigned)port);
-}
-
 static char *ip_dup(guint8 family, const ss_ip *ip)
 {
 	char buf[SS_IP_STRLEN];
@@ -95,25 +87,9 @@ struct ss_findings_acc {
 	guint64 tcp;                   /* TCP records seen */
 };
 
-static guint gkey_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(gkey));
-}
+SS_BYTES_KEY_FUNCS(gkey, gkey)
 
-static gboolean gkey_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(gkey)) == 0;
-}
-
-static guint flow_key_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(ss_flow_key));
-}
-
-static gboolean flow_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(ss_flow_key)) == 0;
-}
+SS_BYTES_KEY_FUNCS(flow_key, ss_flow_key)
 
 static void group_free(gpointer p)
 {

@@ -272,19 +272,6 @@ const char *ss_eph_basis_phrase(ss_eph_basis b)
 	return "too few samples";
 }
 
-gboolean ss_ip_is_multicast(guint8 family, const ss_ip *ip)
-{
-	if (family == SS_FAMILY_IPV4)
-		return ip->bytes[0] >= 224 && ip->bytes[0] <= 239;
-	return ip->bytes[0] == 0xff;
-}
-
-gboolean ss_ip_is_broadcast(guint8 family, const ss_ip *ip)
-{
-	return family == SS_FAMILY_IPV4 && ip->bytes[0] == 255 && ip->bytes[1] == 255 &&
-	       ip->bytes[2] == 255 && ip->bytes[3] == 255;
-}
-
 /* ---- the host table ---- */
 
 #define PORT_UNUSED G_MININT32
@@ -345,25 +332,9 @@ void ss_hosts_limits_init(ss_hosts_limits *lim)
 	lim->max_servers = 1u << 20;
 }
 
-static guint host_key_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(host_key));
-}
+SS_BYTES_KEY_FUNCS(host_key, host_key)
 
-static gboolean host_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(host_key)) == 0;
-}
-
-static guint pair_key_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(pair_key));
-}
-
-static gboolean pair_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(pair_key)) == 0;
-}
+SS_BYTES_KEY_FUNCS(pair_key, pair_key)
 
 static void host_acc_free(gpointer p)
 {

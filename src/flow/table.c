@@ -5,6 +5,7 @@
  * indirection.  Slots hold the entry pointer plus the top bits of its hash,
  * so most probes that miss never touch the entry itself. */
 #include "sockscope/flow.h"
+#include "sockscope/hash.h"
 
 #include <string.h>
 
@@ -20,41 +21,10 @@ struct ss_flow_table {
 	guint64 k0, k1;
 };
 
-#define ROTL64(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
-
-#define SIPROUND                                                               \
-	do {                                                                   \
-		v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);  \
-		v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                       \
-		v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                       \
-		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);  \
-	} while (0)
-
 /* SipHash-1-3 over the 40 key bytes (five little-endian words). */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
 {
-	guint64 v0 = 0x736f6d6570736575ULL ^ k0;
-	guint64 v1 = 0x646f72616e646f6dULL ^ k1;
-	guint64 v2 = 0x6c7967656e657261ULL ^ k0;
-	guint64 v3 = 0x7465646279746573ULL ^ k1;
-	const guint8 *p = (const guint8 *)key;
-	for (gsize i = 0; i < sizeof *key; i += 8) {
-		guint64 m;
-		memcpy(&m, p + i, 8);
-		m = GUINT64_FROM_LE(m);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	guint64 b = (guint64)sizeof *key << 56;
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	return ss_siphash13(key, sizeof *key, k0, k1);
 }
 
 static int ip_port_cmp(const ss_ip *a, guint16 ap, const ss_ip *b, guint16 bp)

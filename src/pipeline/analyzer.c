@@ -839,15 +839,7 @@ typedef struct {
 	ss_ip ip;
 } listener_key;
 
-static guint listener_key_hash(gconstpointer p)
-{
-	return ss_hash_bytes(p, sizeof(listener_key));   /* zero-initialised keys */
-}
-
-static gboolean listener_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(listener_key)) == 0;
-}
+SS_BYTES_KEY_FUNCS(listener_key, listener_key)
 
 static gint cmp_listener(gconstpointer pa, gconstpointer pb)
 {

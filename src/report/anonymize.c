@@ -7,6 +7,7 @@
 
 #include "sockscope/anonymize.h"
 #include "sockscope/findings.h"
+#include "sockscope/hash.h"
 #include "sockscope/hosts.h"
 
 /* Pseudonyms remembered (addresses repeat); past this they are recomputed. */
@@ -22,19 +23,7 @@ typedef struct {
 	ss_ip ip;
 } cache_key;
 
-static guint key_hash(gconstpointer p)
-{
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < 17; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, 17) == 0;
-}
+SS_BYTES_KEY_FUNCS(cache_key, cache_key)
 
 ss_anonymizer *ss_anonymizer_new(const guint8 *key, gsize len)
 {
@@ -54,7 +43,7 @@ ss_anonymizer *ss_anonymizer_new(const guint8 *key, gsize len)
 	}
 	ss_anonymizer *a = g_new0(ss_anonymizer, 1);
 	a->base = g_hmac_new(G_CHECKSUM_SHA256, key, len);
-	a->cache = g_hash_table_new_full(key_hash, key_equal, g_free, g_free);
+	a->cache = g_hash_table_new_full(cache_key_hash, cache_key_equal, g_free, g_free);
 	memset(rnd, 0, sizeof rnd);
 	return a;
 }
@@ -113,7 +102,7 @@ void ss_anonymize_ip(ss_anonymizer *a, guint8 family, const ss_ip *in, ss_ip *ou
 	ss_ip res;
 	compute(a, family, in, &res);
 	if (g_hash_table_size(a->cache) < CACHE_MAX)
-		g_hash_table_insert(a->cache, g_memdup2(&k, 17), g_memdup2(&res, sizeof res));
+		g_hash_table_insert(a->cache, g_memdup2(&k, sizeof k), g_memdup2(&res, sizeof res));
 	*out = res;
 }
 

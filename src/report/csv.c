@@ -80,7 +80,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	ss_conn_zeek_history(c, hist, sizeof hist);
 	ss_conn_span(c, &first, &last);
 
-	field(b, tcp ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown", TRUE);
+	field(b, ss_proto_name(c->proto, "unknown"), TRUE);
 	field_u64(b, c->family);
 	field(b, cip, FALSE);
 	field_u64(b, cl->port);

@@ -122,7 +122,7 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 
 	key(b, "network");
 	g_string_append_c(b, '{');
-	kv_str(b, "transport", tcp ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown");
+	kv_str(b, "transport", ss_proto_name(c->proto, "unknown"));
 	g_string_append_c(b, ',');
 	kv_str(b, "type", c->family == SS_FAMILY_IPV6 ? "ipv6" : "ipv4");
 	g_string_append_c(b, ',');

@@ -15,24 +15,7 @@ typedef struct {
 	guint8 zero[3];
 } host_key;
 
-static guint bytes_hash(gconstpointer p, gsize n)
-{
-	const guint8 *b = p;
-	guint h = 2166136261u;
-	for (gsize i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-static guint host_hash(gconstpointer p)
-{
-	return bytes_hash(p, sizeof(host_key));
-}
-
-static gboolean host_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(host_key)) == 0;
-}
+SS_BYTES_KEY_FUNCS(host, host_key)
 
 typedef struct {
 	guint8 proto, family;
@@ -40,15 +23,7 @@ typedef struct {
 	ss_ip ip;
 } lkey;
 
-static guint lkey_hash(gconstpointer p)
-{
-	return bytes_hash(p, sizeof(lkey));
-}
-
-static gboolean lkey_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(lkey)) == 0;
-}
+SS_BYTES_KEY_FUNCS(lkey, lkey)
 
 static int cmp_addr(guint8 fa, const ss_ip *a, guint8 fb, const ss_ip *b)
 {

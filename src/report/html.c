@@ -100,11 +100,6 @@ static void csp_hash(GString *b, const char *text)
 	g_free(b64);
 }
 
-static const char *proto_name(guint8 proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
 /* A sort key for an address cell: family, then the bytes in hex. */
 static void addr_key(GString *b, guint8 family, const ss_ip *ip)
 {
@@ -438,7 +433,7 @@ static void findings_h(GString *b, const ss_report *r)
 						    ss_conn_server(c)->port);
 			g_string_append(b, "<li><code>");
 			time_h(b, first, r->summary.nanosecond);
-			g_string_append_printf(b, "</code> %s <code>", proto_name(c->proto));
+			g_string_append_printf(b, "</code> %s <code>", ss_proto_name(c->proto, "?"));
 			h(b, cl);
 			g_string_append(b, "</code> → <code>");
 			h(b, sv);
@@ -474,7 +469,7 @@ static void listeners_h(GString *b, const ss_report *r)
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		char ip[SS_IP_STRLEN];
 		ss_ip_format(l->family, &l->ip, ip);
-		g_string_append_printf(b, "<tr><td>%s</td><td", proto_name(l->proto));
+		g_string_append_printf(b, "<tr><td>%s</td><td", ss_proto_name(l->proto, "?"));
 		addr_key(b, l->family, &l->ip);
 		g_string_append(b, "><code>");
 		h(b, ip);

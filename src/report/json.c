@@ -16,11 +16,6 @@
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
-static const char *proto_name(guint8 proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "unknown";
-}
-
 static void endpoint_addr_(GString *b, const char *qk, gsize n, guint8 family,
 			   const ss_endpoint *e)
 {
@@ -60,7 +55,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, '{');
 	kv_name(b, "kind", "connection");
 	g_string_append_c(b, ',');
-	kv_name(b, "proto", proto_name(c->proto));
+	kv_name(b, "proto", ss_proto_name(c->proto, "unknown"));
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", c->family);
 	g_string_append_c(b, ',');
@@ -155,7 +150,7 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	g_string_append_c(b, '{');
 	kv_name(b, "kind", "listener");
 	g_string_append_c(b, ',');
-	kv_name(b, "proto", proto_name(l->proto));
+	kv_name(b, "proto", ss_proto_name(l->proto, "unknown"));
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", l->family);
 	g_string_append_c(b, ',');
@@ -210,7 +205,7 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 		if (i > 0)
 			g_string_append_c(b, ',');
 		g_string_append_c(b, '{');
-		kv_name(b, "proto", proto_name(l->proto));
+		kv_name(b, "proto", ss_proto_name(l->proto, "unknown"));
 		g_string_append_c(b, ',');
 		kv_u64(b, "port", l->port);
 		g_string_append_c(b, ',');
@@ -300,7 +295,7 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	} else {
 		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
 		g_string_append_c(b, '{');
-		kv_name(b, "proto", proto_name(h->busiest_proto));
+		kv_name(b, "proto", ss_proto_name(h->busiest_proto, "unknown"));
 		g_string_append_c(b, ',');
 		kv_ip(b, "ip", h->family, &h->busiest_ip);
 		g_string_append_c(b, ',');

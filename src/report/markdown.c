@@ -78,16 +78,6 @@ static void mermaid_text(GString *b, const char *s)
 
 /* ---- the report ---- */
 
-static char *addr_port(guint8 family, const ss_ip *ip, guint16 port)
-{
-	return ss_addr_port_dup(family, ip, port);
-}
-
-static const char *proto_name(guint8 proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
 static void time_str(GString *b, gint64 ns, gboolean nanosecond)
 {
 	if (ns == SS_NO_TIME)
@@ -156,8 +146,8 @@ static void mermaid_md(GString *b, const ss_conn *c)
 		ss_seq_events_free(ev);
 		return;
 	}
-	char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-	char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
 	g_string_append(b, "```mermaid\nsequenceDiagram\n    participant C as client ");
 	mermaid_text(b, cl);
 	g_string_append(b, "\n    participant S as server ");
@@ -237,11 +227,11 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_conn_span(c, &first, &last);
 			GString *t = g_string_new(NULL);
 			time_str(t, first, r->summary.nanosecond);
-			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-			char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
 			g_string_append(b, "  - ");
 			md_code(b, t->str);
-			g_string_append_printf(b, " %s ", proto_name(c->proto));
+			g_string_append_printf(b, " %s ", ss_proto_name(c->proto, "?"));
 			md_code(b, cl);
 			g_string_append(b, " → ");
 			md_code(b, sv);
@@ -273,7 +263,7 @@ static void listeners_md(GString *b, const ss_report *r)
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		char ip[SS_IP_STRLEN];
 		ss_ip_format(l->family, &l->ip, ip);
-		g_string_append_printf(b, "| %s | ", proto_name(l->proto));
+		g_string_append_printf(b, "| %s | ", ss_proto_name(l->proto, "?"));
 		md_code(b, ip);
 		g_string_append_printf(b, " | %u | ", (unsigned)l->port);
 		md_text(b, l->service ? l->service : "");

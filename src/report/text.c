@@ -20,19 +20,6 @@
 #define LABEL_WIDTH 14  /* "ICMP errors:  " */
 
 /* ---- pieces -------------------------------------------------------------- */
-static const char *proto_name(guint8 proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
-static char *addr_port(guint8 family, const ss_ip *ip, guint16 port)
-{
-	char s[SS_IP_STRLEN];
-	ss_ip_format(family, ip, s);
-	if (family == SS_FAMILY_IPV6)
-		return g_strdup_printf("[%s]:%u", s, (unsigned)port);
-	return g_strdup_printf("%s:%u", s, (unsigned)port);
-}
 
 static const char *outcome_color(ss_outcome o)
 {
@@ -231,8 +218,8 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 	ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
-		ss_text_table_add(&t, g_strdup(proto_name(l->proto)), NULL);
-		ss_text_table_add(&t, addr_port(l->family, &l->ip, l->port), NULL);
+		ss_text_table_add(&t, g_strdup(ss_proto_name(l->proto, "?")), NULL);
+		ss_text_table_add(&t, ss_addr_port_dup(l->family, &l->ip, l->port), NULL);
 		ss_text_table_add(&t, l->service != NULL ? ss_text_clean(l->service) : g_strdup("-"), NULL);
 		ss_text_table_add(&t, g_strdup(ss_listener_state_name(l->state)), state_color(l->state));
 		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->connections), NULL);
@@ -270,7 +257,7 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		char *svc = x->service ? ss_text_clean(x->service) : NULL;
 		g_string_append_printf(l, "%s%s/%u%s%s %s (%" G_GUINT64_FORMAT " conn%s, %"
 				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
-				       proto_name(x->proto), (unsigned)x->port, svc ? " " : "",
+				       ss_proto_name(x->proto, "?"), (unsigned)x->port, svc ? " " : "",
 				       svc ? svc : "", ss_listener_state_name(x->state),
 				       x->connections, x->connections == 1 ? "" : "s", x->clients,
 				       x->clients == 1 ? "" : "s");
@@ -333,12 +320,12 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	}
 
 	if (h->exhaustion_risk) {
-		char *dst = addr_port(h->family, &h->busiest_ip, h->busiest_port);
+		char *dst = ss_addr_port_dup(h->family, &h->busiest_ip, h->busiest_port);
 		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
 		g_string_append_printf(l, "%" G_GUINT64_FORMAT " %s connections to %s within %"
 				       G_GINT64_FORMAT " s use %" G_GUINT64_FORMAT
 				       "%% of its ephemeral range: port exhaustion risk",
-				       h->busiest_connections, proto_name(h->busiest_proto), dst,
+				       h->busiest_connections, ss_proto_name(h->busiest_proto, "?"), dst,
 				       SS_EXHAUSTION_WINDOW_NS / 1000000000,
 				       h->busiest_connections * 100 / size);
 		g_free(dst);
@@ -423,9 +410,9 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			gint64 first, last;
 			ss_conn_span(c, &first, &last);
 			char *t = clock_time(first, r->summary.nanosecond, date);
-			char *cl = addr_port(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-			char *sv = addr_port(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
-			g_string_append_printf(l, "%s %s %s -> %s %s", t, proto_name(c->proto), cl, sv,
+			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			g_string_append_printf(l, "%s %s %s -> %s %s", t, ss_proto_name(c->proto, "?"), cl, sv,
 					       ss_outcome_name(c->outcome));
 			g_free(t);
 			g_free(cl);
@@ -473,10 +460,10 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		ss_conn_span(c, &first, &last);
 
 		ss_text_table_add(&t, clock_time(first, ns, date), NULL);
-		ss_text_table_add(&t, g_strdup(proto_name(c->proto)), NULL);
-		ss_text_table_add(&t, addr_port(c->family, &cl->ip, cl->port), NULL);
+		ss_text_table_add(&t, g_strdup(ss_proto_name(c->proto, "?")), NULL);
+		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
 		ss_text_table_add(&t, g_strdup("->"), NULL);
-		ss_text_table_add(&t, addr_port(c->family, &sv->ip, sv->port), NULL);
+		ss_text_table_add(&t, ss_addr_port_dup(c->family, &sv->ip, sv->port), NULL);
 		ss_text_table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
 		ss_text_table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
 

@@ -158,7 +158,7 @@ static void row_init(zeek_row *z, const ss_conn *c)
 	zeek_uid(c, z->first, z->uid);
 	ss_conn_zeek_history(c, z->hist, sizeof z->hist);
 	z->have_cid = ss_community_id_conn(c, 0, z->cid);
-	z->proto = c->proto == IPPROTO_TCP ? "tcp" : c->proto == IPPROTO_UDP ? "udp" : "unknown_transport";
+	z->proto = ss_proto_name(c->proto, "unknown_transport");
 	z->service = ss_service_name(c->proto, z->resp->port);
 	z->state = ss_conn_zeek_state(c);
 }

@@ -1,0 +1,54 @@
+/* Text of numbers, addresses, times and JSON strings, exactly as every
+ * output format writes them (src/core/format.c). */
+#ifndef SOCKSCOPE_FORMAT_H
+#define SOCKSCOPE_FORMAT_H
+
+#include <glib.h>
+#include <string.h>
+#include "sockscope/packet.h"
+
+/* Longest text form of an address (INET6_ADDRSTRLEN). */
+#define SS_IP_STRLEN 46
+
+/* Numeric text form: dotted quad, or RFC 5952 IPv6 (no brackets).
+ * Returns the length of the text. */
+gsize ss_ip_format(guint8 family, const ss_ip *ip, char buf[SS_IP_STRLEN]);
+
+/* RFC 3339 UTC ("2026-01-01T00:00:00.123456Z"), 6 or 9 sub-second digits.
+ * Appends to buf. */
+void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond);
+
+/* Appends a duration in milliseconds as a plain decimal number computed with
+ * integer arithmetic: 3 decimals ("12.345") for microsecond captures, 6
+ * ("12.345678") when nanosecond.  Negative durations keep their sign. */
+void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond);
+
+/* Appends s as a JSON string literal (quotes included), escaping control
+ * characters, quotes and backslashes; invalid UTF-8 bytes become U+FFFD. */
+void ss_json_escape_append(GString *buf, const char *s);
+
+/* ---- fast appenders -------------------------------------------------------
+ * The record writers (jsonl above all) spend most of sockscope's time when
+ * printf and strlen do the work: these append with known lengths and format
+ * integers by hand (docs/performance.md).  The text is exactly what printf's
+ * "%" G_GUINT64_FORMAT / "%" G_GINT64_FORMAT would give. */
+
+/* Appends n bytes; inline when the string has room (the usual case). */
+static inline void ss_append_len(GString *b, const char *s, gsize n)
+{
+	if (G_LIKELY(b->len + n < b->allocated_len)) {
+		memcpy(b->str + b->len, s, n);
+		b->len += n;
+		b->str[b->len] = '\0';
+	} else {
+		g_string_append_len(b, s, (gssize)n);
+	}
+}
+
+/* Appends a string literal (its length is known at compile time). */
+#define ss_append_lit(b, lit) ss_append_len((b), "" lit, sizeof(lit) - 1)
+
+void ss_u64_append(GString *b, guint64 v);
+void ss_i64_append(GString *b, gint64 v);
+
+#endif

@@ -1,0 +1,86 @@
+/* The one hash for sockscope's tables whose keys come from a capture:
+ * SipHash-1-3 keyed once per process at random (ss_hash_key()), so
+ * addresses and ports an attacker puts in a capture cannot be crafted to
+ * pile into one bucket (Suricata's flow-hash.c does the same).  The flow
+ * table uses the same function with its own per-run key; every other table
+ * (listener, host, role, finding accumulators, the graph, the anonymizer's
+ * pseudonym cache, the IP sets) hashes its fixed-size, zero-padded key with
+ * ss_hash_bytes(), and a GHashTable over such keys gets its hash/equal pair
+ * from SS_BYTES_KEY_FUNCS() instead of a hand-written copy. */
+#ifndef SOCKSCOPE_HASH_H
+#define SOCKSCOPE_HASH_H
+
+#include <glib.h>
+#include <string.h>
+
+#define SS_ROTL64(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SS_SIPROUND(v0, v1, v2, v3)                                                      \
+	do {                                                                             \
+		v0 += v1; v1 = SS_ROTL64(v1, 13); v1 ^= v0; v0 = SS_ROTL64(v0, 32);      \
+		v2 += v3; v3 = SS_ROTL64(v3, 16); v3 ^= v2;                              \
+		v0 += v3; v3 = SS_ROTL64(v3, 21); v3 ^= v0;                              \
+		v2 += v1; v1 = SS_ROTL64(v1, 17); v1 ^= v2; v2 = SS_ROTL64(v2, 32);      \
+	} while (0)
+
+/* SipHash-1-3 of n bytes under the 128-bit key (k0, k1).  Inline: every
+ * caller hashes a key of a size known at compile time, so the loop unrolls
+ * and the tail is a constant. */
+G_ALWAYS_INLINE static inline guint64 ss_siphash13(const void *p, gsize n, guint64 k0, guint64 k1)
+{
+	guint64 v0 = 0x736f6d6570736575ULL ^ k0;
+	guint64 v1 = 0x646f72616e646f6dULL ^ k1;
+	guint64 v2 = 0x6c7967656e657261ULL ^ k0;
+	guint64 v3 = 0x7465646279746573ULL ^ k1;
+	const guint8 *b = p;
+	gsize i = 0;
+	for (; i + 8 <= n; i += 8) {
+		guint64 m;
+		memcpy(&m, b + i, 8);
+		m = GUINT64_FROM_LE(m);
+		v3 ^= m;
+		SS_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	/* The 0-7 tail bytes, little-endian, in one load (n is a constant
+	 * wherever this is inlined, so memcpy is a fixed-size move). */
+	guint64 tail = 0;
+	memcpy(&tail, b + i, n - i);
+	guint64 last = ((guint64)n << 56) | GUINT64_FROM_LE(tail);
+	v3 ^= last;
+	SS_SIPROUND(v0, v1, v2, v3);
+	v0 ^= last;
+	v2 ^= 0xff;
+	SS_SIPROUND(v0, v1, v2, v3);
+	SS_SIPROUND(v0, v1, v2, v3);
+	SS_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The process's 128-bit hash key: two random words chosen once (GLib's own
+ * hash tables are seeded per process the same way; nothing in sockscope's
+ * output depends on a table's order). */
+const guint64 *ss_hash_key(void);
+
+/* Hash of a small fixed-size key (16 to 48 bytes, zero-padded so that equal
+ * keys are equal bytes) under the process key. */
+G_ALWAYS_INLINE static inline guint ss_hash_bytes(const void *p, gsize n)
+{
+	const guint64 *k = ss_hash_key();
+	return (guint)ss_siphash13(p, n, k[0], k[1]);
+}
+
+/* Defines `static guint NAME_hash(gconstpointer)` and
+ * `static gboolean NAME_equal(gconstpointer, gconstpointer)` for a
+ * GHashTable keyed on a zero-initialised TYPE compared bytewise. */
+#define SS_BYTES_KEY_FUNCS(NAME, TYPE)                                                   \
+	static guint NAME##_hash(gconstpointer p)                                        \
+	{                                                                                \
+		return ss_hash_bytes(p, sizeof(TYPE));                                   \
+	}                                                                                \
+	static gboolean NAME##_equal(gconstpointer a, gconstpointer b)                   \
+	{                                                                                \
+		return memcmp(a, b, sizeof(TYPE)) == 0;                                  \
+	}
+
+#endif
