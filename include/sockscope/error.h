@@ -19,6 +19,7 @@ typedef enum {
 	SS_ERROR_DAMAGED,   /* reading stopped early: truncated or corrupt file */
 	SS_ERROR_CAPTURE,   /* live capture failures (permissions, interface) */
 	SS_ERROR_OUTPUT,    /* cannot write the report */
+	SS_ERROR_INTERRUPTED, /* reading files stopped at a stop signal (signals.h) */
 } ss_error_code;
 
 /* Process exit statuses (documented in sockscope(1) and README). */

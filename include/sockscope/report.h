@@ -92,6 +92,7 @@ typedef struct {
 	gboolean nanosecond;        /* print 9 sub-second digits instead of 6: some
 	                               timestamp was not a whole microsecond */
 	GPtrArray *warnings;        /* char*: human-readable, already one line each */
+	gboolean interrupted;       /* reading files stopped at a signal: a partial report */
 } ss_summary;
 
 struct ss_host_s;   /* ss_host, sockscope/hosts.h */

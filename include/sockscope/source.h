@@ -54,7 +54,9 @@ struct ss_progress;
  * own input.  *budget (when not NULL) counts merged packets.  A damaged
  * file ends only itself; the others are read to their end, and FALSE comes
  * back with the first SS_ERROR_DAMAGED error (every one is a warning in the
- * summary).  `progress` (may be NULL) is redrawn as the bytes are read. */
+ * summary).  A stop signal (ss_signals_stop_requested()) ends the reading
+ * between two packets: FALSE with SS_ERROR_INTERRUPTED instead.  `progress`
+ * (may be NULL) is redrawn as the bytes are read. */
 gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 			      guint64 *budget, struct ss_progress *progress, GError **error);
 

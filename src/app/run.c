@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -35,12 +36,14 @@ typedef struct {
 	ss_live_source *live;
 	FILE *out;
 	char *out_tmp;              /* -o: the report being written, renamed at the end */
+	gsize out_buf_size;         /* out's full buffer; 0 = line-buffered */
 	ss_ipfix_exporter *ipfix;
 	ss_anonymizer *anon;
 	ss_stream_sink sink;
 	ss_render_options ropt;
 	gboolean capture_failed;    /* the live capture broke off */
 	gboolean ipfix_failed;      /* the export is incomplete */
+	gboolean interrupted;       /* a stop signal ended the reading of files */
 } run_ctx;
 
 int ss_app_exit_status(const GError *e)
@@ -291,15 +294,19 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 		ss_ipfix_exporter_set_stop(ctx->ipfix, ss_signals_stop_cb, NULL);
 	}
 	/* A pipeline sees each streamed record at once. */
-	if (live && cfg->format == SS_FORMAT_JSONL && output_is_stream(NULL, ctx->out))
+	if (live && cfg->format == SS_FORMAT_JSONL && output_is_stream(NULL, ctx->out)) {
 		setvbuf(ctx->out, NULL, _IOLBF, 0);
-	/* Reading files, jsonl hands over one record at a time: a 1 MiB buffer
-	 * makes that one write(2) per ~1000 records instead of per four
-	 * (docs/performance.md).  Terminals keep their line buffering.  Static:
-	 * standard output keeps it until the process exits. */
-	static char out_buf[1 << 20];
-	if (!live && !isatty(fileno(ctx->out)))
-		setvbuf(ctx->out, out_buf, _IOFBF, sizeof out_buf);
+	} else if (!isatty(fileno(ctx->out))) {
+		/* Reading files, jsonl hands over one record at a time: a 1 MiB
+		 * buffer makes that one write(2) per ~1000 records instead of
+		 * per four (docs/performance.md).  Live, BUFSIZ as before.  The
+		 * sink needs the size to flush at line boundaries.  Static:
+		 * standard output keeps it until the process exits.
+		 * Terminals keep their line buffering. */
+		static char out_buf[1 << 20];
+		ctx->out_buf_size = live ? BUFSIZ : sizeof out_buf;
+		setvbuf(ctx->out, live ? NULL : out_buf, _IOFBF, ctx->out_buf_size);
+	}
 	/* Every file is open: root is no longer needed. */
 	if (cfg->user && !ss_drop_privileges(cfg->user, error))
 		return FALSE;
@@ -344,7 +351,6 @@ static void run_live(run_ctx *ctx, ss_analyzer *analyzer)
 	run.interval_ns = cfg->interval_ns;
 	run.on_interval = refresh_live_view;
 	run.data = &vctx;
-	ss_signals_install();
 	GError *error = NULL;
 	if (!ss_live_source_run(ctx->live, analyzer, &run, &error)) {
 		ctx->capture_failed = TRUE;
@@ -380,8 +386,10 @@ static void run_files(run_ctx *ctx, ss_analyzer *analyzer)
 	guint64 budget = cfg->count;
 	GError *error = NULL;
 	if (!ss_file_sources_read(ctx->sources, ctx->n_sources, analyzer,
-				  cfg->count > 0 ? &budget : NULL, progress, &error))
+				  cfg->count > 0 ? &budget : NULL, progress, &error)) {
+		ctx->interrupted = g_error_matches(error, SS_ERROR, SS_ERROR_INTERRUPTED);
 		g_clear_error(&error);
+	}
 	ss_progress_free(progress);   /* erased before any warning is printed */
 }
 
@@ -391,6 +399,20 @@ static void close_sources(run_ctx *ctx)
 		ss_file_source_close(ctx->sources[i]);
 	g_clear_pointer(&ctx->sources, g_free);
 	ctx->n_sources = 0;
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "a signal";
+	}
 }
 
 /* Reads the capture or the files into a finished, anonymized report. */
@@ -422,6 +444,16 @@ static ss_report *analyze(run_ctx *ctx)
 
 	ss_report *report = ss_analyzer_finish(analyzer);
 	ss_analyzer_free(analyzer);
+	/* A live capture ends at a signal as planned; files end early (a
+	 * signal after the last packet changes nothing). */
+	if (ctx->interrupted) {
+		int sig = ss_signals_stop_requested();
+		report->summary.interrupted = TRUE;
+		g_ptr_array_add(report->summary.warnings,
+				g_strdup_printf("reading stopped by %s after %" G_GUINT64_FORMAT
+						" packets: the report covers only those",
+						signal_name(sig), report->summary.packets));
+	}
 	/* --anonymize: once, before anything is written or exported; the
 	 * streamed records were pseudonymised one by one. */
 	if (ctx->anon)
@@ -498,6 +530,9 @@ int ss_app_run(const ss_app_config *cfg, GError **error)
 {
 	run_ctx ctx = { 0 };
 	ctx.cfg = cfg;
+	/* From the start: a stop signal while the inputs and the report file
+	 * open is seen before the first packet, never kills half a report. */
+	ss_signals_install();
 	ss_services_use_system(!cfg->builtin_services);
 	if (cfg->anonymize)
 		ctx.anon = ss_anonymizer_new(cfg->anonymize_key, cfg->anonymize_key_len);
@@ -509,6 +544,7 @@ int ss_app_run(const ss_app_config *cfg, GError **error)
 	}
 	ss_stream_sink_init(&ctx.sink, ctx.out);
 	ctx.sink.ipfix = ctx.ipfix;
+	ctx.sink.flush_at = ctx.out_buf_size;
 
 	ss_report *report = analyze(&ctx);
 	ss_anonymizer_free(ctx.anon);

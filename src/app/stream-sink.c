@@ -27,7 +27,12 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 	g_string_truncate(sink->buf, 0);
 	ss_json_conn(sink->buf, c, TRUE);
 	/* Write errors are caught by the final fflush/ferror check. */
+	if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
+		fflush(sink->out);
+		sink->pending = 0;
+	}
 	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+	sink->pending += sink->buf->len;
 	if (sink->view)
 		ss_live_view_ended(sink->view, c);
 	if (sink->ipfix)

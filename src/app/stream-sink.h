@@ -20,6 +20,12 @@ typedef struct {
 	ss_ipfix_exporter *ipfix;  /* --ipfix: each record is exported as it is written */
 	ss_anonymizer *anon;       /* --anonymize: records are pseudonymised first */
 	ss_findings_acc *findings; /* the findings learn from each record written */
+	/* The size of out's full buffer (setvbuf), 0 when it is line-buffered:
+	 * the sink flushes before a line would not fit, so every write(2)
+	 * carries whole lines and a process killed by a second signal never
+	 * leaves half a record on a pipe. */
+	gsize flush_at;
+	gsize pending;             /* bytes in out's buffer since the last flush */
 } ss_stream_sink;
 
 /* An empty sink writing to `out`; the caller sets the optional parts. */

@@ -11,6 +11,7 @@
 #include "sockscope/decode.h"
 #include "sockscope/progress.h"
 #include "io/capfile.h"
+#include "sockscope/signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -622,6 +623,7 @@ gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 	}
 
 	guint64 tick = 0;
+	gboolean interrupted = FALSE;
 	while (len > 0) {
 		ss_file_source *src = srcs[heap[0]];
 		/* Analysed before its source reads on: the reader reuses its buffer. */
@@ -629,6 +631,11 @@ gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 		ss_analyzer_packet(a, src->ts, src->pkt.data, src->pkt.caplen, src->pkt.wirelen);
 		if (budget && --(*budget) == 0)
 			break;
+		/* A stop signal (signals.c) ends the reading between packets. */
+		if (ss_signals_stop_requested()) {
+			interrupted = TRUE;
+			break;
+		}
 		if (next_of(&rc, src, a)) {
 			heap_down(srcs, heap, len, 0);
 		} else {
@@ -643,9 +650,12 @@ gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 	/* Warnings in input order; a damaged input has not stopped the others. */
 	gboolean ok = TRUE;
 	for (guint i = 0; i < n; i++)
-		if (!source_end(srcs[i], a, ok ? error : NULL))
+		if (!source_end(srcs[i], a, ok && !interrupted ? error : NULL))
 			ok = FALSE;
-	return ok;
+	if (interrupted)
+		g_set_error(error, SS_ERROR, SS_ERROR_INTERRUPTED,
+			    "reading stopped by a signal");
+	return ok && !interrupted;
 }
 
 gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,

@@ -436,6 +436,8 @@ void ss_json_summary(GString *b, const ss_summary *s)
 		ss_json_escape_append(b, g_ptr_array_index(s->warnings, i));
 	}
 	ss_append_lit(b, "],");
+	kv_bool(b, "interrupted", s->interrupted);
+	g_string_append_c(b, ',');
 	kv_u64(b, "hosts", s->hosts);
 	g_string_append_c(b, ',');
 	key(b, "evidence");

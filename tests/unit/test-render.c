@@ -622,6 +622,7 @@ static const char summary_json[] =
 	"\"bad_tunnel_depth\":0,\"bad_gre_header\":0,\"bad_mpls_stack\":0,"
 	"\"bad_pppoe_header\":0},"
 	"\"warnings\":[\"b\\\"\\u0001.pcap: capture file is cut short\"],"
+	"\"interrupted\":false,"
 	"\"hosts\":0,\"evidence\":{\"syn\":0,\"syn_ack\":0,\"simultaneous_open\":0,"
 	"\"icmp_unreachable\":0,\"service_port\":0,\"first_sender\":0,\"lower_port\":0,"
 	"\"first_packet\":0,\"proven_listener\":0,\"ephemeral_range\":0,\"fan_in\":0,"
