@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev zlib1g-dev)
-test_packages=(valgrind tcpdump iproute2 nfdump graphviz chromium)
+test_packages=(valgrind tcpdump iproute2 nfdump graphviz chromium python3-scapy tshark nmap)
 ci_packages=(clang)
 for arg in "$@"; do
 	case $arg in

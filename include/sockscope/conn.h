@@ -116,9 +116,38 @@ typedef struct {
 	guint32 isn;           /* sequence number of its SYN / SYN-ACK */
 } ss_endpoint;
 
-/* Zeek-style history: each letter once per direction, in order of first
- * occurrence; `who` has bit i set when letter i was sent by ep[1]. */
-#define SS_HISTORY_MAX 24
+/* Zeek's history letters in the order they happened; `who` has bit i set
+ * when letter i was sent by ep[1].  Letters past the cap are dropped. */
+#define SS_HISTORY_MAX 31
+
+/* Zeek's TCP endpoint states (its TCP_Endpoint.h): tracked per packet so
+ * that conn_state, history and missed_bytes follow Zeek's TCP analyzer
+ * (docs/output.md, "Zeek fields"). */
+enum {
+	SS_ZEEK_INACTIVE,
+	SS_ZEEK_SYN_SENT,
+	SS_ZEEK_SYN_ACK_SENT,
+	SS_ZEEK_PARTIAL,
+	SS_ZEEK_ESTABLISHED,
+	SS_ZEEK_CLOSED,
+	SS_ZEEK_RESET,
+};
+
+/* What Zeek keeps per endpoint, reduced to what the log shows.  Sequence
+ * numbers relative to `start` (its ISN, or its first seq - 1 without a SYN),
+ * as Zeek's are. */
+typedef struct {
+	guint32 start;         /* absolute */
+	guint32 last;          /* absolute: one past the highest byte it sent */
+	guint32 reassem;       /* its data seen contiguously up to here */
+	guint32 ooo_lo, ooo_hi;/* one run of its data seen beyond a hole */
+	guint32 fin;           /* its FIN's sequence number + 1 (Zeek FIN_seq) */
+	guint32 rst;           /* its last RST's sequence number */
+	guint16 rxmt, win0, gaps;  /* counts behind the scaled letters T W G */
+	guint8 state, prev_state;  /* SS_ZEEK_* */
+	guint8 seen;           /* history letters S H A D F R Q I given once */
+	guint8 ooo;            /* ooo_lo/ooo_hi hold a run */
+} ss_zeek_ep;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
 #define SS_SYN_GAPS_MAX 8
@@ -158,6 +187,8 @@ typedef struct ss_conn {
 	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
 
 	char history[SS_HISTORY_MAX + 1];
+	ss_zeek_ep zeek[2];    /* per ep[] */
+	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
 
 	/* lifecycle, owned by the analyzer */
 	guint8 timeout_class;  /* ss_timeout_class */
@@ -170,6 +201,7 @@ typedef struct ss_conn {
 	guint8 confidence;     /* ss_confidence */
 
 	guint32 history_who;
+	guint8 zeek_partial;   /* Zeek's is_partial: the first packets were not a handshake */
 
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
 	gint64 last_ns;        /* latest packet from either side */

@@ -57,6 +57,7 @@ static inline void sc_tcp(ss_analyzer *a, const sc_flow *f, int from, gint64 ms,
 	ss_packet p = sc_packet(f, from, ms);
 	p.l4 = SS_L4_TCP;
 	p.tcp.flags = flags;
+	p.tcp.window = 65535;   /* a zero window is a Zeek history letter (W) */
 	p.tcp.seq = seq;
 	p.payload_len = payload;
 	p.ip_len = 40 + payload;

@@ -65,6 +65,7 @@ static void tcp(scenario *sc, int from, gint64 ms, guint8 flags, guint32 seq, gu
 	ss_packet p = base(sc, from, ms);
 	p.l4 = SS_L4_TCP;
 	p.tcp.flags = flags;
+	p.tcp.window = 65535;   /* a zero window is a Zeek history letter (W) */
 	p.tcp.seq = seq;
 	p.payload_len = payload;
 	p.ip_len = 40 + payload;

@@ -409,6 +409,11 @@ static ss_conn *tcp_conn(void)
 	/* S h A D d F f, the responder's letters at bits 1, 4, 6 */
 	strcpy(c->history, "shaddff");
 	c->history_who = 0x52;
+	/* Zeek's endpoint states after that: both closed (conn_state SF) */
+	for (int i = 0; i < 2; i++) {
+		c->zeek[i].state = SS_ZEEK_CLOSED;
+		c->zeek[i].prev_state = SS_ZEEK_ESTABLISHED;
+	}
 	c->outcome = SS_OUTCOME_COMPLETE;
 	c->close = SS_CLOSE_FIN;
 	c->evidence = SS_EVIDENCE_SYN;

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Crafted TCP/UDP exchanges whose Zeek conn.log fields are known, and a
+check of sockscope's `-F zeek-json` against them (meson test zeek-parity).
+
+Usage: zeek-cases.py SOCKSCOPE DIR   (run by /usr/bin/python3, which has scapy)
+
+Each case is a list of packets written to DIR/zeek-cases.pcap with scapy;
+tshark (when installed) confirms that the packets show what the case is
+about (a retransmission, a zero window, an ACK of unseen data...), so the
+expectation is not only this script's opinion of its own packets.  The
+expected conn_state, history and missed_bytes follow Zeek's TCP analyzer
+and conn_state() (scripts/base/protocols/conn/main.zeek) step by step; the
+derivation is in the comment of each case.  Exits 0 when all match, 1
+otherwise, 77 when scapy is missing.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+try:
+    from scapy.all import Ether, IP, TCP, UDP, Raw, wrpcap
+except ImportError:
+    print("SKIP: python3-scapy is not installed (Debian package python3-scapy)")
+    sys.exit(77)
+
+C, S = "10.9.0.1", "10.9.0.2"
+MAC_C, MAC_S = "02:09:00:00:00:01", "02:09:00:00:00:02"
+t = [1767225600.0]
+pkts = []
+
+
+def tcp(cport, from_client, flags, seq, ack=0, data=b"", win=64240, sport=80):
+    src, dst = (C, S) if from_client else (S, C)
+    sp, dp = (cport, sport) if from_client else (sport, cport)
+    macs = (MAC_C, MAC_S) if from_client else (MAC_S, MAC_C)
+    p = Ether(src=macs[0], dst=macs[1]) / IP(src=src, dst=dst) / \
+        TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack, window=win)
+    if data:
+        p = p / Raw(data)
+    t[0] += 0.001
+    p.time = t[0]
+    pkts.append(p)
+
+
+def udp(cport, from_client, data, sport=53):
+    src, dst = (C, S) if from_client else (S, C)
+    sp, dp = (cport, sport) if from_client else (sport, cport)
+    macs = (MAC_C, MAC_S) if from_client else (MAC_S, MAC_C)
+    p = Ether(src=macs[0], dst=macs[1]) / IP(src=src, dst=dst) / UDP(sport=sp, dport=dp) / Raw(data)
+    t[0] += 0.001
+    p.time = t[0]
+    pkts.append(p)
+
+
+def handshake(cp, cisn=100, sisn=500):
+    tcp(cp, True, "S", cisn)
+    tcp(cp, False, "SA", sisn, cisn + 1)
+    tcp(cp, True, "A", cisn + 1, sisn + 1)
+
+
+# (client port, proto, conn_state, history, missed_bytes, tshark filter that
+#  must match at least N packets of that flow, N)
+CASES = []
+
+# 1. No SYN seen, FIN both ways.  Both endpoints start INACTIVE; a packet
+#    without SYN makes each PARTIAL; a FIN from PARTIAL -> CLOSED; both
+#    CLOSED -> SF.  Letters: D d (data), F f, A (the last ACK).  No gap is
+#    counted: PARTIAL endpoints are not "established or cleanly closing".
+tcp(1001, True, "PA", 1000, 5000, b"x" * 10)
+tcp(1001, False, "PA", 5000, 1010, b"y" * 20)
+tcp(1001, True, "FA", 1010, 5020)
+tcp(1001, False, "FA", 5020, 1011)
+tcp(1001, True, "A", 1011, 5021)
+CASES.append((1001, "tcp", "SF", "DdFfA", 0, None, 0))
+
+# 2. FIN both ways, then a RST from the server.  Both CLOSED; a RST from a
+#    CLOSED endpoint whose peer is CLOSED changes nothing (UpdateClosedState)
+#    -> SF; the RST still gives its letter r.
+handshake(1002)
+tcp(1002, True, "FA", 101, 501)
+tcp(1002, False, "FA", 501, 102)
+tcp(1002, True, "A", 102, 502)
+tcp(1002, False, "R", 502)
+CASES.append((1002, "tcp", "SF", "ShAFfr", 0, "tcp.flags.reset==1", 1))
+
+# 3. SYN, then data, then a RST, all from the client; the server never
+#    answers.  Client: INACTIVE -SYN-> SYN_SENT -RST-> RESET; server
+#    INACTIVE.  os RESET, responder inactive: RSTOS0 when the history is
+#    ^?S[^HAFGIQ]*R.* (here "SDR"), OTH otherwise.
+tcp(1003, True, "S", 200)
+tcp(1003, True, "PA", 201, 7001, b"z" * 10)
+tcp(1003, True, "R", 211)
+CASES.append((1003, "tcp", "RSTOS0", "SDR", 0, None, 0))
+
+# 4. Retransmissions: the client's segment sent 12 times.  Each copy after
+#    the first ends at or below the highest sequence number seen
+#    (update_last_seq: delta_last <= 0 with data) -> DidRxmit; the letter T
+#    at the 1st and 10th (ScaledHistoryEntry: 1, 10, 100...).
+handshake(1004)
+for _ in range(12):
+    tcp(1004, True, "PA", 101, 501, b"r" * 100)
+tcp(1004, False, "A", 501, 201)
+tcp(1004, True, "FA", 201, 501)
+tcp(1004, False, "FA", 501, 202)
+tcp(1004, True, "A", 202, 502)
+CASES.append((1004, "tcp", "SF", "ShADTTaFf", 0, "tcp.analysis.retransmission", 10))
+
+# 5. Zero windows: the server advertises window 0 ten times.  Its first
+#    pure ACK gives a (update_history runs before update_window), then w at
+#    the 1st and the 10th zero window.
+handshake(1005)
+for _ in range(10):
+    tcp(1005, False, "A", 501, 101, win=0)
+tcp(1005, True, "FA", 101, 501)
+tcp(1005, False, "FA", 501, 102)
+tcp(1005, True, "A", 102, 502)
+CASES.append((1005, "tcp", "SF", "ShAawwFf", 0, "tcp.analysis.zero_window", 10))
+
+# 6. A content gap: the client's bytes 101-200 (relative) are never seen,
+#    the server acknowledges past them.  The ACK arrives with both ends
+#    ESTABLISHED, so the reassembler's Undelivered() reports a gap of 100
+#    bytes: G for the client's side, missed_bytes 100.
+handshake(1006)
+tcp(1006, True, "PA", 101, 501, b"a" * 100)
+tcp(1006, True, "PA", 301, 501, b"b" * 100)
+tcp(1006, False, "A", 501, 401)
+tcp(1006, True, "FA", 401, 501)
+tcp(1006, False, "FA", 501, 402)
+tcp(1006, True, "A", 402, 502)
+CASES.append((1006, "tcp", "SF", "ShADaGFf", 100, "tcp.analysis.lost_segment", 1))
+
+# 7. SYN+FIN (two of SYN/FIN/RST in one packet: Q), refused by RST: the
+#    client is SYN_SENT then CLOSED by the FIN; the server INACTIVE -> RESET.
+#    rs RESET, os CLOSED (not SYN_SENT, not inactive) -> RSTR.
+tcp(1007, True, "SF", 300)
+tcp(1007, False, "RA", 0, 302)
+CASES.append((1007, "tcp", "RSTR", "Qr", 0, "tcp.flags.syn==1 && tcp.flags.fin==1", 1))
+
+# 8. FIN+RST in one packet (I) from the client after data: ESTABLISHED ->
+#    RESET (a FIN with RST does not close); the server stays ESTABLISHED ->
+#    RSTO.
+handshake(1008)
+tcp(1008, True, "PA", 101, 501, b"q" * 10)
+tcp(1008, False, "A", 501, 111)
+tcp(1008, True, "FR", 111, 501)
+CASES.append((1008, "tcp", "RSTO", "ShADaI", 0, "tcp.flags.fin==1 && tcp.flags.reset==1", 1))
+
+# 9. UDP where only the responder spoke: a reply from port 53 to a client
+#    port.  The client (the ephemeral side) sent nothing: os inactive, rs
+#    active -> SHR; Zeek flips the roles (53 is a likely server port): ^d.
+udp(1009, False, b"reply")
+CASES.append((1009, "udp", "SHR", "^d", 0, None, 0))
+
+# 10. UDP both ways: SF, Dd.
+udp(1010, True, b"query")
+udp(1010, False, b"answer")
+CASES.append((1010, "udp", "SF", "Dd", 0, None, 0))
+
+
+def main():
+    exe, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    pcap = os.path.join(out, "zeek-cases.pcap")
+    wrpcap(pcap, pkts)
+    fail = 0
+    tshark = shutil.which("tshark")
+    if not tshark:
+        print("note: tshark not installed; the packets are not cross-checked")
+    for cp, proto, _state, _hist, _missed, flt, n in CASES:
+        if not tshark or not flt:
+            continue
+        r = subprocess.run([tshark, "-r", pcap, "-Y", "%s.port==%d && (%s)" % (proto, cp, flt)],
+                           capture_output=True, text=True)
+        got = len([x for x in r.stdout.splitlines() if x.strip()])
+        if got < n:
+            print("FAIL case %d: tshark finds %d packets for %s, expected >= %d" % (cp, got, flt, n))
+            fail += 1
+    r = subprocess.run([exe, "-r", pcap, "-F", "zeek-json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("FAIL sockscope exited %d: %s" % (r.returncode, r.stderr.strip()))
+        return 1
+    rows = {}
+    for line in r.stdout.splitlines():
+        rec = json.loads(line)
+        # keyed by the client's port (the one that is not 80 / 53)
+        rows[(rec["proto"], max(rec["id.orig_p"], rec["id.resp_p"]))] = rec
+    for cp, proto, state, hist, missed, _f, _n in CASES:
+        rec = rows.get((proto, cp))
+        if rec is None:
+            print("FAIL case %d: no record" % cp)
+            fail += 1
+            continue
+        got = (rec["conn_state"], rec.get("history"), rec["missed_bytes"])
+        if got != (state, hist, missed):
+            print("FAIL case %d: conn_state/history/missed_bytes %r, Zeek says %r"
+                  % (cp, got, (state, hist, missed)))
+            fail += 1
+        else:
+            print("ok case %d: %s %s %d" % (cp, state, hist, missed))
+    print("%d cases, %d failed" % (len(CASES), fail))
+    return 1 if fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
