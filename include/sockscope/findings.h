@@ -100,7 +100,4 @@ GPtrArray *ss_findings_compute(const ss_report *r);
 
 void ss_finding_free(gpointer f);
 
-/* One "finding" record of jsonl, with the trailing newline. */
-void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nanosecond);
-
 #endif

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <stdio.h>
+#include "sockscope/findings.h"
 #include "sockscope/report.h"
 
 typedef enum {
@@ -48,6 +49,8 @@ void ss_json_summary(GString *buf, const ss_summary *s);
  * the host's indexes refer to. */
 void ss_json_host(GString *buf, const struct ss_host_s *h, const GArray *listeners,
 		  gboolean nanosecond);
+/* One "finding" record of jsonl, ranked from 1. */
+void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nanosecond);
 
 /* The whole-report writers behind ss_render(); each returns FALSE when
  * writing failed (errno set).  docs/output.md describes what they write. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sockscope/findings.h"
+#include "sockscope/render.h"
 #include "sockscope/hosts.h"
 
 #define MS (G_GINT64_CONSTANT(1000000))
