@@ -39,7 +39,7 @@ typedef struct {
 	 * thread (the "report thread") and hand them to the sink on a third
 	 * (the "writer"), while this one goes on reading packets.  Each stage
 	 * sees the same events in the same order as a single thread would, so
-	 * the output is byte for byte the same (src/analyzer.c,
+	 * the output is byte for byte the same (src/pipeline/analyzer.c,
 	 * docs/performance.md).  The sink, and everything it calls, then runs
 	 * on the writer until ss_analyzer_finish(); ss_analyzer_snapshot()
 	 * first waits for both threads to catch up, and only then may the

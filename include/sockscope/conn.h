@@ -240,6 +240,9 @@ gboolean ss_icmp_is_unreachable(guint8 family, guint8 type);
 /* A record's first and last packet times over both endpoints (an endpoint
  * counts only when it sent packets); SS_NO_TIME when there are none. */
 void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns);
+/* The report's order of records: by first packet, then creation order
+ * (seq).  A GCompareFunc over ss_conn* elements of a GPtrArray. */
+gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb);
 
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);

@@ -180,6 +180,9 @@ ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, cons
  * Free the array with ss_hosts_array_free. */
 GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners);
 void ss_hosts_array_free(GArray *hosts);
+/* The report's order of host records: family, then address.  A
+ * GCompareFunc over ss_host elements; whoever re-sorts them uses it. */
+gint ss_host_cmp(gconstpointer pa, gconstpointer pb);
 
 void ss_hosts_get_dropped(const ss_hosts *h, ss_hosts_dropped *out);
 

@@ -574,7 +574,7 @@ ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, cons
 	return pr.fits == SS_EPH_CUSTOM ? SS_EPH_VERDICT_UNKNOWN : SS_EPH_VERDICT_OUT;
 }
 
-static gint cmp_host(gconstpointer pa, gconstpointer pb)
+gint ss_host_cmp(gconstpointer pa, gconstpointer pb)
 {
 	const ss_host *a = pa, *b = pb;
 	if (a->family != b->family)
@@ -616,7 +616,7 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	g_hash_table_remove_all(h->by_ip);
 	g_hash_table_remove_all(h->pairs);
 	h->port_maps = 0;
-	g_array_sort(out, cmp_host);
+	g_array_sort(out, ss_host_cmp);
 	return out;
 }
 

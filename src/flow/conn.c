@@ -608,6 +608,17 @@ void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns)
 	*last_ns = last;
 }
 
+gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb)
+{
+	const ss_conn *a = *(ss_conn *const *)pa, *b = *(ss_conn *const *)pb;
+	gint64 ta, tb, la, lb;
+	ss_conn_span(a, &ta, &la);
+	ss_conn_span(b, &tb, &lb);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 {
 	ss_endpoint *me = &c->ep[side];

@@ -9,6 +9,7 @@
 #include "sockscope/findings.h"
 #include "sockscope/hash.h"
 #include "sockscope/hosts.h"
+#include "sockscope/listeners.h"
 
 /* Pseudonyms remembered (addresses repeat); past this they are recomputed. */
 #define CACHE_MAX (1u << 20)
@@ -116,19 +117,6 @@ void ss_anonymize_conn(ss_anonymizer *a, ss_conn *c)
 	c->ep0_key_side = (guint8)src;
 }
 
-static gint cmp_listener(gconstpointer pa, gconstpointer pb)
-{
-	const ss_listener *a = pa, *b = pb;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	int c = memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return (a->port > b->port) - (a->port < b->port);
-}
-
 typedef struct {
 	ss_listener l;
 	guint old;
@@ -136,16 +124,7 @@ typedef struct {
 
 static gint cmp_indexed(gconstpointer pa, gconstpointer pb)
 {
-	return cmp_listener(&((const indexed_listener *)pa)->l, &((const indexed_listener *)pb)->l);
-}
-
-static gint cmp_host(gconstpointer pa, gconstpointer pb)
-{
-	const ss_host *a = pa, *b = pb;
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	int c = memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
-	return c < 0 ? -1 : c > 0;
+	return ss_listener_cmp(&((const indexed_listener *)pa)->l, &((const indexed_listener *)pb)->l);
 }
 
 static gint cmp_guint(gconstpointer pa, gconstpointer pb)
@@ -193,7 +172,7 @@ void ss_anonymize_report(ss_anonymizer *a, ss_report *r, gboolean names)
 			g_array_sort(h->listeners, cmp_guint);
 	}
 	if (r->hosts)
-		g_array_sort(r->hosts, cmp_host);
+		g_array_sort(r->hosts, ss_host_cmp);
 	g_free(map);
 
 	for (guint i = 0; r->findings && i < r->findings->len; i++) {

@@ -1,0 +1,390 @@
+/* The flow lifecycle (flow/lifecycle.h): the flow table, the timeout lists,
+ * the flow cap's eviction, tombstones of recently written TCP tuples and
+ * the spare records.  It raises on_start / on_synack / on_end and leaves
+ * their meaning to the caller (src/pipeline/analyzer.c), so it can be
+ * driven and checked without threads. */
+#include "flow/lifecycle.h"
+#include "flow/conn-track.h"
+#include "sockscope/flow.h"
+
+#include <netinet/in.h>
+
+/* A list of records in one timeout class, least recently active first. */
+typedef struct {
+	ss_conn *head, *tail;
+} conn_list;
+
+/* What a streamed TCP record leaves behind for reuse detection. */
+typedef struct tombstone {
+	ss_flow_key key;       /* first member: kept in an ss_flow_table */
+	gint64 ended_ns;       /* its record's last packet */
+	guint32 reuse_index;
+	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
+	struct tombstone *next;
+} tombstone;
+
+/* TIME_WAIT lasts 60 s on Linux and up to 240 s on Windows; a tuple
+ * reused within this window of its last packet is still marked reused
+ * when streaming (keep-all mode remembers every tuple). */
+#define SS_RECENT_TUPLE_NS (G_GINT64_CONSTANT(240) * 1000000000)
+/* At about 90 bytes each, at most ~24 MB of remembered tuples. */
+#define SS_RECENT_TUPLE_MAX 262144
+
+/* Enough spares for the flows that start while others end; more would
+ * only keep memory from the roll-ups. */
+#define SPARES_MAX 4096
+
+struct ss_lifecycle {
+	ss_lifecycle_config cfg;
+	ss_lifecycle_hooks hooks;
+	/* Records in progress are owned by the table and the timeout lists
+	 * until on_end hands them over. */
+	ss_flow_table *table;      /* NULL once the capture is over */
+	conn_list lru[SS_TIMEOUT_COUNT];
+	/* Streaming: tuples of TCP records written recently, so a new
+	 * connection on one of them still says it reused the tuple. */
+	ss_flow_table *recent;
+	tombstone *recent_head, *recent_tail;   /* oldest first */
+	gsize recent_len;
+	gint64 now_ns;             /* latest packet time seen (never goes back) */
+	guint64 next_seq;
+	/* Records the hooks are done with, kept for new flows (linked by
+	 * lru_next), so steady streaming allocates nothing per record. */
+	ss_conn *spare;
+	guint spare_len;
+	ss_lifecycle_stats stats;
+};
+
+static void free_conn_list(ss_conn *c)
+{
+	while (c) {
+		ss_conn *next = c->lru_next;
+		g_free(c);
+		c = next;
+	}
+}
+
+ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycle_hooks *hooks)
+{
+	ss_lifecycle *lc = g_new0(ss_lifecycle, 1);
+	lc->cfg = *cfg;
+	if (hooks)
+		lc->hooks = *hooks;
+	guint64 k0 = cfg->hash_seed, k1 = cfg->hash_seed ^ 0x9e3779b97f4a7c15ULL;
+	if (k0 == 0) {
+		k0 = ((guint64)g_random_int() << 32) | g_random_int();
+		k1 = ((guint64)g_random_int() << 32) | g_random_int();
+	}
+	lc->table = ss_flow_table_new(k0, k1);
+	lc->recent = ss_flow_table_new(k0 ^ 0x5bd1e995u, k1);
+	lc->now_ns = SS_NO_TIME;
+	return lc;
+}
+
+void ss_lifecycle_free(ss_lifecycle *lc)
+{
+	if (!lc)
+		return;
+	free_conn_list(lc->spare);
+	ss_flow_table_free(lc->table);
+	ss_flow_table_free(lc->recent);
+	while (lc->recent_head) {
+		tombstone *t = lc->recent_head;
+		lc->recent_head = t->next;
+		g_free(t);
+	}
+	/* Records in progress live only in these lists. */
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		free_conn_list(lc->lru[k].head);
+	g_free(lc);
+}
+
+const ss_lifecycle_stats *ss_lifecycle_get_stats(const ss_lifecycle *lc)
+{
+	return &lc->stats;
+}
+
+guint64 ss_lifecycle_next_seq(const ss_lifecycle *lc)
+{
+	return lc->next_seq;
+}
+
+void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
+{
+	while (chain) {
+		ss_conn *next = chain->lru_next;
+		if (lc->spare_len < SPARES_MAX) {
+			chain->lru_next = lc->spare;
+			lc->spare = chain;
+			lc->spare_len++;
+		} else {
+			g_free(chain);
+		}
+		chain = next;
+	}
+}
+
+/* ---- timeout lists ---- */
+
+static void lru_unlink(ss_lifecycle *lc, ss_conn *c)
+{
+	conn_list *l = &lc->lru[c->timeout_class];
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		l->head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		l->tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_append(ss_lifecycle *lc, ss_conn *c, ss_timeout_class k)
+{
+	conn_list *l = &lc->lru[k];
+	c->timeout_class = (guint8)k;
+	c->lru_next = NULL;
+	c->lru_prev = l->tail;
+	if (l->tail)
+		l->tail->lru_next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, void *data),
+			  void *data)
+{
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		for (const ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
+			fn(c, data);
+}
+
+/* ---- tombstones ---- */
+
+static void recent_drop_oldest(ss_lifecycle *lc)
+{
+	tombstone *t = lc->recent_head;
+	lc->recent_head = t->next;
+	if (!lc->recent_head)
+		lc->recent_tail = NULL;
+	lc->recent_len--;
+	/* A newer tombstone may have replaced this one for the same tuple. */
+	if (ss_flow_table_lookup(lc->recent, &t->key) == t)
+		ss_flow_table_remove(lc->recent, &t->key);
+	g_free(t);
+}
+
+/* Remembers the tuple of a streamed TCP record that closed or went idle. */
+static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
+{
+	while (lc->recent_head &&
+	       (lc->now_ns - lc->recent_head->ended_ns > SS_RECENT_TUPLE_NS ||
+		lc->recent_len >= SS_RECENT_TUPLE_MAX))
+		recent_drop_oldest(lc);
+	tombstone *t = g_new(tombstone, 1);
+	t->key = c->key;
+	t->ended_ns = c->last_ns;
+	t->reuse_index = c->reuse_index;
+	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
+	t->next = NULL;
+	ss_flow_table_replace(lc->recent, t);   /* the old one stays in the list */
+	if (lc->recent_tail)
+		lc->recent_tail->next = t;
+	else
+		lc->recent_head = t;
+	lc->recent_tail = t;
+	lc->recent_len++;
+}
+
+/* A new connection's SYN on a tuple written recently reuses it. */
+static void mark_recent_reuse(ss_lifecycle *lc, ss_conn *c, const ss_flow_key *key)
+{
+	tombstone *t = ss_flow_table_lookup(lc->recent, key);
+	if (!t || lc->now_ns - t->ended_ns > SS_RECENT_TUPLE_NS)
+		return;
+	c->reuse = (ss_reuse)t->cause;
+	c->reuse_index = t->reuse_index + 1;
+	/* The list entry goes when it ages out; the table forgets it now. */
+	ss_flow_table_remove(lc->recent, key);
+}
+
+/* ---- records starting and ending ---- */
+
+/* A record is finished: take it out of the table and the timeout lists
+ * and hand it to on_end.  `in_table` is FALSE when a newer record already
+ * took its key. */
+static void retire(ss_lifecycle *lc, ss_conn *c, ss_end why, gboolean in_table)
+{
+	c->ended_by = (guint8)why;
+	lc->stats.ended[why]++;
+	lru_unlink(lc, c);
+	if (in_table)
+		ss_flow_table_remove(lc->table, &c->key);
+	if (lc->cfg.streaming && c->proto == IPPROTO_TCP &&
+	    (why == SS_END_CLOSED || why == SS_END_IDLE))
+		recent_add(lc, c, why);
+	/* From here on the record belongs to the hook. */
+	lc->hooks.on_end(lc->hooks.ctx, c);
+}
+
+/* Retires every record whose timeout has passed at packet time `now`. */
+static void expire(ss_lifecycle *lc, gint64 now)
+{
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		gint64 timeout = lc->cfg.timeout_ns[k];
+		conn_list *l = &lc->lru[k];
+		while (l->head && now - l->head->last_ns > timeout)
+			retire(lc, l->head, k == SS_TIMEOUT_CLOSED ? SS_END_CLOSED : SS_END_IDLE,
+			       TRUE);
+	}
+}
+
+/* The least recently active record of all classes. */
+static ss_conn *idlest(ss_lifecycle *lc)
+{
+	ss_conn *best = NULL;
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		ss_conn *c = lc->lru[k].head;
+		if (c && (!best || c->last_ns < best->last_ns))
+			best = c;
+	}
+	return best;
+}
+
+static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_side,
+			 const ss_packet *p)
+{
+	ss_conn *c = lc->spare;
+	if (c) {
+		lc->spare = c->lru_next;
+		lc->spare_len--;
+	} else
+		c = g_new(ss_conn, 1);
+	ss_conn_init(c, key, src_key_side, p);
+	c->seq = lc->next_seq++;
+	c->last_ns = p->ts_ns;
+	if (lc->hooks.on_start)
+		lc->hooks.on_start(lc->hooks.ctx, c);
+	lru_append(lc, c, ss_conn_timeout_class(c));
+	return c;
+}
+
+static void track_transport(ss_lifecycle *lc, const ss_packet *p)
+{
+	ss_flow_key key;
+	int src_key_side = ss_flow_key_make(&key, p->family, p->ip_proto, &p->src, p->sport,
+					    &p->dst, p->dport);
+	/* One hash per packet: the look-up and, for a new flow, the insert. */
+	guint64 h = ss_flow_table_hash(lc->table, &key);
+	ss_conn *c = ss_flow_table_lookup_hashed(lc->table, &key, h);
+	if (!c) {
+		if (lc->cfg.max_flows && ss_flow_table_size(lc->table) >= lc->cfg.max_flows)
+			retire(lc, idlest(lc), SS_END_EVICTED, TRUE);
+		c = new_conn(lc, &key, src_key_side, p);
+		ss_flow_table_insert_hashed(lc->table, c, h);
+		if (lc->cfg.streaming && p->l4 == SS_L4_TCP &&
+		    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) == SS_TCP_SYN)
+			mark_recent_reuse(lc, c, &key);
+		gsize n = ss_flow_table_size(lc->table);
+		if (n > lc->stats.max_flows_tracked)
+			lc->stats.max_flows_tracked = n;
+	} else {
+		ss_reuse cause;
+		int side = ss_conn_side(c, src_key_side);
+		if (p->l4 == SS_L4_TCP &&
+		    ss_conn_tcp_starts_new(c, side, p, lc->cfg.reuse_idle_ns, &cause)) {
+			ss_conn *old = c;
+			c = new_conn(lc, &key, src_key_side, p);
+			c->reuse = cause;
+			c->reuse_index = old->reuse_index + 1;
+			ss_flow_table_replace(lc->table, c);
+			retire(lc, old, SS_END_REUSED, FALSE);
+		}
+	}
+	gint8 synack_side = c->synack_side;
+	ss_conn_update(c, ss_conn_side(c, src_key_side), p);
+	/* The first SYN-ACK of a record proves a listener at once. */
+	if (lc->hooks.on_synack && synack_side < 0 && c->synack_side >= 0 &&
+	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))
+		lc->hooks.on_synack(lc->hooks.ctx, c, c->synack_side);
+
+	/* Keep the timeout lists in order of last activity. */
+	ss_timeout_class k = ss_conn_timeout_class(c);
+	if (k != c->timeout_class || lc->lru[k].tail != c) {
+		lru_unlink(lc, c);
+		lru_append(lc, c, k);
+	}
+}
+
+static void track_icmp_error(ss_lifecycle *lc, const ss_packet *p)
+{
+	const ss_icmp_quote *q = &p->icmp;
+	ss_flow_key key;
+	int src_key_side = ss_flow_key_make(&key, q->family, q->proto, &q->src, q->sport,
+					    &q->dst, q->dport);
+	ss_conn *c = ss_flow_table_lookup(lc->table, &key);
+	if (!c) {
+		lc->stats.icmp_errors_unmatched++;
+		return;
+	}
+	lc->stats.icmp_errors_matched++;
+	ss_conn_icmp_error(c, ss_conn_side(c, src_key_side), p);
+}
+
+void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p)
+{
+	g_return_if_fail(lc->table != NULL);
+	/* Packet time drives timeouts; a capture whose clock steps back does
+	 * not bring flows back to life. */
+	if (lc->now_ns == SS_NO_TIME || p->ts_ns > lc->now_ns) {
+		lc->now_ns = p->ts_ns;
+		if (lc->cfg.streaming)
+			expire(lc, lc->now_ns);
+	}
+	switch (p->l4) {
+	case SS_L4_TCP:
+	case SS_L4_UDP:
+		track_transport(lc, p);
+		break;
+	case SS_L4_ICMP_ERROR:
+		track_icmp_error(lc, p);
+		break;
+	default:
+		break;
+	}
+}
+
+void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns)
+{
+	/* Only retires; packet time (lc->now_ns) is left to the packets. */
+	if (lc->cfg.streaming && lc->table && now_ns != SS_NO_TIME)
+		expire(lc, now_ns);
+}
+
+void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
+{
+	if (!lc->table)
+		return;
+	/* Take every list first: the table goes as a whole, not entry by
+	 * entry, and on_end may already reuse a record's memory. */
+	GPtrArray *left = g_ptr_array_new();
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
+		for (ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
+			g_ptr_array_add(left, c);
+		lc->lru[k].head = lc->lru[k].tail = NULL;
+	}
+	ss_flow_table_free(lc->table);
+	lc->table = NULL;
+	if (in_order)
+		g_ptr_array_sort(left, ss_conn_cmp_first);
+	for (guint i = 0; i < left->len; i++) {
+		ss_conn *c = g_ptr_array_index(left, i);
+		c->lru_prev = c->lru_next = NULL;
+		c->ended_by = SS_END_CAPTURE;
+		lc->stats.ended[SS_END_CAPTURE]++;
+		lc->hooks.on_end(lc->hooks.ctx, c);
+	}
+	g_ptr_array_unref(left);
+}

@@ -1,0 +1,91 @@
+/* The flow lifecycle: which connection record a packet belongs to, when a
+ * record starts and when it ends (private to src/; the pipeline and the
+ * unit tests use it).
+ *
+ * It owns the flow table, the records in progress (in one timeout list per
+ * class, least recently active first), the flow cap's eviction, the
+ * tombstones of recently written TCP tuples and a pool of spare records.
+ * It decides nothing about roles and writes nothing: it raises three hooks,
+ * Zeek's new_connection / connection_established / connection_state_remove
+ * in miniature, and the caller says what they mean.  Everything here runs
+ * on the thread that feeds the packets. */
+#ifndef SOCKSCOPE_FLOW_LIFECYCLE_H
+#define SOCKSCOPE_FLOW_LIFECYCLE_H
+
+#include <glib.h>
+#include "sockscope/conn.h"
+#include "sockscope/packet.h"
+
+typedef struct ss_lifecycle ss_lifecycle;
+
+typedef struct {
+	/* A record started (its first packet not yet counted).  The record
+	 * stays the lifecycle's until on_end. */
+	void (*on_start)(void *ctx, ss_conn *c);
+	/* The record's first SYN-ACK, sent by `side`, proves a listener (not
+	 * raised for a simultaneous open, where both sides sent a bare SYN). */
+	void (*on_synack)(void *ctx, ss_conn *c, int side);
+	/* The record ended (c->ended_by says why) and has left the table and
+	 * the timeout lists: from here on it belongs to the hook, which frees
+	 * it or hands it back with ss_lifecycle_add_spares(). */
+	void (*on_end)(void *ctx, ss_conn *c);
+	void *ctx;
+} ss_lifecycle_hooks;
+
+typedef struct {
+	/* A bare SYN with a new ISN on a tuple idle this long starts a new
+	 * record even if the old one never closed. */
+	gint64 reuse_idle_ns;
+	/* Idle timeouts per ss_timeout_class, in ns of packet time. */
+	gint64 timeout_ns[SS_TIMEOUT_COUNT];
+	/* Most flows tracked at once; the idlest is evicted past it (0 = none). */
+	guint64 max_flows;
+	/* Seed for the flow hash; 0 = random per run. */
+	guint64 hash_seed;
+	/* Streaming: records end when they time out (on packet time and on
+	 * ss_lifecycle_advance()), and the tuples of TCP records that closed or
+	 * went idle are remembered so a new connection on one still says it
+	 * reused it.  Otherwise records end only when evicted, when a new
+	 * connection takes their tuple, or with ss_lifecycle_end_all(). */
+	gboolean streaming;
+} ss_lifecycle_config;
+
+/* What the lifecycle counts (the summary's fields of the same names). */
+typedef struct {
+	guint64 ended[SS_END_COUNT];   /* records by why they left the table */
+	guint64 max_flows_tracked;     /* the table's high-water mark */
+	guint64 icmp_errors_matched;   /* ICMP errors quoting a tracked flow */
+	guint64 icmp_errors_unmatched;
+} ss_lifecycle_stats;
+
+ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycle_hooks *hooks);
+/* Frees the records still in progress, the tombstones and the spares. */
+void ss_lifecycle_free(ss_lifecycle *lc);
+
+/* One decoded packet (TCP, UDP or an ICMP error; others are ignored).
+ * Packet time drives the timeouts when streaming; a clock that steps back
+ * does not bring flows back to life. */
+void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p);
+
+/* Streaming: the wall clock says it is now_ns; ends the records whose idle
+ * timeout has passed by then.  Packet time is left unchanged. */
+void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns);
+
+/* The capture is over: every record in progress ends (SS_END_CAPTURE),
+ * in order of first packet when `in_order`, else timeout list by list.
+ * The lifecycle takes no packet after this. */
+void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order);
+
+/* Calls fn on every record in progress, timeout list by list. */
+void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, void *data),
+			  void *data);
+
+/* Records (linked by lru_next) that a hook is done with, kept for new flows
+ * up to a small number; the rest are freed. */
+void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain);
+
+const ss_lifecycle_stats *ss_lifecycle_get_stats(const ss_lifecycle *lc);
+/* The sequence number the next new record will get. */
+guint64 ss_lifecycle_next_seq(const ss_lifecycle *lc);
+
+#endif

@@ -1,0 +1,143 @@
+/* The ordered batch stage (pipeline/stage.h): the thread mechanics of the
+ * report pipeline, apart from what its stages do (pipeline/analyzer.c). */
+#include "pipeline/stage.h"
+
+struct ss_stage {
+	GThread *thread;
+	GAsyncQueue *full;     /* producer -> consumer */
+	GAsyncQueue *empty;    /* and back */
+	ss_stage_batch *filling;  /* owned by the producer */
+	ss_stage_batch *batches;  /* the pool */
+	ss_stage_consume consume;
+	void *ctx;
+	gsize link_offset;     /* of the `next` pointer in a handed-back item */
+};
+
+static gpointer *link_of(const ss_stage *st, gpointer item)
+{
+	return (gpointer *)((char *)item + st->link_offset);
+}
+
+void ss_stage_chain_push(const ss_stage *st, gpointer *list, gpointer chain)
+{
+	if (!chain)
+		return;
+	gpointer tail = chain;
+	while (*link_of(st, tail))
+		tail = *link_of(st, tail);
+	*link_of(st, tail) = *list;
+	*list = chain;
+}
+
+static void free_chain(const ss_stage *st, gpointer item)
+{
+	while (item) {
+		gpointer next = *link_of(st, item);
+		g_free(item);
+		item = next;
+	}
+}
+
+/* Every batch changes threads through a GAsyncQueue, whose lock already
+ * orders the two threads' memory.  glib's GMutex is built on futexes that
+ * ThreadSanitizer cannot see, so the hand-over is also stated with an
+ * atomic release / acquire pair: redundant at run time (two instructions
+ * a batch), it lets a -Db_sanitize=thread build check everything else. */
+static void stage_send(GAsyncQueue *q, ss_stage_batch *b)
+{
+	g_atomic_int_inc(&b->handed);
+	g_async_queue_push(q, b);
+}
+
+static ss_stage_batch *stage_receive(GAsyncQueue *q)
+{
+	ss_stage_batch *b = g_async_queue_pop(q);
+	(void)g_atomic_int_get(&b->handed);
+	return b;
+}
+
+static gpointer stage_main(gpointer data)
+{
+	ss_stage *st = data;
+	for (;;) {
+		ss_stage_batch *b = stage_receive(st->full);
+		st->consume(st->ctx, b);
+		gboolean last = b->last;
+		b->len = 0;
+		b->last = b->sync = FALSE;
+		stage_send(st->empty, b);
+		if (last)
+			return NULL;
+	}
+}
+
+static void stage_free(ss_stage *st)
+{
+	for (int i = 0; i < SS_STAGE_BATCHES; i++)
+		free_chain(st, st->batches[i].back);
+	g_async_queue_unref(st->full);
+	g_async_queue_unref(st->empty);
+	g_free(st->batches);
+	g_free(st);
+}
+
+ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
+		       gsize link_offset)
+{
+	ss_stage *st = g_new0(ss_stage, 1);
+	st->full = g_async_queue_new();
+	st->empty = g_async_queue_new();
+	st->batches = g_new0(ss_stage_batch, SS_STAGE_BATCHES);
+	st->filling = &st->batches[0];
+	for (int i = 1; i < SS_STAGE_BATCHES; i++)
+		g_async_queue_push(st->empty, &st->batches[i]);
+	st->consume = consume;
+	st->ctx = ctx;
+	st->link_offset = link_offset;
+	st->thread = g_thread_try_new(name, stage_main, st, NULL);
+	if (!st->thread) {
+		stage_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+gpointer ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg)
+{
+	ss_stage_batch *b = st->filling;
+	b->ev[b->len].item = item;
+	b->ev[b->len].kind = kind;
+	b->ev[b->len].arg = arg;
+	if (++b->len < SS_STAGE_BATCH)
+		return NULL;
+	stage_send(st->full, b);
+	st->filling = stage_receive(st->empty);   /* waits for the consumer */
+	gpointer back = st->filling->back;
+	st->filling->back = NULL;
+	return back;
+}
+
+gpointer ss_stage_drain(ss_stage *st)
+{
+	st->filling->sync = TRUE;
+	stage_send(st->full, st->filling);
+	ss_stage_batch *home[SS_STAGE_BATCHES];
+	gpointer back = NULL;
+	for (int i = 0; i < SS_STAGE_BATCHES; i++) {
+		home[i] = stage_receive(st->empty);
+		ss_stage_chain_push(st, &back, home[i]->back);
+		home[i]->back = NULL;
+	}
+	st->filling = home[0];
+	for (int i = 1; i < SS_STAGE_BATCHES; i++)
+		g_async_queue_push(st->empty, home[i]);
+	return back;
+}
+
+void ss_stage_stop(ss_stage *st)
+{
+	st->filling->last = TRUE;
+	stage_send(st->full, st->filling);
+	g_thread_join(st->thread);
+	stage_free(st);
+}

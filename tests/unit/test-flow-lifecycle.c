@@ -1,0 +1,296 @@
+/* The flow lifecycle (src/flow/lifecycle.c) alone, without the analyzer or
+ * any thread: a test context records every hook it raises, so the order of
+ * on_start / on_synack / on_end and each record's end reason are checked
+ * directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "flow/lifecycle.h"
+#include "scenario.h"
+
+enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, RST = SS_TCP_RST };
+
+/* What the hooks saw, one line each: "start 40001", "synack 40001 1",
+ * "end 40001 closed"; the port is ep[0]'s (the first sender's). */
+typedef struct {
+	GString *log;
+	ss_lifecycle *lc;
+	GPtrArray *ended;      /* records on_end took, in order (owned) */
+	gboolean spare;        /* hand ended records back as spares instead */
+	ss_conn *last_ended;   /* the memory of the latest record ended */
+} recorder;
+
+static void on_start(void *ctx, ss_conn *c)
+{
+	recorder *r = ctx;
+	g_string_append_printf(r->log, "start %u\n", c->ep[0].port);
+}
+
+static void on_synack(void *ctx, ss_conn *c, int side)
+{
+	recorder *r = ctx;
+	g_string_append_printf(r->log, "synack %u %d\n", c->ep[0].port, side);
+}
+
+static void on_end(void *ctx, ss_conn *c)
+{
+	recorder *r = ctx;
+	g_string_append_printf(r->log, "end %u %s\n", c->ep[0].port,
+			       ss_end_name((ss_end)c->ended_by));
+	r->last_ended = c;
+	if (r->spare) {
+		c->lru_next = NULL;
+		ss_lifecycle_add_spares(r->lc, c);
+	} else {
+		g_ptr_array_add(r->ended, c);
+	}
+}
+
+static ss_lifecycle *lifecycle(recorder *r, gboolean streaming, guint64 max_flows)
+{
+	memset(r, 0, sizeof *r);
+	r->log = g_string_new(NULL);
+	r->ended = g_ptr_array_new_with_free_func(g_free);
+	ss_analyzer_config acfg;
+	ss_analyzer_config_init(&acfg);   /* the program's timeouts */
+	ss_lifecycle_config cfg = {
+		.reuse_idle_ns = acfg.reuse_idle_ns,
+		.max_flows = max_flows,
+		.hash_seed = 42,
+		.streaming = streaming,
+	};
+	memcpy(cfg.timeout_ns, acfg.timeout_ns, sizeof cfg.timeout_ns);
+	ss_lifecycle_hooks hooks = { on_start, on_synack, on_end, r };
+	r->lc = ss_lifecycle_new(&cfg, &hooks);
+	return r->lc;
+}
+
+static void done(recorder *r)
+{
+	ss_lifecycle_free(r->lc);
+	g_ptr_array_unref(r->ended);
+	g_string_free(r->log, TRUE);
+}
+
+static void tcp(ss_lifecycle *lc, const sc_flow *f, int from, gint64 ms, guint8 flags,
+		guint32 seq)
+{
+	ss_packet p = sc_packet(f, from, ms);
+	p.l4 = SS_L4_TCP;
+	p.tcp.flags = flags;
+	p.tcp.seq = seq;
+	p.ip_len = 40;
+	ss_lifecycle_packet(lc, &p);
+}
+
+static void udp(ss_lifecycle *lc, const sc_flow *f, int from, gint64 ms)
+{
+	ss_packet p = sc_packet(f, from, ms);
+	p.l4 = SS_L4_UDP;
+	p.ip_len = 28;
+	ss_lifecycle_packet(lc, &p);
+}
+
+static void handshake_and_fin(ss_lifecycle *lc, const sc_flow *f, gint64 t, guint32 isn)
+{
+	tcp(lc, f, SC_CLIENT, t, SYN, isn);
+	tcp(lc, f, SC_SERVER, t + 1, SYN | ACK, 900);
+	tcp(lc, f, SC_CLIENT, t + 2, ACK, isn + 1);
+	tcp(lc, f, SC_CLIENT, t + 3, FIN | ACK, isn + 1);
+	tcp(lc, f, SC_SERVER, t + 4, FIN | ACK, 901);
+	tcp(lc, f, SC_CLIENT, t + 5, ACK, isn + 2);
+}
+
+static sc_flow flow(guint8 proto, guint16 cport)
+{
+	return sc_flow_make(proto, sc_ip4(10, 0, 0, 1), cport, sc_ip4(10, 0, 0, 2), 80);
+}
+
+static const ss_conn *ended_at(const recorder *r, guint i)
+{
+	return g_ptr_array_index(r->ended, i);
+}
+
+/* Streaming: a record starts, its SYN-ACK proves the server at once, and it
+ * ends once the closed linger (10 s) has passed in packet time; a later
+ * packet of another flow is what moves the clock. */
+static void test_hooks_in_order(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 0);
+	sc_flow f = flow(IPPROTO_TCP, 40001), g = flow(IPPROTO_TCP, 40002);
+	handshake_and_fin(lc, &f, 0, 100);
+	assert_string_equal(r.log->str, "start 40001\nsynack 40001 1\n");
+	tcp(lc, &g, SC_CLIENT, 5000, SYN, 7);
+	tcp(lc, &g, SC_CLIENT, 10005, SYN, 7);   /* 10 s after the last ACK: not yet */
+	assert_string_equal(r.log->str, "start 40001\nsynack 40001 1\nstart 40002\n");
+	tcp(lc, &g, SC_CLIENT, 10006, SYN, 7);
+	assert_string_equal(r.log->str,
+			    "start 40001\nsynack 40001 1\nstart 40002\nend 40001 closed\n");
+	assert_int_equal(ss_lifecycle_get_stats(lc)->ended[SS_END_CLOSED], 1);
+	ss_lifecycle_end_all(lc, TRUE);
+	assert_true(g_str_has_suffix(r.log->str, "end 40002 capture_end\n"));
+	assert_int_equal(ss_lifecycle_get_stats(lc)->ended[SS_END_CAPTURE], 1);
+	assert_int_equal(ss_lifecycle_next_seq(lc), 2);
+	done(&r);
+}
+
+/* Both sides sent a bare SYN: nobody listened, so no on_synack. */
+static void test_simultaneous_open_proves_nothing(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 0);
+	sc_flow f = flow(IPPROTO_TCP, 40001);
+	tcp(lc, &f, SC_CLIENT, 0, SYN, 100);
+	tcp(lc, &f, SC_SERVER, 1, SYN, 900);
+	tcp(lc, &f, SC_CLIENT, 2, SYN | ACK, 100);
+	assert_string_equal(r.log->str, "start 40001\n");
+	done(&r);
+}
+
+/* Keep-all: nothing times out, however long the silence; every record ends
+ * with the capture, in order of first packet when asked. */
+static void test_keep_all_never_expires(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, FALSE, 0);
+	sc_flow f = flow(IPPROTO_TCP, 40001), g = flow(IPPROTO_UDP, 40002);
+	udp(lc, &g, SC_CLIENT, 0);
+	handshake_and_fin(lc, &f, 1, 100);
+	tcp(lc, &f, SC_CLIENT, 3600 * 1000, ACK, 102);
+	udp(lc, &g, SC_CLIENT, 3600 * 1000 + 1);
+	assert_null(strstr(r.log->str, "end"));
+	ss_lifecycle_end_all(lc, TRUE);
+	assert_true(g_str_has_suffix(r.log->str, "end 40002 capture_end\nend 40001 capture_end\n"));
+	assert_int_equal(r.ended->len, 2);
+	/* The capture is over: no more packets, and advancing ends nothing. */
+	ss_lifecycle_advance(lc, SC_T0 + 7200 * 1000 * SC_MS);
+	assert_int_equal(r.ended->len, 2);
+	done(&r);
+}
+
+/* With a cap of two flows the idlest record is evicted when a third flow
+ * starts, and the table never holds more than two. */
+static void test_cap_evicts_idlest(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, FALSE, 2);
+	sc_flow a = flow(IPPROTO_UDP, 40001), b = flow(IPPROTO_UDP, 40002),
+		c = flow(IPPROTO_UDP, 40003);
+	udp(lc, &a, SC_CLIENT, 0);
+	udp(lc, &b, SC_CLIENT, 1);
+	udp(lc, &a, SC_CLIENT, 2);   /* b is now the idlest */
+	udp(lc, &c, SC_CLIENT, 3);
+	assert_string_equal(r.log->str,
+			    "start 40001\nstart 40002\nend 40002 evicted\nstart 40003\n");
+	const ss_lifecycle_stats *st = ss_lifecycle_get_stats(lc);
+	assert_int_equal(st->ended[SS_END_EVICTED], 1);
+	assert_int_equal(st->max_flows_tracked, 2);
+	ss_lifecycle_end_all(lc, FALSE);
+	assert_int_equal(r.ended->len, 3);
+	done(&r);
+}
+
+/* A new SYN on a closed tuple ends the old record (reused) and starts a new
+ * one that says why; streaming, a tuple written after its linger is still
+ * remembered (a tombstone), so the next SYN on it is marked reused too. */
+static void test_reuse_and_tombstone(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 0);
+	sc_flow f = flow(IPPROTO_TCP, 40001), g = flow(IPPROTO_TCP, 40009);
+	handshake_and_fin(lc, &f, 0, 100);
+	tcp(lc, &f, SC_CLIENT, 1000, SYN, 5000);   /* within the linger: a new record */
+	assert_string_equal(r.log->str, "start 40001\nsynack 40001 1\nstart 40001\n"
+					"end 40001 reused\n");
+	assert_int_equal(ss_lifecycle_get_stats(lc)->ended[SS_END_REUSED], 1);
+
+	/* the second record closes and lingers out... */
+	tcp(lc, &f, SC_SERVER, 1001, SYN | ACK, 900);
+	tcp(lc, &f, SC_CLIENT, 1002, RST, 5001);
+	tcp(lc, &g, SC_CLIENT, 20000, SYN, 1);
+	assert_non_null(strstr(r.log->str, "end 40001 closed\nstart 40009\n"));
+	/* ...and a SYN on its tuple 30 s later still reuses it */
+	tcp(lc, &f, SC_CLIENT, 30000, SYN, 9000);
+	ss_lifecycle_end_all(lc, TRUE);
+	const ss_conn *third = NULL;
+	for (guint i = 0; i < r.ended->len; i++)
+		if (ended_at(&r, i)->seq == 3)
+			third = ended_at(&r, i);
+	assert_non_null(third);
+	assert_int_equal(third->reuse, SS_REUSE_AFTER_RST);
+	assert_int_equal(third->reuse_index, 2);
+	done(&r);
+}
+
+/* ICMP errors are matched against the flows in the table, and counted. */
+static void test_icmp_errors_counted(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 0);
+	sc_flow f = flow(IPPROTO_UDP, 40001);
+	udp(lc, &f, SC_CLIENT, 0);
+	for (int known = 1; known >= 0; known--) {
+		ss_packet p = sc_packet(&f, SC_SERVER, 1);
+		p.l4 = SS_L4_ICMP_ERROR;
+		p.icmp.type = 3;
+		p.icmp.family = SS_FAMILY_IPV4;
+		p.icmp.proto = IPPROTO_UDP;
+		p.icmp.src = f.ip[SC_CLIENT];
+		p.icmp.dst = f.ip[SC_SERVER];
+		p.icmp.sport = known ? f.port[SC_CLIENT] : 1;
+		p.icmp.dport = f.port[SC_SERVER];
+		ss_lifecycle_packet(lc, &p);
+	}
+	const ss_lifecycle_stats *st = ss_lifecycle_get_stats(lc);
+	assert_int_equal(st->icmp_errors_matched, 1);
+	assert_int_equal(st->icmp_errors_unmatched, 1);
+	ss_lifecycle_end_all(lc, TRUE);
+	assert_int_equal(ended_at(&r, 0)->icmp_errors, 1);
+	done(&r);
+}
+
+/* A record handed back as a spare is the memory of the next new flow: the
+ * one evicted to make room for it. */
+static void test_spares_reused(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, FALSE, 1);
+	r.spare = TRUE;
+	sc_flow a = flow(IPPROTO_UDP, 40001), b = flow(IPPROTO_UDP, 40002),
+		c = flow(IPPROTO_UDP, 40003);
+	udp(lc, &a, SC_CLIENT, 0);
+	udp(lc, &b, SC_CLIENT, 1);   /* evicts a: its memory becomes a spare */
+	udp(lc, &c, SC_CLIENT, 2);   /* evicts b, then c takes its memory */
+	ss_conn *freed = r.last_ended;
+	r.spare = FALSE;
+	ss_lifecycle_end_all(lc, FALSE);
+	assert_int_equal(r.ended->len, 1);
+	assert_ptr_equal(ended_at(&r, 0), freed);
+	assert_int_equal(ended_at(&r, 0)->ep[0].port, 40003);
+	done(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks_in_order),
+		cmocka_unit_test(test_simultaneous_open_proves_nothing),
+		cmocka_unit_test(test_keep_all_never_expires),
+		cmocka_unit_test(test_cap_evicts_idlest),
+		cmocka_unit_test(test_reuse_and_tombstone),
+		cmocka_unit_test(test_icmp_errors_counted),
+		cmocka_unit_test(test_spares_reused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
