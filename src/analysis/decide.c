@@ -34,8 +34,12 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 							     : SS_OUTCOME_INCOMPLETE;
 		else if ((sv->sent & SS_SENT_RST) || icmp_rejected_by(c, c->client))
 			c->outcome = SS_OUTCOME_REJECTED;
-		else if ((sv->sent & (SS_SENT_ACK | SS_SENT_DATA)) && (cl->sent & SS_SENT_ACK))
-			/* Both sides talk after the SYN: the capture missed the SYN-ACK. */
+		else if (cl->sent & SS_SENT_ACK)
+			/* The client acknowledged something after its SYN: a client
+			 * in SYN-SENT sends no ACK until a SYN-ACK arrives, so the
+			 * SYN-ACK was sent and the capture missed it (a one-sided
+			 * capture shows only the client's packets, flagged
+			 * one_sided by ss_conn_one_sided). */
 			c->outcome = SS_OUTCOME_COMPLETE;
 		else
 			c->outcome = SS_OUTCOME_UNANSWERED;
