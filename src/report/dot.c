@@ -63,11 +63,10 @@ gboolean ss_render_dot(const ss_report *r, FILE *out)
 			"  graph [rankdir=LR, fontname=\"Helvetica\", nodesep=0.3, ranksep=1.5];\n"
 			"  node [shape=plaintext, fontname=\"Helvetica\", fontsize=10];\n"
 			"  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n");
-	if (g->omitted_servers || g->omitted_rows || g->omitted_clients)
-		g_string_append_printf(b, "  label=\"not drawn: %" G_GUINT64_FORMAT " server hosts, %"
-				       G_GUINT64_FORMAT " listening sockets, %" G_GUINT64_FORMAT
-				       " client hosts (the least busy)\";\n", g->omitted_servers,
-				       g->omitted_rows, g->omitted_clients);
+	char *omitted = ss_graph_omitted_text(g);
+	if (omitted != NULL)
+		g_string_append_printf(b, "  label=\"not drawn: %s (the least busy)\";\n", omitted);
+	g_free(omitted);
 	for (guint i = 0; i < g->clients->len; i++) {
 		const ss_graph_client *c = &g_array_index(g->clients, ss_graph_client, i);
 		ss_ip_format(c->family, &c->ip, ip);

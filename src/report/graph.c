@@ -89,6 +89,61 @@ static gint cmp_guint(gconstpointer pa, gconstpointer pb)
 	return a < b ? -1 : a > b;
 }
 
+/* Clients by index into the array in `data`: busiest first, then by
+ * address (a total order: the chosen ones never depend on the sort). */
+static gint cmp_client_busy_idx(gconstpointer pa, gconstpointer pb, gpointer data)
+{
+	const GArray *clients = data;
+	return cmp_client_busy(&g_array_index(clients, ss_graph_client, *(const guint *)pa),
+			       &g_array_index(clients, ss_graph_client, *(const guint *)pb));
+}
+
+static gint cmp_client_addr_idx(gconstpointer pa, gconstpointer pb, gpointer data)
+{
+	const GArray *clients = data;
+	return cmp_client_addr(&g_array_index(clients, ss_graph_client, *(const guint *)pa),
+			       &g_array_index(clients, ss_graph_client, *(const guint *)pb));
+}
+
+/* Edges busiest first, then in drawing order. */
+static gint cmp_edge_busy(gconstpointer pa, gconstpointer pb)
+{
+	const ss_graph_edge *a = pa, *b = pb;
+	if (a->conns != b->conns)
+		return a->conns > b->conns ? -1 : 1;
+	return cmp_edge(pa, pb);
+}
+
+static host_key client_key(const ss_conn *c)
+{
+	host_key hk;
+	memset(&hk, 0, sizeof hk);
+	hk.family = c->family;
+	hk.ip = ss_conn_client(c)->ip;
+	return hk;
+}
+
+/* Where a decided record's listening socket is drawn (server, row); FALSE
+ * when it is not drawn or the record has no decided client. */
+static gboolean drawn_socket(GHashTable *where, const ss_conn *c, guint *srv, guint *row)
+{
+	if (c->client != 0 && c->client != 1)
+		return FALSE;
+	const ss_endpoint *sv = ss_conn_server(c);
+	lkey k;
+	memset(&k, 0, sizeof k);
+	k.proto = c->proto;
+	k.family = c->family;
+	k.port = sv->port;
+	k.ip = sv->ip;
+	gpointer w;
+	if (!g_hash_table_lookup_extended(where, &k, NULL, &w))
+		return FALSE;
+	*srv = (GPOINTER_TO_UINT(w) - 1) >> 8;
+	*row = (GPOINTER_TO_UINT(w) - 1) & 0xff;
+	return TRUE;
+}
+
 ss_graph *ss_graph_build(const ss_report *r)
 {
 	ss_graph *g = g_new0(ss_graph, 1);
@@ -163,31 +218,23 @@ ss_graph *ss_graph_build(const ss_report *r)
 		}
 	}
 
-	/* client hosts and edges, from the records */
+	/* Client hosts, counted over the records that reached a drawn
+	 * listening socket; then only the drawn clients get edges.  Drawing
+	 * aggregates first, so the edge table holds at most
+	 * SS_GRAPH_MAX_CLIENTS x the drawn sockets whatever the number of
+	 * clients, and every step is linear in the records.  (The edges of
+	 * every client used to go into a GHashTable keyed by a 64-bit
+	 * client<<32|socket number, whose g_int64_hash put all clients of one
+	 * socket in one bucket: quadratic, 38 s for 100k clients.) */
 	GArray *clients = g_array_new(FALSE, TRUE, sizeof(ss_graph_client));
 	GHashTable *client_idx = g_hash_table_new_full(host_hash, host_equal, g_free, NULL);
-	GArray *edges = g_array_new(FALSE, TRUE, sizeof(ss_graph_edge));
-	GHashTable *edge_idx = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	guint nc = r->conns ? r->conns->len : 0;
 	for (guint i = 0; i < nc; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
-		if (c->client != 0 && c->client != 1)
+		guint srv, row;
+		if (!drawn_socket(where, c, &srv, &row))
 			continue;
-		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
-		lkey k;
-		memset(&k, 0, sizeof k);
-		k.proto = c->proto;
-		k.family = c->family;
-		k.port = sv->port;
-		k.ip = sv->ip;
-		gpointer w;
-		if (!g_hash_table_lookup_extended(where, &k, NULL, &w))
-			continue;
-		guint srv = (GPOINTER_TO_UINT(w) - 1) >> 8, row = (GPOINTER_TO_UINT(w) - 1) & 0xff;
-		host_key hk;
-		memset(&hk, 0, sizeof hk);
-		hk.family = c->family;
-		hk.ip = cl->ip;
+		host_key hk = client_key(c);
 		gpointer v;
 		guint ci;
 		if (g_hash_table_lookup_extended(client_idx, &hk, NULL, &v)) {
@@ -195,72 +242,77 @@ ss_graph *ss_graph_build(const ss_report *r)
 		} else {
 			ss_graph_client nc0 = { 0 };
 			nc0.family = c->family;
-			nc0.ip = cl->ip;
+			nc0.ip = ss_conn_client(c)->ip;
 			g_array_append_val(clients, nc0);
 			ci = clients->len - 1;
 			g_hash_table_insert(client_idx, g_memdup2(&hk, sizeof hk),
 					    GUINT_TO_POINTER(ci + 1));
 		}
 		g_array_index(clients, ss_graph_client, ci).conns++;
-		gint64 ek = ((gint64)ci << 32) | (srv << 8) | row;
-		guint ei;
-		if (g_hash_table_lookup_extended(edge_idx, &ek, NULL, &v)) {
-			ei = GPOINTER_TO_UINT(v) - 1;
-		} else {
-			ss_graph_edge e = { 0 };
-			e.client = ci;
-			e.server = srv;
-			e.row = row;
-			e.port_min = e.port_max = cl->port;
-			g_array_append_val(edges, e);
-			ei = edges->len - 1;
-			g_hash_table_insert(edge_idx, g_memdup2(&ek, sizeof ek), GUINT_TO_POINTER(ei + 1));
-		}
-		ss_graph_edge *e = &g_array_index(edges, ss_graph_edge, ei);
-		e->conns++;
-		e->port_min = MIN(e->port_min, cl->port);
-		e->port_max = MAX(e->port_max, cl->port);
 	}
+
+	/* keep the busiest clients, drawn by address */
+	GArray *pick = g_array_sized_new(FALSE, FALSE, sizeof(guint), clients->len);
+	for (guint i = 0; i < clients->len; i++)
+		g_array_append_val(pick, i);
+	g_array_sort_with_data(pick, cmp_client_busy_idx, clients);
+	guint keep = MIN(clients->len, SS_GRAPH_MAX_CLIENTS);
+	g->omitted_clients = clients->len - keep;
+	g_array_set_size(pick, keep);
+	g_array_sort_with_data(pick, cmp_client_addr_idx, clients);
+	guint *order = g_new(guint, clients->len + 1);
+	for (guint i = 0; i < clients->len; i++)
+		order[i] = G_MAXUINT;
+	for (guint j = 0; j < keep; j++) {
+		guint ci = g_array_index(pick, guint, j);
+		order[ci] = j;
+		g_array_append_val(g->clients, g_array_index(clients, ss_graph_client, ci));
+	}
+	g_array_unref(pick);
+
+	/* The drawn clients' edges in a dense table over (client, server,
+	 * row), whose order is also the drawing order. */
+	guint ns = g->servers->len;
+	gsize cells = (gsize)keep * ns * SS_GRAPH_MAX_ROWS;
+	ss_graph_edge *dense = g_new0(ss_graph_edge, cells + 1);
+	for (guint i = 0; keep > 0 && i < nc; i++) {
+		const ss_conn *c = g_ptr_array_index(r->conns, i);
+		guint srv, row;
+		if (!drawn_socket(where, c, &srv, &row))
+			continue;
+		host_key hk = client_key(c);
+		guint ci = GPOINTER_TO_UINT(g_hash_table_lookup(client_idx, &hk)) - 1;
+		guint j = order[ci];
+		if (j == G_MAXUINT)
+			continue;
+		guint16 port = ss_conn_client(c)->port;
+		ss_graph_edge *e = &dense[((gsize)j * ns + srv) * SS_GRAPH_MAX_ROWS + row];
+		if (e->conns == 0) {
+			e->client = j;
+			e->server = srv;
+			e->row = row;
+			e->port_min = e->port_max = port;
+		}
+		e->conns++;
+		e->port_min = MIN(e->port_min, port);
+		e->port_max = MAX(e->port_max, port);
+	}
+	for (gsize k = 0; k < cells; k++)
+		if (dense[k].conns > 0)
+			g_array_append_val(g->edges, dense[k]);
+	g_free(dense);
+	g_free(order);
 	g_hash_table_unref(where);
 	g_hash_table_unref(client_idx);
-	g_hash_table_unref(edge_idx);
-
-	/* keep the busiest clients, drawn by address; renumber the edges */
-	guint *order = g_new(guint, clients->len + 1);
-	GArray *tmp = g_array_copy(clients);
-	g_array_sort(tmp, cmp_client_busy);
-	for (guint i = 0; i < tmp->len; i++) {
-		if (i < SS_GRAPH_MAX_CLIENTS)
-			g_array_append_val(g->clients, g_array_index(tmp, ss_graph_client, i));
-		else
-			g->omitted_clients++;
-	}
-	g_array_unref(tmp);
-	g_array_sort(g->clients, cmp_client_addr);
-	for (guint i = 0; i < clients->len; i++) {
-		const ss_graph_client *c = &g_array_index(clients, ss_graph_client, i);
-		order[i] = G_MAXUINT;
-		for (guint j = 0; j < g->clients->len; j++) {
-			const ss_graph_client *d = &g_array_index(g->clients, ss_graph_client, j);
-			if (c->family == d->family && memcmp(&c->ip, &d->ip, sizeof(ss_ip)) == 0) {
-				order[i] = j;
-				break;
-			}
-		}
-	}
-	for (guint i = 0; i < edges->len; i++) {
-		ss_graph_edge e = g_array_index(edges, ss_graph_edge, i);
-		if (order[e.client] == G_MAXUINT) {
-			g->omitted_edges++;
-			continue;
-		}
-		e.client = order[e.client];
-		g_array_append_val(g->edges, e);
-	}
-	g_array_sort(g->edges, cmp_edge);
-	g_free(order);
 	g_array_unref(clients);
-	g_array_unref(edges);
+
+	/* At most SS_GRAPH_MAX_EDGES lines: the busiest, drawn in order. */
+	if (g->edges->len > SS_GRAPH_MAX_EDGES) {
+		g_array_sort(g->edges, cmp_edge_busy);
+		g->omitted_edges = g->edges->len - SS_GRAPH_MAX_EDGES;
+		g_array_set_size(g->edges, SS_GRAPH_MAX_EDGES);
+		g_array_sort(g->edges, cmp_edge);
+	}
 	return g;
 }
 
@@ -274,6 +326,20 @@ void ss_graph_free(ss_graph *g)
 	g_array_unref(g->clients);
 	g_array_unref(g->edges);
 	g_free(g);
+}
+
+char *ss_graph_omitted_text(const ss_graph *g)
+{
+	if (!g->omitted_servers && !g->omitted_rows && !g->omitted_clients && !g->omitted_edges)
+		return NULL;
+	GString *b = g_string_new(NULL);
+	g_string_append_printf(b, "%" G_GUINT64_FORMAT " server hosts, %" G_GUINT64_FORMAT
+			       " listening sockets, %" G_GUINT64_FORMAT " client hosts",
+			       g->omitted_servers, g->omitted_rows, g->omitted_clients);
+	if (g->omitted_edges)
+		g_string_append_printf(b, ", %" G_GUINT64_FORMAT " client-socket lines",
+				       g->omitted_edges);
+	return g_string_free(b, FALSE);
 }
 
 char *ss_graph_edge_label(const ss_graph_edge *e)

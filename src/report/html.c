@@ -291,11 +291,11 @@ static void graph_h(GString *b, const ss_report *r)
 		g_string_append_c(b, '\n');
 	}
 	g_string_append(b, "</svg>\n");
-	if (g->omitted_servers || g->omitted_rows || g->omitted_clients)
-		g_string_append_printf(b, "<p class=\"muted\">Not drawn (the least busy): %"
-				       G_GUINT64_FORMAT " server hosts, %" G_GUINT64_FORMAT
-				       " listening sockets, %" G_GUINT64_FORMAT " client hosts.</p>\n",
-				       g->omitted_servers, g->omitted_rows, g->omitted_clients);
+	char *omitted = ss_graph_omitted_text(g);
+	if (omitted != NULL)
+		g_string_append_printf(b, "<p class=\"muted\">Not drawn (the least busy): %s.</p>\n",
+				       omitted);
+	g_free(omitted);
 	g_free(sy);
 	g_free(cy);
 	ss_graph_free(g);

@@ -23,6 +23,7 @@
 #define SS_GRAPH_MAX_SERVERS 24
 #define SS_GRAPH_MAX_ROWS 8          /* listening sockets per server host */
 #define SS_GRAPH_MAX_CLIENTS 24
+#define SS_GRAPH_MAX_EDGES 200       /* client -> socket lines, the busiest */
 
 typedef struct {
 	guint8 family;
@@ -49,11 +50,17 @@ typedef struct {
 	GArray *servers;            /* ss_graph_server, by family and address */
 	GArray *clients;            /* ss_graph_client, by family and address */
 	GArray *edges;              /* ss_graph_edge, by client, server, row */
+	/* not drawn: the least busy; omitted_edges counts only lines between
+	 * drawn hosts (a client not drawn takes its lines with it) */
 	guint64 omitted_servers, omitted_rows, omitted_clients, omitted_edges;
 } ss_graph;
 
 ss_graph *ss_graph_build(const ss_report *r);
 void ss_graph_free(ss_graph *g);
+/* What the graph leaves out, "2 server hosts, 5 listening sockets, 99976
+ * client hosts" (", 12 client-socket lines" when lines between drawn hosts
+ * were cut too); NULL when everything is drawn.  Free with g_free(). */
+char *ss_graph_omitted_text(const ss_graph *g);
 /* "43122", "43122 (3)" or "49152-49200 (12)". */
 char *ss_graph_edge_label(const ss_graph_edge *e);
 /* "tcp/443 https, open (12 conns)" */
