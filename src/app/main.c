@@ -7,12 +7,15 @@
 
 #include "sockscope/source.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The command line as given (before any check). */
 typedef struct {
@@ -372,8 +375,31 @@ static void config_clear(ss_app_config *cfg)
 	}
 }
 
+/* Opens /dev/null on any of fds 0-2 the parent left closed, so that the
+ * next file opened (the -o report, a capture) cannot become standard error
+ * and receive the warnings.  Returns which of them were closed (bit n for
+ * fd n). */
+static unsigned reserve_std_fds(void)
+{
+	unsigned closed = 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() takes the lowest free number: this one. */
+		int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
+			_exit(SS_EXIT_OUTPUT);   /* nowhere safe to say so */
+		}
+		closed |= 1u << fd;
+	}
+	return closed;
+}
+
 int main(int argc, char **argv)
 {
+	unsigned closed_fds = reserve_std_fds();
 	setlocale(LC_ALL, "");
 	ss_options o = { 0 };
 	o.count = -1;
@@ -394,6 +420,7 @@ int main(int argc, char **argv)
 	} else if (o.list_devices) {
 		status = ss_app_list_interfaces(&error);
 	} else if (configure(&o, &cfg, &error)) {
+		cfg.stdout_closed = (closed_fds & 2u) != 0;
 		status = ss_app_run(&cfg, &error);
 	}
 

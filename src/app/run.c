@@ -281,8 +281,15 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 	const ss_app_config *cfg = ctx->cfg;
 	gboolean live = cfg->interface != NULL;
 	ctx->out = stdout;
-	if (cfg->output && strcmp(cfg->output, "-") != 0 && !open_output(ctx, error))
+	if (cfg->output && strcmp(cfg->output, "-") != 0) {
+		if (!open_output(ctx, error))
+			return FALSE;
+	} else if (cfg->stdout_closed) {
+		/* fd 1 is /dev/null now (main.c): the report would vanish. */
+		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT,
+			    "cannot write the report to standard output: it is closed (use -o FILE)");
 		return FALSE;
+	}
 	/* --ipfix: reach the collector (TCP: connect) before reading anything.
 	 * Live: each record leaves at once; files: full messages. */
 	if (cfg->ipfix) {

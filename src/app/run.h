@@ -21,6 +21,7 @@ typedef struct {
 	const char *interface;    /* -i IFACE; NULL when reading files */
 	char *filter;             /* the BPF filter words joined; NULL = none */
 	const char *output;       /* -o FILE; NULL = standard output */
+	gboolean stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
 	ss_format format;
 	ss_color_when color;
 	guint64 count;            /* -c: stop after this many packets; 0 = no limit */

@@ -300,6 +300,22 @@ else
 	ok $name
 fi
 
+# (l5) stderr closed at start: the warnings must not land in the -o report
+# (fds 0-2 are reserved with /dev/null before anything is opened).
+# The capture comes on standard input, so the report is the first file opened.
+"$exe" -F jsonl -r - -o "$tmp/closed-err.jsonl" <"$tmp/cut.pcap" >"$out" 2>&-
+rc=$?
+name=stderr-closed
+if [ "$rc" -ne 1 ]; then
+	fail $name "exit $rc, want 1 (the cut capture's warning)"
+elif grep -q 'sockscope: warning' "$tmp/closed-err.jsonl"; then
+	fail $name "a warning landed inside the report"
+elif ! res=$(jsonl "$tmp/closed-err.jsonl" 's["kind"]'); then
+	fail $name "the report is not jsonl: $res"
+else
+	ok $name
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
