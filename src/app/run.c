@@ -261,6 +261,15 @@ static gboolean open_inputs(run_ctx *ctx, GError **error)
 			(*error)->code = SS_ERROR_INPUT;
 		return ok;
 	}
+	/* -w: never through a symlink someone planted (as -o); libpcap's
+	 * pcap_dump_open() would follow it and, as root, overwrite its target. */
+	struct stat st;
+	if (cfg->write_file && strcmp(cfg->write_file, "-") != 0 &&
+	    lstat(cfg->write_file, &st) == 0 && S_ISLNK(st.st_mode)) {
+		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT,
+			    "%s: cannot save the packets: it is a symbolic link", cfg->write_file);
+		return FALSE;
+	}
 	ss_live_options lopt = { 0 };
 	lopt.device = cfg->interface;
 	lopt.filter = cfg->filter;

@@ -316,6 +316,22 @@ else
 	ok $name
 fi
 
+# (l6) -w onto a symlink is refused like -o (the link and its target kept);
+# the check comes before the interface is opened, so no capture is needed.
+echo "precious" >"$tmp/w-target"
+ln -s "$tmp/w-target" "$tmp/w-link"
+run -i no-such-if0 -w "$tmp/w-link"
+name=write-symlink
+if [ "$rc" -ne 5 ]; then
+	fail $name "exit $rc, want 5: $(head -n 2 "$err" | tr '\n' ';')"
+elif [ "$(cat "$tmp/w-target")" != precious ] || [ ! -L "$tmp/w-link" ]; then
+	fail $name "the symlink or its target was changed"
+elif ! grep -q 'symbolic link' "$err"; then
+	fail $name "the message does not say why: $(head -c 300 "$err")"
+else
+	ok $name
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
