@@ -270,10 +270,12 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 		return usage(error, "%s works only with a live capture (-i IFACE)",
 			     live_only_option(o));
 	if (live) {
-		if (o->duration < 0 || o->duration > 1e9)
-			return usage(error, "--duration takes a positive number of seconds");
-		if (o->interval < 0 || o->interval > 1e9 || (o->interval > 0 && o->interval < 0.1))
-			return usage(error, "--interval takes a number of seconds, at least 0.1");
+		/* Written so that NaN fails too; 0 is "not given".  Below a
+		 * millisecond (1e-12 is 0 ns) or infinite, it would never stop. */
+		if (!(o->duration == 0 || (o->duration >= 0.001 && o->duration <= 1e9)))
+			return usage(error, "--duration takes a number of seconds from 0.001 to 1e9");
+		if (!(o->interval == 0 || (o->interval >= 0.1 && o->interval <= 1e9)))
+			return usage(error, "--interval takes a number of seconds from 0.1 to 1e9");
 		if (o->write_file && strcmp(o->write_file, "-") == 0 &&
 		    (!o->output || strcmp(o->output, "-") == 0))
 			return usage(error, "-w - writes the packets to standard output: send the"

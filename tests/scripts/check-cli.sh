@@ -332,6 +332,13 @@ else
 	ok $name
 fi
 
+# (l7) --duration must be a real positive time: NaN, infinity, a negative
+# or a sub-nanosecond value would never stop the capture.  Checked before
+# any interface is opened.
+for d in nan inf -1 1e-12; do
+	expect_usage_error "duration-$d" "--duration" -i no-such-if0 --duration "$d"
+done
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
