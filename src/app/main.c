@@ -224,6 +224,45 @@ static const char *live_only_option(const ss_options *o)
 	return NULL;
 }
 
+/* The most a key file may hold: a key, not a file to hash (/dev/zero
+ * would otherwise be read until memory runs out). */
+#define KEY_FILE_MAX 4096
+
+/* Reads at most KEY_FILE_MAX bytes of `path` into *text (NUL-terminated). */
+static gboolean read_key_file(const char *path, char **text, gsize *len, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return usage(error, "--anonymize-key-file: %s: %s", path, g_strerror(errno));
+	char *buf = g_malloc(KEY_FILE_MAX + 2);
+	gsize got = 0;
+	while (got <= KEY_FILE_MAX) {
+		ssize_t n = read(fd, buf + got, KEY_FILE_MAX + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			g_free(buf);
+			return usage(error, "--anonymize-key-file: %s: %s", path, g_strerror(e));
+		}
+		if (n == 0)
+			break;
+		got += (gsize)n;
+	}
+	close(fd);
+	if (got > KEY_FILE_MAX) {
+		memset(buf, 0, got);
+		g_free(buf);
+		return usage(error, "--anonymize-key-file: %s is longer than %d bytes: it should"
+			     " hold one key", path, KEY_FILE_MAX);
+	}
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	return TRUE;
+}
+
 /* --anonymize: the key from the option, from a file, or none (random). */
 static gboolean anonymize_key(const ss_options *o, ss_app_config *cfg, GError **error)
 {
@@ -233,12 +272,8 @@ static gboolean anonymize_key(const ss_options *o, ss_app_config *cfg, GError **
 				     " --anonymize-key-file, not both");
 		char *text = NULL;
 		gsize len = 0;
-		GError *e = NULL;
-		if (!g_file_get_contents(o->anonymize_key_file, &text, &len, &e)) {
-			usage(error, "--anonymize-key-file: %s", e->message);
-			g_error_free(e);
+		if (!read_key_file(o->anonymize_key_file, &text, &len, error))
 			return FALSE;
-		}
 		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 			len--;
 		if (len == 0) {

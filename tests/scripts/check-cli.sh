@@ -339,6 +339,20 @@ for d in nan inf -1 1e-12; do
 	expect_usage_error "duration-$d" "--duration" -i no-such-if0 --duration "$d"
 done
 
+# (l8) --anonymize-key-file reads a key, not an endless file.
+# (Bounded here too: 1 GB of address space and 20 s, so a regression fails
+# instead of exhausting the machine.)
+(ulimit -v 1000000; timeout 20 "$exe" -r "$real" --anonymize-key-file /dev/zero) >"$out" 2>"$err"
+rc=$?
+name=key-file-endless
+if [ "$rc" -ne 2 ]; then
+	fail $name "exit $rc, want 2: $(head -c 200 "$err" | tr '\n' ';')"
+elif ! grep -q '^sockscope: .*longer than' "$err"; then
+	fail $name "no \"sockscope: ... longer than\" message: $(head -c 300 "$err")"
+else
+	ok $name
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
