@@ -120,9 +120,15 @@ gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_r
  * its description, flags and addresses. */
 gboolean ss_live_list_devices(FILE *out, GError **error);
 
-/* -Z: switches to USER's uid, gid and groups (initgroups, setgid, setuid)
- * and checks that root cannot be regained; SS_ERROR_CAPTURE on failure,
- * SS_ERROR_USAGE when there is no such user. */
+/* src/io/privileges.c.  -Z USER must name a user: SS_ERROR_CAPTURE (exit 4,
+ * as documented) when it does not. */
+gboolean ss_privileges_check_user(const char *user, GError **error);
+/* Once the capture handle and every file are open.  With USER (-Z): switch
+ * to its uid, gid and groups, then check that root cannot be regained.
+ * Either way, unless running as root without -Z, drop every capability
+ * (effective, permitted, inheritable, ambient; the bounding set too when
+ * switching from root), so a binary given cap_net_raw,cap_net_admin by
+ * setcap parses packets without them.  SS_ERROR_CAPTURE on any failure. */
 gboolean ss_drop_privileges(const char *user, GError **error);
 
 #endif

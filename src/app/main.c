@@ -12,7 +12,6 @@
 #include <locale.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -315,8 +314,6 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 		    (!o->output || strcmp(o->output, "-") == 0))
 			return usage(error, "-w - writes the packets to standard output: send the"
 				     " report elsewhere with -o FILE");
-		if (o->user && !getpwnam(o->user))
-			return usage(error, "-Z: no such user \"%s\"", o->user);
 	}
 	cfg->format = SS_FORMAT_TEXT;
 	if (o->format && !ss_format_parse(o->format, &cfg->format))
@@ -364,6 +361,10 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 		return usage(error, "--max-flows takes a number of flows (0 = no cap)");
 	if (o->max_flows >= 0)
 		cfg->analyzer.max_flows = (guint64)o->max_flows;
+
+	/* Not a usage error: exit 4 as documented (after the usage checks). */
+	if (live && o->user && !ss_privileges_check_user(o->user, error))
+		return FALSE;
 
 	cfg->read_files = live ? NULL : o->read_files;
 	cfg->interface = o->interface;

@@ -323,8 +323,9 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 		ctx->out_buf_size = live ? BUFSIZ : sizeof out_buf;
 		setvbuf(ctx->out, live ? NULL : out_buf, _IOFBF, ctx->out_buf_size);
 	}
-	/* Every file is open: root is no longer needed. */
-	if (cfg->user && !ss_drop_privileges(cfg->user, error))
+	/* Every file is open: root (-Z) and any capability are no longer
+	 * needed, before a single packet is parsed (io/privileges.c). */
+	if (!ss_drop_privileges(cfg->user, error))
 		return FALSE;
 	ctx->ropt.color = want_color(cfg->color, ctx->out);
 	ctx->ropt.width = terminal_width(ctx->out);

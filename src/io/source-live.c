@@ -1,6 +1,7 @@
 /* Live capture (-i) through libpcap: open and activate a device, read it
- * into the analyzer until told to stop, save the raw packets with -w, list
- * devices (-D) and drop root privileges (-Z). */
+ * into the analyzer until told to stop, save the raw packets with -w and
+ * list devices (-D).  Dropping privileges once the handle is open (-Z,
+ * file capabilities) is src/io/privileges.c. */
 #define _GNU_SOURCE   /* ppoll() */
 #include "sockscope/source.h"
 #include "sockscope/decode.h"
@@ -8,11 +9,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,45 +514,5 @@ gboolean ss_live_list_devices(FILE *out, GError **error)
 	}
 	g_string_free(line, TRUE);
 	pcap_freealldevs(all);
-	return TRUE;
-}
-
-/* ---- -Z ---- */
-
-gboolean ss_drop_privileges(const char *user, GError **error)
-{
-	errno = 0;
-	struct passwd *pw = getpwnam(user);
-	if (!pw) {
-		g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "-Z: no such user \"%s\"%s%s", user,
-			    errno ? ": " : "", errno ? g_strerror(errno) : "");
-		return FALSE;
-	}
-	uid_t uid = pw->pw_uid;
-	gid_t gid = pw->pw_gid;
-	if (getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid)
-		return TRUE;   /* already that user (a binary with capabilities) */
-	char *name = g_strdup(pw->pw_name);
-	const char *step = NULL;
-	if (initgroups(name, gid) != 0)
-		step = "initgroups";
-	else if (setgid(gid) != 0)
-		step = "setgid";
-	else if (setuid(uid) != 0)
-		step = "setuid";
-	int e = errno;
-	g_free(name);
-	if (step) {
-		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
-			    "cannot drop privileges to user %s (%s: %s); not capturing as root",
-			    user, step, g_strerror(e));
-		return FALSE;
-	}
-	/* Paranoia: root must be gone for good. */
-	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0 || getegid() != gid)) {
-		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
-			    "cannot drop privileges to user %s: root could be regained", user);
-		return FALSE;
-	}
 	return TRUE;
 }

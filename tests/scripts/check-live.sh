@@ -3,7 +3,8 @@
 # loopback interface and between two network namespaces this script makes,
 # stopped with SIGINT, SIGTERM and SIGHUP; -w equivalence with -r; error
 # lines and exit statuses for a missing interface and for no permission;
-# -D; --interval; SIGINT while the IPFIX export waits on a stalled collector.
+# -D; --interval; SIGINT while the IPFIX export waits on a stalled collector;
+# no capability left after -Z (as root) or with file capabilities (setcap).
 #
 # Usage: check-live.sh SOCKSCOPE
 # Needs root (or CAP_NET_RAW + CAP_NET_ADMIN), `ip netns` and python3;
@@ -49,6 +50,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+
+# -Z with a user that does not exist: exit 4 (a live-capture failure, as
+# documented), one line, before anything is opened; no permission needed.
+"$exe" -i lo -Z no-such-user-ss -F json -o "$tmp/nouser.json" >/dev/null 2>"$tmp/nouser.err"
+rc=$?
+if [ $rc -ne 4 ] || [ "$(cat "$tmp/nouser.err")" != 'sockscope: -Z: no such user "no-such-user-ss"' ] ||
+	[ -e "$tmp/nouser.json" ]; then
+	echo "FAIL unknown-user: exit $rc (want 4), stderr: $(cat "$tmp/nouser.err")"
+	exit 1
+fi
+echo "ok unknown-user"
 
 # Can we capture at all?  (root, or the binary has the capabilities)
 "$exe" -i lo --duration 0.2 -F json -o /dev/null 'port 1' >"$tmp/probe.out" 2>"$tmp/probe.err"
@@ -399,6 +411,61 @@ if command -v setpriv >/dev/null 2>&1 &&
 	fi
 else
 	echo "skip permission: cannot run $exe as uid 65534 (setpriv missing or the path is not reachable)"
+fi
+
+# ---- 6b: privileges: -Z and file capabilities (docs/live.md) ----
+# Once the interface and every file are open nothing may keep a
+# capability: read the running process's /proc/PID/status.
+
+# caps_of PID: "CapInh CapPrm CapEff CapBnd CapAmb" in hex.
+caps_of() {
+	awk '/^Cap(Inh|Prm|Eff|Bnd|Amb):/ { printf "%s=%s ", substr($1, 1, 6), $2 }' "/proc/$1/status"
+}
+zero=0000000000000000
+
+# As root with -Z nobody: uid 65534 and no capability in any set, the
+# bounding set included (setuid alone leaves it full).
+start_capture priv-root bash -c 'exec "$@" >/dev/null' sh "$exe" -i lo -Z nobody --duration 30 -F json "port 1"
+caps=$(caps_of "$cap_pid")
+uid=$(awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$cap_pid/status")
+kill -INT "$cap_pid"
+wait_exit "$cap_pid" >/dev/null
+rc=$?
+if [ $rc -eq 0 ] && [ "$uid" = "65534,65534,65534,65534" ] &&
+	[ "$caps" = "CapInh=$zero CapPrm=$zero CapEff=$zero CapBnd=$zero CapAmb=$zero " ]; then
+	ok privileges-root-Z
+else
+	bad privileges-root-Z "exit $rc, uid $uid, $caps: $(cat "$tmp/priv-root.err")"
+fi
+
+# The documented deployment without root: a binary with file capabilities
+# (setcap cap_net_raw,cap_net_admin=eip) run by an ordinary user (65534).
+if command -v setcap >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
+	capdir=$tmp/capbin   # reachable by uid 65534: $tmp traversable only
+	mkdir -p "$capdir"
+	chmod 711 "$tmp"
+	chmod 755 "$capdir"
+	cp "$exe" "$capdir/sockscope"
+	if setcap cap_net_raw,cap_net_admin=eip "$capdir/sockscope" 2>"$tmp/setcap.err" &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$capdir/sockscope" -V >/dev/null 2>&1; then
+		start_capture priv-setcap bash -c 'exec "$@" >/dev/null' sh \
+			setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$capdir/sockscope" -i lo --duration 30 -F json 'port 1'
+		caps=$(caps_of "$cap_pid")
+		kill -INT "$cap_pid"
+		wait_exit "$cap_pid" >/dev/null
+		rc=$?
+		if [ $rc -eq 0 ] && case $caps in *"CapPrm=$zero CapEff=$zero "*) true ;; *) false ;; esac &&
+			case $caps in *"CapInh=$zero "*"CapAmb=$zero "*) true ;; *) false ;; esac; then
+			ok privileges-setcap
+		else
+			bad privileges-setcap "exit $rc, $caps: $(cat "$tmp/priv-setcap.err")"
+		fi
+	else
+		echo "skip privileges-setcap: file capabilities do not work here: $(cat "$tmp/setcap.err")"
+	fi
+else
+	echo "skip privileges-setcap: setcap or setpriv missing (apt-get install libcap2-bin util-linux)"
 fi
 
 # ---- 7: -D ----
