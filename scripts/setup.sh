@@ -6,7 +6,7 @@
 #   --test  also the tools the test suite drives: valgrind, tcpdump and
 #           iproute2 (live captures in network namespaces), nfdump (a real
 #           IPFIX collector), graphviz, chromium (the HTML report in a browser),
-#           tshark and wireshark-common (dumpcap, mergecap: capture-file checks)
+#           tshark and wireshark-common (dumpcap, mergecap: capture-file checks),
 #           libcap2-bin and util-linux (setcap, setpriv: the privilege checks)
 #   --ci    also clang, for the CI builds and the fuzzers
 set -euo pipefail
