@@ -1,7 +1,7 @@
 /* --interval: the periodic live view of listeners and new connections
  * (sockscope/live-view.h).  It draws a snapshot report and the capture's
  * counters handed to it as values; the caller takes the snapshot. */
-#include "sockscope/findings.h"
+#include "sockscope/ip.h"
 #include "sockscope/live-view.h"
 #include "sockscope/util.h"
 
@@ -53,14 +53,6 @@ void ss_live_view_ended(ss_live_view *v, const ss_conn *c)
 		return;
 	}
 	g_ptr_array_add(v->ended, g_memdup2(c, sizeof *c));
-}
-
-/* "192.0.2.1:443", "[2001:db8::1]:443": sockscope's one IP:port text. */
-static void endpoint(GString *b, guint8 family, const ss_ip *ip, guint16 port)
-{
-	char *s = ss_addr_port_dup(family, ip, port);
-	g_string_append(b, s);
-	g_free(s);
 }
 
 /* "HH:MM:SS" UTC of a wall-clock time. */
@@ -138,7 +130,7 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 	for (guint i = 0; i < r->listeners->len && i < rows_listeners; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		g_string_truncate(ep, 0);
-		endpoint(ep, l->family, &l->ip, l->port);
+		ss_addr_port_append(ep, l->family, &l->ip, l->port);
 		g_string_append_printf(b, "%-5s  %-47s  %-8s  %8" G_GUINT64_FORMAT "  %7"
 				       G_GUINT64_FORMAT "  %s\n",
 				       l->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str,
@@ -166,8 +158,8 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
 		g_string_truncate(ep, 0);
 		g_string_truncate(ep2, 0);
-		endpoint(ep, c->family, &cl->ip, cl->port);
-		endpoint(ep2, c->family, &sv->ip, sv->port);
+		ss_addr_port_append(ep, c->family, &cl->ip, cl->port);
+		ss_addr_port_append(ep2, c->family, &sv->ip, sv->port);
 		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s\n",
 				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,
 				       ss_outcome_name(c->outcome), ss_close_name(c->close));
