@@ -36,6 +36,13 @@ static inline void key_dyn(GString *b, const char *k)
 	ss_append_lit(b, "\":");
 }
 
+/* A key from text that may need escaping (a name that is data). */
+static inline void key_escaped(GString *b, const char *k)
+{
+	ss_json_escape_append(b, k);
+	g_string_append_c(b, ':');
+}
+
 static inline void null_(GString *b)
 {
 	ss_append_lit(b, "null");

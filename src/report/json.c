@@ -322,61 +322,71 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 /* ---- finding ---- */
 
 /* A server or example address as {"ip":..,"port":..}; port < 0 is null. */
-static void json_addr(GString *b, guint8 family, const ss_ip *ip, gint port)
+static void addr_obj_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip,
+		      gint port)
 {
-	char buf[SS_IP_STRLEN];
-	ss_ip_format(family, ip, buf);
-	g_string_append(b, "{\"ip\":");
-	ss_json_escape_append(b, buf);
+	key_(b, qk, n);
+	g_string_append_c(b, '{');
+	kv_ip(b, "ip", family, ip);
+	g_string_append_c(b, ',');
+	key(b, "port");
 	if (port >= 0)
-		g_string_append_printf(b, ",\"port\":%d}", port);
+		ss_u64_append(b, (guint64)port);
 	else
-		g_string_append(b, ",\"port\":null}");
+		null_(b);
+	g_string_append_c(b, '}');
 }
+#define addr_obj(b, k, family, ip, port) addr_obj_((b), QKEY(k), (family), (ip), (port))
 
 void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanosecond)
 {
-	g_string_append(b, "{\"kind\":\"finding\",\"rank\":");
-	g_string_append_printf(b, "%u,\"id\":", rank);
-	ss_json_escape_append(b, f->id);
-	g_string_append(b, ",\"severity\":");
-	ss_json_escape_append(b, ss_severity_name(f->severity));
-	g_string_append_printf(b, ",\"count\":%" G_GUINT64_FORMAT ",\"proto\":", f->count);
-	ss_json_escape_append(b, ss_proto_name(f->proto, NULL));
-	g_string_append(b, ",\"ip_version\":");
+	g_string_append_c(b, '{');
+	kv_name(b, "kind", "finding");
+	g_string_append_c(b, ',');
+	kv_u64(b, "rank", rank);
+	g_string_append_c(b, ',');
+	kv_str(b, "id", f->id);
+	g_string_append_c(b, ',');
+	kv_str(b, "severity", ss_severity_name(f->severity));
+	g_string_append_c(b, ',');
+	kv_u64(b, "count", f->count);
+	g_string_append_c(b, ',');
+	kv_str(b, "proto", ss_proto_name(f->proto, NULL));
+	g_string_append_c(b, ',');
+	key(b, "ip_version");
 	if (f->family)
-		g_string_append_printf(b, "%u", (unsigned)f->family);
+		ss_u64_append(b, f->family);
 	else
-		g_string_append(b, "null");
-	g_string_append(b, ",\"client\":");
-	if (f->has_client) {
-		char buf[SS_IP_STRLEN];
-		ss_ip_format(f->family, &f->client_ip, buf);
-		ss_json_escape_append(b, buf);
-	} else {
-		g_string_append(b, "null");
-	}
-	g_string_append(b, ",\"server\":");
+		null_(b);
+	g_string_append_c(b, ',');
+	if (f->has_client)
+		kv_ip(b, "client", f->family, &f->client_ip);
+	else
+		kv_str(b, "client", NULL);
+	g_string_append_c(b, ',');
 	if (f->has_server)
-		json_addr(b, f->family, &f->server_ip, f->server_port);
+		addr_obj(b, "server", f->family, &f->server_ip, f->server_port);
 	else
-		g_string_append(b, "null");
-	g_string_append(b, ",\"statement\":");
-	ss_json_escape_append(b, f->statement);
-	g_string_append(b, ",\"next_step\":");
-	ss_json_escape_append(b, f->next_step);
-	g_string_append(b, ",\"evidence\":{");
+		kv_str(b, "server", NULL);
+	g_string_append_c(b, ',');
+	kv_str(b, "statement", f->statement);
+	g_string_append_c(b, ',');
+	kv_str(b, "next_step", f->next_step);
+	g_string_append_c(b, ',');
+	key(b, "evidence");
+	g_string_append_c(b, '{');
 	for (guint i = 0; i < f->n_facts; i++) {
 		if (i > 0)
 			g_string_append_c(b, ',');
-		ss_json_escape_append(b, f->facts[i].name);
-		g_string_append_c(b, ':');
+		key_escaped(b, f->facts[i].name);
 		if (f->facts[i].ms)
 			ss_ms_append(b, f->facts[i].value, nanosecond);
 		else
-			g_string_append_printf(b, "%" G_GINT64_FORMAT, f->facts[i].value);
+			ss_i64_append(b, f->facts[i].value);
 	}
-	g_string_append(b, "},\"examples\":[");
+	ss_append_lit(b, "},");
+	key(b, "examples");
+	g_string_append_c(b, '[');
 	for (guint i = 0; i < f->n_examples; i++) {
 		const ss_conn *c = &f->examples[i];
 		gint64 first, last;
@@ -384,25 +394,19 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 		ss_conn_span(c, &first, &last);
 		if (i > 0)
 			g_string_append_c(b, ',');
-		g_string_append(b, "{\"first_ts\":");
-		if (first == SS_NO_TIME) {
-			g_string_append(b, "null");
-		} else {
-			g_string_append_c(b, '"');
-			ss_time_append(b, first, nanosecond);
-			g_string_append_c(b, '"');
-		}
-		g_string_append(b, ",\"community_id\":");
-		ss_json_escape_append(b, ss_community_id_conn(c, 0, cid) ? cid : NULL);
-		g_string_append(b, ",\"client\":");
-		json_addr(b, c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-		g_string_append(b, ",\"server\":");
-		json_addr(b, c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
-		g_string_append(b, ",\"outcome\":");
-		ss_json_escape_append(b, ss_outcome_name(c->outcome));
+		g_string_append_c(b, '{');
+		kv_time(b, "first_ts", first, nanosecond);
+		g_string_append_c(b, ',');
+		kv_str(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
+		g_string_append_c(b, ',');
+		addr_obj(b, "client", c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+		g_string_append_c(b, ',');
+		addr_obj(b, "server", c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+		g_string_append_c(b, ',');
+		kv_str(b, "outcome", ss_outcome_name(c->outcome));
 		g_string_append_c(b, '}');
 	}
-	g_string_append(b, "]}\n");
+	ss_append_lit(b, "]}\n");
 }
 
 static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_reason_class cls)
