@@ -9,6 +9,7 @@
 #define SOCKSCOPE_ANALYZER_H
 
 #include <glib.h>
+#include "sockscope/decode.h"
 #include "sockscope/report.h"
 
 /* Called with each connection record as soon as it is finished, when the
@@ -46,6 +47,9 @@ typedef struct {
 	 * caller read what the sink wrote.  (sockscope's live views keep one
 	 * thread: they read the sink's state between snapshots.) */
 	gboolean report_thread;
+	/* Tunnel ports and nesting depth for decapsulation (NULL: the
+	 * built-in defaults); the caller keeps it alive. */
+	const ss_decode_config *decode;
 } ss_analyzer_config;
 
 /* Default flow cap: at a few hundred bytes a flow, about 0.5 GB. */

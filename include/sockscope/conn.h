@@ -203,6 +203,11 @@ typedef struct ss_conn {
 	guint32 history_who;
 	guint8 zeek_partial;   /* Zeek's is_partial: the first packets were not a handshake */
 
+	/* The innermost tunnel the flow came through (type NONE when it did
+	 * not): its id is also in the key, its outer endpoints only here.
+	 * Taken from the packet that started the record. */
+	ss_tunnel tunnel;
+
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
 	gint64 last_ns;        /* latest packet from either side */
 	guint64 seq;           /* creation order, the tie-breaker when sorting */

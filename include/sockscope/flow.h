@@ -17,15 +17,28 @@ typedef struct {
 	guint16 port[2];
 	guint8 proto;     /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;    /* SS_FAMILY_IPV4 / SS_FAMILY_IPV6 */
-	guint8 zero[2];   /* always 0: keeps bytewise hashing well defined */
+	/* The tunnel around the flow and its virtual network id (VNI, GRE key,
+	 * TEID...): two tenants using the same inner addresses are two flows.
+	 * Both 0 for traffic that was not tunnelled. */
+	guint8 tunnel;    /* ss_tunnel_type */
+	guint8 zero;      /* always 0: keeps bytewise hashing well defined */
+	guint32 vni;
+	guint32 zero2;    /* always 0, likewise */
 } ss_flow_key;
 
-G_STATIC_ASSERT(sizeof(ss_flow_key) == 40);
+G_STATIC_ASSERT(sizeof(ss_flow_key) == 48);
 
-/* Fills *key and returns the index (0 or 1) of the endpoint that is the
- * packet's source. */
+/* Fills *key (not tunnelled) and returns the index (0 or 1) of the endpoint
+ * that is the packet's source. */
 int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 		     const ss_ip *src, guint16 sport, const ss_ip *dst, guint16 dport);
+
+/* Puts the flow inside the tunnel the packet came through. */
+static inline void ss_flow_key_set_tunnel(ss_flow_key *key, const ss_tunnel *t)
+{
+	key->tunnel = t->type;
+	key->vni = t->vni;
+}
 
 typedef struct ss_flow_table ss_flow_table;
 
@@ -49,7 +62,7 @@ guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 
-/* SipHash-1-3 of the key, exposed for tests. */
+/* SipHash-1-3 of the key (six little-endian words), exposed for tests. */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
 
 #endif

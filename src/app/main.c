@@ -26,6 +26,8 @@ typedef struct {
 	gboolean builtin_services;
 	gboolean version;
 	gint64 max_flows;
+	char **tunnel_ports;   /* --tunnel-port PROTO=PORT, repeatable */
+	gint64 max_tunnel_depth;
 	gboolean single_thread;
 	gdouble timeout_attempt, timeout_established, timeout_closed, timeout_udp;
 	char **filter_words;
@@ -105,6 +107,12 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  NULL },
 		{ "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
 		  "Track at most N flows at once; the idlest is ended early past that (default 1000000, 0 = no cap)",
+		  "N" },
+		{ "tunnel-port", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->tunnel_ports,
+		  "Also decapsulate UDP port PORT as PROTO (vxlan, geneve, gre, gtpu, teredo or ayiya); may be repeated",
+		  "PROTO=PORT" },
+		{ "max-tunnel-depth", 0, 0, G_OPTION_ARG_INT64, &o->max_tunnel_depth,
+		  "Remove at most N nested encapsulations (default 4, 0 = none: tunnels are reported as their outer packets)",
 		  "N" },
 		{ "single-thread", 0, 0, G_OPTION_ARG_NONE, &o->single_thread,
 		  "jsonl from files: decide and write the records on the reading thread instead of two more (same output, slower)",
@@ -292,6 +300,31 @@ static gboolean anonymize_key(const ss_options *o, ss_app_config *cfg, GError **
 }
 
 /* Checks the command line into `cfg` (which borrows o's strings). */
+/* --tunnel-port PROTO=PORT and --max-tunnel-depth into the decoder's
+ * config, which the analyzer reads through cfg->analyzer.decode. */
+static gboolean configure_tunnels(const ss_options *o, ss_app_config *cfg, GError **error)
+{
+	ss_decode_config_init(&cfg->decode);
+	cfg->analyzer.decode = &cfg->decode;
+	if (o->max_tunnel_depth < -1 || o->max_tunnel_depth > 32)
+		return usage(error, "--max-tunnel-depth takes a number from 0 to 32");
+	if (o->max_tunnel_depth >= 0)
+		cfg->decode.max_depth = (guint8)o->max_tunnel_depth;
+	for (char **tp = o->tunnel_ports; tp && *tp; tp++) {
+		const char *eq = strchr(*tp, '=');
+		char *name = eq ? g_strndup(*tp, (gsize)(eq - *tp)) : NULL;
+		ss_tunnel_type t = name ? ss_tunnel_type_from_name(name) : SS_TUNNEL_NONE;
+		guint64 port = 0;
+		g_free(name);
+		if (!eq || !g_ascii_string_to_unsigned(eq + 1, 10, 1, 65535, &port, NULL) ||
+		    !ss_decode_config_add_port(&cfg->decode, t, (guint16)port))
+			return usage(error, "--tunnel-port takes PROTO=PORT with PROTO vxlan, "
+				     "geneve, gre, gtpu, teredo or ayiya and PORT 1-65535, not \"%s\"",
+				     *tp);
+	}
+	return TRUE;
+}
+
 static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **error)
 {
 	gboolean live = o->interface != NULL;
@@ -361,6 +394,8 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 		return usage(error, "--max-flows takes a number of flows (0 = no cap)");
 	if (o->max_flows >= 0)
 		cfg->analyzer.max_flows = (guint64)o->max_flows;
+	if (!configure_tunnels(o, cfg, error))
+		return FALSE;
 
 	/* Not a usage error: exit 4 as documented (after the usage checks). */
 	if (live && o->user && !ss_privileges_check_user(o->user, error))
@@ -390,6 +425,7 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 
 static void options_clear(ss_options *o)
 {
+	g_strfreev(o->tunnel_ports);
 	g_strfreev(o->read_files);
 	g_strfreev(o->filter_words);
 	g_free(o->output);
@@ -444,6 +480,7 @@ int main(int argc, char **argv)
 	o.snaplen = -1;
 	o.ipfix_domain = -1;   /* not given: 1 */
 	o.max_flows = -1;   /* not given: keep the default cap */
+	o.max_tunnel_depth = -1;   /* not given: the default */
 	ss_app_config cfg = { 0 };
 	GError *error = NULL;
 	int status = SS_EXIT_OK;

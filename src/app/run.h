@@ -30,6 +30,8 @@ typedef struct {
 	/* The analyzer's settings: defaults, --max-flows and --timeout-*.
 	 * The sink and the report thread are the run's to set. */
 	ss_analyzer_config analyzer;
+	/* --tunnel-port, --max-tunnel-depth; analyzer.decode points here */
+	ss_decode_config decode;
 	/* --anonymize: the key (empty = a random key per run) */
 	gboolean anonymize;
 	guint8 *anonymize_key;

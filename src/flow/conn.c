@@ -143,6 +143,7 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	c->ep[0].port = p->sport;
 	c->ep[1].ip = p->dst;
 	c->ep[1].port = p->dport;
+	c->tunnel = p->tunnel;
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
@@ -732,5 +733,6 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 }
 
 /* One is kept per flow in progress: a new field should fill a hole, not
- * grow the record unnoticed (docs/performance.md#memory-per-flow). */
-G_STATIC_ASSERT(sizeof(ss_conn) <= 488);
+ * grow the record unnoticed (docs/performance.md#memory-per-flow).  488 ->
+ * 544 for tunnels: 8 bytes of tunnel id in the key, 44 of tunnel context. */
+G_STATIC_ASSERT(sizeof(ss_conn) <= 544);

@@ -276,6 +276,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p)
 	ss_flow_key key;
 	int src_key_side = ss_flow_key_make(&key, p->family, p->ip_proto, &p->src, p->sport,
 					    &p->dst, p->dport);
+	ss_flow_key_set_tunnel(&key, &p->tunnel);
 	/* One hash per packet: the look-up and, for a new flow, the insert. */
 	guint64 h = ss_flow_table_hash(lc->table, &key);
 	ss_conn *c = ss_flow_table_lookup_hashed(lc->table, &key, h);
@@ -324,6 +325,8 @@ static void track_icmp_error(ss_lifecycle *lc, const ss_packet *p)
 	ss_flow_key key;
 	int src_key_side = ss_flow_key_make(&key, q->family, q->proto, &q->src, q->sport,
 					    &q->dst, q->dport);
+	/* The error came through the same tunnel as the flow it quotes. */
+	ss_flow_key_set_tunnel(&key, &p->tunnel);
 	ss_conn *c = ss_flow_table_lookup(lc->table, &key);
 	if (!c) {
 		lc->stats.icmp_errors_unmatched++;

@@ -21,7 +21,7 @@ struct ss_flow_table {
 	guint64 k0, k1;
 };
 
-/* SipHash-1-3 over the 40 key bytes (five little-endian words). */
+/* SipHash-1-3 over the 48 key bytes (six little-endian words). */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
 {
 	return ss_siphash13(key, sizeof *key, k0, k1);
@@ -45,7 +45,10 @@ int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 	key->port[!src_side] = dport;
 	key->proto = proto;
 	key->family = family;
-	key->zero[0] = key->zero[1] = 0;
+	key->tunnel = SS_TUNNEL_NONE;
+	key->zero = 0;
+	key->vni = 0;
+	key->zero2 = 0;
 	return src_side;
 }
 

@@ -402,7 +402,8 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 		a->sub_us_seen = TRUE;
 
 	ss_packet p;
-	ss_reason r = ss_decode(a->input ? a->input->dlt : -1, data, caplen, wirelen, &p);
+	ss_reason r = ss_decode_with(a->cfg.decode, a->input ? a->input->dlt : -1, data, caplen,
+				     wirelen, &p);
 	s->reasons[r]++;
 	if (r != SS_REASON_OK)
 		return;

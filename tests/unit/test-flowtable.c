@@ -119,6 +119,41 @@ static void test_hashed_lookup_insert(void **state)
 	g_free(e);
 }
 
+/* Two tenants using the same inner addresses and ports (VXLAN VNIs 10 and
+ * 20) are two flows; the same VNI under another tunnel type too. */
+static void test_tunnel_separates_tenants(void **state)
+{
+	(void)state;
+	ss_ip a = ip4(10, 0, 0, 1), b = ip4(10, 0, 0, 2);
+	ss_flow_table *t = ss_flow_table_new(1, 2);
+	entry e[4];
+	const ss_tunnel tun[4] = {
+		{ .type = SS_TUNNEL_NONE },
+		{ .type = SS_TUNNEL_VXLAN, .vni = 10 },
+		{ .type = SS_TUNNEL_VXLAN, .vni = 20 },
+		{ .type = SS_TUNNEL_GENEVE, .vni = 10 },
+	};
+
+	for (int i = 0; i < 4; i++) {
+		ss_flow_key_make(&e[i].key, 4, IPPROTO_TCP, &a, 40000, &b, 80);
+		ss_flow_key_set_tunnel(&e[i].key, &tun[i]);
+		e[i].id = i;
+		assert_null(ss_flow_table_lookup(t, &e[i].key));
+		ss_flow_table_insert(t, &e[i]);
+	}
+	assert_int_equal(ss_flow_table_size(t), 4);
+	for (int i = 0; i < 4; i++) {
+		ss_flow_key k;
+		/* the reply direction finds the same tenant's flow */
+		ss_flow_key_make(&k, 4, IPPROTO_TCP, &b, 80, &a, 40000);
+		ss_flow_key_set_tunnel(&k, &tun[i]);
+		entry *found = ss_flow_table_lookup(t, &k);
+		assert_non_null(found);
+		assert_int_equal(found->id, i);
+	}
+	ss_flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_hash_depends_on_seed),
 		cmocka_unit_test(test_insert_lookup_remove),
 		cmocka_unit_test(test_hashed_lookup_insert),
+		cmocka_unit_test(test_tunnel_separates_tenants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
