@@ -28,6 +28,10 @@
 /* An outlier takes longer than max(FACTOR x median, median + MARGIN). */
 #define SS_SLOW_FACTOR 3
 #define SS_SLOW_MARGIN_NS (G_GINT64_CONSTANT(100) * 1000000)
+/* Slow in absolute terms, whatever the median and the number of samples:
+ * a round trip longer than this on either side of the capture point (a
+ * server uniformly slow at 400 ms has no outliers against its median). */
+#define SS_SLOW_ABSOLUTE_NS (G_GINT64_CONSTANT(300) * 1000000)
 /* Round trips kept per listener and side for the median (the first ones). */
 #define SS_SLOW_MAX_SAMPLES 4096
 

@@ -550,15 +550,19 @@ static void from_slow(GPtrArray *out, const group *g)
 	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
 	for (int s = 0; s < 2; s++) {
 		median[s] = limit[s] = max[s] = SS_NO_TIME;
-		if (g->slow == NULL || g->slow->rtt[s] == NULL ||
-		    g->slow->rtt[s]->len < SS_SLOW_MIN_SAMPLES)
+		if (g->slow == NULL || g->slow->rtt[s] == NULL || g->slow->rtt[s]->len == 0)
 			continue;
 		GArray *v = g_array_copy(g->slow->rtt[s]);
 		g_array_sort(v, cmp_i64);
 		samples[s] = v->len;
 		/* the lower median: an integer from the samples */
 		median[s] = g_array_index(v, gint64, (v->len - 1) / 2);
-		limit[s] = MAX(SS_SLOW_FACTOR * median[s], median[s] + SS_SLOW_MARGIN_NS);
+		/* outliers against the median once there are enough samples;
+		 * absolute slowness always */
+		limit[s] = SS_SLOW_ABSOLUTE_NS;
+		if (v->len >= SS_SLOW_MIN_SAMPLES)
+			limit[s] = MIN(limit[s], MAX(SS_SLOW_FACTOR * median[s],
+						     median[s] + SS_SLOW_MARGIN_NS));
 		max[s] = g_array_index(v, gint64, v->len - 1);
 		for (guint i = 0; i < v->len; i++)
 			outliers[s] += g_array_index(v, gint64, i) > limit[s];
@@ -570,7 +574,7 @@ static void from_slow(GPtrArray *out, const group *g)
 	subject_from_key(f, &g->k, FALSE);
 	char *sv = server_phrase(&g->k);
 	GString *st = g_string_new(NULL), *next = g_string_new(NULL);
-	g_string_append_printf(st, "Handshakes with %s had slow outliers", sv);
+	g_string_append_printf(st, "Handshakes with %s were slow", sv);
 	static const char *const what[2] = { "from SYN to SYN-ACK", "from SYN-ACK to the ACK" };
 	static const char *const side[2] = {
 		"on the server side of the capture point, in the server or the network towards it",
@@ -599,11 +603,11 @@ static void from_slow(GPtrArray *out, const group *g)
 	g_string_append_c(next, '.');
 	f->statement = g_string_free(st, FALSE);
 	f->next_step = g_string_free(next, FALSE);
-	static const char *const names[2][4] = {
+	static const char *const names[2][5] = {
 		{ "server_side_outliers", "server_side_samples", "syn_to_synack_median_ms",
-		  "syn_to_synack_max_ms" },
+		  "syn_to_synack_max_ms", "syn_to_synack_limit_ms" },
 		{ "client_side_outliers", "client_side_samples", "synack_to_ack_median_ms",
-		  "synack_to_ack_max_ms" },
+		  "synack_to_ack_max_ms", "synack_to_ack_limit_ms" },
 	};
 	for (int s = 0; s < 2; s++) {
 		if (samples[s] == 0)
@@ -612,6 +616,7 @@ static void from_slow(GPtrArray *out, const group *g)
 		fact(f, names[s][1], (gint64)samples[s]);
 		fact_ms(f, names[s][2], median[s]);
 		fact_ms(f, names[s][3], max[s]);
+		fact_ms(f, names[s][4], limit[s]);
 	}
 	/* the slowest of the side with more outliers, slowest first */
 	int s = outliers[0] >= outliers[1] ? 0 : 1;

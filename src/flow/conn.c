@@ -656,16 +656,20 @@ void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p)
 	}
 }
 
+/* The handshake's order is SYN, SYN-ACK, ACK whatever the timestamps say:
+ * a SYN-ACK stamped before its SYN (multi-queue capture, merged files)
+ * means the stamps cannot measure the round trip, which is then unknown,
+ * never negative. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c)
 {
-	if (c->syn_ns == SS_NO_TIME || c->synack_ns == SS_NO_TIME)
+	if (c->syn_ns == SS_NO_TIME || c->synack_ns == SS_NO_TIME || c->synack_ns < c->syn_ns)
 		return SS_NO_TIME;
 	return c->synack_ns - c->syn_ns;
 }
 
 gint64 ss_conn_synack_to_ack_ns(const ss_conn *c)
 {
-	if (c->synack_ns == SS_NO_TIME || c->ack_ns == SS_NO_TIME)
+	if (c->synack_ns == SS_NO_TIME || c->ack_ns == SS_NO_TIME || c->ack_ns < c->synack_ns)
 		return SS_NO_TIME;
 	return c->ack_ns - c->synack_ns;
 }

@@ -185,16 +185,45 @@ static void test_slow_handshake_sides(void **state)
 	g_ptr_array_unref(fs);
 	ss_report_free(r);
 
-	/* too few samples: nothing */
+	/* too few samples for a median, all fast: nothing */
 	conns = g_ptr_array_new();
 	for (int i = 0; i < SS_SLOW_MIN_SAMPLES - 2; i++)
 		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), 50000, sv, 80, T0 + i * 10000 * MS,
 						MS, MS, 5000 * MS));
 	g_ptr_array_add(conns, complete(v4(10, 0, 1, 99), 50001, sv, 80, T0 + 200000 * MS,
-					900 * MS, MS, 5000 * MS));
+					250 * MS, MS, 5000 * MS));
 	r = report_of(conns);
 	fs = ss_findings_compute(r);
 	assert_null(find(fs, "slow_handshake"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+
+	/* absolute slowness: a single 878 ms handshake (no median to compare) */
+	conns = g_ptr_array_new();
+	g_ptr_array_add(conns, complete(v4(10, 0, 1, 99), 50001, sv, 80, T0, 878 * MS, MS,
+					5000 * MS));
+	r = report_of(conns);
+	fs = ss_findings_compute(r);
+	f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "server_side_outliers"), 1);
+	assert_int_equal(fact(f, "syn_to_synack_limit_ms"), SS_SLOW_ABSOLUTE_NS);
+	assert_non_null(strstr(f->statement, "server side of the capture point"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+
+	/* a server uniformly slow at 400 ms: no outlier against its median,
+	 * every handshake over the absolute limit */
+	conns = g_ptr_array_new();
+	for (int i = 0; i < 8; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), 50000, sv, 80, T0 + i * 10000 * MS,
+						400 * MS, MS, 5000 * MS));
+	r = report_of(conns);
+	fs = ss_findings_compute(r);
+	f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "server_side_outliers"), 8);
+	assert_int_equal(fact(f, "syn_to_synack_median_ms"), 400 * MS);
 	g_ptr_array_unref(fs);
 	ss_report_free(r);
 }
