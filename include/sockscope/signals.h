@@ -21,7 +21,10 @@ void ss_signals_set_pcap(pcap_t *p);
  * being written to a temporary name); NULL for none.  The string must
  * stay valid until it is replaced. */
 void ss_signals_unlink_on_abort(const char *path);
-/* The signal that asked to stop, 0 when none did. */
+/* Asks for the same stop as a signal would, from any thread: the reader of
+ * the report went away (EPIPE, recorded as SIGPIPE). */
+void ss_signals_request_stop(int sig);
+/* The signal that asked to stop (or was requested), 0 when none did. */
 int ss_signals_stop_requested(void);
 /* The same as a callback (ss_ipfix_exporter_set_stop): TRUE once a stop
  * signal came.  Safe from any thread (a sig_atomic_t read). */

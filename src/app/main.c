@@ -12,6 +12,7 @@
 #include <locale.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -474,6 +475,10 @@ static unsigned reserve_std_fds(void)
 int main(int argc, char **argv)
 {
 	unsigned closed_fds = reserve_std_fds();
+	/* A reader of standard output that goes away is EPIPE, handled where
+	 * the report is written (run.c, stream-sink.c), not a silent death
+	 * that leaves temporary files and unflushed exports behind. */
+	signal(SIGPIPE, SIG_IGN);
 	setlocale(LC_ALL, "");
 	ss_options o = { 0 };
 	o.count = -1;

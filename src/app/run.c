@@ -463,8 +463,8 @@ static ss_report *analyze(run_ctx *ctx)
 	ss_analyzer_free(analyzer);
 	/* A live capture ends at a signal as planned; files end early (a
 	 * signal after the last packet changes nothing). */
-	if (ctx->interrupted) {
-		int sig = ss_signals_stop_requested();
+	int sig = ss_signals_stop_requested();
+	if (ctx->interrupted && sig != SIGPIPE) {   /* SIGPIPE: nobody reads on */
 		report->summary.interrupted = TRUE;
 		g_ptr_array_add(report->summary.warnings,
 				g_strdup_printf("reading stopped by %s after %" G_GUINT64_FORMAT
@@ -518,6 +518,10 @@ static gboolean write_report(run_ctx *ctx, const ss_report *report, GError **err
 		written = FALSE;
 		werr = errno;
 	}
+	/* The reader of standard output went away (`| head`): it had what
+	 * it wanted; a quiet end, as SIGPIPE gave before (README). */
+	if (!written && werr == EPIPE && out == stdout)
+		return TRUE;
 	if (!written) {
 		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "cannot write the report to %s: %s",
 			    ctx->cfg->output ? ctx->cfg->output : "standard output",

@@ -5,6 +5,10 @@
 #include "stream-sink.h"
 
 #include "sockscope/render.h"
+#include "sockscope/signals.h"
+
+#include <errno.h>
+#include <signal.h>
 
 void ss_stream_sink_init(ss_stream_sink *sink, FILE *out)
 {
@@ -26,13 +30,21 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 		ss_findings_acc_add(sink->findings, c);
 	g_string_truncate(sink->buf, 0);
 	ss_json_conn(sink->buf, c, TRUE);
-	/* Write errors are caught by the final fflush/ferror check. */
-	if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
-		fflush(sink->out);
-		sink->pending = 0;
+	/* Write errors are caught by the final fflush/ferror check; a reader
+	 * that went away (EPIPE: `| head`) also stops the reading at once, as
+	 * SIGPIPE would have, but with everything closed properly. */
+	if (!sink->broken) {
+		if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
+			fflush(sink->out);
+			sink->pending = 0;
+		}
+		fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+		sink->pending += sink->buf->len;
+		if (ferror(sink->out) && errno == EPIPE) {
+			sink->broken = TRUE;
+			ss_signals_request_stop(SIGPIPE);
+		}
 	}
-	fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
-	sink->pending += sink->buf->len;
 	if (sink->view)
 		ss_live_view_ended(sink->view, c);
 	if (sink->ipfix)

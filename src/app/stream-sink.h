@@ -26,6 +26,7 @@ typedef struct {
 	 * leaves half a record on a pipe. */
 	gsize flush_at;
 	gsize pending;             /* bytes in out's buffer since the last flush */
+	gboolean broken;           /* out's reader went away (EPIPE): write no more */
 } ss_stream_sink;
 
 /* An empty sink writing to `out`; the caller sets the optional parts. */

@@ -62,15 +62,28 @@ void ss_signals_unlink_on_abort(const char *path)
 	abort_unlink = path;
 }
 
+/* Set by ss_signals_request_stop() from any thread (atomic, unlike the
+ * handler's sig_atomic_t, which only the handler writes). */
+static gint requested;
+
+void ss_signals_request_stop(int sig)
+{
+	g_atomic_int_compare_and_exchange(&requested, 0, sig);
+	pcap_t *p = capture;
+	if (p)
+		pcap_breakloop(p);
+}
+
 int ss_signals_stop_requested(void)
 {
-	return stop_signal;
+	int sig = stop_signal;
+	return sig ? sig : g_atomic_int_get(&requested);
 }
 
 gboolean ss_signals_stop_cb(gpointer unused)
 {
 	(void)unused;
-	return stop_signal != 0;
+	return ss_signals_stop_requested() != 0;
 }
 
 void ss_signals_set(sigset_t *set)

@@ -171,7 +171,23 @@ else
 	ok $name
 fi
 
-# 6. A regular file: the signal stops the reading at once.  On a machine
+# 6. The reader of standard output goes away (| head): sockscope stops
+# quietly (SIGPIPE ignored, EPIPE ends the reading), with the exit status
+# the run would have had otherwise (0 here), not killed by SIGPIPE (141).
+for fmt in jsonl text; do
+	name=broken-pipe-$fmt
+	"$exe" -F "$fmt" -r "$cap" 2>"$tmp/err" | head -c 100 >/dev/null
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		fail $name "exit $rc, want 0: $(head -c 300 "$tmp/err" | tr '\n' ';')"
+	elif [ -s "$tmp/err" ]; then
+		fail $name "something on stderr: $(head -c 300 "$tmp/err")"
+	else
+		ok $name
+	fi
+done
+
+# 7. A regular file: the signal stops the reading at once.  On a machine
 # fast enough to read the whole capture before the signal, this check has
 # nothing to look at and says so.
 "$exe" -F jsonl -r "$cap" -o "$tmp/file.jsonl" 2>"$tmp/err" &
