@@ -96,6 +96,10 @@ const char *ss_live_source_device(const ss_live_source *src);
  * pcap_stats() gives them (ps_recv counts the drops too); NULL when none
  * were dropped.  Free with g_free. */
 char *ss_live_drop_warning(const char *device, guint64 received, guint64 dropped);
+/* TRUE when sockscope can decode the link type `dlt` of an opened device;
+ * else FALSE with an SS_ERROR_CAPTURE error naming the device and the link
+ * type (ss_live_source_open() refuses such a device before its filter). */
+gboolean ss_live_link_usable(const char *dev, int dlt, GError **error);
 /* pcap_stats(); FALSE when libpcap cannot say. */
 gboolean ss_live_source_stats(ss_live_source *src, guint64 *received, guint64 *dropped,
 			      guint64 *if_dropped);
@@ -116,8 +120,10 @@ typedef struct {
 gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_run *run,
 			    GError **error);
 
-/* -D: every capture device, numbered as -i accepts them, one per line with
- * its description, flags and addresses. */
+/* -D: every network interface libpcap can capture on (and "any"), numbered
+ * as -i accepts them, one per line with its description, flags and
+ * addresses.  libpcap's other sources (nflog, nfqueue, dbus-*, usbmon*,
+ * bluetooth*) are left out, and -i refuses them (SS_ERROR_CAPTURE). */
 gboolean ss_live_list_devices(FILE *out, GError **error);
 
 /* src/io/privileges.c.  -Z USER must name a user: SS_ERROR_CAPTURE (exit 4,

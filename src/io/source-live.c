@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -55,6 +56,16 @@ const char *ss_live_source_device(const ss_live_source *src)
 	return src->device;
 }
 
+/* What -D lists and -i accepts: the kernel's network interfaces and
+ * Linux's "any".  libpcap also offers capture sources that are not network
+ * interfaces (nflog, nfqueue, dbus-system, usbmon0, bluetooth-monitor...):
+ * they carry no IP traffic sockscope can read, and -i on them used to fail
+ * with a misleading filter error. */
+static gboolean is_network_interface(const char *name)
+{
+	return strcmp(name, "any") == 0 || if_nametoindex(name) != 0;
+}
+
 /* "2" -> the second device -D lists, like tcpdump -i 2. */
 static char *resolve_device(const char *name, GError **error)
 {
@@ -71,14 +82,54 @@ static char *resolve_device(const char *name, GError **error)
 	}
 	char *found = NULL;
 	long i = 1;
-	for (pcap_if_t *d = all; d; d = d->next, i++)
-		if (i == n)
+	for (pcap_if_t *d = all; d; d = d->next) {
+		if (!is_network_interface(d->name))
+			continue;
+		if (i++ == n)
 			found = g_strdup(d->name);
+	}
 	pcap_freealldevs(all);
 	if (!found)
 		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE,
 			    "no interface number %ld (sockscope -D lists them)", n);
 	return found;
+}
+
+/* -i on one of libpcap's capture sources that -D leaves out: say so, rather
+ * than let the default filter fail on its link type.  FALSE (error set)
+ * for such a source; TRUE for anything else (an unknown name is left to
+ * pcap_activate(): "no such interface"). */
+static gboolean check_capture_source(const char *dev, GError **error)
+{
+	if (is_network_interface(dev))
+		return TRUE;
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	if (pcap_findalldevs(&all, errbuf) != 0)
+		return TRUE;
+	gboolean ok = TRUE;
+	for (pcap_if_t *d = all; d && ok; d = d->next) {
+		if (strcmp(d->name, dev) != 0)
+			continue;
+		g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "%s%s%s%s is not a network interface:"
+			    " sockscope reads IP traffic only (sockscope -D lists the interfaces)",
+			    dev, d->description ? " (" : "", d->description ? d->description : "",
+			    d->description ? ")" : "");
+		ok = FALSE;
+	}
+	pcap_freealldevs(all);
+	return ok;
+}
+
+gboolean ss_live_link_usable(const char *dev, int dlt, GError **error)
+{
+	if (ss_link_supported(dlt))
+		return TRUE;
+	const char *name = pcap_datalink_val_to_name(dlt);
+	g_set_error(error, SS_ERROR, SS_ERROR_CAPTURE, "%s has link type %s%s%d%s, which"
+		    " sockscope cannot decode: it reads IP traffic only (sockscope -D lists the"
+		    " interfaces)", dev, name ? name : "", name ? " (" : "DLT ", dlt, name ? ")" : "");
+	return FALSE;
 }
 
 static void activation_error(int rc, pcap_t *p, const char *dev, GError **error)
@@ -148,6 +199,10 @@ ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error)
 	char *dev = resolve_device(opt->device, error);
 	if (!dev)
 		return NULL;
+	if (!check_capture_source(dev, error)) {
+		g_free(dev);
+		return NULL;
+	}
 
 	pcap_t *p = pcap_create(dev, errbuf);
 	if (!p) {
@@ -175,6 +230,13 @@ ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error)
 	}
 	if (rc > 0)
 		activation_warning(rc, p, dev);
+	/* Before the filter: on a link without IP, "tcp or udp" fails to
+	 * compile, and that message blames the filter. */
+	if (!ss_live_link_usable(dev, pcap_datalink(p), error)) {
+		pcap_close(p);
+		g_free(dev);
+		return NULL;
+	}
 
 	const char *filter = opt->filter ? opt->filter : SS_LIVE_DEFAULT_FILTER;
 	if (*filter) {
@@ -357,9 +419,6 @@ gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_r
 	}
 	ss_input *in = ss_analyzer_begin_input(a, src->device, dlt, link_name, FALSE);
 	in->live = TRUE;
-	if (!ss_link_supported(dlt))
-		ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: packets are counted,"
-				 " not decoded", src->device, link_name, dlt);
 
 	/* Like tcpdump's "listening on": scripts wait for this line, and from
 	 * here on every packet is buffered for us. */
@@ -477,8 +536,10 @@ gboolean ss_live_list_devices(FILE *out, GError **error)
 	}
 	GString *line = g_string_new(NULL);
 	int i = 1;
-	for (pcap_if_t *d = all; d; d = d->next, i++) {
-		g_string_printf(line, "%d.%s", i, d->name);
+	for (pcap_if_t *d = all; d; d = d->next) {
+		if (!is_network_interface(d->name))
+			continue;   /* nflog, dbus-system, usbmon0...: see above */
+		g_string_printf(line, "%d.%s", i++, d->name);
 		if (d->description)
 			g_string_append_printf(line, " (%s)", d->description);
 		GPtrArray *flags = g_ptr_array_new();

@@ -476,6 +476,61 @@ else
 	bad list-interfaces "no lo line: $(cat "$tmp/devs" "$tmp/devs.err")"
 fi
 
+# Every line is a kernel network interface (or "any"), numbered 1, 2, ...
+# as -i N takes them; libpcap's other sources (nflog, nfqueue, dbus-*,
+# usbmon*, bluetooth*) are left out, and -i on one of them is one clear
+# line, exit 4 (it was a "bad filter" usage error, exit 2).
+if out=$($python - "$tmp/devs" <<'EOF' 2>&1
+import os, re, sys
+names = []
+for n, line in enumerate(open(sys.argv[1]), 1):
+    m = re.match(r'(\d+)\.(\S+)', line)
+    if not m or int(m.group(1)) != n:
+        sys.exit(f"line {n} is not numbered {n}: {line!r}")
+    names.append(m.group(2))
+bad = [x for x in names if x != "any" and not os.path.exists(f"/sys/class/net/{x}")]
+if bad:
+    sys.exit(f"not network interfaces: {bad}")
+print(names.index("lo") + 1)
+EOF
+); then
+	ok list-interfaces-netdevs
+	lo_number=$out
+	start_capture by-number "$exe" -i "$lo_number" --duration 0.5 -F json -o /dev/null 'port 1'
+	wait_exit "$cap_pid" >/dev/null
+	if grep -q '^sockscope: capturing on lo,' "$tmp/by-number.err"; then
+		ok interface-by-number
+	else
+		bad interface-by-number "-i $lo_number: $(cat "$tmp/by-number.err")"
+	fi
+else
+	bad list-interfaces-netdevs "$out"
+fi
+# A source libpcap offers that is not a network interface, if it has one.
+pseudo=
+if command -v tcpdump >/dev/null 2>&1; then
+	for name in $(tcpdump -D 2>/dev/null | sed -E 's/^[0-9]+\.([^ ]+).*/\1/'); do
+		if [ "$name" != any ] && [ ! -e "/sys/class/net/$name" ]; then
+			pseudo=$name
+			break
+		fi
+	done
+fi
+if [ -z "$pseudo" ]; then
+	echo "skip pseudo-device: libpcap lists no capture source that is not an interface here"
+elif grep -Eq "^[0-9]+\.$pseudo( |$)" "$tmp/devs"; then
+	bad pseudo-device "-D lists $pseudo"
+else
+	"$exe" -i "$pseudo" --duration 0.3 -F json -o "$tmp/pseudo.json" >/dev/null 2>"$tmp/pseudo.err"
+	rc=$?
+	if [ $rc -eq 4 ] && [ "$(grep -c . "$tmp/pseudo.err")" -eq 1 ] &&
+		grep -q "^sockscope: $pseudo .*is not a network interface: sockscope reads IP traffic only (sockscope -D lists the interfaces)\$" "$tmp/pseudo.err"; then
+		ok pseudo-device
+	else
+		bad pseudo-device "-i $pseudo: exit $rc (want 4): $(cat "$tmp/pseudo.err")"
+	fi
+fi
+
 # ---- 8: --interval to a pipe, --duration, -c ----
 
 "$exe" -i lo --interval 0.3 --duration 1.2 -F json -o "$tmp/iv.json" 'port 1' >"$tmp/iv.out" 2>"$tmp/iv.err"

@@ -1,5 +1,5 @@
-/* Live capture's pure parts (src/io/source-live.c): the kernel-drop warning
- * against pcap_stats() semantics.  ps_recv already includes ps_drop (Linux:
+/* Live capture's pure parts (src/io/source-live.c): which link types -i
+ * accepts, and the kernel-drop warning against pcap_stats() semantics.  ps_recv already includes ps_drop (Linux:
  * the kernel adds tp_drops to tp_packets; BSD: bs_recv counts every packet
  * handed to BPF), so "N dropped of M that passed the filter" takes M =
  * ps_recv.  The numbers of the first case are a real run: 80,000 UDP
@@ -13,7 +13,37 @@
 
 #include <string.h>
 
+#include <pcap/pcap.h>
+
 #include "sockscope/source.h"
+
+/* -i refuses, with one line naming the device and the link type, a device
+ * whose link type carries nothing sockscope decodes (before its filter,
+ * which used to fail with "NFLOG link-layer type filtering not
+ * implemented", a misleading usage error); the IP-carrying ones pass. */
+static void test_link_usable(void **state)
+{
+	(void)state;
+	const int ok[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL };
+	for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+		GError *e = NULL;
+		assert_true(ss_live_link_usable("eth0", ok[i], &e));
+		assert_null(e);
+	}
+	GError *e = NULL;
+	assert_false(ss_live_link_usable("nflog", DLT_NFLOG, &e));
+	assert_int_equal(e->code, SS_ERROR_CAPTURE);
+	assert_string_equal(e->message, "nflog has link type NFLOG (239), which sockscope cannot"
+			    " decode: it reads IP traffic only (sockscope -D lists the interfaces)");
+	g_clear_error(&e);
+	assert_false(ss_live_link_usable("can0", DLT_CAN_SOCKETCAN, &e));
+	assert_non_null(strstr(e->message, "can0 has link type CAN_SOCKETCAN (227)"));
+	g_clear_error(&e);
+	/* A value libpcap has no name for. */
+	assert_false(ss_live_link_usable("x0", 4000, &e));
+	assert_non_null(strstr(e->message, "x0 has link type DLT 4000, which"));
+	g_clear_error(&e);
+}
 
 static void test_drop_warning_counts_received_once(void **state)
 {
@@ -53,6 +83,7 @@ static void test_wrapped_counters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_link_usable),
 		cmocka_unit_test(test_drop_warning_counts_received_once),
 		cmocka_unit_test(test_no_drops_no_warning),
 		cmocka_unit_test(test_all_dropped),
