@@ -146,6 +146,11 @@ static gboolean open_output(run_ctx *ctx, GError **error)
 		errno = EISDIR;
 	} else if (exists && !S_ISREG(st.st_mode)) {
 		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	} else if (ctx->cfg->user) {
+		/* -Z: the rename at the end would run as USER, who may not
+		 * write the directory; the file opened now, as root, is
+		 * written in place instead. */
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	} else {
 		char *dir = g_path_get_dirname(path);
 		char *base = g_path_get_basename(path);

@@ -353,6 +353,28 @@ else
 	ok $name
 fi
 
+# (l9) -Z: the report is opened as root and written in place, since USER
+# cannot rename it into a directory only root may write (here: $tmp, 0700).
+# Needs root, the user nobody and a capture on lo; skipped otherwise.
+name=output-with-Z
+if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
+	echo "skip $name: needs root and the user nobody"
+else
+	run -i lo -Z nobody --duration 0.2 -F json -o "$tmp/z-report.json" "port 1"
+	if [ "$rc" -eq 4 ] && grep -qi 'capture\|interface\|permission' "$err" && [ ! -e "$tmp/z-report.json" ] &&
+	   ! grep -q 'z-report' "$err"; then
+		echo "skip $name: no live capture here: $(head -c 200 "$err")"
+	elif [ "$rc" -ne 0 ]; then
+		fail $name "exit $rc, want 0: $(head -n 2 "$err" | tr '\n' ';')"
+	elif ! "$python" -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/z-report.json" 2>/dev/null; then
+		fail $name "no json report under its name"
+	elif ls -A "$tmp" | grep -q '^\.z-report'; then
+		fail $name "a temporary file was left: $(ls -A "$tmp" | grep z-report)"
+	else
+		ok $name
+	fi
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
