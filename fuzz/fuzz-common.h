@@ -45,16 +45,20 @@ static inline void fuzz_render(const ss_report *r, ss_format f)
 	gboolean ok = ss_render(r, f, &opt, out);
 	FUZZ_CHECK(fclose(out) == 0);
 	FUZZ_CHECK(ok);
-	/* text, jsonl, json and csv always write something (a summary, a
-	 * header); zeek-json and ecs write one document per connection, so
-	 * nothing at all for an empty capture. */
-	if (f == SS_FORMAT_TEXT || f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON ||
-	    f == SS_FORMAT_CSV)
+	/* text, jsonl, json, csv, zeek and the reports for people always
+	 * write something (a summary, a header); zeek-json and ecs write one
+	 * document per connection, so nothing at all for an empty capture. */
+	if (f != SS_FORMAT_ZEEK_JSON && f != SS_FORMAT_ECS)
 		FUZZ_CHECK(len > 0);
 	/* Every byte of the report is text: no NUL smuggled in from packets. */
 	FUZZ_CHECK(len == 0 || memchr(buf, '\0', len) == NULL);
 	if (len > 0 && (f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON || f == SS_FORMAT_CSV))
 		FUZZ_CHECK(buf[len - 1] == '\n');
+	/* the documents are whole: nothing cut off at the end */
+	if (f == SS_FORMAT_HTML)
+		FUZZ_CHECK(len >= 8 && memcmp(buf + len - 8, "</html>\n", 8) == 0);
+	if (f == SS_FORMAT_DOT)
+		FUZZ_CHECK(len >= 2 && memcmp(buf + len - 2, "}\n", 2) == 0);
 	free(buf);
 }
 

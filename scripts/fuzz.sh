@@ -5,7 +5,9 @@
 #
 #   --seconds N   how long each target runs (default 60)
 #   --target T    decode (one packet + flow tracking), pipeline (whole
-#                 capture files through libpcap), or all (default: all)
+#                 capture files through sockscope's reader, every format;
+#                 the last byte picks streaming, threads, anonymize, the
+#                 flow cap, a merge and IPFIX), or all (default: all)
 #   --jobs J      run J fuzzing processes per target (libFuzzer -fork=J)
 #
 # The fuzz tree is build-fuzz/ (CC=clang, -Dfuzz=true, -Db_sanitize=none:
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--target=*) target=${1#*=}; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--jobs=*) jobs=${1#*=}; shift ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fuzz.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done

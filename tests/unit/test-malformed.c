@@ -693,7 +693,7 @@ static void replay_pipeline(const guint8 *data, gsize size)
 	ss_analyzer_free(f.a);
 	ss_report_complete(rep, TRUE);
 	static const char *const formats[] = { "text", "jsonl", "json", "csv", "zeek",
-					       "zeek-json", "ecs" };
+					       "zeek-json", "ecs", "markdown", "html", "dot" };
 	for (gsize i = 0; i < G_N_ELEMENTS(formats); i++) {
 		ss_format fmt;
 		if (!ss_format_parse(formats[i], &fmt))
