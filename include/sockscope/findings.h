@@ -44,6 +44,12 @@
  * (Linux keeps TIME_WAIT for 60 s, 2 x MSL on many other systems). */
 #define SS_TIME_WAIT_NS (G_GINT64_CONSTANT(60) * 1000000000)
 
+/* Scan / sweep: one client address reaching at least this many ports of
+ * one host (scan) or hosts on one port (sweep), at most a quarter of them
+ * answering; the open ports named in the statement are capped. */
+#define SS_SCAN_MIN_TARGETS 16
+#define SS_SCAN_PORTS_LISTED 16
+
 /* Example connections kept per finding. */
 #define SS_FINDING_EXAMPLES 3
 /* Named counts per finding. */

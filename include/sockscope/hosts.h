@@ -51,6 +51,9 @@ typedef enum {
 	                               a range narrower than the default */
 	SS_EPH_BASIS_COVERAGE,      /* custom: random ports cover too little of
 	                               every default that holds them */
+	SS_EPH_BASIS_FIXED,         /* unknown: one source port for every
+	                               connection (bound by the program, e.g. a
+	                               scanner): no allocation to learn from */
 	SS_EPH_BASIS_COUNT
 } ss_eph_basis;
 
@@ -92,7 +95,8 @@ const char *ss_eph_default_name(ss_eph_default d);
 const char *ss_eph_default_label(ss_eph_default d);
 /* "sequential", "stepping", "even_only", "odd_only", "random", "unknown". */
 const char *ss_alloc_pattern_name(ss_alloc_pattern p);
-/* "few_samples", "pattern", "narrowest", "outside_defaults", "wrap", "coverage". */
+/* "few_samples", "pattern", "narrowest", "outside_defaults", "wrap", "coverage",
+ * "fixed_port". */
 const char *ss_eph_basis_name(ss_eph_basis b);
 /* The same for people: "the allocation pattern points to it", ... */
 const char *ss_eph_basis_phrase(ss_eph_basis b);

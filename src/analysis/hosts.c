@@ -144,6 +144,12 @@ void ss_eph_profile_compute(const ss_eph_stats *s, ss_eph_profile *out)
 			out->consistent |= 1u << defaults[i].id;
 	if (s->samples < SS_EPH_MIN_SAMPLES)
 		return;
+	if (s->min == s->max) {
+		/* nmap and other scanners bind one source port for every probe:
+		 * nothing allocated it, so it says nothing of the range */
+		out->basis = SS_EPH_BASIS_FIXED;
+		return;
+	}
 
 	gboolean one_parity = s->even == s->samples || s->even == 0;
 	gboolean dest_wraps = drops_are_wraps(s->dest_drops, s->dest_drop_least, s->min, s->max);
@@ -253,6 +259,7 @@ const char *ss_eph_basis_name(ss_eph_basis b)
 	case SS_EPH_BASIS_OUTSIDE: return "outside_defaults";
 	case SS_EPH_BASIS_WRAP: return "wrap";
 	case SS_EPH_BASIS_COVERAGE: return "coverage";
+	case SS_EPH_BASIS_FIXED: return "fixed_port";
 	case SS_EPH_BASIS_COUNT: break;
 	}
 	return "few_samples";
@@ -267,6 +274,7 @@ const char *ss_eph_basis_phrase(ss_eph_basis b)
 	case SS_EPH_BASIS_OUTSIDE: return "ports outside every default";
 	case SS_EPH_BASIS_WRAP: return "the allocator wrapped around inside it";
 	case SS_EPH_BASIS_COVERAGE: return "random ports too narrow for any default";
+	case SS_EPH_BASIS_FIXED: return "one source port for every connection";
 	case SS_EPH_BASIS_COUNT: break;
 	}
 	return "too few samples";

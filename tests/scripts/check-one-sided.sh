@@ -12,13 +12,7 @@
 # Needs root, ip netns, tcpdump and /usr/bin/python3 (exit 77 otherwise).
 # Traffic stays inside ss-1s-c / ss-1s-s (10.82.0.0/24), removed on exit.
 set -u
-if [ $# -ne 1 ]; then
-	echo "usage: $0 SOCKSCOPE" >&2
-	exit 2
-fi
-exe=$1
-case $exe in /*) ;; *) exe=$PWD/$exe ;; esac
-. "$(dirname "$0")/lib-netns.sh"
+. "$(dirname "$0")/lib-netns.sh"   # checks the arguments: sets exe
 
 ns_setup ss-1s 10.82.0
 ns_server 8080 8081

@@ -5,6 +5,14 @@
 # server PREFIX-s at NET.2.  Skips (exit 77) without root, ip netns,
 # tcpdump or /usr/bin/python3.
 
+# The caller's arguments (sourced without any, it sees them): SOCKSCOPE.
+if [ $# -ne 1 ]; then
+	echo "usage: $0 SOCKSCOPE" >&2
+	exit 2
+fi
+exe=$1
+case $exe in /*) ;; *) exe=$PWD/$exe ;; esac
+
 skip() {
 	echo "SKIP: $*"
 	exit 77

@@ -141,6 +141,45 @@ static void test_unanswered_per_destination(void **state)
 	ss_report_free(r);
 }
 
+/* A scan: one client, 40 ports of one host, 2 open, 30 unanswered, 8
+ * unanswered from the scanner to the same port as a real client's attempt.
+ * One port_scan finding; the probes leave unanswered_syn; the real client's
+ * unanswered attempt stays. */
+static void test_port_scan_rollup(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip scanner = v4(10, 0, 0, 66), target = v4(10, 0, 0, 9);
+	for (guint16 p = 1; p <= 40; p++) {
+		if (p == 22 || p == 25)
+			g_ptr_array_add(conns, complete(scanner, 40000, target, p, T0 + p * MS, MS, MS,
+							10 * MS));
+		else
+			g_ptr_array_add(conns, unanswered(scanner, 40000, target, p, T0 + p * MS));
+	}
+	g_ptr_array_add(conns, unanswered(v4(10, 0, 0, 7), 50000, target, 30, T0 + 100 * MS));
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *f = find(fs, "port_scan");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "ports"), 40);
+	assert_int_equal(fact(f, "open"), 2);
+	assert_int_equal(fact(f, "unanswered"), 38);
+	assert_non_null(strstr(f->statement, "2 open (22, 25)"));
+	guint unanswered_findings = 0;
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *x = g_ptr_array_index(fs, i);
+		if (strcmp(x->id, "unanswered_syn") == 0) {
+			unanswered_findings++;
+			assert_int_equal(x->server_port, 30);   /* the real client's */
+			assert_int_equal(x->count, 1);
+		}
+	}
+	assert_int_equal(unanswered_findings, 1);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_slow_handshake_sides(void **state)
 {
 	(void)state;
@@ -341,6 +380,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unanswered_per_destination),
 		cmocka_unit_test(test_slow_handshake_sides),
+		cmocka_unit_test(test_port_scan_rollup),
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_hosts_findings),

@@ -178,6 +178,13 @@ static void test_linux_stepping(void **state)
 	assert_int_equal(p.basis, SS_EPH_BASIS_OUTSIDE);
 	assert_string_equal(ss_eph_basis_name(p.basis), "outside_defaults");
 	assert_string_equal(ss_alloc_pattern_name(SS_ALLOC_STEPPING), "stepping");
+	/* a scanner's one bound source port for every probe: no range */
+	memset(&s, 0, sizeof s);
+	for (int i = 0; i < 100; i++)
+		ss_eph_stats_add(&s, 48263, -1);
+	ss_eph_profile_compute(&s, &p);
+	assert_int_equal(p.fits, SS_EPH_UNKNOWN);
+	assert_int_equal(p.basis, SS_EPH_BASIS_FIXED);
 	/* Windows: sequential +1 from one global counter, towards alternating
 	 * destinations (same-destination steps +2, but odd and even ports) */
 	memset(&s, 0, sizeof s);
