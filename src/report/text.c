@@ -221,7 +221,11 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		ss_text_table_add(&t, g_strdup(ss_proto_name(l->proto, "?")), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(l->family, &l->ip, l->port), NULL);
 		ss_text_table_add(&t, l->service != NULL ? ss_text_clean(l->service) : g_strdup("-"), NULL);
-		ss_text_table_add(&t, g_strdup(ss_listener_state_name(l->state)), state_color(l->state));
+		/* a listener only guessed from its records says so */
+		ss_text_table_add(&t, g_strdup_printf("%s%s", ss_listener_state_name(l->state),
+						      l->confidence == SS_CONFIDENCE_HIGH ? ""
+											 : ", inferred"),
+				  state_color(l->state));
 		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->connections), NULL);
 		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, l->clients), NULL);
 		GString *o = g_string_new(NULL);
@@ -255,10 +259,11 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 			continue;
 		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
 		char *svc = x->service ? ss_text_clean(x->service) : NULL;
-		g_string_append_printf(l, "%s%s/%u%s%s %s (%" G_GUINT64_FORMAT " conn%s, %"
+		g_string_append_printf(l, "%s%s/%u%s%s %s%s (%" G_GUINT64_FORMAT " conn%s, %"
 				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
 				       ss_proto_name(x->proto, "?"), (unsigned)x->port, svc ? " " : "",
 				       svc ? svc : "", ss_listener_state_name(x->state),
+				       x->confidence == SS_CONFIDENCE_HIGH ? "" : ", inferred",
 				       x->connections, x->connections == 1 ? "" : "s", x->clients,
 				       x->clients == 1 ? "" : "s");
 		g_free(svc);
@@ -483,8 +488,10 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		GString *f = g_string_new(NULL);
 		if (c->reuse != SS_REUSE_NONE)
 			g_string_append_printf(f, "reused (%s)", ss_reuse_name(c->reuse));
+		/* a guess says so: "inferred" whenever no packet proved the roles */
 		if (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK)
-			g_string_append_printf(f, "%s%s (%s)", f->len > 0 ? ", " : "",
+			g_string_append_printf(f, "%s%s%s (%s)", f->len > 0 ? ", " : "",
+					       c->confidence == SS_CONFIDENCE_HIGH ? "" : "inferred: ",
 					       ss_evidence_name(c->evidence),
 					       ss_confidence_name(c->confidence));
 		if (c->icmp_errors > 0)
