@@ -19,39 +19,26 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapwrite import PCAP_HEADER, record, tcp_frame  # noqa: E402
+
 RATIO = 6.0        # html or dot against json, with a floor of FLOOR_S
 FLOOR_S = 0.5
-
-
-def ip_checksum(hdr):
-    s = sum(struct.unpack("!10H", hdr))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
-
-
-def frame(src, dst, sport, dport, flags, seq, ack=0):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0x4000, 64, 6, 0, src, dst))
-    struct.pack_into("!H", ip, 10, ip_checksum(bytes(ip)))
-    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
-    return eth + bytes(ip) + tcp
 
 
 def write_capture(path, n):
     server = bytes([10, 0, 0, 1])
     t0 = 1767225600
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        f.write(PCAP_HEADER)
         k = 0
         for i in range(n):
             src = struct.pack("!I", 0x64400000 + i * 7)   # all distinct
             sport = 1024 + i % 64000
-            for data in (frame(src, server, sport, 80, 0x02, 1000),
-                         frame(server, src, 80, sport, 0x12, 5000, 1001),
-                         frame(src, server, sport, 80, 0x10, 1001, 5001)):
-                f.write(struct.pack("<IIII", t0 + k // 1000000, k % 1000000, len(data), len(data)))
-                f.write(data)
+            for data in (tcp_frame(src, server, sport, 80, 0x02, 1000),
+                         tcp_frame(server, src, 80, sport, 0x12, 5000, 1001),
+                         tcp_frame(src, server, sport, 80, 0x10, 1001, 5001)):
+                record(f, t0 + k // 1000000, k % 1000000, data)
                 k += 1
 
 

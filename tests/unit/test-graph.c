@@ -10,17 +10,8 @@
 #include <string.h>
 
 #include "report/model.h"
+#include "scenario.h"
 
-static ss_ip ip4(guint8 a, guint8 b, guint8 c, guint8 d)
-{
-	ss_ip ip;
-	memset(&ip, 0, sizeof ip);
-	ip.bytes[0] = a;
-	ip.bytes[1] = b;
-	ip.bytes[2] = c;
-	ip.bytes[3] = d;
-	return ip;
-}
 
 static void add_conn(ss_report *r, ss_ip client, guint16 cport, ss_ip server, guint16 sport)
 {
@@ -49,7 +40,7 @@ static void test_caps(void **state)
 			ss_listener l = { 0 };
 			l.proto = IPPROTO_TCP;
 			l.family = SS_FAMILY_IPV4;
-			l.ip = ip4(10, 0, 0, (guint8)(s + 1));
+			l.ip = sc_ip4(10, 0, 0, (guint8)(s + 1));
 			l.port = (guint16)(8000 + p);
 			l.connections = 30;
 			g_array_append_val(r->listeners, l);
@@ -57,11 +48,11 @@ static void test_caps(void **state)
 	for (guint c = 0; c < 30; c++)
 		for (guint s = 0; s < 2; s++)
 			for (guint p = 0; p < 8; p++)
-				add_conn(r, ip4(192, 0, 2, (guint8)(c + 1)), (guint16)(40000 + c),
-					 ip4(10, 0, 0, (guint8)(s + 1)), (guint16)(8000 + p));
+				add_conn(r, sc_ip4(192, 0, 2, (guint8)(c + 1)), (guint16)(40000 + c),
+					 sc_ip4(10, 0, 0, (guint8)(s + 1)), (guint16)(8000 + p));
 	/* the busiest line of all: client 192.0.2.30 to 10.0.0.2:8007, 3 more */
 	for (guint k = 0; k < 3; k++)
-		add_conn(r, ip4(192, 0, 2, 30), 50000, ip4(10, 0, 0, 2), 8007);
+		add_conn(r, sc_ip4(192, 0, 2, 30), 50000, sc_ip4(10, 0, 0, 2), 8007);
 
 	ss_graph *g = ss_graph_build(r);
 	assert_int_equal(g->servers->len, 2);
@@ -104,12 +95,12 @@ static void test_nothing_omitted(void **state)
 	ss_listener l = { 0 };
 	l.proto = IPPROTO_TCP;
 	l.family = SS_FAMILY_IPV4;
-	l.ip = ip4(10, 0, 0, 1);
+	l.ip = sc_ip4(10, 0, 0, 1);
 	l.port = 80;
 	l.connections = 2;
 	g_array_append_val(r->listeners, l);
-	add_conn(r, ip4(192, 0, 2, 1), 40000, ip4(10, 0, 0, 1), 80);
-	add_conn(r, ip4(192, 0, 2, 1), 40002, ip4(10, 0, 0, 1), 80);
+	add_conn(r, sc_ip4(192, 0, 2, 1), 40000, sc_ip4(10, 0, 0, 1), 80);
+	add_conn(r, sc_ip4(192, 0, 2, 1), 40002, sc_ip4(10, 0, 0, 1), 80);
 	ss_graph *g = ss_graph_build(r);
 	assert_int_equal(g->clients->len, 1);
 	assert_int_equal(g->edges->len, 1);
