@@ -162,8 +162,10 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "IPFIX observation domain ID (default 1)", "N" },
 		{ "anonymize", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
 		  (gpointer)parse_anonymize,
-		  "Replace every IP address by a keyed, prefix-preserving pseudonym (a random key per run"
-		  " without KEY) and input names by input-N", "KEY" },
+		  "Replace every IP address by a keyed, prefix-preserving pseudonym (the key only as"
+		  " --anonymize=KEY; a random key per run without it) and input names by input-N", "KEY" },
+		{ "anonymize-random-key", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN,
+		  G_OPTION_ARG_CALLBACK, (gpointer)parse_anonymize, NULL, NULL },
 		{ "anonymize-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->anonymize_key_file,
 		  "Read the --anonymize key from FILE (implies --anonymize)", "FILE" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
@@ -180,6 +182,13 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 				     "       sockscope -i IFACE [options] [BPF filter]\n"
 				     "       sockscope -D");
 	g_option_context_set_description(ctx, summary_text);
+	/* GOption gives an optional argument the next word when it does not
+	 * start with '-': "--anonymize tcp" would take the filter's first word
+	 * as the key.  A bare --anonymize becomes the hidden no-argument form,
+	 * so the key is only ever --anonymize=KEY. */
+	for (int i = 1; i < *argc && strcmp((*argv)[i], "--") != 0; i++)
+		if (strcmp((*argv)[i], "--anonymize") == 0)
+			(*argv)[i] = (char *)"--anonymize-random-key";
 	gboolean ok = g_option_context_parse(ctx, argc, argv, error);
 	g_option_context_free(ctx);
 	return ok;

@@ -375,6 +375,20 @@ else
 	fi
 fi
 
+# (l10) --anonymize takes its key only as --anonymize=KEY: a separate word
+# is the BPF filter's (here 'udp'), and the key is then random.
+run -F jsonl -r "$real" --anonymize udp
+name=anonymize-word-is-filter
+if [ "$rc" -ne 0 ]; then
+	fail $name "exit $rc, want 0: $(head -n 2 "$err" | tr '\n' ';')"
+elif ! protos=$(jsonl "$out" 'sorted(set(r["proto"] for r in recs if r["kind"] == "connection"))'); then
+	fail $name "bad jsonl: $protos"
+elif [ "$protos" != '["udp"]' ]; then
+	fail $name "connection protocols $protos, want [\"udp\"]: the word was taken as the key"
+else
+	ok $name
+fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
