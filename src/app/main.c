@@ -119,14 +119,14 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		  "jsonl from files: decide and write the records on the reading thread instead of two more (same output, slower)",
 		  NULL },
 		{ "timeout-attempt", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_attempt,
-		  "jsonl: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
+		  "jsonl only: end an unanswered TCP attempt after S seconds of silence (default 150)", "S" },
 		{ "timeout-tcp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_established,
-		  "jsonl: end an open TCP connection after S seconds of silence (default 600)", "S" },
+		  "jsonl only: end an open TCP connection after S seconds of silence (default 600)", "S" },
 		{ "timeout-closed", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_closed,
-		  "jsonl: write a closed TCP connection S seconds after its last packet (default 10)",
+		  "jsonl only: write a closed TCP connection S seconds after its last packet (default 10)",
 		  "S" },
 		{ "timeout-udp", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout_udp,
-		  "jsonl: end a UDP exchange after S seconds of silence (default 120)", "S" },
+		  "jsonl only: end a UDP exchange after S seconds of silence (default 120)", "S" },
 		{ "interface", 'i', 0, G_OPTION_ARG_STRING, &o->interface,
 		  "Capture live on IFACE (\"any\" for all; a number from -D)", "IFACE" },
 		{ "list-interfaces", 'D', 0, G_OPTION_ARG_NONE, &o->list_devices,
@@ -393,6 +393,15 @@ static gboolean configure(const ss_options *o, ss_app_config *cfg, GError **erro
 		cfg->color = SS_COLOR_NEVER;
 	else
 		return usage(error, "--color takes auto, always or never, not \"%s\"", o->color);
+	/* Only a stream ends records before the capture does; the other
+	 * formats keep every flow to the end, where a timeout means nothing. */
+	const char *timeout = o->timeout_attempt != 0 ? "--timeout-attempt" :
+			      o->timeout_established != 0 ? "--timeout-tcp" :
+			      o->timeout_closed != 0 ? "--timeout-closed" :
+			      o->timeout_udp != 0 ? "--timeout-udp" : NULL;
+	if (timeout && cfg->format != SS_FORMAT_JSONL)
+		return usage(error, "%s applies to -F jsonl only: the other formats keep every"
+			     " flow until the capture ends", timeout);
 	ss_analyzer_config_init(&cfg->analyzer);
 	gint64 *t = cfg->analyzer.timeout_ns;
 	if (!set_timeout(&t[SS_TIMEOUT_ATTEMPT], o->timeout_attempt, "timeout-attempt", error) ||

@@ -389,6 +389,13 @@ else
 	ok $name
 fi
 
+# (l12) --timeout-* decide when a streamed (jsonl) record is written; the
+# other formats keep every flow to the end, so there they are refused
+# rather than silently ignored.
+expect_usage_error timeout-not-jsonl "jsonl" -F json --timeout-udp 5 -r "$real"
+run -F jsonl --timeout-udp 5 -r "$real"
+if [ "$rc" -eq 0 ]; then ok timeout-jsonl; else fail timeout-jsonl "exit $rc, want 0"; fi
+
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
 	name=output-file-$fmt
