@@ -101,7 +101,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 		{ "count", 'c', 0, G_OPTION_ARG_INT64, &o->count,
 		  "Stop after reading N packets", "N" },
 		{ "color", 0, 0, G_OPTION_ARG_STRING, &o->color,
-		  "Colour in text output: auto, always or never (default: auto; NO_COLOR is respected)",
+		  "Colour in text output: auto, always or never (default: auto, which NO_COLOR turns off)",
 		  "WHEN" },
 		{ "builtin-services", 0, 0, G_OPTION_ARG_NONE, &o->builtin_services,
 		  "Name services from sockscope's built-in table only, not the system's services database",

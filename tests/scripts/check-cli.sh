@@ -389,12 +389,43 @@ else
 	ok $name
 fi
 
+# (l11) NO_COLOR turns colour off for --color=auto only: an explicit
+# --color=always wins (README, docs/output.md, sockscope(1)).
+NO_COLOR=1 "$exe" --color=always -r "$real" >"$out" 2>"$err"
+name=no-color-vs-always
+if ! grep -q $'\033\\[' "$out"; then
+	fail $name "--color=always with NO_COLOR=1 wrote no colour"
+elif NO_COLOR=1 "$exe" --color=auto -r "$real" 2>/dev/null | grep -q $'\033\\['; then
+	fail $name "--color=auto coloured a file with NO_COLOR=1"
+else
+	ok $name
+fi
+
 # (l12) --timeout-* decide when a streamed (jsonl) record is written; the
 # other formats keep every flow to the end, so there they are refused
 # rather than silently ignored.
 expect_usage_error timeout-not-jsonl "jsonl" -F json --timeout-udp 5 -r "$real"
 run -F jsonl --timeout-udp 5 -r "$real"
 if [ "$rc" -eq 0 ]; then ok timeout-jsonl; else fail timeout-jsonl "exit $rc, want 0"; fi
+
+# (l13) The --max-flows default is the same in the code, --help, the README,
+# the man page and docs/live.md.
+root=$(cd "$caps/.." && pwd)
+def=$(sed -n 's/^#define SS_DEFAULT_MAX_FLOWS \([0-9]*\).*/\1/p' "$root/include/sockscope/analyzer.h")
+grouped=$(echo "$def" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+name=max-flows-default
+missing=
+"$exe" --help | grep -- '--max-flows' | grep -q "default $def" || missing="$missing --help"
+grep -- '`--max-flows N`' "$root/README.md" | grep -q "default $def" || missing="$missing README"
+grep -A 12 'max\\-flows= N' "$root/docs/sockscope.1" | grep -q "Default: $def" || missing="$missing sockscope.1"
+grep -- '`--max-flows N`' "$root/docs/live.md" | grep -qE "\| ($def|$grouped) " || missing="$missing live.md"
+if [ -z "$def" ]; then
+	fail $name "SS_DEFAULT_MAX_FLOWS not found in analyzer.h"
+elif [ -n "$missing" ]; then
+	fail $name "the default $def is not what these say:$missing"
+else
+	ok $name
+fi
 
 # (m) -o FILE writes exactly what standard output gets, in every format.
 for fmt in text jsonl json csv; do
