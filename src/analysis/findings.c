@@ -49,6 +49,9 @@ typedef enum {
 	K_ONE_SIDED,    /* one group */
 	K_MIDSTREAM,    /* one group */
 	K_SNAPLEN,      /* one group */
+	K_SILENT,       /* per host whose packets a one-sided record lacks (in
+	                   `server`), and its role there (icmp_type: 0 server,
+	                   1 client) */
 	K_COUNT
 } kind;
 
@@ -327,6 +330,21 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	if (ss_conn_one_sided(c) && (g = group_for(a, K_ONE_SIDED, c, FALSE, TRUE))) {
 		g->n++;
 		add_example(g, c);
+		/* which direction is missing: the host that sent nothing */
+		int silent = c->ep[0].packets == 0 ? 0 : 1;
+		gkey k;
+		memset(&k, 0, sizeof k);
+		k.family = c->family;
+		k.server = c->ep[silent].ip;
+		k.icmp_type = silent == c->client;
+		group *h = g_hash_table_lookup(a->groups[K_SILENT], &k);
+		if (h == NULL && g_hash_table_size(a->groups[K_SILENT]) < SS_FINDINGS_MAX_GROUPS) {
+			h = g_new0(group, 1);
+			h->k = k;
+			g_hash_table_insert(a->groups[K_SILENT], &h->k, h);
+		}
+		if (h)
+			h->n++;
 	}
 	if (ss_conn_started_midstream(c) && (g = group_for(a, K_MIDSTREAM, c, FALSE, TRUE))) {
 		g->n++;
@@ -790,7 +808,47 @@ static void from_icmp(GPtrArray *out, const group *g)
 	g_ptr_array_add(out, f);
 }
 
-static void from_quality(GPtrArray *out, ss_findings_acc *a, const ss_report *r)
+/* The hosts whose packets one-sided records lack, most records first. */
+static gint cmp_silent(gconstpointer pa, gconstpointer pb)
+{
+	const group *a = pa, *b = pb;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return memcmp(&a->k, &b->k, sizeof a->k);
+}
+
+/* "no packets from 10.0.0.2 (the server, 40 connections), ..." */
+static void silent_hosts_phrase(GString *st, ss_findings_acc *a)
+{
+	GList *l = g_list_sort(g_hash_table_get_values(a->groups[K_SILENT]), cmp_silent);
+	guint i = 0, n = g_list_length(l);
+	for (GList *it = l; it && i < 3; it = it->next, i++) {
+		const group *h = it->data;
+		char *ip = ip_dup(h->k.family, &h->k.server);
+		g_string_append_printf(st, "%s%s (the %s, %" G_GUINT64_FORMAT " connection%s)",
+				       i == 0 ? " The missing direction: no packets from " : ", ",
+				       ip, h->k.icmp_type ? "client" : "server", h->n, plural(h->n));
+		g_free(ip);
+	}
+	if (n > 3)
+		g_string_append_printf(st, " and %u more host%s", n - 3, plural(n - 3));
+	if (n > 0)
+		g_string_append_c(st, '.');
+	g_list_free(l);
+}
+
+/* Is `ip` a server whose own packets the one-sided records lack? */
+static gboolean silent_server(ss_findings_acc *a, guint8 family, const ss_ip *ip)
+{
+	gkey k;
+	memset(&k, 0, sizeof k);
+	k.family = family;
+	k.server = *ip;
+	return g_hash_table_contains(a->groups[K_SILENT], &k);
+}
+
+static void from_quality(GPtrArray *out, ss_findings_acc *a, const ss_report *r,
+			 guint64 unanswered_unknown)
 {
 	const ss_summary *s = &r->summary;
 	group *g = g_hash_table_lookup(a->groups[K_ONE_SIDED], &(gkey){ 0 });
@@ -798,14 +856,25 @@ static void from_quality(GPtrArray *out, ss_findings_acc *a, const ss_report *r)
 	if (n > 0) {
 		ss_finding *f = finding_new("one_sided_capture", SS_SEVERITY_LOW, n);
 		guint64 total = MAX(s->tcp_connections, a->tcp);
-		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-					       " TCP connections show packets in one direction only: "
-					       "the capture point sees one path of an asymmetric route, "
-					       "or a filter dropped the other direction.", n, total);
+		GString *st = g_string_new(NULL);
+		g_string_append_printf(st, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+				       " TCP connections show packets in one direction only: "
+				       "the capture point sees one path of an asymmetric route, "
+				       "or a filter dropped the other direction.", n, total);
+		silent_hosts_phrase(st, a);
+		if (unanswered_unknown > 0)
+			g_string_append_printf(st, " %" G_GUINT64_FORMAT " attempt%s to those "
+					       "servers look unanswered, but their replies could be in "
+					       "the missing direction: not reported as unanswered.",
+					       unanswered_unknown, plural(unanswered_unknown));
+		f->statement = g_string_free(st, FALSE);
 		f->next_step = g_strdup("Capture where both directions pass (on the hosts "
 					"themselves, or a mirror of both directions); the outcomes of "
 					"these records rest on one side's packets.");
 		fact(f, "connections", (gint64)n);
+		fact(f, "silent_hosts", g_hash_table_size(a->groups[K_SILENT]));
+		if (unanswered_unknown > 0)
+			fact(f, "unanswered_unknown", (gint64)unanswered_unknown);
 		if (g)
 			set_examples(f, g->ex, g->nex, TRUE);
 		g_ptr_array_add(out, f);
@@ -1233,6 +1302,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	GHashTable *sweeps = g_hash_table_new_full(gkey_hash, gkey_equal, NULL, scan_acc_free);
 	find_scans(a, scans, sweeps);
 	GHashTable *probes = scan_probes(a, scans, sweeps);
+	guint64 unanswered_unknown = 0;
 	static void (*const per_group[])(GPtrArray *, const group *) = {
 		[K_UNANSWERED] = from_unanswered, [K_REFUSED] = from_refused,
 		[K_SYN_RETX] = from_syn_retx, [K_SLOW] = from_slow, [K_SYNACK] = from_synack,
@@ -1243,7 +1313,13 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 		GList *l = sorted_groups(a->groups[k]);
 		for (GList *it = l; it; it = it->next) {
 			group folded;
-			if (k == K_UNANSWERED || k == K_REFUSED) {
+			const group *g = it->data;
+			if (k == K_UNANSWERED && g->k.proto == IPPROTO_TCP &&
+			    silent_server(a, g->k.family, &g->k.server)) {
+				/* the capture lacks that server's direction: its
+				 * SYN-ACKs could be there */
+				unanswered_unknown += g->n;
+			} else if (k == K_UNANSWERED || k == K_REFUSED) {
 				if (without_scans(probes, k, it->data, &folded))
 					per_group[k](out, &folded);
 			} else {
@@ -1257,7 +1333,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	g_hash_table_unref(probes);
 	g_hash_table_unref(scans);
 	g_hash_table_unref(sweeps);
-	from_quality(out, a, r);
+	from_quality(out, a, r, unanswered_unknown);
 	from_hosts(out, a, r);
 	if (r->conns != NULL && r->conns->len > 0)
 		pair_examples(out, r);
