@@ -294,27 +294,40 @@ if [ -z "$gen" ]; then
 else
 	"$gen" --packets 400000 --flows 100000 -o "$tmp/many.pcap" >/dev/null 2>&1 ||
 		fail "gen-capture failed"
-	python3 "$here/stalled-collector.py" "$tmp/stalled.port" &
-	stpid=$!
-	for _ in $(seq 50); do [ -s "$tmp/stalled.port" ] && break; sleep 0.1; done
-	start=$(date +%s)
-	timeout -s KILL 60 "$exe" --no-progress -r "$tmp/many.pcap" -F json -o "$tmp/stalled.json" \
-		--ipfix "127.0.0.1:$(cat "$tmp/stalled.port")" --ipfix-transport tcp 2>"$tmp/stalled.err"
-	rc=$?
-	took=$(( $(date +%s) - start ))
-	kill "$stpid" 2>/dev/null; wait "$stpid" 2>/dev/null
-	if [ "$rc" -eq 5 ] && [ "$(grep -c . "$tmp/stalled.err")" -eq 1 ] &&
-		grep -q "^sockscope: warning: ipfix: 127.0.0.1:[0-9]*: the collector took no data for 10 s" "$tmp/stalled.err" &&
-		python3 -c '
+	# json: the export runs on the main thread after the whole input;
+	# jsonl: on the writer thread while packets are read.
+	for fmt in json jsonl; do
+		rm -f "$tmp/stalled.port"
+		python3 "$here/stalled-collector.py" "$tmp/stalled.port" &
+		stpid=$!
+		for _ in $(seq 50); do [ -s "$tmp/stalled.port" ] && break; sleep 0.1; done
+		start=$(date +%s)
+		timeout -s KILL 150 "$exe" --no-progress -r "$tmp/many.pcap" -F "$fmt" \
+			-o "$tmp/stalled.$fmt" --ipfix "127.0.0.1:$(cat "$tmp/stalled.port")" \
+			--ipfix-transport tcp 2>"$tmp/stalled.err"
+		rc=$?
+		took=$(( $(date +%s) - start ))
+		kill "$stpid" 2>/dev/null; wait "$stpid" 2>/dev/null
+		if [ "$rc" -eq 5 ] && [ "$(grep -c . "$tmp/stalled.err")" -eq 1 ] &&
+			grep -q "^sockscope: warning: ipfix: 127.0.0.1:[0-9]*: the collector took no data for 10 s" "$tmp/stalled.err" &&
+			python3 -c '
 import json, sys
-r = json.load(open(sys.argv[1]))
-assert len(r["connections"]) == 100000, len(r["connections"])
-assert any("took no data" in w for w in r["summary"]["warnings"])' "$tmp/stalled.json"; then
-		ok
-		echo "stalled TCP collector, -r: exit 5 after ${took} s, report written"
-	else
-		fail "stalled TCP collector, -r: exit $rc after ${took} s: $(head -c 600 "$tmp/stalled.err")"
-	fi
+if sys.argv[1].endswith("jsonl"):
+    lines = [json.loads(l) for l in open(sys.argv[1])]
+    conns = [l for l in lines if l["kind"] == "connection"]
+    summary = lines[-1]
+    assert summary["kind"] == "summary"
+else:
+    r = json.load(open(sys.argv[1]))
+    conns, summary = r["connections"], r["summary"]
+assert len(conns) == 100000, len(conns)
+assert any("took no data" in w for w in summary["warnings"])' "$tmp/stalled.$fmt"; then
+			ok
+			echo "stalled TCP collector, -r -F $fmt: exit 5 after ${took} s, report written"
+		else
+			fail "stalled TCP collector, -r -F $fmt: exit $rc after ${took} s: $(head -c 600 "$tmp/stalled.err")"
+		fi
+	done
 fi
 
 echo "$passed passed, $failed failed"
