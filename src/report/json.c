@@ -9,6 +9,7 @@
 #include "config.h"
 #include "report/json-writer.h"
 #include "report/out.h"
+#include "sockscope/decode.h"
 #include "sockscope/community-id.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
@@ -38,6 +39,44 @@ static void pair_u64_(GString *b, const char *qk, gsize n, guint64 client, guint
 	g_string_append_c(b, '}');
 }
 #define pair_u64(b, k, client, server) pair_u64_((b), QKEY(k), (client), (server))
+
+/* ,"tunnel":{...} of a record that came through a tunnel (docs/output.md):
+ * only such records have the key, so plain captures' output is unchanged. */
+static void tunnel_context(GString *b, const ss_tunnel *t)
+{
+	g_string_append_c(b, ',');
+	key(b, "tunnel");
+	g_string_append_c(b, '{');
+	kv_name(b, "type", ss_tunnel_type_name((ss_tunnel_type)t->type));
+	g_string_append_c(b, ',');
+	key(b, "vni");
+	if (t->has_vni)
+		ss_u64_append(b, t->vni);
+	else
+		null_(b);
+	g_string_append_c(b, ',');
+	kv_u64(b, "depth", t->depth);
+	g_string_append_c(b, ',');
+	key(b, "outer");
+	if (t->family == 0) {
+		null_(b);   /* a tunnel straight on the link (MPLS, PPPoE...) */
+	} else {
+		g_string_append_c(b, '{');
+		kv_u64(b, "ip_version", t->family);
+		g_string_append_c(b, ',');
+		kv_ip(b, "src", t->family, &t->src);
+		g_string_append_c(b, ',');
+		kv_ip(b, "dst", t->family, &t->dst);
+		if (t->sport || t->dport) {
+			g_string_append_c(b, ',');
+			kv_u64(b, "sport", t->sport);
+			g_string_append_c(b, ',');
+			kv_u64(b, "dport", t->dport);
+		}
+		g_string_append_c(b, '}');
+	}
+	g_string_append_c(b, '}');
+}
 
 void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 {
@@ -133,7 +172,10 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	kv_bool(b, "started_midstream", ss_conn_started_midstream(c));
 	g_string_append_c(b, ',');
 	kv_u64(b, "snaplen_cut", c->snaplen_cut);
-	ss_append_lit(b, "}}\n");
+	g_string_append_c(b, '}');
+	if (c->tunnel.type != SS_TUNNEL_NONE)
+		tunnel_context(b, &c->tunnel);
+	ss_append_lit(b, "}\n");
 }
 
 /* The outcomes that can happen to each protocol, in enum order. */

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Real kernel VXLAN: two tenants (VNI 42 and 43) using the same overlay
+# addresses, over one underlay veth between two network namespaces this
+# script makes; real TCP and UDP over the overlay (a listener, a refused
+# TCP port, an answered and a refused UDP port); the underlay captured with
+# tcpdump; the ground truth from the sockets (scripts/captures/client.py
+# prints each connection's real ephemeral port).  Then sockscope must report
+# exactly those inner connections and listeners (tests/scripts/check-truth.py),
+# each with its VNI and outer endpoints, and no UDP 4789 listener.
+#
+# Usage: check-vxlan.sh SOCKSCOPE [--write DIR]
+#   --write DIR  also install the capture and truth as DIR/real-vxlan.pcap and
+#                DIR/real-vxlan.pcap.truth.tsv (scripts/make-captures.sh does)
+# Needs root, `ip netns`, the vxlan kernel module, tcpdump and python3;
+# exits 77 (skipped) with the reason otherwise.  Namespaces ss-vx-u1, ss-vx-u2
+# (underlay 10.88.0.0/24), ss-vx-t1, ss-vx-t2 (tenant 43) are removed on
+# every exit path.
+set -u
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 SOCKSCOPE [--write DIR]" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+exe=$1
+case $exe in /*) ;; *) exe=$PWD/$exe ;; esac
+write_dir=
+if [ "${2:-}" = --write ]; then
+	write_dir=${3:?--write needs a directory}
+fi
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+python=/usr/bin/python3
+[ -x $python ] || python=$(command -v python3) || skip "python3 not found"
+command -v ip >/dev/null 2>&1 || skip "the ip command (iproute2) is not installed"
+command -v tcpdump >/dev/null 2>&1 || skip "tcpdump is not installed"
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, tcpdump)"
+
+U1=ss-vx-u1 U2=ss-vx-u2 T1=ss-vx-t1 T2=ss-vx-t2
+tmp=$(mktemp -d) || exit 1
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for ns in $U1 $U2 $T1 $T2; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+for ns in $U1 $U2 $T1 $T2; do
+	if ip netns list | grep -qw "$ns"; then
+		echo "FAIL: namespace $ns already exists (ip netns del $ns)"
+		exit 1
+	fi
+	ip netns add "$ns" 2>"$tmp/err" || skip "cannot make network namespaces: $(cat "$tmp/err")"
+	ip netns exec "$ns" true 2>"$tmp/err" ||
+		skip "cannot enter network namespaces: $(cat "$tmp/err")"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+done
+ip -n $U1 link add vxu1 address 02:88:00:00:00:01 type veth \
+	peer name vxu2 address 02:88:00:00:00:02 netns $U2
+ip -n $U1 addr add 10.88.0.1/24 dev vxu1
+ip -n $U2 addr add 10.88.0.2/24 dev vxu2
+for ns in $U1 $U2; do
+	# Real packets on the wire: no checksum offload, no GSO super-packets.
+	ip netns exec $ns ethtool -K vxu${ns#ss-vx-u} tx off rx off gso off gro off tso off \
+		>/dev/null 2>&1
+	ip -n $ns link set vxu${ns#ss-vx-u} up
+done
+# Tenant 42 lives in the underlay namespaces; tenant 43's devices are made
+# there too (their UDP socket stays in the underlay) and moved to T1/T2, so
+# both tenants use 192.168.42.1 -> 192.168.42.2.
+mkvx() { # NS VNI LOCAL REMOTE DEV
+	ip -n "$1" link add "vx$2" address "02:42:00:00:$2:${3##*.}" type vxlan id "$2" \
+		local "$3" remote "$4" dstport 4789 dev "$5" 2>"$tmp/err" ||
+		skip "no kernel VXLAN: $(cat "$tmp/err")"
+}
+mkvx $U1 42 10.88.0.1 10.88.0.2 vxu1
+mkvx $U2 42 10.88.0.2 10.88.0.1 vxu2
+mkvx $U1 43 10.88.0.1 10.88.0.2 vxu1
+mkvx $U2 43 10.88.0.2 10.88.0.1 vxu2
+ip -n $U1 link set vx43 netns $T1
+ip -n $U2 link set vx43 netns $T2
+ten() { # NS DEV ADDR
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$1" link set "$2" up
+}
+ten $U1 vx42 192.168.42.1
+ten $U2 vx42 192.168.42.2
+ten $T1 vx43 192.168.42.1
+ten $T2 vx43 192.168.42.2
+# Bounded wait until both overlays carry packets (this also resolves the
+# inner ARP before the capture starts).
+for ((i = 0; i < 50; i++)); do
+	if ip netns exec $U1 ping -c1 -W1 192.168.42.2 >/dev/null 2>&1 &&
+		ip netns exec $T1 ping -c1 -W1 192.168.42.2 >/dev/null 2>&1; then
+		break
+	fi
+	sleep 0.2
+done
+
+srv="$root/scripts/captures/server.py"
+cli="$root/scripts/captures/client.py"
+ip netns exec $U2 $python "$srv" --lifetime 120 tcp:192.168.42.2:8080 \
+	udp:192.168.42.2:5353 >"$tmp/srv42" 2>&1 &
+pids+=($!)
+ip netns exec $T2 $python "$srv" --lifetime 120 tcp:192.168.42.2:8080 >"$tmp/srv43" 2>&1 &
+pids+=($!)
+for f in "$tmp/srv42" "$tmp/srv43"; do
+	for ((i = 0; i < 100; i++)); do
+		grep -q READY "$f" && break
+		sleep 0.1
+	done
+	grep -q READY "$f" || { echo "FAIL: server did not start: $(cat "$f")"; exit 1; }
+done
+
+cap="$tmp/real-vxlan.pcap"
+ip netns exec $U1 tcpdump -Z root -U -nn -i vxu1 -w "$cap" 'udp port 4789' 2>"$tmp/tcpdump" &
+tcpdump_pid=$!
+pids+=($tcpdump_pid)
+for ((i = 0; i < 100; i++)); do
+	grep -q 'listening on' "$tmp/tcpdump" && break
+	sleep 0.1
+done
+
+truth="$tmp/truth"
+{
+	ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+	ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 9
+	ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5353
+	ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5999 --timeout 2
+	ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+	ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+} >"$truth.conns"
+sleep 1
+kill -TERM $tcpdump_pid
+wait $tcpdump_pid 2>/dev/null
+{
+	printf '#record\tproto\tclient_ip\tclient_port\tserver_ip\tserver_port\toutcome\n'
+	cat "$truth.conns"
+	printf 'listener\ttcp\t-\t-\t192.168.42.2\t8080\topen\n'
+	printf 'listener\ttcp\t-\t-\t192.168.42.2\t9\tclosed\n'
+	printf 'listener\tudp\t-\t-\t192.168.42.2\t5353\topen\n'
+	printf 'listener\tudp\t-\t-\t192.168.42.2\t5999\tclosed\n'
+} >"$cap.truth.tsv"
+
+passed=0 failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+# Inner connections, roles, outcomes and listeners (no UDP 4789 listener:
+# the listener set must be exactly the truth's).
+if $python "$here/check-truth.py" "$exe" "$cap"; then ok truth; else fail truth; fi
+
+# Every record came through VXLAN with its tenant's VNI and the underlay's
+# endpoints; tenant 43 has exactly its two connections.
+"$exe" -F jsonl -r "$cap" >"$tmp/out.jsonl"
+if $python - "$tmp/out.jsonl" <<'EOF'; then ok tunnel-context; else fail tunnel-context; fi
+import collections, json, sys
+vnis = collections.Counter()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["kind"] != "connection":
+        continue
+    t = o.get("tunnel")
+    if not t or t["type"] != "vxlan" or {t["outer"]["src"], t["outer"]["dst"]} != {"10.88.0.1", "10.88.0.2"} \
+            or t["outer"]["dport"] != 4789:
+        sys.exit(f"bad tunnel context: {line}")
+    vnis[t["vni"]] += 1
+if vnis != {42: 4, 43: 2}:
+    sys.exit(f"records per VNI: {dict(vnis)}")
+EOF
+
+# With decapsulation off the same capture is only UDP 4789 traffic: the
+# old view, which the default must not give.
+"$exe" -F jsonl --max-tunnel-depth 0 -r "$cap" >"$tmp/off.jsonl"
+if grep -q '"kind":"listener".*"port":4789' "$tmp/off.jsonl" &&
+	! grep -q '"kind":"listener".*"port":4789' "$tmp/out.jsonl"; then
+	ok depth-0-is-outer
+else
+	fail depth-0-is-outer
+fi
+
+if [ -n "$write_dir" ] && [ "$failed" -eq 0 ]; then
+	install -m 0644 "$cap" "$write_dir/real-vxlan.pcap"
+	install -m 0644 "$cap.truth.tsv" "$write_dir/real-vxlan.pcap.truth.tsv"
+	echo "wrote $write_dir/real-vxlan.pcap"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
