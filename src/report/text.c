@@ -200,6 +200,37 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 	}
 }
 
+/* The port_scan / port_sweep findings: their refused and unanswered probes
+ * are counted instead of listed one per line (the machine formats keep
+ * every record). */
+static GPtrArray *scan_findings(const ss_report *r)
+{
+	GPtrArray *out = g_ptr_array_new();
+	for (guint i = 0; r->findings != NULL && i < r->findings->len; i++) {
+		const ss_finding *f = g_ptr_array_index(r->findings, i);
+		if (f->has_client && (strcmp(f->id, "port_scan") == 0 ||
+				      strcmp(f->id, "port_sweep") == 0))
+			g_ptr_array_add(out, (gpointer)f);
+	}
+	return out;
+}
+
+/* A closed or filtered port only a scanner reached: counted, not listed. */
+static gboolean scan_listener(const GPtrArray *scans, const ss_listener *l)
+{
+	if (l->state == SS_LISTENER_OPEN || l->clients > 1)
+		return FALSE;
+	for (guint i = 0; i < scans->len; i++) {
+		const ss_finding *f = g_ptr_array_index(scans, i);
+		if (f->proto != l->proto || f->family != l->family)
+			continue;
+		if (f->has_server ? memcmp(&f->server_ip, &l->ip, sizeof l->ip) == 0
+				  : f->server_port == l->port)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static const ss_text_column listener_cols[] = {
 	{ "PROTO", FALSE }, { "ADDRESS", FALSE }, { "SERVICE", FALSE }, { "STATE", FALSE },
 	{ "CONNS", TRUE }, { "CLIENTS", TRUE }, { "OUTCOMES", FALSE },
@@ -214,10 +245,16 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		return;
 	}
 
+	GPtrArray *scans = scan_findings(r);
+	guint64 folded = 0;
 	ss_text_table t;
 	ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
+		if (scans->len > 0 && scan_listener(scans, l)) {
+			folded++;
+			continue;
+		}
 		ss_text_table_add(&t, g_strdup(ss_proto_name(l->proto, "?")), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(l->family, &l->ip, l->port), NULL);
 		ss_text_table_add(&t, l->service != NULL ? ss_text_clean(l->service) : g_strdup("-"), NULL);
@@ -241,6 +278,11 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 	}
 	ss_text_table_render(b, &t, opt);
 	ss_text_table_clear(&t);
+	if (folded > 0)
+		g_string_append_printf(b, "  (%" G_GUINT64_FORMAT " closed or filtered port%s that only "
+				       "the scans in Findings reached not listed)\n", folded,
+				       folded == 1 ? "" : "s");
+	g_ptr_array_unref(scans);
 }
 
 /* One host: "  IP" then indented lines: listening, client, ephemeral. */
@@ -253,11 +295,17 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	g_string_append_printf(b, "  %s\n", ip);
 
 	GString *l = g_string_new(NULL);
+	GPtrArray *scans = scan_findings(r);
+	guint64 folded = 0;
 	for (guint i = 0; h->listeners && r->listeners && i < h->listeners->len; i++) {
 		guint li = g_array_index(h->listeners, guint, i);
 		if (li >= r->listeners->len)
 			continue;
 		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
+		if (scans->len > 0 && scan_listener(scans, x)) {
+			folded++;
+			continue;
+		}
 		char *svc = x->service ? ss_text_clean(x->service) : NULL;
 		g_string_append_printf(l, "%s%s/%u%s%s %s%s (%" G_GUINT64_FORMAT " conn%s, %"
 				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
@@ -268,6 +316,10 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 				       x->clients == 1 ? "" : "s");
 		g_free(svc);
 	}
+	if (folded > 0)
+		g_string_append_printf(l, "%s%" G_GUINT64_FORMAT " closed or filtered port%s only "
+				       "scanned", l->len ? ", " : "", folded, folded == 1 ? "" : "s");
+	g_ptr_array_unref(scans);
 	if (l->len > 0) {
 		g_string_append(b, "    listening:  ");
 		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
@@ -289,7 +341,9 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		g_string_append_printf(l, "%" G_GUINT64_FORMAT " handshake%s from ports %u-%u; ",
 				       h->eph.samples, h->eph.samples == 1 ? "" : "s",
 				       (unsigned)h->eph.min, (unsigned)h->eph.max);
-		if (p->fits == SS_EPH_UNKNOWN)
+		if (p->fits == SS_EPH_UNKNOWN && p->basis == SS_EPH_BASIS_FIXED)
+			g_string_append(l, "range unknown (one source port for every connection)");
+		else if (p->fits == SS_EPH_UNKNOWN)
 			g_string_append_printf(l, "range unknown (%" G_GUINT64_FORMAT " sample%s)",
 					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
 		else
@@ -440,6 +494,24 @@ static const ss_text_column conn_cols[] = {
 	{ "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
 };
 
+static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
+{
+	if (c->outcome != SS_OUTCOME_REJECTED && c->outcome != SS_OUTCOME_UNANSWERED)
+		return FALSE;
+	int ci = c->client == 1 ? 1 : 0;
+	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	for (guint i = 0; i < scans->len; i++) {
+		const ss_finding *f = g_ptr_array_index(scans, i);
+		if (f->proto != c->proto || f->family != c->family ||
+		    memcmp(&f->client_ip, &cl->ip, sizeof cl->ip) != 0)
+			continue;
+		if (f->has_server ? memcmp(&f->server_ip, &sv->ip, sizeof sv->ip) == 0
+				  : f->server_port == sv->port)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void conns_block(GString *b, const ss_report *r, const ss_render_options *opt)
 {
 	heading(b, "Connections", opt);
@@ -455,10 +527,16 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	gboolean date = s->first_ns != SS_NO_TIME && s->last_ns != SS_NO_TIME &&
 		floor_day(s->first_ns) != floor_day(s->last_ns);
 
+	GPtrArray *scans = scan_findings(r);
+	guint64 folded = 0;
 	ss_text_table t;
 	ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
+		if (scans->len > 0 && scan_probe(scans, c)) {
+			folded++;
+			continue;
+		}
 		int ci = c->client == 1 ? 1 : 0;
 		const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
 		gint64 first, last;
@@ -503,6 +581,11 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	}
 	ss_text_table_render(b, &t, opt);
 	ss_text_table_clear(&t);
+	if (folded > 0)
+		g_string_append_printf(b, "  (%" G_GUINT64_FORMAT " refused or unanswered probe%s of "
+				       "the scans in Findings not listed; -F json or csv lists every "
+				       "record)\n", folded, folded == 1 ? "" : "s");
+	g_ptr_array_unref(scans);
 }
 
 static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
