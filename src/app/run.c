@@ -5,6 +5,7 @@
  * closed; main() prints the one error line. */
 #include "run.h"
 
+#include "output.h"
 #include "stream-sink.h"
 
 #include "sockscope/anonymize.h"
@@ -16,16 +17,12 @@
 #include "sockscope/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Two stat()s name the same file. */
-#define SAME_FILE(a, b) ((a)->st_dev == (b)->st_dev && (a)->st_ino == (b)->st_ino)
 
 /* What a run holds open; run_clear() closes whatever is set. */
 typedef struct {
@@ -34,9 +31,7 @@ typedef struct {
 	guint n_sources;
 	GPtrArray *open_warnings;   /* char*: skipped files of a -r DIR */
 	ss_live_source *live;
-	FILE *out;
-	char *out_tmp;              /* -o: the report being written, renamed at the end */
-	gsize out_buf_size;         /* out's full buffer; 0 = line-buffered */
+	ss_app_output out;          /* the report's destination */
 	ss_ipfix_exporter *ipfix;
 	ss_anonymizer *anon;
 	ss_stream_sink sink;
@@ -84,150 +79,6 @@ static guint terminal_width(FILE *out)
 	if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	return 0;
-}
-
-/* The -o file is one of the inputs (the same inode as a -r FILE, a file
- * of a -r DIR, or standard input): the report would replace the capture.
- * `out` is the output's lstat(). */
-static gboolean output_is_input(const ss_app_config *cfg, const struct stat *out,
-				GError **error)
-{
-	if (!cfg->read_files || !S_ISREG(out->st_mode))
-		return FALSE;
-	for (guint i = 0; cfg->read_files[i]; i++) {
-		const char *in = cfg->read_files[i];
-		struct stat st;
-		gboolean same = FALSE;
-		if (strcmp(in, "-") == 0) {
-			same = fstat(STDIN_FILENO, &st) == 0 && SAME_FILE(&st, out);
-		} else if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-			GDir *d = g_dir_open(in, 0, NULL);
-			const char *name;
-			while (!same && d && (name = g_dir_read_name(d))) {
-				char *path = g_build_filename(in, name, NULL);
-				same = stat(path, &st) == 0 && SAME_FILE(&st, out);
-				g_free(path);
-			}
-			if (d)
-				g_dir_close(d);
-		} else {
-			same = SAME_FILE(&st, out);
-		}
-		if (same) {
-			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "-o %s is the input %s: the report"
-				    " would replace the capture; write it elsewhere", cfg->output, in);
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-/* Opens the report file.  A regular file (or a new one) is written as a
- * temporary file in the same directory and renamed into place once the
- * report is complete (commit_output): a failed or interrupted run leaves
- * the old file as it was, and the rename replaces the name, never the
- * contents of a file another hard link shares.  A symbolic link someone
- * planted is refused; a device or a FIFO is written in place. */
-static gboolean open_output(run_ctx *ctx, GError **error)
-{
-	const char *path = ctx->cfg->output;
-	struct stat st;
-	gboolean exists = lstat(path, &st) == 0;
-	if (exists && S_ISLNK(st.st_mode)) {
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT,
-			    "%s: cannot write the report: it is a symbolic link", path);
-		return FALSE;
-	}
-	if (exists && output_is_input(ctx->cfg, &st, error))
-		return FALSE;
-	int fd;
-	if (exists && S_ISDIR(st.st_mode)) {
-		fd = -1;
-		errno = EISDIR;
-	} else if (exists && !S_ISREG(st.st_mode)) {
-		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	} else if (ctx->cfg->user) {
-		/* -Z: the rename at the end would run as USER, who may not
-		 * write the directory; the file opened now, as root, is
-		 * written in place instead. */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	} else {
-		char *dir = g_path_get_dirname(path);
-		char *base = g_path_get_basename(path);
-		ctx->out_tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-		g_free(dir);
-		g_free(base);
-		fd = g_mkstemp_full(ctx->out_tmp, O_WRONLY | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			/* The new report keeps the old one's permissions; a new
-			 * one is 0644 less the umask, as open(2) would make it
-			 * (mkstemp made it 0600). */
-			mode_t mask = umask(0);
-			umask(mask);
-			(void)fchmod(fd, exists ? st.st_mode & 07777 : 0644 & ~mask);
-		} else {
-			g_clear_pointer(&ctx->out_tmp, g_free);
-			/* No room for a second name in that directory (not
-			 * writable): the existing file is rewritten in place. */
-			if (exists)
-				fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-		}
-	}
-	if (fd < 0) {
-		int e = errno;
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s: cannot write the report: %s",
-			    path, g_strerror(e));
-		return FALSE;
-	}
-	if (ctx->out_tmp)
-		ss_signals_unlink_on_abort(ctx->out_tmp);
-	ctx->out = fdopen(fd, "w");
-	if (!ctx->out) {
-		int e = errno;
-		close(fd);
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "%s: %s", path, g_strerror(e));
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* Drops the temporary report of a run that failed. */
-static void discard_output(run_ctx *ctx)
-{
-	if (!ctx->out_tmp)
-		return;
-	ss_signals_unlink_on_abort(NULL);
-	unlink(ctx->out_tmp);
-	g_clear_pointer(&ctx->out_tmp, g_free);
-}
-
-/* Puts the complete report under its name. */
-static gboolean commit_output(run_ctx *ctx, GError **error)
-{
-	if (!ctx->out_tmp)
-		return TRUE;
-	if (rename(ctx->out_tmp, ctx->cfg->output) != 0) {
-		int e = errno;
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "cannot write the report to %s: %s",
-			    ctx->cfg->output, g_strerror(e));
-		discard_output(ctx);
-		return FALSE;
-	}
-	ss_signals_unlink_on_abort(NULL);
-	g_clear_pointer(&ctx->out_tmp, g_free);
-	return TRUE;
-}
-
-/* Whether the report goes to a reader that waits for each line (a pipe, a
- * FIFO, a socket, a terminal) rather than to a file or /dev/null. */
-static gboolean output_is_stream(const char *path, FILE *out)
-{
-	struct stat st;
-	int fd = out ? fileno(out) : (!path || strcmp(path, "-") == 0) ? STDOUT_FILENO : -1;
-	if (fd >= 0 ? fstat(fd, &st) != 0 : stat(path, &st) != 0)
-		return FALSE;
-	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (fd >= 0 && isatty(fd)) ||
-	       (fd < 0 && S_ISCHR(st.st_mode) && g_str_has_prefix(path, "/dev/tty"));
 }
 
 /* The progress line while reading files: on a terminal, unless CI is set
@@ -282,7 +133,7 @@ static gboolean open_inputs(run_ctx *ctx, GError **error)
 	lopt.promisc = cfg->promisc;
 	/* Latency matters when someone watches the stream. */
 	lopt.immediate = cfg->immediate || cfg->interval_ns > 0 ||
-			 (cfg->format == SS_FORMAT_JSONL && output_is_stream(cfg->output, NULL));
+			 (cfg->format == SS_FORMAT_JSONL && ss_app_output_is_stream(cfg->output, NULL));
 	lopt.buffer_kib = cfg->buffer_kib;
 	lopt.savefile = cfg->write_file;
 	ctx->live = ss_live_source_open(&lopt, error);
@@ -294,16 +145,8 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 {
 	const ss_app_config *cfg = ctx->cfg;
 	gboolean live = cfg->interface != NULL;
-	ctx->out = stdout;
-	if (cfg->output && strcmp(cfg->output, "-") != 0) {
-		if (!open_output(ctx, error))
-			return FALSE;
-	} else if (cfg->stdout_closed) {
-		/* fd 1 is /dev/null now (main.c): the report would vanish. */
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT,
-			    "cannot write the report to standard output: it is closed (use -o FILE)");
+	if (!ss_app_output_open(&ctx->out, cfg, error))
 		return FALSE;
-	}
 	/* --ipfix: reach the collector (TCP: connect) before reading anything.
 	 * Live: each record leaves at once; files: full messages. */
 	if (cfg->ipfix) {
@@ -314,26 +157,12 @@ static gboolean open_outputs(run_ctx *ctx, GError **error)
 			return FALSE;
 		ss_ipfix_exporter_set_stop(ctx->ipfix, ss_signals_stop_cb, NULL);
 	}
-	/* A pipeline sees each streamed record at once. */
-	if (live && cfg->format == SS_FORMAT_JSONL && output_is_stream(NULL, ctx->out)) {
-		setvbuf(ctx->out, NULL, _IOLBF, 0);
-	} else if (!isatty(fileno(ctx->out))) {
-		/* Reading files, jsonl hands over one record at a time: a 1 MiB
-		 * buffer makes that one write(2) per ~1000 records instead of
-		 * per four (docs/performance.md).  Live, BUFSIZ as before.  The
-		 * sink needs the size to flush at line boundaries.  Static:
-		 * standard output keeps it until the process exits.
-		 * Terminals keep their line buffering. */
-		static char out_buf[1 << 20];
-		ctx->out_buf_size = live ? BUFSIZ : sizeof out_buf;
-		setvbuf(ctx->out, live ? NULL : out_buf, _IOFBF, ctx->out_buf_size);
-	}
 	/* Every file is open: root (-Z) and any capability are no longer
 	 * needed, before a single packet is parsed (io/privileges.c). */
 	if (!ss_drop_privileges(cfg->user, error))
 		return FALSE;
-	ctx->ropt.color = want_color(cfg->color, ctx->out);
-	ctx->ropt.width = terminal_width(ctx->out);
+	ctx->ropt.color = want_color(cfg->color, ctx->out.f);
+	ctx->ropt.width = terminal_width(ctx->out.f);
 	return TRUE;
 }
 
@@ -363,7 +192,7 @@ static void run_live(run_ctx *ctx, ss_analyzer *analyzer)
 	/* The view goes beside the report, not into a machine format. */
 	live_view_ctx vctx = { NULL, analyzer };
 	if (cfg->interval_ns > 0) {
-		vctx.view = ss_live_view_new(ctx->out == stdout && cfg->format != SS_FORMAT_TEXT ?
+		vctx.view = ss_live_view_new(ctx->out.f == stdout && cfg->format != SS_FORMAT_TEXT ?
 					     stderr : stdout);
 		ctx->sink.view = vctx.view;
 	}
@@ -393,7 +222,7 @@ static void run_files(run_ctx *ctx, ss_analyzer *analyzer)
 {
 	const ss_app_config *cfg = ctx->cfg;
 	ss_progress *progress = NULL;
-	if (want_progress(cfg, ctx->out)) {
+	if (want_progress(cfg, ctx->out.f)) {
 		guint64 total = 0;
 		for (guint i = 0; i < ctx->n_sources; i++) {
 			gint64 size = ss_file_source_size(ctx->sources[i]);
@@ -510,30 +339,11 @@ static void export_ipfix(run_ctx *ctx, ss_report *report)
 	}
 }
 
-/* Writes the report and closes the output; FALSE with SS_ERROR_OUTPUT. */
+/* Writes the report and puts it in place; FALSE with SS_ERROR_OUTPUT. */
 static gboolean write_report(run_ctx *ctx, const ss_report *report, GError **error)
 {
-	gboolean written = ss_render(report, ctx->cfg->format, &ctx->ropt, ctx->out);
-	if (fflush(ctx->out) != 0)
-		written = FALSE;
-	int werr = errno;
-	FILE *out = ctx->out;
-	ctx->out = NULL;
-	if (out != stdout && fclose(out) != 0 && written) {
-		written = FALSE;
-		werr = errno;
-	}
-	/* The reader of standard output went away (`| head`): it had what
-	 * it wanted; a quiet end, as SIGPIPE gave before (README). */
-	if (!written && werr == EPIPE && out == stdout)
-		return TRUE;
-	if (!written) {
-		g_set_error(error, SS_ERROR, SS_ERROR_OUTPUT, "cannot write the report to %s: %s",
-			    ctx->cfg->output ? ctx->cfg->output : "standard output",
-			    g_strerror(werr));
-		return FALSE;
-	}
-	return commit_output(ctx, error);
+	gboolean written = ss_render(report, ctx->cfg->format, &ctx->ropt, ctx->out.f);
+	return ss_app_output_finish(&ctx->out, written, error);
 }
 
 static void run_clear(run_ctx *ctx)
@@ -545,9 +355,7 @@ static void run_clear(run_ctx *ctx)
 		ss_live_source_close(ctx->live);
 	if (ctx->ipfix)
 		ss_ipfix_exporter_close(ctx->ipfix, NULL);
-	if (ctx->out && ctx->out != stdout)
-		fclose(ctx->out);
-	discard_output(ctx);
+	ss_app_output_discard(&ctx->out);
 	ss_anonymizer_free(ctx->anon);
 	ss_stream_sink_clear(&ctx->sink);
 }
@@ -568,9 +376,9 @@ int ss_app_run(const ss_app_config *cfg, GError **error)
 		run_clear(&ctx);
 		return status;
 	}
-	ss_stream_sink_init(&ctx.sink, ctx.out);
+	ss_stream_sink_init(&ctx.sink, ctx.out.f);
 	ctx.sink.ipfix = ctx.ipfix;
-	ctx.sink.flush_at = ctx.out_buf_size;
+	ctx.sink.flush_at = ctx.out.buf_size;
 
 	ss_report *report = analyze(&ctx);
 	ss_anonymizer_free(ctx.anon);
