@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+"""Crafted encapsulations around real traffic, cross-checked with tshark.
+
+Usage: check-encap.py SOCKSCOPE CAPTURE   (CAPTURE: captures/real-ether.pcap)
+
+The Linux kernel here has no Geneve, GRE, ERSPAN, IPIP, GTP-U, MPLS or PPPoE
+driver, so scapy (Debian's python3-scapy, importable by /usr/bin/python3
+only) wraps every packet of a real capture -- made by the kernel between two
+namespaces by scripts/make-captures.sh -- in each encapsulation, keeping the
+timestamps.  For every crafted file:
+  - tshark must decode the encapsulation on every packet (its display
+    filter for that protocol matches them all), so the bytes are what the
+    RFCs say, not what sockscope happens to expect;
+  - the inner transport 5-tuples tshark sees (the last IP and TCP/UDP layer
+    of each packet) must be those of sockscope's connection records;
+  - sockscope's connections (client, server, outcome) must be those of the
+    real capture itself, each with the tunnel type and id it was wrapped in;
+    Geneve wraps everything twice, in VNI 100 and VNI 200, with the same
+    inner addresses: two tenants, so every connection twice, never merged;
+  - no connection or listener is the tunnel's outer UDP port.
+Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
+"""
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+try:
+    from scapy.all import (IP, IPv6, UDP, Dot1AD, Dot1Q, Ether, GRE, PPP, PPPoE,
+                           rdpcap, wrpcap)
+    from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III
+    from scapy.contrib.geneve import GENEVE
+    from scapy.contrib.gtp import GTP_U_Header
+    from scapy.contrib.mpls import MPLS
+    from scapy.layers.vxlan import VXLAN
+except ImportError as e:
+    print(f"SKIP: scapy not importable by {sys.executable}: {e}")
+    sys.exit(77)
+if shutil.which("tshark") is None:
+    print("SKIP: tshark is not installed")
+    sys.exit(77)
+
+OUT_MAC = dict(src="02:99:00:00:00:01", dst="02:99:00:00:00:02")
+O4 = dict(src="192.0.2.1", dst="192.0.2.2")
+O6 = dict(src="2001:db8::1", dst="2001:db8::2")
+
+
+def inner_ip(frame):
+    return frame.payload  # the IPv4/IPv6 packet of an Ethernet frame
+
+
+def eth_proto(frame):
+    return 0x0800 if frame.haslayer(IP) else 0x86DD
+
+
+# name -> (tshark filter proving the encapsulation, sockscope type, vni,
+#          wrap(frame) -> list of frames, extra sockscope args)
+def wrap_geneve(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000 + vni, dport=6081) /
+            GENEVE(vni=vni, proto=0x6558) / f for vni in (100, 200)]
+
+
+def wrap_gre_key(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / GRE(key_present=1, key=7, proto=eth_proto(f)) /
+            inner_ip(f)]
+
+
+def wrap_erspan2(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / GRE(seqnum_present=1, seqence_number=1, proto=0x88BE) /
+            ERSPAN_II(ver=1, session_id=5, vlan=0) / f]   # scapy's default ver is 0
+
+
+def wrap_ipip6(f):
+    nh = 4 if f.haslayer(IP) else 41
+    return [Ether(**OUT_MAC, type=0x86DD) / IPv6(**O6, nh=nh) / inner_ip(f)]
+
+
+def wrap_ipip4(f):
+    proto = 4 if f.haslayer(IP) else 41
+    return [Ether(**OUT_MAC) / IP(**O4, proto=proto) / inner_ip(f)]
+
+
+def wrap_gre_teb(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / GRE(proto=0x6558) / f]
+
+
+def wrap_erspan3(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / GRE(seqnum_present=1, seqence_number=1, proto=0x22EB) /
+            ERSPAN_III(ver=2, session_id=9, vlan=0) / f]
+
+
+def wrap_gtpu(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / UDP(sport=2152, dport=2152) /
+            GTP_U_Header(teid=0x1234, gtp_type=255) / inner_ip(f)]
+
+
+def wrap_mpls(f):
+    inner = inner_ip(f)
+    return [Ether(**OUT_MAC, type=0x8847) / MPLS(label=100, s=0, ttl=64) /
+            MPLS(label=200, s=1, ttl=64) / inner]
+
+
+def wrap_pppoe(f):
+    proto = 0x0021 if f.haslayer(IP) else 0x0057
+    return [Ether(**OUT_MAC) / Dot1AD(vlan=10) / Dot1Q(vlan=20) /
+            PPPoE(sessionid=0x42) / PPP(proto=proto) / inner_ip(f)]
+
+
+def wrap_vxlan_port(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000, dport=9999) /
+            VXLAN(vni=77, flags=0x08) / f]
+
+
+CASES = [
+    # name, tshark filter, tunnel type, vnis, wrap, sockscope args, tshark args
+    ("geneve-2-tenants", "geneve", "geneve", [100, 200], wrap_geneve, [], []),
+    ("gre-key", "gre.key", "gre", [7], wrap_gre_key, [], []),
+    ("erspan2", "erspan", "erspan", [5], wrap_erspan2, [], []),
+    ("gre-teb", "gre.proto == 0x6558", "gre", [None], wrap_gre_teb, [], []),
+    ("erspan3", "erspan", "erspan", [9], wrap_erspan3, [], []),
+    ("ipip-4in4-6in4", "ip.proto == 4 or ip.proto == 41", "ipip", [None], wrap_ipip4, [], []),
+    ("ipip-4in6-6in6", "ipv6 and (ip or ipv6.nxt == 41)", "ipip", [None], wrap_ipip6, [], []),
+    ("gtpu", "gtp", "gtpu", [0x1234], wrap_gtpu, [], []),
+    ("mpls", "mpls.bottom == 1", "mpls", [200], wrap_mpls, [], []),
+    ("pppoe-qinq", "pppoes and vlan", "pppoe", [0x42], wrap_pppoe, [], []),
+    ("vxlan-port-9999", "vxlan", "vxlan", [77], wrap_vxlan_port,
+     ["--tunnel-port", "vxlan=9999"], ["-d", "udp.port==9999,vxlan"]),
+]
+
+
+def sockscope(exe, path, args=()):
+    proc = subprocess.run([exe, "--builtin-services", "-F", "jsonl", *args, "-r", path],
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"sockscope exit {proc.returncode}: {proc.stderr.strip()}")
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def conn_key(o):
+    c, s = o["client"], o["server"]
+    return (o["proto"], c["ip"], c["port"], s["ip"], s["port"], o["outcome"])
+
+
+def tshark_tuples(path, targs):
+    """The innermost IP + TCP/UDP 5-tuple of each packet, direction-free."""
+    fields = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
+              "udp.srcport", "udp.dstport", "icmp.type", "icmpv6.type", "frame.protocols"]
+    cmd = ["tshark", "-n", "-r", path, *targs, "-T", "fields", "-E", "occurrence=l"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
+    tuples = set()
+    for line in out.splitlines():
+        v = line.split("\t")
+        # The innermost IP header decides which family's last addresses count.
+        layers = v[10].split(":")
+        last_ip = max((i for i, p in enumerate(layers) if p in ("ip", "ipv6")), default=-1)
+        src, dst = (v[0], v[1]) if last_ip >= 0 and layers[last_ip] == "ip" else (v[2], v[3])
+        if v[8] or v[9]:
+            continue  # ICMP errors: their ports are the quoted flow's
+        if v[4]:
+            proto, sp, dp = "tcp", int(v[4]), int(v[5])
+        elif v[6]:
+            proto, sp, dp = "udp", int(v[6]), int(v[7])
+        else:
+            continue
+        tuples.add((proto,) + tuple(sorted([(src, sp), (dst, dp)])))
+    return tuples
+
+
+def tshark_count(path, display_filter, targs):
+    out = subprocess.run(["tshark", "-n", "-r", path, *targs, "-Y", display_filter],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    return len(out.splitlines())
+
+
+def main():
+    exe, real = sys.argv[1], sys.argv[2]
+    frames = rdpcap(real)
+    ref = [o for o in sockscope(exe, real) if o["kind"] == "connection"]
+    ref_keys = collections.Counter(conn_key(o) for o in ref)
+    passed = failed = 0
+    tmp = tempfile.mkdtemp(prefix="sockscope-encap.")
+    try:
+        for name, tfilter, ttype, vnis, wrap, sargs, targs in CASES:
+            path = os.path.join(tmp, name + ".pcap")
+            pkts = []
+            for f in frames:
+                for w in wrap(f):
+                    w.time = f.time
+                    pkts.append(w)
+            wrpcap(path, pkts)
+            problems = []
+            n = tshark_count(path, tfilter, targs)
+            if n != len(pkts):
+                problems.append(f"tshark decodes {tfilter} in {n} of {len(pkts)} packets")
+            out = sockscope(exe, path, sargs)
+            conns = [o for o in out if o["kind"] == "connection"]
+            got = collections.Counter(conn_key(o) for o in conns)
+            want = collections.Counter({k: v * len(vnis) for k, v in ref_keys.items()})
+            if got != want:
+                problems.append(f"connections differ from the real capture's: "
+                                f"missing {dict(want - got)}, unexpected {dict(got - want)}")
+            per_vni = collections.Counter()
+            for o in conns:
+                t = o.get("tunnel")
+                if not t or t["type"] != ttype:
+                    problems.append(f"record without {ttype} context: {o.get('tunnel')}")
+                    break
+                per_vni[t["vni"]] += 1
+            if per_vni != collections.Counter({v: len(ref) for v in vnis}):
+                problems.append(f"records per id {dict(per_vni)}, want {len(ref)} for each of {vnis}")
+            seen = {(o["proto"],) + tuple(sorted([(o["client"]["ip"], o["client"]["port"]),
+                                                   (o["server"]["ip"], o["server"]["port"])]))
+                    for o in conns}
+            ts = tshark_tuples(path, targs)
+            if ts != seen:
+                problems.append(f"tshark's inner 5-tuples differ: only tshark {sorted(ts - seen)}, "
+                                f"only sockscope {sorted(seen - ts)}")
+            tunnel_ports = {6081, 2152, 9999, 4789}
+            for o in out:
+                if o["kind"] == "listener" and o["port"] in tunnel_ports:
+                    problems.append(f"tunnel port as listener: {o['ip']}:{o['port']}")
+            if problems:
+                failed += 1
+                print(f"FAIL {name}")
+                for p in problems:
+                    print(f"     {p}")
+            else:
+                passed += 1
+                print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
+                      f"{len(ts)} inner 5-tuples as tshark")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
