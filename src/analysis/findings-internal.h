@@ -1,0 +1,159 @@
+/* Private to the findings module: the accumulator's groups, shared by
+ * findings.c (accumulate, rank, pick examples) and findings-text.c (turn a
+ * group into a finding's statement, next step and facts). */
+#ifndef SOCKSCOPE_FINDINGS_INTERNAL_H
+#define SOCKSCOPE_FINDINGS_INTERNAL_H
+
+#include <string.h>
+
+#include "sockscope/findings.h"
+#include "sockscope/ipset.h"
+#include "sockscope/util.h"
+
+typedef enum {
+	K_UNANSWERED,   /* per server socket */
+	K_REFUSED,      /* per server socket */
+	K_SYN_RETX,     /* per server socket */
+	K_SLOW,         /* per listener */
+	K_SYNACK,       /* per server socket */
+	K_REUSE,        /* per server socket */
+	K_TW_REUSE,     /* per server socket */
+	K_PAIR,         /* per client address and server socket: churn, exhaustion */
+	K_SIMUL,        /* per client and server socket */
+	K_ICMP,         /* per server socket and ICMP type/code */
+	K_ONE_SIDED,    /* one group */
+	K_MIDSTREAM,    /* one group */
+	K_SNAPLEN,      /* one group */
+	K_SILENT,       /* per host whose packets a one-sided record lacks (in
+	                   `server`), and its role there (icmp_type: 0 server,
+	                   1 client) */
+	K_COUNT
+} kind;
+
+/* Bytewise hashed (SS_BYTES_KEY_FUNCS): always zero-initialised. */
+typedef struct {
+	ss_ip server, client;
+	guint16 port, client_port;
+	guint8 proto, family;
+	guint8 icmp_type, icmp_code;
+	guint8 zero[2];
+} gkey;
+
+typedef struct {
+	gkey k;
+	guint64 n;                 /* records */
+	union {                    /* the counters of the group's kind */
+		struct { guint64 syn_retransmits; } unanswered;
+		struct { guint64 by_rst, by_icmp; } refused;
+		struct { guint64 retransmits, max_retransmits; } syn_retx;
+		struct { guint64 retransmits, incomplete; } synack;
+		struct {
+			guint64 after_rst, after_fin, after_idle, after_failed, while_open;
+		} reuse;
+		struct {   /* churn, and what a scan's probes found (findings-scan.c) */
+			guint64 short_conns, answered, refused, unanswered;
+		} pair;
+		struct { guint64 errors; } icmp;
+		struct { guint64 packets; } snaplen;
+	} c;
+	gint64 min_ns, max_ns;     /* SYN wait (K_SYN_RETX), FIN gap (K_TW_REUSE); SS_NO_TIME unset */
+	ss_ip_set clients;         /* capped at SS_FINDINGS_MAX_GROUPS */
+	ss_conn *ex;               /* SS_FINDING_EXAMPLES, allocated on the first */
+	guint nex;
+	struct slow *slow;         /* K_SLOW only */
+} group;
+
+/* K_SLOW: samples and the slowest records per side (0 server, 1 client). */
+struct slow {
+	GArray *rtt[2];
+	ss_conn ex[2][SS_FINDING_EXAMPLES];
+	gint64 ns[2][SS_FINDING_EXAMPLES];
+	guint n[2];
+};
+
+struct ss_findings_acc {
+	GHashTable *groups[K_COUNT];   /* gkey -> group */
+	GHashTable *closed;            /* ss_flow_key -> gint64 last packet (FIN closes) */
+	guint64 tcp;                   /* TCP records seen */
+};
+
+/* The key of a K_PAIR group: a client address and a server socket. */
+static inline gkey gkey_pair(guint8 proto, guint8 family, const ss_ip *server, guint16 port,
+			     const ss_ip *client)
+{
+	gkey k;
+	memset(&k, 0, sizeof k);
+	k.proto = proto;
+	k.family = family;
+	k.server = *server;
+	k.port = port;
+	k.client = *client;
+	return k;
+}
+
+static inline guint n_clients(const group *g)
+{
+	return ss_ip_set_size(&g->clients);
+}
+
+/* ---- building a finding (findings-text.c, findings-scan.c) ---- */
+
+static inline ss_finding *finding_new(const char *id, ss_severity sev, guint64 count)
+{
+	ss_finding *f = g_new0(ss_finding, 1);
+	f->id = id;
+	f->severity = sev;
+	f->count = count;
+	return f;
+}
+
+/* One fact of the evidence; `ms`: a duration in ns, written in ms. */
+static inline void fact_(ss_finding *f, const char *name, gint64 v, gboolean ms)
+{
+	if (f->n_facts < SS_FINDING_FACTS_MAX)
+		f->facts[f->n_facts++] = (ss_finding_fact){ name, v, ms };
+}
+#define fact(f, name, v) fact_((f), (name), (v), FALSE)
+#define fact_ms(f, name, ns) fact_((f), (name), (ns), TRUE)
+
+static inline const char *plural(guint64 n)
+{
+	return n == 1 ? "" : "s";
+}
+
+
+static inline char *ip_dup(guint8 family, const ss_ip *ip)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	return g_strdup(buf);
+}
+
+/* findings.c: copies up to SS_FINDING_EXAMPLES examples into f, sorted by
+ * first packet when `sort`. */
+void ss_findings_set_examples(ss_finding *f, const ss_conn *ex, guint n, gboolean sort);
+
+/* findings-scan.c: the port scans and sweeps among the K_PAIR groups. */
+typedef struct ss_findings_scans ss_findings_scans;
+ss_findings_scans *ss_findings_scans_find(const ss_findings_acc *a);
+/* A copy of group g of kind k without the probes of scans (unanswered and
+ * refused groups); FALSE when nothing is left. */
+gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind k, const group *g, group *out);
+/* The port_scan and port_sweep findings. */
+void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const ss_report *r);
+void ss_findings_scans_free(ss_findings_scans *s);
+
+/* findings-text.c: the findings of one group of kind k (< K_ONE_SIDED);
+ * some groups give none (below a threshold). */
+void ss_findings_text_group(GPtrArray *out, kind k, const group *g);
+/* findings-quality.c: the capture-quality findings (one-sided, mid-stream,
+ * snap length);
+ * `unanswered_unknown`: unanswered attempts not reported because the
+ * capture lacks their server's direction. */
+void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss_report *r,
+			      guint64 unanswered_unknown);
+/* The host findings (exhaustion risk, a port both listened on and
+ * connected from). */
+void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_report *r);
+
+#endif

@@ -1,0 +1,512 @@
+/* Findings as text: what each group of the accumulator means, in one
+ * statement and the usual next step, with the facts that back it
+ * (docs/reports.md lists every finding).  Accumulating, ranking and the
+ * choice of examples are in findings.c. */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "analysis/findings-internal.h"
+#include "sockscope/hosts.h"
+#include "sockscope/util.h"
+
+static void subject_from_key(ss_finding *f, const gkey *k, gboolean client)
+{
+	f->proto = k->proto;
+	f->family = k->family;
+	f->has_server = TRUE;
+	f->server_ip = k->server;
+	f->server_port = k->port;
+	if (client) {
+		f->has_client = TRUE;
+		f->client_ip = k->client;
+	}
+}
+
+/* The subject's client when the group has exactly one. */
+static void single_client(ss_finding *f, const group *g)
+{
+	if (n_clients(g) == 1 && ss_ip_set_any(&g->clients, &f->client_ip))
+		f->has_client = TRUE;
+}
+
+/* "10.0.0.5" or "3 clients" */
+static char *clients_phrase(const group *g)
+{
+	guint n = n_clients(g);
+	ss_ip only;
+	if (n == 1 && ss_ip_set_any(&g->clients, &only))
+		return ip_dup(g->k.family, &only);
+	return g_strdup_printf("%u clients", n);
+}
+
+/* "10.0.0.9:443 (https)" or "10.0.0.9:443/udp" */
+static char *server_phrase(const gkey *k)
+{
+	char *s = ss_addr_port_dup(k->family, &k->server, k->port);
+	const char *svc = ss_service_name(k->proto, k->port);
+	char *r = g_strdup_printf("%s%s%s%s%s", s, k->proto == IPPROTO_UDP ? "/udp" : "",
+				  svc ? " (" : "", svc ? svc : "", svc ? ")" : "");
+	g_free(s);
+	return r;
+}
+
+static char *ms_str(gint64 ns)
+{
+	GString *b = g_string_new(NULL);
+	ss_ms_append(b, ns, FALSE);
+	g_string_append(b, " ms");
+	return g_string_free(b, FALSE);
+}
+
+/* ---- per-group findings ---------------------------------------------------
+ * Every per-group finding is built the same way (subject, examples, facts);
+ * what differs is in a table: the id and severity, which counter is the
+ * count, the facts, and the function that words the statement and the next
+ * step from the group and its phrases. */
+
+/* The words a statement uses for a group's subject: cl "10.0.0.5" or
+ * "3 clients" (a per-client group: its client), sv "10.0.0.9:443 (https)",
+ * ip the server's address alone. */
+typedef struct { char *cl, *sv, *ip; } phrases;
+
+typedef void (*say_fn)(ss_finding *f, const group *g, const phrases *p);
+
+static void say_unanswered(ss_finding *f, const group *g, const phrases *p)
+{
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection attempt%s from %s to %s "
+				       "got no answer: the server is down or a firewall drops %s.",
+				       g->n, plural(g->n), p->cl, p->sv, g->n == 1 ? "it" : "them");
+	f->next_step = g_strdup_printf("Check that the service runs and listens on port %u of %s, "
+				       "then look for a firewall or security-group rule on the path "
+				       "that drops the SYNs.", (unsigned)g->k.port, p->ip);
+}
+
+static void say_refused(ss_finding *f, const group *g, const phrases *p)
+{
+	gboolean udp = g->k.proto == IPPROTO_UDP;
+	guint64 rst = g->c.refused.by_rst, icmp = g->c.refused.by_icmp;
+	const char *how = rst && icmp ? "RST or ICMP unreachable" : rst ? "RST" : "ICMP unreachable";
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " %s%s from %s to %s %s refused (%s): "
+				       "nothing listens on that port, or a firewall rejects %s.",
+				       g->n, udp ? "UDP exchange" : "connection attempt", plural(g->n),
+				       p->cl, p->sv, g->n == 1 ? "was" : "were", how,
+				       g->n == 1 ? "it" : "them");
+	f->next_step = g_strdup_printf("Check that the service is running and bound to %s port %u "
+				       "(ss -l%snp on the server); if it is, find the firewall rule "
+				       "that rejects the %s.", p->ip, (unsigned)g->k.port,
+				       udp ? "u" : "t", udp ? "datagrams" : "connections");
+}
+
+static void say_syn_retx(ss_finding *f, const group *g, const phrases *p)
+{
+	/* the back-off of the first example */
+	GString *bo = g_string_new(NULL);
+	const ss_conn *e = &f->examples[0];
+	for (guint i = 0; i < MIN(e->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
+		if (i > 0)
+			g_string_append(bo, ", ");
+		ss_ms_append(bo, e->syn_gaps_ns[i], FALSE);
+		g_string_append(bo, " ms");
+	}
+	guint64 n = g->c.syn_retx.retransmits;
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s needed %"
+				       G_GUINT64_FORMAT " SYN retransmission%s before an answer "
+				       "(back-off %s): SYNs were lost on the path, or the "
+				       "listener's accept queue was full.", g->n, plural(g->n), p->cl,
+				       p->sv, n, plural(n), bo->str);
+	f->next_step = g_strdup("Look for packet loss between the hosts and for listen-queue "
+				"overflows on the server (nstat -az TcpExtListenOverflows "
+				"TcpExtListenDrops); raise the listen backlog if it fills.");
+	g_string_free(bo, TRUE);
+}
+
+static void say_synack(ss_finding *f, const group *g, const phrases *p)
+{
+	guint64 n = g->c.synack.retransmits;
+	f->statement = g_strdup_printf("%s repeated its SYN-ACK %" G_GUINT64_FORMAT " time%s in %"
+				       G_GUINT64_FORMAT " connection%s from %s: the client's final "
+				       "ACK did not reach it (lost, or dropped by a firewall between "
+				       "them), so the server kept waiting.", p->sv, n, plural(n),
+				       g->n, plural(g->n), p->cl);
+	f->next_step = g_strdup("Capture on the client as well to see whether the SYN-ACK arrives "
+				"and the ACK leaves; look for asymmetric routing or a stateful "
+				"firewall that drops the ACK.");
+}
+
+static void say_reuse(ss_finding *f, const group *g, const phrases *p)
+{
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s reused the "
+				       "addresses and ports of an earlier connection: the client "
+				       "handed out the same source port again.", g->n, plural(g->n),
+				       p->cl, p->sv);
+	f->next_step = g_strdup("Usually harmless; if the server answers a reused tuple with an "
+				"ACK or RST instead of a SYN-ACK, the old connection still lives "
+				"there: look for sockets that are never closed.");
+}
+
+static void say_tw_reuse(ss_finding *f, const group *g, const phrases *p)
+{
+	char *gap = ms_str(g->min_ns);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s from %s to %s reopened "
+				       "addresses and ports closed with FIN less than %" G_GINT64_FORMAT
+				       " s before (shortest gap %s), while the side that closed "
+				       "first may still hold them in TIME_WAIT.", g->n, plural(g->n),
+				       p->cl, p->sv, SS_TIME_WAIT_NS / 1000000000, gap);
+	f->next_step = g_strdup("If the server answers these SYNs with an ACK or RST, the client "
+				"is short of source ports: reuse connections (keep-alive, pooling) "
+				"or widen its ephemeral port range.");
+	g_free(gap);
+}
+
+static void say_churn(ss_finding *f, const group *g, const phrases *p)
+{
+	f->statement = g_strdup_printf("%s opened %" G_GUINT64_FORMAT " short TCP connections (each "
+				       "under %" G_GINT64_FORMAT " ms) to %s: a new connection per "
+				       "request, without keep-alive or connection pooling.", p->cl,
+				       g->c.pair.short_conns, SS_CHURN_MAX_DURATION_NS / 1000000, p->sv);
+	f->next_step = g_strdup("Enable keep-alive or a connection pool in the client: every new "
+				"connection costs a handshake and leaves a socket in TIME_WAIT.");
+}
+
+static void say_simul(ss_finding *f, const group *g, const phrases *p)
+{
+	(void)p;
+	const ss_conn *e = &f->examples[0];
+	char *a = ss_addr_port_dup(e->family, &ss_conn_client(e)->ip, ss_conn_client(e)->port);
+	char *b = ss_addr_port_dup(e->family, &ss_conn_server(e)->ip, ss_conn_server(e)->port);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s between %s and %s opened "
+				       "simultaneously (both sides sent a SYN): NAT hole punching, "
+				       "or two programs dialling each other.", g->n, plural(g->n), a, b);
+	f->next_step = g_strdup("Usually intended (peer-to-peer); otherwise find out which of the "
+				"two programs should have listened.");
+	g_free(a);
+	g_free(b);
+}
+
+static void say_icmp(ss_finding *f, const group *g, const phrases *p)
+{
+	guint8 fam = f->examples[0].icmp_family, t = g->k.icmp_type, code = g->k.icmp_code;
+	gboolean v6 = fam == SS_FAMILY_IPV6;
+	const char *what, *why, *next;
+	if ((!v6 && t == 3 && code == 4) || (v6 && t == 2)) {
+		what = v6 ? "packet too big" : "fragmentation needed";
+		why = "the path's MTU is smaller than the packets sent";
+		next = "Check the MTU along the path and that these ICMP errors reach the sender "
+		       "(path MTU discovery), or clamp the TCP MSS on the router.";
+	} else if ((!v6 && t == 11) || (v6 && t == 3)) {
+		what = "time exceeded";
+		why = "the packets' hop limit ran out on the way: a routing loop, or a TTL set too low";
+		next = "Trace the route towards the server (traceroute, mtr) and look for a loop.";
+	} else if ((!v6 && t == 3) || (v6 && t == 1)) {
+		what = "destination unreachable";
+		why = "a router or the server's host could not or would not deliver them";
+		next = "Check the routes towards the server and firewalls that answer with ICMP "
+		       "(administratively prohibited).";
+	} else {
+		what = "errors";
+		why = "a router or host on the path reported a problem";
+		next = "Look up the ICMP type and code and check the path towards the server.";
+	}
+	guint64 n = g->c.icmp.errors;
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " flow%s from %s to %s drew ICMP%s %s "
+				       "(type %u code %u, %" G_GUINT64_FORMAT " error%s): %s.", g->n,
+				       plural(g->n), p->cl, p->sv, v6 ? "v6" : "", what, (unsigned)t,
+				       (unsigned)code, n, plural(n), why);
+	f->next_step = g_strdup(next);
+}
+
+/* Where a fact's value comes from. */
+typedef enum {
+	V_END,       /* end of the list */
+	V_RECORDS,   /* g->n */
+	V_CLIENTS,   /* distinct clients */
+	V_U64,       /* the guint64 at `off` in the group */
+	V_U8,        /* the guint8 at `off` in the group */
+	V_MS,        /* the gint64 ns at `off`, in ms; left out when unset */
+} value_src;
+
+typedef struct {
+	const char *name;
+	value_src src;
+	gsize off;
+} fact_spec;
+
+#define G_OFF(field) offsetof(group, field)
+#define FACT_RECORDS(name) { (name), V_RECORDS, 0 }
+#define FACT_CLIENTS { "clients", V_CLIENTS, 0 }
+#define FACT(name, field) { (name), V_U64, G_OFF(field) }
+
+typedef struct {
+	const char *id;
+	ss_severity severity;
+	gboolean per_client;   /* the subject is one client: no clients phrase */
+	gsize count_off;       /* the guint64 counter that is the count; 0: g->n */
+	guint64 min_count;     /* no finding below it */
+	say_fn say;
+	fact_spec facts[SS_FINDING_FACTS_MAX];   /* ends at the first V_END (zero) */
+} group_spec;
+
+static const group_spec specs[K_ONE_SIDED] = {
+	[K_UNANSWERED] = { "unanswered_syn", SS_SEVERITY_HIGH, FALSE, 0, 0, say_unanswered, {
+		FACT_RECORDS("connections"), FACT_CLIENTS,
+		FACT("syn_retransmits", c.unanswered.syn_retransmits) } },
+	[K_REFUSED] = { "refused", SS_SEVERITY_HIGH, FALSE, 0, 0, say_refused, {
+		FACT_RECORDS("connections"), FACT_CLIENTS, FACT("by_rst", c.refused.by_rst),
+		FACT("by_icmp", c.refused.by_icmp) } },
+	[K_SYN_RETX] = { "syn_retransmits", SS_SEVERITY_MEDIUM, FALSE, 0, 0, say_syn_retx, {
+		FACT_RECORDS("connections"), FACT("syn_retransmits", c.syn_retx.retransmits),
+		FACT("max_syn_retransmits", c.syn_retx.max_retransmits),
+		{ "max_wait_ms", V_MS, G_OFF(max_ns) } } },
+	[K_SYNACK] = { "repeated_synack", SS_SEVERITY_MEDIUM, FALSE, 0, 0, say_synack, {
+		FACT_RECORDS("connections"), FACT("synack_retransmits", c.synack.retransmits),
+		FACT("incomplete", c.synack.incomplete) } },
+	[K_REUSE] = { "tuple_reuse", SS_SEVERITY_LOW, FALSE, 0, 0, say_reuse, {
+		FACT_RECORDS("connections"), FACT("after_rst", c.reuse.after_rst),
+		FACT("after_fin", c.reuse.after_fin), FACT("after_idle", c.reuse.after_idle),
+		FACT("after_failed", c.reuse.after_failed),
+		FACT("while_open", c.reuse.while_open) } },
+	[K_TW_REUSE] = { "time_wait_reuse", SS_SEVERITY_MEDIUM, FALSE, 0, 0, say_tw_reuse, {
+		FACT_RECORDS("connections"), { "min_gap_ms", V_MS, G_OFF(min_ns) } } },
+	[K_PAIR] = { "connection_churn", SS_SEVERITY_LOW, TRUE, G_OFF(c.pair.short_conns),
+		     SS_CHURN_MIN_CONNS, say_churn, {
+		FACT("short_connections", c.pair.short_conns), FACT_RECORDS("connections") } },
+	[K_SIMUL] = { "simultaneous_open", SS_SEVERITY_INFO, TRUE, 0, 0, say_simul, {
+		FACT_RECORDS("connections") } },
+	[K_ICMP] = { "icmp_errors", SS_SEVERITY_MEDIUM, FALSE, 0, 0, say_icmp, {
+		FACT_RECORDS("flows"), FACT("icmp_errors", c.icmp.errors),
+		{ "icmp_type", V_U8, G_OFF(k.icmp_type) },
+		{ "icmp_code", V_U8, G_OFF(k.icmp_code) } } },
+	/* K_SLOW: from_slow(), its facts are per side */
+};
+
+static void add_facts(ss_finding *f, const group *g, const fact_spec *fs)
+{
+	const char *base = (const char *)g;
+	for (; fs->src != V_END; fs++) {
+		switch (fs->src) {
+		case V_RECORDS:
+			fact(f, fs->name, (gint64)g->n);
+			break;
+		case V_CLIENTS:
+			fact(f, fs->name, n_clients(g));
+			break;
+		case V_U64:
+			fact(f, fs->name, (gint64)*(const guint64 *)(base + fs->off));
+			break;
+		case V_U8:
+			fact(f, fs->name, *(const guint8 *)(base + fs->off));
+			break;
+		case V_MS: {
+			gint64 ns = *(const gint64 *)(base + fs->off);
+			if (ns != SS_NO_TIME)
+				fact_ms(f, fs->name, ns);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static void from_spec(GPtrArray *out, const group_spec *s, const group *g)
+{
+	guint64 count = s->count_off ? *(const guint64 *)((const char *)g + s->count_off) : g->n;
+	if (count < s->min_count)
+		return;
+	ss_finding *f = finding_new(s->id, s->severity, count);
+	subject_from_key(f, &g->k, s->per_client);
+	if (!s->per_client)
+		single_client(f, g);
+	/* before the words: some statements quote the first example */
+	ss_findings_set_examples(f, g->ex, g->nex, TRUE);
+	phrases p = {
+		s->per_client ? ip_dup(g->k.family, &g->k.client) : clients_phrase(g),
+		server_phrase(&g->k),
+		ip_dup(g->k.family, &g->k.server),
+	};
+	s->say(f, g, &p);
+	add_facts(f, g, s->facts);
+	g_free(p.cl);
+	g_free(p.sv);
+	g_free(p.ip);
+	g_ptr_array_add(out, f);
+}
+
+static gint cmp_i64(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void from_slow(GPtrArray *out, const group *g)
+{
+	gint64 median[2], limit[2], max[2];
+	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
+	for (int s = 0; s < 2; s++) {
+		median[s] = limit[s] = max[s] = SS_NO_TIME;
+		if (g->slow == NULL || g->slow->rtt[s] == NULL || g->slow->rtt[s]->len == 0)
+			continue;
+		GArray *v = g_array_copy(g->slow->rtt[s]);
+		g_array_sort(v, cmp_i64);
+		samples[s] = v->len;
+		/* the lower median: an integer from the samples */
+		median[s] = g_array_index(v, gint64, (v->len - 1) / 2);
+		/* outliers against the median once there are enough samples;
+		 * absolute slowness always */
+		limit[s] = SS_SLOW_ABSOLUTE_NS;
+		if (v->len >= SS_SLOW_MIN_SAMPLES)
+			limit[s] = MIN(limit[s], MAX(SS_SLOW_FACTOR * median[s],
+						     median[s] + SS_SLOW_MARGIN_NS));
+		max[s] = g_array_index(v, gint64, v->len - 1);
+		for (guint i = 0; i < v->len; i++)
+			outliers[s] += g_array_index(v, gint64, i) > limit[s];
+		g_array_unref(v);
+	}
+	if (outliers[0] == 0 && outliers[1] == 0)
+		return;
+	ss_finding *f = finding_new("slow_handshake", SS_SEVERITY_MEDIUM, outliers[0] + outliers[1]);
+	subject_from_key(f, &g->k, FALSE);
+	char *sv = server_phrase(&g->k);
+	GString *st = g_string_new(NULL), *next = g_string_new(NULL);
+	g_string_append_printf(st, "Handshakes with %s were slow", sv);
+	static const char *const what[2] = { "from SYN to SYN-ACK", "from SYN-ACK to the ACK" };
+	static const char *const side[2] = {
+		"on the server side of the capture point, in the server or the network towards it",
+		"on the client side of the capture point, in the client or the network towards it",
+	};
+	for (int s = 0; s < 2; s++) {
+		if (outliers[s] == 0)
+			continue;
+		char *lim = ms_str(limit[s]), *med = ms_str(median[s]), *mx = ms_str(max[s]);
+		g_string_append_printf(st, "%s %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+				       " took more than %s %s (median %s, slowest %s): the delay sits %s",
+				       st->len && s == 1 && outliers[0] ? ";" : ":", outliers[s],
+				       samples[s], lim, what[s], med, mx, side[s]);
+		g_free(lim);
+		g_free(med);
+		g_free(mx);
+	}
+	g_string_append_c(st, '.');
+	if (outliers[0] > 0)
+		g_string_append(next, "Check the server's load and how fast it accepts, and the path "
+				"between the capture point and the server (a capture next to the "
+				"server splits the two)");
+	if (outliers[1] > 0)
+		g_string_append_printf(next, "%s the client's load and the path between the capture "
+				       "point and the client", next->len ? "; check" : "Check");
+	g_string_append_c(next, '.');
+	f->statement = g_string_free(st, FALSE);
+	f->next_step = g_string_free(next, FALSE);
+	static const char *const names[2][5] = {
+		{ "server_side_outliers", "server_side_samples", "syn_to_synack_median_ms",
+		  "syn_to_synack_max_ms", "syn_to_synack_limit_ms" },
+		{ "client_side_outliers", "client_side_samples", "synack_to_ack_median_ms",
+		  "synack_to_ack_max_ms", "synack_to_ack_limit_ms" },
+	};
+	for (int s = 0; s < 2; s++) {
+		if (samples[s] == 0)
+			continue;
+		fact(f, names[s][0], (gint64)outliers[s]);
+		fact(f, names[s][1], (gint64)samples[s]);
+		fact_ms(f, names[s][2], median[s]);
+		fact_ms(f, names[s][3], max[s]);
+		fact_ms(f, names[s][4], limit[s]);
+	}
+	/* the slowest of the side with more outliers, slowest first */
+	int s = outliers[0] >= outliers[1] ? 0 : 1;
+	guint n = 0;
+	for (guint i = 0; i < g->slow->n[s]; i++)
+		if (g->slow->ns[s][i] > limit[s])
+			n++;
+	ss_findings_set_examples(f, g->slow->ex[s], n, FALSE);
+	g_free(sv);
+	g_ptr_array_add(out, f);
+}
+
+void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_report *r)
+{
+	for (guint i = 0; r->hosts != NULL && i < r->hosts->len; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		char *ip = ip_dup(h->family, &h->ip);
+		if (h->exhaustion_risk) {
+			guint64 size = (guint64)h->profile.high - h->profile.low + 1;
+			ss_finding *f = finding_new("ephemeral_exhaustion_risk", SS_SEVERITY_HIGH,
+						    h->busiest_connections);
+			gkey k = gkey_pair(h->busiest_proto, h->family, &h->busiest_ip,
+					   h->busiest_port, &h->ip);
+			subject_from_key(f, &k, TRUE);
+			char *sv = server_phrase(&k);
+			f->statement = g_strdup_printf(
+				"%s opened %" G_GUINT64_FORMAT " connections to %s within %" G_GINT64_FORMAT
+				" s, %" G_GUINT64_FORMAT "%% of its ephemeral port range %u-%u: it is close "
+				"to running out of source ports (connect() then fails with "
+				"EADDRNOTAVAIL).", ip, h->busiest_connections, sv,
+				SS_EXHAUSTION_WINDOW_NS / 1000000000, h->busiest_connections * 100 / size,
+				(unsigned)h->profile.low, (unsigned)h->profile.high);
+			f->next_step = g_strdup("Reuse connections (keep-alive, pooling), widen the "
+						"ephemeral range (net.ipv4.ip_local_port_range), or spread "
+						"the load over more server addresses or ports.");
+			fact(f, "connections", (gint64)h->busiest_connections);
+			fact(f, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
+			fact(f, "range_size", (gint64)size);
+			fact(f, "share_pct", (gint64)(h->busiest_connections * 100 / size));
+			group *g = g_hash_table_lookup(a->groups[K_PAIR], &k);
+			if (g)
+				ss_findings_set_examples(f, g->ex, g->nex, TRUE);
+			g_free(sv);
+			g_ptr_array_add(out, f);
+		}
+		if (h->n_dual_ports > 0) {
+			ss_finding *f = finding_new("listen_and_connect_same_port", SS_SEVERITY_LOW,
+						    h->n_dual_ports);
+			f->proto = IPPROTO_TCP;
+			f->family = h->family;
+			f->has_server = TRUE;
+			f->server_ip = h->ip;
+			f->server_port = h->dual_ports[0];
+			f->has_client = TRUE;
+			f->client_ip = h->ip;
+			GString *ports = g_string_new(NULL);
+			for (guint j = 0; j < h->n_dual_ports; j++)
+				g_string_append_printf(ports, "%s%u", j ? ", " : "",
+						       (unsigned)h->dual_ports[j]);
+			f->statement = g_strdup_printf(
+				"%s listens on TCP port%s %s and also connects from %s: an outgoing socket "
+				"was bound to a service port, or the port lies in the ephemeral range, so "
+				"the service may fail to bind it.", ip, plural(h->n_dual_ports), ports->str,
+				h->n_dual_ports == 1 ? "it" : "them");
+			f->next_step = g_strdup("Keep service ports out of the ephemeral range "
+						"(net.ipv4.ip_local_port_range, or reserve them with "
+						"net.ipv4.ip_local_reserved_ports), or stop binding "
+						"outgoing sockets to them.");
+			fact(f, "ports", h->n_dual_ports);
+			/* examples: only when the report holds its records */
+			for (guint j = 0; r->conns && j < r->conns->len &&
+					  f->n_examples < SS_FINDING_EXAMPLES; j++) {
+				const ss_conn *c = g_ptr_array_index(r->conns, j);
+				if (c->proto != IPPROTO_TCP || c->family != h->family ||
+				    (c->client != 0 && c->client != 1) ||
+				    memcmp(&ss_conn_client(c)->ip, &h->ip, sizeof(ss_ip)) != 0)
+					continue;
+				for (guint p = 0; p < h->n_dual_ports; p++)
+					if (ss_conn_client(c)->port == h->dual_ports[p]) {
+						f->examples[f->n_examples++] = *c;
+						break;
+					}
+			}
+			g_string_free(ports, TRUE);
+			g_ptr_array_add(out, f);
+		}
+		g_free(ip);
+	}
+}
+
+void ss_findings_text_group(GPtrArray *out, kind k, const group *g)
+{
+	g_return_if_fail(k < K_ONE_SIDED);
+	if (k == K_SLOW)
+		from_slow(out, g);
+	else
+		from_spec(out, &specs[k], g);
+}
