@@ -102,10 +102,11 @@ else
 	echo "fuzz.sh: note: no hostile corpus at $hostile; seeding from captures/ only" >&2
 fi
 
+# fuzz/seeds/encapsulations.pcap adds one packet per encapsulation (tunnels).
 # One seed per packet: selector byte (the harness's link table index) then
 # the packet bytes.  pcap in both byte orders and resolutions, and pcapng
 # (Enhanced/Simple Packet Blocks, link type per interface).
-python3 - "$work/seeds-decode" captures "${hostile_dirs[@]}" <<'PY'
+python3 - "$work/seeds-decode" captures fuzz/seeds "${hostile_dirs[@]}" <<'PY'
 import hashlib, os, struct, sys
 out = sys.argv[1]
 # LINKTYPE_ value -> index in fuzz-decode.c's links[] table.

@@ -432,6 +432,80 @@ def malformed_packets_in_file(d, exe):
     return r
 
 
+O4A, O4B = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
+
+
+@case
+def prefixes_vxlan(d, exe):
+    """Every prefix of Ethernet/IPv4/UDP 4789/VXLAN/Ethernet/IPv4/TCP: each cut
+    counted under the layer it falls in, the VXLAN header as trunc_vxlan; no
+    cut prefix becomes a UDP flow to port 4789."""
+    inner = eth4(ipv4(6, tcp(40000, 80, SYN, payload=b"abcd")))
+    vx = struct.pack(">II", 0x08000000, 42 << 8) + inner
+    full = eth4(ipv4(17, udp(51234, 4789, vx), src=O4A, dst=O4B))
+    check(len(full) == 50 + 58, "builder")
+    recs = [(T0, n, full[:n], n, len(full)) for n in range(len(full) + 1)]
+    r = run(exe, w(d, "prefix-vxlan.pcap", pcap(recs)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"trunc_link": 28, "trunc_ipv4": 40, "trunc_udp": 8, "trunc_vxlan": 8,
+            "trunc_tcp": 20, "ok": 5}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    c = r.conns()
+    check(len(c) == 1 and c[0]["server"]["port"] == 80 and c[0]["tunnel"]["vni"] == 42,
+          f"connections {c}")
+    return r
+
+
+@case
+def prefixes_gre_mpls(d, exe):
+    """Every prefix of Ethernet/IPv4/GRE(key)/MPLS/IPv6/UDP: trunc_gre, trunc_mpls
+    (also the prefix that ends after the stack: the payload's first nibble,
+    which says what it is, is missing)."""
+    inner = ipv6(17, udp(5353, 53, b"abcd"))
+    gre = struct.pack(">HHI", 0x2000, 0x8847, 7) + struct.pack(">I", (100 << 12) | 0x100 | 64)
+    full = eth4(ipv4(47, gre + inner, src=O4A, dst=O4B))
+    recs = [(T0, n, full[:n], n, len(full)) for n in range(len(full) + 1)]
+    r = run(exe, w(d, "prefix-gre-mpls.pcap", pcap(recs)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"trunc_link": 14, "trunc_ipv4": 20, "trunc_gre": 8, "trunc_mpls": 5,
+            "trunc_ipv6": 39, "trunc_udp": 8, "ok": 5}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    return r
+
+
+@case
+def tunnel_bombs(d, exe):
+    """Nesting past --max-tunnel-depth (GRE in GRE 50 deep, VXLAN in VXLAN 6
+    deep, PBB in PBB), a 17-label MPLS stack, a GRE routing header: counted,
+    never fatal, never a flow; 4 nested GRE still decode."""
+    def gre_nest(n, l3):
+        for _ in range(n):
+            l3 = ipv4(47, struct.pack(">HH", 0, 0x0800) + l3, src=O4A, dst=O4B)
+        return eth4(l3)
+    core = ipv4(6, tcp(40000, 80, SYN))
+    vx = eth4(core)
+    for _ in range(6):
+        vx = eth4(ipv4(17, udp(51234, 4789, struct.pack(">II", 0x08000000, 1 << 8) + vx),
+                       src=O4A, dst=O4B))
+    pbb = eth4(core)
+    for _ in range(6):
+        pbb = eth(0x88E7, struct.pack(">I", 5) + pbb)
+    pkts = [
+        gre_nest(50, core),                                          # bad_tunnel_depth
+        vx,                                                          # bad_tunnel_depth
+        pbb,                                                         # bad_tunnel_depth
+        eth(0x8847, b"".join(struct.pack(">I", k << 12) for k in range(17)) + core),
+        eth4(ipv4(47, struct.pack(">HHI", 0x4000, 0x0800, 0) + core)),  # bad_gre_header
+        gre_nest(4, core),                                           # ok
+    ]
+    r = run(exe, w(d, "tunnel-bombs.pcap", simple(pkts)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"bad_tunnel_depth": 3, "bad_mpls_stack": 1, "bad_gre_header": 1, "ok": 1}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    check(len(r.conns()) == 1, f"connections {r.conns()}")
+    return r
+
+
 def w(d, name, data):
     p = os.path.join(d, name)
     with open(p, "wb") as f:
