@@ -531,7 +531,7 @@ static gboolean send_udp(ss_ipfix_exporter *x, const guint8 *msg, gsize len, GEr
 			int w = wait_writable(x);
 			if (w > 0)
 				continue;
-			err = ETIMEDOUT;
+			err = w == 0 ? ETIMEDOUT : EINTR;   /* the timeout, or a stop signal */
 		}
 		x->failed_messages++;
 		if (err == ECONNREFUSED)
