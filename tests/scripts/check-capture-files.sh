@@ -97,7 +97,7 @@ EOF
 rc=$?
 if [ $rc -eq 0 ] && [ ! -s "$tmp/fd.err" ] &&
    [ "$(summary "$tmp/fd.jsonl" 's["packets"], len(s["inputs"]), s["tcp_connections"], len(s["warnings"])')" = "600 200 200 0" ] &&
-   [ "$(grep -c '"outcome":"complete"' "$tmp/fd.jsonl")" -eq 200 ]; then
+   [ "$(grep '"kind":"connection"' "$tmp/fd.jsonl" | grep -c '"outcome":"complete"')" -eq 200 ]; then
 	ok fd-limit
 else
 	fail fd-limit "exit $rc: $(head -c 300 "$tmp/fd.err") $(tail -1 "$tmp/fd.jsonl" | head -c 300)"
