@@ -158,6 +158,30 @@ udp(1010, True, b"query")
 udp(1010, False, b"answer")
 CASES.append((1010, "udp", "SF", "Dd", 0, None, 0))
 
+# 11-14. Zeek's own btest conn_state-RST-behavior (its baseline: "R, OTH",
+#    "SR, RSTOS0", "SaR, RSTOS0", "SaFR, OTH"), rebuilt here packet by
+#    packet from those histories.
+# 11. A lone RST: the originator INACTIVE -> RESET; not ^?S...R -> OTH.
+tcp(1011, True, "R", 900)
+CASES.append((1011, "tcp", "OTH", "R", 0, None, 0))
+# 12. SYN then RST from the originator: RSTOS0.
+tcp(1012, True, "S", 910)
+tcp(1012, True, "R", 911)
+CASES.append((1012, "tcp", "RSTOS0", "SR", 0, None, 0))
+# 13. SYN, a bare ACK from the responder (it stays INACTIVE: an ACK before
+#     its SYN-ACK), RST from the originator: RSTOS0.
+tcp(1013, True, "S", 920)
+tcp(1013, False, "A", 5000, 921)
+tcp(1013, True, "R", 921)
+CASES.append((1013, "tcp", "RSTOS0", "SaR", 0, None, 0))
+# 14. The same with a FIN from the originator before its RST: F breaks the
+#     ^?S[^HAFGIQ]*R pattern -> OTH.
+tcp(1014, True, "S", 930)
+tcp(1014, False, "A", 5000, 931)
+tcp(1014, True, "FA", 931, 5000)
+tcp(1014, True, "R", 932)
+CASES.append((1014, "tcp", "OTH", "SaFR", 0, None, 0))
+
 
 def main():
     exe, out = sys.argv[1], sys.argv[2]
