@@ -29,6 +29,8 @@ typedef enum {
 	SS_REASON_ICMP_NOT_ERROR,     /* echo, neighbour discovery, MLD... */
 	SS_REASON_UNSUPPORTED_LINK,   /* link type sockscope cannot decode */
 	SS_REASON_TUNNEL_NO_PAYLOAD,  /* a tunnel's control message (GTP echo...) */
+	SS_REASON_FRAG_TINY,          /* first fragment too short for the transport header (held) */
+	SS_REASON_FRAG_DROPPED,       /* no room: more than SS_FRAG_MAX_PIECES fragments */
 
 	/* SS_CLASS_TRUNCATED: the capture holds fewer bytes than the header needs */
 	SS_REASON_TRUNC_LINK,
@@ -62,6 +64,9 @@ typedef enum {
 	SS_REASON_BAD_GRE_HEADER,     /* GRE version or flags no RFC defines */
 	SS_REASON_BAD_MPLS_STACK,     /* more than SS_MAX_MPLS_LABELS labels */
 	SS_REASON_BAD_PPPOE_HEADER,   /* PPPoE version/type/code not a session */
+	SS_REASON_FRAG_OVERLAP,       /* overlaps a fragment of its datagram: dropped (RFC 5722) */
+	SS_REASON_FRAG_TEARDROP,      /* lies wholly inside another (or around it): dropped */
+	SS_REASON_FRAG_OVERSIZE,      /* reaches beyond 65,535 bytes (ping of death) */
 
 	SS_REASON_COUNT
 } ss_reason;
@@ -129,6 +134,13 @@ ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen
  * out->tunnel describes the innermost tunnel removed, if any. */
 ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *data,
 			 guint32 caplen, guint32 wirelen, ss_packet *out);
+/* The same, reassembling IP fragments in `frag` (sockscope/frag.h; NULL:
+ * fragments are decoded one by one, only a first fragment's header);
+ * ts_ns is the packet's time (set in out->ts_ns; fragment timeouts run on it). */
+struct ss_frag_table;
+ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			 ss_packet *out);
 
 /* Layer entry points, exposed for unit tests and for the fuzz harness.
  * ss_decode_ip() takes the bytes starting at the IP header; `expect_family`

@@ -48,6 +48,19 @@ typedef struct {
 	/* A first fragment (more fragments follow): its transport header may
 	 * declare a length longer than this packet carries. */
 	gboolean first_fragment;
+	/* A fragment (IPv4 MF or offset, IPv6 fragment header that is not
+	 * atomic): its id, where its bytes go, and those bytes (the
+	 * fragmentable part: after the IPv4 header, after the IPv6 fragment
+	 * header), for reassembly (frag.c).  The fields after `fragment` are
+	 * set only when it is TRUE: ss_ip_parse() does not clear them (it
+	 * runs for every packet). */
+	gboolean fragment;
+	gboolean frag_more;
+	guint8 frag_proto;     /* IPv4 protocol, or the fragment header's next header */
+	guint32 frag_id;
+	guint32 frag_off;      /* bytes */
+	guint32 frag_len;      /* declared bytes of this fragment's part */
+	ss_cursor frag_data;   /* its captured bytes */
 } ss_ip_view;
 
 /* Parses an IPv4 or IPv6 header and (for IPv6) its extension chain.
@@ -59,6 +72,18 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v);
  * fields the caller has already filled. */
 ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out);
 
+/* TRUE for the IPv6 extension headers the chain walk follows. */
+gboolean ss_ipv6_is_ext(guint8 nh);
+
+struct ss_frag_table;
+/* Reassembly of a fragment marked by the IP parser (frag.c; the policy is
+ * in sockscope/frag.h).  SS_REASON_OK: decode the transport header from v;
+ * with *rebuilt, v now describes the reassembled start of the datagram
+ * (v->l4 points into the table, valid until the next call).  Otherwise the
+ * fragment was held or dropped, and the reason says which. */
+ss_reason ss_frag_add(struct ss_frag_table *t, gint64 now_ns, ss_ip_view *v,
+		      gboolean *rebuilt);
+
 /* ---- decapsulation (ethertype.c, tunnel.c, ip.c) ----
  *
  * One ss_decap per packet, on the stack: the config, how deep the decoder
@@ -69,6 +94,7 @@ ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out);
  * follows a type field) or ss_decap_ip() (an IP packet). */
 typedef struct {
 	const ss_decode_config *cfg;   /* NULL: built-in defaults */
+	struct ss_frag_table *frag;    /* NULL: fragments are not reassembled */
 	ss_packet *out;
 	guint depth;
 	guint8 outer_family;

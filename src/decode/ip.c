@@ -21,7 +21,7 @@ static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 
 	ss_skip(c, 1); /* DSCP/ECN */
 	guint16 total_len = ss_get_be16(c);
-	ss_skip(c, 2); /* identification */
+	guint16 ident = ss_get_be16(c);
 	guint16 frag = ss_get_be16(c);
 	v->ttl = ss_get_u8(c);
 	v->proto = ss_get_u8(c);
@@ -51,6 +51,15 @@ static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 		v->l4_len = total_len - hlen;
 	}
 	v->l4 = ss_cursor_sub(c, v->l4_len);
+	if (frag & 0x3fff) {
+		v->fragment = TRUE;
+		v->frag_more = (frag & 0x2000) != 0;
+		v->frag_proto = v->proto;
+		v->frag_id = ident;
+		v->frag_off = (guint32)(frag & 0x1fff) * 8;
+		v->frag_len = v->l4_len;
+		v->frag_data = v->l4;
+	}
 
 	/* Only the first fragment (offset 0, with or without MF) has ports. */
 	if ((frag & 0x1fff) != 0)
@@ -59,7 +68,7 @@ static ss_reason parse_ipv4(ss_cursor *c, ss_ip_view *v)
 	return SS_REASON_OK;
 }
 
-static gboolean is_ipv6_ext(guint8 nh)
+gboolean ss_ipv6_is_ext(guint8 nh)
 {
 	switch (nh) {
 	case SS_IPPROTO_HOPOPTS:
@@ -85,7 +94,7 @@ static ss_reason walk_ipv6_ext(ss_ip_view *v)
 	guint8 nh = v->proto;
 	guint count = 0;
 
-	while (is_ipv6_ext(nh)) {
+	while (ss_ipv6_is_ext(nh)) {
 		if (++count > SS_MAX_IPV6_EXT)
 			return SS_REASON_BAD_IPV6_EXT_CHAIN;
 
@@ -111,6 +120,20 @@ static ss_reason walk_ipv6_ext(ss_ip_view *v)
 
 		if (nh == SS_IPPROTO_FRAGMENT) {
 			guint16 off_flags = ss_get_be16(&peek);
+			guint32 ident = ss_get_be32(&peek);
+			/* Offset 0 without M is an atomic fragment (RFC 6946):
+			 * a whole datagram. */
+			if (off_flags & 0xfff9) {
+				ss_cursor after = v->l4;
+				ss_skip(&after, 8);
+				v->fragment = TRUE;
+				v->frag_more = (off_flags & 1) != 0;
+				v->frag_proto = next;
+				v->frag_id = ident;
+				v->frag_off = off_flags & 0xfff8;
+				v->frag_len = v->l4_len - 8;
+				v->frag_data = after;
+			}
 			if ((off_flags & 0xfff8) != 0) {
 				v->proto = next;
 				return SS_REASON_IP_FRAGMENT;
@@ -157,7 +180,7 @@ static ss_reason parse_ipv6(ss_cursor *c, ss_ip_view *v)
 
 ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v)
 {
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, offsetof(ss_ip_view, frag_more));
 
 	if (!ss_cursor_need(c, 1))
 		return expect_family == SS_FAMILY_IPV6 ? SS_REASON_TRUNC_IPV6
@@ -222,6 +245,19 @@ ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family)
 
 	ss_reason r = ss_ip_parse(&c, expect_family, &v);
 
+	/* Reassembly (frag.c): a fragment is held, dropped, let through as it
+	 * is (a first fragment with the whole transport header), or completes
+	 * the start of its datagram, whose header is then decoded from the
+	 * reassembled bytes (no tunnel is looked for inside those). */
+	gboolean rebuilt = FALSE;
+	if (G_UNLIKELY(v.fragment) && d->frag) {
+		ss_reason fr = ss_frag_add(d->frag, out->ts_ns, &v, &rebuilt);
+		if (fr != SS_REASON_OK)
+			r = fr;
+		else if (rebuilt)
+			r = v.family == SS_FAMILY_IPV6 ? walk_ipv6_ext(&v) : SS_REASON_OK;
+	}
+
 	out->family = v.family;
 	out->ip_proto = v.proto;
 	out->ttl = v.ttl;
@@ -233,6 +269,8 @@ ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family)
 		out->l4 = SS_L4_OTHER;
 	if (r != SS_REASON_OK)
 		return r;
+	if (rebuilt)
+		return ss_decode_l4(&v, out);
 
 	switch (v.proto) {
 	case SS_IPPROTO_UDP:

@@ -90,13 +90,21 @@ ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen
 ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *data,
 			 guint32 caplen, guint32 wirelen, ss_packet *out)
 {
+	return ss_decode_frag(cfg, NULL, dlt, data, caplen, wirelen, 0, out);
+}
+
+ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			 ss_packet *out)
+{
 	link_kind kind = link_kind_of(dlt);
 	ss_cursor c = ss_cursor_make(data, caplen);
-	ss_decap d = { .cfg = cfg, .out = out };
+	ss_decap d = { .cfg = cfg, .frag = frag, .out = out };
 	guint8 family = 0;
 	ss_reason r;
 
 	memset(out, 0, sizeof(*out));
+	out->ts_ns = ts_ns;
 	out->caplen = caplen;
 	out->wirelen = wirelen;
 

@@ -18,6 +18,8 @@ static const reason_info reasons[] = {
 	[SS_REASON_ICMP_NOT_ERROR] = { "icmp_not_error", SS_CLASS_IGNORED },
 	[SS_REASON_UNSUPPORTED_LINK] = { "unsupported_link", SS_CLASS_IGNORED },
 	[SS_REASON_TUNNEL_NO_PAYLOAD] = { "tunnel_no_payload", SS_CLASS_IGNORED },
+	[SS_REASON_FRAG_TINY] = { "frag_tiny", SS_CLASS_IGNORED },
+	[SS_REASON_FRAG_DROPPED] = { "frag_dropped", SS_CLASS_IGNORED },
 
 	[SS_REASON_TRUNC_LINK] = { "trunc_link", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_IPV4] = { "trunc_ipv4", SS_CLASS_TRUNCATED },
@@ -49,6 +51,9 @@ static const reason_info reasons[] = {
 	[SS_REASON_BAD_GRE_HEADER] = { "bad_gre_header", SS_CLASS_INVALID },
 	[SS_REASON_BAD_MPLS_STACK] = { "bad_mpls_stack", SS_CLASS_INVALID },
 	[SS_REASON_BAD_PPPOE_HEADER] = { "bad_pppoe_header", SS_CLASS_INVALID },
+	[SS_REASON_FRAG_OVERLAP] = { "frag_overlap", SS_CLASS_INVALID },
+	[SS_REASON_FRAG_TEARDROP] = { "frag_teardrop", SS_CLASS_INVALID },
+	[SS_REASON_FRAG_OVERSIZE] = { "frag_oversize", SS_CLASS_INVALID },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(reasons) == SS_REASON_COUNT);

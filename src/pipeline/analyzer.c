@@ -2,6 +2,7 @@
  * the flow lifecycle (flow/lifecycle.c) to the analysis of finished
  * records (decide, roles, hosts, listeners) and, when streaming, runs that
  * analysis and the sink on threads of their own (pipeline/stage.c). */
+#include "sockscope/frag.h"
 #include "sockscope/analyzer.h"
 #include "flow/lifecycle.h"
 #include "pipeline/stage.h"
@@ -45,6 +46,7 @@ struct ss_analyzer {
 	GPtrArray *conns;
 	ss_summary summary;
 	ss_input *input;           /* the current input */
+	ss_frag_table *frag;       /* IP fragments being reassembled (decode/frag.c) */
 	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
 	gboolean finished;         /* ss_analyzer_finish() ran */
 	/* The report thread's while it runs (the packet thread's otherwise):
@@ -95,6 +97,7 @@ static void input_free(gpointer p)
 ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 {
 	ss_analyzer *a = g_new0(ss_analyzer, 1);
+	a->frag = ss_frag_table_new();
 	if (cfg)
 		a->cfg = *cfg;
 	else
@@ -133,6 +136,7 @@ void ss_analyzer_free(ss_analyzer *a)
 	if (!a)
 		return;
 	pipeline_stop(a);   /* it may still hold records of the lifecycle */
+	ss_frag_table_free(a->frag);
 	ss_lifecycle_free(a->flows);
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
@@ -402,8 +406,8 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 		a->sub_us_seen = TRUE;
 
 	ss_packet p;
-	ss_reason r = ss_decode_with(a->cfg.decode, a->input ? a->input->dlt : -1, data, caplen,
-				     wirelen, &p);
+	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, a->input ? a->input->dlt : -1, data,
+				     caplen, wirelen, ts_ns, &p);
 	s->reasons[r]++;
 	if (r != SS_REASON_OK)
 		return;
