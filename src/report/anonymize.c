@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sockscope/anonymize.h"
@@ -138,6 +139,43 @@ static gint cmp_guint(gconstpointer pa, gconstpointer pb)
 	return a < b ? -1 : a > b;
 }
 
+/* Files a -r DIR skipped (and directories it could not read) are no
+ * input, but their warnings start with their path: "DIR/name: why;
+ * skipped".  That path, the longest prefix ending at a ": " that names an
+ * existing file or directory, becomes input-N too, numbered after the
+ * inputs, so that neither the directory nor the file's name is printed. */
+static void skipped_names(ss_report *r)
+{
+	if (r->summary.warnings == NULL)
+		return;
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	guint next = r->summary.inputs->len + 1;
+	for (guint w = 0; w < r->summary.warnings->len; w++) {
+		char **slot = (char **)&g_ptr_array_index(r->summary.warnings, w);
+		const char *end = NULL;
+		for (const char *p = strstr(*slot, ": "); p != NULL; p = strstr(p + 1, ": ")) {
+			char *path = g_strndup(*slot, (gsize)(p - *slot));
+			struct stat st;
+			if (path[0] != '\0' && lstat(path, &st) == 0)
+				end = p;
+			g_free(path);
+		}
+		if (end == NULL)
+			continue;
+		char *path = g_strndup(*slot, (gsize)(end - *slot));
+		const char *pseudo = g_hash_table_lookup(seen, path);
+		if (pseudo == NULL) {
+			pseudo = g_strdup_printf("input-%u", next++);
+			g_hash_table_insert(seen, g_strdup(path), (gpointer)pseudo);
+		}
+		char *text = g_strconcat(pseudo, end, NULL);
+		g_free(*slot);
+		*slot = text;
+		g_free(path);
+	}
+	g_hash_table_unref(seen);
+}
+
 void ss_anonymize_report(ss_anonymizer *a, ss_report *r, gboolean names)
 {
 	for (guint i = 0; r->conns && i < r->conns->len; i++)
@@ -214,4 +252,5 @@ void ss_anonymize_report(ss_anonymizer *a, ss_report *r, gboolean names)
 		g_free(in->name);
 		in->name = pseudo;
 	}
+	skipped_names(r);
 }

@@ -66,6 +66,23 @@ PY
 	then passed=$((passed + 1)); else fail "community_id not computed from the pseudonyms"; fi
 fi
 
+# A -r DIR with a file it skips: neither the directory's nor the skipped
+# file's name may appear in any format or on stderr (issue 15); the
+# skipped file is named input-2 after the one input.
+mkdir -p "$tmp/SecretDir"
+cp "$cap" "$tmp/SecretDir/ok.pcap"
+echo not-a-capture >"$tmp/SecretDir/secret-name.pcap"
+for fmt in text jsonl json csv zeek zeek-json ecs markdown html dot; do
+	"$exe" --builtin-services -F "$fmt" --anonymize=test-key -r "$tmp/SecretDir" >"$tmp/a" 2>"$tmp/e"
+	if grep -q 'Secret\|secret-name' "$tmp/a" "$tmp/e"; then
+		fail "$fmt: a skipped file's path is still there: $(grep -ho '[^ "]*Secret[^ "]*' "$tmp/a" "$tmp/e" | head -2 | tr '\n' ' ')"
+	elif ! grep -q 'input-2: not a pcap' "$tmp/e"; then
+		fail "$fmt: the skipped file's warning is not named input-2 on stderr"
+	else
+		passed=$((passed + 1))
+	fi
+done
+
 # Usage errors
 "$exe" --anonymize= -r "$cap" >/dev/null 2>&1
 if [ $? -eq 2 ]; then passed=$((passed + 1)); else fail "--anonymize= (empty key) is not a usage error"; fi
