@@ -54,9 +54,9 @@ static gboolean output_is_input(const ss_app_config *cfg, const struct stat *out
 	return FALSE;
 }
 
-/* Opens the report file.  A regular file (or a new one) is written as a
- * temporary file in the same directory and renamed into place once the
- * report is complete (commit_output): a failed or interrupted run leaves
+/* Opens the report file.  From files, a regular file (or a new one) is
+ * written as a temporary file in the same directory and renamed into place
+ * once the report is complete (commit): a failed or interrupted run leaves
  * the old file as it was, and the rename replaces the name, never the
  * contents of a file another hard link shares.  A symbolic link someone
  * planted is refused; a device or a FIFO is written in place. */
@@ -78,11 +78,19 @@ static gboolean open_file(ss_app_output *o, const ss_app_config *cfg, GError **e
 		errno = EISDIR;
 	} else if (exists && !S_ISREG(st.st_mode)) {
 		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	} else if (cfg->user) {
-		/* -Z: the rename at the end would run as USER, who may not
-		 * write the directory; the file opened now, as root, is
-		 * written in place instead. */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	} else if (cfg->user || cfg->interface) {
+		/* Written under its own name from the start.  Live: a log
+		 * shipper follows the file while the capture runs
+		 * (docs/deployment.md), and a stop signal still writes the
+		 * whole report.  -Z: the rename at the end would run as USER,
+		 * who may not write the directory.  The old name is unlinked
+		 * first and the file created anew, so another hard link to
+		 * the old file keeps its contents; where the directory forbids
+		 * that, the file is truncated in place. */
+		if (exists && unlink(path) == 0)
+			exists = FALSE;
+		fd = open(path, O_WRONLY | O_CREAT | (exists ? O_TRUNC : O_EXCL) | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
 	} else {
 		char *dir = g_path_get_dirname(path);
 		char *base = g_path_get_basename(path);

@@ -362,6 +362,14 @@ for sig in TERM HUP; do
 	pids+=($!)
 	wait_file "$tmp/ready-$sig"
 	start_capture sig-$sig "$exe" -i lo -F jsonl -o "$tmp/$sig.jsonl" "host 127.0.0.1 and port $port"
+	# Live, -o is written under its own name from the start (a log
+	# shipper follows it: docs/deployment.md), not as a temporary file
+	# renamed when the capture stops.
+	if ls -l /proc/"$cap_pid"/fd 2>/dev/null | grep -q -- "-> $tmp/$sig.jsonl\$"; then
+		ok "in-place-$sig"
+	else
+		bad "in-place-$sig" "the live -o report is not open under its name: $(ls -l /proc/"$cap_pid"/fd 2>&1 | tr '\n' ' ')"
+	fi
 	$python "$tmp/net.py" connect 127.0.0.1 "$port" 1 >"$tmp/client-$sig" || bad "sig$sig" "client failed"
 	sleep 0.3
 	kill -$sig "$cap_pid"
