@@ -18,13 +18,16 @@ struct ss_findings_scans {
 	GHashTable *probes;   /* server socket -> guint64[2] probes unanswered, refused */
 };
 
+/* One per (client, host) and per (client, port) among the pairs, so up to
+ * 2 x SS_FINDINGS_MAX_GROUPS of them under a flood of distinct sources: kept
+ * small (no inline examples, the open-port list only once a port answered).
+ * With three example records inline they took 165 MB more under the flood
+ * test (check-flood.py, jsonl peak RSS 112 -> 296 MB). */
 typedef struct {
 	gkey k;                    /* client, server (scan) or port (sweep) */
 	guint64 targets;           /* distinct ports (scan) or hosts (sweep) */
 	guint64 attempts, open, closed, filtered;
-	GArray *open_ports;        /* guint16, scans: sorted at the end */
-	ss_conn ex[SS_FINDING_EXAMPLES];
-	guint nex;
+	GArray *open_ports;        /* guint16, scans: sorted at the end; NULL = none */
 } scan_acc;
 
 static void scan_acc_free(gpointer p)
@@ -41,7 +44,6 @@ static void scan_add(GHashTable *t, const gkey *k, const group *g)
 	if (x == NULL) {
 		x = g_new0(scan_acc, 1);
 		x->k = *k;
-		x->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
 		g_hash_table_insert(t, &x->k, x);
 	}
 	x->targets++;
@@ -50,6 +52,8 @@ static void scan_add(GHashTable *t, const gkey *k, const group *g)
 	x->filtered += g->c.pair.refused == 0 && g->c.pair.answered == 0;
 	if (g->c.pair.answered > 0) {
 		x->open++;
+		if (x->open_ports == NULL)
+			x->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
 		g_array_append_val(x->open_ports, g->k.port);
 	}
 }
@@ -154,9 +158,11 @@ gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind kd, const group
 	return TRUE;
 }
 
-static void scan_examples(scan_acc *x, const ss_report *r)
+/* Up to SS_FINDING_EXAMPLES completed connections of the scan into ex. */
+static guint scan_examples(const scan_acc *x, const ss_report *r, ss_conn *ex)
 {
-	for (guint i = 0; r->conns != NULL && i < r->conns->len && x->nex < SS_FINDING_EXAMPLES;
+	guint nex = 0;
+	for (guint i = 0; r->conns != NULL && i < r->conns->len && nex < SS_FINDING_EXAMPLES;
 	     i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		if (c->client != 0 && c->client != 1)
@@ -168,8 +174,9 @@ static void scan_examples(scan_acc *x, const ss_report *r)
 		if (x->k.port ? ss_conn_server(c)->port != x->k.port
 			      : memcmp(&ss_conn_server(c)->ip, &x->k.server, sizeof x->k.server))
 			continue;
-		x->ex[x->nex++] = *c;
+		ex[nex++] = *c;
 	}
+	return nex;
 }
 
 static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_report *r)
@@ -194,17 +201,18 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 				       "TCP" : "UDP", (unsigned)x->k.port, x->targets, x->open);
 	} else {
 		char *sv = ip_dup(x->k.family, &x->k.server);
-		g_array_sort(x->open_ports, cmp_u16);
+		guint nopen = x->open_ports ? x->open_ports->len : 0;
+		if (nopen > 0)
+			g_array_sort(x->open_ports, cmp_u16);
 		g_string_append_printf(st, "%s probed %" G_GUINT64_FORMAT " %s ports of %s: %"
 				       G_GUINT64_FORMAT " open", cl, x->targets,
 				       x->k.proto == IPPROTO_TCP ? "TCP" : "UDP", sv, x->open);
-		for (guint i = 0; i < x->open_ports->len && i < SS_SCAN_PORTS_LISTED; i++)
+		for (guint i = 0; i < nopen && i < SS_SCAN_PORTS_LISTED; i++)
 			g_string_append_printf(st, "%s%u", i == 0 ? " (" : ", ",
 					       (unsigned)g_array_index(x->open_ports, guint16, i));
-		if (x->open_ports->len > SS_SCAN_PORTS_LISTED)
-			g_string_append_printf(st, " and %u more", x->open_ports->len -
-					       SS_SCAN_PORTS_LISTED);
-		if (x->open_ports->len > 0)
+		if (nopen > SS_SCAN_PORTS_LISTED)
+			g_string_append_printf(st, " and %u more", nopen - SS_SCAN_PORTS_LISTED);
+		if (nopen > 0)
 			g_string_append_c(st, ')');
 		g_free(sv);
 	}
@@ -221,8 +229,9 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 	fact(f, "refused", (gint64)x->closed);
 	fact(f, "unanswered", (gint64)x->filtered);
 	fact(f, "attempts", (gint64)x->attempts);
-	scan_examples(x, r);
-	ss_findings_set_examples(f, x->ex, x->nex, TRUE);
+	ss_conn ex[SS_FINDING_EXAMPLES];
+	guint nex = scan_examples(x, r, ex);
+	ss_findings_set_examples(f, ex, nex, TRUE);
 	g_free(cl);
 	g_ptr_array_add(out, f);
 }
