@@ -16,7 +16,6 @@ enum {
 	ETHERTYPE_8021Q = 0x8100,
 	ETHERTYPE_8021AD = 0x88a8,
 	ETHERTYPE_QINQ_OLD = 0x9100,
-	ETHERTYPE_PPPOE_SESSION = 0x8864,
 	ETHERTYPE_PBB = 0x88e7,         /* 802.1ah I-TAG */
 	ETHERTYPE_VNTAG = 0x8926,
 	ETHERTYPE_FABRICPATH = 0x8903,
@@ -189,7 +188,7 @@ ss_reason ss_decap_ethertype(ss_decap *d, ss_cursor *c, guint16 type)
 		case SS_ETHERTYPE_MPLS:
 		case SS_ETHERTYPE_MPLS_MC:
 			return decap_mpls(d, c);
-		case ETHERTYPE_PPPOE_SESSION:
+		case SS_ETHERTYPE_PPPOE_SESSION:
 			return decap_pppoe(d, c);
 		case ETHERTYPE_PBB:
 			return decap_pbb(d, c);

@@ -111,6 +111,7 @@ enum {
 	SS_ETHERTYPE_MPLS_MC = 0x8848,
 	SS_ETHERTYPE_ERSPAN_II = 0x88be,
 	SS_ETHERTYPE_ERSPAN_III = 0x22eb,
+	SS_ETHERTYPE_PPPOE_SESSION = 0x8864,
 };
 
 /* --max-tunnel-depth 0 turns decapsulation off: tunnels are then tracked

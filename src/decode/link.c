@@ -16,7 +16,16 @@ typedef enum {
 	LINK_IPV6,
 	LINK_NULL,
 	LINK_LOOP,
+	LINK_PPP,          /* PPP, PPP_SERIAL: [ff 03] protocol */
+	LINK_PPPOE,        /* PPP_ETHER: a PPPoE session header, no Ethernet */
+	LINK_CHDLC,        /* Cisco HDLC: address, control, ethertype */
+	LINK_IPOIB,        /* IP over InfiniBand: ethertype, reserved */
+	LINK_NFLOG,        /* Linux NFLOG: TLVs, one of them the packet */
 } link_kind;
+
+/* Values not every libpcap's dlt.h names (LINKTYPE_* = DLT_* for them). */
+#define SS_DLT_NFLOG 239
+#define SS_DLT_IPOIB 242
 
 /* LINKTYPE_RAW: libpcap normally maps it to DLT_RAW when reading a savefile,
  * but some builds and wrappers pass the LINKTYPE value through unchanged. */
@@ -44,6 +53,16 @@ static link_kind link_kind_of(int dlt)
 		return LINK_IPV6;
 	if (dlt == DLT_RAW || dlt == SS_LINKTYPE_RAW)
 		return LINK_RAW;
+	if (dlt == DLT_PPP || dlt == DLT_PPP_SERIAL)
+		return LINK_PPP;
+	if (dlt == DLT_PPP_ETHER)
+		return LINK_PPPOE;
+	if (dlt == DLT_C_HDLC)
+		return LINK_CHDLC;
+	if (dlt == SS_DLT_IPOIB)
+		return LINK_IPOIB;
+	if (dlt == SS_DLT_NFLOG)
+		return LINK_NFLOG;
 	/* The other OSes' DLT_RAW value, for captures written elsewhere and
 	 * handed through unmapped; skipped where the value means something else
 	 * locally (OpenBSD's DLT_LOOP 12, FreeBSD/NetBSD's DLT_PPP_BSDOS 14). */
@@ -79,6 +98,52 @@ static ss_reason bsd_af_to_family(guint32 af, guint8 *family)
 	default:
 		return SS_REASON_NON_IP;
 	}
+}
+
+enum {
+	NFLOG_AF_INET = 2,
+	NFLOG_AF_INET6 = 10,
+	NFULA_PAYLOAD = 9,
+	NFLOG_MAX_TLVS = 64,
+};
+
+/* NFLOG (iptables/nftables "log group", tcpdump -i nflog): family,
+ * version, resource id, then TLVs (length including its 4-byte header,
+ * type; both in the capturing host's byte order, padded to 4 bytes) until
+ * NFULA_PAYLOAD, which holds the IP packet.  The byte order is not
+ * recorded: a length that does not fit little-endian is read big-endian. */
+static ss_reason decap_nflog(ss_decap *d, ss_cursor c)
+{
+	guint8 family = ss_get_u8(&c);
+	ss_skip(&c, 3); /* version, resource id */
+	if (c.trunc)
+		return SS_REASON_TRUNC_LINK;
+	if (family != NFLOG_AF_INET && family != NFLOG_AF_INET6)
+		return SS_REASON_NON_IP;
+
+	for (guint n = 0; n < NFLOG_MAX_TLVS; n++) {
+		ss_cursor peek = c;
+		guint32 lt = ss_get_le32(&peek);
+		if (peek.trunc)
+			return SS_REASON_TRUNC_LINK;
+		guint16 len = (guint16)(lt & 0xffff), type = (guint16)(lt >> 16);
+		if (len < 4 || len > c.len) {
+			len = GUINT16_SWAP_LE_BE(len);
+			type = GUINT16_SWAP_LE_BE(type);
+		}
+		if (len < 4)
+			return SS_REASON_NON_IP; /* not a TLV at all */
+		if ((type & 0x7fff) == NFULA_PAYLOAD) {
+			ss_skip(&c, 4);
+			ss_cursor payload = ss_cursor_sub(&c, len - 4u);
+			return ss_decap_ip(d, payload, family == NFLOG_AF_INET ? SS_FAMILY_IPV4
+									 : SS_FAMILY_IPV6);
+		}
+		ss_skip(&c, ((gsize)len + 3) & ~(gsize)3);
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+	}
+	return SS_REASON_NON_IP;
 }
 
 ss_reason ss_decode(int dlt, const guint8 *data, guint32 caplen, guint32 wirelen,
@@ -136,6 +201,27 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 			return SS_REASON_TRUNC_LINK;
 		return ss_decap_ethertype(&d, &c, proto);
 	}
+	case LINK_PPP:
+		return ss_decap_ppp(&d, &c, SS_REASON_TRUNC_LINK);
+	case LINK_PPPOE:
+		return ss_decap_ethertype(&d, &c, SS_ETHERTYPE_PPPOE_SESSION);
+	case LINK_CHDLC:
+	case LINK_IPOIB: {
+		/* Cisco HDLC: address, control; IPoIB: the type comes first. */
+		guint16 type;
+		if (kind == LINK_CHDLC) {
+			ss_skip(&c, 2);
+			type = ss_get_be16(&c);
+		} else {
+			type = ss_get_be16(&c);
+			ss_skip(&c, 2);
+		}
+		if (c.trunc)
+			return SS_REASON_TRUNC_LINK;
+		return ss_decap_ethertype(&d, &c, type);
+	}
+	case LINK_NFLOG:
+		return decap_nflog(&d, c);
 	case LINK_RAW:
 		family = 0; /* the version nibble decides */
 		break;

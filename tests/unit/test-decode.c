@@ -212,7 +212,14 @@ static void test_link_supported(void **state)
 	assert_true(ss_link_supported(229));
 	assert_true(ss_link_supported(DLT_NULL));
 	assert_true(ss_link_supported(DLT_LOOP));
+	assert_true(ss_link_supported(DLT_PPP));
+	assert_true(ss_link_supported(DLT_PPP_SERIAL));
+	assert_true(ss_link_supported(DLT_PPP_ETHER));
+	assert_true(ss_link_supported(DLT_C_HDLC));
+	assert_true(ss_link_supported(239)); /* NFLOG */
+	assert_true(ss_link_supported(242)); /* IPoIB */
 	assert_false(ss_link_supported(105)); /* 802.11 */
+	assert_false(ss_link_supported(127)); /* 802.11 + radiotap: not yet */
 	assert_false(ss_link_supported(-1));
 }
 
@@ -1595,6 +1602,71 @@ static void test_encap_every_prefix(void **state)
 	p16(&c->p, 0x0800);
 	inner_tcp4(&c->p);
 	set_tcp4(c, 20 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	/* Link types whose header leads to a type field or an IP packet. */
+	memset(c, 0, sizeof(*c));
+	c->what = "link-ppp";
+	c->dlt = DLT_PPP;
+	p16(&c->p, 0xff03); p16(&c->p, 0x0021);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 4 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "link-ppp-serial-pfc";
+	c->dlt = DLT_PPP_SERIAL;
+	p8(&c->p, 0x21);           /* compressed protocol field, no address */
+	inner_tcp4(&c->p);
+	set_tcp4(c, 1 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "link-ppp-ether";
+	c->dlt = DLT_PPP_ETHER;
+	p8(&c->p, 0x11); p8(&c->p, 0); p16(&c->p, 0x0099); p16(&c->p, 2 + INNER_TCP4_LEN);
+	p16(&c->p, 0x0021);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 8 + 40, SS_TUNNEL_PPPOE, 0x99);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "link-chdlc";
+	c->dlt = DLT_C_HDLC;
+	p8(&c->p, 0x0f); p8(&c->p, 0); p16(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 4 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "link-ipoib";
+	c->dlt = 242;
+	p16(&c->p, 0x0800); p16(&c->p, 0);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 4 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	/* NFLOG, little-endian TLVs: a prefix TLV (8 bytes), a hardware
+	 * header TLV of 6 bytes padded to 8, then the payload. */
+	memset(c, 0, sizeof(*c));
+	c->what = "link-nflog";
+	c->dlt = DLT_NFLOG;
+	p8(&c->p, 2); p8(&c->p, 0); p16(&c->p, 5);
+	p8(&c->p, 8); p8(&c->p, 0); p8(&c->p, 10); p8(&c->p, 0); p32(&c->p, 0x41424300);
+	p8(&c->p, 6); p8(&c->p, 0); p8(&c->p, 3); p8(&c->p, 0); p16(&c->p, 1); p16(&c->p, 0);
+	p8(&c->p, 4 + INNER_TCP4_LEN); p8(&c->p, 0); p8(&c->p, 9); p8(&c->p, 0);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 4 + 8 + 8 + 4 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "link-nflog-be";
+	c->dlt = DLT_NFLOG;
+	p8(&c->p, 10); p8(&c->p, 0); p16(&c->p, 5);
+	p16(&c->p, 4 + INNER_UDP6_LEN); p16(&c->p, 9);
+	inner_udp6(&c->p);
+	set_udp6(c, 4 + 4 + 48, SS_TUNNEL_NONE, 0);
+	c->depth = 0;
 	check_prefixes(c);
 
 	memset(c, 0, sizeof(*c));
