@@ -18,8 +18,28 @@
 /* Two stat()s name the same file. */
 #define SAME_FILE(a, b) ((a)->st_dev == (b)->st_dev && (a)->st_ino == (b)->st_ino)
 
+/* A file of DIR or of its subdirectories (what -r DIR reads, io/source-
+ * file.c: the same depth bound) is `out`. */
+static gboolean dir_holds(const char *dir, const struct stat *out, guint depth)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	gboolean same = FALSE;
+	while (!same && d && (name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL);
+		struct stat st;
+		if (stat(path, &st) == 0)
+			same = S_ISDIR(st.st_mode) ? depth < 16 && dir_holds(path, out, depth + 1)
+						   : SAME_FILE(&st, out);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	return same;
+}
+
 /* The -o file is one of the inputs (the same inode as a -r FILE, a file
- * of a -r DIR, or standard input): the report would replace the capture.
+ * of a -r DIR or of its subdirectories, or standard input): the report would replace the capture.
  * `out` is the output's lstat(). */
 static gboolean output_is_input(const ss_app_config *cfg, const struct stat *out,
 				GError **error)
@@ -33,15 +53,7 @@ static gboolean output_is_input(const ss_app_config *cfg, const struct stat *out
 		if (strcmp(in, "-") == 0) {
 			same = fstat(STDIN_FILENO, &st) == 0 && SAME_FILE(&st, out);
 		} else if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-			GDir *d = g_dir_open(in, 0, NULL);
-			const char *name;
-			while (!same && d && (name = g_dir_read_name(d))) {
-				char *path = g_build_filename(in, name, NULL);
-				same = stat(path, &st) == 0 && SAME_FILE(&st, out);
-				g_free(path);
-			}
-			if (d)
-				g_dir_close(d);
+			same = dir_holds(in, out, 0);
 		} else {
 			same = SAME_FILE(&st, out);
 		}

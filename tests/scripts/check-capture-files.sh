@@ -5,7 +5,8 @@
 #                them three times: every file read, every connection whole,
 #                no warning (before the lazy opening, files were skipped
 #                with "Too many open files")
-#   tree         -r DIR takes subdirectories in name order, skips dotfiles
+#   tree         -r DIR takes subdirectories in name order, skips dotfiles;
+#                -o onto a capture in one of them is refused
 #   gzip-*       every bundled capture gzip-compressed gives the same report
 #                (also through standard input); a cut .gz is exit 1
 #   mergecap     a pcapng written by Wireshark's mergecap from an Ethernet
@@ -110,6 +111,17 @@ if [ "$first" = "$tmp/rot/a/rot-000.pcap" ] && [ "$last" = "$tmp/rot/b/rot-199.p
 	ok tree
 else
 	fail tree "first $first, last $last"
+fi
+
+# -o onto a capture in a subdirectory of a -r DIR: refused (exit 2), the
+# capture untouched.
+cp "$tmp/rot/b/rot-150.pcap" "$tmp/keep.pcap"
+"$exe" -F json -r "$tmp/rot" -o "$tmp/rot/b/rot-150.pcap" >/dev/null 2>"$tmp/o.err"
+rc=$?
+if [ $rc -eq 2 ] && cmp -s "$tmp/keep.pcap" "$tmp/rot/b/rot-150.pcap"; then
+	ok output-in-subdir
+else
+	fail output-in-subdir "exit $rc: $(cat "$tmp/o.err")"
 fi
 
 # ---- gzip ----
