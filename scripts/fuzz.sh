@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs sockscope's libFuzzer harnesses (docs/hardening.md).
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--target decode|pipeline|all] [--jobs J]
+# Usage: scripts/fuzz.sh [--seconds N] [--target decode|pipeline|capfile|all] [--jobs J]
 #
 #   --seconds N   how long each target runs (default 60)
 #   --target T    decode (one packet + flow tracking), pipeline (whole
@@ -45,8 +45,9 @@ done
 case $target in
 decode) targets=(decode) ;;
 pipeline) targets=(pipeline) ;;
-all) targets=(decode pipeline) ;;
-*) echo "fuzz.sh: --target takes decode, pipeline or all" >&2; exit 2 ;;
+capfile) targets=(capfile) ;;
+all) targets=(decode pipeline capfile) ;;
+*) echo "fuzz.sh: --target takes decode, pipeline, capfile or all" >&2; exit 2 ;;
 esac
 case $seconds$jobs in
 *[!0-9]*) echo "fuzz.sh: --seconds and --jobs take whole numbers" >&2; exit 2 ;;
@@ -84,7 +85,7 @@ if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=none --buildtype=debugoptimized \
 		>/dev/null
 fi
-if ! ninja -C "$build" fuzz/fuzz-decode fuzz/fuzz-pipeline >"$probe_dir/ninja.log" 2>&1; then
+if ! ninja -C "$build" fuzz/fuzz-decode fuzz/fuzz-pipeline fuzz/fuzz-capfile >"$probe_dir/ninja.log" 2>&1; then
 	cat "$probe_dir/ninja.log" >&2
 	echo "fuzz.sh: building the fuzz targets in $build failed" >&2
 	exit 1
@@ -92,7 +93,8 @@ fi
 
 # ---- seed corpora ----
 work=${FUZZ_WORK:-$build/work}
-mkdir -p "$work/seeds-decode" "$work/corpus-decode" "$work/corpus-pipeline" "$work/artifacts"
+mkdir -p "$work/seeds-decode" "$work/corpus-decode" "$work/corpus-pipeline" "$work/corpus-capfile" \
+	"$work/artifacts"
 hostile=${FUZZ_HOSTILE:-$root/../shared/corpus/hostile}
 hostile_dirs=()
 if [ -d "$hostile" ]; then
@@ -175,6 +177,12 @@ for d in sys.argv[2:]:
 print(f"fuzz.sh: {written} new decode seeds in {out}", file=sys.stderr)
 PY
 
+# The capfile target also starts from gzip-compressed captures.
+mkdir -p "$work/seeds-capfile"
+for f in captures/real-ether.pcap captures/real-ether.pcapng captures/crafted-ipv4-frag.pcap; do
+	gzip -c "$f" >"$work/seeds-capfile/$(basename "$f").gz"
+done
+
 # ---- run ----
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -186,7 +194,8 @@ for t in "${targets[@]}"; do
 		dirs=("$work/corpus-decode" "$work/seeds-decode")
 	else
 		max_len=1048576
-		dirs=("$work/corpus-pipeline" captures "${hostile_dirs[@]}")
+		dirs=("$work/corpus-$t" captures "${hostile_dirs[@]}")
+		[ "$t" = capfile ] && dirs+=("$work/seeds-capfile")
 	fi
 	art=$work/artifacts/$t-
 	rm -f "$art"*

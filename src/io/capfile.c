@@ -689,7 +689,9 @@ void ss_capfile_park(ss_capfile *f, ss_capfile_packet *pkt)
 {
 	g_return_if_fail(f->fd >= 0 && !f->fp);
 	if (pkt && pkt->data) {
-		if (f->hold_cap < pkt->caplen) {
+		/* Always a buffer, even for a 0-byte packet: memcpy() from or
+		 * to NULL is undefined whatever the length (the fuzzer's find). */
+		if (!f->hold || f->hold_cap < pkt->caplen) {
 			f->hold_cap = MAX(pkt->caplen, 256u);
 			f->hold = g_realloc(f->hold, f->hold_cap);
 		}

@@ -601,6 +601,34 @@ static void test_park_resume(void **state)
 	g_byte_array_unref(ng.b);
 }
 
+/* Parking right after a 0-byte packet (fuzz-capfile found memcpy() to a
+ * NULL hold buffer): the packet keeps a valid, empty data pointer. */
+static void test_park_empty_packet(void **state)
+{
+	(void)state;
+	wr w = { g_byte_array_new(), FALSE };
+	shb(&w);
+	idb(&w, 1, 0, -1, 0);
+	epb(&w, 6, 0, 1, "", 0);
+	epb(&w, 6, 0, 2, "x", 1);
+	int fd = mem_fd(w.b->data, w.b->len);
+	char *why = NULL;
+	ss_capfile *f = ss_capfile_open(fd, NULL, &why);
+	assert_non_null(f);
+	ss_capfile_packet p;
+	assert_int_equal(ss_capfile_next(f, &p), 1);
+	assert_int_equal(p.caplen, 0);
+	ss_capfile_park(f, &p);
+	assert_non_null(p.data);
+	assert_true(ss_capfile_resume(f, fd));
+	assert_int_equal(ss_capfile_next(f, &p), 1);
+	assert_int_equal(p.caplen, 1);
+	assert_int_equal(ss_capfile_next(f, &p), 0);
+	ss_capfile_free(f);
+	close(fd);
+	g_byte_array_unref(w.b);
+}
+
 /* The stdio path (fmemopen: the fuzzer's and the regression tests'). */
 static void test_stream(void **state)
 {
@@ -630,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_every_cut),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_park_resume),
+		cmocka_unit_test(test_park_empty_packet),
 		cmocka_unit_test(test_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
