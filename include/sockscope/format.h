@@ -27,6 +27,15 @@ void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond);
  * characters, quotes and backslashes; invalid UTF-8 bytes become U+FFFD. */
 void ss_json_escape_append(GString *buf, const char *s);
 
+/* Appends s for a terminal or a plain-text report: invalid UTF-8 becomes
+ * U+FFFD, and control characters (C0, DEL, C1: raw terminal escapes) and
+ * bidirectional overrides, embeddings, isolates and marks become '?'.  For
+ * every name sockscope prints that it did not make: file, interface,
+ * service names.  NULL appends nothing. */
+void ss_text_sanitize_append(GString *b, const char *s);
+/* The same as a new string (g_free); NULL gives "". */
+char *ss_text_sanitize(const char *s);
+
 /* ---- fast appenders -------------------------------------------------------
  * The record writers (jsonl above all) spend most of sockscope's time when
  * printf and strlen do the work: these append with known lengths and format

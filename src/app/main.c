@@ -5,6 +5,7 @@
 #include "config.h"
 #include "run.h"
 
+#include "sockscope/format.h"
 #include "sockscope/source.h"
 
 #include <errno.h>
@@ -524,7 +525,9 @@ int main(int argc, char **argv)
 
 	/* The one exit: a failure is one line on standard error. */
 	if (error) {
-		fprintf(stderr, "sockscope: %s\n", error->message);
+		char *msg = ss_text_sanitize(error->message);   /* file names: no escapes */
+		fprintf(stderr, "sockscope: %s\n", msg);
+		g_free(msg);
 		if (status == SS_EXIT_OK)
 			status = ss_app_exit_status(error);
 		g_error_free(error);

@@ -387,8 +387,12 @@ int ss_app_run(const ss_app_config *cfg, GError **error)
 
 	/* Problems with the input are warnings: the report is still written. */
 	GPtrArray *warnings = report->summary.warnings;
-	for (guint i = 0; i < warnings->len; i++)
-		fprintf(stderr, "sockscope: warning: %s\n", (const char *)g_ptr_array_index(warnings, i));
+	for (guint i = 0; i < warnings->len; i++) {
+		/* file and interface names in them: no raw terminal escapes */
+		char *w = ss_text_sanitize(g_ptr_array_index(warnings, i));
+		fprintf(stderr, "sockscope: warning: %s\n", w);
+		g_free(w);
+	}
 	if (warnings->len > 0)
 		status = SS_EXIT_WARNINGS;
 	if (ctx.capture_failed)

@@ -329,3 +329,36 @@ void ss_json_escape_append(GString *buf, const char *s)
 	}
 	g_string_append_c(buf, '"');
 }
+
+/* ---- terminal-safe text -------------------------------------------------- */
+
+/* Characters that change how a terminal or a bidirectional renderer shows
+ * the text after them: U+061C, U+200E/F, U+202A-U+202E (embeddings and
+ * overrides) and U+2066-U+2069 (isolates). */
+static gboolean bidi_control(gunichar c)
+{
+	return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+void ss_text_sanitize_append(GString *b, const char *s)
+{
+	if (s == NULL)
+		return;
+	char *v = g_utf8_make_valid(s, -1);
+	for (const char *p = v; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (c < 0x20 || (c >= 0x7F && c < 0xA0) || bidi_control(c))
+			g_string_append_c(b, '?');
+		else
+			g_string_append_len(b, p, g_utf8_next_char(p) - p);
+	}
+	g_free(v);
+}
+
+char *ss_text_sanitize(const char *s)
+{
+	GString *b = g_string_new(NULL);
+	ss_text_sanitize_append(b, s);
+	return g_string_free(b, FALSE);
+}

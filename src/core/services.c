@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
+#include "sockscope/format.h"
 #include "sockscope/services.h"
 
 
@@ -146,8 +147,14 @@ static void system_load(void)
 		if (proto == 0 || se->s_name == NULL || se->s_name[0] == '\0')
 			continue;
 		gpointer key = GUINT_TO_POINTER(((guint)proto << 16) | ntohs((guint16)se->s_port));
-		if (!g_hash_table_contains(system_cache, key))
-			g_hash_table_insert(system_cache, key, (gpointer)g_intern_string(se->s_name));
+		if (!g_hash_table_contains(system_cache, key)) {
+			/* /etc/services is the host's, not ours: a name with raw
+			 * terminal escapes or bidi overrides must not reach the
+			 * csv field, the text report or the --interval view. */
+			char *clean = ss_text_sanitize(se->s_name);
+			g_hash_table_insert(system_cache, key, (gpointer)g_intern_string(clean));
+			g_free(clean);
+		}
 	}
 	endservent();
 }

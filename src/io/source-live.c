@@ -5,6 +5,7 @@
 #define _GNU_SOURCE   /* ppoll() */
 #include "sockscope/source.h"
 #include "sockscope/decode.h"
+#include "sockscope/format.h"
 #include "sockscope/signals.h"
 
 #include <arpa/inet.h>
@@ -165,9 +166,10 @@ static void activation_error(int rc, pcap_t *p, const char *dev, GError **error)
 	}
 }
 
-static void activation_warning(int rc, pcap_t *p, const char *dev)
+static void activation_warning(int rc, pcap_t *p, const char *name)
 {
 	const char *msg = pcap_geterr(p);
+	char *dev = ss_text_sanitize(name);   /* the user's words: no escapes */
 	switch (rc) {
 	case PCAP_WARNING_PROMISC_NOTSUP:
 		fprintf(stderr, "sockscope: warning: %s cannot be put in promiscuous mode: only"
@@ -181,6 +183,7 @@ static void activation_warning(int rc, pcap_t *p, const char *dev)
 			msg && *msg ? msg : pcap_statustostr(rc));
 		break;
 	}
+	g_free(dev);
 }
 
 ss_live_source *ss_live_source_open(const ss_live_options *opt, GError **error)
@@ -422,8 +425,10 @@ gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_r
 
 	/* Like tcpdump's "listening on": scripts wait for this line, and from
 	 * here on every packet is buffered for us. */
+	char *dev = ss_text_sanitize(src->device);
 	fprintf(stderr, "sockscope: capturing on %s, link type %s, snapshot length %d bytes\n",
-		src->device, link_name, pcap_snapshot(src->pcap));
+		dev, link_name, pcap_snapshot(src->pcap));
+	g_free(dev);
 	fflush(stderr);
 
 	live_ctx ctx = { src, a, 0 };
@@ -539,9 +544,14 @@ gboolean ss_live_list_devices(FILE *out, GError **error)
 	for (pcap_if_t *d = all; d; d = d->next) {
 		if (!is_network_interface(d->name))
 			continue;   /* nflog, dbus-system, usbmon0...: see above */
-		g_string_printf(line, "%d.%s", i++, d->name);
-		if (d->description)
-			g_string_append_printf(line, " (%s)", d->description);
+		/* names and descriptions come from the system: no raw escapes */
+		g_string_printf(line, "%d.", i++);
+		ss_text_sanitize_append(line, d->name);
+		if (d->description) {
+			g_string_append(line, " (");
+			ss_text_sanitize_append(line, d->description);
+			g_string_append_c(line, ')');
+		}
 		GPtrArray *flags = g_ptr_array_new();
 		if (d->flags & PCAP_IF_UP)
 			g_ptr_array_add(flags, "Up");

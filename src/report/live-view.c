@@ -107,7 +107,9 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		g_string_append(b, "\033[H\033[2J");
 	else
 		g_string_append(b, "--- ");
-	g_string_append_printf(b, "sockscope live on %s, ", device);
+	g_string_append(b, "sockscope live on ");
+	ss_text_sanitize_append(b, device);
+	g_string_append(b, ", ");
 	clock_append(b, now, TRUE);
 	g_string_append_printf(b, " (%" G_GINT64_FORMAT " s)", (now - v->start_ns) / 1000000000);
 	if (!v->tty)

@@ -4,23 +4,13 @@
 #include <string.h>
 
 #include "report/text-table.h"
+#include "sockscope/format.h"
 
-/* A copy of s that is valid UTF-8 without C0/C1 control characters. */
+/* A copy of s safe on a terminal (ss_text_sanitize: no C0/C1 controls, no
+ * bidirectional overrides, valid UTF-8). */
 char *ss_text_clean(const char *s)
 {
-	if (s == NULL)
-		return g_strdup("");
-	char *v = g_utf8_make_valid(s, -1);
-	GString *b = g_string_sized_new(strlen(v));
-	for (const char *p = v; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c < 0x20 || (c >= 0x7F && c < 0xA0))
-			g_string_append_c(b, '?');
-		else
-			g_string_append_len(b, p, g_utf8_next_char(p) - p);
-	}
-	g_free(v);
-	return g_string_free(b, FALSE);
+	return ss_text_sanitize(s);
 }
 
 gsize ss_text_width(const char *s)

@@ -496,5 +496,24 @@ expect_usage_error unknown-option "--no-such-option" --no-such-option -r "$real"
 # (q) no input at all
 expect_usage_error no-input "-r" -F jsonl
 
+# (r) hostile names (issue 15): a file whose name holds a raw terminal
+# escape (ESC [31m) and a right-to-left override (U+202E), skipped in a -r
+# DIR, and a missing file with ESC [2J in its name: stderr and the text
+# report carry neither byte sequence, only '?' in their place.
+mkdir -p "$tmp/hostile"
+cp "$real" "$tmp/hostile/ok.pcap"
+evil=$(printf 'evil\033[31mred\342\200\256cap.pcap')
+printf x >"$tmp/hostile/$evil"
+"$exe" -r "$tmp/hostile" -F text >"$out" 2>"$err"
+"$exe" -r "$tmp/no$(printf '\033')[2Jsuch" >>"$out" 2>>"$err"
+if LC_ALL=C grep -q "$(printf '\033')" "$err" "$out" ||
+   LC_ALL=C grep -q "$(printf '\342\200\256')" "$err" "$out"; then
+	fail hostile-names "a raw escape or U+202E reached stderr or the text report"
+elif ! grep -q 'evil?\[31mred?cap.pcap' "$err" || ! grep -q 'no?\[2Jsuch' "$err"; then
+	fail hostile-names "the names are not shown with '?' in place of the escapes: $(head -c 300 "$err")"
+else
+	ok hostile-names
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -84,6 +84,26 @@ static void test_bytes_key_funcs(void **state)
 	g_hash_table_unref(t);
 }
 
+/* Raw terminal escapes, C1 controls, bidirectional overrides, isolates and
+ * marks become '?'; invalid UTF-8 becomes U+FFFD; other text is kept. */
+static void test_text_sanitize(void **state)
+{
+	(void)state;
+	/* ESC [31m, a lone 0x9B, U+202E, U+2066, U+200F, DEL, 0xFF, é, em dash */
+	char *s = ss_text_sanitize("a\033[31mb" "\x9b" "\xe2\x80\xae" "c" "\xe2\x81\xa6" "d"
+				   "\xe2\x80\x8f" "\x7f" "\xff" "\xc3\xa9" "\xe2\x80\x94");
+	assert_string_equal(s, "a?[31mb" "\xef\xbf\xbd" "?c?d??" "\xef\xbf\xbd" "\xc3\xa9"
+			       "\xe2\x80\x94");
+	g_free(s);
+	s = ss_text_sanitize(NULL);
+	assert_string_equal(s, "");
+	g_free(s);
+	GString *b = g_string_new("x");
+	ss_text_sanitize_append(b, "\xc2\x9b" "1");   /* U+009B, the one-byte CSI */
+	assert_string_equal(b->str, "x?1");
+	g_string_free(b, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_proto_name),
 		cmocka_unit_test(test_hash_bytes),
 		cmocka_unit_test(test_bytes_key_funcs),
+		cmocka_unit_test(test_text_sanitize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
