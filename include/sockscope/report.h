@@ -68,6 +68,9 @@ typedef struct {
 	guint64 decoded;            /* packets that reached flow tracking */
 	gint64 first_ns, last_ns;   /* SS_NO_TIME when no packets */
 	guint64 reasons[SS_REASON_COUNT];
+	/* Packets taken out of a tunnel, by the innermost tunnel's type
+	 * (ss_tunnel_type; index 0, not tunnelled, stays 0). */
+	guint64 tunnel_packets[SS_TUNNEL_COUNT];
 	guint64 icmp_errors_matched;
 	guint64 icmp_errors_unmatched;
 	guint64 tcp_connections, udp_exchanges;

@@ -409,6 +409,8 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, a->input ? a->input->dlt : -1, data,
 				     caplen, wirelen, ts_ns, &p);
 	s->reasons[r]++;
+	if (p.tunnel.type != SS_TUNNEL_NONE)
+		s->tunnel_packets[p.tunnel.type]++;
 	if (r != SS_REASON_OK)
 		return;
 	p.ts_ns = ts_ns;

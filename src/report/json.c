@@ -467,6 +467,27 @@ static void reasons_of_class(GString *b, const char *k, const ss_summary *s, ss_
 	g_string_append_c(b, '}');
 }
 
+/* "tunnels":{"vxlan":N,...}, packets per innermost tunnel type; the key is
+ * there only when the capture had tunnels, like an input's "kernel". */
+static void summary_tunnels(GString *b, const ss_summary *s)
+{
+	gboolean first = TRUE;
+	for (int t = SS_TUNNEL_NONE + 1; t < SS_TUNNEL_COUNT; t++) {
+		if (s->tunnel_packets[t] == 0)
+			continue;
+		if (first) {
+			key(b, "tunnels");
+			g_string_append_c(b, '{');
+		} else {
+			g_string_append_c(b, ',');
+		}
+		first = FALSE;
+		kv_u64_dyn(b, ss_tunnel_type_name((ss_tunnel_type)t), s->tunnel_packets[t]);
+	}
+	if (!first)
+		ss_append_lit(b, "},");
+}
+
 void ss_json_summary(GString *b, const ss_summary *s)
 {
 	g_string_append_c(b, '{');
@@ -554,6 +575,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	g_string_append_c(b, ',');
 	kv_u64(b, "unmatched", s->icmp_errors_unmatched);
 	ss_append_lit(b, "},");
+	summary_tunnels(b, s);
 	reasons_of_class(b, "ignored", s, SS_CLASS_IGNORED);
 	g_string_append_c(b, ',');
 	reasons_of_class(b, "truncated", s, SS_CLASS_TRUNCATED);

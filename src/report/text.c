@@ -11,6 +11,7 @@
 
 #include "report/out.h"
 #include "report/text-table.h"
+#include "sockscope/decode.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
@@ -175,6 +176,21 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		ss_text_append_wrapped(b, LABEL_WIDTH, q->str, LABEL_WIDTH, opt->width);
 	}
 	g_string_free(q, TRUE);
+
+	/* Which tunnels the connections came out of (docs/output.md#decapsulation). */
+	GString *tun = g_string_new(NULL);
+	for (int t = SS_TUNNEL_NONE + 1; t < SS_TUNNEL_COUNT; t++)
+		if (s->tunnel_packets[t] > 0)
+			g_string_append_printf(tun, "%s%s %" G_GUINT64_FORMAT " packet%s",
+					       tun->len ? ", " : "",
+					       ss_tunnel_type_name((ss_tunnel_type)t),
+					       s->tunnel_packets[t],
+					       s->tunnel_packets[t] == 1 ? "" : "s");
+	if (tun->len > 0) {
+		label(b, "Tunnels:");
+		ss_text_append_wrapped(b, LABEL_WIDTH, tun->str, LABEL_WIDTH, opt->width);
+	}
+	g_string_free(tun, TRUE);
 
 	if (s->icmp_errors_matched > 0 || s->icmp_errors_unmatched > 0) {
 		label(b, "ICMP errors:");
