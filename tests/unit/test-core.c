@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "sockscope/flow.h"
 #include "sockscope/util.h"
@@ -104,6 +105,162 @@ static void test_text_sanitize(void **state)
 	g_string_free(b, TRUE);
 }
 
+/* ---- hash flooding (issue 15) ----
+ * 65,536 IPv6 pseudonym-cache keys (family byte + 16 address bytes, the
+ * anonymizer's key) crafted so that all of them have the same 32-bit FNV-1a
+ * hash, the unkeyed hash the anonymizer and the graph used: in a GHashTable
+ * every insert then walks every earlier key (35 s against 5 s in the issue).
+ * Made by meeting in the middle: FNV-1a steps are invertible (the prime is
+ * odd), so the states 3 bytes before a chosen final hash are enumerated
+ * backwards, and 4-byte middles are run forwards until they land on one. */
+#define FNV_PRIME 16777619u
+#define N_CRAFTED 65536
+#define BACK_K14 64                 /* values of the byte 3 from the end */
+#define BITMAP_SHIFT 4              /* 2^28-bit prefilter on the state */
+
+typedef struct {
+	guint8 family;
+	ss_ip ip;
+} cache_key;
+
+static guint32 fnv1a(const guint8 *p, gsize n)
+{
+	guint32 h = 2166136261u;
+	for (gsize i = 0; i < n; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static cache_key *craft_fnv_collisions(guint32 target)
+{
+	guint32 pinv = FNV_PRIME;       /* Newton: the inverse mod 2^32 */
+	for (int i = 0; i < 5; i++)
+		pinv *= 2 - FNV_PRIME * pinv;
+	gsize nb = 256 * 256 * BACK_K14;
+	guint64 *back = g_new(guint64, nb);   /* state before byte 14 << 32 | bytes 14..16 */
+	guint8 *bitmap = g_malloc0((1u << (32 - BITMAP_SHIFT)) / 8);
+	gsize j = 0;
+	for (guint b16 = 0; b16 < 256; b16++) {
+		guint32 s16 = (target * pinv) ^ b16;
+		for (guint b15 = 0; b15 < 256; b15++) {
+			guint32 s15 = (s16 * pinv) ^ b15;
+			for (guint b14 = 0; b14 < BACK_K14; b14++) {
+				guint32 s14 = (s15 * pinv) ^ b14;
+				back[j++] = (guint64)s14 << 32 | b14 << 16 | b15 << 8 | b16;
+				bitmap[s14 >> BITMAP_SHIFT >> 3] |= 1u << (s14 >> BITMAP_SHIFT & 7);
+			}
+		}
+	}
+	qsort(back, nb, sizeof *back, cmp_u64);
+
+	cache_key *out = g_new0(cache_key, N_CRAFTED);
+	guint8 k[17] = { SS_FAMILY_IPV6, 0x20, 0x01, 0x0d, 0xb8 };
+	guint32 s10 = fnv1a(k, 10);
+	guint n = 0;
+	for (guint a = 0; a < 256 && n < N_CRAFTED; a++) {
+		guint32 s11 = (s10 ^ a) * FNV_PRIME;
+		for (guint b = 0; b < 256 && n < N_CRAFTED; b++) {
+			guint32 s12 = (s11 ^ b) * FNV_PRIME;
+			for (guint c = 0; c < 256 && n < N_CRAFTED; c++) {
+				guint32 s13 = (s12 ^ c) * FNV_PRIME;
+				for (guint d = 0; d < 256 && n < N_CRAFTED; d++) {
+					guint32 s14 = (s13 ^ d) * FNV_PRIME;
+					if (!(bitmap[s14 >> BITMAP_SHIFT >> 3] >> (s14 >> BITMAP_SHIFT & 7) & 1))
+						continue;
+					/* the first entry with this state, then all of them */
+					gsize lo = 0, hi = nb;
+					while (lo < hi) {
+						gsize mid = (lo + hi) / 2;
+						if (back[mid] >> 32 < s14)
+							lo = mid + 1;
+						else
+							hi = mid;
+					}
+					for (; lo < nb && back[lo] >> 32 == s14 && n < N_CRAFTED; lo++) {
+						k[10] = (guint8)a, k[11] = (guint8)b;
+						k[12] = (guint8)c, k[13] = (guint8)d;
+						k[14] = (guint8)(back[lo] >> 16);
+						k[15] = (guint8)(back[lo] >> 8);
+						k[16] = (guint8)back[lo];
+						out[n].family = k[0];
+						memcpy(out[n].ip.bytes, k + 1, 16);
+						n++;
+					}
+				}
+			}
+		}
+	}
+	g_free(back);
+	g_free(bitmap);
+	assert_int_equal(n, N_CRAFTED);
+	return out;
+}
+
+SS_BYTES_KEY_FUNCS(cache_key, cache_key)
+
+static double cpu_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Inserting the keys into a table like the anonymizer's pseudonym cache. */
+static double insert_time(const cache_key *keys)
+{
+	double t0 = cpu_seconds();
+	GHashTable *t = g_hash_table_new(cache_key_hash, cache_key_equal);
+	for (guint i = 0; i < N_CRAFTED; i++)
+		g_hash_table_add(t, (gpointer)&keys[i]);
+	assert_int_equal(g_hash_table_size(t), N_CRAFTED);
+	g_hash_table_unref(t);
+	return cpu_seconds() - t0;
+}
+
+static void test_hash_flooding(void **state)
+{
+	(void)state;
+	G_STATIC_ASSERT(sizeof(cache_key) == 17);
+	cache_key *crafted = craft_fnv_collisions(0x5eed5eedu);
+	/* the attack is real: one FNV-1a value for all of them */
+	for (guint i = 0; i < N_CRAFTED; i++)
+		assert_int_equal(fnv1a((const guint8 *)&crafted[i], 17), 0x5eed5eedu);
+	/* ss_hash_bytes spreads them like random keys: over 2^16 buckets,
+	 * 1 - 1/e of them used (63%) and no bucket holding more than a few */
+	guint16 *load = g_new0(guint16, 65536);
+	guint used = 0, most = 0;
+	for (guint i = 0; i < N_CRAFTED; i++) {
+		guint16 *l = &load[ss_hash_bytes(&crafted[i], sizeof(cache_key)) & 0xffff];
+		used += *l == 0;
+		most = MAX(most, ++*l);
+	}
+	g_free(load);
+	assert_true(used > N_CRAFTED / 2);
+	assert_true(most < 16);
+	/* and a table of them fills in about the time of random keys (with
+	 * FNV-1a: thousands of times longer) */
+	cache_key *random = g_new0(cache_key, N_CRAFTED);
+	for (guint i = 0; i < N_CRAFTED; i++) {
+		random[i].family = SS_FAMILY_IPV6;
+		for (int w = 0; w < 4; w++) {
+			guint32 r = g_random_int();
+			memcpy(random[i].ip.bytes + 4 * w, &r, 4);
+		}
+	}
+	double tr = insert_time(random), tc = insert_time(crafted);
+	tr = MIN(tr, insert_time(random));
+	tc = MIN(tc, insert_time(crafted));
+	assert_true(tc < 10 * tr + 0.05);
+	g_free(random);
+	g_free(crafted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_hash_bytes),
 		cmocka_unit_test(test_bytes_key_funcs),
 		cmocka_unit_test(test_text_sanitize),
+		cmocka_unit_test(test_hash_flooding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
