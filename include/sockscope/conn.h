@@ -193,6 +193,11 @@ typedef struct ss_conn {
 	/* lifecycle, owned by the analyzer */
 	guint8 timeout_class;  /* ss_timeout_class */
 	guint8 ended_by;       /* ss_end */
+	guint8 evictions;      /* times the flow cap pushed it out of the table
+	                          and it came back (saturates at 255) */
+	guint8 continues;      /* it continues a flow the cap evicted whose
+	                          first part is not this record (written already,
+	                          or aggregated): not a new connection */
 
 	/* set by ss_conn_finalize() (analysis/decide.c) */
 	guint8 outcome;        /* ss_outcome */

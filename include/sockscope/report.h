@@ -79,6 +79,20 @@ typedef struct {
 	guint64 ended[SS_END_COUNT];   /* connection records by why they left the table */
 	guint64 max_flows_tracked;     /* the flow table's high-water mark */
 	guint64 aggregated_attempts;   /* failed attempts folded into listener counts under the flow cap */
+	/* The flow cap (--max-flows), docs/output.md#flow-cap: evictions, and
+	 * what keep-all formats did with the records that ended early. */
+	struct {
+		guint64 evictions;      /* times the cap pushed a flow out of the table */
+		guint64 resumed;        /* evicted flows that came back, joined to their record */
+		guint64 continued;      /* records that continue an evicted flow (`continues_evicted`) */
+		guint64 kept_max;       /* keep-all: records ended early (evicted, reused) kept in full */
+		/* keep-all: records ended early past kept_max, folded into the
+		 * listener and host roll-ups and counted here, not listed */
+		guint64 aggregated_tcp_failed;   /* SYNs answered by nothing or a RST */
+		guint64 aggregated_tcp_answered; /* a SYN-ACK was seen */
+		guint64 aggregated_tcp_other;    /* no handshake seen (bare ACKs, data) */
+		guint64 aggregated_udp;
+	} flow_cap;
 	guint64 hosts;              /* host records */
 	guint64 evidence[SS_EVIDENCE_COUNT];  /* records by what decided their roles */
 	struct {
@@ -127,5 +141,10 @@ void ss_report_complete(ss_report *r, gboolean findings);
 
 /* "open", "closed", "filtered". */
 const char *ss_listener_state_name(ss_listener_state s);
+
+/* What the flow cap did, as one plain-text sentence for the reports for
+ * people (text, markdown, html escape it as they need); FALSE, with
+ * nothing appended, when no flow was evicted. */
+gboolean ss_summary_flow_cap_text(const ss_summary *s, GString *out);
 
 #endif

@@ -20,12 +20,14 @@ typedef struct tombstone {
 	gint64 ended_ns;       /* its record's last packet */
 	guint32 reuse_index;
 	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
+	gboolean evicted;      /* the flow cap evicted it: a return continues it */
 	struct tombstone *next;
 } tombstone;
 
 /* TIME_WAIT lasts 60 s on Linux and up to 240 s on Windows; a tuple
  * reused within this window of its last packet is still marked reused
- * when streaming (keep-all mode remembers every tuple). */
+ * when streaming (keep-all mode remembers every tuple).  An evicted tuple
+ * is remembered as long, in both modes. */
 #define SS_RECENT_TUPLE_NS (G_GINT64_CONSTANT(240) * 1000000000)
 /* At about 90 bytes each, at most ~24 MB of remembered tuples. */
 #define SS_RECENT_TUPLE_MAX 262144
@@ -176,7 +178,8 @@ static void recent_drop_oldest(ss_lifecycle *lc)
 	g_free(t);
 }
 
-/* Remembers the tuple of a streamed TCP record that closed or went idle. */
+/* Remembers the tuple of a streamed TCP record that closed or went idle,
+ * or of any record the cap evicted. */
 static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 {
 	while (lc->recent_head &&
@@ -188,6 +191,7 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 	t->ended_ns = c->last_ns;
 	t->reuse_index = c->reuse_index;
 	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
+	t->evicted = why == SS_END_EVICTED;
 	t->next = NULL;
 	ss_flow_table_replace(lc->recent, t);   /* the old one stays in the list */
 	if (lc->recent_tail)
@@ -198,14 +202,28 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 	lc->recent_len++;
 }
 
-/* A new connection's SYN on a tuple written recently reuses it. */
-static void mark_recent_reuse(ss_lifecycle *lc, ss_conn *c, const ss_flow_key *key)
+/* A new record on a tuple that ended recently.  Streaming, a new
+ * connection's SYN on a tuple written after it closed or went idle reuses
+ * it.  A flow the cap evicted that comes back with anything but a bare SYN
+ * continues the evicted one: it is marked so, never taken for a new
+ * connection that started mid-stream. */
+static void mark_recent(ss_lifecycle *lc, ss_conn *c, const ss_flow_key *key,
+			gboolean bare_syn)
 {
 	tombstone *t = ss_flow_table_lookup(lc->recent, key);
 	if (!t || lc->now_ns - t->ended_ns > SS_RECENT_TUPLE_NS)
 		return;
-	c->reuse = (ss_reuse)t->cause;
-	c->reuse_index = t->reuse_index + 1;
+	if (t->evicted) {
+		if (!bare_syn) {
+			c->continues = 1;
+			lc->stats.continued++;
+		}
+	} else if (lc->cfg.streaming && bare_syn) {
+		c->reuse = (ss_reuse)t->cause;
+		c->reuse_index = t->reuse_index + 1;
+	} else {
+		return;
+	}
 	/* The list entry goes when it ages out; the table forgets it now. */
 	ss_flow_table_remove(lc->recent, key);
 }
@@ -222,9 +240,15 @@ static void retire(ss_lifecycle *lc, ss_conn *c, ss_end why, gboolean in_table)
 	lru_unlink(lc, c);
 	if (in_table)
 		ss_flow_table_remove(lc->table, &c->key);
-	if (lc->cfg.streaming && c->proto == IPPROTO_TCP &&
-	    (why == SS_END_CLOSED || why == SS_END_IDLE))
+	if (why == SS_END_EVICTED) {
+		lc->stats.evictions++;
+		if (c->evictions < G_MAXUINT8)
+			c->evictions++;
 		recent_add(lc, c, why);
+	} else if (lc->cfg.streaming && c->proto == IPPROTO_TCP &&
+		   (why == SS_END_CLOSED || why == SS_END_IDLE)) {
+		recent_add(lc, c, why);
+	}
 	/* From here on the record belongs to the hook. */
 	lc->hooks.on_end(lc->hooks.ctx, c);
 }
@@ -271,6 +295,19 @@ static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_s
 	return c;
 }
 
+/* An evicted record comes back (on_resume): tracked again as it was, so
+ * the flow stays one record; it no longer counts as ended by eviction. */
+static void resume(ss_lifecycle *lc, ss_conn *c)
+{
+	lc->stats.resumed++;
+	lc->stats.ended[SS_END_EVICTED]--;
+	c->ended_by = SS_END_CAPTURE;
+	tombstone *t = ss_flow_table_lookup(lc->recent, &c->key);
+	if (t && t->evicted)
+		ss_flow_table_remove(lc->recent, &c->key);
+	lru_append(lc, c, ss_conn_timeout_class(c));
+}
+
 static void track_transport(ss_lifecycle *lc, const ss_packet *p)
 {
 	ss_flow_key key;
@@ -283,11 +320,18 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p)
 	if (!c) {
 		if (lc->cfg.max_flows && ss_flow_table_size(lc->table) >= lc->cfg.max_flows)
 			retire(lc, idlest(lc), SS_END_EVICTED, TRUE);
-		c = new_conn(lc, &key, src_key_side, p);
+		c = lc->hooks.on_resume ? lc->hooks.on_resume(lc->hooks.ctx, &key) : NULL;
+		if (c) {
+			resume(lc, c);
+		} else {
+			c = new_conn(lc, &key, src_key_side, p);
+			if (lc->recent_len > 0)
+				mark_recent(lc, c, &key,
+					    p->l4 == SS_L4_TCP &&
+						    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK |
+								     SS_TCP_RST)) == SS_TCP_SYN);
+		}
 		ss_flow_table_insert_hashed(lc->table, c, h);
-		if (lc->cfg.streaming && p->l4 == SS_L4_TCP &&
-		    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) == SS_TCP_SYN)
-			mark_recent_reuse(lc, c, &key);
 		gsize n = ss_flow_table_size(lc->table);
 		if (n > lc->stats.max_flows_tracked)
 			lc->stats.max_flows_tracked = n;

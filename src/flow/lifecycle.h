@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include "sockscope/conn.h"
+#include "sockscope/flow.h"
 #include "sockscope/packet.h"
 
 typedef struct ss_lifecycle ss_lifecycle;
@@ -29,6 +30,11 @@ typedef struct {
 	 * the timeout lists: from here on it belongs to the hook, which frees
 	 * it or hands it back with ss_lifecycle_add_spares(). */
 	void (*on_end)(void *ctx, ss_conn *c);
+	/* Optional.  A packet's flow is not in the table: may return the
+	 * record the hook took from on_end when the cap evicted it, to be
+	 * tracked again (the flow is joined to its first part, not reported
+	 * twice).  NULL starts a new record. */
+	ss_conn *(*on_resume)(void *ctx, const ss_flow_key *key);
 	void *ctx;
 } ss_lifecycle_hooks;
 
@@ -56,6 +62,9 @@ typedef struct {
 	guint64 max_flows_tracked;     /* the table's high-water mark */
 	guint64 icmp_errors_matched;   /* ICMP errors quoting a tracked flow */
 	guint64 icmp_errors_unmatched;
+	guint64 evictions;             /* times the cap evicted a flow */
+	guint64 resumed;               /* evicted flows that came back, joined (on_resume) */
+	guint64 continued;             /* new records marked `continues` */
 } ss_lifecycle_stats;
 
 ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycle_hooks *hooks);
@@ -70,6 +79,11 @@ void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p);
 /* Streaming: the wall clock says it is now_ns; ends the records whose idle
  * timeout has passed by then.  Packet time is left unchanged. */
 void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns);
+
+/* Evicted tuples are remembered (at most SS_RECENT_TUPLE_MAX, for
+ * SS_RECENT_TUPLE_NS of packet time) so that a flow that comes back after
+ * its record was evicted, and is not resumed, is marked `continues`
+ * unless its first packet is a bare SYN (a new connection). */
 
 /* The capture is over: every record in progress ends (SS_END_CAPTURE),
  * in order of first packet when `in_order`, else timeout list by list.

@@ -7,6 +7,7 @@
 #include "flow/lifecycle.h"
 #include "pipeline/stage.h"
 #include "sockscope/decide.h"
+#include "sockscope/hash.h"
 #include "sockscope/hosts.h"
 #include "sockscope/listeners.h"
 #include "sockscope/roles.h"
@@ -44,6 +45,12 @@ struct ss_analyzer {
 	/* Records that ended (keep-all mode); records in progress are owned
 	 * by the lifecycle. */
 	GPtrArray *conns;
+	/* Keep-all: evicted records kept in full, by flow key, until their
+	 * flow comes back (on_resume) or the capture ends. */
+	GHashTable *evicted;       /* ss_flow_key* (in the record) -> ss_conn* */
+	/* Keep-all: records ended early (evicted, reused) held now, and the
+	 * most held; past it they are aggregated (docs/hardening.md). */
+	guint64 kept_ended, kept_max;
 	ss_summary summary;
 	ss_input *input;           /* the current input */
 	ss_frag_table *frag;       /* IP fragments being reassembled (decode/frag.c) */
@@ -67,6 +74,18 @@ static void pipeline_stop(ss_analyzer *a);
 static void hook_start(void *ctx, ss_conn *c);
 static void hook_synack(void *ctx, ss_conn *c, int side);
 static void hook_end(void *ctx, ss_conn *c);
+static ss_conn *hook_resume(void *ctx, const ss_flow_key *key);
+
+SS_BYTES_KEY_FUNCS(flow_key, ss_flow_key)
+
+/* Keep-all lists up to this many records in all when --max-flows is
+ * smaller: a small cap then still reports every connection of an ordinary
+ * capture, joined across its evictions.  A listed record costs about 4 KB
+ * by the time json is written (the record, its roll-ups, its text). */
+#define SS_KEPT_RECORDS 16384
+/* And at least this many evicted records are kept as exemplars whatever the
+ * cap, before the rest of a flood is only counted. */
+#define SS_KEPT_EXEMPLARS 1024
 
 void ss_analyzer_config_init(ss_analyzer_config *cfg)
 {
@@ -115,10 +134,21 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 		.on_start = a->cfg.sink ? hook_start : NULL,
 		.on_synack = a->cfg.sink ? hook_synack : NULL,
 		.on_end = hook_end,
+		.on_resume = a->cfg.sink ? NULL : hook_resume,
 		.ctx = a,
 	};
 	a->flows = ss_lifecycle_new(&lcfg, &hooks);
 	a->conns = g_ptr_array_new_with_free_func(g_free);
+	a->evicted = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
+	if (!a->cfg.sink) {
+		a->kept_max = a->cfg.max_flows < SS_KEPT_RECORDS
+				      ? SS_KEPT_RECORDS - a->cfg.max_flows
+				      : 0;
+		a->kept_max = MAX(a->kept_max, SS_KEPT_EXEMPLARS);
+		if (a->cfg.max_flows == 0)
+			a->kept_max = G_MAXUINT64;   /* no cap: nothing is evicted early */
+	}
+	a->summary.flow_cap.kept_max = a->cfg.max_flows ? a->kept_max : 0;
 	a->listeners = ss_listeners_new();
 	a->hosts = ss_hosts_new(NULL);
 	a->roles = ss_roles_new(NULL, a->hosts);
@@ -140,6 +170,7 @@ void ss_analyzer_free(ss_analyzer *a)
 	ss_lifecycle_free(a->flows);
 	if (a->conns)
 		g_ptr_array_unref(a->conns);
+	g_hash_table_destroy(a->evicted);
 	ss_listeners_free(a->listeners);
 	ss_roles_free(a->roles);
 	ss_hosts_free(a->hosts);
@@ -190,6 +221,10 @@ void ss_analyzer_warn(ss_analyzer *a, const char *fmt, ...)
  * Multicast and broadcast receivers are not listening sockets. */
 static void account(ss_analyzer *a, const ss_conn *c)
 {
+	/* The rest of a flow whose first part was already counted: only its
+	 * record is new (docs/output.md#flow-cap). */
+	if (c->continues)
+		return;
 	if (c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST)
 		ss_listeners_add(a->listeners, c);
 	ss_hosts_add_conn(a->hosts, c);
@@ -223,6 +258,27 @@ static gboolean failed_attempt(const ss_conn *c)
 		return FALSE;
 	guint8 answered = c->ep[!c->syn_side].sent & ~SS_SENT_RST;
 	return answered == 0 && !(c->ep[c->syn_side].sent & (SS_SENT_DATA | SS_SENT_SYNACK));
+}
+
+/* Keep-all, past kept_max: a record that ended early is decided with what
+ * is known so far, rolled up, counted by kind and freed. */
+static void aggregate(ss_analyzer *a, ss_conn *c)
+{
+	gboolean failed = failed_attempt(c);
+	ss_conn_finalize_with(c, a->roles);
+	account(a, c);
+	learn(a, c);
+	if (c->proto != IPPROTO_TCP) {
+		a->summary.flow_cap.aggregated_udp++;
+	} else if (failed) {
+		a->summary.flow_cap.aggregated_tcp_failed++;
+		a->summary.aggregated_attempts++;
+	} else if (c->synack_side >= 0) {
+		a->summary.flow_cap.aggregated_tcp_answered++;
+	} else {
+		a->summary.flow_cap.aggregated_tcp_other++;
+	}
+	g_free(c);
 }
 
 /* ---- the work of each stage ---- */
@@ -357,22 +413,40 @@ static void hook_end(void *ctx, ss_conn *c)
 {
 	ss_analyzer *a = ctx;
 	if (!a->cfg.sink) {
-		/* Keep-all: decided at the end with everything known.  Under the
-		 * flow cap, a failed attempt (a SYN flood, a scan) is folded into
-		 * its listener's counts now, so floods cannot exhaust memory. */
-		if (c->ended_by == SS_END_EVICTED && failed_attempt(c)) {
-			ss_conn_finalize_with(c, a->roles);
-			account(a, c);
-			learn(a, c);
-			a->summary.aggregated_attempts++;
-			g_free(c);
-			return;
+		/* Keep-all: decided at the end with everything known.  Records
+		 * that end early (evicted by the flow cap, or replaced by a new
+		 * connection on their tuple) are kept up to kept_max; an evicted
+		 * one waits by key for its flow to come back.  Past that (a
+		 * flood, a scan) they are folded into the roll-ups now, so floods
+		 * cannot exhaust memory. */
+		if (c->ended_by == SS_END_CAPTURE) {
+			g_ptr_array_add(a->conns, c);
+		} else if (a->kept_ended < a->kept_max) {
+			a->kept_ended++;
+			if (c->ended_by == SS_END_EVICTED)
+				g_hash_table_insert(a->evicted, &c->key, c);
+			else
+				g_ptr_array_add(a->conns, c);
+		} else {
+			aggregate(a, c);
 		}
-		g_ptr_array_add(a->conns, c);
 		return;
 	}
 	/* From here on the record belongs to the report thread. */
 	report_put(a, c, EVENT_RETIRE, -1);
+}
+
+/* Keep-all: the flow of an evicted record that is still held came back:
+ * the lifecycle tracks that record again (one record per connection). */
+static ss_conn *hook_resume(void *ctx, const ss_flow_key *key)
+{
+	ss_analyzer *a = ctx;
+	ss_conn *c = g_hash_table_lookup(a->evicted, key);
+	if (!c)
+		return NULL;
+	g_hash_table_steal(a->evicted, key);
+	a->kept_ended--;
+	return c;
 }
 
 /* ---- packets ---- */
@@ -431,6 +505,9 @@ static void flow_stats(const ss_analyzer *a, ss_summary *s)
 	s->max_flows_tracked = st->max_flows_tracked;
 	s->icmp_errors_matched = st->icmp_errors_matched;
 	s->icmp_errors_unmatched = st->icmp_errors_unmatched;
+	s->flow_cap.evictions = st->evictions;
+	s->flow_cap.resumed = st->resumed;
+	s->flow_cap.continued = st->continued;
 }
 
 /* ---- the end of the capture ---- */
@@ -442,6 +519,14 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	 * oldest first, keep-all sorts everything below. */
 	ss_lifecycle_end_all(a->flows, a->cfg.sink != NULL);
 	a->finished = TRUE;
+	/* Evicted records whose flow never came back end as they are. */
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, a->evicted);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		g_ptr_array_add(a->conns, value);
+		g_hash_table_iter_steal(&it);
+	}
 	if (a->cfg.sink) {
 		pipeline_stop(a);   /* everything below is this thread's again */
 	} else {
@@ -516,13 +601,15 @@ static void snapshot_conn(const ss_conn *c, void *data)
 	ss_conn tmp = *c;
 	tmp.lru_prev = tmp.lru_next = NULL;
 	ss_conn_finalize(&tmp);
-	ss_listeners_add(s->listeners, &tmp);
-	if (tmp.proto == IPPROTO_TCP)
-		r->summary.tcp_connections++;
-	else
-		r->summary.udp_exchanges++;
-	if (tmp.reuse != SS_REUSE_NONE)
-		r->summary.reused_tuples++;
+	if (!tmp.continues) {   /* its first part was counted */
+		ss_listeners_add(s->listeners, &tmp);
+		if (tmp.proto == IPPROTO_TCP)
+			r->summary.tcp_connections++;
+		else
+			r->summary.udp_exchanges++;
+		if (tmp.reuse != SS_REUSE_NONE)
+			r->summary.reused_tuples++;
+	}
 	if (tmp.seq >= s->from_seq)
 		g_ptr_array_add(r->conns, g_memdup2(&tmp, sizeof tmp));
 }
@@ -557,6 +644,11 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 	if (!a->cfg.sink && a->conns) {
 		for (guint i = 0; i < a->conns->len; i++)
 			snapshot_conn(g_ptr_array_index(a->conns, i), &s);
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, a->evicted);
+		while (g_hash_table_iter_next(&it, NULL, &value))
+			snapshot_conn(value, &s);
 	}
 	g_ptr_array_sort(r->conns, ss_conn_cmp_first);
 	r->listeners = ss_listeners_take(s.listeners);

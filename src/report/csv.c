@@ -18,7 +18,7 @@ static const char header[] =
 	"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
 	"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
-	"syn_gaps_ms\n";
+	"syn_gaps_ms,evictions,continues_evicted\n";
 
 void ss_csv_field_append(GString *b, const char *s)
 {
@@ -117,6 +117,8 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 			g_string_append_c(b, ';');
 		ss_ms_append(b, c->syn_gaps_ns[i], ns);
 	}
+	field_u64(b, c->evictions);
+	field(b, c->continues ? "true" : "false", FALSE);
 	g_string_append_c(b, '\n');
 }
 

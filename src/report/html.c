@@ -155,6 +155,13 @@ static void summary_h(GString *b, const ss_report *r)
 	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
 			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);
 	kv_row(b, "Connections", v->str);
+	g_string_truncate(v, 0);
+	GString *cap = g_string_new(NULL);
+	if (ss_summary_flow_cap_text(s, cap)) {
+		h(v, cap->str);
+		kv_row(b, "Flow cap", v->str);
+	}
+	g_string_free(cap, TRUE);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->listeners);
 	kv_row(b, "Listening sockets", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->hosts);

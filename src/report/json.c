@@ -172,6 +172,10 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	kv_bool(b, "started_midstream", ss_conn_started_midstream(c));
 	g_string_append_c(b, ',');
 	kv_u64(b, "snaplen_cut", c->snaplen_cut);
+	g_string_append_c(b, ',');
+	kv_u64(b, "evictions", c->evictions);
+	g_string_append_c(b, ',');
+	kv_bool(b, "continues_evicted", c->continues != 0);
 	g_string_append_c(b, '}');
 	if (c->tunnel.type != SS_TUNNEL_NONE)
 		tunnel_context(b, &c->tunnel);
@@ -569,6 +573,26 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	g_string_append_c(b, ',');
 	kv_u64(b, "aggregated_attempts", s->aggregated_attempts);
 	g_string_append_c(b, ',');
+	key(b, "flow_cap");
+	g_string_append_c(b, '{');
+	kv_u64(b, "evictions", s->flow_cap.evictions);
+	g_string_append_c(b, ',');
+	kv_u64(b, "resumed", s->flow_cap.resumed);
+	g_string_append_c(b, ',');
+	kv_u64(b, "continued", s->flow_cap.continued);
+	g_string_append_c(b, ',');
+	kv_u64(b, "kept_max", s->flow_cap.kept_max);
+	g_string_append_c(b, ',');
+	key(b, "aggregated");
+	g_string_append_c(b, '{');
+	kv_u64(b, "tcp_failed", s->flow_cap.aggregated_tcp_failed);
+	g_string_append_c(b, ',');
+	kv_u64(b, "tcp_answered", s->flow_cap.aggregated_tcp_answered);
+	g_string_append_c(b, ',');
+	kv_u64(b, "tcp_other", s->flow_cap.aggregated_tcp_other);
+	g_string_append_c(b, ',');
+	kv_u64(b, "udp", s->flow_cap.aggregated_udp);
+	ss_append_lit(b, "}},");
 	key(b, "icmp_errors");
 	g_string_append_c(b, '{');
 	kv_u64(b, "matched", s->icmp_errors_matched);

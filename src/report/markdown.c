@@ -122,6 +122,13 @@ static void summary_md(GString *b, const ss_report *r)
 	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
 			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);
 	row_kv(b, "Connections", v->str);
+	g_string_truncate(v, 0);
+	GString *cap = g_string_new(NULL);
+	if (ss_summary_flow_cap_text(s, cap)) {
+		md_text(v, cap->str);
+		row_kv(b, "Flow cap", v->str);
+	}
+	g_string_free(cap, TRUE);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->listeners);
 	row_kv(b, "Listening sockets", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->hosts);

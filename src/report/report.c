@@ -63,3 +63,30 @@ void ss_report_complete(ss_report *r, gboolean findings)
 	if (findings && r->findings == NULL)
 		r->findings = ss_findings_compute(r);
 }
+
+gboolean ss_summary_flow_cap_text(const ss_summary *s, GString *out)
+{
+	const typeof(s->flow_cap) *f = &s->flow_cap;
+	if (f->evictions == 0)
+		return FALSE;
+	g_string_append_printf(out, "%" G_GUINT64_FORMAT " eviction%s (at most %" G_GUINT64_FORMAT
+			       " flows tracked)", f->evictions, f->evictions == 1 ? "" : "s",
+			       s->max_flows_tracked);
+	if (f->resumed > 0)
+		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " evicted flows came back and"
+				       " were joined to their record", f->resumed);
+	if (f->continued > 0)
+		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " records continue an evicted"
+				       " flow (not new connections)", f->continued);
+	guint64 agg = f->aggregated_tcp_failed + f->aggregated_tcp_answered +
+		      f->aggregated_tcp_other + f->aggregated_udp;
+	if (agg > 0)
+		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " records past the first %"
+				       G_GUINT64_FORMAT " kept were counted in the listeners and"
+				       " hosts but not listed (TCP failed %" G_GUINT64_FORMAT
+				       ", answered %" G_GUINT64_FORMAT ", other %" G_GUINT64_FORMAT
+				       ", UDP %" G_GUINT64_FORMAT ")", agg, f->kept_max,
+				       f->aggregated_tcp_failed, f->aggregated_tcp_answered,
+				       f->aggregated_tcp_other, f->aggregated_udp);
+	return TRUE;
+}

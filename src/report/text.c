@@ -154,6 +154,13 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 				       s->reused_tuples, s->reused_tuples == 1 ? "" : "s");
 	g_string_append_c(b, '\n');
 
+	GString *cap = g_string_new(NULL);
+	if (ss_summary_flow_cap_text(s, cap)) {
+		label(b, "Flow cap:");
+		ss_text_append_wrapped(b, LABEL_WIDTH, cap->str, LABEL_WIDTH, opt->width);
+	}
+	g_string_free(cap, TRUE);
+
 	label(b, "Listeners:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->listeners);
 	label(b, "Hosts:");

@@ -63,7 +63,9 @@ static ss_lifecycle *lifecycle(recorder *r, gboolean streaming, guint64 max_flow
 		.streaming = streaming,
 	};
 	memcpy(cfg.timeout_ns, acfg.timeout_ns, sizeof cfg.timeout_ns);
-	ss_lifecycle_hooks hooks = { on_start, on_synack, on_end, r };
+	ss_lifecycle_hooks hooks = {
+		.on_start = on_start, .on_synack = on_synack, .on_end = on_end, .ctx = r,
+	};
 	r->lc = ss_lifecycle_new(&cfg, &hooks);
 	return r->lc;
 }

@@ -564,7 +564,7 @@ static const char tcp_json[] =
 	"\"timestamps\":true},\"server\":{\"mss\":1400,\"wscale\":null,"
 	"\"sack_perm\":false,\"timestamps\":false}},"
 	"\"syn_gaps_ms\":[],\"quality\":{\"one_sided\":false,\"started_midstream\":false,"
-	"\"snaplen_cut\":0}}\n";
+	"\"snaplen_cut\":0,\"evictions\":0,\"continues_evicted\":false}}\n";
 
 static const char udp_json[] =
 	"{\"kind\":\"connection\",\"proto\":\"udp\",\"ip_version\":6,"
@@ -583,7 +583,7 @@ static const char udp_json[] =
 	"\"reused_tuple\":true,\"reuse_cause\":\"after_failed\",\"ended_by\":\"capture_end\","
 	"\"icmp\":{\"type\":1,\"code\":4,\"count\":2},\"tcp_options\":null,"
 	"\"syn_gaps_ms\":null,\"quality\":{\"one_sided\":false,\"started_midstream\":false,"
-	"\"snaplen_cut\":0}}\n";
+	"\"snaplen_cut\":0,\"evictions\":0,\"continues_evicted\":false}}\n";
 
 static const char tcp_listener_json[] =
 	"{\"kind\":\"listener\",\"proto\":\"tcp\",\"ip_version\":4,\"ip\":\"10.0.0.1\","
@@ -613,6 +613,8 @@ static const char summary_json[] =
 	"\"tcp_connections\":1,\"udp_exchanges\":1,\"listeners\":2,\"reused_tuples\":1,"
 	"\"ended\":{\"capture_end\":0,\"closed\":0,\"idle\":0,\"reused\":0,\"evicted\":0},"
 	"\"max_flows_tracked\":0,\"aggregated_attempts\":0,"
+	"\"flow_cap\":{\"evictions\":0,\"resumed\":0,\"continued\":0,\"kept_max\":0,"
+	"\"aggregated\":{\"tcp_failed\":0,\"tcp_answered\":0,\"tcp_other\":0,\"udp\":0}},"
 	"\"icmp_errors\":{\"matched\":2,\"unmatched\":0},"
 	"\"ignored\":{\"non_ip\":1,\"ip_fragment\":0,\"other_ip_proto\":0,"
 	"\"icmp_not_error\":0,\"unsupported_link\":0,\"tunnel_no_payload\":0,\"frag_tiny\":0,\"frag_dropped\":0},"
@@ -820,14 +822,14 @@ static void test_csv(void **state)
 		"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 		"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
 		"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
-		"syn_gaps_ms\n"
+		"syn_gaps_ms,evictions,continues_evicted\n"
 		"tcp,4,10.0.0.2,43122,10.0.0.1,80,http,complete,fin,syn,high,SF,ShADdFf,"
 		"2026-01-01T00:00:00.123456000Z,2026-01-01T00:00:00.164456000Z,41.000000,5,4,"
-		"120,3400,0,0,0.512000,0.101000,false,,1:UQezHrdIQ9tvFbCTqtCjpqutE6o=,false,false,0,\n"
+		"120,3400,0,0,0.512000,0.101000,false,,1:UQezHrdIQ9tvFbCTqtCjpqutE6o=,false,false,0,,0,false\n"
 		"udp,6,2001:db8::2,50000,2001:db8::53,53,domain,rejected,none,icmp_unreachable,"
 		"high,S0,^,2026-01-01T00:00:05.000000001Z,2026-01-01T00:00:06.500000003Z,"
 		"1500.000002,2,0,60,0,0,0,,,true,after_failed,1:8r30hOG09eoymEhC/0dm170uYek=,"
-		"false,false,0,\n");
+		"false,false,0,,0,false\n");
 	free(got);
 	ss_report_free(r);
 }
