@@ -283,6 +283,73 @@ static void test_spares_reused(void **state)
 	done(&r);
 }
 
+/* Keep-all with a resume hook: an evicted record whose flow comes back is
+ * tracked again, so the flow stays one record. */
+static ss_conn *resume_last(void *ctx, const ss_flow_key *key)
+{
+	recorder *r = ctx;
+	for (guint i = 0; i < r->ended->len; i++) {
+		ss_conn *c = g_ptr_array_index(r->ended, i);
+		if (memcmp(&c->key, key, sizeof *key) == 0) {
+			g_ptr_array_steal_index(r->ended, i);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void test_resume_joins(void **state)
+{
+	(void)state;
+	recorder r;
+	lifecycle(&r, FALSE, 1);
+	ss_lifecycle_free(r.lc);
+	ss_lifecycle_config cfg = { .max_flows = 1, .hash_seed = 42 };
+	ss_lifecycle_hooks hooks = { .on_start = on_start, .on_end = on_end,
+				     .on_resume = resume_last, .ctx = &r };
+	r.lc = ss_lifecycle_new(&cfg, &hooks);
+	sc_flow a = flow(IPPROTO_UDP, 40001), b = flow(IPPROTO_UDP, 40002);
+	udp(r.lc, &a, SC_CLIENT, 0);
+	udp(r.lc, &b, SC_CLIENT, 1);   /* evicts a */
+	udp(r.lc, &a, SC_SERVER, 2);   /* evicts b; a comes back */
+	assert_string_equal(r.log->str, "start 40001\nend 40001 evicted\nstart 40002\n"
+					"end 40002 evicted\n");
+	const ss_lifecycle_stats *st = ss_lifecycle_get_stats(r.lc);
+	assert_int_equal(st->evictions, 2);
+	assert_int_equal(st->resumed, 1);
+	assert_int_equal(st->ended[SS_END_EVICTED], 1);
+	ss_lifecycle_end_all(r.lc, TRUE);
+	assert_int_equal(r.ended->len, 2);
+	const ss_conn *first = ended_at(&r, 1);
+	assert_int_equal(first->ep[0].port, 40001);
+	assert_int_equal(first->ep[0].packets + first->ep[1].packets, 2);
+	assert_int_equal(first->evictions, 1);
+	assert_int_equal(first->continues, 0);
+	done(&r);
+}
+
+/* Streaming: a flow the cap evicted comes back as a new record marked as
+ * its continuation; a bare SYN on the tuple is a new connection instead. */
+static void test_continuation_marked(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 1);
+	sc_flow a = flow(IPPROTO_TCP, 40001), b = flow(IPPROTO_TCP, 40002);
+	tcp(lc, &a, SC_CLIENT, 0, ACK, 100);
+	tcp(lc, &b, SC_CLIENT, 1, ACK, 100);      /* evicts a */
+	tcp(lc, &a, SC_SERVER, 2, ACK, 900);      /* evicts b; a continues */
+	tcp(lc, &b, SC_CLIENT, 3, SYN, 5000);     /* evicts a; b: a new connection */
+	ss_lifecycle_end_all(lc, TRUE);
+	assert_int_equal(r.ended->len, 4);
+	assert_int_equal(ended_at(&r, 0)->continues, 0);   /* a, first part */
+	assert_int_equal(ended_at(&r, 1)->continues, 0);   /* b */
+	assert_int_equal(ended_at(&r, 2)->continues, 1);   /* a, the rest */
+	assert_int_equal(ended_at(&r, 3)->continues, 0);   /* b's new SYN */
+	assert_int_equal(ss_lifecycle_get_stats(lc)->continued, 1);
+	done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +360,8 @@ int main(void)
 		cmocka_unit_test(test_reuse_and_tombstone),
 		cmocka_unit_test(test_icmp_errors_counted),
 		cmocka_unit_test(test_spares_reused),
+		cmocka_unit_test(test_resume_joins),
+		cmocka_unit_test(test_continuation_marked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
