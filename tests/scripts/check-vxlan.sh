@@ -12,9 +12,10 @@
 #   --write DIR  also install the capture and truth as DIR/real-vxlan.pcap and
 #                DIR/real-vxlan.pcap.truth.tsv (scripts/make-captures.sh does)
 # Needs root, `ip netns`, the vxlan kernel module, tcpdump and python3;
-# exits 77 (skipped) with the reason otherwise.  Namespaces ss-vx-u1, ss-vx-u2
-# (underlay 10.88.0.0/24), ss-vx-t1, ss-vx-t2 (tenant 43) are removed on
-# every exit path.
+# exits 77 (skipped) with the reason otherwise.  Namespaces ss-vx-u1-PID,
+# ss-vx-u2-PID (underlay 10.88.0.0/24), ss-vx-t1-PID, ss-vx-t2-PID (tenant
+# 43): named per run, so runs from several checkouts at once do not meet;
+# the ones this run made are removed on every exit path.
 set -u
 
 if [ $# -lt 1 ]; then
@@ -41,15 +42,16 @@ command -v ip >/dev/null 2>&1 || skip "the ip command (iproute2) is not installe
 command -v tcpdump >/dev/null 2>&1 || skip "tcpdump is not installed"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, tcpdump)"
 
-U1=ss-vx-u1 U2=ss-vx-u2 T1=ss-vx-t1 T2=ss-vx-t2
+U1=ss-vx-u1-$$ U2=ss-vx-u2-$$ T1=ss-vx-t1-$$ T2=ss-vx-t2-$$
 tmp=$(mktemp -d) || exit 1
 pids=()
+made=()
 cleanup() {
 	for p in "${pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	for ns in $U1 $U2 $T1 $T2; do
+	for ns in "${made[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$tmp"
@@ -63,6 +65,7 @@ for ns in $U1 $U2 $T1 $T2; do
 		exit 1
 	fi
 	ip netns add "$ns" 2>"$tmp/err" || skip "cannot make network namespaces: $(cat "$tmp/err")"
+	made+=("$ns")
 	ip netns exec "$ns" true 2>"$tmp/err" ||
 		skip "cannot enter network namespaces: $(cat "$tmp/err")"
 	ip -n "$ns" link set lo up
@@ -74,9 +77,10 @@ ip -n $U1 addr add 10.88.0.1/24 dev vxu1
 ip -n $U2 addr add 10.88.0.2/24 dev vxu2
 for ns in $U1 $U2; do
 	# Real packets on the wire: no checksum offload, no GSO super-packets.
-	ip netns exec $ns ethtool -K vxu${ns#ss-vx-u} tx off rx off gso off gro off tso off \
-		>/dev/null 2>&1
-	ip -n $ns link set vxu${ns#ss-vx-u} up
+	dev=vxu1
+	[ "$ns" = "$U2" ] && dev=vxu2
+	ip netns exec "$ns" ethtool -K $dev tx off rx off gso off gro off tso off >/dev/null 2>&1
+	ip -n "$ns" link set $dev up
 done
 # Tenant 42 lives in the underlay namespaces; tenant 43's devices are made
 # there too (their UDP socket stays in the underlay) and moved to T1/T2, so
