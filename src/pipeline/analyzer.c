@@ -5,7 +5,7 @@
 #include "sockscope/frag.h"
 #include "sockscope/analyzer.h"
 #include "flow/lifecycle.h"
-#include "pipeline/stage.h"
+#include "pipeline/internal.h"
 #include "sockscope/decide.h"
 #include "sockscope/hash.h"
 #include "sockscope/hosts.h"
@@ -38,36 +38,6 @@ typedef enum {
 	EVENT_WRITE,           /* writer: hand it to the sink */
 } event_kind;
 
-struct ss_analyzer {
-	ss_analyzer_config cfg;
-	/* The packet thread's: records in progress, timeouts, eviction. */
-	ss_lifecycle *flows;
-	/* Records that ended (keep-all mode); records in progress are owned
-	 * by the lifecycle. */
-	GPtrArray *conns;
-	/* Keep-all: evicted records kept in full, by flow key, until their
-	 * flow comes back (on_resume) or the capture ends. */
-	GHashTable *evicted;       /* ss_flow_key* (in the record) -> ss_conn* */
-	/* Keep-all: records ended early (evicted, reused) held now, and the
-	 * most held; past it they are aggregated (docs/hardening.md). */
-	guint64 kept_ended, kept_max;
-	ss_summary summary;
-	ss_input *input;           /* the current input */
-	ss_frag_table *frag;       /* IP fragments being reassembled (decode/frag.c) */
-	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
-	gboolean finished;         /* ss_analyzer_finish() ran */
-	/* The report thread's while it runs (the packet thread's otherwise):
-	 * role inference (analysis/roles.c), the host view (analysis/hosts.c)
-	 * and the listener roll-up, learned incrementally when streaming, in
-	 * a first pass at the end otherwise; with the summary's record
-	 * counters. */
-	ss_listeners *listeners;
-	ss_hosts *hosts;
-	ss_roles *roles;
-	gint64 input_last_ns;      /* the current input's previous timestamp */
-	ss_stage *report;          /* the report pipeline, when there is one */
-	ss_stage *writer;          /* its second stage, driven by the report thread */
-};
 
 static void pipeline_start(ss_analyzer *a);
 static void pipeline_stop(ss_analyzer *a);
@@ -104,7 +74,7 @@ void ss_analyzer_config_init(ss_analyzer_config *cfg)
 	cfg->max_flows = SS_DEFAULT_MAX_FLOWS;
 }
 
-static void input_free(gpointer p)
+void ss_pipeline_input_free(gpointer p)
 {
 	ss_input *in = p;
 	g_free(in->name);
@@ -153,7 +123,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	a->hosts = ss_hosts_new(NULL);
 	a->roles = ss_roles_new(NULL, a->hosts);
 	a->input_last_ns = SS_NO_TIME;
-	a->summary.inputs = g_ptr_array_new_with_free_func(input_free);
+	a->summary.inputs = g_ptr_array_new_with_free_func(ss_pipeline_input_free);
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
 	if (a->cfg.sink && a->cfg.report_thread)
@@ -377,7 +347,7 @@ static void report_put(ss_analyzer *a, ss_conn *c, event_kind kind, int side)
 
 /* Waits until every event so far is applied and written, and both threads
  * are idle: the packet thread may then read what they own (a snapshot). */
-static void pipeline_drain(ss_analyzer *a)
+void ss_pipeline_drain(ss_analyzer *a)
 {
 	if (a->report)
 		ss_lifecycle_add_spares(a->flows, ss_stage_drain(a->report));
@@ -498,7 +468,7 @@ void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 }
 
 /* The lifecycle's counters into a summary. */
-static void flow_stats(const ss_analyzer *a, ss_summary *s)
+void ss_pipeline_flow_stats(const ss_analyzer *a, ss_summary *s)
 {
 	const ss_lifecycle_stats *st = ss_lifecycle_get_stats(a->flows);
 	memcpy(s->ended, st->ended, sizeof s->ended);
@@ -549,7 +519,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 			account(a, c);
 		}
 	}
-	flow_stats(a, &a->summary);
+	ss_pipeline_flow_stats(a, &a->summary);
 	r->listeners = ss_listeners_take(a->listeners);
 	a->summary.listeners = r->listeners->len;
 	r->hosts = ss_hosts_take(a->hosts, r->listeners);
@@ -579,82 +549,10 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	return r;
 }
 
-/* ---- live capture: wall-clock timeouts and snapshots (--interval) ---- */
+/* ---- live capture: wall-clock timeouts (snapshots: pipeline/snapshot.c) ---- */
 
 void ss_analyzer_advance(ss_analyzer *a, gint64 now_ns)
 {
 	if (a->cfg.sink && !a->finished)
 		ss_lifecycle_advance(a->flows, now_ns);
-}
-
-typedef struct {
-	ss_listeners *listeners;
-	ss_report *r;
-	guint64 from_seq;
-} snapshot_ctx;
-
-/* Accounts a copy of record c, decided as if the capture ended now. */
-static void snapshot_conn(const ss_conn *c, void *data)
-{
-	snapshot_ctx *s = data;
-	ss_report *r = s->r;
-	ss_conn tmp = *c;
-	tmp.lru_prev = tmp.lru_next = NULL;
-	ss_conn_finalize(&tmp);
-	if (!tmp.continues) {   /* its first part was counted */
-		ss_listeners_add(s->listeners, &tmp);
-		if (tmp.proto == IPPROTO_TCP)
-			r->summary.tcp_connections++;
-		else
-			r->summary.udp_exchanges++;
-		if (tmp.reuse != SS_REUSE_NONE)
-			r->summary.reused_tuples++;
-	}
-	if (tmp.seq >= s->from_seq)
-		g_ptr_array_add(r->conns, g_memdup2(&tmp, sizeof tmp));
-}
-
-ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_seq)
-{
-	pipeline_drain(a);   /* listeners and counters are the report thread's */
-	ss_report *r = g_new0(ss_report, 1);
-	r->summary = a->summary;
-	flow_stats(a, &r->summary);
-	r->summary.inputs = g_ptr_array_new_with_free_func(input_free);
-	for (guint i = 0; i < a->summary.inputs->len; i++) {
-		const ss_input *src = g_ptr_array_index(a->summary.inputs, i);
-		ss_input *in = g_memdup2(src, sizeof *src);
-		in->name = g_strdup(src->name);
-		in->link_name = g_strdup(src->link_name);
-		in->error = g_strdup(src->error);
-		g_ptr_array_add(r->summary.inputs, in);
-	}
-	r->summary.warnings = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < a->summary.warnings->len; i++)
-		g_ptr_array_add(r->summary.warnings,
-				g_strdup(g_ptr_array_index(a->summary.warnings, i)));
-	r->summary.nanosecond = a->sub_us_seen;
-	r->conns = g_ptr_array_new_with_free_func(g_free);
-
-	/* Listeners of the records already retired (streaming)... */
-	snapshot_ctx s = { ss_listeners_copy(a->listeners), r, from_seq };
-	/* ...and of every record still held, decided as if it ended now:
-	 * those in progress, and (keep-all) those already ended. */
-	ss_lifecycle_foreach(a->flows, snapshot_conn, &s);
-	if (!a->cfg.sink && a->conns) {
-		for (guint i = 0; i < a->conns->len; i++)
-			snapshot_conn(g_ptr_array_index(a->conns, i), &s);
-		GHashTableIter it;
-		gpointer value;
-		g_hash_table_iter_init(&it, a->evicted);
-		while (g_hash_table_iter_next(&it, NULL, &value))
-			snapshot_conn(value, &s);
-	}
-	g_ptr_array_sort(r->conns, ss_conn_cmp_first);
-	r->listeners = ss_listeners_take(s.listeners);
-	ss_listeners_free(s.listeners);
-	r->summary.listeners = r->listeners->len;
-	if (next_seq)
-		*next_seq = ss_lifecycle_next_seq(a->flows);
-	return r;
 }

@@ -1,0 +1,54 @@
+/* The analyzer's state, shared by pipeline/analyzer.c (packets, the
+ * report pipeline, finish) and pipeline/snapshot.c (live snapshots);
+ * private to src/pipeline. */
+#ifndef SOCKSCOPE_PIPELINE_INTERNAL_H
+#define SOCKSCOPE_PIPELINE_INTERNAL_H
+
+#include "flow/lifecycle.h"
+#include "pipeline/stage.h"
+#include "sockscope/analyzer.h"
+#include "sockscope/frag.h"
+#include "sockscope/hosts.h"
+#include "sockscope/listeners.h"
+#include "sockscope/roles.h"
+
+struct ss_analyzer {
+	ss_analyzer_config cfg;
+	/* The packet thread's: records in progress, timeouts, eviction. */
+	ss_lifecycle *flows;
+	/* Records that ended (keep-all mode); records in progress are owned
+	 * by the lifecycle. */
+	GPtrArray *conns;
+	/* Keep-all: evicted records kept in full, by flow key, until their
+	 * flow comes back (on_resume) or the capture ends. */
+	GHashTable *evicted;       /* ss_flow_key* (in the record) -> ss_conn* */
+	/* Keep-all: records ended early (evicted, reused) held now, and the
+	 * most held; past it they are aggregated (docs/hardening.md). */
+	guint64 kept_ended, kept_max;
+	ss_summary summary;
+	ss_input *input;           /* the current input */
+	ss_frag_table *frag;       /* IP fragments being reassembled (decode/frag.c) */
+	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
+	gboolean finished;         /* ss_analyzer_finish() ran */
+	/* The report thread's while it runs (the packet thread's otherwise):
+	 * role inference (analysis/roles.c), the host view (analysis/hosts.c)
+	 * and the listener roll-up, learned incrementally when streaming, in
+	 * a first pass at the end otherwise; with the summary's record
+	 * counters. */
+	ss_listeners *listeners;
+	ss_hosts *hosts;
+	ss_roles *roles;
+	gint64 input_last_ns;      /* the current input's previous timestamp */
+	ss_stage *report;          /* the report pipeline, when there is one */
+	ss_stage *writer;          /* its second stage, driven by the report thread */
+};
+
+/* Frees an ss_input of the summary. */
+void ss_pipeline_input_free(gpointer p);
+/* Waits until every event so far is applied and written, and both threads
+ * are idle: the packet thread may then read what they own. */
+void ss_pipeline_drain(ss_analyzer *a);
+/* The lifecycle's counters into a summary. */
+void ss_pipeline_flow_stats(const ss_analyzer *a, ss_summary *s);
+
+#endif
