@@ -7,12 +7,14 @@
  * ranges of at most SS_FRAG_MAX_PIECES fragments and the first SS_FRAG_HEAD
  * bytes of its payload; the table holds at most SS_FRAG_MAX_DATAGRAMS, in
  * arrival order, so the oldest is the one a full table or a timeout drops.
- * Keys are hashed with a per-table random seed: an attacker choosing
- * fragment ids and addresses cannot pile them into one chain. */
+ * Keys are hashed with the tree's keyed SipHash (sockscope/hash.h): an
+ * attacker choosing fragment ids and addresses cannot pile them into one
+ * chain. */
 #include <string.h>
 
 #include "decode/internal.h"
 #include "sockscope/frag.h"
+#include "sockscope/hash.h"
 
 typedef struct {
 	ss_ip src, dst;
@@ -47,36 +49,27 @@ typedef struct frag_dgram {
 struct ss_frag_table {
 	frag_dgram *buckets[N_BUCKETS];
 	GQueue order;              /* frag_dgram*, oldest first */
-	guint32 seed;
 	gint64 now_ns;
 };
 
-/* FNV-1a over the key, seeded per table: the table is small and bounded,
- * so a cheap hash does, and the seed keeps chosen keys from colliding on
- * purpose. */
-static guint bucket_of(const ss_frag_table *t, const frag_key *k)
+/* The key is zero-initialised (pad included), so equal keys are equal
+ * bytes and ss_hash_bytes() applies as for the other capture-keyed tables. */
+static guint bucket_of(const frag_key *k)
 {
-	const guint8 *p = (const guint8 *)k;
-	guint32 h = 2166136261u ^ t->seed;
-	for (gsize i = 0; i < sizeof *k; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h % N_BUCKETS;
+	return ss_hash_bytes(k, sizeof *k) % N_BUCKETS;
 }
 
 ss_frag_table *ss_frag_table_new(void)
 {
 	ss_frag_table *t = g_new0(ss_frag_table, 1);
 	g_queue_init(&t->order);
-	t->seed = g_random_int();
 	t->now_ns = G_MININT64;
 	return t;
 }
 
 static void forget(ss_frag_table *t, frag_dgram *d)
 {
-	frag_dgram **pp = &t->buckets[bucket_of(t, &d->key)];
+	frag_dgram **pp = &t->buckets[bucket_of(&d->key)];
 	while (*pp != d)
 		pp = &(*pp)->next;
 	*pp = d->next;
@@ -113,7 +106,7 @@ guint ss_frag_table_size(const ss_frag_table *t)
 
 static frag_dgram *lookup(ss_frag_table *t, const frag_key *k, gboolean create)
 {
-	guint b = bucket_of(t, k);
+	guint b = bucket_of(k);
 	for (frag_dgram *d = t->buckets[b]; d; d = d->next)
 		if (memcmp(&d->key, k, sizeof *k) == 0)
 			return d;
