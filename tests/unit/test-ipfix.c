@@ -1,4 +1,4 @@
-/* IPFIX encoding (src/export-ipfix.c) against hand-computed bytes: message
+/* IPFIX encoding (src/export/ipfix-encode.c) against hand-computed bytes: message
  * header (RFC 7011 §3.1), set headers (§3.3.2), the template set with the
  * RFC 5103 reverse elements (enterprise bit, PEN 29305), data records, the
  * sequence number (data records before the message), template refresh over
