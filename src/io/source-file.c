@@ -6,7 +6,12 @@
  * libpcap, one ss_input per link type a file carries, the merge, and lazy
  * opening: more inputs than file descriptors are read with a window of
  * open ones (the others parked: see ss_capfile_park), so a day of rotated
- * captures never runs out of descriptors. */
+ * captures never runs out of descriptors.
+ *
+ * This file owns opening, directories, filters and parking;
+ * io/source-merge.c reads the opened inputs, one or merged by time;
+ * io/source-file-internal.h is what the two share. */
+#include "io/source-file-internal.h"
 #include "sockscope/source.h"
 #include "sockscope/decode.h"
 #include "sockscope/progress.h"
@@ -22,43 +27,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What the source keeps per interface of its file. */
-typedef struct {
-	ss_input *in;              /* shared by the interfaces of one link type */
-	int dlt;
-	gboolean filtered;         /* prog holds the compiled filter */
-	gboolean skip;             /* the filter cannot apply: packets skipped */
-	struct bpf_program prog;
-} src_iface;
-
-struct ss_file_source {
-	char *name;
-	char *path;                 /* to open again after parking; NULL: never parked */
-	int fd;                     /* -1 while parked, or for a stdio stream */
-	FILE *fp;                   /* ss_file_source_open_stream(): owned */
-	gboolean close_fd;          /* FALSE for standard input */
-	dev_t dev;
-	ino_t ino;
-	ss_capfile *cf;
-	gint64 size;                /* bytes of a regular file, -1 otherwise */
-	char *filter;               /* NULL: none */
-	GArray *ifs;                /* src_iface, by the file's interface index */
-
-	/* While reading (ss_file_sources_read) */
-	ss_capfile_packet pkt;      /* the packet read ahead */
-	ss_input *pkt_in;
-	gint64 ts;
-	int rc;                     /* the last ss_capfile_next() result */
-	char *reopen_error;         /* parked and could not be opened again */
-	guint64 n_clamped;
-	guint64 last_use;           /* for parking the least recently used */
-};
-
 /* LINKTYPE_ (what files hold) to DLT_ (what libpcap and ss_decode take),
  * as libpcap's linktype_to_dlt() does.  The header's reserved bits 16-25
  * and FCS bits are ignored: every DLT fits in 16 bits (make-malformed.py,
  * case linktype-upper-bits). */
-static int linktype_to_dlt(guint32 linktype)
+int file_source_link_dlt(guint32 linktype)
 {
 	int lt = (int)(linktype & 0xffff);
 	switch (lt) {
@@ -72,7 +45,7 @@ static int linktype_to_dlt(guint32 linktype)
 	}
 }
 
-static const char *link_name(int dlt, char *numeric, gsize size)
+const char *file_source_link_name(int dlt, char *numeric, gsize size)
 {
 	const char *n = pcap_datalink_val_to_name(dlt);
 	if (n)
@@ -83,7 +56,8 @@ static const char *link_name(int dlt, char *numeric, gsize size)
 
 /* Compiles the filter for one interface's link type.  FALSE with
  * libpcap's words in *why when it cannot apply there. */
-static gboolean compile_for(const char *filter, int dlt, struct bpf_program *prog, char **why)
+gboolean file_source_compile_filter(const char *filter, int dlt, struct bpf_program *prog,
+				    char **why)
 {
 	pcap_t *dead = pcap_open_dead(dlt, (int)SS_CAPFILE_MAX_SNAPLEN);
 	if (!dead) {
@@ -111,10 +85,10 @@ static ss_file_source *source_new(const char *name, ss_capfile *cf, const char *
 	 * compile for it is a usage error, as with libpcap before. */
 	const ss_capfile_iface *i0 = ss_capfile_get_iface(cf, 0);
 	src_iface si = { 0 };
-	si.dlt = linktype_to_dlt(i0->linktype);
+	si.dlt = file_source_link_dlt(i0->linktype);
 	if (src->filter) {
 		char *why = NULL;
-		if (!compile_for(src->filter, si.dlt, &si.prog, &why)) {
+		if (!file_source_compile_filter(src->filter, si.dlt, &si.prog, &why)) {
 			g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "bad filter \"%s\": %s",
 				    src->filter, why);
 			g_free(why);
@@ -218,7 +192,7 @@ ss_file_source *ss_file_source_open(const char *path, const char *filter, GError
  * report file, /etc/services, an IPFIX socket and libraries always find
  * one (with 1,100 inputs and 1024 descriptors the report file used to be
  * the one refused). */
-static guint open_window(void)
+guint file_source_open_window(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -237,12 +211,12 @@ static void raise_fd_limit(void)
 	}
 }
 
-static gboolean can_park(const ss_file_source *src)
+gboolean file_source_can_park(const ss_file_source *src)
 {
 	return src->path && src->fd >= 0;
 }
 
-static void park(ss_file_source *src)
+void file_source_park(ss_file_source *src)
 {
 	ss_capfile_park(src->cf, src->pkt.data ? &src->pkt : NULL);
 	close(src->fd);
@@ -251,7 +225,7 @@ static void park(ss_file_source *src)
 
 /* Opens a parked input again; FALSE (reopen_error set) when the file is
  * gone or is no longer the same file. */
-static gboolean unpark(ss_file_source *src)
+gboolean file_source_unpark(ss_file_source *src)
 {
 	int fd = open(src->path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -290,8 +264,8 @@ static void add_source(open_ctx *ctx, ss_file_source *src)
 	g_ptr_array_add(ctx->sources, src);
 	if (src->fd < 0 || src->fp)
 		return;
-	if (ctx->n_open >= ctx->window && can_park(src))
-		park(src);
+	if (ctx->n_open >= ctx->window && file_source_can_park(src))
+		file_source_park(src);
 	else
 		ctx->n_open++;
 }
@@ -354,7 +328,7 @@ gboolean ss_file_sources_open(char **paths, const char *filter, GPtrArray *sourc
 			      GPtrArray *warnings, GError **error)
 {
 	raise_fd_limit();
-	open_ctx ctx = { filter, sources, warnings, open_window(), 0 };
+	open_ctx ctx = { filter, sources, warnings, file_source_open_window(), 0 };
 	for (guint i = 0; i < sources->len; i++)
 		ctx.n_open += ((ss_file_source *)g_ptr_array_index(sources, i))->fd >= 0;
 	for (guint i = 0; paths[i]; i++) {
@@ -408,258 +382,4 @@ int ss_file_source_dlt(const ss_file_source *src)
 gint64 ss_file_source_size(const ss_file_source *src)
 {
 	return src->size;
-}
-
-/* ---- reading: one file, or several merged by time ---- */
-
-static void source_begin(ss_file_source *src, ss_analyzer *a)
-{
-	src_iface *si = &g_array_index(src->ifs, src_iface, 0);
-	char numeric[32];
-	si->in = ss_analyzer_begin_input(a, src->name, si->dlt,
-					 link_name(si->dlt, numeric, sizeof numeric), FALSE);
-	src->rc = 0;
-	src->n_clamped = 0;
-}
-
-/* A pcapng interface met while reading: the input of its link type (the
- * file's first one, or a new input named after the interface) and the
- * filter compiled for it. */
-static src_iface *iface_setup(ss_file_source *src, ss_analyzer *a, guint idx)
-{
-	while (src->ifs->len <= idx) {
-		guint n = src->ifs->len;
-		src_iface si = { 0 };
-		si.dlt = linktype_to_dlt(ss_capfile_get_iface(src->cf, n)->linktype);
-		char numeric[32];
-		const char *lname = link_name(si.dlt, numeric, sizeof numeric);
-		for (guint j = 0; j < n && !si.in; j++)
-			if (g_array_index(src->ifs, src_iface, j).dlt == si.dlt)
-				si.in = g_array_index(src->ifs, src_iface, j).in;
-		if (!si.in) {
-			char *name = g_strdup_printf("%s, interface %u", src->name, n);
-			si.in = ss_analyzer_begin_input(a, name, si.dlt, lname, FALSE);
-			g_free(name);
-		}
-		if (src->filter) {
-			char *why = NULL;
-			if (compile_for(src->filter, si.dlt, &si.prog, &why)) {
-				si.filtered = TRUE;
-			} else {
-				si.skip = TRUE;
-				ss_analyzer_warn(a, "%s: the filter cannot apply to interface %u (%s):"
-						 " its packets were skipped (libpcap: %s)", src->name, n,
-						 lname, why);
-				g_free(why);
-			}
-		}
-		g_array_append_val(src->ifs, si);
-	}
-	return &g_array_index(src->ifs, src_iface, idx);
-}
-
-/* Reads the next packet that passes the filter into src->pkt/ts/pkt_in;
- * FALSE at the end of the file or on damage (src->rc says which). */
-static gboolean source_next(ss_file_source *src, ss_analyzer *a)
-{
-	for (;;) {
-		src->rc = ss_capfile_next(src->cf, &src->pkt);
-		if (src->rc != 1) {
-			src->pkt.data = NULL;
-			return FALSE;
-		}
-		src_iface *si = G_LIKELY(src->pkt.iface < src->ifs->len) ?
-			&g_array_index(src->ifs, src_iface, src->pkt.iface) :
-			iface_setup(src, a, src->pkt.iface);
-		if (si->skip)
-			continue;
-		if (si->filtered) {
-			struct pcap_pkthdr h = { .caplen = src->pkt.caplen, .len = src->pkt.wirelen };
-			if (pcap_offline_filter(&si->prog, &h, src->pkt.data) == 0)
-				continue;
-		}
-		src->pkt_in = si->in;
-		src->ts = src->pkt.ts_ns;
-		src->n_clamped += src->pkt.clamped;
-		return TRUE;
-	}
-}
-
-/* The warnings of one input, once reading is over; FALSE with an
- * SS_ERROR_DAMAGED error when it ended in a damaged record. */
-static gboolean source_end(ss_file_source *src, ss_analyzer *a, GError **error)
-{
-	if (src->n_clamped > 0)
-		ss_analyzer_warn(a, "%s: %" G_GUINT64_FORMAT " packets have timestamps outside"
-				 " the years 1830..2109 (a damaged file?); they were clamped",
-				 src->name, src->n_clamped);
-
-	guint64 packets = 0;
-	for (guint i = 0; i < src->ifs->len; i++) {
-		ss_input *in = g_array_index(src->ifs, src_iface, i).in;
-		gboolean first = TRUE;   /* each input once */
-		for (guint j = 0; j < i; j++)
-			first &= g_array_index(src->ifs, src_iface, j).in != in;
-		if (!in || !first)
-			continue;
-		packets += in->packets;
-		if (!ss_link_supported(in->dlt))
-			ss_analyzer_warn(a, "%s: link type %s (%d) is not supported: %" G_GUINT64_FORMAT
-					 " packets counted, not decoded", in->name, in->link_name,
-					 in->dlt, in->packets);
-	}
-
-	if (src->rc < 0) {
-		const char *msg = src->reopen_error ? src->reopen_error : ss_capfile_error(src->cf);
-		ss_input *in = g_array_index(src->ifs, src_iface, 0).in;
-		in->error = g_strdup(msg);
-		GError *e = g_error_new(SS_ERROR, SS_ERROR_DAMAGED,
-					"%s: reading stopped after %" G_GUINT64_FORMAT " packets, %s: %s",
-					src->name, packets, src->reopen_error ?
-					"the file could not be read on" : "the rest of the file is damaged",
-					msg);
-		ss_analyzer_warn(a, "%s", e->message);
-		g_propagate_error(error, e);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* Bytes of all inputs read so far, for the progress line. */
-static guint64 sources_position(ss_file_source **srcs, guint n)
-{
-	guint64 sum = 0;
-	for (guint i = 0; i < n; i++)
-		sum += ss_capfile_position(srcs[i]->cf);
-	return sum;
-}
-
-/* The merge: a binary min-heap of source indexes keyed by the timestamp of
- * each source's read-ahead packet (ties: the earlier input first, so the
- * order is the same on every run).  Each source holds one packet in its
- * reader's buffer; nothing is copied (unless the source is parked). */
-static gboolean heap_less(ss_file_source **srcs, guint i, guint j)
-{
-	gint64 a = srcs[i]->ts, b = srcs[j]->ts;
-	return a < b || (a == b && i < j);
-}
-
-static void heap_down(ss_file_source **srcs, guint *heap, guint len, guint pos)
-{
-	for (;;) {
-		guint l = 2 * pos + 1, r = l + 1, m = pos;
-		if (l < len && heap_less(srcs, heap[l], heap[m]))
-			m = l;
-		if (r < len && heap_less(srcs, heap[r], heap[m]))
-			m = r;
-		if (m == pos)
-			return;
-		guint t = heap[m];
-		heap[m] = heap[pos];
-		heap[pos] = t;
-		pos = m;
-	}
-}
-
-typedef struct {
-	ss_file_source **srcs;
-	guint n, window, n_open;
-	guint64 tick;
-} read_ctx;
-
-/* Reads the next packet of a source, opening it again first when it is
- * parked (and parking the least recently used open one to make room). */
-static gboolean next_of(read_ctx *rc, ss_file_source *src, ss_analyzer *a)
-{
-	src->last_use = ++rc->tick;
-	if (src->fd < 0 && src->path) {
-		if (rc->n_open >= rc->window) {
-			ss_file_source *lru = NULL;
-			for (guint i = 0; i < rc->n; i++) {
-				ss_file_source *s = rc->srcs[i];
-				if (s != src && can_park(s) && (!lru || s->last_use < lru->last_use))
-					lru = s;
-			}
-			if (lru) {
-				park(lru);
-				rc->n_open--;
-			}
-		}
-		if (!unpark(src)) {
-			src->rc = -1;
-			return FALSE;
-		}
-		rc->n_open++;
-	}
-	gboolean more = source_next(src, a);
-	/* A finished input gives its descriptor back at once. */
-	if (!more && can_park(src)) {
-		park(src);
-		rc->n_open--;
-	}
-	return more;
-}
-
-/* Packets between two looks at the clock for the progress line. */
-#define PROGRESS_EVERY 4096
-
-gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
-			      guint64 *budget, ss_progress *progress, GError **error)
-{
-	read_ctx rc = { srcs, n, open_window(), 0, 0 };
-	for (guint i = 0; i < n; i++) {
-		source_begin(srcs[i], a);
-		rc.n_open += srcs[i]->fd >= 0;
-	}
-
-	guint *heap = g_new(guint, MAX(n, 1u));
-	guint len = 0;
-	if (!budget || *budget > 0) {
-		for (guint i = 0; i < n; i++)
-			if (next_of(&rc, srcs[i], a))
-				heap[len++] = i;
-		for (guint i = len / 2; i-- > 0;)
-			heap_down(srcs, heap, len, i);
-	}
-
-	guint64 tick = 0;
-	gboolean interrupted = FALSE;
-	while (len > 0) {
-		ss_file_source *src = srcs[heap[0]];
-		/* Analysed before its source reads on: the reader reuses its buffer. */
-		ss_analyzer_use_input(a, src->pkt_in);
-		ss_analyzer_packet(a, src->ts, src->pkt.data, src->pkt.caplen, src->pkt.wirelen);
-		if (budget && --(*budget) == 0)
-			break;
-		/* A stop signal (signals.c) ends the reading between packets. */
-		if (ss_signals_stop_requested()) {
-			interrupted = TRUE;
-			break;
-		}
-		if (next_of(&rc, src, a)) {
-			heap_down(srcs, heap, len, 0);
-		} else {
-			heap[0] = heap[--len];   /* that input is finished (or damaged) */
-			heap_down(srcs, heap, len, 0);
-		}
-		if (progress && ++tick % PROGRESS_EVERY == 0 && ss_progress_due(progress))
-			ss_progress_draw(progress, sources_position(srcs, n));
-	}
-	g_free(heap);
-
-	/* Warnings in input order; a damaged input has not stopped the others. */
-	gboolean ok = TRUE;
-	for (guint i = 0; i < n; i++)
-		if (!source_end(srcs[i], a, ok && !interrupted ? error : NULL))
-			ok = FALSE;
-	if (interrupted)
-		g_set_error(error, SS_ERROR, SS_ERROR_INTERRUPTED,
-			    "reading stopped by a signal");
-	return ok && !interrupted;
-}
-
-gboolean ss_file_source_read(ss_file_source *src, ss_analyzer *a, guint64 *budget,
-			     GError **error)
-{
-	return ss_file_sources_read(&src, 1, a, budget, NULL, error);
 }
