@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev zlib1g-dev libcap-ng-dev)
+packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev zlib1g-dev libcap-ng-dev libssl-dev)
 test_packages=(valgrind tcpdump iproute2 nfdump graphviz chromium python3-scapy tshark nmap wireshark-common gzip libcap2-bin util-linux)
 ci_packages=(clang)
 for arg in "$@"; do
