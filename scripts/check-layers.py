@@ -9,6 +9,15 @@ the shared report model and output helpers only: it never calls another
 format, and the model never calls a format.  Only the dispatcher, render.c,
 calls formats.
 
+A format may be more than one file: FORMAT_PARTS names the report/ files
+that belong to a format (text-hosts.c is the text format's Hosts section).
+A part counts as that format on both sides of an edge: the format and its
+parts call each other freely, while any other format, or the model, calling
+a part is "calls a format", exactly as if it called the format's main file.
+Parts are listed by name rather than matched by a `text-*` prefix because
+text-table.c is shared output plumbing (live-view.c uses it too), not part
+of the text format.
+
 The check reads `nm` of every object in the build: each undefined `ss_*`
 symbol is looked up in the object that defines it.  That catches what an
 #include check misses (a prototype declared by hand) and ignores what it
@@ -42,7 +51,16 @@ RANK = {
 # syntax.  Everything else in report/ is shared model or output plumbing.
 FORMATS = {'text', 'json', 'csv', 'zeek', 'ecs', 'markdown', 'html', 'dot',
            'live-view'}
+# report/ files that are part of a format, not formats of their own.
+FORMAT_PARTS = {'text-hosts': 'text'}
 DISPATCHER = 'render'
+
+
+def format_of(base):
+    """The format a report/ file draws (its own name or its part's), or None."""
+    if base in FORMATS:
+        return base
+    return FORMAT_PARTS.get(base)
 
 
 def objects(build):
@@ -133,7 +151,8 @@ def verdict(me, them):
     if RANK[tf] == RANK[mf] and tf != mf:
         return 'sideways'
     if mf == tf == 'report':
-        if tb in FORMATS and mb != DISPATCHER:
+        tfmt = format_of(tb)
+        if tfmt is not None and mb != DISPATCHER and format_of(mb) != tfmt:
             return 'calls a format'
         if tb == DISPATCHER:
             return 'calls the dispatcher'

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report/out.h"
+#include "report/text-hosts.h"
 #include "report/text-table.h"
 #include "sockscope/decode.h"
 #include "sockscope/findings.h"
@@ -72,7 +73,7 @@ static char *clock_time(gint64 ns, gboolean nanosecond, gboolean date)
 	return r;
 }
 
-static void heading(GString *b, const char *title, const ss_render_options *opt)
+void ss_text_heading(GString *b, const char *title, const ss_render_options *opt)
 {
 	if (opt->color)
 		g_string_append_printf(b, BOLD "%s" RESET "\n", title);
@@ -80,7 +81,7 @@ static void heading(GString *b, const char *title, const ss_render_options *opt)
 		g_string_append_printf(b, "%s\n", title);
 }
 
-static void label(GString *b, const char *name)
+void ss_text_label(GString *b, const char *name)
 {
 	g_string_append(b, name);
 	ss_text_pad(b, LABEL_WIDTH - strlen(name));
@@ -88,7 +89,7 @@ static void label(GString *b, const char *name)
 
 static void summary_block(GString *b, const ss_summary *s, const ss_render_options *opt)
 {
-	heading(b, "Summary", opt);
+	ss_text_heading(b, "Summary", opt);
 
 	guint nin = s->inputs != NULL ? s->inputs->len : 0;
 	for (guint i = 0; i < nin; i++) {
@@ -111,7 +112,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 					       " dropped by the interface", in->kernel_received,
 					       in->kernel_dropped, in->if_dropped);
 		if (i == 0)
-			label(b, nin > 1 ? "Inputs:" : "Input:");
+			ss_text_label(b, nin > 1 ? "Inputs:" : "Input:");
 		else
 			ss_text_pad(b, LABEL_WIDTH);
 		ss_text_append_wrapped(b, LABEL_WIDTH, line->str, LABEL_WIDTH + 2, opt->width);
@@ -120,17 +121,17 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		g_free(link);
 	}
 	if (nin == 0) {
-		label(b, "Input:");
+		ss_text_label(b, "Input:");
 		g_string_append(b, "none\n");
 	}
 
-	label(b, "Packets:");
+	ss_text_label(b, "Packets:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT
 			       " decoded; %" G_GUINT64_FORMAT " bytes on the wire, %"
 			       G_GUINT64_FORMAT " captured\n",
 			       s->packets, s->decoded, s->bytes, s->captured_bytes);
 
-	label(b, "Time span:");
+	ss_text_label(b, "Time span:");
 	if (s->first_ns == SS_NO_TIME || s->last_ns == SS_NO_TIME) {
 		g_string_append(b, "none\n");
 	} else {
@@ -146,7 +147,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		g_string_free(line, TRUE);
 	}
 
-	label(b, "Connections:");
+	ss_text_label(b, "Connections:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP",
 			       s->tcp_connections, s->udp_exchanges);
 	if (s->reused_tuples > 0)
@@ -156,14 +157,14 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 
 	GString *cap = g_string_new(NULL);
 	if (ss_summary_flow_cap_text(s, cap)) {
-		label(b, "Flow cap:");
+		ss_text_label(b, "Flow cap:");
 		ss_text_append_wrapped(b, LABEL_WIDTH, cap->str, LABEL_WIDTH, opt->width);
 	}
 	g_string_free(cap, TRUE);
 
-	label(b, "Listeners:");
+	ss_text_label(b, "Listeners:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->listeners);
-	label(b, "Hosts:");
+	ss_text_label(b, "Hosts:");
 	g_string_append_printf(b, "%" G_GUINT64_FORMAT "\n", s->hosts);
 
 	GString *q = g_string_new(NULL);
@@ -179,7 +180,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		g_string_append_printf(q, "%s%" G_GUINT64_FORMAT " dropped by the kernel",
 				       q->len ? ", " : "", s->quality.kernel_drops);
 	if (q->len > 0) {
-		label(b, "Quality:");
+		ss_text_label(b, "Quality:");
 		ss_text_append_wrapped(b, LABEL_WIDTH, q->str, LABEL_WIDTH, opt->width);
 	}
 	g_string_free(q, TRUE);
@@ -194,13 +195,13 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 					       s->tunnel_packets[t],
 					       s->tunnel_packets[t] == 1 ? "" : "s");
 	if (tun->len > 0) {
-		label(b, "Tunnels:");
+		ss_text_label(b, "Tunnels:");
 		ss_text_append_wrapped(b, LABEL_WIDTH, tun->str, LABEL_WIDTH, opt->width);
 	}
 	g_string_free(tun, TRUE);
 
 	if (s->icmp_errors_matched > 0 || s->icmp_errors_unmatched > 0) {
-		label(b, "ICMP errors:");
+		ss_text_label(b, "ICMP errors:");
 		g_string_append_printf(b, "%" G_GUINT64_FORMAT " matched, %" G_GUINT64_FORMAT
 				       " unmatched\n", s->icmp_errors_matched,
 				       s->icmp_errors_unmatched);
@@ -212,7 +213,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		if (i == 0) {
 			if (opt->color)
 				g_string_append(b, YELLOW);
-			label(b, "Warnings:");
+			ss_text_label(b, "Warnings:");
 			if (opt->color)
 				g_string_append(b, RESET);
 		} else {
@@ -226,7 +227,7 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 /* The port_scan / port_sweep findings: their refused and unanswered probes
  * are counted instead of listed one per line (the machine formats keep
  * every record). */
-static GPtrArray *scan_findings(const ss_report *r)
+GPtrArray *ss_text_scan_findings(const ss_report *r)
 {
 	GPtrArray *out = g_ptr_array_new();
 	for (guint i = 0; r->findings != NULL && i < r->findings->len; i++) {
@@ -239,7 +240,7 @@ static GPtrArray *scan_findings(const ss_report *r)
 }
 
 /* A closed or filtered port only a scanner reached: counted, not listed. */
-static gboolean scan_listener(const GPtrArray *scans, const ss_listener *l)
+gboolean ss_text_scan_listener(const GPtrArray *scans, const ss_listener *l)
 {
 	if (l->state == SS_LISTENER_OPEN || l->clients > 1)
 		return FALSE;
@@ -261,20 +262,20 @@ static const ss_text_column listener_cols[] = {
 
 static void listeners_block(GString *b, const ss_report *r, const ss_render_options *opt)
 {
-	heading(b, "Listening sockets", opt);
+	ss_text_heading(b, "Listening sockets", opt);
 	guint n = r->listeners != NULL ? r->listeners->len : 0;
 	if (n == 0) {
 		g_string_append(b, "  none\n");
 		return;
 	}
 
-	GPtrArray *scans = scan_findings(r);
+	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
 	ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
-		if (scans->len > 0 && scan_listener(scans, l)) {
+		if (scans->len > 0 && ss_text_scan_listener(scans, l)) {
 			folded++;
 			continue;
 		}
@@ -308,145 +309,11 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 	g_ptr_array_unref(scans);
 }
 
-/* One host: "  IP" then indented lines: listening, client, ephemeral. */
-static void host_lines(GString *b, const ss_report *r, const ss_host *h,
-		       const ss_render_options *opt)
-{
-	const gsize indent = 4 + 12;
-	char ip[SS_IP_STRLEN];
-	ss_ip_format(h->family, &h->ip, ip);
-	g_string_append_printf(b, "  %s\n", ip);
-
-	GString *l = g_string_new(NULL);
-	GPtrArray *scans = scan_findings(r);
-	guint64 folded = 0;
-	for (guint i = 0; h->listeners && r->listeners && i < h->listeners->len; i++) {
-		guint li = g_array_index(h->listeners, guint, i);
-		if (li >= r->listeners->len)
-			continue;
-		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
-		if (scans->len > 0 && scan_listener(scans, x)) {
-			folded++;
-			continue;
-		}
-		char *svc = x->service ? ss_text_clean(x->service) : NULL;
-		g_string_append_printf(l, "%s%s/%u%s%s %s%s (%" G_GUINT64_FORMAT " conn%s, %"
-				       G_GUINT64_FORMAT " client%s)", l->len ? ", " : "",
-				       ss_proto_name(x->proto, "?"), (unsigned)x->port, svc ? " " : "",
-				       svc ? svc : "", ss_listener_state_name(x->state),
-				       x->confidence == SS_CONFIDENCE_HIGH ? "" : ", inferred",
-				       x->connections, x->connections == 1 ? "" : "s", x->clients,
-				       x->clients == 1 ? "" : "s");
-		g_free(svc);
-	}
-	if (folded > 0)
-		g_string_append_printf(l, "%s%" G_GUINT64_FORMAT " closed or filtered port%s only "
-				       "scanned", l->len ? ", " : "", folded, folded == 1 ? "" : "s");
-	g_ptr_array_unref(scans);
-	if (l->len > 0) {
-		g_string_append(b, "    listening:  ");
-		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
-	}
-	g_string_truncate(l, 0);
-
-	if (h->client_connections > 0) {
-		g_string_append_printf(l, "%" G_GUINT64_FORMAT " connection%s to %" G_GUINT64_FORMAT
-				       " server%s", h->client_connections,
-				       h->client_connections == 1 ? "" : "s", h->client_servers,
-				       h->client_servers == 1 ? "" : "s");
-		g_string_append(b, "    client:     ");
-		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
-		g_string_truncate(l, 0);
-	}
-
-	if (h->eph.samples > 0) {
-		const ss_eph_profile *p = &h->profile;
-		g_string_append_printf(l, "%" G_GUINT64_FORMAT " handshake%s from ports %u-%u; ",
-				       h->eph.samples, h->eph.samples == 1 ? "" : "s",
-				       (unsigned)h->eph.min, (unsigned)h->eph.max);
-		if (p->fits == SS_EPH_UNKNOWN && p->basis == SS_EPH_BASIS_FIXED)
-			g_string_append(l, "range unknown (one source port for every connection)");
-		else if (p->fits == SS_EPH_UNKNOWN)
-			g_string_append_printf(l, "range unknown (%" G_GUINT64_FORMAT " sample%s)",
-					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
-		else
-			g_string_append_printf(l, "range %s %u-%u, %s (inferred: %s)",
-					       ss_eph_default_label(p->fits), (unsigned)p->low,
-					       (unsigned)p->high, ss_alloc_pattern_name(p->pattern),
-					       ss_eph_basis_phrase(p->basis));
-		gboolean first = TRUE;
-		const ss_eph_default *ids;
-		gsize n = ss_eph_defaults(&ids);
-		for (gsize i = 0; i < n; i++) {
-			if (!(p->consistent & (1u << ids[i])) || ids[i] == p->fits)
-				continue;
-			const char *lead = p->fits == SS_EPH_UNKNOWN || p->fits == SS_EPH_CUSTOM
-						   ? "; ports within the defaults of "
-						   : "; ports also within the defaults of ";
-			g_string_append_printf(l, "%s%s", first ? lead : ", ",
-					       ss_eph_default_label(ids[i]));
-			first = FALSE;
-		}
-		if (h->reused_ports > 0) {
-			g_string_append_printf(l, "; %" G_GUINT64_FORMAT " reused port%s",
-					       h->reused_ports, h->reused_ports == 1 ? "" : "s");
-			if (h->min_reuse_gap_ns != SS_NO_TIME) {
-				g_string_append(l, ", shortest gap ");
-				ss_ms_append(l, h->min_reuse_gap_ns, r->summary.nanosecond);
-				g_string_append(l, " ms");
-			}
-		}
-		g_string_append(b, "    ephemeral:  ");
-		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
-		g_string_truncate(l, 0);
-	}
-
-	if (h->exhaustion_risk) {
-		char *dst = ss_addr_port_dup(h->family, &h->busiest_ip, h->busiest_port);
-		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
-		g_string_append_printf(l, "%" G_GUINT64_FORMAT " %s connections to %s within %"
-				       G_GINT64_FORMAT " s use %" G_GUINT64_FORMAT
-				       "%% of its ephemeral range: port exhaustion risk",
-				       h->busiest_connections, ss_proto_name(h->busiest_proto, "?"), dst,
-				       SS_EXHAUSTION_WINDOW_NS / 1000000000,
-				       h->busiest_connections * 100 / size);
-		g_free(dst);
-		if (opt->color)
-			g_string_append(b, YELLOW);
-		g_string_append(b, "    WARNING:");
-		if (opt->color)
-			g_string_append(b, RESET);
-		g_string_append(b, "    ");
-		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
-		g_string_truncate(l, 0);
-	}
-
-	if (h->n_dual_ports > 0) {
-		for (guint i = 0; i < h->n_dual_ports; i++)
-			g_string_append_printf(l, "%s%u", i ? ", " : "", (unsigned)h->dual_ports[i]);
-		g_string_append(b, "    both ways:  listens on and connects from tcp port ");
-		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
-	}
-	g_string_free(l, TRUE);
-}
-
-static void hosts_block(GString *b, const ss_report *r, const ss_render_options *opt)
-{
-	heading(b, "Hosts", opt);
-	guint n = r->hosts != NULL ? r->hosts->len : 0;
-	if (n == 0) {
-		g_string_append(b, "  none\n");
-		return;
-	}
-	for (guint i = 0; i < n; i++)
-		host_lines(b, r, &g_array_index(r->hosts, ss_host, i), opt);
-}
-
 /* Ranked findings (sockscope/findings.h): statement, evidence, examples and
  * the next step, each wrapped to the width. */
 static void findings_block(GString *b, const ss_report *r, const ss_render_options *opt)
 {
-	heading(b, "Findings", opt);
+	ss_text_heading(b, "Findings", opt);
 	guint n = r->findings != NULL ? r->findings->len : 0;
 	if (n == 0) {
 		g_string_append(b, "  none\n");
@@ -537,7 +404,7 @@ static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
 
 static void conns_block(GString *b, const ss_report *r, const ss_render_options *opt)
 {
-	heading(b, "Connections", opt);
+	ss_text_heading(b, "Connections", opt);
 	guint n = r->conns != NULL ? r->conns->len : 0;
 	if (n == 0) {
 		g_string_append(b, "  none\n");
@@ -550,7 +417,7 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	gboolean date = s->first_ns != SS_NO_TIME && s->last_ns != SS_NO_TIME &&
 		floor_day(s->first_ns) != floor_day(s->last_ns);
 
-	GPtrArray *scans = scan_findings(r);
+	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
 	ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
@@ -625,7 +492,7 @@ static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
 	}
 	if (line->len > 0) {
 		ss_text_pad(b, 2);
-		label(b, name);
+		ss_text_label(b, name);
 		ss_text_append_wrapped(b, 2 + LABEL_WIDTH, line->str, 2 + LABEL_WIDTH, opt->width);
 	}
 	g_string_free(line, TRUE);
@@ -633,7 +500,7 @@ static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
 
 static void problems_block(GString *b, const ss_summary *s, const ss_render_options *opt)
 {
-	heading(b, "Decode problems", opt);
+	ss_text_heading(b, "Decode problems", opt);
 	gsize before = b->len;
 	reasons_line(b, s, SS_CLASS_TRUNCATED, "truncated:", opt);
 	reasons_line(b, s, SS_CLASS_INVALID, "invalid:", opt);
@@ -652,7 +519,7 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	g_string_append_c(b, '\n');
 	listeners_block(b, r, opt);
 	g_string_append_c(b, '\n');
-	hosts_block(b, r, opt);
+	ss_text_hosts_block(b, r, opt);
 	g_string_append_c(b, '\n');
 	conns_block(b, r, opt);
 	g_string_append_c(b, '\n');
