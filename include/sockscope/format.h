@@ -36,6 +36,14 @@ void ss_text_sanitize_append(GString *b, const char *s);
 /* The same as a new string (g_free); NULL gives "". */
 char *ss_text_sanitize(const char *s);
 
+/* Appends s as text inside HTML (ascii_only FALSE) or a Graphviz HTML-like
+ * label (ascii_only TRUE): & < > " ' as entities.  HTML gets the text
+ * sanitised first (ss_text_sanitize_append: controls and bidirectional
+ * overrides as '?', invalid UTF-8 as U+FFFD); a label gets printable ASCII
+ * only, every other byte as '?', which neutralises the same characters.
+ * NULL appends nothing. */
+void ss_html_escape_append(GString *b, const char *s, gboolean ascii_only);
+
 /* ---- fast appenders -------------------------------------------------------
  * The record writers (jsonl above all) spend most of sockscope's time when
  * printf and strlen do the work: these append with known lengths and format

@@ -362,3 +362,33 @@ char *ss_text_sanitize(const char *s)
 	ss_text_sanitize_append(b, s);
 	return g_string_free(b, FALSE);
 }
+
+void ss_html_escape_append(GString *b, const char *s, gboolean ascii_only)
+{
+	if (s == NULL)
+		return;
+	char *clean = ascii_only ? NULL : ss_text_sanitize(s);
+	for (const guchar *p = (const guchar *)(clean ? clean : s); *p; p++) {
+		switch (*p) {
+		case '&':
+			g_string_append(b, "&amp;");
+			break;
+		case '<':
+			g_string_append(b, "&lt;");
+			break;
+		case '>':
+			g_string_append(b, "&gt;");
+			break;
+		case '"':
+			g_string_append(b, "&quot;");
+			break;
+		case '\'':
+			g_string_append(b, "&#39;");
+			break;
+		default:
+			g_string_append_c(b, *p < 0x20 || *p == 0x7f || (ascii_only && *p > 0x7f) ?
+						     '?' : (char)*p);
+		}
+	}
+	g_free(clean);
+}

@@ -9,34 +9,11 @@
 #include "sockscope/render.h"
 #include "sockscope/util.h"
 
-/* Text inside an HTML-like label: & < > " ' as entities, and only
- * printable ASCII (anything else as a numeric entity of its byte). */
+/* Text inside an HTML-like label: printable ASCII, & < > " ' as
+ * entities, every other byte '?'. */
 static void dot_html(GString *b, const char *s)
 {
-	for (const guchar *p = (const guchar *)s; *p; p++) {
-		switch (*p) {
-		case '&':
-			g_string_append(b, "&amp;");
-			break;
-		case '<':
-			g_string_append(b, "&lt;");
-			break;
-		case '>':
-			g_string_append(b, "&gt;");
-			break;
-		case '"':
-			g_string_append(b, "&quot;");
-			break;
-		case '\'':
-			g_string_append(b, "&#39;");
-			break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				g_string_append_c(b, '?');
-			else
-				g_string_append_c(b, (char)*p);
-		}
-	}
+	ss_html_escape_append(b, s, TRUE);
 }
 
 /* A quoted dot string: only printable ASCII, " and \ escaped. */

@@ -57,34 +57,11 @@ static const char js[] =
 	"document.documentElement.setAttribute('data-ready','1');"
 	"})();";
 
-/* & < > " ' as entities; control characters as '?'; invalid UTF-8 U+FFFD. */
+/* Text for the page: & < > " ' as entities; control characters and
+ * bidirectional overrides as '?'; invalid UTF-8 U+FFFD. */
 static void h(GString *b, const char *s)
 {
-	if (s == NULL)
-		return;
-	char *v = g_utf8_make_valid(s, -1);
-	for (const guchar *p = (const guchar *)v; *p; p++) {
-		switch (*p) {
-		case '&':
-			g_string_append(b, "&amp;");
-			break;
-		case '<':
-			g_string_append(b, "&lt;");
-			break;
-		case '>':
-			g_string_append(b, "&gt;");
-			break;
-		case '"':
-			g_string_append(b, "&quot;");
-			break;
-		case '\'':
-			g_string_append(b, "&#39;");
-			break;
-		default:
-			g_string_append_c(b, *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
-		}
-	}
-	g_free(v);
+	ss_html_escape_append(b, s, FALSE);
 }
 
 static void csp_hash(GString *b, const char *text)
