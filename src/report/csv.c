@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "report/model.h"
 #include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
@@ -68,17 +69,14 @@ static void field_ms(GString *b, gint64 ns, gboolean nanosecond)
 /* Appends one row (with its LF) for a record. */
 static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 {
-	int ci = c->client == 1 ? 1 : 0;
-	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	ss_conn_view v;
+	ss_conn_view_make(c, &v);
+	const ss_endpoint *cl = v.client, *sv = v.server;
 	gboolean tcp = c->proto == IPPROTO_TCP;
-	char cip[SS_IP_STRLEN], sip[SS_IP_STRLEN], hist[SS_HISTORY_MAX + 2];
-	char cid[SS_COMMUNITY_ID_LEN];
-	gint64 first, last;
+	char cip[SS_IP_STRLEN], sip[SS_IP_STRLEN];
 
 	ss_ip_format(c->family, &cl->ip, cip);
 	ss_ip_format(c->family, &sv->ip, sip);
-	ss_conn_zeek_history(c, hist, sizeof hist);
-	ss_conn_span(c, &first, &last);
 
 	field(b, ss_proto_name(c->proto, "unknown"), TRUE);
 	field_u64(b, c->family);
@@ -86,16 +84,16 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field_u64(b, cl->port);
 	field(b, sip, FALSE);
 	field_u64(b, sv->port);
-	field(b, ss_service_name(c->proto, sv->port), FALSE);
+	field(b, v.service, FALSE);
 	field(b, ss_outcome_name(c->outcome), FALSE);
 	field(b, ss_close_name(c->close), FALSE);
 	field(b, ss_evidence_name(c->evidence), FALSE);
 	field(b, ss_confidence_name(c->confidence), FALSE);
-	field(b, ss_conn_zeek_state(c), FALSE);
-	field(b, hist, FALSE);
-	field_time(b, first, ns);
-	field_time(b, last, ns);
-	field_ms(b, first == SS_NO_TIME || last == SS_NO_TIME ? SS_NO_TIME : last - first, ns);
+	field(b, v.zeek_state, FALSE);
+	field(b, v.zeek_history, FALSE);
+	field_time(b, v.first, ns);
+	field_time(b, v.last, ns);
+	field_ms(b, v.duration, ns);
 	field_u64(b, cl->packets);
 	field_u64(b, sv->packets);
 	field_u64(b, cl->payload);
@@ -106,7 +104,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field_ms(b, tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
 	field(b, c->reuse != SS_REUSE_NONE ? "true" : "false", FALSE);
 	field(b, c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL, FALSE);
-	field(b, ss_community_id_conn(c, 0, cid) ? cid : NULL, FALSE);
+	field(b, v.have_community_id ? v.community_id : NULL, FALSE);
 	field(b, ss_conn_one_sided(c) ? "true" : "false", FALSE);
 	field(b, ss_conn_started_midstream(c) ? "true" : "false", FALSE);
 	field_u64(b, c->snaplen_cut);

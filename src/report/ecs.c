@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include "report/json-writer.h"
+#include "report/model.h"
 #include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
@@ -69,16 +70,12 @@ static void ecs_types(GString *b, const ss_conn *c)
 
 static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 {
-	int ci = c->client == 1 ? 1 : 0;
-	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	ss_conn_view v;
+	ss_conn_view_make(c, &v);
+	const ss_endpoint *cl = v.client, *sv = v.server;
 	gboolean tcp = c->proto == IPPROTO_TCP;
-	gboolean timed;
-	gint64 first, last;
-	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
-
-	ss_conn_span(c, &first, &last);
-	timed = first != SS_NO_TIME && last != SS_NO_TIME;
-	ss_conn_zeek_history(c, hist, sizeof hist);
+	gboolean timed = v.duration != SS_NO_TIME;
+	gint64 first = v.first, last = v.last;
 
 	g_string_append_c(b, '{');
 	if (timed) {
@@ -130,9 +127,9 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, '"');
 	ss_u64_append(b, c->proto);
 	g_string_append_c(b, '"');
-	if (ss_community_id_conn(c, 0, cid)) {
+	if (v.have_community_id) {
 		g_string_append_c(b, ',');
-		kv_str(b, "community_id", cid);
+		kv_str(b, "community_id", v.community_id);
 	}
 	g_string_append_c(b, ',');
 	kv_u64(b, "bytes", cl->bytes + sv->bytes);
@@ -142,7 +139,7 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 
 	key(b, "sockscope");
 	g_string_append_c(b, '{');
-	kv_str(b, "service", ss_service_name(c->proto, sv->port));
+	kv_str(b, "service", v.service);
 	g_string_append_c(b, ',');
 	kv_str(b, "outcome", ss_outcome_name(c->outcome));
 	g_string_append_c(b, ',');
@@ -152,9 +149,9 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, ',');
 	kv_str(b, "close", ss_close_name(c->close));
 	g_string_append_c(b, ',');
-	kv_str(b, "conn_state", ss_conn_zeek_state(c));
+	kv_str(b, "conn_state", v.zeek_state);
 	g_string_append_c(b, ',');
-	kv_str(b, "history", hist);
+	kv_str(b, "history", v.zeek_history);
 	g_string_append_c(b, ',');
 	key(b, "payload_bytes");
 	g_string_append_c(b, '{');

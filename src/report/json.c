@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "report/json-writer.h"
+#include "report/model.h"
 #include "report/out.h"
 #include "sockscope/decode.h"
 #include "sockscope/community-id.h"
@@ -80,16 +81,10 @@ static void tunnel_context(GString *b, const ss_tunnel *t)
 
 void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 {
-	/* A record is finalized before it is rendered; should one slip
-	 * through, ep[0] (the first sender) stands in as the client. */
-	int ci = c->client == 1 ? 1 : 0;
-	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	ss_conn_view v;
+	ss_conn_view_make(c, &v);
+	const ss_endpoint *cl = v.client, *sv = v.server;
 	gboolean tcp = c->proto == IPPROTO_TCP;
-	gint64 first, last;
-	char hist[SS_HISTORY_MAX + 2], cid[SS_COMMUNITY_ID_LEN];
-
-	ss_conn_span(c, &first, &last);
-	ss_conn_zeek_history(c, hist, sizeof hist);
 
 	g_string_append_c(b, '{');
 	kv_name(b, "kind", "connection");
@@ -98,13 +93,13 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_u64(b, "ip_version", c->family);
 	g_string_append_c(b, ',');
-	kv_name(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
+	kv_name(b, "community_id", v.have_community_id ? v.community_id : NULL);
 	g_string_append_c(b, ',');
 	endpoint_addr(b, "client", c->family, cl);
 	g_string_append_c(b, ',');
 	endpoint_addr(b, "server", c->family, sv);
 	g_string_append_c(b, ',');
-	kv_str(b, "service", ss_service_name(c->proto, sv->port));
+	kv_str(b, "service", v.service);
 	g_string_append_c(b, ',');
 	kv_name(b, "outcome", ss_outcome_name(c->outcome));
 	g_string_append_c(b, ',');
@@ -114,16 +109,15 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	kv_name(b, "close", ss_close_name(c->close));
 	g_string_append_c(b, ',');
-	kv_name(b, "conn_state", ss_conn_zeek_state(c));
+	kv_name(b, "conn_state", v.zeek_state);
 	g_string_append_c(b, ',');
-	kv_name(b, "history", hist);   /* Zeek history letters */
+	kv_name(b, "history", v.zeek_history);   /* Zeek history letters */
 	g_string_append_c(b, ',');
-	kv_time(b, "first_ts", first, nanosecond);
+	kv_time(b, "first_ts", v.first, nanosecond);
 	g_string_append_c(b, ',');
-	kv_time(b, "last_ts", last, nanosecond);
+	kv_time(b, "last_ts", v.last, nanosecond);
 	g_string_append_c(b, ',');
-	kv_ms(b, "duration_ms", first == SS_NO_TIME || last == SS_NO_TIME ? SS_NO_TIME : last - first,
-	      nanosecond);
+	kv_ms(b, "duration_ms", v.duration, nanosecond);
 	g_string_append_c(b, ',');
 	pair_u64(b, "packets", cl->packets, sv->packets);
 	g_string_append_c(b, ',');

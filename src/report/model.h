@@ -8,6 +8,7 @@
 #define SOCKSCOPE_RENDER_REPORT_H
 
 #include <glib.h>
+#include "sockscope/community-id.h"
 #include "sockscope/report.h"
 
 /* The markdown and html reports detail at most this many findings and
@@ -81,5 +82,26 @@ GArray *ss_seq_events(const ss_conn *c);
 void ss_seq_events_free(GArray *ev);
 /* "+1.000 ms" */
 void ss_seq_time_append(GString *b, gint64 at_ns);
+
+/* ---- the per-record view (report/conn-view.c) ----
+ * What the record writers (json, jsonl, csv, zeek, zeek-json, ecs) derive
+ * from one connection record, computed once per record on the stack (no
+ * allocation: jsonl writes a million of these), so every format names the
+ * same client, server, span, service, Community ID and Zeek state. */
+typedef struct {
+	/* The client and the server.  A record is finalized before it is
+	 * rendered; should one without roles slip through, ep[0] (the first
+	 * sender) stands in as the client. */
+	const ss_endpoint *client, *server;
+	gint64 first, last;      /* ss_conn_span: SS_NO_TIME when never counted */
+	gint64 duration;         /* last - first, SS_NO_TIME when either is unknown */
+	const char *service;     /* the server port's service name, or NULL */
+	const char *zeek_state;  /* Zeek conn_state */
+	char zeek_history[SS_HISTORY_MAX + 2];
+	gboolean have_community_id;
+	char community_id[SS_COMMUNITY_ID_LEN];
+} ss_conn_view;
+
+void ss_conn_view_make(const ss_conn *c, ss_conn_view *v);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/json-writer.h"
+#include "report/model.h"
 #include "report/out.h"
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
@@ -137,11 +138,11 @@ static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 
 /* Everything a row needs, computed once for both layouts. */
 typedef struct {
+	ss_conn_view v;         /* client = orig, server = resp */
 	const ss_endpoint *orig, *resp;
 	char orig_h[SS_IP_STRLEN], resp_h[SS_IP_STRLEN];
 	char uid[19];
-	char hist[SS_HISTORY_MAX + 2];
-	char cid[SS_COMMUNITY_ID_LEN];
+	const char *hist, *cid;
 	gboolean have_cid;
 	const char *proto, *service, *state;
 	gint64 first, last;
@@ -149,18 +150,20 @@ typedef struct {
 
 static void row_init(zeek_row *z, const ss_conn *c)
 {
-	int ci = c->client == 1 ? 1 : 0;
-	z->orig = &c->ep[ci];
-	z->resp = &c->ep[!ci];
+	ss_conn_view_make(c, &z->v);
+	z->orig = z->v.client;
+	z->resp = z->v.server;
 	ss_ip_format(c->family, &z->orig->ip, z->orig_h);
 	ss_ip_format(c->family, &z->resp->ip, z->resp_h);
-	ss_conn_span(c, &z->first, &z->last);
+	z->first = z->v.first;
+	z->last = z->v.last;
 	zeek_uid(c, z->first, z->uid);
-	ss_conn_zeek_history(c, z->hist, sizeof z->hist);
-	z->have_cid = ss_community_id_conn(c, 0, z->cid);
+	z->hist = z->v.zeek_history;
+	z->have_cid = z->v.have_community_id;
+	z->cid = z->v.community_id;
 	z->proto = ss_proto_name(c->proto, "unknown_transport");
-	z->service = ss_service_name(c->proto, z->resp->port);
-	z->state = ss_conn_zeek_state(c);
+	z->service = z->v.service;
+	z->state = z->v.zeek_state;
 }
 
 static void tsv_u64(GString *b, guint64 v)

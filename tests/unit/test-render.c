@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "report/model.h"
 #include "sockscope/findings.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
@@ -639,6 +640,39 @@ static const char summary_json[] =
 	"\"knowledge_dropped\":{\"endpoints\":0,\"hosts\":0,\"port_maps\":0,"
 	"\"destinations\":0,\"servers\":0}}\n";
 
+/* The per-record view every record writer draws from: the roles pick
+ * the endpoints, ep[0] stands in for a record without roles, and the span,
+ * service, Zeek state and Community ID are the ones the formats print. */
+static void test_conn_view(void **state)
+{
+	(void)state;
+	ss_conn *c = tcp_conn();
+	ss_conn_view v;
+	ss_conn_view_make(c, &v);
+	assert_ptr_equal(v.client, &c->ep[0]);
+	assert_ptr_equal(v.server, &c->ep[1]);
+	assert_int_equal(v.first, c->ep[0].first_ns);
+	assert_int_equal(v.last, c->ep[1].last_ns);
+	assert_int_equal(v.duration, c->ep[1].last_ns - c->ep[0].first_ns);
+	assert_string_equal(v.service, "http");
+	assert_string_equal(v.zeek_state, "SF");
+	assert_string_equal(v.zeek_history, "ShADdFf");
+	assert_true(v.have_community_id);
+	assert_string_equal(v.community_id, "1:UQezHrdIQ9tvFbCTqtCjpqutE6o=");
+	c->client = 1;
+	ss_conn_view_make(c, &v);
+	assert_ptr_equal(v.client, &c->ep[1]);
+	assert_ptr_equal(v.server, &c->ep[0]);
+	c->client = 2;   /* no roles decided */
+	ss_conn_view_make(c, &v);
+	assert_ptr_equal(v.client, &c->ep[0]);
+	for (int i = 0; i < 2; i++)
+		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
+	ss_conn_view_make(c, &v);
+	assert_int_equal(v.duration, SS_NO_TIME);
+	g_free(c);
+}
+
 static void test_json_records(void **state)
 {
 	(void)state;
@@ -1224,6 +1258,7 @@ int main(void)
 		cmocka_unit_test(test_ms),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_conn_view),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_json_document),
