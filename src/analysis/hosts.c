@@ -144,6 +144,10 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, gboolean 
 
 static gint32 rel_ms(const host_acc *acc, gint64 ns)
 {
+	/* Never SS_NO_TIME (INT64_MIN) here: untimed records are not noted
+	 * (ss_hosts_learn_ephemeral); kept so one can never overflow this. */
+	if (ns == SS_NO_TIME || acc->base_ns == SS_NO_TIME)
+		return 0;
 	gint64 ms = (ns - acc->base_ns) / 1000000;
 	return (gint32)CLAMP(ms, (gint64)G_MININT32 + 1, (gint64)G_MAXINT32);
 }
@@ -266,7 +270,10 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	ss_eph_stats_add(&acc->h.eph, cl->port, d ? d->last_port : -1);
 	if (d)
 		d->last_port = cl->port;
-	note_reuse(h, acc, cl->port, start, c->last_ns);
+	/* Reuse gaps need times: a record with no counted packet (SS_NO_TIME)
+	 * says nothing about when its port was in use. */
+	if (start != SS_NO_TIME && c->last_ns != SS_NO_TIME)
+		note_reuse(h, acc, cl->port, start, c->last_ns);
 }
 
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)

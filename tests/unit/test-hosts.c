@@ -335,7 +335,8 @@ static void test_hosts_bounded(void **state)
 		c.outcome = SS_OUTCOME_COMPLETE;
 		c.ep[0].ip = sc_ip4(10, 0, 0, (guint8)(1 + i / 2));   /* two each */
 		c.ep[0].port = (guint16)(40000 + i % 2);
-		c.ep[0].first_ns = c.last_ns = SC_T0;
+		c.ep[0].first_ns = c.ep[0].last_ns = c.last_ns = SC_T0;
+		c.ep[0].packets = 1;   /* a SYN was counted: the record has a time */
 		c.ep[1].ip = sc_ip4(10, 0, 1, 1);
 		c.ep[1].port = 80;
 		ss_hosts_learn_ephemeral(hs, &c);
