@@ -646,7 +646,8 @@ static void replay_decode(const guint8 *data, gsize size)
 	feeder f;
 	feed_begin(&f, dlt);
 	ss_packet p;
-	if (ss_decode(dlt, data + 1, caplen, caplen, &p) == SS_REASON_OK) {
+	ss_reason r = ss_decode(dlt, data + 1, caplen, caplen, &p);
+	if (r == SS_REASON_OK) {
 		p.ts_ns = f.ts;
 		ss_analyzer_decoded(f.a, &p);
 	}
@@ -657,6 +658,14 @@ static void replay_decode(const guint8 *data, gsize size)
 	ss_analyzer_packet(f.a, f.ts - 1, data + 1, caplen, caplen);
 	ss_report *rep = ss_analyzer_finish(f.a);
 	ss_analyzer_free(f.a);
+	/* The harness's invariant: the counting path counts one reason, the
+	 * one ss_decode() gives, or a frag_* refinement of ip_fragment. */
+	guint64 counted = 0;
+	for (int i = 0; i < SS_REASON_COUNT; i++)
+		counted += rep->summary.reasons[i];
+	assert_int_equal(counted, 1);
+	if (r != SS_REASON_IP_FRAGMENT)
+		assert_int_equal(rep->summary.reasons[r], 1);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
