@@ -340,13 +340,16 @@ void ss_conn_zeek_tcp(ss_conn *c, int side, const ss_packet *p)
  * endpoint states, the client as originator. */
 const char *ss_conn_zeek_state(const ss_conn *c)
 {
-	const ss_endpoint *o = &c->ep[c->client], *r = &c->ep[!c->client];
+	/* The client as originator; a record without roles (client -1, never
+	 * finalized) reads ep[0] as it, like the record writers do. */
+	int ci = c->client == 1 ? 1 : 0;
+	const ss_endpoint *o = &c->ep[ci], *r = &c->ep[!ci];
 	if (c->proto != IPPROTO_TCP) {
 		if (o->packets)
 			return r->packets ? "SF" : "S0";
 		return r->packets ? "SHR" : "OTH";
 	}
-	guint8 os = c->zeek[c->client].state, rs = c->zeek[!c->client].state;
+	guint8 os = c->zeek[ci].state, rs = c->zeek[!ci].state;
 	gboolean o_inactive = os == SS_ZEEK_INACTIVE || os == SS_ZEEK_PARTIAL;
 	gboolean r_inactive = rs == SS_ZEEK_INACTIVE || rs == SS_ZEEK_PARTIAL;
 	if (rs == SS_ZEEK_RESET) {

@@ -663,7 +663,7 @@ static void test_conn_view(void **state)
 	ss_conn_view_make(c, &v);
 	assert_ptr_equal(v.client, &c->ep[1]);
 	assert_ptr_equal(v.server, &c->ep[0]);
-	c->client = 2;   /* no roles decided */
+	c->client = -1;   /* no roles decided */
 	ss_conn_view_make(c, &v);
 	assert_ptr_equal(v.client, &c->ep[0]);
 	for (int i = 0; i < 2; i++)
