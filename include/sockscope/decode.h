@@ -114,6 +114,9 @@ ss_tunnel_type ss_tunnel_type_from_name(const char *name);
 
 /* Stable snake_case name used in every output format ("trunc_tcp"...). */
 const char *ss_reason_name(ss_reason r);
+/* TRUE for the reasons of fragments: ip_fragment and the frag_* ones that
+ * reassembly (decode/frag.c) counts instead of it. */
+gboolean ss_reason_is_fragment(ss_reason r);
 ss_reason_class ss_reason_class_of(ss_reason r);
 
 /* TRUE when ss_decode() understands this DLT_* value (as returned by

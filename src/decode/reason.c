@@ -73,3 +73,18 @@ ss_reason_class ss_reason_class_of(ss_reason r)
 		return SS_CLASS_INVALID;
 	return reasons[r].cls;
 }
+
+gboolean ss_reason_is_fragment(ss_reason r)
+{
+	switch (r) {
+	case SS_REASON_IP_FRAGMENT:
+	case SS_REASON_FRAG_TINY:
+	case SS_REASON_FRAG_DROPPED:
+	case SS_REASON_FRAG_OVERLAP:
+	case SS_REASON_FRAG_TEARDROP:
+	case SS_REASON_FRAG_OVERSIZE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
