@@ -61,6 +61,9 @@ typedef struct ss_analyzer ss_analyzer;
 
 ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg);
 void ss_analyzer_free(ss_analyzer *a);
+/* Frees one ss_input of a report's summary.inputs (the analyzer makes
+ * them; ss_report_free frees them through this); NULL is ignored. */
+void ss_input_free(gpointer p);
 
 /* Starts a new input (file); its ss_input is recorded in the summary.
  * Returns the ss_input so the caller can fill in its error later. */

@@ -74,9 +74,11 @@ void ss_analyzer_config_init(ss_analyzer_config *cfg)
 	cfg->max_flows = SS_DEFAULT_MAX_FLOWS;
 }
 
-void ss_pipeline_input_free(gpointer p)
+void ss_input_free(gpointer p)
 {
 	ss_input *in = p;
+	if (in == NULL)
+		return;
 	g_free(in->name);
 	g_free(in->link_name);
 	g_free(in->error);
@@ -123,7 +125,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	a->hosts = ss_hosts_new(NULL);
 	a->roles = ss_roles_new(NULL, a->hosts);
 	a->input_last_ns = SS_NO_TIME;
-	a->summary.inputs = g_ptr_array_new_with_free_func(ss_pipeline_input_free);
+	a->summary.inputs = g_ptr_array_new_with_free_func(ss_input_free);
 	a->summary.warnings = g_ptr_array_new_with_free_func(g_free);
 	a->summary.first_ns = a->summary.last_ns = SS_NO_TIME;
 	if (a->cfg.sink && a->cfg.report_thread)

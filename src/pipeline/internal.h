@@ -43,8 +43,6 @@ struct ss_analyzer {
 	ss_stage *writer;          /* its second stage, driven by the report thread */
 };
 
-/* Frees an ss_input of the summary. */
-void ss_pipeline_input_free(gpointer p);
 /* Waits until every event so far is applied and written, and both threads
  * are idle: the packet thread may then read what they own. */
 void ss_pipeline_drain(ss_analyzer *a);

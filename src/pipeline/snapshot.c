@@ -41,7 +41,7 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 	ss_report *r = g_new0(ss_report, 1);
 	r->summary = a->summary;
 	ss_pipeline_flow_stats(a, &r->summary);
-	r->summary.inputs = g_ptr_array_new_with_free_func(ss_pipeline_input_free);
+	r->summary.inputs = g_ptr_array_new_with_free_func(ss_input_free);
 	for (guint i = 0; i < a->summary.inputs->len; i++) {
 		const ss_input *src = g_ptr_array_index(a->summary.inputs, i);
 		ss_input *in = g_memdup2(src, sizeof *src);

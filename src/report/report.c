@@ -2,6 +2,7 @@
  * ss_report and how it is freed, and the names of its enums.  Model code,
  * not a format: every format and the dispatcher may use it, and it uses
  * none of them. */
+#include "sockscope/analyzer.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
@@ -31,22 +32,11 @@ static void free_ptr_array(GPtrArray *a, GDestroyNotify fn)
 	g_ptr_array_unref(a);
 }
 
-static void input_free(gpointer p)
-{
-	ss_input *in = p;
-	if (in == NULL)
-		return;
-	g_free(in->name);
-	g_free(in->link_name);
-	g_free(in->error);
-	g_free(in);
-}
-
 void ss_report_free(ss_report *r)
 {
 	if (r == NULL)
 		return;
-	free_ptr_array(r->summary.inputs, input_free);
+	free_ptr_array(r->summary.inputs, ss_input_free);
 	free_ptr_array(r->summary.warnings, g_free);
 	free_ptr_array(r->conns, g_free);
 	if (r->listeners != NULL)
