@@ -10,7 +10,31 @@
 #define SOCKSCOPE_LISTENERS_H
 
 #include <glib.h>
+#include <string.h>
 #include "sockscope/report.h"
+
+/* A listening socket as a hash key (the roll-up's, the graph's, the
+ * drift's): made by ss_listener_key_make(), so the padding-free bytes are
+ * all set and keys compare and hash bytewise (SS_BYTES_KEY_FUNCS). */
+typedef struct {
+	guint8 proto, family;
+	guint16 port;
+	ss_ip ip;
+} ss_listener_key;
+
+G_STATIC_ASSERT(sizeof(ss_listener_key) == 20);
+
+static inline ss_listener_key ss_listener_key_make(guint8 proto, guint8 family, const ss_ip *ip,
+						   guint16 port)
+{
+	ss_listener_key k;
+	memset(&k, 0, sizeof k);
+	k.proto = proto;
+	k.family = family;
+	k.port = port;
+	k.ip = *ip;
+	return k;
+}
 
 typedef struct ss_listeners ss_listeners;
 

@@ -139,7 +139,7 @@ void ss_report_free(ss_report *r);
  * and could reorder them.  Formats never compute the model themselves. */
 void ss_report_complete(ss_report *r, gboolean findings);
 
-/* "open", "closed", "filtered". */
+/* "open", "closed", "filtered" (defined with the roll-up, analysis/listeners.c). */
 const char *ss_listener_state_name(ss_listener_state s);
 
 /* What the flow cap did, as one plain-text sentence for the reports for

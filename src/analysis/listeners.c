@@ -8,13 +8,22 @@
 
 #include <string.h>
 
-typedef struct {
-	guint8 proto, family;
-	guint16 port;
-	ss_ip ip;
-} listener_key;
+SS_BYTES_KEY_FUNCS(listener_key, ss_listener_key)
 
-SS_BYTES_KEY_FUNCS(listener_key, listener_key)   /* zero-initialised keys */
+/* Here rather than in report/: the states are the roll-up's, and layers
+ * below the formats (compare/drift.c) name them too. */
+const char *ss_listener_state_name(ss_listener_state s)
+{
+	switch (s) {
+	case SS_LISTENER_OPEN:
+		return "open";
+	case SS_LISTENER_CLOSED:
+		return "closed";
+	case SS_LISTENER_FILTERED:
+		return "filtered";
+	}
+	return "unknown";
+}
 
 gint ss_listener_cmp(gconstpointer pa, gconstpointer pb)
 {
@@ -48,7 +57,7 @@ static void listener_acc_free(gpointer p)
 }
 
 struct ss_listeners {
-	GHashTable *by_key;    /* listener_key* -> listener_acc* */
+	GHashTable *by_key;    /* ss_listener_key* -> listener_acc* */
 };
 
 ss_listeners *ss_listeners_new(void)
@@ -78,7 +87,7 @@ ss_listeners *ss_listeners_copy(const ss_listeners *src)
 		listener_acc *acc = g_new0(listener_acc, 1);
 		acc->l = from->l;
 		ss_ip_set_copy(&acc->clients, &from->clients);
-		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(listener_key)), acc);
+		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(ss_listener_key)), acc);
 	}
 	return ls;
 }
@@ -89,12 +98,7 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
 	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
-	listener_key k;
-	memset(&k, 0, sizeof k);
-	k.proto = c->proto;
-	k.family = c->family;
-	k.port = sv->port;
-	k.ip = sv->ip;
+	ss_listener_key k = ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port);
 	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
 	if (!acc) {
 		acc = g_new0(listener_acc, 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/model.h"
+#include "sockscope/listeners.h"
 #include "sockscope/util.h"
 
 typedef struct {
@@ -17,13 +18,7 @@ typedef struct {
 
 SS_BYTES_KEY_FUNCS(host, host_key)
 
-typedef struct {
-	guint8 proto, family;
-	guint16 port;
-	ss_ip ip;
-} lkey;
-
-SS_BYTES_KEY_FUNCS(lkey, lkey)
+SS_BYTES_KEY_FUNCS(lkey, ss_listener_key)
 
 static int cmp_addr(guint8 fa, const ss_ip *a, guint8 fb, const ss_ip *b)
 {
@@ -130,12 +125,7 @@ static gboolean drawn_socket(GHashTable *where, const ss_conn *c, guint *srv, gu
 	if (c->client != 0 && c->client != 1)
 		return FALSE;
 	const ss_endpoint *sv = ss_conn_server(c);
-	lkey k;
-	memset(&k, 0, sizeof k);
-	k.proto = c->proto;
-	k.family = c->family;
-	k.port = sv->port;
-	k.ip = sv->ip;
+	ss_listener_key k = ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port);
 	gpointer w;
 	if (!g_hash_table_lookup_extended(where, &k, NULL, &w))
 		return FALSE;
@@ -207,12 +197,8 @@ ss_graph *ss_graph_build(const ss_report *r)
 		for (guint j = 0; j < sv->rows->len; j++) {
 			const ss_listener *l = &g_array_index(r->listeners, ss_listener,
 							      g_array_index(sv->rows, guint, j));
-			lkey k;
-			memset(&k, 0, sizeof k);
-			k.proto = l->proto;
-			k.family = l->family;
-			k.port = l->port;
-			k.ip = l->ip;
+			ss_listener_key k = ss_listener_key_make(l->proto, l->family, &l->ip,
+								 l->port);
 			g_hash_table_insert(where, g_memdup2(&k, sizeof k),
 					    GUINT_TO_POINTER((s << 8 | j) + 1));
 		}

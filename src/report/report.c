@@ -1,24 +1,12 @@
 /* The report model's own code (sockscope/report.h): who owns what in an
- * ss_report and how it is freed, and the names of its enums.  Model code,
- * not a format: every format and the dispatcher may use it, and it uses
- * none of them. */
+ * ss_report and how it is freed.  Model code, not a format: every format
+ * and the dispatcher may use it, and it uses none of them.  (The listener
+ * states' names, ss_listener_state_name, live with the roll-up in
+ * analysis/listeners.c.) */
 #include "sockscope/analyzer.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
-
-const char *ss_listener_state_name(ss_listener_state s)
-{
-	switch (s) {
-	case SS_LISTENER_OPEN:
-		return "open";
-	case SS_LISTENER_CLOSED:
-		return "closed";
-	case SS_LISTENER_FILTERED:
-		return "filtered";
-	}
-	return "unknown";
-}
 
 /* Takes the elements out of a pointer array whatever free function it was
  * created with, frees each with `fn`, then the array. */
