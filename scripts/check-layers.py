@@ -3,7 +3,7 @@
 
 src/ has one folder per layer (README, "Layout").  A file may call what its
 own folder or a lower layer defines, never a higher layer, and never a
-sibling layer of the same rank (report/ and export/ are both rank 5 and do
+sibling layer of the same rank (report/ and export/ are both rank 6 and do
 not call each other).  Inside report/, a format (text, json, ...) draws from
 the shared report model and output helpers only: it never calls another
 format, and the model never calls a format.  Only the dispatcher, render.c,
@@ -42,10 +42,11 @@ RANK = {
     'flow': 2,
     'analysis': 3,
     'pipeline': 4,
-    'report': 5,
-    'export': 5,
-    'io': 6,
-    'app': 7,
+    'compare': 5,
+    'report': 6,
+    'export': 6,
+    'io': 7,
+    'app': 8,
 }
 # report/ files that are formats: each one draws the report model in one
 # syntax.  Everything else in report/ is shared model or output plumbing.

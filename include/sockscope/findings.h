@@ -110,4 +110,9 @@ GPtrArray *ss_findings_compute(const ss_report *r);
 
 void ss_finding_free(gpointer f);
 
+/* Sorts ss_finding* into the ranking every list of findings uses
+ * (severity, count, id, subject, statement): for findings made elsewhere,
+ * such as the drift between two captures (sockscope/drift.h). */
+void ss_findings_rank(GPtrArray *findings);
+
 #endif

@@ -360,6 +360,11 @@ static gint cmp_finding(gconstpointer pa, gconstpointer pb)
 	return g_strcmp0(a->statement, b->statement);
 }
 
+void ss_findings_rank(GPtrArray *findings)
+{
+	g_ptr_array_sort(findings, cmp_finding);
+}
+
 /* Keep-all: the examples of per-pair findings (churn, exhaustion) are the
  * pair's first records (for churn, its first short ones). */
 static void pair_examples(GPtrArray *out, const ss_report *r)
