@@ -92,6 +92,10 @@ typedef struct {
 	ss_ip client_ip;
 	ss_finding_fact facts[SS_FINDING_FACTS_MAX];
 	guint n_facts;
+	/* port_scan: the ports that answered, ascending (guint16), every one
+	 * of them (the statement names SS_SCAN_PORTS_LISTED); NULL for the
+	 * other findings.  Owned by the finding. */
+	GArray *open_ports;
 	ss_conn examples[SS_FINDING_EXAMPLES];  /* by first packet */
 	guint n_examples;
 } ss_finding;

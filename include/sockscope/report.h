@@ -142,6 +142,11 @@ void ss_report_complete(ss_report *r, gboolean findings);
 /* "open", "closed", "filtered" (defined with the roll-up, analysis/listeners.c). */
 const char *ss_listener_state_name(ss_listener_state s);
 
+/* A port list (guint16) as plain text for the reports for people: "8080,
+ * 8081, 9090", past max "... and 12 more", "none" when empty; FALSE, with
+ * nothing appended, when ports is NULL (a port_scan finding's open_ports). */
+gboolean ss_ports_text(const GArray *ports, guint max, GString *out);
+
 /* What the flow cap did, as one plain-text sentence for the reports for
  * people (text, markdown, html escape it as they need); FALSE, with
  * nothing appended, when no flow was evicted. */

@@ -204,6 +204,9 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 		guint nopen = x->open_ports ? x->open_ports->len : 0;
 		if (nopen > 0)
 			g_array_sort(x->open_ports, cmp_u16);
+		/* all of them for the machine formats, [] when none answered */
+		f->open_ports = nopen > 0 ? g_array_ref(x->open_ports)
+					  : g_array_new(FALSE, FALSE, sizeof(guint16));
 		g_string_append_printf(st, "%s probed %" G_GUINT64_FORMAT " %s ports of %s: %"
 				       G_GUINT64_FORMAT " open", cl, x->targets,
 				       x->k.proto == IPPROTO_TCP ? "TCP" : "UDP", sv, x->open);

@@ -305,6 +305,8 @@ void ss_finding_free(gpointer p)
 		return;
 	g_free(f->statement);
 	g_free(f->next_step);
+	if (f->open_ports)
+		g_array_unref(f->open_ports);
 	g_free(f);
 }
 

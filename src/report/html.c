@@ -405,6 +405,13 @@ static void findings_h(GString *b, const ss_report *r)
 			}
 			g_string_append(b, "</li>\n");
 		}
+		GString *ports = g_string_new(NULL);
+		if (ss_ports_text(f->open_ports, SS_SCAN_PORTS_LISTED, ports)) {
+			g_string_append(b, "<li><strong>Open ports:</strong> ");
+			h(b, ports->str);
+			g_string_append(b, "</li>\n");
+		}
+		g_string_free(ports, TRUE);
 		if (f->n_examples > 0)
 			g_string_append(b, "<li><strong>Examples:</strong><ul>\n");
 		for (guint j = 0; j < f->n_examples; j++) {

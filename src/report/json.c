@@ -425,6 +425,16 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 			ss_i64_append(b, f->facts[i].value);
 	}
 	ss_append_lit(b, "},");
+	if (f->open_ports != NULL) {
+		key(b, "open_ports");
+		g_string_append_c(b, '[');
+		for (guint i = 0; i < f->open_ports->len; i++) {
+			if (i > 0)
+				g_string_append_c(b, ',');
+			ss_u64_append(b, g_array_index(f->open_ports, guint16, i));
+		}
+		ss_append_lit(b, "],");
+	}
 	key(b, "examples");
 	g_string_append_c(b, '[');
 	for (guint i = 0; i < f->n_examples; i++) {

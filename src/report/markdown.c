@@ -226,6 +226,13 @@ static void findings_md(GString *b, const ss_report *r)
 			}
 			g_string_append_c(b, '\n');
 		}
+		GString *ports = g_string_new(NULL);
+		if (ss_ports_text(f->open_ports, SS_SCAN_PORTS_LISTED, ports)) {
+			g_string_append(b, "- **Open ports:** ");
+			md_text(b, ports->str);
+			g_string_append_c(b, '\n');
+		}
+		g_string_free(ports, TRUE);
 		if (f->n_examples > 0)
 			g_string_append(b, "- **Examples:**\n");
 		for (guint j = 0; j < f->n_examples; j++) {

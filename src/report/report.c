@@ -42,6 +42,22 @@ void ss_report_complete(ss_report *r, gboolean findings)
 		r->findings = ss_findings_compute(r);
 }
 
+gboolean ss_ports_text(const GArray *ports, guint max, GString *out)
+{
+	if (ports == NULL)
+		return FALSE;
+	if (ports->len == 0) {
+		g_string_append(out, "none");
+		return TRUE;
+	}
+	for (guint i = 0; i < ports->len && i < max; i++)
+		g_string_append_printf(out, "%s%u", i ? ", " : "",
+				       (unsigned)g_array_index(ports, guint16, i));
+	if (ports->len > max)
+		g_string_append_printf(out, " and %u more", ports->len - max);
+	return TRUE;
+}
+
 gboolean ss_summary_flow_cap_text(const ss_summary *s, GString *out)
 {
 	const typeof(s->flow_cap) *f = &s->flow_cap;

@@ -354,6 +354,13 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
 			g_string_truncate(l, 0);
 		}
+		/* a scan's open ports on a line of their own (not only in the
+		 * statement): what to check first */
+		if (ss_ports_text(f->open_ports, SS_SCAN_PORTS_LISTED, l)) {
+			g_string_append(b, "       open:     ");
+			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
+			g_string_truncate(l, 0);
+		}
 		for (guint j = 0; j < f->n_examples; j++) {
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;

@@ -3,8 +3,9 @@
 # scan of 1000 ports from one network namespace against another, captured
 # with tcpdump on the target's side.  sockscope must give one port_scan
 # finding naming the scanner, the target, the number of ports and the 3
-# open ones, and no unanswered_syn / refused finding for the probes (nor an
-# exhaustion warning from nmap's one bound source port); the text report
+# open ones (the open_ports field in json, a line of their own in the
+# text, markdown and html reports), and no unanswered_syn / refused finding
+# for the probes (nor an exhaustion warning from nmap's one bound source port); the text report
 # counts the refused probes instead of listing 997 lines.
 #
 # Usage: check-scan.sh SOCKSCOPE
@@ -33,9 +34,16 @@ open=$(awk '/^[0-9]+\/tcp +open/ { split($1, p, "/"); printf "%s%s", sep, p[1]; 
 	echo "FAIL sockscope (text) exited $?: $(cat "$tmp/err")"
 	exit 1
 }
-"$python" - "$tmp/scan.json" "$ip_c" "$ip_s" "$open" "$tmp/scan.txt" <<'PY'
+for fmt in markdown html; do
+	"$exe" -r "$tmp/scan.pcap" -F $fmt -o "$tmp/scan.$fmt" 2>"$tmp/err" || {
+		echo "FAIL sockscope ($fmt) exited $?: $(cat "$tmp/err")"
+		exit 1
+	}
+done
+"$python" - "$tmp/scan.json" "$ip_c" "$ip_s" "$open" "$tmp/scan.txt" "$tmp/scan.markdown" \
+	"$tmp/scan.html" <<'PY'
 import json, sys
-doc, scanner, target, open_ports, text = sys.argv[1:]
+doc, scanner, target, open_ports, text, md, html = sys.argv[1:]
 # the text report stays readable: the probes are counted, not listed
 lines = open(text).read().splitlines()
 text_bad = []
@@ -58,6 +66,17 @@ else:
         bad.append("ports %r, expected 1000" % facts.get("ports"))
     if facts.get("open") != 3:
         bad.append("open %r, expected 3" % facts.get("open"))
+    # the open ports as a field of the finding, not only in its sentence
+    if f.get("open_ports") != open_ports:
+        bad.append("open_ports %r, nmap found %r" % (f.get("open_ports"), open_ports))
+    # and a line of their own in the reports for people
+    listed = ", ".join(str(p) for p in open_ports)
+    for name, path, want in (("text", text, "       open:     " + listed + "\n"),
+                             ("markdown", md, "- **Open ports:** " + listed + "\n"),
+                             ("html", html, "<li><strong>Open ports:</strong> " + listed
+                              + "</li>")):
+        if want not in open(path).read():
+            bad.append("%s report has no line %r" % (name, want))
     for p in open_ports:
         if str(p) not in f["statement"]:
             bad.append("open port %d not named: %s" % (p, f["statement"]))

@@ -166,6 +166,11 @@ static void test_port_scan_rollup(void **state)
 	assert_int_equal(fact(f, "open"), 2);
 	assert_int_equal(fact(f, "unanswered"), 38);
 	assert_non_null(strstr(f->statement, "2 open (22, 25)"));
+	/* the open ports as a field, ascending */
+	assert_non_null(f->open_ports);
+	assert_int_equal(f->open_ports->len, 2);
+	assert_int_equal(g_array_index(f->open_ports, guint16, 0), 22);
+	assert_int_equal(g_array_index(f->open_ports, guint16, 1), 25);
 	guint unanswered_findings = 0;
 	for (guint i = 0; i < fs->len; i++) {
 		const ss_finding *x = g_ptr_array_index(fs, i);
