@@ -111,6 +111,9 @@ gboolean ss_decode_config_add_port(ss_decode_config *cfg, ss_tunnel_type type,
  * for a name it does not know. */
 const char *ss_tunnel_type_name(ss_tunnel_type t);
 ss_tunnel_type ss_tunnel_type_from_name(const char *name);
+/* "vxlan 42", "gre 7" or "ipip" (no id on the wire): the virtual network
+ * as the reports for people name it; nothing for one not tunnelled. */
+void ss_vnet_append(GString *b, const ss_vnet *v);
 
 /* Stable snake_case name used in every output format ("trunc_tcp"...). */
 const char *ss_reason_name(ss_reason r);

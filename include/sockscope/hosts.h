@@ -45,6 +45,7 @@ typedef struct {
 typedef struct ss_host_s {
 	guint8 family;
 	ss_ip ip;
+	ss_vnet vnet;              /* the tunnel and VNI it lives behind (zero: none) */
 	GArray *listeners;         /* guint: indexes into ss_report.listeners */
 	guint64 client_connections;/* records in which it was the client */
 	guint64 client_servers;    /* distinct server sockets (proto, ip, port) */
@@ -83,9 +84,10 @@ typedef enum {
 	SS_EPH_VERDICT_OUT,        /* outside a default range the host fits */
 } ss_eph_verdict;
 
-/* Is `port` an ephemeral port of host `ip`, as far as learned so far? */
+/* Is `port` an ephemeral port of host `ip` in virtual network `vnet`, as
+ * far as learned so far? */
 ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, const ss_ip *ip,
-					  guint16 port);
+					  const ss_vnet *vnet, guint16 port);
 
 /* The host records, sorted by family and address, with the listeners of
  * the report (sorted, as in ss_report) attached; the table is left empty.

@@ -15,17 +15,20 @@
 
 /* A listening socket as a hash key (the roll-up's, the graph's, the
  * drift's): made by ss_listener_key_make(), so the padding-free bytes are
- * all set and keys compare and hash bytewise (SS_BYTES_KEY_FUNCS). */
+ * all set and keys compare and hash bytewise (SS_BYTES_KEY_FUNCS).  The
+ * virtual network is part of it: two tenants' 192.168.42.2:8080 behind
+ * VXLAN VNI 42 and 43 are two listeners. */
 typedef struct {
 	guint8 proto, family;
 	guint16 port;
 	ss_ip ip;
+	ss_vnet vnet;
 } ss_listener_key;
 
-G_STATIC_ASSERT(sizeof(ss_listener_key) == 20);
+G_STATIC_ASSERT(sizeof(ss_listener_key) == 28);
 
 static inline ss_listener_key ss_listener_key_make(guint8 proto, guint8 family, const ss_ip *ip,
-						   guint16 port)
+						   guint16 port, const ss_vnet *vnet)
 {
 	ss_listener_key k;
 	memset(&k, 0, sizeof k);
@@ -33,7 +36,16 @@ static inline ss_listener_key ss_listener_key_make(guint8 proto, guint8 family, 
 	k.family = family;
 	k.port = port;
 	k.ip = *ip;
+	k.vnet = *vnet;
 	return k;
+}
+
+/* The key of the listener a decided record reached. */
+static inline ss_listener_key ss_listener_key_of_conn(const ss_conn *c)
+{
+	const ss_endpoint *sv = ss_conn_server(c);
+	ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+	return ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port, &v);
 }
 
 typedef struct ss_listeners ss_listeners;
@@ -51,7 +63,8 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c);
  * empty. */
 GArray *ss_listeners_take(ss_listeners *ls);
 
-/* The report's order of listeners: protocol, family, address, port.  A
+/* The report's order of listeners: protocol, family, address, port, then
+ * the virtual network (none first).  A
  * GCompareFunc over ss_listener elements. */
 gint ss_listener_cmp(gconstpointer pa, gconstpointer pb);
 

@@ -104,6 +104,34 @@ typedef struct {
 	guint16 sport, dport;  /* outer UDP ports (UDP tunnels only) */
 } ss_tunnel;
 
+/* The virtual network a flow lives in, as its flow key has it: the
+ * innermost tunnel's type and id.  Roll-ups keyed by an inner address
+ * (listeners, hosts) add it, so two tenants' 192.168.42.2:8080 behind VNI
+ * 42 and 43 stay two listeners.  All zero when not tunnelled; no padding
+ * holes, so it can sit in bytewise-hashed keys. */
+typedef struct {
+	guint8 type;           /* ss_tunnel_type */
+	guint8 has_vni;        /* vni was present on the wire */
+	guint8 zero[2];
+	guint32 vni;
+} ss_vnet;
+
+static inline ss_vnet ss_tunnel_vnet(const ss_tunnel *t)
+{
+	ss_vnet v = { t->type, t->has_vni, { 0, 0 }, t->vni };
+	return v;
+}
+
+/* Reports' order: not tunnelled first, then by type, id. */
+static inline int ss_vnet_cmp(const ss_vnet *a, const ss_vnet *b)
+{
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->vni != b->vni)
+		return a->vni < b->vni ? -1 : 1;
+	return (a->has_vni > b->has_vni) - (a->has_vni < b->has_vni);
+}
+
 typedef struct {
 	gint64 ts_ns;          /* capture time, ns since the Unix epoch (UTC) */
 	guint32 caplen;        /* bytes captured */

@@ -28,6 +28,7 @@ typedef struct {
 	guint8 family;
 	ss_ip ip;
 	guint16 port;
+	ss_vnet vnet;               /* the tunnel and VNI it lives behind (zero: none) */
 	ss_listener_state state;
 	ss_confidence confidence;   /* the best confidence among its connections */
 	guint64 connections;

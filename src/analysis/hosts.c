@@ -16,10 +16,13 @@
 
 #define PORT_UNUSED G_MININT32
 
+/* A host is an address in a virtual network: two tenants' 192.168.42.2
+ * behind VNI 42 and 43 are two hosts. */
 typedef struct {
 	guint8 family;
 	guint8 zero[3];
 	ss_ip ip;
+	ss_vnet vnet;
 } host_key;
 
 typedef struct {
@@ -108,24 +111,27 @@ void ss_hosts_free(ss_hosts *h)
 	g_free(h);
 }
 
-static void make_host_key(host_key *k, guint8 family, const ss_ip *ip)
+static void make_host_key(host_key *k, guint8 family, const ss_ip *ip, const ss_vnet *vnet)
 {
 	memset(k, 0, sizeof *k);
 	k->family = family;
 	k->ip = *ip;
+	k->vnet = *vnet;
 }
 
-static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip)
+static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
+			     const ss_vnet *vnet)
 {
 	host_key k;
-	make_host_key(&k, family, ip);
+	make_host_key(&k, family, ip, vnet);
 	return g_hash_table_lookup(h->by_ip, &k);
 }
 
 /* The host's entry, created when there is room; NULL (and counted) when not. */
-static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, gboolean capped)
+static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_vnet *vnet,
+			  gboolean capped)
 {
-	host_acc *acc = host_lookup(h, family, ip);
+	host_acc *acc = host_lookup(h, family, ip, vnet);
 	if (acc)
 		return acc;
 	if (capped && g_hash_table_size(h->by_ip) >= h->lim.max_hosts) {
@@ -133,9 +139,10 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, gboolean 
 		return NULL;
 	}
 	acc = g_new0(host_acc, 1);
-	make_host_key(&acc->k, family, ip);
+	make_host_key(&acc->k, family, ip, vnet);
 	acc->h.family = family;
 	acc->h.ip = *ip;
+	acc->h.vnet = *vnet;
 	acc->h.min_reuse_gap_ns = SS_NO_TIME;
 	acc->base_ns = SS_NO_TIME;
 	g_hash_table_add(h->by_ip, acc);
@@ -261,7 +268,8 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	    (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK))
 		return;
 	const ss_endpoint *cl = ss_conn_client(c);
-	host_acc *acc = host_get(h, c->family, &cl->ip, TRUE);
+	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
+	host_acc *acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
 	if (!acc)
 		return;
 	gint64 start, end;
@@ -281,7 +289,8 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
 	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
 	const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
-	host_acc *acc = host_get(h, c->family, &cl->ip, TRUE);
+	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
+	host_acc *acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
 	if (!acc)
 		return;
 	acc->h.client_connections++;
@@ -303,11 +312,11 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
 }
 
 ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, const ss_ip *ip,
-					  guint16 port)
+					  const ss_vnet *vnet, guint16 port)
 {
 	if (!h)
 		return SS_EPH_VERDICT_UNKNOWN;
-	const host_acc *acc = host_lookup(h, family, ip);
+	const host_acc *acc = host_lookup(h, family, ip, vnet);
 	if (!acc || acc->h.eph.samples < SS_EPH_MIN_SAMPLES)
 		return SS_EPH_VERDICT_UNKNOWN;
 	ss_eph_profile pr;
@@ -326,14 +335,17 @@ gint ss_host_cmp(gconstpointer pa, gconstpointer pb)
 	const ss_host *a = pa, *b = pb;
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	return memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
+	int c = memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
+	if (c != 0)
+		return c;
+	return ss_vnet_cmp(&a->vnet, &b->vnet);   /* last: plain captures keep their order */
 }
 
 GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 {
 	for (guint i = 0; listeners && i < listeners->len; i++) {
 		const ss_listener *l = &g_array_index(listeners, ss_listener, i);
-		host_acc *acc = host_get(h, l->family, &l->ip, FALSE);
+		host_acc *acc = host_get(h, l->family, &l->ip, &l->vnet, FALSE);
 		if (!acc->h.listeners)
 			acc->h.listeners = g_array_new(FALSE, FALSE, sizeof(guint));
 		g_array_append_val(acc->h.listeners, i);

@@ -1,5 +1,6 @@
 /* The listener roll-up (sockscope/listeners.h): one accumulator per
- * listening socket, keyed by protocol, family, address and port, with the
+ * listening socket, keyed by protocol, family, address, port and the
+ * virtual network (tunnel type and VNI) it lives in, with the
  * distinct client addresses in an inline IP set (capped, and said so). */
 #include "sockscope/listeners.h"
 #include "sockscope/ipset.h"
@@ -35,7 +36,10 @@ gint ss_listener_cmp(gconstpointer pa, gconstpointer pb)
 	int c = memcmp(a->ip.bytes, b->ip.bytes, sizeof a->ip.bytes);
 	if (c != 0)
 		return c < 0 ? -1 : 1;
-	return (a->port > b->port) - (a->port < b->port);
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	/* Last, so a capture without tunnels keeps its order. */
+	return ss_vnet_cmp(&a->vnet, &b->vnet);
 }
 
 static gboolean outcome_answered(ss_outcome o)
@@ -98,7 +102,7 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
 	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
-	ss_listener_key k = ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port);
+	ss_listener_key k = ss_listener_key_of_conn(c);
 	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
 	if (!acc) {
 		acc = g_new0(listener_acc, 1);
@@ -106,6 +110,7 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 		acc->l.family = c->family;
 		acc->l.ip = sv->ip;
 		acc->l.port = sv->port;
+		acc->l.vnet = k.vnet;
 		acc->l.state = SS_LISTENER_FILTERED;
 		acc->l.confidence = c->confidence;
 		acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;

@@ -252,9 +252,10 @@ static int by_ephemeral(const ss_roles *k, const ss_conn *c)
 	if (!k->hosts)
 		return -1;
 	int s[2];
+	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
 	for (int i = 0; i < 2; i++)
 		s[i] = eph_score(ss_hosts_ephemeral_verdict(k->hosts, c->family, &c->ep[i].ip,
-							    c->ep[i].port));
+							    &vnet, c->ep[i].port));
 	if (s[0] == s[1])
 		return -1;
 	return s[0] > s[1] ? 0 : 1;

@@ -153,8 +153,8 @@ static void index_report(side_index *ix, const ss_report *r)
 		 * without roles or a simultaneous open reached no listener. */
 		if ((c->client != 0 && c->client != 1) || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 			continue;
-		const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
-		lkey k = ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port);
+		const ss_endpoint *cl = ss_conn_client(c);
+		lkey k = ss_listener_key_of_conn(c);
 		ldetail *d = g_hash_table_lookup(ix->listeners, &k);
 		if (d == NULL) {
 			d = g_new0(ldetail, 1);
@@ -205,7 +205,7 @@ static void side_fill(ss_drift_side *s, const ss_listener *l, const side_index *
 	s->clients = l->clients;
 	s->first_ns = l->first_ns;
 	s->last_ns = l->last_ns;
-	lkey k = ss_listener_key_make(l->proto, l->family, &l->ip, l->port);
+	lkey k = ss_listener_key_make(l->proto, l->family, &l->ip, l->port, &l->vnet);
 	const ldetail *d = g_hash_table_lookup(ix->listeners, &k);
 	if (d != NULL) {
 		s->refused_rst = d->refused_rst;
@@ -329,7 +329,7 @@ static void add_listener(ss_drift *d, const ss_listener *la, const ss_listener *
 		guint64 *conns = g_new(guint64, 2);
 		conns[0] = la->connections;
 		conns[1] = lb->connections;
-		lkey k = ss_listener_key_make(l->proto, l->family, &l->ip, l->port);
+		lkey k = ss_listener_key_make(l->proto, l->family, &l->ip, l->port, &l->vnet);
 		g_hash_table_insert(both, g_memdup2(&k, sizeof k), conns);
 		d->networks_compared++;
 	}

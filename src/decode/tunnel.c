@@ -35,6 +35,15 @@ const char *ss_tunnel_type_name(ss_tunnel_type t)
 	return tunnel_names[t];
 }
 
+void ss_vnet_append(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	g_string_append(b, ss_tunnel_type_name((ss_tunnel_type)v->type));
+	if (v->has_vni)
+		g_string_append_printf(b, " %u", (unsigned)v->vni);
+}
+
 ss_tunnel_type ss_tunnel_type_from_name(const char *name)
 {
 	for (guint t = SS_TUNNEL_NONE + 1; t < SS_TUNNEL_COUNT; t++)

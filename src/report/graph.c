@@ -124,8 +124,7 @@ static gboolean drawn_socket(GHashTable *where, const ss_conn *c, guint *srv, gu
 {
 	if (c->client != 0 && c->client != 1)
 		return FALSE;
-	const ss_endpoint *sv = ss_conn_server(c);
-	ss_listener_key k = ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port);
+	ss_listener_key k = ss_listener_key_of_conn(c);
 	gpointer w;
 	if (!g_hash_table_lookup_extended(where, &k, NULL, &w))
 		return FALSE;
@@ -198,7 +197,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 			const ss_listener *l = &g_array_index(r->listeners, ss_listener,
 							      g_array_index(sv->rows, guint, j));
 			ss_listener_key k = ss_listener_key_make(l->proto, l->family, &l->ip,
-								 l->port);
+								 l->port, &l->vnet);
 			g_hash_table_insert(where, g_memdup2(&k, sizeof k),
 					    GUINT_TO_POINTER((s << 8 | j) + 1));
 		}
@@ -340,9 +339,16 @@ char *ss_graph_edge_label(const ss_graph_edge *e)
 
 char *ss_graph_row_label(const ss_listener *l)
 {
-	return g_strdup_printf("%s/%u%s%s, %s (%" G_GUINT64_FORMAT " conn%s)",
-			       l->proto == IPPROTO_TCP ? "tcp" : "udp", (unsigned)l->port,
-			       l->service ? " " : "", l->service ? l->service : "",
+	GString *b = g_string_new(NULL);
+	g_string_append_printf(b, "%s/%u%s%s, ", l->proto == IPPROTO_TCP ? "tcp" : "udp",
+			       (unsigned)l->port, l->service ? " " : "",
+			       l->service ? l->service : "");
+	if (l->vnet.type != SS_TUNNEL_NONE) {   /* one address, two tenants */
+		ss_vnet_append(b, &l->vnet);
+		g_string_append(b, ", ");
+	}
+	g_string_append_printf(b, "%s (%" G_GUINT64_FORMAT " conn%s)",
 			       ss_listener_state_name(l->state), l->connections,
 			       l->connections == 1 ? "" : "s");
+	return g_string_free(b, FALSE);
 }

@@ -43,18 +43,26 @@ static void pair_u64_(GString *b, const char *qk, gsize n, guint64 client, guint
 
 /* ,"tunnel":{...} of a record that came through a tunnel (docs/output.md):
  * only such records have the key, so plain captures' output is unchanged. */
+/* "type":...,"vni":... of a virtual network (vni null when the header
+ * carries none). */
+static void vnet_fields(GString *b, const ss_vnet *v)
+{
+	kv_name(b, "type", ss_tunnel_type_name((ss_tunnel_type)v->type));
+	g_string_append_c(b, ',');
+	key(b, "vni");
+	if (v->has_vni)
+		ss_u64_append(b, v->vni);
+	else
+		null_(b);
+}
+
 static void tunnel_context(GString *b, const ss_tunnel *t)
 {
 	g_string_append_c(b, ',');
 	key(b, "tunnel");
 	g_string_append_c(b, '{');
-	kv_name(b, "type", ss_tunnel_type_name((ss_tunnel_type)t->type));
-	g_string_append_c(b, ',');
-	key(b, "vni");
-	if (t->has_vni)
-		ss_u64_append(b, t->vni);
-	else
-		null_(b);
+	ss_vnet v = ss_tunnel_vnet(t);
+	vnet_fields(b, &v);
 	g_string_append_c(b, ',');
 	kv_u64(b, "depth", t->depth);
 	g_string_append_c(b, ',');
@@ -76,6 +84,19 @@ static void tunnel_context(GString *b, const ss_tunnel *t)
 		}
 		g_string_append_c(b, '}');
 	}
+	g_string_append_c(b, '}');
+}
+
+/* ,"tunnel":{"type":...,"vni":...} of a listener or host behind a tunnel:
+ * the virtual network that is part of its identity (docs/output.md). */
+static void vnet_context(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	g_string_append_c(b, ',');
+	key(b, "tunnel");
+	g_string_append_c(b, '{');
+	vnet_fields(b, v);
 	g_string_append_c(b, '}');
 }
 
@@ -197,6 +218,7 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	kv_ip(b, "ip", l->family, &l->ip);
 	g_string_append_c(b, ',');
 	kv_u64(b, "port", l->port);
+	vnet_context(b, &l->vnet);
 	g_string_append_c(b, ',');
 	kv_str(b, "service", l->service);
 	g_string_append_c(b, ',');
@@ -234,6 +256,7 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	kv_u64(b, "ip_version", h->family);
 	g_string_append_c(b, ',');
 	kv_ip(b, "ip", h->family, &h->ip);
+	vnet_context(b, &h->vnet);
 	g_string_append_c(b, ',');
 	key(b, "listening");
 	g_string_append_c(b, '[');

@@ -22,7 +22,13 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	const gsize indent = 4 + 12;
 	char ip[SS_IP_STRLEN];
 	ss_ip_format(h->family, &h->ip, ip);
-	g_string_append_printf(b, "  %s\n", ip);
+	g_string_append_printf(b, "  %s", ip);
+	if (h->vnet.type != SS_TUNNEL_NONE) {   /* the same address in two tenants */
+		g_string_append(b, " (");
+		ss_vnet_append(b, &h->vnet);
+		g_string_append_c(b, ')');
+	}
+	g_string_append_c(b, '\n');
 
 	GString *l = g_string_new(NULL);
 	GPtrArray *scans = ss_text_scan_findings(r);

@@ -259,6 +259,32 @@ static const ss_text_column listener_cols[] = {
 	{ "PROTO", FALSE }, { "ADDRESS", FALSE }, { "SERVICE", FALSE }, { "STATE", FALSE },
 	{ "CONNS", TRUE }, { "CLIENTS", TRUE }, { "OUTCOMES", FALSE },
 };
+/* With tunnelled records: the virtual network is part of a listener's and
+ * a connection's identity (two tenants may use the same addresses), so it
+ * gets a column of its own. */
+static const ss_text_column listener_tunnel_cols[] = {
+	{ "PROTO", FALSE }, { "TUNNEL", FALSE }, { "ADDRESS", FALSE }, { "SERVICE", FALSE },
+	{ "STATE", FALSE }, { "CONNS", TRUE }, { "CLIENTS", TRUE }, { "OUTCOMES", FALSE },
+};
+
+/* "vxlan 42", or "-" outside tunnels, for the TUNNEL column. */
+static char *vnet_cell(const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return g_strdup("-");
+	GString *s = g_string_new(NULL);
+	ss_vnet_append(s, v);
+	return g_string_free(s, FALSE);
+}
+
+/* Did any packet come out of a tunnel? */
+static gboolean any_tunnel(const ss_summary *s)
+{
+	for (int t = SS_TUNNEL_NONE + 1; t < SS_TUNNEL_COUNT; t++)
+		if (s->tunnel_packets[t] > 0)
+			return TRUE;
+	return FALSE;
+}
 
 static void listeners_block(GString *b, const ss_report *r, const ss_render_options *opt)
 {
@@ -272,7 +298,11 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
-	ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
+	gboolean tun = any_tunnel(&r->summary);
+	if (tun)
+		ss_text_table_init(&t, listener_tunnel_cols, G_N_ELEMENTS(listener_tunnel_cols));
+	else
+		ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		if (scans->len > 0 && ss_text_scan_listener(scans, l)) {
@@ -280,6 +310,8 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 			continue;
 		}
 		ss_text_table_add(&t, g_strdup(ss_proto_name(l->proto, "?")), NULL);
+		if (tun)
+			ss_text_table_add(&t, vnet_cell(&l->vnet), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(l->family, &l->ip, l->port), NULL);
 		ss_text_table_add(&t, l->service != NULL ? ss_text_clean(l->service) : g_strdup("-"), NULL);
 		/* a listener only guessed from its records says so */
@@ -390,6 +422,11 @@ static const ss_text_column conn_cols[] = {
 	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
 	{ "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
 };
+static const ss_text_column conn_tunnel_cols[] = {
+	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "TUNNEL", FALSE }, { "CLIENT", FALSE },
+	{ "", FALSE }, { "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE },
+	{ "RTT ms", TRUE }, { "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
+};
 
 static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
 {
@@ -427,7 +464,11 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
-	ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
+	gboolean tun = any_tunnel(s);
+	if (tun)
+		ss_text_table_init(&t, conn_tunnel_cols, G_N_ELEMENTS(conn_tunnel_cols));
+	else
+		ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		if (scans->len > 0 && scan_probe(scans, c)) {
@@ -441,6 +482,10 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 
 		ss_text_table_add(&t, clock_time(first, ns, date), NULL);
 		ss_text_table_add(&t, g_strdup(ss_proto_name(c->proto, "?")), NULL);
+		if (tun) {
+			ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+			ss_text_table_add(&t, vnet_cell(&v), NULL);
+		}
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
 		ss_text_table_add(&t, g_strdup("->"), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &sv->ip, sv->port), NULL);

@@ -6,9 +6,11 @@ Usage: check-truth.py SOCKSCOPE CAPTURE|DIR [...]   (a DIR means its *.pcap, *.p
 For every CAPTURE, CAPTURE.truth.tsv (written by scripts/make-captures.sh)
 lists each connection the capture script made on purpose: the client's
 address and exact ephemeral port, the server's address and port, and the
-outcome; and every listening socket with its state.  sockscope's jsonl
-output must contain exactly those connections (as a multiset) and those
-listeners.  Prints one line per capture and "N passed, N failed".
+outcome; and every listening socket with its state.  An optional eighth
+column names the virtual network ("vxlan:42"; "-" or no column: not
+tunnelled), which is part of a connection's and a listener's identity: two
+tenants' 192.168.42.2:8080 are two listeners.  sockscope's jsonl output must
+contain exactly those connections (as a multiset) and those listeners.  Prints one line per capture and "N passed, N failed".
 """
 import collections
 import glob
@@ -24,12 +26,23 @@ def load_truth(path):
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            rec, proto, cip, cport, sip, sport, outcome = line.rstrip("\n").split("\t")
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) == 7:
+                fields.append("-")
+            rec, proto, cip, cport, sip, sport, outcome, vnet = fields
             if rec == "connection":
-                conns[(proto, cip, cport, sip, int(sport), outcome)] += 1
+                conns[(proto, cip, cport, sip, int(sport), outcome, vnet)] += 1
             elif rec == "listener":
-                listeners.add((proto, sip, int(sport), outcome))
+                listeners.add((proto, sip, int(sport), outcome, vnet))
     return conns, listeners
+
+
+def vnet(obj):
+    """A record's virtual network as the truth files write it."""
+    t = obj.get("tunnel")
+    if not t:
+        return "-"
+    return t["type"] if t.get("vni") is None else f"{t['type']}:{t['vni']}"
 
 
 def run_sockscope(exe, capture):
@@ -43,11 +56,12 @@ def run_sockscope(exe, capture):
         obj = json.loads(line)
         if obj["kind"] == "connection":
             c, s = obj["client"], obj["server"]
-            key = (obj["proto"], c["ip"], str(c["port"]), s["ip"], s["port"], obj["outcome"])
+            key = (obj["proto"], c["ip"], str(c["port"]), s["ip"], s["port"], obj["outcome"],
+                   vnet(obj))
             conns[key] += 1
             wildcard_ports[key[:2] + ("*",) + key[3:]] += 1
         elif obj["kind"] == "listener":
-            listeners.add((obj["proto"], obj["ip"], obj["port"], obj["state"]))
+            listeners.add((obj["proto"], obj["ip"], obj["port"], obj["state"], vnet(obj)))
     return conns, listeners, wildcard_ports
 
 

@@ -139,24 +139,31 @@ for ((i = 0; i < 100; i++)); do
 done
 
 truth="$tmp/truth"
+# Each truth line ends with the tenant's virtual network (check-truth.py).
 {
-	ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
-	ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 9
-	ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5353
-	ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5999 --timeout 2
-	ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
-	ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+	{
+		ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+		ip netns exec $U1 $python "$cli" tcp 192.168.42.1 192.168.42.2 9
+		ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5353
+		ip netns exec $U1 $python "$cli" udp 192.168.42.1 192.168.42.2 5999 --timeout 2
+	} | sed 's/$/\tvxlan:42/'
+	{
+		ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+		ip netns exec $T1 $python "$cli" tcp 192.168.42.1 192.168.42.2 8080
+	} | sed 's/$/\tvxlan:43/'
 } >"$truth.conns"
 sleep 1
 kill -TERM $tcpdump_pid
 wait $tcpdump_pid 2>/dev/null
 {
-	printf '#record\tproto\tclient_ip\tclient_port\tserver_ip\tserver_port\toutcome\n'
+	printf '#record\tproto\tclient_ip\tclient_port\tserver_ip\tserver_port\toutcome\tvnet\n'
 	cat "$truth.conns"
-	printf 'listener\ttcp\t-\t-\t192.168.42.2\t8080\topen\n'
-	printf 'listener\ttcp\t-\t-\t192.168.42.2\t9\tclosed\n'
-	printf 'listener\tudp\t-\t-\t192.168.42.2\t5353\topen\n'
-	printf 'listener\tudp\t-\t-\t192.168.42.2\t5999\tclosed\n'
+	# Both tenants listen on 192.168.42.2:8080: two listeners, not one.
+	printf 'listener\ttcp\t-\t-\t192.168.42.2\t8080\topen\tvxlan:42\n'
+	printf 'listener\ttcp\t-\t-\t192.168.42.2\t9\tclosed\tvxlan:42\n'
+	printf 'listener\tudp\t-\t-\t192.168.42.2\t5353\topen\tvxlan:42\n'
+	printf 'listener\tudp\t-\t-\t192.168.42.2\t5999\tclosed\tvxlan:42\n'
+	printf 'listener\ttcp\t-\t-\t192.168.42.2\t8080\topen\tvxlan:43\n'
 } >"$cap.truth.tsv"
 
 passed=0 failed=0

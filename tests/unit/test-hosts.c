@@ -316,6 +316,63 @@ static void test_reuse_and_dual_port(void **state)
 	ss_report_free(r);
 }
 
+/* A complete handshake whose packets came out of VXLAN VNI `vni`. */
+static void tunnelled_conn(ss_analyzer *a, const sc_flow *f, guint32 vni, gint64 ms)
+{
+	static const guint8 flags[][2] = { { SC_CLIENT, SYN }, { SC_SERVER, SYN | ACK },
+					   { SC_CLIENT, ACK } };
+	for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
+		ss_packet p = sc_packet(f, flags[i][0], ms);
+		p.tunnel.type = SS_TUNNEL_VXLAN;
+		p.tunnel.has_vni = 1;
+		p.tunnel.vni = vni;
+		p.tunnel.depth = 1;
+		p.l4 = SS_L4_TCP;
+		p.tcp.flags = flags[i][1];
+		p.tcp.window = 65535;
+		p.tcp.seq = flags[i][0] == SC_CLIENT ? 100 : 500;
+		p.ip_len = 40;
+		ss_analyzer_decoded(a, &p);
+	}
+}
+
+/* Two tenants behind VNI 42 and 43 with the same inner addresses: two
+ * listeners on 192.168.42.2:8080 and two hosts per address, each with its
+ * own connections, never one merged listener. */
+static void test_tenants_apart(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_analyzer *a = ss_analyzer_new(NULL);
+	ss_ip cl = sc_ip4(192, 168, 42, 1), sv = sc_ip4(192, 168, 42, 2);
+	sc_flow f1 = sc_flow_make(IPPROTO_TCP, cl, 40000, sv, 8080);
+	sc_flow f2 = sc_flow_make(IPPROTO_TCP, cl, 40001, sv, 8080);
+	tunnelled_conn(a, &f1, 42, 0);
+	tunnelled_conn(a, &f2, 43, 10);
+	tunnelled_conn(a, &f1, 43, 20);   /* the same tuple in the other tenant */
+	ss_report *r = ss_analyzer_finish(a);
+	ss_analyzer_free(a);
+	assert_int_equal(r->conns->len, 3);
+	assert_int_equal(r->listeners->len, 2);
+	const ss_listener *l0 = &g_array_index(r->listeners, ss_listener, 0);
+	const ss_listener *l1 = &g_array_index(r->listeners, ss_listener, 1);
+	assert_int_equal(l0->vnet.type, SS_TUNNEL_VXLAN);
+	assert_int_equal(l0->vnet.vni, 42);   /* sorted by VNI */
+	assert_int_equal(l0->connections, 1);
+	assert_int_equal(l1->vnet.vni, 43);
+	assert_int_equal(l1->connections, 2);
+	assert_int_equal(r->hosts->len, 4);
+	for (guint i = 0; i < r->hosts->len; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		assert_int_equal(h->vnet.vni, i % 2 == 0 ? 42 : 43);
+		if (memcmp(&h->ip, &cl, sizeof cl) == 0)
+			assert_int_equal(h->client_connections, h->vnet.vni == 42 ? 1 : 2);
+		else
+			assert_int_equal(h->listeners->len, 1);
+	}
+	ss_report_free(r);
+}
+
 /* The host table and its per-host tables are capped and count drops. */
 static void test_hosts_bounded(void **state)
 {
@@ -362,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion_warning),
 		cmocka_unit_test(test_reuse_and_dual_port),
 		cmocka_unit_test(test_hosts_bounded),
+		cmocka_unit_test(test_tenants_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
