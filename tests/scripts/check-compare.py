@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Path-mode `sockscope compare` against the ground truth of the test bed
+(issue 16 "Done when"; tests/scripts/make-compare.sh, compare_bed.py).
+
+Usage: check-compare.py SOCKSCOPE DIR
+  DIR holds compare-NAME-a.pcap / -b.pcap pairs with compare-NAME.truth.json
+  (captures/compare, or a fresh run of make-compare.sh).
+
+First, always: each truth file against its two captures (the lost packets,
+injected resets and one-way delays it lists are what the packets show; a
+variant's shifted or reordered B gives the same once its applied offset is
+undone).  Then `sockscope compare --format jsonl A B` for each pair:
+  - one compare_summary, mode path, matched / a_only / b_only as the truth,
+    clock_offset_us within tolerance of the offset applied to B;
+  - exactly one compare_conn per truth connection, found by the client's
+    getsockname()/getpeername(), with its seen, proto, client_assigned,
+    client_translated, server_addressed, server_translated and translation
+    (a connection B never saw may say "unknown");
+  - lost packets (kind, direction, count) and injected resets (seen_at,
+    toward, count) exactly as the captures show them;
+  - one-way delays within [min, max] of the true per-packet delays, widened
+    by the measured spread (clock_offset_spread_us, at least 500 µs); none
+    where no packet crossed;
+  - idle_drop after the idle gap measured at A (within 0.5 s), none else;
+  - the snat translator's public addresses and port allocation ("unknown"
+    is noted, a wrong allocation fails), its idle timeout when given.
+Exit 0 all good, 1 a mismatch (each printed), 77 when this sockscope has no
+`compare` subcommand (after the truth files were checked)."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_bed  # noqa: E402
+
+FLOOR_US = 500          # tolerance floor for clock offset and delays
+IDLE_TOL_S = 0.5
+
+
+def rtype(o):
+    return o.get("type", o.get("kind"))
+
+
+def check_truth(d, truth):
+    """The truth file says what its captures show."""
+    a_pkts = compare_bed.read_pcap(os.path.join(d, truth["a"]))
+    b_pkts = compare_bed.read_pcap(os.path.join(d, truth["b"]))
+    errs = []
+    if len(a_pkts) != truth["a_packets"] or len(b_pkts) != truth["b_packets"]:
+        errs.append("packet counts %d/%d, truth %d/%d" % (len(a_pkts), len(b_pkts),
+                                                          truth["a_packets"], truth["b_packets"]))
+    for t in truth["connections"]:
+        obs = compare_bed.derive(t, a_pkts, b_pkts, truth["applied_clock_offset_us"])
+        for k in ("lost", "injected_resets", "one_way_delay_us", "packets_a", "packets_b"):
+            if obs[k] != t[k]:
+                errs.append("%s: %s %s in the captures, truth %s" % (t["token"], k, obs[k], t[k]))
+    return errs
+
+
+def run_compare(exe, d, truth):
+    cmd = [exe, "compare", "--format", "jsonl", os.path.join(d, truth["a"]),
+           os.path.join(d, truth["b"])]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    return cmd, p
+
+
+def compare_known(exe, p):
+    """False when this sockscope has no compare subcommand: it then takes
+    the word for a BPF filter and exits 2 with no input."""
+    if p.returncode != 2:
+        return True
+    h = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return b"compare" in h.stdout
+
+
+def as_set(lst, keys):
+    return {tuple(x.get(k) for k in keys) for x in lst or []}
+
+
+def check_output(name, truth, recs, rc):
+    errs, notes = [], []
+    if rc not in (0, 1):
+        errs.append("exit status %d (0 or 1 expected)" % rc)
+    sums = [o for o in recs if rtype(o) == "compare_summary"]
+    conns = [o for o in recs if rtype(o) == "compare_conn"]
+    if len(sums) != 1:
+        errs.append("%d compare_summary records" % len(sums))
+        return errs, notes
+    s = sums[0]
+    if s.get("mode") != "path":
+        errs.append("mode %r (%s), expected path" % (s.get("mode"), s.get("mode_reason")))
+    for k in ("both", "a_only", "b_only"):
+        key = "matched" if k == "both" else k
+        if s.get(key) != truth["counts"][k]:
+            errs.append("summary %s %r, truth %d" % (key, s.get(key), truth["counts"][k]))
+    spread = s.get("clock_offset_spread_us")
+    tol = max(spread if isinstance(spread, (int, float)) else 0, FLOOR_US)
+    delays = [v for t in truth["connections"] for v in t["one_way_delay_us"].values() if v]
+    max_delay = max((v["max"] for v in delays), default=0)
+    applied = truth["applied_clock_offset_us"]
+    est = s.get("clock_offset_us")
+    if delays:
+        if not isinstance(est, (int, float)):
+            errs.append("clock_offset_us %r, applied %d" % (est, applied))
+        elif abs(est - applied) > tol + max_delay:
+            errs.append("clock_offset_us %d, applied %d (tolerance %d + delay %d us)"
+                        % (est, applied, tol, max_delay))
+    by_client = {}
+    for o in conns:
+        for side in ("a", "b"):
+            if o.get(side):
+                by_client.setdefault((side, o[side].get("client"), o[side].get("server")), []).append(o)
+    used = set()
+    for t in truth["connections"]:
+        tok = t["token"]
+        key = ("a", t["client_assigned"], t["server_addressed"])
+        found = by_client.get(key, [])
+        if len(found) != 1:
+            errs.append("%s: %d compare_conn with a.client %s a.server %s"
+                        % (tok, len(found), t["client_assigned"], t["server_addressed"]))
+            continue
+        o = found[0]
+        used.add(id(o))
+        e = []
+        want = {"seen": t["seen"], "proto": t["proto"], "client_assigned": t["client_assigned"],
+                "client_translated": t["client_translated"],
+                "server_addressed": t["server_addressed"],
+                "server_translated": t["server_translated"]}
+        for k, v in want.items():
+            if o.get(k) != v:
+                e.append("%s %r, truth %r" % (k, o.get(k), v))
+        okt = {t["translation"]} | ({"unknown"} if t["seen"] != "both" else set())
+        if o.get("translation") not in okt:
+            e.append("translation %r, truth %s" % (o.get("translation"), sorted(okt)))
+        if t["seen"] == "both":
+            b = o.get("b") or {}
+            if (b.get("client"), b.get("server")) != (t["b_client"], t["b_server"]):
+                e.append("b %s -> %s, the server's socket says %s -> %s"
+                         % (b.get("client"), b.get("server"), t["b_client"], t["b_server"]))
+            if not (o.get("match") or {}).get("confidence"):
+                e.append("no match confidence")
+        elif o.get("b") is not None:
+            e.append("b %r for a connection B never saw" % o.get("b"))
+        lk = ("packet", "direction", "count")
+        if as_set(o.get("lost"), lk) != as_set(t["lost"], lk):
+            e.append("lost %s, captures show %s" % (sorted(as_set(o.get("lost"), lk)),
+                                                    sorted(as_set(t["lost"], lk))))
+        ik = ("seen_at", "toward", "count")
+        if as_set(o.get("injected_resets"), ik) != as_set(t["injected_resets"], ik):
+            e.append("injected_resets %s, captures show %s"
+                     % (sorted(as_set(o.get("injected_resets"), ik)),
+                        sorted(as_set(t["injected_resets"], ik))))
+        owd = o.get("one_way_delay_us") or {}
+        for dirn, tv in t["one_way_delay_us"].items():
+            got = owd.get(dirn)
+            if tv is None:
+                if got is not None:
+                    e.append("one_way_delay %s %r where no packet crossed" % (dirn, got))
+            elif not isinstance(got, (int, float)):
+                e.append("one_way_delay %s %r, true %d..%d us" % (dirn, got, tv["min"], tv["max"]))
+            elif not tv["min"] - tol <= got <= tv["max"] + tol:
+                e.append("one_way_delay %s %d us, true %d..%d us (+-%d)"
+                         % (dirn, got, tv["min"], tv["max"], tol))
+        idle = o.get("idle_drop")
+        if t["idle_drop"] is None:
+            if idle is not None:
+                e.append("idle_drop %r, the connection was not dropped idle" % idle)
+        elif not isinstance(idle, dict) or not isinstance(idle.get("after_idle_s"), (int, float)):
+            e.append("idle_drop %r, truth after %.3f s idle" % (idle, t["idle_drop"]["after_idle_s"]))
+        elif abs(idle["after_idle_s"] - t["idle_drop"]["after_idle_s"]) > IDLE_TOL_S:
+            e.append("idle_drop after %.3f s, truth %.3f s" % (idle["after_idle_s"],
+                                                               t["idle_drop"]["after_idle_s"]))
+        for x in e:
+            errs.append("%s (%s): %s" % (tok, t["kind"], x))
+    extra = [o for o in conns if id(o) not in used]
+    for o in extra:
+        errs.append("compare_conn not in the truth: a %s, b %s" % (o.get("a"), o.get("b")))
+    tr = truth.get("translator")
+    snat = [o for o in recs if rtype(o) == "translator" and o.get("kind") == "snat"]
+    if tr:
+        if len(snat) != 1:
+            errs.append("%d snat translator records, truth one (%s)" % (len(snat), tr))
+        else:
+            o = snat[0]
+            if sorted(o.get("public_addresses") or []) != tr["public_addresses"]:
+                errs.append("translator public_addresses %r, truth %r"
+                            % (o.get("public_addresses"), tr["public_addresses"]))
+            pa = o.get("port_allocation")
+            if pa == "unknown":
+                notes.append("translator port_allocation unknown, truth %s" % tr["port_allocation"])
+            elif pa != tr["port_allocation"]:
+                errs.append("translator port_allocation %r, truth %r" % (pa, tr["port_allocation"]))
+            if "idle_timeout_s" in tr:
+                got = o.get("idle_timeout_s")
+                gaps = [t["idle_drop"]["after_idle_s"] for t in truth["connections"] if t["idle_drop"]]
+                if got is None:
+                    notes.append("translator idle_timeout_s null, truth conntrack %d s, "
+                                 "dropped after %s s idle" % (tr["idle_timeout_s"], gaps))
+                elif not tr["idle_timeout_s"] - IDLE_TOL_S <= got <= max(gaps) + IDLE_TOL_S:
+                    errs.append("translator idle_timeout_s %r, truth between %d and %.3f"
+                                % (got, tr["idle_timeout_s"], max(gaps)))
+            elif o.get("idle_timeout_s") is not None:
+                errs.append("translator idle_timeout_s %r, no connection was dropped idle"
+                            % o.get("idle_timeout_s"))
+    elif snat:
+        errs.append("snat translator %r where there is no masquerade" % snat)
+    return errs, notes
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    exe, d = sys.argv[1], sys.argv[2]
+    truths = sorted(glob.glob(os.path.join(d, "compare-*.truth.json")))
+    if not truths:
+        print("FAIL no compare-*.truth.json in %s" % d)
+        return 1
+    failed = 0
+    loaded = []
+    for path in truths:
+        truth = json.load(open(path))
+        errs = check_truth(d, truth)
+        for e in errs:
+            print("FAIL truth %s: %s" % (truth["scenario"], e))
+        failed += bool(errs)
+        loaded.append(truth)
+    print("%s %d truth files against their captures" % ("FAIL" if failed else "ok  ", len(loaded)))
+    known = None
+    for truth in loaded:
+        cmd, p = run_compare(exe, d, truth)
+        if known is None:
+            known = compare_known(exe, p)
+            if not known:
+                if failed:
+                    return 1
+                print("SKIP: this sockscope has no compare subcommand (`%s` exited 2: %s)"
+                      % (" ".join(cmd[1:3]), p.stderr.decode(errors="replace").strip()))
+                return 77
+        recs, bad = [], None
+        for n, line in enumerate(p.stdout.decode(errors="replace").splitlines(), 1):
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                bad = "line %d is not JSON: %s" % (n, line[:120])
+                break
+        if bad:
+            errs, notes = [bad], []
+        else:
+            errs, notes = check_output(truth["scenario"], truth, recs, p.returncode)
+        if p.returncode == 2 or (p.stderr and errs):
+            errs.append("stderr: %s" % p.stderr.decode(errors="replace").strip()[:300])
+        for e in errs:
+            print("FAIL %s: %s" % (truth["scenario"], e))
+        for x in notes:
+            print("note %s: %s" % (truth["scenario"], x))
+        if not errs:
+            print("ok   %s: %d connections (%s)" % (truth["scenario"], len(truth["connections"]),
+                                                    truth["about"][:70]))
+        failed += bool(errs)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
