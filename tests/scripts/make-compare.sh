@@ -34,20 +34,16 @@ shift
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)
 bed="$here/compare_bed.py"
+scenarios=("$@")
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-python=/usr/bin/python3
-[ -x $python ] || skip "/usr/bin/python3 not found (it makes the traffic)"
-command -v ip >/dev/null 2>&1 || skip "the ip command (iproute2) is not installed"
-command -v tcpdump >/dev/null 2>&1 || skip "tcpdump is not installed (Debian package tcpdump)"
+# skip, python, tmp, ns_pids/ns_names and the teardown on every exit path,
+# ns_capture_stop (it checks root, ip, tcpdump, /usr/bin/python3; its one
+# argument is a sockscope it does not use here)
+set -- "$out"
+. "$here/lib-netns.sh"
 command -v nft >/dev/null 2>&1 || skip "nft is not installed (Debian package nftables)"
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, nftables, tcpdump)"
 
 all=$($python "$bed" scenarios)
-scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || read -r -a scenarios <<<"$all"
 variants=0
 [ "${scenarios[*]}" = "$all" ] && variants=1
@@ -57,25 +53,9 @@ if [ $variants -eq 1 ]; then
 fi
 
 C=ss-cmp-c-$$ R=ss-cmp-r-$$ S=ss-cmp-s-$$
-tmp=$(mktemp -d) || exit 1
-pids=()
-made=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	for ns in "${made[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
 for ns in $C $R $S; do
 	ip netns add "$ns" 2>"$tmp/err" || skip "cannot make network namespaces: $(cat "$tmp/err")"
-	made+=("$ns")
+	ns_names+=("$ns")
 	ip netns exec "$ns" true 2>"$tmp/err" || skip "cannot enter network namespaces: $(cat "$tmp/err")"
 	ip -n "$ns" link set lo up
 	# no IPv6: no neighbour discovery or MLD in the captures
@@ -108,7 +88,7 @@ printf '%s\n' "$($python "$bed" nft idle)" | ip netns exec $R nft -f - 2>"$tmp/e
 	skip "nftables cannot load the rules here (nat, reject, ct timeout): $(cat "$tmp/err")"
 
 ip netns exec $S $python "$bed" server "$tmp/server.log" >"$tmp/server.out" 2>&1 &
-pids+=($!)
+ns_pids+=($!)
 for ((i = 0; i < 100; i++)); do
 	grep -q READY "$tmp/server.out" && break
 	sleep 0.1
@@ -120,7 +100,7 @@ cap_start() {
 	ip netns exec "$1" tcpdump -Z root -U -nn -s 200 -i "$2" -w "$3" 'tcp or udp or icmp' \
 		2>"$3.err" &
 	cap_pid=$!
-	pids+=($cap_pid)
+	ns_pids+=($cap_pid)
 	for ((i = 0; i < 100; i++)); do
 		grep -qs 'listening on' "$3.err" && return 0
 		sleep 0.1
@@ -128,25 +108,6 @@ cap_start() {
 	echo "FAIL: tcpdump did not start: $(cat "$3.err")"
 	exit 1
 }
-# cap_stop PID FILE: SIGINT once the file stops growing (tcpdump -U has
-# written what it had), so nothing is lost in its buffer
-cap_stop() {
-	local last=-1 same=0 size
-	for ((i = 0; i < 50; i++)); do
-		size=$(stat -c %s "$2" 2>/dev/null || echo 0)
-		if [ "$size" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 3 ] && break
-		else
-			same=0
-		fi
-		last=$size
-		sleep 0.2
-	done
-	kill -INT "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 fail=0
 for sc in "${scenarios[@]}"; do
 	$python "$bed" nft "$sc" | ip netns exec $R nft -f - || { echo "FAIL $sc: nft"; exit 1; }
@@ -172,8 +133,8 @@ for sc in "${scenarios[@]}"; do
 		sleep 0.1
 	done
 	sleep 0.5
-	cap_stop $pb "$b"
-	cap_stop $pa "$a"
+	cap_pid=$pb ns_capture_stop "$b"
+	cap_pid=$pa ns_capture_stop "$a"
 	cp "$tmp/server.log" "$tmp/server-$sc.log"
 	if $python "$bed" truth "$sc" "$a" "$b" "$tmp/client-$sc.log" "$tmp/server-$sc.log" \
 		"$tmp/compare-$sc.truth.json"; then
