@@ -103,17 +103,19 @@ enum {
 #define SS_NO_TIME G_MININT64
 
 typedef struct {
-	ss_ip ip;
-	guint16 port;
-	guint8 sent;           /* SS_SENT_* */
-	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
-	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
-	guint8 wscale;
+	/* Per-packet counters first: the update reads and writes these, not
+	 * the address (the flow key has it too). */
 	guint64 packets;
 	guint64 bytes;         /* IP bytes (header + payload) as on the wire */
 	guint64 payload;       /* TCP/UDP payload bytes */
 	gint64 first_ns, last_ns;
 	guint32 isn;           /* sequence number of its SYN / SYN-ACK */
+	guint8 sent;           /* SS_SENT_* */
+	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
+	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
+	guint8 wscale;
+	guint16 port;
+	ss_ip ip;
 } ss_endpoint;
 
 /* Zeek's history letters in the order they happened; `who` has bit i set
@@ -153,10 +155,20 @@ typedef struct {
 #define SS_SYN_GAPS_MAX 8
 
 typedef struct ss_conn {
-	/* Laid out without padding holes: one is kept per flow in progress
-	 * (docs/performance.md#memory-per-flow), so enums are stored in a
-	 * byte each and the small fields are grouped. */
+	/* Hot first, cold last (docs/performance.md, "ss_conn layout"): one
+	 * record is kept per flow in progress and every packet of the flow
+	 * touches it, so the fields the per-packet path reads and writes
+	 * (flow/lifecycle.c, flow/conn.c, flow/zeek-state.c) come first, in
+	 * the order it touches them: key and timeout links (line 0), activity
+	 * time, sides and endpoint counters, Zeek's state and history, the
+	 * handshake.  Fields read only when the record ends, or on rare
+	 * packets (SYN copies, ICMP errors, tunnels), come after.  Enums are
+	 * stored in a byte each and small fields grouped: no padding holes.
+	 * Other code reads the fields by name; only this order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
+	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
+
+	gint64 last_ns;        /* latest packet from either side */
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;
 	gint8 client;          /* index into ep[] of the client; -1 until finalized */
@@ -165,14 +177,23 @@ typedef struct ss_conn {
 	gint8 synack_side;     /* who sent the first SYN-ACK, -1 none */
 	gint8 first_rst_side;
 	gint8 icmp_about_side; /* the side whose packet the ICMP error quoted */
+	guint8 timeout_class;  /* ss_timeout_class (lifecycle, owned by the analyzer) */
+	guint8 zeek_partial;   /* Zeek's is_partial: the first packets were not a handshake */
+	guint32 history_who;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
+	ss_zeek_ep zeek[2];    /* per ep[] */
+	char history[SS_HISTORY_MAX + 1];
 
 	/* TCP handshake */
-	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
-	guint32 synack_retransmits;  /* repeated SYN-ACKs */
 	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
 	gint64 first_rst_ns;
 	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
+	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
+	guint32 synack_retransmits;  /* repeated SYN-ACKs */
+	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
+
+	/* ---- cold: rare packets, and the end of the record ---- */
+	guint64 seq;           /* creation order, the tie-breaker when sorting */
 	gint64 syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
 	                                         MIN(syn_retransmits, MAX) are set */
 
@@ -186,12 +207,7 @@ typedef struct ss_conn {
 	guint8 reuse;          /* ss_reuse: this record reuses the tuple of an earlier one */
 	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
 
-	char history[SS_HISTORY_MAX + 1];
-	ss_zeek_ep zeek[2];    /* per ep[] */
-	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
-
 	/* lifecycle, owned by the analyzer */
-	guint8 timeout_class;  /* ss_timeout_class */
 	guint8 ended_by;       /* ss_end */
 	guint8 evictions;      /* times the flow cap pushed it out of the table
 	                          and it came back (saturates at 255) */
@@ -205,17 +221,10 @@ typedef struct ss_conn {
 	guint8 evidence;       /* ss_evidence */
 	guint8 confidence;     /* ss_confidence */
 
-	guint32 history_who;
-	guint8 zeek_partial;   /* Zeek's is_partial: the first packets were not a handshake */
-
 	/* The innermost tunnel the flow came through (type NONE when it did
 	 * not): its id is also in the key, its outer endpoints only here.
 	 * Taken from the packet that started the record. */
 	ss_tunnel tunnel;
-
-	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
-	gint64 last_ns;        /* latest packet from either side */
-	guint64 seq;           /* creation order, the tie-breaker when sorting */
 } ss_conn;
 
 /* Stable lower-case names used by every output format. */
