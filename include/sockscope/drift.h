@@ -60,6 +60,7 @@ typedef struct {
 	guint8 proto, family;
 	ss_ip ip;
 	guint16 port;
+	ss_vnet vnet;              /* the tunnel and VNI it lives behind (zero: none) */
 	const char *service;       /* static, NULL when unknown */
 	ss_drift_change change;
 	ss_confidence confidence;  /* that the change is real (see docs/compare.md) */
@@ -76,6 +77,7 @@ typedef struct {
 	guint8 proto, family;
 	ss_ip ip;
 	guint16 port;
+	ss_vnet vnet;
 	/* the client network: the address with the host bits zero */
 	ss_ip net;
 	guint8 prefix;             /* SS_DRIFT_PREFIX_V4 / _V6 */
@@ -100,6 +102,7 @@ enum {
 typedef struct {
 	guint8 family;
 	ss_ip ip;
+	ss_vnet vnet;
 	ss_drift_eph_verdict verdict;
 	guint32 differs;           /* SS_DRIFT_EPH_* when changed */
 	ss_eph_profile a, b;

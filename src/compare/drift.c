@@ -228,6 +228,8 @@ static gint network_cmp(gconstpointer pa, gconstpointer pb)
 		return d < 0 ? -1 : 1;
 	if (a->port != b->port)
 		return a->port < b->port ? -1 : 1;
+	if ((d = ss_vnet_cmp(&a->vnet, &b->vnet)) != 0)
+		return d;
 	d = memcmp(a->net.bytes, b->net.bytes, sizeof a->net.bytes);
 	if (d != 0)
 		return d < 0 ? -1 : 1;
@@ -253,6 +255,7 @@ static void networks_missing(GArray *out, const side_index *from, const side_ind
 		d.family = nk->l.family;
 		d.ip = nk->l.ip;
 		d.port = nk->l.port;
+		d.vnet = nk->l.vnet;
 		d.net = nk->net;
 		d.prefix = nk->l.family == SS_FAMILY_IPV6 ? SS_DRIFT_PREFIX_V6 : SS_DRIFT_PREFIX_V4;
 		d.change = change;
@@ -282,6 +285,7 @@ static void ephemeral_compare(ss_drift *d, const ss_host *ha, const ss_host *hb)
 	memset(&e, 0, sizeof e);
 	e.family = ha->family;
 	e.ip = ha->ip;
+	e.vnet = ha->vnet;
 	e.a = ha->profile;
 	e.b = hb->profile;
 	e.a_samples = ha->eph.samples;
@@ -320,6 +324,7 @@ static void add_listener(ss_drift *d, const ss_listener *la, const ss_listener *
 	x.family = l->family;
 	x.ip = l->ip;
 	x.port = l->port;
+	x.vnet = l->vnet;
 	x.service = l->service;
 	side_fill(&x.a, la, ia);
 	side_fill(&x.b, lb, ib);
