@@ -24,6 +24,10 @@ undone).  Then `sockscope compare --format jsonl A B` for each pair:
   - idle_drop after the idle gap measured at A (within 0.5 s), none else;
   - the snat translator's public addresses and port allocation ("unknown"
     is noted, a wrong allocation fails), its idle timeout when given.
+Before any of that, the checker itself: records made from the truth (an
+oracle) must pass and each of a set of wrong answers (a translated port off
+by one, a loss on the wrong hop, an invented translation, a 50 ms clock
+error...) must fail, so this test can fail before the engine exists.
 Exit 0 all good, 1 a mismatch (each printed), 77 when this sockscope has no
 `compare` subcommand (after the truth files were checked)."""
 
@@ -42,6 +46,11 @@ IDLE_TOL_S = 0.5
 
 def rtype(o):
     return o.get("type", o.get("kind"))
+
+
+def translator_kind(o):
+    # "kind" names the record where the engine uses it as the record key
+    return o.get("translator") or (o.get("kind") if "type" in o else None)
 
 
 def check_truth(d, truth):
@@ -179,7 +188,7 @@ def check_output(name, truth, recs, rc):
     for o in extra:
         errs.append("compare_conn not in the truth: a %s, b %s" % (o.get("a"), o.get("b")))
     tr = truth.get("translator")
-    snat = [o for o in recs if rtype(o) == "translator" and o.get("kind") == "snat"]
+    snat = [o for o in recs if rtype(o) == "translator" and translator_kind(o) == "snat"]
     if tr:
         if len(snat) != 1:
             errs.append("%d snat translator records, truth one (%s)" % (len(snat), tr))
@@ -210,6 +219,91 @@ def check_output(name, truth, recs, rc):
     return errs, notes
 
 
+def oracle(truth):
+    """The records a right engine writes for truth (its own delays and
+    offset at the true values): the checker must pass them."""
+    recs = [{"kind": "compare_summary", "mode": "path",
+             "clock_offset_us": truth["applied_clock_offset_us"] + 7,
+             "clock_offset_spread_us": 40, "matched": truth["counts"]["both"],
+             "a_only": truth["counts"]["a_only"], "b_only": truth["counts"]["b_only"]}]
+    for t in truth["connections"]:
+        recs.append({
+            "kind": "compare_conn", "proto": t["proto"], "seen": t["seen"],
+            "a": {"client": t["client_assigned"], "server": t["server_addressed"]},
+            "b": {"client": t["b_client"], "server": t["b_server"]} if t["b_client"] else None,
+            "client_assigned": t["client_assigned"], "client_translated": t["client_translated"],
+            "server_addressed": t["server_addressed"], "server_translated": t["server_translated"],
+            "translation": t["translation"], "match": {"confidence": "high"},
+            "lost": [dict(x) for x in t["lost"]],
+            "injected_resets": [dict(x) for x in t["injected_resets"]],
+            "one_way_delay_us": {k: (v["max"] if v else None)
+                                 for k, v in t["one_way_delay_us"].items()},
+            "idle_drop": ({"after_idle_s": t["idle_drop"]["after_idle_s"] + 0.2}
+                          if t["idle_drop"] else None)})
+    if "translator" in truth:
+        tr = truth["translator"]
+        recs.append({"kind": "translator", "translator": "snat",
+                     "public_addresses": tr["public_addresses"],
+                     "port_allocation": tr["port_allocation"],
+                     "idle_timeout_s": tr.get("idle_timeout_s")})
+    return recs
+
+
+def conn_of(recs, pred):
+    return next((o for o in recs if rtype(o) == "compare_conn" and pred(o)), None)
+
+
+def mutations(truth):
+    """Wrong answers the checker must catch: (what, change in place)."""
+    m = []
+
+    def tr(o):
+        return o["client_translated"] is not None
+
+    m.append(("clock offset off by 50 ms", lambda r: r[0].update(
+        clock_offset_us=r[0]["clock_offset_us"] + 50000)))
+    m.append(("a connection missing", lambda r: r.pop()))
+    m.append(("seen both called a_only", lambda r: conn_of(r, lambda o: o["seen"] == "both").update(
+        seen="a_only")))
+    if any(t["client_translated"] for t in truth["connections"]):
+        m.append(("translated port off by one", lambda r: conn_of(r, tr).update(
+            client_translated=conn_of(r, tr)["client_translated"][:-1]
+            + str((int(conn_of(r, tr)["client_translated"][-1]) + 1) % 10))))
+        m.append(("translator allocation wrong", lambda r: [o.update(port_allocation=(
+            "sequential")) for o in r if rtype(o) == "translator"]))
+    else:
+        m.append(("translation invented", lambda r: conn_of(r, lambda o: o["seen"] == "both")
+                  .update(translation="snat")))
+    if any(t["lost"] for t in truth["connections"]):
+        m.append(("loss on the wrong hop", lambda r: [x.update(direction="b_to_a" if
+                  x["direction"] == "a_to_b" else "a_to_b") for x in conn_of(r, lambda o: o["lost"])["lost"]]))
+    else:
+        m.append(("loss invented", lambda r: conn_of(r, lambda o: True)["lost"].append(
+            {"packet": "data", "direction": "a_to_b", "count": 1})))
+    if any(t["injected_resets"] for t in truth["connections"]):
+        m.append(("injected reset on the wrong side", lambda r: [x.update(
+            seen_at="b" if x["seen_at"] == "a" else "a") for x in
+            conn_of(r, lambda o: o["injected_resets"])["injected_resets"]]))
+    m.append(("one-way delay 10 ms", lambda r: conn_of(r, lambda o: o["one_way_delay_us"]["a_to_b"]
+             is not None)["one_way_delay_us"].update(a_to_b=10000)))
+    if any(t["idle_drop"] for t in truth["connections"]):
+        m.append(("idle drop missed", lambda r: conn_of(r, lambda o: o["idle_drop"]).update(
+            idle_drop=None)))
+    return m
+
+
+def self_test(truth):
+    """The checker itself: the oracle passes, every wrong answer fails."""
+    errs, _ = check_output(truth["scenario"], truth, oracle(truth), 0)
+    out = ["oracle rejected: %s" % e for e in errs]
+    for what, f in mutations(truth):
+        recs = oracle(truth)
+        f(recs)
+        if not check_output(truth["scenario"], truth, recs, 0)[0]:
+            out.append("wrong answer accepted: %s" % what)
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -223,12 +317,13 @@ def main():
     loaded = []
     for path in truths:
         truth = json.load(open(path))
-        errs = check_truth(d, truth)
+        errs = check_truth(d, truth) + ["checker: " + e for e in self_test(truth)]
         for e in errs:
             print("FAIL truth %s: %s" % (truth["scenario"], e))
         failed += bool(errs)
         loaded.append(truth)
-    print("%s %d truth files against their captures" % ("FAIL" if failed else "ok  ", len(loaded)))
+    print("%s %d truth files against their captures, the checker against right and wrong answers"
+          % ("FAIL" if failed else "ok  ", len(loaded)))
     known = None
     for truth in loaded:
         cmd, p = run_compare(exe, d, truth)
