@@ -31,6 +31,12 @@ typedef enum {
 	SS_REASON_TUNNEL_NO_PAYLOAD,  /* a tunnel's control message (GTP echo...) */
 	SS_REASON_FRAG_TINY,          /* first fragment too short for the transport header (held) */
 	SS_REASON_FRAG_DROPPED,       /* no room: more than SS_FRAG_MAX_PIECES fragments */
+	SS_REASON_WLAN_MGMT,          /* 802.11 management (and extension) frame */
+	SS_REASON_WLAN_CTRL,          /* 802.11 control frame (ACK, RTS, block ack...) */
+	SS_REASON_WLAN_NO_DATA,       /* 802.11 data frame without a body (null function) */
+	SS_REASON_WLAN_PROTECTED,     /* 802.11 data frame encrypted (WEP, TKIP, CCMP, GCMP) */
+	SS_REASON_WLAN_FRAGMENT,      /* an 802.11 fragment after the first: no headers in it */
+	SS_REASON_WLAN_AMSDU,         /* an 802.11 A-MSDU: several packets, not decoded */
 
 	/* SS_CLASS_TRUNCATED: the capture holds fewer bytes than the header needs */
 	SS_REASON_TRUNC_LINK,
@@ -49,6 +55,9 @@ typedef enum {
 	SS_REASON_TRUNC_AYIYA,
 	SS_REASON_TRUNC_MPLS,
 	SS_REASON_TRUNC_PPPOE,
+	SS_REASON_TRUNC_RADIO,        /* radiotap, PPI, Prism or AVS header */
+	SS_REASON_TRUNC_WLAN,         /* 802.11 MAC header */
+	SS_REASON_TRUNC_PKTAP,        /* Apple PKTAP header */
 
 	/* SS_CLASS_INVALID: the sender wrote something impossible */
 	SS_REASON_BAD_CAPLEN,         /* caplen > wire length */
@@ -67,6 +76,10 @@ typedef enum {
 	SS_REASON_FRAG_OVERLAP,       /* overlaps a fragment of its datagram: dropped (RFC 5722) */
 	SS_REASON_FRAG_TEARDROP,      /* lies wholly inside another (or around it): dropped */
 	SS_REASON_FRAG_OVERSIZE,      /* reaches beyond 65,535 bytes (ping of death) */
+	SS_REASON_BAD_RADIO_HEADER,   /* radiotap/PPI/Prism/AVS version or length impossible */
+	SS_REASON_BAD_WLAN_HEADER,    /* 802.11 protocol version other than 0 */
+	SS_REASON_BAD_WLAN_FCS,       /* the radio header says the frame failed its FCS check */
+	SS_REASON_BAD_PKTAP_HEADER,   /* PKTAP length or type impossible, or PKTAP in PKTAP */
 
 	SS_REASON_COUNT
 } ss_reason;

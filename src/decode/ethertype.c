@@ -132,7 +132,7 @@ static ss_reason decap_fabricpath(ss_decap *d, ss_cursor *c)
 /* An 802.3 length field: only RFC 1042 / 802.1H SNAP carries a type on;
  * other LLC (STP, NetBIOS, IPX) is not IP.  A header cut short is only
  * truncation when the bytes that are there match SNAP's. */
-static ss_reason llc_snap(ss_cursor *c, guint16 *type)
+ss_reason ss_llc_snap(ss_cursor *c, guint16 *type)
 {
 	static const guint8 snap[6] = { 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00 };
 	gsize have = MIN(c->len, 6);
@@ -176,7 +176,7 @@ ss_reason ss_decap_ethertype(ss_decap *d, ss_cursor *c, guint16 type)
 		if (type <= ETHER_MAX_LEN_FIELD) {
 			if (++tags > SS_MAX_VLAN_TAGS)
 				return SS_REASON_BAD_VLAN_DEPTH;
-			ss_reason r = llc_snap(c, &type);
+			ss_reason r = ss_llc_snap(c, &type);
 			if (r != SS_REASON_OK)
 				return r;
 			continue;

@@ -138,6 +138,17 @@ ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family);
 /* A PPP protocol field (1 or 2 bytes, after any address/control) and
  * what follows. */
 ss_reason ss_decap_ppp(ss_decap *d, ss_cursor *c, ss_reason trunc);
+/* An 802.2 LLC header (ethertype.c): only SNAP (OUI 0 or 0xf8) carries a
+ * type on, read into *type; other LLC is non_ip, a cut one trunc_link. */
+ss_reason ss_llc_snap(ss_cursor *c, guint16 *type);
+/* 802.11 (wlan.c): c starts at the MAC header (DLT_IEEE802_11), or at the
+ * radio pseudo-header in front of it: radiotap, PPI, Prism (which also
+ * takes an AVS header, as some drivers write under that link type), AVS. */
+ss_reason ss_decap_80211(ss_decap *d, ss_cursor c);
+ss_reason ss_decap_radiotap(ss_decap *d, ss_cursor c);
+ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c);
+ss_reason ss_decap_prism(ss_decap *d, ss_cursor c);
+ss_reason ss_decap_avs(ss_decap *d, ss_cursor c);
 /* GRE (IP protocol 47, or inside UDP 4754): c starts at the GRE header. */
 ss_reason ss_decap_gre(ss_decap *d, ss_cursor c);
 /* Tries the UDP tunnel registered for the outer UDP packet's ports; FALSE

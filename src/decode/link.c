@@ -21,11 +21,24 @@ typedef enum {
 	LINK_CHDLC,        /* Cisco HDLC: address, control, ethertype */
 	LINK_IPOIB,        /* IP over InfiniBand: ethertype, reserved */
 	LINK_NFLOG,        /* Linux NFLOG: TLVs, one of them the packet */
+	LINK_80211,        /* 802.11 MAC header (wlan.c) */
+	LINK_RADIOTAP,     /* radiotap + 802.11 */
+	LINK_PPI,          /* PPI + 802.11 */
+	LINK_PRISM,        /* Prism (or AVS) + 802.11 */
+	LINK_AVS,          /* AVS + 802.11 */
+	LINK_PKTAP,        /* Apple PKTAP: a header naming the link type inside */
 } link_kind;
 
 /* Values not every libpcap's dlt.h names (LINKTYPE_* = DLT_* for them). */
 #define SS_DLT_NFLOG 239
 #define SS_DLT_IPOIB 242
+#define SS_DLT_IEEE802_11 105
+#define SS_DLT_PRISM 119
+#define SS_DLT_RADIOTAP 127
+#define SS_DLT_USER2 149   /* what Apple's DLT_PKTAP is, and older macOS files say */
+#define SS_DLT_AVS 163
+#define SS_DLT_PPI 192
+#define SS_LINKTYPE_PKTAP 258
 
 /* LINKTYPE_RAW: libpcap normally maps it to DLT_RAW when reading a savefile,
  * but some builds and wrappers pass the LINKTYPE value through unchanged. */
@@ -63,6 +76,21 @@ static link_kind link_kind_of(int dlt)
 		return LINK_IPOIB;
 	if (dlt == SS_DLT_NFLOG)
 		return LINK_NFLOG;
+	if (dlt == SS_DLT_IEEE802_11)
+		return LINK_80211;
+	if (dlt == SS_DLT_RADIOTAP)
+		return LINK_RADIOTAP;
+	if (dlt == SS_DLT_PPI)
+		return LINK_PPI;
+	if (dlt == SS_DLT_PRISM)
+		return LINK_PRISM;
+	if (dlt == SS_DLT_AVS)
+		return LINK_AVS;
+	/* USER2 is a user-defined type anywhere but on Apple's systems, whose
+	 * tcpdump wrote PKTAP files with it before LINKTYPE_PKTAP existed; the
+	 * header is checked strictly (pktap_header_len) before it is trusted. */
+	if (dlt == SS_LINKTYPE_PKTAP || dlt == SS_DLT_USER2)
+		return LINK_PKTAP;
 	/* The other OSes' DLT_RAW value, for captures written elsewhere and
 	 * handed through unmapped; skipped where the value means something else
 	 * locally (OpenBSD's DLT_LOOP 12, FreeBSD/NetBSD's DLT_PPP_BSDOS 14). */
@@ -158,15 +186,54 @@ ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *dat
 	return ss_decode_frag(cfg, NULL, dlt, data, caplen, wirelen, 0, out);
 }
 
+static ss_reason decap_link(ss_decap *d, link_kind kind, ss_cursor c);
+
+enum {
+	/* struct pktap_header as Apple's xnu writes it, version 1: length,
+	 * type, DLT, interface name and the process fields: 108 bytes, all in
+	 * the writer's (little-endian) byte order. */
+	PKTAP_MIN_LEN = 108,
+	PKTAP_TYPE_PACKET = 1,
+};
+
+/* Apple PKTAP (macOS tcpdump -i any, -k): a header of pth_length bytes
+ * whose pth_dlt names the link type of the frame behind it, decoded by
+ * that link type's own decoder.  A PKTAP frame inside PKTAP is refused:
+ * no writer makes one, and it would be a way to nest without bound. */
+static ss_reason decap_pktap(ss_decap *d, ss_cursor c, gboolean user2)
+{
+	ss_cursor h = c;
+	guint32 len = ss_get_le32(&h);
+	guint32 type = ss_get_le32(&h);
+	guint32 dlt = ss_get_le32(&h);
+	if (h.trunc)
+		return SS_REASON_TRUNC_PKTAP;
+	/* DLT_USER2 is PKTAP only on Apple's systems: elsewhere a header that
+	 * does not look like one is some other user-defined link. */
+	ss_reason bad = user2 ? SS_REASON_UNSUPPORTED_LINK : SS_REASON_BAD_PKTAP_HEADER;
+	if (len < PKTAP_MIN_LEN || len > c.len + (d->out->wirelen - d->out->caplen))
+		return bad;
+	if (len > c.len)
+		return SS_REASON_TRUNC_PKTAP;
+	if (type != PKTAP_TYPE_PACKET)
+		return SS_REASON_NON_IP;
+	link_kind kind = link_kind_of((int)MIN(dlt, (guint32)G_MAXINT));
+	if (kind == LINK_PKTAP)
+		return SS_REASON_BAD_PKTAP_HEADER;
+	if (kind == LINK_NONE)
+		return SS_REASON_UNSUPPORTED_LINK;
+	ss_skip(&c, len);
+	if (c.len == 0)
+		return SS_REASON_TRUNC_LINK;
+	return decap_link(d, kind, c);
+}
+
 ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
 			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
 			 ss_packet *out)
 {
 	link_kind kind = link_kind_of(dlt);
-	ss_cursor c = ss_cursor_make(data, caplen);
 	ss_decap d = { .cfg = cfg, .frag = frag, .out = out };
-	guint8 family = 0;
-	ss_reason r;
 
 	memset(out, 0, sizeof(*out));
 	out->ts_ns = ts_ns;
@@ -181,10 +248,21 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 		return SS_REASON_BAD_CAPLEN;
 	if (caplen == 0)
 		return SS_REASON_TRUNC_LINK;
+	if (kind == LINK_PKTAP)
+		return decap_pktap(&d, ss_cursor_make(data, caplen), dlt != SS_LINKTYPE_PKTAP);
+	return decap_link(&d, kind, ss_cursor_make(data, caplen));
+}
+
+/* The link header of `kind` at the start of c, for the whole packet or for
+ * the frame behind a PKTAP header. */
+static ss_reason decap_link(ss_decap *d, link_kind kind, ss_cursor c)
+{
+	guint8 family = 0;
+	ss_reason r;
 
 	switch (kind) {
 	case LINK_ETHERNET:
-		return ss_decap_frame(&d, c);
+		return ss_decap_frame(d, c);
 	case LINK_SLL: {
 		ss_skip(&c, 14);
 		guint16 proto = ss_get_be16(&c);
@@ -192,19 +270,19 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 			return SS_REASON_TRUNC_LINK;
 		/* Without VLAN offload the kernel leaves the tag in the payload
 		 * and reports 0x8100 here, exactly as on Ethernet. */
-		return ss_decap_ethertype(&d, &c, proto);
+		return ss_decap_ethertype(d, &c, proto);
 	}
 	case LINK_SLL2: {
 		guint16 proto = ss_get_be16(&c);
 		ss_skip(&c, 18);
 		if (c.trunc)
 			return SS_REASON_TRUNC_LINK;
-		return ss_decap_ethertype(&d, &c, proto);
+		return ss_decap_ethertype(d, &c, proto);
 	}
 	case LINK_PPP:
-		return ss_decap_ppp(&d, &c, SS_REASON_TRUNC_LINK);
+		return ss_decap_ppp(d, &c, SS_REASON_TRUNC_LINK);
 	case LINK_PPPOE:
-		return ss_decap_ethertype(&d, &c, SS_ETHERTYPE_PPPOE_SESSION);
+		return ss_decap_ethertype(d, &c, SS_ETHERTYPE_PPPOE_SESSION);
 	case LINK_CHDLC:
 	case LINK_IPOIB: {
 		/* Cisco HDLC: address, control; IPoIB: the type comes first. */
@@ -218,10 +296,20 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 		}
 		if (c.trunc)
 			return SS_REASON_TRUNC_LINK;
-		return ss_decap_ethertype(&d, &c, type);
+		return ss_decap_ethertype(d, &c, type);
 	}
 	case LINK_NFLOG:
-		return decap_nflog(&d, c);
+		return decap_nflog(d, c);
+	case LINK_80211:
+		return ss_decap_80211(d, c);
+	case LINK_RADIOTAP:
+		return ss_decap_radiotap(d, c);
+	case LINK_PPI:
+		return ss_decap_ppi(d, c);
+	case LINK_PRISM:
+		return ss_decap_prism(d, c);
+	case LINK_AVS:
+		return ss_decap_avs(d, c);
 	case LINK_RAW:
 		family = 0; /* the version nibble decides */
 		break;
@@ -254,10 +342,11 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 			return r;
 		break;
 	}
+	case LINK_PKTAP:    /* only at the top: see decap_pktap */
 	case LINK_NONE:
 	default:
 		return SS_REASON_UNSUPPORTED_LINK;
 	}
 
-	return ss_decap_ip(&d, c, family);
+	return ss_decap_ip(d, c, family);
 }

@@ -20,6 +20,12 @@ static const reason_info reasons[] = {
 	[SS_REASON_TUNNEL_NO_PAYLOAD] = { "tunnel_no_payload", SS_CLASS_IGNORED },
 	[SS_REASON_FRAG_TINY] = { "frag_tiny", SS_CLASS_IGNORED },
 	[SS_REASON_FRAG_DROPPED] = { "frag_dropped", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_MGMT] = { "wlan_mgmt", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_CTRL] = { "wlan_ctrl", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_NO_DATA] = { "wlan_no_data", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_PROTECTED] = { "wlan_protected", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_FRAGMENT] = { "wlan_fragment", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_AMSDU] = { "wlan_amsdu", SS_CLASS_IGNORED },
 
 	[SS_REASON_TRUNC_LINK] = { "trunc_link", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_IPV4] = { "trunc_ipv4", SS_CLASS_TRUNCATED },
@@ -37,6 +43,9 @@ static const reason_info reasons[] = {
 	[SS_REASON_TRUNC_AYIYA] = { "trunc_ayiya", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_MPLS] = { "trunc_mpls", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_PPPOE] = { "trunc_pppoe", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_RADIO] = { "trunc_radio", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_WLAN] = { "trunc_wlan", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_PKTAP] = { "trunc_pktap", SS_CLASS_TRUNCATED },
 
 	[SS_REASON_BAD_CAPLEN] = { "bad_caplen", SS_CLASS_INVALID },
 	[SS_REASON_BAD_VLAN_DEPTH] = { "bad_vlan_depth", SS_CLASS_INVALID },
@@ -54,6 +63,10 @@ static const reason_info reasons[] = {
 	[SS_REASON_FRAG_OVERLAP] = { "frag_overlap", SS_CLASS_INVALID },
 	[SS_REASON_FRAG_TEARDROP] = { "frag_teardrop", SS_CLASS_INVALID },
 	[SS_REASON_FRAG_OVERSIZE] = { "frag_oversize", SS_CLASS_INVALID },
+	[SS_REASON_BAD_RADIO_HEADER] = { "bad_radio_header", SS_CLASS_INVALID },
+	[SS_REASON_BAD_WLAN_HEADER] = { "bad_wlan_header", SS_CLASS_INVALID },
+	[SS_REASON_BAD_WLAN_FCS] = { "bad_wlan_fcs", SS_CLASS_INVALID },
+	[SS_REASON_BAD_PKTAP_HEADER] = { "bad_pktap_header", SS_CLASS_INVALID },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(reasons) == SS_REASON_COUNT);

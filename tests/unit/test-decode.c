@@ -218,8 +218,14 @@ static void test_link_supported(void **state)
 	assert_true(ss_link_supported(DLT_C_HDLC));
 	assert_true(ss_link_supported(239)); /* NFLOG */
 	assert_true(ss_link_supported(242)); /* IPoIB */
-	assert_false(ss_link_supported(105)); /* 802.11 */
-	assert_false(ss_link_supported(127)); /* 802.11 + radiotap: not yet */
+	assert_true(ss_link_supported(105)); /* 802.11 */
+	assert_true(ss_link_supported(119)); /* Prism */
+	assert_true(ss_link_supported(127)); /* radiotap */
+	assert_true(ss_link_supported(163)); /* AVS */
+	assert_true(ss_link_supported(192)); /* PPI */
+	assert_true(ss_link_supported(258)); /* PKTAP */
+	assert_true(ss_link_supported(149)); /* USER2: Apple's PKTAP */
+	assert_false(ss_link_supported(147)); /* USER0 */
 	assert_false(ss_link_supported(-1));
 }
 
@@ -509,7 +515,7 @@ static void test_capture_meta(void **state)
 	ss_packet o;
 	pkt p = { .n = 0 };
 	build_eth_v4_tcp(&p);
-	assert_int_equal(ss_decode(105, p.b, 58, 58, &o), SS_REASON_UNSUPPORTED_LINK);
+	assert_int_equal(ss_decode(147, p.b, 58, 58, &o), SS_REASON_UNSUPPORTED_LINK);
 	assert_int_equal(ss_decode(DLT_EN10MB, p.b, 58, 57, &o), SS_REASON_BAD_CAPLEN);
 	assert_int_equal(o.caplen, 58);
 	assert_int_equal(o.wirelen, 57);
@@ -1683,6 +1689,275 @@ static void test_encap_every_prefix(void **state)
 	g_free(c);
 }
 
+/* ------------------------------------------------- 802.11 and PKTAP links */
+
+static void le16(pkt *p, guint16 v)
+{
+	p8(p, (guint8)(v & 0xff));
+	p8(p, (guint8)(v >> 8));
+}
+
+static void le32(pkt *p, guint32 v)
+{
+	le16(p, (guint16)(v & 0xffff));
+	le16(p, (guint16)(v >> 16));
+}
+
+/* An 802.11 data frame header: frame control (type 2, `subtype`, flags
+ * `fc1`), duration, three addresses, sequence control `seq`; a fourth
+ * address with both DS bits, QoS control `qos` for QoS subtypes, HT control
+ * with the order bit in a QoS frame. */
+static gsize dot11_data(pkt *p, guint8 subtype, guint8 fc1, guint16 seq, guint16 qos)
+{
+	gsize start = p->n;
+	p8(p, (guint8)(subtype << 4 | 2 << 2));
+	p8(p, fc1);
+	le16(p, 0);
+	for (int i = 0; i < 18; i++)
+		p8(p, (guint8)(0x10 + i));
+	le16(p, seq);
+	if ((fc1 & 3) == 3)
+		pzero(p, 6);
+	if (subtype & 8) {
+		le16(p, qos);
+		if (fc1 & 0x80)
+			le32(p, 0);
+	}
+	return p->n - start;
+}
+
+static void snap(pkt *p, guint16 type)
+{
+	p16(p, 0xaaaa); p8(p, 0x03);
+	p8(p, 0); p16(p, 0);
+	p16(p, type);
+}
+
+/* radiotap with TSFT and flags (at offset 16 after alignment). */
+static void radiotap(pkt *p, guint8 flags)
+{
+	p8(p, 0); p8(p, 0); le16(p, 17);
+	le32(p, 0x3);
+	pzero(p, 8);           /* TSFT, already 8-aligned at offset 8 */
+	p8(p, flags);
+}
+
+static void test_wlan_every_prefix(void **state)
+{
+	(void)state;
+	prefix_case *c = g_new0(prefix_case, 1);
+	gsize h;
+
+	memset(c, 0, sizeof(*c));
+	c->what = "80211-data";
+	c->dlt = 105;
+	h = dot11_data(&c->p, 0, 0x01, 0x10, 0);
+	snap(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, h + 8 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	/* radiotap with an FCS, QoS data in WDS (four addresses) with HT
+	 * control: the FCS is trimmed, never payload. */
+	memset(c, 0, sizeof(*c));
+	c->what = "radiotap-qos-wds-ht-fcs";
+	c->dlt = 127;
+	radiotap(&c->p, 0x10);
+	h = dot11_data(&c->p, 8, 0x83, 0x20, 0x0005);
+	snap(&c->p, 0x86dd);
+	inner_udp6(&c->p);
+	p32(&c->p, 0xfcfcfcfc);
+	set_udp6(c, 17 + h + 8 + 48, SS_TUNNEL_NONE, 0);
+	c->depth = 0;
+	c->padding = 4;
+	check_prefixes(c);
+
+	/* radiotap data padding: a 26-byte QoS header padded to 28. */
+	memset(c, 0, sizeof(*c));
+	c->what = "radiotap-datapad";
+	c->dlt = 127;
+	radiotap(&c->p, 0x20);
+	h = dot11_data(&c->p, 8, 0x02, 0, 0);
+	pzero(&c->p, 2);
+	snap(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 17 + h + 2 + 8 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	/* PPI, aligned, with a 6-byte unknown field (padded to 8) and an
+	 * 802.11-Common field whose flags say FCS present. */
+	memset(c, 0, sizeof(*c));
+	c->what = "ppi-common-fcs";
+	c->dlt = 192;
+	p8(&c->p, 0); p8(&c->p, 1); le16(&c->p, 8 + 4 + 6 + 2 + 4 + 20); le32(&c->p, 105);
+	le16(&c->p, 30000); le16(&c->p, 6); pzero(&c->p, 6); pzero(&c->p, 2);
+	le16(&c->p, 2); le16(&c->p, 20); pzero(&c->p, 8); le16(&c->p, 0x0001); pzero(&c->p, 10);
+	h = dot11_data(&c->p, 0, 0x02, 0, 0);
+	snap(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	p32(&c->p, 0xfcfcfcfc);
+	set_tcp4(c, 44 + h + 8 + 40, SS_TUNNEL_NONE, 0);
+	c->padding = 4;
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "prism";
+	c->dlt = 119;
+	le32(&c->p, 0x44); le32(&c->p, 144); pzero(&c->p, 136);
+	h = dot11_data(&c->p, 0, 0x01, 0, 0);
+	snap(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 144 + h + 8 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	/* AVS, and AVS under the Prism link type. */
+	for (int dlt = 163; dlt; dlt = dlt == 163 ? 119 : 0) {
+		memset(c, 0, sizeof(*c));
+		c->what = dlt == 163 ? "avs" : "avs-as-prism";
+		c->dlt = dlt;
+		p32(&c->p, 0x80211001); p32(&c->p, 64); pzero(&c->p, 56);
+		h = dot11_data(&c->p, 0, 0x01, 0, 0);
+		snap(&c->p, 0x0800);
+		inner_tcp4(&c->p);
+		set_tcp4(c, 64 + h + 8 + 40, SS_TUNNEL_NONE, 0);
+		check_prefixes(c);
+	}
+
+	/* PKTAP (both link type values) around Ethernet, and around a BSD
+	 * loopback header written little-endian. */
+	for (int dlt = 258; dlt; dlt = dlt == 258 ? 149 : 0) {
+		memset(c, 0, sizeof(*c));
+		c->what = dlt == 258 ? "pktap-ether" : "user2-pktap-ether";
+		c->dlt = dlt;
+		le32(&c->p, 108); le32(&c->p, 1); le32(&c->p, 1); pzero(&c->p, 96);
+		eth(&c->p, 0x0800);
+		inner_tcp4(&c->p);
+		set_tcp4(c, 108 + 14 + 40, SS_TUNNEL_NONE, 0);
+		check_prefixes(c);
+	}
+	memset(c, 0, sizeof(*c));
+	c->what = "pktap-null";
+	c->dlt = 258;
+	le32(&c->p, 112); le32(&c->p, 1); le32(&c->p, 0); pzero(&c->p, 100);
+	le32(&c->p, 2);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 112 + 4 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	g_free(c);
+}
+
+/* What is not an unencrypted data frame, and headers that lie. */
+static void test_wlan_reasons(void **state)
+{
+	(void)state;
+	ss_packet o;
+	pkt p;
+
+#define WLAN_CASE(dlt_, want, ...)                                     \
+	do {                                                           \
+		p.n = 0;                                               \
+		__VA_ARGS__;                                           \
+		assert_int_equal(dec(dlt_, &p, &o), want);             \
+	} while (0)
+
+	/* management (beacon), control (ACK), null function, QoS null */
+	WLAN_CASE(105, SS_REASON_WLAN_MGMT, p8(&p, 0x80); p8(&p, 0); pzero(&p, 40));
+	WLAN_CASE(105, SS_REASON_WLAN_CTRL, p8(&p, 0xd4); p8(&p, 0); pzero(&p, 8));
+	WLAN_CASE(105, SS_REASON_WLAN_NO_DATA, dot11_data(&p, 4, 1, 0, 0));
+	WLAN_CASE(105, SS_REASON_WLAN_NO_DATA, dot11_data(&p, 12, 1, 0, 0));
+	/* protected (CCMP header and ciphertext follow) */
+	WLAN_CASE(105, SS_REASON_WLAN_PROTECTED,
+		  dot11_data(&p, 8, 0x41, 0, 0); pzero(&p, 8 + 60));
+	WLAN_CASE(127, SS_REASON_WLAN_PROTECTED,
+		  radiotap(&p, 0); dot11_data(&p, 0, 0x42, 0, 0); pzero(&p, 60));
+	/* an 802.11 fragment after the first; an A-MSDU */
+	WLAN_CASE(105, SS_REASON_WLAN_FRAGMENT,
+		  dot11_data(&p, 0, 0x01, 0x0011, 0); pzero(&p, 60));
+	WLAN_CASE(105, SS_REASON_WLAN_AMSDU,
+		  dot11_data(&p, 8, 0x01, 0, 0x0080); pzero(&p, 60));
+	/* LLC that is not SNAP (STP), SNAP carrying ARP */
+	WLAN_CASE(105, SS_REASON_NON_IP, dot11_data(&p, 0, 1, 0, 0);
+		  p8(&p, 0x42); p8(&p, 0x42); p8(&p, 3); pzero(&p, 35));
+	WLAN_CASE(105, SS_REASON_NON_IP, dot11_data(&p, 0, 1, 0, 0);
+		  snap(&p, 0x0806); pzero(&p, 28));
+	/* protocol version 1 */
+	WLAN_CASE(105, SS_REASON_BAD_WLAN_HEADER, p8(&p, 0x09); p8(&p, 1); pzero(&p, 60));
+
+	/* radiotap: version 1; it_len below 8; it_len beyond the wire; a
+	 * present-bitmap chain running past it_len; the flags field past
+	 * it_len; bad FCS */
+	WLAN_CASE(127, SS_REASON_BAD_RADIO_HEADER, p8(&p, 1); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 0); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(127, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 4);
+		  le32(&p, 0); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(127, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 0xffff);
+		  le32(&p, 0); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(127, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 12);
+		  le32(&p, 0x80000000u); le32(&p, 0x80000000u); le32(&p, 0);
+		  dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(127, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 16);
+		  le32(&p, 0x3); pzero(&p, 8); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(127, SS_REASON_BAD_WLAN_FCS, radiotap(&p, 0x40);
+		  dot11_data(&p, 0, 1, 0, 0); snap(&p, 0x0800); inner_tcp4(&p));
+	/* PPI: version 2; a field running past pph_len; not 802.11 inside */
+	WLAN_CASE(192, SS_REASON_BAD_RADIO_HEADER, p8(&p, 2); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 105); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(192, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 12);
+		  le32(&p, 105); le16(&p, 2); le16(&p, 20); dot11_data(&p, 0, 1, 0, 0));
+	WLAN_CASE(192, SS_REASON_UNSUPPORTED_LINK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 1); eth(&p, 0x0800); inner_tcp4(&p));
+	/* Prism with a message length that is not 144; AVS with a length
+	 * below its fixed part */
+	WLAN_CASE(119, SS_REASON_BAD_RADIO_HEADER, le32(&p, 0x44); le32(&p, 100);
+		  pzero(&p, 200));
+	WLAN_CASE(163, SS_REASON_BAD_RADIO_HEADER, p32(&p, 0x80211001); p32(&p, 4);
+		  pzero(&p, 100));
+	/* cut inside the radio header (the wire had the rest) */
+	p.n = 0;
+	radiotap(&p, 0);
+	assert_int_equal(ss_decode(127, p.b, 12, 100, &o), SS_REASON_TRUNC_RADIO);
+	WLAN_CASE(105, SS_REASON_TRUNC_WLAN, dot11_data(&p, 8, 1, 0, 0); p.n = 25);
+
+	/* The FCS is trimmed: with an IPv4 total length of 0 (TSO) the
+	 * transport length is what was captured, and must not count it. */
+	p.n = 0;
+	radiotap(&p, 0x10);
+	dot11_data(&p, 0, 1, 0, 0);
+	snap(&p, 0x0800);
+	ipv4(&p, 0, 6);
+	tcp(&p, 1, 2, 3, 4, 5, SS_TCP_ACK);
+	p32(&p, 0x01020304);
+	p32(&p, 0xfcfcfcfc);
+	assert_int_equal(dec(127, &p, &o), SS_REASON_OK);
+	assert_int_equal(o.payload_len, 4);
+
+	/* PKTAP: a length below the header's fixed part; beyond the wire;
+	 * PKTAP inside PKTAP; an inner link type sockscope cannot decode; a
+	 * record that is not a packet.  DLT_USER2 that is not PKTAP-shaped
+	 * is some other user link: unsupported, not invalid. */
+	WLAN_CASE(258, SS_REASON_BAD_PKTAP_HEADER, le32(&p, 20); le32(&p, 1); le32(&p, 1);
+		  pzero(&p, 8); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(258, SS_REASON_BAD_PKTAP_HEADER, le32(&p, 0x10000); le32(&p, 1);
+		  le32(&p, 1); pzero(&p, 200));
+	WLAN_CASE(258, SS_REASON_BAD_PKTAP_HEADER, le32(&p, 108); le32(&p, 1); le32(&p, 258);
+		  pzero(&p, 96); le32(&p, 108); le32(&p, 1); le32(&p, 1); pzero(&p, 96);
+		  eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(258, SS_REASON_BAD_PKTAP_HEADER, le32(&p, 108); le32(&p, 1); le32(&p, 149);
+		  pzero(&p, 96); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(258, SS_REASON_UNSUPPORTED_LINK, le32(&p, 108); le32(&p, 1); le32(&p, 147);
+		  pzero(&p, 96); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(258, SS_REASON_NON_IP, le32(&p, 108); le32(&p, 0); le32(&p, 1);
+		  pzero(&p, 96); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(149, SS_REASON_UNSUPPORTED_LINK, le32(&p, 20); le32(&p, 1); le32(&p, 1);
+		  pzero(&p, 60));
+	/* PKTAP around radiotap: one decoder hands over to the other. */
+	WLAN_CASE(258, SS_REASON_OK, le32(&p, 108); le32(&p, 1); le32(&p, 127);
+		  pzero(&p, 96); radiotap(&p, 0); dot11_data(&p, 0, 1, 0, 0);
+		  snap(&p, 0x0800); inner_tcp4(&p));
+#undef WLAN_CASE
+}
+
 static void test_encap_context(void **state)
 {
 	(void)state;
@@ -1925,6 +2200,8 @@ int main(void)
 		cmocka_unit_test(test_encap_not_a_tunnel),
 		cmocka_unit_test(test_encap_bad_headers),
 		cmocka_unit_test(test_encap_depth),
+		cmocka_unit_test(test_wlan_every_prefix),
+		cmocka_unit_test(test_wlan_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

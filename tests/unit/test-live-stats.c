@@ -25,17 +25,18 @@ static void test_link_usable(void **state)
 {
 	(void)state;
 	const int ok[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL,
-			   DLT_NFLOG };
+			   DLT_NFLOG, DLT_IEEE802_11, DLT_IEEE802_11_RADIO, DLT_PPI,
+			   DLT_PRISM_HEADER, DLT_IEEE802_11_RADIO_AVS, DLT_PKTAP };
 	for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
 		GError *e = NULL;
 		assert_true(ss_live_link_usable("eth0", ok[i], &e));
 		assert_null(e);
 	}
 	GError *e = NULL;
-	/* (NFLOG was the example until sockscope decoded it.) */
-	assert_false(ss_live_link_usable("wlan0mon", DLT_IEEE802_11_RADIO, &e));
+	/* (NFLOG, then radiotap were the example until sockscope decoded them.) */
+	assert_false(ss_live_link_usable("usbmon0", DLT_USB_LINUX, &e));
 	assert_int_equal(e->code, SS_ERROR_CAPTURE);
-	assert_string_equal(e->message, "wlan0mon has link type IEEE802_11_RADIO (127), which"
+	assert_string_equal(e->message, "usbmon0 has link type USB_LINUX (189), which"
 			    " sockscope cannot decode: it reads IP traffic only (sockscope -D lists"
 			    " the interfaces)");
 	g_clear_error(&e);

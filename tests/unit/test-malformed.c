@@ -626,8 +626,8 @@ static void test_link_oddities(void **state)
 	feed_end_free(&f, (want[]){ { SS_REASON_BAD_IP_VERSION, 1 }, { SS_REASON_OK, 1 }, END });
 
 	/* A link type sockscope does not decode: counted, never parsed.
-	 * (PPP was the example until sockscope decoded it.) */
-	feed_begin(&f, DLT_IEEE802_11_RADIO);
+	 * (PPP, then 802.11 were the example until sockscope decoded them.) */
+	feed_begin(&f, DLT_CAN_SOCKETCAN);
 	feed_pkt(&f, &p4);
 	feed_end_free(&f, (want[]){ { SS_REASON_UNSUPPORTED_LINK, 1 }, END });
 }

@@ -1,0 +1,293 @@
+/* 802.11 link types: the radio pseudo-headers (radiotap, PPI, Prism, AVS)
+ * that monitor-mode captures put in front of each frame, and the 802.11 MAC
+ * header behind them, down to the LLC/SNAP header that ethertype.c takes
+ * over.
+ *
+ * Only unencrypted data frames carry IP that sockscope can read; everything
+ * else comes back as a named reason (wlan_mgmt, wlan_ctrl, wlan_protected...)
+ * so that a Wi-Fi capture full of beacons and encrypted traffic says so in
+ * the summary instead of looking empty.  Each pseudo-header is skipped by its
+ * own length field, checked against the captured length first: a header
+ * longer than the capture is truncation, one that contradicts itself (too
+ * short, wrong version, longer than the wire) is invalid.  Lives apart from
+ * link.c because it is a family of formats of its own (about 300 lines). */
+#include "decode/internal.h"
+
+enum {
+	/* LINKTYPE_IEEE802_11: DLT_IEEE802_11 is 105 everywhere. */
+	WLAN_DLT_80211 = 105,
+
+	/* Frame control, first byte: version (2 bits), type (2), subtype (4). */
+	WLAN_TYPE_MGMT = 0,
+	WLAN_TYPE_CTRL = 1,
+	WLAN_TYPE_DATA = 2,
+	WLAN_SUBTYPE_QOS = 0x8,      /* QoS data subtypes: a QoS control field */
+	WLAN_SUBTYPE_NO_DATA = 0x4,  /* null function, CF-Ack/Poll without data */
+	/* Frame control, second byte. */
+	WLAN_FC_TO_DS = 0x01,
+	WLAN_FC_FROM_DS = 0x02,
+	WLAN_FC_PROTECTED = 0x40,
+	WLAN_FC_ORDER = 0x80,        /* in a QoS frame: an HT control field */
+	WLAN_QOS_AMSDU = 0x0080,
+
+	/* radiotap flags field (present bit 1) */
+	RADIOTAP_PRESENT_TSFT = 0x1,
+	RADIOTAP_PRESENT_FLAGS = 0x2,
+	RADIOTAP_PRESENT_EXT = 0x80000000u,
+	RADIOTAP_F_FCS = 0x10,       /* the frame ends with its 4-byte FCS */
+	RADIOTAP_F_DATAPAD = 0x20,   /* padding between the MAC header and the body */
+	RADIOTAP_F_BADFCS = 0x40,
+
+	/* PPI field 2: 802.11-Common (20 bytes); its flags at offset 8. */
+	PPI_FIELD_80211_COMMON = 2,
+	PPI_F_ALIGNED = 0x01,        /* pph_flags: fields 32-bit aligned */
+	PPI_COMMON_FCS = 0x0001,
+	PPI_COMMON_BADFCS = 0x0004,
+
+	PRISM_HEADER_LEN = 144,      /* msgcode, msglen, devname[16], 10 items */
+	AVS_MAGIC_V1 = 0x80211001,
+	AVS_MAGIC_V2 = 0x80211002,
+	AVS_MIN_LEN = 8,
+
+	WLAN_FCS_LEN = 4,
+};
+
+/* What a pseudo-header says about the frame behind it. */
+typedef struct {
+	gboolean fcs;      /* the frame ends with its FCS */
+	gboolean datapad;  /* the MAC header is padded to 4 bytes */
+} wlan_frame_info;
+
+/* Cuts the FCS off the end of the frame in c.  Bytes the capture did not
+ * keep are all at the end, so the frame's wire length is what is left of the
+ * capture plus what was never captured; the FCS is its last 4 bytes, which
+ * a snapped capture holds in part or not at all. */
+static void trim_fcs(const ss_decap *d, ss_cursor *c)
+{
+	gsize wire = c->len + (d->out->wirelen - d->out->caplen);
+	gsize keep = wire > WLAN_FCS_LEN ? wire - WLAN_FCS_LEN : 0;
+	if (c->len > keep)
+		c->len = keep;
+}
+
+/* Two statements: the order of the reads must not be left to the
+ * compiler, as it would be inside one expression. */
+static guint16 get_le16(ss_cursor *c)
+{
+	guint16 lo = ss_get_u8(c);
+	return (guint16)(lo | ss_get_u8(c) << 8);
+}
+
+/* The MAC header of a frame, then (data frames only) LLC/SNAP. */
+static ss_reason decap_mac(ss_decap *d, ss_cursor c, wlan_frame_info info)
+{
+	guint8 fc0 = ss_get_u8(&c);
+	guint8 fc1 = ss_get_u8(&c);
+	if (c.trunc)
+		return SS_REASON_TRUNC_WLAN;
+	if ((fc0 & 0x3) != 0)
+		return SS_REASON_BAD_WLAN_HEADER;
+	guint type = (fc0 >> 2) & 0x3, subtype = fc0 >> 4;
+	if (type == WLAN_TYPE_CTRL)
+		return SS_REASON_WLAN_CTRL;
+	if (type != WLAN_TYPE_DATA)
+		return SS_REASON_WLAN_MGMT; /* 0, and 3: DMG/S1G beacons */
+	if (subtype & WLAN_SUBTYPE_NO_DATA)
+		return SS_REASON_WLAN_NO_DATA;
+
+	/* Duration, addresses 1-3, sequence control; a fourth address when
+	 * both DS bits are set (WDS, mesh). */
+	gsize hdr = 24;
+	ss_skip(&c, 2 + 18);
+	guint16 seq = get_le16(&c);
+	if ((fc1 & (WLAN_FC_TO_DS | WLAN_FC_FROM_DS)) == (WLAN_FC_TO_DS | WLAN_FC_FROM_DS)) {
+		ss_skip(&c, 6);
+		hdr += 6;
+	}
+	guint16 qos = 0;
+	if (subtype & WLAN_SUBTYPE_QOS) {
+		qos = get_le16(&c);
+		hdr += 2;
+		if (fc1 & WLAN_FC_ORDER) {
+			ss_skip(&c, 4);
+			hdr += 4;
+		}
+	}
+	if (c.trunc)
+		return SS_REASON_TRUNC_WLAN;
+	/* The body is ciphertext: nothing to read, but worth saying. */
+	if (fc1 & WLAN_FC_PROTECTED)
+		return SS_REASON_WLAN_PROTECTED;
+	if ((seq & 0xf) != 0)
+		return SS_REASON_WLAN_FRAGMENT;
+	/* Several subframes, each its own packet: ss_decode() returns one
+	 * packet per frame, so taking the first would silently lose the
+	 * others. */
+	if (qos & WLAN_QOS_AMSDU)
+		return SS_REASON_WLAN_AMSDU;
+	if (info.datapad && (hdr & 3) != 0) {
+		ss_skip(&c, 4 - (hdr & 3));
+		if (c.trunc)
+			return SS_REASON_TRUNC_WLAN;
+	}
+
+	guint16 ethertype;
+	ss_reason r = ss_llc_snap(&c, &ethertype);
+	if (r != SS_REASON_OK)
+		return r;
+	return ss_decap_ethertype(d, &c, ethertype);
+}
+
+ss_reason ss_decap_80211(ss_decap *d, ss_cursor c)
+{
+	wlan_frame_info info = { FALSE, FALSE };
+	return decap_mac(d, c, info);
+}
+
+/* A pseudo-header of `len` bytes at the start of c: impossible when shorter
+ * than its fixed part or longer than the wire frame, cut short when longer
+ * than the capture. */
+static ss_reason check_header_len(const ss_decap *d, const ss_cursor *c, gsize len, gsize min)
+{
+	if (len < min || len > c->len + (d->out->wirelen - d->out->caplen))
+		return SS_REASON_BAD_RADIO_HEADER;
+	if (len > c->len)
+		return SS_REASON_TRUNC_RADIO;
+	return SS_REASON_OK;
+}
+
+
+/* radiotap: version 0, pad, it_len (LE, the whole header), then present
+ * bitmaps (bit 31: another follows) and the fields they announce, each
+ * aligned to its own size from the header's start.  Only the flags field is
+ * read (FCS present, header padding, bad FCS); it follows TSFT, the only
+ * field before it. */
+ss_reason ss_decap_radiotap(ss_decap *d, ss_cursor c)
+{
+	ss_cursor h = c;
+	guint8 version = ss_get_u8(&h);
+	ss_skip(&h, 1);
+	guint16 it_len = get_le16(&h);
+	if (h.trunc)
+		return SS_REASON_TRUNC_RADIO;
+	if (version != 0)
+		return SS_REASON_BAD_RADIO_HEADER;
+	ss_reason r = check_header_len(d, &c, it_len, 8);
+	if (r != SS_REASON_OK)
+		return r;
+
+	/* Walk the bitmaps inside it_len; a chain that runs past it is a
+	 * header that contradicts its own length. */
+	h = ss_cursor_make(c.p, it_len);
+	ss_skip(&h, 4);
+	guint32 first = ss_get_le32(&h), word = first;
+	while ((word & RADIOTAP_PRESENT_EXT) && !h.trunc)
+		word = ss_get_le32(&h);
+	if (h.trunc)
+		return SS_REASON_BAD_RADIO_HEADER;
+
+	wlan_frame_info info = { FALSE, FALSE };
+	if (first & RADIOTAP_PRESENT_FLAGS) {
+		gsize off = it_len - h.len;
+		if (first & RADIOTAP_PRESENT_TSFT)
+			off = ((off + 7) & ~(gsize)7) + 8;
+		if (off >= it_len)
+			return SS_REASON_BAD_RADIO_HEADER;
+		guint8 flags = c.p[off];
+		if (flags & RADIOTAP_F_BADFCS)
+			return SS_REASON_BAD_WLAN_FCS;
+		info.fcs = (flags & RADIOTAP_F_FCS) != 0;
+		info.datapad = (flags & RADIOTAP_F_DATAPAD) != 0;
+	}
+	ss_skip(&c, it_len);
+	if (info.fcs)
+		trim_fcs(d, &c);
+	return decap_mac(d, c, info);
+}
+
+/* PPI: version 0, flags, pph_len (LE, the whole header), the DLT of what
+ * follows (LE), then fields (type, length, data; padded to 4 bytes when
+ * the aligned flag is set).  The 802.11-Common field says whether the
+ * frame carries its FCS.  Only 802.11 is decoded behind PPI: it is what
+ * PPI was made for and what every known writer puts there. */
+ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c)
+{
+	ss_cursor h = c;
+	guint8 version = ss_get_u8(&h);
+	guint8 pflags = ss_get_u8(&h);
+	guint16 pph_len = get_le16(&h);
+	guint32 dlt = ss_get_le32(&h);
+	if (h.trunc)
+		return SS_REASON_TRUNC_RADIO;
+	if (version != 0)
+		return SS_REASON_BAD_RADIO_HEADER;
+	ss_reason r = check_header_len(d, &c, pph_len, 8);
+	if (r != SS_REASON_OK)
+		return r;
+
+	wlan_frame_info info = { FALSE, FALSE };
+	h = ss_cursor_make(c.p + 8, pph_len - 8u);
+	while (h.len > 0) {
+		guint16 ftype = get_le16(&h);
+		guint16 flen = get_le16(&h);
+		ss_cursor field = ss_cursor_sub(&h, flen);
+		if (h.trunc || field.len < flen)
+			return SS_REASON_BAD_RADIO_HEADER;
+		if (ftype == PPI_FIELD_80211_COMMON && flen >= 20) {
+			guint16 f = (guint16)(field.p[8] | field.p[9] << 8);
+			if (f & PPI_COMMON_BADFCS)
+				return SS_REASON_BAD_WLAN_FCS;
+			info.fcs = (f & PPI_COMMON_FCS) != 0;
+		}
+		if ((pflags & PPI_F_ALIGNED) && (flen & 3) != 0)
+			ss_skip(&h, MIN(h.len, (gsize)(4 - (flen & 3))));
+	}
+	if (dlt != WLAN_DLT_80211)
+		return SS_REASON_UNSUPPORTED_LINK;
+	ss_skip(&c, pph_len);
+	if (info.fcs)
+		trim_fcs(d, &c);
+	return decap_mac(d, c, info);
+}
+
+/* AVS (wlan-ng's capture header): magic/version and header length, both
+ * big-endian, then radio fields the decoder does not need. */
+ss_reason ss_decap_avs(ss_decap *d, ss_cursor c)
+{
+	ss_cursor h = c;
+	guint32 version = ss_get_be32(&h);
+	guint32 len = ss_get_be32(&h);
+	if (h.trunc)
+		return SS_REASON_TRUNC_RADIO;
+	if (version != AVS_MAGIC_V1 && version != AVS_MAGIC_V2)
+		return SS_REASON_BAD_RADIO_HEADER;
+	ss_reason r = check_header_len(d, &c, len, AVS_MIN_LEN);
+	if (r != SS_REASON_OK)
+		return r;
+	ss_skip(&c, len);
+	return ss_decap_80211(d, c);
+}
+
+/* Prism (linux-wlan-ng, old Linux drivers): msgcode, msglen in the
+ * capturing host's byte order, then a fixed set of items: always 144
+ * bytes.  Drivers that write an AVS header under this link type are told
+ * apart by AVS's magic, as Wireshark does. */
+ss_reason ss_decap_prism(ss_decap *d, ss_cursor c)
+{
+	ss_cursor h = c;
+	guint32 magic = ss_get_be32(&h);
+	guint32 msglen = ss_get_le32(&h);
+	if (h.trunc)
+		return SS_REASON_TRUNC_RADIO;
+	if (magic == AVS_MAGIC_V1 || magic == AVS_MAGIC_V2)
+		return ss_decap_avs(d, c);
+	if (msglen != PRISM_HEADER_LEN && GUINT32_SWAP_LE_BE(msglen) == PRISM_HEADER_LEN)
+		msglen = PRISM_HEADER_LEN;
+	if (msglen != PRISM_HEADER_LEN)
+		return SS_REASON_BAD_RADIO_HEADER;
+	ss_reason r = check_header_len(d, &c, msglen, PRISM_HEADER_LEN);
+	if (r != SS_REASON_OK)
+		return r;
+	ss_skip(&c, msglen);
+	return ss_decap_80211(d, c);
+}
