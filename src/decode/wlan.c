@@ -144,18 +144,21 @@ ss_reason ss_decap_80211(ss_decap *d, ss_cursor c)
 	return decap_mac(d, c, info);
 }
 
-/* A pseudo-header of `len` bytes at the start of c: impossible when shorter
- * than its fixed part or longer than the wire frame, cut short when longer
- * than the capture. */
-static ss_reason check_header_len(const ss_decap *d, const ss_cursor *c, gsize len, gsize min)
+/* A pseudo-header whose fixed part was read through h, claiming `len`
+ * bytes at the start of c: cut short when h ran out or `len` is more than
+ * was captured; impossible when of an unknown version, shorter than its
+ * fixed part or longer than the wire frame. */
+static ss_reason check_header(const ss_decap *d, const ss_cursor *c, const ss_cursor *h,
+			      gboolean known_version, gsize len, gsize min)
 {
-	if (len < min || len > c->len + (d->out->wirelen - d->out->caplen))
+	if (h->trunc)
+		return SS_REASON_TRUNC_RADIO;
+	if (!known_version || len < min || len > c->len + (d->out->wirelen - d->out->caplen))
 		return SS_REASON_BAD_RADIO_HEADER;
 	if (len > c->len)
 		return SS_REASON_TRUNC_RADIO;
 	return SS_REASON_OK;
 }
-
 
 /* radiotap: version 0, pad, it_len (LE, the whole header), then present
  * bitmaps (bit 31: another follows) and the fields they announce, each
@@ -168,11 +171,7 @@ ss_reason ss_decap_radiotap(ss_decap *d, ss_cursor c)
 	guint8 version = ss_get_u8(&h);
 	ss_skip(&h, 1);
 	guint16 it_len = get_le16(&h);
-	if (h.trunc)
-		return SS_REASON_TRUNC_RADIO;
-	if (version != 0)
-		return SS_REASON_BAD_RADIO_HEADER;
-	ss_reason r = check_header_len(d, &c, it_len, 8);
+	ss_reason r = check_header(d, &c, &h, version == 0, it_len, 8);
 	if (r != SS_REASON_OK)
 		return r;
 
@@ -217,11 +216,7 @@ ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c)
 	guint8 pflags = ss_get_u8(&h);
 	guint16 pph_len = get_le16(&h);
 	guint32 dlt = ss_get_le32(&h);
-	if (h.trunc)
-		return SS_REASON_TRUNC_RADIO;
-	if (version != 0)
-		return SS_REASON_BAD_RADIO_HEADER;
-	ss_reason r = check_header_len(d, &c, pph_len, 8);
+	ss_reason r = check_header(d, &c, &h, version == 0, pph_len, 8);
 	if (r != SS_REASON_OK)
 		return r;
 
@@ -257,11 +252,8 @@ ss_reason ss_decap_avs(ss_decap *d, ss_cursor c)
 	ss_cursor h = c;
 	guint32 version = ss_get_be32(&h);
 	guint32 len = ss_get_be32(&h);
-	if (h.trunc)
-		return SS_REASON_TRUNC_RADIO;
-	if (version != AVS_MAGIC_V1 && version != AVS_MAGIC_V2)
-		return SS_REASON_BAD_RADIO_HEADER;
-	ss_reason r = check_header_len(d, &c, len, AVS_MIN_LEN);
+	ss_reason r = check_header(d, &c, &h, version == AVS_MAGIC_V1 || version == AVS_MAGIC_V2,
+				   len, AVS_MIN_LEN);
 	if (r != SS_REASON_OK)
 		return r;
 	ss_skip(&c, len);
@@ -283,9 +275,8 @@ ss_reason ss_decap_prism(ss_decap *d, ss_cursor c)
 		return ss_decap_avs(d, c);
 	if (msglen != PRISM_HEADER_LEN && GUINT32_SWAP_LE_BE(msglen) == PRISM_HEADER_LEN)
 		msglen = PRISM_HEADER_LEN;
-	if (msglen != PRISM_HEADER_LEN)
-		return SS_REASON_BAD_RADIO_HEADER;
-	ss_reason r = check_header_len(d, &c, msglen, PRISM_HEADER_LEN);
+	ss_reason r = check_header(d, &c, &h, msglen == PRISM_HEADER_LEN, msglen,
+				   PRISM_HEADER_LEN);
 	if (r != SS_REASON_OK)
 		return r;
 	ss_skip(&c, msglen);
