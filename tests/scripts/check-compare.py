@@ -13,7 +13,9 @@ undone).  Then `sockscope compare --format jsonl A B` for each pair:
   - one compare_summary, mode path, matched / a_only / b_only as the truth,
     clock_offset_us within tolerance of the offset applied to B;
   - exactly one compare_conn per truth connection, found by the client's
-    getsockname()/getpeername(), with its seen, proto, client_assigned,
+    getsockname()/getpeername() at the client's point (A, or B in the
+    swapped variant), with the server's side as the server's socket saw it
+    (getpeername()/getsockname()), its seen, proto, client_assigned,
     client_translated, server_addressed, server_translated and translation
     (a connection B never saw may say "unknown");
   - lost packets (kind, direction, count) and injected resets (seen_at,
@@ -64,7 +66,7 @@ def check_truth(d, truth):
         errs.append("packet counts %d/%d, truth %d/%d" % (len(a_pkts), len(b_pkts),
                                                           truth["a_packets"], truth["b_packets"]))
     for t in truth["connections"]:
-        obs = compare_bed.derive(t, a_pkts, b_pkts, truth["applied_clock_offset_us"])
+        obs = compare_bed.derive_truth(truth, t, a_pkts, b_pkts)
         for k in ("lost", "injected_resets", "one_way_delay_us", "packets_a", "packets_b"):
             if obs[k] != t[k]:
                 errs.append("%s: %s %s in the captures, truth %s" % (t["token"], k, obs[k], t[k]))
@@ -125,13 +127,16 @@ def check_output(name, truth, recs, rc):
             if o.get(side):
                 by_client.setdefault((side, o[side].get("client"), o[side].get("server")), []).append(o)
     used = set()
+    # cp: the capture point on the client's side, sp: the server's
+    cp = truth.get("client_point", "a")
+    sp = compare_bed.OTHER[cp]
     for t in truth["connections"]:
         tok = t["token"]
-        key = ("a", t["client_assigned"], t["server_addressed"])
+        key = (cp, t["client_assigned"], t["server_addressed"])
         found = by_client.get(key, [])
         if len(found) != 1:
-            errs.append("%s: %d compare_conn with a.client %s a.server %s"
-                        % (tok, len(found), t["client_assigned"], t["server_addressed"]))
+            errs.append("%s: %d compare_conn with %s.client %s %s.server %s"
+                        % (tok, len(found), cp, t["client_assigned"], cp, t["server_addressed"]))
             continue
         o = found[0]
         used.add(id(o))
@@ -147,14 +152,14 @@ def check_output(name, truth, recs, rc):
         if o.get("translation") not in okt:
             e.append("translation %r, truth %s" % (o.get("translation"), sorted(okt)))
         if t["seen"] == "both":
-            b = o.get("b") or {}
+            b = o.get(sp) or {}
             if (b.get("client"), b.get("server")) != (t["b_client"], t["b_server"]):
-                e.append("b %s -> %s, the server's socket says %s -> %s"
-                         % (b.get("client"), b.get("server"), t["b_client"], t["b_server"]))
+                e.append("%s %s -> %s, the server's socket says %s -> %s"
+                         % (sp, b.get("client"), b.get("server"), t["b_client"], t["b_server"]))
             if not (o.get("match") or {}).get("confidence"):
                 e.append("no match confidence")
-        elif o.get("b") is not None:
-            e.append("b %r for a connection B never saw" % o.get("b"))
+        elif o.get(sp) is not None:
+            e.append("%s %r for a connection %s never saw" % (sp, o.get(sp), sp.upper()))
         lk = ("packet", "direction", "count")
         if as_set(o.get("lost"), lk) != as_set(t["lost"], lk):
             e.append("lost %s, captures show %s" % (sorted(as_set(o.get("lost"), lk)),
@@ -228,11 +233,13 @@ def oracle(truth):
              "clock_offset_us": truth["applied_clock_offset_us"] + 7,
              "clock_offset_spread_us": 40, "matched": truth["counts"]["both"],
              "a_only": truth["counts"]["a_only"], "b_only": truth["counts"]["b_only"]}]
+    cp = truth.get("client_point", "a")
+    sp = compare_bed.OTHER[cp]
     for t in truth["connections"]:
         recs.append({
             "kind": "compare_conn", "proto": t["proto"], "seen": t["seen"],
-            "a": {"client": t["client_assigned"], "server": t["server_addressed"]},
-            "b": {"client": t["b_client"], "server": t["b_server"]} if t["b_client"] else None,
+            cp: {"client": t["client_assigned"], "server": t["server_addressed"]},
+            sp: {"client": t["b_client"], "server": t["b_server"]} if t["b_client"] else None,
             "client_assigned": t["client_assigned"], "client_translated": t["client_translated"],
             "server_addressed": t["server_addressed"], "server_translated": t["server_translated"],
             "translation": t["translation"], "match": {"confidence": "high"},

@@ -546,14 +546,43 @@ def build_truth(name, a_path, b_path, client_log, server_log, out):
 
 # ---------------------------------------------------------------- variants
 
-# (variant, source scenario, what is done to B).  The shifted offset is
-# deliberately not a round number.
+# (variant, source, what is done).  The shifted offset is deliberately not
+# a round number.  "swap" gives the source's files the other way round
+# (A the server's side, B the client's): run after the variant it swaps.
 SHIFT_US = 3250417
 VARIANTS = [
     ("snat-random-shift", "snat-random", "shift"),
     ("filter-shift", "filter", "shift"),
     ("snat-dnat-reordered", "snat-dnat", "reorder"),
+    ("filter-swapped", "filter-shift", "swap"),
 ]
+
+OTHER = {"a": "b", "b": "a", "a_to_b": "b_to_a", "b_to_a": "a_to_b",
+         "a_only": "b_only", "b_only": "a_only", "both": "both"}
+
+
+def swap_obs(obs):
+    """derive()'s findings with the capture points named the other way."""
+    out = dict(obs)
+    out["lost"] = sorted(({"packet": x["packet"], "direction": OTHER[x["direction"]],
+                           "count": x["count"]} for x in obs["lost"]),
+                         key=lambda x: (x["packet"], x["direction"]))
+    out["injected_resets"] = sorted(({"seen_at": OTHER[x["seen_at"]], "toward": x["toward"],
+                                      "count": x["count"]} for x in obs["injected_resets"]),
+                                    key=lambda x: (x["seen_at"], x["toward"]))
+    out["one_way_delay_us"] = {OTHER[k]: v for k, v in obs["one_way_delay_us"].items()}
+    out["packets_a"], out["packets_b"] = obs["packets_b"], obs["packets_a"]
+    return out
+
+
+def derive_truth(truth, t, a_pkts, b_pkts):
+    """derive() for a truth file of either orientation: client_point names
+    the capture point on the client's side ("a" unless swapped), and
+    applied_clock_offset_us is always B's clock minus A's."""
+    off = truth["applied_clock_offset_us"]
+    if truth.get("client_point", "a") == "b":
+        return swap_obs(derive(t, b_pkts, a_pkts, -off))
+    return derive(t, a_pkts, b_pkts, off)
 
 
 def pcap_records(path):
@@ -581,6 +610,18 @@ def make_variants(d):
             truth["applied_clock_offset_us"] = SHIFT_US
             truth["b_transform"] = "editcap -t %.6f (B's clock %d us ahead of A's)" % (
                 SHIFT_US / 1e6, SHIFT_US)
+        elif how == "swap":
+            nb = None
+            truth["a"], truth["b"] = truth["b"], truth["a"]
+            truth["a_point"], truth["b_point"] = truth["b_point"], truth["a_point"]
+            truth["a_packets"], truth["b_packets"] = truth["b_packets"], truth["a_packets"]
+            truth["client_point"] = "b"
+            truth["applied_clock_offset_us"] = -truth["applied_clock_offset_us"]
+            truth["b_transform"] = "%s given the other way round: A is the server's side" % src
+            truth["counts"] = {OTHER[k]: v for k, v in truth["counts"].items()}
+            for t in truth["connections"]:
+                t["seen"] = OTHER[t["seen"]]
+                t.update(swap_obs(t))
         else:
             head, recs = pcap_records(b)
             h = len(recs) // 2
@@ -596,12 +637,14 @@ def make_variants(d):
                                     "in the wrong order)" % (h + 1, h))
         truth["scenario"] = var
         truth["variant_of"] = src
-        truth["b"] = os.path.basename(nb)
-        # the packets themselves are the same: re-derive only the delays
-        # with the shift undone, as a check of the variant itself
-        a_pkts, b_pkts = read_pcap(a), read_pcap(nb)
+        if nb:
+            truth["b"] = os.path.basename(nb)
+        # the packets themselves are the same: derive again with the shift
+        # undone (and the points swapped back), as a check of the variant
+        a_pkts = read_pcap(os.path.join(d, truth["a"]))
+        b_pkts = read_pcap(os.path.join(d, truth["b"]))
         for t in truth["connections"]:
-            obs = derive(t, a_pkts, b_pkts, truth["applied_clock_offset_us"])
+            obs = derive_truth(truth, t, a_pkts, b_pkts)
             if obs["one_way_delay_us"] != t["one_way_delay_us"] or obs["lost"] != t["lost"]:
                 raise SystemExit("variant %s: %s differs from its source" % (var, t["token"]))
         with open(os.path.join(d, "compare-%s.truth.json" % var), "w") as f:
