@@ -53,7 +53,7 @@ RANK = {
 FORMATS = {'text', 'json', 'csv', 'zeek', 'ecs', 'markdown', 'html', 'dot',
            'live-view'}
 # report/ files that are part of a format, not formats of their own.
-FORMAT_PARTS = {'text-hosts': 'text'}
+FORMAT_PARTS = {'text-hosts': 'text', 'compare-text': 'text', 'compare-json': 'json'}
 DISPATCHER = 'render'
 
 

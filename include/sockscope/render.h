@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <stdio.h>
+#include "sockscope/compare.h"
 #include "sockscope/findings.h"
 #include "sockscope/report.h"
 
@@ -64,6 +65,16 @@ gboolean ss_render_ecs(const ss_report *r, FILE *out);
 gboolean ss_render_markdown(const ss_report *r, FILE *out);
 gboolean ss_render_html(const ss_report *r, FILE *out);
 gboolean ss_render_dot(const ss_report *r, FILE *out);
+
+/* sockscope compare: the compare model (sockscope/compare.h) in format f
+ * (every format; docs/output.md "Compare records", docs/compare.md).
+ * FALSE when writing failed (errno set). */
+gboolean ss_render_compare(const ss_compare *c, ss_format f, const ss_render_options *opt,
+			   FILE *out);
+/* The writers behind it, one per format (report/compare-*.c). */
+gboolean ss_render_compare_jsonl(const ss_compare *c, FILE *out);
+gboolean ss_render_compare_json(const ss_compare *c, FILE *out);
+gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *opt, FILE *out);
 
 /* Appends one Zeek TSV string field as Zeek's ASCII writer escapes it:
  * NULL is the unset field "-", "" the empty field "(empty)"; bytes that are

@@ -59,6 +59,14 @@ struct ss_progress;
  * (may be NULL) is redrawn as the bytes are read. */
 gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 			      guint64 *budget, struct ss_progress *progress, GError **error);
+/* The same, also handing every packet, after the analyzer has it, to
+ * `tap` with its input (in->dlt is its link type): a second consumer of
+ * one read of the files (sockscope compare's signatures). */
+typedef void (*ss_packet_tap)(const ss_input *in, gint64 ts_ns, const guint8 *data,
+			      guint32 caplen, guint32 wirelen, gpointer user_data);
+gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a,
+				  ss_packet_tap tap, gpointer tap_data, guint64 *budget,
+				  struct ss_progress *progress, GError **error);
 
 
 /* ---- live capture (-i), src/source-live.c ---- */

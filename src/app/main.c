@@ -3,6 +3,7 @@
  * Every error, of the command line or of the run, comes back here as a
  * GError and leaves through the one exit at the end of main(). */
 #include "config.h"
+#include "compare.h"
 #include "run.h"
 
 #include "sockscope/format.h"
@@ -181,6 +182,7 @@ static gboolean parse_options(int *argc, char ***argv, ss_options *o, GError **e
 	g_option_context_set_main_group(ctx, group);
 	g_option_context_set_summary(ctx, "Usage: sockscope -r FILE [options] [BPF filter]\n"
 				     "       sockscope -i IFACE [options] [BPF filter]\n"
+				     "       sockscope compare [options] A B   (see compare --help)\n"
 				     "       sockscope -D");
 	g_option_context_set_description(ctx, summary_text);
 	/* GOption gives an optional argument the next word when it does not
@@ -509,7 +511,11 @@ int main(int argc, char **argv)
 	GError *error = NULL;
 	int status = SS_EXIT_OK;
 
-	if (!parse_options(&argc, &argv, &o, &error)) {
+	if (argc >= 2 && strcmp(argv[1], "compare") == 0) {
+		/* `sockscope compare ...` (app/compare.c, docs/compare.md) */
+		argv[1] = argv[0];
+		status = ss_app_compare_main(argc - 1, argv + 1, &error);
+	} else if (!parse_options(&argc, &argv, &o, &error)) {
 		GError *e = error;   /* GOption's domain: a usage error all the same */
 		error = NULL;
 		g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "%s (try --help)", e->message);

@@ -215,6 +215,13 @@ static gboolean next_of(read_ctx *rc, ss_file_source *src, ss_analyzer *a)
 gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 			      guint64 *budget, ss_progress *progress, GError **error)
 {
+	return ss_file_sources_read_tap(srcs, n, a, NULL, NULL, budget, progress, error);
+}
+
+gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a,
+				  ss_packet_tap tap, gpointer tap_data, guint64 *budget,
+				  ss_progress *progress, GError **error)
+{
 	read_ctx rc = { srcs, n, file_source_open_window(), 0, 0 };
 	for (guint i = 0; i < n; i++) {
 		source_begin(srcs[i], a);
@@ -238,6 +245,9 @@ gboolean ss_file_sources_read(ss_file_source **srcs, guint n, ss_analyzer *a,
 		/* Analysed before its source reads on: the reader reuses its buffer. */
 		ss_analyzer_use_input(a, src->pkt_in);
 		ss_analyzer_packet(a, src->ts, src->pkt.data, src->pkt.caplen, src->pkt.wirelen);
+		if (tap)
+			tap(src->pkt_in, src->ts, src->pkt.data, src->pkt.caplen, src->pkt.wirelen,
+			    tap_data);
 		if (budget && --(*budget) == 0)
 			break;
 		/* A stop signal (signals.c) ends the reading between packets. */

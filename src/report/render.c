@@ -103,3 +103,22 @@ gboolean ss_render(const ss_report *r, ss_format f, const ss_render_options *opt
 	}
 	return ok;
 }
+
+gboolean ss_render_compare(const ss_compare *c, ss_format f, const ss_render_options *opt,
+			   FILE *out)
+{
+	static const ss_render_options defaults = { FALSE, 0 };
+	if (opt == NULL)
+		opt = &defaults;
+	switch (f) {
+	case SS_FORMAT_TEXT:
+		return ss_render_compare_text(c, opt, out);
+	case SS_FORMAT_JSONL:
+		return ss_render_compare_jsonl(c, out);
+	case SS_FORMAT_JSON:
+		return ss_render_compare_json(c, out);
+	default:
+		errno = EINVAL;
+		return FALSE;
+	}
+}

@@ -1,0 +1,400 @@
+/* The compare model (sockscope/compare.h) in jsonl and json: the records
+ * compare_summary, compare_conn, translator and finding that
+ * docs/output.md ("Compare records") defines.  Their record type is the
+ * key "type" (the interface agreed for compare, where a translator's own
+ * "kind" is snat or dnat), not the "kind" of a single capture's records.  Part of the json format
+ * (scripts/check-layers.py FORMAT_PARTS); jsonl is one record per line,
+ * json the same records in one object. */
+#include "report/json-writer.h"
+#include "report/out.h"
+
+#include "sockscope/compare.h"
+#include "sockscope/community-id.h"
+#include "sockscope/format.h"
+#include "sockscope/ip.h"
+#include "sockscope/render.h"
+
+#include <string.h>
+
+static void sep(GString *b)
+{
+	g_string_append_c(b, ',');
+}
+
+static void kv_addr(GString *b, const char *k, guint8 family, const ss_ip *ip, guint16 port)
+{
+	key_dyn(b, k);
+	g_string_append_c(b, '"');
+	ss_addr_port_append(b, family, ip, port);
+	g_string_append_c(b, '"');
+}
+
+/* microseconds, rounded toward zero; null for SS_NO_TIME */
+static void kv_us(GString *b, const char *k, gint64 ns)
+{
+	key_dyn(b, k);
+	if (ns == SS_NO_TIME)
+		null_(b);
+	else
+		ss_i64_append(b, ns / 1000);
+}
+
+static void side_obj(GString *b, const ss_cmp_side *s)
+{
+	g_string_append_c(b, '{');
+	key_dyn(b, "files");
+	g_string_append_c(b, '[');
+	for (guint i = 0; i < s->files->len; i++) {
+		if (i)
+			sep(b);
+		ss_json_escape_append(b, g_ptr_array_index(s->files, i));
+	}
+	g_string_append_c(b, ']');
+	sep(b);
+	kv_u64(b, "packets", s->packets);
+	sep(b);
+	kv_u64(b, "signatures", s->sigs ? ss_cmp_sigs_packets(s->sigs) : 0);
+	sep(b);
+	key_dyn(b, "first_ts");
+	if (s->first_ns == SS_NO_TIME) {
+		null_(b);
+	} else {
+		g_string_append_c(b, '"');
+		ss_time_append(b, s->first_ns, TRUE);
+		g_string_append_c(b, '"');
+	}
+	sep(b);
+	key_dyn(b, "last_ts");
+	if (s->last_ns == SS_NO_TIME) {
+		null_(b);
+	} else {
+		g_string_append_c(b, '"');
+		ss_time_append(b, s->last_ns, TRUE);
+		g_string_append_c(b, '"');
+	}
+	sep(b);
+	kv_u64(b, "warnings", s->report ? s->report->summary.warnings->len : 0);
+	g_string_append_c(b, '}');
+}
+
+static void summary(GString *b, const ss_compare *c)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "compare_summary");
+	sep(b);
+	kv_str(b, "mode", c->mode == SS_CMP_MODE_DRIFT ? "drift" : "path");
+	sep(b);
+	kv_str(b, "mode_reason", c->mode_reason);
+	sep(b);
+	key(b, "a");
+	side_obj(b, &c->side[0]);
+	sep(b);
+	key(b, "b");
+	side_obj(b, &c->side[1]);
+	sep(b);
+	kv_us(b, "clock_offset_us", c->have_offset ? c->offset_ns : SS_NO_TIME);
+	sep(b);
+	kv_us(b, "clock_offset_spread_us",
+	      c->have_offset && c->offset_spread_ns >= 0 ? c->offset_spread_ns : SS_NO_TIME);
+	sep(b);
+	kv_u64(b, "clock_offset_samples", c->offset_samples);
+	sep(b);
+	kv_str(b, "a_near_client", c->a_near_client < 0 ? NULL : c->a_near_client ? "a" : "b");
+	sep(b);
+	kv_u64(b, "matched", c->matched);
+	sep(b);
+	kv_u64(b, "a_only", c->a_only);
+	sep(b);
+	kv_u64(b, "b_only", c->b_only);
+	g_string_append(b, "}\n");
+}
+
+static void side_conn(GString *b, const ss_cmp_conn *cc, int s)
+{
+	const ss_conn *k = s == 0 ? cc->conn_a : cc->conn_b;
+	gint flow = s == 0 ? cc->flow_a : cc->flow_b;
+	if (flow < 0) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '{');
+	kv_addr(b, "client", cc->family, &cc->client_ip[s], cc->client_port[s]);
+	sep(b);
+	kv_addr(b, "server", cc->family, &cc->server_ip[s], cc->server_port[s]);
+	sep(b);
+	kv_str(b, "outcome", k ? ss_outcome_name((ss_outcome)k->outcome) : NULL);
+	sep(b);
+	char cid[SS_COMMUNITY_ID_LEN];
+	kv_str(b, "community_id", k && ss_community_id_conn(k, 0, cid) ? cid : NULL);
+	g_string_append_c(b, '}');
+}
+
+static void conn(GString *b, const ss_compare *c, const ss_cmp_conn *cc)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "compare_conn");
+	sep(b);
+	kv_str(b, "proto", cc->proto == 6 ? "tcp" : "udp");
+	sep(b);
+	kv_str(b, "seen", ss_cmp_seen_name((ss_cmp_seen)cc->seen));
+	sep(b);
+	key(b, "first_ts");
+	g_string_append_c(b, '"');
+	ss_time_append(b, cc->first_ns, TRUE);
+	g_string_append_c(b, '"');
+	sep(b);
+	key(b, "a");
+	side_conn(b, cc, 0);
+	sep(b);
+	key(b, "b");
+	side_conn(b, cc, 1);
+	sep(b);
+	/* client_assigned: as seen nearer the client; the translated forms
+	 * only when the other point saw something else. */
+	int near = cc->seen == SS_CMP_SEEN_B_ONLY ? 1 : cc->seen == SS_CMP_SEEN_A_ONLY ? 0 :
+		   cc->a_near_client == 0 ? 1 : 0;
+	gboolean both = cc->seen == SS_CMP_SEEN_BOTH && cc->a_near_client >= 0;
+	const char *tr = ss_cmp_translation_name(cc);
+	gboolean snat = both && strstr(tr, "snat") != NULL;
+	gboolean dnat = both && strstr(tr, "dnat") != NULL;
+	gboolean unknown = cc->seen == SS_CMP_SEEN_BOTH && strcmp(tr, "unknown") == 0;
+	if (unknown) {
+		kv_str(b, "client_assigned", NULL);
+	} else {
+		kv_addr(b, "client_assigned", cc->family, &cc->client_ip[near], cc->client_port[near]);
+	}
+	sep(b);
+	if (snat)
+		kv_addr(b, "client_translated", cc->family, &cc->client_ip[!near],
+			cc->client_port[!near]);
+	else
+		kv_str(b, "client_translated", NULL);
+	sep(b);
+	if (unknown)
+		kv_str(b, "server_addressed", NULL);
+	else
+		kv_addr(b, "server_addressed", cc->family, &cc->server_ip[near], cc->server_port[near]);
+	sep(b);
+	if (dnat)
+		kv_addr(b, "server_translated", cc->family, &cc->server_ip[!near],
+			cc->server_port[!near]);
+	else
+		kv_str(b, "server_translated", NULL);
+	sep(b);
+	kv_str(b, "translation", tr);
+	sep(b);
+	key(b, "match");
+	if (cc->seen != SS_CMP_SEEN_BOTH) {
+		null_(b);
+	} else {
+		static const char *const ev[] = { "isn", "tcp_options", "payload_hash", "timing" };
+		g_string_append(b, "{\"evidence\":[");
+		gboolean first = TRUE;
+		for (guint i = 0; i < G_N_ELEMENTS(ev); i++)
+			if (cc->evidence & (1u << i)) {
+				if (!first)
+					sep(b);
+				ss_json_escape_append(b, ev[i]);
+				first = FALSE;
+			}
+		g_string_append(b, "],");
+		kv_str(b, "confidence", ss_confidence_name((ss_confidence)cc->confidence));
+		g_string_append_c(b, '}');
+	}
+	sep(b);
+	key(b, "lost");
+	g_string_append_c(b, '[');
+	gboolean first = TRUE;
+	for (int k = 0; k < SS_CMP_PKT_COUNT; k++)
+		for (int d = 0; d < 2; d++) {
+			if (!cc->lost[k][d])
+				continue;
+			if (!first)
+				sep(b);
+			first = FALSE;
+			g_string_append_c(b, '{');
+			kv_str(b, "packet", ss_cmp_pkt_kind_name((ss_cmp_pkt_kind)k));
+			sep(b);
+			kv_str(b, "direction", d == SS_CMP_DIR_A_TO_B ? "a_to_b" : "b_to_a");
+			sep(b);
+			kv_u64(b, "count", cc->lost[k][d]);
+			g_string_append_c(b, '}');
+		}
+	g_string_append(b, "],");
+	key(b, "injected_resets");
+	g_string_append_c(b, '[');
+	first = TRUE;
+	for (int s = 0; s < 2; s++)
+		for (int t = 0; t < 2; t++) {
+			if (!cc->injected_rst[s][t])
+				continue;
+			if (!first)
+				sep(b);
+			first = FALSE;
+			g_string_append_c(b, '{');
+			kv_str(b, "seen_at", s == 0 ? "a" : "b");
+			sep(b);
+			kv_str(b, "toward", t ? "server" : "client");
+			sep(b);
+			kv_u64(b, "count", cc->injected_rst[s][t]);
+			g_string_append_c(b, '}');
+		}
+	g_string_append(b, "],");
+	key(b, "one_way_delay_us");
+	g_string_append_c(b, '{');
+	kv_us(b, "a_to_b", cc->delay_ns[SS_CMP_DIR_A_TO_B]);
+	sep(b);
+	kv_us(b, "b_to_a", cc->delay_ns[SS_CMP_DIR_B_TO_A]);
+	g_string_append(b, "},");
+	key(b, "retransmits");
+	g_string_append_c(b, '{');
+	kv_u64(b, "a", cc->retransmits[0]);
+	sep(b);
+	kv_u64(b, "b", cc->retransmits[1]);
+	g_string_append(b, "},");
+	kv_str(b, "retransmits_only_at",
+	       cc->seen != SS_CMP_SEEN_BOTH ? NULL :
+	       cc->retransmits[0] > 0 && cc->retransmits[1] == 0 ? "a" :
+	       cc->retransmits[1] > 0 && cc->retransmits[0] == 0 ? "b" : NULL);
+	sep(b);
+	key(b, "idle_drop");
+	if (cc->idle_drop_ns == SS_NO_TIME) {
+		null_(b);
+	} else {
+		g_string_append(b, "{\"after_idle_s\":");
+		/* seconds with 3 decimals: a duration in ms of a thousandth */
+		ss_ms_append(b, cc->idle_drop_ns / 1000, FALSE);
+		g_string_append_c(b, '}');
+	}
+	(void)c;
+	g_string_append(b, "}\n");
+}
+
+static void translator(GString *b, const ss_cmp_translator *t)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "translator");
+	sep(b);
+	kv_str(b, "kind", t->kind == SS_CMP_TRANSLATOR_SNAT ? "snat" : "dnat");
+	sep(b);
+	kv_u64(b, "ip_version", t->family);
+	sep(b);
+	key(b, "public_addresses");
+	g_string_append_c(b, '[');
+	for (guint i = 0; i < t->public_ips->len; i++) {
+		char ip[SS_IP_STRLEN];
+		if (i)
+			sep(b);
+		ss_ip_format(t->family, &g_array_index(t->public_ips, ss_ip, i), ip);
+		ss_json_escape_append(b, ip);
+	}
+	g_string_append(b, "],");
+	kv_str(b, "port_allocation", ss_cmp_port_alloc_name((ss_cmp_port_alloc)t->port_alloc));
+	sep(b);
+	kv_str(b, "confidence", ss_confidence_name((ss_confidence)t->confidence));
+	sep(b);
+	kv_u64(b, "connections", t->conns);
+	sep(b);
+	kv_u64(b, "ports_seen", t->ports_seen);
+	sep(b);
+	key(b, "port_range");
+	g_string_append_c(b, '[');
+	ss_u64_append(b, t->port_lo);
+	sep(b);
+	ss_u64_append(b, t->port_hi);
+	g_string_append(b, "],");
+	kv_u64(b, "max_concurrent", t->max_concurrent);
+	sep(b);
+	kv_str(b, "exhaustion_risk", ss_cmp_exhaustion_risk(t));
+	sep(b);
+	key(b, "idle_timeout_s");
+	if (t->idle_timeout_ns == SS_NO_TIME)
+		null_(b);
+	else
+		ss_i64_append(b, t->idle_timeout_ns / 1000000000);
+	sep(b);
+	key(b, "idle_survived_s");
+	if (t->idle_survived_ns == SS_NO_TIME)
+		null_(b);
+	else
+		ss_i64_append(b, t->idle_survived_ns / 1000000000);
+	sep(b);
+	kv_str(b, "evidence", t->evidence);
+	g_string_append(b, "}\n");
+}
+
+static void finding(GString *b, const ss_cmp_finding *f, guint rank)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "finding");
+	sep(b);
+	kv_u64(b, "rank", rank);
+	sep(b);
+	kv_str(b, "id", f->id);
+	sep(b);
+	kv_str(b, "severity", ss_cmp_severity_name((ss_cmp_severity)f->severity));
+	sep(b);
+	kv_str(b, "statement", f->text);
+	g_string_append(b, "}\n");
+}
+
+gboolean ss_render_compare_jsonl(const ss_compare *c, FILE *out)
+{
+	GString *b = g_string_sized_new(SS_OUT_FLUSH_AT * 2);
+	gboolean ok = TRUE;
+	summary(b, c);
+	for (guint i = 0; ok && i < c->conns->len; i++) {
+		conn(b, c, &g_array_index(c->conns, ss_cmp_conn, i));
+		if (b->len >= SS_OUT_FLUSH_AT)
+			ok = ss_out_write_buf(b, out);
+	}
+	for (guint i = 0; i < c->translators->len; i++)
+		translator(b, &g_array_index(c->translators, ss_cmp_translator, i));
+	for (guint i = 0; i < c->findings->len; i++)
+		finding(b, &g_array_index(c->findings, ss_cmp_finding, i), i + 1);
+	return ss_out_finish(b, out, ok);
+}
+
+/* One line of jsonl without its newline, then `tail`. */
+static void chop(GString *b, const char *tail)
+{
+	if (b->len && b->str[b->len - 1] == '\n')
+		g_string_truncate(b, b->len - 1);
+	g_string_append(b, tail);
+}
+
+gboolean ss_render_compare_json(const ss_compare *c, FILE *out)
+{
+	GString *b = g_string_sized_new(SS_OUT_FLUSH_AT * 2);
+	gboolean ok = TRUE;
+	g_string_append(b, "{\"summary\":");
+	summary(b, c);
+	chop(b, ",\n\"connections\":[");
+	for (guint i = 0; ok && i < c->conns->len; i++) {
+		if (i)
+			g_string_append_c(b, ',');
+		g_string_append_c(b, '\n');
+		conn(b, c, &g_array_index(c->conns, ss_cmp_conn, i));
+		chop(b, "");
+		if (b->len >= SS_OUT_FLUSH_AT)
+			ok = ss_out_write_buf(b, out);
+	}
+	g_string_append(b, "],\n\"translators\":[");
+	for (guint i = 0; i < c->translators->len; i++) {
+		if (i)
+			g_string_append_c(b, ',');
+		g_string_append_c(b, '\n');
+		translator(b, &g_array_index(c->translators, ss_cmp_translator, i));
+		chop(b, "");
+	}
+	g_string_append(b, "],\n\"findings\":[");
+	for (guint i = 0; i < c->findings->len; i++) {
+		if (i)
+			g_string_append_c(b, ',');
+		g_string_append_c(b, '\n');
+		finding(b, &g_array_index(c->findings, ss_cmp_finding, i), i + 1);
+		chop(b, "");
+	}
+	g_string_append(b, "]}\n");
+	return ss_out_finish(b, out, ok);
+}
