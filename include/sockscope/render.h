@@ -50,6 +50,10 @@ void ss_json_summary(GString *buf, const ss_summary *s);
  * the host's indexes refer to. */
 void ss_json_host(GString *buf, const struct ss_host_s *h, const GArray *listeners,
 		  gboolean nanosecond);
+/* A "tunnel" record: an outer flow that carried decapsulated traffic
+ * (struct ss_tunnel_flow, sockscope/tunnels.h). */
+struct ss_tunnel_flow_s;
+void ss_json_tunnel(GString *buf, const struct ss_tunnel_flow_s *t, gboolean nanosecond);
 /* One "finding" record of jsonl, ranked from 1. */
 void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nanosecond);
 

@@ -120,6 +120,9 @@ typedef struct {
 	GPtrArray *conns;           /* ss_conn*, sorted, owned */
 	GArray *listeners;          /* ss_listener, sorted */
 	GArray *hosts;              /* ss_host (sockscope/hosts.h), sorted; may be NULL */
+	/* ss_tunnel_flow (sockscope/tunnels.h): the outer flows that carried
+	 * decapsulated traffic, sorted; NULL or empty when there were none */
+	GArray *tunnels;
 	/* ss_finding* (sockscope/findings.h), ranked; NULL until computed by
 	 * ss_report_complete() from `conns` (streaming sets them from the
 	 * records it wrote).  Freed by ss_report_free(). */

@@ -122,6 +122,8 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 	}
 	a->summary.flow_cap.kept_max = a->cfg.max_flows ? a->kept_max : 0;
 	a->listeners = ss_listeners_new();
+	a->tunnels = ss_tunnels_new();
+	a->tunnel_conns = ss_tunnels_new();
 	a->hosts = ss_hosts_new(NULL);
 	a->roles = ss_roles_new(NULL, a->hosts);
 	a->input_last_ns = SS_NO_TIME;
@@ -144,6 +146,8 @@ void ss_analyzer_free(ss_analyzer *a)
 		g_ptr_array_unref(a->conns);
 	g_hash_table_destroy(a->evicted);
 	ss_listeners_free(a->listeners);
+	ss_tunnels_free(a->tunnels);
+	ss_tunnels_free(a->tunnel_conns);
 	ss_roles_free(a->roles);
 	ss_hosts_free(a->hosts);
 	if (a->summary.inputs)
@@ -200,6 +204,7 @@ static void account(ss_analyzer *a, const ss_conn *c)
 	if (c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST)
 		ss_listeners_add(a->listeners, c);
 	ss_hosts_add_conn(a->hosts, c);
+	ss_tunnels_add_conn(a->tunnel_conns, c);
 	if (c->proto == IPPROTO_TCP)
 		a->summary.tcp_connections++;
 	else
@@ -455,8 +460,10 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, a->input ? a->input->dlt : -1, data,
 				     caplen, wirelen, ts_ns, &p);
 	s->reasons[r]++;
-	if (p.tunnel.type != SS_TUNNEL_NONE)
+	if (p.tunnel.type != SS_TUNNEL_NONE) {
 		s->tunnel_packets[p.tunnel.type]++;
+		ss_tunnels_add_packet(a->tunnels, &p.tunnel, wirelen, ts_ns);
+	}
 	if (r != SS_REASON_OK)
 		return;
 	p.ts_ns = ts_ns;
@@ -526,6 +533,12 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	a->summary.listeners = r->listeners->len;
 	r->hosts = ss_hosts_take(a->hosts, r->listeners);
 	a->summary.hosts = r->hosts->len;
+	guint64 tunnels_dropped = 0;
+	r->tunnels = ss_tunnels_take(a->tunnels, a->tunnel_conns, &tunnels_dropped);
+	if (tunnels_dropped > 0)
+		ss_analyzer_warn(a, "%" G_GUINT64_FORMAT " tunnelled packets came through tunnels "
+				 "past the first %u, which are not listed as tunnels",
+				 tunnels_dropped, (unsigned)SS_TUNNELS_MAX);
 	ss_hosts_dropped hd;
 	ss_hosts_get_dropped(a->hosts, &hd);
 	a->summary.knowledge_dropped.endpoints = ss_roles_dropped(a->roles);

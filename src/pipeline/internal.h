@@ -11,6 +11,7 @@
 #include "sockscope/hosts.h"
 #include "sockscope/listeners.h"
 #include "sockscope/roles.h"
+#include "sockscope/tunnels.h"
 
 struct ss_analyzer {
 	ss_analyzer_config cfg;
@@ -29,6 +30,7 @@ struct ss_analyzer {
 	ss_input *input;           /* the current input */
 	ss_frag_table *frag;       /* IP fragments being reassembled (decode/frag.c) */
 	gboolean sub_us_seen;      /* a timestamp that is not a whole microsecond */
+	ss_tunnels *tunnels;       /* outer tunnel flows: their packets */
 	gboolean finished;         /* ss_analyzer_finish() ran */
 	/* The report thread's while it runs (the packet thread's otherwise):
 	 * role inference (analysis/roles.c), the host view (analysis/hosts.c)
@@ -36,6 +38,7 @@ struct ss_analyzer {
 	 * a first pass at the end otherwise; with the summary's record
 	 * counters. */
 	ss_listeners *listeners;
+	ss_tunnels *tunnel_conns;  /* the inner records counted per tunnel */
 	ss_hosts *hosts;
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */

@@ -11,6 +11,7 @@
 #include "sockscope/hash.h"
 #include "sockscope/hosts.h"
 #include "sockscope/listeners.h"
+#include "sockscope/tunnels.h"
 
 /* Pseudonyms remembered (addresses repeat); past this they are recomputed. */
 #define CACHE_MAX (1u << 20)
@@ -217,6 +218,16 @@ void ss_anonymize_report(ss_anonymizer *a, ss_report *r, gboolean names)
 	if (r->hosts)
 		g_array_sort(r->hosts, ss_host_cmp);
 	g_free(map);
+
+	for (guint i = 0; r->tunnels && i < r->tunnels->len; i++) {
+		ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		if (t->family) {
+			ss_anonymize_ip(a, t->family, &t->src, &t->src);
+			ss_anonymize_ip(a, t->family, &t->dst, &t->dst);
+		}
+	}
+	if (r->tunnels)
+		g_array_sort(r->tunnels, ss_tunnel_flow_cmp);
 
 	for (guint i = 0; r->findings && i < r->findings->len; i++) {
 		ss_finding *f = g_ptr_array_index(r->findings, i);

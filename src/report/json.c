@@ -16,6 +16,7 @@
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 static void endpoint_addr_(GString *b, const char *qk, gsize n, guint8 family,
@@ -56,6 +57,31 @@ static void vnet_fields(GString *b, const ss_vnet *v)
 		null_(b);
 }
 
+/* "outer":{"ip_version":...,"src":...,"dst":...[,"sport":...,"dport":...]},
+ * or "outer":null for a tunnel straight on the link (MPLS, PPPoE...). */
+static void outer_endpoints(GString *b, guint8 family, const ss_ip *src, const ss_ip *dst,
+			    guint16 sport, guint16 dport)
+{
+	key(b, "outer");
+	if (family == 0) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '{');
+	kv_u64(b, "ip_version", family);
+	g_string_append_c(b, ',');
+	kv_ip(b, "src", family, src);
+	g_string_append_c(b, ',');
+	kv_ip(b, "dst", family, dst);
+	if (sport || dport) {
+		g_string_append_c(b, ',');
+		kv_u64(b, "sport", sport);
+		g_string_append_c(b, ',');
+		kv_u64(b, "dport", dport);
+	}
+	g_string_append_c(b, '}');
+}
+
 static void tunnel_context(GString *b, const ss_tunnel *t)
 {
 	g_string_append_c(b, ',');
@@ -66,24 +92,7 @@ static void tunnel_context(GString *b, const ss_tunnel *t)
 	g_string_append_c(b, ',');
 	kv_u64(b, "depth", t->depth);
 	g_string_append_c(b, ',');
-	key(b, "outer");
-	if (t->family == 0) {
-		null_(b);   /* a tunnel straight on the link (MPLS, PPPoE...) */
-	} else {
-		g_string_append_c(b, '{');
-		kv_u64(b, "ip_version", t->family);
-		g_string_append_c(b, ',');
-		kv_ip(b, "src", t->family, &t->src);
-		g_string_append_c(b, ',');
-		kv_ip(b, "dst", t->family, &t->dst);
-		if (t->sport || t->dport) {
-			g_string_append_c(b, ',');
-			kv_u64(b, "sport", t->sport);
-			g_string_append_c(b, ',');
-			kv_u64(b, "dport", t->dport);
-		}
-		g_string_append_c(b, '}');
-	}
+	outer_endpoints(b, t->family, &t->src, &t->dst, t->sport, t->dport);
 	g_string_append_c(b, '}');
 }
 
@@ -245,6 +254,27 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 	kv_time(b, "first_ts", l->first_ns, nanosecond);
 	g_string_append_c(b, ',');
 	kv_time(b, "last_ts", l->last_ns, nanosecond);
+	ss_append_lit(b, "}\n");
+}
+
+void ss_json_tunnel(GString *b, const ss_tunnel_flow *t, gboolean nanosecond)
+{
+	g_string_append_c(b, '{');
+	kv_name(b, "kind", "tunnel");
+	g_string_append_c(b, ',');
+	vnet_fields(b, &t->vnet);
+	g_string_append_c(b, ',');
+	outer_endpoints(b, t->family, &t->src, &t->dst, 0, 0);   /* ports vary per inner flow */
+	g_string_append_c(b, ',');
+	kv_u64(b, "connections", t->connections);
+	g_string_append_c(b, ',');
+	kv_u64(b, "packets", t->packets);
+	g_string_append_c(b, ',');
+	kv_u64(b, "bytes", t->bytes);
+	g_string_append_c(b, ',');
+	kv_time(b, "first_ts", t->first_ns, nanosecond);
+	g_string_append_c(b, ',');
+	kv_time(b, "last_ts", t->last_ns, nanosecond);
 	ss_append_lit(b, "}\n");
 }
 
@@ -709,6 +739,12 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 		if (buf->len >= FLUSH_AT)
 			ok = ss_out_write_buf(buf, out);
 	}
+	for (guint i = 0; ok && r->tunnels != NULL && i < r->tunnels->len; i++) {
+		ss_json_tunnel(buf, &g_array_index(r->tunnels, ss_tunnel_flow, i),
+			       r->summary.nanosecond);
+		if (buf->len >= FLUSH_AT)
+			ok = ss_out_write_buf(buf, out);
+	}
 	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
 		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
@@ -760,6 +796,18 @@ gboolean ss_render_json(const ss_report *r, FILE *out)
 		ss_json_host(buf, &g_array_index(r->hosts, ss_host, i), r->listeners,
 			     r->summary.nanosecond);
 		end_item(buf, i + 1 < nh ? ",\n" : "\n");
+		if (buf->len >= FLUSH_AT)
+			ok = ss_out_write_buf(buf, out);
+	}
+	/* "tunnels" only when the capture had some: plain captures' documents
+	 * are unchanged. */
+	guint nt = r->tunnels != NULL ? r->tunnels->len : 0;
+	if (nt > 0)
+		g_string_append(buf, "],\n\"tunnels\":[\n");
+	for (guint i = 0; ok && i < nt; i++) {
+		ss_json_tunnel(buf, &g_array_index(r->tunnels, ss_tunnel_flow, i),
+			       r->summary.nanosecond);
+		end_item(buf, i + 1 < nt ? ",\n" : "\n");
 		if (buf->len >= FLUSH_AT)
 			ok = ss_out_write_buf(buf, out);
 	}

@@ -30,6 +30,8 @@ void ss_report_free(ss_report *r)
 	if (r->listeners != NULL)
 		g_array_unref(r->listeners);
 	ss_hosts_array_free(r->hosts);
+	if (r->tunnels != NULL)
+		g_array_unref(r->tunnels);
 	if (r->findings != NULL)
 		g_ptr_array_unref(r->findings);
 	g_free(r);

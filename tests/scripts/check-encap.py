@@ -17,7 +17,11 @@ timestamps.  For every crafted file:
     real capture itself, each with the tunnel type and id it was wrapped in;
     Geneve wraps everything twice, in VNI 100 and VNI 200, with the same
     inner addresses: two tenants, so every connection twice, never merged;
-  - no connection or listener is the tunnel's outer UDP port.
+  - no connection or listener is the tunnel's outer UDP port; the outer
+    flows are "tunnel" records instead, one per id, whose packets and bytes
+    add up to the crafted file's and whose connection counts are the inner
+    records';
+  - a datagram to the VXLAN port that is not VXLAN stays ordinary UDP.
 Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
 """
 import collections
@@ -177,6 +181,57 @@ def tshark_count(path, display_filter, targs):
     return len(out.splitlines())
 
 
+def check_tunnels(tunnels, ttype, vnis, pkts, conns_each):
+    """The outer flows as tunnel records: one per id, every crafted packet
+    and byte in one of them, each carrying all the real capture's
+    connections."""
+    problems = []
+    if sorted(t["vni"] for t in tunnels if t["vni"] is not None) != \
+            sorted(v for v in vnis if v is not None) or len(tunnels) != len(vnis):
+        problems.append(f"tunnel records {[(t['type'], t['vni']) for t in tunnels]}, "
+                        f"want one {ttype} per id {vnis}")
+    for t in tunnels:
+        if t["type"] != ttype or t["connections"] != conns_each:
+            problems.append(f"tunnel record {t}: want type {ttype}, {conns_each} connections")
+    if sum(t["packets"] for t in tunnels) != len(pkts) or \
+            sum(t["bytes"] for t in tunnels) != sum(len(bytes(p)) for p in pkts):
+        problems.append(f"tunnel records count {sum(t['packets'] for t in tunnels)} packets, "
+                        f"{sum(t['bytes'] for t in tunnels)} bytes; the file has {len(pkts)}, "
+                        f"{sum(len(bytes(p)) for p in pkts)}")
+    return problems
+
+
+def check_not_vxlan(exe, frames, tmp):
+    """VXLAN on 4789 beside datagrams to 4789 that are not VXLAN (no I flag):
+    those are one ordinary UDP exchange, and the tunnel record counts only the
+    VXLAN packets."""
+    path = os.path.join(tmp, "vxlan-and-not.pcap")
+    pkts = []
+    for f in frames:
+        w = Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40001, dport=4789) / VXLAN(vni=5, flags=0x08) / f
+        w.time = f.time
+        pkts.append(w)
+    bogus = []
+    for i, (src, dst, sport, dport) in enumerate([("198.51.100.1", "198.51.100.2", 41000, 4789),
+                                                  ("198.51.100.2", "198.51.100.1", 4789, 41000)]):
+        b = Ether(**OUT_MAC) / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / \
+            (b"\x00" * 8 + b"not vxlan")
+        b.time = frames[0].time + i
+        bogus.append(b)
+    wrpcap(path, sorted(pkts + bogus, key=lambda p: p.time))
+    out = sockscope(exe, path)
+    inner = sum(1 for o in out if o["kind"] == "connection" and "tunnel" in o)
+    problems = check_tunnels([o for o in out if o["kind"] == "tunnel"], "vxlan", [5], pkts, inner)
+    plain = [o for o in out if o["kind"] == "connection" and "tunnel" not in o]
+    if len(plain) != 1 or plain[0]["proto"] != "udp" or plain[0]["server"]["port"] != 4789 or \
+            plain[0]["packets"] != {"client": 1, "server": 1}:
+        problems.append(f"not-VXLAN datagrams as records {plain}, want one UDP exchange "
+                        f"to 198.51.100.2:4789")
+    if problems:
+        return False, "FAIL vxlan-and-not\n     " + "\n     ".join(problems)
+    return True, f"ok   vxlan-and-not: {len(pkts)} VXLAN packets in one tunnel, 2 other datagrams UDP"
+
+
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
@@ -220,6 +275,8 @@ def main():
             if ts != seen:
                 problems.append(f"tshark's inner 5-tuples differ: only tshark {sorted(ts - seen)}, "
                                 f"only sockscope {sorted(seen - ts)}")
+            tunnels = [o for o in out if o["kind"] == "tunnel"]
+            problems += check_tunnels(tunnels, ttype, vnis, pkts, len(ref))
             tunnel_ports = {6081, 2152, 9999, 4789}
             for o in out:
                 if o["kind"] == "listener" and o["port"] in tunnel_ports:
@@ -233,6 +290,9 @@ def main():
                 passed += 1
                 print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
                       f"{len(ts)} inner 5-tuples as tshark")
+        ok, line = check_not_vxlan(exe, frames, tmp)
+        print(line)
+        passed, failed = passed + ok, failed + (not ok)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")

@@ -94,8 +94,14 @@ s = records[-1]
 kinds = [r.get('kind') for r in records[:-1]]
 if 'summary' in kinds:
     problems.append('more than one summary line')
-for k in set(kinds) - {'connection', 'listener', 'host', 'finding'}:
+for k in set(kinds) - {'connection', 'listener', 'host', 'tunnel', 'finding'}:
     problems.append('unexpected record kind %r' % (k,))
+# Every tunnelled packet is in exactly one tunnel record.
+tun_records = sum(r.get('packets', 0) for r in records[:-1] if r.get('kind') == 'tunnel')
+tun_summary = sum((s.get('tunnels') or {}).values())
+if tun_records != tun_summary:
+    problems.append('tunnel records hold %d packets, summary.tunnels %d'
+                    % (tun_records, tun_summary))
 
 def num(obj, key, where='summary'):
     v = obj.get(key)

@@ -193,6 +193,33 @@ if vnis != {42: 4, 43: 2}:
     sys.exit(f"records per VNI: {dict(vnis)}")
 EOF
 
+# The underlay's outer flows are tunnel records, one per VNI, with the
+# packets tshark decodes as that VNI and the tenant's inner connections.
+if command -v tshark >/dev/null 2>&1; then
+	for vni in 42 43; do
+		tshark -n -r "$cap" -Y "vxlan.vni == $vni" -T fields -e frame.len >"$tmp/tshark.$vni"
+	done
+	if $python - "$tmp/out.jsonl" "$tmp/tshark" <<'EOF'; then ok tunnel-records; else fail tunnel-records; fi
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["kind"] == "tunnel":
+        got[o["vni"]] = o
+want_conns = {42: 4, 43: 2}
+if sorted(got) != [42, 43]:
+    sys.exit(f"tunnel records for VNIs {sorted(got)}")
+for vni, t in got.items():
+    lens = [int(x) for x in open(f"{sys.argv[2]}.{vni}").read().split()]
+    if t["type"] != "vxlan" or {t["outer"]["src"], t["outer"]["dst"]} != {"10.88.0.1", "10.88.0.2"} \
+            or t["packets"] != len(lens) or t["bytes"] != sum(lens) \
+            or t["connections"] != want_conns[vni]:
+        sys.exit(f"VNI {vni}: {t}; tshark: {len(lens)} packets, {sum(lens)} bytes")
+EOF
+else
+	echo "SKIP tunnel-records: tshark is not installed"
+fi
+
 # With decapsulation off the same capture is only UDP 4789 traffic: the
 # old view, which the default must not give.
 "$exe" -F jsonl --max-tunnel-depth 0 -r "$cap" >"$tmp/off.jsonl"

@@ -1,6 +1,7 @@
 /* Ephemeral-port profiles (default ranges, custom ranges, allocation
  * patterns, few samples) and the host view (reuse, exhaustion warning,
- * listening and connecting on one port, listeners attached). */
+ * listening and connecting on one port, listeners attached, tenants kept
+ * apart), and the tunnel roll-up beside it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "sockscope/hosts.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 #include "scenario.h"
 
@@ -373,6 +375,64 @@ static void test_tenants_apart(void **state)
 	ss_report_free(r);
 }
 
+/* The tunnel roll-up: both directions of an underlay are one tunnel per
+ * VNI, inner records are counted from another ss_tunnels (the report
+ * thread's) and joined, and the table stops at SS_TUNNELS_MAX. */
+static void test_tunnel_rollup(void **state)
+{
+	(void)state;
+	ss_tunnels *pk = ss_tunnels_new(), *cn = ss_tunnels_new();
+	ss_tunnel t;
+	memset(&t, 0, sizeof t);
+	t.type = SS_TUNNEL_VXLAN;
+	t.has_vni = 1;
+	t.vni = 42;
+	t.family = SS_FAMILY_IPV4;
+	t.src = sc_ip4(10, 0, 0, 2);
+	t.dst = sc_ip4(10, 0, 0, 1);
+	t.sport = 50000;
+	t.dport = 4789;
+	ss_tunnels_add_packet(pk, &t, 100, SC_T0 + 5);
+	ss_tunnel back = t;
+	back.src = t.dst;
+	back.dst = t.src;
+	back.sport = 61000;   /* another inner flow's entropy port: same tunnel */
+	ss_tunnels_add_packet(pk, &back, 60, SC_T0 + 1);
+	ss_tunnel other = t;
+	other.vni = 43;
+	ss_tunnels_add_packet(pk, &other, 10, SC_T0 + 2);
+	ss_conn c;
+	memset(&c, 0, sizeof c);
+	c.tunnel = back;
+	ss_tunnels_add_conn(cn, &c);
+	ss_tunnels_add_conn(cn, &c);
+	guint64 dropped = 1;
+	GArray *out = ss_tunnels_take(pk, cn, &dropped);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(out->len, 2);
+	const ss_tunnel_flow *f = &g_array_index(out, ss_tunnel_flow, 0);
+	assert_int_equal(f->vnet.vni, 42);
+	assert_int_equal(f->packets, 2);
+	assert_int_equal(f->bytes, 160);
+	assert_int_equal(f->connections, 2);
+	assert_int_equal(f->first_ns, SC_T0 + 1);
+	assert_int_equal(f->last_ns, SC_T0 + 5);
+	assert_memory_equal(&f->src, &t.src, sizeof t.src);   /* the first packet's sender */
+	assert_int_equal(g_array_index(out, ss_tunnel_flow, 1).connections, 0);
+	g_array_unref(out);
+
+	for (guint i = 0; i < SS_TUNNELS_MAX + 10; i++) {
+		t.vni = i;
+		ss_tunnels_add_packet(pk, &t, 1, SC_T0);
+	}
+	out = ss_tunnels_take(pk, NULL, &dropped);
+	assert_int_equal(out->len, SS_TUNNELS_MAX);
+	assert_int_equal(dropped, 10);
+	g_array_unref(out);
+	ss_tunnels_free(pk);
+	ss_tunnels_free(cn);
+}
+
 /* The host table and its per-host tables are capped and count drops. */
 static void test_hosts_bounded(void **state)
 {
@@ -420,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_and_dual_port),
 		cmocka_unit_test(test_hosts_bounded),
 		cmocka_unit_test(test_tenants_apart),
+		cmocka_unit_test(test_tunnel_rollup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
