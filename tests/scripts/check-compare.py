@@ -23,6 +23,8 @@ undone).  Then `sockscope compare --format jsonl A B` for each pair:
   - one-way delays within [min, max] of the true per-packet delays, widened
     by the measured spread (clock_offset_spread_us, at least 500 µs); none
     where no packet crossed;
+  - retransmits_only_at (and the per-point retransmits counts when the
+    engine gives them) as the captures show: repeated SYN, FIN or data;
   - idle_drop after the idle gap measured at A (within 0.5 s), none else;
   - the snat translator's public addresses and port allocation ("unknown"
     is noted, a wrong allocation fails), its idle timeout when given.
@@ -67,7 +69,8 @@ def check_truth(d, truth):
                                                           truth["a_packets"], truth["b_packets"]))
     for t in truth["connections"]:
         obs = compare_bed.derive_truth(truth, t, a_pkts, b_pkts)
-        for k in ("lost", "injected_resets", "one_way_delay_us", "packets_a", "packets_b"):
+        for k in ("lost", "injected_resets", "one_way_delay_us", "packets_a", "packets_b",
+                  "retransmits", "retransmits_only_at"):
             if obs[k] != t[k]:
                 errs.append("%s: %s %s in the captures, truth %s" % (t["token"], k, obs[k], t[k]))
     return errs
@@ -169,6 +172,13 @@ def check_output(name, truth, recs, rc):
             e.append("injected_resets %s, captures show %s"
                      % (sorted(as_set(o.get("injected_resets"), ik)),
                         sorted(as_set(t["injected_resets"], ik))))
+        if o.get("retransmits_only_at") != t["retransmits_only_at"]:
+            e.append("retransmits_only_at %r, captures show %r (retransmissions A %d, B %d)"
+                     % (o.get("retransmits_only_at"), t["retransmits_only_at"],
+                        t["retransmits"]["a"], t["retransmits"]["b"]))
+        # per-point counts: not in the agreed schema, checked when given
+        if "retransmits" in o and o["retransmits"] != t["retransmits"]:
+            e.append("retransmits %r, captures show %r" % (o["retransmits"], t["retransmits"]))
         owd = o.get("one_way_delay_us") or {}
         for dirn, tv in t["one_way_delay_us"].items():
             got = owd.get(dirn)
@@ -244,6 +254,8 @@ def oracle(truth):
             "server_addressed": t["server_addressed"], "server_translated": t["server_translated"],
             "translation": t["translation"], "match": {"confidence": "high"},
             "lost": [dict(x) for x in t["lost"]],
+            "retransmits": dict(t["retransmits"]),
+            "retransmits_only_at": t["retransmits_only_at"],
             "injected_resets": [dict(x) for x in t["injected_resets"]],
             "one_way_delay_us": {k: (v["max"] if v else None)
                                  for k, v in t["one_way_delay_us"].items()},
@@ -295,6 +307,9 @@ def mutations(truth):
             conn_of(r, lambda o: o["injected_resets"])["injected_resets"]]))
     m.append(("one-way delay 10 ms", lambda r: conn_of(r, lambda o: o["one_way_delay_us"]["a_to_b"]
              is not None)["one_way_delay_us"].update(a_to_b=10000)))
+    if any(t["retransmits_only_at"] for t in truth["connections"]):
+        m.append(("retransmissions not placed", lambda r: conn_of(
+            r, lambda o: o["retransmits_only_at"]).update(retransmits_only_at=None)))
     if any(t["idle_drop"] for t in truth["connections"]):
         m.append(("idle drop missed", lambda r: conn_of(r, lambda o: o["idle_drop"]).update(
             idle_drop=None)))

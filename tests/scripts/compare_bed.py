@@ -23,12 +23,15 @@ Subcommands:
                           ack, flags and length), injected resets and the
                           one-way delays; fails when what the captures show
                           is not the fate the scenario's rule must cause
+  rederive DIR            rewrite the capture-derived part of DIR's truth
+                          files (after a change to derive())
   variants DIR            from DIR's pairs, the variants (B shifted by a known
                           clock offset; B's halves merged out of order)
 
 Only the standard library: this runs with /usr/bin/python3 in namespaces
 and with meson's python3 in the checker (check-compare.py imports it)."""
 
+import glob
 import json
 import os
 import select
@@ -408,6 +411,18 @@ def derive(conn, a_pkts_all, b_pkts_all, offset_us=0):
         else:
             raise ValueError("%s: a %s packet toward the server at B that A never saw"
                              % (conn["token"], k))
+    # retransmissions per point: copies past the first of a segment that
+    # takes sequence space (SYN, FIN or data: same direction, seq, length)
+    rexmit = {}
+    for side, pk in (("a", a), ("b", b)):
+        seen = set()
+        rexmit[side] = 0
+        for d, p in pk:
+            if proto != 6 or not (p["len"] or p["flags"] & 0x03):
+                continue
+            k = (d, p["seq"], p["len"], p["flags"] & 0x03)
+            rexmit[side] += k in seen
+            seen.add(k)
     delays = {"a_to_b": [], "b_to_a": []}
     for d, pa, pb in pairs:
         tb = pb["ts"] - offset_us
@@ -422,6 +437,9 @@ def derive(conn, a_pkts_all, b_pkts_all, offset_us=0):
                             for (s, t), n in sorted(injected.items())],
         "one_way_delay_us": {d: ({"min": min(v), "max": max(v), "n": len(v)} if v else None)
                              for d, v in delays.items()},
+        "retransmits": rexmit,
+        "retransmits_only_at": (None if bool(rexmit["a"]) == bool(rexmit["b"])
+                                else "a" if rexmit["a"] else "b"),
         "a_times": [p["ts"] for _, p in a],
     }
 
@@ -572,6 +590,8 @@ def swap_obs(obs):
                                     key=lambda x: (x["seen_at"], x["toward"]))
     out["one_way_delay_us"] = {OTHER[k]: v for k, v in obs["one_way_delay_us"].items()}
     out["packets_a"], out["packets_b"] = obs["packets_b"], obs["packets_a"]
+    out["retransmits"] = {"a": obs["retransmits"]["b"], "b": obs["retransmits"]["a"]}
+    out["retransmits_only_at"] = OTHER.get(obs["retransmits_only_at"])
     return out
 
 
@@ -652,6 +672,22 @@ def make_variants(d):
             f.write("\n")
 
 
+def rederive(d):
+    """Rewrites what the truth files of DIR derive from their captures
+    (after a change to derive(); the sockets' part stays as it was)."""
+    for path in sorted(glob.glob(os.path.join(d, "compare-*.truth.json"))):
+        truth = json.load(open(path))
+        a_pkts = read_pcap(os.path.join(d, truth["a"]))
+        b_pkts = read_pcap(os.path.join(d, truth["b"]))
+        for t in truth["connections"]:
+            obs = derive_truth(truth, t, a_pkts, b_pkts)
+            obs.pop("a_times")
+            t.update(obs)
+        with open(path, "w") as f:
+            json.dump(truth, f, indent=1, sort_keys=True)
+            f.write("\n")
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "nft":
@@ -667,6 +703,8 @@ def main(argv):
         client(argv[2], argv[3])
     elif cmd == "truth":
         return build_truth(*argv[2:8])
+    elif cmd == "rederive":
+        rederive(argv[2])
     elif cmd == "variants":
         make_variants(argv[2])
     else:
