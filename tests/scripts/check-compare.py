@@ -34,6 +34,8 @@ by one, a loss on the wrong hop, an invented translation, a 50 ms clock
 error...) must fail, so this test can fail before the engine exists.
 --truth-only stops after those two (they need no engine: meson test
 compare-truth).
+A mismatch listed in tests/compare-known.txt (TOKEN FIELD) prints XFAIL;
+a listed one that no longer happens fails (the list only shrinks).
 Exit 0 all good, 1 a mismatch (each printed), 77 when this sockscope has no
 `compare` subcommand (after the truth files were checked)."""
 
@@ -46,6 +48,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_bed  # noqa: E402
 
+# tests/compare-known.txt: (token, field) mismatches known in the engine
+KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compare-known.txt")
+KNOWN = {tuple(line.split()[:2]) for line in open(KNOWN_FILE)
+         if line.strip() and not line.startswith("#")}
+KNOWN_SEEN = set()
 FLOOR_US = 500          # tolerance floor for clock offset and delays
 IDLE_TOL_S = 0.5
 
@@ -96,7 +103,9 @@ def as_set(lst, keys):
     return {tuple(x.get(k) for k in keys) for x in lst or []}
 
 
-def check_output(name, truth, recs, rc):
+def check_output(name, truth, recs, rc, known=None):
+    # known: the tolerated mismatches (KNOWN; none when the checker tests itself)
+    known = KNOWN if known is None else known
     errs, notes = [], []
     if rc not in (0, 1):
         errs.append("exit status %d (0 or 1 expected)" % rc)
@@ -200,7 +209,12 @@ def check_output(name, truth, recs, rc):
             e.append("idle_drop after %.3f s, truth %.3f s" % (idle["after_idle_s"],
                                                                t["idle_drop"]["after_idle_s"]))
         for x in e:
-            errs.append("%s (%s): %s" % (tok, t["kind"], x))
+            k = (tok, x.split(" ")[0])
+            if k in known:
+                KNOWN_SEEN.add(k)
+                notes.append("XFAIL %s (%s): %s (known: tests/compare-known.txt)" % (tok, t["kind"], x))
+            else:
+                errs.append("%s (%s): %s" % (tok, t["kind"], x))
     extra = [o for o in conns if id(o) not in used]
     for o in extra:
         errs.append("compare_conn not in the truth: a %s, b %s" % (o.get("a"), o.get("b")))
@@ -318,12 +332,12 @@ def mutations(truth):
 
 def self_test(truth):
     """The checker itself: the oracle passes, every wrong answer fails."""
-    errs, _ = check_output(truth["scenario"], truth, oracle(truth), 0)
+    errs, _ = check_output(truth["scenario"], truth, oracle(truth), 0, set())
     out = ["oracle rejected: %s" % e for e in errs]
     for what, f in mutations(truth):
         recs = oracle(truth)
         f(recs)
-        if not check_output(truth["scenario"], truth, recs, 0)[0]:
+        if not check_output(truth["scenario"], truth, recs, 0, set())[0]:
             out.append("wrong answer accepted: %s" % what)
     return out
 
@@ -386,6 +400,10 @@ def main():
             print("ok   %s: %d connections (%s)" % (truth["scenario"], len(truth["connections"]),
                                                     truth["about"][:70]))
         failed += bool(errs)
+    for k in sorted(KNOWN - KNOWN_SEEN):
+        print("FAIL %s %s is listed in tests/compare-known.txt but no longer fails: delete the line"
+              % k)
+        failed += 1
     return 1 if failed else 0
 
 
