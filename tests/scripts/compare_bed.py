@@ -43,6 +43,8 @@ import threading
 import time
 
 CLIENT, ROUTER_C, ROUTER_S, SERVER = "10.93.1.2", "10.93.1.1", "10.93.2.1", "10.93.2.2"
+# second addresses: another client host behind the same NAT, a second backend
+CLIENT2, SERVER2 = "10.93.1.3", "10.93.2.3"
 UDP_PORT = 5353
 
 # The client's connections per scenario: (kind, destination, port).  kinds:
@@ -52,6 +54,9 @@ UDP_PORT = 5353
 #   syn_reset   the router answers the SYN with a TCP reset (tcp dport 82)
 #   data_reset  handshake and request pass; the router answers the large
 #               second request with a TCP reset to the client (tcp dport 84)
+#   collide     two at once to the same server, from CLIENT:P and from
+#               CLIENT2:P (the same port P): masquerade must give the second
+#               another public port, however much it prefers to keep them
 #   idle        request, reply, then silence past the router's conntrack
 #               timeout (tcp dport 83): the next data is dropped there
 IDLE_S = 4.0          # client's silence in the idle connection
@@ -59,6 +64,9 @@ CT_ESTABLISHED_S = 2  # the router's conntrack timeout for it
 
 MASQ = 'oifname "r2" masquerade'
 DNAT = 'iifname "r1" tcp dport 8080 dnat ip to 10.93.2.2:80'
+# a load balancer: round robin over two backends, port 8081 -> 80
+LB = ('iifname "r1" tcp dport 8081 dnat ip to numgen inc mod 2 map '
+      '{ 0 : 10.93.2.2 . 80, 1 : 10.93.2.3 . 80 }')
 
 SCENARIOS = {
     "none": {
@@ -75,6 +83,17 @@ SCENARIOS = {
         "about": "masquerade fully-random: a random public port per connection",
         "translation": "snat", "post": [MASQ + " fully-random"], "port_allocation": "random",
         "conns": [("ok", SERVER, 80)] * 4 + [("udp", SERVER, UDP_PORT)] * 2,
+    },
+    "snat-collide": {
+        "about": "masquerade without random, two client hosts using the same port at once: "
+                 "the second gets another public port",
+        "translation": "snat", "post": [MASQ], "port_allocation": "preserving",
+        "conns": [("ok", SERVER, 80), ("collide", SERVER, 80), ("ok", SERVER, 80)],
+    },
+    "lb": {
+        "about": "load balancer: router 10.93.1.1:8081 round robin to 10.93.2.2:80 and 10.93.2.3:80",
+        "translation": "dnat", "pre": [LB],
+        "conns": [("ok", ROUTER_C, 8081)] * 4,
     },
     "dnat": {
         "about": "port forwarding router 10.93.1.1:8080 -> server 10.93.2.2:80",
@@ -173,7 +192,9 @@ def server(logpath):
     for port in (80, 81, 82, 83, 84):
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((SERVER, port))
+        # every address: the load balancer's second backend is SERVER2;
+        # getsockname() of an accepted socket still names the real one
+        s.bind(("0.0.0.0", port))
         s.listen(64)
         socks[s] = port
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -197,10 +218,12 @@ def server(logpath):
 
 # ---------------------------------------------------------------- client
 
-def tcp_connect(dst, port, timeout):
+def tcp_connect(dst, port, timeout, bind=None):
     """Non-blocking connect so that getsockname() names the port the OS
     chose even when the connection then fails."""
     s = socket.socket()
+    if bind:
+        s.bind(bind)
     s.setblocking(False)
     s.connect_ex((dst, port))
     assigned = addr(s.getsockname())
@@ -231,6 +254,26 @@ def client(name, logpath):
     for i, (kind, dst, port) in enumerate(SCENARIOS[name]["conns"]):
         token = "%s-%d" % (name, i)
         rec = {"token": token, "kind": kind, "proto": "udp" if kind == "udp" else "tcp"}
+        if kind == "collide":
+            # both open at once, so the first's mapping is taken
+            socks = []
+            for sub, bind in (("", None), ("b", "same")):
+                r = {"token": token + sub, "kind": "ok", "proto": "tcp",
+                     "addressed": "%s:%d" % (dst, port)}
+                b = (CLIENT2, int(socks[0][1]["assigned"].split(":")[1])) if bind else None
+                s, r["assigned"], err = tcp_connect(dst, port, 2.5, b)
+                if err:
+                    r["error"] = err
+                else:
+                    s.sendall(("ID %s\n" % r["token"]).encode())
+                    reply, err = recv_line(s, 3)
+                    r["reply"] = reply.decode(errors="replace").strip()
+                socks.append((s, r))
+            for s, r in reversed(socks):
+                s.close()
+                log.write(json.dumps(r) + "\n")
+            time.sleep(0.2)
+            continue
         if kind == "udp":
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             u.connect((dst, port))

@@ -8,7 +8,8 @@
 #
 # Scenarios (compare_bed.py SCENARIOS): none (plain routing), snat
 # (masquerade), snat-random (masquerade fully-random), dnat (router:8080 ->
-# server:80), snat-dnat (both), filter (SYNs to :81 dropped, :82 rejected
+# server:80), snat-dnat (both), snat-collide (masquerade, two client hosts on
+# the same port at once), lb (round robin to two backends), filter (SYNs to :81 dropped, :82 rejected
 # with a TCP reset, a large segment to :84 rejected with a reset
 # mid-connection), idle (masquerade; conntrack forgets an idle connection
 # after 2 s and its next data dies at the router).  UDP request/response
@@ -65,9 +66,11 @@ done
 ip -n $C link add c0 address 02:93:01:00:00:02 type veth peer name r1 address 02:93:01:00:00:01 netns $R || exit 1
 ip -n $S link add s0 address 02:93:02:00:00:02 type veth peer name r2 address 02:93:02:00:00:01 netns $R || exit 1
 ip -n $C addr add 10.93.1.2/24 dev c0
+ip -n $C addr add 10.93.1.3/24 dev c0    # a second client host (snat-collide)
 ip -n $R addr add 10.93.1.1/24 dev r1
 ip -n $R addr add 10.93.2.1/24 dev r2
 ip -n $S addr add 10.93.2.2/24 dev s0
+ip -n $S addr add 10.93.2.3/24 dev s0    # a second backend (lb)
 for pair in "$C c0" "$R r1" "$R r2" "$S s0"; do
 	set -- $pair
 	# real packets on the wire: no checksum offload, no GSO/GRO super-packets
@@ -81,7 +84,9 @@ ip netns exec $R sysctl -q -w net.ipv4.ip_forward=1
 # no ping needed to resolve them first
 ip -n $C neigh replace 10.93.1.1 lladdr 02:93:01:00:00:01 dev c0 nud permanent
 ip -n $R neigh replace 10.93.1.2 lladdr 02:93:01:00:00:02 dev r1 nud permanent
+ip -n $R neigh replace 10.93.1.3 lladdr 02:93:01:00:00:02 dev r1 nud permanent
 ip -n $R neigh replace 10.93.2.2 lladdr 02:93:02:00:00:02 dev r2 nud permanent
+ip -n $R neigh replace 10.93.2.3 lladdr 02:93:02:00:00:02 dev r2 nud permanent
 ip -n $S neigh replace 10.93.2.1 lladdr 02:93:02:00:00:01 dev s0 nud permanent
 # conntrack is loaded by the first nat rule; the ruleset must load at all
 printf '%s\n' "$($python "$bed" nft idle)" | ip netns exec $R nft -f - 2>"$tmp/err" ||
