@@ -23,6 +23,8 @@ undone).  Then `sockscope compare --format jsonl A B` for each pair:
   - one-way delays within [min, max] of the true per-packet delays, widened
     by the measured spread (clock_offset_spread_us, at least 500 µs); none
     where no packet crossed;
+  - a finding of warning severity naming the server of every connection
+    that lost packets or got an injected reset, and none where nothing was;
   - retransmits_only_at (and the per-point retransmits counts when the
     engine gives them) as the captures show: repeated SYN, FIN or data;
   - idle_drop after the idle gap measured at A (within 0.5 s), none else;
@@ -215,6 +217,21 @@ def check_output(name, truth, recs, rc, known=None):
                 notes.append("XFAIL %s (%s): %s (known: tests/compare-known.txt)" % (tok, t["kind"], x))
             else:
                 errs.append("%s (%s): %s" % (tok, t["kind"], x))
+    # findings for people: every connection that lost packets or received
+    # an injected reset is named (its server, as addressed or as B saw it)
+    # by a finding of warning severity or above; none where nothing was lost
+    warn = [o for o in recs if rtype(o) == "finding"
+            and o.get("severity") in ("warning", "critical", "error")]
+    for t in truth["connections"]:
+        if t["lost"] or t["injected_resets"]:
+            names = [n for n in (t["server_addressed"], t["b_server"]) if n]
+            if not any(n in (o.get("statement") or "") for o in warn for n in names):
+                errs.append("%s (%s): no warning finding names %s"
+                            % (t["token"], t["kind"], " or ".join(names)))
+    if not any(t["lost"] or t["injected_resets"] for t in truth["connections"]):
+        for o in warn:
+            errs.append("finding %s (%s) where nothing was lost: %s"
+                        % (o.get("id"), o.get("severity"), o.get("statement")))
     extra = [o for o in conns if id(o) not in used]
     for o in extra:
         errs.append("compare_conn not in the truth: a %s, b %s" % (o.get("a"), o.get("b")))
@@ -275,6 +292,10 @@ def oracle(truth):
                                  for k, v in t["one_way_delay_us"].items()},
             "idle_drop": ({"after_idle_s": t["idle_drop"]["after_idle_s"] + 0.2}
                           if t["idle_drop"] else None)})
+    for t in truth["connections"]:
+        if t["lost"] or t["injected_resets"]:
+            recs.append({"kind": "finding", "id": "dropped_between", "severity": "warning",
+                         "statement": "packets to %s never arrived" % t["server_addressed"]})
     if "translator" in truth:
         tr = truth["translator"]
         recs.append({"kind": "translator", "translator": "snat",
@@ -319,6 +340,12 @@ def mutations(truth):
         m.append(("injected reset on the wrong side", lambda r: [x.update(
             seen_at="b" if x["seen_at"] == "a" else "a") for x in
             conn_of(r, lambda o: o["injected_resets"])["injected_resets"]]))
+    if any(t["lost"] for t in truth["connections"]):
+        m.append(("no findings", lambda r: r.__setitem__(
+            slice(None), [o for o in r if rtype(o) != "finding"])))
+    else:
+        m.append(("a warning invented", lambda r: r.append(
+            {"kind": "finding", "id": "dropped_between", "severity": "warning", "statement": "x"})))
     m.append(("one-way delay 10 ms", lambda r: conn_of(r, lambda o: o["one_way_delay_us"]["a_to_b"]
              is not None)["one_way_delay_us"].update(a_to_b=10000)))
     if any(t["retransmits_only_at"] for t in truth["connections"]):
