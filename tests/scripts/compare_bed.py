@@ -321,7 +321,11 @@ def client(name, logpath):
 def read_pcap(path):
     """Packets of a pcap file (Ethernet, IPv4): a list of dicts with ts
     (µs), addresses, ports, proto, IP ID, TCP seq/ack/flags and payload
-    length and first bytes.  Other packets are skipped."""
+    length and first bytes.  Other packets are skipped.  A directory: the
+    packets of its *.pcap files in time order."""
+    if os.path.isdir(path):
+        pk = [p for f in sorted(glob.glob(os.path.join(path, "*.pcap"))) for p in read_pcap(f)]
+        return sorted(pk, key=lambda p: p["ts"])
     data = open(path, "rb").read()
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
@@ -608,7 +612,7 @@ def build_truth(name, a_path, b_path, client_log, server_log, out):
 # ---------------------------------------------------------------- variants
 
 # (variant, source, what is done).  The shifted offset is deliberately not
-# a round number.  "swap" gives the source's files the other way round
+# a round number; "split" gives B as a directory of two files.  "swap" gives the source's files the other way round
 # (A the server's side, B the client's): run after the variant it swaps.
 SHIFT_US = 3250417
 VARIANTS = [
@@ -616,6 +620,7 @@ VARIANTS = [
     ("filter-shift", "filter", "shift"),
     ("snat-dnat-reordered", "snat-dnat", "reorder"),
     ("filter-swapped", "filter-shift", "swap"),
+    ("snat-split", "snat", "split"),
 ]
 
 OTHER = {"a": "b", "b": "a", "a_to_b": "b_to_a", "b_to_a": "a_to_b",
@@ -685,6 +690,18 @@ def make_variants(d):
             for t in truth["connections"]:
                 t["seen"] = OTHER[t["seen"]]
                 t.update(swap_obs(t))
+        elif how == "split":
+            # B as a directory of two files, the later one named first
+            head, recs = pcap_records(b)
+            h = len(recs) // 2
+            nb = nb[:-len(".pcap")]
+            os.makedirs(nb, exist_ok=True)
+            with open(os.path.join(nb, "2-early.pcap"), "wb") as f:
+                f.write(head + b"".join(recs[:h]))
+            with open(os.path.join(nb, "1-late.pcap"), "wb") as f:
+                f.write(head + b"".join(recs[h:]))
+            truth["b_transform"] = ("B as a directory of two files: packets 1..%d in 2-early.pcap, "
+                                    "%d.. in 1-late.pcap" % (h, h + 1))
         else:
             head, recs = pcap_records(b)
             h = len(recs) // 2
