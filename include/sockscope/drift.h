@@ -150,6 +150,10 @@ const char *ss_drift_side_state(const ss_drift_side *s);
  * "A" or "B". */
 void ss_drift_side_evidence(const ss_drift_listener *l, const ss_drift_side *s,
 			    const char *label, GString *out);
+/* "10.0.0.2:443/tcp", "[2001:db8::1]:53/udp": how every format names a
+ * listener of the drift. */
+void ss_drift_listener_append(GString *out, guint8 proto, guint8 family, const ss_ip *ip,
+			      guint16 port);
 /* "10.9.0.0/24". */
 void ss_drift_network_append(GString *out, guint8 family, const ss_ip *net, guint8 prefix);
 /* An ephemeral profile in words: "linux 32768-60999, stepping (24 ports)". */

@@ -119,8 +119,27 @@ static void drift_free(gpointer d)
 gboolean ss_compare_drift(ss_compare *c, GError **error)
 {
 	(void)error;
-	c->drift = ss_drift_compute(c->side[0].report, c->side[1].report);
+	ss_drift *d = ss_drift_compute(c->side[0].report, c->side[1].report);
+	c->drift = d;
 	c->drift_free = drift_free;
+	/* The drift's findings (ranked as a single capture's are) become the
+	 * compare findings every format lists.  ss_severity medium (a
+	 * listener that answered in A and refuses or drops in B: what breaks
+	 * clients) is a warning, high would be critical, low and info (new
+	 * listeners, networks, profiles, changes only absence suggests) info. */
+	GPtrArray *fs = ss_drift_findings(d);
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		ss_cmp_finding cf = { 0 };
+		cf.severity = f->severity == SS_SEVERITY_HIGH	  ? SS_CMP_SEV_CRITICAL
+			      : f->severity == SS_SEVERITY_MEDIUM ? SS_CMP_SEV_WARNING
+								  : SS_CMP_SEV_INFO;
+		cf.id = g_strdup(f->id);
+		cf.text = g_strdup(f->statement);
+		cf.conn = -1;
+		g_array_append_val(c->findings, cf);
+	}
+	g_ptr_array_unref(fs);
 	return TRUE;
 }
 

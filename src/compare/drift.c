@@ -533,9 +533,8 @@ static void listener_subject(ss_finding *f, guint8 proto, guint8 family, const s
 	f->server_port = port;
 }
 
-/* "10.0.0.2:443/tcp" */
-static void listener_name(GString *out, guint8 proto, guint8 family, const ss_ip *ip,
-			  guint16 port)
+void ss_drift_listener_append(GString *out, guint8 proto, guint8 family, const ss_ip *ip,
+			      guint16 port)
 {
 	ss_addr_port_append(out, family, ip, port);
 	g_string_append_c(out, '/');
@@ -547,7 +546,7 @@ static ss_finding *listener_finding(const ss_drift_listener *l)
 	ss_finding *f = g_new0(ss_finding, 1);
 	listener_subject(f, l->proto, l->family, &l->ip, l->port);
 	GString *s = g_string_new("listener ");
-	listener_name(s, l->proto, l->family, &l->ip, l->port);
+	ss_drift_listener_append(s, l->proto, l->family, &l->ip, l->port);
 	const char *from = ss_drift_side_state(&l->a), *to = ss_drift_side_state(&l->b);
 	switch (l->change) {
 	case SS_DRIFT_VANISHED:
@@ -614,7 +613,7 @@ static ss_finding *network_finding(const ss_drift_network *n)
 	GString *s = g_string_new("client network ");
 	ss_drift_network_append(s, n->family, &n->net, n->prefix);
 	g_string_append(s, n->change == SS_DRIFT_NET_NEW ? " is new at " : " is gone from ");
-	listener_name(s, n->proto, n->family, &n->ip, n->port);
+	ss_drift_listener_append(s, n->proto, n->family, &n->ip, n->port);
 	g_string_append(s, ": ");
 	count_append(s, n->connections, "connection", "connections");
 	g_string_append(s, " from ");

@@ -9,6 +9,7 @@
 #include "report/out.h"
 
 #include "sockscope/compare.h"
+#include "sockscope/drift.h"
 #include "sockscope/community-id.h"
 #include "sockscope/format.h"
 #include "sockscope/ip.h"
@@ -77,6 +78,256 @@ static void side_obj(GString *b, const ss_cmp_side *s)
 	g_string_append_c(b, '}');
 }
 
+/* One line of jsonl without its newline, then `tail`. */
+static void chop(GString *b, const char *tail)
+{
+	if (b->len && b->str[b->len - 1] == '\n')
+		g_string_truncate(b, b->len - 1);
+	g_string_append(b, tail);
+}
+
+/* ---- drift mode: the records of sockscope/drift.h ---- */
+
+static void kv_listener(GString *b, guint8 proto, guint8 family, const ss_ip *ip, guint16 port)
+{
+	key(b, "listener");
+	g_string_append_c(b, '"');
+	ss_drift_listener_append(b, proto, family, ip, port);
+	g_string_append_c(b, '"');
+}
+
+/* ,"tunnel":{"type","vni"} for a listener or host behind a tunnel, as a
+ * single capture's listener records have it; nothing otherwise. */
+static void drift_tunnel(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	sep(b);
+	key(b, "tunnel");
+	g_string_append_c(b, '{');
+	kv_name(b, "type", ss_tunnel_type_name((ss_tunnel_type)v->type));
+	sep(b);
+	key(b, "vni");
+	if (v->has_vni)
+		ss_u64_append(b, v->vni);
+	else
+		null_(b);
+	g_string_append_c(b, '}');
+}
+
+/* One capture's view of a listener: its counts, or null when no record
+ * reached it in that capture. */
+static void drift_side(GString *b, const ss_drift_side *s)
+{
+	if (!s->seen) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '{');
+	kv_name(b, "state", ss_drift_side_state(s));
+	sep(b);
+	kv_u64(b, "connections", s->connections);
+	sep(b);
+	kv_u64(b, "answered", s->answered);
+	sep(b);
+	kv_u64(b, "refused", s->refused);
+	sep(b);
+	kv_u64(b, "refused_rst", s->refused_rst);
+	sep(b);
+	kv_u64(b, "refused_icmp", s->refused_icmp);
+	sep(b);
+	kv_u64(b, "unanswered", s->unanswered);
+	sep(b);
+	kv_u64(b, "syn_retransmits", s->syn_retransmits);
+	sep(b);
+	kv_u64(b, "clients", s->clients);
+	sep(b);
+	kv_time(b, "first_ts", s->first_ns, TRUE);
+	sep(b);
+	kv_time(b, "last_ts", s->last_ns, TRUE);
+	g_string_append_c(b, '}');
+}
+
+static void listener_change(GString *b, const ss_drift_listener *l)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "listener_change");
+	sep(b);
+	kv_listener(b, l->proto, l->family, &l->ip, l->port);
+	drift_tunnel(b, &l->vnet);
+	sep(b);
+	kv_name(b, "service", l->service);
+	sep(b);
+	kv_name(b, "change", ss_drift_change_name(l->change));
+	sep(b);
+	kv_name(b, "before", ss_drift_side_state(&l->a));
+	sep(b);
+	kv_name(b, "after", ss_drift_side_state(&l->b));
+	sep(b);
+	kv_name(b, "confidence", ss_confidence_name(l->confidence));
+	sep(b);
+	key(b, "evidence");
+	GString *e = g_string_new(NULL);
+	ss_drift_side_evidence(l, &l->a, "A", e);
+	g_string_append(e, "; ");
+	ss_drift_side_evidence(l, &l->b, "B", e);
+	ss_json_escape_append(b, e->str);
+	g_string_free(e, TRUE);
+	sep(b);
+	key(b, "a");
+	drift_side(b, &l->a);
+	sep(b);
+	key(b, "b");
+	drift_side(b, &l->b);
+	g_string_append(b, "}\n");
+}
+
+static void network_change(GString *b, const ss_drift_network *n)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "client_network_change");
+	sep(b);
+	kv_listener(b, n->proto, n->family, &n->ip, n->port);
+	drift_tunnel(b, &n->vnet);
+	sep(b);
+	key(b, "network");
+	g_string_append_c(b, '"');
+	ss_drift_network_append(b, n->family, &n->net, n->prefix);
+	g_string_append_c(b, '"');
+	sep(b);
+	kv_name(b, "change", ss_drift_net_change_name(n->change));
+	sep(b);
+	kv_u64(b, "connections", n->connections);
+	sep(b);
+	kv_u64(b, "clients", n->clients);
+	sep(b);
+	kv_u64(b, "other_connections", n->other_connections);
+	sep(b);
+	kv_name(b, "confidence", ss_confidence_name(n->confidence));
+	g_string_append(b, "}\n");
+}
+
+/* An ephemeral profile as the host records have it (docs/output.md). */
+static void eph_profile(GString *b, const ss_eph_profile *p, guint64 samples, guint16 lo,
+			guint16 hi)
+{
+	g_string_append_c(b, '{');
+	kv_name(b, "range", ss_eph_default_name(p->fits));
+	sep(b);
+	kv_u64(b, "low", p->low);
+	sep(b);
+	kv_u64(b, "high", p->high);
+	sep(b);
+	kv_name(b, "pattern", ss_alloc_pattern_name(p->pattern));
+	sep(b);
+	kv_name(b, "basis", ss_eph_basis_name(p->basis));
+	sep(b);
+	kv_u64(b, "samples", samples);
+	sep(b);
+	key(b, "ports_seen");
+	if (samples == 0) {
+		null_(b);
+	} else {
+		g_string_append_c(b, '[');
+		ss_u64_append(b, lo);
+		sep(b);
+		ss_u64_append(b, hi);
+		g_string_append_c(b, ']');
+	}
+	g_string_append_c(b, '}');
+}
+
+static void ephemeral_change(GString *b, const ss_drift_ephemeral *e)
+{
+	g_string_append_c(b, '{');
+	kv_str(b, "type", "ephemeral_change");
+	sep(b);
+	kv_ip(b, "host", e->family, &e->ip);
+	drift_tunnel(b, &e->vnet);
+	sep(b);
+	kv_name(b, "verdict", ss_drift_eph_verdict_name(e->verdict));
+	sep(b);
+	key(b, "differs");
+	g_string_append_c(b, '[');
+	if (e->differs & SS_DRIFT_EPH_RANGE)
+		ss_append_lit(b, "\"range\"");
+	if (e->differs & SS_DRIFT_EPH_PATTERN) {
+		if (e->differs & SS_DRIFT_EPH_RANGE)
+			sep(b);
+		ss_append_lit(b, "\"pattern\"");
+	}
+	g_string_append_c(b, ']');
+	sep(b);
+	key(b, "before");
+	eph_profile(b, &e->a, e->a_samples, e->a_min, e->a_max);
+	sep(b);
+	key(b, "after");
+	eph_profile(b, &e->b, e->b_samples, e->b_min, e->b_max);
+	g_string_append(b, "}\n");
+}
+
+/* ,"drift":{...}: what the drift compared, so that an empty list of
+ * changes can be told from nothing compared. */
+static void drift_counts(GString *b, const ss_drift *d)
+{
+	sep(b);
+	key(b, "drift");
+	g_string_append_c(b, '{');
+	kv_u64(b, "listeners_a", d->listeners_a);
+	sep(b);
+	kv_u64(b, "listeners_b", d->listeners_b);
+	sep(b);
+	kv_u64(b, "listeners_changed", d->listeners->len);
+	sep(b);
+	kv_u64(b, "listeners_unchanged", d->listeners_unchanged);
+	sep(b);
+	kv_u64(b, "not_listening", d->not_listening);
+	sep(b);
+	kv_u64(b, "networks_compared", d->networks_compared);
+	sep(b);
+	kv_u64(b, "network_changes", d->networks->len);
+	sep(b);
+	kv_u64(b, "hosts_profiled", d->hosts_profiled);
+	sep(b);
+	kv_u64(b, "ephemeral_unchanged", d->ephemeral_unchanged);
+	g_string_append_c(b, '}');
+}
+
+/* The drift records of jsonl, or with `json` the three arrays of the json
+ * object (each with its leading ",\n"). */
+static void drift_records(GString *b, const ss_drift *d, gboolean json)
+{
+	if (json)
+		g_string_append(b, ",\n\"listener_changes\":[");
+	for (guint i = 0; i < d->listeners->len; i++) {
+		if (json)
+			g_string_append(b, i ? ",\n" : "\n");
+		listener_change(b, &g_array_index(d->listeners, ss_drift_listener, i));
+		if (json)
+			chop(b, "");
+	}
+	if (json)
+		g_string_append(b, "],\n\"client_network_changes\":[");
+	for (guint i = 0; i < d->networks->len; i++) {
+		if (json)
+			g_string_append(b, i ? ",\n" : "\n");
+		network_change(b, &g_array_index(d->networks, ss_drift_network, i));
+		if (json)
+			chop(b, "");
+	}
+	if (json)
+		g_string_append(b, "],\n\"ephemeral_changes\":[");
+	for (guint i = 0; i < d->ephemeral->len; i++) {
+		if (json)
+			g_string_append(b, i ? ",\n" : "\n");
+		ephemeral_change(b, &g_array_index(d->ephemeral, ss_drift_ephemeral, i));
+		if (json)
+			chop(b, "");
+	}
+	if (json)
+		g_string_append_c(b, ']');
+}
+
 static void summary(GString *b, const ss_compare *c)
 {
 	g_string_append_c(b, '{');
@@ -106,6 +357,8 @@ static void summary(GString *b, const ss_compare *c)
 	kv_u64(b, "a_only", c->a_only);
 	sep(b);
 	kv_u64(b, "b_only", c->b_only);
+	if (c->drift)
+		drift_counts(b, c->drift);
 	g_string_append(b, "}\n");
 }
 
@@ -343,6 +596,8 @@ gboolean ss_render_compare_jsonl(const ss_compare *c, FILE *out)
 	GString *b = g_string_sized_new(SS_OUT_FLUSH_AT * 2);
 	gboolean ok = TRUE;
 	summary(b, c);
+	if (c->drift)
+		drift_records(b, c->drift, FALSE);
 	for (guint i = 0; ok && i < c->conns->len; i++) {
 		conn(b, c, &g_array_index(c->conns, ss_cmp_conn, i));
 		if (b->len >= SS_OUT_FLUSH_AT)
@@ -355,13 +610,6 @@ gboolean ss_render_compare_jsonl(const ss_compare *c, FILE *out)
 	return ss_out_finish(b, out, ok);
 }
 
-/* One line of jsonl without its newline, then `tail`. */
-static void chop(GString *b, const char *tail)
-{
-	if (b->len && b->str[b->len - 1] == '\n')
-		g_string_truncate(b, b->len - 1);
-	g_string_append(b, tail);
-}
 
 gboolean ss_render_compare_json(const ss_compare *c, FILE *out)
 {
@@ -387,7 +635,10 @@ gboolean ss_render_compare_json(const ss_compare *c, FILE *out)
 		translator(b, &g_array_index(c->translators, ss_cmp_translator, i));
 		chop(b, "");
 	}
-	g_string_append(b, "],\n\"findings\":[");
+	g_string_append_c(b, ']');
+	if (c->drift)
+		drift_records(b, c->drift, TRUE);
+	g_string_append(b, ",\n\"findings\":[");
 	for (guint i = 0; i < c->findings->len; i++) {
 		if (i)
 			g_string_append_c(b, ',');

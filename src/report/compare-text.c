@@ -5,8 +5,10 @@
  * packets stopped.  Part of the text format (scripts/check-layers.py
  * FORMAT_PARTS). */
 #include "report/out.h"
+#include "report/text-table.h"
 
 #include "sockscope/compare.h"
+#include "sockscope/drift.h"
 #include "sockscope/format.h"
 #include "sockscope/ip.h"
 #include "sockscope/render.h"
@@ -121,9 +123,111 @@ static void diagram(GString *b, const ss_cmp_conn *cc)
 	g_string_append(b, "      (x: never reached that point; (?): not seen leaving the other)\n");
 }
 
+/* ---- drift mode (sockscope/drift.h) ---- */
+
+static void drift_summary(GString *b, const ss_drift *d)
+{
+	g_string_append_printf(b, "  listeners: %" G_GUINT64_FORMAT " in A, %" G_GUINT64_FORMAT
+			       " in B: %u changed, %" G_GUINT64_FORMAT " unchanged",
+			       d->listeners_a, d->listeners_b, d->listeners->len,
+			       d->listeners_unchanged);
+	if (d->not_listening)
+		g_string_append_printf(b, ", %" G_GUINT64_FORMAT " never listening (closed or "
+				       "filtered in one capture, not seen in the other)",
+				       d->not_listening);
+	g_string_append_printf(b, "\n  client networks (IPv4 /%u, IPv6 /%u) at the %" G_GUINT64_FORMAT
+			       " listeners seen in both: %u new or gone\n",
+			       SS_DRIFT_PREFIX_V4, SS_DRIFT_PREFIX_V6, d->networks_compared,
+			       d->networks->len);
+	g_string_append_printf(b, "  ephemeral-port profiles: %" G_GUINT64_FORMAT " host(s) profiled"
+			       " in A or B, %" G_GUINT64_FORMAT " unchanged\n",
+			       d->hosts_profiled, d->ephemeral_unchanged);
+}
+
+static void drift_sections(GString *b, const ss_drift *d, const ss_render_options *opt)
+{
+	if (d->listeners->len) {
+		static const ss_text_column cols[] = {
+			{ "LISTENER", FALSE },   { "SERVICE", FALSE }, { "CHANGE", FALSE },
+			{ "BEFORE", FALSE },     { "AFTER", FALSE },   { "CONFIDENCE", FALSE },
+			{ "EVIDENCE", FALSE },
+		};
+		ss_text_table t;
+		ss_text_table_init(&t, cols, G_N_ELEMENTS(cols));
+		for (guint i = 0; i < d->listeners->len; i++) {
+			const ss_drift_listener *l = &g_array_index(d->listeners, ss_drift_listener, i);
+			GString *name = g_string_new(NULL);
+			ss_drift_listener_append(name, l->proto, l->family, &l->ip, l->port);
+			ss_text_table_add(&t, g_string_free(name, FALSE), NULL);
+			ss_text_table_add(&t, g_strdup(l->service ? l->service : "-"), NULL);
+			ss_text_table_add(&t, g_strdup(ss_drift_change_name(l->change)),
+					  l->change == SS_DRIFT_APPEARED ? NULL : YELLOW);
+			const char *from = ss_drift_side_state(&l->a), *to = ss_drift_side_state(&l->b);
+			ss_text_table_add(&t, g_strdup(from ? from : "not seen"), NULL);
+			ss_text_table_add(&t, g_strdup(to ? to : "not seen"), NULL);
+			ss_text_table_add(&t, g_strdup(ss_confidence_name(l->confidence)), NULL);
+			GString *e = g_string_new(NULL);
+			ss_drift_side_evidence(l, &l->a, "A", e);
+			g_string_append(e, "; ");
+			ss_drift_side_evidence(l, &l->b, "B", e);
+			ss_text_table_add(&t, g_string_free(e, FALSE), NULL);
+		}
+		g_string_append(b, "\nListener changes\n");
+		ss_text_table_render(b, &t, opt);
+		ss_text_table_clear(&t);
+	}
+	if (d->networks->len) {
+		static const ss_text_column cols[] = {
+			{ "LISTENER", FALSE }, { "NETWORK", FALSE },  { "CHANGE", FALSE },
+			{ "CONNS", TRUE },     { "CLIENTS", TRUE },   { "OTHER CONNS", TRUE },
+			{ "CONFIDENCE", FALSE },
+		};
+		ss_text_table t;
+		ss_text_table_init(&t, cols, G_N_ELEMENTS(cols));
+		for (guint i = 0; i < d->networks->len; i++) {
+			const ss_drift_network *n = &g_array_index(d->networks, ss_drift_network, i);
+			GString *name = g_string_new(NULL);
+			ss_drift_listener_append(name, n->proto, n->family, &n->ip, n->port);
+			ss_text_table_add(&t, g_string_free(name, FALSE), NULL);
+			GString *net = g_string_new(NULL);
+			ss_drift_network_append(net, n->family, &n->net, n->prefix);
+			ss_text_table_add(&t, g_string_free(net, FALSE), NULL);
+			ss_text_table_add(&t, g_strdup(ss_drift_net_change_name(n->change)), NULL);
+			ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, n->connections), NULL);
+			ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, n->clients), NULL);
+			ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, n->other_connections),
+					  NULL);
+			ss_text_table_add(&t, g_strdup(ss_confidence_name(n->confidence)), NULL);
+		}
+		g_string_append(b, "\nClient network changes (CONNS from the network where it was seen;"
+				   " OTHER CONNS: the listener's in the other capture)\n");
+		ss_text_table_render(b, &t, opt);
+		ss_text_table_clear(&t);
+	}
+	if (d->ephemeral->len) {
+		g_string_append(b, "\nEphemeral-port changes\n");
+		for (guint i = 0; i < d->ephemeral->len; i++) {
+			const ss_drift_ephemeral *e = &g_array_index(d->ephemeral, ss_drift_ephemeral, i);
+			char ip[SS_IP_STRLEN];
+			ss_ip_format(e->family, &e->ip, ip);
+			g_string_append_printf(b, "  %s  %s", ip, ss_drift_eph_verdict_name(e->verdict));
+			if (e->differs)
+				g_string_append_printf(b, " (%s%s%s)",
+						       e->differs & SS_DRIFT_EPH_RANGE ? "range" : "",
+						       e->differs == (SS_DRIFT_EPH_RANGE | SS_DRIFT_EPH_PATTERN)
+							       ? ", " : "",
+						       e->differs & SS_DRIFT_EPH_PATTERN ? "pattern" : "");
+			g_string_append(b, ": ");
+			ss_drift_profile_append(b, &e->a, e->a_samples);
+			g_string_append(b, " in A, ");
+			ss_drift_profile_append(b, &e->b, e->b_samples);
+			g_string_append(b, " in B\n");
+		}
+	}
+}
+
 gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *opt, FILE *out)
 {
-	(void)opt;
 	GString *b = g_string_sized_new(SS_OUT_FLUSH_AT);
 	gboolean ok = TRUE;
 	g_string_append_printf(b, "sockscope compare: %s mode (",
@@ -132,7 +236,9 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 	g_string_append(b, ")\n");
 	side_line(b, "A", &c->side[0]);
 	side_line(b, "B", &c->side[1]);
-	if (c->have_offset) {
+	if (c->drift)
+		drift_summary(b, c->drift);
+	else if (c->have_offset) {
 		g_string_append(b, "  clock offset (B minus A): ");
 		us_append(b, c->offset_ns);
 		if (c->offset_spread_ns >= 0) {
@@ -144,12 +250,13 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 	} else {
 		g_string_append(b, "  clock offset: unknown (no packet seen at both points)\n");
 	}
-	if (c->a_near_client >= 0)
+	if (!c->drift && c->a_near_client >= 0)
 		g_string_append_printf(b, "  the clients' packets cross %s first\n",
 				       c->a_near_client ? "A" : "B");
-	g_string_append_printf(b, "  connections: %" G_GUINT64_FORMAT " at both points, %"
-			       G_GUINT64_FORMAT " at A only, %" G_GUINT64_FORMAT " at B only\n",
-			       c->matched, c->a_only, c->b_only);
+	if (!c->drift)
+		g_string_append_printf(b, "  connections: %" G_GUINT64_FORMAT " at both points, %"
+				       G_GUINT64_FORMAT " at A only, %" G_GUINT64_FORMAT " at B only\n",
+				       c->matched, c->a_only, c->b_only);
 
 	if (c->findings->len) {
 		g_string_append(b, "\nFindings\n");
@@ -161,6 +268,8 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 			g_string_append_c(b, '\n');
 		}
 	}
+	if (c->drift)
+		drift_sections(b, c->drift, opt);
 	if (c->translators->len) {
 		g_string_append(b, "\nTranslators\n");
 		for (guint i = 0; i < c->translators->len; i++) {
