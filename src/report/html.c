@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "report/html.h"
 #include "report/model.h"
 #include "report/out.h"
 #include "sockscope/findings.h"
@@ -544,9 +545,8 @@ static void clients_h(GString *b, const ss_report *r)
 				       "(all of them: <code>--format json</code>).</p>\n", more);
 }
 
-gboolean ss_render_html(const ss_report *r, FILE *out)
+void ss_html_page_begin(GString *b, const char *title)
 {
-	GString *b = g_string_sized_new(65536);
 	g_string_append(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 			"style-src ");
@@ -559,19 +559,34 @@ gboolean ss_render_html(const ss_report *r, FILE *out)
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 			"<meta name=\"generator\" content=\"sockscope ");
 	h(b, SOCKSCOPE_VERSION);
-	g_string_append(b, "\">\n<title>sockscope report</title>\n<style>");
+	g_string_append(b, "\">\n<title>");
+	h(b, title);
+	g_string_append(b, "</title>\n<style>");
 	g_string_append(b, css);
-	g_string_append(b, "</style>\n</head>\n<body>\n<h1>sockscope report</h1>\n"
+	g_string_append(b, "</style>\n</head>\n<body>\n<h1>");
+	h(b, title);
+	g_string_append(b, "</h1>\n"
 			"<p class=\"muted\">Click a column heading to sort a table. Addresses are "
 			"never resolved to names.</p>\n");
+}
+
+void ss_html_page_end(GString *b)
+{
+	g_string_append(b, "<script>");
+	g_string_append(b, js);
+	g_string_append(b, "</script>\n</body>\n</html>\n");
+}
+
+gboolean ss_render_html(const ss_report *r, FILE *out)
+{
+	GString *b = g_string_sized_new(65536);
+	ss_html_page_begin(b, "sockscope report");
 	summary_h(b, r);
 	findings_h(b, r);
 	graph_h(b, r);
 	listeners_h(b, r);
 	clients_h(b, r);
-	g_string_append(b, "<script>");
-	g_string_append(b, js);
-	g_string_append(b, "</script>\n</body>\n</html>\n");
+	ss_html_page_end(b);
 
 	return ss_out_finish(b, out, TRUE);
 }

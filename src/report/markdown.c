@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "report/markdown.h"
 #include "report/model.h"
 #include "report/out.h"
 #include "sockscope/findings.h"
@@ -21,7 +22,7 @@
 /* Inline Markdown text: characters that start emphasis, code, links, HTML,
  * tables, strikethrough or entities are backslash-escaped; control
  * characters (newlines too) become spaces, invalid UTF-8 U+FFFD. */
-static void md_text(GString *b, const char *s)
+void ss_md_text(GString *b, const char *s)
 {
 	if (s == NULL)
 		return;
@@ -45,7 +46,7 @@ static void md_text(GString *b, const char *s)
 
 /* An inline code span holding generated text (addresses, times): no
  * backticks or pipes can occur there, but they are replaced all the same. */
-static void md_code(GString *b, const char *s)
+void ss_md_code(GString *b, const char *s)
 {
 	g_string_append_c(b, '`');
 	for (const char *p = s; *p; p++)
@@ -99,14 +100,14 @@ static void summary_md(GString *b, const ss_report *r)
 	for (guint i = 0; s->inputs && i < s->inputs->len; i++) {
 		const ss_input *in = g_ptr_array_index(s->inputs, i);
 		g_string_truncate(v, 0);
-		md_text(v, in->name);
+		ss_md_text(v, in->name);
 		g_string_append(v, " (");
-		md_text(v, in->link_name ? in->link_name : "?");
+		ss_md_text(v, in->link_name ? in->link_name : "?");
 		g_string_append_printf(v, ", %s timestamps, %" G_GUINT64_FORMAT " packets",
 				       in->nanosecond ? "ns" : "µs", in->packets);
 		if (in->error) {
 			g_string_append(v, "; stopped early: ");
-			md_text(v, in->error);
+			ss_md_text(v, in->error);
 		}
 		g_string_append_c(v, ')');
 		row_kv(b, i == 0 ? "Input" : "", v->str);
@@ -125,7 +126,7 @@ static void summary_md(GString *b, const ss_report *r)
 	g_string_truncate(v, 0);
 	GString *cap = g_string_new(NULL);
 	if (ss_summary_flow_cap_text(s, cap)) {
-		md_text(v, cap->str);
+		ss_md_text(v, cap->str);
 		row_kv(b, "Flow cap", v->str);
 	}
 	g_string_free(cap, TRUE);
@@ -138,7 +139,7 @@ static void summary_md(GString *b, const ss_report *r)
 	row_kv(b, "ICMP errors", v->str);
 	for (guint i = 0; s->warnings && i < s->warnings->len; i++) {
 		g_string_truncate(v, 0);
-		md_text(v, g_ptr_array_index(s->warnings, i));
+		ss_md_text(v, g_ptr_array_index(s->warnings, i));
 		row_kv(b, i == 0 ? "Warnings" : "", v->str);
 	}
 	g_string_append_printf(b, "\nsockscope %s. Addresses are never resolved to names.\n\n",
@@ -199,16 +200,16 @@ static void findings_md(GString *b, const ss_report *r)
 	for (guint i = 0; i < n; i++) {
 		const ss_finding *f = g_ptr_array_index(r->findings, i);
 		g_string_append_printf(b, "| %u | %s | ", i + 1, ss_severity_name(f->severity));
-		md_code(b, f->id);
+		ss_md_code(b, f->id);
 		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " |\n", f->count);
 	}
 	g_string_append_c(b, '\n');
 	for (guint i = 0; i < n; i++) {
 		const ss_finding *f = g_ptr_array_index(r->findings, i);
 		g_string_append_printf(b, "### %u. %s: ", i + 1, ss_severity_name(f->severity));
-		md_code(b, f->id);
+		ss_md_code(b, f->id);
 		g_string_append(b, "\n\n");
-		md_text(b, f->statement);
+		ss_md_text(b, f->statement);
 		g_string_append(b, "\n\n");
 		if (f->n_facts > 0) {
 			g_string_append(b, "- **Evidence:** ");
@@ -221,7 +222,7 @@ static void findings_md(GString *b, const ss_report *r)
 					g_string_append_printf(v, "%" G_GINT64_FORMAT, f->facts[j].value);
 				if (j > 0)
 					g_string_append(b, ", ");
-				md_code(b, v->str);
+				ss_md_code(b, v->str);
 				g_string_free(v, TRUE);
 			}
 			g_string_append_c(b, '\n');
@@ -229,7 +230,7 @@ static void findings_md(GString *b, const ss_report *r)
 		GString *ports = g_string_new(NULL);
 		if (ss_ports_text(f->open_ports, SS_SCAN_PORTS_LISTED, ports)) {
 			g_string_append(b, "- **Open ports:** ");
-			md_text(b, ports->str);
+			ss_md_text(b, ports->str);
 			g_string_append_c(b, '\n');
 		}
 		g_string_free(ports, TRUE);
@@ -244,18 +245,18 @@ static void findings_md(GString *b, const ss_report *r)
 			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
 			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
 			g_string_append(b, "  - ");
-			md_code(b, t->str);
+			ss_md_code(b, t->str);
 			g_string_append_printf(b, " %s ", ss_proto_name(c->proto, "?"));
-			md_code(b, cl);
+			ss_md_code(b, cl);
 			g_string_append(b, " → ");
-			md_code(b, sv);
+			ss_md_code(b, sv);
 			g_string_append_printf(b, " %s\n", ss_outcome_name(c->outcome));
 			g_string_free(t, TRUE);
 			g_free(cl);
 			g_free(sv);
 		}
 		g_string_append(b, "- **Next step:** ");
-		md_text(b, f->next_step);
+		ss_md_text(b, f->next_step);
 		g_string_append(b, "\n\n");
 		if (f->n_examples > 0)
 			mermaid_md(b, &f->examples[0]);
@@ -278,9 +279,9 @@ static void listeners_md(GString *b, const ss_report *r)
 		char ip[SS_IP_STRLEN];
 		ss_ip_format(l->family, &l->ip, ip);
 		g_string_append_printf(b, "| %s | ", ss_proto_name(l->proto, "?"));
-		md_code(b, ip);
+		ss_md_code(b, ip);
 		g_string_append_printf(b, " | %u | ", (unsigned)l->port);
-		md_text(b, l->service ? l->service : "");
+		ss_md_text(b, l->service ? l->service : "");
 		g_string_append_printf(b, " | %s | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT
 				       " | %s |\n", ss_listener_state_name(l->state), l->connections,
 				       l->clients, ss_confidence_name(l->confidence));
@@ -310,7 +311,7 @@ static void clients_md(GString *b, const ss_report *r)
 		char ip[SS_IP_STRLEN];
 		ss_ip_format(h->family, &h->ip, ip);
 		g_string_append(b, "| ");
-		md_code(b, ip);
+		ss_md_code(b, ip);
 		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " | %"
 				       G_GUINT64_FORMAT " | ", h->client_connections, h->client_servers,
 				       h->eph.samples);
@@ -323,12 +324,12 @@ static void clients_md(GString *b, const ss_report *r)
 			g_string_append_printf(b, "unknown (%" G_GUINT64_FORMAT " sample%s)",
 					       h->eph.samples, h->eph.samples == 1 ? "" : "s");
 		else {
-			md_text(b, ss_eph_default_label(h->profile.fits));
+			ss_md_text(b, ss_eph_default_label(h->profile.fits));
 			g_string_append_printf(b, " %u-%u", (unsigned)h->profile.low,
 					       (unsigned)h->profile.high);
 		}
 		g_string_append(b, " | ");
-		md_text(b, h->eph.samples > 0 ? ss_alloc_pattern_name(h->profile.pattern) : "-");
+		ss_md_text(b, h->eph.samples > 0 ? ss_alloc_pattern_name(h->profile.pattern) : "-");
 		g_string_append(b, " | ");
 		if (h->reuse_known && h->eph.samples > 0)
 			g_string_append_printf(b, "%" G_GUINT64_FORMAT, h->reused_ports);

@@ -117,8 +117,18 @@ gboolean ss_render_compare(const ss_compare *c, ss_format f, const ss_render_opt
 		return ss_render_compare_jsonl(c, out);
 	case SS_FORMAT_JSON:
 		return ss_render_compare_json(c, out);
+	case SS_FORMAT_CSV:
+	case SS_FORMAT_MARKDOWN:
+	case SS_FORMAT_HTML:
+		if (c->drift == NULL)
+			break;
+		return f == SS_FORMAT_CSV	 ? ss_render_compare_csv(c, out)
+		       : f == SS_FORMAT_MARKDOWN ? ss_render_compare_markdown(c, out)
+						 : ss_render_compare_html(c, out);
 	default:
-		errno = EINVAL;
-		return FALSE;
+		break;
 	}
+	errno = EINVAL;
+	return FALSE;
 }
+
