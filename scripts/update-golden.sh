@@ -8,4 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 ninja -C "$build" sockscope
-exec bash "$root/tests/scripts/check-golden.sh" "$build/sockscope" "$root" --update
+bash "$root/tests/scripts/check-golden.sh" "$build/sockscope" "$root" --update
+# sockscope compare's drift output (tests/golden/compare), from the source root
+cd "$root"
+exec python3 tests/scripts/check-drift.py "$build/sockscope" captures/compare \
+	--golden tests/golden/compare --update
