@@ -382,21 +382,78 @@ static void test_ephemeral(void **state)
 	free_hosts_report(b);
 }
 
+/* IPv6 listener and clients through the analyzer: clients of two /64s
+ * in A, one of them and a third /64 in B. */
+static ss_report *report_v6(const guint8 (*clients)[16], guint n, gint64 start_ms)
+{
+	cap c;
+	cap_init(&c, start_ms);
+	ss_ip srv;
+	memset(&srv, 0, sizeof srv);
+	static const guint8 s6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+	memcpy(srv.bytes, s6, 16);
+	for (guint i = 0; i < n; i++) {
+		ss_ip cl;
+		memcpy(cl.bytes, clients[i], 16);
+		sc_flow f = sc_flow_make(IPPROTO_TCP, cl, c.port, srv, 443);
+		c.port += 2;
+		ss_packet p = sc_packet(&f, SC_CLIENT, c.ms);
+		p.family = SS_FAMILY_IPV6;
+		p.l4 = SS_L4_TCP;
+		p.tcp.flags = SYN;
+		p.tcp.window = 65535;
+		p.tcp.seq = c.isn += 1000;
+		ss_analyzer_decoded(c.a, &p);
+		p = sc_packet(&f, SC_SERVER, c.ms + 1);
+		p.family = SS_FAMILY_IPV6;
+		p.l4 = SS_L4_TCP;
+		p.tcp.flags = SYN | ACK;
+		p.tcp.window = 65535;
+		p.tcp.seq = 777;
+		ss_analyzer_decoded(c.a, &p);
+		c.ms += 10;
+	}
+	return cap_finish(&c);
+}
+
 static void test_ipv6_network(void **state)
 {
 	(void)state;
-	ss_ip ip;
-	memset(&ip, 0, sizeof ip);
-	static const guint8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0xde, 0xad, 0, 0, 0, 0, 0, 1 };
-	memcpy(ip.bytes, v6, 16);
-	/* the address's /64 from a hand-made drift network */
-	ss_ip net;
-	memset(&net, 0, sizeof net);
-	memcpy(net.bytes, v6, 8);
+	/* 2001:db8:1:2::/64 twice (two hosts), 2001:db8:1:3::/64 once */
+	static const guint8 ca[][16] = {
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0xde, 0xad, 0, 0, 0, 0, 0, 1 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0xbe, 0xef, 0, 0, 0, 0, 0, 9 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1 },
+	};
+	/* B: the same /64 from a new host (no change), and 2001:db8:1:2:8000::
+	 * would still be that /64; a new one: 2001:db8:ffff:1::/64 */
+	static const guint8 cb[][16] = {
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0x80, 0, 0, 0, 0, 0, 0, 7 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 },
+	};
+	ss_report *a = report_v6(ca, G_N_ELEMENTS(ca), 0);
+	ss_report *b = report_v6(cb, G_N_ELEMENTS(cb), 3600 * 1000);
+	ss_drift *d = ss_drift_compute(a, b);
+	assert_int_equal(d->listeners->len, 0);   /* open in both */
+	assert_int_equal(d->networks->len, 2);
 	GString *s = g_string_new(NULL);
-	ss_drift_network_append(s, SS_FAMILY_IPV6, &net, SS_DRIFT_PREFIX_V6);
-	assert_string_equal(s->str, "2001:db8:1:2::/64");
+	const ss_drift_network *n0 = &g_array_index(d->networks, ss_drift_network, 0);
+	const ss_drift_network *n1 = &g_array_index(d->networks, ss_drift_network, 1);
+	ss_drift_network_append(s, n0->family, &n0->net, n0->prefix);
+	assert_string_equal(s->str, "2001:db8:1:3::/64");
+	assert_int_equal(n0->change, SS_DRIFT_NET_GONE);
+	assert_int_equal(n0->confidence, SS_CONFIDENCE_LOW);   /* B saw 2 connections only */
+	g_string_truncate(s, 0);
+	ss_drift_network_append(s, n1->family, &n1->net, n1->prefix);
+	assert_string_equal(s->str, "2001:db8:ffff:1::/64");
+	assert_int_equal(n1->change, SS_DRIFT_NET_NEW);
+	g_string_truncate(s, 0);
+	ss_drift_listener_append(s, n1->proto, n1->family, &n1->ip, n1->port);
+	assert_string_equal(s->str, "[2001:db8::2]:443/tcp");
 	g_string_free(s, TRUE);
+	ss_drift_free(d);
+	ss_report_free(a);
+	ss_report_free(b);
 }
 
 int main(void)
