@@ -148,8 +148,9 @@ static void drift_side(GString *b, const ss_drift_side *s)
 	g_string_append_c(b, '}');
 }
 
-static void listener_change(GString *b, const ss_drift_listener *l)
+static void listener_change(GString *b, gconstpointer p)
 {
+	const ss_drift_listener *l = p;
 	g_string_append_c(b, '{');
 	kv_str(b, "type", "listener_change");
 	sep(b);
@@ -182,8 +183,9 @@ static void listener_change(GString *b, const ss_drift_listener *l)
 	g_string_append(b, "}\n");
 }
 
-static void network_change(GString *b, const ss_drift_network *n)
+static void network_change(GString *b, gconstpointer p)
 {
+	const ss_drift_network *n = p;
 	g_string_append_c(b, '{');
 	kv_str(b, "type", "client_network_change");
 	sep(b);
@@ -237,8 +239,9 @@ static void eph_profile(GString *b, const ss_eph_profile *p, guint64 samples, gu
 	g_string_append_c(b, '}');
 }
 
-static void ephemeral_change(GString *b, const ss_drift_ephemeral *e)
+static void ephemeral_change(GString *b, gconstpointer p)
 {
+	const ss_drift_ephemeral *e = p;
 	g_string_append_c(b, '{');
 	kv_str(b, "type", "ephemeral_change");
 	sep(b);
@@ -293,39 +296,32 @@ static void drift_counts(GString *b, const ss_drift *d)
 	g_string_append_c(b, '}');
 }
 
+/* One kind of drift record: in jsonl a line each; with `json_key` the
+ * json object's array of them (",\n\"key\":[...]"). */
+static void drift_kind(GString *b, const GArray *items, void (*record)(GString *, gconstpointer),
+		       const char *json_key)
+{
+	guint size = g_array_get_element_size((GArray *)items);
+	if (json_key)
+		g_string_append_printf(b, ",\n\"%s\":[", json_key);
+	for (guint i = 0; i < items->len; i++) {
+		if (json_key)
+			g_string_append(b, i ? ",\n" : "\n");
+		record(b, items->data + (gsize)i * size);
+		if (json_key)
+			chop(b, "");
+	}
+	if (json_key)
+		g_string_append_c(b, ']');
+}
+
 /* The drift records of jsonl, or with `json` the three arrays of the json
- * object (each with its leading ",\n"). */
+ * object. */
 static void drift_records(GString *b, const ss_drift *d, gboolean json)
 {
-	if (json)
-		g_string_append(b, ",\n\"listener_changes\":[");
-	for (guint i = 0; i < d->listeners->len; i++) {
-		if (json)
-			g_string_append(b, i ? ",\n" : "\n");
-		listener_change(b, &g_array_index(d->listeners, ss_drift_listener, i));
-		if (json)
-			chop(b, "");
-	}
-	if (json)
-		g_string_append(b, "],\n\"client_network_changes\":[");
-	for (guint i = 0; i < d->networks->len; i++) {
-		if (json)
-			g_string_append(b, i ? ",\n" : "\n");
-		network_change(b, &g_array_index(d->networks, ss_drift_network, i));
-		if (json)
-			chop(b, "");
-	}
-	if (json)
-		g_string_append(b, "],\n\"ephemeral_changes\":[");
-	for (guint i = 0; i < d->ephemeral->len; i++) {
-		if (json)
-			g_string_append(b, i ? ",\n" : "\n");
-		ephemeral_change(b, &g_array_index(d->ephemeral, ss_drift_ephemeral, i));
-		if (json)
-			chop(b, "");
-	}
-	if (json)
-		g_string_append_c(b, ']');
+	drift_kind(b, d->listeners, listener_change, json ? "listener_changes" : NULL);
+	drift_kind(b, d->networks, network_change, json ? "client_network_changes" : NULL);
+	drift_kind(b, d->ephemeral, ephemeral_change, json ? "ephemeral_changes" : NULL);
 }
 
 static void summary(GString *b, const ss_compare *c)
