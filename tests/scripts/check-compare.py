@@ -26,6 +26,7 @@ undone).  Then `sockscope compare --format jsonl A B` for each pair:
     rounding; none where no packet crossed;
   - a finding of warning severity naming the server of every connection
     that lost packets or got an injected reset, and none where nothing was;
+  - -F json holds the same records as jsonl;
   - retransmits_only_at (and the per-point retransmits counts when the
     engine gives them) as the captures show: repeated SYN, FIN or data;
   - idle_drop after the idle gap measured at A (within 0.5 s), none else;
@@ -102,6 +103,28 @@ def compare_known(exe, p):
         return True
     h = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return b"compare" in h.stdout
+
+
+def json_same(exe, d, truth, recs):
+    """-F json holds the same records as jsonl, whatever its arrays are
+    called (every record of its top level, in a list or alone)."""
+    cmd = [exe, "compare", "-F", "json", os.path.join(d, truth["a"]), os.path.join(d, truth["b"])]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError as e:
+        return ["-F json exited %d, not JSON (%s)" % (p.returncode, e)]
+    flat = []
+    for v in (doc.values() if isinstance(doc, dict) else doc):
+        flat += [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, dict) and rtype(x)]
+    def key(o):
+        return json.dumps(o, sort_keys=True)
+    a, b = sorted(map(key, recs)), sorted(map(key, flat))
+    if a != b:
+        only_l = [x[:160] for x in a if x not in b][:2]
+        only_j = [x[:160] for x in b if x not in a][:2]
+        return ["-F json and jsonl differ: jsonl only %s, json only %s" % (only_l, only_j)]
+    return []
 
 
 def as_set(lst, keys):
@@ -420,6 +443,8 @@ def main():
             errs, notes = [bad], []
         else:
             errs, notes = check_output(truth["scenario"], truth, recs, p.returncode)
+        if not errs:
+            errs += json_same(exe, d, truth, recs)
         if p.returncode == 2 or (p.stderr and errs):
             errs.append("stderr: %s" % p.stderr.decode(errors="replace").strip()[:300])
         for e in errs:
