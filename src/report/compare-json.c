@@ -298,16 +298,15 @@ static void drift_counts(GString *b, const ss_drift *d)
 
 /* One kind of drift record: in jsonl a line each; with `json_key` the
  * json object's array of them (",\n\"key\":[...]"). */
-static void drift_kind(GString *b, const GArray *items, void (*record)(GString *, gconstpointer),
-		       const char *json_key)
+static void drift_kind(GString *b, const GArray *items, gsize size,
+		       void (*record)(GString *, gconstpointer), const char *json_key)
 {
-	guint size = g_array_get_element_size((GArray *)items);
 	if (json_key)
 		g_string_append_printf(b, ",\n\"%s\":[", json_key);
 	for (guint i = 0; i < items->len; i++) {
 		if (json_key)
 			g_string_append(b, i ? ",\n" : "\n");
-		record(b, items->data + (gsize)i * size);
+		record(b, items->data + i * size);
 		if (json_key)
 			chop(b, "");
 	}
@@ -319,9 +318,12 @@ static void drift_kind(GString *b, const GArray *items, void (*record)(GString *
  * object. */
 static void drift_records(GString *b, const ss_drift *d, gboolean json)
 {
-	drift_kind(b, d->listeners, listener_change, json ? "listener_changes" : NULL);
-	drift_kind(b, d->networks, network_change, json ? "client_network_changes" : NULL);
-	drift_kind(b, d->ephemeral, ephemeral_change, json ? "ephemeral_changes" : NULL);
+	drift_kind(b, d->listeners, sizeof(ss_drift_listener), listener_change,
+		   json ? "listener_changes" : NULL);
+	drift_kind(b, d->networks, sizeof(ss_drift_network), network_change,
+		   json ? "client_network_changes" : NULL);
+	drift_kind(b, d->ephemeral, sizeof(ss_drift_ephemeral), ephemeral_change,
+		   json ? "ephemeral_changes" : NULL);
 }
 
 static void summary(GString *b, const ss_compare *c)
