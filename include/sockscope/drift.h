@@ -161,8 +161,8 @@ void ss_drift_profile_append(GString *out, const ss_eph_profile *p, guint64 samp
 
 /* The drift's findings (ss_finding*, ranked like a single capture's), for
  * every format: one per listener change (high confidence vanished ->
- * medium severity, others lower), per new/gone network and per changed
- * ephemeral profile.  Free with g_ptr_array_unref. */
+ * medium severity, others lower), one per listener for its new networks
+ * and one for its gone networks, and one per changed ephemeral profile.  Free with g_ptr_array_unref. */
 GPtrArray *ss_drift_findings(const ss_drift *d);
 
 #endif

@@ -603,33 +603,86 @@ static ss_finding *listener_finding(const ss_drift_listener *l)
 	return f;
 }
 
-static ss_finding *network_finding(const ss_drift_network *n)
+/* Networks named in one finding; the records list every one. */
+#define NETS_NAMED 3
+
+static gboolean same_listener(const ss_drift_network *a, const ss_drift_network *b)
 {
+	return a->proto == b->proto && a->family == b->family && a->port == b->port &&
+	       memcmp(&a->ip, &b->ip, sizeof a->ip) == 0 &&
+	       memcmp(&a->vnet, &b->vnet, sizeof a->vnet) == 0;
+}
+
+/* One finding for the networks of one listener that are new (or gone):
+ * traffic from many random sources would otherwise give a finding per
+ * /24, burying the listener changes.  NULL when there are none. */
+static ss_finding *networks_finding(const ss_drift_network *run, guint n,
+				    ss_drift_net_change change)
+{
+	guint k = 0;
+	guint64 conns = 0, clients = 0;
+	const ss_drift_network *first = NULL;
+	for (guint i = 0; i < n; i++) {
+		if (run[i].change != change)
+			continue;
+		first = first ? first : &run[i];
+		k++;
+		conns += run[i].connections;
+		clients += run[i].clients;
+	}
+	if (k == 0)
+		return NULL;
+	gboolean is_new = change == SS_DRIFT_NET_NEW;
 	ss_finding *f = g_new0(ss_finding, 1);
-	listener_subject(f, n->proto, n->family, &n->ip, n->port);
-	f->id = n->change == SS_DRIFT_NET_NEW ? "client_network_new" : "client_network_gone";
+	listener_subject(f, first->proto, first->family, &first->ip, first->port);
+	f->id = is_new ? "client_network_new" : "client_network_gone";
 	f->severity = SS_SEVERITY_INFO;
-	f->count = n->connections;
-	GString *s = g_string_new("client network ");
-	ss_drift_network_append(s, n->family, &n->net, n->prefix);
-	g_string_append(s, n->change == SS_DRIFT_NET_NEW ? " is new at " : " is gone from ");
-	ss_drift_listener_append(s, n->proto, n->family, &n->ip, n->port);
+	f->count = conns;
+	GString *s = g_string_new(NULL);
+	if (k == 1) {
+		g_string_append(s, "client network ");
+		ss_drift_network_append(s, first->family, &first->net, first->prefix);
+		g_string_append(s, is_new ? " is new at " : " is gone from ");
+	} else {
+		ss_u64_append(s, k);
+		g_string_append(s, is_new ? " client networks are new at " :
+				" client networks are gone from ");
+	}
+	ss_drift_listener_append(s, first->proto, first->family, &first->ip, first->port);
 	g_string_append(s, ": ");
-	count_append(s, n->connections, "connection", "connections");
+	guint named = 0;
+	for (guint i = 0; i < n && k > 1 && named < NETS_NAMED; i++) {
+		if (run[i].change != change)
+			continue;
+		if (named++)
+			g_string_append(s, ", ");
+		ss_drift_network_append(s, run[i].family, &run[i].net, run[i].prefix);
+		g_string_append(s, " (");
+		ss_u64_append(s, run[i].connections);
+		g_string_append(s, ")");
+	}
+	if (k > NETS_NAMED) {
+		g_string_append(s, " and ");
+		ss_u64_append(s, k - NETS_NAMED);
+		g_string_append(s, " more");
+	}
+	if (k > 1)
+		g_string_append(s, "; ");
+	count_append(s, conns, "connection", "connections");
 	g_string_append(s, " from ");
-	count_append(s, n->clients, "address", "addresses");
-	g_string_append_printf(s, " in %s, none among ", n->change == SS_DRIFT_NET_NEW ? "B" : "A");
-	ss_u64_append(s, n->other_connections);
-	g_string_append_printf(s, " in %s (confidence %s)", n->change == SS_DRIFT_NET_NEW ? "A" : "B",
-			       ss_confidence_name(n->confidence));
+	count_append(s, clients, "address", "addresses");
+	g_string_append_printf(s, " in %s, none among ", is_new ? "B" : "A");
+	ss_u64_append(s, first->other_connections);
+	g_string_append_printf(s, " in %s (confidence %s)", is_new ? "A" : "B",
+			       ss_confidence_name(first->confidence));
 	f->statement = g_string_free(s, FALSE);
-	f->next_step = g_strdup(n->change == SS_DRIFT_NET_NEW
-					? "Confirm the new clients are expected."
-					: "Check whether those clients moved, lost their route, "
-					  "or are now filtered.");
-	fact(f, "connections", n->connections);
-	fact(f, "clients", n->clients);
-	fact(f, "other_connections", n->other_connections);
+	f->next_step = g_strdup(is_new ? "Confirm the new clients are expected."
+				       : "Check whether those clients moved, lost their route, "
+					 "or are now filtered.");
+	fact(f, "networks", k);
+	fact(f, "connections", conns);
+	fact(f, "clients", clients);
+	fact(f, "other_connections", first->other_connections);
 	return f;
 }
 
@@ -665,9 +718,18 @@ GPtrArray *ss_drift_findings(const ss_drift *d)
 	for (guint i = 0; i < d->listeners->len; i++)
 		g_ptr_array_add(out, listener_finding(&g_array_index(d->listeners,
 								     ss_drift_listener, i)));
-	for (guint i = 0; i < d->networks->len; i++)
-		g_ptr_array_add(out, network_finding(&g_array_index(d->networks,
-								    ss_drift_network, i)));
+	/* networks: one finding per listener and direction (the array is
+	 * sorted by listener) */
+	const ss_drift_network *nets = (const ss_drift_network *)(gconstpointer)d->networks->data;
+	for (guint i = 0, j; i < d->networks->len; i = j) {
+		for (j = i + 1; j < d->networks->len && same_listener(&nets[i], &nets[j]); j++)
+			;
+		for (int c = SS_DRIFT_NET_NEW; c <= SS_DRIFT_NET_GONE; c++) {
+			ss_finding *f = networks_finding(nets + i, j - i, (ss_drift_net_change)c);
+			if (f)
+				g_ptr_array_add(out, f);
+		}
+	}
 	/* An unknown verdict is not a finding: nothing is claimed. */
 	for (guint i = 0; i < d->ephemeral->len; i++) {
 		const ss_drift_ephemeral *e = &g_array_index(d->ephemeral, ss_drift_ephemeral, i);

@@ -456,6 +456,38 @@ static void test_ipv6_network(void **state)
 	ss_report_free(b);
 }
 
+/* Many new networks at one listener: one record each, one finding. */
+static void test_network_findings_grouped(void **state)
+{
+	(void)state;
+	cap ca, cb;
+	cap_init(&ca, 0);
+	cap_init(&cb, 3600 * 1000);
+	for (int i = 0; i < 10; i++) {
+		attempt(&ca, sc_ip4(10, 1, 0, 5), 80, ANSWER);
+		attempt(&cb, sc_ip4(10, 1, 0, 5), 80, ANSWER);
+	}
+	for (guint8 x = 1; x <= 5; x++)
+		attempt(&cb, sc_ip4(10, 20, x, 7), 80, ANSWER);
+	ss_report *a = cap_finish(&ca), *b = cap_finish(&cb);
+	ss_drift *d = ss_drift_compute(a, b);
+	assert_int_equal(d->listeners->len, 0);
+	assert_int_equal(d->networks->len, 5);
+	GPtrArray *f = ss_drift_findings(d);
+	assert_int_equal(f->len, 1);
+	const ss_finding *x = g_ptr_array_index(f, 0);
+	assert_string_equal(x->id, "client_network_new");
+	assert_int_equal(x->count, 5);
+	assert_string_equal(x->statement,
+			    "5 client networks are new at 10.0.0.2:80/tcp: 10.20.1.0/24 (1), "
+			    "10.20.2.0/24 (1), 10.20.3.0/24 (1) and 2 more; 5 connections from 5 "
+			    "addresses in B, none among 10 in A (confidence medium)");
+	g_ptr_array_unref(f);
+	ss_drift_free(d);
+	ss_report_free(a);
+	ss_report_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_ephemeral),
 		cmocka_unit_test(test_ipv6_network),
+		cmocka_unit_test(test_network_findings_grouped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
