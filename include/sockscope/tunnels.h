@@ -24,6 +24,7 @@ typedef struct ss_tunnel_flow_s {
 	ss_vnet vnet;              /* type and id (VNI, GRE key, TEID...) */
 	guint8 family;             /* outer IP version; 0: straight on the link (MPLS, PPPoE) */
 	ss_ip src, dst;            /* outer endpoints; src sent the first packet seen */
+	guint16 sport, dport;      /* that packet's outer UDP ports (UDP tunnels; else 0) */
 	guint64 packets;           /* outer packets, whatever was inside */
 	guint64 bytes;             /* their bytes on the wire */
 	guint64 connections;       /* inner connection records that started in it */

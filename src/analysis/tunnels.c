@@ -65,6 +65,8 @@ static ss_tunnel_flow *get(ss_tunnels *t, const ss_tunnel *tun)
 	if (tun->family != 0) {
 		f->src = tun->src;
 		f->dst = tun->dst;
+		f->sport = tun->sport;
+		f->dport = tun->dport;
 	}
 	f->first_ns = f->last_ns = SS_NO_TIME;
 	g_hash_table_insert(t->by_key, g_memdup2(&k, sizeof k), f);

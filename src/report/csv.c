@@ -19,7 +19,8 @@ static const char header[] =
 	"duration_ms,client_packets,server_packets,client_bytes,server_bytes,"
 	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
 	"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
-	"syn_gaps_ms,evictions,continues_evicted\n";
+	"syn_gaps_ms,evictions,continues_evicted,tunnel_type,tunnel_vni,tunnel_depth,"
+	"tunnel_outer_src,tunnel_outer_dst,tunnel_outer_sport,tunnel_outer_dport\n";
 
 void ss_csv_field_append(GString *b, const char *s)
 {
@@ -64,6 +65,35 @@ static void field_ms(GString *b, gint64 ns, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	if (ns != SS_NO_TIME)
 		ss_ms_append(b, ns, nanosecond);
+}
+
+/* The tunnel context (docs/output.md#tunnel): empty fields for a record
+ * that was not tunnelled, and for what the tunnel has not (an id, an outer
+ * IP header, outer UDP ports). */
+static void tunnel_fields(GString *b, const ss_tunnel *t)
+{
+	if (t->type == SS_TUNNEL_NONE) {
+		g_string_append(b, ",,,,,,,");
+		return;
+	}
+	field(b, ss_tunnel_type_name((ss_tunnel_type)t->type), FALSE);
+	g_string_append_c(b, ',');
+	if (t->has_vni)
+		g_string_append_printf(b, "%u", (unsigned)t->vni);
+	field_u64(b, t->depth);
+	char src[SS_IP_STRLEN] = "", dst[SS_IP_STRLEN] = "";
+	if (t->family) {
+		ss_ip_format(t->family, &t->src, src);
+		ss_ip_format(t->family, &t->dst, dst);
+	}
+	field(b, src, FALSE);
+	field(b, dst, FALSE);
+	if (t->sport || t->dport) {
+		field_u64(b, t->sport);
+		field_u64(b, t->dport);
+	} else {
+		g_string_append(b, ",,");
+	}
 }
 
 /* Appends one row (with its LF) for a record. */
@@ -117,6 +147,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	}
 	field_u64(b, c->evictions);
 	field(b, c->continues ? "true" : "false", FALSE);
+	tunnel_fields(b, &c->tunnel);
 	g_string_append_c(b, '\n');
 }
 

@@ -176,6 +176,14 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, ',');
 	key(b, "tcp_options");
 	ss_json_tcp_options_append(b, c);
+	/* ECS has fields for VLAN tags only (network.vlan, network.inner.vlan),
+	 * none for a tunnel: its context goes with sockscope's own, present
+	 * only on tunnelled records. */
+	if (c->tunnel.type != SS_TUNNEL_NONE) {
+		g_string_append_c(b, ',');
+		key(b, "tunnel");
+		ss_json_tunnel_append(b, &c->tunnel);
+	}
 	g_string_append(b, "}}\n");
 }
 

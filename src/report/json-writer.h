@@ -149,5 +149,15 @@ void ss_json_icmp_append(GString *buf, const ss_conn *c);
 /* The value of a connection object's "tcp_options" key: the client's and
  * the server's SYN options, or null for a record that is not TCP. */
 void ss_json_tcp_options_append(GString *buf, const ss_conn *c);
+/* "type":...,"vni":... of a virtual network (vni null when the header
+ * carries none): the members a tunnel object opens with. */
+void ss_json_vnet_fields(GString *buf, const ss_vnet *v);
+/* "outer":{"ip_version","src","dst"[,"sport","dport" when either is set]},
+ * or "outer":null without an outer IP header (MPLS, PPPoE on a link). */
+void ss_json_outer_append(GString *buf, guint8 family, const ss_ip *src, const ss_ip *dst,
+			  guint16 sport, guint16 dport);
+/* The value of a record's "tunnel" key: {"type","vni","depth","outer"}
+ * (docs/output.md#tunnel); the jsonl connection object's and ECS's. */
+void ss_json_tunnel_append(GString *buf, const ss_tunnel *t);
 
 #endif

@@ -44,56 +44,11 @@ static void pair_u64_(GString *b, const char *qk, gsize n, guint64 client, guint
 
 /* ,"tunnel":{...} of a record that came through a tunnel (docs/output.md):
  * only such records have the key, so plain captures' output is unchanged. */
-/* "type":...,"vni":... of a virtual network (vni null when the header
- * carries none). */
-static void vnet_fields(GString *b, const ss_vnet *v)
-{
-	kv_name(b, "type", ss_tunnel_type_name((ss_tunnel_type)v->type));
-	g_string_append_c(b, ',');
-	key(b, "vni");
-	if (v->has_vni)
-		ss_u64_append(b, v->vni);
-	else
-		null_(b);
-}
-
-/* "outer":{"ip_version":...,"src":...,"dst":...[,"sport":...,"dport":...]},
- * or "outer":null for a tunnel straight on the link (MPLS, PPPoE...). */
-static void outer_endpoints(GString *b, guint8 family, const ss_ip *src, const ss_ip *dst,
-			    guint16 sport, guint16 dport)
-{
-	key(b, "outer");
-	if (family == 0) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '{');
-	kv_u64(b, "ip_version", family);
-	g_string_append_c(b, ',');
-	kv_ip(b, "src", family, src);
-	g_string_append_c(b, ',');
-	kv_ip(b, "dst", family, dst);
-	if (sport || dport) {
-		g_string_append_c(b, ',');
-		kv_u64(b, "sport", sport);
-		g_string_append_c(b, ',');
-		kv_u64(b, "dport", dport);
-	}
-	g_string_append_c(b, '}');
-}
-
 static void tunnel_context(GString *b, const ss_tunnel *t)
 {
 	g_string_append_c(b, ',');
 	key(b, "tunnel");
-	g_string_append_c(b, '{');
-	ss_vnet v = ss_tunnel_vnet(t);
-	vnet_fields(b, &v);
-	g_string_append_c(b, ',');
-	kv_u64(b, "depth", t->depth);
-	g_string_append_c(b, ',');
-	outer_endpoints(b, t->family, &t->src, &t->dst, t->sport, t->dport);
-	g_string_append_c(b, '}');
+	ss_json_tunnel_append(b, t);
 }
 
 /* ,"tunnel":{"type":...,"vni":...} of a listener or host behind a tunnel:
@@ -105,7 +60,7 @@ static void vnet_context(GString *b, const ss_vnet *v)
 	g_string_append_c(b, ',');
 	key(b, "tunnel");
 	g_string_append_c(b, '{');
-	vnet_fields(b, v);
+	ss_json_vnet_fields(b, v);
 	g_string_append_c(b, '}');
 }
 
@@ -262,9 +217,9 @@ void ss_json_tunnel(GString *b, const ss_tunnel_flow *t, gboolean nanosecond)
 	g_string_append_c(b, '{');
 	kv_name(b, "kind", "tunnel");
 	g_string_append_c(b, ',');
-	vnet_fields(b, &t->vnet);
+	ss_json_vnet_fields(b, &t->vnet);
 	g_string_append_c(b, ',');
-	outer_endpoints(b, t->family, &t->src, &t->dst, 0, 0);   /* ports vary per inner flow */
+	ss_json_outer_append(b, t->family, &t->src, &t->dst, 0, 0);   /* ports vary per inner flow */
 	g_string_append_c(b, ',');
 	kv_u64(b, "connections", t->connections);
 	g_string_append_c(b, ',');

@@ -11,6 +11,7 @@
 #include "sockscope/community-id.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 #define NS_PER_SEC G_GINT64_CONSTANT(1000000000)
@@ -79,10 +80,10 @@ void ss_zeek_field_append(GString *b, const char *s)
  * first packet time in ns (8 bytes BE, two's complement) . the record's
  * index among the records of its 5-tuple (4 bytes BE)).  The same input
  * always gives the same uids. */
+static void uid_of(const guint8 *in, gsize n, char out[19]);
+
 static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 {
-	static const char digits[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	static const char tag[] = "sockscope-uid-v1";
 	const ss_endpoint *a = &c->ep[0], *z = &c->ep[1];
 	int cmp = memcmp(a->ip.bytes, z->ip.bytes, sizeof a->ip.bytes);
@@ -111,7 +112,46 @@ static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 		in[n++] = (guint8)(t >> (8 * i));
 	for (int i = 3; i >= 0; i--)
 		in[n++] = (guint8)(c->reuse_index >> (8 * i));
+	uid_of(in, n, out);
+}
 
+/* A tunnel's uid, the one its inner records name in tunnel_parents: the
+ * same form over SHA-1("sockscope-tunnel-uid-v1" . type . has_vni . vni
+ * (4 bytes BE) . outer IP version . the two outer addresses, smaller
+ * first) -- the tunnel record's identity (sockscope/tunnels.h). */
+static void tunnel_uid(const ss_vnet *v, guint8 family, const ss_ip *x, const ss_ip *y,
+		       char out[19])
+{
+	static const char tag[] = "sockscope-tunnel-uid-v1";
+	static const ss_ip none;   /* no outer IP header: the addresses count as zero */
+	if (family == 0)
+		x = y = &none;
+	if (memcmp(x, y, sizeof *x) > 0) {
+		const ss_ip *t = x;
+		x = y;
+		y = t;
+	}
+	guint8 in[sizeof tag - 1 + 2 + 4 + 1 + 2 * 16];
+	gsize n = 0;
+	memcpy(in, tag, sizeof tag - 1);
+	n += sizeof tag - 1;
+	in[n++] = v->type;
+	in[n++] = v->has_vni;
+	for (int i = 3; i >= 0; i--)
+		in[n++] = (guint8)(v->vni >> (8 * i));
+	in[n++] = family;
+	memcpy(in + n, x->bytes, 16);
+	n += 16;
+	memcpy(in + n, y->bytes, 16);
+	n += 16;
+	uid_of(in, n, out);
+}
+
+/* "C" + 17 base-62 digits of SHA-1(in). */
+static void uid_of(const guint8 *in, gsize n, char out[19])
+{
+	static const char digits[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	guint8 digest[20];
 	gsize dlen = sizeof digest;
 	GChecksum *sha1 = g_checksum_new(G_CHECKSUM_SHA1);
@@ -142,6 +182,7 @@ typedef struct {
 	const ss_endpoint *orig, *resp;
 	char orig_h[SS_IP_STRLEN], resp_h[SS_IP_STRLEN];
 	char uid[19];
+	char tunnel_uid[19];    /* "" when the record was not tunnelled */
 	const char *hist, *cid;
 	gboolean have_cid;
 	const char *proto, *service, *state;
@@ -158,6 +199,11 @@ static void row_init(zeek_row *z, const ss_conn *c)
 	z->first = z->v.first;
 	z->last = z->v.last;
 	zeek_uid(c, z->first, z->uid);
+	z->tunnel_uid[0] = '\0';
+	if (c->tunnel.type != SS_TUNNEL_NONE) {
+		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+		tunnel_uid(&v, c->tunnel.family, &c->tunnel.src, &c->tunnel.dst, z->tunnel_uid);
+	}
 	z->hist = z->v.zeek_history;
 	z->have_cid = z->v.have_community_id;
 	z->cid = z->v.community_id;
@@ -209,7 +255,10 @@ static void tsv_conn(GString *b, const ss_conn *c)
 	tsv_u64(b, z.orig->bytes);
 	tsv_u64(b, z.resp->packets);
 	tsv_u64(b, z.resp->bytes);
-	g_string_append(b, "\t(empty)\t");  /* tunnel_parents: the empty set */
+	/* tunnel_parents: the tunnel's uid (tunnel log below), or the empty set */
+	g_string_append_c(b, '\t');
+	ss_zeek_field_append(b, z.tunnel_uid);
+	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.have_cid ? z.cid : NULL);
 	g_string_append_c(b, '\n');
 }
@@ -259,11 +308,132 @@ static void json_conn(GString *b, const ss_conn *c)
 	kv_u64(b, "resp_ip_bytes", z.resp->bytes);
 	g_string_append_c(b, ',');
 	key(b, "tunnel_parents");
-	ss_append_lit(b, "[]");
+	g_string_append_c(b, '[');
+	if (z.tunnel_uid[0] != '\0')
+		ss_json_escape_append(b, z.tunnel_uid);
+	g_string_append_c(b, ']');
 	kv_str_omit_unset(b, "community_id", z.have_cid ? z.cid : NULL);
 	ss_append_lit(b, "}\n");
 }
 
+/* ---- tunnel.log: each tunnel's DISCOVER (first packet) and CLOSE (last
+ * packet), in time order, as Zeek's tunnel framework logs them ---- */
+
+static const char tunnel_tsv_fields[] =
+	"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttunnel_type\taction\n";
+static const char tunnel_tsv_types[] =
+	"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tenum\n";
+
+/* Zeek's Tunnel::Type names; the types Zeek has none for (it does not log
+ * MPLS, PPPoE, PBB or FabricPath as tunnels) get one in the same form. */
+static const char *zeek_tunnel_type(guint8 t)
+{
+	static const char *const names[SS_TUNNEL_COUNT] = {
+		[SS_TUNNEL_VXLAN] = "Tunnel::VXLAN",   [SS_TUNNEL_GENEVE] = "Tunnel::GENEVE",
+		[SS_TUNNEL_GRE] = "Tunnel::GRE",       [SS_TUNNEL_ERSPAN] = "Tunnel::GRE",
+		[SS_TUNNEL_IPIP] = "Tunnel::IP",       [SS_TUNNEL_GTPU] = "Tunnel::GTPv1",
+		[SS_TUNNEL_TEREDO] = "Tunnel::TEREDO", [SS_TUNNEL_AYIYA] = "Tunnel::AYIYA",
+		[SS_TUNNEL_MPLS] = "Tunnel::MPLS",     [SS_TUNNEL_PPPOE] = "Tunnel::PPPOE",
+		[SS_TUNNEL_PBB] = "Tunnel::PBB",       [SS_TUNNEL_FABRICPATH] = "Tunnel::FABRICPATH",
+	};
+	return t < SS_TUNNEL_COUNT && names[t] ? names[t] : "Tunnel::NONE";
+}
+
+typedef struct {
+	gint64 ts;
+	guint index;     /* into r->tunnels */
+	gboolean close;
+} tunnel_event;
+
+static gint event_cmp(gconstpointer pa, gconstpointer pb)
+{
+	const tunnel_event *a = pa, *b = pb;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->close != b->close)
+		return a->close ? 1 : -1;
+	return (a->index > b->index) - (a->index < b->index);
+}
+
+static void tunnel_row(GString *b, const ss_tunnel_flow *t, const tunnel_event *e, gboolean tsv)
+{
+	char uid[19], src[SS_IP_STRLEN] = "", dst[SS_IP_STRLEN] = "";
+	tunnel_uid(&t->vnet, t->family, &t->src, &t->dst, uid);
+	if (t->family) {
+		ss_ip_format(t->family, &t->src, src);
+		ss_ip_format(t->family, &t->dst, dst);
+	}
+	const char *action = e->close ? "Tunnel::CLOSE" : "Tunnel::DISCOVER";
+	if (tsv) {
+		secs_append(b, e->ts);
+		g_string_append_c(b, '\t');
+		ss_zeek_field_append(b, uid);
+		g_string_append_c(b, '\t');
+		ss_zeek_field_append(b, t->family ? src : NULL);   /* unset: no outer IP */
+		tsv_u64(b, t->sport);
+		g_string_append_c(b, '\t');
+		ss_zeek_field_append(b, t->family ? dst : NULL);
+		tsv_u64(b, t->dport);
+		g_string_append_printf(b, "\t%s\t%s\n", zeek_tunnel_type(t->vnet.type), action);
+		return;
+	}
+	/* One stream holds both logs: "_path" says which, as Zeek's JSON
+	 * logs do when several are written to one place. */
+	g_string_append(b, "{\"_path\":\"tunnel\",");
+	key(b, "ts");
+	secs_append(b, e->ts);
+	kv_str_omit_unset(b, "uid", uid);
+	kv_str_omit_unset(b, "id.orig_h", t->family ? src : NULL);
+	g_string_append_c(b, ',');
+	kv_u64(b, "id.orig_p", t->sport);
+	kv_str_omit_unset(b, "id.resp_h", t->family ? dst : NULL);
+	g_string_append_c(b, ',');
+	kv_u64(b, "id.resp_p", t->dport);
+	g_string_append_c(b, ',');
+	kv_name(b, "tunnel_type", zeek_tunnel_type(t->vnet.type));
+	g_string_append_c(b, ',');
+	kv_name(b, "action", action);
+	ss_append_lit(b, "}\n");
+}
+
+/* The tunnel log after the conn log, only when the capture had tunnels. */
+static void tunnel_log(GString *b, const ss_report *r, gboolean tsv)
+{
+	guint n = r->tunnels ? r->tunnels->len : 0;
+	if (n == 0)
+		return;
+	GArray *ev = g_array_sized_new(FALSE, FALSE, sizeof(tunnel_event), 2 * n);
+	gint64 open = SS_NO_TIME, close = SS_NO_TIME;
+	for (guint i = 0; i < n; i++) {
+		const ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		if (t->first_ns == SS_NO_TIME)
+			continue;
+		tunnel_event d = { t->first_ns, i, FALSE }, c = { t->last_ns, i, TRUE };
+		g_array_append_val(ev, d);
+		g_array_append_val(ev, c);
+		open = open == SS_NO_TIME ? t->first_ns : MIN(open, t->first_ns);
+		close = MAX(close, t->last_ns);
+	}
+	g_array_sort(ev, event_cmp);
+	if (tsv) {
+		g_string_append(b, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+				   "#unset_field\t-\n#path\ttunnel\n#open\t");
+		zeek_date_append(b, open);
+		g_string_append_c(b, '\n');
+		g_string_append(b, tunnel_tsv_fields);
+		g_string_append(b, tunnel_tsv_types);
+	}
+	for (guint i = 0; i < ev->len; i++) {
+		const tunnel_event *e = &g_array_index(ev, tunnel_event, i);
+		tunnel_row(b, &g_array_index(r->tunnels, ss_tunnel_flow, e->index), e, tsv);
+	}
+	if (tsv) {
+		g_string_append(b, "#close\t");
+		zeek_date_append(b, close);
+		g_string_append_c(b, '\n');
+	}
+	g_array_unref(ev);
+}
 
 static gboolean render(const ss_report *r, FILE *out, gboolean tsv)
 {
@@ -292,6 +462,8 @@ static gboolean render(const ss_report *r, FILE *out, gboolean tsv)
 		zeek_date_append(b, r->summary.last_ns);
 		g_string_append_c(b, '\n');
 	}
+	if (ok)
+		tunnel_log(b, r, tsv);
 	return ss_out_finish(b, out, ok);
 }
 

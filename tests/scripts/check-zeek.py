@@ -14,7 +14,11 @@ uids are unique and Zeek-shaped; community_id is recomputed here from the
 row (Community ID v1 with hashlib, independently of the C code).  `-F
 zeek-json` must hold the same records with Zeek's JSON field names, and both
 must agree with the jsonl output (same records, same order, same
-endpoints).  Prints one line per capture and "N passed, N failed".
+endpoints).  When the capture had tunnels a second log block, #path tunnel
+(Zeek's tunnel.log fields), follows the conn log: one DISCOVER and one CLOSE
+row per jsonl tunnel record, and every conn row's tunnel_parents names one
+of its uids (zeek-json: the same rows as objects with "_path":"tunnel").
+Prints one line per capture and "N passed, N failed".
 """
 import base64
 import glob
@@ -31,6 +35,8 @@ FIELDS = ("ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration
           "orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents community_id").split()
 TYPES = ("time string addr port addr port enum string interval count count string bool "
          "bool count string count count count count set[string] string").split()
+TUNNEL_FIELDS = "ts uid id.orig_h id.orig_p id.resp_h id.resp_p tunnel_type action".split()
+TUNNEL_TYPES = "time string addr port addr port enum enum".split()
 ZEEK_DATE = re.compile(r"^\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$")
 DECIMAL = re.compile(r"^-?\d+\.\d{6}$")
 UID = re.compile(r"^C[0-9A-Za-z]{17}$")
@@ -85,15 +91,28 @@ def check_value(typ, value, unset, empty):
 
 
 def parse_tsv(text):
+    """The conn log's rows, and the tunnel log's when there is one."""
     lines = text.split("\n")
     if lines[-1] != "":
         raise ValueError("output does not end with a newline")
     lines.pop()
     if not lines or lines[0] != "#separator \\x09":
         raise ValueError(f"first line {lines[:1]!r} is not '#separator \\x09'")
+    starts = [i for i, line in enumerate(lines) if line == "#separator \\x09"] + [len(lines)]
+    if len(starts) > 3:
+        raise ValueError(f"{len(starts) - 1} log blocks, at most conn and tunnel expected")
+    conn = parse_block(lines[starts[0]:starts[1]], "conn", FIELDS, TYPES)
+    tunnel = []
+    if len(starts) == 3:
+        tunnel = parse_block(lines[starts[1]:starts[2]], "tunnel", TUNNEL_FIELDS, TUNNEL_TYPES,
+                             starts[1])
+    return conn, tunnel
+
+
+def parse_block(lines, path, want_fields, want_types, first=0):
     sep = "\t"
     meta, rows, closed = {}, [], False
-    for n, line in enumerate(lines[1:], 2):
+    for n, line in enumerate(lines[1:], first + 2):
         if line.startswith("#"):
             name, _, value = line[1:].partition(sep)
             if rows or name in meta:
@@ -111,7 +130,7 @@ def parse_tsv(text):
     if list(meta) != order:
         raise ValueError(f"header lines {list(meta)} are not {order}")
     if (meta["set_separator"], meta["empty_field"], meta["unset_field"], meta["path"]) != \
-            (",", "(empty)", "-", "conn"):
+            (",", "(empty)", "-", path):
         raise ValueError(f"unexpected header values {meta}")
     for k in ("open", "close"):
         if not ZEEK_DATE.match(meta[k]):
@@ -119,8 +138,8 @@ def parse_tsv(text):
     fields, types = meta["fields"].split(sep), meta["types"].split(sep)
     if len(fields) != len(types):
         raise ValueError(f"{len(fields)} #fields but {len(types)} #types")
-    if fields != FIELDS or types != TYPES:
-        raise ValueError(f"#fields/#types differ from conn.log's: {fields} {types}")
+    if fields != want_fields or types != want_types:
+        raise ValueError(f"#fields/#types differ from {path}.log's: {fields} {types}")
     records = []
     for i, row in enumerate(rows, 1):
         if len(row) != len(fields):
@@ -134,8 +153,35 @@ def parse_tsv(text):
     return records
 
 
+def check_tunnels(rows, tunnel_rows, tunnel_objs, records):
+    """tunnel.log: DISCOVER then CLOSE per jsonl tunnel record, the uids the
+    conn rows' tunnel_parents name, and zeek-json's objects the same rows."""
+    actions = {}
+    for t in tunnel_rows:
+        if not UID.match(t["uid"]) or not t["tunnel_type"].startswith("Tunnel::"):
+            raise ValueError(f"tunnel row {t}")
+        actions.setdefault(t["uid"], []).append(t["action"])
+    if any(a != ["Tunnel::DISCOVER", "Tunnel::CLOSE"] for a in actions.values()):
+        raise ValueError(f"tunnel actions {actions}")
+    want = [o for o in records if o.get("kind") == "tunnel"]
+    if len(actions) != len(want):
+        raise ValueError(f"{len(actions)} tunnels in tunnel.log, jsonl has {len(want)}")
+    for r in rows:
+        if r["tunnel_parents"] != "(empty)" and r["tunnel_parents"] not in actions:
+            raise ValueError(f"{r['uid']}: tunnel_parents {r['tunnel_parents']} not in tunnel.log")
+    inner = [c for c in records if c.get("kind") == "connection" and "tunnel" in c]
+    if sum(r["tunnel_parents"] != "(empty)" for r in rows) != len(inner):
+        raise ValueError(f"tunnel_parents set on the wrong rows ({len(inner)} tunnelled)")
+    if len(tunnel_objs) != len(tunnel_rows):
+        raise ValueError(f"zeek-json has {len(tunnel_objs)} tunnel rows, zeek {len(tunnel_rows)}")
+    for o, t in zip(tunnel_objs, tunnel_rows):
+        if (o["uid"], o["tunnel_type"], o["action"], f"{o['ts']:.6f}") != \
+                (t["uid"], t["tunnel_type"], t["action"], t["ts"]):
+            raise ValueError(f"zeek-json tunnel row {o} != TSV {t}")
+
+
 def check_capture(exe, capture):
-    rows = parse_tsv(run(exe, capture, "zeek"))
+    rows, tunnel_rows = parse_tsv(run(exe, capture, "zeek"))
     uids = [r["uid"] for r in rows]
     if len(set(uids)) != len(uids):
         raise ValueError("duplicate uid")
@@ -150,6 +196,8 @@ def check_capture(exe, capture):
             raise ValueError(f"{r['uid']}: community_id {r['community_id']}, recomputed {want}")
 
     objs = [json.loads(line) for line in run(exe, capture, "zeek-json").splitlines()]
+    tunnel_objs = [o for o in objs if o.get("_path") == "tunnel"]
+    objs = [o for o in objs if "_path" not in o]
     if len(objs) != len(rows):
         raise ValueError(f"zeek-json has {len(objs)} records, zeek {len(rows)}")
     for o, r in zip(objs, rows):
@@ -174,8 +222,9 @@ def check_capture(exe, capture):
             if not ok:
                 raise ValueError(f"{r['uid']}: zeek-json {f}={v!r}, TSV {tsv!r}")
 
-    conns = [json.loads(line) for line in run(exe, capture, "jsonl").splitlines()]
-    conns = [c for c in conns if c.get("kind") == "connection"]
+    records = [json.loads(line) for line in run(exe, capture, "jsonl").splitlines()]
+    check_tunnels(rows, tunnel_rows, tunnel_objs, records)
+    conns = [c for c in records if c.get("kind") == "connection"]
     if len(conns) != len(rows):
         raise ValueError(f"jsonl has {len(conns)} connections, zeek {len(rows)}")
     for c, r in zip(conns, rows):
