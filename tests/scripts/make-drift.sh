@@ -22,6 +22,8 @@
 #   8443   open                       nft drop rule: no answer     state_changed open->filtered
 #   9090   nothing listens: RST       open                         appeared, high
 #   5000   open                       not tried                    vanished, low (no traffic)
+#   5300/udp answers                  nothing bound: ICMP port     vanished, high
+#                                     unreachable
 # The main client's ephemeral range is the Linux default in A and
 # 20000-29999 (net.ipv4.ip_local_port_range, per namespace) in B.
 #
@@ -54,7 +56,7 @@ ip_c=10.78.0.1
 MAIN=10.78.1.10
 OLDNET=10.78.2.10
 NEWNET=10.78.9.10
-P_SAME=7000 P_GONE=8080 P_FILT=8443 P_NEW=9090 P_QUIET=5000
+P_SAME=7000 P_GONE=8080 P_FILT=8443 P_NEW=9090 P_QUIET=5000 P_UDP=5300
 EPH_B_LO=20000 EPH_B_HI=29999
 
 for ns in "$ns_c" "$ns_s"; do
@@ -105,6 +107,60 @@ for _ in range(n):
 ' "$1" "$ip_s" "$2" "$3"
 }
 
+# udp_server PORT: answers every datagram on PORT (UDP) with "pong".
+udp_server() {
+	ip netns exec "$ns_s" "$python" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(60)
+print("ready", flush=True)
+while True:
+    try:
+        data, peer = s.recvfrom(512)
+    except socket.timeout:
+        break
+    s.sendto(b"pong", peer)
+' "$ip_s" "$1" >"$tmp/udp.out" &
+	ns_pids+=($!)
+	udp_pid=$!
+	for _ in $(seq 50); do
+		grep -q ready "$tmp/udp.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "FAIL udp server did not start"
+	exit 1
+}
+
+# udp SRC PORT N OUTCOME: N datagrams from SRC, one at a time, each waiting
+# for its answer; checks every outcome (answered, rejected: ICMP port
+# unreachable, unanswered) is OUTCOME.
+udp() {
+	local got
+	got=$(ip netns exec "$ns_c" "$python" -c '
+import socket, sys
+src, dst, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for _ in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.connect((dst, port))
+    s.settimeout(1.0)
+    try:
+        s.send(b"ping")
+        s.recv(64)
+        print("answered")
+    except ConnectionRefusedError:
+        print("rejected")
+    except (socket.timeout, TimeoutError):
+        print("unanswered")
+    s.close()
+' "$1" "$ip_s" "$2" "$3" | sort -u)
+	if [ "$got" != "$4" ]; then
+		echo "FAIL make-drift: $1 -> $ip_s:$2/udp gave '$got', expected $4"
+		exit 1
+	fi
+}
+
 # expect SRC PORT N OUTCOME: connect and check every outcome is OUTCOME.
 expect() {
 	local got
@@ -118,16 +174,18 @@ expect() {
 # ---- capture A
 ns_server "$P_SAME" "$P_GONE" "$P_FILT" "$P_QUIET"
 server_pid=${ns_pids[-1]}
-ns_capture_start "$tmp/a.pcap" 'tcp or icmp'
+udp_server "$P_UDP"
+ns_capture_start "$tmp/a.pcap" 'tcp or udp or icmp'
 expect "$MAIN" "$P_SAME" 10 complete
 expect "$OLDNET" "$P_SAME" 2 complete
 expect "$MAIN" "$P_GONE" 4 complete
 expect "$MAIN" "$P_FILT" 4 complete
 expect "$MAIN" "$P_NEW" 3 rejected
 expect "$MAIN" "$P_QUIET" 2 complete
+udp "$MAIN" "$P_UDP" 3 answered
 ns_capture_stop "$tmp/a.pcap"
-kill -KILL "$server_pid"
-wait "$server_pid" 2>/dev/null
+kill -KILL "$server_pid" "$udp_pid"
+wait "$server_pid" "$udp_pid" 2>/dev/null
 # every socket of A gone (the server closed first: TIME_WAIT is on its side)
 
 # ---- between: what changes
@@ -144,12 +202,13 @@ EOF
 
 # ---- capture B
 ns_server "$P_SAME" "$P_FILT" "$P_NEW"
-ns_capture_start "$tmp/b.pcap" 'tcp or icmp'
+ns_capture_start "$tmp/b.pcap" 'tcp or udp or icmp'
 expect "$MAIN" "$P_SAME" 10 complete
 expect "$NEWNET" "$P_SAME" 3 complete
 expect "$MAIN" "$P_GONE" 4 rejected
 expect "$MAIN" "$P_FILT" 3 unanswered
 expect "$MAIN" "$P_NEW" 4 complete
+udp "$MAIN" "$P_UDP" 3 rejected
 ns_capture_stop "$tmp/b.pcap"
 
 cp "$tmp/a.pcap" "$out/drift-a.pcap"
@@ -163,6 +222,7 @@ cp "$tmp/b.pcap" "$out/drift-b.pcap"
 	printf 'listener_change\t%s:%s/tcp\tstate_changed\topen\tfiltered\tmedium\n' "$ip_s" "$P_FILT"
 	printf 'listener_change\t%s:%s/tcp\tappeared\tclosed\topen\thigh\n' "$ip_s" "$P_NEW"
 	printf 'listener_change\t%s:%s/tcp\tvanished\topen\t-\tlow\n' "$ip_s" "$P_QUIET"
+	printf 'listener_change\t%s:%s/udp\tvanished\topen\tclosed\thigh\n' "$ip_s" "$P_UDP"
 	printf 'client_network_change\t%s:%s/tcp 10.78.9.0/24\tnew\t-\t-\tmedium\n' "$ip_s" "$P_SAME"
 	printf 'client_network_change\t%s:%s/tcp 10.78.2.0/24\tgone\t-\t-\tmedium\n' "$ip_s" "$P_SAME"
 	printf 'ephemeral_change\t%s\tchanged\t-\t%s-%s\t-\n' "$MAIN" "$EPH_B_LO" "$EPH_B_HI"
