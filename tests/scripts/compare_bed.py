@@ -45,6 +45,9 @@ import time
 CLIENT, ROUTER_C, ROUTER_S, SERVER = "10.93.1.2", "10.93.1.1", "10.93.2.1", "10.93.2.2"
 # second addresses: another client host behind the same NAT, a second backend
 CLIENT2, SERVER2 = "10.93.1.3", "10.93.2.3"
+# IPv6 (the v6-snat scenario): client fd93:1::2, router fd93:1::1 /
+# fd93:2::1, server fd93:2::2
+SERVER6 = "fd93:2::2"
 UDP_PORT = 5353
 
 # The client's connections per scenario: (kind, destination, port).  kinds:
@@ -95,6 +98,11 @@ SCENARIOS = {
         "translation": "dnat", "pre": [LB],
         "conns": [("ok", ROUTER_C, 8081)] * 4,
     },
+    "v6-snat": {
+        "about": "IPv6 masquerade (NAT66): client fd93:1::2 appears as the router's fd93:2::1",
+        "translation": "snat", "post6": [MASQ], "port_allocation": "preserving",
+        "conns": [("ok", SERVER6, 80)] * 3 + [("udp", SERVER6, UDP_PORT)],
+    },
     "dnat": {
         "about": "port forwarding router 10.93.1.1:8080 -> server 10.93.2.2:80",
         "translation": "dnat", "pre": [DNAT],
@@ -142,6 +150,10 @@ def nft_ruleset(name):
     out += ["    " + r for r in s.get("pre", [])] + ["  }"]
     out += ["  chain nat_post {", "    type nat hook postrouting priority 100; policy accept;"]
     out += ["    " + r for r in s.get("post", [])] + ["  }", "}"]
+    if s.get("post6"):
+        out += ["table ip6 cmp6 {", "  chain nat_post {",
+                "    type nat hook postrouting priority 100; policy accept;"]
+        out += ["    " + r for r in s["post6"]] + ["  }", "}"]
     return "\n".join(out) + "\n"
 
 
@@ -152,7 +164,12 @@ def sysctls(name):
 
 
 def addr(sa):
-    return "%s:%d" % (sa[0], sa[1])
+    """ip:port, IPv6 as [ip]:port (the compare records' form)."""
+    return ("[%s]:%d" if ":" in sa[0] else "%s:%d") % (sa[0], sa[1])
+
+
+def family(ip):
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
 # ---------------------------------------------------------------- server
@@ -197,14 +214,24 @@ def server(logpath):
         s.bind(("0.0.0.0", port))
         s.listen(64)
         socks[s] = port
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((SERVER, UDP_PORT))
+        s6 = socket.socket(socket.AF_INET6)
+        s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s6.bind((SERVER6, port))
+        s6.listen(64)
+        socks[s6] = port
+    udps = []
+    for ip in (SERVER, SERVER6):
+        u = socket.socket(family(ip), socket.SOCK_DGRAM)
+        u.bind((ip, UDP_PORT))
+        udps.append(u)
     print("READY", flush=True)
     deadline = time.time() + 120          # never outlives a stuck test
     while time.time() < deadline:
-        r, _, _ = select.select(list(socks) + [u], [], [], 1)
+        r, _, _ = select.select(list(socks) + udps, [], [], 1)
         for s in r:
-            if s is u:
+            if s in udps:
+                u = s
                 d, peer = u.recvfrom(2048)
                 token = d.decode(errors="replace").split(" ")[-1].strip()
                 write({"proto": "udp", "token": token, "peer": addr(peer),
@@ -221,7 +248,7 @@ def server(logpath):
 def tcp_connect(dst, port, timeout, bind=None):
     """Non-blocking connect so that getsockname() names the port the OS
     chose even when the connection then fails."""
-    s = socket.socket()
+    s = socket.socket(family(dst))
     if bind:
         s.bind(bind)
     s.setblocking(False)
@@ -259,7 +286,7 @@ def client(name, logpath):
             socks = []
             for sub, bind in (("", None), ("b", "same")):
                 r = {"token": token + sub, "kind": "ok", "proto": "tcp",
-                     "addressed": "%s:%d" % (dst, port)}
+                     "addressed": addr((dst, port))}
                 b = (CLIENT2, int(socks[0][1]["assigned"].split(":")[1])) if bind else None
                 s, r["assigned"], err = tcp_connect(dst, port, 2.5, b)
                 if err:
@@ -275,7 +302,7 @@ def client(name, logpath):
             time.sleep(0.2)
             continue
         if kind == "udp":
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u = socket.socket(family(dst), socket.SOCK_DGRAM)
             u.connect((dst, port))
             rec["assigned"], rec["addressed"] = addr(u.getsockname()), addr(u.getpeername())
             u.send(("ID " + token).encode())
@@ -287,7 +314,7 @@ def client(name, logpath):
             u.close()
         else:
             s, rec["assigned"], err = tcp_connect(dst, port, 2.5)
-            rec["addressed"] = "%s:%d" % (dst, port)
+            rec["addressed"] = addr((dst, port))
             if err:
                 rec["error"] = err
                 s.close()
@@ -345,13 +372,23 @@ def read_pcap(path):
         off += 16 + caplen
         n += 1
         ts = sec * 1000000 + (frac // 1000 if nano else frac)
-        if len(pkt) < 34 or pkt[12:14] != b"\x08\x00":
-            continue
         ip = pkt[14:]
-        ihl = (ip[0] & 15) * 4
-        total = struct.unpack(">H", ip[2:4])[0]
-        p = {"frame": n, "ts": ts, "proto": ip[9], "ipid": struct.unpack(">H", ip[4:6])[0],
-             "src": socket.inet_ntoa(ip[12:16]), "dst": socket.inet_ntoa(ip[16:20])}
+        if pkt[12:14] == b"\x08\x00" and len(ip) >= 20:
+            ihl = (ip[0] & 15) * 4
+            total = struct.unpack(">H", ip[2:4])[0]
+            p = {"frame": n, "ts": ts, "proto": ip[9], "ipid": struct.unpack(">H", ip[4:6])[0],
+                 "src": socket.inet_ntoa(ip[12:16]), "dst": socket.inet_ntoa(ip[16:20])}
+        elif pkt[12:14] == b"\x86\xdd" and len(ip) >= 40:
+            # no extension headers in these captures: TCP or UDP follows;
+            # IPv6 has no IP ID (the flow label stands in: NAT66 keeps it)
+            ihl = 40
+            total = 40 + struct.unpack(">H", ip[4:6])[0]
+            p = {"frame": n, "ts": ts, "proto": ip[6],
+                 "ipid": struct.unpack(">I", ip[0:4])[0] & 0xFFFFF,
+                 "src": socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+                 "dst": socket.inet_ntop(socket.AF_INET6, ip[24:40])}
+        else:
+            continue
         l4 = ip[ihl:total]
         if p["proto"] == 6 and len(l4) >= 20:
             p["sport"], p["dport"], p["seq"], p["ack"] = struct.unpack(">HHII", l4[:12])
@@ -386,7 +423,7 @@ def kind_of(p):
 
 def split(a):
     ip, port = a.rsplit(":", 1)
-    return ip, int(port)
+    return ip.strip("[]"), int(port)
 
 
 def conn_packets(pkts, client, server, proto):

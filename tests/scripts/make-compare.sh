@@ -9,7 +9,8 @@
 # Scenarios (compare_bed.py SCENARIOS): none (plain routing), snat
 # (masquerade), snat-random (masquerade fully-random), dnat (router:8080 ->
 # server:80), snat-dnat (both), snat-collide (masquerade, two client hosts on
-# the same port at once), lb (round robin to two backends), filter (SYNs to :81 dropped, :82 rejected
+# the same port at once), lb (round robin to two backends), v6-snat (IPv6
+# masquerade), filter (SYNs to :81 dropped, :82 rejected
 # with a TCP reset, a large segment to :84 rejected with a reset
 # mid-connection), idle (masquerade; conntrack forgets an idle connection
 # after 2 s and its next data dies at the router).  UDP request/response
@@ -59,9 +60,10 @@ for ns in $C $R $S; do
 	ns_names+=("$ns")
 	ip netns exec "$ns" true 2>"$tmp/err" || skip "cannot enter network namespaces: $(cat "$tmp/err")"
 	ip -n "$ns" link set lo up
-	# no IPv6: no neighbour discovery or MLD in the captures
-	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+	# IPv6 stays on (v6-snat); its neighbour discovery and MLD are ICMPv6,
+	# which the capture filter leaves out, and no router advertisements
+	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_ra=0 2>/dev/null
+	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.accept_ra=0 2>/dev/null
 done
 ip -n $C link add c0 address 02:93:01:00:00:02 type veth peer name r1 address 02:93:01:00:00:01 netns $R || exit 1
 ip -n $S link add s0 address 02:93:02:00:00:02 type veth peer name r2 address 02:93:02:00:00:01 netns $R || exit 1
@@ -71,6 +73,10 @@ ip -n $R addr add 10.93.1.1/24 dev r1
 ip -n $R addr add 10.93.2.1/24 dev r2
 ip -n $S addr add 10.93.2.2/24 dev s0
 ip -n $S addr add 10.93.2.3/24 dev s0    # a second backend (lb)
+ip -n $C addr add fd93:1::2/64 dev c0 nodad
+ip -n $R addr add fd93:1::1/64 dev r1 nodad
+ip -n $R addr add fd93:2::1/64 dev r2 nodad
+ip -n $S addr add fd93:2::2/64 dev s0 nodad
 for pair in "$C c0" "$R r1" "$R r2" "$S s0"; do
 	set -- $pair
 	# real packets on the wire: no checksum offload, no GSO/GRO super-packets
@@ -80,6 +86,9 @@ done
 ip -n $C route add default via 10.93.1.1
 ip -n $S route add default via 10.93.2.1
 ip netns exec $R sysctl -q -w net.ipv4.ip_forward=1
+ip netns exec $R sysctl -q -w net.ipv6.conf.all.forwarding=1
+ip -n $C -6 route add default via fd93:1::1
+ip -n $S -6 route add default via fd93:2::1
 # static neighbours (the MACs are fixed above): no ARP in the captures, and
 # no ping needed to resolve them first
 ip -n $C neigh replace 10.93.1.1 lladdr 02:93:01:00:00:01 dev c0 nud permanent
@@ -87,6 +96,10 @@ ip -n $R neigh replace 10.93.1.2 lladdr 02:93:01:00:00:02 dev r1 nud permanent
 ip -n $R neigh replace 10.93.1.3 lladdr 02:93:01:00:00:02 dev r1 nud permanent
 ip -n $R neigh replace 10.93.2.2 lladdr 02:93:02:00:00:02 dev r2 nud permanent
 ip -n $R neigh replace 10.93.2.3 lladdr 02:93:02:00:00:02 dev r2 nud permanent
+ip -n $C neigh replace fd93:1::1 lladdr 02:93:01:00:00:01 dev c0 nud permanent
+ip -n $R neigh replace fd93:1::2 lladdr 02:93:01:00:00:02 dev r1 nud permanent
+ip -n $R neigh replace fd93:2::2 lladdr 02:93:02:00:00:02 dev r2 nud permanent
+ip -n $S neigh replace fd93:2::1 lladdr 02:93:02:00:00:01 dev s0 nud permanent
 ip -n $S neigh replace 10.93.2.1 lladdr 02:93:02:00:00:01 dev s0 nud permanent
 # conntrack is loaded by the first nat rule; the ruleset must load at all
 printf '%s\n' "$($python "$bed" nft idle)" | ip netns exec $R nft -f - 2>"$tmp/err" ||
