@@ -131,7 +131,9 @@ gboolean ss_live_source_run(ss_live_source *src, ss_analyzer *a, const ss_live_r
 /* -D: every network interface libpcap can capture on (and "any"), numbered
  * as -i accepts them, one per line with its description, flags and
  * addresses.  libpcap's other sources (nflog, nfqueue, dbus-*, usbmon*,
- * bluetooth*) are left out, and -i refuses them (SS_ERROR_CAPTURE). */
+ * bluetooth*) are left out, and -i refuses them (SS_ERROR_CAPTURE), except
+ * nflog / nflog:GROUP, which carries IP (captured without a BPF filter:
+ * libpcap has none for NFLOG). */
 gboolean ss_live_list_devices(FILE *out, GError **error);
 
 /* src/io/privileges.c.  -Z USER must name a user: SS_ERROR_CAPTURE (exit 4,

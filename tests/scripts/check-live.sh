@@ -514,11 +514,12 @@ EOF
 else
 	bad list-interfaces-netdevs "$out"
 fi
-# A source libpcap offers that is not a network interface, if it has one.
+# A source libpcap offers that is not a network interface, if it has one
+# (nflog aside: -i takes it, check-nflog.sh tests it).
 pseudo=
 if command -v tcpdump >/dev/null 2>&1; then
 	for name in $(tcpdump -D 2>/dev/null | sed -E 's/^[0-9]+\.([^ ]+).*/\1/'); do
-		if [ "$name" != any ] && [ ! -e "/sys/class/net/$name" ]; then
+		if [ "$name" != any ] && [ "$name" != nflog ] && [ ! -e "/sys/class/net/$name" ]; then
 			pseudo=$name
 			break
 		fi
