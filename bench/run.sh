@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--data DIR] [--build DIR] [--all-tools]
 #   bench/run.sh --collide [--quick] [--runs N] [--data DIR] [--build DIR]
+#   bench/run.sh --compare [--quick] [--runs N] [--data DIR] [--build DIR]
 #
 #   --quick      every file 10x smaller (a smoke run of a minute or so)
 #   --runs N     timed runs per tool and file (default 5; the median is shown)
@@ -18,6 +19,10 @@
 #                constant sum and XOR (one bucket under a naive additive or
 #                XOR flow hash), against the same capture with permuted
 #                ports; prints the time ratio (~1.0 with the seeded SipHash)
+#   --compare    only `sockscope compare` (issue 16): two 1M-packet captures
+#                (the same traffic at both points, so every packet is
+#                matched: the engine's most work) against analysing each
+#                one separately; prints the ratio (target <= 2.5)
 #
 # It builds sockscope, bench/gen-capture and bench/floor in release mode,
 # generates the standard captures, times every tool (wall clock of the whole
@@ -27,7 +32,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 runs=5 all_tools=0 collide=0
+quick=0 runs=5 all_tools=0 collide=0 compare=0
 data="$root/bench/data"
 build="$root/build-bench"
 while [ $# -gt 0 ]; do
@@ -39,7 +44,8 @@ while [ $# -gt 0 ]; do
     --build) build=${2:?--build needs a directory}; shift ;;
     --all-tools) all_tools=1 ;;
     --collide) collide=1 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --compare) compare=1 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -73,6 +79,9 @@ if [ $collide = 1 ]; then
     "collide|--packets 1000000 --concurrent 20000 --seed 5 --collide"
     "collide-control|--packets 1000000 --concurrent 20000 --seed 5 --collide-control"
   )
+fi
+if [ $compare = 1 ]; then
+  specs=("compare-a|--packets 1000000 --concurrent 50000 --seed 1")
 fi
 mkdir -p "$data"
 [ -f "$data/.gitignore" ] || printf '*\n' > "$data/.gitignore"
@@ -168,6 +177,35 @@ if [ $collide = 1 ]; then
     if (a == "" || b == "") { print "ratio: n/a (a run failed)"; exit }
     printf "ratio crafted / control: %.2f wall, %.2f CPU", a / (b > 0 ? b : 0.001), ca / (cb > 0 ? cb : 0.01)
     print ((a / (b > 0 ? b : 0.001) <= 1.5) ? "  (PASS: <= 1.5, no collision blow-up)" : "  (MISS: > 1.5: the flow hash collides)")
+  }'
+  exit 0
+fi
+
+# ---- --compare: both analyses separately, then compare, then the ratio ----
+if [ $compare = 1 ]; then
+  a="$data/${names[0]}.pcap" b="$tmp/compare-b.pcap"
+  cp "$a" "$b"
+  cat "$a" "$b" > /dev/null
+  echo "== ${names[0]}: timing ($runs runs)"
+  measure a-alone sockscope "$runs" "$sockscope" -r "$a" -F jsonl -o /dev/null
+  measure b-alone sockscope "$runs" "$sockscope" -r "$b" -F jsonl -o /dev/null
+  measure compare compare "$runs" "$sockscope" compare -F jsonl "$a" "$b" -o /dev/null
+  get() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n && $6 == "ok" { print $c }' "$results"; }
+  echo
+  echo "sockscope compare cost, $(date -u +%Y-%m-%dT%H:%MZ), runs=$runs$([ $quick = 1 ] && echo ', QUICK')"
+  echo "load average: $load_start before timing, $(cut -d' ' -f1-3 /proc/loadavg) after"
+  echo
+  echo "| run | median s | CPU s | max RSS MB |"
+  echo "| --- | ---: | ---: | ---: |"
+  for n in a-alone b-alone compare; do
+    printf '| %s | %s | %s | %s |\n' "$n" "$(get $n 4)" "$(get $n 7)" "$(get $n 5 | awk '{printf "%.1f", $1 / 1024}')"
+  done
+  echo
+  awk -v a="$(get a-alone 4)" -v b="$(get b-alone 4)" -v c="$(get compare 4)" \
+      -v ca="$(get a-alone 7)" -v cb="$(get b-alone 7)" -v cc="$(get compare 7)" 'BEGIN {
+    if (a == "" || b == "" || c == "") { print "ratio: n/a (a run failed)"; exit }
+    printf "ratio compare / (A alone + B alone): %.2f wall, %.2f CPU", c / (a + b), cc / (ca + cb > 0 ? ca + cb : 0.01)
+    print ((c / (a + b) <= 2.5) ? "  (PASS: <= 2.5)" : "  (MISS: > 2.5)")
   }'
   exit 0
 fi

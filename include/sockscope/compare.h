@@ -53,7 +53,8 @@ typedef struct {
 	guint32 isn[2];            /* its SYN's sequence number */
 	guint32 syn_opt_sig[2];
 	gint64 first_ns, last_ns;
-	GArray *pkts;              /* ss_cmp_pkt, capture order */
+	guint32 n_pkts;
+	const ss_cmp_pkt *pkts;    /* n_pkts, capture order; set by ss_cmp_sigs_finish() */
 } ss_cmp_flow;
 
 typedef struct ss_cmp_sigs ss_cmp_sigs;
@@ -65,8 +66,14 @@ void ss_cmp_sigs_free(ss_cmp_sigs *s);
  * decoded to the end is ignored (the analysis counts it). */
 void ss_cmp_sigs_packet(ss_cmp_sigs *s, int dlt, gint64 ts_ns, const guint8 *data,
 			guint32 caplen, guint32 wirelen);
-/* Adds a flow built elsewhere (unit tests; takes its pkts array). */
+/* Adds a flow built elsewhere (unit tests): f's n_pkts packets at pkts
+ * are copied. */
 void ss_cmp_sigs_add_flow(ss_cmp_sigs *s, const ss_cmp_flow *f);
+/* After the last packet: lays every flow's packets out contiguously (one
+ * array for the side, not one per flow: a million small arrays cost more
+ * in allocation than the signatures themselves) and sets each flow's pkts.
+ * No packet may be added afterwards. */
+void ss_cmp_sigs_finish(ss_cmp_sigs *s);
 guint ss_cmp_sigs_n_flows(const ss_cmp_sigs *s);
 const ss_cmp_flow *ss_cmp_sigs_flow(const ss_cmp_sigs *s, guint i);
 guint64 ss_cmp_sigs_packets(const ss_cmp_sigs *s);

@@ -111,6 +111,7 @@ static gboolean load_side(ss_cmp_side *side, const ss_decode_config *decode, GEr
 		ss_file_source_close(g_ptr_array_index(sources, i));
 	g_ptr_array_unref(sources);
 	g_ptr_array_unref(warnings);
+	ss_cmp_sigs_finish(side->sigs);
 	side->report = ss_analyzer_finish(an);
 	ss_analyzer_free(an);
 	ss_report_complete(side->report, TRUE);

@@ -19,6 +19,11 @@
 
 /* ISN evidence is 32 bits strong: time is only a sanity check for it. */
 #define ISN_TOLERANCE_NS (G_GINT64_CONSTANT(120) * 1000000000)
+/* Candidates looked at per key, from the first inside the time window:
+ * UDP exchanges with identical payloads (a flood of one query) would
+ * otherwise make matching quadratic.  Past it a flow stays unmatched
+ * (seen at one side only), never matched to a wrong one. */
+#define MAX_CANDIDATES 256
 /* Payload evidence is weaker (the same request may repeat): with a known
  * offset a payload match must start within this of it. */
 #define PAYLOAD_TOLERANCE_NS (G_GINT64_CONSTANT(2) * 1000000000)
@@ -26,8 +31,8 @@
 /* The first packet with payload (captured bytes hashed), or NULL. */
 static const ss_cmp_pkt *first_payload(const ss_cmp_flow *f)
 {
-	for (guint i = 0; i < f->pkts->len; i++) {
-		const ss_cmp_pkt *p = &g_array_index(f->pkts, ss_cmp_pkt, i);
+	for (guint i = 0; i < f->n_pkts; i++) {
+		const ss_cmp_pkt *p = &f->pkts[i];
 		if (p->payload_hash != 0)
 			return p;
 	}
@@ -39,10 +44,13 @@ static guint64 isn_key(const ss_cmp_flow *f)
 	return ((guint64)f->proto << 40) | (1ull << 32) | f->isn[f->client];
 }
 
+/* TCP: the segment's sequence number too (NAT keeps it), so that many
+ * connections sending the same first bytes (HTTP GETs) do not all share
+ * one key. */
 static guint64 payload_key(const ss_cmp_flow *f, const ss_cmp_pkt *p)
 {
 	return ((guint64)f->proto << 40) | (2ull << 32) |
-	       (guint32)(p->payload_hash ^ (p->payload_len * 2654435761u));
+	       (guint32)(p->payload_hash ^ (p->payload_len * 2654435761u) ^ (p->seq * 40503u));
 }
 
 static void multimap_add(GHashTable *m, guint64 key, gint idx)
@@ -167,9 +175,24 @@ void ss_cmp_match(const ss_cmp_sigs *a, const ss_cmp_sigs *b, gint64 max_skew_ns
 			const ss_cmp_pkt *p = first_payload(fa);
 			if (p)
 				keys[nk++] = payload_key(fa, p);
+			gint64 lo = fa->first_ns + (have_offset ? offset_ns : 0) -
+				    (have_offset ? ISN_TOLERANCE_NS : max_skew_ns);
 			for (guint k = 0; k < nk; k++) {
 				GArray *list = g_hash_table_lookup(index, &keys[k]);
-				for (guint x = 0; list && x < list->len; x++) {
+				/* B's flows are listed in the order they started: skip
+				 * to the window's start. */
+				guint x0 = 0, x1 = list ? list->len : 0;
+				while (x0 < x1) {
+					guint mid = x0 + (x1 - x0) / 2;
+					const ss_cmp_flow *fm = ss_cmp_sigs_flow(
+						b, (guint)g_array_index(list, gint, mid));
+					if (fm->first_ns < lo)
+						x0 = mid + 1;
+					else
+						x1 = mid;
+				}
+				guint seen = 0;
+				for (guint x = x0; list && x < list->len && seen < MAX_CANDIDATES; x++, seen++) {
 					gint bi = g_array_index(list, gint, x);
 					const ss_cmp_flow *fb = ss_cmp_sigs_flow(b, (guint)bi);
 					gboolean isn_pair = by_isn && fb->proto == 6 && fb->client >= 0 &&

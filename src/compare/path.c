@@ -100,57 +100,88 @@ typedef struct {
 	guint32 seq, ack, len, hash;
 	guint8 flags, to_server;
 	guint16 pad_;
-} pkt_key;
-G_STATIC_ASSERT(sizeof(pkt_key) == 20);
-SS_BYTES_KEY_FUNCS(pkt_key, pkt_key)
+	guint32 idx;               /* the packet's index in its flow */
+} pkt_entry;
+G_STATIC_ASSERT(sizeof(pkt_entry) == 24);
 
-static void pkt_key_make(pkt_key *k, const ss_cmp_pkt *p, int client)
+/* The identity of a packet (everything but idx) compared bytewise. */
+#define PKT_KEY_BYTES 20
+
+static void entries_make(GArray *out, const ss_cmp_flow *f, int client)
 {
-	memset(k, 0, sizeof *k);
-	k->seq = p->seq;
-	k->ack = p->ack;
-	k->len = p->payload_len;
-	k->hash = p->payload_hash;
-	k->flags = p->flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_FIN | SS_TCP_RST);
-	k->to_server = p->from == client;
+	g_array_set_size(out, f->n_pkts);
+	pkt_entry *e = (pkt_entry *)(void *)out->data;
+	for (guint i = 0; i < f->n_pkts; i++) {
+		const ss_cmp_pkt *p = &f->pkts[i];
+		memset(&e[i], 0, sizeof e[i]);
+		e[i].seq = p->seq;
+		e[i].ack = p->ack;
+		e[i].len = p->payload_len;
+		e[i].hash = p->payload_hash;
+		e[i].flags = p->flags & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_FIN | SS_TCP_RST);
+		e[i].to_server = p->from == client;
+		e[i].idx = i;
+	}
 }
 
-/* pair[i] of A's packets: the index of the same packet at B, or -1; the
- * k-th copy of a packet at A pairs with the k-th copy at B.  Copies past
- * the first are retransmissions, counted per side. */
-static gint *pair_packets(const ss_cmp_flow *fa, int ca, const ss_cmp_flow *fb, int cb,
-			  guint8 *b_paired, guint32 *rexmit_a, guint32 *rexmit_b)
+static int cmp_entry(const void *x, const void *y)
 {
-	GHashTable *bk = g_hash_table_new_full(pkt_key_hash, pkt_key_equal, g_free,
-					       (GDestroyNotify)g_array_unref);
-	for (guint j = 0; fb && j < fb->pkts->len; j++) {
-		pkt_key k;
-		pkt_key_make(&k, &g_array_index(fb->pkts, ss_cmp_pkt, j), cb);
-		GArray *list = g_hash_table_lookup(bk, &k);
-		if (!list) {
-			list = g_array_new(FALSE, FALSE, sizeof(guint));
-			g_hash_table_insert(bk, g_memdup2(&k, sizeof k), list);
-		} else if (k.len > 0 || (k.flags & (SS_TCP_SYN | SS_TCP_FIN))) {
-			(*rexmit_b)++;
-		}
-		g_array_append_val(list, j);
+	const pkt_entry *a = x, *b = y;
+	int c = memcmp(a, b, PKT_KEY_BYTES);
+	return c ? c : a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* A repeated copy counts as a retransmission when it carries something
+ * (data, SYN, FIN); a repeated bare ACK is a duplicate ACK. */
+static gboolean counts_as_rexmit(const pkt_entry *e)
+{
+	return e->len > 0 || (e->flags & (SS_TCP_SYN | SS_TCP_FIN));
+}
+
+/* Reused between calls: the two flows' sorted entries. */
+typedef struct {
+	GArray *a, *b;
+} pair_scratch;
+
+/* pair[i] of A's packets: the index of the same packet at B, or -1; the
+ * k-th copy of a packet at A pairs with the k-th copy at B (both sorted
+ * by identity, then by time order, and merged).  Copies past the first
+ * are retransmissions, counted per side. */
+static gint *pair_packets(pair_scratch *sc, const ss_cmp_flow *fa, int ca, const ss_cmp_flow *fb,
+			  int cb, guint8 *b_paired, guint32 *rexmit_a, guint32 *rexmit_b)
+{
+	entries_make(sc->a, fa, ca);
+	entries_make(sc->b, fb, cb);
+	pkt_entry *ea = (pkt_entry *)(void *)sc->a->data, *eb = (pkt_entry *)(void *)sc->b->data;
+	guint na = sc->a->len, nb = sc->b->len;
+	qsort(ea, na, sizeof *ea, cmp_entry);
+	qsort(eb, nb, sizeof *eb, cmp_entry);
+	gint *pair = g_new(gint, MAX(na, 1u));
+	for (guint i = 0; i < na; i++)
+		pair[i] = -1;
+	guint i = 0, j = 0;
+	while (i < na || j < nb) {
+		/* the runs of one identity on each side */
+		guint ri = i, rj = j;
+		int c = i >= na ? 1 : j >= nb ? -1 : memcmp(&ea[i], &eb[j], PKT_KEY_BYTES);
+		if (c <= 0)
+			while (ri < na && memcmp(&ea[ri], &ea[i], PKT_KEY_BYTES) == 0)
+				ri++;
+		if (c >= 0)
+			while (rj < nb && memcmp(&eb[rj], &eb[j], PKT_KEY_BYTES) == 0)
+				rj++;
+		if (ri > i + 1 && counts_as_rexmit(&ea[i]))
+			*rexmit_a += ri - i - 1;
+		if (rj > j + 1 && counts_as_rexmit(&eb[j]))
+			*rexmit_b += rj - j - 1;
+		if (c == 0)
+			for (guint k = 0; i + k < ri && j + k < rj; k++) {
+				pair[ea[i + k].idx] = (gint)eb[j + k].idx;
+				b_paired[eb[j + k].idx] = 1;
+			}
+		i = ri;
+		j = rj;
 	}
-	gint *pair = g_new(gint, MAX(fa->pkts->len, 1u));
-	GHashTable *seen = g_hash_table_new_full(pkt_key_hash, pkt_key_equal, g_free, NULL);
-	for (guint i = 0; i < fa->pkts->len; i++) {
-		pkt_key k;
-		pkt_key_make(&k, &g_array_index(fa->pkts, ss_cmp_pkt, i), ca);
-		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, &k));
-		if (n > 0 && (k.len > 0 || (k.flags & (SS_TCP_SYN | SS_TCP_FIN))))
-			(*rexmit_a)++;
-		g_hash_table_replace(seen, g_memdup2(&k, sizeof k), GUINT_TO_POINTER(n + 1));
-		GArray *list = g_hash_table_lookup(bk, &k);
-		pair[i] = list && n < list->len ? (gint)g_array_index(list, guint, n) : -1;
-		if (pair[i] >= 0)
-			b_paired[pair[i]] = 1;
-	}
-	g_hash_table_unref(seen);
-	g_hash_table_unref(bk);
 	return pair;
 }
 
@@ -170,11 +201,11 @@ static int near_client(const ss_cmp_flow *fa, int ca, const ss_cmp_flow *fb, con
 {
 	int votes = 0;
 	gint64 syn_a = SS_NO_TIME, synack_a = SS_NO_TIME, syn_b = SS_NO_TIME, synack_b = SS_NO_TIME;
-	for (guint i = 0; i < fa->pkts->len; i++) {
+	for (guint i = 0; i < fa->n_pkts; i++) {
 		if (pair[i] < 0)
 			continue;
-		const ss_cmp_pkt *pa = &g_array_index(fa->pkts, ss_cmp_pkt, i);
-		const ss_cmp_pkt *pb = &g_array_index(fb->pkts, ss_cmp_pkt, (guint)pair[i]);
+		const ss_cmp_pkt *pa = &fa->pkts[i];
+		const ss_cmp_pkt *pb = &fb->pkts[pair[i]];
 		gboolean to_server = pa->from == ca;
 		if (pa->ttl != pb->ttl)
 			votes += (pa->ttl > pb->ttl) == to_server ? 1 : -1;
@@ -224,11 +255,11 @@ static gint64 median_of(GArray *v)
 static void collect_times(const ss_cmp_flow *fa, int ca, const ss_cmp_flow *fb, const gint *pair,
 			  int a_near, GArray *d_ab, GArray *d_ba)
 {
-	for (guint i = 0; i < fa->pkts->len; i++) {
+	for (guint i = 0; i < fa->n_pkts; i++) {
 		if (pair[i] < 0)
 			continue;
-		const ss_cmp_pkt *pa = &g_array_index(fa->pkts, ss_cmp_pkt, i);
-		const ss_cmp_pkt *pb = &g_array_index(fb->pkts, ss_cmp_pkt, (guint)pair[i]);
+		const ss_cmp_pkt *pa = &fa->pkts[i];
+		const ss_cmp_pkt *pb = &fb->pkts[pair[i]];
 		gint64 d = pb->ts_ns - pa->ts_ns;
 		gboolean a_to_b = (pa->from == ca) == (a_near == 1);
 		g_array_append_val(a_to_b ? d_ab : d_ba, d);
@@ -267,8 +298,8 @@ static void unpaired(ss_compare *c, ss_cmp_conn *cc, int side, const ss_cmp_flow
 	gboolean near = (side == 0) == (cc->a_near_client == 1);   /* this side nearer the client */
 	gint64 prev = SS_NO_TIME;
 	gboolean stopped = FALSE;
-	for (guint i = 0; i < f->pkts->len; i++) {
-		const ss_cmp_pkt *p = &g_array_index(f->pkts, ss_cmp_pkt, i);
+	for (guint i = 0; i < f->n_pkts; i++) {
+		const ss_cmp_pkt *p = &f->pkts[i];
 		gboolean ok = paired ? paired[i] : pair ? pair[i] >= 0 : FALSE;
 		gboolean to_server = p->from == client;
 		gboolean upstream = to_server == near;
@@ -323,13 +354,13 @@ static void build_lanes(const ss_compare *c, ss_cmp_conn *cc, const ss_cmp_flow 
 {
 	cc->lanes = g_array_new(FALSE, FALSE, sizeof(ss_cmp_lane_event));
 	gint64 off = c->have_offset ? c->offset_ns : 0;
-	for (guint i = 0; fa && i < fa->pkts->len; i++)
-		add_lane(cc, &g_array_index(fa->pkts, ss_cmp_pkt, i), ca, TRUE,
-			 pair && pair[i] >= 0, g_array_index(fa->pkts, ss_cmp_pkt, i).ts_ns);
-	for (guint j = 0; fb && j < fb->pkts->len; j++)
+	for (guint i = 0; fa && i < fa->n_pkts; i++)
+		add_lane(cc, &fa->pkts[i], ca, TRUE,
+			 pair && pair[i] >= 0, fa->pkts[i].ts_ns);
+	for (guint j = 0; fb && j < fb->n_pkts; j++)
 		if (!b_paired || !b_paired[j])
-			add_lane(cc, &g_array_index(fb->pkts, ss_cmp_pkt, j), cb, FALSE, TRUE,
-				 g_array_index(fb->pkts, ss_cmp_pkt, j).ts_ns - off);
+			add_lane(cc, &fb->pkts[j], cb, FALSE, TRUE,
+				 fb->pkts[j].ts_ns - off);
 	/* stable: equal times keep A's packets first */
 	g_array_sort(cc->lanes, cmp_lane);
 	if (cc->lanes->len > SS_CMP_LANES_MAX)
@@ -371,6 +402,8 @@ void ss_compare_path(ss_compare *c)
 	 * matched; round 2: match again around that offset (tighter for
 	 * payload-only evidence).  The offset comes from round 2's pairs. */
 	GArray *unoriented = g_array_new(FALSE, FALSE, sizeof(gint64));
+	pair_scratch sc = { g_array_new(FALSE, FALSE, sizeof(pkt_entry)),
+			    g_array_new(FALSE, FALSE, sizeof(pkt_entry)) };
 	for (int round = 0; round < 2; round++) {
 		ss_cmp_match(sa, sb, c->max_skew_ns, c->have_offset, c->offset_ns, match, ev);
 		g_array_set_size(ctx.d_ab, 0);
@@ -383,9 +416,9 @@ void ss_compare_path(ss_compare *c)
 			const ss_conn *ka = conn_of(ctx.conn_idx[0], fa);
 			int ca = flow_client(fa, ka);
 			int cb = flow_client(fb, conn_of(ctx.conn_idx[1], fb));
-			guint8 *bp = g_new0(guint8, MAX(fb->pkts->len, 1u));
+			guint8 *bp = g_new0(guint8, MAX(fb->n_pkts, 1u));
 			guint32 ra = 0, rb = 0;
-			gint *pair = pair_packets(fa, ca, fb, cb, bp, &ra, &rb);
+			gint *pair = pair_packets(&sc, fa, ca, fb, cb, bp, &ra, &rb);
 			int near = near_client(fa, ca, fb, pair);
 			if (near >= 0) {
 				votes += near ? 1 : -1;
@@ -433,18 +466,19 @@ void ss_compare_path(ss_compare *c)
 			/* B's client is the endpoint that matches A's client. */
 			if (fa->client < 0 && fb->client < 0) {
 				const ss_cmp_pkt *pa = NULL, *pb = NULL;
-				for (guint x = 0; x < fa->pkts->len && !pa; x++)
-					if (g_array_index(fa->pkts, ss_cmp_pkt, x).payload_hash)
-						pa = &g_array_index(fa->pkts, ss_cmp_pkt, x);
-				for (guint x = 0; x < fb->pkts->len && !pb; x++)
-					if (g_array_index(fb->pkts, ss_cmp_pkt, x).payload_hash)
-						pb = &g_array_index(fb->pkts, ss_cmp_pkt, x);
+				for (guint x = 0; x < fa->n_pkts && !pa; x++)
+					if (fa->pkts[x].payload_hash)
+						pa = &fa->pkts[x];
+				for (guint x = 0; x < fb->n_pkts && !pb; x++)
+					if (fb->pkts[x].payload_hash)
+						pb = &fb->pkts[x];
 				if (pa && pb)
 					cb = (pa->from == ca) ? pb->from : !pb->from;
 			}
 			set_addresses(&cc, 1, fb, cb);
-			guint8 *bp = g_new0(guint8, MAX(fb->pkts->len, 1u));
-			gint *pair = pair_packets(fa, ca, fb, cb, bp, &cc.retransmits[0], &cc.retransmits[1]);
+			guint8 *bp = g_new0(guint8, MAX(fb->n_pkts, 1u));
+			gint *pair = pair_packets(&sc, fa, ca, fb, cb, bp, &cc.retransmits[0],
+						  &cc.retransmits[1]);
 			int near = near_client(fa, ca, fb, pair);
 			cc.a_near_client = (gint8)(near >= 0 ? near : c->a_near_client);
 			GArray *dab = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -506,6 +540,8 @@ void ss_compare_path(ss_compare *c)
 	g_free(match);
 	g_free(ev);
 	g_array_unref(unoriented);
+	g_array_unref(sc.a);
+	g_array_unref(sc.b);
 	g_array_unref(ctx.d_ab);
 	g_array_unref(ctx.d_ba);
 	g_hash_table_unref(ctx.conn_idx[0]);

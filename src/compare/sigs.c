@@ -31,6 +31,11 @@ struct ss_cmp_sigs {
 	GHashTable *current;       /* sig_key* -> flow index + 1 (the latest flow of the tuple) */
 	GArray *flows;             /* ss_cmp_flow */
 	guint64 packets;           /* signatures kept */
+	/* while collecting: every packet in arrival order and its flow; after
+	 * ss_cmp_sigs_finish(): `pkts` grouped by flow, `owner` freed */
+	GArray *pkts;              /* ss_cmp_pkt */
+	GArray *owner;             /* guint32 flow index per packet */
+	gboolean finished;
 };
 
 /* Fixed keys: hashes are compared between the two sides of one run and
@@ -44,6 +49,8 @@ ss_cmp_sigs *ss_cmp_sigs_new(const ss_decode_config *decode)
 	s->decode = decode;
 	s->current = g_hash_table_new_full(sig_key_hash, sig_key_equal, g_free, NULL);
 	s->flows = g_array_new(FALSE, TRUE, sizeof(ss_cmp_flow));
+	s->pkts = g_array_new(FALSE, FALSE, sizeof(ss_cmp_pkt));
+	s->owner = g_array_new(FALSE, FALSE, sizeof(guint32));
 	return s;
 }
 
@@ -51,9 +58,10 @@ void ss_cmp_sigs_free(ss_cmp_sigs *s)
 {
 	if (!s)
 		return;
-	for (guint i = 0; i < s->flows->len; i++)
-		g_array_unref(g_array_index(s->flows, ss_cmp_flow, i).pkts);
 	g_array_unref(s->flows);
+	g_array_unref(s->pkts);
+	if (s->owner)
+		g_array_unref(s->owner);
 	g_hash_table_unref(s->current);
 	g_free(s);
 }
@@ -75,8 +83,44 @@ guint64 ss_cmp_sigs_packets(const ss_cmp_sigs *s)
 
 void ss_cmp_sigs_add_flow(ss_cmp_sigs *s, const ss_cmp_flow *f)
 {
+	g_return_if_fail(!s->finished);
+	guint32 idx = s->flows->len;
 	g_array_append_val(s->flows, *f);
-	s->packets += f->pkts ? f->pkts->len : 0;
+	g_array_index(s->flows, ss_cmp_flow, idx).pkts = NULL;
+	for (guint i = 0; i < f->n_pkts; i++) {
+		g_array_append_val(s->pkts, f->pkts[i]);
+		g_array_append_val(s->owner, idx);
+	}
+	s->packets += f->n_pkts;
+}
+
+void ss_cmp_sigs_finish(ss_cmp_sigs *s)
+{
+	if (s->finished)
+		return;
+	s->finished = TRUE;
+	/* A counting sort by flow: each flow's slice starts where the
+	 * packets of the flows before it end; arrival order kept inside. */
+	guint nf = s->flows->len;
+	guint64 *start = g_new0(guint64, nf + 1);
+	for (guint f = 0; f < nf; f++)
+		start[f + 1] = start[f] + g_array_index(s->flows, ss_cmp_flow, f).n_pkts;
+	GArray *sorted = g_array_sized_new(FALSE, FALSE, sizeof(ss_cmp_pkt), s->pkts->len);
+	g_array_set_size(sorted, s->pkts->len);
+	ss_cmp_pkt *dst = (ss_cmp_pkt *)(void *)sorted->data;
+	const ss_cmp_pkt *src = (const ss_cmp_pkt *)(const void *)s->pkts->data;
+	const guint32 *own = (const guint32 *)(const void *)s->owner->data;
+	guint64 *next = g_memdup2(start, (nf + 1) * sizeof *start);
+	for (guint i = 0; i < s->pkts->len; i++)
+		dst[next[own[i]]++] = src[i];
+	for (guint f = 0; f < nf; f++)
+		g_array_index(s->flows, ss_cmp_flow, f).pkts = dst + start[f];
+	g_free(next);
+	g_free(start);
+	g_array_unref(s->pkts);
+	s->pkts = sorted;
+	g_array_unref(s->owner);
+	s->owner = NULL;
 }
 
 static void put_be16(guint8 *p, guint16 v)
@@ -186,7 +230,6 @@ static ss_cmp_flow *flow_start(ss_cmp_sigs *s, const ss_packet *p, const sig_key
 	f.port[0] = p->sport;
 	f.port[1] = p->dport;
 	f.first_ns = p->ts_ns;
-	f.pkts = g_array_new(FALSE, FALSE, sizeof(ss_cmp_pkt));
 	g_array_append_val(s->flows, f);
 	guint idx = s->flows->len;   /* + 1 */
 	if (fresh)
@@ -204,6 +247,7 @@ void ss_cmp_sigs_packet(ss_cmp_sigs *s, int dlt, gint64 ts_ns, const guint8 *dat
 		return;
 	if (p.l4 != SS_L4_TCP && p.l4 != SS_L4_UDP)
 		return;
+	g_return_if_fail(!s->finished);
 	p.ts_ns = ts_ns;
 
 	sig_key k;
@@ -257,10 +301,13 @@ void ss_cmp_sigs_packet(ss_cmp_sigs *s, int dlt, gint64 ts_ns, const guint8 *dat
 		if (!(sp.flags & SS_TCP_ACK) && f->client < 0)
 			f->client = (gint8)sp.from;
 	}
-	if (f->pkts->len == 0 || ts_ns < f->first_ns)
+	if (f->n_pkts == 0 || ts_ns < f->first_ns)
 		f->first_ns = ts_ns;
-	if (f->pkts->len == 0 || ts_ns > f->last_ns)
+	if (f->n_pkts == 0 || ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
-	g_array_append_val(f->pkts, sp);
+	f->n_pkts++;
+	guint32 idx = (guint32)(f - (ss_cmp_flow *)(void *)s->flows->data);
+	g_array_append_val(s->pkts, sp);
+	g_array_append_val(s->owner, idx);
 	s->packets++;
 }
