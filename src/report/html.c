@@ -15,6 +15,7 @@
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 static const char css[] =
@@ -444,6 +445,19 @@ static void findings_h(GString *b, const ss_report *r)
 	}
 }
 
+/* " (vxlan 42)" after an address behind a tunnel: two tenants may use the
+ * same address, and the virtual network tells their rows apart. */
+static void vnet_h(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	GString *t = g_string_new(" (");
+	ss_vnet_append(t, v);
+	g_string_append_c(t, ')');
+	h(b, t->str);
+	g_string_free(t, TRUE);
+}
+
 static void listeners_h(GString *b, const ss_report *r)
 {
 	guint total = r->listeners ? r->listeners->len : 0;
@@ -465,7 +479,9 @@ static void listeners_h(GString *b, const ss_report *r)
 		addr_key(b, l->family, &l->ip);
 		g_string_append(b, "><code>");
 		h(b, ip);
-		g_string_append_printf(b, "</code></td><td class=\"n\">%u</td><td>", (unsigned)l->port);
+		g_string_append(b, "</code>");
+		vnet_h(b, &l->vnet);
+		g_string_append_printf(b, "</td><td class=\"n\">%u</td><td>", (unsigned)l->port);
 		h(b, l->service ? l->service : "");
 		g_string_append_printf(b, "</td><td>%s</td><td class=\"n\">%" G_GUINT64_FORMAT
 				       "</td><td class=\"n\">%" G_GUINT64_FORMAT "</td><td>%s</td></tr>\n",
@@ -502,7 +518,9 @@ static void clients_h(GString *b, const ss_report *r)
 		addr_key(b, x->family, &x->ip);
 		g_string_append(b, "><code>");
 		h(b, ip);
-		g_string_append_printf(b, "</code></td><td class=\"n\">%" G_GUINT64_FORMAT "</td><td "
+		g_string_append(b, "</code>");
+		vnet_h(b, &x->vnet);
+		g_string_append_printf(b, "</td><td class=\"n\">%" G_GUINT64_FORMAT "</td><td "
 				       "class=\"n\">%" G_GUINT64_FORMAT "</td><td class=\"n\">%"
 				       G_GUINT64_FORMAT "</td><td>", x->client_connections,
 				       x->client_servers, x->eph.samples);
@@ -543,6 +561,49 @@ static void clients_h(GString *b, const ss_report *r)
 	if (more > 0)
 		g_string_append_printf(b, "<p class=\"muted\">%u more client hosts are not listed "
 				       "(all of them: <code>--format json</code>).</p>\n", more);
+}
+
+/* Which tunnels the capture's traffic came out of (only when it had any). */
+static void tunnels_h(GString *b, const ss_report *r)
+{
+	guint total = r->tunnels ? r->tunnels->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_ROWS);
+	if (total == 0)
+		return;
+	g_string_append(b, "<h2 id=\"tunnels\">Tunnels</h2>\n<table class=\"sortable\" "
+			"id=\"tunnels-table\">\n<thead><tr><th>Tunnel</th><th>Outer endpoints</th>"
+			"<th>Connections</th><th>Packets</th><th>Bytes</th><th>First packet</th>"
+			"</tr></thead>\n<tbody>\n");
+	for (guint i = 0; i < n; i++) {
+		const ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		GString *v = g_string_new(NULL);
+		ss_vnet_append(v, &t->vnet);
+		g_string_append(b, "<tr><td>");
+		h(b, v->str);
+		g_string_append(b, "</td><td>");
+		if (t->family) {
+			char src[SS_IP_STRLEN], dst[SS_IP_STRLEN];
+			ss_ip_format(t->family, &t->src, src);
+			ss_ip_format(t->family, &t->dst, dst);
+			g_string_append(b, "<code>");
+			h(b, src);
+			g_string_append(b, "</code> - <code>");
+			h(b, dst);
+			g_string_append(b, "</code>");
+		} else {
+			g_string_append(b, "on the link");
+		}
+		g_string_append_printf(b, "</td><td class=\"n\">%" G_GUINT64_FORMAT "</td><td "
+				       "class=\"n\">%" G_GUINT64_FORMAT "</td><td class=\"n\">%"
+				       G_GUINT64_FORMAT "</td><td>", t->connections, t->packets, t->bytes);
+		time_h(b, t->first_ns, r->summary.nanosecond);
+		g_string_append(b, "</td></tr>\n");
+		g_string_free(v, TRUE);
+	}
+	g_string_append(b, "</tbody>\n</table>\n");
+	if (total > n)
+		g_string_append_printf(b, "<p class=\"muted\">%u more tunnels are not listed "
+				       "(all of them: <code>--format json</code>).</p>\n", total - n);
 }
 
 void ss_html_page_begin(GString *b, const char *title)
@@ -586,6 +647,7 @@ gboolean ss_render_html(const ss_report *r, FILE *out)
 	graph_h(b, r);
 	listeners_h(b, r);
 	clients_h(b, r);
+	tunnels_h(b, r);
 	ss_html_page_end(b);
 
 	return ss_out_finish(b, out, TRUE);

@@ -15,6 +15,7 @@
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 /* ---- escaping ---- */
@@ -263,6 +264,17 @@ static void findings_md(GString *b, const ss_report *r)
 	}
 }
 
+/* " (vxlan 42)" after an address behind a tunnel: two tenants may use the
+ * same address, and the virtual network tells their rows apart. */
+static void vnet_md(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	g_string_append(b, " (");
+	ss_vnet_append(b, v);
+	g_string_append_c(b, ')');
+}
+
 static void listeners_md(GString *b, const ss_report *r)
 {
 	guint total = r->listeners ? r->listeners->len : 0;
@@ -280,6 +292,7 @@ static void listeners_md(GString *b, const ss_report *r)
 		ss_ip_format(l->family, &l->ip, ip);
 		g_string_append_printf(b, "| %s | ", ss_proto_name(l->proto, "?"));
 		ss_md_code(b, ip);
+		vnet_md(b, &l->vnet);
 		g_string_append_printf(b, " | %u | ", (unsigned)l->port);
 		ss_md_text(b, l->service ? l->service : "");
 		g_string_append_printf(b, " | %s | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT
@@ -312,6 +325,7 @@ static void clients_md(GString *b, const ss_report *r)
 		ss_ip_format(h->family, &h->ip, ip);
 		g_string_append(b, "| ");
 		ss_md_code(b, ip);
+		vnet_md(b, &h->vnet);
 		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " | %"
 				       G_GUINT64_FORMAT " | ", h->client_connections, h->client_servers,
 				       h->eph.samples);
@@ -354,6 +368,44 @@ static void clients_md(GString *b, const ss_report *r)
 				       "(all of them: `--format json`).\n\n", more);
 }
 
+/* Which tunnels the capture's traffic came out of (only when it had any). */
+static void tunnels_md(GString *b, const ss_report *r)
+{
+	guint total = r->tunnels ? r->tunnels->len : 0;
+	guint n = MIN(total, SS_REPORT_MAX_ROWS);
+	if (total == 0)
+		return;
+	g_string_append(b, "## Tunnels\n\n| Tunnel | Outer endpoints | Connections | Packets "
+			"| Bytes | First packet |\n| --- | --- | ---: | ---: | ---: | --- |\n");
+	for (guint i = 0; i < n; i++) {
+		const ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		GString *v = g_string_new(NULL);
+		ss_vnet_append(v, &t->vnet);
+		g_string_append(b, "| ");
+		ss_md_text(b, v->str);
+		g_string_append(b, " | ");
+		if (t->family) {
+			char src[SS_IP_STRLEN], dst[SS_IP_STRLEN];
+			ss_ip_format(t->family, &t->src, src);
+			ss_ip_format(t->family, &t->dst, dst);
+			ss_md_code(b, src);
+			g_string_append(b, " - ");
+			ss_md_code(b, dst);
+		} else {
+			g_string_append(b, "on the link");
+		}
+		g_string_append_printf(b, " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " | %"
+				       G_GUINT64_FORMAT " | ", t->connections, t->packets, t->bytes);
+		time_str(b, t->first_ns, r->summary.nanosecond);
+		g_string_append(b, " |\n");
+		g_string_free(v, TRUE);
+	}
+	g_string_append_c(b, '\n');
+	if (total > n)
+		g_string_append_printf(b, "%u more tunnels are not listed "
+				       "(all of them: `--format json`).\n\n", total - n);
+}
+
 gboolean ss_render_markdown(const ss_report *r, FILE *out)
 {
 	GString *b = g_string_sized_new(16384);
@@ -362,6 +414,7 @@ gboolean ss_render_markdown(const ss_report *r, FILE *out)
 	findings_md(b, r);
 	listeners_md(b, r);
 	clients_md(b, r);
+	tunnels_md(b, r);
 
 	return ss_out_finish(b, out, TRUE);
 }

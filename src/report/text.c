@@ -17,6 +17,7 @@
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 #define LABEL_WIDTH 14  /* "ICMP errors:  " */
@@ -417,6 +418,45 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 	g_string_free(l, TRUE);
 }
 
+static const ss_text_column tunnel_cols[] = {
+	{ "TUNNEL", FALSE }, { "OUTER ENDPOINTS", FALSE }, { "CONNS", TRUE }, { "PKTS", TRUE },
+	{ "BYTES", TRUE }, { "FIRST PACKET", FALSE },
+};
+
+/* The outer flows the capture's traffic came out of, one row per tunnel
+ * (docs/output.md#tunnel-object); nothing (FALSE) without tunnels. */
+static gboolean tunnels_block(GString *b, const ss_report *r, const ss_render_options *opt)
+{
+	guint n = r->tunnels != NULL ? r->tunnels->len : 0;
+	if (n == 0)
+		return FALSE;
+	ss_text_heading(b, "Tunnels", opt);
+	ss_text_table t;
+	ss_text_table_init(&t, tunnel_cols, G_N_ELEMENTS(tunnel_cols));
+	for (guint i = 0; i < n; i++) {
+		const ss_tunnel_flow *f = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		ss_text_table_add(&t, vnet_cell(&f->vnet), NULL);
+		if (f->family) {
+			char src[SS_IP_STRLEN], dst[SS_IP_STRLEN];
+			ss_ip_format(f->family, &f->src, src);
+			ss_ip_format(f->family, &f->dst, dst);
+			ss_text_table_add(&t, g_strdup_printf("%s - %s", src, dst), NULL);
+		} else {
+			ss_text_table_add(&t, g_strdup("on the link"), NULL);
+		}
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, f->connections), NULL);
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, f->packets), NULL);
+		ss_text_table_add(&t, g_strdup_printf("%" G_GUINT64_FORMAT, f->bytes), NULL);
+		GString *ts = g_string_new(NULL);
+		if (f->first_ns != SS_NO_TIME)
+			ss_time_append(ts, f->first_ns, r->summary.nanosecond);
+		ss_text_table_add(&t, g_string_free(ts, FALSE), NULL);
+	}
+	ss_text_table_render(b, &t, opt);
+	ss_text_table_clear(&t);
+	return TRUE;
+}
+
 static const ss_text_column conn_cols[] = {
 	{ "TIME (UTC)", FALSE }, { "PROTO", FALSE }, { "CLIENT", FALSE }, { "", FALSE },
 	{ "SERVER", FALSE }, { "OUTCOME", FALSE }, { "CLOSE", FALSE }, { "RTT ms", TRUE },
@@ -573,6 +613,8 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	g_string_append_c(b, '\n');
 	ss_text_hosts_block(b, r, opt);
 	g_string_append_c(b, '\n');
+	if (tunnels_block(b, r, opt))
+		g_string_append_c(b, '\n');
 	conns_block(b, r, opt);
 	g_string_append_c(b, '\n');
 	problems_block(b, &r->summary, opt);

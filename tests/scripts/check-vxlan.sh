@@ -220,6 +220,17 @@ else
 	echo "SKIP tunnel-records: tshark is not installed"
 fi
 
+# The reports for people say which tunnels were seen: a Tunnels section in
+# text, markdown and html with one row per VNI.
+reports_ok=1
+for fmt in text markdown html; do
+	"$exe" -F $fmt -r "$cap" >"$tmp/out.$fmt"
+	grep -Eq '^(Tunnels|## Tunnels)$|<h2 id="tunnels">Tunnels</h2>' "$tmp/out.$fmt" &&
+		grep -q 'vxlan 42' "$tmp/out.$fmt" && grep -q 'vxlan 43' "$tmp/out.$fmt" ||
+		{ echo "no Tunnels section with both VNIs in -F $fmt"; reports_ok=0; }
+done
+if [ $reports_ok = 1 ]; then ok reports-name-tunnels; else fail reports-name-tunnels; fi
+
 # With decapsulation off the same capture is only UDP 4789 traffic: the
 # old view, which the default must not give.
 "$exe" -F jsonl --max-tunnel-depth 0 -r "$cap" >"$tmp/off.jsonl"
