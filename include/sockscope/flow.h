@@ -62,6 +62,14 @@ guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 
+/* Hints for a batch of packets, to overlap their cache misses: prefetch
+ * the slot where hash h starts, then (once it has arrived) peek at the
+ * entry stored there with the same hash, without comparing keys.  Neither
+ * changes the table; a peeked entry may be another key's or gone by the
+ * time its packet is tracked, so it is only ever prefetched. */
+void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h);
+gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h);
+
 /* SipHash-1-3 of the key (six little-endian words), exposed for tests. */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
 

@@ -76,6 +76,12 @@ void ss_lifecycle_free(ss_lifecycle *lc);
  * does not bring flows back to life. */
 void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p);
 
+/* The same for n packets in capture order (n <= SS_LIFECYCLE_BATCH), with
+ * the table's and the records' cache misses overlapped: the result is
+ * exactly that of n calls of ss_lifecycle_packet(). */
+#define SS_LIFECYCLE_BATCH 16
+void ss_lifecycle_packets(ss_lifecycle *lc, const ss_packet *p, guint n);
+
 /* Streaming: the wall clock says it is now_ns; ends the records whose idle
  * timeout has passed by then.  Packet time is left unchanged. */
 void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns);

@@ -162,6 +162,32 @@ gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
 	return old;
 }
 
+/* ---- hints for batches (flow/lifecycle.c, ss_lifecycle_packets) ----
+ *
+ * Hints only: they change nothing and may be wrong (a later packet of the
+ * same batch may insert or remove entries first); the look-up that counts
+ * is made when the packet's turn comes, and then hits the cache. */
+
+void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h)
+{
+	__builtin_prefetch(&t->slots[h & t->mask]);
+}
+
+gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h)
+{
+	/* Bounded: a hint is not worth a long probe run. */
+	gsize i = h & t->mask;
+	for (int n = 0; n < 8; n++) {
+		const ss_slot *s = &t->slots[i];
+		if (!s->entry)
+			return NULL;
+		if (s->hash == h)
+			return s->entry;
+		i = (i + 1) & t->mask;
+	}
+	return NULL;
+}
+
 gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
 {
 	guint64 h = ss_flow_key_hash(key, t->k0, t->k1);

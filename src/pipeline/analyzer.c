@@ -356,6 +356,7 @@ static void report_put(ss_analyzer *a, ss_conn *c, event_kind kind, int side)
  * are idle: the packet thread may then read what they own (a snapshot). */
 void ss_pipeline_drain(ss_analyzer *a)
 {
+	ss_pipeline_flush(a);
 	if (a->report)
 		ss_lifecycle_add_spares(a->flows, ss_stage_drain(a->report));
 }
@@ -456,24 +457,36 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	if (ts_ns % 1000 != 0)
 		a->sub_us_seen = TRUE;
 
-	ss_packet p;
+	/* Decoded straight into the next place of the batch. */
+	ss_packet *p = &a->batch[a->batch_len];
 	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, a->input ? a->input->dlt : -1, data,
-				     caplen, wirelen, ts_ns, &p);
+				     caplen, wirelen, ts_ns, p);
 	s->reasons[r]++;
-	if (p.tunnel.type != SS_TUNNEL_NONE) {
-		s->tunnel_packets[p.tunnel.type]++;
-		ss_tunnels_add_packet(a->tunnels, &p.tunnel, wirelen, ts_ns);
+	if (p->tunnel.type != SS_TUNNEL_NONE) {
+		s->tunnel_packets[p->tunnel.type]++;
+		ss_tunnels_add_packet(a->tunnels, &p->tunnel, wirelen, ts_ns);
 	}
 	if (r != SS_REASON_OK)
 		return;
-	p.ts_ns = ts_ns;
-	ss_analyzer_decoded(a, &p);
+	p->ts_ns = ts_ns;
+	a->summary.decoded++;
+	if (++a->batch_len == SS_LIFECYCLE_BATCH)
+		ss_pipeline_flush(a);
 }
 
 void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 {
 	a->summary.decoded++;
+	ss_pipeline_flush(a);
 	ss_lifecycle_packet(a->flows, p);
+}
+
+void ss_pipeline_flush(ss_analyzer *a)
+{
+	if (a->batch_len == 0)
+		return;
+	ss_lifecycle_packets(a->flows, a->batch, a->batch_len);
+	a->batch_len = 0;
 }
 
 /* The lifecycle's counters into a summary. */
@@ -493,6 +506,7 @@ void ss_pipeline_flow_stats(const ss_analyzer *a, ss_summary *s)
 
 ss_report *ss_analyzer_finish(ss_analyzer *a)
 {
+	ss_pipeline_flush(a);
 	ss_report *r = g_new0(ss_report, 1);
 	/* Flows still in progress end with the capture; streaming writes them
 	 * oldest first, keep-all sorts everything below. */
@@ -568,6 +582,8 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 
 void ss_analyzer_advance(ss_analyzer *a, gint64 now_ns)
 {
-	if (a->cfg.sink && !a->finished)
+	if (a->cfg.sink && !a->finished) {
+		ss_pipeline_flush(a);
 		ss_lifecycle_advance(a->flows, now_ns);
+	}
 }

@@ -42,10 +42,17 @@ struct ss_analyzer {
 	ss_hosts *hosts;
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
+	/* Decoded packets not yet given to the lifecycle: it takes them in
+	 * batches (ss_lifecycle_packets: their cache misses overlap), and
+	 * always before anything reads or drives it (ss_pipeline_flush). */
+	ss_packet batch[SS_LIFECYCLE_BATCH];
+	guint batch_len;
 	ss_stage *report;          /* the report pipeline, when there is one */
 	ss_stage *writer;          /* its second stage, driven by the report thread */
 };
 
+/* Gives the lifecycle the packets waiting in the batch. */
+void ss_pipeline_flush(ss_analyzer *a);
 /* Waits until every event so far is applied and written, and both threads
  * are idle: the packet thread may then read what they own. */
 void ss_pipeline_drain(ss_analyzer *a);
