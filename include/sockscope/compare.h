@@ -262,6 +262,12 @@ const char *ss_cmp_severity_name(ss_cmp_severity s);
 /* "none", "snat", "dnat", "snat+dnat" or "unknown". */
 const char *ss_cmp_translation_name(const ss_cmp_conn *cc);
 ss_cmp_pkt_kind ss_cmp_pkt_kind_of(const ss_cmp_pkt *p);
+/* For people: "SYN", "SYN-ACK", "ACK", "data", "FIN", "RST". */
+const char *ss_cmp_pkt_kind_label(ss_cmp_pkt_kind k);
+/* The side (0 A, 1 B) that saw the connection as the client's OS made it
+ * (client_assigned, server_addressed); -1 when a translation was seen but
+ * not which point is nearer the client. */
+int ss_cmp_near_side(const ss_cmp_conn *cc);
 /* "low", "medium" or "high": ports in use at once per public address. */
 const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t);
 

@@ -79,6 +79,10 @@ gboolean ss_render_compare(const ss_compare *c, ss_format f, const ss_render_opt
 gboolean ss_render_compare_jsonl(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_json(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *opt, FILE *out);
+/* Path mode's csv, markdown and html (report/compare-path-*.c). */
+gboolean ss_render_compare_path_csv(const ss_compare *c, FILE *out);
+gboolean ss_render_compare_path_markdown(const ss_compare *c, FILE *out);
+gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out);
 /* Drift mode only (c->drift set): path mode has no csv, markdown or html
  * yet, and app/compare.c refuses them there. */
 gboolean ss_render_compare_csv(const ss_compare *c, FILE *out);

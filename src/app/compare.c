@@ -121,12 +121,14 @@ static gboolean load_side(ss_cmp_side *side, const ss_decode_config *decode, GEr
 	return ok;
 }
 
-/* Formats compare writes for the drift model only (report/compare-csv.c,
- * compare-markdown.c, compare-html.c): refused up front with --mode path,
- * and after the mode is chosen when auto picks path. */
-static gboolean drift_only_format(ss_format f)
+/* zeek, zeek-json, ecs and dot describe the connections or hosts of one
+ * observation point; a comparison of two is none of those, and each side
+ * alone is what `sockscope -r SIDE -F zeek` already writes
+ * (docs/compare.md, "Formats"). */
+static gboolean compare_format(ss_format f)
 {
-	return f == SS_FORMAT_CSV || f == SS_FORMAT_MARKDOWN || f == SS_FORMAT_HTML;
+	return f == SS_FORMAT_TEXT || f == SS_FORMAT_JSONL || f == SS_FORMAT_JSON ||
+	       f == SS_FORMAT_CSV || f == SS_FORMAT_MARKDOWN || f == SS_FORMAT_HTML;
 }
 
 static gboolean configure(const cmp_options *o, ss_compare **out, ss_format *format,
@@ -146,12 +148,9 @@ static gboolean configure(const cmp_options *o, ss_compare **out, ss_format *for
 	if (o->format && !ss_format_parse(o->format, format))
 		return usage(error, "unknown format: use text, jsonl, json, csv, zeek, zeek-json,"
 			     " ecs, markdown, html or dot");
-	if (*format != SS_FORMAT_TEXT && *format != SS_FORMAT_JSONL && *format != SS_FORMAT_JSON &&
-	    !drift_only_format(*format))
-		return usage(error, "compare writes text, jsonl and json (and in drift mode csv,"
-			     " markdown and html) so far");
-	if (mode == SS_CMP_MODE_PATH && drift_only_format(*format))
-		return usage(error, "compare writes csv, markdown and html in drift mode only so far");
+	if (!compare_format(*format))
+		return usage(error, "compare writes text, jsonl, json, csv, markdown or html: zeek,"
+			     " ecs and dot describe one capture point (run sockscope -r on each side)");
 	guint n_rest = o->rest ? g_strv_length(o->rest) : 0;
 	if (n_rest != 2 && !(n_rest == 0 && o->a_files && o->b_files))
 		return usage(error, "compare needs two captures: sockscope compare A B"
@@ -237,14 +236,6 @@ int ss_app_compare_main(int argc, char **argv, GError **error)
 	}
 	if (!ss_compare_run(c, error)) {
 		status = ss_app_exit_status(*error);
-		ss_app_output_discard(&out);
-		goto done;
-	}
-	if (c->mode == SS_CMP_MODE_PATH && drift_only_format(format)) {
-		g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
-			    "compare chose path mode (%s): csv, markdown and html are written in"
-			    " drift mode only so far", c->mode_reason);
-		status = SS_EXIT_USAGE;
 		ss_app_output_discard(&out);
 		goto done;
 	}

@@ -215,3 +215,20 @@ const char *ss_cmp_translation_name(const ss_cmp_conn *cc)
 		return "unknown";
 	return snat && dnat ? "snat+dnat" : snat ? "snat" : dnat ? "dnat" : "none";
 }
+
+const char *ss_cmp_pkt_kind_label(ss_cmp_pkt_kind k)
+{
+	static const char *const names[] = { "SYN", "SYN-ACK", "ACK", "data", "FIN", "RST" };
+	return (guint)k < G_N_ELEMENTS(names) ? names[k] : "?";
+}
+
+int ss_cmp_near_side(const ss_cmp_conn *cc)
+{
+	if (cc->seen == SS_CMP_SEEN_B_ONLY)
+		return 1;
+	if (cc->seen == SS_CMP_SEEN_A_ONLY)
+		return 0;
+	if (strcmp(ss_cmp_translation_name(cc), "unknown") == 0)
+		return -1;
+	return cc->a_near_client == 0 ? 1 : 0;
+}

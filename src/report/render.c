@@ -121,7 +121,9 @@ gboolean ss_render_compare(const ss_compare *c, ss_format f, const ss_render_opt
 	case SS_FORMAT_MARKDOWN:
 	case SS_FORMAT_HTML:
 		if (c->drift == NULL)
-			break;
+			return f == SS_FORMAT_CSV	 ? ss_render_compare_path_csv(c, out)
+			       : f == SS_FORMAT_MARKDOWN ? ss_render_compare_path_markdown(c, out)
+							 : ss_render_compare_path_html(c, out);
 		return f == SS_FORMAT_CSV	 ? ss_render_compare_csv(c, out)
 		       : f == SS_FORMAT_MARKDOWN ? ss_render_compare_markdown(c, out)
 						 : ss_render_compare_html(c, out);
