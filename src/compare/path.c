@@ -185,6 +185,18 @@ static gint *pair_packets(pair_scratch *sc, const ss_cmp_flow *fa, int ca, const
 	return pair;
 }
 
+/* Repeated copies in one flow seen at one point only (no pairing). */
+static guint32 count_rexmit(pair_scratch *sc, const ss_cmp_flow *f, int client)
+{
+	entries_make(sc->a, f, client);
+	pkt_entry *e = (pkt_entry *)(void *)sc->a->data;
+	qsort(e, sc->a->len, sizeof *e, cmp_entry);
+	guint32 n = 0;
+	for (guint i = 1; i < sc->a->len; i++)
+		n += memcmp(&e[i], &e[i - 1], PKT_KEY_BYTES) == 0 && counts_as_rexmit(&e[i]);
+	return n;
+}
+
 /* ---- per connection ---- */
 
 typedef struct {
@@ -507,6 +519,7 @@ void ss_compare_path(ss_compare *c)
 		} else {
 			cc.seen = SS_CMP_SEEN_A_ONLY;
 			cc.a_near_client = c->a_near_client;
+			cc.retransmits[0] = count_rexmit(&sc, fa, ca);
 			unpaired(c, &cc, 0, fa, ca, NULL, NULL);
 			build_lanes(c, &cc, fa, ca, NULL, 0, NULL, NULL);
 			c->a_only++;
@@ -526,6 +539,7 @@ void ss_compare_path(ss_compare *c)
 		int cb = flow_client(fb, cc.conn_b);
 		set_addresses(&cc, 1, fb, cb);
 		cc.a_near_client = c->a_near_client;
+		cc.retransmits[1] = count_rexmit(&sc, fb, cb);
 		unpaired(c, &cc, 1, fb, cb, NULL, NULL);
 		build_lanes(c, &cc, NULL, 0, fb, cb, NULL, NULL);
 		c->b_only++;

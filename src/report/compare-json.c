@@ -504,7 +504,6 @@ static void conn(GString *b, const ss_compare *c, const ss_cmp_conn *cc)
 	kv_u64(b, "b", cc->retransmits[1]);
 	g_string_append(b, "},");
 	kv_str(b, "retransmits_only_at",
-	       cc->seen != SS_CMP_SEEN_BOTH ? NULL :
 	       cc->retransmits[0] > 0 && cc->retransmits[1] == 0 ? "a" :
 	       cc->retransmits[1] > 0 && cc->retransmits[0] == 0 ? "b" : NULL);
 	sep(b);
