@@ -33,6 +33,11 @@
  * to the listener (with fewer, its absence says little); never high:
  * absence within a capture window is not proof. */
 #define SS_DRIFT_NET_MIN_OTHER 8
+/* Ports a capture's profile needs before the other capture's ports outside
+ * its range, or a different allocation pattern, count as a change (a
+ * profile is named from SS_EPH_MIN_SAMPLES; one named from that few can
+ * differ between two samples of one allocator). */
+#define SS_DRIFT_EPH_STRONG_SAMPLES 16
 
 typedef enum {
 	SS_DRIFT_APPEARED,      /* open in B; not open (closed, or not seen) in A */
@@ -89,8 +94,10 @@ typedef struct {
 } ss_drift_network;
 
 typedef enum {
-	SS_DRIFT_EPH_CHANGED,      /* both profiles known and they differ */
-	SS_DRIFT_EPH_UNKNOWN,      /* one side known, the other has too few samples */
+	SS_DRIFT_EPH_CHANGED,      /* both known, and ports of one capture lie outside the
+	                              other's range, or the patterns differ on enough ports */
+	SS_DRIFT_EPH_UNKNOWN,      /* one side has too few samples, or the profiles differ
+	                              without such evidence */
 } ss_drift_eph_verdict;
 
 /* What differs between two known profiles (bits). */
@@ -105,6 +112,7 @@ typedef struct {
 	ss_vnet vnet;
 	ss_drift_eph_verdict verdict;
 	guint32 differs;           /* SS_DRIFT_EPH_* when changed */
+	const char *why;           /* static: the evidence, or why it is unknown */
 	ss_eph_profile a, b;
 	guint64 a_samples, b_samples;
 	guint16 a_min, a_max, b_min, b_max;   /* observed source ports */

@@ -294,20 +294,48 @@ static void ephemeral_compare(ss_drift *d, const ss_host *ha, const ss_host *hb)
 	e.a_max = ha->eph.max;
 	e.b_min = hb->eph.min;
 	e.b_max = hb->eph.max;
-	if (ka && kb) {
-		if (e.a.fits != e.b.fits ||
-		    (e.a.fits == SS_EPH_CUSTOM && (e.a.low != e.b.low || e.a.high != e.b.high)))
-			e.differs |= SS_DRIFT_EPH_RANGE;
-		if (e.a.pattern != SS_ALLOC_UNKNOWN && e.b.pattern != SS_ALLOC_UNKNOWN &&
-		    e.a.pattern != e.b.pattern)
-			e.differs |= SS_DRIFT_EPH_PATTERN;
-		if (e.differs == 0) {
-			d->ephemeral_unchanged++;
-			return;
-		}
-		e.verdict = SS_DRIFT_EPH_CHANGED;
-	} else {
+	if (!ka || !kb) {
+		/* too few samples on one side: nothing to compare */
 		e.verdict = SS_DRIFT_EPH_UNKNOWN;
+		e.why = !ka ? "too few ports in A to profile" : "too few ports in B to profile";
+		g_array_append_val(d->ephemeral, e);
+		return;
+	}
+	gboolean named_differ = e.a.fits != e.b.fits ||
+				(e.a.fits == SS_EPH_CUSTOM &&
+				 (e.a.low != e.b.low || e.a.high != e.b.high));
+	gboolean pattern_differ = e.a.pattern != SS_ALLOC_UNKNOWN &&
+				  e.b.pattern != SS_ALLOC_UNKNOWN && e.a.pattern != e.b.pattern;
+	/* A profile is an inference from a sample: two samples of one
+	 * allocator can be named differently (a few ports that happen to
+	 * cover little of the default look custom).  A range change is only
+	 * claimed when ports of one capture lie outside the range the other
+	 * inferred from at least SS_DRIFT_EPH_STRONG_SAMPLES ports, and a
+	 * pattern change only on that many ports each. */
+	gboolean a_strong = e.a_samples >= SS_DRIFT_EPH_STRONG_SAMPLES;
+	gboolean b_strong = e.b_samples >= SS_DRIFT_EPH_STRONG_SAMPLES;
+	if (named_differ && a_strong && (e.b_min < e.a.low || e.b_max > e.a.high)) {
+		e.differs |= SS_DRIFT_EPH_RANGE;
+		e.why = "ports in B outside A's range";
+	} else if (named_differ && b_strong && (e.a_min < e.b.low || e.a_max > e.b.high)) {
+		e.differs |= SS_DRIFT_EPH_RANGE;
+		e.why = "ports in A outside B's range";
+	}
+	if (pattern_differ && a_strong && b_strong) {
+		e.differs |= SS_DRIFT_EPH_PATTERN;
+		if (e.why == NULL)
+			e.why = "the allocation pattern differs";
+	}
+	if (e.differs != 0) {
+		e.verdict = SS_DRIFT_EPH_CHANGED;
+	} else if (named_differ || pattern_differ) {
+		e.verdict = SS_DRIFT_EPH_UNKNOWN;
+		e.why = named_differ ? "profiles differ, but no port lies outside a range"
+				       " learned from enough ports"
+				     : "patterns differ on too few ports";
+	} else {
+		d->ephemeral_unchanged++;
+		return;
 	}
 	g_array_append_val(d->ephemeral, e);
 }

@@ -99,9 +99,7 @@ static void ephemeral_row(GString *b, GString *t, const ss_drift_ephemeral *e)
 	ss_drift_profile_append(t, &e->b, e->b_samples);
 	field_str(b, t);
 	g_string_append(b, ",,,,,,,,,,,,");  /* confidence .. other_connections */
-	static const char *const what[] = { NULL, "range differs", "pattern differs",
-					    "range and pattern differ" };
-	field(b, what[e->differs & (SS_DRIFT_EPH_RANGE | SS_DRIFT_EPH_PATTERN)]);
+	field(b, e->why);
 	g_string_append_c(b, '\n');
 }
 

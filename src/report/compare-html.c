@@ -112,7 +112,7 @@ static void networks_h(GString *b, const ss_drift *d, GString *t)
 static void ephemeral_h(GString *b, const ss_drift *d, GString *t)
 {
 	g_string_append(b, "<h2>Ephemeral-port changes</h2>\n<table class=\"sortable\"><thead><tr>"
-			"<th>Host</th><th>Verdict</th><th>In A</th><th>In B</th></tr></thead>"
+			"<th>Host</th><th>Verdict</th><th>In A</th><th>In B</th><th>Evidence</th></tr></thead>"
 			"<tbody>\n");
 	for (guint i = 0; i < d->ephemeral->len; i++) {
 		const ss_drift_ephemeral *e = &g_array_index(d->ephemeral, ss_drift_ephemeral, i);
@@ -128,6 +128,7 @@ static void ephemeral_h(GString *b, const ss_drift *d, GString *t)
 		ss_drift_profile_append(t, &e->b, e->b_samples);
 		td(b, t->str);
 		g_string_truncate(t, 0);
+		td(b, e->why);
 		g_string_append(b, "</tr>\n");
 	}
 	g_string_append(b, "</tbody></table>\n");

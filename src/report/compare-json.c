@@ -261,6 +261,8 @@ static void ephemeral_change(GString *b, gconstpointer p)
 	}
 	g_string_append_c(b, ']');
 	sep(b);
+	kv_name(b, "evidence", e->why);
+	sep(b);
 	key(b, "before");
 	eph_profile(b, &e->a, e->a_samples, e->a_min, e->a_max);
 	sep(b);

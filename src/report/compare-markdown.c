@@ -90,7 +90,7 @@ static void drift_md(GString *b, const ss_drift *d)
 	}
 	if (d->ephemeral->len) {
 		g_string_append(b, "\n## Ephemeral-port changes\n\n"
-				"| Host | Verdict | In A | In B |\n| --- | --- | --- | --- |\n");
+				"| Host | Verdict | In A | In B | Evidence |\n| --- | --- | --- | --- | --- |\n");
 		for (guint i = 0; i < d->ephemeral->len; i++) {
 			const ss_drift_ephemeral *e = &g_array_index(d->ephemeral, ss_drift_ephemeral, i);
 			char ip[SS_IP_STRLEN];
@@ -105,6 +105,8 @@ static void drift_md(GString *b, const ss_drift *d)
 			ss_drift_profile_append(t, &e->b, e->b_samples);
 			ss_md_text(b, t->str);
 			g_string_truncate(t, 0);
+			g_string_append(b, " | ");
+			ss_md_text(b, e->why);
 			g_string_append(b, " |\n");
 		}
 	}

@@ -221,7 +221,9 @@ static void drift_sections(GString *b, const ss_drift *d, const ss_render_option
 			ss_drift_profile_append(b, &e->a, e->a_samples);
 			g_string_append(b, " in A, ");
 			ss_drift_profile_append(b, &e->b, e->b_samples);
-			g_string_append(b, " in B\n");
+			g_string_append(b, " in B (");
+			g_string_append(b, e->why);
+			g_string_append(b, ")\n");
 		}
 	}
 }

@@ -303,16 +303,24 @@ static void test_order_independent(void **state)
 
 /* ---- ephemeral profiles on hand-made host records ---- */
 
-static ss_host host(guint8 last, guint64 samples, ss_eph_default fits, ss_alloc_pattern pat)
+static ss_host host(guint8 last, guint64 samples, ss_eph_default fits, ss_alloc_pattern pat,
+		    guint16 min, guint16 max)
 {
 	ss_host h;
 	memset(&h, 0, sizeof h);
 	h.family = SS_FAMILY_IPV4;
 	h.ip = sc_ip4(10, 1, 0, last);
 	h.eph.samples = samples;
+	h.eph.min = min;
+	h.eph.max = max;
 	h.profile.fits = fits;
 	h.profile.pattern = pat;
-	ss_eph_default_bounds(fits, &h.profile.low, &h.profile.high);
+	if (fits == SS_EPH_CUSTOM) {
+		h.profile.low = min;
+		h.profile.high = max;
+	} else {
+		ss_eph_default_bounds(fits, &h.profile.low, &h.profile.high);
+	}
 	return h;
 }
 
@@ -340,37 +348,54 @@ static void free_hosts_report(ss_report *r)
 static void test_ephemeral(void **state)
 {
 	(void)state;
+	const ss_eph_default L = SS_EPH_LINUX, U = SS_EPH_UNKNOWN;
+	const ss_alloc_pattern ST = SS_ALLOC_STEPPING, NP = SS_ALLOC_UNKNOWN;
 	const ss_host ha[] = {
-		host(1, 30, SS_EPH_LINUX, SS_ALLOC_STEPPING),   /* -> IANA random: changed */
-		host(2, 30, SS_EPH_LINUX, SS_ALLOC_STEPPING),   /* same: unchanged */
-		host(3, 30, SS_EPH_LINUX, SS_ALLOC_STEPPING),   /* -> 3 samples: unknown */
-		host(4, 2, SS_EPH_UNKNOWN, SS_ALLOC_UNKNOWN),   /* unknown both: nothing */
-		host(5, 30, SS_EPH_LINUX, SS_ALLOC_EVEN),       /* only in A: nothing */
-		host(6, 30, SS_EPH_LINUX, SS_ALLOC_STEPPING),   /* pattern unknown in B: same */
+		host(1, 30, L, ST, 33000, 60000),   /* -> IANA ports above 60999: changed */
+		host(2, 30, L, ST, 33000, 60000),   /* same: unchanged */
+		host(3, 30, L, ST, 33000, 60000),   /* -> 3 samples: unknown */
+		host(4, 2, U, NP, 40000, 40002),    /* unknown both: nothing */
+		host(5, 30, L, SS_ALLOC_EVEN, 33000, 60000),   /* only in A: nothing */
+		host(6, 30, L, ST, 33000, 60000),   /* pattern unknown in B: same */
+		host(8, 30, L, ST, 33000, 60000),   /* -> "custom" inside A's range: unknown */
+		host(9, 20, L, ST, 33000, 60000),   /* -> random, 20 ports each: changed */
 	};
 	const ss_host hb[] = {
-		host(1, 40, SS_EPH_IANA, SS_ALLOC_RANDOM),
-		host(2, 25, SS_EPH_LINUX, SS_ALLOC_STEPPING),
-		host(3, 3, SS_EPH_UNKNOWN, SS_ALLOC_UNKNOWN),
-		host(4, 1, SS_EPH_UNKNOWN, SS_ALLOC_UNKNOWN),
-		host(6, 30, SS_EPH_LINUX, SS_ALLOC_UNKNOWN),
-		host(7, 30, SS_EPH_LINUX, SS_ALLOC_EVEN),       /* only in B: nothing */
+		host(1, 40, SS_EPH_IANA, SS_ALLOC_RANDOM, 49500, 65000),
+		host(2, 25, L, ST, 34000, 59000),
+		host(3, 3, U, NP, 40000, 40010),
+		host(4, 1, U, NP, 40000, 40000),
+		host(6, 30, L, NP, 33000, 60000),
+		host(7, 30, L, SS_ALLOC_EVEN, 33000, 60000),   /* only in B: nothing */
+		host(8, 10, SS_EPH_CUSTOM, SS_ALLOC_RANDOM, 40000, 45000),
+		host(9, 20, L, SS_ALLOC_RANDOM, 33000, 60000),
 	};
 	ss_report *a = hosts_report(ha, G_N_ELEMENTS(ha)), *b = hosts_report(hb, G_N_ELEMENTS(hb));
 	ss_drift *d = ss_drift_compute(a, b);
-	assert_int_equal(d->ephemeral->len, 2);
-	const ss_drift_ephemeral *e0 = &g_array_index(d->ephemeral, ss_drift_ephemeral, 0);
-	const ss_drift_ephemeral *e1 = &g_array_index(d->ephemeral, ss_drift_ephemeral, 1);
-	assert_int_equal(e0->ip.bytes[3], 1);
-	assert_int_equal(e0->verdict, SS_DRIFT_EPH_CHANGED);
-	assert_int_equal(e0->differs, SS_DRIFT_EPH_RANGE | SS_DRIFT_EPH_PATTERN);
-	assert_int_equal(e1->ip.bytes[3], 3);
-	assert_int_equal(e1->verdict, SS_DRIFT_EPH_UNKNOWN);
+	assert_int_equal(d->ephemeral->len, 4);
+	const ss_drift_ephemeral *e = &g_array_index(d->ephemeral, ss_drift_ephemeral, 0);
+	assert_int_equal(e->ip.bytes[3], 1);
+	assert_int_equal(e->verdict, SS_DRIFT_EPH_CHANGED);
+	assert_int_equal(e->differs, SS_DRIFT_EPH_RANGE | SS_DRIFT_EPH_PATTERN);
+	assert_string_equal(e->why, "ports in B outside A's range");
+	e = &g_array_index(d->ephemeral, ss_drift_ephemeral, 1);
+	assert_int_equal(e->ip.bytes[3], 3);
+	assert_int_equal(e->verdict, SS_DRIFT_EPH_UNKNOWN);
+	assert_string_equal(e->why, "too few ports in B to profile");
+	/* a narrower "custom" range inside A's, from 10 ports: not proof */
+	e = &g_array_index(d->ephemeral, ss_drift_ephemeral, 2);
+	assert_int_equal(e->ip.bytes[3], 8);
+	assert_int_equal(e->verdict, SS_DRIFT_EPH_UNKNOWN);
+	assert_int_equal(e->differs, 0);
+	e = &g_array_index(d->ephemeral, ss_drift_ephemeral, 3);
+	assert_int_equal(e->ip.bytes[3], 9);
+	assert_int_equal(e->verdict, SS_DRIFT_EPH_CHANGED);
+	assert_int_equal(e->differs, SS_DRIFT_EPH_PATTERN);
 	assert_int_equal(d->ephemeral_unchanged, 2);
-	assert_int_equal(d->hosts_profiled, 4);
+	assert_int_equal(d->hosts_profiled, 6);
 
 	GPtrArray *f = ss_drift_findings(d);
-	assert_int_equal(f->len, 1);   /* unknown claims nothing */
+	assert_int_equal(f->len, 2);   /* unknown claims nothing */
 	const ss_finding *x = g_ptr_array_index(f, 0);
 	assert_string_equal(x->id, "ephemeral_profile_changed");
 	assert_string_equal(x->statement,
