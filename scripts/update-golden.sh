@@ -9,7 +9,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 ninja -C "$build" sockscope
 bash "$root/tests/scripts/check-golden.sh" "$build/sockscope" "$root" --update
-# sockscope compare's drift output (tests/golden/compare), from the source root
+# sockscope compare's path and drift output (tests/golden/compare), from
+# the source root
 cd "$root"
+bash tests/scripts/check-compare-golden.sh "$build/sockscope" --update
 exec python3 tests/scripts/check-drift.py "$build/sockscope" captures/compare \
 	--golden tests/golden/compare --update
