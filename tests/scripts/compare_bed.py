@@ -60,6 +60,9 @@ UDP_PORT = 5353
 #   collide     two at once to the same server, from CLIENT:P and from
 #               CLIENT2:P (the same port P): masquerade must give the second
 #               another public port, however much it prefers to keep them
+#   loss_once   request, reply, then a large segment that the router drops
+#               once (every other large segment to port 85): the sender's
+#               retransmission passes, so the retransmission is at A only
 #   idle        request, reply, then silence past the router's conntrack
 #               timeout (tcp dport 83): the next data is dropped there
 IDLE_S = 4.0          # client's silence in the idle connection
@@ -115,13 +118,15 @@ SCENARIOS = {
     },
     "filter": {
         "about": "plain routing; SYNs to port 81 dropped, port 82 rejected with a TCP reset, "
-                 "a large segment to port 84 rejected with a TCP reset mid-connection",
+                 "a large segment to port 84 rejected with a TCP reset mid-connection, "
+                 "one to port 85 dropped once and retransmitted",
         "translation": "none",
         "fwd": ["tcp dport 81 tcp flags & (syn | ack) == syn drop",
                 "tcp dport 82 reject with tcp reset",
-                "tcp dport 84 ip length > 200 reject with tcp reset"],
+                "tcp dport 84 ip length > 200 reject with tcp reset",
+                "tcp dport 85 ip length > 200 numgen inc mod 2 == 0 drop"],
         "conns": [("ok", SERVER, 80), ("syn_drop", SERVER, 81), ("syn_reset", SERVER, 82),
-                  ("data_reset", SERVER, 84)],
+                  ("data_reset", SERVER, 84), ("loss_once", SERVER, 85)],
     },
     "idle": {
         "about": "masquerade; conntrack forgets an established connection to port 83 after "
@@ -206,7 +211,7 @@ def server(logpath):
             write({"closed": token, "peer": peer})
 
     socks = {}
-    for port in (80, 81, 82, 83, 84):
+    for port in (80, 81, 82, 83, 84, 85):
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # every address: the load balancer's second backend is SERVER2;
@@ -323,7 +328,10 @@ def client(name, logpath):
                 s.sendall(("ID %s\n" % token).encode())
                 reply, err = recv_line(s, 3)
                 rec["reply"] = reply.decode(errors="replace").strip()
-                if kind == "data_reset":
+                if kind == "loss_once":
+                    s.sendall(b"y" * 400 + b"\n")
+                    time.sleep(1)        # the retransmission (RTO ~0.2 s) passes
+                elif kind == "data_reset":
                     # larger than the rule's 200 bytes: rejected with a reset
                     s.sendall(b"x" * 400 + b"\n")
                     _, err = recv_line(s, 3)
@@ -545,6 +553,8 @@ FATE = {
     # the server's FIN, when it gives up, reaches a router that has
     # forgotten the mapping: its own stack answers with a reset (to the
     # masquerade address, port closed there) that the client never sent
+    "loss_once": ("a data segment dropped once at the router, its retransmission delivered",
+                  {("data", "a_to_b")}, set(), "both"),
     "idle": ("data dropped at the router after the idle conntrack timeout",
              {("data", "a_to_b")}, {("b", "server")}, "both"),
 }
