@@ -27,6 +27,16 @@ static const struct {
 	{ DLT_IPV6, "IPV6" },
 	{ DLT_NULL, "NULL" },
 	{ DLT_LOOP, "LOOP" },
+	/* Appended, so the selector byte of the inputs kept in tests/malformed
+	 * (0..7) still picks the same link. */
+	{ DLT_PPP, "PPP" },
+	{ 239, "NFLOG" },
+	{ 105, "IEEE802_11" },
+	{ 127, "IEEE802_11_RADIO" },
+	{ 192, "PPI" },
+	{ 119, "PRISM_HEADER" },
+	{ 163, "IEEE802_11_RADIO_AVS" },
+	{ 258, "PKTAP" },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

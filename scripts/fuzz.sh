@@ -104,7 +104,8 @@ else
 	echo "fuzz.sh: note: no hostile corpus at $hostile; seeding from captures/ only" >&2
 fi
 
-# fuzz/seeds/encapsulations.pcap adds one packet per encapsulation (tunnels).
+# fuzz/seeds/encapsulations.pcap adds one packet per encapsulation (tunnels),
+# fuzz/seeds/links.pcapng one per link type with a header of its own.
 # One seed per packet: selector byte (the harness's link table index) then
 # the packet bytes.  pcap in both byte orders and resolutions, and pcapng
 # (Enhanced/Simple Packet Blocks, link type per interface).
@@ -112,7 +113,8 @@ python3 - "$work/seeds-decode" captures fuzz/seeds "${hostile_dirs[@]}" <<'PY'
 import hashlib, os, struct, sys
 out = sys.argv[1]
 # LINKTYPE_ value -> index in fuzz-decode.c's links[] table.
-SEL = {1: 0, 113: 1, 276: 2, 101: 3, 12: 3, 14: 3, 228: 4, 229: 5, 0: 6, 108: 7}
+SEL = {1: 0, 113: 1, 276: 2, 101: 3, 12: 3, 14: 3, 228: 4, 229: 5, 0: 6, 108: 7,
+       9: 8, 239: 9, 105: 10, 127: 11, 192: 12, 119: 13, 163: 14, 258: 15}
 MAX_PER_FILE, written = 200, 0
 
 def emit(lt, pkt):

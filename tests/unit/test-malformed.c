@@ -638,7 +638,8 @@ static void test_link_oddities(void **state)
 static void replay_decode(const guint8 *data, gsize size)
 {
 	static const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
-				    DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP };
+				    DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP, DLT_PPP, 239,
+				    105, 127, 192, 119, 163, 258 };
 	if (size < 1)
 		return;
 	int dlt = dlts[data[0] % G_N_ELEMENTS(dlts)];
