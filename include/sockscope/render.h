@@ -83,8 +83,8 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 gboolean ss_render_compare_path_csv(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_path_markdown(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out);
-/* Drift mode only (c->drift set): path mode has no csv, markdown or html
- * yet, and app/compare.c refuses them there. */
+/* Drift mode's csv, markdown and html (c->drift set; report/compare-csv.c,
+ * compare-markdown.c, compare-html.c). */
 gboolean ss_render_compare_csv(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_markdown(const ss_compare *c, FILE *out);
 gboolean ss_render_compare_html(const ss_compare *c, FILE *out);

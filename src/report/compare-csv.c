@@ -3,8 +3,8 @@
  * record kind (listener_change, client_network_change, ephemeral_change,
  * as in jsonl) and whose other columns are empty where a kind has no such
  * value.  Quoting and the formula guard are the csv format's
- * (ss_csv_field_append).  Path mode has no CSV yet (app/compare.c refuses
- * it before reading). */
+ * (ss_csv_field_append).  Path mode's table is report/compare-path-csv.c;
+ * the dispatcher (render.c) picks by mode. */
 #include "report/out.h"
 
 #include "sockscope/compare.h"

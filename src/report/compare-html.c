@@ -3,8 +3,8 @@
  * head and tail (report/html.h: CSS, table sorter, the Content-Security-
  * Policy allowing exactly those), and in drift mode the two captures, the
  * findings and the listener, client network and ephemeral-port changes as
- * sortable tables.  Every text is HTML-escaped.  Path mode has no HTML
- * yet (app/compare.c refuses it before reading). */
+ * sortable tables.  Every text is HTML-escaped.  Path mode's page is
+ * compare-path-html.c; the dispatcher (render.c) picks by mode. */
 #include "report/html.h"
 #include "report/out.h"
 

@@ -2,8 +2,8 @@
  * scripts/check-layers.py FORMAT_PARTS), for a ticket or a wiki page: in
  * drift mode the two captures, the findings, and the listener, client
  * network and ephemeral-port changes as tables.  Text is escaped with the
- * markdown format's own escaper (report/markdown.h).  Path mode has no
- * Markdown yet (app/compare.c refuses it before reading). */
+ * markdown format's own escaper (report/markdown.h).  Path mode's page
+ * is compare-path-markdown.c; the dispatcher (render.c) picks by mode. */
 #include "report/markdown.h"
 #include "report/out.h"
 
