@@ -8,6 +8,7 @@
 
 #include "sockscope/findings.h"
 #include "sockscope/ipset.h"
+#include "sockscope/oatable.h"
 #include "sockscope/util.h"
 
 typedef enum {
@@ -71,11 +72,32 @@ struct slow {
 	guint n[2];
 };
 
+/* A tuple's last packet when it was closed with FIN (time-wait reuse). */
+typedef struct {
+	ss_flow_key key;               /* first: the table's key */
+	gint64 last_ns;
+} closed_tuple;
+
+/* The groups and the closed tuples live inline in open-addressing tables
+ * (sockscope/oatable.h): a record of a new (client, server) pair or of a
+ * new closed tuple cost one or two mallocs and a GHashTable node. */
 struct ss_findings_acc {
-	GHashTable *groups[K_COUNT];   /* gkey -> group */
-	GHashTable *closed;            /* ss_flow_key -> gint64 last packet (FIN closes) */
+	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey */
+	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
 	guint64 tcp;                   /* TCP records seen */
 };
+
+static inline group *groups_find(const ss_findings_acc *a, kind k, const gkey *key)
+{
+	return ss_oa_find(&a->groups[k], key, ss_oa_hash(key, sizeof *key), sizeof *key,
+			  sizeof(group));
+}
+
+/* The i-th slot of kind k's table (i < a->groups[k].len). */
+static inline const group *group_at(const ss_findings_acc *a, kind k, guint32 i)
+{
+	return ss_oa_used(&a->groups[k], i) ? ss_oa_entry(&a->groups[k], i) : NULL;
+}
 
 /* The key of a K_PAIR group: a client address and a server socket. */
 static inline gkey gkey_pair(guint8 proto, guint8 family, const ss_ip *server, guint16 port,

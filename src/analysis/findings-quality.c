@@ -32,7 +32,11 @@ static gint cmp_silent(gconstpointer pa, gconstpointer pb)
 /* "no packets from 10.0.0.2 (the server, 40 connections), ..." */
 static void silent_hosts_phrase(GString *st, const ss_findings_acc *a)
 {
-	GList *l = g_list_sort(g_hash_table_get_values(a->groups[K_SILENT]), cmp_silent);
+	GList *l = NULL;
+	for (guint32 i = 0; i < a->groups[K_SILENT].len; i++)
+		if (group_at(a, K_SILENT, i))
+			l = g_list_prepend(l, (gpointer)group_at(a, K_SILENT, i));
+	l = g_list_sort(l, cmp_silent);
 	guint i = 0, n = g_list_length(l);
 	for (GList *it = l; it && i < 3; it = it->next, i++) {
 		const group *h = it->data;
@@ -54,11 +58,11 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 {
 	const ss_summary *s = &r->summary;
 	ss_finding *f;
-	group *g = g_hash_table_lookup(a->groups[K_ONE_SIDED], &(gkey){ 0 });
+	group *g = groups_find(a, K_ONE_SIDED, &(gkey){ 0 });
 	guint64 n = MAX(s->quality.one_sided, g ? g->n : 0);
 	if (n > 0) {
 		f = quality(out, "one_sided_capture", SS_SEVERITY_LOW, n, "connections", g);
-		fact(f, "silent_hosts", g_hash_table_size(a->groups[K_SILENT]));
+		fact(f, "silent_hosts", ss_oatable_size(&a->groups[K_SILENT]));
 		if (unanswered_unknown > 0)
 			fact(f, "unanswered_unknown", (gint64)unanswered_unknown);
 		guint64 total = MAX(s->tcp_connections, a->tcp);
@@ -78,7 +82,7 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 					"themselves, or a mirror of both directions); the outcomes of "
 					"these records rest on one side's packets.");
 	}
-	g = g_hash_table_lookup(a->groups[K_MIDSTREAM], &(gkey){ 0 });
+	g = groups_find(a, K_MIDSTREAM, &(gkey){ 0 });
 	n = MAX(s->quality.started_midstream, g ? g->n : 0);
 	if (n > 0) {
 		f = quality(out, "midstream_start", SS_SEVERITY_INFO, n, "connections", g);
@@ -90,7 +94,7 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 					"handshakes; each record's evidence and confidence say how its "
 					"roles were decided.");
 	}
-	g = g_hash_table_lookup(a->groups[K_SNAPLEN], &(gkey){ 0 });
+	g = groups_find(a, K_SNAPLEN, &(gkey){ 0 });
 	n = MAX(s->quality.snaplen_cut, g ? g->c.snaplen.packets : 0);
 	if (n > 0) {
 		f = quality(out, "snaplen_cut", SS_SEVERITY_LOW, n, "packets", g);

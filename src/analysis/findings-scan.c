@@ -77,11 +77,10 @@ static gint cmp_scan(gconstpointer pa, gconstpointer pb)
 /* scans: (client, server) -> scan_acc; sweeps: (client, port) -> scan_acc */
 static void find_scans(const ss_findings_acc *a, GHashTable *scans, GHashTable *sweeps)
 {
-	GHashTableIter it;
-	gpointer v;
-	g_hash_table_iter_init(&it, a->groups[K_PAIR]);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		const group *g = v;
+	for (guint32 i = 0; i < a->groups[K_PAIR].len; i++) {
+		const group *g = group_at(a, K_PAIR, i);
+		if (g == NULL)
+			continue;
 		gkey k;
 		memset(&k, 0, sizeof k);
 		k.proto = g->k.proto;
@@ -118,11 +117,10 @@ static gboolean in_scan(GHashTable *scans, GHashTable *sweeps, const gkey *pk)
 static GHashTable *scan_probes(const ss_findings_acc *a, GHashTable *scans, GHashTable *sweeps)
 {
 	GHashTable *t = g_hash_table_new_full(gkey_hash, gkey_equal, g_free, g_free);
-	GHashTableIter it;
-	gpointer v;
-	g_hash_table_iter_init(&it, a->groups[K_PAIR]);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		const group *p = v;
+	for (guint32 i = 0; i < a->groups[K_PAIR].len; i++) {
+		const group *p = group_at(a, K_PAIR, i);
+		if (p == NULL)
+			continue;
 		if ((p->c.pair.refused == 0 && p->c.pair.unanswered == 0) ||
 		    !in_scan(scans, sweeps, &p->k))
 			continue;

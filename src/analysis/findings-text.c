@@ -451,7 +451,7 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 			fact(f, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
 			fact(f, "range_size", (gint64)size);
 			fact(f, "share_pct", (gint64)(h->busiest_connections * 100 / size));
-			group *g = g_hash_table_lookup(a->groups[K_PAIR], &k);
+			const group *g = groups_find(a, K_PAIR, &k);
 			if (g)
 				ss_findings_set_examples(f, g->ex, g->nex, TRUE);
 			g_free(sv);

@@ -27,13 +27,13 @@ const char *ss_severity_name(ss_severity s)
 	return "unknown";
 }
 
+/* Only pair_examples() keeps a GHashTable: it is built once at the end
+ * from the few findings that want examples, not per record. */
 SS_BYTES_KEY_FUNCS(gkey, gkey)
 
-SS_BYTES_KEY_FUNCS(flow_key, ss_flow_key)
-
-static void group_free(gpointer p)
+/* Frees what a group points to (the group is its table's). */
+static void group_clear(group *g)
 {
-	group *g = p;
 	ss_ip_set_clear(&g->clients);
 	if (g->slow)
 		for (int i = 0; i < 2; i++)
@@ -41,23 +41,26 @@ static void group_free(gpointer p)
 				g_array_unref(g->slow->rtt[i]);
 	g_free(g->slow);
 	g_free(g->ex);
-	g_free(g);
 }
 
 ss_findings_acc *ss_findings_acc_new(void)
 {
 	ss_findings_acc *a = g_new0(ss_findings_acc, 1);
 	for (int k = 0; k < K_COUNT; k++)
-		a->groups[k] = g_hash_table_new_full(gkey_hash, gkey_equal, NULL, group_free);
-	a->closed = g_hash_table_new_full(flow_key_hash, flow_key_equal, g_free, g_free);
+		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
+	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
 	return a;
 }
 
 static void acc_free(ss_findings_acc *a)
 {
-	for (int k = 0; k < K_COUNT; k++)
-		g_hash_table_unref(a->groups[k]);
-	g_hash_table_unref(a->closed);
+	for (int k = 0; k < K_COUNT; k++) {
+		for (guint32 i = 0; i < a->groups[k].len; i++)
+			if (ss_oa_used(&a->groups[k], i))
+				group_clear(ss_oa_entry(&a->groups[k], i));
+		ss_oatable_clear(&a->groups[k]);
+	}
+	ss_oatable_clear(&a->closed);
 	g_free(a);
 }
 
@@ -81,16 +84,22 @@ static group *group_for(ss_findings_acc *a, kind k, const ss_conn *c, gboolean p
 			key.icmp_code = c->icmp_code;
 		}
 	}
-	group *g = g_hash_table_lookup(a->groups[k], &key);
+	guint32 h = ss_oa_hash(&key, sizeof key);
+	group *g = ss_oa_find(&a->groups[k], &key, h, sizeof key, sizeof *g);
 	if (g != NULL)
 		return g;
-	if (g_hash_table_size(a->groups[k]) >= SS_FINDINGS_MAX_GROUPS)
+	if (ss_oatable_size(&a->groups[k]) >= SS_FINDINGS_MAX_GROUPS)
 		return NULL;
-	g = g_new0(group, 1);
-	g->k = key;
+	gboolean created;
+	g = ss_oa_insert(&a->groups[k], &key, h, sizeof key, sizeof *g, &created);
 	g->min_ns = g->max_ns = SS_NO_TIME;
-	g_hash_table_insert(a->groups[k], &g->k, g);
 	return g;
+}
+
+static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key)
+{
+	return ss_oa_find(&a->closed, key, ss_oa_hash(key, sizeof *key), sizeof *key,
+			  sizeof(closed_tuple));
 }
 
 static void add_example(group *g, const ss_conn *c)
@@ -210,9 +219,9 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		}
 	}
 	if (tcp && c->reuse != SS_REUSE_NONE) {
-		gint64 *prev = c->reuse == SS_REUSE_AFTER_FIN ?
-			       g_hash_table_lookup(a->closed, &c->key) : NULL;
-		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - *prev : SS_NO_TIME;
+		const closed_tuple *prev =
+			c->reuse == SS_REUSE_AFTER_FIN ? closed_find(a, &c->key) : NULL;
+		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
 			if ((g = note(a, K_TW_REUSE, c, FALSE)))
 				min_max(g, gap);
@@ -237,12 +246,13 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		}
 	}
 	if (tcp && closed_by_fin(c) && last != SS_NO_TIME) {
-		gint64 *slot = g_hash_table_lookup(a->closed, &c->key);
+		closed_tuple *slot = closed_find(a, &c->key);
+		gboolean created;
+		if (slot == NULL && ss_oatable_size(&a->closed) < SS_FINDINGS_MAX_TUPLES)
+			slot = ss_oa_insert(&a->closed, &c->key, ss_oa_hash(&c->key, sizeof c->key),
+					    sizeof c->key, sizeof *slot, &created);
 		if (slot != NULL)
-			*slot = last;
-		else if (g_hash_table_size(a->closed) < SS_FINDINGS_MAX_TUPLES)
-			g_hash_table_insert(a->closed, g_memdup2(&c->key, sizeof c->key),
-					    g_memdup2(&last, sizeof last));
+			slot->last_ns = last;
 	}
 	if (tcp && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
 		g->n++;
@@ -276,12 +286,11 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		k.family = c->family;
 		k.server = c->ep[silent].ip;
 		k.icmp_type = silent == c->client;
-		group *h = g_hash_table_lookup(a->groups[K_SILENT], &k);
-		if (h == NULL && g_hash_table_size(a->groups[K_SILENT]) < SS_FINDINGS_MAX_GROUPS) {
-			h = g_new0(group, 1);
-			h->k = k;
-			g_hash_table_insert(a->groups[K_SILENT], &h->k, h);
-		}
+		group *h = groups_find(a, K_SILENT, &k);
+		gboolean created;
+		if (h == NULL && ss_oatable_size(&a->groups[K_SILENT]) < SS_FINDINGS_MAX_GROUPS)
+			h = ss_oa_insert(&a->groups[K_SILENT], &k, ss_oa_hash(&k, sizeof k),
+					 sizeof k, sizeof *h, &created);
 		if (h)
 			h->n++;
 	}
@@ -410,7 +419,7 @@ static gboolean silent_server(const ss_findings_acc *a, guint8 family, const ss_
 	memset(&k, 0, sizeof k);
 	k.family = family;
 	k.server = *ip;
-	return g_hash_table_contains(a->groups[K_SILENT], &k);
+	return groups_find(a, K_SILENT, &k) != NULL;
 }
 
 GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
@@ -421,11 +430,10 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	ss_findings_scans *scans = ss_findings_scans_find(a);
 	guint64 unanswered_unknown = 0;
 	for (int k = 0; k < K_ONE_SIDED; k++) {
-		GHashTableIter it;
-		gpointer v;
-		g_hash_table_iter_init(&it, a->groups[k]);
-		while (g_hash_table_iter_next(&it, NULL, &v)) {
-			const group *g = v;
+		for (guint32 i = 0; i < a->groups[k].len; i++) {
+			const group *g = group_at(a, (kind)k, i);
+			if (g == NULL)
+				continue;
 			group folded;   /* without the probes of scans */
 			if (k == K_UNANSWERED && g->k.proto == IPPROTO_TCP &&
 			    silent_server(a, g->k.family, &g->k.server))

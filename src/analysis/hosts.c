@@ -4,8 +4,11 @@
  * is ephemeral.c).
  *
  * Everything is integer arithmetic so the same capture gives the same
- * report on every platform. */
+ * report on every platform.  The hosts and the (client host, server socket)
+ * pairs live inline in open-addressing tables (sockscope/oatable.h): a
+ * record of a new pair cost a g_memdup2 and a GHashTable node. */
 #include "sockscope/hosts.h"
+#include "sockscope/oatable.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
 
@@ -39,7 +42,7 @@ typedef struct {
 } dest_acc;
 
 typedef struct {
-	host_key k;             /* first: the entry is its own hash key */
+	host_key k;             /* first: the table's key */
 	ss_host h;
 	/* Most hosts make one connection: the first sample is kept inline and
 	 * the port map and destination list are allocated on the second. */
@@ -61,8 +64,8 @@ typedef struct {
 
 struct ss_hosts {
 	ss_hosts_limits lim;
-	GHashTable *by_ip;      /* host_acc* set, keyed by its host_key */
-	GHashTable *pairs;      /* pair_key* set: servers each host reached */
+	ss_oatable by_ip;       /* host_acc, keyed by its host_key */
+	ss_oatable pairs;       /* pair_key set: servers each host reached */
 	guint port_maps;
 	ss_hosts_dropped dropped;
 };
@@ -75,19 +78,23 @@ void ss_hosts_limits_init(ss_hosts_limits *lim)
 	lim->max_servers = 1u << 20;
 }
 
-SS_BYTES_KEY_FUNCS(host_key, host_key)
-
-SS_BYTES_KEY_FUNCS(pair_key, pair_key)
-
-static void host_acc_free(gpointer p)
+/* Frees what a host's entry points to (the entry is the table's). */
+static void host_acc_clear(host_acc *acc)
 {
-	host_acc *acc = p;
 	g_free(acc->port_last);
 	if (acc->dests)
 		g_array_unref(acc->dests);
 	if (acc->h.listeners)
 		g_array_unref(acc->h.listeners);
-	g_free(acc);
+}
+
+static void hosts_clear(ss_hosts *h)
+{
+	for (guint32 i = 0; i < h->by_ip.len; i++)
+		if (ss_oa_used(&h->by_ip, i))
+			host_acc_clear(ss_oa_entry(&h->by_ip, i));
+	ss_oatable_clear(&h->by_ip);
+	ss_oatable_clear(&h->pairs);
 }
 
 ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
@@ -97,8 +104,8 @@ ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
 		h->lim = *lim;
 	else
 		ss_hosts_limits_init(&h->lim);
-	h->by_ip = g_hash_table_new_full(host_key_hash, host_key_equal, host_acc_free, NULL);
-	h->pairs = g_hash_table_new_full(pair_key_hash, pair_key_equal, g_free, NULL);
+	ss_oatable_init(&h->by_ip, sizeof(host_acc), sizeof(host_key));
+	ss_oatable_init(&h->pairs, sizeof(pair_key), sizeof(pair_key));
 	return h;
 }
 
@@ -106,8 +113,7 @@ void ss_hosts_free(ss_hosts *h)
 {
 	if (!h)
 		return;
-	g_hash_table_destroy(h->by_ip);
-	g_hash_table_destroy(h->pairs);
+	hosts_clear(h);
 	g_free(h);
 }
 
@@ -124,28 +130,31 @@ static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
 {
 	host_key k;
 	make_host_key(&k, family, ip, vnet);
-	return g_hash_table_lookup(h->by_ip, &k);
+	return ss_oa_find(&h->by_ip, &k, ss_oa_hash(&k, sizeof k), sizeof k, sizeof(host_acc));
 }
 
-/* The host's entry, created when there is room; NULL (and counted) when not. */
+/* The host's entry, created when there is room; NULL (and counted) when not.
+ * The pointer holds until the next host is created. */
 static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_vnet *vnet,
 			  gboolean capped)
 {
-	host_acc *acc = host_lookup(h, family, ip, vnet);
+	host_key k;
+	make_host_key(&k, family, ip, vnet);
+	guint32 hash = ss_oa_hash(&k, sizeof k);
+	host_acc *acc = ss_oa_find(&h->by_ip, &k, hash, sizeof k, sizeof *acc);
 	if (acc)
 		return acc;
-	if (capped && g_hash_table_size(h->by_ip) >= h->lim.max_hosts) {
+	if (capped && ss_oatable_size(&h->by_ip) >= h->lim.max_hosts) {
 		h->dropped.hosts++;
 		return NULL;
 	}
-	acc = g_new0(host_acc, 1);
-	make_host_key(&acc->k, family, ip, vnet);
+	gboolean created;
+	acc = ss_oa_insert(&h->by_ip, &k, hash, sizeof k, sizeof *acc, &created);
 	acc->h.family = family;
 	acc->h.ip = *ip;
 	acc->h.vnet = *vnet;
 	acc->h.min_reuse_gap_ns = SS_NO_TIME;
 	acc->base_ns = SS_NO_TIME;
-	g_hash_table_add(h->by_ip, acc);
 	return acc;
 }
 
@@ -301,13 +310,15 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
 	k.s.family = c->family;
 	k.s.port = sv->port;
 	k.s.ip = sv->ip;
-	if (g_hash_table_contains(h->pairs, &k))
+	guint32 hash = ss_oa_hash(&k, sizeof k);
+	if (ss_oa_find(&h->pairs, &k, hash, sizeof k, sizeof k))
 		return;
-	if (g_hash_table_size(h->pairs) >= h->lim.max_servers) {
+	if (ss_oatable_size(&h->pairs) >= h->lim.max_servers) {
 		h->dropped.servers++;
 		return;
 	}
-	g_hash_table_add(h->pairs, g_memdup2(&k, sizeof k));
+	gboolean created;
+	ss_oa_insert(&h->pairs, &k, hash, sizeof k, sizeof k, &created);
 	acc->h.client_servers++;
 }
 
@@ -356,12 +367,11 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 			acc->h.dual_ports[acc->h.n_dual_ports++] = l->port;
 	}
 
-	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(ss_host), g_hash_table_size(h->by_ip));
-	GHashTableIter it;
-	gpointer key;
-	g_hash_table_iter_init(&it, h->by_ip);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		host_acc *acc = key;
+	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(ss_host), ss_oatable_size(&h->by_ip));
+	for (guint32 i = 0; i < h->by_ip.len; i++) {
+		if (!ss_oa_used(&h->by_ip, i))
+			continue;
+		host_acc *acc = ss_oa_entry(&h->by_ip, i);
 		ss_host *x = &acc->h;
 		ss_eph_profile_compute(&x->eph, &x->profile);
 		if (x->profile.fits != SS_EPH_UNKNOWN && x->busiest_connections > 0) {
@@ -372,8 +382,7 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 		g_array_append_val(out, *x);
 		x->listeners = NULL;   /* moved */
 	}
-	g_hash_table_remove_all(h->by_ip);
-	g_hash_table_remove_all(h->pairs);
+	hosts_clear(h);
 	h->port_maps = 0;
 	g_array_sort(out, ss_host_cmp);
 	return out;

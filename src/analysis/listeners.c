@@ -1,15 +1,15 @@
 /* The listener roll-up (sockscope/listeners.h): one accumulator per
  * listening socket, keyed by protocol, family, address, port and the
  * virtual network (tunnel type and VNI) it lives in, with the
- * distinct client addresses in an inline IP set (capped, and said so). */
+ * distinct client addresses in an inline IP set (capped, and said so).
+ * The accumulators live in one open-addressing table (sockscope/oatable.h):
+ * no malloc'd node or key per listener. */
 #include "sockscope/listeners.h"
 #include "sockscope/ipset.h"
-#include "sockscope/hash.h"
+#include "sockscope/oatable.h"
 #include "sockscope/services.h"
 
 #include <string.h>
-
-SS_BYTES_KEY_FUNCS(listener_key, ss_listener_key)
 
 /* Here rather than in report/: the states are the roll-up's, and layers
  * below the formats (compare/drift.c) name them too. */
@@ -49,49 +49,47 @@ static gboolean outcome_answered(ss_outcome o)
 }
 
 typedef struct {
+	ss_listener_key k;     /* first: the table's key (zero-padded) */
 	ss_listener l;
 	ss_ip_set clients;
 } listener_acc;
 
-static void listener_acc_free(gpointer p)
-{
-	listener_acc *acc = p;
-	ss_ip_set_clear(&acc->clients);
-	g_free(acc);
-}
-
 struct ss_listeners {
-	GHashTable *by_key;    /* ss_listener_key* -> listener_acc* */
+	ss_oatable by_key;     /* listener_acc, keyed by ss_listener_key */
 };
 
 ss_listeners *ss_listeners_new(void)
 {
 	ss_listeners *ls = g_new0(ss_listeners, 1);
-	ls->by_key = g_hash_table_new_full(listener_key_hash, listener_key_equal, g_free,
-					   listener_acc_free);
+	ss_oatable_init(&ls->by_key, sizeof(listener_acc), sizeof(ss_listener_key));
 	return ls;
+}
+
+static void clear_all(ss_listeners *ls)
+{
+	for (guint32 i = 0; i < ls->by_key.len; i++) {
+		listener_acc *acc = ss_oa_entry(&ls->by_key, i);
+		ss_ip_set_clear(&acc->clients);
+	}
+	ss_oatable_clear(&ls->by_key);
 }
 
 void ss_listeners_free(ss_listeners *ls)
 {
 	if (!ls)
 		return;
-	g_hash_table_destroy(ls->by_key);
+	clear_all(ls);
 	g_free(ls);
 }
 
 ss_listeners *ss_listeners_copy(const ss_listeners *src)
 {
-	ss_listeners *ls = ss_listeners_new();
-	GHashTableIter it;
-	gpointer key, value;
-	g_hash_table_iter_init(&it, src->by_key);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		const listener_acc *from = value;
-		listener_acc *acc = g_new0(listener_acc, 1);
-		acc->l = from->l;
-		ss_ip_set_copy(&acc->clients, &from->clients);
-		g_hash_table_insert(ls->by_key, g_memdup2(key, sizeof(ss_listener_key)), acc);
+	ss_listeners *ls = g_new0(ss_listeners, 1);
+	ss_oatable_copy(&ls->by_key, &src->by_key);
+	for (guint32 i = 0; i < ls->by_key.len; i++) {
+		listener_acc *acc = ss_oa_entry(&ls->by_key, i);
+		ss_ip_set from = acc->clients;
+		ss_ip_set_copy(&acc->clients, &from);
 	}
 	return ls;
 }
@@ -103,9 +101,10 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 		return;
 	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
 	ss_listener_key k = ss_listener_key_of_conn(c);
-	listener_acc *acc = g_hash_table_lookup(ls->by_key, &k);
-	if (!acc) {
-		acc = g_new0(listener_acc, 1);
+	gboolean created;
+	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, ss_oa_hash(&k, sizeof k), sizeof k,
+					 sizeof *acc, &created);
+	if (created) {
 		acc->l.proto = c->proto;
 		acc->l.family = c->family;
 		acc->l.ip = sv->ip;
@@ -115,7 +114,6 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 		acc->l.confidence = c->confidence;
 		acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;
 		acc->l.service = ss_service_name(c->proto, sv->port);
-		g_hash_table_insert(ls->by_key, g_memdup2(&k, sizeof k), acc);
 	}
 	ss_listener *l = &acc->l;
 	l->connections++;
@@ -140,16 +138,13 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 GArray *ss_listeners_take(ss_listeners *ls)
 {
 	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(ss_listener),
-					g_hash_table_size(ls->by_key));
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, ls->by_key);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		listener_acc *acc = value;
+					ss_oatable_size(&ls->by_key));
+	for (guint32 i = 0; i < ls->by_key.len; i++) {
+		listener_acc *acc = ss_oa_entry(&ls->by_key, i);
 		acc->l.clients = ss_ip_set_size(&acc->clients);
 		g_array_append_val(out, acc->l);
 	}
-	g_hash_table_remove_all(ls->by_key);
+	clear_all(ls);
 	g_array_sort(out, ss_listener_cmp);
 	return out;
 }

@@ -1,6 +1,7 @@
 /* Role inference: the knowledge learned from the capture and the decision
  * for records without a handshake (include/sockscope/roles.h). */
 #include "sockscope/roles.h"
+#include "sockscope/oatable.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -17,7 +18,7 @@ typedef struct {
 } ep_key;
 
 typedef struct {
-	ep_key k;                /* k.proto 0: a free slot */
+	ep_key k;                /* first: the table's key */
 	guint32 records;         /* records it took part in */
 	guint32 peer_changes;    /* records whose peer port differed from the previous one's */
 	guint32 replies;         /* UDP: records in which it answered the first sender */
@@ -25,16 +26,14 @@ typedef struct {
 	guint8 flags;
 } ep_entry;
 
-/* The endpoints are kept inline in one array (open addressing, linear
- * probing, at most 3/4 full): nearly every record brings a new one (its
+/* The endpoints are kept inline in one open-addressing table
+ * (sockscope/oatable.h): nearly every record brings a new one (its
  * client's ephemeral port), and a malloc plus a GHashTable node for each
  * cost more than the rest of the learning. */
 struct ss_roles {
 	ss_roles_limits lim;
 	const ss_hosts *hosts;
-	ep_entry *slots;
-	guint32 cap;             /* 0 or a power of two */
-	guint32 len;             /* entries in use */
+	ss_oatable eps;          /* ep_entry, keyed by ep_key */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
 };
@@ -52,6 +51,7 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 	else
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
+	ss_oatable_init(&k->eps, sizeof(ep_entry), sizeof(ep_key));
 	return k;
 }
 
@@ -59,7 +59,7 @@ void ss_roles_free(ss_roles *k)
 {
 	if (!k)
 		return;
-	g_free(k->slots);
+	ss_oatable_clear(&k->eps);
 	g_free(k);
 }
 
@@ -77,26 +77,12 @@ static void make_key(ep_key *key, const ss_conn *c, int side)
 	key->ip = c->ep[side].ip;
 }
 
-/* The slot holding key, or the free slot where it would go (the array is
- * never full, so the probe ends).  cap must not be 0. */
-static ep_entry *probe(ep_entry *slots, guint32 cap, const ep_key *key)
-{
-	guint32 mask = cap - 1;
-	for (guint32 i = ss_hash_bytes(key, sizeof *key) & mask;; i = (i + 1) & mask) {
-		ep_entry *e = &slots[i];
-		if (e->k.proto == 0 || memcmp(&e->k, key, sizeof *key) == 0)
-			return e;
-	}
-}
-
 static const ep_entry *ep_find(const ss_roles *k, const ss_conn *c, int side)
 {
-	if (k->cap == 0)
-		return NULL;
 	ep_key key;
 	make_key(&key, c, side);
-	const ep_entry *e = probe(k->slots, k->cap, &key);
-	return e->k.proto ? e : NULL;
+	return ss_oa_find(&k->eps, &key, ss_oa_hash(&key, sizeof key), sizeof key,
+			  sizeof(ep_entry));
 }
 
 static gboolean one_shot(const ep_entry *e)
@@ -104,27 +90,10 @@ static gboolean one_shot(const ep_entry *e)
 	return e->records <= 1 && e->replies == 0 && e->flags == 0;
 }
 
-/* Moves the entries into a new array of new_cap slots, leaving out the
- * one-shot ones when `sweep` is set; returns how many were left out. */
-static guint rebuild(ss_roles *k, guint32 new_cap, gboolean sweep)
+static gboolean not_one_shot(const void *e, void *data)
 {
-	ep_entry *slots = g_new0(ep_entry, new_cap);
-	guint left_out = 0;
-	for (guint32 i = 0; i < k->cap; i++) {
-		const ep_entry *e = &k->slots[i];
-		if (e->k.proto == 0)
-			continue;
-		if (sweep && one_shot(e)) {
-			left_out++;
-			continue;
-		}
-		*probe(slots, new_cap, &e->k) = *e;
-	}
-	g_free(k->slots);
-	k->slots = slots;
-	k->cap = new_cap;
-	k->len -= left_out;
-	return left_out;
+	(void)data;
+	return !one_shot(e);
 }
 
 /* The endpoint's entry, created when there is room.  The pointer holds
@@ -133,31 +102,28 @@ static ep_entry *ep_get(ss_roles *k, const ss_conn *c, int side)
 {
 	ep_key key;
 	make_key(&key, c, side);
-	if (k->cap) {
-		ep_entry *e = probe(k->slots, k->cap, &key);
-		if (e->k.proto)
-			return e;
-	}
-	if (k->len >= k->lim.max_endpoints) {
+	guint32 h = ss_oa_hash(&key, sizeof key);
+	ep_entry *e = ss_oa_find(&k->eps, &key, h, sizeof key, sizeof *e);
+	if (e)
+		return e;
+	guint32 len = ss_oatable_size(&k->eps);
+	if (len >= k->lim.max_endpoints) {
 		/* Forget the endpoints seen once that proved nothing: the client
 		 * side of most connections.  Amortized: a sweep must free an
 		 * eighth of the table, or the table stops growing for good. */
-		guint freed = k->full || k->cap == 0 ? 0 : rebuild(k, k->cap, TRUE);
+		guint freed = k->full || k->eps.len == 0
+				      ? 0
+				      : ss_oatable_filter(&k->eps, not_one_shot, NULL);
 		k->dropped += freed;
 		if (freed < k->lim.max_endpoints / 8 + 1)
 			k->full = TRUE;
-		if (k->len >= k->lim.max_endpoints) {
+		if (ss_oatable_size(&k->eps) >= k->lim.max_endpoints) {
 			k->dropped++;
 			return NULL;
 		}
 	}
-	if ((guint64)(k->len + 1) * 4 > (guint64)k->cap * 3)
-		rebuild(k, k->cap ? k->cap * 2 : 1024, FALSE);
-	ep_entry *e = probe(k->slots, k->cap, &key);
-	memset(e, 0, sizeof *e);
-	e->k = key;
-	k->len++;
-	return e;
+	gboolean created;
+	return ss_oa_insert(&k->eps, &key, h, sizeof key, sizeof *e, &created);
 }
 
 /* ---- learning ---- */

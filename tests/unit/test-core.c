@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sockscope/flow.h"
+#include "sockscope/oatable.h"
 #include "sockscope/util.h"
 
 static void test_addr_port(void **state)
@@ -279,6 +280,76 @@ static void test_hash_flooding(void **state)
 	g_free(crafted);
 }
 
+/* The roll-ups' open-addressing table against a GHashTable fed the same
+ * keys: every key found with its value, absent keys not found, across
+ * growth, a filter and a copy; entries come back zeroed but for the key. */
+typedef struct {
+	guint32 key[5];   /* 20 bytes, like the listener and host keys */
+	guint64 value;
+	guint32 extra;
+} oa_entry;
+
+static gboolean keep_even(const void *e, void *data)
+{
+	(void)data;
+	return ((const oa_entry *)e)->value % 2 == 0;
+}
+
+static void test_oatable(void **state)
+{
+	(void)state;
+	ss_oatable t;
+	ss_oatable_init(&t, sizeof(oa_entry), sizeof(((oa_entry *)0)->key));
+	assert_null(ss_oa_find(&t, &(guint32[5]){ 1 }, ss_oa_hash(&(guint32[5]){ 1 }, 20), 20,
+			       sizeof(oa_entry)));
+	GHashTable *ref = g_hash_table_new(g_direct_hash, g_direct_equal);
+	const guint n = 5000;
+	for (guint round = 0; round < 2; round++) {
+		for (guint i = 0; i < n; i++) {
+			guint32 key[5] = { i * 7919u, 0, i % 3, 0, 42 };
+			gboolean created;
+			oa_entry *e = ss_oa_insert(&t, key, ss_oa_hash(key, sizeof key), sizeof key,
+						   sizeof *e, &created);
+			assert_int_equal(created, round == 0);
+			if (created) {
+				assert_int_equal(e->value, 0);
+				assert_int_equal(e->extra, 0);
+				e->value = i;
+				g_hash_table_insert(ref, GUINT_TO_POINTER(i + 1), NULL);
+			}
+			assert_int_equal(e->value, i);
+		}
+	}
+	assert_int_equal(ss_oatable_size(&t), n);
+	assert_true(t.len * 4 <= t.cap * 3);
+	ss_oatable copy;
+	ss_oatable_copy(&copy, &t);
+	assert_int_equal(ss_oatable_filter(&t, keep_even, NULL), n / 2);
+	assert_int_equal(ss_oatable_size(&t), n - n / 2);
+	guint seen = 0;
+	for (guint32 i = 0; i < t.len; i++)
+		if (ss_oa_used(&t, i))
+			seen++;
+	assert_int_equal(seen, n - n / 2);
+	for (guint i = 0; i < n + 100; i++) {
+		guint32 key[5] = { i * 7919u, 0, i % 3, 0, 42 };
+		guint32 h = ss_oa_hash(key, sizeof key);
+		const oa_entry *e = ss_oa_find(&t, key, h, sizeof key, sizeof *e);
+		const oa_entry *c = ss_oa_find(&copy, key, h, sizeof key, sizeof *c);
+		gboolean in = g_hash_table_contains(ref, GUINT_TO_POINTER(i + 1));
+		assert_int_equal(c != NULL, in);
+		assert_int_equal(e != NULL, in && i % 2 == 0);
+		if (e)
+			assert_int_equal(e->value, i);
+		if (c)
+			assert_int_equal(c->value, i);
+	}
+	ss_oatable_clear(&copy);
+	ss_oatable_clear(&t);
+	assert_int_equal(ss_oatable_size(&t), 0);
+	g_hash_table_destroy(ref);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_text_sanitize),
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash_flooding),
+		cmocka_unit_test(test_oatable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,140 @@
+/* The inline-key open-addressing table every per-record roll-up uses
+ * (listeners, hosts and their (host, server) pairs, role endpoints, the
+ * findings' groups and closed tuples): fixed-size entries stored densely
+ * in one array, the key being the first `ksize` bytes of each entry
+ * (zero-padded, compared bytewise), indexed by open addressing over 8-byte
+ * slots (a 32-bit tag and the entry's number).
+ *
+ * What it buys against a GHashTable of g_new'd / g_memdup2'd nodes: no
+ * malloc per new key (a record of a new flow made one to three of them),
+ * no pointer from the bucket to a node to the key (each a dependent cache
+ * miss once the table outgrows the cache: ~160-290 ns on this VM), and a
+ * probe that reads the 4-byte tags first and compares a key only when its
+ * tag matches.  Entries are dense rather than in the slots: the slots stay
+ * at most 3/4 full, and a host's or a finding group's entry is 150-300
+ * bytes, so inline slots doubled the peak memory of a flood
+ * (tests/scripts/check-flood.py).  Measured in docs/performance.md
+ * ("per-record roll-ups").
+ *
+ * Hashing stays seeded: SipHash-1-3 under the process key (ss_hash_key()),
+ * so keys from a crafted capture cannot be aimed at one probe sequence
+ * (`bench/run.sh --collide`).  The tag is the low 32 bits of that hash
+ * (never 0: 0 marks a free slot) and the home slot is tag & (cap - 1), so
+ * growing the index hashes no key again.
+ *
+ * Entries move when the table grows: a pointer into it holds only until the
+ * next insert.  The find/insert functions are inline and take the key and
+ * entry sizes as arguments so that, called with sizeof constants, the hash
+ * and the key compare unroll at each call site. */
+#ifndef SOCKSCOPE_OATABLE_H
+#define SOCKSCOPE_OATABLE_H
+
+#include <glib.h>
+#include <string.h>
+
+#include "sockscope/hash.h"
+
+typedef struct {
+	guint32 tag;         /* 0: a free slot */
+	guint32 idx;         /* the entry's place in `entries` */
+} ss_oa_slot;
+
+typedef struct {
+	ss_oa_slot *slots;   /* cap slots, at most 3/4 of them used */
+	guint8 *entries;     /* len entries of esize bytes, dense, in insertion order */
+	guint32 cap;         /* 0 (nothing allocated yet) or a power of two */
+	guint32 len;         /* entries */
+	guint32 ecap;        /* room in `entries` */
+	guint32 esize, ksize;
+} ss_oatable;
+
+void ss_oatable_init(ss_oatable *t, gsize esize, gsize ksize);
+/* Frees the arrays; the table is empty and usable again. */
+void ss_oatable_clear(ss_oatable *t);
+/* Keeps the entries for which keep() says TRUE (in their order); returns
+ * how many were removed. */
+guint32 ss_oatable_filter(ss_oatable *t, gboolean (*keep)(const void *entry, void *data),
+			  void *data);
+/* dst becomes a copy of src; the entries are copied bytewise (deep-copy
+ * what they point to afterwards). */
+void ss_oatable_copy(ss_oatable *dst, const ss_oatable *src);
+/* Makes room for one more entry (internal to ss_oa_insert). */
+void ss_oatable_grow_(ss_oatable *t);
+
+static inline guint32 ss_oatable_size(const ss_oatable *t)
+{
+	return t->len;
+}
+
+/* The keyed hash of a key, as the table's tag (never 0). */
+G_ALWAYS_INLINE static inline guint32 ss_oa_hash(const void *key, gsize ksize)
+{
+	const guint64 *k = ss_hash_key();
+	guint32 h = (guint32)ss_siphash13(key, ksize, k[0], k[1]);
+	return h ? h : 1;
+}
+
+/* Iteration, in insertion order:
+ * for (guint32 i = 0; i < t->len; i++) ... ss_oa_entry(t, i) ... */
+static inline gboolean ss_oa_used(const ss_oatable *t, guint32 i)
+{
+	return i < t->len;
+}
+
+static inline void *ss_oa_entry(const ss_oatable *t, guint32 i)
+{
+	return t->entries + (gsize)i * t->esize;
+}
+
+/* The slot of key (hash h), or the free slot where it would go: the index
+ * is never full, so the probe ends.  cap must not be 0. */
+G_ALWAYS_INLINE static inline guint32 ss_oa_probe_(const ss_oatable *t, const void *key,
+						   guint32 h, gsize ksize, gsize esize)
+{
+	guint32 mask = t->cap - 1;
+	for (guint32 i = h & mask;; i = (i + 1) & mask) {
+		ss_oa_slot s = t->slots[i];
+		if (s.tag == 0)
+			return i;
+		if (s.tag == h && memcmp(t->entries + (gsize)s.idx * esize, key, ksize) == 0)
+			return i;
+	}
+}
+
+/* The entry of key, or NULL. */
+G_ALWAYS_INLINE static inline void *ss_oa_find(const ss_oatable *t, const void *key, guint32 h,
+					       gsize ksize, gsize esize)
+{
+	if (t->len == 0)
+		return NULL;
+	ss_oa_slot s = t->slots[ss_oa_probe_(t, key, h, ksize, esize)];
+	return s.tag ? t->entries + (gsize)s.idx * esize : NULL;
+}
+
+/* The entry of key; when there was none, a new one, zeroed but for the key
+ * (and *created set TRUE).  Callers that cap a table check its size first. */
+G_ALWAYS_INLINE static inline void *ss_oa_insert(ss_oatable *t, const void *key, guint32 h,
+						 gsize ksize, gsize esize, gboolean *created)
+{
+	guint32 i = 0;
+	if (t->cap) {
+		i = ss_oa_probe_(t, key, h, ksize, esize);
+		if (t->slots[i].tag) {
+			*created = FALSE;
+			return t->entries + (gsize)t->slots[i].idx * esize;
+		}
+	}
+	if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3 || t->len == t->ecap) {
+		ss_oatable_grow_(t);
+		i = ss_oa_probe_(t, key, h, ksize, esize);
+	}
+	guint8 *e = t->entries + (gsize)t->len * esize;
+	t->slots[i] = (ss_oa_slot){ h, t->len };
+	memcpy(e, key, ksize);
+	memset(e + ksize, 0, esize - ksize);
+	t->len++;
+	*created = TRUE;
+	return e;
+}
+
+#endif
