@@ -77,10 +77,6 @@ void ss_cmp_sigs_finish(ss_cmp_sigs *s);
 guint ss_cmp_sigs_n_flows(const ss_cmp_sigs *s);
 const ss_cmp_flow *ss_cmp_sigs_flow(const ss_cmp_sigs *s, guint i);
 guint64 ss_cmp_sigs_packets(const ss_cmp_sigs *s);
-/* Where the payload of a decoded TCP/UDP packet starts in `data`, found
- * from the header fields ss_decode() gave (ss_packet carries no offset);
- * -1 when it cannot be told. */
-gint64 ss_cmp_payload_offset(const ss_packet *p, const guint8 *data, guint32 caplen);
 
 /* ---- one side ---- */
 

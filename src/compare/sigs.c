@@ -160,24 +160,6 @@ static gint64 transport_offset(const ss_packet *p, const guint8 *data, guint32 c
 	return hit ? hit - data : -1;
 }
 
-gint64 ss_cmp_payload_offset(const ss_packet *p, const guint8 *data, guint32 caplen)
-{
-	if (p->l4 != SS_L4_TCP && p->l4 != SS_L4_UDP)
-		return -1;
-	gint64 off = transport_offset(p, data, caplen);
-	if (off < 0)
-		return -1;
-	gint64 hlen = 8;
-	if (p->l4 == SS_L4_TCP) {
-		if (off + 13 > (gint64)caplen)
-			return -1;
-		hlen = (gint64)(data[off + 12] >> 4) * 4;
-	}
-	if (hlen < 8 || off + hlen > (gint64)caplen)
-		return -1;
-	return off + hlen;
-}
-
 /* The option kinds in order and the window scale; not the MSS, which
  * routers clamp, nor timestamps and SACK blocks, which change per
  * segment.  0 when there are no options. */
