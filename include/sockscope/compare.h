@@ -268,9 +268,12 @@ int ss_cmp_near_side(const ss_cmp_conn *cc);
 const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t);
 
 /* Port allocation from (assigned, translated) client ports in the order
- * the connections started; *confidence set. */
+ * the connections started; taken[i] (NULL: none) says connection i's
+ * assigned port was held by another translated connection on the same
+ * public address at the time, so even a preserving NAT had to change it.
+ * *confidence set. */
 ss_cmp_port_alloc ss_cmp_port_alloc_infer(const guint16 *assigned, const guint16 *translated,
-					  guint n, ss_confidence *confidence);
+					  const gboolean *taken, guint n, ss_confidence *confidence);
 
 /* The clock offset (B minus A) from per-packet time differences tB - tA
  * of matched packets that went A->B (`ab`) and B->A (`ba`): the midpoint

@@ -21,7 +21,7 @@
 #define PORTS_PER_ADDRESS 64512
 
 ss_cmp_port_alloc ss_cmp_port_alloc_infer(const guint16 *assigned, const guint16 *translated,
-					  guint n, ss_confidence *confidence)
+					  const gboolean *taken, guint n, ss_confidence *confidence)
 {
 	*confidence = n >= PORTS_HIGH_CONNS ? SS_CONFIDENCE_HIGH :
 		      n >= PORTS_MEDIUM_CONNS ? SS_CONFIDENCE_MEDIUM : SS_CONFIDENCE_LOW;
@@ -29,11 +29,15 @@ ss_cmp_port_alloc ss_cmp_port_alloc_infer(const guint16 *assigned, const guint16
 		*confidence = SS_CONFIDENCE_LOW;
 		return SS_CMP_PORTS_UNKNOWN;
 	}
-	guint same = 0, steps = 0;
-	for (guint i = 0; i < n; i++)
+	guint same = 0, steps = 0, forced = 0;
+	for (guint i = 0; i < n; i++) {
 		same += assigned[i] == translated[i];
-	/* 90%: a preserving NAT still changes a port that is taken. */
-	if (same * 10 >= n * 9)
+		/* its port was in use on the public address: no NAT keeps it */
+		forced += assigned[i] != translated[i] && taken && taken[i];
+	}
+	/* 90% of those whose port was free: a preserving NAT still changes
+	 * a port that is taken (and some ports it does not explain). */
+	if (same > 0 && same * 10 >= (n - forced) * 9)
 		return SS_CMP_PORTS_PRESERVING;
 	for (guint i = 1; i < n; i++) {
 		guint16 d = (guint16)(translated[i] - translated[i - 1]);   /* wraps */
@@ -134,7 +138,27 @@ static void build(ss_compare *c, ss_cmp_translator_kind kind, guint8 family)
 	}
 	ss_confidence conf = SS_CONFIDENCE_LOW;
 	if (kind == SS_CMP_TRANSLATOR_SNAT) {
-		tr.port_alloc = (guint8)ss_cmp_port_alloc_infer(assigned, translated, conns->len, &conf);
+		/* A connection whose assigned port another translated connection
+		 * held on the same public address at the same time could not
+		 * keep it (two clients behind the NAT chose the same port). */
+		gboolean *taken = g_new0(gboolean, conns->len);
+		const ss_cmp_sigs *sa = c->side[0].sigs;
+		for (guint i = 0; i < conns->len; i++) {
+			const ss_cmp_conn *ci = g_array_index(conns, const ss_cmp_conn *, i);
+			const ss_cmp_flow *fi = ss_cmp_sigs_flow(sa, (guint)ci->flow_a);
+			int ni = ci->a_near_client ? 0 : 1;
+			for (guint j = 0; j < conns->len && !taken[i]; j++) {
+				const ss_cmp_conn *cj = g_array_index(conns, const ss_cmp_conn *, j);
+				const ss_cmp_flow *fj = ss_cmp_sigs_flow(sa, (guint)cj->flow_a);
+				int nj = cj->a_near_client ? 0 : 1;
+				taken[i] = j != i && cj->client_port[!nj] == ci->client_port[ni] &&
+					   memcmp(&cj->client_ip[!nj], &ci->client_ip[!ni], sizeof(ss_ip)) == 0 &&
+					   fj->first_ns <= fi->last_ns && fi->first_ns <= fj->last_ns;
+			}
+		}
+		tr.port_alloc = (guint8)ss_cmp_port_alloc_infer(assigned, translated, taken, conns->len,
+								&conf);
+		g_free(taken);
 		guint same = 0;
 		for (guint i = 0; i < conns->len; i++)
 			same += assigned[i] == translated[i];

@@ -46,17 +46,23 @@ static void test_port_alloc(void **state)
 		as[i] = (guint16)(40000 + 7 * i);
 		tr[i] = as[i];
 	}
-	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, 24, &conf), SS_CMP_PORTS_PRESERVING);
+	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, NULL, 24, &conf), SS_CMP_PORTS_PRESERVING);
 	assert_int_equal(conf, SS_CONFIDENCE_HIGH);
 	for (guint i = 0; i < 10; i++)
 		tr[i] = (guint16)(1024 + i);
-	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, 10, &conf), SS_CMP_PORTS_SEQUENTIAL);
+	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, NULL, 10, &conf), SS_CMP_PORTS_SEQUENTIAL);
 	assert_int_equal(conf, SS_CONFIDENCE_MEDIUM);
 	static const guint16 rnd[] = { 51234, 1200, 33333, 60001, 8765, 45678, 2345, 19999 };
 	memcpy(tr, rnd, sizeof rnd);
-	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, 8, &conf), SS_CMP_PORTS_RANDOM);
+	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, NULL, 8, &conf), SS_CMP_PORTS_RANDOM);
 	/* two connections say nothing */
-	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, 2, &conf), SS_CMP_PORTS_UNKNOWN);
+	assert_int_equal(ss_cmp_port_alloc_infer(as, tr, NULL, 2, &conf), SS_CMP_PORTS_UNKNOWN);
+	/* three of four kept their port; the fourth's was held by another
+	 * client's connection: preserving, not unknown */
+	guint16 as4[] = { 40000, 40001, 40002, 40000 }, tr4[] = { 40000, 40001, 40002, 61234 };
+	gboolean taken[] = { FALSE, FALSE, FALSE, TRUE };
+	assert_int_equal(ss_cmp_port_alloc_infer(as4, tr4, NULL, 4, &conf), SS_CMP_PORTS_UNKNOWN);
+	assert_int_equal(ss_cmp_port_alloc_infer(as4, tr4, taken, 4, &conf), SS_CMP_PORTS_PRESERVING);
 	assert_int_equal(conf, SS_CONFIDENCE_LOW);
 }
 
