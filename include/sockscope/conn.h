@@ -262,6 +262,9 @@ void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns);
 /* The report's order of records: by first packet, then creation order
  * (seq).  A GCompareFunc over ss_conn* elements of a GPtrArray. */
 gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb);
+/* Sorts an array of ss_conn* into that order, reading each record once
+ * (the comparisons work on a copy of the sort key). */
+void ss_conn_sort_first(GPtrArray *conns);
 
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);

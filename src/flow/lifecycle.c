@@ -511,7 +511,7 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 	ss_flow_table_free(lc->table);
 	lc->table = NULL;
 	if (in_order)
-		g_ptr_array_sort(left, ss_conn_cmp_first);
+		ss_conn_sort_first(left);
 	for (guint i = 0; i < left->len; i++) {
 		ss_conn *c = g_ptr_array_index(left, i);
 		c->lru_prev = c->lru_next = NULL;

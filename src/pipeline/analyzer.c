@@ -527,7 +527,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 		 * learn from everything (handshakes prove listeners and ephemeral
 		 * ports; every record counts for fan-in), then decide the records
 		 * without proof with all of it known. */
-		g_ptr_array_sort(a->conns, ss_conn_cmp_first);
+		ss_conn_sort_first(a->conns);
 		for (guint i = 0; i < a->conns->len; i++) {
 			ss_conn *c = g_ptr_array_index(a->conns, i);
 			ss_conn_finalize(c);

@@ -71,7 +71,7 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 		while (g_hash_table_iter_next(&it, NULL, &value))
 			snapshot_conn(value, &s);
 	}
-	g_ptr_array_sort(r->conns, ss_conn_cmp_first);
+	ss_conn_sort_first(r->conns);
 	r->listeners = ss_listeners_take(s.listeners);
 	ss_listeners_free(s.listeners);
 	r->summary.listeners = r->listeners->len;
