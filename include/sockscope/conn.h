@@ -19,6 +19,11 @@ typedef enum {
 	SS_OUTCOME_MIDSTREAM,     /* TCP: no handshake in the capture */
 	SS_OUTCOME_SIMULTANEOUS,  /* TCP: both sides sent a bare SYN */
 	SS_OUTCOME_ANSWERED,      /* UDP: both sides spoke */
+	SS_OUTCOME_UNKNOWN,       /* TCP/UDP: no answer seen, but the capture is
+	                             proven to miss packets to the client and
+	                             holds none from the server to it: an answer
+	                             could be in the missing direction
+	                             (docs/inference.md#one-sided-captures) */
 	SS_OUTCOME_COUNT
 } ss_outcome;
 

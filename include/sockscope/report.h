@@ -21,6 +21,8 @@ typedef enum {
 	SS_LISTENER_OPEN,      /* it answered at least once */
 	SS_LISTENER_CLOSED,    /* it refused (RST / ICMP unreachable) and never answered */
 	SS_LISTENER_FILTERED,  /* attempts to it were never answered at all */
+	SS_LISTENER_UNKNOWN,   /* no answer seen, but the capture lacks the direction
+	                          its answers would take (outcome `unknown`) */
 } ss_listener_state;
 
 typedef struct {

@@ -29,6 +29,10 @@
 /* A UDP endpoint is a proven responder after replying in this many records,
  * to more than one peer port. */
 #define SS_UDP_RESPONDER_MIN_REPLIES 2
+/* Host-pair directions remembered to tell a missing answer from a missing
+ * direction (ss_roles_answer_unseen); past this, a pair not remembered
+ * counts as never seen. */
+#define SS_ROLES_MAX_DIRECTIONS 65536
 
 typedef struct {
 	guint max_endpoints;   /* endpoints remembered (default 262144) */
@@ -51,8 +55,16 @@ void ss_roles_note_record(ss_roles *k, const ss_conn *c);
 /* ep[side] of c sent a SYN-ACK: it is a listening TCP socket. */
 void ss_roles_note_synack(ss_roles *k, const ss_conn *c, int side);
 /* A finalized record: a handshake's server is a proven listener; a UDP
- * endpoint that replied counts towards a proven responder. */
+ * endpoint that replied counts towards a proven responder; the host-pair
+ * directions it holds packets in are remembered, and a one-sided TCP
+ * record marks its heard host as one the capture misses packets to. */
 void ss_roles_learn(ss_roles *k, const ss_conn *c);
+
+/* TRUE when the capture cannot show an answer to ep[client] of c: it is
+ * proven (by a one-sided TCP record) to miss packets to the client's host,
+ * and holds none from the server's host to it.  An attempt without an
+ * answer is then `unknown`, not `unanswered` (docs/inference.md). */
+gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client);
 
 /* ---- deciding ---- */
 

@@ -41,6 +41,10 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 			 * capture shows only the client's packets, flagged
 			 * one_sided by ss_conn_one_sided). */
 			c->outcome = SS_OUTCOME_COMPLETE;
+		else if (ss_roles_answer_unseen(k, c, c->client))
+			/* the capture misses what the server sent to the client:
+			 * a SYN-ACK or a RST could be there */
+			c->outcome = SS_OUTCOME_UNKNOWN;
 		else
 			c->outcome = SS_OUTCOME_UNANSWERED;
 	} else if (sa0 || sa1) {
@@ -59,7 +63,8 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 	}
 
 	const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
-	if (c->outcome == SS_OUTCOME_REJECTED || c->outcome == SS_OUTCOME_UNANSWERED)
+	if (c->outcome == SS_OUTCOME_REJECTED || c->outcome == SS_OUTCOME_UNANSWERED ||
+	    c->outcome == SS_OUTCOME_UNKNOWN)
 		c->close = SS_CLOSE_NONE;
 	else if (c->first_rst_side >= 0)
 		c->close = c->first_rst_side == c->client ? SS_CLOSE_RST_CLIENT : SS_CLOSE_RST_SERVER;
@@ -91,6 +96,9 @@ static void finalize_udp(ss_conn *c, const ss_roles *k)
 		ss_roles_decide(k, c);
 		if (both || c->ep[!c->client].packets > 0)
 			c->outcome = SS_OUTCOME_ANSWERED;
+		else if (ss_roles_answer_unseen(k, c, c->client))
+			/* silence in a direction the capture does not hold */
+			c->outcome = SS_OUTCOME_UNKNOWN;
 		else
 			c->outcome = SS_OUTCOME_UNANSWERED;
 	}
@@ -127,7 +135,10 @@ gboolean ss_conn_one_sided(const ss_conn *c)
 {
 	/* An unanswered attempt or one-way UDP is one-sided by nature; a TCP
 	 * record past its SYN that shows only one side means the capture
-	 * missed the other direction. */
+	 * missed the other direction, and so does an attempt whose answer's
+	 * direction the capture does not hold (outcome unknown). */
+	if (c->outcome == SS_OUTCOME_UNKNOWN)
+		return TRUE;
 	if (c->proto != IPPROTO_TCP || c->outcome == SS_OUTCOME_UNANSWERED ||
 	    c->outcome == SS_OUTCOME_REJECTED)
 		return FALSE;

@@ -85,6 +85,8 @@ struct ss_findings_acc {
 	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey */
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
 	guint64 tcp;                   /* TCP records seen */
+	/* records whose answer the capture could not show (outcome unknown) */
+	guint64 unknown_tcp, unknown_udp;
 };
 
 static inline group *groups_find(const ss_findings_acc *a, kind k, const gkey *key)

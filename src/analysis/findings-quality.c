@@ -65,16 +65,28 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 		fact(f, "silent_hosts", ss_oatable_size(&a->groups[K_SILENT]));
 		if (unanswered_unknown > 0)
 			fact(f, "unanswered_unknown", (gint64)unanswered_unknown);
+		if (a->unknown_udp > 0)
+			fact(f, "udp_unknown", (gint64)a->unknown_udp);
 		guint64 total = MAX(s->tcp_connections, a->tcp);
+		guint64 ntcp = n > a->unknown_udp ? n - a->unknown_udp : 0;
 		GString *st = g_string_new(NULL);
 		g_string_append_printf(st, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
 				       " TCP connections show packets in one direction only: "
 				       "the capture point sees one path of an asymmetric route, "
-				       "or a filter dropped the other direction.", n, total);
+				       "or a filter dropped the other direction.", ntcp, total);
 		silent_hosts_phrase(st, a);
+		if (a->unknown_udp > 0)
+			g_string_append_printf(st, " %" G_GUINT64_FORMAT " UDP exchange%s got no "
+					       "reply in the capture, which holds nothing from %s "
+					       "server%s to %s client%s: outcome unknown, not unanswered.",
+					       a->unknown_udp, plural(a->unknown_udp),
+					       a->unknown_udp == 1 ? "its" : "their",
+					       a->unknown_udp == 1 ? "" : "s",
+					       a->unknown_udp == 1 ? "its" : "their",
+					       a->unknown_udp == 1 ? "" : "s");
 		if (unanswered_unknown > 0)
-			g_string_append_printf(st, " %" G_GUINT64_FORMAT " attempt%s to those "
-					       "servers look unanswered, but their replies could be in "
+			g_string_append_printf(st, " %" G_GUINT64_FORMAT " TCP attempt%s got no "
+					       "answer in the capture, but the answers could be in "
 					       "the missing direction: not reported as unanswered.",
 					       unanswered_unknown, plural(unanswered_unknown));
 		f->statement = g_string_free(st, FALSE);

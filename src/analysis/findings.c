@@ -175,6 +175,8 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 
 	if (tcp)
 		a->tcp++;
+	if (c->outcome == SS_OUTCOME_UNKNOWN)
+		(*(tcp ? &a->unknown_tcp : &a->unknown_udp))++;
 	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, c, FALSE)))
 		g->c.unanswered.syn_retransmits += c->syn_retransmits;
 	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, c, FALSE))) {
@@ -446,7 +448,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	}
 	ss_findings_scans_report(out, scans, r);
 	ss_findings_scans_free(scans);
-	ss_findings_text_quality(out, a, r, unanswered_unknown);
+	ss_findings_text_quality(out, a, r, unanswered_unknown + a->unknown_tcp);
 	ss_findings_text_hosts(out, a, r);
 	if (r->conns != NULL && r->conns->len > 0)
 		pair_examples(out, r);

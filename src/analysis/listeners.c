@@ -22,6 +22,8 @@ const char *ss_listener_state_name(ss_listener_state s)
 		return "closed";
 	case SS_LISTENER_FILTERED:
 		return "filtered";
+	case SS_LISTENER_UNKNOWN:
+		return "unknown";
 	}
 	return "unknown";
 }
@@ -123,6 +125,10 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 		l->state = SS_LISTENER_OPEN;
 	else if (c->outcome == SS_OUTCOME_REJECTED && l->state != SS_LISTENER_OPEN)
 		l->state = SS_LISTENER_CLOSED;
+	else if (c->outcome == SS_OUTCOME_UNKNOWN && l->state == SS_LISTENER_FILTERED)
+		/* one attempt whose answer the capture could not show is enough
+		 * not to call the socket filtered */
+		l->state = SS_LISTENER_UNKNOWN;
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
 	if (l->first_ns == SS_NO_TIME || first < l->first_ns)

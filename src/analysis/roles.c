@@ -1,6 +1,8 @@
 /* Role inference: the knowledge learned from the capture and the decision
  * for records without a handshake (include/sockscope/roles.h). */
 #include "sockscope/roles.h"
+#include "sockscope/decide.h"
+#include "sockscope/hash.h"
 #include "sockscope/oatable.h"
 #include "sockscope/util.h"
 
@@ -26,6 +28,15 @@ typedef struct {
 	guint8 flags;
 } ep_entry;
 
+/* A direction between two hosts that the capture holds packets in, and a
+ * host the capture is proven to miss packets to. */
+typedef struct {
+	guint8 family;
+	ss_ip from, to;        /* `to` zero: a host key (deaf) */
+} dir_key;
+
+SS_BYTES_KEY_FUNCS(dir_key, dir_key)   /* zero-initialised keys */
+
 /* The endpoints are kept inline in one open-addressing table
  * (sockscope/oatable.h): nearly every record brings a new one (its
  * client's ephemeral port), and a malloc plus a GHashTable node for each
@@ -36,6 +47,12 @@ struct ss_roles {
 	ss_oatable eps;          /* ep_entry, keyed by ep_key */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
+	/* What tells a missing answer from a missing direction
+	 * (ss_roles_answer_unseen): host-pair directions that held packets
+	 * (at most SS_ROLES_MAX_DIRECTIONS), and the hosts that one-sided TCP
+	 * records prove the capture misses packets to. */
+	GHashTable *directions;  /* dir_key* -> itself */
+	GHashTable *deaf;        /* dir_key* (host in `from`) -> itself */
 };
 
 void ss_roles_limits_init(ss_roles_limits *lim)
@@ -52,6 +69,8 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
 	ss_oatable_init(&k->eps, sizeof(ep_entry), sizeof(ep_key));
+	k->directions = g_hash_table_new_full(dir_key_hash, dir_key_equal, g_free, NULL);
+	k->deaf = g_hash_table_new_full(dir_key_hash, dir_key_equal, g_free, NULL);
 	return k;
 }
 
@@ -60,6 +79,8 @@ void ss_roles_free(ss_roles *k)
 	if (!k)
 		return;
 	ss_oatable_clear(&k->eps);
+	g_hash_table_unref(k->directions);
+	g_hash_table_unref(k->deaf);
 	g_free(k);
 }
 
@@ -154,10 +175,64 @@ void ss_roles_note_synack(ss_roles *k, const ss_conn *c, int side)
 		e->flags |= EP_PROVEN_LISTENER;
 }
 
+static void dir_make(dir_key *d, guint8 family, const ss_ip *from, const ss_ip *to)
+{
+	memset(d, 0, sizeof *d);
+	d->family = family;
+	d->from = *from;
+	if (to)
+		d->to = *to;
+}
+
+static void set_add(GHashTable *t, const dir_key *d, guint max)
+{
+	if (g_hash_table_size(t) < max && !g_hash_table_contains(t, d)) {
+		dir_key *copy = g_memdup2(d, sizeof *d);
+		g_hash_table_add(t, copy);
+	}
+}
+
+/* Which host-pair directions the record holds packets in; a one-sided TCP
+ * record proves the capture misses what its silent side sent to the other
+ * (the other side acknowledged it, ss_conn_one_sided). */
+static void learn_directions(ss_roles *k, const ss_conn *c)
+{
+	dir_key d;
+	for (int i = 0; i < 2; i++) {
+		if (c->ep[i].packets == 0)
+			continue;
+		dir_make(&d, c->family, &c->ep[i].ip, &c->ep[!i].ip);
+		set_add(k->directions, &d, SS_ROLES_MAX_DIRECTIONS);
+	}
+	if (c->proto == IPPROTO_TCP && ss_conn_one_sided(c)) {
+		int heard = c->ep[0].packets > 0 ? 0 : 1;
+		dir_make(&d, c->family, &c->ep[heard].ip, NULL);
+		set_add(k->deaf, &d, SS_ROLES_MAX_DIRECTIONS);
+	}
+}
+
+gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client)
+{
+	if (!k || g_hash_table_size(k->deaf) == 0)
+		return FALSE;
+	const ss_endpoint *cl = &c->ep[client], *sv = &c->ep[!client];
+	dir_key d;
+	dir_make(&d, c->family, &cl->ip, NULL);
+	if (!g_hash_table_contains(k->deaf, &d))
+		return FALSE;
+	/* Anything from the server to the client elsewhere in the capture
+	 * shows that direction is captured: then the silence is real.  (A
+	 * pair the full table could not record counts as unseen: unknown
+	 * rather than a wrong "unanswered".) */
+	dir_make(&d, c->family, &sv->ip, &cl->ip);
+	return !g_hash_table_contains(k->directions, &d);
+}
+
 void ss_roles_learn(ss_roles *k, const ss_conn *c)
 {
 	if (!k || c->client < 0)
 		return;
+	learn_directions(k, c);
 	if (c->proto == IPPROTO_TCP) {
 		gboolean proof = c->evidence == SS_EVIDENCE_SYN || c->evidence == SS_EVIDENCE_SYN_ACK;
 		gboolean answered = c->outcome == SS_OUTCOME_COMPLETE ||

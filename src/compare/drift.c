@@ -494,6 +494,12 @@ void ss_drift_side_evidence(const ss_drift_listener *l, const ss_drift_side *s,
 		g_string_append_printf(out, " in %s", label);
 		return;
 	}
+	case SS_LISTENER_UNKNOWN:
+		count_append(out, s->connections,
+			     tcp ? "attempt" : "exchange", tcp ? "attempts" : "exchanges");
+		g_string_append_printf(out, " without a visible answer in %s, which lacks the "
+				       "direction answers would take", label);
+		return;
 	case SS_LISTENER_FILTERED:
 	default:
 		if (tcp) {

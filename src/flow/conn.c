@@ -18,6 +18,7 @@ static const char *const outcome_names[] = {
 	[SS_OUTCOME_MIDSTREAM] = "midstream",
 	[SS_OUTCOME_SIMULTANEOUS] = "simultaneous",
 	[SS_OUTCOME_ANSWERED] = "answered",
+	[SS_OUTCOME_UNKNOWN] = "unknown",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(outcome_names) == SS_OUTCOME_COUNT);
 

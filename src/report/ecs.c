@@ -44,6 +44,7 @@ static const char *ecs_outcome(ss_outcome o)
 		return "failure";
 	case SS_OUTCOME_UNANSWERED:
 	case SS_OUTCOME_INCOMPLETE:
+	case SS_OUTCOME_UNKNOWN:
 	case SS_OUTCOME_COUNT:
 		break;
 	}

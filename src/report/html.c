@@ -266,7 +266,8 @@ static void graph_h(GString *b, const ss_report *r)
 							      g_array_index(s->rows, guint, j));
 			int ry = sy[i] + G_HEAD_H + (int)j * G_ROW_H;
 			const char *fill = l->state == SS_LISTENER_OPEN ? "#ffffff" :
-					   l->state == SS_LISTENER_CLOSED ? "#ffebe9" : "#fff8c5";
+					   l->state == SS_LISTENER_CLOSED ? "#ffebe9" :
+					   l->state == SS_LISTENER_UNKNOWN ? "#f6f8fa" : "#fff8c5";
 			g_string_append_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 					       "fill=\"%s\" stroke=\"#d0d7de\"/>", G_SERVER_X, ry,
 					       G_SERVER_W, G_ROW_H, fill);

@@ -205,6 +205,12 @@ void ss_json_listener(GString *b, const ss_listener *l, gboolean nanosecond)
 			g_string_append_c(b, ',');
 		kv_u64_dyn(b, ss_outcome_name(list[i]), l->outcomes[list[i]]);
 	}
+	/* only where a one-sided capture left attempts without a visible
+	 * answer (docs/output.md): most captures never have one */
+	if (l->outcomes[SS_OUTCOME_UNKNOWN] > 0) {
+		g_string_append_c(b, ',');
+		kv_u64_dyn(b, ss_outcome_name(SS_OUTCOME_UNKNOWN), l->outcomes[SS_OUTCOME_UNKNOWN]);
+	}
 	ss_append_lit(b, "},");
 	kv_time(b, "first_ts", l->first_ns, nanosecond);
 	g_string_append_c(b, ',');

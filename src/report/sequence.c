@@ -130,6 +130,9 @@ GArray *ss_seq_events(const ss_conn *c)
 				       (unsigned)c->icmp_code));
 	if (c->outcome == SS_OUTCOME_UNANSWERED)
 		ev_add(ev, -1, SS_NO_TIME, FALSE, g_strdup("no answer"));
+	else if (c->outcome == SS_OUTCOME_UNKNOWN)
+		ev_add(ev, -1, SS_NO_TIME, FALSE,
+		       g_strdup("no answer captured: the capture lacks the server's direction"));
 	else if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		ev_add(ev, -1, SS_NO_TIME, FALSE, g_strdup("both sides sent a SYN (simultaneous open)"));
 	if (last != SS_NO_TIME && last > base)

@@ -290,6 +290,57 @@ static void test_handshake_wins(void **state)
 
 /* The endpoint table is capped: one-shot endpoints are swept, then new
  * ones are dropped and counted. */
+/* A client-only capture (one-sided TCP records prove the capture misses
+ * packets to 10.0.0.1): a UDP query and a TCP SYN without an answer from a
+ * server that sent nothing to it in the whole capture are `unknown`, not
+ * `unanswered`, flagged one-sided; their listeners are `unknown`, not
+ * `filtered`.  A server that did send to the client (a DNS reply in another
+ * record) keeps `unanswered`: its direction is in the capture.  Without the
+ * one-sided proof, unanswered stays unanswered. */
+static void test_answer_unseen(void **state)
+{
+	(void)state;
+	for (int proof = 0; proof < 2; proof++) {
+		run r = start(FALSE);
+		ss_ip cl = sc_ip4(10, 0, 0, 1), web = sc_ip4(10, 0, 0, 2), dns = sc_ip4(10, 0, 0, 3),
+		      other = sc_ip4(10, 0, 0, 4);
+		if (proof) {
+			/* the client's SYN, then its ACK of the unseen SYN-ACK */
+			sc_flow t = sc_flow_make(IPPROTO_TCP, cl, 40000, web, 80);
+			sc_tcp(r.a, &t, SC_CLIENT, 0, SYN, 100, 0);
+			sc_tcp(r.a, &t, SC_CLIENT, 2, ACK, 101, 0);
+		}
+		sc_flow q = sc_flow_make(IPPROTO_UDP, cl, 40001, dns, 53);
+		sc_udp(r.a, &q, SC_CLIENT, 10, 30);
+		sc_flow syn = sc_flow_make(IPPROTO_TCP, cl, 40002, dns, 8082);
+		sc_tcp(r.a, &syn, SC_CLIENT, 11, SYN, 300, 0);
+		/* another resolver answered once: its direction is captured */
+		sc_flow a1 = sc_flow_make(IPPROTO_UDP, cl, 40003, other, 53);
+		sc_udp(r.a, &a1, SC_CLIENT, 20, 30);
+		sc_udp(r.a, &a1, SC_SERVER, 21, 60);
+		sc_flow a2 = sc_flow_make(IPPROTO_UDP, cl, 40004, other, 53);
+		sc_udp(r.a, &a2, SC_CLIENT, 30, 30);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		ss_outcome want = proof ? SS_OUTCOME_UNKNOWN : SS_OUTCOME_UNANSWERED;
+		const ss_conn *c = find(conns, &q);
+		assert_string_equal(ss_outcome_name(c->outcome), ss_outcome_name(want));
+		assert_int_equal(ss_conn_one_sided(c), proof);
+		c = find(conns, &syn);
+		assert_string_equal(ss_outcome_name(c->outcome), ss_outcome_name(want));
+		assert_int_equal(ss_conn_one_sided(c), proof);
+		c = find(conns, &a2);
+		assert_string_equal(ss_outcome_name(c->outcome), "unanswered");
+		for (guint i = 0; i < rep->listeners->len; i++) {
+			const ss_listener *l = &g_array_index(rep->listeners, ss_listener, i);
+			if (memcmp(&l->ip, &dns, sizeof dns) == 0)
+				assert_string_equal(ss_listener_state_name(l->state),
+						    proof ? "unknown" : "filtered");
+		}
+		done(&r, rep);
+	}
+}
+
 static void test_knowledge_bounded(void **state)
 {
 	(void)state;
@@ -334,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_udp_receivers),
 		cmocka_unit_test(test_handshake_wins),
 		cmocka_unit_test(test_knowledge_bounded),
+		cmocka_unit_test(test_answer_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
