@@ -102,6 +102,11 @@ typedef struct {
 	guint32 vni;           /* virtual network id, see ss_tunnel_type */
 	ss_ip src, dst;        /* outer IP endpoints */
 	guint16 sport, dport;  /* outer UDP ports (UDP tunnels only) */
+	/* The whole MPLS label stack of an innermost MPLS tunnel (vni holds
+	 * only its bottom label): a GQuark of the labels in decimal, top first,
+	 * separated by ';' ("16004;100").  0 when not MPLS, or when the
+	 * process's budget of distinct stacks was spent (decode/ethertype.c). */
+	guint32 labels;
 } ss_tunnel;
 
 /* The virtual network a flow lives in, as its flow key has it: the

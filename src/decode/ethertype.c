@@ -23,6 +23,35 @@ enum {
 	ETHER_MAX_LEN_FIELD = 1500,
 };
 
+/* Distinct MPLS label stacks named in this process: GQuarks are never
+ * freed, so a flood of forged stacks stops being named past this (the
+ * records keep their bottom label, tunnel.vni, and say labels null).  The
+ * quark table is process-wide, and so is its bound. */
+#define MPLS_STACKS_MAX 4096
+static gint mpls_stacks_named;
+
+/* The GQuark of a label stack ("16004;100", top first): 4 bytes in the
+ * record for any depth, resolved by the writers on any thread with
+ * g_quark_to_string(). */
+static guint32 mpls_labels(const guint8 *stack, guint n)
+{
+	char text[SS_MAX_MPLS_LABELS * 8 + 1];
+	gsize len = 0;
+	for (guint i = 0; i < n && i < SS_MAX_MPLS_LABELS; i++) {
+		const guint8 *e = stack + 4 * i;
+		guint32 label = ((guint32)e[0] << 12) | ((guint32)e[1] << 4) | (e[2] >> 4);
+		len += (gsize)g_snprintf(text + len, sizeof text - len, "%s%u", i ? ";" : "",
+					 (unsigned)label);
+	}
+	GQuark q = g_quark_try_string(text);
+	if (q != 0)
+		return q;
+	if (g_atomic_int_get(&mpls_stacks_named) >= MPLS_STACKS_MAX)
+		return 0;
+	g_atomic_int_inc(&mpls_stacks_named);
+	return g_quark_from_string(text);
+}
+
 /* MPLS label stack entries up to the bottom-of-stack bit; the payload has
  * no type field, so its first nibble decides (RFC 4385: 0 is a pseudowire
  * control word, which Ethernet pseudowires put before the frame). */
@@ -30,6 +59,7 @@ static ss_reason decap_mpls(ss_decap *d, ss_cursor *c)
 {
 	guint32 entry;
 	guint n = 0;
+	const guint8 *stack = c->p;
 
 	do {
 		if (++n > SS_MAX_MPLS_LABELS)
@@ -41,6 +71,7 @@ static ss_reason decap_mpls(ss_decap *d, ss_cursor *c)
 
 	if (!ss_decap_enter(d, SS_TUNNEL_MPLS, TRUE, entry >> 12))
 		return SS_REASON_BAD_TUNNEL_DEPTH;
+	d->out->tunnel.labels = mpls_labels(stack, n);   /* the whole stack */
 	if (!ss_cursor_need(c, 1))
 		return SS_REASON_TRUNC_MPLS;
 	switch (c->p[0] >> 4) {

@@ -20,7 +20,8 @@ static const char header[] =
 	"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
 	"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
 	"syn_gaps_ms,evictions,continues_evicted,tunnel_type,tunnel_vni,tunnel_depth,"
-	"tunnel_outer_src,tunnel_outer_dst,tunnel_outer_sport,tunnel_outer_dport\n";
+	"tunnel_outer_src,tunnel_outer_dst,tunnel_outer_sport,tunnel_outer_dport,"
+	"tunnel_mpls_labels\n";
 
 void ss_csv_field_append(GString *b, const char *s)
 {
@@ -73,7 +74,7 @@ static void field_ms(GString *b, gint64 ns, gboolean nanosecond)
 static void tunnel_fields(GString *b, const ss_tunnel *t)
 {
 	if (t->type == SS_TUNNEL_NONE) {
-		g_string_append(b, ",,,,,,,");
+		g_string_append(b, ",,,,,,,,");
 		return;
 	}
 	field(b, ss_tunnel_type_name((ss_tunnel_type)t->type), FALSE);
@@ -94,6 +95,9 @@ static void tunnel_fields(GString *b, const ss_tunnel *t)
 	} else {
 		g_string_append(b, ",,");
 	}
+	/* the MPLS label stack, top first, separated by ';' (like syn_gaps_ms) */
+	field(b, t->type == SS_TUNNEL_MPLS && t->labels ? g_quark_to_string(t->labels) : NULL,
+	      FALSE);
 }
 
 /* Appends one row (with its LF) for a record. */

@@ -102,6 +102,20 @@ void ss_json_tunnel_append(GString *b, const ss_tunnel *t)
 	ss_vnet v = ss_tunnel_vnet(t);
 	ss_json_vnet_fields(b, &v);
 	g_string_append_c(b, ',');
+	if (t->type == SS_TUNNEL_MPLS) {
+		/* the whole stack, top first; null when it was not kept */
+		const char *s = t->labels ? g_quark_to_string(t->labels) : NULL;
+		key(b, "labels");
+		if (s == NULL) {
+			null_(b);
+		} else {
+			g_string_append_c(b, '[');
+			for (; *s != '\0'; s++)
+				g_string_append_c(b, *s == ';' ? ',' : *s);
+			g_string_append_c(b, ']');
+		}
+		g_string_append_c(b, ',');
+	}
 	kv_u64(b, "depth", t->depth);
 	g_string_append_c(b, ',');
 	ss_json_outer_append(b, t->family, &t->src, &t->dst, t->sport, t->dport);

@@ -21,7 +21,9 @@ timestamps.  For every crafted file:
     flows are "tunnel" records instead, one per id, whose packets and bytes
     add up to the crafted file's and whose connection counts are the inner
     records';
-  - a datagram to the VXLAN port that is not VXLAN stays ordinary UDP.
+  - a datagram to the VXLAN port that is not VXLAN stays ordinary UDP;
+  - MPLS records name the whole label stack tshark reads, not only its
+    bottom label.
 Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
 """
 import collections
@@ -181,6 +183,22 @@ def tshark_count(path, display_filter, targs):
     return len(out.splitlines())
 
 
+def check_labels(path, conns):
+    """Every MPLS record names the whole label stack, top first, as tshark
+    reads it from the packets (not only the bottom label, its vni)."""
+    out = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-E", "occurrence=a",
+                          "-E", "aggregator=,", "-e", "mpls.label"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    stacks = {tuple(int(x) for x in line.split(",")) for line in out.split() if line}
+    problems = []
+    for o in conns:
+        got = o["tunnel"].get("labels")
+        if got is None or tuple(got) not in stacks or got[-1] != o["tunnel"]["vni"]:
+            problems.append(f"labels {got} (vni {o['tunnel']['vni']}), tshark's stacks {stacks}")
+            break
+    return problems
+
+
 def check_tunnels(tunnels, ttype, vnis, pkts, conns_each):
     """The outer flows as tunnel records: one per id, every crafted packet
     and byte in one of them, each carrying all the real capture's
@@ -275,6 +293,8 @@ def main():
             if ts != seen:
                 problems.append(f"tshark's inner 5-tuples differ: only tshark {sorted(ts - seen)}, "
                                 f"only sockscope {sorted(seen - ts)}")
+            if ttype == "mpls":
+                problems += check_labels(path, conns)
             tunnels = [o for o in out if o["kind"] == "tunnel"]
             problems += check_tunnels(tunnels, ttype, vnis, pkts, len(ref))
             tunnel_ports = {6081, 2152, 9999, 4789}

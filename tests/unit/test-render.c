@@ -871,15 +871,16 @@ static void test_csv(void **state)
 		"syn_retransmits,synack_retransmits,syn_to_synack_ms,synack_to_ack_ms,"
 		"reused_tuple,reuse_cause,community_id,one_sided,started_midstream,snaplen_cut,"
 		"syn_gaps_ms,evictions,continues_evicted,tunnel_type,tunnel_vni,tunnel_depth,"
-		"tunnel_outer_src,tunnel_outer_dst,tunnel_outer_sport,tunnel_outer_dport\n"
+		"tunnel_outer_src,tunnel_outer_dst,tunnel_outer_sport,tunnel_outer_dport,"
+		"tunnel_mpls_labels\n"
 		"tcp,4,10.0.0.2,43122,10.0.0.1,80,http,complete,fin,syn,high,SF,ShADdFf,"
 		"2026-01-01T00:00:00.123456000Z,2026-01-01T00:00:00.164456000Z,41.000000,5,4,"
 		"120,3400,0,0,0.512000,0.101000,false,,1:UQezHrdIQ9tvFbCTqtCjpqutE6o=,false,false,0,,0,false,"
-		",,,,,,\n"
+		",,,,,,,\n"
 		"udp,6,2001:db8::2,50000,2001:db8::53,53,domain,rejected,none,icmp_unreachable,"
 		"high,S0,^,2026-01-01T00:00:05.000000001Z,2026-01-01T00:00:06.500000003Z,"
 		"1500.000002,2,0,60,0,0,0,,,true,after_failed,1:8r30hOG09eoymEhC/0dm170uYek=,"
-		"false,false,0,,0,false,vxlan,42,1,192.0.2.1,192.0.2.2,40653,4789\n");
+		"false,false,0,,0,false,vxlan,42,1,192.0.2.1,192.0.2.2,40653,4789,\n");
 	free(got);
 	ss_report_free(r);
 }
