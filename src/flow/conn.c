@@ -322,6 +322,8 @@ static gint sort_key_cmp(gconstpointer pa, gconstpointer pb)
 void ss_conn_sort_first(GPtrArray *conns)
 {
 	guint n = conns->len;
+	if (n < 2)
+		return;   /* and qsort() must not be given g_new()'s NULL for 0 */
 	sort_key *k = g_new(sort_key, n);
 	for (guint i = 0; i < n; i++) {
 		ss_conn *c = g_ptr_array_index(conns, i);
