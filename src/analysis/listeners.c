@@ -9,6 +9,7 @@
 #include "sockscope/oatable.h"
 #include "sockscope/services.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 /* Here rather than in report/: the states are the roll-up's, and layers
@@ -44,8 +45,19 @@ gint ss_listener_cmp(gconstpointer pa, gconstpointer pb)
 	return ss_vnet_cmp(&a->vnet, &b->vnet);
 }
 
-static gboolean outcome_answered(ss_outcome o)
+/* A TCP record of RSTs alone (no SYN, data, FIN or plain ACK on either
+ * side): the server-only capture of a refused SYN, or an abort.  It
+ * proves nothing about the socket, least of all that it is open. */
+static gboolean rst_only(const ss_conn *c)
 {
+	return c->proto == IPPROTO_TCP && ((c->ep[0].sent | c->ep[1].sent) & ~SS_SENT_RST) == 0;
+}
+
+static gboolean answered(const ss_conn *c)
+{
+	ss_outcome o = c->outcome;
+	if (o == SS_OUTCOME_MIDSTREAM && rst_only(c))
+		return FALSE;
 	return o == SS_OUTCOME_COMPLETE || o == SS_OUTCOME_INCOMPLETE ||
 	       o == SS_OUTCOME_MIDSTREAM || o == SS_OUTCOME_ANSWERED;
 }
@@ -121,11 +133,12 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 	l->connections++;
 	l->outcomes[c->outcome]++;
 	l->confidence = MAX(l->confidence, c->confidence);
-	if (outcome_answered(c->outcome))
+	if (answered(c))
 		l->state = SS_LISTENER_OPEN;
 	else if (c->outcome == SS_OUTCOME_REJECTED && l->state != SS_LISTENER_OPEN)
 		l->state = SS_LISTENER_CLOSED;
-	else if (c->outcome == SS_OUTCOME_UNKNOWN && l->state == SS_LISTENER_FILTERED)
+	else if ((c->outcome == SS_OUTCOME_UNKNOWN || rst_only(c)) &&
+		 l->state == SS_LISTENER_FILTERED)
 		/* one attempt whose answer the capture could not show is enough
 		 * not to call the socket filtered */
 		l->state = SS_LISTENER_UNKNOWN;

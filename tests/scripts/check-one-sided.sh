@@ -17,7 +17,8 @@
 # listeners `unknown`, never `unanswered` or `filtered`; the same for the
 # TCP attempt to the closed port (its RST is in the missing direction).
 # The server-only capture shows the replies (answered, listener open); the
-# ICMP error alone quotes a datagram it lacks (unmatched, no record).
+# ICMP error alone quotes a datagram it lacks (unmatched, no record), and
+# the closed TCP port's lone RST leaves its listener `unknown`, not `open`.
 #
 # Usage: check-one-sided.sh SOCKSCOPE
 # Needs root, ip netns, tcpdump and /usr/bin/python3 (exit 77 otherwise).
@@ -185,6 +186,10 @@ for side in ("client", "server"):
             bad.append("udp 8053: %s, expected answered" % outs.get(("udp", 8053)))
         if states.get(("udp", 8053)) != "open":
             bad.append("udp listeners %s, expected 8053 open" % states)
+        # the closed port's RST alone proves nothing about the socket
+        if states.get(("tcp", 8082)) != "unknown":
+            bad.append("tcp 8082 (a lone RST) listener %s, expected unknown"
+                       % states.get(("tcp", 8082)))
     for (proto, port), o in sorted(outs.items()):
         if any(x[0] == "unanswered" for x in o):
             bad.append("%s %d called unanswered" % (proto, port))
