@@ -431,7 +431,13 @@ static void findings_h(GString *b, const ss_report *r)
 			h(b, cl);
 			g_string_append(b, "</code> → <code>");
 			h(b, sv);
-			g_string_append_printf(b, "</code> %s</li>\n", ss_outcome_name(c->outcome));
+			/* how the roles were decided, and how sure: a guess says so */
+			g_string_append_printf(b, "</code> %s, roles %s <code>%s</code> (%s confidence)%s"
+					       "</li>\n", ss_outcome_name(c->outcome),
+					       ss_conn_roles_proven(c) ? "from" : "inferred from",
+					       ss_evidence_name(c->evidence),
+					       ss_confidence_name(c->confidence),
+					       ss_conn_one_sided(c) ? ", one-sided" : "");
 			g_free(cl);
 			g_free(sv);
 		}

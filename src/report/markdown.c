@@ -251,7 +251,12 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_md_code(b, cl);
 			g_string_append(b, " → ");
 			ss_md_code(b, sv);
-			g_string_append_printf(b, " %s\n", ss_outcome_name(c->outcome));
+			/* how the roles were decided, and how sure: a guess says so */
+			g_string_append_printf(b, " %s, roles %s ", ss_outcome_name(c->outcome),
+					       ss_conn_roles_proven(c) ? "from" : "inferred from");
+			ss_md_code(b, ss_evidence_name(c->evidence));
+			g_string_append_printf(b, " (%s confidence)%s\n", ss_confidence_name(c->confidence),
+					       ss_conn_one_sided(c) ? ", one-sided" : "");
 			g_string_free(t, TRUE);
 			g_free(cl);
 			g_free(sv);
