@@ -114,6 +114,9 @@ enum {
 	SS_CMP_EV_TCP_OPTIONS = 1u << 1,
 	SS_CMP_EV_PAYLOAD = 1u << 2,
 	SS_CMP_EV_TIMING = 1u << 3,
+	/* the first payload is shared by other flows in B's window: the
+	 * payload evidence does not single this one out */
+	SS_CMP_EV_PAYLOAD_REPEATED = 1u << 4,
 };
 
 typedef enum {

@@ -73,9 +73,32 @@ void ss_compare_free(ss_compare *c)
 	g_free(c);
 }
 
-/* Auto: the captures overlap in time, once B's clock may be off by up to
- * max_skew, so they can hold the same packets: path mode.  Otherwise the
- * same point was captured twice: drift mode. */
+/* How many of A's TCP connections match one of B's on the client's ISN
+ * (32 bits that NAT leaves alone) within max_skew: the probe auto mode
+ * uses when the capture times do not overlap. */
+static guint isn_matches(const ss_compare *c)
+{
+	const ss_cmp_sigs *sa = c->side[0].sigs, *sb = c->side[1].sigs;
+	guint na = ss_cmp_sigs_n_flows(sa);
+	gint *match = g_new(gint, MAX(na, 1u));
+	guint8 *ev = g_new(guint8, MAX(na, 1u));
+	ss_cmp_match(sa, sb, c->max_skew_ns, FALSE, 0, match, ev);
+	guint n = 0;
+	for (guint i = 0; i < na; i++)
+		n += match[i] >= 0 && (ev[i] & SS_CMP_EV_ISN);
+	g_free(match);
+	g_free(ev);
+	return n;
+}
+
+/* Auto mode.  Captures whose times overlap can hold the same packets:
+ * path mode.  Captures apart by more than --max-skew cannot: drift mode.
+ * In between (apart, but by less than the clock offset we allow for) the
+ * times cannot tell a skewed clock from a later capture of the same
+ * point, and payloads and timing alone would pair unrelated connections
+ * that send the same bytes (every client of one service says "hello"):
+ * path mode only when at least one TCP connection matches on its ISN,
+ * 32 bits of evidence NAT leaves alone; drift otherwise. */
 static void choose_mode(ss_compare *c)
 {
 	const ss_cmp_side *a = &c->side[0], *b = &c->side[1];
@@ -94,17 +117,35 @@ static void choose_mode(ss_compare *c)
 		return;
 	}
 	gint64 gap = MAX(a->first_ns, b->first_ns) - MIN(a->last_ns, b->last_ns);
-	if (gap <= c->max_skew_ns) {
+	if (gap <= 0) {
 		c->mode = SS_CMP_MODE_PATH;
-		c->mode_reason = g_strdup_printf("the capture times overlap within --max-skew"
-						 " (%" G_GINT64_FORMAT " s)",
-						 c->max_skew_ns / 1000000000);
-	} else {
+		c->mode_reason = g_strdup("the capture times overlap");
+		return;
+	}
+	gint64 gap_ms = gap / 1000000;
+	if (gap > c->max_skew_ns) {
 		c->mode = SS_CMP_MODE_DRIFT;
-		c->mode_reason = g_strdup_printf("the captures are %" G_GINT64_FORMAT
+		c->mode_reason = g_strdup_printf("the captures are %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT
 						 " s apart, more than --max-skew (%" G_GINT64_FORMAT
 						 " s): one point at two times",
-						 gap / 1000000000, c->max_skew_ns / 1000000000);
+						 gap_ms / 1000, gap_ms % 1000, c->max_skew_ns / 1000000000);
+		return;
+	}
+	guint n = isn_matches(c);
+	if (n > 0) {
+		c->mode = SS_CMP_MODE_PATH;
+		c->mode_reason = g_strdup_printf("the captures are %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT
+						 " s apart, within --max-skew (%" G_GINT64_FORMAT
+						 " s), and %u TCP connection%s matched on the ISN",
+						 gap_ms / 1000, gap_ms % 1000, c->max_skew_ns / 1000000000,
+						 n, n == 1 ? "" : "s");
+	} else {
+		c->mode = SS_CMP_MODE_DRIFT;
+		c->mode_reason = g_strdup_printf("the captures are %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT
+						 " s apart and no TCP connection matched on its ISN"
+						 " within --max-skew (%" G_GINT64_FORMAT
+						 " s): one point at two times",
+						 gap_ms / 1000, gap_ms % 1000, c->max_skew_ns / 1000000000);
 	}
 }
 

@@ -177,6 +177,11 @@ void ss_cmp_match(const ss_cmp_sigs *a, const ss_cmp_sigs *b, gint64 max_skew_ns
 				keys[nk++] = payload_key(fa, p);
 			gint64 lo = fa->first_ns + (have_offset ? offset_ns : 0) -
 				    (have_offset ? ISN_TOLERANCE_NS : max_skew_ns);
+			gint64 hi = fa->first_ns + (have_offset ? offset_ns : 0) +
+				    (have_offset ? PAYLOAD_TOLERANCE_NS : max_skew_ns);
+			/* B's flows in the window whose first payload is the
+			 * same as A's (same hash, length and sequence number) */
+			guint same_payload = 0;
 			for (guint k = 0; k < nk; k++) {
 				GArray *list = g_hash_table_lookup(index, &keys[k]);
 				/* B's flows are listed in the order they started: skip
@@ -195,6 +200,8 @@ void ss_cmp_match(const ss_cmp_sigs *a, const ss_cmp_sigs *b, gint64 max_skew_ns
 				for (guint x = x0; list && x < list->len && seen < MAX_CANDIDATES; x++, seen++) {
 					gint bi = g_array_index(list, gint, x);
 					const ss_cmp_flow *fb = ss_cmp_sigs_flow(b, (guint)bi);
+					if (k == nk - 1 && p && fb->first_ns <= hi)
+						same_payload++;
 					gboolean isn_pair = by_isn && fb->proto == 6 && fb->client >= 0 &&
 							    fb->isn[fb->client] == fa->isn[fa->client];
 					if (taken[bi] || (by_isn && k == 0 && !isn_pair))
@@ -207,6 +214,12 @@ void ss_cmp_match(const ss_cmp_sigs *a, const ss_cmp_sigs *b, gint64 max_skew_ns
 				taken[best.b] = TRUE;
 				out_b[i] = best.b;
 				evidence[i] = best.evidence;
+				/* Without an ISN, a payload that several of B's
+				 * flows start with (every client of a service
+				 * sending the same greeting) names no one of them:
+				 * the pairing is then only as good as timing. */
+				if (!(best.evidence & SS_CMP_EV_ISN) && same_payload > 1)
+					evidence[i] |= SS_CMP_EV_PAYLOAD_REPEATED;
 			}
 		}
 	}

@@ -507,8 +507,12 @@ void ss_compare_path(ss_compare *c)
 			unpaired(c, &cc, 1, fb, cb, bp, NULL);
 			build_lanes(c, &cc, fa, ca, fb, cb, pair, bp);
 			guint bits = 0;
-			for (guint8 e = cc.evidence; e; e &= (guint8)(e - 1))
+			for (guint8 e = cc.evidence & (guint8)~SS_CMP_EV_PAYLOAD_REPEATED; e;
+			     e &= (guint8)(e - 1))
 				bits++;
+			/* A repeated payload is no evidence of its own: timing alone. */
+			if (cc.evidence & SS_CMP_EV_PAYLOAD_REPEATED)
+				bits = 1;
 			cc.confidence = (cc.evidence & SS_CMP_EV_ISN) ?
 					((cc.evidence & (SS_CMP_EV_TCP_OPTIONS | SS_CMP_EV_PAYLOAD)) ?
 					 SS_CONFIDENCE_HIGH : SS_CONFIDENCE_MEDIUM) :

@@ -440,7 +440,8 @@ static void conn(GString *b, const ss_compare *c, const ss_cmp_conn *cc)
 	if (cc->seen != SS_CMP_SEEN_BOTH) {
 		null_(b);
 	} else {
-		static const char *const ev[] = { "isn", "tcp_options", "payload_hash", "timing" };
+		static const char *const ev[] = { "isn", "tcp_options", "payload_hash", "timing",
+							  "payload_repeated" };
 		g_string_append(b, "{\"evidence\":[");
 		gboolean first = TRUE;
 		for (guint i = 0; i < G_N_ELEMENTS(ev); i++)

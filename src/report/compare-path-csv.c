@@ -69,7 +69,8 @@ static void conn_row(GString *b, GString *t, const ss_cmp_conn *cc)
 	field_addr(b, t, cc, &cc->server_ip[!n], cc->server_port[!n],
 		   both && strstr(tr, "dnat") != NULL);
 	field(b, tr);
-	static const char *const ev[] = { "isn", "tcp_options", "payload_hash", "timing" };
+	static const char *const ev[] = { "isn", "tcp_options", "payload_hash", "timing",
+							  "payload_repeated" };
 	for (guint i = 0; i < G_N_ELEMENTS(ev); i++)
 		if (cc->evidence & (1u << i))
 			g_string_append_printf(t, "%s%s", t->len ? " " : "", ev[i]);

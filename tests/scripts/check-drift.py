@@ -123,6 +123,25 @@ def main():
         fails.append(f"auto mode with --max-skew 1: exit {rc}, {first.get('mode')} "
                      f"({first.get('mode_reason')}), {auto_l} listener changes")
 
+    # auto mode with the default --max-skew (300 s): the ~3 s gap could be
+    # a skewed clock, so the mode must come from evidence.  No TCP
+    # connection of A has its ISN in B (these are different connections
+    # that send the same bytes): drift, not path with payload "matches".
+    rc, out, err = run(exe, ["-F", "jsonl", a, b])
+    first = json.loads(out.decode().splitlines()[0]) if rc in (0, 1) and out else {}
+    if first.get("mode") != "drift":
+        fails.append(f"auto mode, default skew: exit {rc}, {first.get('mode')} "
+                     f"({first.get('mode_reason')}): expected drift (no ISN matches)")
+    # forced path mode on the same pair: whatever pairs payload and timing
+    # make are low confidence (every client sends the same first bytes)
+    rc, out, err = run(exe, ["--mode", "path", "-F", "jsonl", a, b])
+    for line in out.decode().splitlines() if rc in (0, 1) else []:
+        r = json.loads(line)
+        if r["type"] == "compare_conn" and r["seen"] == "both" and \
+                "isn" not in r["match"]["evidence"] and r["match"]["confidence"] != "low":
+            fails.append(f"--mode path: payload-only match at {r['match']['confidence']} "
+                         f"confidence: {r['a']} / {r['b']}")
+
     if golden is not None:
         for fmt, suffix in FORMATS:
             rc, out, err = run(exe, ["--mode", "drift", "-F", fmt, a, b])
