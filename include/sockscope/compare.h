@@ -269,6 +269,10 @@ const char *ss_cmp_pkt_kind_label(ss_cmp_pkt_kind k);
 int ss_cmp_near_side(const ss_cmp_conn *cc);
 /* "low", "medium" or "high": ports in use at once per public address. */
 const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t);
+/* The idle timeout bound in milliseconds, rounded up: the shortest idle
+ * pause after which connections stopped crossing is an upper bound of the
+ * translator's timeout, and rounding down could put it below. */
+gint64 ss_cmp_idle_timeout_ms(const ss_cmp_translator *t);
 
 /* Port allocation from (assigned, translated) client ports in the order
  * the connections started; taken[i] (NULL: none) says connection i's

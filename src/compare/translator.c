@@ -196,3 +196,8 @@ const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t)
 	guint64 per = t->max_concurrent / MAX(t->public_ips->len, 1u);
 	return per * 10 < PORTS_PER_ADDRESS ? "low" : per * 2 < PORTS_PER_ADDRESS ? "medium" : "high";
 }
+
+gint64 ss_cmp_idle_timeout_ms(const ss_cmp_translator *t)
+{
+	return (t->idle_timeout_ns + 999999) / 1000000;
+}

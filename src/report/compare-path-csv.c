@@ -121,8 +121,8 @@ static void translator_row(GString *b, GString *t, const ss_cmp_translator *tr)
 			       tr->ports_seen, tr->port_lo, tr->port_hi, tr->max_concurrent,
 			       ss_cmp_exhaustion_risk(tr), tr->evidence);
 	if (tr->idle_timeout_ns != SS_NO_TIME)
-		g_string_append_printf(t, "; idle timeout about %" G_GINT64_FORMAT " s",
-				       tr->idle_timeout_ns / 1000000000);
+		g_string_append_printf(t, "; idle timeout at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
+				       ss_cmp_idle_timeout_ms(tr) / 1000, ss_cmp_idle_timeout_ms(tr) % 1000);
 	field_take(b, t);
 	g_string_append_c(b, '\n');
 }

@@ -181,8 +181,8 @@ gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out)
 					       tr->ports_seen, tr->port_lo, tr->port_hi,
 					       ss_cmp_exhaustion_risk(tr));
 			if (tr->idle_timeout_ns != SS_NO_TIME)
-				g_string_append_printf(b, "about %" G_GINT64_FORMAT " s",
-						       tr->idle_timeout_ns / 1000000000);
+				g_string_append_printf(b, "at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
+						       ss_cmp_idle_timeout_ms(tr) / 1000, ss_cmp_idle_timeout_ms(tr) % 1000);
 			g_string_append(b, "</td><td>");
 			esc(b, tr->evidence);
 			g_string_append(b, "</td></tr>\n");

@@ -291,8 +291,8 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 					       t->ports_seen, t->port_lo, t->port_hi,
 					       ss_cmp_exhaustion_risk(t));
 			if (t->idle_timeout_ns != SS_NO_TIME)
-				g_string_append_printf(b, ", idle timeout about %" G_GINT64_FORMAT " s",
-						       t->idle_timeout_ns / 1000000000);
+				g_string_append_printf(b, ", idle timeout at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
+						       ss_cmp_idle_timeout_ms(t) / 1000, ss_cmp_idle_timeout_ms(t) % 1000);
 			g_string_append(b, "\n    ");
 			ss_text_sanitize_append(b, t->evidence);
 			g_string_append_c(b, '\n');
