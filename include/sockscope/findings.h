@@ -90,6 +90,8 @@ typedef struct {
 	guint16 server_port;
 	gboolean has_client;
 	ss_ip client_ip;
+	/* the virtual network the subject lives in (zero: not tunnelled) */
+	ss_vnet vnet;
 	ss_finding_fact facts[SS_FINDING_FACTS_MAX];
 	guint n_facts;
 	/* port_scan: the ports that answered, ascending (guint16), every one

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "sockscope/decode.h"
 #include "sockscope/findings.h"
 #include "sockscope/ipset.h"
 #include "sockscope/oatable.h"
@@ -31,14 +32,19 @@ typedef enum {
 	K_COUNT
 } kind;
 
-/* Bytewise hashed (SS_BYTES_KEY_FUNCS): always zero-initialised. */
+/* Bytewise hashed (SS_BYTES_KEY_FUNCS): always zero-initialised, and
+ * without padding holes.  `vnet`: the virtual network the addresses live
+ * in (zero when not tunnelled), so two tenants' identical destinations
+ * behind VNI 42 and 43 stay two groups, as their listeners do. */
 typedef struct {
 	ss_ip server, client;
 	guint16 port, client_port;
 	guint8 proto, family;
 	guint8 icmp_type, icmp_code;
-	guint8 zero[2];
+	ss_vnet vnet;
 } gkey;
+G_STATIC_ASSERT(sizeof(gkey) == 2 * sizeof(ss_ip) + 2 * sizeof(guint16) + 4 * sizeof(guint8) +
+		sizeof(ss_vnet));
 
 typedef struct {
 	gkey k;
@@ -101,12 +107,14 @@ static inline const group *group_at(const ss_findings_acc *a, kind k, guint32 i)
 	return ss_oa_used(&a->groups[k], i) ? ss_oa_entry(&a->groups[k], i) : NULL;
 }
 
-/* The key of a K_PAIR group: a client address and a server socket. */
+/* The key of a K_PAIR group: a client address and a server socket, in
+ * virtual network `vnet`. */
 static inline gkey gkey_pair(guint8 proto, guint8 family, const ss_ip *server, guint16 port,
-			     const ss_ip *client)
+			     const ss_ip *client, const ss_vnet *vnet)
 {
 	gkey k;
 	memset(&k, 0, sizeof k);
+	k.vnet = *vnet;
 	k.proto = proto;
 	k.family = family;
 	k.server = *server;
@@ -151,6 +159,28 @@ static inline char *ip_dup(guint8 family, const ss_ip *ip)
 	char buf[SS_IP_STRLEN];
 	ss_ip_format(family, ip, buf);
 	return g_strdup(buf);
+}
+
+/* The " (vxlan 42)" that follows an address or socket in a statement when
+ * it lives behind a tunnel, as the listener and host tables write it;
+ * nothing when not tunnelled. */
+static inline void vnet_suffix(GString *b, const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return;
+	g_string_append(b, " (");
+	ss_vnet_append(b, v);
+	g_string_append_c(b, ')');
+}
+
+/* "10.0.0.5", or "10.0.0.5 (vxlan 42)" behind a tunnel. */
+static inline char *ip_vnet_dup(guint8 family, const ss_ip *ip, const ss_vnet *v)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	GString *b = g_string_new(buf);
+	vnet_suffix(b, v);
+	return g_string_free(b, FALSE);
 }
 
 /* findings.c: copies up to SS_FINDING_EXAMPLES examples into f, sorted by

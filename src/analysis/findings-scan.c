@@ -83,6 +83,7 @@ static void find_scans(const ss_findings_acc *a, GHashTable *scans, GHashTable *
 			continue;
 		gkey k;
 		memset(&k, 0, sizeof k);
+		k.vnet = g->k.vnet;
 		k.proto = g->k.proto;
 		k.family = g->k.family;
 		k.client = g->k.client;
@@ -99,6 +100,7 @@ static gboolean in_scan(GHashTable *scans, GHashTable *sweeps, const gkey *pk)
 {
 	gkey k;
 	memset(&k, 0, sizeof k);
+	k.vnet = pk->vnet;
 	k.proto = pk->proto;
 	k.family = pk->family;
 	k.client = pk->client;
@@ -165,7 +167,9 @@ static guint scan_examples(const scan_acc *x, const ss_report *r, ss_conn *ex)
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		if (c->client != 0 && c->client != 1)
 			continue;
+		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
 		if (c->proto != x->k.proto || c->family != x->k.family ||
+		    ss_vnet_cmp(&v, &x->k.vnet) != 0 ||
 		    c->outcome != SS_OUTCOME_COMPLETE ||
 		    memcmp(&ss_conn_client(c)->ip, &x->k.client, sizeof x->k.client))
 			continue;
@@ -183,6 +187,7 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 				    x->targets);
 	f->proto = x->k.proto;
 	f->family = x->k.family;
+	f->vnet = x->k.vnet;
 	f->has_client = TRUE;
 	f->client_ip = x->k.client;
 	if (sweep) {
@@ -191,7 +196,7 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 		f->has_server = TRUE;
 		f->server_ip = x->k.server;
 	}
-	char *cl = ip_dup(x->k.family, &x->k.client);
+	char *cl = ip_vnet_dup(x->k.family, &x->k.client, &x->k.vnet);
 	GString *st = g_string_new(NULL);
 	if (sweep) {
 		g_string_append_printf(st, "%s probed %s port %u on %" G_GUINT64_FORMAT " hosts: %"

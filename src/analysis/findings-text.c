@@ -14,6 +14,7 @@ static void subject_from_key(ss_finding *f, const gkey *k, gboolean client)
 {
 	f->proto = k->proto;
 	f->family = k->family;
+	f->vnet = k->vnet;
 	f->has_server = TRUE;
 	f->server_ip = k->server;
 	f->server_port = k->port;
@@ -40,15 +41,18 @@ static char *clients_phrase(const group *g)
 	return g_strdup_printf("%u clients", n);
 }
 
-/* "10.0.0.9:443 (https)" or "10.0.0.9:443/udp" */
+/* "10.0.0.9:443 (https)" or "10.0.0.9:443/udp", then " (vxlan 42)" when
+ * it lives behind a tunnel. */
 static char *server_phrase(const gkey *k)
 {
 	char *s = ss_addr_port_dup(k->family, &k->server, k->port);
 	const char *svc = ss_service_name(k->proto, k->port);
-	char *r = g_strdup_printf("%s%s%s%s%s", s, k->proto == IPPROTO_UDP ? "/udp" : "",
-				  svc ? " (" : "", svc ? svc : "", svc ? ")" : "");
+	GString *r = g_string_new(NULL);
+	g_string_printf(r, "%s%s%s%s%s", s, k->proto == IPPROTO_UDP ? "/udp" : "",
+			svc ? " (" : "", svc ? svc : "", svc ? ")" : "");
+	vnet_suffix(r, &k->vnet);
 	g_free(s);
-	return r;
+	return g_string_free(r, FALSE);
 }
 
 static char *ms_str(gint64 ns)
@@ -428,13 +432,13 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 {
 	for (guint i = 0; r->hosts != NULL && i < r->hosts->len; i++) {
 		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
-		char *ip = ip_dup(h->family, &h->ip);
+		char *ip = ip_vnet_dup(h->family, &h->ip, &h->vnet);
 		if (h->exhaustion_risk) {
 			guint64 size = (guint64)h->profile.high - h->profile.low + 1;
 			ss_finding *f = finding_new("ephemeral_exhaustion_risk", SS_SEVERITY_HIGH,
 						    h->busiest_connections);
 			gkey k = gkey_pair(h->busiest_proto, h->family, &h->busiest_ip,
-					   h->busiest_port, &h->ip);
+					   h->busiest_port, &h->ip, &h->vnet);
 			subject_from_key(f, &k, TRUE);
 			char *sv = server_phrase(&k);
 			f->statement = g_strdup_printf(
@@ -462,6 +466,7 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 						    h->n_dual_ports);
 			f->proto = IPPROTO_TCP;
 			f->family = h->family;
+			f->vnet = h->vnet;
 			f->has_server = TRUE;
 			f->server_ip = h->ip;
 			f->server_port = h->dual_ports[0];
@@ -485,7 +490,9 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 			for (guint j = 0; r->conns && j < r->conns->len &&
 					  f->n_examples < SS_FINDING_EXAMPLES; j++) {
 				const ss_conn *c = g_ptr_array_index(r->conns, j);
+				ss_vnet v = ss_tunnel_vnet(&c->tunnel);
 				if (c->proto != IPPROTO_TCP || c->family != h->family ||
+				    ss_vnet_cmp(&v, &h->vnet) != 0 ||
 				    (c->client != 0 && c->client != 1) ||
 				    memcmp(&ss_conn_client(c)->ip, &h->ip, sizeof(ss_ip)) != 0)
 					continue;

@@ -73,6 +73,7 @@ static group *group_for(ss_findings_acc *a, kind k, const ss_conn *c, gboolean p
 	memset(&key, 0, sizeof key);
 	if (!single) {
 		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
+		key.vnet = ss_tunnel_vnet(&c->tunnel);
 		key.proto = c->proto;
 		key.family = c->family;
 		key.server = sv->ip;
@@ -285,6 +286,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		int silent = c->ep[0].packets == 0 ? 0 : 1;
 		gkey k;
 		memset(&k, 0, sizeof k);
+		k.vnet = ss_tunnel_vnet(&c->tunnel);
 		k.family = c->family;
 		k.server = c->ep[silent].ip;
 		k.icmp_type = silent == c->client;
@@ -369,6 +371,8 @@ static gint cmp_finding(gconstpointer pa, gconstpointer pb)
 		return a->server_port < b->server_port ? -1 : 1;
 	if ((d = cmp_bytes(&a->client_ip, &b->client_ip, sizeof(ss_ip))) != 0)
 		return d;
+	if ((d = ss_vnet_cmp(&a->vnet, &b->vnet)) != 0)
+		return d;
 	/* the same subject twice (icmp_errors of two types): the statement */
 	return g_strcmp0(a->statement, b->statement);
 }
@@ -389,7 +393,7 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 		    strcmp(f->id, "ephemeral_exhaustion_risk") != 0)
 			continue;
 		gkey k = gkey_pair(f->proto, f->family, &f->server_ip, f->server_port,
-				   &f->client_ip);
+				   &f->client_ip, &f->vnet);
 		f->n_examples = 0;
 		g_hash_table_insert(want, g_memdup2(&k, sizeof k), f);
 	}
@@ -397,8 +401,9 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		if (c->client != 0 && c->client != 1)
 			continue;
+		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
 		gkey k = gkey_pair(c->proto, c->family, &ss_conn_server(c)->ip,
-				   ss_conn_server(c)->port, &ss_conn_client(c)->ip);
+				   ss_conn_server(c)->port, &ss_conn_client(c)->ip, &v);
 		ss_finding *f = g_hash_table_lookup(want, &k);
 		if (f == NULL || f->n_examples >= SS_FINDING_EXAMPLES)
 			continue;
@@ -414,11 +419,14 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 	g_hash_table_unref(want);
 }
 
-/* Is `ip` a server whose own packets the one-sided records lack? */
-static gboolean silent_server(const ss_findings_acc *a, guint8 family, const ss_ip *ip)
+/* Is `ip` (in virtual network `vnet`) a server whose own packets the
+ * one-sided records lack? */
+static gboolean silent_server(const ss_findings_acc *a, guint8 family, const ss_ip *ip,
+			      const ss_vnet *vnet)
 {
 	gkey k;
 	memset(&k, 0, sizeof k);
+	k.vnet = *vnet;
 	k.family = family;
 	k.server = *ip;
 	return groups_find(a, K_SILENT, &k) != NULL;
@@ -438,7 +446,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 				continue;
 			group folded;   /* without the probes of scans */
 			if (k == K_UNANSWERED && g->k.proto == IPPROTO_TCP &&
-			    silent_server(a, g->k.family, &g->k.server))
+			    silent_server(a, g->k.family, &g->k.server, &g->k.vnet))
 				/* the capture lacks that server's direction: its
 				 * SYN-ACKs could be there */
 				unanswered_unknown += g->n;

@@ -422,6 +422,7 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 		addr_obj(b, "server", f->family, &f->server_ip, f->server_port);
 	else
 		kv_str(b, "server", NULL);
+	vnet_context(b, &f->vnet);
 	g_string_append_c(b, ',');
 	kv_str(b, "statement", f->statement);
 	g_string_append_c(b, ',');

@@ -15,8 +15,12 @@ timestamps.  For every crafted file:
     of each packet) must be those of sockscope's connection records;
   - sockscope's connections (client, server, outcome) must be those of the
     real capture itself, each with the tunnel type and id it was wrapped in;
-    Geneve wraps everything twice, in VNI 100 and VNI 200, with the same
+    Geneve and VXLAN wrap everything twice, in two VNIs, with the same
     inner addresses: two tenants, so every connection twice, never merged;
+  - every finding about a server of the real capture (refused,
+    unanswered...) comes once per tunnel id, with the real capture's
+    count (not the tenants' sum), the id in its "tunnel" and its statement
+    naming it after the server ("10.77.0.2:9 (vxlan 42)");
   - no connection or listener is the tunnel's outer UDP port; the outer
     flows are "tunnel" records instead, one per id, whose packets and bytes
     add up to the crafted file's and whose connection counts are the inner
@@ -115,6 +119,11 @@ def wrap_pppoe(f):
             PPPoE(sessionid=0x42) / PPP(proto=proto) / inner_ip(f)]
 
 
+def wrap_vxlan_2(f):
+    return [Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000 + vni, dport=4789) /
+            VXLAN(vni=vni, flags=0x08) / f for vni in (42, 43)]
+
+
 def wrap_vxlan_port(f):
     return [Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000, dport=9999) /
             VXLAN(vni=77, flags=0x08) / f]
@@ -123,6 +132,7 @@ def wrap_vxlan_port(f):
 CASES = [
     # name, tshark filter, tunnel type, vnis, wrap, sockscope args, tshark args
     ("geneve-2-tenants", "geneve", "geneve", [100, 200], wrap_geneve, [], []),
+    ("vxlan-2-tenants", "vxlan", "vxlan", [42, 43], wrap_vxlan_2, [], []),
     ("gre-key", "gre.key", "gre", [7], wrap_gre_key, [], []),
     ("erspan2", "erspan", "erspan", [5], wrap_erspan2, [], []),
     ("gre-teb", "gre.proto == 0x6558", "gre", [None], wrap_gre_teb, [], []),
@@ -199,6 +209,37 @@ def check_labels(path, conns):
     return problems
 
 
+def finding_key(o):
+    s = o["server"]
+    return (o["id"], o["proto"], o["client"], s["ip"], s["port"], o["count"])
+
+
+def check_findings(findings, ref, ttype, vnis):
+    """The real capture's findings about a server, once per tenant, each
+    with its own count and virtual network."""
+    problems = []
+    want = collections.Counter()
+    for o in ref:
+        if o["server"] is not None:
+            for v in vnis:
+                want[finding_key(o) + (ttype, v)] += 1
+    got = collections.Counter()
+    for o in findings:
+        if o["server"] is None:
+            continue
+        t = o.get("tunnel") or {}
+        got[finding_key(o) + (t.get("type"), t.get("vni"))] += 1
+        sfx = f" ({ttype} {t['vni']})" if t.get("vni") is not None else f" ({ttype})"
+        if t and sfx not in o["statement"]:
+            problems.append(f"statement does not name {sfx.strip()}: {o['statement']}")
+    if not want:
+        problems.append("the real capture has no finding about a server to compare")
+    if got != want:
+        problems.append(f"findings per tenant differ: missing {dict(want - got)}, "
+                        f"unexpected {dict(got - want)}")
+    return problems
+
+
 def check_tunnels(tunnels, ttype, vnis, pkts, conns_each):
     """The outer flows as tunnel records: one per id, every crafted packet
     and byte in one of them, each carrying all the real capture's
@@ -253,7 +294,9 @@ def check_not_vxlan(exe, frames, tmp):
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
-    ref = [o for o in sockscope(exe, real) if o["kind"] == "connection"]
+    ref_out = sockscope(exe, real)
+    ref = [o for o in ref_out if o["kind"] == "connection"]
+    ref_findings = [o for o in ref_out if o["kind"] == "finding"]
     ref_keys = collections.Counter(conn_key(o) for o in ref)
     passed = failed = 0
     tmp = tempfile.mkdtemp(prefix="sockscope-encap.")
@@ -295,6 +338,8 @@ def main():
                                 f"only sockscope {sorted(seen - ts)}")
             if ttype == "mpls":
                 problems += check_labels(path, conns)
+            problems += check_findings([o for o in out if o["kind"] == "finding"],
+                                       ref_findings, ttype, vnis)
             tunnels = [o for o in out if o["kind"] == "tunnel"]
             problems += check_tunnels(tunnels, ttype, vnis, pkts, len(ref))
             tunnel_ports = {6081, 2152, 9999, 4789}
