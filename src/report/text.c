@@ -247,7 +247,9 @@ gboolean ss_text_scan_listener(const GPtrArray *scans, const ss_listener *l)
 		return FALSE;
 	for (guint i = 0; i < scans->len; i++) {
 		const ss_finding *f = g_ptr_array_index(scans, i);
-		if (f->proto != l->proto || f->family != l->family)
+		/* a scan in one virtual network says nothing of another's ports */
+		if (f->proto != l->proto || f->family != l->family ||
+		    ss_vnet_cmp(&f->vnet, &l->vnet) != 0)
 			continue;
 		if (f->has_server ? memcmp(&f->server_ip, &l->ip, sizeof l->ip) == 0
 				  : f->server_port == l->port)
@@ -474,9 +476,11 @@ static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
 		return FALSE;
 	int ci = c->client == 1 ? 1 : 0;
 	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
+	ss_vnet v = ss_tunnel_vnet(&c->tunnel);
 	for (guint i = 0; i < scans->len; i++) {
 		const ss_finding *f = g_ptr_array_index(scans, i);
 		if (f->proto != c->proto || f->family != c->family ||
+		    ss_vnet_cmp(&f->vnet, &v) != 0 ||
 		    memcmp(&f->client_ip, &cl->ip, sizeof cl->ip) != 0)
 			continue;
 		if (f->has_server ? memcmp(&f->server_ip, &sv->ip, sizeof sv->ip) == 0

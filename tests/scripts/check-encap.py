@@ -26,6 +26,8 @@ timestamps.  For every crafted file:
     add up to the crafted file's and whose connection counts are the inner
     records';
   - a datagram to the VXLAN port that is not VXLAN stays ordinary UDP;
+  - a port scan in VNI 42 hides (in the text report) only its own probes
+    and ports, not a refused connection to a scanned address in VNI 43;
   - MPLS records name the whole label stack tshark reads, not only its
     bottom label.
 Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
@@ -39,7 +41,7 @@ import sys
 import tempfile
 
 try:
-    from scapy.all import (IP, IPv6, UDP, Dot1AD, Dot1Q, Ether, GRE, PPP, PPPoE,
+    from scapy.all import (IP, IPv6, TCP, UDP, Dot1AD, Dot1Q, Ether, GRE, PPP, PPPoE,
                            rdpcap, wrpcap)
     from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III
     from scapy.contrib.geneve import GENEVE
@@ -291,6 +293,54 @@ def check_not_vxlan(exe, frames, tmp):
     return True, f"ok   vxlan-and-not: {len(pkts)} VXLAN packets in one tunnel, 2 other datagrams UDP"
 
 
+def check_scan_tenants(exe, tmp):
+    """10.0.0.5 scans 20 TCP ports of 10.0.0.9 in VXLAN 42 (all refused);
+    in VXLAN 43 the same client is refused once on one of those ports.
+    The scan is tenant 42's: tenant 43's refused connection and closed
+    port stay listed in the text report."""
+    mac = dict(src="02:42:00:00:00:01", dst="02:42:00:00:00:02")
+    pkts, t = [], 1700000000.0
+
+    def add(vni, inner):
+        nonlocal t
+        p = (Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000 + vni, dport=4789) /
+             VXLAN(vni=vni, flags=0x08) / Ether(**mac) / inner)
+        p.time = t
+        t += 0.01
+        pkts.append(p)
+
+    def probe(vni, port, sport):
+        add(vni, IP(src="10.0.0.5", dst="10.0.0.9") / TCP(sport=sport, dport=port, flags="S",
+                                                           seq=1000))
+        add(vni, IP(src="10.0.0.9", dst="10.0.0.5") / TCP(sport=port, dport=sport, flags="RA",
+                                                           seq=0, ack=1001))
+    for i in range(20):
+        probe(42, 1000 + i, 50000 + i)
+    probe(43, 1000, 51000)
+    path = os.path.join(tmp, "scan-2-tenants.pcap")
+    wrpcap(path, pkts)
+    problems = []
+    n = tshark_count(path, "vxlan and tcp.flags.reset == 1", [])
+    if n != 21:
+        problems.append(f"tshark sees {n} RSTs in VXLAN, want 21")
+    out = sockscope(exe, path)
+    fs = {(o["id"], o["tunnel"]["vni"], o["count"]) for o in out if o["kind"] == "finding"}
+    if fs != {("port_scan", 42, 20), ("refused", 43, 1)}:
+        problems.append(f"findings (id, vni, count) {sorted(fs)}, want port_scan 42 20, "
+                        "refused 43 1")
+    text = subprocess.run([exe, "--builtin-services", "-r", path], capture_output=True,
+                          text=True, timeout=120).stdout
+    for want in ("vxlan 43  10.0.0.5:51000  ->  10.0.0.9:1000  rejected",
+                 "(20 refused or unanswered probes of the scans",
+                 "tcp    vxlan 43  10.0.0.9:1000  -        closed",
+                 "(20 closed or filtered ports that only the scans"):
+        if want not in text:
+            problems.append(f"text report lacks {want!r}")
+    if problems:
+        return False, "FAIL scan-2-tenants\n     " + "\n     ".join(problems)
+    return True, "ok   scan-2-tenants: tenant 43's refused connection and port listed"
+
+
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
@@ -355,9 +405,10 @@ def main():
                 passed += 1
                 print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
                       f"{len(ts)} inner 5-tuples as tshark")
-        ok, line = check_not_vxlan(exe, frames, tmp)
-        print(line)
-        passed, failed = passed + ok, failed + (not ok)
+        for check in (check_not_vxlan(exe, frames, tmp), check_scan_tenants(exe, tmp)):
+            ok, line = check
+            print(line)
+            passed, failed = passed + ok, failed + (not ok)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
