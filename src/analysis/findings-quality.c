@@ -29,7 +29,9 @@ static gint cmp_silent(gconstpointer pa, gconstpointer pb)
 	return memcmp(&a->k, &b->k, sizeof a->k);
 }
 
-/* "no packets from 10.0.0.2 (the server, 40 connections), ..." */
+/* "no packets from 10.0.0.2 (the server, 40 connections), ...", the
+ * address followed by its virtual network behind a tunnel (K_SILENT is
+ * per address and virtual network) */
 static void silent_hosts_phrase(GString *st, const ss_findings_acc *a)
 {
 	GList *l = NULL;
@@ -40,7 +42,7 @@ static void silent_hosts_phrase(GString *st, const ss_findings_acc *a)
 	guint i = 0, n = g_list_length(l);
 	for (GList *it = l; it && i < 3; it = it->next, i++) {
 		const group *h = it->data;
-		char *ip = ip_dup(h->k.family, &h->k.server);
+		char *ip = ip_vnet_dup(h->k.family, &h->k.server, &h->k.vnet);
 		g_string_append_printf(st, "%s%s (the %s, %" G_GUINT64_FORMAT " connection%s)",
 				       i == 0 ? " The missing direction: no packets from " : ", ",
 				       ip, h->k.icmp_type ? "client" : "server", h->n, plural(h->n));

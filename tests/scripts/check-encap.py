@@ -28,6 +28,7 @@ timestamps.  For every crafted file:
   - a datagram to the VXLAN port that is not VXLAN stays ordinary UDP;
   - a port scan in VNI 42 hides (in the text report) only its own probes
     and ports, not a refused connection to a scanned address in VNI 43;
+  - a server silent in two VNIs (one-sided capture) is named with each VNI;
   - MPLS records name the whole label stack tshark reads, not only its
     bottom label.
 Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
@@ -341,6 +342,41 @@ def check_scan_tenants(exe, tmp):
     return True, "ok   scan-2-tenants: tenant 43's refused connection and port listed"
 
 
+def check_one_sided_tenants(exe, tmp):
+    """Only the client's packets of one connection to 10.0.0.9:80 in each
+    of VXLAN 42 and 43: the one-sided finding names the silent server once
+    per tenant, with its VNI, not twice as the same bare address."""
+    mac = dict(src="02:42:00:00:00:01", dst="02:42:00:00:00:02")
+    pkts, t = [], 1700000000.0
+    for vni in (42, 43):
+        c = IP(src="10.0.0.5", dst="10.0.0.9")
+        for tcp in (TCP(sport=50000, dport=80, flags="S", seq=1000),
+                    TCP(sport=50000, dport=80, flags="A", seq=1001, ack=5001),
+                    TCP(sport=50000, dport=80, flags="PA", seq=1001, ack=5001) / b"GET /\r\n",
+                    TCP(sport=50000, dport=80, flags="FA", seq=1008, ack=5001)):
+            p = (Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000 + vni, dport=4789) /
+                 VXLAN(vni=vni, flags=0x08) / Ether(**mac) / c / tcp)
+            p.time = t
+            t += 0.01
+            pkts.append(p)
+    path = os.path.join(tmp, "one-sided-2-tenants.pcap")
+    wrpcap(path, pkts)
+    problems = []
+    n = tshark_count(path, "vxlan and ip.src == 10.0.0.5 and tcp", [])
+    if n != 8:
+        problems.append(f"tshark sees {n} inner client packets, want 8")
+    fs = [o for o in sockscope(exe, path) if o["kind"] == "finding"
+          and o["id"] == "one_sided_capture"]
+    st = fs[0]["statement"] if len(fs) == 1 else ""
+    for want in ("10.0.0.9 (vxlan 42) (the server, 1 connection)",
+                 "10.0.0.9 (vxlan 43) (the server, 1 connection)"):
+        if want not in st:
+            problems.append(f"one_sided_capture statement lacks {want!r}: {st!r}")
+    if problems:
+        return False, "FAIL one-sided-2-tenants\n     " + "\n     ".join(problems)
+    return True, "ok   one-sided-2-tenants: the silent server named once per VNI"
+
+
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
@@ -405,7 +441,8 @@ def main():
                 passed += 1
                 print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
                       f"{len(ts)} inner 5-tuples as tshark")
-        for check in (check_not_vxlan(exe, frames, tmp), check_scan_tenants(exe, tmp)):
+        for check in (check_not_vxlan(exe, frames, tmp), check_scan_tenants(exe, tmp),
+                      check_one_sided_tenants(exe, tmp)):
             ok, line = check
             print(line)
             passed, failed = passed + ok, failed + (not ok)
