@@ -269,10 +269,16 @@ const char *ss_cmp_pkt_kind_label(ss_cmp_pkt_kind k);
 int ss_cmp_near_side(const ss_cmp_conn *cc);
 /* "low", "medium" or "high": ports in use at once per public address. */
 const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t);
-/* The idle timeout bound in milliseconds, rounded up: the shortest idle
- * pause after which connections stopped crossing is an upper bound of the
- * translator's timeout, and rounding down could put it below. */
-gint64 ss_cmp_idle_timeout_ms(const ss_cmp_translator *t);
+/* "at most 4.001 s": the shortest idle pause after which connections
+ * stopped crossing, an upper bound of the translator's timeout, rounded
+ * up to the millisecond (rounding down could put it below).  Only when
+ * t->idle_timeout_ns is not SS_NO_TIME. */
+void ss_cmp_idle_timeout_append(GString *b, const ss_cmp_translator *t);
+/* The translator's public addresses, `sep` between them. */
+void ss_cmp_public_ips_append(GString *b, const ss_cmp_translator *t, const char *sep);
+/* Packets of the connection were lost between the points or a middlebox
+ * injected resets: the connections the reports for people draw. */
+gboolean ss_cmp_conn_troubled(const ss_cmp_conn *cc);
 
 /* Port allocation from (assigned, translated) client ports in the order
  * the connections started; taken[i] (NULL: none) says connection i's

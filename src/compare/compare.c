@@ -273,3 +273,12 @@ int ss_cmp_near_side(const ss_cmp_conn *cc)
 		return -1;
 	return cc->a_near_client == 0 ? 1 : 0;
 }
+
+gboolean ss_cmp_conn_troubled(const ss_cmp_conn *cc)
+{
+	for (int k = 0; k < SS_CMP_PKT_COUNT; k++)
+		if (cc->lost[k][0] || cc->lost[k][1])
+			return TRUE;
+	return cc->injected_rst[0][0] || cc->injected_rst[0][1] || cc->injected_rst[1][0] ||
+	       cc->injected_rst[1][1];
+}

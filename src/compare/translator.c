@@ -6,6 +6,7 @@
  * that grows with the connections seen), the ports in use at once and
  * the idle timeouts its connections met. */
 #include "compare/internal.h"
+#include "sockscope/format.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,18 @@ const char *ss_cmp_exhaustion_risk(const ss_cmp_translator *t)
 	return per * 10 < PORTS_PER_ADDRESS ? "low" : per * 2 < PORTS_PER_ADDRESS ? "medium" : "high";
 }
 
-gint64 ss_cmp_idle_timeout_ms(const ss_cmp_translator *t)
+void ss_cmp_idle_timeout_append(GString *b, const ss_cmp_translator *t)
 {
-	return (t->idle_timeout_ns + 999999) / 1000000;
+	gint64 ms = (t->idle_timeout_ns + 999999) / 1000000;
+	g_string_append_printf(b, "at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
+			       ms / 1000, ms % 1000);
+}
+
+void ss_cmp_public_ips_append(GString *b, const ss_cmp_translator *t, const char *sep)
+{
+	for (guint i = 0; i < t->public_ips->len; i++) {
+		char ip[SS_IP_STRLEN];
+		ss_ip_format(t->family, &g_array_index(t->public_ips, ss_ip, i), ip);
+		g_string_append_printf(b, "%s%s", i ? sep : "", ip);
+	}
 }

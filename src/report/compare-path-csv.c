@@ -104,11 +104,7 @@ static void translator_row(GString *b, GString *t, const ss_cmp_translator *tr)
 {
 	g_string_append(b, "translator,,,,,,,,");   /* to client_assigned */
 	/* client_translated: the public addresses */
-	for (guint i = 0; i < tr->public_ips->len; i++) {
-		char ip[SS_IP_STRLEN];
-		ss_ip_format(tr->family, &g_array_index(tr->public_ips, ss_ip, i), ip);
-		g_string_append_printf(t, "%s%s", i ? " " : "", ip);
-	}
+	ss_cmp_public_ips_append(t, tr, " ");
 	field_take(b, t);
 	g_string_append(b, ",,");
 	field(b, tr->kind == SS_CMP_TRANSLATOR_SNAT ? "snat" : "dnat");
@@ -120,9 +116,10 @@ static void translator_row(GString *b, GString *t, const ss_cmp_translator *tr)
 			       ss_cmp_port_alloc_name((ss_cmp_port_alloc)tr->port_alloc),
 			       tr->ports_seen, tr->port_lo, tr->port_hi, tr->max_concurrent,
 			       ss_cmp_exhaustion_risk(tr), tr->evidence);
-	if (tr->idle_timeout_ns != SS_NO_TIME)
-		g_string_append_printf(t, "; idle timeout at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
-				       ss_cmp_idle_timeout_ms(tr) / 1000, ss_cmp_idle_timeout_ms(tr) % 1000);
+	if (tr->idle_timeout_ns != SS_NO_TIME) {
+		g_string_append(t, "; idle timeout ");
+		ss_cmp_idle_timeout_append(t, tr);
+	}
 	field_take(b, t);
 	g_string_append_c(b, '\n');
 }

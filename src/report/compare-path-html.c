@@ -44,15 +44,6 @@ static void us_cell(GString *b, gint64 ns)
 	g_string_append(b, " ms");
 }
 
-static gboolean troubled(const ss_cmp_conn *cc)
-{
-	for (int k = 0; k < SS_CMP_PKT_COUNT; k++)
-		if (cc->lost[k][0] || cc->lost[k][1])
-			return TRUE;
-	return cc->injected_rst[0][0] || cc->injected_rst[0][1] || cc->injected_rst[1][0] ||
-	       cc->injected_rst[1][1];
-}
-
 static void addr_pair(GString *t, const ss_cmp_conn *cc, int s)
 {
 	ss_addr_port_append(t, cc->family, &cc->client_ip[s], cc->client_port[s]);
@@ -169,11 +160,7 @@ gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out)
 			const ss_cmp_translator *tr = &g_array_index(c->translators, ss_cmp_translator, i);
 			g_string_append_printf(b, "<tr><td>%s</td><td>",
 					       tr->kind == SS_CMP_TRANSLATOR_SNAT ? "SNAT" : "DNAT");
-			for (guint k = 0; k < tr->public_ips->len; k++) {
-				char ip[SS_IP_STRLEN];
-				ss_ip_format(tr->family, &g_array_index(tr->public_ips, ss_ip, k), ip);
-				g_string_append_printf(b, "%s%s", k ? ", " : "", ip);
-			}
+			ss_cmp_public_ips_append(b, tr, ", ");
 			g_string_append_printf(b, "</td><td>%s (%s confidence)</td><td>%" G_GUINT64_FORMAT
 					       " (%u-%u)</td><td>%s</td><td>",
 					       ss_cmp_port_alloc_name((ss_cmp_port_alloc)tr->port_alloc),
@@ -181,8 +168,7 @@ gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out)
 					       tr->ports_seen, tr->port_lo, tr->port_hi,
 					       ss_cmp_exhaustion_risk(tr));
 			if (tr->idle_timeout_ns != SS_NO_TIME)
-				g_string_append_printf(b, "at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
-						       ss_cmp_idle_timeout_ms(tr) / 1000, ss_cmp_idle_timeout_ms(tr) % 1000);
+				ss_cmp_idle_timeout_append(b, tr);
 			g_string_append(b, "</td><td>");
 			esc(b, tr->evidence);
 			g_string_append(b, "</td></tr>\n");
@@ -223,7 +209,7 @@ gboolean ss_render_compare_path_html(const ss_compare *c, FILE *out)
 	guint drawn = 0;
 	for (guint i = 0; i < c->conns->len && drawn < HTML_MAX_DIAGRAMS; i++) {
 		const ss_cmp_conn *cc = &g_array_index(c->conns, ss_cmp_conn, i);
-		if (!troubled(cc))
+		if (!ss_cmp_conn_troubled(cc))
 			continue;
 		if (drawn++ == 0)
 			g_string_append(b, "<h2>Where the packets stopped</h2>\n");

@@ -36,15 +36,6 @@ static void us_cell(GString *b, gint64 ns)
 	g_string_append(b, " ms");
 }
 
-static gboolean troubled(const ss_cmp_conn *cc)
-{
-	for (int k = 0; k < SS_CMP_PKT_COUNT; k++)
-		if (cc->lost[k][0] || cc->lost[k][1])
-			return TRUE;
-	return cc->injected_rst[0][0] || cc->injected_rst[0][1] || cc->injected_rst[1][0] ||
-	       cc->injected_rst[1][1];
-}
-
 static void addr_pair(GString *t, const ss_cmp_conn *cc, int s)
 {
 	ss_addr_port_append(t, cc->family, &cc->client_ip[s], cc->client_port[s]);
@@ -129,11 +120,7 @@ gboolean ss_render_compare_path_markdown(const ss_compare *c, FILE *out)
 			const ss_cmp_translator *tr = &g_array_index(c->translators, ss_cmp_translator, i);
 			g_string_append_printf(b, "| %s | ",
 					       tr->kind == SS_CMP_TRANSLATOR_SNAT ? "SNAT" : "DNAT");
-			for (guint k = 0; k < tr->public_ips->len; k++) {
-				char ip[SS_IP_STRLEN];
-				ss_ip_format(tr->family, &g_array_index(tr->public_ips, ss_ip, k), ip);
-				g_string_append_printf(b, "%s%s", k ? ", " : "", ip);
-			}
+			ss_cmp_public_ips_append(b, tr, ", ");
 			g_string_append_printf(b, " | %s (%s confidence) | %" G_GUINT64_FORMAT
 					       " (%u-%u) | %" G_GUINT64_FORMAT " | %s | ",
 					       ss_cmp_port_alloc_name((ss_cmp_port_alloc)tr->port_alloc),
@@ -141,8 +128,7 @@ gboolean ss_render_compare_path_markdown(const ss_compare *c, FILE *out)
 					       tr->ports_seen, tr->port_lo, tr->port_hi, tr->max_concurrent,
 					       ss_cmp_exhaustion_risk(tr));
 			if (tr->idle_timeout_ns != SS_NO_TIME)
-				g_string_append_printf(b, "at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
-						       ss_cmp_idle_timeout_ms(tr) / 1000, ss_cmp_idle_timeout_ms(tr) % 1000);
+				ss_cmp_idle_timeout_append(b, tr);
 			g_string_append(b, " | ");
 			ss_md_text(b, tr->evidence);
 			g_string_append(b, " |\n");
@@ -178,7 +164,7 @@ gboolean ss_render_compare_path_markdown(const ss_compare *c, FILE *out)
 	guint drawn = 0;
 	for (guint i = 0; i < c->conns->len && drawn < MD_MAX_DIAGRAMS; i++) {
 		const ss_cmp_conn *cc = &g_array_index(c->conns, ss_cmp_conn, i);
-		if (!troubled(cc))
+		if (!ss_cmp_conn_troubled(cc))
 			continue;
 		if (drawn++ == 0)
 			g_string_append(b, "\n## Where the packets stopped\n");

@@ -46,15 +46,6 @@ static void side_line(GString *b, const char *label, const ss_cmp_side *s)
 	g_string_append(b, ")\n");
 }
 
-static gboolean troubled(const ss_cmp_conn *cc)
-{
-	for (int k = 0; k < SS_CMP_PKT_COUNT; k++)
-		if (cc->lost[k][0] || cc->lost[k][1])
-			return TRUE;
-	return cc->injected_rst[0][0] || cc->injected_rst[0][1] || cc->injected_rst[1][0] ||
-	       cc->injected_rst[1][1];
-}
-
 /* The side index nearer the client for what this connection shows. */
 static int near_side(const ss_cmp_conn *cc)
 {
@@ -279,20 +270,17 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 			g_string_append_printf(b, "  %s, public address%s ",
 					       t->kind == SS_CMP_TRANSLATOR_SNAT ? "SNAT" : "DNAT",
 					       t->public_ips->len == 1 ? "" : "es");
-			for (guint k = 0; k < t->public_ips->len; k++) {
-				char ip[SS_IP_STRLEN];
-				ss_ip_format(t->family, &g_array_index(t->public_ips, ss_ip, k), ip);
-				g_string_append_printf(b, "%s%s", k ? ", " : "", ip);
-			}
+			ss_cmp_public_ips_append(b, t, ", ");
 			g_string_append_printf(b, ": ports %s (%s confidence), %" G_GUINT64_FORMAT
 					       " ports %u-%u, exhaustion risk %s",
 					       ss_cmp_port_alloc_name((ss_cmp_port_alloc)t->port_alloc),
 					       ss_confidence_name((ss_confidence)t->confidence),
 					       t->ports_seen, t->port_lo, t->port_hi,
 					       ss_cmp_exhaustion_risk(t));
-			if (t->idle_timeout_ns != SS_NO_TIME)
-				g_string_append_printf(b, ", idle timeout at most %" G_GINT64_FORMAT ".%03" G_GINT64_FORMAT " s",
-						       ss_cmp_idle_timeout_ms(t) / 1000, ss_cmp_idle_timeout_ms(t) % 1000);
+			if (t->idle_timeout_ns != SS_NO_TIME) {
+				g_string_append(b, ", idle timeout ");
+				ss_cmp_idle_timeout_append(b, t);
+			}
 			g_string_append(b, "\n    ");
 			ss_text_sanitize_append(b, t->evidence);
 			g_string_append_c(b, '\n');
@@ -308,7 +296,7 @@ gboolean ss_render_compare_text(const ss_compare *c, const ss_render_options *op
 	guint drawn = 0;
 	for (guint i = 0; i < c->conns->len && drawn < TEXT_MAX_DIAGRAMS; i++) {
 		const ss_cmp_conn *cc = &g_array_index(c->conns, ss_cmp_conn, i);
-		if (!troubled(cc))
+		if (!ss_cmp_conn_troubled(cc))
 			continue;
 		if (drawn++ == 0)
 			g_string_append(b, "\nWhere the packets stopped\n");
