@@ -1,5 +1,6 @@
 /* --format dot: the report model's host graph (report/graph.c) as a
- * Graphviz digraph with one node per host, its listening sockets as ports
+ * Graphviz digraph with one node per host (an address in a virtual
+ * network: two tenants' 10.0.0.9 are two nodes), its listening sockets as ports
  * of an HTML-like table, and an edge from each client host to each
  * listening socket it reached, labelled with the client's ports. */
 #include <string.h>
@@ -28,6 +29,18 @@ static void dot_quoted(GString *b, const char *s)
 	g_string_append_c(b, '"');
 }
 
+/* Behind a tunnel, the node's virtual network under its address: one
+ * address in two tenants is two nodes, told apart by this line. */
+static void vnet_line(GString *b, const ss_vnet *v)
+{
+	char *t = ss_graph_vnet_text(v);
+	if (t == NULL)
+		return;
+	g_string_append(b, "<br/>");
+	dot_html(b, t);
+	g_free(t);
+}
+
 gboolean ss_render_dot(const ss_report *r, FILE *out)
 {
 	ss_graph *g = ss_graph_build(r);
@@ -51,7 +64,9 @@ gboolean ss_render_dot(const ss_report *r, FILE *out)
 				       "cellspacing=\"0\" cellpadding=\"4\" bgcolor=\"#eef3fb\"><tr><td>"
 				       "<b>", i);
 		dot_html(b, ip);
-		g_string_append_printf(b, "</b></td></tr><tr><td>client, %" G_GUINT64_FORMAT
+		g_string_append(b, "</b>");
+		vnet_line(b, &c->vnet);
+		g_string_append_printf(b, "</td></tr><tr><td>client, %" G_GUINT64_FORMAT
 				       " conn%s</td></tr></table>>];\n", c->conns,
 				       c->conns == 1 ? "" : "s");
 	}
@@ -62,7 +77,9 @@ gboolean ss_render_dot(const ss_report *r, FILE *out)
 				       "cellspacing=\"0\" cellpadding=\"4\" bgcolor=\"#f4f8ee\"><tr><td>"
 				       "<b>", i);
 		dot_html(b, ip);
-		g_string_append(b, "</b></td></tr>");
+		g_string_append(b, "</b>");
+		vnet_line(b, &s->vnet);
+		g_string_append(b, "</td></tr>");
 		for (guint j = 0; j < s->rows->len; j++) {
 			const ss_listener *l = &g_array_index(r->listeners, ss_listener,
 							      g_array_index(s->rows, guint, j));

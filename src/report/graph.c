@@ -10,22 +10,31 @@
 #include "sockscope/listeners.h"
 #include "sockscope/util.h"
 
+/* A host is an address in a virtual network: two tenants' 10.0.0.9 behind
+ * VXLAN 42 and 43 are two nodes (zero vnet when not tunnelled). */
 typedef struct {
-	guint8 family;
+	ss_vnet vnet;
 	ss_ip ip;
+	guint8 family;
 	guint8 zero[3];
 } host_key;
+G_STATIC_ASSERT(sizeof(host_key) == sizeof(ss_vnet) + sizeof(ss_ip) + 4);
 
 SS_BYTES_KEY_FUNCS(host, host_key)
 
 SS_BYTES_KEY_FUNCS(lkey, ss_listener_key)
 
-static int cmp_addr(guint8 fa, const ss_ip *a, guint8 fb, const ss_ip *b)
+/* By family, address, then virtual network (none first): a plain
+ * capture's hosts keep their order. */
+static int cmp_addr(guint8 fa, const ss_ip *a, const ss_vnet *va, guint8 fb, const ss_ip *b,
+		    const ss_vnet *vb)
 {
 	if (fa != fb)
 		return fa < fb ? -1 : 1;
 	int d = memcmp(a, b, sizeof(ss_ip));
-	return d < 0 ? -1 : d > 0;
+	if (d != 0)
+		return d < 0 ? -1 : 1;
+	return ss_vnet_cmp(va, vb);
 }
 
 static gint cmp_server_busy(gconstpointer pa, gconstpointer pb)
@@ -33,13 +42,13 @@ static gint cmp_server_busy(gconstpointer pa, gconstpointer pb)
 	const ss_graph_server *a = pa, *b = pb;
 	if (a->conns != b->conns)
 		return a->conns > b->conns ? -1 : 1;
-	return cmp_addr(a->family, &a->ip, b->family, &b->ip);
+	return cmp_addr(a->family, &a->ip, &a->vnet, b->family, &b->ip, &b->vnet);
 }
 
 static gint cmp_server_addr(gconstpointer pa, gconstpointer pb)
 {
 	const ss_graph_server *a = pa, *b = pb;
-	return cmp_addr(a->family, &a->ip, b->family, &b->ip);
+	return cmp_addr(a->family, &a->ip, &a->vnet, b->family, &b->ip, &b->vnet);
 }
 
 static gint cmp_client_busy(gconstpointer pa, gconstpointer pb)
@@ -47,13 +56,13 @@ static gint cmp_client_busy(gconstpointer pa, gconstpointer pb)
 	const ss_graph_client *a = pa, *b = pb;
 	if (a->conns != b->conns)
 		return a->conns > b->conns ? -1 : 1;
-	return cmp_addr(a->family, &a->ip, b->family, &b->ip);
+	return cmp_addr(a->family, &a->ip, &a->vnet, b->family, &b->ip, &b->vnet);
 }
 
 static gint cmp_client_addr(gconstpointer pa, gconstpointer pb)
 {
 	const ss_graph_client *a = pa, *b = pb;
-	return cmp_addr(a->family, &a->ip, b->family, &b->ip);
+	return cmp_addr(a->family, &a->ip, &a->vnet, b->family, &b->ip, &b->vnet);
 }
 
 static gint cmp_edge(gconstpointer pa, gconstpointer pb)
@@ -113,6 +122,7 @@ static host_key client_key(const ss_conn *c)
 {
 	host_key hk;
 	memset(&hk, 0, sizeof hk);
+	hk.vnet = ss_tunnel_vnet(&c->tunnel);
 	hk.family = c->family;
 	hk.ip = ss_conn_client(c)->ip;
 	return hk;
@@ -148,6 +158,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		host_key hk;
 		memset(&hk, 0, sizeof hk);
+		hk.vnet = l->vnet;
 		hk.family = l->family;
 		hk.ip = l->ip;
 		gpointer v;
@@ -158,6 +169,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 			ss_graph_server s = { 0 };
 			s.family = l->family;
 			s.ip = l->ip;
+			s.vnet = l->vnet;
 			s.rows = g_array_new(FALSE, FALSE, sizeof(guint));
 			g_array_append_val(all, s);
 			idx = all->len - 1;
@@ -228,6 +240,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 			ss_graph_client nc0 = { 0 };
 			nc0.family = c->family;
 			nc0.ip = ss_conn_client(c)->ip;
+			nc0.vnet = hk.vnet;
 			g_array_append_val(clients, nc0);
 			ci = clients->len - 1;
 			g_hash_table_insert(client_idx, g_memdup2(&hk, sizeof hk),
@@ -343,12 +356,17 @@ char *ss_graph_row_label(const ss_listener *l)
 	g_string_append_printf(b, "%s/%u%s%s, ", l->proto == IPPROTO_TCP ? "tcp" : "udp",
 			       (unsigned)l->port, l->service ? " " : "",
 			       l->service ? l->service : "");
-	if (l->vnet.type != SS_TUNNEL_NONE) {   /* one address, two tenants */
-		ss_vnet_append(b, &l->vnet);
-		g_string_append(b, ", ");
-	}
 	g_string_append_printf(b, "%s (%" G_GUINT64_FORMAT " conn%s)",
 			       ss_listener_state_name(l->state), l->connections,
 			       l->connections == 1 ? "" : "s");
+	return g_string_free(b, FALSE);
+}
+
+char *ss_graph_vnet_text(const ss_vnet *v)
+{
+	if (v->type == SS_TUNNEL_NONE)
+		return NULL;
+	GString *b = g_string_new(NULL);
+	ss_vnet_append(b, v);
 	return g_string_free(b, FALSE);
 }

@@ -180,10 +180,21 @@ static void svg_text(GString *b, int x, int y, const char *anchor, const char *w
 	g_string_append(b, "</text>");
 }
 
+/* A host box's heading: "10.0.0.9", or "10.0.0.9 (vxlan 42)" behind a
+ * tunnel, where one address may be two tenants' boxes. */
+static char *host_heading(guint8 family, const ss_ip *ip, const ss_vnet *vnet)
+{
+	char buf[SS_IP_STRLEN];
+	ss_ip_format(family, ip, buf);
+	char *t = ss_graph_vnet_text(vnet);
+	char *r = t ? g_strdup_printf("%s (%s)", buf, t) : g_strdup(buf);
+	g_free(t);
+	return r;
+}
+
 static void graph_h(GString *b, const ss_report *r)
 {
 	ss_graph *g = ss_graph_build(r);
-	char ip[SS_IP_STRLEN];
 	g_string_append(b, "<h2 id=\"graph\">Hosts and listening sockets</h2>\n");
 	if (g->servers->len == 0) {
 		g_string_append(b, "<p>No listening sockets.</p>\n");
@@ -242,11 +253,12 @@ static void graph_h(GString *b, const ss_report *r)
 	g_hash_table_unref(used);
 	for (guint i = 0; i < nc; i++) {
 		const ss_graph_client *c = &g_array_index(g->clients, ss_graph_client, i);
-		ss_ip_format(c->family, &c->ip, ip);
 		g_string_append_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"4\" "
 				       "fill=\"#eef3fb\" stroke=\"#0969da\"/>", G_CLIENT_X, cy[i],
 				       G_CLIENT_W, G_CLIENT_H);
-		svg_text(b, G_CLIENT_X + 8, cy[i] + 14, NULL, "bold", "#1b1f24", ip);
+		char *head = host_heading(c->family, &c->ip, &c->vnet);
+		svg_text(b, G_CLIENT_X + 8, cy[i] + 14, NULL, "bold", "#1b1f24", head);
+		g_free(head);
 		char *sub = g_strdup_printf("client, %" G_GUINT64_FORMAT " conn%s", c->conns,
 					    c->conns == 1 ? "" : "s");
 		svg_text(b, G_CLIENT_X + 8, cy[i] + 28, NULL, NULL, "#57606a", sub);
@@ -256,11 +268,12 @@ static void graph_h(GString *b, const ss_report *r)
 	for (guint i = 0; i < ns; i++) {
 		const ss_graph_server *s = &g_array_index(g->servers, ss_graph_server, i);
 		int hgt = G_HEAD_H + (int)s->rows->len * G_ROW_H;
-		ss_ip_format(s->family, &s->ip, ip);
 		g_string_append_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"4\" "
 				       "fill=\"#f4f8ee\" stroke=\"#1a7f37\"/>", G_SERVER_X, sy[i],
 				       G_SERVER_W, hgt);
-		svg_text(b, G_SERVER_X + 8, sy[i] + 16, NULL, "bold", "#1b1f24", ip);
+		char *head = host_heading(s->family, &s->ip, &s->vnet);
+		svg_text(b, G_SERVER_X + 8, sy[i] + 16, NULL, "bold", "#1b1f24", head);
+		g_free(head);
 		for (guint j = 0; j < s->rows->len; j++) {
 			const ss_listener *l = &g_array_index(r->listeners, ss_listener,
 							      g_array_index(s->rows, guint, j));

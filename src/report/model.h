@@ -26,9 +26,12 @@
 #define SS_GRAPH_MAX_CLIENTS 24
 #define SS_GRAPH_MAX_EDGES 200       /* client -> socket lines, the busiest */
 
+/* A host node is an address in a virtual network (`vnet`, zero when not
+ * tunnelled): two tenants using one address are two nodes. */
 typedef struct {
 	guint8 family;
 	ss_ip ip;
+	ss_vnet vnet;
 	guint64 conns;
 	GArray *rows;               /* guint: indexes into ss_report.listeners */
 } ss_graph_server;
@@ -36,6 +39,7 @@ typedef struct {
 typedef struct {
 	guint8 family;
 	ss_ip ip;
+	ss_vnet vnet;
 	guint64 conns;
 } ss_graph_client;
 
@@ -48,8 +52,8 @@ typedef struct {
 } ss_graph_edge;
 
 typedef struct {
-	GArray *servers;            /* ss_graph_server, by family and address */
-	GArray *clients;            /* ss_graph_client, by family and address */
+	GArray *servers;            /* ss_graph_server, by family, address, vnet */
+	GArray *clients;            /* ss_graph_client, by family, address, vnet */
 	GArray *edges;              /* ss_graph_edge, by client, server, row */
 	/* not drawn: the least busy; omitted_edges counts only lines between
 	 * drawn hosts (a client not drawn takes its lines with it) */
@@ -64,8 +68,11 @@ void ss_graph_free(ss_graph *g);
 char *ss_graph_omitted_text(const ss_graph *g);
 /* "43122", "43122 (3)" or "49152-49200 (12)". */
 char *ss_graph_edge_label(const ss_graph_edge *e);
-/* "tcp/443 https, open (12 conns)" */
+/* "tcp/443 https, open (12 conns)" (the virtual network is the node's) */
 char *ss_graph_row_label(const ss_listener *l);
+/* The line under a host node's address behind a tunnel, "vxlan 42" (one
+ * address may be two tenants' nodes); NULL outside tunnels.  g_free(). */
+char *ss_graph_vnet_text(const ss_vnet *v);
 
 /* ---- an example connection as a sequence of messages (report/sequence.c) ---- */
 

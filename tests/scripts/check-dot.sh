@@ -44,5 +44,37 @@ else
 	echo "FAIL real-ether.pcap: no server node or edge"
 	failed=$((failed + 1))
 fi
+# Two tenants behind VXLAN 42 and 43 use the same inner addresses: every
+# host is a node per (virtual network, address), labelled with its tunnel,
+# and every edge joins two nodes of one tenant (issue 12).
+"$exe" --builtin-services -F dot -r "$captures/real-vxlan.pcap" >"$tmp/v.dot" 2>/dev/null
+problem=$(awk '
+	/^  [cs][0-9]+ \[label=/ {
+		id = $1
+		if (match($0, /<\/b><br\/>[a-z]+ [0-9]+</)) {
+			vnet[id] = substr($0, RSTART + 9, RLENGTH - 10)
+			nodes[vnet[id] " " id]++
+		}
+	}
+	/ -> / {
+		split($3, to, ":")
+		if (!(($1) in vnet) || !((to[1]) in vnet) || vnet[$1] != vnet[to[1]])
+			print "edge " $1 " -> " to[1] " joins \"" vnet[$1] "\" and \"" vnet[to[1]] "\""
+		edges++
+	}
+	END {
+		n42 = n43 = 0
+		for (k in nodes) { if (k ~ /^vxlan 42 /) n42++; if (k ~ /^vxlan 43 /) n43++ }
+		if (n42 != 2 || n43 != 2)
+			print "want a client and a server node per tenant, got " n42 " in vxlan 42, " n43 " in vxlan 43"
+		if (edges != 5)
+			print "want 5 edges, got " edges
+	}' "$tmp/v.dot")
+if [ -z "$problem" ] && grep -q '<b>192.168.42.2</b><br/>vxlan 43<' "$tmp/v.dot"; then
+	passed=$((passed + 1))
+else
+	echo "FAIL real-vxlan.pcap: tenants' nodes: ${problem:-no 192.168.42.2 node in vxlan 43}"
+	failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
