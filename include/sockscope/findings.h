@@ -98,6 +98,10 @@ typedef struct {
 	 * of them (the statement names SS_SCAN_PORTS_LISTED); NULL for the
 	 * other findings.  Owned by the finding. */
 	GArray *open_ports;
+	/* port_sweep: the hosts (ss_ip, of `family`) that answered on the
+	 * port, ascending, every one of them (the statement names
+	 * SS_SCAN_PORTS_LISTED); NULL for the other findings.  Owned. */
+	GArray *answered_hosts;
 	ss_conn examples[SS_FINDING_EXAMPLES];  /* by first packet */
 	guint n_examples;
 } ss_finding;

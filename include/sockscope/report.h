@@ -153,6 +153,11 @@ const char *ss_listener_state_name(ss_listener_state s);
  * nothing appended, when ports is NULL (a port_scan finding's open_ports). */
 gboolean ss_ports_text(const GArray *ports, guint max, GString *out);
 
+/* The same for addresses (ss_ip of `family`): "10.0.0.2, 10.0.0.5", past
+ * max "... and 12 more", "none" when empty; FALSE, with nothing appended,
+ * when hosts is NULL (a port_sweep finding's answered_hosts). */
+gboolean ss_hosts_text(const GArray *hosts, guint8 family, guint max, GString *out);
+
 /* What the flow cap did, as one plain-text sentence for the reports for
  * people (text, markdown, html escape it as they need); FALSE, with
  * nothing appended, when no flow was evicted. */

@@ -28,6 +28,7 @@ typedef struct {
 	guint64 targets;           /* distinct ports (scan) or hosts (sweep) */
 	guint64 attempts, open, closed, filtered;
 	GArray *open_ports;        /* guint16, scans: sorted at the end; NULL = none */
+	GArray *open_hosts;        /* ss_ip, sweeps: sorted at the end; NULL = none */
 } scan_acc;
 
 static void scan_acc_free(gpointer p)
@@ -35,10 +36,12 @@ static void scan_acc_free(gpointer p)
 	scan_acc *x = p;
 	if (x->open_ports)
 		g_array_unref(x->open_ports);
+	if (x->open_hosts)
+		g_array_unref(x->open_hosts);
 	g_free(x);
 }
 
-static void scan_add(GHashTable *t, const gkey *k, const group *g)
+static void scan_add(GHashTable *t, const gkey *k, const group *g, gboolean sweep)
 {
 	scan_acc *x = g_hash_table_lookup(t, k);
 	if (x == NULL) {
@@ -52,9 +55,15 @@ static void scan_add(GHashTable *t, const gkey *k, const group *g)
 	x->filtered += g->c.pair.refused == 0 && g->c.pair.answered == 0;
 	if (g->c.pair.answered > 0) {
 		x->open++;
-		if (x->open_ports == NULL)
-			x->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
-		g_array_append_val(x->open_ports, g->k.port);
+		if (sweep) {
+			if (x->open_hosts == NULL)
+				x->open_hosts = g_array_new(FALSE, FALSE, sizeof(ss_ip));
+			g_array_append_val(x->open_hosts, g->k.server);
+		} else {
+			if (x->open_ports == NULL)
+				x->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
+			g_array_append_val(x->open_ports, g->k.port);
+		}
 	}
 }
 
@@ -67,6 +76,11 @@ static gboolean is_scan(const scan_acc *x)
 static gint cmp_u16(gconstpointer a, gconstpointer b)
 {
 	return (gint)*(const guint16 *)a - (gint)*(const guint16 *)b;
+}
+
+static gint cmp_ip(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(ss_ip));
 }
 
 static gint cmp_scan(gconstpointer pa, gconstpointer pb)
@@ -88,10 +102,10 @@ static void find_scans(const ss_findings_acc *a, GHashTable *scans, GHashTable *
 		k.family = g->k.family;
 		k.client = g->k.client;
 		k.server = g->k.server;
-		scan_add(scans, &k, g);
+		scan_add(scans, &k, g, FALSE);
 		memset(&k.server, 0, sizeof k.server);
 		k.port = g->k.port;
-		scan_add(sweeps, &k, g);
+		scan_add(sweeps, &k, g, TRUE);
 	}
 }
 
@@ -199,9 +213,24 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 	char *cl = ip_vnet_dup(x->k.family, &x->k.client, &x->k.vnet);
 	GString *st = g_string_new(NULL);
 	if (sweep) {
+		guint nopen = x->open_hosts ? x->open_hosts->len : 0;
+		if (nopen > 0)
+			g_array_sort(x->open_hosts, cmp_ip);
+		/* all of them for the machine formats, [] when none answered */
+		f->answered_hosts = nopen > 0 ? g_array_ref(x->open_hosts)
+					      : g_array_new(FALSE, FALSE, sizeof(ss_ip));
 		g_string_append_printf(st, "%s probed %s port %u on %" G_GUINT64_FORMAT " hosts: %"
 				       G_GUINT64_FORMAT " answered", cl, x->k.proto == IPPROTO_TCP ?
 				       "TCP" : "UDP", (unsigned)x->k.port, x->targets, x->open);
+		for (guint i = 0; i < nopen && i < SS_SCAN_PORTS_LISTED; i++) {
+			char *h = ip_dup(x->k.family, &g_array_index(x->open_hosts, ss_ip, i));
+			g_string_append_printf(st, "%s%s", i == 0 ? " (" : ", ", h);
+			g_free(h);
+		}
+		if (nopen > SS_SCAN_PORTS_LISTED)
+			g_string_append_printf(st, " and %u more", nopen - SS_SCAN_PORTS_LISTED);
+		if (nopen > 0)
+			g_string_append_c(st, ')');
 	} else {
 		char *sv = ip_dup(x->k.family, &x->k.server);
 		guint nopen = x->open_ports ? x->open_ports->len : 0;

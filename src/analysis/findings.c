@@ -320,6 +320,8 @@ void ss_finding_free(gpointer p)
 	g_free(f->next_step);
 	if (f->open_ports)
 		g_array_unref(f->open_ports);
+	if (f->answered_hosts)
+		g_array_unref(f->answered_hosts);
 	g_free(f);
 }
 

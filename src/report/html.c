@@ -427,6 +427,12 @@ static void findings_h(GString *b, const ss_report *r)
 			h(b, ports->str);
 			g_string_append(b, "</li>\n");
 		}
+		g_string_truncate(ports, 0);
+		if (ss_hosts_text(f->answered_hosts, f->family, SS_SCAN_PORTS_LISTED, ports)) {
+			g_string_append(b, "<li><strong>Hosts that answered:</strong> ");
+			h(b, ports->str);
+			g_string_append(b, "</li>\n");
+		}
 		g_string_free(ports, TRUE);
 		if (f->n_examples > 0)
 			g_string_append(b, "<li><strong>Examples:</strong><ul>\n");

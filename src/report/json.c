@@ -13,6 +13,7 @@
 #include "sockscope/decode.h"
 #include "sockscope/community-id.h"
 #include "sockscope/findings.h"
+#include "sockscope/format.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
@@ -447,6 +448,20 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 			if (i > 0)
 				g_string_append_c(b, ',');
 			ss_u64_append(b, g_array_index(f->open_ports, guint16, i));
+		}
+		ss_append_lit(b, "],");
+	}
+	if (f->answered_hosts != NULL) {
+		key(b, "answered_hosts");
+		g_string_append_c(b, '[');
+		for (guint i = 0; i < f->answered_hosts->len; i++) {
+			char ip[SS_IP_STRLEN];
+			ss_ip_format(f->family, &g_array_index(f->answered_hosts, ss_ip, i), ip);
+			if (i > 0)
+				g_string_append_c(b, ',');
+			g_string_append_c(b, '"');
+			g_string_append(b, ip);
+			g_string_append_c(b, '"');
 		}
 		ss_append_lit(b, "],");
 	}

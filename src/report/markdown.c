@@ -234,6 +234,12 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_md_text(b, ports->str);
 			g_string_append_c(b, '\n');
 		}
+		g_string_truncate(ports, 0);
+		if (ss_hosts_text(f->answered_hosts, f->family, SS_SCAN_PORTS_LISTED, ports)) {
+			g_string_append(b, "- **Hosts that answered:** ");
+			ss_md_text(b, ports->str);
+			g_string_append_c(b, '\n');
+		}
 		g_string_free(ports, TRUE);
 		if (f->n_examples > 0)
 			g_string_append(b, "- **Examples:**\n");

@@ -5,6 +5,7 @@
  * analysis/listeners.c.) */
 #include "sockscope/analyzer.h"
 #include "sockscope/findings.h"
+#include "sockscope/format.h"
 #include "sockscope/hosts.h"
 #include "sockscope/report.h"
 
@@ -57,6 +58,24 @@ gboolean ss_ports_text(const GArray *ports, guint max, GString *out)
 				       (unsigned)g_array_index(ports, guint16, i));
 	if (ports->len > max)
 		g_string_append_printf(out, " and %u more", ports->len - max);
+	return TRUE;
+}
+
+gboolean ss_hosts_text(const GArray *hosts, guint8 family, guint max, GString *out)
+{
+	if (hosts == NULL)
+		return FALSE;
+	if (hosts->len == 0) {
+		g_string_append(out, "none");
+		return TRUE;
+	}
+	for (guint i = 0; i < hosts->len && i < max; i++) {
+		char buf[SS_IP_STRLEN];
+		ss_ip_format(family, &g_array_index(hosts, ss_ip, i), buf);
+		g_string_append_printf(out, "%s%s", i ? ", " : "", buf);
+	}
+	if (hosts->len > max)
+		g_string_append_printf(out, " and %u more", hosts->len - max);
 	return TRUE;
 }
 

@@ -396,6 +396,12 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
 			g_string_truncate(l, 0);
 		}
+		/* and a sweep's hosts that answered */
+		if (ss_hosts_text(f->answered_hosts, f->family, SS_SCAN_PORTS_LISTED, l)) {
+			g_string_append(b, "       answered: ");
+			ss_text_append_wrapped(b, 17, l->str, 17, opt->width);
+			g_string_truncate(l, 0);
+		}
 		for (guint j = 0; j < f->n_examples; j++) {
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;

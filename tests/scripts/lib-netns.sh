@@ -110,15 +110,18 @@ ns_capture_stop() {
 
 # ns_server PORT...: a TCP server in the server namespace that answers every
 # connection with a line and closes first (the TIME_WAIT stays on its side,
-# so the client's ports are free to come round again).
+# so the client's ports are free to come round again).  It listens on
+# $ip_s, or on each of the addresses in $ns_server_addrs (space-separated)
+# when set.
 ns_server() {
 	ip netns exec "$ns_s" "$python" -c '
 import socket, sys, select
 socks = []
-for port in sys.argv[2:]:
+for addr in sys.argv[1].split():
+  for port in sys.argv[2:]:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((sys.argv[1], int(port)))
+    s.bind((addr, int(port)))
     s.listen(1024)
     socks.append(s)
 print("ready", flush=True)
@@ -130,7 +133,7 @@ while True:
         c, _ = s.accept()
         c.sendall(b"hello\n")
         c.close()
-' "$ip_s" "$@" >"$tmp/server.out" &
+' "${ns_server_addrs:-$ip_s}" "$@" >"$tmp/server.out" &
 	ns_pids+=($!)
 	for _ in $(seq 50); do
 		grep -q ready "$tmp/server.out" 2>/dev/null && return 0

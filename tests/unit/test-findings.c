@@ -185,6 +185,41 @@ static void test_port_scan_rollup(void **state)
 	ss_report_free(r);
 }
 
+/* A sweep: one client probes port 22 on 30 hosts, 10.0.0.20 and 10.0.0.3
+ * answer.  One port_sweep finding whose answered_hosts holds both,
+ * ascending by address (10.0.0.3 first), named in the statement. */
+static void test_port_sweep_hosts(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip scanner = v4(10, 0, 0, 66);
+	for (guint8 h = 1; h <= 30; h++) {
+		if (h == 20 || h == 3)
+			g_ptr_array_add(conns, complete(scanner, 40000 + h, v4(10, 0, 0, h), 22,
+							T0 + h * MS, MS, MS, 10 * MS));
+		else
+			g_ptr_array_add(conns, unanswered(scanner, 40000 + h, v4(10, 0, 0, h), 22,
+							  T0 + h * MS));
+	}
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *f = find(fs, "port_sweep");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "hosts"), 30);
+	assert_int_equal(fact(f, "open"), 2);
+	assert_null(f->open_ports);
+	assert_non_null(f->answered_hosts);
+	assert_int_equal(f->answered_hosts->len, 2);
+	ss_ip a = v4(10, 0, 0, 3), b = v4(10, 0, 0, 20);
+	assert_memory_equal(&g_array_index(f->answered_hosts, ss_ip, 0), &a, sizeof a);
+	assert_memory_equal(&g_array_index(f->answered_hosts, ss_ip, 1), &b, sizeof b);
+	assert_non_null(strstr(f->statement, "2 answered (10.0.0.3, 10.0.0.20)"));
+	/* no port_scan: 30 hosts, one port each */
+	assert_null(find(fs, "port_scan"));
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_slow_handshake_sides(void **state)
 {
 	(void)state;
@@ -386,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_unanswered_per_destination),
 		cmocka_unit_test(test_slow_handshake_sides),
 		cmocka_unit_test(test_port_scan_rollup),
+		cmocka_unit_test(test_port_sweep_hosts),
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_hosts_findings),
