@@ -54,7 +54,7 @@ FORMATS = {'text', 'json', 'csv', 'zeek', 'ecs', 'markdown', 'html', 'dot',
            'live-view'}
 # report/ files that are part of a format, not formats of their own.
 FORMAT_PARTS = {'compare-path-csv': 'csv', 'compare-path-markdown': 'markdown',
-                'compare-path-html': 'html', 'text-hosts': 'text', 'compare-text': 'text', 'compare-json': 'json',
+                'compare-path-html': 'html', 'text-hosts': 'text', 'compare-text': 'text', 'compare-json': 'json', 'json-line': 'json',
                 'compare-csv': 'csv', 'compare-markdown': 'markdown', 'compare-html': 'html'}
 DISPATCHER = 'render'
 

@@ -68,4 +68,42 @@ static inline void ss_append_len(GString *b, const char *s, gsize n)
 void ss_u64_append(GString *b, guint64 v);
 void ss_i64_append(GString *b, gint64 v);
 
+/* ---- writers into a buffer with room ---------------------------------------
+ * The same texts written at `out`, which the caller has made room for
+ * (ss_reserve: the jsonl line writer, report/json-line.c, reserves its
+ * longest line once); each returns the end of what it wrote, with no NUL.
+ * The *_append forms above are these into a GString: one implementation of
+ * each text. */
+#define SS_U64_MAXLEN 20
+#define SS_TIME_MAXLEN 48      /* a 64-bit year and 9 decimals: 38 */
+#define SS_MS_MAXLEN 28        /* '-', 20 digits, '.', 6 decimals */
+/* What ss_json_escape_put can write for a string of n bytes: "\u00XX"
+ * (6 bytes) for each, two quotes ("null" for NULL fits in 4 <= 2 + 6n + 2). */
+#define SS_JSON_ESCAPED_MAX(n) (6 * (gsize)(n) + 4)
+char *ss_u64_put(char *out, guint64 v);
+char *ss_time_put(char *out, gint64 ns, gboolean nanosecond);
+char *ss_ms_put(char *out, gint64 ns, gboolean nanosecond);
+/* s (n bytes, then its NUL) as a JSON string literal, as
+ * ss_json_escape_append writes it; NULL as null. */
+char *ss_json_escape_put(char *out, const char *s, gsize n);
+
+/* Room for n more bytes (and the NUL) at the end of b: returns where they
+ * go.  Write there, then hand the end to ss_commit. */
+static inline char *ss_reserve(GString *b, gsize n)
+{
+	if (G_UNLIKELY(b->len + n >= b->allocated_len)) {
+		gsize len = b->len;
+		g_string_set_size(b, len + n);
+		g_string_truncate(b, len);
+	}
+	return b->str + b->len;
+}
+
+/* Ends b at `end` (inside the room ss_reserve made). */
+static inline void ss_commit(GString *b, char *end)
+{
+	b->len = (gsize)(end - b->str);
+	*end = '\0';
+}
+
 #endif

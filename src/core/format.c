@@ -8,38 +8,45 @@
 
 #include "sockscope/format.h"
 
+/* "00" to "99": numbers are written two digits at a time. */
+static const char pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Writes the decimal digits of v ending just before `end`; returns where
  * they start. */
 static char *u64_digits(char *end, guint64 v)
 {
-	static const char pairs[201] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
 	char *p = end;
 	while (v >= 100) {
 		guint r = (guint)(v % 100);
 		v /= 100;
 		p -= 2;
-		p[0] = pairs[2 * r];
-		p[1] = pairs[2 * r + 1];
+		memcpy(p, pairs + 2 * r, 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		p[0] = pairs[2 * v];
-		p[1] = pairs[2 * v + 1];
+		memcpy(p, pairs + 2 * v, 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
 	return p;
 }
 
+char *ss_u64_put(char *out, guint64 v)
+{
+	/* Count the digits first, then write them in place from the end. */
+	gsize n = 1;
+	for (guint64 t = v; t >= 10; t /= 10)
+		n++;
+	u64_digits(out + n, v);
+	return out + n;
+}
+
 void ss_u64_append(GString *b, guint64 v)
 {
-	char buf[20];
-	char *end = buf + sizeof buf;
-	char *p = u64_digits(end, v);
-	ss_append_len(b, p, (gsize)(end - p));
+	ss_commit(b, ss_u64_put(ss_reserve(b, SS_U64_MAXLEN), v));
 }
 
 void ss_i64_append(GString *b, gint64 v)
@@ -53,25 +60,35 @@ void ss_i64_append(GString *b, gint64 v)
 	}
 }
 
-/* Appends v as exactly `width` digits, zero-padded (v < 10^width). */
-static void fixed_digits_append(GString *b, guint64 v, int width)
+/* Writes v as exactly `width` digits, zero-padded (v < 10^width). */
+static char *fixed_digits_put(char *p, guint64 v, int width)
 {
-	char buf[20];
-	for (int i = width - 1; i >= 0; i--) {
-		buf[i] = (char)('0' + v % 10);
-		v /= 10;
+	int i = width;
+	for (; i >= 2; i -= 2) {
+		guint r = (guint)(v % 100);
+		v /= 100;
+		memcpy(p + i - 2, pairs + 2 * r, 2);
 	}
-	ss_append_len(b, buf, (gsize)width);
+	if (i == 1)
+		p[0] = (char)('0' + v);
+	return p + width;
 }
 
 /* Dotted quad of 4 bytes at p; returns the end of the text (no NUL). */
 static char *ip4_text(const guint8 *p, char *out)
 {
 	for (int i = 0; i < 4; i++) {
-		char d[3];
-		char *s = u64_digits(d + 3, p[i]);
-		while (s < d + 3)
-			*out++ = *s++;
+		guint o = p[i];
+		if (o >= 100) {
+			*out++ = (char)('0' + o / 100);
+			memcpy(out, pairs + 2 * (o % 100), 2);
+			out += 2;
+		} else if (o >= 10) {
+			memcpy(out, pairs + 2 * o, 2);
+			out += 2;
+		} else {
+			*out++ = (char)('0' + o);
+		}
 		if (i < 3)
 			*out++ = '.';
 	}
@@ -195,7 +212,7 @@ static gsize date_format(gint64 days, char *buf, gsize size)
 	return (gsize)g_snprintf(buf, size, "%04" G_GINT64_FORMAT "-%02d-%02d", year, mon, mday);
 }
 
-void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond)
+char *ss_time_put(char *p, gint64 ns, gboolean nanosecond)
 {
 	/* Floor division: -1 ns is 1969-12-31T23:59:59.999999999Z. */
 	gint64 sec = ns / NS_PER_SEC;
@@ -210,49 +227,66 @@ void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond)
 		days -= 1;
 	}
 
-	/* The date changes rarely from one timestamp to the next: a one-entry
-	 * cache (per thread) saves gmtime_r() and printf for nearly every
-	 * timestamp written (docs/performance.md). */
-	static __thread gint64 cached_day = G_MININT64;
-	static __thread char cached_date[40];
-	static __thread gsize cached_len;
-	if (days != cached_day) {
-		cached_len = date_format(days, cached_date, sizeof cached_date);
-		cached_day = days;
+	/* The second changes rarely from one timestamp to the next (a
+	 * record's first and last packets, the next record's): a one-entry
+	 * cache (per thread) of "YYYY-MM-DDTHH:MM:SS." saves gmtime_r() and
+	 * printf for the date and the divisions for the time of day
+	 * (docs/performance.md). */
+	static __thread gint64 cached_sec = G_MININT64, cached_day = G_MININT64;
+	static __thread char cached[40 + 10];
+	static __thread gsize cached_len, date_len;
+	if (sec != cached_sec) {
+		if (days != cached_day) {
+			date_len = date_format(days, cached, 40);
+			cached_day = days;
+		}
+		char *t = cached + date_len;
+		int hour = (int)(rem / 3600), min = (int)(rem / 60 % 60), s = (int)(rem % 60);
+		t[0] = 'T';
+		memcpy(t + 1, pairs + 2 * hour, 2);
+		t[3] = ':';
+		memcpy(t + 4, pairs + 2 * min, 2);
+		t[6] = ':';
+		memcpy(t + 7, pairs + 2 * s, 2);
+		t[9] = '.';
+		cached_len = date_len + 10;
+		cached_sec = sec;
 	}
-	char t[10] = { 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.' };
-	int hour = (int)(rem / 3600), min = (int)(rem / 60 % 60), s = (int)(rem % 60);
-	t[1] = (char)('0' + hour / 10);
-	t[2] = (char)('0' + hour % 10);
-	t[4] = (char)('0' + min / 10);
-	t[5] = (char)('0' + min % 10);
-	t[7] = (char)('0' + s / 10);
-	t[8] = (char)('0' + s % 10);
-	ss_append_len(buf, cached_date, cached_len);
-	ss_append_len(buf, t, sizeof t);
+	memcpy(p, cached, cached_len);
+	p += cached_len;
 	if (nanosecond)
-		fixed_digits_append(buf, (guint64)frac, 9);
+		p = fixed_digits_put(p, (guint64)frac, 9);
 	else
-		fixed_digits_append(buf, (guint64)frac / 1000, 6);
-	g_string_append_c(buf, 'Z');
+		p = fixed_digits_put(p, (guint64)frac / 1000, 6);
+	*p++ = 'Z';
+	return p;
 }
 
-void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond)
+void ss_time_append(GString *buf, gint64 ns, gboolean nanosecond)
+{
+	ss_commit(buf, ss_time_put(ss_reserve(buf, SS_TIME_MAXLEN), ns, nanosecond));
+}
+
+char *ss_ms_put(char *p, gint64 ns, gboolean nanosecond)
 {
 	/* The magnitude as unsigned, so that G_MININT64 cannot overflow. */
 	guint64 mag = ns < 0 ? (guint64)(-(ns + 1)) + 1 : (guint64)ns;
 	if (ns < 0)
-		g_string_append_c(buf, '-');
+		*p++ = '-';
 	if (nanosecond) {
-		ss_u64_append(buf, mag / 1000000);
-		g_string_append_c(buf, '.');
-		fixed_digits_append(buf, mag % 1000000, 6);
-	} else {
-		guint64 us = mag / 1000;
-		ss_u64_append(buf, us / 1000);
-		g_string_append_c(buf, '.');
-		fixed_digits_append(buf, us % 1000, 3);
+		p = ss_u64_put(p, mag / 1000000);
+		*p++ = '.';
+		return fixed_digits_put(p, mag % 1000000, 6);
 	}
+	guint64 us = mag / 1000;
+	p = ss_u64_put(p, us / 1000);
+	*p++ = '.';
+	return fixed_digits_put(p, us % 1000, 3);
+}
+
+void ss_ms_append(GString *buf, gint64 ns, gboolean nanosecond)
+{
+	ss_commit(buf, ss_ms_put(ss_reserve(buf, SS_MS_MAXLEN), ns, nanosecond));
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -289,45 +323,58 @@ static inline gboolean json_plain(guint8 c)
 	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
-void ss_json_escape_append(GString *buf, const char *s)
+char *ss_json_escape_put(char *out, const char *s, gsize n)
 {
 	if (s == NULL) {
-		ss_append_lit(buf, "null");
-		return;
+		memcpy(out, "null", 4);
+		return out + 4;
 	}
-	/* Reading s[1..3] in utf8_valid_len() is safe: a NUL terminator fails
-	 * the continuation-byte test before anything beyond it is read. */
-	const guint8 *p = (const guint8 *)s;
-	g_string_append_c(buf, '"');
-	while (*p != '\0') {
+	static const char hex[] = "0123456789abcdef";
+	/* Reading p[1..3] in utf8_valid_len() stays inside s: s[n] is its
+	 * NUL, which fails the continuation-byte test first. */
+	const guint8 *p = (const guint8 *)s, *end = p + n;
+	*out++ = '"';
+	while (p < end) {
 		/* Runs of plain characters (all of most strings) in one copy. */
 		const guint8 *run = p;
-		while (json_plain(*p))
+		while (p < end && json_plain(*p))
 			p++;
-		if (p > run)
-			ss_append_len(buf, (const char *)run, (gsize)(p - run));
-		guint8 c = *p;
-		if (c == '\0')
+		memcpy(out, run, (gsize)(p - run));
+		out += p - run;
+		if (p == end)
 			break;
+		guint8 c = *p;
 		if (c == '"' || c == '\\') {
-			g_string_append_c(buf, '\\');
-			g_string_append_c(buf, (char)c);
+			*out++ = '\\';
+			*out++ = (char)c;
 			p++;
 		} else if (c < 0x20 || c == 0x7F) {
-			g_string_append_printf(buf, "\\u%04x", c);
+			memcpy(out, "\\u00", 4);
+			out[4] = hex[c >> 4];
+			out[5] = hex[c & 15];
+			out += 6;
 			p++;
 		} else {
-			gsize n = utf8_valid_len(p);
-			if (n == 0) {
-				g_string_append(buf, "\\ufffd");
+			gsize len = utf8_valid_len(p);
+			if (len == 0) {
+				memcpy(out, "\\ufffd", 6);
+				out += 6;
 				p++;
 			} else {
-				g_string_append_len(buf, (const char *)p, (gssize)n);
-				p += n;
+				memcpy(out, p, len);
+				out += len;
+				p += len;
 			}
 		}
 	}
-	g_string_append_c(buf, '"');
+	*out++ = '"';
+	return out;
+}
+
+void ss_json_escape_append(GString *buf, const char *s)
+{
+	gsize n = s ? strlen(s) : 0;
+	ss_commit(buf, ss_json_escape_put(ss_reserve(buf, SS_JSON_ESCAPED_MAX(n)), s, n));
 }
 
 /* ---- terminal-safe text -------------------------------------------------- */

@@ -2,60 +2,73 @@
  * (report/json-writer.h): the "icmp" and "tcp_options" values of a
  * connection, written alike by json/jsonl and ecs. */
 #include <netinet/in.h>
+#include <string.h>
 
 #include "report/json-writer.h"
 #include "sockscope/decode.h"
 
-static void tcp_options_(GString *b, const char *qk, gsize n, const ss_endpoint *e)
+static char *tcp_options_put(char *p, const ss_endpoint *e)
 {
-	key_(b, qk, n);
-	g_string_append_c(b, '{');
-	key(b, "mss");
+	put_lit(p, "{\"mss\":");
 	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
-		ss_u64_append(b, e->mss);
+		p = ss_u64_put(p, e->mss);
 	else
-		null_(b);
-	g_string_append_c(b, ',');
-	key(b, "wscale");
+		put_lit(p, "null");
+	put_lit(p, ",\"wscale\":");
 	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
-		ss_u64_append(b, e->wscale);
+		p = ss_u64_put(p, e->wscale);
 	else
-		null_(b);
-	g_string_append_c(b, ',');
-	kv_bool(b, "sack_perm", (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM) != 0);
-	g_string_append_c(b, ',');
-	kv_bool(b, "timestamps", (e->tcp_options & SS_TCPOPT_HAVE_TS) != 0);
-	g_string_append_c(b, '}');
+		put_lit(p, "null");
+	if (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM)
+		put_lit(p, ",\"sack_perm\":true");
+	else
+		put_lit(p, ",\"sack_perm\":false");
+	if (e->tcp_options & SS_TCPOPT_HAVE_TS)
+		put_lit(p, ",\"timestamps\":true}");
+	else
+		put_lit(p, ",\"timestamps\":false}");
+	return p;
 }
-#define tcp_options(b, k, e) tcp_options_((b), QKEY(k), (e))
+
+char *ss_json_icmp_put(char *p, const ss_conn *c)
+{
+	if (c->icmp_errors == 0) {
+		put_lit(p, "null");
+		return p;
+	}
+	put_lit(p, "{\"type\":");
+	p = ss_u64_put(p, c->icmp_type);
+	put_lit(p, ",\"code\":");
+	p = ss_u64_put(p, c->icmp_code);
+	put_lit(p, ",\"count\":");
+	p = ss_u64_put(p, c->icmp_errors);
+	*p++ = '}';
+	return p;
+}
+
+char *ss_json_tcp_options_put(char *p, const ss_conn *c)
+{
+	int ci = c->client == 1 ? 1 : 0;
+	if (c->proto != IPPROTO_TCP) {
+		put_lit(p, "null");
+		return p;
+	}
+	put_lit(p, "{\"client\":");
+	p = tcp_options_put(p, &c->ep[ci]);
+	put_lit(p, ",\"server\":");
+	p = tcp_options_put(p, &c->ep[!ci]);
+	*p++ = '}';
+	return p;
+}
 
 void ss_json_icmp_append(GString *b, const ss_conn *c)
 {
-	if (c->icmp_errors == 0) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '{');
-	kv_u64(b, "type", c->icmp_type);
-	g_string_append_c(b, ',');
-	kv_u64(b, "code", c->icmp_code);
-	g_string_append_c(b, ',');
-	kv_u64(b, "count", c->icmp_errors);
-	g_string_append_c(b, '}');
+	ss_commit(b, ss_json_icmp_put(ss_reserve(b, SS_JSON_ICMP_MAXLEN), c));
 }
 
 void ss_json_tcp_options_append(GString *b, const ss_conn *c)
 {
-	int ci = c->client == 1 ? 1 : 0;
-	if (c->proto != IPPROTO_TCP) {
-		null_(b);
-		return;
-	}
-	g_string_append_c(b, '{');
-	tcp_options(b, "client", &c->ep[ci]);
-	g_string_append_c(b, ',');
-	tcp_options(b, "server", &c->ep[!ci]);
-	g_string_append_c(b, '}');
+	ss_commit(b, ss_json_tcp_options_put(ss_reserve(b, SS_JSON_TCP_OPTIONS_MAXLEN), c));
 }
 
 /* "type":...,"vni":... of a virtual network (vni null when the header

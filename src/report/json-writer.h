@@ -122,6 +122,11 @@ static inline void kv_ip_(GString *b, const char *qk, gsize n, guint8 family, co
 	g_string_append_c(b, '"');
 }
 
+/* Writes a literal (its length known at compile time) at p and moves p
+ * past it: for the writers that work at a pointer into room made once with
+ * ss_reserve (the jsonl connection line, report/json-line.c). */
+#define put_lit(p, lit) ((p) = (char *)memcpy((p), "" lit, sizeof(lit) - 1) + sizeof(lit) - 1)
+
 #define key(b, k) key_((b), QKEY(k))
 #define kv_str(b, k, v) kv_str_((b), QKEY(k), (v))
 #define kv_name(b, k, v) kv_name_((b), QKEY(k), (v))
@@ -149,6 +154,12 @@ void ss_json_icmp_append(GString *buf, const ss_conn *c);
 /* The value of a connection object's "tcp_options" key: the client's and
  * the server's SYN options, or null for a record that is not TCP. */
 void ss_json_tcp_options_append(GString *buf, const ss_conn *c);
+/* The same two values written at p, which has room for the *_MAXLEN
+ * bytes (format.h's ss_reserve); they return the end of the text. */
+#define SS_JSON_ICMP_MAXLEN (32 + 3 * SS_U64_MAXLEN)
+#define SS_JSON_TCP_OPTIONS_MAXLEN (128 + 4 * SS_U64_MAXLEN)
+char *ss_json_icmp_put(char *p, const ss_conn *c);
+char *ss_json_tcp_options_put(char *p, const ss_conn *c);
 /* "type":...,"vni":... of a virtual network (vni null when the header
  * carries none): the members a tunnel object opens with. */
 void ss_json_vnet_fields(GString *buf, const ss_vnet *v);

@@ -110,6 +110,29 @@ static void test_ip_format(void **state)
 	assert_string_equal(buf, "invalid");
 }
 
+/* ss_time_append's text against gmtime_r() and printf, both precisions. */
+static void assert_time_as_gmtime(gint64 ns)
+{
+	gint64 sec = ns / 1000000000, frac = ns % 1000000000;
+	if (frac < 0) {
+		frac += 1000000000;
+		sec--;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	assert_non_null(gmtime_r(&t, &tm));
+	for (int nano = 0; nano < 2; nano++) {
+		char *want = nano ? g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%09" G_GINT64_FORMAT "Z",
+						    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+						    tm.tm_hour, tm.tm_min, tm.tm_sec, frac)
+				  : g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%06" G_GINT64_FORMAT "Z",
+						    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+						    tm.tm_hour, tm.tm_min, tm.tm_sec, frac / 1000);
+		assert_owned_string(time_str(ns, nano), want);
+		g_free(want);
+	}
+}
+
 /* The hand-written appenders (the jsonl hot path) against printf and
  * gmtime_r(): the same text for every value tried. */
 static void test_fast_appenders(void **state)
@@ -143,25 +166,17 @@ static void test_fast_appenders(void **state)
 		gint64 ns = (gint64)(((guint64)g_rand_int(r) << 32) | g_rand_int(r));
 		if (i % 2)
 			ns /= 1000000;   /* near 1970 too */
-		gint64 sec = ns / 1000000000, frac = ns % 1000000000;
-		if (frac < 0) {
-			frac += 1000000000;
-			sec--;
-		}
-		time_t t = (time_t)sec;
-		struct tm tm;
-		assert_non_null(gmtime_r(&t, &tm));
-		for (int nano = 0; nano < 2; nano++) {
-			char *want = nano ? g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%09" G_GINT64_FORMAT "Z",
-							    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-							    tm.tm_hour, tm.tm_min, tm.tm_sec, frac)
-					  : g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%06" G_GINT64_FORMAT "Z",
-							    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-							    tm.tm_hour, tm.tm_min, tm.tm_sec, frac / 1000);
-			assert_owned_string(time_str(ns, nano), want);
-			g_free(want);
-		}
+		assert_time_as_gmtime(ns);
 	}
+	/* Nearby timestamps, as consecutive records give them (the same
+	 * second, the next one, the next day, backwards): ss_time_put keeps
+	 * the last second's text, which must never be stale. */
+	gint64 near = G_GINT64_CONSTANT(1764979190) * 1000000000;   /* 10 s before a midnight */
+	for (int i = 0; i < 5000; i++) {
+		near += g_rand_int_range(r, -200000000, 700000000);
+		assert_time_as_gmtime(near);
+	}
+	assert_time_as_gmtime(-1);
 
 	/* IPv4 dotted quads against inet_ntop(). */
 	for (int i = 0; i < 2000; i++) {
