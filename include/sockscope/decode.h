@@ -127,6 +127,10 @@ ss_tunnel_type ss_tunnel_type_from_name(const char *name);
 /* "vxlan 42", "gre 7" or "ipip" (no id on the wire): the virtual network
  * as the reports for people name it; nothing for one not tunnelled. */
 void ss_vnet_append(GString *b, const ss_vnet *v);
+/* One record's tunnel for people: as ss_vnet_append(), but an MPLS record
+ * names its whole label stack, top first, "mpls 16004/100" (the bottom
+ * label, its vni, last), when the stack was kept (ss_tunnel.labels). */
+void ss_tunnel_append(GString *b, const ss_tunnel *t);
 
 /* Stable snake_case name used in every output format ("trunc_tcp"...). */
 const char *ss_reason_name(ss_reason r);

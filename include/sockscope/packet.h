@@ -7,6 +7,7 @@
 #define SOCKSCOPE_PACKET_H
 
 #include <glib.h>
+#include <string.h>
 
 /* Address family tags used throughout sockscope (not the OS's AF_* values,
  * which differ between the systems that wrote NULL/LOOP captures). */
@@ -125,6 +126,18 @@ static inline ss_vnet ss_tunnel_vnet(const ss_tunnel *t)
 {
 	ss_vnet v = { t->type, t->has_vni, { 0, 0 }, t->vni };
 	return v;
+}
+
+/* A tunnel with only the virtual network's type and id (no outer header,
+ * no label stack): a roll-up's vnet named by ss_tunnel_append(). */
+static inline ss_tunnel ss_vnet_tunnel(const ss_vnet *v)
+{
+	ss_tunnel t;
+	memset(&t, 0, sizeof t);
+	t.type = v->type;
+	t.has_vni = v->has_vni;
+	t.vni = v->vni;
+	return t;
 }
 
 /* Reports' order: not tunnelled first, then by type, id. */

@@ -29,6 +29,12 @@ typedef struct ss_tunnel_flow_s {
 	guint64 bytes;             /* their bytes on the wire */
 	guint64 connections;       /* inner connection records that started in it */
 	gint64 first_ns, last_ns;  /* SS_NO_TIME when no packet was counted */
+	/* MPLS: the label stack of its packets, as ss_tunnel.labels (a GQuark
+	 * of "16004;100"), for the reports for people; 0 when not MPLS, when
+	 * not kept, or when its packets' stacks differ (labels_vary: the top
+	 * labels of one tenant's bottom label changed along the capture). */
+	guint32 labels;
+	gboolean labels_vary;
 } ss_tunnel_flow;
 
 typedef struct ss_tunnels ss_tunnels;
@@ -46,6 +52,11 @@ void ss_tunnels_add_conn(ss_tunnels *t, const ss_conn *c);
  * and endpoints; both are left empty.  *dropped (when not NULL) gets the
  * packets of tunnels past SS_TUNNELS_MAX. */
 GArray *ss_tunnels_take(ss_tunnels *packets, ss_tunnels *conns, guint64 *dropped);
+
+/* The tunnel as the reports for people name it: "vxlan 42", and an MPLS
+ * tunnel's whole label stack, "mpls 16004/100", or "mpls 100 (label stacks
+ * vary)" when its packets' top labels differed. */
+void ss_tunnel_flow_append(GString *b, const ss_tunnel_flow *f);
 
 /* That order, a GCompareFunc over ss_tunnel_flow (the anonymizer re-sorts
  * with it). */

@@ -197,6 +197,11 @@ gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind k, const group 
 void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const ss_report *r);
 void ss_findings_scans_free(ss_findings_scans *s);
 
+/* findings-text.c: a tunnelled finding's next step names its virtual
+ * network and subject (" In vxlan 42: 10.0.0.5 to 10.0.0.9:80."), unless
+ * it already names the tenant's host, so that the line pasted alone into a
+ * ticket still says which tenant; unchanged outside tunnels. */
+void ss_findings_text_tenant(ss_finding *f);
 /* findings-text.c: the findings of one group of kind k (< K_ONE_SIDED);
  * some groups give none (below a threshold). */
 void ss_findings_text_group(GPtrArray *out, kind k, const group *g);

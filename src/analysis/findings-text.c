@@ -71,7 +71,8 @@ static char *ms_str(gint64 ns)
 
 /* The words a statement uses for a group's subject: cl "10.0.0.5" or
  * "3 clients" (a per-client group: its client), sv "10.0.0.9:443 (https)",
- * ip the server's address alone. */
+ * ip the server's address alone; sv and ip followed by " (vxlan 42)"
+ * behind a tunnel, so a next step names the tenant's host. */
 typedef struct { char *cl, *sv, *ip; } phrases;
 
 typedef void (*say_fn)(ss_finding *f, const group *g, const phrases *p);
@@ -179,9 +180,13 @@ static void say_simul(ss_finding *f, const group *g, const phrases *p)
 	const ss_conn *e = &f->examples[0];
 	char *a = ss_addr_port_dup(e->family, &ss_conn_client(e)->ip, ss_conn_client(e)->port);
 	char *b = ss_addr_port_dup(e->family, &ss_conn_server(e)->ip, ss_conn_server(e)->port);
-	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s between %s and %s opened "
-				       "simultaneously (both sides sent a SYN): NAT hole punching, "
-				       "or two programs dialling each other.", g->n, plural(g->n), a, b);
+	GString *v = g_string_new(NULL);   /* " (vxlan 42)": which tenant's hosts */
+	vnet_suffix(v, &g->k.vnet);
+	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s between %s and %s%s "
+				       "opened simultaneously (both sides sent a SYN): NAT hole "
+				       "punching, or two programs dialling each other.", g->n,
+				       plural(g->n), a, b, v->str);
+	g_string_free(v, TRUE);
 	f->next_step = g_strdup("Usually intended (peer-to-peer); otherwise find out which of the "
 				"two programs should have listened.");
 	g_free(a);
@@ -327,7 +332,7 @@ static void from_spec(GPtrArray *out, const group_spec *s, const group *g)
 	phrases p = {
 		s->per_client ? ip_dup(g->k.family, &g->k.client) : clients_phrase(g),
 		server_phrase(&g->k),
-		ip_dup(g->k.family, &g->k.server),
+		ip_vnet_dup(g->k.family, &g->k.server, &g->k.vnet),
 	};
 	s->say(f, g, &p);
 	add_facts(f, g, s->facts);
@@ -507,6 +512,39 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 		}
 		g_free(ip);
 	}
+}
+
+void ss_findings_text_tenant(ss_finding *f)
+{
+	if (f->vnet.type == SS_TUNNEL_NONE || f->next_step == NULL)
+		return;
+	GString *v = g_string_new(NULL);
+	vnet_suffix(v, &f->vnet);
+	if (strstr(f->next_step, v->str) == NULL) {
+		GString *n = g_string_new(f->next_step);
+		g_string_append(n, " In ");
+		ss_vnet_append(n, &f->vnet);
+		/* the subject: "10.0.0.5 to 10.0.0.9:80", or one host (a host
+		 * finding's client and server are the host itself) */
+		gboolean one_host = f->has_client && f->has_server &&
+				    memcmp(&f->client_ip, &f->server_ip, sizeof(ss_ip)) == 0;
+		const char *sep = ": ";
+		if (f->has_client) {
+			char buf[SS_IP_STRLEN];
+			ss_ip_format(f->family, &f->client_ip, buf);
+			g_string_append_printf(n, "%s%s", sep, buf);
+			sep = " to ";
+		}
+		if (f->has_server && !one_host) {
+			char *sv = ss_addr_port_dup(f->family, &f->server_ip, f->server_port);
+			g_string_append_printf(n, "%s%s", sep, sv);
+			g_free(sv);
+		}
+		g_string_append_c(n, '.');
+		g_free(f->next_step);
+		f->next_step = g_string_free(n, FALSE);
+	}
+	g_string_free(v, TRUE);
 }
 
 void ss_findings_text_group(GPtrArray *out, kind k, const group *g)

@@ -462,6 +462,8 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	ss_findings_text_hosts(out, a, r);
 	if (r->conns != NULL && r->conns->len > 0)
 		pair_examples(out, r);
+	for (guint i = 0; i < out->len; i++)
+		ss_findings_text_tenant(g_ptr_array_index(out, i));
 	g_ptr_array_sort(out, cmp_finding);
 	acc_free(a);
 	return out;

@@ -3,6 +3,7 @@
  * order, so both directions of an underlay are one tunnel.  Bounded at
  * SS_TUNNELS_MAX: a flood of forged outer addresses cannot grow it. */
 #include "sockscope/tunnels.h"
+#include "sockscope/decode.h"
 #include "sockscope/hash.h"
 
 #include <string.h>
@@ -68,6 +69,7 @@ static ss_tunnel_flow *get(ss_tunnels *t, const ss_tunnel *tun)
 		f->sport = tun->sport;
 		f->dport = tun->dport;
 	}
+	f->labels = tun->labels;
 	f->first_ns = f->last_ns = SS_NO_TIME;
 	g_hash_table_insert(t->by_key, g_memdup2(&k, sizeof k), f);
 	return f;
@@ -84,6 +86,10 @@ void ss_tunnels_add_packet(ss_tunnels *t, const ss_tunnel *tun, guint32 wirelen,
 	}
 	f->packets++;
 	f->bytes += wirelen;
+	if (G_UNLIKELY(f->labels != tun->labels) && !f->labels_vary) {
+		f->labels_vary = TRUE;   /* one tenant, several stacks: name none */
+		f->labels = 0;
+	}
 	if (f->first_ns == SS_NO_TIME || ts_ns < f->first_ns)
 		f->first_ns = ts_ns;
 	if (f->last_ns == SS_NO_TIME || ts_ns > f->last_ns)
@@ -97,6 +103,15 @@ void ss_tunnels_add_conn(ss_tunnels *t, const ss_conn *c)
 	ss_tunnel_flow *f = get(t, &c->tunnel);
 	if (f)
 		f->connections++;
+}
+
+void ss_tunnel_flow_append(GString *b, const ss_tunnel_flow *f)
+{
+	ss_tunnel t = ss_vnet_tunnel(&f->vnet);
+	t.labels = f->labels;
+	ss_tunnel_append(b, &t);
+	if (f->labels_vary)
+		g_string_append(b, " (label stacks vary)");
 }
 
 gint ss_tunnel_flow_cmp(gconstpointer pa, gconstpointer pb)

@@ -44,6 +44,19 @@ void ss_vnet_append(GString *b, const ss_vnet *v)
 		g_string_append_printf(b, " %u", (unsigned)v->vni);
 }
 
+void ss_tunnel_append(GString *b, const ss_tunnel *t)
+{
+	if (t->type != SS_TUNNEL_MPLS || t->labels == 0) {
+		ss_vnet v = ss_tunnel_vnet(t);
+		ss_vnet_append(b, &v);
+		return;
+	}
+	/* the interned stack is "16004;100" (decode/ethertype.c) */
+	g_string_append(b, "mpls ");
+	for (const char *p = g_quark_to_string(t->labels); *p; p++)
+		g_string_append_c(b, *p == ';' ? '/' : *p);
+}
+
 ss_tunnel_type ss_tunnel_type_from_name(const char *name)
 {
 	for (guint t = SS_TUNNEL_NONE + 1; t < SS_TUNNEL_COUNT; t++)

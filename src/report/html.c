@@ -301,6 +301,19 @@ static void graph_h(GString *b, const ss_report *r)
 	ss_graph_free(g);
 }
 
+/* " (vxlan 42)" after an example's server: which tenant's connection (an
+ * MPLS record names its whole label stack). */
+static void tunnel_h(GString *b, const ss_tunnel *t)
+{
+	if (t->type == SS_TUNNEL_NONE)
+		return;
+	GString *v = g_string_new(" (");
+	ss_tunnel_append(v, t);
+	g_string_append_c(v, ')');
+	h(b, v->str);
+	g_string_free(v, TRUE);
+}
+
 /* ---- an example connection as a sequence diagram ---- */
 
 #define Q_W 760
@@ -317,7 +330,7 @@ static void sequence_h(GString *b, const ss_conn *c, guint n)
 	}
 	int height = 60 + (int)ev->len * Q_STEP + 20;
 	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	char *sv = ss_seq_server_text(c);
 	g_string_append_printf(b, "<svg class=\"sequence\" id=\"seq-%u\" xmlns=\"http://www.w3.org/2000/svg\" "
 			       "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 			       "aria-label=\"packet sequence of the example connection\">\n"
@@ -450,8 +463,10 @@ static void findings_h(GString *b, const ss_report *r)
 			h(b, cl);
 			g_string_append(b, "</code> → <code>");
 			h(b, sv);
+			g_string_append(b, "</code>");
+			tunnel_h(b, &c->tunnel);
 			/* how the roles were decided, and how sure: a guess says so */
-			g_string_append_printf(b, "</code> %s, roles %s <code>%s</code> (%s confidence)%s"
+			g_string_append_printf(b, " %s, roles %s <code>%s</code> (%s confidence)%s"
 					       "</li>\n", ss_outcome_name(c->outcome),
 					       ss_conn_roles_proven(c) ? "from" : "inferred from",
 					       ss_evidence_name(c->evidence),
@@ -475,13 +490,8 @@ static void findings_h(GString *b, const ss_report *r)
  * same address, and the virtual network tells their rows apart. */
 static void vnet_h(GString *b, const ss_vnet *v)
 {
-	if (v->type == SS_TUNNEL_NONE)
-		return;
-	GString *t = g_string_new(" (");
-	ss_vnet_append(t, v);
-	g_string_append_c(t, ')');
-	h(b, t->str);
-	g_string_free(t, TRUE);
+	ss_tunnel t = ss_vnet_tunnel(v);
+	tunnel_h(b, &t);
 }
 
 static void listeners_h(GString *b, const ss_report *r)
@@ -602,8 +612,8 @@ static void tunnels_h(GString *b, const ss_report *r)
 			"</tr></thead>\n<tbody>\n");
 	for (guint i = 0; i < n; i++) {
 		const ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
-		GString *v = g_string_new(NULL);
-		ss_vnet_append(v, &t->vnet);
+		GString *v = g_string_new(NULL);   /* an MPLS tunnel: its label stack */
+		ss_tunnel_flow_append(v, t);
 		g_string_append(b, "<tr><td>");
 		h(b, v->str);
 		g_string_append(b, "</td><td>");

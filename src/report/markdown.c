@@ -156,7 +156,7 @@ static void mermaid_md(GString *b, const ss_conn *c)
 		return;
 	}
 	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	char *sv = ss_seq_server_text(c);
 	g_string_append(b, "```mermaid\nsequenceDiagram\n    participant C as client ");
 	mermaid_text(b, cl);
 	g_string_append(b, "\n    participant S as server ");
@@ -183,6 +183,19 @@ static void mermaid_md(GString *b, const ss_conn *c)
 	g_free(cl);
 	g_free(sv);
 	ss_seq_events_free(ev);
+}
+
+/* " (vxlan 42)" after an example's server: which tenant's connection (an
+ * MPLS record names its whole label stack). */
+static void tunnel_md(GString *b, const ss_tunnel *t)
+{
+	if (t->type == SS_TUNNEL_NONE)
+		return;
+	GString *v = g_string_new(" (");
+	ss_tunnel_append(v, t);
+	g_string_append_c(v, ')');
+	ss_md_text(b, v->str);
+	g_string_free(v, TRUE);
 }
 
 static void findings_md(GString *b, const ss_report *r)
@@ -257,6 +270,7 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_md_code(b, cl);
 			g_string_append(b, " → ");
 			ss_md_code(b, sv);
+			tunnel_md(b, &c->tunnel);
 			/* how the roles were decided, and how sure: a guess says so */
 			g_string_append_printf(b, " %s, roles %s ", ss_outcome_name(c->outcome),
 					       ss_conn_roles_proven(c) ? "from" : "inferred from");
@@ -279,11 +293,8 @@ static void findings_md(GString *b, const ss_report *r)
  * same address, and the virtual network tells their rows apart. */
 static void vnet_md(GString *b, const ss_vnet *v)
 {
-	if (v->type == SS_TUNNEL_NONE)
-		return;
-	g_string_append(b, " (");
-	ss_vnet_append(b, v);
-	g_string_append_c(b, ')');
+	ss_tunnel t = ss_vnet_tunnel(v);
+	tunnel_md(b, &t);
 }
 
 static void listeners_md(GString *b, const ss_report *r)
@@ -390,8 +401,8 @@ static void tunnels_md(GString *b, const ss_report *r)
 			"| Bytes | First packet |\n| --- | --- | ---: | ---: | ---: | --- |\n");
 	for (guint i = 0; i < n; i++) {
 		const ss_tunnel_flow *t = &g_array_index(r->tunnels, ss_tunnel_flow, i);
-		GString *v = g_string_new(NULL);
-		ss_vnet_append(v, &t->vnet);
+		GString *v = g_string_new(NULL);   /* an MPLS tunnel: its label stack */
+		ss_tunnel_flow_append(v, t);
 		g_string_append(b, "| ");
 		ss_md_text(b, v->str);
 		g_string_append(b, " | ");

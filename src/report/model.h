@@ -89,6 +89,9 @@ GArray *ss_seq_events(const ss_conn *c);
 void ss_seq_events_free(GArray *ev);
 /* "+1.000 ms" */
 void ss_seq_time_append(GString *b, gint64 at_ns);
+/* The diagram's server participant: "10.0.0.9:80", and " (vxlan 42)"
+ * after it for a tunnelled record (which tenant's server).  g_free(). */
+char *ss_seq_server_text(const ss_conn *c);
 
 /* ---- the per-record view (report/conn-view.c) ----
  * What the record writers (json, jsonl, csv, zeek, zeek-json, ecs) derive

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include "report/model.h"
+#include "sockscope/decode.h"
 #include "sockscope/util.h"
 
 
@@ -149,4 +150,17 @@ void ss_seq_time_append(GString *b, gint64 at_ns)
 	g_string_append(b, at_ns < 0 ? "-" : "+");
 	ss_ms_append(b, at_ns < 0 ? -at_ns : at_ns, FALSE);
 	g_string_append(b, " ms");
+}
+
+char *ss_seq_server_text(const ss_conn *c)
+{
+	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	if (c->tunnel.type == SS_TUNNEL_NONE)
+		return sv;
+	GString *b = g_string_new(sv);
+	g_string_append(b, " (");
+	ss_tunnel_append(b, &c->tunnel);
+	g_string_append_c(b, ')');
+	g_free(sv);
+	return g_string_free(b, FALSE);
 }

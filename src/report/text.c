@@ -271,12 +271,21 @@ static const ss_text_column listener_tunnel_cols[] = {
 };
 
 /* "vxlan 42", or "-" outside tunnels, for the TUNNEL column. */
+static char *tunnel_cell(const ss_tunnel *tun);
 static char *vnet_cell(const ss_vnet *v)
 {
-	if (v->type == SS_TUNNEL_NONE)
+	ss_tunnel t = ss_vnet_tunnel(v);
+	return tunnel_cell(&t);
+}
+
+/* A record's TUNNEL cell: as vnet_cell(), with an MPLS record's whole
+ * label stack ("mpls 16004/100"). */
+static char *tunnel_cell(const ss_tunnel *tun)
+{
+	if (tun->type == SS_TUNNEL_NONE)
 		return g_strdup("-");
 	GString *s = g_string_new(NULL);
-	ss_vnet_append(s, v);
+	ss_tunnel_append(s, tun);
 	return g_string_free(s, FALSE);
 }
 
@@ -409,8 +418,14 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			char *t = clock_time(first, r->summary.nanosecond, date);
 			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
 			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
-			g_string_append_printf(l, "%s %s %s -> %s %s", t, ss_proto_name(c->proto, "?"), cl, sv,
-					       ss_outcome_name(c->outcome));
+			g_string_append_printf(l, "%s %s %s -> %s", t, ss_proto_name(c->proto, "?"), cl, sv);
+			/* which tenant's connection: " (vxlan 42)" */
+			if (c->tunnel.type != SS_TUNNEL_NONE) {
+				g_string_append(l, " (");
+				ss_tunnel_append(l, &c->tunnel);
+				g_string_append_c(l, ')');
+			}
+			g_string_append_printf(l, " %s", ss_outcome_name(c->outcome));
 			g_free(t);
 			g_free(cl);
 			g_free(sv);
@@ -443,7 +458,9 @@ static gboolean tunnels_block(GString *b, const ss_report *r, const ss_render_op
 	ss_text_table_init(&t, tunnel_cols, G_N_ELEMENTS(tunnel_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_tunnel_flow *f = &g_array_index(r->tunnels, ss_tunnel_flow, i);
-		ss_text_table_add(&t, vnet_cell(&f->vnet), NULL);
+		GString *name = g_string_new(NULL);   /* an MPLS tunnel: its label stack */
+		ss_tunnel_flow_append(name, f);
+		ss_text_table_add(&t, g_string_free(name, FALSE), NULL);
 		if (f->family) {
 			char src[SS_IP_STRLEN], dst[SS_IP_STRLEN];
 			ss_ip_format(f->family, &f->src, src);
@@ -532,10 +549,8 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 
 		ss_text_table_add(&t, clock_time(first, ns, date), NULL);
 		ss_text_table_add(&t, g_strdup(ss_proto_name(c->proto, "?")), NULL);
-		if (tun) {
-			ss_vnet v = ss_tunnel_vnet(&c->tunnel);
-			ss_text_table_add(&t, vnet_cell(&v), NULL);
-		}
+		if (tun)   /* an MPLS record: its whole label stack */
+			ss_text_table_add(&t, tunnel_cell(&c->tunnel), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
 		ss_text_table_add(&t, g_strdup("->"), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &sv->ip, sv->port), NULL);

@@ -377,6 +377,61 @@ def check_one_sided_tenants(exe, tmp):
     return True, "ok   one-sided-2-tenants: the silent server named once per VNI"
 
 
+# ---- reports for people: MPLS label stacks (issue 12) -----------------------
+
+def check_people_mpls(exe, tmp):
+    """MPLS on the link: a refused connection under the stack 16004/100, one
+    under 16005/200, and tenant 300 reached under two stacks (16004/300,
+    16005/300).  The text report's connection rows, the Tunnels table of
+    text, markdown and html, and each finding's example line name the whole
+    stack tshark reads, top first, not only the bottom label; a tunnel whose
+    stacks vary says so instead of naming one."""
+    mac = dict(src="02:42:00:00:00:01", dst="02:42:00:00:00:02")
+    pkts, t = [], 1700000000.0
+    stacks = [(16004, 100), (16005, 200), (16004, 300), (16005, 300)]
+    for i, stack in enumerate(stacks):
+        for inner in (IP(src="10.0.0.5", dst="10.0.0.9") /
+                      TCP(sport=50000 + i, dport=81, flags="S", seq=1000),
+                      IP(src="10.0.0.9", dst="10.0.0.5") /
+                      TCP(sport=81, dport=50000 + i, flags="RA", seq=0, ack=1001)):
+            p = Ether(**mac, type=0x8847)
+            for j, label in enumerate(stack):
+                p = p / MPLS(label=label, s=int(j == len(stack) - 1), ttl=64)
+            p = p / inner
+            p.time = t
+            t += 0.01
+            pkts.append(p)
+    path = os.path.join(tmp, "mpls-people.pcap")
+    wrpcap(path, pkts)
+    problems = []
+    out = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-E", "occurrence=a",
+                          "-E", "aggregator=,", "-e", "mpls.label"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    seen = sorted({line.replace(",", "/") for line in out.split()})
+    want_stacks = sorted({"/".join(map(str, s)) for s in stacks})
+    if seen != want_stacks:
+        problems.append(f"tshark reads stacks {seen}, want {want_stacks}")
+    reports = {fmt: subprocess.run([exe, "--builtin-services", "-F", fmt, "-r", path],
+                                   capture_output=True, text=True, timeout=120).stdout
+               for fmt in ("text", "markdown", "html")}
+    text = reports["text"]
+    for st in ("16004/100", "16005/200", "16004/300", "16005/300"):
+        if f"mpls {st}  10.0.0.5:" not in text:
+            problems.append(f"text connection row lacks 'mpls {st}'")
+    for fmt, rep in reports.items():
+        for want in ("mpls 16004/100", "mpls 16005/200", "mpls 300 (label stacks vary)"):
+            # the Tunnels table: one row per tenant
+            if want not in rep:
+                problems.append(f"{fmt} report lacks {want!r}")
+        # each refused finding's example line names its record's stack
+        for st in ("16004/100", "16005/200"):
+            if f"(mpls {st})" not in rep:
+                problems.append(f"{fmt} finding example lacks '(mpls {st})'")
+    if problems:
+        return False, "FAIL mpls-people\n     " + "\n     ".join(problems)
+    return True, "ok   mpls-people: the whole label stack in text, markdown and html"
+
+
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
@@ -442,7 +497,7 @@ def main():
                 print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
                       f"{len(ts)} inner 5-tuples as tshark")
         for check in (check_not_vxlan(exe, frames, tmp), check_scan_tenants(exe, tmp),
-                      check_one_sided_tenants(exe, tmp)):
+                      check_one_sided_tenants(exe, tmp), check_people_mpls(exe, tmp)):
             ok, line = check
             print(line)
             passed, failed = passed + ok, failed + (not ok)
