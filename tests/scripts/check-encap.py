@@ -30,7 +30,13 @@ timestamps.  For every crafted file:
     and ports, not a refused connection to a scanned address in VNI 43;
   - a server silent in two VNIs (one-sided capture) is named with each VNI;
   - MPLS records name the whole label stack tshark reads, not only its
-    bottom label.
+    bottom label, in jsonl and in the text, markdown and html reports;
+  - every other finding kind that can arise in an overlay (SYN and SYN-ACK
+    retransmissions, slow handshakes, tuple and TIME_WAIT reuse, churn,
+    simultaneous open, ICMP errors, a port both listened on and connected
+    from, a sweep, port exhaustion) crafted in VXLAN 42 and 43 with the same
+    inner addresses: one finding per tenant with its own count and tunnel,
+    named in the statement and the next step, in jsonl and json.
 Exits 77 when scapy or tshark is missing.  Prints "ok NAME" / "FAIL NAME".
 """
 import collections
@@ -42,7 +48,7 @@ import sys
 import tempfile
 
 try:
-    from scapy.all import (IP, IPv6, TCP, UDP, Dot1AD, Dot1Q, Ether, GRE, PPP, PPPoE,
+    from scapy.all import (ICMP, IP, IPv6, TCP, UDP, Dot1AD, Dot1Q, Ether, GRE, PPP, PPPoE,
                            rdpcap, wrpcap)
     from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III
     from scapy.contrib.geneve import GENEVE
@@ -432,6 +438,223 @@ def check_people_mpls(exe, tmp):
     return True, "ok   mpls-people: the whole label stack in text, markdown and html"
 
 
+# ---- every finding kind, two tenants (issue 12) -----------------------------
+# Each kind of finding that can arise in an overlay, crafted with scapy in
+# VXLAN 42 and 43 around the same inner addresses (10.0.0.5 -> 10.0.0.9),
+# with a different count per tenant: the finding must come once per tenant
+# with that tenant's count, its tunnel, the tunnel named in its statement and
+# next step, in jsonl and json.  A key without the virtual network merges the
+# two tenants into one finding whose count is their sum (or their union), so
+# each case fails then.  tshark counts each case's telling packets per VNI.
+
+FC, FS = "10.0.0.5", "10.0.0.9"
+
+
+def _tcp(src, dst, sport, dport, flags, seq=0, ack=0, load=b""):
+    p = IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack)
+    return p / load if load else p
+
+
+def _handshake(t, sport, dport, isn=1000, rtt=0.001, src=FC, dst=FS):
+    """SYN, SYN-ACK, ACK: [(time, packet)], and the time after it."""
+    return [(t, _tcp(src, dst, sport, dport, "S", isn)),
+            (t + rtt, _tcp(dst, src, dport, sport, "SA", 5000, isn + 1)),
+            (t + rtt + 0.001, _tcp(src, dst, sport, dport, "A", isn + 1, 5001))], t + rtt + 0.002
+
+
+def _close(t, sport, dport, isn=1000, src=FC, dst=FS):
+    return [(t, _tcp(src, dst, sport, dport, "FA", isn + 1, 5001)),
+            (t + 0.001, _tcp(dst, src, dport, sport, "FA", 5001, isn + 2)),
+            (t + 0.002, _tcp(src, dst, sport, dport, "A", isn + 2, 5002))], t + 0.003
+
+
+def fk_syn_retx(n):
+    out, t = [], 0.0
+    for i in range(n):
+        out.append((t, _tcp(FC, FS, 41000 + i, 80, "S", 1000)))
+        hs, t = _handshake(t + 1.0, 41000 + i, 80)
+        out += hs
+    return out
+
+
+def fk_synack(n):
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t2 = _handshake(t, 41000 + i, 80)
+        out += hs[:2] + [(t + 1.0, hs[1][1].copy()), (t + 1.001, hs[2][1])]
+        t += 1.1
+    return out
+
+
+def fk_slow(n):
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t = _handshake(t, 41000 + i, 80, rtt=0.5)
+        out += hs
+    return out
+
+
+def fk_tw_reuse(n):
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t = _handshake(t, 41000 + i, 80)
+        cl, t = _close(t, 41000 + i, 80)
+        hs2, t = _handshake(t + 1.0, 41000 + i, 80, isn=90000)
+        out += hs + cl + hs2
+    return out
+
+
+def fk_reuse(n):
+    out, t = [], 0.0
+    for i in range(n):
+        out.append((t, _tcp(FC, FS, 41000 + i, 80, "S", 1000)))
+        out.append((t + 0.001, _tcp(FS, FC, 80, 41000 + i, "RA", 0, 1001)))
+        hs, t = _handshake(t + 1.0, 41000 + i, 80, isn=90000)
+        out += hs
+    return out
+
+
+def fk_churn(n):
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t = _handshake(t, 41000 + i, 80)
+        cl, t = _close(t, 41000 + i, 80)
+        out += hs + cl
+    return out
+
+
+def fk_simul(n):
+    out, t = [], 0.0
+    for i in range(n):
+        a, b = 6000 + i, 7000   # one (client, server socket): one group
+        out += [(t, _tcp(FC, FS, a, b, "S", 1000)), (t + 0.001, _tcp(FS, FC, b, a, "S", 5000)),
+                (t + 0.002, _tcp(FC, FS, a, b, "SA", 1000, 5001)),
+                (t + 0.003, _tcp(FS, FC, b, a, "SA", 5000, 1001))]
+        t += 0.01
+    return out
+
+
+def fk_icmp(n):
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t = _handshake(t, 41000 + i, 80)
+        data = _tcp(FC, FS, 41000 + i, 80, "PA", 1001, 5001, b"x" * 1400)
+        err = IP(src="10.0.0.1", dst=FC) / ICMP(type=3, code=4, nexthopmtu=1400) / \
+            bytes(data)[:28]
+        out += hs + [(t, data), (t + 0.001, err)]
+        t += 0.01
+    return out
+
+
+def fk_dual(n):
+    """10.0.0.9 listens on 8080.. and connects from the same ports."""
+    out, t = [], 0.0
+    for i in range(n):
+        hs, t = _handshake(t, 41000 + i, 8080 + i)
+        hs2, t = _handshake(t, 8080 + i, 443, src=FS, dst="10.0.0.7")
+        out += hs + hs2
+    return out
+
+
+def fk_sweep(n):
+    out, t = [], 0.0
+    for i in range(n):
+        dst = f"10.0.1.{i + 1}"
+        out += [(t, _tcp(FC, dst, 41000 + i, 22, "S", 1000)),
+                (t + 0.001, _tcp(dst, FC, 22, 41000 + i, "RA", 0, 1001))]
+        t += 0.01
+    return out
+
+
+def fk_exhaustion(n):
+    """n handshakes in under 60 s from sequential ports 1025.. (Windows'
+    old range, 1025-5000): over half of it towards one server socket."""
+    out, t = [], 0.0
+    for i in range(n):
+        out += [(t, _tcp(FC, FS, 1025 + i, 80, "S", 1000)),
+                (t + 0.0005, _tcp(FS, FC, 80, 1025 + i, "SA", 5000, 1001))]
+        t += 0.01
+    return out
+
+
+# id, builder, (count in VXLAN 42, in VXLAN 43), tshark filter of the telling
+# packets, how many of them one count unit has
+FINDING_KINDS = [
+    ("syn_retransmits", fk_syn_retx, (3, 2),
+     "tcp.flags.syn == 1 and tcp.flags.ack == 0", 2),
+    ("repeated_synack", fk_synack, (3, 2), "tcp.flags.syn == 1 and tcp.flags.ack == 1", 2),
+    ("slow_handshake", fk_slow, (3, 2), "tcp.flags.syn == 1 and tcp.flags.ack == 1", 1),
+    ("time_wait_reuse", fk_tw_reuse, (3, 2), "tcp.flags.syn == 1 and tcp.flags.ack == 0", 2),
+    ("tuple_reuse", fk_reuse, (3, 2), "tcp.flags.reset == 1", 1),
+    ("connection_churn", fk_churn, (23, 21), "tcp.flags.fin == 1", 2),
+    ("simultaneous_open", fk_simul, (3, 2), "tcp.flags.syn == 1 and tcp.flags.ack == 0", 2),
+    ("icmp_errors", fk_icmp, (3, 2), "icmp.type == 3 and icmp.code == 4", 1),
+    ("listen_and_connect_same_port", fk_dual, (3, 2),
+     "tcp.flags == 0x002 and tcp.srcport >= 8080 and tcp.srcport < 8090", 1),
+    ("port_sweep", fk_sweep, (20, 17), "tcp.flags.reset == 1", 1),
+    ("ephemeral_exhaustion_risk", fk_exhaustion, (2100, 2000),
+     "tcp.flags.syn == 1 and tcp.flags.ack == 0", 1),
+]
+
+
+def tshark_vnis(path, display_filter):
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", f"vxlan and ({display_filter})",
+                          "-T", "fields", "-e", "vxlan.vni"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    return collections.Counter(int(v) for v in out.split())
+
+
+def sockscope_json_findings(exe, path):
+    proc = subprocess.run([exe, "--builtin-services", "-F", "json", "-r", path],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"sockscope -F json exit {proc.returncode}: {proc.stderr.strip()}")
+    return json.loads(proc.stdout)["findings"]
+
+
+def check_finding_kind(exe, tmp, fid, build, counts, tfilter, per_unit):
+    mac = dict(src="02:42:00:00:00:01", dst="02:42:00:00:00:02")
+    pkts, base = [], 1700000000.0
+    for vni, n in zip((42, 43), counts):
+        for off, inner in build(n):
+            p = (Ether(**OUT_MAC) / IP(**O4) / UDP(sport=40000 + vni, dport=4789) /
+                 VXLAN(vni=vni, flags=0x08) / Ether(**mac) / inner)
+            p.time = base + off + (0.0005 if vni == 43 else 0)
+            pkts.append(p)
+    pkts.sort(key=lambda p: p.time)
+    path = os.path.join(tmp, f"finding-{fid}.pcap")
+    wrpcap(path, pkts)
+    problems = []
+    seen = tshark_vnis(path, tfilter)
+    want_t = collections.Counter({42: counts[0] * per_unit, 43: counts[1] * per_unit})
+    if seen != want_t:
+        problems.append(f"tshark counts {dict(seen)} '{tfilter}' per VNI, want {dict(want_t)}")
+    want = {("vxlan", 42, counts[0]), ("vxlan", 43, counts[1])}
+    for fmt, fs in (("jsonl", [o for o in sockscope(exe, path) if o["kind"] == "finding"]),
+                    ("json", sockscope_json_findings(exe, path))):
+        mine = [o for o in fs if o["id"] == fid]
+        got = {((o.get("tunnel") or {}).get("type"), (o.get("tunnel") or {}).get("vni"),
+                o["count"]) for o in mine}
+        if got != want or len(mine) != 2:
+            problems.append(f"{fmt}: {fid} (tunnel, vni, count) {sorted(got, key=str)}, "
+                            f"want {sorted(want)}")
+            continue
+        for o in mine:
+            name = f"vxlan {o['tunnel']['vni']}"
+            if f"({name})" not in o["statement"]:
+                problems.append(f"{fmt}: statement does not name ({name}): {o['statement']}")
+            if name not in o["next_step"]:
+                problems.append(f"{fmt}: next step does not name {name}: {o['next_step']}")
+    if problems:
+        return False, f"FAIL finding-2-tenants {fid}\n     " + "\n     ".join(problems)
+    return True, (f"ok   finding-2-tenants {fid}: {counts[0]} in vxlan 42, {counts[1]} in "
+                  f"vxlan 43 (jsonl, json)")
+
+
+def check_finding_kinds(exe, tmp):
+    return [check_finding_kind(exe, tmp, *k) for k in FINDING_KINDS]
+
+
 def main():
     exe, real = sys.argv[1], sys.argv[2]
     frames = rdpcap(real)
@@ -497,7 +720,8 @@ def main():
                 print(f"ok   {name}: {len(pkts)} packets, {len(conns)} connections, "
                       f"{len(ts)} inner 5-tuples as tshark")
         for check in (check_not_vxlan(exe, frames, tmp), check_scan_tenants(exe, tmp),
-                      check_one_sided_tenants(exe, tmp), check_people_mpls(exe, tmp)):
+                      check_one_sided_tenants(exe, tmp), check_people_mpls(exe, tmp),
+                      *check_finding_kinds(exe, tmp)):
             ok, line = check
             print(line)
             passed, failed = passed + ok, failed + (not ok)
