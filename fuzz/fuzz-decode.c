@@ -4,7 +4,8 @@
  * of the second pass), the rest is the captured packet.  Each input gets its
  * own analyzer: decode with caplen == wirelen, decode again with wirelen
  * larger than caplen (a snaplen cut), feed both decoded packets to flow
- * tracking, then once more through ss_analyzer_packet() (decode + count),
+ * tracking, every packet of the frame (ss_decode_parts: A-MSDU subframes)
+ * the same, then once more through ss_analyzer_packet() (decode + count),
  * finish, and render jsonl into memory.
  *
  * Built by fuzz/meson.build (-Dfuzz=true, clang); run by scripts/fuzz.sh. */
@@ -55,6 +56,8 @@ static void check_packet(ss_reason r, const ss_packet *p, guint32 caplen, guint3
 	FUZZ_CHECK((guint)r < SS_REASON_COUNT);
 	FUZZ_CHECK(p->caplen == caplen && p->wirelen == wirelen);
 	FUZZ_CHECK(p->ts_ns == 0);
+	FUZZ_CHECK(r != SS_REASON_TRUNC_AMSDU && r != SS_REASON_BAD_AMSDU_SUBFRAME &&
+		   r != SS_REASON_WLAN_MESH_AMSDU);   /* only ss_decode_parts() reads subframes */
 	gboolean transport = p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP ||
 			     p->l4 == SS_L4_ICMP_ERROR;
 	/* decode.h: a transport kind only on SS_REASON_OK, and OK only with one. */
@@ -112,6 +115,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ss_analyzer_decoded(a, &p);
 	}
 
+	/* Every packet of the frame (A-MSDU subframes), snapped as above:
+	 * each subframe lies inside the frame, each call moves forward, and
+	 * a frame of n bytes holds at most n / 14 + 1 of them. */
+	ss_frame_iter it = { 0, 0 };
+	guint calls = 0;
+	do {
+		guint32 at = it.next;
+		ss_reason rp = ss_decode_parts(NULL, NULL, dlt, copy, caplen, wirelen, 0, &it, &p);
+		calls++;
+		FUZZ_CHECK((guint)rp < SS_REASON_COUNT && rp != SS_REASON_WLAN_AMSDU);
+		FUZZ_CHECK(p.caplen <= caplen && p.wirelen <= wirelen && p.caplen <= p.wirelen);
+		FUZZ_CHECK(it.next == 0 || it.next > at);
+		FUZZ_CHECK(calls <= caplen / 14 + 1);
+		if (it.subframes == 0) {
+			FUZZ_CHECK(rp == r2 && it.next == 0);
+		} else {
+			FUZZ_CHECK(it.subframes == calls);
+		}
+		if (rp == SS_REASON_OK) {
+			p.ts_ns = ts + 2;
+			ss_analyzer_decoded(a, &p);
+		}
+	} while (it.next != 0);
+
 	/* The counting path, with a timestamp going backwards. */
 	ss_analyzer_packet(a, ts - 1, copy, caplen, caplen);
 
@@ -130,8 +157,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ss_reason_is_fragment((ss_reason)i))
 			as_fragment += rep->summary.reasons[i];
 	}
-	FUZZ_CHECK(counted == 1);
-	FUZZ_CHECK(rep->summary.reasons[r] == 1 || as_fragment == 1);
+	/* An A-MSDU counts one per subframe instead. */
+	FUZZ_CHECK(counted == 1 - rep->summary.amsdu_frames + rep->summary.amsdu_subframes);
+	FUZZ_CHECK(rep->summary.reasons[r] == 1 || as_fragment == 1 ||
+		   (r == SS_REASON_WLAN_AMSDU && rep->summary.amsdu_frames == 1));
 	fuzz_check_summary(&rep->summary);
 	fuzz_render(rep, SS_FORMAT_JSONL);
 	ss_report_free(rep);

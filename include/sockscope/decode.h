@@ -36,7 +36,8 @@ typedef enum {
 	SS_REASON_WLAN_NO_DATA,       /* 802.11 data frame without a body (null function) */
 	SS_REASON_WLAN_PROTECTED,     /* 802.11 data frame encrypted (WEP, TKIP, CCMP, GCMP) */
 	SS_REASON_WLAN_FRAGMENT,      /* an 802.11 fragment after the first: no headers in it */
-	SS_REASON_WLAN_AMSDU,         /* an 802.11 A-MSDU: several packets, not decoded */
+	SS_REASON_WLAN_AMSDU,         /* an 802.11 A-MSDU given to a one-packet caller (ss_decode) */
+	SS_REASON_WLAN_MESH_AMSDU,    /* an A-MSDU subframe with a Mesh Control: not decoded */
 
 	/* SS_CLASS_TRUNCATED: the capture holds fewer bytes than the header needs */
 	SS_REASON_TRUNC_LINK,
@@ -58,6 +59,7 @@ typedef enum {
 	SS_REASON_TRUNC_RADIO,        /* radiotap, PPI, Prism or AVS header */
 	SS_REASON_TRUNC_WLAN,         /* 802.11 MAC header */
 	SS_REASON_TRUNC_PKTAP,        /* Apple PKTAP header */
+	SS_REASON_TRUNC_AMSDU,        /* A-MSDU subframe header, or subframes the capture cut off */
 
 	/* SS_CLASS_INVALID: the sender wrote something impossible */
 	SS_REASON_BAD_CAPLEN,         /* caplen > wire length */
@@ -80,6 +82,7 @@ typedef enum {
 	SS_REASON_BAD_WLAN_HEADER,    /* 802.11 protocol version other than 0 */
 	SS_REASON_BAD_WLAN_FCS,       /* the radio header says the frame failed its FCS check */
 	SS_REASON_BAD_PKTAP_HEADER,   /* PKTAP length or type impossible, or PKTAP in PKTAP */
+	SS_REASON_BAD_AMSDU_SUBFRAME, /* A-MSDU subframe of length 0 or beyond the frame */
 
 	SS_REASON_COUNT
 } ss_reason;
@@ -164,6 +167,30 @@ struct ss_frag_table;
 ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
 			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
 			 ss_packet *out);
+
+/* A frame that holds several packets: an 802.11 A-MSDU (QoS data with the
+ * A-MSDU present bit) carries one per subframe.  ss_decode_parts() decodes
+ * one of them per call; the caller zeroes the iterator for each new frame
+ * and calls again, with the same frame and iterator, while `next` is not 0.
+ * A subframe that is malformed (counted by its reason) ends the frame: what
+ * follows it is not guessed at. */
+typedef struct {
+	guint32 next;          /* in: 0 for a new frame; out: where the next
+	                          subframe starts in the A-MSDU body, 0 when the
+	                          frame holds no further packet */
+	guint32 subframes;     /* out: subframes handed out from this frame so
+	                          far; 0 when it is no A-MSDU */
+} ss_frame_iter;
+
+/* ss_decode_frag() for callers that take every packet of a frame: each
+ * A-MSDU subframe comes out as a packet of its own, with the frame's
+ * timestamp, caplen the subframe's captured bytes and wirelen its length on
+ * the wire (14-byte subframe header + its MSDU, without padding).
+ * ss_decode_frag() and the others take one packet per frame, and say
+ * wlan_amsdu for an A-MSDU instead of silently keeping one subframe. */
+ss_reason ss_decode_parts(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			  const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			  ss_frame_iter *it, ss_packet *out);
 
 /* Layer entry points, exposed for unit tests and for the fuzz harness.
  * ss_decode_ip() takes the bytes starting at the IP header; `expect_family`

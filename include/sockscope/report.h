@@ -74,6 +74,10 @@ typedef struct {
 	/* Packets taken out of a tunnel, by the innermost tunnel's type
 	 * (ss_tunnel_type; index 0, not tunnelled, stays 0). */
 	guint64 tunnel_packets[SS_TUNNEL_COUNT];
+	/* 802.11 A-MSDU frames, and the subframes read out of them, each
+	 * counted in `decoded` or a reason as a packet of its own (so decoded
+	 * and the reasons add up to packets - amsdu_frames + amsdu_subframes). */
+	guint64 amsdu_frames, amsdu_subframes;
 	guint64 icmp_errors_matched;
 	guint64 icmp_errors_unmatched;
 	guint64 tcp_connections, udp_exchanges;

@@ -100,6 +100,10 @@ typedef struct {
 	guint8 outer_family;
 	ss_ip outer_src, outer_dst;
 	guint16 outer_sport, outer_dport;
+	/* Where an 802.11 A-MSDU is read from (wlan.c); NULL for callers that
+	 * take one packet per frame. */
+	ss_frame_iter *parts;
+	guint32 parts_at;              /* the subframe to decode: parts->next on entry */
 } ss_decap;
 
 enum {
@@ -149,6 +153,10 @@ ss_reason ss_decap_radiotap(ss_decap *d, ss_cursor c);
 ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c);
 ss_reason ss_decap_prism(ss_decap *d, ss_cursor c);
 ss_reason ss_decap_avs(ss_decap *d, ss_cursor c);
+/* The frame behind a PPI header, of the link type `dlt` it names (link.c):
+ * every link type sockscope decodes, through the capture's own dispatch;
+ * PPI or PKTAP inside is bad_radio_header, an unknown one unsupported_link. */
+ss_reason ss_decap_dlt(ss_decap *d, guint32 dlt, ss_cursor c);
 /* GRE (IP protocol 47, or inside UDP 4754): c starts at the GRE header. */
 ss_reason ss_decap_gre(ss_decap *d, ss_cursor c);
 /* Tries the UDP tunnel registered for the outer UDP packet's ports; FALSE

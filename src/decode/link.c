@@ -23,7 +23,7 @@ typedef enum {
 	LINK_NFLOG,        /* Linux NFLOG: TLVs, one of them the packet */
 	LINK_80211,        /* 802.11 MAC header (wlan.c) */
 	LINK_RADIOTAP,     /* radiotap + 802.11 */
-	LINK_PPI,          /* PPI + 802.11 */
+	LINK_PPI,          /* PPI + the link type it names (wlan.c) */
 	LINK_PRISM,        /* Prism (or AVS) + 802.11 */
 	LINK_AVS,          /* AVS + 802.11 */
 	LINK_PKTAP,        /* Apple PKTAP: a header naming the link type inside */
@@ -187,6 +187,7 @@ ss_reason ss_decode_with(const ss_decode_config *cfg, int dlt, const guint8 *dat
 }
 
 static ss_reason decap_link(ss_decap *d, link_kind kind, ss_cursor c);
+static ss_reason decap_inner_link(ss_decap *d, guint32 dlt, ss_cursor c, ss_reason nested);
 
 enum {
 	/* struct pktap_header as Apple's xnu writes it, version 1: length,
@@ -217,23 +218,51 @@ static ss_reason decap_pktap(ss_decap *d, ss_cursor c, gboolean user2)
 		return SS_REASON_TRUNC_PKTAP;
 	if (type != PKTAP_TYPE_PACKET)
 		return SS_REASON_NON_IP;
+	ss_skip(&c, len);
+	return decap_inner_link(d, dlt, c, SS_REASON_BAD_PKTAP_HEADER);
+}
+
+/* The frame of link type `dlt` behind a header that names it (PKTAP,
+ * PPI): the same dispatch as a capture's own link type.  PKTAP inside
+ * either, and PPI inside PPI, are refused with `nested`: no writer makes
+ * them, and they would be a way to nest without bound.  PPI inside PKTAP
+ * stays (a macOS capture on a monitor-mode interface), so PKTAP -> PPI ->
+ * a link is the deepest chain. */
+static ss_reason decap_inner_link(ss_decap *d, guint32 dlt, ss_cursor c, ss_reason nested)
+{
 	link_kind kind = link_kind_of((int)MIN(dlt, (guint32)G_MAXINT));
-	if (kind == LINK_PKTAP)
-		return SS_REASON_BAD_PKTAP_HEADER;
+	if (kind == LINK_PKTAP || (kind == LINK_PPI && nested == SS_REASON_BAD_RADIO_HEADER))
+		return nested;
 	if (kind == LINK_NONE)
 		return SS_REASON_UNSUPPORTED_LINK;
-	ss_skip(&c, len);
 	if (c.len == 0)
 		return SS_REASON_TRUNC_LINK;
 	return decap_link(d, kind, c);
+}
+
+ss_reason ss_decap_dlt(ss_decap *d, guint32 dlt, ss_cursor c)
+{
+	return decap_inner_link(d, dlt, c, SS_REASON_BAD_RADIO_HEADER);
 }
 
 ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
 			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
 			 ss_packet *out)
 {
+	return ss_decode_parts(cfg, frag, dlt, data, caplen, wirelen, ts_ns, NULL, out);
+}
+
+ss_reason ss_decode_parts(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			  const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			  ss_frame_iter *it, ss_packet *out)
+{
 	link_kind kind = link_kind_of(dlt);
-	ss_decap d = { .cfg = cfg, .frag = frag, .out = out };
+	ss_decap d = { .cfg = cfg, .frag = frag, .out = out, .parts = it };
+	/* Only an A-MSDU with another subframe to come sets it again. */
+	if (it) {
+		d.parts_at = it->next;
+		it->next = 0;
+	}
 
 	memset(out, 0, sizeof(*out));
 	out->ts_ns = ts_ns;

@@ -26,6 +26,7 @@ static const reason_info reasons[] = {
 	[SS_REASON_WLAN_PROTECTED] = { "wlan_protected", SS_CLASS_IGNORED },
 	[SS_REASON_WLAN_FRAGMENT] = { "wlan_fragment", SS_CLASS_IGNORED },
 	[SS_REASON_WLAN_AMSDU] = { "wlan_amsdu", SS_CLASS_IGNORED },
+	[SS_REASON_WLAN_MESH_AMSDU] = { "wlan_mesh_amsdu", SS_CLASS_IGNORED },
 
 	[SS_REASON_TRUNC_LINK] = { "trunc_link", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_IPV4] = { "trunc_ipv4", SS_CLASS_TRUNCATED },
@@ -46,6 +47,7 @@ static const reason_info reasons[] = {
 	[SS_REASON_TRUNC_RADIO] = { "trunc_radio", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_WLAN] = { "trunc_wlan", SS_CLASS_TRUNCATED },
 	[SS_REASON_TRUNC_PKTAP] = { "trunc_pktap", SS_CLASS_TRUNCATED },
+	[SS_REASON_TRUNC_AMSDU] = { "trunc_amsdu", SS_CLASS_TRUNCATED },
 
 	[SS_REASON_BAD_CAPLEN] = { "bad_caplen", SS_CLASS_INVALID },
 	[SS_REASON_BAD_VLAN_DEPTH] = { "bad_vlan_depth", SS_CLASS_INVALID },
@@ -67,6 +69,7 @@ static const reason_info reasons[] = {
 	[SS_REASON_BAD_WLAN_HEADER] = { "bad_wlan_header", SS_CLASS_INVALID },
 	[SS_REASON_BAD_WLAN_FCS] = { "bad_wlan_fcs", SS_CLASS_INVALID },
 	[SS_REASON_BAD_PKTAP_HEADER] = { "bad_pktap_header", SS_CLASS_INVALID },
+	[SS_REASON_BAD_AMSDU_SUBFRAME] = { "bad_amsdu_subframe", SS_CLASS_INVALID },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(reasons) == SS_REASON_COUNT);

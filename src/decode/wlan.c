@@ -1,7 +1,7 @@
 /* 802.11 link types: the radio pseudo-headers (radiotap, PPI, Prism, AVS)
  * that monitor-mode captures put in front of each frame, and the 802.11 MAC
  * header behind them, down to the LLC/SNAP header that ethertype.c takes
- * over.
+ * over (PPI also in front of any other link type: ss_decap_dlt()).
  *
  * Only unencrypted data frames carry IP that sockscope can read; everything
  * else comes back as a named reason (wlan_mgmt, wlan_ctrl, wlan_protected...)
@@ -29,6 +29,16 @@ enum {
 	WLAN_FC_PROTECTED = 0x40,
 	WLAN_FC_ORDER = 0x80,        /* in a QoS frame: an HT control field */
 	WLAN_QOS_AMSDU = 0x0080,
+	WLAN_QOS_MESH = 0x0100,      /* Mesh Control Present (mesh BSS) */
+
+	/* A-MSDU subframe header: DA, SA, length (big-endian, as 802.3). */
+	AMSDU_SUBFRAME_HDR = 14,
+	/* Mesh Control: flags (address extension mode in bits 0-1, the rest
+	 * reserved), TTL, sequence number, then 0, 6 or 12 bytes of
+	 * addresses. */
+	MESH_FLAGS_AE = 0x03,
+	MESH_AE_RESERVED = 3,
+	MESH_CONTROL_MIN = 6,
 
 	/* radiotap flags field (present bit 1) */
 	RADIOTAP_PRESENT_TSFT = 0x1,
@@ -78,6 +88,97 @@ static guint16 get_le16(ss_cursor *c)
 	return (guint16)(lo | ss_get_u8(c) << 8);
 }
 
+/* The bytes of the frame left on the wire from the start of c (the FCS
+ * excluded): what c holds plus what the capture never kept, which is all
+ * at the end, less the part of that which was the FCS. */
+static gsize wire_left(const ss_decap *d, const ss_cursor *c, wlan_frame_info info)
+{
+	gsize uncaptured = d->out->wirelen - d->out->caplen;
+	if (info.fcs)
+		uncaptured = uncaptured > WLAN_FCS_LEN ? uncaptured - WLAN_FCS_LEN : 0;
+	return c->len + uncaptured;
+}
+
+/* A Mesh Control field at the start of c when the QoS control says one is
+ * present: skipped.  The QoS bit means Mesh Control Present only in a mesh
+ * BSS (elsewhere it is part of the TXOP or queue size), so, as Wireshark
+ * does, the field is taken as present only when its flags byte has the
+ * reserved bits clear: an LLC header (0xaa) never does, so a frame of
+ * another BSS is read as it was.  Address extension mode 3 is reserved:
+ * bad_wlan_header. */
+static ss_reason skip_mesh_control(ss_cursor *c, guint16 qos)
+{
+	if (!(qos & WLAN_QOS_MESH) || c->len == 0 || (c->p[0] & ~MESH_FLAGS_AE) != 0)
+		return SS_REASON_OK;
+	guint ae = c->p[0] & MESH_FLAGS_AE;
+	if (ae == MESH_AE_RESERVED)
+		return SS_REASON_BAD_WLAN_HEADER;
+	ss_skip(c, MESH_CONTROL_MIN + 6 * ae);
+	return c->trunc ? SS_REASON_TRUNC_WLAN : SS_REASON_OK;
+}
+
+/* An MSDU: (Mesh Control, when `qos` says it may be there,) LLC/SNAP,
+ * and the packet it names. */
+static ss_reason decap_msdu(ss_decap *d, ss_cursor c, guint16 qos)
+{
+	ss_reason r = skip_mesh_control(&c, qos);
+	if (r != SS_REASON_OK)
+		return r;
+	guint16 ethertype;
+	r = ss_llc_snap(&c, &ethertype);
+	if (r != SS_REASON_OK)
+		return r;
+	return ss_decap_ethertype(d, &c, ethertype);
+}
+
+/* One subframe of an A-MSDU whose body starts at c: the one at
+ * d->parts_at (0: the first), decoded as a packet of its own, and
+ * d->parts->next set to the one after it.  Each subframe is DA, SA,
+ * length, the MSDU (LLC/SNAP, the packet), then padding to 4 bytes except
+ * after the last.  A subframe header the
+ * capture cut (or subframes it cut off whole) is trunc_amsdu; a length of
+ * 0 or one running past the frame on the wire is bad_amsdu_subframe, and
+ * nothing after it is read: its end, and so the next subframe's start, is
+ * unknown.  The packet's caplen and wirelen become the subframe's. */
+static ss_reason decap_amsdu(ss_decap *d, ss_cursor c, wlan_frame_info info, guint16 qos)
+{
+	gsize wire = wire_left(d, &c, info);
+	gsize at = d->parts_at;
+	/* Counted whatever it turns out to be: each is a packet's reason. */
+	d->parts->subframes++;
+	/* Past what was captured: the subframes the snap length cut off, or
+	 * (past the wire too) not a value this decoder handed out. */
+	if (at > c.len)
+		return at < wire ? SS_REASON_TRUNC_AMSDU : SS_REASON_BAD_AMSDU_SUBFRAME;
+	ss_skip(&c, at);
+	wire -= at;
+	ss_cursor h = c;
+	ss_skip(&h, 12);  /* DA, SA: the packet's own headers name the hosts */
+	guint16 len = ss_get_be16(&h);
+	if (h.trunc)
+		return wire >= AMSDU_SUBFRAME_HDR ? SS_REASON_TRUNC_AMSDU
+						  : SS_REASON_BAD_AMSDU_SUBFRAME;
+	if (len == 0 || AMSDU_SUBFRAME_HDR + (gsize)len > wire)
+		return SS_REASON_BAD_AMSDU_SUBFRAME;
+	ss_cursor msdu = ss_cursor_sub(&h, len);
+	d->out->caplen = (guint32)(AMSDU_SUBFRAME_HDR + msdu.len);
+	d->out->wirelen = (guint32)(AMSDU_SUBFRAME_HDR + len);
+	/* The next subframe starts 4-aligned (the body starts a subframe, so
+	 * body offsets align as the subframes do); 1-3 bytes left after the
+	 * last are its padding, sent anyway by some writers. */
+	/* Mesh A-MSDUs put a Mesh Control in every subframe, and writers
+	 * disagree on whether the length counts it (and on its byte order:
+	 * Linux's mac80211 reads three variants), so where the next subframe
+	 * starts is not known: the frame ends here, counted, not guessed. */
+	if ((qos & WLAN_QOS_MESH) && msdu.len > 0 && (msdu.p[0] & ~MESH_FLAGS_AE) == 0)
+		return SS_REASON_WLAN_MESH_AMSDU;
+	gsize end = at + AMSDU_SUBFRAME_HDR + len;
+	gsize next = (end + 3) & ~(gsize)3;
+	if (next < at + wire)
+		d->parts->next = (guint32)next;
+	return decap_msdu(d, msdu, 0);
+}
+
 /* The MAC header of a frame, then (data frames only) LLC/SNAP. */
 static ss_reason decap_mac(ss_decap *d, ss_cursor c, wlan_frame_info info)
 {
@@ -120,22 +221,20 @@ static ss_reason decap_mac(ss_decap *d, ss_cursor c, wlan_frame_info info)
 		return SS_REASON_WLAN_PROTECTED;
 	if ((seq & 0xf) != 0)
 		return SS_REASON_WLAN_FRAGMENT;
-	/* Several subframes, each its own packet: ss_decode() returns one
-	 * packet per frame, so taking the first would silently lose the
-	 * others. */
-	if (qos & WLAN_QOS_AMSDU)
-		return SS_REASON_WLAN_AMSDU;
 	if (info.datapad && (hdr & 3) != 0) {
 		ss_skip(&c, 4 - (hdr & 3));
 		if (c.trunc)
 			return SS_REASON_TRUNC_WLAN;
 	}
-
-	guint16 ethertype;
-	ss_reason r = ss_llc_snap(&c, &ethertype);
-	if (r != SS_REASON_OK)
-		return r;
-	return ss_decap_ethertype(d, &c, ethertype);
+	/* Several subframes, each its own packet.  A caller that takes one
+	 * packet per frame (ss_decode()) would silently lose all but the
+	 * first: it is told wlan_amsdu instead. */
+	if (qos & WLAN_QOS_AMSDU) {
+		if (d->parts == NULL)
+			return SS_REASON_WLAN_AMSDU;
+		return decap_amsdu(d, c, info, qos);
+	}
+	return decap_msdu(d, c, qos);
 }
 
 ss_reason ss_decap_80211(ss_decap *d, ss_cursor c)
@@ -206,9 +305,11 @@ ss_reason ss_decap_radiotap(ss_decap *d, ss_cursor c)
 
 /* PPI: version 0, flags, pph_len (LE, the whole header), the DLT of what
  * follows (LE), then fields (type, length, data; padded to 4 bytes when
- * the aligned flag is set).  The 802.11-Common field says whether the
- * frame carries its FCS.  Only 802.11 is decoded behind PPI: it is what
- * PPI was made for and what every known writer puts there. */
+ * the aligned flag is set).  The 802.11-Common field says whether an
+ * 802.11 frame carries its FCS.  Behind PPI comes any link type sockscope
+ * decodes (PPI was made for 802.11, but its header names the link type and
+ * writers put Ethernet or raw IP there too): anything other than 802.11
+ * goes through the link dispatch (link.c), which refuses PPI in PPI. */
 ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c)
 {
 	ss_cursor h = c;
@@ -237,9 +338,9 @@ ss_reason ss_decap_ppi(ss_decap *d, ss_cursor c)
 		if ((pflags & PPI_F_ALIGNED) && (flen & 3) != 0)
 			ss_skip(&h, MIN(h.len, (gsize)(4 - (flen & 3))));
 	}
-	if (dlt != WLAN_DLT_80211)
-		return SS_REASON_UNSUPPORTED_LINK;
 	ss_skip(&c, pph_len);
+	if (dlt != WLAN_DLT_80211)
+		return ss_decap_dlt(d, dlt, c);
 	if (info.fcs)
 		trim_fcs(d, &c);
 	return decap_mac(d, c, info);

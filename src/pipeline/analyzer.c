@@ -457,21 +457,31 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	if (ts_ns % 1000 != 0)
 		a->sub_us_seen = TRUE;
 
-	/* Decoded straight into the next place of the batch. */
-	ss_packet *p = &a->batch[a->batch_len];
-	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, a->input ? a->input->dlt : -1, data,
-				     caplen, wirelen, ts_ns, p);
-	s->reasons[r]++;
-	if (p->tunnel.type != SS_TUNNEL_NONE) {
-		s->tunnel_packets[p->tunnel.type]++;
-		ss_tunnels_add_packet(a->tunnels, &p->tunnel, wirelen, ts_ns);
+	/* Decoded straight into the next place of the batch: one packet, or
+	 * (an 802.11 A-MSDU) one per subframe, each with the frame's time and
+	 * its own length (p->wirelen). */
+	ss_frame_iter it = { 0, 0 };
+	do {
+		ss_packet *p = &a->batch[a->batch_len];
+		ss_reason r = ss_decode_parts(a->cfg.decode, a->frag,
+					      a->input ? a->input->dlt : -1, data, caplen,
+					      wirelen, ts_ns, &it, p);
+		s->reasons[r]++;
+		if (p->tunnel.type != SS_TUNNEL_NONE) {
+			s->tunnel_packets[p->tunnel.type]++;
+			ss_tunnels_add_packet(a->tunnels, &p->tunnel, p->wirelen, ts_ns);
+		}
+		if (r != SS_REASON_OK)
+			continue;
+		p->ts_ns = ts_ns;
+		a->summary.decoded++;
+		if (++a->batch_len == SS_LIFECYCLE_BATCH)
+			ss_pipeline_flush(a);
+	} while (it.next != 0);
+	if (G_UNLIKELY(it.subframes > 0)) {
+		s->amsdu_frames++;
+		s->amsdu_subframes += it.subframes;
 	}
-	if (r != SS_REASON_OK)
-		return;
-	p->ts_ns = ts_ns;
-	a->summary.decoded++;
-	if (++a->batch_len == SS_LIFECYCLE_BATCH)
-		ss_pipeline_flush(a);
 }
 
 void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)

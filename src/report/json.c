@@ -397,6 +397,20 @@ static void summary_tunnels(GString *b, const ss_summary *s)
 		ss_append_lit(b, "},");
 }
 
+/* "amsdu":{"frames":N,"subframes":M}, only when the capture had 802.11
+ * A-MSDU frames (their subframes are counted as packets). */
+static void summary_amsdu(GString *b, const ss_summary *s)
+{
+	if (s->amsdu_frames == 0)
+		return;
+	key(b, "amsdu");
+	g_string_append_c(b, '{');
+	kv_u64_dyn(b, "frames", s->amsdu_frames);
+	g_string_append_c(b, ',');
+	kv_u64_dyn(b, "subframes", s->amsdu_subframes);
+	ss_append_lit(b, "},");
+}
+
 void ss_json_summary(GString *b, const ss_summary *s)
 {
 	g_string_append_c(b, '{');
@@ -505,6 +519,7 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	kv_u64(b, "unmatched", s->icmp_errors_unmatched);
 	ss_append_lit(b, "},");
 	summary_tunnels(b, s);
+	summary_amsdu(b, s);
 	reasons_of_class(b, "ignored", s, SS_CLASS_IGNORED);
 	g_string_append_c(b, ',');
 	reasons_of_class(b, "truncated", s, SS_CLASS_TRUNCATED);

@@ -132,8 +132,9 @@ class Result:
         """Every non-zero reason counter, "ok" included."""
         s = self.summary
         out = {k: v for m in ("ignored", "truncated", "invalid") for k, v in s[m].items() if v}
-        ok = s["packets"] - sum(v for m in ("ignored", "truncated", "invalid")
-                                for v in s[m].values())
+        amsdu = s.get("amsdu", {"frames": 0, "subframes": 0})
+        ok = s["packets"] - amsdu["frames"] + amsdu["subframes"] - sum(
+            v for m in ("ignored", "truncated", "invalid") for v in s[m].values())
         if ok:
             out["ok"] = ok
         return out
@@ -184,7 +185,10 @@ def check_contract(r):
           "the last jsonl line is not the summary")
     s = r.summary
     total = sum(v for m in ("ignored", "truncated", "invalid") for v in s[m].values())
-    check(total + s["decoded"] >= s["packets"] >= total,
+    # an A-MSDU's subframes are counted as packets in place of their frame
+    amsdu = s.get("amsdu", {"frames": 0, "subframes": 0})
+    packets = s["packets"] - amsdu["frames"] + amsdu["subframes"]
+    check(total + s["decoded"] >= packets >= total,
           f"reason counters ({total}) and decoded ({s['decoded']}) do not add up to packets"
           f" ({s['packets']})")
     warn = [l for l in r.stderr.splitlines() if l.startswith("sockscope: warning: ")]
@@ -503,6 +507,113 @@ def tunnel_bombs(d, exe):
     want = {"bad_tunnel_depth": 3, "bad_mpls_stack": 1, "bad_gre_header": 1, "ok": 1}
     check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
     check(len(r.conns()) == 1, f"connections {r.conns()}")
+    return r
+
+
+def dot11_qos_amsdu(fc1=0x01, qos=0x0080):
+    """An 802.11 QoS data header (26 bytes) with the A-MSDU present bit."""
+    return bytes([0x88, fc1]) + bytes(2 + 18 + 2) + struct.pack("<H", qos)
+
+
+def amsdu_sub(msdu, last):
+    sub = MAC + struct.pack(">H", len(msdu)) + msdu
+    return sub if last else sub + bytes(-len(sub) % 4)
+
+
+def snap(ethertype):
+    return bytes([0xAA, 0xAA, 0x03, 0, 0, 0]) + struct.pack(">H", ethertype)
+
+
+@case
+def prefixes_amsdu(d, exe):
+    """Every prefix of an 802.11 A-MSDU of two subframes (IPv4/TCP padded to
+    68 bytes, IPv6/UDP last), wire length 168: each subframe a packet;
+    a cut subframe header, and the subframes cut off after a cut one, are
+    trunc_amsdu (one per frame), a cut MSDU counts under its layer."""
+    s1 = amsdu_sub(snap(0x0800) + ipv4(6, tcp(40000, 80, SYN, payload=b"abcd")), False)
+    s2 = amsdu_sub(snap(0x86DD) + ipv6(17, udp(5353, 53, b"abcd")), True)
+    full = dot11_qos_amsdu() + s1 + s2
+    check(len(s1) == 68 and len(full) == 168, "builder")
+    recs = [(T0, n, full[:n], n, len(full)) for n in range(len(full) + 1)]
+    r = run(exe, w(d, "prefix-amsdu.pcap", pcap(recs, linktype=105)))
+    check(r.status == 0, f"exit {r.status}")
+    # 0: nothing; 1-25: the MAC header; 26-39: the first subframe header;
+    # 40-93: the first subframe's LLC (8), IPv4 (20), TCP (20), payload and
+    # padding (6), each with the second subframe cut off; 94-107: the
+    # second header; 108-168: its LLC, IPv6, UDP, payload.
+    want = {"trunc_link": 1 + 8 + 8, "trunc_wlan": 25, "trunc_amsdu": 14 + 54 + 14,
+            "trunc_ipv4": 20, "trunc_tcp": 20, "trunc_ipv6": 40, "trunc_udp": 8,
+            "ok": (168 - 88 + 1) + 5}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    check(r.summary.get("amsdu") == {"frames": 168 - 26 + 1,
+                                     "subframes": (168 - 26 + 1) + (168 - 40 + 1)},
+          f"amsdu {r.summary.get('amsdu')}")
+    c = r.conns()
+    check(sorted(x["server"]["port"] for x in c) == [53, 80], f"connections {c}")
+    return r
+
+
+@case
+def amsdu_bombs(d, exe):
+    """A-MSDUs that lie: zero-length subframes (the first ends the frame),
+    a length past the frame, 1000 one-byte subframes (each a packet, none
+    IP), a frame of nothing but padding: counted, never fatal."""
+    tcp4 = snap(0x0800) + ipv4(6, tcp(40000, 80, SYN))
+    zero = MAC + b"\0\0"
+    ones = b"".join(amsdu_sub(b"\x42", i == 999) for i in range(1000))
+    pkts = [
+        dot11_qos_amsdu() + zero + amsdu_sub(tcp4, True),            # bad, the TCP unread
+        dot11_qos_amsdu() + amsdu_sub(tcp4, False) + zero,           # ok, bad
+        dot11_qos_amsdu() + MAC + struct.pack(">H", 3000) + tcp4,    # bad
+        dot11_qos_amsdu() + ones,                                    # 1000 x non_ip (LLC 0x42)
+        dot11_qos_amsdu() + bytes(3),                                # bad
+    ]
+    r = run(exe, w(d, "amsdu-bombs.pcap", simple(pkts, linktype=105)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"bad_amsdu_subframe": 4, "non_ip": 1000, "ok": 1}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    check(r.summary.get("amsdu") == {"frames": 5, "subframes": 1 + 2 + 1 + 1000 + 1},
+          f"amsdu {r.summary.get('amsdu')}")
+    check(len(r.conns()) == 1, f"connections {r.conns()}")
+    return r
+
+
+@case
+def prefixes_ppi(d, exe):
+    """Every prefix of PPI (no fields) around Ethernet/IPv4/TCP, wire length
+    66: the PPI header is trunc_radio, the rest as on Ethernet."""
+    full = struct.pack("<BBHI", 0, 0, 8, 1) + eth4(ipv4(6, tcp(40000, 80, SYN, payload=b"abcd")))
+    recs = [(T0, n, full[:n], n, len(full)) for n in range(len(full) + 1)]
+    r = run(exe, w(d, "prefix-ppi.pcap", pcap(recs, linktype=192)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"trunc_link": 1 + 1 + 13, "trunc_radio": 7, "trunc_ipv4": 20, "trunc_tcp": 20,
+            "ok": 5}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    return r
+
+
+@case
+def ppi_nesting(d, exe):
+    """PPI in PPI and PKTAP in PPI are refused (bad_radio_header), PPI in
+    PKTAP is read, an unknown link type behind PPI is unsupported_link."""
+    frame = eth4(ipv4(6, tcp(40000, 80, SYN)))
+
+    def ppi(dlt, inner):
+        return struct.pack("<BBHI", 0, 0, 8, dlt) + inner
+
+    def pktap(dlt, inner):
+        return struct.pack("<III", 108, 1, dlt) + bytes(96) + inner
+    deep = frame
+    for _ in range(100):
+        deep = ppi(192, deep)
+    pkts = [ppi(192, ppi(1, frame)), deep, ppi(258, pktap(1, frame)), ppi(147, frame),
+            ppi(1, frame)]
+    r = run(exe, w(d, "ppi-nesting.pcap", simple(pkts, linktype=192)))
+    check(r.status == 0, f"exit {r.status}")
+    want = {"bad_radio_header": 3, "unsupported_link": 1, "ok": 1}
+    check(r.reasons() == want, f"reasons {r.reasons()} != {want}")
+    r2 = run(exe, w(d, "pktap-ppi.pcap", simple([pktap(192, ppi(1, frame))], linktype=258)))
+    check(r2.reasons() == {"ok": 1}, f"PKTAP around PPI: reasons {r2.reasons()}")
     return r
 
 

@@ -1800,6 +1800,26 @@ static void test_wlan_every_prefix(void **state)
 	c->padding = 4;
 	check_prefixes(c);
 
+	/* PPI in front of Ethernet (a VLAN tag inside) and of raw IP. */
+	memset(c, 0, sizeof(*c));
+	c->what = "ppi-ether";
+	c->dlt = 192;
+	p8(&c->p, 0); p8(&c->p, 0); le16(&c->p, 8 + 4 + 20); le32(&c->p, 1);
+	le16(&c->p, 2); le16(&c->p, 20); pzero(&c->p, 20);
+	eth(&c->p, 0x8100); p16(&c->p, 7); p16(&c->p, 0x0800);
+	inner_tcp4(&c->p);
+	set_tcp4(c, 32 + 18 + 40, SS_TUNNEL_NONE, 0);
+	check_prefixes(c);
+
+	memset(c, 0, sizeof(*c));
+	c->what = "ppi-raw";
+	c->dlt = 192;
+	p8(&c->p, 0); p8(&c->p, 0); le16(&c->p, 8); le32(&c->p, 101);
+	inner_udp6(&c->p);
+	set_udp6(c, 8 + 48, SS_TUNNEL_NONE, 0);
+	c->depth = 0;
+	check_prefixes(c);
+
 	memset(c, 0, sizeof(*c));
 	c->what = "prism";
 	c->dlt = 119;
@@ -1845,6 +1865,204 @@ static void test_wlan_every_prefix(void **state)
 	check_prefixes(c);
 
 	g_free(c);
+}
+
+/* ---------------------------------------------------------------- A-MSDU */
+
+/* One A-MSDU subframe: DA, SA, length (big-endian), the MSDU (LLC/SNAP of
+ * `type`, then what `body` writes), padded to 4 bytes unless `last`. */
+#define AMSDU_SUB(p, type, last, body)                                   \
+	do {                                                             \
+		gsize at_ = (p)->n;                                      \
+		pzero((p), 12);                                          \
+		gsize len_at_ = (p)->n;                                  \
+		p16((p), 0);                                             \
+		snap((p), (type));                                       \
+		body;                                                    \
+		gsize len_ = (p)->n - len_at_ - 2;                       \
+		(p)->b[len_at_] = (guint8)(len_ >> 8);                   \
+		(p)->b[len_at_ + 1] = (guint8)len_;                      \
+		if (!(last))                                             \
+			while (((p)->n - at_) & 3)                       \
+				p8((p), 0);                              \
+	} while (0)
+
+/* Every packet of one frame through ss_decode_parts(): the reasons in
+ * order, the packets in out[] (at most `max`); returns how many. */
+static guint decode_parts(int dlt, const guint8 *b, guint32 caplen, guint32 wirelen,
+			  ss_reason *r, ss_packet *out, guint max, ss_frame_iter *it)
+{
+	guint n = 0;
+	memset(it, 0, sizeof(*it));
+	do {
+		assert_true(n < max);
+		r[n] = ss_decode_parts(NULL, NULL, dlt, b, caplen, wirelen, 0, it, &out[n]);
+		n++;
+	} while (it->next != 0);
+	return n;
+}
+
+static void amsdu_three(pkt *p, guint8 fc1, gboolean fcs)
+{
+	p->n = 0;
+	if (fcs)
+		radiotap(p, 0x10);
+	dot11_data(p, 8, fc1, 0, 0x0080);
+	AMSDU_SUB(p, 0x0800, FALSE, inner_tcp4(p));
+	AMSDU_SUB(p, 0x0806, FALSE, pzero(p, 28));   /* ARP */
+	AMSDU_SUB(p, 0x86dd, TRUE, inner_udp6(p));
+	if (fcs)
+		p32(p, 0xfcfcfcfc);
+}
+
+static void test_wlan_amsdu(void **state)
+{
+	(void)state;
+	pkt p;
+	ss_packet o[8];
+	ss_reason r[8];
+	ss_frame_iter it;
+
+	/* Three subframes: TCP over IPv4 (padded), ARP, UDP over IPv6 (last,
+	 * unpadded); each a packet with its own length. */
+	for (int fcs = 0; fcs <= 1; fcs++) {
+		amsdu_three(&p, 0x01, fcs);
+		guint n = decode_parts(fcs ? 127 : 105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8,
+				       &it);
+		assert_int_equal(n, 3);
+		assert_int_equal(it.subframes, 3);
+		assert_int_equal(r[0], SS_REASON_OK);
+		assert_int_equal(o[0].l4, SS_L4_TCP);
+		assert_int_equal(o[0].sport, 40000);
+		assert_int_equal(o[0].payload_len, 4);
+		assert_int_equal(o[0].wirelen, 14 + 8 + INNER_TCP4_LEN);
+		assert_int_equal(o[0].caplen, o[0].wirelen);
+		assert_int_equal(r[1], SS_REASON_NON_IP);
+		assert_int_equal(r[2], SS_REASON_OK);
+		assert_int_equal(o[2].l4, SS_L4_UDP);
+		assert_int_equal(o[2].dport, 53);
+		assert_int_equal(o[2].payload_len, 3);
+		assert_false(o[2].payload_cut);   /* the FCS is not payload */
+	}
+	/* One packet per frame: still said, not silently the first. */
+	amsdu_three(&p, 0x01, FALSE);
+	assert_int_equal(dec(105, &p, &o[0]), SS_REASON_WLAN_AMSDU);
+
+	/* Every prefix of the frame, the wire having all of it: nothing is
+	 * invalid, nothing read past the capture (exact-size copies for
+	 * ASan), and the subframes captured whole still decode. */
+	amsdu_three(&p, 0x02, FALSE);
+	gsize first_end = 24 + 2 + 14 + 8 + INNER_TCP4_LEN;
+	for (gsize k = 0; k < p.n; k++) {
+		guint8 *buf = malloc(k ? k : 1);
+		memcpy(buf, p.b, k);
+		guint n = decode_parts(105, buf, (guint32)k, (guint32)p.n, r, o, 8, &it);
+		free(buf);
+		for (guint i = 0; i < n; i++)
+			if (ss_reason_class_of(r[i]) == SS_CLASS_INVALID)
+				fail_msg("amsdu prefix %zu: subframe %u gave %s", k, i,
+					 ss_reason_name(r[i]));
+		if (k >= first_end)
+			assert_int_equal(r[0], SS_REASON_OK);
+		/* cut inside a subframe header: trunc_amsdu, the last call */
+		assert_true(n <= 3);
+	}
+	/* Cut right after the first subframe's padding: the others are
+	 * counted once as cut off. */
+	gsize second = 24 + 2 + ((14 + 8 + INNER_TCP4_LEN + 3) & ~(gsize)3);
+	guint n = decode_parts(105, p.b, (guint32)second, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0], SS_REASON_OK);
+	assert_int_equal(r[1], SS_REASON_TRUNC_AMSDU);
+
+	/* A zero-length subframe, one longer than the frame, trailing bytes
+	 * too short for a subframe header: invalid, and nothing after it is
+	 * read (the TCP subframe behind the zero-length one stays unread). */
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0080);
+	AMSDU_SUB(&p, 0x0800, FALSE, inner_tcp4(&p));
+	pzero(&p, 12); p16(&p, 0); pzero(&p, 2);
+	AMSDU_SUB(&p, 0x0800, TRUE, inner_tcp4(&p));
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[1], SS_REASON_BAD_AMSDU_SUBFRAME);
+	assert_int_equal(it.subframes, 2);
+
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0080);
+	pzero(&p, 12); p16(&p, 2000); snap(&p, 0x0800); inner_tcp4(&p);
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0], SS_REASON_BAD_AMSDU_SUBFRAME);
+	/* ...but the same length with the wire longer than the capture is a
+	 * snapped subframe: its headers decode */
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n + 2000, r, o, 8, &it);
+	assert_int_equal(r[0], SS_REASON_OK);
+	assert_int_equal(o[0].caplen, 14 + 8 + INNER_TCP4_LEN);
+	assert_int_equal(o[0].wirelen, 14 + 2000);
+
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0080);
+	AMSDU_SUB(&p, 0x0800, FALSE, inner_tcp4(&p));
+	pzero(&p, 9);
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0], SS_REASON_OK);
+	assert_int_equal(r[1], SS_REASON_BAD_AMSDU_SUBFRAME);
+	/* An empty A-MSDU body */
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0080);
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0], SS_REASON_BAD_AMSDU_SUBFRAME);
+	/* 1-3 bytes after the last subframe are its padding */
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0080);
+	AMSDU_SUB(&p, 0x0800, FALSE, inner_tcp4(&p); p8(&p, 0));
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0], SS_REASON_OK);
+
+	/* Mesh Control (QoS bit 8, four addresses): skipped by its address
+	 * extension mode (0: 6 bytes, 2: 18) in a frame of one MSDU. */
+	for (guint ae = 0; ae <= 2; ae += 2) {
+		p.n = 0;
+		dot11_data(&p, 8, 0x03, 0, 0x0100);
+		p8(&p, (guint8)ae); p8(&p, 31); le32(&p, 7); pzero(&p, 6 * ae);
+		snap(&p, 0x0800);
+		inner_tcp4(&p);
+		assert_int_equal(dec(105, &p, &o[0]), SS_REASON_OK);
+		assert_int_equal(o[0].sport, 40000);
+		p.n -= INNER_TCP4_LEN + 8 + 1;
+		assert_int_equal(dec(105, &p, &o[0]), SS_REASON_TRUNC_WLAN);
+	}
+	/* mode 3 is reserved */
+	p.n = 0;
+	dot11_data(&p, 8, 0x03, 0, 0x0100);
+	p8(&p, 3); p8(&p, 31); le32(&p, 7); pzero(&p, 18);
+	snap(&p, 0x0800);
+	inner_tcp4(&p);
+	assert_int_equal(dec(105, &p, &o[0]), SS_REASON_BAD_WLAN_HEADER);
+	/* the bit set outside a mesh BSS (a queue size): LLC follows at once */
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0100);
+	snap(&p, 0x0800);
+	inner_tcp4(&p);
+	assert_int_equal(dec(105, &p, &o[0]), SS_REASON_OK);
+	/* a mesh A-MSDU: counted, not decoded, the frame ends there */
+	p.n = 0;
+	dot11_data(&p, 8, 0x03, 0, 0x0180);
+	pzero(&p, 12); p16(&p, 6 + 8 + INNER_TCP4_LEN);
+	p8(&p, 0); p8(&p, 31); le32(&p, 7); snap(&p, 0x0800); inner_tcp4(&p);
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0], SS_REASON_WLAN_MESH_AMSDU);
+	/* with the same QoS bits, a subframe holding LLC is an ordinary one */
+	p.n = 0;
+	dot11_data(&p, 8, 0x01, 0, 0x0180);
+	AMSDU_SUB(&p, 0x0800, TRUE, inner_tcp4(&p));
+	n = decode_parts(105, p.b, (guint32)p.n, (guint32)p.n, r, o, 8, &it);
+	assert_int_equal(r[0], SS_REASON_OK);
 }
 
 /* What is not an unencrypted data frame, and headers that lie. */
@@ -1905,8 +2123,27 @@ static void test_wlan_reasons(void **state)
 		  le32(&p, 105); dot11_data(&p, 0, 1, 0, 0));
 	WLAN_CASE(192, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 12);
 		  le32(&p, 105); le16(&p, 2); le16(&p, 20); dot11_data(&p, 0, 1, 0, 0));
-	WLAN_CASE(192, SS_REASON_UNSUPPORTED_LINK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+	/* PPI names the link behind it: Ethernet and raw IP decode as on
+	 * their own link; one sockscope does not know is unsupported; PPI in
+	 * PPI (and PKTAP in PPI) is refused, not followed. */
+	WLAN_CASE(192, SS_REASON_OK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
 		  le32(&p, 1); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(192, SS_REASON_OK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 101); inner_tcp4(&p));
+	WLAN_CASE(192, SS_REASON_UNSUPPORTED_LINK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 147); eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(192, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 192); p8(&p, 0); p8(&p, 0); le16(&p, 8); le32(&p, 1);
+		  eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(192, SS_REASON_BAD_RADIO_HEADER, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 258); le32(&p, 108); le32(&p, 1); le32(&p, 1); pzero(&p, 96);
+		  eth(&p, 0x0800); inner_tcp4(&p));
+	WLAN_CASE(192, SS_REASON_TRUNC_LINK, p8(&p, 0); p8(&p, 0); le16(&p, 8);
+		  le32(&p, 1));
+	/* PKTAP -> PPI -> Ethernet: a macOS monitor-mode capture's chain */
+	WLAN_CASE(258, SS_REASON_OK, le32(&p, 108); le32(&p, 1); le32(&p, 192);
+		  pzero(&p, 96); p8(&p, 0); p8(&p, 0); le16(&p, 8); le32(&p, 1);
+		  eth(&p, 0x0800); inner_tcp4(&p));
 	/* Prism with a message length that is not 144; AVS with a length
 	 * below its fixed part */
 	WLAN_CASE(119, SS_REASON_BAD_RADIO_HEADER, le32(&p, 0x44); le32(&p, 100);
@@ -2202,6 +2439,7 @@ int main(void)
 		cmocka_unit_test(test_encap_depth),
 		cmocka_unit_test(test_wlan_every_prefix),
 		cmocka_unit_test(test_wlan_reasons),
+		cmocka_unit_test(test_wlan_amsdu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
