@@ -267,7 +267,7 @@ echo
 echo "sockscope benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), runs=$runs$([ $quick = 1 ] && echo ', QUICK (10x smaller files)')"
 echo "load average (1, 5, 15 min): $load_start before timing, $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo "median wall time; Mpkt/s = packets / time; MB/s = file bytes / time (MB = 10^6 B);"
-echo "CPU s = median user + system time (all threads); RSS = peak resident set; B/flow = peak RSS / connections in the file; x floor = time / floor time"
+echo "CPU s = median user + system time (all threads); RSS = peak resident set; B/flow = peak RSS / connections in the file; x floor = time / floor time; x floor CPU = CPU s / the floor's CPU s"
 for name in "${names[@]}"; do
   meta="$data/$name.meta" pcap="$data/$name.pcap"
   pk=$(sed -n 2p "$meta" | sed 's/.*packets=\([0-9]*\).*/\1/')
@@ -277,16 +277,18 @@ for name in "${names[@]}"; do
   echo
   printf '### %s: %s packets, %s connections (%s at once), %.1f MB\n' "$name" "$pk" "$fl" "$cc" "$(echo "$sz" | awk '{print $1 / 1e6}')"
   echo
-  echo "| tool | median s | CPU s | Mpkt/s | MB/s | peak RSS MB | B/flow | x floor |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| tool | median s | CPU s | Mpkt/s | MB/s | peak RSS MB | B/flow | x floor | x floor CPU |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   awk -F'\t' -v n="$name" -v pk="$pk" -v fl="$fl" -v sz="$sz" '
-    $1 == n { tool[++k] = $2; t[k] = $4; r[k] = $5; st[k] = $6; cpu[k] = $7; if ($2 == "floor") ft = $4 }
+    $1 == n { tool[++k] = $2; t[k] = $4; r[k] = $5; st[k] = $6; cpu[k] = $7; if ($2 == "floor") { ft = $4; fc = $7 } }
     END {
       for (i = 1; i <= k; i++) {
         s = t[i] > 0 ? t[i] : 0.001
         note = st[i] == "ok" ? "" : " (" st[i] ")"
-        printf "| %s%s | %.3f | %.2f | %.2f | %.1f | %.1f | %.0f | %.2f |\n", tool[i], note, t[i], cpu[i],
-          pk / s / 1e6, sz / s / 1e6, r[i] / 1024, r[i] * 1024 / (fl > 0 ? fl : 1), (ft > 0 ? t[i] / ft : 0)
+        # the floor CPU in 10 ms steps: no ratio under 0.05 s
+        xc = fc >= 0.05 ? sprintf("%.2f", cpu[i] / fc) : "n/a"
+        printf "| %s%s | %.3f | %.2f | %.2f | %.1f | %.1f | %.0f | %.2f | %s |\n", tool[i], note, t[i], cpu[i],
+          pk / s / 1e6, sz / s / 1e6, r[i] / 1024, r[i] * 1024 / (fl > 0 ? fl : 1), (ft > 0 ? t[i] / ft : 0), xc
       }
     }' "$results"
 done
