@@ -6,7 +6,11 @@
 # tcpdump; the ground truth from the sockets (scripts/captures/client.py
 # prints each connection's real ephemeral port).  Then sockscope must report
 # exactly those inner connections and listeners (tests/scripts/check-truth.py),
-# each with its VNI and outer endpoints, and no UDP 4789 listener.
+# each with its VNI and outer endpoints, and no UDP 4789 listener.  A second
+# capture of real connections in both tenants (short ones, and ones whose
+# first SYN nftables drops) must give the connection_churn and
+# syn_retransmits findings once per tenant with the sockets' counts
+# (tests/scripts/vxlan-conns.py); skipped without nft or tshark.
 #
 # Usage: check-vxlan.sh SOCKSCOPE [--write DIR]
 #   --write DIR  also install the capture and truth as DIR/real-vxlan.pcap and
@@ -117,9 +121,10 @@ done
 srv="$root/scripts/captures/server.py"
 cli="$root/scripts/captures/client.py"
 ip netns exec $U2 $python "$srv" --lifetime 120 tcp:192.168.42.2:8080 \
-	udp:192.168.42.2:5353 >"$tmp/srv42" 2>&1 &
+	tcp:192.168.42.2:8081 udp:192.168.42.2:5353 >"$tmp/srv42" 2>&1 &
 pids+=($!)
-ip netns exec $T2 $python "$srv" --lifetime 120 tcp:192.168.42.2:8080 >"$tmp/srv43" 2>&1 &
+ip netns exec $T2 $python "$srv" --lifetime 120 tcp:192.168.42.2:8080 \
+	tcp:192.168.42.2:8081 >"$tmp/srv43" 2>&1 &
 pids+=($!)
 for f in "$tmp/srv42" "$tmp/srv43"; do
 	for ((i = 0; i < 100; i++)); do
@@ -240,6 +245,57 @@ if grep -q '"kind":"listener".*"port":4789' "$tmp/off.jsonl" &&
 else
 	fail depth-0-is-outer
 fi
+
+# ---- findings per tenant from real kernel traffic (issue 12) ----
+# A second underlay capture: in each tenant the same 192.168.42.1 opens
+# short connections to 192.168.42.2:8080 (connection churn: 21 in VNI 42,
+# 20 in 43) and connections to :8081 whose first SYN an nftables rule in
+# the server's namespace drops (SYN retransmissions: 2 and 1).  Each
+# finding must come once per tenant with the count the sockets made, in
+# jsonl and json; tshark counts the SYNs to :8081 per VNI.
+findings_phase() {
+	command -v nft >/dev/null 2>&1 || { echo "SKIP findings-2-tenants: nft is not installed"; return; }
+	command -v tshark >/dev/null 2>&1 || { echo "SKIP findings-2-tenants: tshark is not installed"; return; }
+	local ns i
+	for ns in $U2 $T2; do
+		# every other SYN to 8081 dropped: each connection's first one
+		printf '%s\n' 'table inet ssfind {' ' chain in {' \
+			'  type filter hook input priority 0;' \
+			'  tcp dport 8081 tcp flags & (syn | ack) == syn numgen inc mod 2 == 0 drop' \
+			' }' '}' | ip netns exec "$ns" nft -f - || { fail "findings-2-tenants: nft"; return; }
+	done
+	local cap2="$tmp/findings.pcap"
+	ip netns exec $U1 tcpdump -Z root -U -nn -i vxu1 -w "$cap2" 'udp port 4789' \
+		2>"$tmp/tcpdump2" &
+	local tpid=$!
+	pids+=($tpid)
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening on' "$tmp/tcpdump2" && break
+		sleep 0.1
+	done
+	local c42 c43 r42 r43
+	c42=$(ip netns exec $U1 $python "$here/vxlan-conns.py" 8080 21)
+	c43=$(ip netns exec $T1 $python "$here/vxlan-conns.py" 8080 20)
+	r42=$(ip netns exec $U1 $python "$here/vxlan-conns.py" 8081 2)
+	r43=$(ip netns exec $T1 $python "$here/vxlan-conns.py" 8081 1)
+	sleep 1
+	kill -TERM $tpid
+	wait $tpid 2>/dev/null
+	for ns in $U2 $T2; do
+		ip netns exec "$ns" nft delete table inet ssfind
+	done
+	"$exe" --builtin-services -F jsonl -r "$cap2" >"$tmp/f.jsonl"
+	"$exe" --builtin-services -F json -r "$cap2" >"$tmp/f.json"
+	tshark -n -r "$cap2" -Y 'vxlan and tcp.dstport == 8081 and tcp.flags.syn == 1 and tcp.flags.ack == 0' \
+		-T fields -e vxlan.vni >"$tmp/f.syns"
+	if $python "$here/vxlan-conns.py" --check "$tmp/f.jsonl" "$tmp/f.json" "$tmp/f.syns" \
+		"$c42" "$c43" "$r42" "$r43"; then
+		ok "findings-2-tenants: churn $c42/$c43, SYN retransmissions $r42/$r43 per tenant"
+	else
+		fail findings-2-tenants
+	fi
+}
+findings_phase
 
 if [ -n "$write_dir" ] && [ "$failed" -eq 0 ]; then
 	install -m 0644 "$cap" "$write_dir/real-vxlan.pcap"
