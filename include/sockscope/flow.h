@@ -70,7 +70,8 @@ void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h);
 gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h);
 
-/* SipHash-1-3 of the key (six little-endian words), exposed for tests. */
+/* SipHash-1-3 of the key, exposed for tests: of its 48 bytes for IPv6, of
+ * the 19 that carry information for IPv4 (flow/table.c says which). */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
 
 #endif

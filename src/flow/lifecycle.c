@@ -43,6 +43,12 @@ struct ss_lifecycle {
 	 * until on_end hands them over. */
 	ss_flow_table *table;      /* NULL once the capture is over */
 	conn_list lru[SS_TIMEOUT_COUNT];
+	/* No record can time out at or before this packet time: the earliest
+	 * head's last packet plus its class's timeout, or lower (kept by
+	 * lru_unlink and lru_append whenever a list gets a new head), so
+	 * expire() returns at once for nearly every packet instead of looking
+	 * at four list heads (records in different lines).  G_MAXINT64: none. */
+	gint64 expire_at;
 	/* Streaming: tuples of TCP records written recently, so a new
 	 * connection on one of them still says it reused the tuple. */
 	ss_flow_table *recent;
@@ -80,6 +86,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 	lc->table = ss_flow_table_new(k0, k1);
 	lc->recent = ss_flow_table_new(k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
+	lc->expire_at = G_MAXINT64;
 	return lc;
 }
 
@@ -128,13 +135,36 @@ void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
 
 /* ---- timeout lists ---- */
 
+/* When record c, the head of class k's list, times out: the first packet
+ * time past last_ns + timeout (saturating: a timeout may be G_MAXINT64). */
+static gint64 head_expiry(const ss_lifecycle *lc, const ss_conn *c, int k)
+{
+	gint64 t = lc->cfg.timeout_ns[k];
+	if (c->last_ns == SS_NO_TIME || t < 0)
+		return G_MININT64;   /* not worth a bound: always look */
+	if (c->last_ns > G_MAXINT64 - t)
+		return G_MAXINT64;
+	return c->last_ns + t;
+}
+
+/* A list has a new head: expiry may come sooner. */
+static void note_head(ss_lifecycle *lc, const ss_conn *c, int k)
+{
+	gint64 at = head_expiry(lc, c, k);
+	if (at < lc->expire_at)
+		lc->expire_at = at;
+}
+
 static void lru_unlink(ss_lifecycle *lc, ss_conn *c)
 {
 	conn_list *l = &lc->lru[c->timeout_class];
-	if (c->lru_prev)
+	if (c->lru_prev) {
 		c->lru_prev->lru_next = c->lru_next;
-	else
+	} else {
 		l->head = c->lru_next;
+		if (l->head)
+			note_head(lc, l->head, c->timeout_class);
+	}
 	if (c->lru_next)
 		c->lru_next->lru_prev = c->lru_prev;
 	else
@@ -148,10 +178,12 @@ static void lru_append(ss_lifecycle *lc, ss_conn *c, ss_timeout_class k)
 	c->timeout_class = (guint8)k;
 	c->lru_next = NULL;
 	c->lru_prev = l->tail;
-	if (l->tail)
+	if (l->tail) {
 		l->tail->lru_next = c;
-	else
+	} else {
 		l->head = c;
+		note_head(lc, c, k);
+	}
 	l->tail = c;
 }
 
@@ -256,6 +288,8 @@ static void retire(ss_lifecycle *lc, ss_conn *c, ss_end why, gboolean in_table)
 /* Retires every record whose timeout has passed at packet time `now`. */
 static void expire(ss_lifecycle *lc, gint64 now)
 {
+	if (now <= lc->expire_at)
+		return;   /* no head is due: the common case, nothing to read */
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
 		gint64 timeout = lc->cfg.timeout_ns[k];
 		conn_list *l = &lc->lru[k];
@@ -263,6 +297,11 @@ static void expire(ss_lifecycle *lc, gint64 now)
 			retire(lc, l->head, k == SS_TIMEOUT_CLOSED ? SS_END_CLOSED : SS_END_IDLE,
 			       TRUE);
 	}
+	/* The heads left are not due: the exact bound again. */
+	lc->expire_at = G_MAXINT64;
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		if (lc->lru[k].head)
+			note_head(lc, lc->lru[k].head, k);
 }
 
 /* The least recently active record of all classes. */

@@ -21,10 +21,30 @@ struct ss_flow_table {
 	guint64 k0, k1;
 };
 
-/* SipHash-1-3 over the 48 key bytes (six little-endian words). */
+/* SipHash-1-3 of the key's information, not of its 48 bytes.  An IPv4
+ * key carries 19 bytes of it (two 4-byte addresses, the ports, protocol,
+ * family, tunnel type and id): the rest is zero by construction (ss_ip
+ * leaves bytes 4-15 of an IPv4 address zero, the padding fields are
+ * zero).  Packed into 19 bytes (two words and a 3-byte tail) SipHash-1-3
+ * runs 6 rounds instead of 10: about 60 fewer instructions a packet
+ * (callgrind; the commit that made this says how much of the packet side
+ * that is).  Still the keyed PRF, so crafted traffic still cannot aim at
+ * buckets (bench/run.sh --collide).  Equal keys pack to equal bytes, which
+ * is all a hash needs; an IPv6 key (and anything else) hashes in full, and
+ * the message length, part of SipHash's last word, keeps the two apart. */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
 {
-	return ss_siphash13(key, sizeof *key, k0, k1);
+	if (key->family != SS_FAMILY_IPV4)
+		return ss_siphash13(key, sizeof *key, k0, k1);
+	guint8 b[19];
+	memcpy(b, key->addr[0].bytes, 4);
+	memcpy(b + 4, key->addr[1].bytes, 4);
+	memcpy(b + 8, key->port, 4);
+	memcpy(b + 12, &key->vni, 4);
+	b[16] = key->proto;
+	b[17] = key->family;
+	b[18] = key->tunnel;
+	return ss_siphash13(b, sizeof b, k0, k1);
 }
 
 static int ip_port_cmp(const ss_ip *a, guint16 ap, const ss_ip *b, guint16 bp)

@@ -58,9 +58,33 @@ static void test_hash_bytes(void **state)
 	assert_true(ss_hash_bytes(k, 17) == ss_hash_bytes(k, 17));
 	assert_true(ss_hash_key() == ss_hash_key());
 
+	/* IPv6 (and any other family): the whole key */
 	ss_flow_key fk;
 	memset(&fk, 0x5a, sizeof fk);
 	assert_true(ss_flow_key_hash(&fk, 7, 9) == ss_siphash13(&fk, sizeof fk, 7, 9));
+	/* IPv4: the 19 bytes that can differ, packed (flow/table.c); every
+	 * one of them changes the hash */
+	ss_ip a = { { 192, 0, 2, 1 } }, b = { { 198, 51, 100, 7 } };
+	ss_flow_key_make(&fk, SS_FAMILY_IPV4, 6, &a, 40000, &b, 443);
+	fk.tunnel = 1;
+	fk.vni = 0x01020304;
+	guint8 packed[19];
+	memcpy(packed, fk.addr[0].bytes, 4);
+	memcpy(packed + 4, fk.addr[1].bytes, 4);
+	memcpy(packed + 8, fk.port, 4);
+	memcpy(packed + 12, &fk.vni, 4);
+	packed[16] = 6;
+	packed[17] = SS_FAMILY_IPV4;
+	packed[18] = 1;
+	guint64 h4 = ss_flow_key_hash(&fk, 7, 9);
+	assert_true(h4 == ss_siphash13(packed, sizeof packed, 7, 9));
+	guint8 *raw = (guint8 *)&fk;
+	const gsize info[] = { 0, 3, 16, 19, 32, 33, 34, 35, 36, 37, 38, 40, 43 };
+	for (gsize i = 0; i < G_N_ELEMENTS(info); i++) {
+		raw[info[i]] ^= 0x80;
+		assert_true(ss_flow_key_hash(&fk, 7, 9) != h4);
+		raw[info[i]] ^= 0x80;
+	}
 }
 
 typedef struct {
