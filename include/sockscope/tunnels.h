@@ -47,6 +47,10 @@ void ss_tunnels_add_packet(ss_tunnels *t, const ss_tunnel *tun, guint32 wirelen,
 /* One decided inner record that started in its tunnel (none: ignored). */
 void ss_tunnels_add_conn(ss_tunnels *t, const ss_conn *c);
 
+/* An independent copy, for a live snapshot, which counts its records in
+ * progress on top and takes it (ss_tunnels_take) without touching `t`. */
+ss_tunnels *ss_tunnels_copy(const ss_tunnels *t);
+
 /* The tunnels of `packets` with the connection counts of `conns` (which
  * may be the same object, or NULL), sorted by type, VNI, outer IP version
  * and endpoints; both are left empty.  *dropped (when not NULL) gets the

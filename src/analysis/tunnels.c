@@ -39,6 +39,19 @@ void ss_tunnels_free(ss_tunnels *t)
 	g_free(t);
 }
 
+ss_tunnels *ss_tunnels_copy(const ss_tunnels *t)
+{
+	ss_tunnels *c = ss_tunnels_new();
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, t->by_key);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		g_hash_table_insert(c->by_key, g_memdup2(key, sizeof(tunnel_key)),
+				    g_memdup2(value, sizeof(ss_tunnel_flow)));
+	c->dropped = t->dropped;
+	return c;
+}
+
 static tunnel_key make_key(const ss_tunnel *tun)
 {
 	tunnel_key k;

@@ -1,6 +1,7 @@
 /* Snapshots for a live view (--interval): the analysis so far, with the
  * records in progress decided as if the capture ended now, while the
- * analyzer carries on (sockscope/analyzer.h, ss_analyzer_snapshot).  Apart
+ * analyzer carries on (sockscope/analyzer.h, ss_analyzer_snapshot): its
+ * listeners and, as the final report, its tunnel records.  Apart
  * from pipeline/analyzer.c because it only reads the analyzer's state. */
 #include "pipeline/internal.h"
 #include "sockscope/decide.h"
@@ -10,6 +11,7 @@
 
 typedef struct {
 	ss_listeners *listeners;
+	ss_tunnels *tunnel_conns;  /* inner records per tunnel, these included */
 	ss_report *r;
 	guint64 from_seq;
 } snapshot_ctx;
@@ -24,6 +26,7 @@ static void snapshot_conn(const ss_conn *c, void *data)
 	ss_conn_finalize(&tmp);
 	if (!tmp.continues) {   /* its first part was counted */
 		ss_listeners_add(s->listeners, &tmp);
+		ss_tunnels_add_conn(s->tunnel_conns, &tmp);
 		if (tmp.proto == IPPROTO_TCP)
 			r->summary.tcp_connections++;
 		else
@@ -58,7 +61,8 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 	r->conns = g_ptr_array_new_with_free_func(g_free);
 
 	/* Listeners of the records already retired (streaming)... */
-	snapshot_ctx s = { ss_listeners_copy(a->listeners), r, from_seq };
+	snapshot_ctx s = { ss_listeners_copy(a->listeners), ss_tunnels_copy(a->tunnel_conns), r,
+			   from_seq };
 	/* ...and of every record still held, decided as if it ended now:
 	 * those in progress, and (keep-all) those already ended. */
 	ss_lifecycle_foreach(a->flows, snapshot_conn, &s);
@@ -75,6 +79,13 @@ ss_report *ss_analyzer_snapshot(ss_analyzer *a, guint64 from_seq, guint64 *next_
 	r->listeners = ss_listeners_take(s.listeners);
 	ss_listeners_free(s.listeners);
 	r->summary.listeners = r->listeners->len;
+	/* The tunnels so far, as the final report has them: their packets
+	 * (the packet thread's, this one) and the inner records that started
+	 * in them, retired and held alike. */
+	ss_tunnels *packets = ss_tunnels_copy(a->tunnels);
+	r->tunnels = ss_tunnels_take(packets, s.tunnel_conns, NULL);
+	ss_tunnels_free(packets);
+	ss_tunnels_free(s.tunnel_conns);
 	if (next_seq)
 		*next_seq = ss_lifecycle_next_seq(a->flows);
 	return r;

@@ -1,8 +1,11 @@
 /* --interval: the periodic live view of listeners and new connections
  * (sockscope/live-view.h).  It draws a snapshot report and the capture's
  * counters handed to it as values; the caller takes the snapshot. */
+#include "sockscope/decode.h"
+#include "sockscope/format.h"
 #include "sockscope/ip.h"
 #include "sockscope/live-view.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -91,11 +94,19 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		g_ptr_array_add(fresh, g_ptr_array_index(r->conns, i));
 	g_ptr_array_sort(fresh, cmp_seq);
 
+	guint n_tunnels = r->tunnels != NULL ? r->tunnels->len : 0;
 	guint rows_listeners = VIEW_MAX_ROWS, rows_conns = VIEW_MAX_ROWS;
+	guint rows_tunnels = VIEW_MAX_ROWS;
 	struct winsize ws;
 	if (v->tty && ioctl(fileno(v->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 10) {
-		/* Header 2 lines + 2 per table (title, column names) + 2 "more". */
+		/* Header 2 lines + 2 per table (title, column names) + 2 "more";
+		 * the tunnels (only with tunnels) get up to 4 rows of what is
+		 * left, and 4 lines of their own. */
 		guint room = ws.ws_row - 8u;
+		if (n_tunnels > 0 && room > 12) {
+			rows_tunnels = MIN(n_tunnels, 4u);
+			room -= rows_tunnels + 4;
+		}
 		rows_listeners = MIN(r->listeners->len, MAX(room / 2, room - MIN(room, fresh->len)));
 		rows_conns = room - rows_listeners;
 	}
@@ -141,6 +152,33 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 	}
 	if (r->listeners->len > rows_listeners)
 		g_string_append_printf(b, "... and %u more\n", r->listeners->len - rows_listeners);
+
+	/* The tunnels so far, as the final report lists them
+	 * (docs/output.md#tunnel-object); nothing without tunnels. */
+	if (n_tunnels > 0) {
+		g_string_append_printf(b, "\nTunnels: %u\n", n_tunnels);
+		g_string_append_printf(b, "%-20s  %-63s  %8s  %10s\n", "TUNNEL", "OUTER ENDPOINTS",
+				       "CONNS", "PKTS");
+	}
+	for (guint i = 0; i < n_tunnels && i < rows_tunnels; i++) {
+		const ss_tunnel_flow *f = &g_array_index(r->tunnels, ss_tunnel_flow, i);
+		g_string_truncate(ep, 0);
+		ss_vnet_append(ep, &f->vnet);
+		g_string_append_printf(b, "%-20s  ", ep->str);
+		g_string_truncate(ep, 0);
+		if (f->family) {
+			char src[SS_IP_STRLEN], dst[SS_IP_STRLEN];
+			ss_ip_format(f->family, &f->src, src);
+			ss_ip_format(f->family, &f->dst, dst);
+			g_string_append_printf(ep, "%s - %s", src, dst);
+		} else {
+			g_string_append(ep, "on the link");
+		}
+		g_string_append_printf(b, "%-63s  %8" G_GUINT64_FORMAT "  %10" G_GUINT64_FORMAT "\n",
+				       ep->str, f->connections, f->packets);
+	}
+	if (n_tunnels > rows_tunnels)
+		g_string_append_printf(b, "... and %u more\n", n_tunnels - rows_tunnels);
 
 	g_string_append(b, "\nNew connections since ");
 	clock_append(b, v->since_ns, FALSE);

@@ -142,6 +142,16 @@ for ((i = 0; i < 100; i++)); do
 	grep -q 'listening on' "$tmp/tcpdump" && break
 	sleep 0.1
 done
+# sockscope live on the same underlay with the --interval view: each view
+# must list the tunnels so far as the final report does.
+ip netns exec $U1 "$exe" -i vxu1 --interval 0.3 -F jsonl -o "$tmp/live.jsonl" \
+	'udp port 4789' >"$tmp/live.view" 2>"$tmp/live.err" &
+live_pid=$!
+pids+=($live_pid)
+for ((i = 0; i < 100; i++)); do
+	grep -q '^--- sockscope live on vxu1' "$tmp/live.view" 2>/dev/null && break
+	sleep 0.1
+done
 
 truth="$tmp/truth"
 # Each truth line ends with the tenant's virtual network (check-truth.py).
@@ -160,6 +170,8 @@ truth="$tmp/truth"
 sleep 1
 kill -TERM $tcpdump_pid
 wait $tcpdump_pid 2>/dev/null
+kill -INT $live_pid
+wait $live_pid 2>/dev/null
 {
 	printf '#record\tproto\tclient_ip\tclient_port\tserver_ip\tserver_port\toutcome\tvnet\n'
 	cat "$truth.conns"
@@ -224,6 +236,29 @@ EOF
 else
 	echo "SKIP tunnel-records: tshark is not installed"
 fi
+
+# The --interval view of the live capture: its last view (after the last
+# packet: views every 0.3 s, 1 s of quiet before the stop) lists the
+# tunnels of the final report, with their connections and packets.
+if $python - "$tmp/live.view" "$tmp/live.jsonl" <<'EOF'; then ok interval-tunnels; else fail interval-tunnels; fi
+import json, re, sys
+views = open(sys.argv[1]).read().split("--- sockscope live on ")[1:]
+if len(views) < 2:
+    sys.exit(f"{len(views)} views")
+last = views[-1]
+m = re.search(r"^Tunnels: (\d+)\n[^\n]*\n((?:[^\n.][^\n]*\n)*)", last, re.M)
+if not m:
+    sys.exit(f"no Tunnels block in the last view:\n{last}")
+rows = {tuple(re.split(r"\s{2,}", r.strip())) for r in m.group(2).splitlines() if r.strip()}
+want = set()
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["kind"] == "tunnel":
+        want.add((f"{o['type']} {o['vni']}", f"{o['outer']['src']} - {o['outer']['dst']}",
+                  str(o["connections"]), str(o["packets"])))
+if int(m.group(1)) != len(want) or rows != want or len(want) != 2:
+    sys.exit(f"view rows {sorted(rows)} (Tunnels: {m.group(1)}), final report {sorted(want)}")
+EOF
 
 # The reports for people say which tunnels were seen: a Tunnels section in
 # text, markdown and html with one row per VNI.

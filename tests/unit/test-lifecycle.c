@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "scenario.h"
+#include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
 enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, RST = SS_TCP_RST };
@@ -153,6 +154,89 @@ static void test_report_thread(void **state)
 	ss_report_free(r);
 	ss_analyzer_free(a);
 	seen_free(&s);
+}
+
+/* An Ethernet/IPv4/UDP 4789/VXLAN (VNI 42) frame around Ethernet/IPv4/TCP
+ * 10.0.0.1:40000 <-> 10.0.0.2:80, `dir` 0 from the client. */
+static gsize vxlan_tcp(guint8 *b, int dir, guint8 flags)
+{
+	static const guint8 eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00 };
+	gsize n = 0;
+	memcpy(b + n, eth, 14);
+	n += 14;
+	const guint8 outer[28] = { 0x45, 0, 0, 20 + 8 + 8 + 14 + 40, 0, 1, 0x40, 0, 64, 17, 0, 0,
+				   192, 168, 9, (guint8)(1 + dir), 192, 168, 9, (guint8)(2 - dir),
+				   0xc0, 0x01, 0x12, 0xb5, 0, 8 + 8 + 14 + 40, 0, 0 };
+	memcpy(b + n, outer, 28);
+	n += 28;
+	const guint8 vx[8] = { 0x08, 0, 0, 0, 0, 0, 42, 0 };
+	memcpy(b + n, vx, 8);
+	n += 8;
+	memcpy(b + n, eth, 14);
+	n += 14;
+	const guint8 ip[20] = { 0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0,
+				(guint8)(1 + dir), 10, 0, 0, (guint8)(2 - dir) };
+	memcpy(b + n, ip, 20);
+	n += 20;
+	guint16 sp = dir ? 80 : 40000, dp = dir ? 40000 : 80;
+	const guint8 tcp[20] = { (guint8)(sp >> 8), (guint8)sp, (guint8)(dp >> 8), (guint8)dp,
+				 0, 0, 0, 1, 0, 0, 0, (guint8)(dir ? 2 : 0), 0x50, flags, 0xff,
+				 0xff, 0, 0, 0, 0 };
+	memcpy(b + n, tcp, 20);
+	return n + 20;
+}
+
+/* --interval snapshots carry the tunnel records the final report has:
+ * packets so far, and the inner connection in progress counted as if it
+ * ended now; streaming and keep-all alike. */
+static void test_snapshot_tunnels(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming <= 1; streaming++) {
+		seen s;
+		ss_analyzer *a;
+		if (streaming) {
+			a = stream_analyzer(&s, 0);
+		} else {
+			ss_services_use_system(FALSE);
+			ss_analyzer_config cfg;
+			ss_analyzer_config_init(&cfg);
+			a = ss_analyzer_new(&cfg);
+		}
+		ss_analyzer_begin_input(a, "vxlan", 1, "EN10MB", FALSE);
+		guint8 b[256];
+		gsize n = vxlan_tcp(b, 0, SS_TCP_SYN);
+		ss_analyzer_packet(a, 1000, b, (guint32)n, (guint32)n);
+		ss_report *snap = ss_analyzer_snapshot(a, 0, NULL);
+		assert_non_null(snap->tunnels);
+		assert_int_equal(snap->tunnels->len, 1);
+		const ss_tunnel_flow *t = &g_array_index(snap->tunnels, ss_tunnel_flow, 0);
+		assert_int_equal(t->vnet.type, SS_TUNNEL_VXLAN);
+		assert_int_equal(t->vnet.vni, 42);
+		assert_int_equal(t->packets, 1);
+		assert_int_equal(t->connections, 1);
+		ss_report_free(snap);
+		n = vxlan_tcp(b, 1, SS_TCP_SYN | SS_TCP_ACK);
+		ss_analyzer_packet(a, 2000, b, (guint32)n, (guint32)n);
+		snap = ss_analyzer_snapshot(a, 0, NULL);
+		t = &g_array_index(snap->tunnels, ss_tunnel_flow, 0);
+		assert_int_equal(snap->tunnels->len, 1);
+		assert_int_equal(t->packets, 2);
+		assert_int_equal(t->connections, 1);   /* one record, counted once */
+		ss_tunnel_flow seen_snap = *t;
+		ss_report_free(snap);
+		/* the snapshot took nothing away from the final report */
+		ss_report *r = ss_analyzer_finish(a);
+		assert_int_equal(r->tunnels->len, 1);
+		t = &g_array_index(r->tunnels, ss_tunnel_flow, 0);
+		assert_int_equal(t->packets, seen_snap.packets);
+		assert_int_equal(t->connections, seen_snap.connections);
+		assert_int_equal(t->bytes, seen_snap.bytes);
+		ss_report_free(r);
+		ss_analyzer_free(a);
+		if (streaming)
+			seen_free(&s);
+	}
 }
 
 /* Silence past the idle timeout ends a record as "idle"; UDP has its own. */
@@ -307,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_retires_old_record),
 		cmocka_unit_test(test_keep_all_mode_never_expires),
 		cmocka_unit_test(test_reuse_after_record_written),
+		cmocka_unit_test(test_snapshot_tunnels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "sockscope/live-view.h"
 #include "sockscope/report.h"
+#include "sockscope/tunnels.h"
 
 static ss_ip ip6(const char *text)
 {
@@ -107,11 +108,48 @@ static void test_ipv4_and_header(void **state)
 	ss_report_free(r);
 }
 
+/* A snapshot with tunnel records lists them as the final report does;
+ * one without has no Tunnels block at all. */
+static void test_tunnels(void **state)
+{
+	(void)state;
+	ss_report *r = snapshot(SS_FAMILY_IPV4, ip4("10.0.0.2"), ip4("10.0.0.1"));
+	char *got = view(r);
+	assert_null(strstr(got, "Tunnels"));
+	free(got);
+	r->tunnels = g_array_new(FALSE, TRUE, sizeof(ss_tunnel_flow));
+	ss_tunnel_flow f = { 0 };
+	f.vnet.type = SS_TUNNEL_VXLAN;
+	f.vnet.has_vni = 1;
+	f.vnet.vni = 42;
+	f.family = SS_FAMILY_IPV4;
+	f.src = ip4("192.0.2.1");
+	f.dst = ip4("192.0.2.2");
+	f.packets = 40;
+	f.connections = 4;
+	g_array_append_val(r->tunnels, f);
+	ss_tunnel_flow m = { 0 };
+	m.vnet.type = SS_TUNNEL_MPLS;
+	m.vnet.has_vni = 1;
+	m.vnet.vni = 100;
+	m.packets = 3;
+	m.connections = 1;
+	g_array_append_val(r->tunnels, m);
+	got = view(r);
+	assert_non_null(strstr(got, "\nTunnels: 2\n"));
+	if (strstr(got, "vxlan 42") == NULL || strstr(got, "192.0.2.1 - 192.0.2.2") == NULL ||
+	    strstr(got, "mpls 100") == NULL || strstr(got, "on the link") == NULL)
+		fail_msg("tunnel rows missing:\n%s", got);
+	free(got);
+	ss_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_and_header),
 		cmocka_unit_test(test_ipv6_brackets),
+		cmocka_unit_test(test_tunnels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
