@@ -59,6 +59,18 @@ void ss_live_view_ended(ss_live_view *v, const ss_conn *c)
 }
 
 /* "HH:MM:SS" UTC of a wall-clock time. */
+/* " (vxlan 42)" after a tunnelled address: two tenants may use the same
+ * one, and the view must say whose it is (an MPLS record with its label
+ * stack); nothing outside tunnels. */
+static void tunnel_suffix(GString *b, const ss_tunnel *t)
+{
+	if (t->type == SS_TUNNEL_NONE)
+		return;
+	g_string_append(b, " (");
+	ss_tunnel_append(b, t);
+	g_string_append_c(b, ')');
+}
+
 static void clock_append(GString *b, gint64 ns, gboolean date)
 {
 	GString *t = g_string_new(NULL);
@@ -144,6 +156,8 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
 		g_string_truncate(ep, 0);
 		ss_addr_port_append(ep, l->family, &l->ip, l->port);
+		ss_tunnel lt = ss_vnet_tunnel(&l->vnet);   /* two tenants' 10.0.0.9:80 */
+		tunnel_suffix(ep, &lt);
 		g_string_append_printf(b, "%-5s  %-47s  %-8s  %8" G_GUINT64_FORMAT "  %7"
 				       G_GUINT64_FORMAT "  %s\n",
 				       l->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str,
@@ -163,7 +177,7 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 	for (guint i = 0; i < n_tunnels && i < rows_tunnels; i++) {
 		const ss_tunnel_flow *f = &g_array_index(r->tunnels, ss_tunnel_flow, i);
 		g_string_truncate(ep, 0);
-		ss_vnet_append(ep, &f->vnet);
+		ss_tunnel_flow_append(ep, f);   /* MPLS: the label stack */
 		g_string_append_printf(b, "%-20s  ", ep->str);
 		g_string_truncate(ep, 0);
 		if (f->family) {
@@ -200,6 +214,7 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		g_string_truncate(ep2, 0);
 		ss_addr_port_append(ep, c->family, &cl->ip, cl->port);
 		ss_addr_port_append(ep2, c->family, &sv->ip, sv->port);
+		tunnel_suffix(ep2, &c->tunnel);
 		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s\n",
 				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,
 				       ss_outcome_name(c->outcome), ss_close_name(c->close));

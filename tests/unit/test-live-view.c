@@ -144,12 +144,50 @@ static void test_tunnels(void **state)
 	ss_report_free(r);
 }
 
+static guint count(const char *hay, const char *needle)
+{
+	guint n = 0;
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Two tenants' 192.0.2.1:443 behind VXLAN 42 and 43 are two listeners and
+ * two connections: the view names each one's tunnel (issue 12), not twice
+ * the same bare address. */
+static void test_tunnels_named(void **state)
+{
+	(void)state;
+	ss_report *r = snapshot(SS_FAMILY_IPV4, ip4("192.0.2.2"), ip4("192.0.2.1"));
+	ss_listener l = g_array_index(r->listeners, ss_listener, 0);
+	ss_conn *c = g_ptr_array_index(r->conns, 0);
+	ss_conn *c2 = g_new(ss_conn, 1);
+	*c2 = *c;
+	c->tunnel.type = c2->tunnel.type = SS_TUNNEL_VXLAN;
+	c->tunnel.has_vni = c2->tunnel.has_vni = 1;
+	c->tunnel.vni = 42;
+	c2->tunnel.vni = 43;
+	c2->seq = 1;
+	g_ptr_array_add(r->conns, c2);
+	g_array_index(r->listeners, ss_listener, 0).vnet = ss_tunnel_vnet(&c->tunnel);
+	l.vnet = ss_tunnel_vnet(&c2->tunnel);
+	g_array_append_val(r->listeners, l);
+	char *got = view(r);
+	/* each tenant's listener row and connection row */
+	if (count(got, "  192.0.2.1:443 (vxlan 42)  ") != 2 ||
+	    count(got, "  192.0.2.1:443 (vxlan 43)  ") != 2)
+		fail_msg("tenants' listeners or connections without their tunnel:\n%s", got);
+	free(got);
+	ss_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_and_header),
 		cmocka_unit_test(test_ipv6_brackets),
 		cmocka_unit_test(test_tunnels),
+		cmocka_unit_test(test_tunnels_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
