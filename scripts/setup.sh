@@ -8,6 +8,7 @@
 #           router of the compare test bed), nfdump (a real IPFIX collector),
 #           graphviz, chromium (the HTML report in a browser),
 #           tshark and wireshark-common (dumpcap, mergecap: capture-file checks),
+#           ethtool (checksum offload off: real checksums on a veth),
 #           libcap2-bin and util-linux (setcap, setpriv: the privilege checks)
 #   --ci    also clang, for the CI builds and the fuzzers
 set -euo pipefail
@@ -15,7 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 packages=(gcc pkg-config meson ninja-build python3 libpcap-dev libglib2.0-dev libcmocka-dev zlib1g-dev libcap-ng-dev libssl-dev)
-test_packages=(valgrind tcpdump iproute2 nftables nfdump graphviz chromium python3-scapy tshark nmap wireshark-common gzip libcap2-bin util-linux)
+test_packages=(valgrind tcpdump iproute2 nftables nfdump graphviz chromium python3-scapy tshark nmap wireshark-common ethtool gzip libcap2-bin util-linux)
 ci_packages=(clang)
 for arg in "$@"; do
 	case $arg in

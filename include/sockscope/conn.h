@@ -154,6 +154,8 @@ typedef struct {
 	guint8 state, prev_state;  /* SS_ZEEK_* */
 	guint8 seen;           /* history letters S H A D F R Q I given once */
 	guint8 ooo;            /* ooo_lo/ooo_hi hold a run */
+	guint16 badsum;        /* packets with a bad checksum (letter C), which
+	                          Zeek's analyzer otherwise skips */
 } ss_zeek_ep;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */

@@ -137,6 +137,9 @@ void ss_tunnel_append(GString *b, const ss_tunnel *t);
 
 /* Stable snake_case name used in every output format ("trunc_tcp"...). */
 const char *ss_reason_name(ss_reason r);
+/* A checksum verdict's stable name in the summaries: "ok", "bad",
+ * "partial", "none", "unverified" (ss_csum, sockscope/packet.h). */
+const char *ss_csum_name(ss_csum c);
 /* TRUE for the reasons of fragments: ip_fragment and the frag_* ones that
  * reassembly (decode/frag.c) counts instead of it. */
 gboolean ss_reason_is_fragment(ss_reason r);

@@ -64,6 +64,21 @@ typedef struct {
 	gboolean has_tcp_seq;
 } ss_icmp_quote;
 
+/* What the TCP/UDP checksum says (src/decode/l4.c, docs/output.md
+ * "checksums").  UNVERIFIED (0): the segment was not all in the capture
+ * (snap length, a TSO/GSO super-packet, fragments), or an IPv6 routing
+ * header hides the address it covers. */
+typedef enum {
+	SS_CSUM_UNVERIFIED = 0,
+	SS_CSUM_OK,
+	SS_CSUM_BAD,           /* wrong: the receiver's stack discards the packet */
+	SS_CSUM_PARTIAL,       /* the pseudo-header sum a sending host leaves for
+	                          its NIC to finish (checksum offload): captured
+	                          on the sender, never on the wire */
+	SS_CSUM_NONE,          /* UDP with checksum 0: not computed */
+	SS_CSUM_COUNT
+} ss_csum;
+
 typedef enum {
 	SS_L4_NONE = 0,        /* no transport decoded (see decode status) */
 	SS_L4_TCP,
@@ -169,6 +184,7 @@ typedef struct {
 	guint32 payload_len;   /* TCP/UDP payload length from the IP/UDP lengths,
 	                          even when the capture cut the bytes */
 	gboolean payload_cut;  /* the capture holds fewer payload bytes than that */
+	guint8 csum;           /* ss_csum of the TCP/UDP checksum */
 
 	ss_tcp_info tcp;       /* valid when l4 == SS_L4_TCP */
 	ss_icmp_quote icmp;    /* valid when l4 == SS_L4_ICMP_ERROR */

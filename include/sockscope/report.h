@@ -80,6 +80,9 @@ typedef struct {
 	guint64 amsdu_frames, amsdu_subframes;
 	guint64 icmp_errors_matched;
 	guint64 icmp_errors_unmatched;
+	/* Decoded TCP ([0]) and UDP ([1]) packets by what their checksum
+	 * says (ss_csum; docs/output.md "checksums"). */
+	guint64 checksums[2][SS_CSUM_COUNT];
 	guint64 tcp_connections, udp_exchanges;
 	guint64 reused_tuples;
 	guint64 listeners;
@@ -161,6 +164,11 @@ gboolean ss_ports_text(const GArray *ports, guint max, GString *out);
  * max "... and 12 more", "none" when empty; FALSE, with nothing appended,
  * when hosts is NULL (a port_sweep finding's answered_hosts). */
 gboolean ss_hosts_text(const GArray *hosts, guint8 family, guint max, GString *out);
+
+/* The TCP/UDP packets whose checksum was bad, and those a checksum-
+ * offloading sender left unfinished, as one plain-text sentence for the
+ * reports for people; FALSE, with nothing appended, when there were none. */
+gboolean ss_summary_checksums_text(const ss_summary *s, GString *out);
 
 /* What the flow cap did, as one plain-text sentence for the reports for
  * people (text, markdown, html escape it as they need); FALSE, with

@@ -48,6 +48,9 @@ typedef struct {
 	/* A first fragment (more fragments follow): its transport header may
 	 * declare a length longer than this packet carries. */
 	gboolean first_fragment;
+	/* An IPv6 routing header with segments left: dst is not the address
+	 * the transport checksum was computed over. */
+	gboolean routed;
 	/* A fragment (IPv4 MF or offset, IPv6 fragment header that is not
 	 * atomic): its id, where its bytes go, and those bytes (the
 	 * fragmentable part: after the IPv4 header, after the IPv6 fragment

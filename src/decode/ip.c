@@ -118,6 +118,16 @@ static ss_reason walk_ipv6_ext(ss_ip_view *v)
 		if (peek.trunc || hlen > v->l4.len)
 			return SS_REASON_TRUNC_IPV6_EXT;
 
+		/* A routing header with segments left: the transport checksum
+		 * covers the final destination, which is not dst (RFC 8200
+		 * 8.1), so it is not verified (ss_decode_l4). */
+		if (nh == SS_IPPROTO_ROUTING) {
+			ss_cursor rh = peek;
+			ss_skip(&rh, 1);   /* routing type */
+			if (ss_get_u8(&rh) != 0)
+				v->routed = TRUE;
+		}
+
 		if (nh == SS_IPPROTO_FRAGMENT) {
 			guint16 off_flags = ss_get_be16(&peek);
 			guint32 ident = ss_get_be32(&peek);

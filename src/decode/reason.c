@@ -83,6 +83,19 @@ const char *ss_reason_name(ss_reason r)
 	return reasons[r].name;
 }
 
+const char *ss_csum_name(ss_csum c)
+{
+	static const char *const names[] = {
+		[SS_CSUM_UNVERIFIED] = "unverified",
+		[SS_CSUM_OK] = "ok",
+		[SS_CSUM_BAD] = "bad",
+		[SS_CSUM_PARTIAL] = "partial",
+		[SS_CSUM_NONE] = "none",
+	};
+	G_STATIC_ASSERT(G_N_ELEMENTS(names) == SS_CSUM_COUNT);
+	return (guint)c < SS_CSUM_COUNT ? names[c] : "unknown";
+}
+
 ss_reason_class ss_reason_class_of(ss_reason r)
 {
 	if ((guint)r >= SS_REASON_COUNT || reasons[r].name == NULL)

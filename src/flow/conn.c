@@ -272,7 +272,11 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			c->first_rst_ns = p->ts_ns;
 		}
 	}
-	ss_conn_zeek_tcp(c, side, p);
+	/* Zeek skips a segment whose checksum is wrong, but for its letter */
+	if (p->csum == SS_CSUM_BAD)
+		ss_conn_zeek_bad_checksum(c, side);
+	else
+		ss_conn_zeek_tcp(c, side, p);
 }
 
 void ss_conn_span(const ss_conn *c, gint64 *first_ns, gint64 *last_ns)
@@ -357,7 +361,10 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 		update_tcp(c, side, p);
 	} else {
 		me->sent |= SS_SENT_DATA;
-		ss_conn_zeek_udp(c, side);
+		if (p->csum == SS_CSUM_BAD)
+			ss_conn_zeek_bad_checksum(c, side);
+		else
+			ss_conn_zeek_udp(c, side);
 	}
 }
 

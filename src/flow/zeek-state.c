@@ -241,13 +241,22 @@ static void zeek_state(ss_conn *c, int side, guint8 fl, guint32 len)
 	}
 }
 
-/* One TCP segment through Zeek's per-packet steps, in its order. */
+/* A packet whose TCP/UDP checksum is wrong (not one a checksum-offloading
+ * sender left unfinished: ss_csum): Zeek's TCP and UDP analyzers give it
+ * C / c at the 1st, 10th, 100th... and nothing else, no state change, no
+ * letter, no reassembly (ignore_checksums off, its default). */
+void ss_conn_zeek_bad_checksum(ss_conn *c, int side)
+{
+	zeek_scaled(c, side, &c->zeek[side].badsum, side == 0 ? 'C' : 'c');
+}
+
 void ss_conn_zeek_udp(ss_conn *c, int side)
 {
 	/* Zeek's UDP history: D / d once per direction */
 	zeek_once(c, side, SEEN_D, side == 0 ? 'D' : 'd');
 }
 
+/* One TCP segment through Zeek's per-packet steps, in its order. */
 void ss_conn_zeek_tcp(ss_conn *c, int side, const ss_packet *p)
 {
 	ss_zeek_ep *e = &c->zeek[side], *peer = &c->zeek[!side];
@@ -257,8 +266,9 @@ void ss_conn_zeek_tcp(ss_conn *c, int side, const ss_packet *p)
 	gboolean fin = fl & SS_TCP_FIN, rst = fl & SS_TCP_RST;
 	guint32 len = p->payload_len;
 
-	/* is_partial: the first packet of each side was not a handshake */
-	if (c->ep[side].packets == 1) {
+	/* is_partial: the first packet of each side was not a handshake
+	 * (the first Zeek analysed: bad checksums do not count) */
+	if (c->ep[side].packets - e->badsum == 1) {
 		if (side == 0)
 			c->zeek_partial = !syn || ack;
 		else if (!c->zeek_partial)
@@ -345,9 +355,12 @@ const char *ss_conn_zeek_state(const ss_conn *c)
 	int ci = c->client == 1 ? 1 : 0;
 	const ss_endpoint *o = &c->ep[ci], *r = &c->ep[!ci];
 	if (c->proto != IPPROTO_TCP) {
-		if (o->packets)
-			return r->packets ? "SF" : "S0";
-		return r->packets ? "SHR" : "OTH";
+		/* a datagram with a bad checksum leaves Zeek's endpoint inactive */
+		gboolean oa = o->packets > c->zeek[ci].badsum;
+		gboolean ra = r->packets > c->zeek[!ci].badsum;
+		if (oa)
+			return ra ? "SF" : "S0";
+		return ra ? "SHR" : "OTH";
 	}
 	guint8 os = c->zeek[ci].state, rs = c->zeek[!ci].state;
 	gboolean o_inactive = os == SS_ZEEK_INACTIVE || os == SS_ZEEK_PARTIAL;

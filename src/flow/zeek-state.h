@@ -11,5 +11,8 @@
 void ss_conn_zeek_tcp(ss_conn *c, int side, const ss_packet *p);
 /* The same for a UDP packet: Zeek's history gives D / d once per direction. */
 void ss_conn_zeek_udp(ss_conn *c, int side);
+/* A TCP or UDP packet of ep[side] whose checksum is bad (SS_CSUM_BAD):
+ * the letter C / c, scaled, instead of the two above. */
+void ss_conn_zeek_bad_checksum(ss_conn *c, int side);
 
 #endif

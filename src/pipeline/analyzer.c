@@ -475,6 +475,8 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 			continue;
 		p->ts_ns = ts_ns;
 		a->summary.decoded++;
+		if (p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP)
+			s->checksums[p->l4 == SS_L4_UDP][p->csum]++;
 		if (++a->batch_len == SS_LIFECYCLE_BATCH)
 			ss_pipeline_flush(a);
 	} while (it.next != 0);
@@ -487,6 +489,8 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 {
 	a->summary.decoded++;
+	if (p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP)
+		a->summary.checksums[p->l4 == SS_L4_UDP][p->csum]++;
 	ss_pipeline_flush(a);
 	ss_lifecycle_packet(a->flows, p);
 }

@@ -140,6 +140,12 @@ static void summary_h(GString *b, const ss_report *r)
 		h(v, cap->str);
 		kv_row(b, "Flow cap", v->str);
 	}
+	g_string_truncate(cap, 0);
+	if (ss_summary_checksums_text(s, cap)) {
+		g_string_truncate(v, 0);
+		h(v, cap->str);
+		kv_row(b, "Checksums", v->str);
+	}
 	g_string_free(cap, TRUE);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->listeners);
 	kv_row(b, "Listening sockets", v->str);

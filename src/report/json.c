@@ -518,6 +518,29 @@ void ss_json_summary(GString *b, const ss_summary *s)
 	g_string_append_c(b, ',');
 	kv_u64(b, "unmatched", s->icmp_errors_unmatched);
 	ss_append_lit(b, "},");
+	/* "checksums":{"tcp":{"ok":N,...},"udp":{...}}: TCP has no "none" */
+	key(b, "checksums");
+	g_string_append_c(b, '{');
+	for (int u = 0; u < 2; u++) {
+		if (u)
+			key(b, "udp");
+		else
+			key(b, "tcp");
+		g_string_append_c(b, '{');
+		static const ss_csum order[] = { SS_CSUM_OK, SS_CSUM_BAD, SS_CSUM_PARTIAL,
+						 SS_CSUM_NONE, SS_CSUM_UNVERIFIED };
+		gboolean first = TRUE;
+		for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+			if (!u && order[i] == SS_CSUM_NONE)
+				continue;
+			if (!first)
+				g_string_append_c(b, ',');
+			first = FALSE;
+			kv_u64_dyn(b, ss_csum_name(order[i]), s->checksums[u][order[i]]);
+		}
+		g_string_append(b, u ? "}" : "},");
+	}
+	ss_append_lit(b, "},");
 	summary_tunnels(b, s);
 	summary_amsdu(b, s);
 	reasons_of_class(b, "ignored", s, SS_CLASS_IGNORED);

@@ -130,6 +130,12 @@ static void summary_md(GString *b, const ss_report *r)
 		ss_md_text(v, cap->str);
 		row_kv(b, "Flow cap", v->str);
 	}
+	g_string_truncate(cap, 0);
+	if (ss_summary_checksums_text(s, cap)) {
+		g_string_truncate(v, 0);
+		ss_md_text(v, cap->str);
+		row_kv(b, "Checksums", v->str);
+	}
 	g_string_free(cap, TRUE);
 	g_string_printf(v, "%" G_GUINT64_FORMAT, s->listeners);
 	row_kv(b, "Listening sockets", v->str);

@@ -79,6 +79,38 @@ gboolean ss_hosts_text(const GArray *hosts, guint8 family, guint max, GString *o
 	return TRUE;
 }
 
+/* "N (TCP a, UDP b)", the parts that are not 0. */
+static void csum_count(GString *out, const ss_summary *s, ss_csum k)
+{
+	guint64 t = s->checksums[0][k], u = s->checksums[1][k];
+	g_string_append_printf(out, "%" G_GUINT64_FORMAT, t + u);
+	if (t > 0 && u > 0)
+		g_string_append_printf(out, " (TCP %" G_GUINT64_FORMAT ", UDP %" G_GUINT64_FORMAT ")",
+				       t, u);
+	else
+		g_string_append(out, t > 0 ? " TCP" : " UDP");
+}
+
+gboolean ss_summary_checksums_text(const ss_summary *s, GString *out)
+{
+	guint64 bad = s->checksums[0][SS_CSUM_BAD] + s->checksums[1][SS_CSUM_BAD];
+	guint64 partial = s->checksums[0][SS_CSUM_PARTIAL] + s->checksums[1][SS_CSUM_PARTIAL];
+	if (bad == 0 && partial == 0)
+		return FALSE;
+	if (bad > 0) {
+		csum_count(out, s, SS_CSUM_BAD);
+		g_string_append(out, " with a bad checksum (their receivers discard them)");
+	}
+	if (partial > 0) {
+		if (bad > 0)
+			g_string_append(out, "; ");
+		csum_count(out, s, SS_CSUM_PARTIAL);
+		g_string_append(out, " left unfinished by checksum offload (captured on the "
+				     "sending host: not verified, not counted as bad)");
+	}
+	return TRUE;
+}
+
 gboolean ss_summary_flow_cap_text(const ss_summary *s, GString *out)
 {
 	const typeof(s->flow_cap) *f = &s->flow_cap;

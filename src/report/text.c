@@ -161,6 +161,11 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 		ss_text_label(b, "Flow cap:");
 		ss_text_append_wrapped(b, LABEL_WIDTH, cap->str, LABEL_WIDTH, opt->width);
 	}
+	g_string_truncate(cap, 0);
+	if (ss_summary_checksums_text(s, cap)) {
+		ss_text_label(b, "Checksums:");
+		ss_text_append_wrapped(b, LABEL_WIDTH, cap->str, LABEL_WIDTH, opt->width);
+	}
 	g_string_free(cap, TRUE);
 
 	ss_text_label(b, "Listeners:");

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 try:
-    from scapy.all import Ether, IP, TCP, UDP, Raw, wrpcap
+    from scapy.all import Ether, IP, IPv6, TCP, UDP, Raw, wrpcap
 except ImportError:
     print("SKIP: python3-scapy is not installed (Debian package python3-scapy)")
     sys.exit(77)
@@ -31,27 +31,58 @@ t = [1767225600.0]
 pkts = []
 
 
-def tcp(cport, from_client, flags, seq, ack=0, data=b"", win=64240, sport=80):
-    src, dst = (C, S) if from_client else (S, C)
-    sp, dp = (cport, sport) if from_client else (sport, cport)
-    macs = (MAC_C, MAC_S) if from_client else (MAC_S, MAC_C)
-    p = Ether(src=macs[0], dst=macs[1]) / IP(src=src, dst=dst) / \
-        TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack, window=win)
-    if data:
-        p = p / Raw(data)
+C6, S6 = "fd00:9::1", "fd00:9::2"
+
+
+def pseudo_sum(p, l4):
+    """The pseudo-header's ones' complement sum, folded and not inverted:
+    what Linux leaves in the checksum field for the NIC to finish
+    (CHECKSUM_PARTIAL), so what a capture on the sending host holds."""
+    ip = p[IP] if IP in p else p[IPv6]
+    raw = bytes(p[l4])
+    if IP in p:
+        hdr = bytes(ip)[12:20] + bytes([0, ip.proto]) + len(raw).to_bytes(2, "big")
+    else:
+        hdr = (bytes(ip)[8:40] + len(raw).to_bytes(4, "big") + bytes(3)
+               + bytes([6 if l4 is TCP else 17]))
+    s = sum(int.from_bytes(hdr[i:i + 2], "big") for i in range(0, len(hdr), 2))
+    while s > 0xffff:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def finish(p, l4, chksum):
+    """chksum: None (correct), "partial" (the pseudo-header sum), or a
+    number (0x1234: simply wrong)."""
+    if chksum == "partial":
+        p[l4].chksum = pseudo_sum(p, l4)
+    elif chksum is not None:
+        p[l4].chksum = chksum
     t[0] += 0.001
     p.time = t[0]
     pkts.append(p)
 
 
-def udp(cport, from_client, data, sport=53):
+def tcp(cport, from_client, flags, seq, ack=0, data=b"", win=64240, sport=80, chksum=None,
+        v6=False):
+    c, s = (C6, S6) if v6 else (C, S)
+    src, dst = (c, s) if from_client else (s, c)
+    sp, dp = (cport, sport) if from_client else (sport, cport)
+    macs = (MAC_C, MAC_S) if from_client else (MAC_S, MAC_C)
+    ip = IPv6(src=src, dst=dst) if v6 else IP(src=src, dst=dst)
+    p = Ether(src=macs[0], dst=macs[1]) / ip / \
+        TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack, window=win)
+    if data:
+        p = p / Raw(data)
+    finish(p, TCP, chksum)
+
+
+def udp(cport, from_client, data, sport=53, chksum=None):
     src, dst = (C, S) if from_client else (S, C)
     sp, dp = (cport, sport) if from_client else (sport, cport)
     macs = (MAC_C, MAC_S) if from_client else (MAC_S, MAC_C)
     p = Ether(src=macs[0], dst=macs[1]) / IP(src=src, dst=dst) / UDP(sport=sp, dport=dp) / Raw(data)
-    t[0] += 0.001
-    p.time = t[0]
-    pkts.append(p)
+    finish(p, UDP, chksum)
 
 
 def handshake(cp, cisn=100, sisn=500):
@@ -182,6 +213,70 @@ tcp(1014, True, "FA", 931, 5000)
 tcp(1014, True, "R", 932)
 CASES.append((1014, "tcp", "OTH", "SaFR", 0, None, 0))
 
+# 15-21. Bad checksums: Zeek's TCP and UDP analyzers (ignore_checksums off,
+#    its default) give such a packet the letter C / c at the 1st, 10th,
+#    100th... and nothing else: no state change, no other letter, no
+#    reassembly, no UDP length.  tshark (tcp/udp.check_checksum) confirms
+#    which packets are bad.
+# 15. A lone SYN with a bad checksum: both endpoints stay INACTIVE -> OTH,
+#     history C: the first row of Zeek's btest core.checksums_ignore_nets
+#     baseline conn-failed.log ("OTH ... C").
+tcp(1015, True, "S", 940, chksum=0x1234)
+CASES.append((1015, "tcp", "OTH", "C", 0, "tcp.checksum.status == 0", 1))
+# 16. The client's data first with a bad checksum, then again intact: the
+#     bad copy leaves no trace but C, so the intact one is the first data
+#     (D, not a retransmission T), and no gap is counted.
+handshake(1016)
+tcp(1016, True, "PA", 101, 501, b"k" * 50, chksum=0x1234)
+tcp(1016, True, "PA", 101, 501, b"k" * 50)
+tcp(1016, False, "A", 501, 151)
+tcp(1016, True, "FA", 151, 501)
+tcp(1016, False, "FA", 501, 152)
+tcp(1016, True, "A", 152, 502)
+CASES.append((1016, "tcp", "SF", "ShACDaFf", 0, "tcp.checksum.status == 0", 1))
+# 17. Ten copies of a SYN with a bad checksum: C scaled like T W G, at the
+#     1st and the 10th.
+for _ in range(10):
+    tcp(1017, True, "S", 950, chksum=0x1234)
+CASES.append((1017, "tcp", "OTH", "CC", 0, "tcp.checksum.status == 0", 10))
+# 18. UDP: the query with a bad checksum, an intact reply.  The query does
+#     not reach UpdateLength, so Zeek's originator stays UDP_INACTIVE while
+#     the responder is active -> SHR; history C d.
+udp(1018, True, b"query", chksum=0x1234)
+udp(1018, False, b"answer")
+CASES.append((1018, "udp", "SHR", "Cd", 0, "udp.checksum.status == 0", 1))
+# 19. What a capture on a checksum-offloading sender holds: every client
+#     packet carries the pseudo-header sum (Linux CHECKSUM_PARTIAL).  Zeek
+#     without -C would call them bad; sockscope takes them as the unfinished
+#     checksums they are (summary "partial"), which is Zeek told to ignore
+#     that host's checksums: its core.checksums_ignore_nets baseline
+#     conn-worked.log, "SF ... ShADadFf".  tshark, which knows no offload,
+#     calls all 6 client packets bad.
+tcp(1019, True, "S", 960, chksum="partial")
+tcp(1019, False, "SA", 7000, 961)
+tcp(1019, True, "A", 961, 7001, chksum="partial")
+tcp(1019, True, "PA", 961, 7001, b"GET / HTTP/1.1\r\n\r\n", chksum="partial")
+tcp(1019, False, "A", 7001, 979)
+tcp(1019, False, "PA", 7001, 979, b"HTTP/1.1 200 OK\r\n\r\n")
+tcp(1019, True, "FA", 979, 7020, chksum="partial")
+tcp(1019, False, "FA", 7020, 980)
+tcp(1019, True, "A", 980, 7021, chksum="partial")
+CASES.append((1019, "tcp", "SF", "ShADadFf", 0, "tcp.checksum.status == 0", 5))
+# 20. IPv6: a lone SYN with a bad checksum, as 15.
+tcp(1020, True, "S", 970, chksum=0x1234, v6=True)
+CASES.append((1020, "tcp", "OTH", "C", 0, "tcp.checksum.status == 0", 1))
+# 21. UDP over IPv4 with checksum 0 (not computed, RFC 768): not bad, Zeek
+#     skips the check -> SF, D d.
+udp(1021, True, b"query", chksum=0)
+udp(1021, False, b"answer")
+CASES.append((1021, "udp", "SF", "Dd", 0, None, 0))
+
+# The summary's checksum counts for the whole capture: the bad packets of
+# cases 15-18 and 20 (14: 13 TCP, 1 UDP), the partial ones of 19 (5), the
+# one zero UDP checksum of 21; everything else intact.
+EXPECT_BAD = {"tcp": 13, "udp": 1}
+EXPECT_PARTIAL = {"tcp": 5, "udp": 0}
+
 
 def main():
     exe, out = sys.argv[1], sys.argv[2]
@@ -195,7 +290,9 @@ def main():
     for cp, proto, _state, _hist, _missed, flt, n in CASES:
         if not tshark or not flt:
             continue
-        r = subprocess.run([tshark, "-r", pcap, "-Y", "%s.port==%d && (%s)" % (proto, cp, flt)],
+        r = subprocess.run([tshark, "-o", "tcp.check_checksum:TRUE", "-o",
+                            "udp.check_checksum:TRUE", "-r", pcap, "-Y",
+                            "%s.port==%d && (%s)" % (proto, cp, flt)],
                            capture_output=True, text=True)
         got = len([x for x in r.stdout.splitlines() if x.strip()])
         if got < n:
@@ -223,6 +320,20 @@ def main():
             fail += 1
         else:
             print("ok case %d: %s %s %d" % (cp, state, hist, missed))
+    r = subprocess.run([exe, "-r", pcap, "-F", "json"], capture_output=True, text=True)
+    sums = json.loads(r.stdout)["summary"].get("checksums")
+    if sums is None:
+        print("FAIL the summary has no checksums")
+        return 1
+    for proto in ("tcp", "udp"):
+        got = (sums[proto]["bad"], sums[proto]["partial"])
+        want = (EXPECT_BAD[proto], EXPECT_PARTIAL[proto])
+        if got != want:
+            print("FAIL summary checksums %s: bad, partial %r, expected %r" % (proto, got, want))
+            fail += 1
+    if sums["udp"]["none"] != 1:
+        print("FAIL summary checksums udp none %r, expected 1" % sums["udp"]["none"])
+        fail += 1
     print("%d cases, %d failed" % (len(CASES), fail))
     return 1 if fail else 0
 

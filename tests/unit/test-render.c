@@ -632,6 +632,8 @@ static const char summary_json[] =
 	"\"flow_cap\":{\"evictions\":0,\"resumed\":0,\"continued\":0,\"kept_max\":0,"
 	"\"aggregated\":{\"tcp_failed\":0,\"tcp_answered\":0,\"tcp_other\":0,\"udp\":0}},"
 	"\"icmp_errors\":{\"matched\":2,\"unmatched\":0},"
+	"\"checksums\":{\"tcp\":{\"ok\":0,\"bad\":0,\"partial\":0,\"unverified\":0},"
+	"\"udp\":{\"ok\":0,\"bad\":0,\"partial\":0,\"none\":0,\"unverified\":0}},"
 	"\"ignored\":{\"non_ip\":1,\"ip_fragment\":0,\"other_ip_proto\":0,"
 	"\"icmp_not_error\":0,\"unsupported_link\":0,\"tunnel_no_payload\":0,\"frag_tiny\":0,\"frag_dropped\":0,"
 	"\"wlan_mgmt\":0,\"wlan_ctrl\":0,\"wlan_no_data\":0,\"wlan_protected\":0,"
