@@ -81,7 +81,8 @@ typedef struct {
 	const char *id;            /* static, stable */
 	ss_severity severity;
 	char *statement;           /* one sentence */
-	char *next_step;           /* one sentence */
+	char *next_step;           /* one sentence; behind a tunnel it names the
+	                              virtual network ("In vxlan 42: ...") */
 	guint64 count;             /* how many (connections, packets...) */
 	/* What it is about; unset parts are FALSE / zero. */
 	guint8 proto, family;
