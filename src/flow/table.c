@@ -47,11 +47,25 @@ guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
 	return ss_siphash13(b, sizeof b, k0, k1);
 }
 
+/* memcmp()'s order of two addresses, then the ports'.  As two big-endian
+ * 64-bit words rather than a call to memcmp(): once per packet, and the
+ * call and its byte loop were ~20 of the key's ~75 instructions
+ * (callgrind, mixed capture). */
 static int ip_port_cmp(const ss_ip *a, guint16 ap, const ss_ip *b, guint16 bp)
 {
-	int c = memcmp(a->bytes, b->bytes, sizeof a->bytes);
-	if (c != 0)
-		return c;
+	guint64 a0, a1, b0, b1;
+	memcpy(&a0, a->bytes, 8);
+	memcpy(&a1, a->bytes + 8, 8);
+	memcpy(&b0, b->bytes, 8);
+	memcpy(&b1, b->bytes + 8, 8);
+	a0 = GUINT64_FROM_BE(a0);
+	b0 = GUINT64_FROM_BE(b0);
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	a1 = GUINT64_FROM_BE(a1);
+	b1 = GUINT64_FROM_BE(b1);
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
 	return (ap > bp) - (ap < bp);
 }
 
