@@ -11,6 +11,7 @@
 
 #include "sockscope/flow.h"
 #include "sockscope/oatable.h"
+#include "sockscope/radix.h"
 #include "sockscope/util.h"
 
 static void test_addr_port(void **state)
@@ -374,6 +375,56 @@ static void test_oatable(void **state)
 	g_hash_table_destroy(ref);
 }
 
+/* The radix sort against a comparison sort: ascending by (a, b), equal
+ * keys in their input order (p holds the input position), with keys that
+ * vary in few bytes (skipped passes), in many, and signed times. */
+static int radix_ref_cmp(const void *pa, const void *pb)
+{
+	const ss_radix_item *x = pa, *y = pb;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->b != y->b)
+		return x->b < y->b ? -1 : 1;
+	return GPOINTER_TO_SIZE(x->p) < GPOINTER_TO_SIZE(y->p) ? -1 : 1;
+}
+
+static void test_radix_sort(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(7);
+	const gsize sizes[] = { 0, 1, 2, 3, 100, 5000 };
+	for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		for (guint shape = 0; shape < 4; shape++) {
+			gsize n = sizes[s];
+			ss_radix_item *v = g_new(ss_radix_item, n + 1), *ref = g_new(ss_radix_item, n + 1);
+			ss_radix_item *tmp = g_new(ss_radix_item, n + 1);
+			for (gsize i = 0; i < n; i++) {
+				guint64 hi = ((guint64)g_rand_int(r) << 32) | g_rand_int(r);
+				gint64 t = shape == 3 ? (gint64)g_rand_int_range(r, -5, 5) * 1000000000
+						      : (gint64)(hi % 60000000000ULL);
+				v[i].a = shape == 0 ? hi : shape == 1 ? 42 : ss_radix_signed(t);
+				v[i].b = shape == 2 ? (guint64)g_rand_int_range(r, 0, 4) : hi >> (i % 64);
+				v[i].p = GSIZE_TO_POINTER(i);
+			}
+			if (n > 0)
+				memcpy(ref, v, n * sizeof *v);
+			qsort(ref, n, sizeof *ref, radix_ref_cmp);
+			ss_radix_sort(v, n, tmp);
+			for (gsize i = 0; i < n; i++) {
+				assert_true(v[i].a == ref[i].a);
+				assert_true(v[i].b == ref[i].b);
+				assert_ptr_equal(v[i].p, ref[i].p);
+			}
+			g_free(v);
+			g_free(ref);
+			g_free(tmp);
+		}
+	}
+	assert_true(ss_radix_signed(-1) < ss_radix_signed(0));
+	assert_true(ss_radix_signed(G_MININT64) < ss_radix_signed(G_MAXINT64));
+	g_rand_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash_flooding),
 		cmocka_unit_test(test_oatable),
+		cmocka_unit_test(test_radix_sort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
