@@ -1,9 +1,17 @@
 /* A set of IP addresses kept inline: open addressing with linear probing
- * in one array of ss_ip.  The distinct clients of every listener and of
- * every finding group are such sets, added to once per record; a GHashTable
- * of g_memdup2()'d keys cost a malloc and ~70 bytes a member and two
- * look-ups per record (contains, then add), this costs 16-21 bytes a member
- * and one probe sequence.  Hashing is ss_hash_bytes(), keyed per process. */
+ * in one array.  The distinct clients of every listener and of every
+ * finding group are such sets, added to once per record; a GHashTable of
+ * g_memdup2()'d keys cost a malloc and ~70 bytes a member and two look-ups
+ * per record (contains, then add), this costs one probe sequence.
+ *
+ * A set whose members are all IPv4-shaped (bytes 4..15 zero: every IPv4
+ * address) keeps them as 4-byte slots, and turns its slots into 16-byte
+ * ss_ip only when the first other address comes.  Each listener and each
+ * finding group is of one family, so on the 2M-flow bench capture (2M
+ * listener clients, 1.5M refused-group clients) the sets take 5-8 bytes a
+ * member instead of 21-43, and a probe compares and hashes 4 bytes
+ * (measured in docs/performance.md, "per-record roll-ups").  Hashing is
+ * ss_hash_bytes(), keyed per process. */
 #ifndef SOCKSCOPE_IPSET_H
 #define SOCKSCOPE_IPSET_H
 
@@ -11,13 +19,16 @@
 #include "sockscope/packet.h"
 
 typedef struct {
-	ss_ip *slots;          /* `cap` slots; an all-zero slot is free */
+	void *slots;           /* `cap` slots of guint32 (narrow) or ss_ip (wide);
+	                          all-zero is free */
 	guint32 cap;           /* 0 (nothing allocated yet) or a power of two */
 	guint32 len;           /* members, the all-zero address included */
-	gboolean has_zero;     /* 0.0.0.0 / :: is a member (it cannot mark a slot) */
+	guint8 has_zero;       /* 0.0.0.0 / :: is a member (it cannot mark a slot) */
+	guint8 wide;           /* slots are ss_ip: a member is not IPv4-shaped */
 } ss_ip_set;
 
-#define SS_IP_SET_INIT { NULL, 0, 0, FALSE }
+/* All zero, as a zero-filled struct is: an empty set. */
+#define SS_IP_SET_INIT { NULL, 0, 0, 0, 0 }
 
 /* Frees the slots; the set is empty and usable again. */
 void ss_ip_set_clear(ss_ip_set *s);

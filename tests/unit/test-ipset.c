@@ -1,5 +1,6 @@
 /* Inline IP address sets: membership against a reference, growth, the
- * all-zero address (which cannot mark a slot), copies. */
+ * all-zero address (which cannot mark a slot), copies, and the change from
+ * 4-byte to 16-byte slots when the first non-IPv4 address comes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,6 +115,36 @@ static void test_any_and_copy(void **state)
 	ss_ip_set_clear(&c);
 }
 
+/* IPv4 members stay in 4-byte slots; the first IPv6 member turns the slots
+ * into ss_ip with every member kept; an IPv6 address is never found in a
+ * set of IPv4 ones. */
+static void test_narrow_then_wide(void **state)
+{
+	(void)state;
+	ss_ip_set s = SS_IP_SET_INIT;
+	for (guint32 v = 1; v <= 3000; v++) {
+		ss_ip ip = ip_from(v * 2654435761u, FALSE);
+		assert_true(ss_ip_set_add(&s, &ip));
+	}
+	assert_false(s.wide);
+	ss_ip six = ip_from(7, TRUE), four_of_six = ip_from(7, FALSE);
+	ss_ip_set_add(&s, &four_of_six);
+	assert_false(ss_ip_set_contains(&s, &six));
+	guint32 before = ss_ip_set_size(&s);
+	assert_true(ss_ip_set_add(&s, &six));
+	assert_true(s.wide);
+	assert_int_equal(ss_ip_set_size(&s), before + 1);
+	assert_true(ss_ip_set_contains(&s, &six));
+	assert_true(ss_ip_set_contains(&s, &four_of_six));
+	for (guint32 v = 1; v <= 3000; v++) {
+		ss_ip ip = ip_from(v * 2654435761u, FALSE);
+		assert_true(ss_ip_set_contains(&s, &ip));
+		assert_false(ss_ip_set_add(&s, &ip));
+	}
+	ss_ip_set_clear(&s);
+	assert_false(s.wide);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_zero_address),
 		cmocka_unit_test(test_any_and_copy),
+		cmocka_unit_test(test_narrow_then_wide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
