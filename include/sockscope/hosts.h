@@ -75,8 +75,12 @@ void ss_hosts_free(ss_hosts *h);
  * are ignored): the client's source port, its reuse and destination. */
 void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c);
 
-/* Accounts a finalized record to its client host (any evidence). */
-void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c);
+/* Accounts a finalized record to its client host (any evidence).
+ * `server` names the record's server socket (protocol, family, address,
+ * port, virtual network) one to one, as ss_listeners_add() and
+ * ss_listeners_socket() number them: the host's distinct servers are
+ * counted by it. */
+void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server);
 
 typedef enum {
 	SS_EPH_VERDICT_UNKNOWN,    /* no profile, or too few samples */

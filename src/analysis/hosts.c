@@ -4,12 +4,15 @@
  * is ephemeral.c).
  *
  * Everything is integer arithmetic so the same capture gives the same
- * report on every platform.  The hosts and the (client host, server socket)
- * pairs live inline in open-addressing tables (sockscope/oatable.h): a
- * record of a new pair cost a g_memdup2 and a GHashTable node. */
+ * report on every platform.  The hosts live inline in an open-addressing
+ * table (sockscope/oatable.h): a record of a new host cost a g_memdup2 and
+ * a GHashTable node.  The (client host, server socket) pairs are 64-bit
+ * numbers, the host's index in that table and the socket's number from the
+ * listener roll-up, in an ss_set64 (sockscope/set64.h). */
 #include "sockscope/hosts.h"
 #include "sockscope/oatable.h"
 #include "sockscope/report.h"
+#include "sockscope/set64.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -56,16 +59,11 @@ typedef struct {
 	GArray *dests;          /* dest_acc, the destinations after the first */
 } host_acc;
 
-/* A (client host, server socket) pair, for counting distinct servers. */
-typedef struct {
-	host_key h;
-	sock_key s;
-} pair_key;
-
 struct ss_hosts {
 	ss_hosts_limits lim;
 	ss_oatable by_ip;       /* host_acc, keyed by its host_key */
-	ss_oatable pairs;       /* pair_key set: servers each host reached */
+	ss_set64 pairs;         /* (host index + 1) << 32 | server socket number:
+	                           the servers each host reached */
 	guint port_maps;
 	ss_hosts_dropped dropped;
 };
@@ -94,7 +92,7 @@ static void hosts_clear(ss_hosts *h)
 		if (ss_oa_used(&h->by_ip, i))
 			host_acc_clear(ss_oa_entry(&h->by_ip, i));
 	ss_oatable_clear(&h->by_ip);
-	ss_oatable_clear(&h->pairs);
+	ss_set64_clear(&h->pairs);
 }
 
 ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
@@ -105,7 +103,6 @@ ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
 	else
 		ss_hosts_limits_init(&h->lim);
 	ss_oatable_init(&h->by_ip, sizeof(host_acc), sizeof(host_key));
-	ss_oatable_init(&h->pairs, sizeof(pair_key), sizeof(pair_key));
 	return h;
 }
 
@@ -293,33 +290,29 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 		note_reuse(h, acc, cl->port, start, c->last_ns);
 }
 
-void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c)
+void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 {
 	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
-	const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
+	const ss_endpoint *cl = ss_conn_client(c);
 	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
 	host_acc *acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
 	if (!acc)
 		return;
 	acc->h.client_connections++;
-	pair_key k;
-	memset(&k, 0, sizeof k);
-	k.h = acc->k;
-	k.s.proto = c->proto;
-	k.s.family = c->family;
-	k.s.port = sv->port;
-	k.s.ip = sv->ip;
-	guint32 hash = ss_oa_hash(&k, sizeof k);
-	if (ss_oa_find(&h->pairs, &k, hash, sizeof k, sizeof k))
-		return;
-	if (ss_oatable_size(&h->pairs) >= h->lim.max_servers) {
+	/* The host's number and the socket's name the pair one to one: the
+	 * socket's vnet is the record's, as the host's is. */
+	guint64 host = (guint64)((guint8 *)acc - h->by_ip.entries) / sizeof *acc;
+	switch (ss_set64_add(&h->pairs, (host + 1) << 32 | server, h->lim.max_servers)) {
+	case SS_SET64_ADDED:
+		acc->h.client_servers++;
+		break;
+	case SS_SET64_FULL:
 		h->dropped.servers++;
-		return;
+		break;
+	case SS_SET64_PRESENT:
+		break;
 	}
-	gboolean created;
-	ss_oa_insert(&h->pairs, &k, hash, sizeof k, sizeof k, &created);
-	acc->h.client_servers++;
 }
 
 ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, const ss_ip *ip,

@@ -62,6 +62,9 @@ static gboolean answered(const ss_conn *c)
 	       o == SS_OUTCOME_MIDSTREAM || o == SS_OUTCOME_ANSWERED;
 }
 
+/* An entry with no connection (l.connections 0) is a server socket that
+ * only multicast or broadcast receivers used: numbered for the hosts'
+ * (host, server) pairs (ss_listeners_socket), never a listener. */
 typedef struct {
 	ss_listener_key k;     /* first: the table's key (zero-padded) */
 	ss_listener l;
@@ -108,22 +111,38 @@ ss_listeners *ss_listeners_copy(const ss_listeners *src)
 	return ls;
 }
 
-void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
+/* The entry of the record's server socket, and its number. */
+static listener_acc *socket_of(ss_listeners *ls, const ss_conn *c, guint32 *id)
 {
-	/* Both ends of a simultaneous open connected: nobody listened. */
-	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
-		return;
-	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
 	ss_listener_key k = ss_listener_key_of_conn(c);
 	gboolean created;
 	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, ss_oa_hash(&k, sizeof k), sizeof k,
 					 sizeof *acc, &created);
-	if (created) {
+	*id = (guint32)(((guint8 *)acc - ls->by_key.entries) / sizeof *acc);
+	return acc;
+}
+
+guint32 ss_listeners_socket(ss_listeners *ls, const ss_conn *c)
+{
+	guint32 id;
+	socket_of(ls, c, &id);
+	return id;
+}
+
+guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
+{
+	/* Both ends of a simultaneous open connected: nobody listened. */
+	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		return SS_LISTENERS_NONE;
+	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
+	guint32 id;
+	listener_acc *acc = socket_of(ls, c, &id);
+	if (acc->l.connections == 0) {   /* new, or numbered only so far */
 		acc->l.proto = c->proto;
 		acc->l.family = c->family;
 		acc->l.ip = sv->ip;
 		acc->l.port = sv->port;
-		acc->l.vnet = k.vnet;
+		acc->l.vnet = acc->k.vnet;
 		acc->l.state = SS_LISTENER_FILTERED;
 		acc->l.confidence = c->confidence;
 		acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;
@@ -152,6 +171,7 @@ void ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 		ss_ip_set_add(&acc->clients, &cl->ip);
 	else if (!ss_ip_set_contains(&acc->clients, &cl->ip))
 		l->clients_capped = TRUE;
+	return id;
 }
 
 GArray *ss_listeners_take(ss_listeners *ls)
@@ -160,6 +180,8 @@ GArray *ss_listeners_take(ss_listeners *ls)
 					ss_oatable_size(&ls->by_key));
 	for (guint32 i = 0; i < ls->by_key.len; i++) {
 		listener_acc *acc = ss_oa_entry(&ls->by_key, i);
+		if (acc->l.connections == 0)
+			continue;   /* a socket only multicast or broadcast used */
 		acc->l.clients = ss_ip_set_size(&acc->clients);
 		g_array_append_val(out, acc->l);
 	}

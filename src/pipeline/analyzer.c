@@ -201,9 +201,14 @@ static void account(ss_analyzer *a, const ss_conn *c)
 	 * record is new (docs/output.md#flow-cap). */
 	if (c->continues)
 		return;
+	guint32 server;
 	if (c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST)
-		ss_listeners_add(a->listeners, c);
-	ss_hosts_add_conn(a->hosts, c);
+		server = ss_listeners_add(a->listeners, c);
+	else if (c->outcome != SS_OUTCOME_SIMULTANEOUS)
+		server = ss_listeners_socket(a->listeners, c);
+	else
+		server = SS_LISTENERS_NONE;
+	ss_hosts_add_conn(a->hosts, c, server);
 	ss_tunnels_add_conn(a->tunnel_conns, c);
 	if (c->proto == IPPROTO_TCP)
 		a->summary.tcp_connections++;

@@ -433,6 +433,26 @@ static void test_tunnel_rollup(void **state)
 	ss_tunnels_free(cn);
 }
 
+/* A handshake-proven TCP record from client:cport to server:80, with a
+ * time (a SYN was counted). */
+static ss_conn syn_conn(ss_ip client, guint16 cport, ss_ip server)
+{
+	ss_conn c;
+	memset(&c, 0, sizeof c);
+	c.proto = IPPROTO_TCP;
+	c.family = SS_FAMILY_IPV4;
+	c.client = 0;
+	c.evidence = SS_EVIDENCE_SYN;
+	c.outcome = SS_OUTCOME_COMPLETE;
+	c.ep[0].ip = client;
+	c.ep[0].port = cport;
+	c.ep[0].first_ns = c.ep[0].last_ns = c.last_ns = SC_T0;
+	c.ep[0].packets = 1;
+	c.ep[1].ip = server;
+	c.ep[1].port = 80;
+	return c;
+}
+
 /* The host table and its per-host tables are capped and count drops. */
 static void test_hosts_bounded(void **state)
 {
@@ -443,21 +463,11 @@ static void test_hosts_bounded(void **state)
 	lim.max_port_maps = 1;
 	ss_hosts *hs = ss_hosts_new(&lim);
 	for (int i = 0; i < 10; i++) {
-		ss_conn c;
-		memset(&c, 0, sizeof c);
-		c.proto = IPPROTO_TCP;
-		c.family = SS_FAMILY_IPV4;
-		c.client = 0;
-		c.evidence = SS_EVIDENCE_SYN;
-		c.outcome = SS_OUTCOME_COMPLETE;
-		c.ep[0].ip = sc_ip4(10, 0, 0, (guint8)(1 + i / 2));   /* two each */
-		c.ep[0].port = (guint16)(40000 + i % 2);
-		c.ep[0].first_ns = c.ep[0].last_ns = c.last_ns = SC_T0;
-		c.ep[0].packets = 1;   /* a SYN was counted: the record has a time */
-		c.ep[1].ip = sc_ip4(10, 0, 1, 1);
-		c.ep[1].port = 80;
+		/* two records each from 10.0.0.1, .2, ... */
+		ss_conn c = syn_conn(sc_ip4(10, 0, 0, (guint8)(1 + i / 2)), (guint16)(40000 + i % 2),
+				     sc_ip4(10, 0, 1, 1));
 		ss_hosts_learn_ephemeral(hs, &c);
-		ss_hosts_add_conn(hs, &c);
+		ss_hosts_add_conn(hs, &c, 0);   /* one server socket: 10.0.1.1:80 */
 	}
 	ss_hosts_dropped d;
 	ss_hosts_get_dropped(hs, &d);
@@ -465,6 +475,34 @@ static void test_hosts_bounded(void **state)
 	assert_int_equal(d.port_maps, 1);   /* the second host's second record */
 	GArray *out = ss_hosts_take(hs, NULL);
 	assert_int_equal(out->len, 2);
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
+/* Distinct servers per host are counted until the pairs of all hosts
+ * reach max_servers; a record of a new pair past it counts as dropped
+ * each time, and pairs already counted still count as seen. */
+static void test_servers_bounded(void **state)
+{
+	(void)state;
+	ss_hosts_limits lim;
+	ss_hosts_limits_init(&lim);
+	lim.max_servers = 2;
+	ss_hosts *hs = ss_hosts_new(&lim);
+	for (int round = 0; round < 2; round++) {
+		for (guint32 s = 0; s < 4; s++) {
+			ss_conn c = syn_conn(sc_ip4(10, 0, 0, 1), 40000, sc_ip4(10, 0, 1, (guint8)(1 + s)));
+			ss_hosts_add_conn(hs, &c, s);   /* socket s: 10.0.1.(1 + s):80 */
+		}
+	}
+	ss_hosts_dropped d;
+	ss_hosts_get_dropped(hs, &d);
+	assert_int_equal(d.servers, 4);   /* sockets 2 and 3, twice each */
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, 1);
+	const ss_host *h = &g_array_index(out, ss_host, 0);
+	assert_int_equal(h->client_connections, 8);
+	assert_int_equal(h->client_servers, 2);
 	ss_hosts_array_free(out);
 	ss_hosts_free(hs);
 }
@@ -478,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_multicast_broadcast),
 		cmocka_unit_test(test_exhaustion_warning),
 		cmocka_unit_test(test_reuse_and_dual_port),
+		cmocka_unit_test(test_servers_bounded),
 		cmocka_unit_test(test_hosts_bounded),
 		cmocka_unit_test(test_tenants_apart),
 		cmocka_unit_test(test_tunnel_rollup),
