@@ -245,16 +245,15 @@ ss_reason ss_decap_dlt(ss_decap *d, guint32 dlt, ss_cursor c)
 	return decap_inner_link(d, dlt, c, SS_REASON_BAD_RADIO_HEADER);
 }
 
-ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
-			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
-			 ss_packet *out)
-{
-	return ss_decode_parts(cfg, frag, dlt, data, caplen, wirelen, ts_ns, NULL, out);
-}
-
-ss_reason ss_decode_parts(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
-			  const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
-			  ss_frame_iter *it, ss_packet *out)
+/* Both entry points below, inlined into each: with `it` a constant NULL
+ * the one-packet path (every packet of every capture) pays nothing for
+ * A-MSDUs.  Through one shared out-of-line function it paid 15
+ * instructions per packet more (callgrind, 100k packets of the mixed bench
+ * capture: 77 -> 92 in the decoder's entry). */
+static inline __attribute__((always_inline)) ss_reason
+decode_frame(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+	     const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+	     ss_frame_iter *it, ss_packet *out)
 {
 	link_kind kind = link_kind_of(dlt);
 	ss_decap d = { .cfg = cfg, .frag = frag, .out = out, .parts = it };
@@ -286,6 +285,20 @@ ss_reason ss_decode_parts(const ss_decode_config *cfg, struct ss_frag_table *fra
 	if (kind == LINK_PKTAP)
 		return decap_pktap(&d, ss_cursor_make(data, caplen), dlt != SS_LINKTYPE_PKTAP);
 	return decap_link(&d, kind, ss_cursor_make(data, caplen));
+}
+
+ss_reason ss_decode_frag(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			 const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			 ss_packet *out)
+{
+	return decode_frame(cfg, frag, dlt, data, caplen, wirelen, ts_ns, NULL, out);
+}
+
+ss_reason ss_decode_parts(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
+			  const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
+			  ss_frame_iter *it, ss_packet *out)
+{
+	return decode_frame(cfg, frag, dlt, data, caplen, wirelen, ts_ns, it, out);
 }
 
 /* The link header of `kind` at the start of c, for the whole packet or for
