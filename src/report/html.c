@@ -130,6 +130,11 @@ static void summary_h(GString *b, const ss_report *r)
 	kv_row(b, "Time (UTC)", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " bytes), %" G_GUINT64_FORMAT
 			" decoded", s->packets, s->bytes, s->decoded);
+	/* Why decoded and the reasons can add up to more than were read. */
+	if (s->amsdu_frames > 0)
+		g_string_append_printf(v, "; %" G_GUINT64_FORMAT " 802.11 A-MSDU frames carried %"
+				       G_GUINT64_FORMAT " packets (subframes), each counted as one",
+				       s->amsdu_frames, s->amsdu_subframes);
 	kv_row(b, "Packets", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
 			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);

@@ -131,6 +131,13 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 			       " decoded; %" G_GUINT64_FORMAT " bytes on the wire, %"
 			       G_GUINT64_FORMAT " captured\n",
 			       s->packets, s->decoded, s->bytes, s->captured_bytes);
+	/* Why decoded and the reasons can add up to more than were read. */
+	if (s->amsdu_frames > 0) {
+		ss_text_label(b, "A-MSDU:");
+		g_string_append_printf(b, "%" G_GUINT64_FORMAT " 802.11 A-MSDU frames carried %"
+				       G_GUINT64_FORMAT " packets (subframes), each counted as one\n",
+				       s->amsdu_frames, s->amsdu_subframes);
+	}
 
 	ss_text_label(b, "Time span:");
 	if (s->first_ns == SS_NO_TIME || s->last_ns == SS_NO_TIME) {

@@ -391,6 +391,13 @@ def check_amsdu(exe, tmp, frames, ref_keys, fcs):
     for k, v in want.items():
         if s.get(k) != v:
             problems.append(f"summary {k}: {s.get(k)}, want {v}")
+    # the reports for people say why decoded exceeds the packets read
+    said = f"{len(groups)} 802.11 A-MSDU frames carried {len(frames)} packets (subframes)"
+    for fmt in ("text", "markdown", "html"):
+        rep = subprocess.run([exe, "-F", fmt, "-r", path], capture_output=True, text=True,
+                             timeout=120).stdout
+        if said not in rep:
+            problems.append(f"-F {fmt} does not say '{said}'")
     return problems, f"{len(frames)} packets in {len(groups)} A-MSDU frames, {len(conns)} " \
                      f"connections, {len(tt)} 5-tuples as tshark"
 
