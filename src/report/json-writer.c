@@ -109,6 +109,21 @@ void ss_json_outer_append(GString *b, guint8 family, const ss_ip *src, const ss_
 	g_string_append_c(b, '}');
 }
 
+void ss_json_mpls_labels(GString *b, GQuark labels)
+{
+	/* the whole stack, top first; null when it was not kept */
+	const char *s = labels ? g_quark_to_string(labels) : NULL;
+	key(b, "labels");
+	if (s == NULL) {
+		null_(b);
+		return;
+	}
+	g_string_append_c(b, '[');
+	for (; *s != '\0'; s++)
+		g_string_append_c(b, *s == ';' ? ',' : *s);
+	g_string_append_c(b, ']');
+}
+
 void ss_json_tunnel_append(GString *b, const ss_tunnel *t)
 {
 	g_string_append_c(b, '{');
@@ -116,17 +131,7 @@ void ss_json_tunnel_append(GString *b, const ss_tunnel *t)
 	ss_json_vnet_fields(b, &v);
 	g_string_append_c(b, ',');
 	if (t->type == SS_TUNNEL_MPLS) {
-		/* the whole stack, top first; null when it was not kept */
-		const char *s = t->labels ? g_quark_to_string(t->labels) : NULL;
-		key(b, "labels");
-		if (s == NULL) {
-			null_(b);
-		} else {
-			g_string_append_c(b, '[');
-			for (; *s != '\0'; s++)
-				g_string_append_c(b, *s == ';' ? ',' : *s);
-			g_string_append_c(b, ']');
-		}
+		ss_json_mpls_labels(b, t->labels);
 		g_string_append_c(b, ',');
 	}
 	kv_u64(b, "depth", t->depth);

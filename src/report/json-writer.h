@@ -169,6 +169,9 @@ void ss_json_outer_append(GString *buf, guint8 family, const ss_ip *src, const s
 			  guint16 sport, guint16 dport);
 /* The value of a record's "tunnel" key: {"type","vni","depth","outer"}
  * (docs/output.md#tunnel); the jsonl connection object's and ECS's. */
+/* "labels":[top,...,bottom] from an interned MPLS stack, or null when
+ * it was not kept (0). */
+void ss_json_mpls_labels(GString *buf, GQuark labels);
 void ss_json_tunnel_append(GString *buf, const ss_tunnel *t);
 
 #endif

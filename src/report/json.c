@@ -97,6 +97,14 @@ void ss_json_tunnel(GString *b, const ss_tunnel_flow *t, gboolean nanosecond)
 	g_string_append_c(b, ',');
 	ss_json_vnet_fields(b, &t->vnet);
 	g_string_append_c(b, ',');
+	if (t->vnet.type == SS_TUNNEL_MPLS) {
+		/* a tenant is its bottom label (vni); the stack above it is the
+		 * path, the same for all its packets or not (labels_vary) */
+		ss_json_mpls_labels(b, t->labels);
+		g_string_append_c(b, ',');
+		kv_bool(b, "labels_vary", t->labels_vary);
+		g_string_append_c(b, ',');
+	}
 	ss_json_outer_append(b, t->family, &t->src, &t->dst, 0, 0);   /* ports vary per inner flow */
 	g_string_append_c(b, ',');
 	kv_u64(b, "connections", t->connections);

@@ -433,9 +433,20 @@ def check_people_mpls(exe, tmp):
         for st in ("16004/100", "16005/200"):
             if f"(mpls {st})" not in rep:
                 problems.append(f"{fmt} finding example lacks '(mpls {st})'")
+    # the machine formats' tunnel records carry the same stacks
+    for fmt in ("jsonl", "json"):
+        out = subprocess.run([exe, "--builtin-services", "-F", fmt, "-r", path],
+                             capture_output=True, text=True, timeout=120).stdout
+        recs = (json.loads(out).get("tunnels", []) if fmt == "json" else
+                [r for r in map(json.loads, out.splitlines()) if r.get("kind") == "tunnel"])
+        got = sorted((r.get("vni"), tuple(r["labels"]) if r.get("labels") else None,
+                      r.get("labels_vary")) for r in recs)
+        want = [(100, (16004, 100), False), (200, (16005, 200), False), (300, None, True)]
+        if got != want:
+            problems.append(f"{fmt} tunnel records {got}, want {want}")
     if problems:
         return False, "FAIL mpls-people\n     " + "\n     ".join(problems)
-    return True, "ok   mpls-people: the whole label stack in text, markdown and html"
+    return True, "ok   mpls-people: the whole label stack in text, markdown, html and the json/jsonl tunnel records"
 
 
 # ---- every finding kind, two tenants (issue 12) -----------------------------
