@@ -35,8 +35,6 @@ typedef struct {
 	ss_ip from, to;        /* `to` zero: a host key (deaf) */
 } dir_key;
 
-SS_BYTES_KEY_FUNCS(dir_key, dir_key)   /* zero-initialised keys */
-
 /* The endpoints are kept inline in one open-addressing table
  * (sockscope/oatable.h): nearly every record brings a new one (its
  * client's ephemeral port), and a malloc plus a GHashTable node for each
@@ -51,8 +49,9 @@ struct ss_roles {
 	 * (ss_roles_answer_unseen): host-pair directions that held packets
 	 * (at most SS_ROLES_MAX_DIRECTIONS), and the hosts that one-sided TCP
 	 * records prove the capture misses packets to. */
-	GHashTable *directions;  /* dir_key* -> itself */
-	GHashTable *deaf;        /* dir_key* (host in `from`) -> itself */
+	ss_oatable directions;   /* dir_key set, inline: a new pair cost a
+	                            g_memdup2 and a GHashTable node */
+	ss_oatable deaf;         /* dir_key set (host in `from`) */
 };
 
 void ss_roles_limits_init(ss_roles_limits *lim)
@@ -69,8 +68,8 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
 	ss_oatable_init(&k->eps, sizeof(ep_entry), sizeof(ep_key));
-	k->directions = g_hash_table_new_full(dir_key_hash, dir_key_equal, g_free, NULL);
-	k->deaf = g_hash_table_new_full(dir_key_hash, dir_key_equal, g_free, NULL);
+	ss_oatable_init(&k->directions, sizeof(dir_key), sizeof(dir_key));
+	ss_oatable_init(&k->deaf, sizeof(dir_key), sizeof(dir_key));
 	return k;
 }
 
@@ -79,8 +78,8 @@ void ss_roles_free(ss_roles *k)
 	if (!k)
 		return;
 	ss_oatable_clear(&k->eps);
-	g_hash_table_unref(k->directions);
-	g_hash_table_unref(k->deaf);
+	ss_oatable_clear(&k->directions);
+	ss_oatable_clear(&k->deaf);
 	g_free(k);
 }
 
@@ -124,26 +123,27 @@ static ep_entry *ep_get(ss_roles *k, const ss_conn *c, int side)
 	ep_key key;
 	make_key(&key, c, side);
 	guint32 h = ss_oa_hash(&key, sizeof key);
+	gboolean created;
+	/* With room, one probe finds or makes the entry (a find and then an
+	 * insert walked the probe sequence twice for each new endpoint). */
+	if (ss_oatable_size(&k->eps) < k->lim.max_endpoints)
+		return ss_oa_insert(&k->eps, &key, h, sizeof key, sizeof(ep_entry), &created);
 	ep_entry *e = ss_oa_find(&k->eps, &key, h, sizeof key, sizeof *e);
 	if (e)
 		return e;
-	guint32 len = ss_oatable_size(&k->eps);
-	if (len >= k->lim.max_endpoints) {
-		/* Forget the endpoints seen once that proved nothing: the client
-		 * side of most connections.  Amortized: a sweep must free an
-		 * eighth of the table, or the table stops growing for good. */
-		guint freed = k->full || k->eps.len == 0
-				      ? 0
-				      : ss_oatable_filter(&k->eps, not_one_shot, NULL);
-		k->dropped += freed;
-		if (freed < k->lim.max_endpoints / 8 + 1)
-			k->full = TRUE;
-		if (ss_oatable_size(&k->eps) >= k->lim.max_endpoints) {
-			k->dropped++;
-			return NULL;
-		}
+	/* Forget the endpoints seen once that proved nothing: the client
+	 * side of most connections.  Amortized: a sweep must free an
+	 * eighth of the table, or the table stops growing for good. */
+	guint freed = k->full || k->eps.len == 0
+			      ? 0
+			      : ss_oatable_filter(&k->eps, not_one_shot, NULL);
+	k->dropped += freed;
+	if (freed < k->lim.max_endpoints / 8 + 1)
+		k->full = TRUE;
+	if (ss_oatable_size(&k->eps) >= k->lim.max_endpoints) {
+		k->dropped++;
+		return NULL;
 	}
-	gboolean created;
 	return ss_oa_insert(&k->eps, &key, h, sizeof key, sizeof *e, &created);
 }
 
@@ -184,12 +184,16 @@ static void dir_make(dir_key *d, guint8 family, const ss_ip *from, const ss_ip *
 		d->to = *to;
 }
 
-static void set_add(GHashTable *t, const dir_key *d, guint max)
+static void set_add(ss_oatable *t, const dir_key *d, guint max)
 {
-	if (g_hash_table_size(t) < max && !g_hash_table_contains(t, d)) {
-		dir_key *copy = g_memdup2(d, sizeof *d);
-		g_hash_table_add(t, copy);
-	}
+	gboolean created;
+	if (ss_oatable_size(t) < max)
+		ss_oa_insert(t, d, ss_oa_hash(d, sizeof *d), sizeof *d, sizeof *d, &created);
+}
+
+static gboolean set_contains(const ss_oatable *t, const dir_key *d)
+{
+	return ss_oa_find(t, d, ss_oa_hash(d, sizeof *d), sizeof *d, sizeof *d) != NULL;
 }
 
 /* Which host-pair directions the record holds packets in; a one-sided TCP
@@ -202,30 +206,30 @@ static void learn_directions(ss_roles *k, const ss_conn *c)
 		if (c->ep[i].packets == 0)
 			continue;
 		dir_make(&d, c->family, &c->ep[i].ip, &c->ep[!i].ip);
-		set_add(k->directions, &d, SS_ROLES_MAX_DIRECTIONS);
+		set_add(&k->directions, &d, SS_ROLES_MAX_DIRECTIONS);
 	}
 	if (c->proto == IPPROTO_TCP && ss_conn_one_sided(c)) {
 		int heard = c->ep[0].packets > 0 ? 0 : 1;
 		dir_make(&d, c->family, &c->ep[heard].ip, NULL);
-		set_add(k->deaf, &d, SS_ROLES_MAX_DIRECTIONS);
+		set_add(&k->deaf, &d, SS_ROLES_MAX_DIRECTIONS);
 	}
 }
 
 gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client)
 {
-	if (!k || g_hash_table_size(k->deaf) == 0)
+	if (!k || ss_oatable_size(&k->deaf) == 0)
 		return FALSE;
 	const ss_endpoint *cl = &c->ep[client], *sv = &c->ep[!client];
 	dir_key d;
 	dir_make(&d, c->family, &cl->ip, NULL);
-	if (!g_hash_table_contains(k->deaf, &d))
+	if (!set_contains(&k->deaf, &d))
 		return FALSE;
 	/* Anything from the server to the client elsewhere in the capture
 	 * shows that direction is captured: then the silence is real.  (A
 	 * pair the full table could not record counts as unseen: unknown
 	 * rather than a wrong "unanswered".) */
 	dir_make(&d, c->family, &sv->ip, &cl->ip);
-	return !g_hash_table_contains(k->directions, &d);
+	return !set_contains(&k->directions, &d);
 }
 
 void ss_roles_learn(ss_roles *k, const ss_conn *c)
@@ -252,9 +256,10 @@ void ss_roles_learn(ss_roles *k, const ss_conn *c)
 
 /* ---- deciding ---- */
 
-static gboolean is_proven_listener(const ss_roles *k, const ss_conn *c, int side)
+/* The tests take the side's entry (NULL: not remembered), looked up once
+ * per side for all of them. */
+static gboolean is_proven_listener(const ep_entry *e, const ss_conn *c)
 {
-	const ep_entry *e = ep_find(k, c, side);
 	if (!e)
 		return FALSE;
 	if (c->proto == IPPROTO_TCP)
@@ -262,9 +267,9 @@ static gboolean is_proven_listener(const ss_roles *k, const ss_conn *c, int side
 	return e->replies >= SS_UDP_RESPONDER_MIN_REPLIES && e->peer_changes >= 1;
 }
 
-static gboolean is_fan_in(const ss_roles *k, const ss_conn *c, int side)
+static gboolean is_fan_in(const ep_entry *e, const ss_conn *c)
 {
-	const ep_entry *e = ep_find(k, c, side);
+	(void)c;
 	if (!e || e->records < SS_FAN_IN_MIN_RECORDS)
 		return FALSE;
 	/* At least two changes, and in three of four records. */
@@ -273,10 +278,10 @@ static gboolean is_fan_in(const ss_roles *k, const ss_conn *c, int side)
 }
 
 /* The server side when exactly one side passes `test`, else -1. */
-static int one_side(const ss_roles *k, const ss_conn *c,
-		    gboolean (*test)(const ss_roles *, const ss_conn *, int))
+static int one_side(const ep_entry *const e[2], const ss_conn *c,
+		    gboolean (*test)(const ep_entry *, const ss_conn *))
 {
-	gboolean t0 = test(k, c, 0), t1 = test(k, c, 1);
+	gboolean t0 = test(e[0], c), t1 = test(e[1], c);
 	if (t0 == t1)
 		return -1;
 	return t0 ? 0 : 1;
@@ -328,7 +333,10 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 		}
 	}
 	if (k) {
-		if ((server = one_side(k, c, is_proven_listener)) >= 0) {
+		/* Each side's entry once: the tests below looked each up again
+		 * (up to four SipHash look-ups, each a likely cache miss). */
+		const ep_entry *e[2] = { ep_find(k, c, 0), ep_find(k, c, 1) };
+		if ((server = one_side(e, c, is_proven_listener)) >= 0) {
 			set(c, !server, SS_EVIDENCE_PROVEN_LISTENER, SS_CONFIDENCE_MEDIUM);
 			return;
 		}
@@ -336,7 +344,7 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 			set(c, client, SS_EVIDENCE_EPHEMERAL_RANGE, SS_CONFIDENCE_MEDIUM);
 			return;
 		}
-		if ((server = one_side(k, c, is_fan_in)) >= 0) {
+		if ((server = one_side(e, c, is_fan_in)) >= 0) {
 			set(c, !server, SS_EVIDENCE_FAN_IN, SS_CONFIDENCE_MEDIUM);
 			return;
 		}
