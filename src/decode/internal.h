@@ -165,5 +165,15 @@ ss_reason ss_decap_gre(ss_decap *d, ss_cursor c);
 /* Tries the UDP tunnel registered for the outer UDP packet's ports; FALSE
  * when none is or the payload is not that tunnel (then it is plain UDP). */
 gboolean ss_decap_udp(ss_decap *d, const ss_ip_view *ip, ss_reason *r);
+/* TRUE when a UDP tunnel may be registered for `port` (a superset of what
+ * ss_decap_udp() tries: the config's port bitmap, or the built-in ports):
+ * the fast path (link.c) leaves such packets to the general chain. */
+gboolean ss_default_tunnel_port(guint16 port);
+static inline gboolean ss_udp_port_maybe_tunnel(const ss_decode_config *cfg, guint16 port)
+{
+	if (cfg == NULL)
+		return ss_default_tunnel_port(port);
+	return (cfg->port_bits[port >> 6] >> (port & 63)) & 1;
+}
 
 #endif

@@ -140,6 +140,11 @@ gboolean ss_decode_config_add_port(ss_decode_config *cfg, ss_tunnel_type type,
 	return TRUE;
 }
 
+gboolean ss_default_tunnel_port(guint16 port)
+{
+	return default_port_type(port) != SS_TUNNEL_NONE;
+}
+
 static ss_tunnel_type port_type(const ss_decode_config *cfg, guint16 port)
 {
 	if (cfg == NULL)

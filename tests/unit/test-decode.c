@@ -1199,6 +1199,114 @@ static void check_prefixes(const prefix_case *pc)
 	}
 }
 
+/* The decoder's straight-line path for Ethernet (one VLAN tag at most) ->
+ * IPv4 without options or IPv6 without extensions -> TCP/UDP (link.c,
+ * fast_ether_ip) must decode exactly as the general chain.  DLT_IPV4/IPV6
+ * hands the same IP bytes to the general chain only, so the two results are
+ * compared: every prefix of each frame, with each header byte in turn set to
+ * values that take the fast path or push the packet off it (IHL, lengths,
+ * fragment bits, protocol, UDP tunnel ports, versions), with the default
+ * ports (no config) and with a config. */
+static void fast_path_case(const ss_decode_config *cfg, const pkt *p, gsize ip_off, int ip_dlt)
+{
+	for (gsize cap = ip_off + 1; cap <= p->n; cap++) {  /* 0 IP bytes: trunc_link for DLT_IPV4 */
+		ss_packet a, b;
+		ss_reason ra = ss_decode_with(cfg, DLT_EN10MB, p->b, (guint32)cap,
+					      (guint32)p->n, &a);
+		ss_reason rb = ss_decode_with(cfg, ip_dlt, p->b + ip_off, (guint32)(cap - ip_off),
+					      (guint32)(p->n - ip_off), &b);
+		if (ra != rb || memcmp(&a.tunnel, &b.tunnel,
+				       sizeof a - offsetof(ss_packet, tunnel)) != 0)
+			fail_msg("fast path differs: caplen %zu of %zu, reasons %s / %s", cap,
+				 p->n, ss_reason_name(ra), ss_reason_name(rb));
+	}
+}
+
+static void test_fast_path_matches_general(void **state)
+{
+	(void)state;
+	ss_decode_config cfg;
+	ss_decode_config_init(&cfg);
+	ss_decode_config_add_port(&cfg, SS_TUNNEL_VXLAN, 9999);
+	ss_decode_config off = cfg;
+	off.max_depth = 0;  /* decapsulation off: tunnel ports are plain UDP */
+	static const guint8 values[] = { 0x00, 0x01, 0x06, 0x11, 0x12, 0x14, 0x20, 0x2c,
+					 0x40, 0x45, 0x46, 0x60, 0x80, 0xff };
+
+	for (int base = 0; base < 8; base++) {
+		pkt p;
+		memset(&p, 0, sizeof p);
+		gsize ip_off = 14;
+		int ip_dlt = DLT_IPV4;
+		gboolean v6 = base >= 5;
+		if (base == 2 || base == 6) {
+			eth(&p, 0x8100);
+			vlan(&p, 7, v6 ? 0x86dd : 0x0800);
+			ip_off = 18;
+		} else {
+			eth(&p, v6 ? 0x86dd : 0x0800);
+		}
+		switch (base) {
+		case 0:     /* TCP with options and payload */
+			ipv4(&p, 20 + 24 + 6, 6);
+			tcp(&p, 40000, 443, 1, 2, 6, SS_TCP_SYN);
+			p8(&p, 2); p8(&p, 4); p16(&p, 1460);
+			pzero(&p, 6);
+			break;
+		case 1:     /* UDP, padded */
+			ipv4(&p, 20 + 8 + 2, 17);
+			udp(&p, 53, 1024, 10);
+			pzero(&p, 18);
+			break;
+		case 2:     /* VLAN, UDP on the VXLAN port */
+			ipv4(&p, 20 + 8 + 16, 17);
+			udp(&p, 50000, 4789, 24);
+			p32(&p, 0x08000000); p32(&p, 0x00002a00);
+			pzero(&p, 8);
+			break;
+		case 3:     /* UDP on a port only the config names */
+			ipv4(&p, 20 + 8 + 8, 17);
+			udp(&p, 9999, 80, 16);
+			p32(&p, 0x08000000); p32(&p, 0x00002a00);
+			break;
+		case 4:     /* TCP cut by the capture */
+			ipv4(&p, 20 + 20 + 100, 6);
+			tcp(&p, 1, 2, 3, 4, 5, SS_TCP_ACK);
+			pzero(&p, 10);
+			break;
+		case 5:     /* IPv6 TCP */
+			ipv6(&p, 20 + 4, 6);
+			tcp(&p, 40000, 22, 1, 2, 5, SS_TCP_ACK);
+			pzero(&p, 4);
+			break;
+		case 6:     /* VLAN, IPv6 UDP on the Geneve port */
+			ipv6(&p, 8 + 8, 17);
+			udp(&p, 6081, 6081, 16);
+			pzero(&p, 8);
+			break;
+		default:    /* IPv6 UDP */
+			ipv6(&p, 8 + 3, 17);
+			udp(&p, 123, 123, 11);
+			pzero(&p, 3);
+			break;
+		}
+		if (v6)
+			ip_dlt = DLT_IPV6;
+		/* every byte from the IP header's first to the transport ports */
+		gsize last = MIN(p.n, ip_off + (v6 ? 40 : 20) + 4);
+		for (gsize at = ip_off; at < last; at++) {
+			for (gsize k = 0; k <= G_N_ELEMENTS(values); k++) {
+				pkt m = p;
+				if (k < G_N_ELEMENTS(values))
+					m.b[at] = values[k];
+				fast_path_case(NULL, &m, ip_off, ip_dlt);
+				fast_path_case(&cfg, &m, ip_off, ip_dlt);
+				fast_path_case(&off, &m, ip_off, ip_dlt);
+			}
+		}
+	}
+}
+
 static void test_every_prefix(void **state)
 {
 	(void)state;
@@ -2431,6 +2539,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_icmp6_port_unreach),
 		cmocka_unit_test(test_hostile_ip_lengths),
+		cmocka_unit_test(test_fast_path_matches_general),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_encap_every_prefix),
 		cmocka_unit_test(test_encap_context),
