@@ -4,7 +4,8 @@
  * then port, first) so both directions of a conversation find the same
  * entry; ss_flow_key_make() says which side the packet came from.  The key
  * has no padding holes, so it is hashed and compared bytewise.  The table
- * hashes with a key chosen at random per run (SipHash-1-3), so crafted
+ * hashes with a key chosen at random per run (SipHash-1-3, or AES rounds
+ * for IPv4 where the CPU has AES-NI: flow/table.c), so crafted
  * traffic cannot force collisions. */
 #ifndef SOCKSCOPE_FLOW_H
 #define SOCKSCOPE_FLOW_H
@@ -54,8 +55,10 @@ void ss_flow_table_insert(ss_flow_table *t, gpointer entry);
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry);
 gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
 
-/* The per-packet path hashes a key once: ss_flow_table_hash() (SipHash-1-3
- * with this table's random key), then the look-up and, for a new flow, the
+/* The per-packet path hashes a key once: ss_flow_table_hash() (this
+ * table's keyed hash: a few AES rounds under per-table random round keys
+ * for IPv4 keys where the CPU has AES-NI, SipHash-1-3 with the table's
+ * random key otherwise), then the look-up and, for a new flow, the
  * insert with that hash.  The hash stays valid while entries come and go
  * (an eviction between the two is fine). */
 guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);

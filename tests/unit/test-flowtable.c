@@ -94,13 +94,16 @@ static void test_hashed_lookup_insert(void **state)
 	(void)state;
 	enum { N = 5000 };
 	ss_flow_table *t = ss_flow_table_new(0x9abc, 0xdef0);
+	ss_flow_table *other = ss_flow_table_new(0x9abd, 0xdef0);
 	entry *e = g_new0(entry, N);
 	ss_ip srv = ip4(10, 9, 9, 9);
 	for (int i = 0; i < N; i++) {
 		ss_ip cli = ip4(10, 3, (guint8)(i >> 8), (guint8)i);
 		ss_flow_key_make(&e[i].key, 4, IPPROTO_UDP, &cli, 5353, &srv, 53);
 		guint64 h = ss_flow_table_hash(t, &e[i].key);
-		assert_true(h == ss_flow_key_hash(&e[i].key, 0x9abc, 0xdef0));
+		assert_true(h == ss_flow_table_hash(t, &e[i].key));
+		/* keyed: another table's seed gives another hash */
+		assert_true(h != ss_flow_table_hash(other, &e[i].key));
 		assert_null(ss_flow_table_lookup_hashed(t, &e[i].key, h));
 		if (i % 4 == 3)
 			assert_true(ss_flow_table_remove(t, &e[i - 1].key));
@@ -115,6 +118,7 @@ static void test_hashed_lookup_insert(void **state)
 			assert_ptr_equal(found, &e[i]);
 	}
 	assert_int_equal(ss_flow_table_size(t), N - N / 4);
+	ss_flow_table_free(other);
 	ss_flow_table_free(t);
 	g_free(e);
 }
