@@ -57,6 +57,11 @@ typedef enum {
 	SS_EVIDENCE_REPLY_FROM_PORT,  /* UDP: the addressed port replied */
 	SS_EVIDENCE_MULTICAST,        /* UDP: sent to a multicast group (a receiver) */
 	SS_EVIDENCE_BROADCAST,        /* UDP: sent to the broadcast address */
+	SS_EVIDENCE_UNKNOWN,          /* TCP without a handshake, both ports in one OS
+	                                 default ephemeral range and no rule above had an
+	                                 opinion: nobody is called the client.  `client`
+	                                 is then 0 (the first packet's sender) only to
+	                                 orient the record (ss_conn_roles_unknown) */
 	SS_EVIDENCE_COUNT
 } ss_evidence;
 
@@ -258,6 +263,13 @@ static inline const ss_endpoint *ss_conn_client(const ss_conn *c)
 static inline const ss_endpoint *ss_conn_server(const ss_conn *c)
 {
 	return &c->ep[!c->client];
+}
+/* TRUE when nothing told the client from the server (evidence `unknown`):
+ * ss_conn_client() is then only the first packet's sender, and no format
+ * may call it the client, nor the other side a listener. */
+static inline gboolean ss_conn_roles_unknown(const ss_conn *c)
+{
+	return c->evidence == SS_EVIDENCE_UNKNOWN;
 }
 
 /* TRUE for ICMP "destination unreachable" (IPv4 type 3, ICMPv6 type 1). */

@@ -56,13 +56,19 @@ void ss_listeners_free(ss_listeners *ls);
 ss_listeners *ss_listeners_copy(const ss_listeners *ls);
 
 /* Accounts one finalized record to the listening socket it reached (a
- * simultaneous open, where nobody listened, is left out: then it returns
- * SS_LISTENERS_NONE).  Returns the socket's number: one per server socket
+ * record that reached none, ss_conn_reaches_listener(), is left out: then
+ * it returns SS_LISTENERS_NONE).  Returns the socket's number: one per server socket
  * (protocol, family, address, port, virtual network), from 0 up, the same
  * for every record of it, for the hosts' distinct servers
  * (ss_hosts_add_conn). */
 #define SS_LISTENERS_NONE G_MAXUINT32
 guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c);
+/* TRUE when a finalized record reached a listening socket: not when
+ * nobody listened (a simultaneous open), nobody knows who did (roles
+ * unknown) or the receiver is a multicast group or broadcast address.
+ * The one rule for every roll-up by listener: ss_listeners_add() (the
+ * report, the live snapshot), the host graph and compare's drift mode. */
+gboolean ss_conn_reaches_listener(const ss_conn *c);
 /* The number of the record's server socket without accounting the record
  * to it (multicast and broadcast receivers are not listeners); a socket
  * only numbered this way is no listener of ss_listeners_take(). */

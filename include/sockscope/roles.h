@@ -12,7 +12,10 @@
  *   fan_in            one side talks to many peers whose ports change
  *   service_port      a built-in server port (ss_service_port_known)
  *   UDP: reply_from_port (both spoke) / first_sender (only one did)
- *   TCP: lower_port, last first_packet
+ *   TCP: both ports in one OS default ephemeral range -> unknown (no
+ *        client, no listener: two clients' ports, as peer-to-peer traffic
+ *        or a bind shell on a high port show them); else lower_port, last
+ *        first_packet
  *
  * Memory is per endpoint and bounded (ss_roles_limits); what did not fit is
  * counted.  docs/inference.md describes the rules and the measured accuracy. */
@@ -70,7 +73,9 @@ gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client)
 
 /* Sets c->client, c->evidence and c->confidence of a record that has no
  * handshake / ICMP proof, from the knowledge so far (k may be NULL: ports
- * only).  Never sets SS_CONFIDENCE_HIGH. */
+ * only).  Never sets SS_CONFIDENCE_HIGH.  Evidence SS_EVIDENCE_UNKNOWN
+ * (confidence low, client 0 only to orient the record) when nothing tells
+ * the roles apart (ss_conn_roles_unknown). */
 void ss_roles_decide(const ss_roles *k, ss_conn *c);
 
 /* Endpoints forgotten or never recorded because the table was full. */

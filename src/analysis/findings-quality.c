@@ -104,6 +104,19 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 					       "when the capture started (no handshake seen): %s client "
 					       "and server were inferred, not proven.", n, plural(n),
 					       n == 1 ? "was" : "were", n == 1 ? "its" : "their");
+		guint64 u = s->evidence[SS_EVIDENCE_UNKNOWN];
+		if (u > 0) {
+			/* the records whose roles nothing decided say so */
+			char *st = f->statement;
+			f->statement = g_strdup_printf("%s Of %s, %" G_GUINT64_FORMAT " %s between two "
+						       "ports that both look like clients' (both in an "
+						       "OS default ephemeral range): their roles are "
+						       "unknown, and no listener was made from them.",
+						       st, n == 1 ? "it" : "them", u,
+						       u == 1 ? "is" : "are");
+			g_free(st);
+			fact(f, "unknown_roles", (gint64)u);
+		}
 		f->next_step = g_strdup("Start the capture before the connections open to see their "
 					"handshakes; each record's evidence and confidence say how its "
 					"roles were decided.");

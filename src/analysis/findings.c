@@ -257,7 +257,11 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		if (slot != NULL)
 			slot->last_ns = last;
 	}
-	if (tcp && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
+	/* A record of unknown roles reached no known listener: no pair,
+	 * scan or churn finding is built on it (the quality ones still
+	 * count it). */
+	gboolean roles = !ss_conn_roles_unknown(c);
+	if (tcp && roles && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
 		g->n++;
 		/* what the probes of a scan found (findings-scan.c) */
 		if (c->outcome == SS_OUTCOME_REJECTED)
@@ -276,7 +280,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	}
 	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		note(a, K_SIMUL, c, TRUE);
-	if (c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED &&
+	if (roles && c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED &&
 	    (g = note(a, K_ICMP, c, FALSE)))
 		g->c.icmp.errors += c->icmp_errors;
 	if (ss_conn_one_sided(c) && (g = group_for(a, K_ONE_SIDED, c, FALSE, TRUE))) {
@@ -401,7 +405,7 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 	}
 	for (guint i = 0; g_hash_table_size(want) > 0 && i < r->conns->len; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
-		if (c->client != 0 && c->client != 1)
+		if ((c->client != 0 && c->client != 1) || ss_conn_roles_unknown(c))
 			continue;
 		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
 		gkey k = gkey_pair(c->proto, c->family, &ss_conn_server(c)->ip,

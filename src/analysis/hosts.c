@@ -296,7 +296,18 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 		return;
 	const ss_endpoint *cl = ss_conn_client(c);
 	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
-	host_acc *acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
+	host_acc *acc;
+	if (ss_conn_roles_unknown(c)) {
+		/* Neither side is the client: both hosts are listed, with the
+		 * record counted as one of unknown roles. */
+		for (int i = 0; i < 2; i++) {
+			acc = host_get(h, c->family, &c->ep[i].ip, &vnet, TRUE);
+			if (acc && acc->h.unknown_roles < G_MAXUINT32)
+				acc->h.unknown_roles++;
+		}
+		return;
+	}
+	acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
 	if (!acc)
 		return;
 	acc->h.client_connections++;

@@ -129,10 +129,23 @@ guint32 ss_listeners_socket(ss_listeners *ls, const ss_conn *c)
 	return id;
 }
 
-guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
+gboolean ss_conn_reaches_listener(const ss_conn *c)
 {
+	if (c->client != 0 && c->client != 1)
+		return FALSE;
 	/* Both ends of a simultaneous open connected: nobody listened. */
 	if (c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		return FALSE;
+	/* A listener made from a guess would be invented (issue 13). */
+	if (ss_conn_roles_unknown(c))
+		return FALSE;
+	/* A group or broadcast address receives; it is no listening socket. */
+	return c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST;
+}
+
+guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
+{
+	if (!ss_conn_reaches_listener(c))
 		return SS_LISTENERS_NONE;
 	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
 	guint32 id;

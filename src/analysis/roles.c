@@ -2,6 +2,7 @@
  * for records without a handshake (include/sockscope/roles.h). */
 #include "sockscope/roles.h"
 #include "sockscope/decide.h"
+#include "sockscope/ephemeral.h"
 #include "sockscope/hash.h"
 #include "sockscope/oatable.h"
 #include "sockscope/util.h"
@@ -307,6 +308,24 @@ static int by_ephemeral(const ss_roles *k, const ss_conn *c)
 	return s[0] > s[1] ? 0 : 1;
 }
 
+/* Both ports inside one OS default ephemeral range (Linux 32768-60999,
+ * IANA 49152-65535, FreeBSD 10000-65535, old Windows 1025-5000): each
+ * could be an OS-picked client port, so the port order says nothing
+ * (peer-to-peer traffic, a bind shell on 40000).  Reached only when
+ * neither port is a service port, a proven listener or a fan-in socket. */
+static gboolean both_look_ephemeral(guint16 p0, guint16 p1)
+{
+	const ss_eph_default *ids;
+	gsize n = ss_eph_defaults(&ids);
+	for (gsize i = 0; i < n; i++) {
+		guint16 lo, hi;
+		ss_eph_default_bounds(ids[i], &lo, &hi);
+		if (p0 >= lo && p0 <= hi && p1 >= lo && p1 <= hi)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void set(ss_conn *c, int client, ss_evidence e, ss_confidence conf)
 {
 	c->client = (gint8)client;
@@ -362,6 +381,10 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 			set(c, 0, SS_EVIDENCE_REPLY_FROM_PORT, SS_CONFIDENCE_MEDIUM);
 		else
 			set(c, 0, SS_EVIDENCE_FIRST_SENDER, SS_CONFIDENCE_LOW);
+	} else if (both_look_ephemeral(p0, p1)) {
+		/* Rather unknown than a wrong guess: no client is named and no
+		 * listener made (docs/inference.md, "Unknown roles"). */
+		set(c, 0, SS_EVIDENCE_UNKNOWN, SS_CONFIDENCE_LOW);
 	} else if (p0 != p1) {
 		set(c, p0 < p1 ? 1 : 0, SS_EVIDENCE_LOWER_PORT, SS_CONFIDENCE_LOW);
 	} else {

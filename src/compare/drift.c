@@ -149,9 +149,10 @@ static void index_report(side_index *ix, const ss_report *r)
 		return;
 	for (guint i = 0; i < r->conns->len; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
-		/* The listener roll-up's rule (ss_listeners_add): a record
-		 * without roles or a simultaneous open reached no listener. */
-		if ((c->client != 0 && c->client != 1) || c->outcome == SS_OUTCOME_SIMULTANEOUS)
+		/* The listener roll-up's own rule, so drift never counts a
+		 * listener the report does not have (roles unknown, a
+		 * simultaneous open, a multicast group). */
+		if (!ss_conn_reaches_listener(c))
 			continue;
 		const ss_endpoint *cl = ss_conn_client(c);
 		lkey k = ss_listener_key_of_conn(c);

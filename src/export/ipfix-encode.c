@@ -175,7 +175,10 @@ static guint8 *put_record(guint8 *p, const ss_conn *c)
 	p = put64(p, sv->bytes);
 	p = put16(p, ss_ipfix_tcp_flags(c, c->client));
 	p = put16(p, ss_ipfix_tcp_flags(c, !c->client));
-	*p++ = 1;   /* biflowDirection: the source is the initiator */
+	/* biflowDirection (RFC 5103): 1, the source is the initiator; 0,
+	 * arbitrary, when the roles are unknown (the source is then the first
+	 * packet's sender) */
+	*p++ = ss_conn_roles_unknown(c) ? 0 : 1;
 	*p++ = ss_ipfix_end_reason(c);
 	return p;
 }

@@ -50,6 +50,7 @@ static const char *const evidence_names[] = {
 	[SS_EVIDENCE_REPLY_FROM_PORT] = "reply_from_port",
 	[SS_EVIDENCE_MULTICAST] = "multicast",
 	[SS_EVIDENCE_BROADCAST] = "broadcast",
+	[SS_EVIDENCE_UNKNOWN] = "unknown",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(evidence_names) == SS_EVIDENCE_COUNT);
 

@@ -203,6 +203,8 @@ static void account(ss_analyzer *a, const ss_conn *c)
 		return;
 	guint32 server;
 	if (c->evidence != SS_EVIDENCE_MULTICAST && c->evidence != SS_EVIDENCE_BROADCAST)
+		/* SS_LISTENERS_NONE for a simultaneous open or unknown roles:
+		 * the hosts then count no server (ss_hosts_add_conn) */
 		server = ss_listeners_add(a->listeners, c);
 	else if (c->outcome != SS_OUTCOME_SIMULTANEOUS)
 		server = ss_listeners_socket(a->listeners, c);

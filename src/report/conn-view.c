@@ -14,7 +14,8 @@ void ss_conn_view_make(const ss_conn *c, ss_conn_view *v)
 	ss_conn_span(c, &v->first, &v->last);
 	v->duration = v->first == SS_NO_TIME || v->last == SS_NO_TIME ? SS_NO_TIME :
 									 v->last - v->first;
-	v->service = ss_service_name(c->proto, v->server->port);
+	/* the service of the server's port: no server, no service */
+	v->service = ss_conn_roles_unknown(c) ? NULL : ss_service_name(c->proto, v->server->port);
 	v->zeek_state = ss_conn_zeek_state(c);
 	ss_conn_zeek_history(c, v->zeek_history, sizeof v->zeek_history);
 	v->have_community_id = ss_community_id_conn(c, 0, v->community_id);

@@ -1,6 +1,7 @@
 /* Elastic Common Schema (ECS 8.11.0): one JSON document per line per
  * connection record.  The client is both ECS's client and its source, the
- * server both its server and its destination; what ECS has no field for
+ * server both its server and its destination (roles unknown: no client or
+ * server, the source is the first packet's sender); what ECS has no field for
  * goes under "sockscope".  docs/output.md lists every field. */
 #include <netinet/in.h>
 
@@ -113,10 +114,14 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, ',');
 	host(b, "destination", c->family, sv);
 	g_string_append_c(b, ',');
-	host(b, "client", c->family, cl);
-	g_string_append_c(b, ',');
-	host(b, "server", c->family, sv);
-	g_string_append_c(b, ',');
+	/* ECS's client/server are roles: left out when they are unknown,
+	 * source/destination then being the first packet's direction. */
+	if (!ss_conn_roles_unknown(c)) {
+		host(b, "client", c->family, cl);
+		g_string_append_c(b, ',');
+		host(b, "server", c->family, sv);
+		g_string_append_c(b, ',');
+	}
 
 	key(b, "network");
 	g_string_append_c(b, '{');

@@ -129,10 +129,11 @@ static host_key client_key(const ss_conn *c)
 }
 
 /* Where a decided record's listening socket is drawn (server, row); FALSE
- * when it is not drawn or the record has no decided client. */
+ * when it is not drawn or the record reached no listener (no decided
+ * client, roles unknown: ss_conn_reaches_listener). */
 static gboolean drawn_socket(GHashTable *where, const ss_conn *c, guint *srv, guint *row)
 {
-	if (c->client != 0 && c->client != 1)
+	if (!ss_conn_reaches_listener(c))
 		return FALSE;
 	ss_listener_key k = ss_listener_key_of_conn(c);
 	gpointer w;

@@ -138,6 +138,9 @@ static void summary_h(GString *b, const ss_report *r)
 	kv_row(b, "Packets", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
 			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);
+	if (s->evidence[SS_EVIDENCE_UNKNOWN] > 0)
+		g_string_append_printf(v, ", %" G_GUINT64_FORMAT " of unknown roles",
+				       s->evidence[SS_EVIDENCE_UNKNOWN]);
 	kv_row(b, "Connections", v->str);
 	g_string_truncate(v, 0);
 	GString *cap = g_string_new(NULL);
@@ -351,7 +354,10 @@ static void sequence_h(GString *b, const ss_conn *c, guint n)
 			       n, Q_W, height, Q_W, height, n);
 	for (int k = 0; k < 2; k++) {
 		int x = k == 0 ? Q_LX : Q_RX;
-		char *lab = g_strdup_printf("%s %s", k == 0 ? "client" : "server", k == 0 ? cl : sv);
+		/* roles unknown: the two sides, the first packet's sender first */
+		const char *role = ss_conn_roles_unknown(c) ? (k == 0 ? "side A" : "side B")
+							    : (k == 0 ? "client" : "server");
+		char *lab = g_strdup_printf("%s %s", role, k == 0 ? cl : sv);
 		int w = (int)strlen(lab) * 7 + 16;
 		g_string_append_printf(b, "<rect x=\"%d\" y=\"8\" width=\"%d\" height=\"24\" rx=\"4\" "
 				       "fill=\"#f6f8fa\" stroke=\"#57606a\"/>", x - w / 2, w);
@@ -472,14 +478,16 @@ static void findings_h(GString *b, const ss_report *r)
 			time_h(b, first, r->summary.nanosecond);
 			g_string_append_printf(b, "</code> %s <code>", ss_proto_name(c->proto, "?"));
 			h(b, cl);
-			g_string_append(b, "</code> → <code>");
+			g_string_append(b, ss_conn_roles_unknown(c) ? "</code> ↔ <code>"
+								    : "</code> → <code>");
 			h(b, sv);
 			g_string_append(b, "</code>");
 			tunnel_h(b, &c->tunnel);
 			/* how the roles were decided, and how sure: a guess says so */
 			g_string_append_printf(b, " %s, roles %s <code>%s</code> (%s confidence)%s"
 					       "</li>\n", ss_outcome_name(c->outcome),
-					       ss_conn_roles_proven(c) ? "from" : "inferred from",
+					       ss_conn_roles_unknown(c) ? "unknown:"
+					       : ss_conn_roles_proven(c) ? "from" : "inferred from",
 					       ss_evidence_name(c->evidence),
 					       ss_confidence_name(c->confidence),
 					       ss_conn_one_sided(c) ? ", one-sided" : "");

@@ -107,6 +107,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	ss_conn_view_make(c, &v);
 	const ss_endpoint *cl = v.client, *sv = v.server;
 	gboolean tcp = c->proto == IPPROTO_TCP;
+	gboolean unknown = ss_conn_roles_unknown(c);   /* docs/output.md#unknown-roles */
 	name proto = nm(ss_proto_name(c->proto, "unknown"));
 	name outcome = nm(ss_outcome_name(c->outcome));
 	name evidence = nm(ss_evidence_name(c->evidence));
@@ -133,15 +134,38 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	} else {
 		put_lit(p, "null");
 	}
-	put_lit(p, ",\"client\":{\"ip\":\"");
-	p += ss_ip_format(c->family, &cl->ip, p);
-	put_lit(p, "\",\"port\":");
-	p = ss_u64_put(p, cl->port);
-	put_lit(p, "},\"server\":{\"ip\":\"");
-	p += ss_ip_format(c->family, &sv->ip, p);
-	put_lit(p, "\",\"port\":");
-	p = ss_u64_put(p, sv->port);
-	put_lit(p, "},\"service\":");
+	if (G_UNLIKELY(unknown)) {
+		/* Nobody is called client or server: the two sides, the first
+		 * packet's sender first, each with what it sent (the literal
+		 * text grows by about 40 bytes, within LITERAL_MAX; the values
+		 * are the same addresses and counts as in the pairs). */
+		put_lit(p, ",\"client\":null,\"server\":null,\"endpoints\":[");
+		for (int i = 0; i < 2; i++) {
+			put_lit(p, "{\"ip\":\"");
+			p += ss_ip_format(c->family, &c->ep[i].ip, p);
+			put_lit(p, "\",\"port\":");
+			p = ss_u64_put(p, c->ep[i].port);
+			put_lit(p, ",\"packets\":");
+			p = ss_u64_put(p, c->ep[i].packets);
+			put_lit(p, ",\"bytes\":");
+			p = ss_u64_put(p, c->ep[i].payload);
+			put_lit(p, ",\"ip_bytes\":");
+			p = ss_u64_put(p, c->ep[i].bytes);
+			*p++ = '}';
+			*p++ = i == 0 ? ',' : ']';
+		}
+		put_lit(p, ",\"service\":");
+	} else {
+		put_lit(p, ",\"client\":{\"ip\":\"");
+		p += ss_ip_format(c->family, &cl->ip, p);
+		put_lit(p, "\",\"port\":");
+		p = ss_u64_put(p, cl->port);
+		put_lit(p, "},\"server\":{\"ip\":\"");
+		p += ss_ip_format(c->family, &sv->ip, p);
+		put_lit(p, "\",\"port\":");
+		p = ss_u64_put(p, sv->port);
+		put_lit(p, "},\"service\":");
+	}
 	p = ss_json_escape_put(p, v.service, service_n);
 	put_lit(p, ",\"outcome\":");
 	p = put_name(p, outcome);
@@ -161,12 +185,17 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	p = put_time(p, v.last, nanosecond);
 	put_lit(p, ",\"duration_ms\":");
 	p = put_ms(p, v.duration, nanosecond);
-	put_lit(p, ",\"packets\":");
-	p = put_pair(p, cl->packets, sv->packets);
-	put_lit(p, ",\"bytes\":");
-	p = put_pair(p, cl->payload, sv->payload);
-	put_lit(p, ",\"ip_bytes\":");
-	p = put_pair(p, cl->bytes, sv->bytes);
+	if (G_UNLIKELY(unknown)) {
+		/* the per-side counts are in "endpoints" */
+		put_lit(p, ",\"packets\":null,\"bytes\":null,\"ip_bytes\":null");
+	} else {
+		put_lit(p, ",\"packets\":");
+		p = put_pair(p, cl->packets, sv->packets);
+		put_lit(p, ",\"bytes\":");
+		p = put_pair(p, cl->payload, sv->payload);
+		put_lit(p, ",\"ip_bytes\":");
+		p = put_pair(p, cl->bytes, sv->bytes);
+	}
 	put_lit(p, ",\"syn_retransmits\":");
 	p = ss_u64_put(p, c->syn_retransmits);
 	put_lit(p, ",\"synack_retransmits\":");

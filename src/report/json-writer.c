@@ -49,7 +49,9 @@ char *ss_json_icmp_put(char *p, const ss_conn *c)
 char *ss_json_tcp_options_put(char *p, const ss_conn *c)
 {
 	int ci = c->client == 1 ? 1 : 0;
-	if (c->proto != IPPROTO_TCP) {
+	/* keyed client/server: nothing to key them by when the roles are
+	 * unknown (and such a record saw no SYN, so no options) */
+	if (c->proto != IPPROTO_TCP || ss_conn_roles_unknown(c)) {
 		put_lit(p, "null");
 		return p;
 	}

@@ -159,6 +159,11 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 	g_string_append_c(b, ',');
 	kv_u64(b, "servers", h->client_servers);
 	ss_append_lit(b, "},");
+	/* only when there are some: a capture without them keeps its bytes */
+	if (h->unknown_roles > 0) {
+		kv_u64(b, "unknown_roles", h->unknown_roles);
+		g_string_append_c(b, ',');
+	}
 	key(b, "ephemeral");
 	if (h->eph.samples == 0) {
 		null_(b);

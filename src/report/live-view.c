@@ -215,9 +215,11 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		ss_addr_port_append(ep, c->family, &cl->ip, cl->port);
 		ss_addr_port_append(ep2, c->family, &sv->ip, sv->port);
 		tunnel_suffix(ep2, &c->tunnel);
-		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s\n",
+		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s%s\n",
 				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,
-				       ss_outcome_name(c->outcome), ss_close_name(c->close));
+				       ss_outcome_name(c->outcome), ss_close_name(c->close),
+				       /* the columns are then only the two sides */
+				       ss_conn_roles_unknown(c) ? ", roles unknown" : "");
 	}
 	if (!v->tty)
 		g_string_append_c(b, '\n');

@@ -128,6 +128,9 @@ static void summary_md(GString *b, const ss_report *r)
 	row_kv(b, "Packets", v->str);
 	g_string_printf(v, "%" G_GUINT64_FORMAT " TCP, %" G_GUINT64_FORMAT " UDP, %" G_GUINT64_FORMAT
 			" reused tuples", s->tcp_connections, s->udp_exchanges, s->reused_tuples);
+	if (s->evidence[SS_EVIDENCE_UNKNOWN] > 0)
+		g_string_append_printf(v, ", %" G_GUINT64_FORMAT " of unknown roles",
+				       s->evidence[SS_EVIDENCE_UNKNOWN]);
 	row_kv(b, "Connections", v->str);
 	g_string_truncate(v, 0);
 	GString *cap = g_string_new(NULL);
@@ -168,9 +171,12 @@ static void mermaid_md(GString *b, const ss_conn *c)
 	}
 	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
 	char *sv = ss_seq_server_text(c);
-	g_string_append(b, "```mermaid\nsequenceDiagram\n    participant C as client ");
+	/* roles unknown: the two sides, the first packet's sender first */
+	gboolean unknown = ss_conn_roles_unknown(c);
+	g_string_append(b, "```mermaid\nsequenceDiagram\n    participant C as ");
+	g_string_append(b, unknown ? "side A " : "client ");
 	mermaid_text(b, cl);
-	g_string_append(b, "\n    participant S as server ");
+	g_string_append(b, unknown ? "\n    participant S as side B " : "\n    participant S as server ");
 	mermaid_text(b, sv);
 	g_string_append_c(b, '\n');
 	GString *lab = g_string_new(NULL);
@@ -279,12 +285,13 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_md_code(b, t->str);
 			g_string_append_printf(b, " %s ", ss_proto_name(c->proto, "?"));
 			ss_md_code(b, cl);
-			g_string_append(b, " → ");
+			g_string_append(b, ss_conn_roles_unknown(c) ? " ↔ " : " → ");
 			ss_md_code(b, sv);
 			tunnel_md(b, &c->tunnel);
 			/* how the roles were decided, and how sure: a guess says so */
 			g_string_append_printf(b, " %s, roles %s ", ss_outcome_name(c->outcome),
-					       ss_conn_roles_proven(c) ? "from" : "inferred from");
+					       ss_conn_roles_unknown(c) ? "unknown:"
+					       : ss_conn_roles_proven(c) ? "from" : "inferred from");
 			ss_md_code(b, ss_evidence_name(c->evidence));
 			g_string_append_printf(b, " (%s confidence)%s\n", ss_confidence_name(c->confidence),
 					       ss_conn_one_sided(c) ? ", one-sided" : "");

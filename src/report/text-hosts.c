@@ -71,6 +71,14 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
 		g_string_truncate(l, 0);
 	}
+	if (h->unknown_roles > 0) {
+		g_string_append_printf(l, "%" G_GUINT64_FORMAT " connection%s (no handshake, "
+				       "both ports ephemeral-looking: not counted as client or "
+				       "listener)", (guint64)h->unknown_roles, h->unknown_roles == 1 ? "" : "s");
+		g_string_append(b, "    unknown:    ");
+		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
+		g_string_truncate(l, 0);
+	}
 
 	if (h->eph.samples > 0) {
 		const ss_eph_profile *p = &h->profile;

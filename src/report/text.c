@@ -161,6 +161,9 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 	if (s->reused_tuples > 0)
 		g_string_append_printf(b, "; %" G_GUINT64_FORMAT " reused tuple%s",
 				       s->reused_tuples, s->reused_tuples == 1 ? "" : "s");
+	if (s->evidence[SS_EVIDENCE_UNKNOWN] > 0)
+		g_string_append_printf(b, "; %" G_GUINT64_FORMAT " of unknown roles",
+				       s->evidence[SS_EVIDENCE_UNKNOWN]);
 	g_string_append_c(b, '\n');
 
 	GString *cap = g_string_new(NULL);
@@ -430,14 +433,16 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			char *t = clock_time(first, r->summary.nanosecond, date);
 			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
 			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
-			g_string_append_printf(l, "%s %s %s -> %s", t, ss_proto_name(c->proto, "?"), cl, sv);
+			g_string_append_printf(l, "%s %s %s %s %s", t, ss_proto_name(c->proto, "?"), cl,
+					       ss_conn_roles_unknown(c) ? "<->" : "->", sv);
 			/* which tenant's connection: " (vxlan 42)" */
 			if (c->tunnel.type != SS_TUNNEL_NONE) {
 				g_string_append(l, " (");
 				ss_tunnel_append(l, &c->tunnel);
 				g_string_append_c(l, ')');
 			}
-			g_string_append_printf(l, " %s", ss_outcome_name(c->outcome));
+			g_string_append_printf(l, " %s%s", ss_outcome_name(c->outcome),
+					       ss_conn_roles_unknown(c) ? ", roles unknown" : "");
 			g_free(t);
 			g_free(cl);
 			g_free(sv);
@@ -564,7 +569,8 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		if (tun)   /* an MPLS record: its whole label stack */
 			ss_text_table_add(&t, tunnel_cell(&c->tunnel), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
-		ss_text_table_add(&t, g_strdup("->"), NULL);
+		/* roles unknown: no arrow, nobody connected to anybody */
+		ss_text_table_add(&t, g_strdup(ss_conn_roles_unknown(c) ? "<->" : "->"), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &sv->ip, sv->port), NULL);
 		ss_text_table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
 		ss_text_table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
@@ -586,7 +592,9 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		if (c->reuse != SS_REUSE_NONE)
 			g_string_append_printf(f, "reused (%s)", ss_reuse_name(c->reuse));
 		/* a guess says so: "inferred" whenever no packet proved the roles */
-		if (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK)
+		if (ss_conn_roles_unknown(c))
+			g_string_append_printf(f, "%sroles unknown", f->len > 0 ? ", " : "");
+		else if (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK)
 			g_string_append_printf(f, "%s%s%s (%s)", f->len > 0 ? ", " : "",
 					       c->confidence == SS_CONFIDENCE_HIGH ? "" : "inferred: ",
 					       ss_evidence_name(c->evidence),

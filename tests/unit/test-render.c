@@ -656,7 +656,7 @@ static const char summary_json[] =
 	"\"hosts\":0,\"evidence\":{\"syn\":0,\"syn_ack\":0,\"simultaneous_open\":0,"
 	"\"icmp_unreachable\":0,\"service_port\":0,\"first_sender\":0,\"lower_port\":0,"
 	"\"first_packet\":0,\"proven_listener\":0,\"ephemeral_range\":0,\"fan_in\":0,"
-	"\"reply_from_port\":0,\"multicast\":0,\"broadcast\":0},"
+	"\"reply_from_port\":0,\"multicast\":0,\"broadcast\":0,\"unknown\":0},"
 	"\"quality\":{\"one_sided\":0,\"started_midstream\":0,\"timestamps_backwards\":0,"
 	"\"snaplen_cut\":0,\"kernel_drops\":null},"
 	"\"knowledge_dropped\":{\"endpoints\":0,\"hosts\":0,\"port_maps\":0,"

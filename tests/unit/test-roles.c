@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sockscope/listeners.h"
 #include "sockscope/roles.h"
 #include "sockscope/util.h"
 #include "scenario.h"
@@ -222,6 +223,75 @@ static void test_fan_in(void **state)
 	}
 }
 
+/* Both ends on ports inside one OS default ephemeral range and no other
+ * evidence (a bind shell on 40000, peer-to-peer traffic): the roles are
+ * unknown, not the lower port's guess; no listener is made, both hosts
+ * count the record (issue 13).  Real evidence still decides: a fan-in
+ * socket and a proven listener on the same kind of ports. */
+static void test_unknown_roles(void **state)
+{
+	(void)state;
+	for (int streaming = 0; streaming < 2; streaming++) {
+		run r = start(streaming);
+		sc_flow shell = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 51234,
+					     sc_ip4(10, 0, 0, 2), 40000);
+		sc_flow peer = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 2), 33000,
+					    sc_ip4(10, 0, 0, 1), 57000);
+		midstream(r.a, &shell, 0);
+		midstream(r.a, &peer, 10);
+		/* three clients to 10.0.0.9:45000 from changing high ports */
+		sc_flow fan[3];
+		for (int i = 0; i < 3; i++) {
+			fan[i] = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 1, (guint8)(1 + i)),
+					      (guint16)(52000 + i * 9), sc_ip4(10, 0, 0, 9), 45000);
+			midstream(r.a, &fan[i], 20 + i * 10);
+		}
+		/* 10.0.0.7:41000 answered a handshake: its mid-stream peer at
+		 * 38000 is a client, high ports or not */
+		sc_flow hs = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 2, 1), 50500,
+					  sc_ip4(10, 0, 0, 7), 41000);
+		sc_flow mid = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 2, 2), 38000,
+					   sc_ip4(10, 0, 0, 7), 41000);
+		handshake(r.a, &hs, 100, FALSE);
+		midstream(r.a, &mid, 110);
+		ss_report *rep;
+		GPtrArray *conns = finish(&r, &rep);
+		for (int i = 0; i < 2; i++) {
+			const ss_conn *c = find(conns, i == 0 ? &shell : &peer);
+			if (c->evidence != SS_EVIDENCE_UNKNOWN)
+				fail_msg("evidence %s, expected unknown", ss_evidence_name(c->evidence));
+			assert_true(ss_conn_roles_unknown(c));
+			assert_int_equal(c->confidence, SS_CONFIDENCE_LOW);
+			assert_false(ss_conn_reaches_listener(c));
+		}
+		for (int i = 0; i < 3; i++)
+			assert_inferred(conns, &fan[i], SS_EVIDENCE_FAN_IN);
+		/* streaming: the mid-stream record ends after the handshake's SYN-ACK */
+		assert_inferred(conns, &mid, SS_EVIDENCE_PROVEN_LISTENER);
+		/* listeners: 10.0.0.9:45000 and 10.0.0.7:41000 only */
+		assert_int_equal(rep->listeners->len, 2);
+		for (guint i = 0; i < rep->listeners->len; i++) {
+			const ss_listener *l = &g_array_index(rep->listeners, ss_listener, i);
+			assert_true(l->port == 45000 || l->port == 41000);
+		}
+		assert_int_equal(rep->summary.evidence[SS_EVIDENCE_UNKNOWN], 2);
+		/* 10.0.0.1 and 10.0.0.2 took part in both, as neither role */
+		guint seen = 0;
+		for (guint i = 0; rep->hosts && i < rep->hosts->len; i++) {
+			const ss_host *h = &g_array_index(rep->hosts, ss_host, i);
+			ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
+			if (memcmp(&h->ip, &a, sizeof a) != 0 && memcmp(&h->ip, &b, sizeof b) != 0)
+				continue;
+			seen++;
+			assert_int_equal(h->unknown_roles, 2);
+			assert_int_equal(h->client_connections, 0);
+			assert_true(h->listeners == NULL || h->listeners->len == 0);
+		}
+		assert_int_equal(seen, 2);
+		done(&r, rep);
+	}
+}
+
 static void test_ports_last(void **state)
 {
 	(void)state;
@@ -382,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_ephemeral_range),
 		cmocka_unit_test(test_fan_in),
 		cmocka_unit_test(test_ports_last),
+		cmocka_unit_test(test_unknown_roles),
 		cmocka_unit_test(test_udp_receivers),
 		cmocka_unit_test(test_handshake_wins),
 		cmocka_unit_test(test_knowledge_bounded),
