@@ -155,14 +155,26 @@ def check_capture(exe, capture):
             raise ValueError("event.duration is not end - start in ns")
         if flat["@timestamp"] != flat["event.start"] or flat["event.start"] != c["first_ts"]:
             raise ValueError("@timestamp / event.start is not the first packet")
-        for ecs_side, ss_side in (("source", "client"), ("client", "client"),
-                                  ("destination", "server"), ("server", "server")):
-            if (flat[f"{ecs_side}.ip"], flat[f"{ecs_side}.port"]) != \
-                    (c[ss_side]["ip"], c[ss_side]["port"]):
-                raise ValueError(f"{ecs_side} is not the jsonl {ss_side}")
-            if flat[f"{ecs_side}.bytes"] != c["ip_bytes"][ss_side] or \
-                    flat[f"{ecs_side}.packets"] != c["packets"][ss_side]:
-                raise ValueError(f"{ecs_side} counts differ from the jsonl {ss_side}")
+        if c["evidence"] == "unknown":
+            # roles unknown: no ECS client/server; source is the first
+            # packet's sender (jsonl endpoints[0]), destination the other
+            if any(k.startswith(("client.", "server.")) for k in flat):
+                raise ValueError("client/server given for a record of unknown roles")
+            sides = (("source", c["endpoints"][0]), ("destination", c["endpoints"][1]))
+            for ecs_side, e in sides:
+                if (flat[f"{ecs_side}.ip"], flat[f"{ecs_side}.port"], flat[f"{ecs_side}.bytes"],
+                        flat[f"{ecs_side}.packets"]) != \
+                        (e["ip"], e["port"], e["ip_bytes"], e["packets"]):
+                    raise ValueError(f"{ecs_side} is not the jsonl endpoint")
+        else:
+            for ecs_side, ss_side in (("source", "client"), ("client", "client"),
+                                      ("destination", "server"), ("server", "server")):
+                if (flat[f"{ecs_side}.ip"], flat[f"{ecs_side}.port"]) != \
+                        (c[ss_side]["ip"], c[ss_side]["port"]):
+                    raise ValueError(f"{ecs_side} is not the jsonl {ss_side}")
+                if flat[f"{ecs_side}.bytes"] != c["ip_bytes"][ss_side] or \
+                        flat[f"{ecs_side}.packets"] != c["packets"][ss_side]:
+                    raise ValueError(f"{ecs_side} counts differ from the jsonl {ss_side}")
         if flat.get("network.community_id") != c["community_id"]:
             raise ValueError("network.community_id differs from jsonl community_id")
         if flat["network.transport"] != c["proto"] or \
