@@ -11,6 +11,18 @@
 #include "sockscope/cursor.h"
 #include "sockscope/decode.h"
 
+/* Big-endian loads at p, for headers whose length was checked once
+ * (ss_cursor_need) instead of at every field. */
+static inline guint16 ss_be16_at(const guint8 *p)
+{
+	return (guint16)(p[0] << 8 | p[1]);
+}
+
+static inline guint32 ss_be32_at(const guint8 *p)
+{
+	return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+}
+
 /* IANA protocol numbers, spelled out so the decoder does not depend on the
  * host's <netinet/in.h> (IPPROTO_MH and friends are not everywhere). */
 enum {

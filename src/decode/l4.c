@@ -95,13 +95,30 @@ static guint64 sum_bytes(const guint8 *p, gsize n, guint64 acc)
 		p += 8;
 		n -= 8;
 	}
-	if (n > 0) {
-		/* the tail starts 8-aligned from the segment's start, so its
-		 * 16-bit words keep their places; an odd last byte is padded
-		 * with zero, as RFC 1071 says */
-		x = 0;
-		memcpy(&x, p, n);
-		b = sum_add(b, x);
+	/* The tail (0-7 bytes) starts 8-aligned from the segment's start, so
+	 * its 16-bit words sit at even offsets, and each load below adds its
+	 * words to the sum in the host's byte order, as the 8-byte loads do
+	 * (2^16 = 1 in the ones' complement sum); an odd last byte is padded
+	 * with zero, as RFC 1071 says.  Fixed-size loads instead of one
+	 * memcpy() of n bytes: that took 23 instructions per call (callgrind,
+	 * 200k plain packets, two calls per checksummed packet). */
+	if (n & 4) {
+		guint32 w;
+		memcpy(&w, p, 4);
+		b = sum_add(b, w);
+		p += 4;
+	}
+	if (n & 2) {
+		guint16 w;
+		memcpy(&w, p, 2);
+		b = sum_add(b, w);
+		p += 2;
+	}
+	if (n & 1) {
+		const guint8 last[2] = { p[0], 0 };
+		guint16 w;
+		memcpy(&w, last, 2);
+		b = sum_add(b, w);
 	}
 	return sum_add(sum_add(acc, a), b);
 }
@@ -115,31 +132,32 @@ static guint16 sum_fold(guint64 acc)
 	return (guint16)acc;
 }
 
-/* The pseudo-header's sum: addresses, protocol and transport length. */
+/* The pseudo-header's sum: addresses, protocol and transport length,
+ * loaded straight from the view in the same host-order words sum_bytes()
+ * would read from the pseudo-header laid out in memory (and congruent to
+ * that sum, never 0: the protocol word is not), instead of building the
+ * header in a buffer and summing it: 52 instructions per IPv4 packet before
+ * (callgrind, 200k plain packets). */
 static guint64 pseudo_sum(const ss_ip_view *ip, guint32 len)
 {
-	guint8 b[40];
-	gsize n;
 	if (ip->family == SS_FAMILY_IPV4) {
-		memcpy(b, ip->src.bytes, 4);
-		memcpy(b + 4, ip->dst.bytes, 4);
-		b[8] = 0;
-		b[9] = ip->proto;
-		b[10] = (guint8)(len >> 8);
-		b[11] = (guint8)len;
-		n = 12;
-	} else {
-		memcpy(b, ip->src.bytes, 16);
-		memcpy(b + 16, ip->dst.bytes, 16);
-		b[32] = (guint8)(len >> 24);
-		b[33] = (guint8)(len >> 16);
-		b[34] = (guint8)(len >> 8);
-		b[35] = (guint8)len;
-		b[36] = b[37] = b[38] = 0;
-		b[39] = ip->proto;
-		n = 40;
+		const guint8 tail[4] = { 0, ip->proto, (guint8)(len >> 8), (guint8)len };
+		guint32 s, d, t;
+		memcpy(&s, ip->src.bytes, 4);
+		memcpy(&d, ip->dst.bytes, 4);
+		memcpy(&t, tail, 4);
+		return (guint64)s + d + t;   /* < 2^34: no carry to fold */
 	}
-	return sum_bytes(b, n, 0);
+	const guint8 tail[8] = { (guint8)(len >> 24), (guint8)(len >> 16), (guint8)(len >> 8),
+				 (guint8)len, 0, 0, 0, ip->proto };
+	guint64 w[5];
+	memcpy(w, ip->src.bytes, 16);
+	memcpy(w + 2, ip->dst.bytes, 16);
+	memcpy(w + 4, tail, 8);
+	guint64 acc = w[0];
+	for (guint i = 1; i < 5; i++)
+		acc = sum_add(acc, w[i]);
+	return acc;
 }
 
 /* The verdict on the checksum at byte `at` of a `len`-byte segment.  Only a

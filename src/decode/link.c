@@ -252,8 +252,8 @@ static inline gboolean fast_udp_maybe_tunnel(const ss_decode_config *cfg, guint8
 					     const guint8 *l4, guint32 avail)
 {
 	return proto == SS_IPPROTO_UDP && avail >= 4 && (cfg == NULL || cfg->max_depth > 0) &&
-	       (ss_udp_port_maybe_tunnel(cfg, (guint16)(l4[0] << 8 | l4[1])) ||
-		ss_udp_port_maybe_tunnel(cfg, (guint16)(l4[2] << 8 | l4[3])));
+	       (ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4)) ||
+		ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4 + 2)));
 }
 
 /* The common packet, straight-line: Ethernet (at most one 802.1Q tag),
@@ -279,11 +279,11 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	guint32 off = 14;
 	if (caplen < 14 + 20)
 		return FALSE;
-	guint16 type = (guint16)(data[12] << 8 | data[13]);
+	guint16 type = ss_be16_at(data + 12);
 	if (type == 0x8100) {  /* one VLAN tag: SS_MAX_VLAN_TAGS >= 1 */
 		if (caplen < 18 + 20)
 			return FALSE;
-		type = (guint16)(data[16] << 8 | data[17]);
+		type = ss_be16_at(data + 16);
 		off = 18;
 	}
 	const guint8 *ip = data + off;
@@ -291,7 +291,7 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	guint32 avail;
 
 	if (type == SS_ETHERTYPE_IPV4) {
-		guint32 total = (guint32)ip[2] << 8 | ip[3];
+		guint32 total = ss_be16_at(ip + 2);
 		guint8 proto = ip[9];
 		/* version 4, IHL 5; no MF, offset 0 (DF may be set); a declared
 		 * total length (0 is TSO's guessed length, below 20 is
@@ -315,7 +315,7 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	} else if (type == SS_ETHERTYPE_IPV6) {
 		if (caplen < off + 40)
 			return FALSE;
-		guint32 plen = (guint32)ip[4] << 8 | ip[5];
+		guint32 plen = ss_be16_at(ip + 4);
 		guint8 proto = ip[6];
 		/* 0 is a jumbogram's or TSO's guessed length */
 		if ((ip[0] >> 4) != 6 || plen == 0 ||

@@ -1307,6 +1307,105 @@ static void test_fast_path_matches_general(void **state)
 	}
 }
 
+/* Checksum verdicts against a reference written the plain RFC 1071 way
+ * (big-endian 16-bit words, one at a time): every payload length 0-40 (all
+ * tail sizes of the decoder's 8-byte loop), TCP and UDP, IPv4 and IPv6,
+ * through the fast path (Ethernet) and the general chain (DLT_IPV4/IPV6):
+ * the right sum is ok, a changed byte bad, the pseudo-header's own sum
+ * (checksum offload) partial. */
+static guint32 ref_add(guint32 sum, const guint8 *b, gsize n)
+{
+	for (gsize i = 0; i < n; i += 2)
+		sum += (guint32)b[i] << 8 | (i + 1 < n ? b[i + 1] : 0);
+	return sum;
+}
+
+static guint16 ref_fold(guint32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (guint16)sum;
+}
+
+static void csum_case(gboolean v6, guint8 proto, gsize payload)
+{
+	pkt p;
+	memset(&p, 0, sizeof p);
+	gsize hdr = proto == 6 ? 20 : 8, seg = hdr + payload;
+	eth(&p, v6 ? 0x86dd : 0x0800);
+	if (v6)
+		ipv6(&p, (guint16)seg, proto);
+	else
+		ipv4(&p, (guint16)(20 + seg), proto);
+	gsize l4 = p.n;
+	if (proto == 6)
+		tcp(&p, 40000, 443, 7, 9, 5, SS_TCP_ACK);
+	else
+		udp(&p, 5353, 5353, (guint16)seg);
+	for (gsize i = 0; i < payload; i++)
+		p8(&p, (guint8)(i * 37 + payload));
+
+	guint8 ph[40];
+	gsize pn;
+	if (v6) {
+		memcpy(ph, V6A, 16);
+		memcpy(ph + 16, V6B, 16);
+		ph[32] = ph[33] = 0;
+		ph[34] = (guint8)(seg >> 8);
+		ph[35] = (guint8)seg;
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = proto;
+		pn = 40;
+	} else {
+		static const guint8 a[4] = { 10, 0, 0, 1 }, b[4] = { 10, 0, 0, 2 };
+		memcpy(ph, a, 4);
+		memcpy(ph + 4, b, 4);
+		ph[8] = 0;
+		ph[9] = proto;
+		ph[10] = (guint8)(seg >> 8);
+		ph[11] = (guint8)seg;
+		pn = 12;
+	}
+	gsize at = l4 + (proto == 6 ? 16 : 6);
+	guint16 pseudo = ref_fold(ref_add(0, ph, pn));
+	guint16 sum = (guint16)~ref_fold(ref_add(ref_add(0, ph, pn), p.b + l4, seg));
+	if (sum == 0 && proto == 17)
+		sum = 0xffff;   /* UDP: 0 means none (RFC 768) */
+
+	static const struct { int change; ss_csum want; } cases[] = {
+		{ 0, SS_CSUM_OK }, { 1, SS_CSUM_BAD }, { 2, SS_CSUM_PARTIAL },
+	};
+	for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
+		pkt m = p;
+		guint16 field = cases[k].change == 2 ? pseudo : sum;
+		m.b[at] = (guint8)(field >> 8);
+		m.b[at + 1] = (guint8)field;
+		if (cases[k].change == 1)   /* TCP: the sequence number; UDP: a port */
+			m.b[proto == 6 ? l4 + 4 : l4 + 1] ^= 0x10;
+		for (int dl = 0; dl < 2; dl++) {
+			ss_packet o;
+			gsize off = dl ? 14 : 0;
+			int dlt = !dl ? DLT_EN10MB : v6 ? DLT_IPV6 : DLT_IPV4;
+			ss_reason r = ss_decode(dlt, m.b + off, (guint32)(m.n - off),
+						(guint32)(m.n - off), &o);
+			if (r != SS_REASON_OK || o.csum != cases[k].want)
+				fail_msg("v%d proto %u payload %zu case %zu via %s: %s csum %u, want %u",
+					 v6 ? 6 : 4, proto, payload, k, dl ? "ip" : "ethernet",
+					 ss_reason_name(r), o.csum, cases[k].want);
+		}
+	}
+}
+
+static void test_checksum_verdicts(void **state)
+{
+	(void)state;
+	for (gsize payload = 0; payload <= 40; payload++)
+		for (int v6 = 0; v6 < 2; v6++) {
+			csum_case(v6, 6, payload);
+			csum_case(v6, 17, payload);
+		}
+}
+
 static void test_every_prefix(void **state)
 {
 	(void)state;
@@ -2540,6 +2639,7 @@ int main(void)
 		cmocka_unit_test(test_icmp6_port_unreach),
 		cmocka_unit_test(test_hostile_ip_lengths),
 		cmocka_unit_test(test_fast_path_matches_general),
+		cmocka_unit_test(test_checksum_verdicts),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_encap_every_prefix),
 		cmocka_unit_test(test_encap_context),
