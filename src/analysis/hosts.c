@@ -10,6 +10,7 @@
  * numbers, the host's index in that table and the socket's number from the
  * listener roll-up, in an ss_set64 (sockscope/set64.h). */
 #include "sockscope/hosts.h"
+#include "sockscope/listeners.h"
 #include "sockscope/oatable.h"
 #include "sockscope/report.h"
 #include "sockscope/set64.h"
@@ -313,6 +314,10 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 	acc->h.client_connections++;
 	/* The host's number and the socket's name the pair one to one: the
 	 * socket's vnet is the record's, as the host's is. */
+	if (server == SS_LISTENERS_NONE)
+		/* no socket to name (the caller's cases all return above today):
+		 * never one made-up server shared by every such record */
+		return;
 	guint64 host = (guint64)((guint8 *)acc - h->by_ip.entries) / sizeof *acc;
 	switch (ss_set64_add(&h->pairs, (host + 1) << 32 | server, h->lim.max_servers)) {
 	case SS_SET64_ADDED:
