@@ -87,6 +87,18 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v);
  * fields the caller has already filled. */
 ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out);
 
+/* The packet's IP fields from the (innermost) IP header's view: the general
+ * chain (ip.c) and the Ethernet fast path (link.c) set them the same way. */
+static inline void ss_packet_set_ip(ss_packet *out, const ss_ip_view *v)
+{
+	out->family = v->family;
+	out->ip_proto = v->proto;
+	out->ttl = v->ttl;
+	out->src = v->src;
+	out->dst = v->dst;
+	out->ip_len = v->ip_len;
+}
+
 /* TRUE for the IPv6 extension headers the chain walk follows. */
 gboolean ss_ipv6_is_ext(guint8 nh);
 

@@ -268,12 +268,7 @@ ss_reason ss_decap_ip(ss_decap *d, ss_cursor c, guint8 expect_family)
 			r = v.family == SS_FAMILY_IPV6 ? walk_ipv6_ext(&v) : SS_REASON_OK;
 	}
 
-	out->family = v.family;
-	out->ip_proto = v.proto;
-	out->ttl = v.ttl;
-	out->src = v.src;
-	out->dst = v.dst;
-	out->ip_len = v.ip_len;
+	ss_packet_set_ip(out, &v);
 
 	if (r == SS_REASON_OTHER_IP_PROTO)
 		out->l4 = SS_L4_OTHER;

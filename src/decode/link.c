@@ -340,12 +340,7 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	v.routed = FALSE;
 	v.fragment = FALSE;
 
-	out->family = v.family;
-	out->ip_proto = v.proto;
-	out->ttl = v.ttl;
-	out->src = v.src;
-	out->dst = v.dst;
-	out->ip_len = v.ip_len;
+	ss_packet_set_ip(out, &v);
 	*r = ss_decode_l4(&v, out);
 	return TRUE;
 }
