@@ -10,19 +10,26 @@
 #include "analysis/findings-internal.h"
 #include "sockscope/util.h"
 
-SS_BYTES_KEY_FUNCS(gkey, gkey)
-
+/* The roll-up runs once, at the end, over every K_PAIR group (up to
+ * SS_FINDINGS_MAX_GROUPS): its accumulators live inline in open-addressing
+ * tables (sockscope/oatable.h) rather than as g_new0'd GHashTable values,
+ * each pair's accumulators are found once (their entry numbers are kept for
+ * the second pass), and the open ports and hosts are collected only for
+ * the few accumulators that turn out to be scans.  On the 100k-flow bench
+ * capture (many-s.pcap) this took the scans from 335 M instructions (a
+ * malloc, a GHashTable node and a hash per accumulator, a sort of all of
+ * them, a free each) to a few tens of millions (docs/performance.md). */
 struct ss_findings_scans {
-	GHashTable *scans;    /* (client, server) -> scan_acc */
-	GHashTable *sweeps;   /* (client, port) -> scan_acc */
-	GHashTable *probes;   /* server socket -> guint64[2] probes unanswered, refused */
+	ss_oatable scans;     /* (client, server) -> scan_acc */
+	ss_oatable sweeps;    /* (client, port) -> scan_acc */
+	ss_oatable probes;    /* server socket -> probe_acc */
 };
 
 /* One per (client, host) and per (client, port) among the pairs, so up to
  * 2 x SS_FINDINGS_MAX_GROUPS of them under a flood of distinct sources: kept
- * small (no inline examples, the open-port list only once a port answered).
- * With three example records inline they took 165 MB more under the flood
- * test (check-flood.py, jsonl peak RSS 112 -> 296 MB). */
+ * small (no inline examples, the open-port list only for a scan).  With
+ * three example records inline they took 165 MB more under the flood test
+ * (check-flood.py, jsonl peak RSS 112 -> 296 MB). */
 typedef struct {
 	gkey k;                    /* client, server (scan) or port (sweep) */
 	guint64 targets;           /* distinct ports (scan) or hosts (sweep) */
@@ -31,40 +38,31 @@ typedef struct {
 	GArray *open_hosts;        /* ss_ip, sweeps: sorted at the end; NULL = none */
 } scan_acc;
 
-static void scan_acc_free(gpointer p)
+/* The probes of scans and sweeps to one server socket. */
+typedef struct {
+	gkey k;                    /* the server socket (client zero) */
+	guint64 unanswered, refused;
+} probe_acc;
+
+static scan_acc *scan_at(const ss_oatable *t, guint32 i)
 {
-	scan_acc *x = p;
-	if (x->open_ports)
-		g_array_unref(x->open_ports);
-	if (x->open_hosts)
-		g_array_unref(x->open_hosts);
-	g_free(x);
+	return ss_oa_entry(t, i);
 }
 
-static void scan_add(GHashTable *t, const gkey *k, const group *g, gboolean sweep)
+/* Counts pair g into the accumulator of key k; returns its entry number. */
+static guint32 scan_add(ss_oatable *t, const gkey *k, const group *g)
 {
-	scan_acc *x = g_hash_table_lookup(t, k);
-	if (x == NULL) {
-		x = g_new0(scan_acc, 1);
-		x->k = *k;
-		g_hash_table_insert(t, &x->k, x);
-	}
+	gboolean created;
+	scan_acc *x = ss_oa_insert(t, k, ss_oa_hash(k, sizeof *k), sizeof *k, sizeof *x,
+				   &created);
 	x->targets++;
 	x->attempts += g->n;
 	x->closed += g->c.pair.refused > 0 && g->c.pair.answered == 0;
 	x->filtered += g->c.pair.refused == 0 && g->c.pair.answered == 0;
-	if (g->c.pair.answered > 0) {
-		x->open++;
-		if (sweep) {
-			if (x->open_hosts == NULL)
-				x->open_hosts = g_array_new(FALSE, FALSE, sizeof(ss_ip));
-			g_array_append_val(x->open_hosts, g->k.server);
-		} else {
-			if (x->open_ports == NULL)
-				x->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
-			g_array_append_val(x->open_ports, g->k.port);
-		}
-	}
+	x->open += g->c.pair.answered > 0;
+	/* entries are dense, in insertion order: the new one is the last */
+	return created ? ss_oatable_size(t) - 1
+		       : (guint32)(((guint8 *)x - t->entries) / sizeof *x);
 }
 
 static gboolean is_scan(const scan_acc *x)
@@ -85,16 +83,19 @@ static gint cmp_ip(gconstpointer a, gconstpointer b)
 
 static gint cmp_scan(gconstpointer pa, gconstpointer pb)
 {
-	return memcmp(&((const scan_acc *)pa)->k, &((const scan_acc *)pb)->k, sizeof(gkey));
+	return memcmp(&(*(scan_acc *const *)pa)->k, &(*(scan_acc *const *)pb)->k, sizeof(gkey));
 }
 
-/* scans: (client, server) -> scan_acc; sweeps: (client, port) -> scan_acc */
-static void find_scans(const ss_findings_acc *a, GHashTable *scans, GHashTable *sweeps)
+/* Pass 1: the scan and sweep accumulators of every pair (their entry
+ * numbers into at[2 * i], at[2 * i + 1]).  Pass 2, now that each
+ * accumulator is complete: the open ports and hosts of the scans, and the
+ * probes of scans per server socket. */
+static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 {
-	for (guint32 i = 0; i < a->groups[K_PAIR].len; i++) {
+	const ss_oatable *pairs = &a->groups[K_PAIR];
+	guint32 *at = g_new(guint32, 2 * (gsize)MAX(pairs->len, 1));
+	for (guint32 i = 0; i < pairs->len; i++) {
 		const group *g = group_at(a, K_PAIR, i);
-		if (g == NULL)
-			continue;
 		gkey k;
 		memset(&k, 0, sizeof k);
 		k.vnet = g->k.vnet;
@@ -102,55 +103,40 @@ static void find_scans(const ss_findings_acc *a, GHashTable *scans, GHashTable *
 		k.family = g->k.family;
 		k.client = g->k.client;
 		k.server = g->k.server;
-		scan_add(scans, &k, g, FALSE);
+		at[2 * i] = scan_add(&s->scans, &k, g);
 		memset(&k.server, 0, sizeof k.server);
 		k.port = g->k.port;
-		scan_add(sweeps, &k, g, TRUE);
+		at[2 * i + 1] = scan_add(&s->sweeps, &k, g);
 	}
-}
-
-/* Is the record's (client, server socket) part of a scan or a sweep? */
-static gboolean in_scan(GHashTable *scans, GHashTable *sweeps, const gkey *pk)
-{
-	gkey k;
-	memset(&k, 0, sizeof k);
-	k.vnet = pk->vnet;
-	k.proto = pk->proto;
-	k.family = pk->family;
-	k.client = pk->client;
-	k.server = pk->server;
-	const scan_acc *x = g_hash_table_lookup(scans, &k);
-	if (x && is_scan(x))
-		return TRUE;
-	memset(&k.server, 0, sizeof k.server);
-	k.port = pk->port;
-	x = g_hash_table_lookup(sweeps, &k);
-	return x && is_scan(x);
-}
-
-/* The probes of scans and sweeps per server socket: [0] unanswered,
- * [1] refused (one pass over the pairs). */
-static GHashTable *scan_probes(const ss_findings_acc *a, GHashTable *scans, GHashTable *sweeps)
-{
-	GHashTable *t = g_hash_table_new_full(gkey_hash, gkey_equal, g_free, g_free);
-	for (guint32 i = 0; i < a->groups[K_PAIR].len; i++) {
+	for (guint32 i = 0; i < pairs->len; i++) {
 		const group *p = group_at(a, K_PAIR, i);
-		if (p == NULL)
-			continue;
-		if ((p->c.pair.refused == 0 && p->c.pair.unanswered == 0) ||
-		    !in_scan(scans, sweeps, &p->k))
+		scan_acc *scan = scan_at(&s->scans, at[2 * i]);
+		scan_acc *sweep = scan_at(&s->sweeps, at[2 * i + 1]);
+		gboolean in_scan = is_scan(scan), in_sweep = is_scan(sweep);
+		if (p->c.pair.answered > 0) {
+			/* in pair order, as the ports and hosts were found */
+			if (in_scan) {
+				if (scan->open_ports == NULL)
+					scan->open_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
+				g_array_append_val(scan->open_ports, p->k.port);
+			}
+			if (in_sweep) {
+				if (sweep->open_hosts == NULL)
+					sweep->open_hosts = g_array_new(FALSE, FALSE, sizeof(ss_ip));
+				g_array_append_val(sweep->open_hosts, p->k.server);
+			}
+		}
+		if ((p->c.pair.refused == 0 && p->c.pair.unanswered == 0) || !(in_scan || in_sweep))
 			continue;
 		gkey k = p->k;
 		memset(&k.client, 0, sizeof k.client);
-		guint64 *n = g_hash_table_lookup(t, &k);
-		if (n == NULL) {
-			n = g_new0(guint64, 2);
-			g_hash_table_insert(t, g_memdup2(&k, sizeof k), n);
-		}
-		n[0] += p->c.pair.unanswered;
-		n[1] += p->c.pair.refused;
+		gboolean created;
+		probe_acc *n = ss_oa_insert(&s->probes, &k, ss_oa_hash(&k, sizeof k), sizeof k,
+					    sizeof *n, &created);
+		n->unanswered += p->c.pair.unanswered;
+		n->refused += p->c.pair.refused;
 	}
-	return t;
+	g_free(at);
 }
 
 /* A copy of an unanswered / refused group without the scan probes; FALSE
@@ -160,8 +146,9 @@ gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind kd, const group
 	*out = *g;
 	if (kd != K_UNANSWERED && kd != K_REFUSED)
 		return TRUE;
-	const guint64 *n = g_hash_table_lookup(s->probes, &g->k);
-	guint64 folded = n == NULL ? 0 : n[kd == K_UNANSWERED ? 0 : 1];
+	const probe_acc *n = ss_oa_find(&s->probes, &g->k, ss_oa_hash(&g->k, sizeof g->k),
+					sizeof g->k, sizeof *n);
+	guint64 folded = n == NULL ? 0 : kd == K_UNANSWERED ? n->unanswered : n->refused;
 	if (folded == 0)
 		return TRUE;
 	if (folded >= g->n)
@@ -271,36 +258,53 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 	g_ptr_array_add(out, f);
 }
 
-static void from_scans(GPtrArray *out, GHashTable *t, gboolean sweep, const ss_report *r)
+/* The findings of the accumulators that are scans, by key (the whole key:
+ * the order does not depend on the table's hash). */
+static void from_scans(GPtrArray *out, const ss_oatable *t, gboolean sweep, const ss_report *r)
 {
-	GList *l = g_list_sort(g_hash_table_get_values(t), cmp_scan);
-	for (GList *it = l; it; it = it->next)
-		if (is_scan(it->data))
-			from_scan(out, it->data, sweep, r);
-	g_list_free(l);
+	GPtrArray *l = g_ptr_array_new();
+	for (guint32 i = 0; i < t->len; i++)
+		if (is_scan(scan_at(t, i)))
+			g_ptr_array_add(l, scan_at(t, i));
+	g_ptr_array_sort(l, cmp_scan);
+	for (guint i = 0; i < l->len; i++)
+		from_scan(out, g_ptr_array_index(l, i), sweep, r);
+	g_ptr_array_unref(l);
 }
-
 
 ss_findings_scans *ss_findings_scans_find(const ss_findings_acc *a)
 {
 	ss_findings_scans *s = g_new0(ss_findings_scans, 1);
-	s->scans = g_hash_table_new_full(gkey_hash, gkey_equal, NULL, scan_acc_free);
-	s->sweeps = g_hash_table_new_full(gkey_hash, gkey_equal, NULL, scan_acc_free);
-	find_scans(a, s->scans, s->sweeps);
-	s->probes = scan_probes(a, s->scans, s->sweeps);
+	ss_oatable_init(&s->scans, sizeof(scan_acc), sizeof(gkey));
+	ss_oatable_init(&s->sweeps, sizeof(scan_acc), sizeof(gkey));
+	ss_oatable_init(&s->probes, sizeof(probe_acc), sizeof(gkey));
+	find_scans(a, s);
 	return s;
 }
 
 void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const ss_report *r)
 {
-	from_scans(out, s->scans, FALSE, r);
-	from_scans(out, s->sweeps, TRUE, r);
+	from_scans(out, &s->scans, FALSE, r);
+	from_scans(out, &s->sweeps, TRUE, r);
+}
+
+/* Only scans hold arrays: no free per accumulator. */
+static void scans_clear(ss_oatable *t)
+{
+	for (guint32 i = 0; i < t->len; i++) {
+		scan_acc *x = scan_at(t, i);
+		if (x->open_ports)
+			g_array_unref(x->open_ports);
+		if (x->open_hosts)
+			g_array_unref(x->open_hosts);
+	}
+	ss_oatable_clear(t);
 }
 
 void ss_findings_scans_free(ss_findings_scans *s)
 {
-	g_hash_table_unref(s->probes);
-	g_hash_table_unref(s->scans);
-	g_hash_table_unref(s->sweeps);
+	scans_clear(&s->scans);
+	scans_clear(&s->sweeps);
+	ss_oatable_clear(&s->probes);
 	g_free(s);
 }

@@ -348,8 +348,26 @@ static gint cmp_i64(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
+/* Can the listener's samples hold an outlier?  The limit is at least
+ * min(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS) whatever the median (samples
+ * are never negative), so a listener whose slowest sample is below it has
+ * none: most listeners, found without copying and sorting their samples. */
+static gboolean may_be_slow(const group *g)
+{
+	const gint64 floor = MIN(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS);
+	for (int s = 0; s < 2; s++) {
+		const GArray *v = g->slow ? g->slow->rtt[s] : NULL;
+		for (guint i = 0; v != NULL && i < v->len; i++)
+			if (g_array_index(v, gint64, i) > floor)
+				return TRUE;
+	}
+	return FALSE;
+}
+
 static void from_slow(GPtrArray *out, const group *g)
 {
+	if (!may_be_slow(g))
+		return;
 	gint64 median[2], limit[2], max[2];
 	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
 	for (int s = 0; s < 2; s++) {
@@ -437,6 +455,9 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 {
 	for (guint i = 0; r->hosts != NULL && i < r->hosts->len; i++) {
 		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		/* most hosts give no finding: their address is not written */
+		if (!h->exhaustion_risk && h->n_dual_ports == 0)
+			continue;
 		char *ip = ip_vnet_dup(h->family, &h->ip, &h->vnet);
 		if (h->exhaustion_risk) {
 			guint64 size = (guint64)h->profile.high - h->profile.low + 1;
