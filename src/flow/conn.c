@@ -333,6 +333,8 @@ void ss_conn_sort_first(GPtrArray *conns)
 	g_free(k);
 }
 
+G_STATIC_ASSERT(SS_NO_TIME == G_MININT64);
+
 void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 {
 	ss_endpoint *me = &c->ep[side];
@@ -343,9 +345,11 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 		c->snaplen_cut++;
 	if (me->first_ns == SS_NO_TIME || p->ts_ns < me->first_ns)
 		me->first_ns = p->ts_ns;
-	if (me->last_ns == SS_NO_TIME || p->ts_ns > me->last_ns)
+	/* SS_NO_TIME is the smallest time (asserted below): a packet is never
+	 * earlier, so no separate test for it (4 instructions a packet) */
+	if (p->ts_ns > me->last_ns)
 		me->last_ns = p->ts_ns;
-	if (c->last_ns == SS_NO_TIME || p->ts_ns > c->last_ns)
+	if (p->ts_ns > c->last_ns)
 		c->last_ns = p->ts_ns;
 
 	if (c->proto == IPPROTO_TCP) {
