@@ -32,15 +32,20 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 	ss_json_conn(sink->buf, c, TRUE);
 	/* Write errors are caught by the final fflush/ferror check; a reader
 	 * that went away (EPIPE: `| head`) also stops the reading at once, as
-	 * SIGPIPE would have, but with everything closed properly. */
+	 * SIGPIPE would have, but with everything closed properly.  With a
+	 * full buffer (flush_at) out is written only by the fflush below, or
+	 * by a line longer than the buffer: ferror, a locked call, is asked
+	 * then, not for every line (0.8% of the 2M-flow capture's time). */
 	if (!sink->broken) {
+		gboolean wrote = sink->flush_at == 0 || sink->buf->len > sink->flush_at;
 		if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
 			fflush(sink->out);
 			sink->pending = 0;
+			wrote = TRUE;
 		}
 		fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
 		sink->pending += sink->buf->len;
-		if (ferror(sink->out) && errno == EPIPE) {
+		if (wrote && ferror(sink->out) && errno == EPIPE) {
 			sink->broken = TRUE;
 			ss_signals_request_stop(SIGPIPE);
 		}
