@@ -269,15 +269,14 @@ static void aggregate(ss_analyzer *a, ss_conn *c)
 
 /* Writer: the record goes to the sink; its memory then goes on *spares
  * for a new record, while packets still come. */
-static void write_record(ss_analyzer *a, ss_conn *c, gpointer *spares)
+static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 {
 	a->cfg.sink(c, a->cfg.sink_data);
 	if (c->ended_by == SS_END_CAPTURE) {
 		g_free(c);   /* the capture is over: no new record will need it */
 		return;
 	}
-	c->lru_next = *spares;
-	*spares = c;
+	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, lru_next));
 }
 
 static void writer_consume(void *ctx, ss_stage_batch *b)
@@ -289,7 +288,7 @@ static void writer_consume(void *ctx, ss_stage_batch *b)
 
 /* Report: a finished record is decided with what the capture taught so
  * far (docs/inference.md), rolled up, and passed on to be written. */
-static void report_record(ss_analyzer *a, ss_conn *c, gpointer *spares)
+static void report_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 {
 	ss_conn_finalize_with(c, a->roles);
 	account(a, c);
@@ -300,7 +299,7 @@ static void report_record(ss_analyzer *a, ss_conn *c, gpointer *spares)
 		write_record(a, c, spares);
 }
 
-static void report_apply(ss_analyzer *a, const ss_stage_event *e, gpointer *spares)
+static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain *spares)
 {
 	switch ((event_kind)e->kind) {
 	case EVENT_NOTE_RECORD:
@@ -349,14 +348,14 @@ static void pipeline_start(ss_analyzer *a)
 /* Packet thread: one event for the report stage, or applied at once. */
 static void report_put(ss_analyzer *a, ss_conn *c, event_kind kind, int side)
 {
-	gpointer written = NULL;
+	ss_stage_chain written = { NULL, NULL };
 	if (a->report) {
 		written = ss_stage_put(a->report, c, (guint8)kind, (gint8)side);
 	} else {
 		ss_stage_event e = { c, (guint8)kind, (gint8)side };
 		report_apply(a, &e, &written);
 	}
-	ss_lifecycle_add_spares(a->flows, written);
+	ss_lifecycle_add_spares(a->flows, written.head);
 }
 
 /* Waits until every event so far is applied and written, and both threads
@@ -365,7 +364,7 @@ void ss_pipeline_drain(ss_analyzer *a)
 {
 	ss_pipeline_flush(a);
 	if (a->report)
-		ss_lifecycle_add_spares(a->flows, ss_stage_drain(a->report));
+		ss_lifecycle_add_spares(a->flows, ss_stage_drain(a->report).head);
 }
 
 /* Hands over the last events and waits for both threads to end. */

@@ -18,15 +18,14 @@ static gpointer *link_of(const ss_stage *st, gpointer item)
 	return (gpointer *)((char *)item + st->link_offset);
 }
 
-void ss_stage_chain_push(const ss_stage *st, gpointer *list, gpointer chain)
+void ss_stage_chain_push(const ss_stage *st, ss_stage_chain *list, ss_stage_chain chain)
 {
-	if (!chain)
+	if (!chain.head)
 		return;
-	gpointer tail = chain;
-	while (*link_of(st, tail))
-		tail = *link_of(st, tail);
-	*link_of(st, tail) = *list;
-	*list = chain;
+	*link_of(st, chain.tail) = list->head;
+	list->head = chain.head;
+	if (!list->tail)
+		list->tail = chain.tail;
 }
 
 static void free_chain(const ss_stage *st, gpointer item)
@@ -74,7 +73,7 @@ static gpointer stage_main(gpointer data)
 static void stage_free(ss_stage *st)
 {
 	for (int i = 0; i < SS_STAGE_BATCHES; i++)
-		free_chain(st, st->batches[i].back);
+		free_chain(st, st->batches[i].back.head);
 	g_async_queue_unref(st->full);
 	g_async_queue_unref(st->empty);
 	g_free(st->batches);
@@ -102,31 +101,31 @@ ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
 	return st;
 }
 
-gpointer ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg)
+ss_stage_chain ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg)
 {
 	ss_stage_batch *b = st->filling;
 	b->ev[b->len].item = item;
 	b->ev[b->len].kind = kind;
 	b->ev[b->len].arg = arg;
 	if (++b->len < SS_STAGE_BATCH)
-		return NULL;
+		return (ss_stage_chain){ NULL, NULL };
 	stage_send(st->full, b);
 	st->filling = stage_receive(st->empty);   /* waits for the consumer */
-	gpointer back = st->filling->back;
-	st->filling->back = NULL;
+	ss_stage_chain back = st->filling->back;
+	st->filling->back = (ss_stage_chain){ NULL, NULL };
 	return back;
 }
 
-gpointer ss_stage_drain(ss_stage *st)
+ss_stage_chain ss_stage_drain(ss_stage *st)
 {
 	st->filling->sync = TRUE;
 	stage_send(st->full, st->filling);
 	ss_stage_batch *home[SS_STAGE_BATCHES];
-	gpointer back = NULL;
+	ss_stage_chain back = { NULL, NULL };
 	for (int i = 0; i < SS_STAGE_BATCHES; i++) {
 		home[i] = stage_receive(st->empty);
 		ss_stage_chain_push(st, &back, home[i]->back);
-		home[i]->back = NULL;
+		home[i]->back = (ss_stage_chain){ NULL, NULL };
 	}
 	st->filling = home[0];
 	for (int i = 1; i < SS_STAGE_BATCHES; i++)

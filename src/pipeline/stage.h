@@ -23,12 +23,21 @@ typedef struct {
 	gint8 arg;             /* and a small argument */
 } ss_stage_event;
 
+/* Items handed back: a list linked through each item's link pointer, with
+ * its last item, so that joining two lists never walks one.  Walking them
+ * was 2.7% of the 2M-flow capture's time (perf): every written record was
+ * read once more, on the report thread, just after the writer's core had
+ * written its link. */
+typedef struct {
+	gpointer head, tail;   /* both NULL when empty */
+} ss_stage_chain;
+
 typedef struct {
 	guint len;
 	gboolean last;         /* the producer is done: stop after this batch */
 	gboolean sync;         /* the producer waits until everything is applied */
 	gint handed;           /* see stage_send() */
-	gpointer back;         /* items for the producer, filled by the consumer */
+	ss_stage_chain back;   /* items for the producer, filled by the consumer */
 	ss_stage_event ev[SS_STAGE_BATCH];
 } ss_stage_batch;
 
@@ -48,18 +57,28 @@ ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
 
 /* Queues one event; when that fills the batch, sends it and waits for an
  * empty one.  Returns the items that came back with it (or NULL). */
-gpointer ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg);
+ss_stage_chain ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg);
 
 /* Waits until the consumer has applied every event so far (and, through
  * `sync`, whatever it feeds has too); every batch of the pool is then back
  * with the producer.  Returns the items handed back meanwhile. */
-gpointer ss_stage_drain(ss_stage *st);
+ss_stage_chain ss_stage_drain(ss_stage *st);
 
 /* Hands over the last events, waits for the consumer to end and frees the
  * stage, with the items still in its batches. */
 void ss_stage_stop(ss_stage *st);
 
+/* Puts `item` at the head of *list, linked through the pointer at
+ * `link_offset` in it. */
+static inline void ss_stage_chain_add(ss_stage_chain *list, gpointer item, gsize link_offset)
+{
+	*(gpointer *)((char *)item + link_offset) = list->head;
+	list->head = item;
+	if (!list->tail)
+		list->tail = item;
+}
+
 /* Puts the items of `chain` on *list (both linked as this stage links). */
-void ss_stage_chain_push(const ss_stage *st, gpointer *list, gpointer chain);
+void ss_stage_chain_push(const ss_stage *st, ss_stage_chain *list, ss_stage_chain chain);
 
 #endif
