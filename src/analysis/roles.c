@@ -14,6 +14,16 @@ enum {
 	EP_PROVEN_LISTENER = 1u << 0,   /* TCP: sent a SYN-ACK / a handshake's server */
 };
 
+/* What the records taught about one endpoint (16 bytes). */
+typedef struct {
+	guint32 records;         /* records it took part in */
+	guint32 peer_changes;    /* records whose peer port differed from the previous one's */
+	guint32 replies;         /* UDP: records in which it answered the first sender */
+	guint16 last_peer_port;
+	guint8 flags;
+} ep_counts;
+
+/* An IPv6 endpoint's key, and its entry in an ss_oatable. */
 typedef struct {
 	guint8 proto, family;
 	guint16 port;
@@ -22,28 +32,51 @@ typedef struct {
 
 typedef struct {
 	ep_key k;                /* first: the table's key */
-	guint32 records;         /* records it took part in */
-	guint32 peer_changes;    /* records whose peer port differed from the previous one's */
-	guint32 replies;         /* UDP: records in which it answered the first sender */
-	guint16 last_peer_port;
-	guint8 flags;
+	ep_counts n;
 } ep_entry;
 
-/* A direction between two hosts that the capture holds packets in, and a
- * host the capture is proven to miss packets to. */
+/* An IPv4 endpoint, key and counts together in its slot (24 bytes).  Its
+ * key packs the address, port and protocol in one word, never 0 (the
+ * family's 4 is in it), so 0 marks a free slot. */
+typedef struct {
+	guint64 key;
+	ep_counts n;
+} ep4_slot;
+
+G_STATIC_ASSERT(sizeof(ep4_slot) == 24);
+
+/* The IPv4 endpoints: open addressing with linear probing, at most 3/4
+ * full, the entries in the slots themselves.  Nearly every record looks
+ * up two endpoints, one of them new (its client's ephemeral port), in a
+ * table of up to 2^18 of them: far past the caches.  In an ss_oatable a
+ * look-up was two dependent misses, the slot's tag and then the 36-byte
+ * entry to compare the key and update the counts (perf annotate of ep_get
+ * on many-s: 46% of its samples on the first load, 29% on the second);
+ * here it is one, and the key is hashed as 8 bytes instead of 20.  IPv6
+ * endpoints, rare, stay in an ss_oatable. */
+typedef struct {
+	ep4_slot *slots;         /* cap slots */
+	guint32 cap;             /* 0 (nothing allocated yet) or a power of two */
+	guint32 len;
+} ep4_table;
+
+/* A host-pair direction that the capture holds packets in, and a host the
+ * capture is proven to miss packets to. */
 typedef struct {
 	guint8 family;
 	ss_ip from, to;        /* `to` zero: a host key (deaf) */
 } dir_key;
 
-/* The endpoints are kept inline in one open-addressing table
- * (sockscope/oatable.h): nearly every record brings a new one (its
- * client's ephemeral port), and a malloc plus a GHashTable node for each
- * cost more than the rest of the learning. */
+/* The endpoints are kept inline in open-addressing tables: nearly every
+ * record brings a new one, and a malloc plus a GHashTable node for each
+ * cost more than the rest of the learning.  max_endpoints bounds the two
+ * tables together. */
 struct ss_roles {
 	ss_roles_limits lim;
 	const ss_hosts *hosts;
-	ss_oatable eps;          /* ep_entry, keyed by ep_key */
+	guint64 k0, k1;          /* ss_hash_key(), kept at hand */
+	ep4_table eps4;          /* IPv4 endpoints */
+	ss_oatable eps6;         /* ep_entry, keyed by ep_key: IPv6 endpoints */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
 	/* What tells a missing answer from a missing direction
@@ -68,7 +101,10 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 	else
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
-	ss_oatable_init(&k->eps, sizeof(ep_entry), sizeof(ep_key));
+	const guint64 *key = ss_hash_key();
+	k->k0 = key[0];
+	k->k1 = key[1];
+	ss_oatable_init(&k->eps6, sizeof(ep_entry), sizeof(ep_key));
 	ss_oatable_init(&k->directions, sizeof(dir_key), sizeof(dir_key));
 	ss_oatable_init(&k->deaf, sizeof(dir_key), sizeof(dir_key));
 	return k;
@@ -78,7 +114,8 @@ void ss_roles_free(ss_roles *k)
 {
 	if (!k)
 		return;
-	ss_oatable_clear(&k->eps);
+	g_free(k->eps4.slots);
+	ss_oatable_clear(&k->eps6);
 	ss_oatable_clear(&k->directions);
 	ss_oatable_clear(&k->deaf);
 	g_free(k);
@@ -89,63 +126,180 @@ guint64 ss_roles_dropped(const ss_roles *k)
 	return k ? k->dropped : 0;
 }
 
-static void make_key(ep_key *key, const ss_conn *c, int side)
+/* ---- the endpoint tables ---- */
+
+/* One side of a record, ready to be looked up: its key and hash, computed
+ * once for the look-ups of a record, and its home slot already prefetched. */
+typedef struct {
+	gboolean v4;
+	guint32 h;
+	guint64 key4;
+	ep_key key6;
+} ep_ref;
+
+G_ALWAYS_INLINE static inline guint32 ep4_hash(const ss_roles *k, guint64 key)
 {
-	memset(key, 0, sizeof *key);
-	key->proto = c->proto;
-	key->family = c->family;
-	key->port = c->ep[side].port;
-	key->ip = c->ep[side].ip;
+	return (guint32)ss_siphash13(&key, sizeof key, k->k0, k->k1);
 }
 
-static const ep_entry *ep_find(const ss_roles *k, const ss_conn *c, int side)
+/* The slot of key, or the free slot where it would go (cap > 0, and the
+ * table is never full, so the probe ends). */
+static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
 {
-	ep_key key;
-	make_key(&key, c, side);
-	return ss_oa_find(&k->eps, &key, ss_oa_hash(&key, sizeof key), sizeof key,
-			  sizeof(ep_entry));
+	guint32 mask = t->cap - 1;
+	for (guint32 i = h & mask;; i = (i + 1) & mask) {
+		ep4_slot *s = &t->slots[i];
+		if (s->key == key || s->key == 0)
+			return s;
+	}
 }
 
-static gboolean one_shot(const ep_entry *e)
+static void ep4_grow(const ss_roles *k, ep4_table *t)
 {
-	return e->records <= 1 && e->replies == 0 && e->flags == 0;
+	ep4_table n = { g_new0(ep4_slot, t->cap ? (gsize)t->cap * 2 : 64),
+			t->cap ? t->cap * 2 : 64, t->len };
+	for (guint32 i = 0; i < t->cap; i++)
+		if (t->slots[i].key)
+			*ep4_probe(&n, t->slots[i].key, ep4_hash(k, t->slots[i].key)) = t->slots[i];
+	g_free(t->slots);
+	*t = n;
+}
+
+static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side)
+{
+	const ss_endpoint *ep = &c->ep[side];
+	r->v4 = c->family == SS_FAMILY_IPV4;
+	if (r->v4) {
+		guint32 a;
+		memcpy(&a, ep->ip.bytes, 4);
+		r->key4 = (guint64)a << 32 | (guint64)ep->port << 16 | (guint64)c->proto << 8 |
+			  SS_FAMILY_IPV4;
+		r->h = ep4_hash(k, r->key4);
+		if (k->eps4.cap)
+			__builtin_prefetch(&k->eps4.slots[r->h & (k->eps4.cap - 1)]);
+		return;
+	}
+	memset(&r->key6, 0, sizeof r->key6);
+	r->key6.proto = c->proto;
+	r->key6.family = c->family;
+	r->key6.port = ep->port;
+	r->key6.ip = ep->ip;
+	r->h = ss_oa_hash(&r->key6, sizeof r->key6);
+}
+
+static const ep_counts *ep_find(const ss_roles *k, const ep_ref *r)
+{
+	if (r->v4) {
+		if (k->eps4.len == 0)
+			return NULL;
+		const ep4_slot *s = ep4_probe(&k->eps4, r->key4, r->h);
+		return s->key ? &s->n : NULL;
+	}
+	const ep_entry *e = ss_oa_find(&k->eps6, &r->key6, r->h, sizeof r->key6, sizeof *e);
+	return e ? &e->n : NULL;
+}
+
+/* The entry of r, made when it is new (the table has room for it). */
+static ep_counts *ep_insert(ss_roles *k, const ep_ref *r)
+{
+	if (r->v4) {
+		ep4_table *t = &k->eps4;
+		ep4_slot *s = t->cap ? ep4_probe(t, r->key4, r->h) : NULL;
+		if (s && s->key)
+			return &s->n;
+		if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3) {
+			ep4_grow(k, t);
+			s = ep4_probe(t, r->key4, r->h);
+		}
+		s->key = r->key4;
+		t->len++;
+		return &s->n;
+	}
+	gboolean created;
+	ep_entry *e = ss_oa_insert(&k->eps6, &r->key6, r->h, sizeof r->key6, sizeof *e, &created);
+	return &e->n;
+}
+
+static gboolean one_shot(const ep_counts *n)
+{
+	return n->records <= 1 && n->replies == 0 && n->flags == 0;
 }
 
 static gboolean not_one_shot(const void *e, void *data)
 {
 	(void)data;
-	return !one_shot(e);
+	return !one_shot(&((const ep_entry *)e)->n);
+}
+
+/* Removes the one-shot IPv4 endpoints in place: frees their slots, then
+ * places every other entry again, walking on from a slot that was free
+ * before the sweep, so that each entry's run from its home slot is placed
+ * again before it and it lands at or before where it was (linear probing
+ * leaves no free slot between an entry and its home).  In place because a sweep runs again and again once
+ * the table is full: a fresh array each time was megabytes of new pages. */
+static guint32 ep4_sweep(const ss_roles *k, ep4_table *t)
+{
+	guint32 removed = 0, start = 0;
+	for (guint32 i = 0; i < t->cap; i++) {
+		if (t->slots[i].key == 0) {
+			start = i;   /* free before the sweep: no run of entries crosses it */
+		} else if (one_shot(&t->slots[i].n)) {
+			memset(&t->slots[i], 0, sizeof t->slots[i]);
+			removed++;
+		}
+	}
+	if (removed == 0)
+		return 0;
+	guint32 mask = t->cap - 1;
+	for (guint32 j = 1; j <= t->cap; j++) {
+		ep4_slot *s = &t->slots[(start + j) & mask];
+		if (s->key == 0)
+			continue;
+		ep4_slot moved = *s;
+		memset(s, 0, sizeof *s);
+		*ep4_probe(t, moved.key, ep4_hash(k, moved.key)) = moved;
+	}
+	t->len -= removed;
+	return removed;
+}
+
+static guint32 ep_count(const ss_roles *k)
+{
+	return k->eps4.len + ss_oatable_size(&k->eps6);
 }
 
 /* The endpoint's entry, created when there is room.  The pointer holds
  * until the next ep_get(). */
-static ep_entry *ep_get(ss_roles *k, const ss_conn *c, int side)
+static ep_counts *ep_get(ss_roles *k, const ep_ref *r)
 {
-	ep_key key;
-	make_key(&key, c, side);
-	guint32 h = ss_oa_hash(&key, sizeof key);
-	gboolean created;
 	/* With room, one probe finds or makes the entry (a find and then an
 	 * insert walked the probe sequence twice for each new endpoint). */
-	if (ss_oatable_size(&k->eps) < k->lim.max_endpoints)
-		return ss_oa_insert(&k->eps, &key, h, sizeof key, sizeof(ep_entry), &created);
-	ep_entry *e = ss_oa_find(&k->eps, &key, h, sizeof key, sizeof *e);
+	if (ep_count(k) < k->lim.max_endpoints)
+		return ep_insert(k, r);
+	ep_counts *e = (ep_counts *)ep_find(k, r);
 	if (e)
 		return e;
 	/* Forget the endpoints seen once that proved nothing: the client
 	 * side of most connections.  Amortized: a sweep must free an
 	 * eighth of the table, or the table stops growing for good. */
-	guint freed = k->full || k->eps.len == 0
-			      ? 0
-			      : ss_oatable_filter(&k->eps, not_one_shot, NULL);
+	guint freed = 0;
+	if (!k->full && ep_count(k) > 0)
+		freed = ep4_sweep(k, &k->eps4) + ss_oatable_filter(&k->eps6, not_one_shot, NULL);
 	k->dropped += freed;
 	if (freed < k->lim.max_endpoints / 8 + 1)
 		k->full = TRUE;
-	if (ss_oatable_size(&k->eps) >= k->lim.max_endpoints) {
+	if (ep_count(k) >= k->lim.max_endpoints) {
 		k->dropped++;
 		return NULL;
 	}
-	return ss_oa_insert(&k->eps, &key, h, sizeof key, sizeof *e, &created);
+	return ep_insert(k, r);
+}
+
+static ep_counts *ep_get_side(ss_roles *k, const ss_conn *c, int side)
+{
+	ep_ref r;
+	ep_ref_make(k, &r, c, side);
+	return ep_get(k, &r);
 }
 
 /* ---- learning ---- */
@@ -154,8 +308,13 @@ void ss_roles_note_record(ss_roles *k, const ss_conn *c)
 {
 	if (!k)
 		return;
+	/* Both sides' keys first, so that the two slots are fetched at once
+	 * rather than one miss after the other. */
+	ep_ref r[2];
+	ep_ref_make(k, &r[0], c, 0);
+	ep_ref_make(k, &r[1], c, 1);
 	for (int i = 0; i < 2; i++) {
-		ep_entry *e = ep_get(k, c, i);
+		ep_counts *e = ep_get(k, &r[i]);
 		if (!e)
 			continue;
 		guint16 peer = c->ep[!i].port;
@@ -171,7 +330,7 @@ void ss_roles_note_synack(ss_roles *k, const ss_conn *c, int side)
 {
 	if (!k || c->proto != IPPROTO_TCP)
 		return;
-	ep_entry *e = ep_get(k, c, side);
+	ep_counts *e = ep_get_side(k, c, side);
 	if (e)
 		e->flags |= EP_PROVEN_LISTENER;
 }
@@ -249,7 +408,7 @@ void ss_roles_learn(ss_roles *k, const ss_conn *c)
 	/* UDP: ep[0] spoke first; ep[1] answered it from the addressed port. */
 	if (c->ep[0].packets > 0 && c->ep[1].packets > 0 &&
 	    !ss_ip_is_multicast(c->family, &c->ep[1].ip)) {
-		ep_entry *e = ep_get(k, c, 1);
+		ep_counts *e = ep_get_side(k, c, 1);
 		if (e && e->replies < G_MAXUINT32)
 			e->replies++;
 	}
@@ -259,7 +418,7 @@ void ss_roles_learn(ss_roles *k, const ss_conn *c)
 
 /* The tests take the side's entry (NULL: not remembered), looked up once
  * per side for all of them. */
-static gboolean is_proven_listener(const ep_entry *e, const ss_conn *c)
+static gboolean is_proven_listener(const ep_counts *e, const ss_conn *c)
 {
 	if (!e)
 		return FALSE;
@@ -268,7 +427,7 @@ static gboolean is_proven_listener(const ep_entry *e, const ss_conn *c)
 	return e->replies >= SS_UDP_RESPONDER_MIN_REPLIES && e->peer_changes >= 1;
 }
 
-static gboolean is_fan_in(const ep_entry *e, const ss_conn *c)
+static gboolean is_fan_in(const ep_counts *e, const ss_conn *c)
 {
 	(void)c;
 	if (!e || e->records < SS_FAN_IN_MIN_RECORDS)
@@ -279,8 +438,8 @@ static gboolean is_fan_in(const ep_entry *e, const ss_conn *c)
 }
 
 /* The server side when exactly one side passes `test`, else -1. */
-static int one_side(const ep_entry *const e[2], const ss_conn *c,
-		    gboolean (*test)(const ep_entry *, const ss_conn *))
+static int one_side(const ep_counts *const e[2], const ss_conn *c,
+		    gboolean (*test)(const ep_counts *, const ss_conn *))
 {
 	gboolean t0 = test(e[0], c), t1 = test(e[1], c);
 	if (t0 == t1)
@@ -353,8 +512,12 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 	}
 	if (k) {
 		/* Each side's entry once: the tests below looked each up again
-		 * (up to four SipHash look-ups, each a likely cache miss). */
-		const ep_entry *e[2] = { ep_find(k, c, 0), ep_find(k, c, 1) };
+		 * (up to four SipHash look-ups, each a likely cache miss); both
+		 * keys first, so that the two slots are fetched at once. */
+		ep_ref r[2];
+		ep_ref_make(k, &r[0], c, 0);
+		ep_ref_make(k, &r[1], c, 1);
+		const ep_counts *e[2] = { ep_find(k, &r[0]), ep_find(k, &r[1]) };
 		if ((server = one_side(e, c, is_proven_listener)) >= 0) {
 			set(c, !server, SS_EVIDENCE_PROVEN_LISTENER, SS_CONFIDENCE_MEDIUM);
 			return;

@@ -443,6 +443,119 @@ static void test_knowledge_bounded(void **state)
 	ss_roles_free(k);
 }
 
+/* A record between two endpoints of one family (client port cport). */
+static ss_conn bounded_conn(guint8 family, guint8 host, guint16 cport, guint8 server)
+{
+	ss_conn c;
+	memset(&c, 0, sizeof c);
+	c.proto = IPPROTO_TCP;
+	c.family = family;
+	if (family == SS_FAMILY_IPV4) {
+		c.ep[0].ip = sc_ip4(10, 0, 0, host);
+		c.ep[1].ip = sc_ip4(10, 0, 0, server);
+	} else {
+		c.ep[0].ip.bytes[0] = c.ep[1].ip.bytes[0] = 0xfd;
+		c.ep[0].ip.bytes[15] = host;
+		c.ep[1].ip.bytes[15] = server;
+	}
+	c.ep[0].port = cport;
+	c.ep[1].port = 80;
+	return c;
+}
+
+/* One bound for IPv4 and IPv6 endpoints together (they are kept in two
+ * tables), and a sweep forgets the one-shot endpoints of both.  With room
+ * for 16: the two servers and 14 clients fill it; each 15th client's
+ * record sweeps away the 14 one-shot clients before it.  Records 14, 28,
+ * ..., 98 sweep: 7 x 14 endpoints dropped. */
+static void test_knowledge_bounded_families(void **state)
+{
+	(void)state;
+	ss_roles_limits lim = { 16 };
+	ss_roles *k = ss_roles_new(&lim, NULL);
+	for (int i = 0; i < 100; i++) {
+		guint8 family = i % 2 ? SS_FAMILY_IPV6 : SS_FAMILY_IPV4;
+		ss_conn c = bounded_conn(family, 1, (guint16)(40000 + i), 2);
+		ss_roles_note_record(k, &c);
+	}
+	assert_int_equal(ss_roles_dropped(k), 7 * 14);
+	/* both servers, in every record of their family, survived as fan-in */
+	for (int f = 0; f < 2; f++) {
+		ss_conn c = bounded_conn(f ? SS_FAMILY_IPV6 : SS_FAMILY_IPV4, 2, 80, 99);
+		c.ep[1].port = 20;   /* a named port that is not a server port */
+		ss_roles_decide(k, &c);
+		assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
+		assert_int_equal(c.client, 1);
+	}
+	ss_roles_free(k);
+}
+
+/* A sweep that frees less than an eighth of the table stops it growing
+ * for good: every new endpoint after it is dropped, the known ones still
+ * learn.  16 endpoints seen twice each leave nothing to sweep. */
+static void test_knowledge_full(void **state)
+{
+	(void)state;
+	ss_roles_limits lim = { 16 };
+	ss_roles *k = ss_roles_new(&lim, NULL);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 8; i++) {
+			guint8 family = i % 2 ? SS_FAMILY_IPV6 : SS_FAMILY_IPV4;
+			ss_conn c = bounded_conn(family, (guint8)(10 + i), 40000, (guint8)(20 + i));
+			ss_roles_note_record(k, &c);
+		}
+	assert_int_equal(ss_roles_dropped(k), 0);
+	ss_conn fresh = bounded_conn(SS_FAMILY_IPV4, 1, 50000, 2);
+	ss_roles_note_record(k, &fresh);
+	assert_int_equal(ss_roles_dropped(k), 2);
+	fresh = bounded_conn(SS_FAMILY_IPV6, 1, 50000, 2);
+	ss_roles_note_record(k, &fresh);
+	assert_int_equal(ss_roles_dropped(k), 4);
+	/* a known endpoint is still counted: three more records of
+	 * 10.0.0.20:80 from new client ports (those are dropped) make it a
+	 * fan-in socket (5 records, 3 peer port changes) */
+	for (int i = 0; i < 3; i++) {
+		ss_conn c = bounded_conn(SS_FAMILY_IPV4, 10, (guint16)(40001 + i), 20);
+		ss_roles_note_record(k, &c);
+	}
+	assert_int_equal(ss_roles_dropped(k), 7);
+	ss_conn c = bounded_conn(SS_FAMILY_IPV4, 20, 80, 99);
+	c.ep[1].port = 20;
+	ss_roles_decide(k, &c);
+	assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
+	ss_roles_free(k);
+}
+
+/* Every endpoint a sweep keeps can still be found: a sweep frees slots
+ * in the middle of probe runs and places the kept entries again.  1 000
+ * proven listeners among 30 000 one-shot clients, 4 096 remembered. */
+static void test_sweeps_keep_entries(void **state)
+{
+	(void)state;
+	ss_roles_limits lim = { 4096 };
+	ss_roles *k = ss_roles_new(&lim, NULL);
+	for (int i = 0; i < 30000; i++) {
+		int s = i % 1000;
+		ss_conn c = bounded_conn(SS_FAMILY_IPV4, (guint8)(i / 256), (guint16)(1024 + i), 0);
+		c.ep[1].ip = sc_ip4(10, 1, (guint8)(s / 256), (guint8)s);
+		c.ep[1].port = 8000;   /* not a service port */
+		ss_roles_note_record(k, &c);
+		if (i < 1000)
+			ss_roles_note_synack(k, &c, 1);
+	}
+	assert_true(ss_roles_dropped(k) > 20000);
+	for (int s = 0; s < 1000; s++) {
+		ss_conn c = bounded_conn(SS_FAMILY_IPV4, 1, 8000, 0);
+		c.ep[0].ip = sc_ip4(10, 1, (guint8)(s / 256), (guint8)s);
+		c.ep[1].ip = sc_ip4(10, 2, 0, 1);
+		c.ep[1].port = 9000;
+		ss_roles_decide(k, &c);
+		assert_int_equal(c.evidence, SS_EVIDENCE_PROVEN_LISTENER);
+		assert_int_equal(c.client, 1);
+	}
+	ss_roles_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +569,9 @@ int main(void)
 		cmocka_unit_test(test_udp_receivers),
 		cmocka_unit_test(test_handshake_wins),
 		cmocka_unit_test(test_knowledge_bounded),
+		cmocka_unit_test(test_knowledge_bounded_families),
+		cmocka_unit_test(test_knowledge_full),
+		cmocka_unit_test(test_sweeps_keep_entries),
 		cmocka_unit_test(test_answer_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
