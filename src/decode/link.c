@@ -345,6 +345,20 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	return TRUE;
 }
 
+/* Zeroes *out in blocks of at most 64 bytes, which gcc and clang write
+ * with 16-byte stores: for one memset of its 200 bytes gcc emits `rep
+ * stosq`, slow to start on the CPU and 31 instructions a packet by
+ * callgrind's count, against 14 stores. */
+static inline void packet_clear(ss_packet *out)
+{
+	G_STATIC_ASSERT(sizeof(ss_packet) > 192 && sizeof(ss_packet) <= 256);
+	char *b = (char *)out;
+	memset(b, 0, 64);
+	memset(b + 64, 0, 64);
+	memset(b + 128, 0, 64);
+	memset(b + 192, 0, sizeof(ss_packet) - 192);
+}
+
 /* Both entry points below, inlined into each: with `it` a constant NULL
  * the one-packet path (every packet of every capture) pays nothing for
  * A-MSDUs.  Through one shared out-of-line function it paid 15
@@ -355,7 +369,9 @@ decode_frame(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
 	     const guint8 *data, guint32 caplen, guint32 wirelen, gint64 ts_ns,
 	     ss_frame_iter *it, ss_packet *out)
 {
-	link_kind kind = link_kind_of(dlt);
+	/* Ethernet without the jump table gcc makes of link_kind_of's chain
+	 * (8 instructions a packet, callgrind) */
+	link_kind kind = G_LIKELY(dlt == DLT_EN10MB) ? LINK_ETHERNET : link_kind_of(dlt);
 	guint32 parts_at = 0;
 	/* Only an A-MSDU with another subframe to come sets it again. */
 	if (it) {
@@ -363,7 +379,7 @@ decode_frame(const ss_decode_config *cfg, struct ss_frag_table *frag, int dlt,
 		it->next = 0;
 	}
 
-	memset(out, 0, sizeof(*out));
+	packet_clear(out);
 	out->ts_ns = ts_ns;
 	out->caplen = caplen;
 	out->wirelen = wirelen;
