@@ -481,13 +481,15 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	s->captured_bytes += caplen;
 	if (s->first_ns == SS_NO_TIME || ts_ns < s->first_ns)
 		s->first_ns = ts_ns;
-	if (s->last_ns == SS_NO_TIME || ts_ns > s->last_ns)
+	/* SS_NO_TIME is G_MININT64 (flow/conn.c asserts it): no packet is
+	 * earlier, so the tests below need not name it */
+	if (ts_ns > s->last_ns)
 		s->last_ns = ts_ns;
 	if (a->input) {
 		a->input->packets++;
 		if (ts_ns % 1000 != 0)
 			a->input->nanosecond = TRUE;
-		if (a->input_last_ns != SS_NO_TIME && ts_ns < a->input_last_ns) {
+		if (ts_ns < a->input_last_ns) {
 			a->input->timestamps_backwards++;
 			s->quality.timestamps_backwards++;
 		}
