@@ -26,7 +26,8 @@
 typedef struct {
 	guint max_hosts;           /* hosts with a record (default 65536) */
 	guint max_port_maps;       /* hosts whose every source port is remembered for
-	                              reuse detection, 256 KiB each (default 64) */
+	                              reuse detection (default 64): 2 KiB each and
+	                              1 KiB per 256 ports in use, 258 KiB at most */
 	guint max_destinations;    /* per host, for the exhaustion check (default 64) */
 	guint max_servers;         /* distinct server sockets remembered, all hosts
 	                              together (default 1048576) */
