@@ -507,6 +507,73 @@ static void test_servers_bounded(void **state)
 	ss_hosts_free(hs);
 }
 
+/* The hosts come out in ss_host_cmp's order (family, address, virtual
+ * network) whatever order they were made in: ss_hosts_take places them
+ * by radix sorts of the key, not by sorting with the comparator.  Keys
+ * that differ only in the last address byte, in the VNI, in the tunnel
+ * type or in has_vni, and IPv6 addresses whose first bytes are those of
+ * an IPv4 one. */
+static void test_take_order(void **state)
+{
+	(void)state;
+	ss_hosts *hs = ss_hosts_new(NULL);
+	GRand *r = g_rand_new_with_seed(7);
+	guint made = 0;
+	for (int i = 0; i < 3000; i++) {
+		ss_ip cl = sc_ip4(10, 0, (guint8)g_rand_int_range(r, 0, 3),
+				  (guint8)g_rand_int_range(r, 0, 256));
+		ss_conn c = syn_conn(cl, 40000, sc_ip4(10, 9, 9, 9));
+		if (g_rand_boolean(r)) {
+			c.family = SS_FAMILY_IPV6;
+			c.ep[0].ip.bytes[15] = (guint8)g_rand_int_range(r, 0, 256);
+			c.ep[1].ip.bytes[15] = 1;
+		}
+		c.tunnel.type = (guint8)g_rand_int_range(r, 0, 2);
+		c.tunnel.has_vni = (guint8)g_rand_int_range(r, 0, 2);
+		c.tunnel.vni = (guint32)g_rand_int_range(r, 0, 3) << (8 * g_rand_int_range(r, 0, 4));
+		ss_hosts_add_conn(hs, &c, 0);
+		made++;
+	}
+	g_rand_free(r);
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_true(out->len > 1000 && out->len <= made);
+	guint64 connections = 0;
+	for (guint i = 0; i < out->len; i++) {
+		const ss_host *h = &g_array_index(out, ss_host, i);
+		connections += h->client_connections;
+		if (i > 0)
+			assert_true(ss_host_cmp(h - 1, h) < 0);
+	}
+	assert_int_equal(connections, made);
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
+/* Reuse detection over ports far apart (the port map is paged): a port
+ * used again counts, in any page, and its gap is measured from the end of
+ * its earlier use; ports used once never count. */
+static void test_reuse_across_pages(void **state)
+{
+	(void)state;
+	ss_hosts *hs = ss_hosts_new(NULL);
+	const guint16 ports[] = { 1, 255, 256, 40000, 65535, 40000, 1, 65535 };
+	for (guint i = 0; i < G_N_ELEMENTS(ports); i++) {
+		ss_conn c = syn_conn(sc_ip4(10, 0, 0, 1), ports[i], sc_ip4(10, 0, 1, 1));
+		c.ep[0].first_ns = SC_T0 + (gint64)i * 1000000000;
+		c.ep[0].last_ns = c.last_ns = c.ep[0].first_ns + 500000000;
+		ss_hosts_learn_ephemeral(hs, &c);
+	}
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, 1);
+	const ss_host *h = &g_array_index(out, ss_host, 0);
+	assert_true(h->reuse_known);
+	assert_int_equal(h->reused_ports, 3);
+	/* 65535: used 4.0-4.5 s and again from 7.0 s */
+	assert_int_equal(h->min_reuse_gap_ns, G_GINT64_CONSTANT(1500000000));
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +585,8 @@ int main(void)
 		cmocka_unit_test(test_reuse_and_dual_port),
 		cmocka_unit_test(test_servers_bounded),
 		cmocka_unit_test(test_hosts_bounded),
+		cmocka_unit_test(test_take_order),
+		cmocka_unit_test(test_reuse_across_pages),
 		cmocka_unit_test(test_tenants_apart),
 		cmocka_unit_test(test_tunnel_rollup),
 	};
