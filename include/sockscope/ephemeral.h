@@ -61,15 +61,16 @@ typedef enum {
  * destination). */
 typedef struct {
 	guint64 samples;
-	guint16 min, max, last;
 	guint64 small_steps;   /* ports 1..8 above the previous one */
 	guint64 even;
 	guint64 drops;         /* ports below the previous one */
-	gint32 drop_least;     /* the smallest of those drops (port - previous, < 0) */
 	guint64 dest_steps;    /* samples with an earlier one to the same destination */
 	guint64 dest_even_up;  /* of those: 2, 4, .. 16 above it */
 	guint64 dest_drops;    /* of those: below it */
+	gint32 drop_least;     /* the smallest of the drops (port - previous, < 0) */
 	gint32 dest_drop_least;
+	guint16 min, max, last;
+	/* (fields in this order: no padding holes, 72 bytes, not 80) */
 } ss_eph_stats;
 
 typedef struct {

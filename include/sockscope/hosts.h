@@ -42,36 +42,43 @@ typedef struct {
 	guint64 servers;           /* server sockets not counted as distinct */
 } ss_hosts_dropped;
 
-/* One "host" record of the report. */
+/* One "host" record of the report.  Fields in an order without padding
+ * holes, the flags in bytes (224 bytes, was 248): ss_hosts_take() makes
+ * one per host, 73 000 on mixed.pcap. */
 typedef struct ss_host_s {
 	guint8 family;
-	ss_ip ip;
+	guint8 busiest_proto;      /* of the busiest destination (below) */
+	guint8 reuse_known;        /* FALSE when no port map was available */
+	/* the busiest destination's connections within one TIME_WAIT window
+	 * came near the size of the profile's range */
+	guint8 exhaustion_risk;
+	guint16 busiest_port;
+	guint8 n_dual_ports;       /* at most SS_HOST_DUAL_PORTS_MAX */
 	ss_vnet vnet;              /* the tunnel and VNI it lives behind (zero: none) */
+	ss_ip ip;
+	/* records it took part in whose roles are unknown (ss_conn_roles_unknown):
+	 * neither client nor server.  32 bits, saturating: a guint64 made each
+	 * host 8 bytes bigger and the flood test's peak RSS 16 MB higher
+	 * (check-flood.py under meson's MALLOC_PERTURB_: jsonl 152 MB, over
+	 * its 150 MB bound). */
+	guint32 unknown_roles;
 	GArray *listeners;         /* guint: indexes into ss_report.listeners */
 	guint64 client_connections;/* records in which it was the client */
 	guint64 client_servers;    /* distinct server sockets (proto, ip, port) */
+	guint64 reused_ports;      /* connections from a port it had used before */
+	gint64 min_reuse_gap_ns;   /* SS_NO_TIME when none */
+	/* the busiest destination within one TIME_WAIT window: its
+	 * connections, address, protocol and port (above) */
+	guint64 busiest_connections;
+	ss_ip busiest_ip;
 	/* ephemeral-port profile, from handshake-proven client connections */
 	ss_eph_stats eph;
 	ss_eph_profile profile;
-	gboolean reuse_known;      /* FALSE when no port map was available */
-	/* records it took part in whose roles are unknown (ss_conn_roles_unknown):
-	 * neither client nor server.  32 bits, saturating: here it fills the
-	 * padding after reuse_known: a guint64 made each host 8 bytes bigger
-	 * and the flood test's peak RSS 16 MB higher (check-flood.py under
-	 * meson's MALLOC_PERTURB_: jsonl 152 MB, over its 150 MB bound). */
-	guint32 unknown_roles;
-	guint64 reused_ports;      /* connections from a port it had used before */
-	gint64 min_reuse_gap_ns;   /* SS_NO_TIME when none */
-	/* the busiest destination within one TIME_WAIT window */
-	gboolean exhaustion_risk;
-	guint8 busiest_proto;
-	ss_ip busiest_ip;
-	guint16 busiest_port;
-	guint64 busiest_connections;
 	/* TCP ports it listened on and also connected from */
 	guint16 dual_ports[SS_HOST_DUAL_PORTS_MAX];
-	guint n_dual_ports;
 } ss_host;
+
+G_STATIC_ASSERT(sizeof(ss_host) == 224);
 
 typedef struct ss_hosts ss_hosts;
 
