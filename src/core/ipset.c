@@ -113,18 +113,32 @@ gboolean ss_ip_set_add(ss_ip_set *s, const ss_ip *ip)
 		rebuild(s, s->cap, TRUE);   /* the first address that needs 16 bytes */
 	else if (!narrow && s->cap == 0)
 		s->wide = TRUE;
+	/* The free slot the look-up ended on takes the new member, unless the
+	 * slots are rebuilt first: one hash per new member, not two. */
+	void *slot = NULL;
 	if (s->cap) {
-		if (s->wide ? !ip_is_zero(probe_wide(s, ip)) : *probe_narrow(s, v) != 0)
-			return FALSE;
+		if (s->wide) {
+			ss_ip *w = probe_wide(s, ip);
+			if (!ip_is_zero(w))
+				return FALSE;
+			slot = w;
+		} else {
+			guint32 *n = probe_narrow(s, v);
+			if (*n != 0)
+				return FALSE;
+			slot = n;
+		}
 	}
 	/* Slots in use, the zero address aside, stay at most 3/4 of cap. */
 	guint32 used = s->len - (s->has_zero ? 1 : 0);
-	if ((guint64)(used + 1) * 4 > (guint64)s->cap * 3)
+	if ((guint64)(used + 1) * 4 > (guint64)s->cap * 3) {
 		rebuild(s, s->cap ? s->cap * 2 : 8, s->wide);
+		slot = s->wide ? (void *)probe_wide(s, ip) : (void *)probe_narrow(s, v);
+	}
 	if (s->wide)
-		*probe_wide(s, ip) = *ip;
+		*(ss_ip *)slot = *ip;
 	else
-		*probe_narrow(s, v) = v;
+		*(guint32 *)slot = v;
 	s->len++;
 	return TRUE;
 }
