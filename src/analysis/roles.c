@@ -60,6 +60,17 @@ typedef struct {
 	guint32 len;
 } ep4_table;
 
+/* The hashes of the endpoints ss_roles_prefetch() looked at, direct
+ * mapped by key: the look-up a few events later finds its hash here
+ * instead of computing it again.  Only a cache of a pure function (a
+ * slot whose key differs is computed again), so which keys share a slot
+ * changes no result. */
+#define EP_MEMO 256
+typedef struct {
+	guint64 key;             /* 0: empty */
+	guint32 h;
+} ep_memo;
+
 /* A host-pair direction that the capture holds packets in, and a host the
  * capture is proven to miss packets to. */
 typedef struct {
@@ -77,6 +88,7 @@ struct ss_roles {
 	guint64 k0, k1;          /* ss_hash_key(), kept at hand */
 	ep4_table eps4;          /* IPv4 endpoints */
 	ss_oatable eps6;         /* ep_entry, keyed by ep_key: IPv6 endpoints */
+	ep_memo memo[EP_MEMO];   /* IPv4 keys' hashes, from ss_roles_prefetch() */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
 	/* What tells a missing answer from a missing direction
@@ -142,6 +154,21 @@ G_ALWAYS_INLINE static inline guint32 ep4_hash(const ss_roles *k, guint64 key)
 	return (guint32)ss_siphash13(&key, sizeof key, k->k0, k->k1);
 }
 
+static inline guint64 ep4_key(const ss_ip *ip, guint16 port, guint8 proto)
+{
+	guint32 a;
+	memcpy(&a, ip->bytes, 4);
+	return (guint64)a << 32 | (guint64)port << 16 | (guint64)proto << 8 | SS_FAMILY_IPV4;
+}
+
+/* The memo slot of key: the top bits of a multiplication by 2^64 / phi
+ * (Fibonacci hashing) mix the address and the port into them. */
+static inline guint32 ep4_memo_index(guint64 key)
+{
+	return (guint32)((key * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)) >> 56);
+}
+G_STATIC_ASSERT(EP_MEMO == 256);
+
 /* The slot of key, or the free slot where it would go (cap > 0, and the
  * table is never full, so the probe ends). */
 static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
@@ -170,11 +197,9 @@ static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side
 	const ss_endpoint *ep = &c->ep[side];
 	r->v4 = c->family == SS_FAMILY_IPV4;
 	if (r->v4) {
-		guint32 a;
-		memcpy(&a, ep->ip.bytes, 4);
-		r->key4 = (guint64)a << 32 | (guint64)ep->port << 16 | (guint64)c->proto << 8 |
-			  SS_FAMILY_IPV4;
-		r->h = ep4_hash(k, r->key4);
+		r->key4 = ep4_key(&ep->ip, ep->port, c->proto);
+		const ep_memo *m = &k->memo[ep4_memo_index(r->key4)];
+		r->h = m->key == r->key4 ? m->h : ep4_hash(k, r->key4);
 		if (k->eps4.cap)
 			__builtin_prefetch(&k->eps4.slots[r->h & (k->eps4.cap - 1)]);
 		return;
@@ -185,6 +210,25 @@ static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side
 	r->key6.port = ep->port;
 	r->key6.ip = ep->ip;
 	r->h = ss_oa_hash(&r->key6, sizeof r->key6);
+}
+
+void ss_roles_prefetch(ss_roles *k, const ss_conn *c)
+{
+	/* From the flow key, the record's first bytes (the caller fetched
+	 * them ahead): both endpoints are looked up, so which side is ep[0]
+	 * does not matter here. */
+	const ss_flow_key *fk = &c->key;
+	if (!k || fk->family != SS_FAMILY_IPV4 || k->eps4.cap == 0)
+		return;
+	for (int i = 0; i < 2; i++) {
+		guint64 key = ep4_key(&fk->addr[i], fk->port[i], fk->proto);
+		ep_memo *m = &k->memo[ep4_memo_index(key)];
+		if (m->key != key) {
+			m->key = key;
+			m->h = ep4_hash(k, key);
+		}
+		__builtin_prefetch(&k->eps4.slots[m->h & (k->eps4.cap - 1)], 1);
+	}
 }
 
 static const ep_counts *ep_find(const ss_roles *k, const ep_ref *r)

@@ -316,11 +316,33 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 	}
 }
 
+/* How far ahead in a batch the report stage starts fetching what an event
+ * will need: the record's key and endpoints REPORT_AHEAD * 2 events ahead,
+ * then from its key the role learner's slots (ss_roles_prefetch)
+ * REPORT_AHEAD events ahead, so that each arrives while the events before
+ * are applied. */
+#define REPORT_AHEAD 8
+
+/* The record's first bytes, its key, sides and endpoints: what the role
+ * learner reads of it, and deciding it reads first. */
+static void prefetch_record_head(const ss_conn *c)
+{
+	const char *p = (const char *)c;
+	for (gsize off = 0; off < G_STRUCT_OFFSET(ss_conn, zeek); off += 64)
+		__builtin_prefetch(p + off);
+	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, zeek) - 1);
+}
+
 static void report_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
-	for (guint i = 0; i < b->len; i++)
+	for (guint i = 0; i < b->len; i++) {
+		if (i + 2 * REPORT_AHEAD < b->len)
+			prefetch_record_head(b->ev[i + 2 * REPORT_AHEAD].item);
+		if (i + REPORT_AHEAD < b->len)
+			ss_roles_prefetch(a->roles, b->ev[i + REPORT_AHEAD].item);
 		report_apply(a, &b->ev[i], &b->back);
+	}
 	if (a->writer && b->sync)
 		ss_stage_chain_push(a->writer, &b->back, ss_stage_drain(a->writer));
 	if (a->writer && b->last) {
