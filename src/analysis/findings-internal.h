@@ -46,6 +46,21 @@ typedef struct {
 G_STATIC_ASSERT(sizeof(gkey) == 2 * sizeof(ss_ip) + 2 * sizeof(guint16) + 4 * sizeof(guint8) +
 		sizeof(ss_vnet));
 
+/* The slowest handshakes of a listener on one side (0 server, 1 client),
+ * slowest first.  Only a round trip above SLOW_FLOOR_NS can be shown as an
+ * example (every limit is at least that), so only those are kept, and the
+ * block holds as many examples as it has (up to SS_FINDING_EXAMPLES):
+ * allocated at the first of them, grown one record at a time.  Most
+ * listeners of a normal capture never have one; on mixed.pcap, whose
+ * listeners are slow, a fixed block of both sides' examples took 3.3 kB
+ * per listener (21 MB). */
+struct slowest {
+	gint64 ns[SS_FINDING_EXAMPLES];
+	guint32 n;
+	ss_conn ex[];
+};
+#define SLOW_FLOOR_NS MIN(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS)
+
 typedef struct {
 	gkey k;
 	guint64 n;                 /* records */
@@ -62,21 +77,52 @@ typedef struct {
 		} pair;
 		struct { guint64 errors; } icmp;
 		struct { guint64 packets; } snaplen;
+		struct {   /* K_SLOW: handshake round trips per side, the first
+			      SS_SLOW_MAX_SAMPLES (g_malloc'd, capacity the next
+			      power of two from 4) */
+			gint64 *rtt[2];
+			guint32 len[2];
+			struct slowest *top[2];   /* NULL until a round trip > SLOW_FLOOR_NS */
+		} slow;
 	} c;
 	gint64 min_ns, max_ns;     /* SYN wait (K_SYN_RETX), FIN gap (K_TW_REUSE); SS_NO_TIME unset */
 	ss_ip_set clients;         /* capped at SS_FINDINGS_MAX_GROUPS */
-	ss_conn *ex;               /* SS_FINDING_EXAMPLES, allocated on the first */
-	guint nex;
-	struct slow *slow;         /* K_SLOW only */
+	guint32 ex[SS_FINDING_EXAMPLES];   /* examples, in the accumulator's store */
+	guint32 nex;
 } group;
 
-/* K_SLOW: samples and the slowest records per side (0 server, 1 client). */
-struct slow {
-	GArray *rtt[2];
-	ss_conn ex[2][SS_FINDING_EXAMPLES];
-	gint64 ns[2][SS_FINDING_EXAMPLES];
-	guint n[2];
-};
+/* A K_PAIR group (client address, server socket): the most numerous (on
+ * mixed.pcap the table is full at SS_FINDINGS_MAX_GROUPS), looked up for
+ * every TCP record, so it has an entry of its own, 96 bytes against a
+ * group's 152: no clients, times or slow samples, and its record count is
+ * answered + refused + unanswered. */
+typedef struct {
+	gkey k;
+	guint64 short_conns, answered, refused, unanswered;
+	guint32 ex[SS_FINDING_EXAMPLES];
+	guint32 nex;
+} pair;
+G_STATIC_ASSERT(sizeof(pair) == 96);
+
+static inline guint64 pair_n(const pair *p)
+{
+	return p->answered + p->refused + p->unanswered;
+}
+
+/* Example records, copied into chunks that never move (an example is
+ * 544 bytes): a group keeps up to SS_FINDING_EXAMPLES indices instead of a
+ * malloc'd array of three (1 632 bytes for its first example), and the
+ * chunks are freed at the end, not one block per group. */
+#define EX_CHUNK 64
+typedef struct {
+	ss_conn **chunks;
+	guint32 len, nchunks;
+} ex_store;
+
+static inline const ss_conn *ex_at(const ex_store *s, guint32 i)
+{
+	return &s->chunks[i / EX_CHUNK][i % EX_CHUNK];
+}
 
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */
 typedef struct {
@@ -88,7 +134,9 @@ typedef struct {
  * (sockscope/oatable.h): a record of a new (client, server) pair or of a
  * new closed tuple cost one or two mallocs and a GHashTable node. */
 struct ss_findings_acc {
-	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey */
+	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey; K_PAIR's stays empty */
+	ss_oatable pairs;              /* pair, keyed by its gkey */
+	ex_store ex;                   /* the groups' and pairs' examples */
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */
@@ -99,6 +147,26 @@ static inline group *groups_find(const ss_findings_acc *a, kind k, const gkey *k
 {
 	return ss_oa_find(&a->groups[k], key, ss_oa_hash(key, sizeof *key), sizeof *key,
 			  sizeof(group));
+}
+
+static inline pair *pairs_find(const ss_findings_acc *a, const gkey *key)
+{
+	return ss_oa_find(&a->pairs, key, ss_oa_hash(key, sizeof *key), sizeof *key, sizeof(pair));
+}
+
+/* The group of a pair, as the findings' text reads groups. */
+static inline void group_of_pair(const pair *p, group *g)
+{
+	memset(g, 0, sizeof *g);
+	g->k = p->k;
+	g->n = pair_n(p);
+	g->c.pair.short_conns = p->short_conns;
+	g->c.pair.answered = p->answered;
+	g->c.pair.refused = p->refused;
+	g->c.pair.unanswered = p->unanswered;
+	g->min_ns = g->max_ns = SS_NO_TIME;
+	memcpy(g->ex, p->ex, sizeof g->ex);
+	g->nex = p->nex;
 }
 
 /* The i-th slot of kind k's table (i < a->groups[k].len). */
@@ -186,6 +254,9 @@ static inline char *ip_vnet_dup(guint8 family, const ss_ip *ip, const ss_vnet *v
 /* findings.c: copies up to SS_FINDING_EXAMPLES examples into f, sorted by
  * first packet when `sort`. */
 void ss_findings_set_examples(ss_finding *f, const ss_conn *ex, guint n, gboolean sort);
+/* The same from the indices of examples in a's store. */
+void ss_findings_set_examples_at(ss_finding *f, const ss_findings_acc *a, const guint32 *ex,
+				 guint n, gboolean sort);
 
 /* findings-scan.c: the port scans and sweeps among the K_PAIR groups. */
 typedef struct ss_findings_scans ss_findings_scans;
@@ -204,7 +275,7 @@ void ss_findings_scans_free(ss_findings_scans *s);
 void ss_findings_text_tenant(ss_finding *f);
 /* findings-text.c: the findings of one group of kind k (< K_ONE_SIDED);
  * some groups give none (below a threshold). */
-void ss_findings_text_group(GPtrArray *out, kind k, const group *g);
+void ss_findings_text_group(GPtrArray *out, const ss_findings_acc *a, kind k, const group *g);
 /* findings-quality.c: the capture-quality findings (one-sided, mid-stream,
  * snap length);
  * `unanswered_unknown`: unanswered attempts not reported because the

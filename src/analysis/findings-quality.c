@@ -9,13 +9,13 @@
 
 /* A capture-quality finding: n of them (the summary's count or the
  * group's, whichever is larger), with the group's examples. */
-static ss_finding *quality(GPtrArray *out, const char *id, ss_severity sev, guint64 n,
-			   const char *what, const group *g)
+static ss_finding *quality(GPtrArray *out, const ss_findings_acc *a, const char *id,
+			   ss_severity sev, guint64 n, const char *what, const group *g)
 {
 	ss_finding *f = finding_new(id, sev, n);
 	fact(f, what, (gint64)n);
 	if (g)
-		ss_findings_set_examples(f, g->ex, g->nex, TRUE);
+		ss_findings_set_examples_at(f, a, g->ex, g->nex, TRUE);
 	g_ptr_array_add(out, f);
 	return f;
 }
@@ -63,7 +63,7 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 	group *g = groups_find(a, K_ONE_SIDED, &(gkey){ 0 });
 	guint64 n = MAX(s->quality.one_sided, g ? g->n : 0);
 	if (n > 0) {
-		f = quality(out, "one_sided_capture", SS_SEVERITY_LOW, n, "connections", g);
+		f = quality(out, a, "one_sided_capture", SS_SEVERITY_LOW, n, "connections", g);
 		fact(f, "silent_hosts", ss_oatable_size(&a->groups[K_SILENT]));
 		if (unanswered_unknown > 0)
 			fact(f, "unanswered_unknown", (gint64)unanswered_unknown);
@@ -99,7 +99,7 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 	g = groups_find(a, K_MIDSTREAM, &(gkey){ 0 });
 	n = MAX(s->quality.started_midstream, g ? g->n : 0);
 	if (n > 0) {
-		f = quality(out, "midstream_start", SS_SEVERITY_INFO, n, "connections", g);
+		f = quality(out, a, "midstream_start", SS_SEVERITY_INFO, n, "connections", g);
 		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " TCP connection%s %s already open "
 					       "when the capture started (no handshake seen): %s client "
 					       "and server were inferred, not proven.", n, plural(n),
@@ -124,7 +124,7 @@ void ss_findings_text_quality(GPtrArray *out, const ss_findings_acc *a, const ss
 	g = groups_find(a, K_SNAPLEN, &(gkey){ 0 });
 	n = MAX(s->quality.snaplen_cut, g ? g->c.snaplen.packets : 0);
 	if (n > 0) {
-		f = quality(out, "snaplen_cut", SS_SEVERITY_LOW, n, "packets", g);
+		f = quality(out, a, "snaplen_cut", SS_SEVERITY_LOW, n, "packets", g);
 		if (g)
 			fact(f, "connections", (gint64)g->n);
 		f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " packet%s %s cut short by the "

@@ -50,16 +50,16 @@ static scan_acc *scan_at(const ss_oatable *t, guint32 i)
 }
 
 /* Counts pair g into the accumulator of key k; returns its entry number. */
-static guint32 scan_add(ss_oatable *t, const gkey *k, const group *g)
+static guint32 scan_add(ss_oatable *t, const gkey *k, const pair *g)
 {
 	gboolean created;
 	scan_acc *x = ss_oa_insert(t, k, ss_oa_hash(k, sizeof *k), sizeof *k, sizeof *x,
 				   &created);
 	x->targets++;
-	x->attempts += g->n;
-	x->closed += g->c.pair.refused > 0 && g->c.pair.answered == 0;
-	x->filtered += g->c.pair.refused == 0 && g->c.pair.answered == 0;
-	x->open += g->c.pair.answered > 0;
+	x->attempts += pair_n(g);
+	x->closed += g->refused > 0 && g->answered == 0;
+	x->filtered += g->refused == 0 && g->answered == 0;
+	x->open += g->answered > 0;
 	/* entries are dense, in insertion order: the new one is the last */
 	return created ? ss_oatable_size(t) - 1
 		       : (guint32)(((guint8 *)x - t->entries) / sizeof *x);
@@ -92,10 +92,10 @@ static gint cmp_scan(gconstpointer pa, gconstpointer pb)
  * probes of scans per server socket. */
 static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 {
-	const ss_oatable *pairs = &a->groups[K_PAIR];
+	const ss_oatable *pairs = &a->pairs;
 	guint32 *at = g_new(guint32, 2 * (gsize)MAX(pairs->len, 1));
 	for (guint32 i = 0; i < pairs->len; i++) {
-		const group *g = group_at(a, K_PAIR, i);
+		const pair *g = ss_oa_entry(pairs, i);
 		gkey k;
 		memset(&k, 0, sizeof k);
 		k.vnet = g->k.vnet;
@@ -109,11 +109,11 @@ static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 		at[2 * i + 1] = scan_add(&s->sweeps, &k, g);
 	}
 	for (guint32 i = 0; i < pairs->len; i++) {
-		const group *p = group_at(a, K_PAIR, i);
+		const pair *p = ss_oa_entry(pairs, i);
 		scan_acc *scan = scan_at(&s->scans, at[2 * i]);
 		scan_acc *sweep = scan_at(&s->sweeps, at[2 * i + 1]);
 		gboolean in_scan = is_scan(scan), in_sweep = is_scan(sweep);
-		if (p->c.pair.answered > 0) {
+		if (p->answered > 0) {
 			/* in pair order, as the ports and hosts were found */
 			if (in_scan) {
 				if (scan->open_ports == NULL)
@@ -126,15 +126,15 @@ static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 				g_array_append_val(sweep->open_hosts, p->k.server);
 			}
 		}
-		if ((p->c.pair.refused == 0 && p->c.pair.unanswered == 0) || !(in_scan || in_sweep))
+		if ((p->refused == 0 && p->unanswered == 0) || !(in_scan || in_sweep))
 			continue;
 		gkey k = p->k;
 		memset(&k.client, 0, sizeof k.client);
 		gboolean created;
 		probe_acc *n = ss_oa_insert(&s->probes, &k, ss_oa_hash(&k, sizeof k), sizeof k,
 					    sizeof *n, &created);
-		n->unanswered += p->c.pair.unanswered;
-		n->refused += p->c.pair.refused;
+		n->unanswered += p->unanswered;
+		n->refused += p->refused;
 	}
 	g_free(at);
 }

@@ -318,7 +318,8 @@ static void add_facts(ss_finding *f, const group *g, const fact_spec *fs)
 	}
 }
 
-static void from_spec(GPtrArray *out, const group_spec *s, const group *g)
+static void from_spec(GPtrArray *out, const ss_findings_acc *a, const group_spec *s,
+		      const group *g)
 {
 	guint64 count = s->count_off ? *(const guint64 *)((const char *)g + s->count_off) : g->n;
 	if (count < s->min_count)
@@ -328,7 +329,7 @@ static void from_spec(GPtrArray *out, const group_spec *s, const group *g)
 	if (!s->per_client)
 		single_client(f, g);
 	/* before the words: some statements quote the first example */
-	ss_findings_set_examples(f, g->ex, g->nex, TRUE);
+	ss_findings_set_examples_at(f, a, g->ex, g->nex, TRUE);
 	phrases p = {
 		s->per_client ? ip_dup(g->k.family, &g->k.client) : clients_phrase(g),
 		server_phrase(&g->k),
@@ -350,17 +351,14 @@ static gint cmp_i64(gconstpointer a, gconstpointer b)
 
 /* Can the listener's samples hold an outlier?  The limit is at least
  * min(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS) whatever the median (samples
- * are never negative), so a listener whose slowest sample is below it has
+ * are never negative), so a listener whose slowest sample is not above it has
  * none: most listeners, found without copying and sorting their samples. */
 static gboolean may_be_slow(const group *g)
 {
-	const gint64 floor = MIN(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS);
-	for (int s = 0; s < 2; s++) {
-		const GArray *v = g->slow ? g->slow->rtt[s] : NULL;
-		for (guint i = 0; v != NULL && i < v->len; i++)
-			if (g_array_index(v, gint64, i) > floor)
+	for (int s = 0; s < 2; s++)
+		for (guint32 i = 0; i < g->c.slow.len[s]; i++)
+			if (g->c.slow.rtt[s][i] > SLOW_FLOOR_NS)
 				return TRUE;
-	}
 	return FALSE;
 }
 
@@ -372,23 +370,24 @@ static void from_slow(GPtrArray *out, const group *g)
 	guint64 outliers[2] = { 0, 0 }, samples[2] = { 0, 0 };
 	for (int s = 0; s < 2; s++) {
 		median[s] = limit[s] = max[s] = SS_NO_TIME;
-		if (g->slow == NULL || g->slow->rtt[s] == NULL || g->slow->rtt[s]->len == 0)
+		guint32 len = g->c.slow.len[s];
+		if (len == 0)
 			continue;
-		GArray *v = g_array_copy(g->slow->rtt[s]);
-		g_array_sort(v, cmp_i64);
-		samples[s] = v->len;
+		gint64 *v = g_memdup2(g->c.slow.rtt[s], len * sizeof *v);
+		qsort(v, len, sizeof *v, cmp_i64);
+		samples[s] = len;
 		/* the lower median: an integer from the samples */
-		median[s] = g_array_index(v, gint64, (v->len - 1) / 2);
+		median[s] = v[(len - 1) / 2];
 		/* outliers against the median once there are enough samples;
 		 * absolute slowness always */
 		limit[s] = SS_SLOW_ABSOLUTE_NS;
-		if (v->len >= SS_SLOW_MIN_SAMPLES)
+		if (len >= SS_SLOW_MIN_SAMPLES)
 			limit[s] = MIN(limit[s], MAX(SS_SLOW_FACTOR * median[s],
 						     median[s] + SS_SLOW_MARGIN_NS));
-		max[s] = g_array_index(v, gint64, v->len - 1);
-		for (guint i = 0; i < v->len; i++)
-			outliers[s] += g_array_index(v, gint64, i) > limit[s];
-		g_array_unref(v);
+		max[s] = v[len - 1];
+		for (guint i = 0; i < len; i++)
+			outliers[s] += v[i] > limit[s];
+		g_free(v);
 	}
 	if (outliers[0] == 0 && outliers[1] == 0)
 		return;
@@ -442,11 +441,13 @@ static void from_slow(GPtrArray *out, const group *g)
 	}
 	/* the slowest of the side with more outliers, slowest first */
 	int s = outliers[0] >= outliers[1] ? 0 : 1;
+	const struct slowest *top = g->c.slow.top[s];
 	guint n = 0;
-	for (guint i = 0; i < g->slow->n[s]; i++)
-		if (g->slow->ns[s][i] > limit[s])
+	for (guint i = 0; top != NULL && i < top->n; i++)
+		if (top->ns[i] > limit[s])
 			n++;
-	ss_findings_set_examples(f, g->slow->ex[s], n, FALSE);
+	if (top != NULL)
+		ss_findings_set_examples(f, top->ex, n, FALSE);
 	g_free(sv);
 	g_ptr_array_add(out, f);
 }
@@ -481,9 +482,9 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 			fact(f, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
 			fact(f, "range_size", (gint64)size);
 			fact(f, "share_pct", (gint64)(h->busiest_connections * 100 / size));
-			const group *g = groups_find(a, K_PAIR, &k);
-			if (g)
-				ss_findings_set_examples(f, g->ex, g->nex, TRUE);
+			const pair *p = pairs_find(a, &k);
+			if (p)
+				ss_findings_set_examples_at(f, a, p->ex, p->nex, TRUE);
 			g_free(sv);
 			g_ptr_array_add(out, f);
 		}
@@ -568,11 +569,11 @@ void ss_findings_text_tenant(ss_finding *f)
 	g_string_free(v, TRUE);
 }
 
-void ss_findings_text_group(GPtrArray *out, kind k, const group *g)
+void ss_findings_text_group(GPtrArray *out, const ss_findings_acc *a, kind k, const group *g)
 {
 	g_return_if_fail(k < K_ONE_SIDED);
 	if (k == K_SLOW)
 		from_slow(out, g);
 	else
-		from_spec(out, &specs[k], g);
+		from_spec(out, a, &specs[k], g);
 }

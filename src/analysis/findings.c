@@ -31,16 +31,17 @@ const char *ss_severity_name(ss_severity s)
  * from the few findings that want examples, not per record. */
 SS_BYTES_KEY_FUNCS(gkey, gkey)
 
-/* Frees what a group points to (the group is its table's). */
-static void group_clear(group *g)
+/* Frees what a group points to (the group is its table's; its examples
+ * are the store's). */
+static void group_clear(kind k, group *g)
 {
 	ss_ip_set_clear(&g->clients);
-	if (g->slow)
-		for (int i = 0; i < 2; i++)
-			if (g->slow->rtt[i])
-				g_array_unref(g->slow->rtt[i]);
-	g_free(g->slow);
-	g_free(g->ex);
+	if (k == K_SLOW) {
+		g_free(g->c.slow.rtt[0]);
+		g_free(g->c.slow.rtt[1]);
+		g_free(g->c.slow.top[0]);
+		g_free(g->c.slow.top[1]);
+	}
 }
 
 ss_findings_acc *ss_findings_acc_new(void)
@@ -48,6 +49,7 @@ ss_findings_acc *ss_findings_acc_new(void)
 	ss_findings_acc *a = g_new0(ss_findings_acc, 1);
 	for (int k = 0; k < K_COUNT; k++)
 		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
+	ss_oatable_init(&a->pairs, sizeof(pair), sizeof(gkey));
 	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
 	return a;
 }
@@ -56,45 +58,76 @@ static void acc_free(ss_findings_acc *a)
 {
 	for (int k = 0; k < K_COUNT; k++) {
 		for (guint32 i = 0; i < a->groups[k].len; i++)
-			if (ss_oa_used(&a->groups[k], i))
-				group_clear(ss_oa_entry(&a->groups[k], i));
+			group_clear((kind)k, ss_oa_entry(&a->groups[k], i));
 		ss_oatable_clear(&a->groups[k]);
 	}
+	ss_oatable_clear(&a->pairs);
+	for (guint32 i = 0; i < a->ex.nchunks; i++)
+		g_free(a->ex.chunks[i]);
+	g_free(a->ex.chunks);
 	ss_oatable_clear(&a->closed);
 	g_free(a);
 }
 
-/* The group of kind k for record c (server socket; with the client
- * address when `per_client`), or NULL when the table is full. */
-static group *group_for(ss_findings_acc *a, kind k, const ss_conn *c, gboolean per_client,
-			gboolean single)
+/* The keys of one record, each made and hashed once however many tables
+ * look it up: [0] its server socket (the unanswered, refused, SYN, slow
+ * and reuse groups share it), [1] its client address and server socket
+ * (pairs, simultaneous opens).  h 0: not made yet. */
+typedef struct {
+	const ss_conn *c;
+	gkey k[2];
+	guint32 h[2];
+} rec_keys;
+
+static const gkey *rec_key(rec_keys *r, gboolean per_client, guint32 *h)
 {
-	gkey key;
-	memset(&key, 0, sizeof key);
-	if (!single) {
-		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
-		key.vnet = ss_tunnel_vnet(&c->tunnel);
-		key.proto = c->proto;
-		key.family = c->family;
-		key.server = sv->ip;
-		key.port = sv->port;
+	int i = per_client ? 1 : 0;
+	if (r->h[i] == 0) {
+		const ss_conn *c = r->c;
+		const ss_endpoint *sv = ss_conn_server(c);
+		gkey *key = &r->k[i];
+		memset(key, 0, sizeof *key);
+		key->vnet = ss_tunnel_vnet(&c->tunnel);
+		key->proto = c->proto;
+		key->family = c->family;
+		key->server = sv->ip;
+		key->port = sv->port;
 		if (per_client)
-			key.client = cl->ip;
-		if (k == K_ICMP) {
-			key.icmp_type = c->icmp_type;
-			key.icmp_code = c->icmp_code;
-		}
+			key->client = ss_conn_client(c)->ip;
+		r->h[i] = ss_oa_hash(key, sizeof *key);
 	}
-	guint32 h = ss_oa_hash(&key, sizeof key);
-	group *g = ss_oa_find(&a->groups[k], &key, h, sizeof key, sizeof *g);
+	*h = r->h[i];
+	return &r->k[i];
+}
+
+/* The group of kind k with key (hash h), or NULL when the table is full. */
+static group *group_get(ss_findings_acc *a, kind k, const gkey *key, guint32 h)
+{
+	group *g = ss_oa_find(&a->groups[k], key, h, sizeof *key, sizeof *g);
 	if (g != NULL)
 		return g;
 	if (ss_oatable_size(&a->groups[k]) >= SS_FINDINGS_MAX_GROUPS)
 		return NULL;
 	gboolean created;
-	g = ss_oa_insert(&a->groups[k], &key, h, sizeof key, sizeof *g, &created);
+	g = ss_oa_insert(&a->groups[k], key, h, sizeof *key, sizeof *g, &created);
 	g->min_ns = g->max_ns = SS_NO_TIME;
 	return g;
+}
+
+/* The group of kind k for the record (server socket; with the client
+ * address when `per_client`), or NULL when the table is full. */
+static group *group_for(ss_findings_acc *a, kind k, rec_keys *r, gboolean per_client)
+{
+	guint32 h;
+	const gkey *key = rec_key(r, per_client, &h);
+	return group_get(a, k, key, h);
+}
+
+/* The one group of a kind that has no subject (one-sided, mid-stream...). */
+static group *group_single(ss_findings_acc *a, kind k)
+{
+	static const gkey zero;
+	return group_get(a, k, &zero, ss_oa_hash(&zero, sizeof zero));
 }
 
 static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key)
@@ -103,13 +136,21 @@ static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *ke
 			  sizeof(closed_tuple));
 }
 
-static void add_example(group *g, const ss_conn *c)
+/* Copies c into the store; its index. */
+static guint32 ex_add(ex_store *s, const ss_conn *c)
 {
-	if (g->nex >= SS_FINDING_EXAMPLES)
-		return;
-	if (g->ex == NULL)
-		g->ex = g_new(ss_conn, SS_FINDING_EXAMPLES);
-	g->ex[g->nex++] = *c;
+	if (s->len == s->nchunks * EX_CHUNK) {
+		s->chunks = g_renew(ss_conn *, s->chunks, s->nchunks + 1);
+		s->chunks[s->nchunks++] = g_new(ss_conn, EX_CHUNK);
+	}
+	s->chunks[s->len / EX_CHUNK][s->len % EX_CHUNK] = *c;
+	return s->len++;
+}
+
+static void add_example(ss_findings_acc *a, guint32 *ex, guint32 *nex, const ss_conn *c)
+{
+	if (*nex < SS_FINDING_EXAMPLES)
+		ex[(*nex)++] = ex_add(&a->ex, c);
 }
 
 static void add_client(group *g, const ss_conn *c)
@@ -119,15 +160,19 @@ static void add_client(group *g, const ss_conn *c)
 }
 
 /* One counted record of a group: count, distinct client, example. */
-static group *note(ss_findings_acc *a, kind k, const ss_conn *c, gboolean per_client)
+static group *note_group(ss_findings_acc *a, group *g, const ss_conn *c)
 {
-	group *g = group_for(a, k, c, per_client, FALSE);
 	if (g == NULL)
 		return NULL;
 	g->n++;
 	add_client(g, c);
-	add_example(g, c);
+	add_example(a, g->ex, &g->nex, c);
 	return g;
+}
+
+static group *note(ss_findings_acc *a, kind k, rec_keys *r, gboolean per_client)
+{
+	return note_group(a, group_for(a, k, r, per_client), r->c);
 }
 
 static void min_max(group *g, gint64 v)
@@ -138,25 +183,47 @@ static void min_max(group *g, gint64 v)
 		g->max_ns = v;
 }
 
-/* Keeps the SS_FINDING_EXAMPLES slowest records of one side, slowest first
- * (ties: the one seen first stays ahead). */
-static void keep_slowest(struct slow *sl, int side, const ss_conn *c, gint64 v)
+/* Keeps the SS_FINDING_EXAMPLES slowest records of one side above
+ * SLOW_FLOOR_NS, slowest first (ties: the one seen first stays ahead):
+ * the first of the slowest of all records that can be examples. */
+static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
 {
-	guint n = sl->n[side];
+	if (v <= SLOW_FLOOR_NS)
+		return;
+	struct slowest *sl = g->c.slow.top[side];
+	guint n = sl ? sl->n : 0;
 	guint pos = n;
-	while (pos > 0 && sl->ns[side][pos - 1] < v)
+	while (pos > 0 && sl->ns[pos - 1] < v)
 		pos--;
 	if (pos >= SS_FINDING_EXAMPLES)
 		return;
+	if (n < SS_FINDING_EXAMPLES) {
+		sl = g_realloc(sl, sizeof *sl + (n + 1) * sizeof(ss_conn));
+		sl->n = n;
+		g->c.slow.top[side] = sl;
+	}
 	guint last = MIN(n, SS_FINDING_EXAMPLES - 1);
 	for (guint i = last; i > pos; i--) {
-		sl->ex[side][i] = sl->ex[side][i - 1];
-		sl->ns[side][i] = sl->ns[side][i - 1];
+		sl->ex[i] = sl->ex[i - 1];
+		sl->ns[i] = sl->ns[i - 1];
 	}
-	sl->ex[side][pos] = *c;
-	sl->ns[side][pos] = v;
+	sl->ex[pos] = *c;
+	sl->ns[pos] = v;
 	if (n < SS_FINDING_EXAMPLES)
-		sl->n[side]++;
+		sl->n++;
+}
+
+/* Appends a round trip to a listener's samples (the first
+ * SS_SLOW_MAX_SAMPLES). */
+static void add_rtt(group *g, int side, gint64 v)
+{
+	guint32 n = g->c.slow.len[side];
+	if (n >= SS_SLOW_MAX_SAMPLES)
+		return;
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
+		g->c.slow.rtt[side] = g_renew(gint64, g->c.slow.rtt[side], n ? 2 * n : 4);
+	g->c.slow.rtt[side][n] = v;
+	g->c.slow.len[side] = n + 1;
 }
 
 static gboolean closed_by_fin(const ss_conn *c)
@@ -173,14 +240,15 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
 	group *g;
+	rec_keys keys = { .c = c };
 
 	if (tcp)
 		a->tcp++;
 	if (c->outcome == SS_OUTCOME_UNKNOWN)
 		(*(tcp ? &a->unknown_tcp : &a->unknown_udp))++;
-	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, c, FALSE)))
+	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, &keys, FALSE)))
 		g->c.unanswered.syn_retransmits += c->syn_retransmits;
-	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, c, FALSE))) {
+	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, &keys, FALSE))) {
 		gboolean rst = tcp && c->first_rst_side == !c->client;
 		if (rst)
 			g->c.refused.by_rst++;
@@ -188,7 +256,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			g->c.refused.by_icmp++;
 	}
 	if (tcp && c->syn_retransmits > 0 && c->outcome != SS_OUTCOME_UNANSWERED &&
-	    (g = note(a, K_SYN_RETX, c, FALSE))) {
+	    (g = note(a, K_SYN_RETX, &keys, FALSE))) {
 		g->c.syn_retx.retransmits += c->syn_retransmits;
 		g->c.syn_retx.max_retransmits =
 			MAX(g->c.syn_retx.max_retransmits, c->syn_retransmits);
@@ -196,7 +264,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		if (wait != SS_NO_TIME)
 			min_max(g, wait);
 	}
-	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, c, FALSE))) {
+	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, &keys, FALSE))) {
 		g->c.synack.retransmits += c->synack_retransmits;
 		if (c->outcome == SS_OUTCOME_INCOMPLETE)
 			g->c.synack.incomplete++;
@@ -205,19 +273,13 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	    c->outcome != SS_OUTCOME_SIMULTANEOUS) {
 		gint64 v[2] = { ss_conn_syn_to_synack_ns(c), ss_conn_synack_to_ack_ns(c) };
 		if ((v[0] != SS_NO_TIME || v[1] != SS_NO_TIME) &&
-		    (g = group_for(a, K_SLOW, c, FALSE, FALSE)) != NULL) {
+		    (g = group_for(a, K_SLOW, &keys, FALSE)) != NULL) {
 			g->n++;
-			if (g->slow == NULL)
-				g->slow = g_new0(struct slow, 1);
-			struct slow *sl = g->slow;
 			for (int s = 0; s < 2; s++) {
 				if (v[s] == SS_NO_TIME || v[s] < 0)
 					continue;
-				if (sl->rtt[s] == NULL)
-					sl->rtt[s] = g_array_new(FALSE, FALSE, sizeof(gint64));
-				if (sl->rtt[s]->len < SS_SLOW_MAX_SAMPLES)
-					g_array_append_val(sl->rtt[s], v[s]);
-				keep_slowest(sl, s, c, v[s]);
+				add_rtt(g, s, v[s]);
+				keep_slowest(g, s, c, v[s]);
 			}
 		}
 	}
@@ -226,9 +288,9 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			c->reuse == SS_REUSE_AFTER_FIN ? closed_find(a, &c->key) : NULL;
 		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
-			if ((g = note(a, K_TW_REUSE, c, FALSE)))
+			if ((g = note(a, K_TW_REUSE, &keys, FALSE)))
 				min_max(g, gap);
-		} else if ((g = note(a, K_REUSE, c, FALSE))) {
+		} else if ((g = note(a, K_REUSE, &keys, FALSE))) {
 			switch ((ss_reuse)c->reuse) {
 			case SS_REUSE_AFTER_RST:
 				g->c.reuse.after_rst++;
@@ -261,31 +323,46 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	 * scan or churn finding is built on it (the quality ones still
 	 * count it). */
 	gboolean roles = !ss_conn_roles_unknown(c);
-	if (tcp && roles && (g = group_for(a, K_PAIR, c, TRUE, FALSE)) != NULL) {
-		g->n++;
-		/* what the probes of a scan found (findings-scan.c) */
-		if (c->outcome == SS_OUTCOME_REJECTED)
-			g->c.pair.refused++;
-		else if (c->outcome == SS_OUTCOME_UNANSWERED)
-			g->c.pair.unanswered++;
-		else
-			g->c.pair.answered++;
-		if (c->outcome == SS_OUTCOME_COMPLETE && first != SS_NO_TIME && last != SS_NO_TIME &&
-		    last - first < SS_CHURN_MAX_DURATION_NS)
-			g->c.pair.short_conns++;
-		/* Pairs are many: examples are kept (streaming) only once the
-		 * pair is busy; keep-all takes the first ones from the report. */
-		if (g->n >= SS_CHURN_MIN_CONNS)
-			add_example(g, c);
+	if (tcp && roles) {
+		guint32 h;
+		const gkey *key = rec_key(&keys, TRUE, &h);
+		pair *p = ss_oa_find(&a->pairs, key, h, sizeof *key, sizeof *p);
+		gboolean created;
+		if (p == NULL && ss_oatable_size(&a->pairs) < SS_FINDINGS_MAX_GROUPS)
+			p = ss_oa_insert(&a->pairs, key, h, sizeof *key, sizeof *p, &created);
+		if (p != NULL) {
+			/* what the probes of a scan found (findings-scan.c) */
+			if (c->outcome == SS_OUTCOME_REJECTED)
+				p->refused++;
+			else if (c->outcome == SS_OUTCOME_UNANSWERED)
+				p->unanswered++;
+			else
+				p->answered++;
+			if (c->outcome == SS_OUTCOME_COMPLETE && first != SS_NO_TIME &&
+			    last != SS_NO_TIME && last - first < SS_CHURN_MAX_DURATION_NS)
+				p->short_conns++;
+			/* Pairs are many: examples are kept (streaming) only once
+			 * the pair is busy; keep-all takes the first ones from the
+			 * report. */
+			if (pair_n(p) >= SS_CHURN_MIN_CONNS)
+				add_example(a, p->ex, &p->nex, c);
+		}
 	}
 	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
-		note(a, K_SIMUL, c, TRUE);
-	if (roles && c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED &&
-	    (g = note(a, K_ICMP, c, FALSE)))
-		g->c.icmp.errors += c->icmp_errors;
-	if (ss_conn_one_sided(c) && (g = group_for(a, K_ONE_SIDED, c, FALSE, TRUE))) {
+		note(a, K_SIMUL, &keys, TRUE);
+	if (roles && c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED) {
+		/* per server socket and ICMP type and code */
+		guint32 h;
+		gkey key = *rec_key(&keys, FALSE, &h);
+		key.icmp_type = c->icmp_type;
+		key.icmp_code = c->icmp_code;
+		g = note_group(a, group_get(a, K_ICMP, &key, ss_oa_hash(&key, sizeof key)), c);
+		if (g)
+			g->c.icmp.errors += c->icmp_errors;
+	}
+	if (ss_conn_one_sided(c) && (g = group_single(a, K_ONE_SIDED))) {
 		g->n++;
-		add_example(g, c);
+		add_example(a, g->ex, &g->nex, c);
 		/* which direction is missing: the host that sent nothing */
 		int silent = c->ep[0].packets == 0 ? 0 : 1;
 		gkey k;
@@ -302,14 +379,14 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		if (h)
 			h->n++;
 	}
-	if (ss_conn_started_midstream(c) && (g = group_for(a, K_MIDSTREAM, c, FALSE, TRUE))) {
+	if (ss_conn_started_midstream(c) && (g = group_single(a, K_MIDSTREAM))) {
 		g->n++;
-		add_example(g, c);
+		add_example(a, g->ex, &g->nex, c);
 	}
-	if (c->snaplen_cut > 0 && (g = group_for(a, K_SNAPLEN, c, FALSE, TRUE))) {
+	if (c->snaplen_cut > 0 && (g = group_single(a, K_SNAPLEN))) {
 		g->n++;
 		g->c.snaplen.packets += c->snaplen_cut;
-		add_example(g, c);
+		add_example(a, g->ex, &g->nex, c);
 	}
 }
 
@@ -338,6 +415,16 @@ static gint cmp_conn_first(gconstpointer pa, gconstpointer pb)
 	if (fa != fb)
 		return fa < fb ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void ss_findings_set_examples_at(ss_finding *f, const ss_findings_acc *a, const guint32 *ex,
+				 guint n, gboolean sort)
+{
+	ss_conn buf[SS_FINDING_EXAMPLES];
+	n = MIN(n, SS_FINDING_EXAMPLES);
+	for (guint i = 0; i < n; i++)
+		buf[i] = *ex_at(&a->ex, ex[i]);
+	ss_findings_set_examples(f, buf, n, sort);
 }
 
 void ss_findings_set_examples(ss_finding *f, const ss_conn *ex, guint n, gboolean sort)
@@ -446,6 +533,14 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	ss_findings_scans *scans = ss_findings_scans_find(a);
 	guint64 unanswered_unknown = 0;
 	for (int k = 0; k < K_ONE_SIDED; k++) {
+		if (k == K_PAIR) {
+			for (guint32 i = 0; i < a->pairs.len; i++) {
+				group g;
+				group_of_pair(ss_oa_entry(&a->pairs, i), &g);
+				ss_findings_text_group(out, a, K_PAIR, &g);
+			}
+			continue;
+		}
 		for (guint32 i = 0; i < a->groups[k].len; i++) {
 			const group *g = group_at(a, (kind)k, i);
 			if (g == NULL)
@@ -457,7 +552,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 				 * SYN-ACKs could be there */
 				unanswered_unknown += g->n;
 			else if (ss_findings_scans_fold(scans, (kind)k, g, &folded))
-				ss_findings_text_group(out, (kind)k, &folded);
+				ss_findings_text_group(out, a, (kind)k, &folded);
 		}
 	}
 	ss_findings_scans_report(out, scans, r);
