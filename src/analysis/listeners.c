@@ -73,11 +73,6 @@ typedef struct {
 
 struct ss_listeners {
 	ss_oatable by_key;     /* listener_acc, keyed by ss_listener_key */
-	/* 1 + the number of the socket socket_of() found last; 0: none.
-	 * Records of one server come in runs (a client's connections, a
-	 * scan's probes, a busy service): the next finds its socket with one
-	 * 28-byte compare, no SipHash and no probe into the table. */
-	guint32 last;
 };
 
 ss_listeners *ss_listeners_new(void)
@@ -94,7 +89,6 @@ static void clear_all(ss_listeners *ls)
 		ss_ip_set_clear(&acc->clients);
 	}
 	ss_oatable_clear(&ls->by_key);
-	ls->last = 0;
 }
 
 void ss_listeners_free(ss_listeners *ls)
@@ -121,18 +115,10 @@ ss_listeners *ss_listeners_copy(const ss_listeners *src)
 static listener_acc *socket_of(ss_listeners *ls, const ss_conn *c, guint32 *id)
 {
 	ss_listener_key k = ss_listener_key_of_conn(c);
-	if (ls->last) {
-		listener_acc *acc = ss_oa_entry(&ls->by_key, ls->last - 1);
-		if (memcmp(&acc->k, &k, sizeof k) == 0) {
-			*id = ls->last - 1;
-			return acc;
-		}
-	}
 	gboolean created;
 	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, ss_oa_hash(&k, sizeof k), sizeof k,
 					 sizeof *acc, &created);
 	*id = (guint32)(((guint8 *)acc - ls->by_key.entries) / sizeof *acc);
-	ls->last = *id + 1;
 	return acc;
 }
 
