@@ -46,10 +46,10 @@ typedef struct {
 
 typedef struct {
 	sock_key k;
+	gint32 last_port;       /* the host's previous source port towards it, -1 none */
 	gint64 window_start;
 	guint64 window_count;
-	gint32 last_port;       /* the host's previous source port towards it, -1 none */
-} dest_acc;
+} dest_acc;                 /* 40 bytes: last_port fills the key's tail */
 
 /* The per-source-port memory of a host's reuse detection: the end of the
  * last use of each port, in ms from the host's base_ns, in 1 KiB pages of
@@ -96,7 +96,7 @@ static void port_map_free(port_map *m)
  * (ss_hosts_learn_ephemeral): its source ports, their reuse and its
  * destinations.  Cold: a host gets one on its first such connection only,
  * so the many hosts that never opened one (servers, scan targets, UDP
- * peers) carry 4 bytes for it, not these ~250. */
+ * peers) carry 4 bytes for it, not these 200. */
 typedef struct {
 	ss_eph_stats eph;
 	guint64 reused_ports;
@@ -106,10 +106,10 @@ typedef struct {
 	ss_ip busiest_ip;
 	guint16 busiest_port;
 	guint8 busiest_proto;
-	gboolean reuse_known;      /* FALSE once no port map was available */
+	guint8 reuse_known;        /* FALSE once no port map was available */
 	/* Most hosts make one connection: the first sample is kept inline and
 	 * the port map and destination list are allocated on the second. */
-	gboolean have_first, have_dest;
+	guint8 have_first, have_dest;
 	guint16 first_port;
 	gint64 first_start, first_end;
 	port_map *port_last;
@@ -117,6 +117,9 @@ typedef struct {
 	dest_acc first_dest;
 	GArray *dests;             /* dest_acc, the destinations after the first */
 } client_acc;
+
+/* 54 000 of them on mixed.pcap: no padding holes */
+G_STATIC_ASSERT(sizeof(client_acc) == 200);
 
 /* A host's entry in the table: the key and what every record may touch,
  * 48 bytes (it held the whole ss_host and the client side inline, 384
@@ -358,7 +361,7 @@ static dest_acc *note_destination(ss_hosts *h, client_acc *acc, const ss_conn *c
 			h->dropped.destinations++;
 			return NULL;
 		}
-		dest_acc n = { k, start, 0, -1 };
+		dest_acc n = { k, -1, start, 0 };
 		g_array_append_val(acc->dests, n);
 		d = &g_array_index(acc->dests, dest_acc, acc->dests->len - 1);
 	}
