@@ -237,14 +237,18 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_
 			return acc;
 	}
 	guint32 hash = ss_oa_hash(&k, sizeof k);
-	host_acc *acc = ss_oa_find(&h->by_ip, &k, hash, sizeof k, sizeof *acc);
-	if (!acc) {
-		if (capped && ss_oatable_size(&h->by_ip) >= h->lim.max_hosts) {
+	host_acc *acc;
+	if (!capped || ss_oatable_size(&h->by_ip) < h->lim.max_hosts) {
+		/* room for a new host: one probe finds it or makes it (most
+		 * hosts of a capture are new when first looked up) */
+		gboolean created;
+		acc = ss_oa_insert(&h->by_ip, &k, hash, sizeof k, sizeof *acc, &created);
+	} else {
+		acc = ss_oa_find(&h->by_ip, &k, hash, sizeof k, sizeof *acc);
+		if (!acc) {
 			h->dropped.hosts++;
 			return NULL;
 		}
-		gboolean created;
-		acc = ss_oa_insert(&h->by_ip, &k, hash, sizeof k, sizeof *acc, &created);
 	}
 	h->last = host_index(h, acc) + 1;
 	return acc;
