@@ -259,9 +259,11 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			me->sent |= SS_SENT_ACK;
 		/* The third packet of the handshake: the SYN's sender acknowledging
 		 * the SYN-ACK. */
-		if (c->ack_ns == SS_NO_TIME && c->synack_side == !side &&
-		    c->synack_ns != SS_NO_TIME && !(fl & SS_TCP_RST))
+		if (!c->acked && c->synack_side == !side && c->synack_ns != SS_NO_TIME &&
+		    !(fl & SS_TCP_RST)) {
 			c->ack_ns = p->ts_ns;
+			c->acked = TRUE;
+		}
 	}
 	if (p->payload_len > 0)
 		me->sent |= SS_SENT_DATA;
