@@ -64,6 +64,11 @@ gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
 guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
+gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h);
+
+/* Appends every entry to out, in slot order (one sequential pass: no
+ * order worth relying on, but no entry is chased through another). */
+void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out);
 
 /* Hints for a batch of packets, to overlap their cache misses: prefetch
  * the slot where hash h starts, then (once it has arrived) peek at the

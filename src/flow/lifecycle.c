@@ -5,6 +5,7 @@
  * driven and checked without threads. */
 #include "flow/lifecycle.h"
 #include "flow/conn-track.h"
+#include "flow/slab.h"
 #include "sockscope/flow.h"
 
 #include <netinet/in.h>
@@ -60,16 +61,39 @@ struct ss_lifecycle {
 	 * lru_next), so steady streaming allocates nothing per record. */
 	ss_conn *spare;
 	guint spare_len;
+	/* cfg.slab: where records come from and spares go (flow/slab.h),
+	 * instead of g_malloc and `spare`. */
+	ss_conn_slab *slab;
+	gboolean slab_closed;
 	ss_lifecycle_stats stats;
 };
 
-static void free_conn_list(ss_conn *c)
+/* Frees a record this lifecycle made. */
+static void conn_free(ss_lifecycle *lc, ss_conn *c)
+{
+	if (lc->slab)
+		ss_conn_slab_release(c);
+	else
+		g_free(c);
+}
+
+static void free_conn_list(ss_lifecycle *lc, ss_conn *c)
 {
 	while (c) {
 		ss_conn *next = c->lru_next;
-		g_free(c);
+		conn_free(lc, c);
 		c = next;
 	}
+}
+
+/* The capture is over: the slab makes no record again, and frees each
+ * chunk as its last record is released. */
+static void close_slab(ss_lifecycle *lc)
+{
+	if (!lc->slab)
+		return;
+	ss_conn_slab_close(lc->slab);
+	lc->slab_closed = TRUE;
 }
 
 ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycle_hooks *hooks)
@@ -87,6 +111,8 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 	lc->recent = ss_flow_table_new(k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
+	if (cfg->slab)
+		lc->slab = ss_conn_slab_new();
 	return lc;
 }
 
@@ -94,7 +120,9 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 {
 	if (!lc)
 		return;
-	free_conn_list(lc->spare);
+	free_conn_list(lc, lc->spare);
+	if (lc->slab && !lc->slab_closed)
+		close_slab(lc);
 	ss_flow_table_free(lc->table);
 	ss_flow_table_free(lc->recent);
 	while (lc->recent_head) {
@@ -104,7 +132,7 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 	}
 	/* Records in progress live only in these lists. */
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
-		free_conn_list(lc->lru[k].head);
+		free_conn_list(lc, lc->lru[k].head);
 	g_free(lc);
 }
 
@@ -120,6 +148,13 @@ guint64 ss_lifecycle_next_seq(const ss_lifecycle *lc)
 
 void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
 {
+	if (lc->slab) {
+		if (lc->slab_closed)
+			free_conn_list(lc, chain);   /* no record will be made again */
+		else
+			ss_conn_slab_put_chain(lc->slab, chain);   /* whole, not walked */
+		return;
+	}
 	while (chain) {
 		ss_conn *next = chain->lru_next;
 		if (lc->spare_len < SPARES_MAX) {
@@ -320,11 +355,14 @@ static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_s
 			 const ss_packet *p)
 {
 	ss_conn *c = lc->spare;
-	if (c) {
+	if (lc->slab) {
+		c = ss_conn_slab_alloc(lc->slab);
+	} else if (c) {
 		lc->spare = c->lru_next;
 		lc->spare_len--;
-	} else
+	} else {
 		c = g_new(ss_conn, 1);
+	}
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = lc->next_seq++;
 	c->last_ns = p->ts_ns;
@@ -399,7 +437,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 			c = new_conn(lc, key, src_key_side, p);
 			c->reuse = cause;
 			c->reuse_index = old->reuse_index + 1;
-			ss_flow_table_replace(lc->table, c);
+			ss_flow_table_replace_hashed(lc->table, c, h);
 			retire(lc, old, SS_END_REUSED, FALSE);
 		}
 	}
@@ -539,12 +577,19 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 {
 	if (!lc->table)
 		return;
-	/* Take every list first: the table goes as a whole, not entry by
-	 * entry, and on_end may already reuse a record's memory. */
-	GPtrArray *left = g_ptr_array_new();
+	close_slab(lc);
+	/* Take every record first: the table goes as a whole, not entry by
+	 * entry, and on_end may already reuse a record's memory.  In order,
+	 * they are read off the table's slots, one sequential pass, not by
+	 * walking the timeout lists (a dependent miss per record: 1M of them
+	 * with 2M flows); the sort decides the order. */
+	GPtrArray *left = g_ptr_array_sized_new((guint)ss_flow_table_size(lc->table));
+	if (in_order)
+		ss_flow_table_entries(lc->table, left);
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
-		for (ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
-			g_ptr_array_add(left, c);
+		if (!in_order)
+			for (ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
+				g_ptr_array_add(left, c);
 		lc->lru[k].head = lc->lru[k].tail = NULL;
 	}
 	ss_flow_table_free(lc->table);

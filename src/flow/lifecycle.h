@@ -54,6 +54,11 @@ typedef struct {
 	 * reused it.  Otherwise records end only when evicted, when a new
 	 * connection takes their tuple, or with ss_lifecycle_end_all(). */
 	gboolean streaming;
+	/* Records come from a slab (flow/slab.h) instead of one g_malloc
+	 * each: whoever on_end hands one to frees it with
+	 * ss_conn_slab_release() (on any thread) or hands it back with
+	 * ss_lifecycle_add_spares(), never with g_free. */
+	gboolean slab;
 } ss_lifecycle_config;
 
 /* What the lifecycle counts (the summary's fields of the same names). */
@@ -101,7 +106,8 @@ void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, v
 			  void *data);
 
 /* Records (linked by lru_next) that a hook is done with, kept for new flows
- * up to a small number; the rest are freed. */
+ * (with cfg.slab all of them, taken whole; otherwise up to a small number,
+ * the rest freed).  After ss_lifecycle_end_all they are freed. */
 void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain);
 
 const ss_lifecycle_stats *ss_lifecycle_get_stats(const ss_lifecycle *lc);

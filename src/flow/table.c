@@ -239,16 +239,26 @@ void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
 
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
 {
-	const ss_flow_key *key = entry_key(entry);
-	guint64 h = table_hash(t, key);
-	gsize i = find_slot(t, key, h);
+	return ss_flow_table_replace_hashed(t, entry, table_hash(t, entry_key(entry)));
+}
+
+gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h)
+{
+	gsize i = find_slot(t, entry_key(entry), h);
 	gpointer old = t->slots[i].entry;
 	if (!old) {
-		ss_flow_table_insert(t, entry);
+		ss_flow_table_insert_hashed(t, entry, h);
 		return NULL;
 	}
 	t->slots[i].entry = entry;
 	return old;
+}
+
+void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out)
+{
+	for (gsize i = 0; i <= t->mask; i++)
+		if (t->slots[i].entry)
+			g_ptr_array_add(out, t->slots[i].entry);
 }
 
 /* ---- hints for batches (flow/lifecycle.c, ss_lifecycle_packets) ----

@@ -5,6 +5,7 @@
 #include "sockscope/frag.h"
 #include "sockscope/analyzer.h"
 #include "flow/lifecycle.h"
+#include "flow/slab.h"
 #include "pipeline/internal.h"
 #include "sockscope/decide.h"
 #include "sockscope/hash.h"
@@ -98,6 +99,10 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 		.max_flows = a->cfg.max_flows,
 		.hash_seed = a->cfg.hash_seed,
 		.streaming = a->cfg.sink != NULL,
+		/* Streamed records never leave the pipeline: they come from
+		 * the lifecycle's slab and go back to it (write_record).
+		 * Keep-all ones end in the report, whose owner g_frees them. */
+		.slab = a->cfg.sink != NULL,
 	};
 	memcpy(lcfg.timeout_ns, a->cfg.timeout_ns, sizeof lcfg.timeout_ns);
 	/* Streaming, role knowledge is learned as records start and as their
@@ -273,7 +278,8 @@ static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 {
 	a->cfg.sink(c, a->cfg.sink_data);
 	if (c->ended_by == SS_END_CAPTURE) {
-		g_free(c);   /* the capture is over: no new record will need it */
+		/* The capture is over: no new record will need it. */
+		ss_conn_slab_release(c);
 		return;
 	}
 	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, lru_next));
@@ -353,14 +359,20 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 	}
 }
 
+/* A record left in a stage's batches when it stops. */
+static void release_record(gpointer c)
+{
+	ss_conn_slab_release(c);
+}
+
 /* Starts the report and writer threads (the writer is started first: the
  * report thread then owns it).  With no report thread the packet thread
  * does everything; with no writer thread the report thread writes. */
 static void pipeline_start(ss_analyzer *a)
 {
 	gsize link = G_STRUCT_OFFSET(ss_conn, lru_next);
-	a->writer = ss_stage_new("sockscope-write", writer_consume, a, link);
-	a->report = ss_stage_new("sockscope-report", report_consume, a, link);
+	a->writer = ss_stage_new("sockscope-write", writer_consume, a, link, release_record);
+	a->report = ss_stage_new("sockscope-report", report_consume, a, link, release_record);
 	if (!a->report && a->writer) {
 		ss_stage_stop(a->writer);
 		a->writer = NULL;

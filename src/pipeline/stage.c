@@ -11,6 +11,7 @@ struct ss_stage {
 	ss_stage_consume consume;
 	void *ctx;
 	gsize link_offset;     /* of the `next` pointer in a handed-back item */
+	GDestroyNotify item_free;
 };
 
 static gpointer *link_of(const ss_stage *st, gpointer item)
@@ -32,7 +33,7 @@ static void free_chain(const ss_stage *st, gpointer item)
 {
 	while (item) {
 		gpointer next = *link_of(st, item);
-		g_free(item);
+		st->item_free(item);
 		item = next;
 	}
 }
@@ -81,7 +82,7 @@ static void stage_free(ss_stage *st)
 }
 
 ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
-		       gsize link_offset)
+		       gsize link_offset, GDestroyNotify item_free)
 {
 	ss_stage *st = g_new0(ss_stage, 1);
 	st->full = g_async_queue_new();
@@ -93,6 +94,7 @@ ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
 	st->consume = consume;
 	st->ctx = ctx;
 	st->link_offset = link_offset;
+	st->item_free = item_free;
 	st->thread = g_thread_try_new(name, stage_main, st, NULL);
 	if (!st->thread) {
 		stage_free(st);

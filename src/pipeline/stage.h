@@ -50,10 +50,10 @@ typedef struct ss_stage ss_stage;
 
 /* A stage with its consumer thread, or NULL when no thread could be had
  * (the producer then does the work itself, with the same result).  Items
- * handed back are g_malloc'd and linked through the gpointer at
- * `link_offset`. */
+ * handed back are linked through the gpointer at `link_offset`; those
+ * still in the stage when it stops are freed with item_free. */
 ss_stage *ss_stage_new(const char *name, ss_stage_consume consume, void *ctx,
-		       gsize link_offset);
+		       gsize link_offset, GDestroyNotify item_free);
 
 /* Queues one event; when that fills the batch, sends it and waits for an
  * empty one.  Returns the items that came back with it (or NULL). */
