@@ -42,6 +42,12 @@ G_ALWAYS_INLINE static inline guint64 *ss_set64_probe_(const ss_set64 *s, guint6
 			return &s->slots[i];
 }
 
+/* TRUE when v (nonzero) is a member. */
+G_ALWAYS_INLINE static inline gboolean ss_set64_contains(const ss_set64 *s, guint64 v)
+{
+	return s->cap && *ss_set64_probe_(s, v) == v;
+}
+
 /* Adds v (nonzero) unless the set already holds `max` members. */
 G_ALWAYS_INLINE static inline ss_set64_result ss_set64_add(ss_set64 *s, guint64 v, guint32 max)
 {

@@ -5,6 +5,7 @@
 #include "sockscope/ephemeral.h"
 #include "sockscope/hash.h"
 #include "sockscope/oatable.h"
+#include "sockscope/set64.h"
 #include "sockscope/util.h"
 
 #include <netinet/in.h>
@@ -78,6 +79,19 @@ typedef struct {
 	ss_ip from, to;        /* `to` zero: a host key (deaf) */
 } dir_key;
 
+/* A set of such directions (or hosts, `to` left zero).  An IPv4 one is a
+ * 64-bit number (from << 32 | to) stored in its slot (ss_set64): one
+ * probe, where the 36-byte dir_key in an ss_oatable was a slot miss and
+ * then an entry miss to compare it, for each direction of each record
+ * until the set is full (most captures never fill it).  0.0.0.0 to
+ * 0.0.0.0, the one number a set64 cannot hold, is a flag.  The bound
+ * counts the three together. */
+typedef struct {
+	ss_set64 v4;
+	gboolean v4_zero;
+	ss_oatable v6;         /* dir_key */
+} dir_set;
+
 /* The endpoints are kept inline in open-addressing tables: nearly every
  * record brings a new one, and a malloc plus a GHashTable node for each
  * cost more than the rest of the learning.  max_endpoints bounds the two
@@ -95,10 +109,15 @@ struct ss_roles {
 	 * (ss_roles_answer_unseen): host-pair directions that held packets
 	 * (at most SS_ROLES_MAX_DIRECTIONS), and the hosts that one-sided TCP
 	 * records prove the capture misses packets to. */
-	ss_oatable directions;   /* dir_key set, inline: a new pair cost a
-	                            g_memdup2 and a GHashTable node */
-	ss_oatable deaf;         /* dir_key set (host in `from`) */
+	dir_set directions;
+	dir_set deaf;            /* hosts (in `from`) */
 };
+
+static void dir_set_clear(dir_set *s)
+{
+	ss_set64_clear(&s->v4);
+	ss_oatable_clear(&s->v6);
+}
 
 void ss_roles_limits_init(ss_roles_limits *lim)
 {
@@ -117,8 +136,8 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 	k->k0 = key[0];
 	k->k1 = key[1];
 	ss_oatable_init(&k->eps6, sizeof(ep_entry), sizeof(ep_key));
-	ss_oatable_init(&k->directions, sizeof(dir_key), sizeof(dir_key));
-	ss_oatable_init(&k->deaf, sizeof(dir_key), sizeof(dir_key));
+	ss_oatable_init(&k->directions.v6, sizeof(dir_key), sizeof(dir_key));
+	ss_oatable_init(&k->deaf.v6, sizeof(dir_key), sizeof(dir_key));
 	return k;
 }
 
@@ -128,8 +147,8 @@ void ss_roles_free(ss_roles *k)
 		return;
 	g_free(k->eps4.slots);
 	ss_oatable_clear(&k->eps6);
-	ss_oatable_clear(&k->directions);
-	ss_oatable_clear(&k->deaf);
+	dir_set_clear(&k->directions);
+	dir_set_clear(&k->deaf);
 	g_free(k);
 }
 
@@ -388,16 +407,48 @@ static void dir_make(dir_key *d, guint8 family, const ss_ip *from, const ss_ip *
 		d->to = *to;
 }
 
-static void set_add(ss_oatable *t, const dir_key *d, guint max)
+static guint32 dir_size(const dir_set *s)
 {
-	gboolean created;
-	if (ss_oatable_size(t) < max)
-		ss_oa_insert(t, d, ss_oa_hash(d, sizeof *d), sizeof *d, sizeof *d, &created);
+	return s->v4.len + (s->v4_zero ? 1 : 0) + ss_oatable_size(&s->v6);
 }
 
-static gboolean set_contains(const ss_oatable *t, const dir_key *d)
+static guint64 dir4(const ss_ip *from, const ss_ip *to)
 {
-	return ss_oa_find(t, d, ss_oa_hash(d, sizeof *d), sizeof *d, sizeof *d) != NULL;
+	guint32 f, t = 0;
+	memcpy(&f, from->bytes, 4);
+	if (to)
+		memcpy(&t, to->bytes, 4);
+	return (guint64)f << 32 | t;
+}
+
+/* Adds the direction (`to` NULL: the host) unless the set holds `max`. */
+static void dir_add(dir_set *s, guint8 family, const ss_ip *from, const ss_ip *to, guint max)
+{
+	if (dir_size(s) >= max)
+		return;
+	if (family == SS_FAMILY_IPV4) {
+		guint64 v = dir4(from, to);
+		if (v == 0)
+			s->v4_zero = TRUE;
+		else
+			ss_set64_add(&s->v4, v, G_MAXUINT32);   /* bounded above */
+		return;
+	}
+	dir_key d;
+	gboolean created;
+	dir_make(&d, family, from, to);
+	ss_oa_insert(&s->v6, &d, ss_oa_hash(&d, sizeof d), sizeof d, sizeof d, &created);
+}
+
+static gboolean dir_contains(const dir_set *s, guint8 family, const ss_ip *from, const ss_ip *to)
+{
+	if (family == SS_FAMILY_IPV4) {
+		guint64 v = dir4(from, to);
+		return v == 0 ? s->v4_zero : ss_set64_contains(&s->v4, v);
+	}
+	dir_key d;
+	dir_make(&d, family, from, to);
+	return ss_oa_find(&s->v6, &d, ss_oa_hash(&d, sizeof d), sizeof d, sizeof d) != NULL;
 }
 
 /* Which host-pair directions the record holds packets in; a one-sided TCP
@@ -405,35 +456,30 @@ static gboolean set_contains(const ss_oatable *t, const dir_key *d)
  * (the other side acknowledged it, ss_conn_one_sided). */
 static void learn_directions(ss_roles *k, const ss_conn *c)
 {
-	dir_key d;
 	for (int i = 0; i < 2; i++) {
 		if (c->ep[i].packets == 0)
 			continue;
-		dir_make(&d, c->family, &c->ep[i].ip, &c->ep[!i].ip);
-		set_add(&k->directions, &d, SS_ROLES_MAX_DIRECTIONS);
+		dir_add(&k->directions, c->family, &c->ep[i].ip, &c->ep[!i].ip,
+			SS_ROLES_MAX_DIRECTIONS);
 	}
 	if (c->proto == IPPROTO_TCP && ss_conn_one_sided(c)) {
 		int heard = c->ep[0].packets > 0 ? 0 : 1;
-		dir_make(&d, c->family, &c->ep[heard].ip, NULL);
-		set_add(&k->deaf, &d, SS_ROLES_MAX_DIRECTIONS);
+		dir_add(&k->deaf, c->family, &c->ep[heard].ip, NULL, SS_ROLES_MAX_DIRECTIONS);
 	}
 }
 
 gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client)
 {
-	if (!k || ss_oatable_size(&k->deaf) == 0)
+	if (!k || dir_size(&k->deaf) == 0)
 		return FALSE;
 	const ss_endpoint *cl = &c->ep[client], *sv = &c->ep[!client];
-	dir_key d;
-	dir_make(&d, c->family, &cl->ip, NULL);
-	if (!set_contains(&k->deaf, &d))
+	if (!dir_contains(&k->deaf, c->family, &cl->ip, NULL))
 		return FALSE;
 	/* Anything from the server to the client elsewhere in the capture
 	 * shows that direction is captured: then the silence is real.  (A
 	 * pair the full table could not record counts as unseen: unknown
 	 * rather than a wrong "unanswered".) */
-	dir_make(&d, c->family, &sv->ip, &cl->ip);
-	return !set_contains(&k->directions, &d);
+	return !dir_contains(&k->directions, c->family, &sv->ip, &cl->ip);
 }
 
 void ss_roles_learn(ss_roles *k, const ss_conn *c)

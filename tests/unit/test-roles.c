@@ -556,6 +556,61 @@ static void test_sweeps_keep_entries(void **state)
 	ss_roles_free(k);
 }
 
+/* A TCP record in which only ep[0] (from) was heard, ep[0] the client. */
+static ss_conn heard_only(guint8 family, ss_ip from, ss_ip to)
+{
+	ss_conn c;
+	memset(&c, 0, sizeof c);
+	c.proto = IPPROTO_TCP;
+	c.family = family;
+	c.ep[0].ip = from;
+	c.ep[1].ip = to;
+	c.ep[0].port = 40000;
+	c.ep[1].port = 80;
+	c.ep[0].packets = 3;
+	c.client = 0;
+	c.outcome = SS_OUTCOME_MIDSTREAM;
+	return c;
+}
+
+/* The host-pair directions are bounded for both families together
+ * (SS_ROLES_MAX_DIRECTIONS), and 0.0.0.0 is a host like any other. */
+static void test_directions_bounded(void **state)
+{
+	(void)state;
+	ss_roles *k = ss_roles_new(NULL, NULL);
+	ss_ip h = sc_ip4(0, 0, 0, 0), s = sc_ip4(10, 0, 0, 2), x = sc_ip4(10, 0, 0, 3);
+	/* one-sided: the capture misses what reaches 0.0.0.0 */
+	ss_conn c = heard_only(SS_FAMILY_IPV4, h, s);
+	ss_roles_learn(k, &c);
+	ss_conn q = heard_only(SS_FAMILY_IPV4, h, x);
+	assert_true(ss_roles_answer_unseen(k, &q, 0));
+	/* fill the directions with IPv6 pairs (one each, the first was
+	 * 0.0.0.0 -> 10.0.0.2) */
+	for (guint i = 1; i < SS_ROLES_MAX_DIRECTIONS; i++) {
+		ss_ip a = { { 0xfd } }, b = { { 0xfd } };
+		a.bytes[15] = 1;
+		b.bytes[12] = (guint8)(i >> 16);
+		b.bytes[13] = (guint8)(i >> 8);
+		b.bytes[14] = (guint8)i;
+		ss_conn u = heard_only(SS_FAMILY_IPV6, a, b);
+		u.proto = IPPROTO_UDP;
+		ss_roles_learn(k, &u);
+	}
+	/* full: 10.0.0.3 -> 0.0.0.0 is not remembered, the answer stays unseen */
+	ss_conn back = heard_only(SS_FAMILY_IPV4, x, h);
+	back.proto = IPPROTO_UDP;
+	ss_roles_learn(k, &back);
+	assert_true(ss_roles_answer_unseen(k, &q, 0));
+	ss_roles_free(k);
+	/* with room it is, and then the capture holds that direction */
+	k = ss_roles_new(NULL, NULL);
+	ss_roles_learn(k, &c);
+	ss_roles_learn(k, &back);
+	assert_false(ss_roles_answer_unseen(k, &q, 0));
+	ss_roles_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_knowledge_bounded_families),
 		cmocka_unit_test(test_knowledge_full),
 		cmocka_unit_test(test_sweeps_keep_entries),
+		cmocka_unit_test(test_directions_bounded),
 		cmocka_unit_test(test_answer_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
