@@ -339,6 +339,16 @@ static void prefetch_record_head(const ss_conn *c)
 	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, zeek) - 1);
 }
 
+/* The same look-ahead over keep-all's records at capture end (both of
+ * ss_analyzer_finish's passes look up each record's endpoints). */
+static void look_ahead_conns(ss_analyzer *a, GPtrArray *conns, guint i)
+{
+	if (i + 2 * REPORT_AHEAD < conns->len)
+		prefetch_record_head(g_ptr_array_index(conns, i + 2 * REPORT_AHEAD));
+	if (i + REPORT_AHEAD < conns->len)
+		ss_roles_prefetch(a->roles, g_ptr_array_index(conns, i + REPORT_AHEAD));
+}
+
 static void report_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
@@ -608,6 +618,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 		ss_conn_sort_first(a->conns);
 		for (guint i = 0; i < a->conns->len; i++) {
 			ss_conn *c = g_ptr_array_index(a->conns, i);
+			look_ahead_conns(a, a->conns, i);
 			ss_conn_finalize(c);
 			ss_roles_note_record(a->roles, c);
 			if (c->synack_side >= 0 && c->outcome != SS_OUTCOME_SIMULTANEOUS)
@@ -616,6 +627,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 		}
 		for (guint i = 0; i < a->conns->len; i++) {
 			ss_conn *c = g_ptr_array_index(a->conns, i);
+			look_ahead_conns(a, a->conns, i);
 			ss_conn_finalize_with(c, a->roles);
 			account(a, c);
 		}
