@@ -55,8 +55,10 @@ G_STATIC_ASSERT(sizeof(gkey) == 2 * sizeof(ss_ip) + 2 * sizeof(guint16) + 4 * si
  * listeners are slow, a fixed block of both sides' examples took 3.3 kB
  * per listener (21 MB). */
 struct slowest {
-	gint64 ns[SS_FINDING_EXAMPLES];
+	gint64 ns[SS_FINDING_EXAMPLES];    /* slowest first */
 	guint32 n;
+	guint8 at[SS_FINDING_EXAMPLES];    /* the i-th slowest is ex[at[i]]: a faster
+	                                      one moves down without copying it */
 	ss_conn ex[];
 };
 #define SLOW_FLOOR_NS MIN(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS)
@@ -137,6 +139,9 @@ struct ss_findings_acc {
 	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey; K_PAIR's stays empty */
 	ss_oatable pairs;              /* pair, keyed by its gkey */
 	ex_store ex;                   /* the groups' and pairs' examples */
+	/* records not added yet, their look-ups prefetched (findings.c) */
+	struct acc_pending *ring;      /* ACC_AHEAD of them */
+	guint32 ring_head, ring_len;
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */

@@ -446,8 +446,10 @@ static void from_slow(GPtrArray *out, const group *g)
 	for (guint i = 0; top != NULL && i < top->n; i++)
 		if (top->ns[i] > limit[s])
 			n++;
-	if (top != NULL)
-		ss_findings_set_examples(f, top->ex, n, FALSE);
+	ss_conn ex[SS_FINDING_EXAMPLES];
+	for (guint i = 0; i < n; i++)
+		ex[i] = top->ex[top->at[i]];
+	ss_findings_set_examples(f, ex, n, FALSE);
 	g_free(sv);
 	g_ptr_array_add(out, f);
 }

@@ -66,6 +66,7 @@ static void acc_free(ss_findings_acc *a)
 		g_free(a->ex.chunks[i]);
 	g_free(a->ex.chunks);
 	ss_oatable_clear(&a->closed);
+	g_free(a->ring);
 	g_free(a);
 }
 
@@ -197,17 +198,22 @@ static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
 		pos--;
 	if (pos >= SS_FINDING_EXAMPLES)
 		return;
+	guint8 slot;   /* a new one, or the fastest's, which drops out */
 	if (n < SS_FINDING_EXAMPLES) {
 		sl = g_realloc(sl, sizeof *sl + (n + 1) * sizeof(ss_conn));
 		sl->n = n;
 		g->c.slow.top[side] = sl;
+		slot = (guint8)n;
+	} else {
+		slot = sl->at[SS_FINDING_EXAMPLES - 1];
 	}
 	guint last = MIN(n, SS_FINDING_EXAMPLES - 1);
 	for (guint i = last; i > pos; i--) {
-		sl->ex[i] = sl->ex[i - 1];
+		sl->at[i] = sl->at[i - 1];
 		sl->ns[i] = sl->ns[i - 1];
 	}
-	sl->ex[pos] = *c;
+	sl->at[pos] = slot;
+	sl->ex[slot] = *c;
 	sl->ns[pos] = v;
 	if (n < SS_FINDING_EXAMPLES)
 		sl->n++;
@@ -232,23 +238,22 @@ static gboolean closed_by_fin(const ss_conn *c)
 	       c->close == SS_CLOSE_FIN_SERVER;
 }
 
-void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
+/* Adds one record, whose keys (made or not yet) are in `keys`. */
+static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 {
-	if (c->client != 0 && c->client != 1)
-		return;
+	const ss_conn *c = r->c;
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
 	group *g;
-	rec_keys keys = { .c = c };
 
 	if (tcp)
 		a->tcp++;
 	if (c->outcome == SS_OUTCOME_UNKNOWN)
 		(*(tcp ? &a->unknown_tcp : &a->unknown_udp))++;
-	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, &keys, FALSE)))
+	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, r, FALSE)))
 		g->c.unanswered.syn_retransmits += c->syn_retransmits;
-	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, &keys, FALSE))) {
+	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, r, FALSE))) {
 		gboolean rst = tcp && c->first_rst_side == !c->client;
 		if (rst)
 			g->c.refused.by_rst++;
@@ -256,7 +261,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			g->c.refused.by_icmp++;
 	}
 	if (tcp && c->syn_retransmits > 0 && c->outcome != SS_OUTCOME_UNANSWERED &&
-	    (g = note(a, K_SYN_RETX, &keys, FALSE))) {
+	    (g = note(a, K_SYN_RETX, r, FALSE))) {
 		g->c.syn_retx.retransmits += c->syn_retransmits;
 		g->c.syn_retx.max_retransmits =
 			MAX(g->c.syn_retx.max_retransmits, c->syn_retransmits);
@@ -264,7 +269,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		if (wait != SS_NO_TIME)
 			min_max(g, wait);
 	}
-	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, &keys, FALSE))) {
+	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, r, FALSE))) {
 		g->c.synack.retransmits += c->synack_retransmits;
 		if (c->outcome == SS_OUTCOME_INCOMPLETE)
 			g->c.synack.incomplete++;
@@ -273,7 +278,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	    c->outcome != SS_OUTCOME_SIMULTANEOUS) {
 		gint64 v[2] = { ss_conn_syn_to_synack_ns(c), ss_conn_synack_to_ack_ns(c) };
 		if ((v[0] != SS_NO_TIME || v[1] != SS_NO_TIME) &&
-		    (g = group_for(a, K_SLOW, &keys, FALSE)) != NULL) {
+		    (g = group_for(a, K_SLOW, r, FALSE)) != NULL) {
 			g->n++;
 			for (int s = 0; s < 2; s++) {
 				if (v[s] == SS_NO_TIME || v[s] < 0)
@@ -288,9 +293,9 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			c->reuse == SS_REUSE_AFTER_FIN ? closed_find(a, &c->key) : NULL;
 		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
-			if ((g = note(a, K_TW_REUSE, &keys, FALSE)))
+			if ((g = note(a, K_TW_REUSE, r, FALSE)))
 				min_max(g, gap);
-		} else if ((g = note(a, K_REUSE, &keys, FALSE))) {
+		} else if ((g = note(a, K_REUSE, r, FALSE))) {
 			switch ((ss_reuse)c->reuse) {
 			case SS_REUSE_AFTER_RST:
 				g->c.reuse.after_rst++;
@@ -325,7 +330,7 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	gboolean roles = !ss_conn_roles_unknown(c);
 	if (tcp && roles) {
 		guint32 h;
-		const gkey *key = rec_key(&keys, TRUE, &h);
+		const gkey *key = rec_key(r, TRUE, &h);
 		pair *p = ss_oa_find(&a->pairs, key, h, sizeof *key, sizeof *p);
 		gboolean created;
 		if (p == NULL && ss_oatable_size(&a->pairs) < SS_FINDINGS_MAX_GROUPS)
@@ -349,11 +354,11 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		}
 	}
 	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
-		note(a, K_SIMUL, &keys, TRUE);
+		note(a, K_SIMUL, r, TRUE);
 	if (roles && c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED) {
 		/* per server socket and ICMP type and code */
 		guint32 h;
-		gkey key = *rec_key(&keys, FALSE, &h);
+		gkey key = *rec_key(r, FALSE, &h);
 		key.icmp_type = c->icmp_type;
 		key.icmp_code = c->icmp_code;
 		g = note_group(a, group_get(a, K_ICMP, &key, ss_oa_hash(&key, sizeof key)), c);
@@ -387,6 +392,112 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 		g->n++;
 		g->c.snaplen.packets += c->snaplen_cut;
 		add_example(a, g->ex, &g->nex, c);
+	}
+}
+
+/* ---- records in flight -------------------------------------------------
+ * Each TCP record looks up its (client, server) pair and its listener's
+ * slow group in tables that outgrow the cache (the pair table holds up to
+ * SS_FINDINGS_MAX_GROUPS entries): an index slot, then the entry it points
+ * to, then the listener's sample array, each a dependent miss.  Records
+ * are therefore added ACC_AHEAD behind: a copy waits in a small ring while
+ * its slots are prefetched, then (ACC_AHEAD / 2 records later) the entries
+ * the slots point to, and it is added in the order the records came, so
+ * the result is the same.  ss_findings_acc_finish() adds the last ones. */
+#define ACC_AHEAD 8
+
+struct acc_pending {
+	ss_conn c;
+	rec_keys keys;     /* keys.c points to c */
+};
+
+G_ALWAYS_INLINE static inline void prefetch_slot(const ss_oatable *t, guint32 h)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+}
+
+/* Prefetches the entry of the first slot whose tag is h (the slots are
+ * cached by now); an entry spans up to three lines. */
+G_ALWAYS_INLINE static inline void prefetch_entry(const ss_oatable *t, guint32 h)
+{
+	if (t->cap == 0)
+		return;
+	guint32 mask = t->cap - 1;
+	for (guint32 i = h & mask, n = 0; t->slots[i].tag != 0 && n < 4; i = (i + 1) & mask, n++)
+		if (t->slots[i].tag == h) {
+			const guint8 *e = t->entries + (gsize)t->slots[i].idx * t->esize;
+			__builtin_prefetch(e);
+			__builtin_prefetch(e + t->esize - 1);
+			return;
+		}
+}
+
+/* Does the record look up its pair and its listener's slow group? */
+static gboolean pending_tcp(const struct acc_pending *p)
+{
+	return p->c.proto == IPPROTO_TCP && p->keys.h[0] != 0;
+}
+
+void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
+{
+	if (c->client != 0 && c->client != 1)
+		return;
+	if (a->ring == NULL)
+		a->ring = g_new(struct acc_pending, ACC_AHEAD);
+	if (a->ring_len == ACC_AHEAD) {
+		acc_add_now(a, &a->ring[a->ring_head].keys);
+		a->ring_head = (a->ring_head + 1) % ACC_AHEAD;
+		a->ring_len--;
+	}
+	struct acc_pending *p = &a->ring[(a->ring_head + a->ring_len) % ACC_AHEAD];
+	p->c = *c;
+	p->keys = (rec_keys){ .c = &p->c };
+	if (c->proto == IPPROTO_TCP) {
+		guint32 h;
+		rec_key(&p->keys, FALSE, &h);
+		prefetch_slot(&a->groups[K_SLOW], h);
+		if (!ss_conn_roles_unknown(c)) {
+			rec_key(&p->keys, TRUE, &h);
+			prefetch_slot(&a->pairs, h);
+		}
+	}
+	a->ring_len++;
+	if (a->ring_len > ACC_AHEAD / 2) {
+		/* the record ACC_AHEAD / 2 from being added: its entries */
+		const struct acc_pending *q =
+			&a->ring[(a->ring_head + a->ring_len - 1 - ACC_AHEAD / 2) % ACC_AHEAD];
+		if (pending_tcp(q)) {
+			prefetch_entry(&a->groups[K_SLOW], q->keys.h[0]);
+			if (q->keys.h[1] != 0)
+				prefetch_entry(&a->pairs, q->keys.h[1]);
+		}
+	}
+	if (a->ring_len > ACC_AHEAD / 4) {
+		/* the record ACC_AHEAD / 4 from being added: where its
+		 * listener's samples and slowest examples go (the entry is
+		 * cached by now) */
+		const struct acc_pending *q =
+			&a->ring[(a->ring_head + a->ring_len - 1 - ACC_AHEAD / 4) % ACC_AHEAD];
+		const group *g = pending_tcp(q) ? ss_oa_find(&a->groups[K_SLOW], &q->keys.k[0],
+							       q->keys.h[0], sizeof(gkey),
+							       sizeof(group))
+						: NULL;
+		for (int s = 0; g != NULL && s < 2; s++) {
+			if (g->c.slow.rtt[s] != NULL)
+				__builtin_prefetch(&g->c.slow.rtt[s][g->c.slow.len[s]], 1);
+			if (g->c.slow.top[s] != NULL)
+				__builtin_prefetch(g->c.slow.top[s], 1);
+		}
+	}
+}
+
+/* Adds the records still in the ring. */
+static void acc_drain(ss_findings_acc *a)
+{
+	for (; a->ring_len > 0; a->ring_len--) {
+		acc_add_now(a, &a->ring[a->ring_head].keys);
+		a->ring_head = (a->ring_head + 1) % ACC_AHEAD;
 	}
 }
 
@@ -530,6 +641,7 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
 	/* The groups in table order: cmp_finding() orders the findings
 	 * completely, so the result does not depend on the tables' hash. */
+	acc_drain(a);
 	ss_findings_scans *scans = ss_findings_scans_find(a);
 	guint64 unanswered_unknown = 0;
 	for (int k = 0; k < K_ONE_SIDED; k++) {
