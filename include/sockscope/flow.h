@@ -54,6 +54,8 @@ void ss_flow_table_insert(ss_flow_table *t, gpointer entry);
 /* Replaces the entry with an equal key by `entry`; returns the old one. */
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry);
 gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
+/* Removes `entry` itself: nothing when another entry has its key now. */
+gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry);
 
 /* The per-packet path hashes a key once: ss_flow_table_hash() (this
  * table's keyed hash: a few AES rounds under per-table random round keys

@@ -16,13 +16,12 @@ typedef struct {
 } conn_list;
 
 /* What a streamed TCP record leaves behind for reuse detection. */
-typedef struct tombstone {
+typedef struct {
 	ss_flow_key key;       /* first member: kept in an ss_flow_table */
 	gint64 ended_ns;       /* its record's last packet */
 	guint32 reuse_index;
 	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
-	gboolean evicted;      /* the flow cap evicted it: a return continues it */
-	struct tombstone *next;
+	guint8 evicted;        /* the flow cap evicted it: a return continues it */
 } tombstone;
 
 /* TIME_WAIT lasts 60 s on Linux and up to 240 s on Windows; a tuple
@@ -30,7 +29,8 @@ typedef struct tombstone {
  * when streaming (keep-all mode remembers every tuple).  An evicted tuple
  * is remembered as long, in both modes. */
 #define SS_RECENT_TUPLE_NS (G_GINT64_CONSTANT(240) * 1000000000)
-/* At about 90 bytes each, at most ~24 MB of remembered tuples. */
+/* At most this many remembered tuples (a power of two): 64 bytes each in
+ * one ring, 16 MB once it has filled (its pages are touched as it does). */
 #define SS_RECENT_TUPLE_MAX 262144
 
 /* Enough spares for the flows that start while others end; more would
@@ -53,8 +53,12 @@ struct ss_lifecycle {
 	/* Streaming: tuples of TCP records written recently, so a new
 	 * connection on one of them still says it reused the tuple. */
 	ss_flow_table *recent;
-	tombstone *recent_head, *recent_tail;   /* oldest first */
-	gsize recent_len;
+	/* The tombstones, oldest first, in a ring of SS_RECENT_TUPLE_MAX made
+	 * at the first one: a tuple's tombstone is written once and dropped
+	 * in order, so a ring does it without a malloc and a free each
+	 * (~450k of them with 2M flows). */
+	tombstone *recent_ring;
+	gsize recent_first, recent_len;
 	gint64 now_ns;             /* latest packet time seen (never goes back) */
 	guint64 next_seq;
 	/* Records the hooks are done with, kept for new flows (linked by
@@ -125,11 +129,7 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 		close_slab(lc);
 	ss_flow_table_free(lc->table);
 	ss_flow_table_free(lc->recent);
-	while (lc->recent_head) {
-		tombstone *t = lc->recent_head;
-		lc->recent_head = t->next;
-		g_free(t);
-	}
+	g_free(lc->recent_ring);
 	/* Records in progress live only in these lists. */
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
 		free_conn_list(lc, lc->lru[k].head);
@@ -232,40 +232,39 @@ void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, v
 
 /* ---- tombstones ---- */
 
+G_STATIC_ASSERT((SS_RECENT_TUPLE_MAX & (SS_RECENT_TUPLE_MAX - 1)) == 0);
+
+static tombstone *recent_at(const ss_lifecycle *lc, gsize i)
+{
+	return &lc->recent_ring[(lc->recent_first + i) & (SS_RECENT_TUPLE_MAX - 1)];
+}
+
 static void recent_drop_oldest(ss_lifecycle *lc)
 {
-	tombstone *t = lc->recent_head;
-	lc->recent_head = t->next;
-	if (!lc->recent_head)
-		lc->recent_tail = NULL;
+	tombstone *t = recent_at(lc, 0);
+	lc->recent_first = (lc->recent_first + 1) & (SS_RECENT_TUPLE_MAX - 1);
 	lc->recent_len--;
 	/* A newer tombstone may have replaced this one for the same tuple. */
-	if (ss_flow_table_lookup(lc->recent, &t->key) == t)
-		ss_flow_table_remove(lc->recent, &t->key);
-	g_free(t);
+	ss_flow_table_remove_entry(lc->recent, t);
 }
 
 /* Remembers the tuple of a streamed TCP record that closed or went idle,
  * or of any record the cap evicted. */
 static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 {
-	while (lc->recent_head &&
-	       (lc->now_ns - lc->recent_head->ended_ns > SS_RECENT_TUPLE_NS ||
+	while (lc->recent_len > 0 &&
+	       (lc->now_ns - recent_at(lc, 0)->ended_ns > SS_RECENT_TUPLE_NS ||
 		lc->recent_len >= SS_RECENT_TUPLE_MAX))
 		recent_drop_oldest(lc);
-	tombstone *t = g_new(tombstone, 1);
+	if (!lc->recent_ring)
+		lc->recent_ring = g_new(tombstone, SS_RECENT_TUPLE_MAX);
+	tombstone *t = recent_at(lc, lc->recent_len);
 	t->key = c->key;
 	t->ended_ns = c->last_ns;
 	t->reuse_index = c->reuse_index;
 	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
 	t->evicted = why == SS_END_EVICTED;
-	t->next = NULL;
-	ss_flow_table_replace(lc->recent, t);   /* the old one stays in the list */
-	if (lc->recent_tail)
-		lc->recent_tail->next = t;
-	else
-		lc->recent_head = t;
-	lc->recent_tail = t;
+	ss_flow_table_replace(lc->recent, t);   /* the old one stays in the ring */
 	lc->recent_len++;
 }
 

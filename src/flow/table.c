@@ -166,6 +166,8 @@ gsize ss_flow_table_size(const ss_flow_table *t)
 	return t->size;
 }
 
+static void remove_at(ss_flow_table *t, gsize i);
+
 static inline const ss_flow_key *entry_key(gpointer entry)
 {
 	return (const ss_flow_key *)entry;
@@ -293,6 +295,22 @@ gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
 	gsize i = find_slot(t, key, h);
 	if (!t->slots[i].entry)
 		return FALSE;
+	remove_at(t, i);
+	return TRUE;
+}
+
+gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry)
+{
+	const ss_flow_key *key = entry_key((gpointer)entry);
+	gsize i = find_slot(t, key, table_hash(t, key));
+	if (t->slots[i].entry != entry)
+		return FALSE;
+	remove_at(t, i);
+	return TRUE;
+}
+
+static void remove_at(ss_flow_table *t, gsize i)
+{
 	/* Backward-shift deletion: pull later members of the probe run into
 	 * the hole so lookups never need tombstones. */
 	gsize hole = i;
@@ -314,5 +332,4 @@ gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
 	t->slots[hole].entry = NULL;
 	t->slots[hole].hash = 0;
 	t->size--;
-	return TRUE;
 }
