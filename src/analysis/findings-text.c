@@ -47,11 +47,18 @@ static char *server_phrase(const gkey *k)
 {
 	char *s = ss_addr_port_dup(k->family, &k->server, k->port);
 	const char *svc = ss_service_name(k->proto, k->port);
-	GString *r = g_string_new(NULL);
-	g_string_printf(r, "%s%s%s%s%s", s, k->proto == IPPROTO_UDP ? "/udp" : "",
-			svc ? " (" : "", svc ? svc : "", svc ? ")" : "");
-	vnet_suffix(r, &k->vnet);
+	/* appends, not a printf: one per finding, 10 000 findings on the
+	 * 100k-flow bench capture */
+	GString *r = g_string_new(s);
 	g_free(s);
+	if (k->proto == IPPROTO_UDP)
+		g_string_append(r, "/udp");
+	if (svc) {
+		g_string_append(r, " (");
+		g_string_append(r, svc);
+		g_string_append_c(r, ')');
+	}
+	vnet_suffix(r, &k->vnet);
 	return g_string_free(r, FALSE);
 }
 

@@ -647,8 +647,11 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	for (int k = 0; k < K_ONE_SIDED; k++) {
 		if (k == K_PAIR) {
 			for (guint32 i = 0; i < a->pairs.len; i++) {
+				const pair *p = ss_oa_entry(&a->pairs, i);
 				group g;
-				group_of_pair(ss_oa_entry(&a->pairs, i), &g);
+				if (p->short_conns < SS_CHURN_MIN_CONNS)
+					continue;   /* no churn (findings-text.c) */
+				group_of_pair(p, &g);
 				ss_findings_text_group(out, a, K_PAIR, &g);
 			}
 			continue;
