@@ -148,6 +148,8 @@ guint64 ss_lifecycle_next_seq(const ss_lifecycle *lc)
 
 void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
 {
+	if (!chain)
+		return;   /* most calls: the report hands back nothing */
 	if (lc->slab) {
 		if (lc->slab_closed)
 			free_conn_list(lc, chain);   /* no record will be made again */
