@@ -142,6 +142,10 @@ struct ss_findings_acc {
 	/* records not added yet, their look-ups prefetched (findings.c) */
 	struct acc_pending *ring;      /* ACC_AHEAD of them */
 	guint32 ring_head, ring_len;
+	/* the hash of the all-zero key of the single groups (one-sided,
+	 * mid-stream, snap length): a quarter of many-s's records are
+	 * one-sided, and SipHash of 48 bytes is ~230 instructions */
+	guint32 zero_h;
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */

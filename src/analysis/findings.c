@@ -51,6 +51,8 @@ ss_findings_acc *ss_findings_acc_new(void)
 		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
 	ss_oatable_init(&a->pairs, sizeof(pair), sizeof(gkey));
 	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
+	static const gkey zero;
+	a->zero_h = ss_oa_hash(&zero, sizeof zero);
 	return a;
 }
 
@@ -128,7 +130,7 @@ static group *group_for(ss_findings_acc *a, kind k, rec_keys *r, gboolean per_cl
 static group *group_single(ss_findings_acc *a, kind k)
 {
 	static const gkey zero;
-	return group_get(a, k, &zero, ss_oa_hash(&zero, sizeof zero));
+	return group_get(a, k, &zero, a->zero_h);
 }
 
 static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key)
