@@ -1,4 +1,4 @@
-/* The record slab (flow/slab.h): ss_conn in aligned 64 KiB chunks, a
+/* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, a
  * free list of whole chains on the owner's side, one lock-free stack for
  * records released on other threads, and per-chunk counts once closed. */
 #include "flow/slab.h"
@@ -23,7 +23,15 @@
 
 /* A chunk: this header, then PER_CHUNK records.  Chunks are aligned to
  * their size, so a record's chunk is its address rounded down. */
-#define CHUNK_BYTES 65536
+/* 2 MiB, not 64 KiB: each mapped chunk is a mapping of its own (the trimmed
+ * ends keep neighbours from merging), and a process may hold only
+ * vm.max_map_count of them (65 530 by default).  64 KiB chunks reached it
+ * at about 7.5M records in progress (~4 GB, which `--max-flows 0` on a large
+ * capture passes): the run died in mmap where one g_malloc per record had
+ * not.  At 2 MiB that is ~250M records.  A chunk costs only the pages its
+ * records touch (transparent huge pages are madvise-only here and not
+ * asked for), so a small capture does not pay 2 MiB. */
+#define CHUNK_BYTES (2u << 20)
 #define CHUNK_HEADER 64
 #define PER_CHUNK ((CHUNK_BYTES - CHUNK_HEADER) / sizeof(ss_conn))
 

@@ -7,7 +7,7 @@
  * malloc/free (unlink_chunk, _int_free, _int_malloc: ~4% of the samples on
  * 2M flows, ~7% on the mixed capture) and a 16-byte header per record; a
  * chain of spares had to be walked, record by record, to be kept.  Here
- * records sit side by side in aligned 64 KiB chunks, the spares are a
+ * records sit side by side in aligned 2 MiB chunks, the spares are a
  * list of chains taken over whole, and a record released on any thread
  * finds its chunk from its address.
  *
