@@ -70,6 +70,22 @@ G_ALWAYS_INLINE static inline guint ss_hash_bytes(const void *p, gsize n)
 	return (guint)ss_siphash13(p, n, k[0], k[1]);
 }
 
+/* A cheaper keyed hash of three words (a roll-up's packed IPv4 key) for
+ * the per-record tables: where the CPU has AES-NI, the first two words go
+ * through three AES rounds under random round keys and the third joins
+ * after the first round, as the flow table hashes its IPv4 keys
+ * (flow/table.c); elsewhere SipHash-1-3 of the 24 bytes under the process
+ * key.  Still seeded (the round keys come from ss_hash_key()), so crafted
+ * traffic cannot aim at buckets; about 25 instructions against ~250 for
+ * SipHash of a 48-byte key (docs/performance.md, "The writer thread"). */
+typedef struct {
+	guint64 rk[8];
+	gboolean aes;   /* the CPU has AES-NI */
+} ss_hash3_key;
+
+void ss_hash3_key_init(ss_hash3_key *k);
+guint64 ss_hash3(const ss_hash3_key *k, guint64 w0, guint64 w1, guint64 w2);
+
 /* Defines `static guint NAME_hash(gconstpointer)` and
  * `static gboolean NAME_equal(gconstpointer, gconstpointer)` for a
  * GHashTable keyed on a zero-initialised TYPE compared bytewise. */

@@ -147,20 +147,40 @@ struct ss_findings_acc {
 	 * one-sided, and SipHash of 48 bytes is ~230 instructions */
 	guint32 zero_h;
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
+	ss_hash3_key hk;               /* the tables' hash of IPv4 keys (gkey_oa_hash) */
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */
 	guint64 unknown_tcp, unknown_udp;
 };
 
+/* The tables' hash of a key.  An IPv4 key's information packs into three
+ * words (its addresses' bytes 4-15 are zero), hashed with AES rounds
+ * (ss_hash3): SipHash of the 48 bytes was ~250 instructions, and a TCP
+ * record hashes two keys.  Equal keys pack to equal words, which is all
+ * the table needs; other keys hash in full, and the family, part of both,
+ * keeps the two apart. */
+static inline guint32 gkey_oa_hash(const ss_findings_acc *a, const gkey *k)
+{
+	if (k->family != SS_FAMILY_IPV4)
+		return ss_oa_hash(k, sizeof *k);
+	guint32 s, c;
+	memcpy(&s, k->server.bytes, 4);
+	memcpy(&c, k->client.bytes, 4);
+	guint64 h = ss_hash3(&a->hk, s | (guint64)c << 32,
+			     k->port | (guint64)k->client_port << 16 | (guint64)k->vnet.vni << 32,
+			     k->proto | (guint64)k->icmp_type << 8 | (guint64)k->icmp_code << 16 |
+				     (guint64)k->vnet.type << 24 | (guint64)k->vnet.has_vni << 32);
+	return (guint32)h ? (guint32)h : 1;
+}
+
 static inline group *groups_find(const ss_findings_acc *a, kind k, const gkey *key)
 {
-	return ss_oa_find(&a->groups[k], key, ss_oa_hash(key, sizeof *key), sizeof *key,
-			  sizeof(group));
+	return ss_oa_find(&a->groups[k], key, gkey_oa_hash(a, key), sizeof *key, sizeof(group));
 }
 
 static inline pair *pairs_find(const ss_findings_acc *a, const gkey *key)
 {
-	return ss_oa_find(&a->pairs, key, ss_oa_hash(key, sizeof *key), sizeof *key, sizeof(pair));
+	return ss_oa_find(&a->pairs, key, gkey_oa_hash(a, key), sizeof *key, sizeof(pair));
 }
 
 /* The group of a pair, as the findings' text reads groups. */

@@ -51,8 +51,9 @@ ss_findings_acc *ss_findings_acc_new(void)
 		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
 	ss_oatable_init(&a->pairs, sizeof(pair), sizeof(gkey));
 	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
+	ss_hash3_key_init(&a->hk);
 	static const gkey zero;
-	a->zero_h = ss_oa_hash(&zero, sizeof zero);
+	a->zero_h = gkey_oa_hash(a, &zero);
 	return a;
 }
 
@@ -82,7 +83,8 @@ typedef struct {
 	guint32 h[2];
 } rec_keys;
 
-static const gkey *rec_key(rec_keys *r, gboolean per_client, guint32 *h)
+static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_client,
+			   guint32 *h)
 {
 	int i = per_client ? 1 : 0;
 	if (r->h[i] == 0) {
@@ -97,7 +99,7 @@ static const gkey *rec_key(rec_keys *r, gboolean per_client, guint32 *h)
 		key->port = sv->port;
 		if (per_client)
 			key->client = ss_conn_client(c)->ip;
-		r->h[i] = ss_oa_hash(key, sizeof *key);
+		r->h[i] = gkey_oa_hash(a, key);
 	}
 	*h = r->h[i];
 	return &r->k[i];
@@ -122,7 +124,7 @@ static group *group_get(ss_findings_acc *a, kind k, const gkey *key, guint32 h)
 static group *group_for(ss_findings_acc *a, kind k, rec_keys *r, gboolean per_client)
 {
 	guint32 h;
-	const gkey *key = rec_key(r, per_client, &h);
+	const gkey *key = rec_key(a, r, per_client, &h);
 	return group_get(a, k, key, h);
 }
 
@@ -133,10 +135,24 @@ static group *group_single(ss_findings_acc *a, kind k)
 	return group_get(a, k, &zero, a->zero_h);
 }
 
-static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key)
+/* The closed tuples' hash of a flow key: an IPv4 one packed into three
+ * words, as gkey_oa_hash() packs a group's key. */
+static guint32 closed_hash(const ss_findings_acc *a, const ss_flow_key *key)
 {
-	return ss_oa_find(&a->closed, key, ss_oa_hash(key, sizeof *key), sizeof *key,
-			  sizeof(closed_tuple));
+	if (key->family != SS_FAMILY_IPV4)
+		return ss_oa_hash(key, sizeof *key);
+	guint32 a0, a1, ports;
+	memcpy(&a0, key->addr[0].bytes, 4);
+	memcpy(&a1, key->addr[1].bytes, 4);
+	memcpy(&ports, key->port, 4);
+	guint64 h = ss_hash3(&a->hk, a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
+			     key->proto | (guint64)key->tunnel << 8);
+	return (guint32)h ? (guint32)h : 1;
+}
+
+static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key, guint32 h)
+{
+	return ss_oa_find(&a->closed, key, h, sizeof *key, sizeof(closed_tuple));
 }
 
 /* Copies c into the store; its index. */
@@ -291,8 +307,9 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		}
 	}
 	if (tcp && c->reuse != SS_REUSE_NONE) {
-		const closed_tuple *prev =
-			c->reuse == SS_REUSE_AFTER_FIN ? closed_find(a, &c->key) : NULL;
+		const closed_tuple *prev = c->reuse == SS_REUSE_AFTER_FIN
+						   ? closed_find(a, &c->key, closed_hash(a, &c->key))
+						   : NULL;
 		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
 			if ((g = note(a, K_TW_REUSE, r, FALSE)))
@@ -318,11 +335,12 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		}
 	}
 	if (tcp && closed_by_fin(c) && last != SS_NO_TIME) {
-		closed_tuple *slot = closed_find(a, &c->key);
+		guint32 ch = closed_hash(a, &c->key);
+		closed_tuple *slot = closed_find(a, &c->key, ch);
 		gboolean created;
 		if (slot == NULL && ss_oatable_size(&a->closed) < SS_FINDINGS_MAX_TUPLES)
-			slot = ss_oa_insert(&a->closed, &c->key, ss_oa_hash(&c->key, sizeof c->key),
-					    sizeof c->key, sizeof *slot, &created);
+			slot = ss_oa_insert(&a->closed, &c->key, ch, sizeof c->key, sizeof *slot,
+					    &created);
 		if (slot != NULL)
 			slot->last_ns = last;
 	}
@@ -332,7 +350,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	gboolean roles = !ss_conn_roles_unknown(c);
 	if (tcp && roles) {
 		guint32 h;
-		const gkey *key = rec_key(r, TRUE, &h);
+		const gkey *key = rec_key(a, r, TRUE, &h);
 		pair *p = ss_oa_find(&a->pairs, key, h, sizeof *key, sizeof *p);
 		gboolean created;
 		if (p == NULL && ss_oatable_size(&a->pairs) < SS_FINDINGS_MAX_GROUPS)
@@ -360,10 +378,10 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	if (roles && c->icmp_errors > 0 && c->outcome != SS_OUTCOME_REJECTED) {
 		/* per server socket and ICMP type and code */
 		guint32 h;
-		gkey key = *rec_key(r, FALSE, &h);
+		gkey key = *rec_key(a, r, FALSE, &h);
 		key.icmp_type = c->icmp_type;
 		key.icmp_code = c->icmp_code;
-		g = note_group(a, group_get(a, K_ICMP, &key, ss_oa_hash(&key, sizeof key)), c);
+		g = note_group(a, group_get(a, K_ICMP, &key, gkey_oa_hash(a, &key)), c);
 		if (g)
 			g->c.icmp.errors += c->icmp_errors;
 	}
@@ -378,11 +396,12 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		k.family = c->family;
 		k.server = c->ep[silent].ip;
 		k.icmp_type = silent == c->client;
-		group *h = groups_find(a, K_SILENT, &k);
+		guint32 kh = gkey_oa_hash(a, &k);
+		group *h = ss_oa_find(&a->groups[K_SILENT], &k, kh, sizeof k, sizeof *h);
 		gboolean created;
 		if (h == NULL && ss_oatable_size(&a->groups[K_SILENT]) < SS_FINDINGS_MAX_GROUPS)
-			h = ss_oa_insert(&a->groups[K_SILENT], &k, ss_oa_hash(&k, sizeof k),
-					 sizeof k, sizeof *h, &created);
+			h = ss_oa_insert(&a->groups[K_SILENT], &k, kh, sizeof k, sizeof *h,
+					 &created);
 		if (h)
 			h->n++;
 	}
@@ -457,10 +476,10 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	p->keys = (rec_keys){ .c = &p->c };
 	if (c->proto == IPPROTO_TCP) {
 		guint32 h;
-		rec_key(&p->keys, FALSE, &h);
+		rec_key(a, &p->keys, FALSE, &h);
 		prefetch_slot(&a->groups[K_SLOW], h);
 		if (!ss_conn_roles_unknown(c)) {
-			rec_key(&p->keys, TRUE, &h);
+			rec_key(a, &p->keys, TRUE, &h);
 			prefetch_slot(&a->pairs, h);
 		}
 	}
