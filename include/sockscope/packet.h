@@ -41,7 +41,9 @@ enum {
 
 typedef struct {
 	guint8 flags;          /* SS_TCP_* */
-	guint8 options;        /* SS_TCPOPT_HAVE_* */
+	guint8 options;        /* SS_TCPOPT_HAVE_*: parsed on SYN segments only
+	                          (the only ones whose options are read); 0, as
+	                          are the option fields, on the others */
 	guint8 wscale;
 	guint16 window;
 	guint16 mss;

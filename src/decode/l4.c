@@ -208,7 +208,13 @@ static ss_reason decode_tcp(const ss_ip_view *ip, ss_packet *out)
 		return SS_REASON_TRUNC_TCP;
 
 	ss_cursor opts = ss_cursor_sub(&c, hlen - 20);
-	parse_tcp_options(&opts, &out->tcp);
+	/* Only a SYN's or a SYN-ACK's options are read (flow/conn.c keeps the
+	 * handshake's MSS, window scale, SACK and timestamps), and a malformed
+	 * option never changes the packet's reason, so the options of every
+	 * other segment (most carry timestamps) are skipped: ~45 instructions
+	 * a data segment (docs/performance.md, "Packet side, fifth session"). */
+	if (out->tcp.flags & SS_TCP_SYN)
+		parse_tcp_options(&opts, &out->tcp);
 
 	out->l4 = SS_L4_TCP;
 	out->payload_len = ip->l4_len - hlen;

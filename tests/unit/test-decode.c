@@ -777,6 +777,33 @@ static void test_tcp_options(void **state)
 	p8(&r, 1); p8(&r, 8); p8(&r, 10); p8(&r, 0);
 	assert_int_equal(dec(DLT_RAW, &r, &o), SS_REASON_OK);
 	assert_int_equal(o.tcp.options, 0);
+
+	/* Only a SYN's (or SYN-ACK's) options are parsed: the flow code reads
+	 * no others.  A data segment's timestamps, or a malformed option on
+	 * it, leave the options empty and the segment decoded. */
+	pkt a = { .n = 0 };
+	ipv4(&a, 20 + 32, 6);
+	tcp(&a, 1, 2, 3, 4, 8, SS_TCP_ACK);
+	p8(&a, 1); p8(&a, 1);
+	p8(&a, 8); p8(&a, 10); p32(&a, 111); p32(&a, 222); /* timestamps */
+	assert_int_equal(dec(DLT_RAW, &a, &o), SS_REASON_OK);
+	assert_int_equal(o.tcp.options, 0);
+	assert_int_equal(o.tcp.ts_val, 0);
+	pkt b = { .n = 0 };
+	ipv4(&b, 20 + 24, 6);
+	tcp(&b, 1, 2, 3, 4, 6, SS_TCP_ACK | SS_TCP_PSH);
+	p8(&b, 3); p8(&b, 1); p8(&b, 0); p8(&b, 0);   /* length 1: bogus */
+	assert_int_equal(dec(DLT_RAW, &b, &o), SS_REASON_OK);
+	assert_int_equal(o.tcp.options, 0);
+
+	/* A SYN-ACK's are. */
+	pkt sa = { .n = 0 };
+	ipv4(&sa, 20 + 24, 6);
+	tcp(&sa, 1, 2, 3, 4, 6, SS_TCP_SYN | SS_TCP_ACK);
+	p8(&sa, 2); p8(&sa, 4); p16(&sa, 1400);
+	assert_int_equal(dec(DLT_RAW, &sa, &o), SS_REASON_OK);
+	assert_int_equal(o.tcp.options, SS_TCPOPT_HAVE_MSS);
+	assert_int_equal(o.tcp.mss, 1400);
 }
 
 static void test_tcp_bad_offset(void **state)
