@@ -37,6 +37,15 @@ typedef struct {
  * only keep memory from the roll-ups. */
 #define SPARES_MAX 4096
 
+/* A TCP/UDP packet's flow: its key, which key side sent it, and the key's
+ * hash, made once per packet (the look-up and, for a new flow, the insert
+ * use the same hash). */
+typedef struct {
+	ss_flow_key key;
+	guint64 hash;
+	int src_key_side;
+} flow_ref;
+
 struct ss_lifecycle {
 	ss_lifecycle_config cfg;
 	ss_lifecycle_hooks hooks;
@@ -70,6 +79,14 @@ struct ss_lifecycle {
 	ss_conn_slab *slab;
 	gboolean slab_closed;
 	ss_lifecycle_stats stats;
+	/* The batch ss_lifecycle_push() took last, not tracked yet (the
+	 * caller keeps its packets unchanged until the next push or sync),
+	 * and its flow_refs: refs[ahead_ref]; the next batch's go in the
+	 * other half. */
+	const ss_packet *ahead;
+	guint ahead_n;
+	guint ahead_ref;
+	flow_ref refs[2][SS_LIFECYCLE_BATCH];
 };
 
 /* Frees a record this lifecycle made. */
@@ -386,23 +403,12 @@ static void resume(ss_lifecycle *lc, ss_conn *c)
 	lru_append(lc, c, ss_conn_timeout_class(c));
 }
 
-/* A TCP/UDP packet's flow: its key, which key side sent it, and the key's
- * hash, made once per packet (the look-up and, for a new flow, the insert
- * use the same hash). */
-typedef struct {
-	ss_flow_key key;
-	guint64 hash;
-	int src_key_side;
-	ss_conn *hint;         /* ss_flow_table_peek()'s guess, only prefetched */
-} flow_ref;
-
 static void flow_ref_make(const ss_lifecycle *lc, const ss_packet *p, flow_ref *r)
 {
 	r->src_key_side = ss_flow_key_make(&r->key, p->family, p->ip_proto, &p->src, p->sport,
 					   &p->dst, p->dport);
 	ss_flow_key_set_tunnel(&r->key, &p->tunnel);
 	r->hash = ss_flow_table_hash(lc->table, &r->key);
-	r->hint = NULL;
 }
 
 static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref *ref)
@@ -430,6 +436,12 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 		if (n > lc->stats.max_flows_tracked)
 			lc->stats.max_flows_tracked = n;
 	} else {
+		/* The records the timeout-list move below will touch: their
+		 * misses overlap the update. */
+		if (c->lru_prev)
+			__builtin_prefetch(c->lru_prev, 1);
+		if (c->lru_next)
+			__builtin_prefetch(c->lru_next, 1);
 		ss_reuse cause;
 		int side = ss_conn_side(c, src_key_side);
 		if (p->l4 == SS_L4_TCP &&
@@ -505,26 +517,37 @@ static void packet(ss_lifecycle *lc, const ss_packet *p, const flow_ref *ref)
 void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p)
 {
 	g_return_if_fail(lc->table != NULL);
+	ss_lifecycle_sync(lc);
 	flow_ref ref;
 	if (is_transport(p))
 		flow_ref_make(lc, p, &ref);
 	packet(lc, p, &ref);
 }
 
-/* ---- batches: the cache misses of 16 packets overlapped ----
+/* ---- batches: cache misses overlapped with the batch before ----
  *
  * With tens of thousands of flows in progress, a packet's slot in the
  * table and its record are seldom in the cache, and one packet at a time
  * pays two misses one after the other (the slot says where the record
  * is): perf put the look-up at 17% of the samples on the mixed capture.
- * A batch first hashes every key and prefetches every slot, then peeks at
- * each slot and prefetches the record's hot lines (sockscope/conn.h: the
- * fields before `seq`), then the records its timeout-list move will touch
- * (the list neighbours; their links sit in line 0), and only then tracks
- * the packets, one by one and in order, exactly as ss_lifecycle_packet()
- * would: every hint is only a prefetch, so a packet whose flow an earlier
- * packet of the batch created, retired or moved is still tracked right.
- * Measured in docs/performance.md ("The per-packet path"). */
+ * So packets come in batches of 16, tracked one batch behind: when a
+ * batch arrives (ss_lifecycle_push), the lifecycle hashes its keys and
+ * prefetches their slots, then tracks the batch before it, and after each
+ * packet of that one peeks at the slot of the new batch's packet of the
+ * same rank and prefetches its record's hot lines (sockscope/conn.h: the
+ * fields before `seq`).  A record so has a whole batch of tracking (~16
+ * packets' work) to arrive in, where one batch at a time left it the time
+ * of a few peeks, and its misses overlap the tracking instead of stalling
+ * it.  The records a packet's timeout-list move will touch (its record's
+ * list neighbours) are prefetched by track_transport() once the look-up
+ * has found the record, and arrive during the update.  (Prefetched here,
+ * off a peek before the batch's tracking, they cost a second peek a
+ * packet, ~35 instructions, for no time measured.)  Every hint is only a
+ * prefetch, and the packets are tracked one by one and in order, exactly
+ * as ss_lifecycle_packet() would: a packet whose flow an earlier packet
+ * created, retired or moved is still tracked right.  Measured in
+ * docs/performance.md ("The per-packet path", "Packet side, fifth
+ * session"). */
 
 /* The fields the per-packet path touches: the record's first bytes. */
 #define HOT_BYTES G_STRUCT_OFFSET(ss_conn, seq)
@@ -537,39 +560,74 @@ static void prefetch_record(const ss_conn *c)
 	__builtin_prefetch(b + HOT_BYTES - 1, 1);
 }
 
-void ss_lifecycle_packets(ss_lifecycle *lc, const ss_packet *p, guint n)
+/* The record the table holds now for a packet's flow, if the hash finds
+ * it at once: only a guess (flow_ref's hash, not the key), but a record
+ * the lifecycle owns, so its links may be read. */
+static const ss_conn *peek(const ss_lifecycle *lc, const ss_packet *p, const flow_ref *r)
+{
+	return is_transport(p) ? ss_flow_table_peek(lc->table, r->hash) : NULL;
+}
+
+/* Tracks the batch taken by the last push, with hints for `next` (n
+ * packets, their refs made and slots prefetched) in between. */
+static void track_ahead(ss_lifecycle *lc, const ss_packet *next, const flow_ref *next_ref,
+			guint next_n)
+{
+	const ss_packet *p = lc->ahead;
+	const flow_ref *ref = lc->refs[lc->ahead_ref];
+	guint n = lc->ahead_n;
+	lc->ahead_n = 0;
+	guint j = 0;
+	for (guint i = 0; i < n; i++) {
+		packet(lc, &p[i], &ref[i]);
+		if (j < next_n) {
+			const ss_conn *c = peek(lc, &next[j], &next_ref[j]);
+			if (c)
+				prefetch_record(c);
+			j++;
+		}
+	}
+	for (; j < next_n; j++) {
+		const ss_conn *c = peek(lc, &next[j], &next_ref[j]);
+		if (c)
+			prefetch_record(c);
+	}
+}
+
+void ss_lifecycle_push(ss_lifecycle *lc, const ss_packet *p, guint n)
 {
 	g_return_if_fail(lc->table != NULL && n <= SS_LIFECYCLE_BATCH);
-	flow_ref ref[SS_LIFECYCLE_BATCH];
+	guint half = lc->ahead_ref ^ 1u;
+	flow_ref *ref = lc->refs[half];
 	for (guint i = 0; i < n; i++) {
 		if (!is_transport(&p[i]))
 			continue;
 		flow_ref_make(lc, &p[i], &ref[i]);
 		ss_flow_table_prefetch_slot(lc->table, ref[i].hash);
 	}
-	for (guint i = 0; i < n; i++) {
-		if (!is_transport(&p[i]))
-			continue;
-		ref[i].hint = ss_flow_table_peek(lc->table, ref[i].hash);
-		if (ref[i].hint)
-			prefetch_record(ref[i].hint);
-	}
-	for (guint i = 0; i < n; i++) {
-		const ss_conn *c = is_transport(&p[i]) ? ref[i].hint : NULL;
-		if (!c)
-			continue;
-		if (c->lru_prev)
-			__builtin_prefetch(c->lru_prev, 1);
-		if (c->lru_next)
-			__builtin_prefetch(c->lru_next, 1);
-	}
-	for (guint i = 0; i < n; i++)
-		packet(lc, &p[i], &ref[i]);
+	track_ahead(lc, p, ref, n);
+	lc->ahead = p;
+	lc->ahead_n = n;
+	lc->ahead_ref = half;
+}
+
+void ss_lifecycle_sync(ss_lifecycle *lc)
+{
+	if (lc->ahead_n == 0)
+		return;
+	track_ahead(lc, NULL, NULL, 0);
+}
+
+void ss_lifecycle_packets(ss_lifecycle *lc, const ss_packet *p, guint n)
+{
+	ss_lifecycle_push(lc, p, n);
+	ss_lifecycle_sync(lc);
 }
 
 void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns)
 {
 	/* Only retires; packet time (lc->now_ns) is left to the packets. */
+	ss_lifecycle_sync(lc);
 	if (lc->cfg.streaming && lc->table && now_ns != SS_NO_TIME)
 		expire(lc, now_ns);
 }
@@ -578,6 +636,7 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 {
 	if (!lc->table)
 		return;
+	ss_lifecycle_sync(lc);
 	close_slab(lc);
 	/* Take every record first: the table goes as a whole, not entry by
 	 * entry, and on_end may already reuse a record's memory.  In order,

@@ -86,6 +86,16 @@ void ss_lifecycle_packet(ss_lifecycle *lc, const ss_packet *p);
  * exactly that of n calls of ss_lifecycle_packet(). */
 #define SS_LIFECYCLE_BATCH 16
 void ss_lifecycle_packets(ss_lifecycle *lc, const ss_packet *p, guint n);
+/* The same, one batch behind: tracks the batch the previous push took (if
+ * ss_lifecycle_sync has not), while the misses of these n packets' slots
+ * and records are fetched, and keeps them for the next push or sync.  The
+ * caller leaves p[0..n) unchanged until then, and syncs before it reads
+ * anything the lifecycle keeps (its records, hooks' effects, stats);
+ * ss_lifecycle_packet, _advance and _end_all sync first.  Pushes and a
+ * sync give exactly what one ss_lifecycle_packet() per packet gives. */
+void ss_lifecycle_push(ss_lifecycle *lc, const ss_packet *p, guint n);
+/* Tracks the batch the last push took, if it is not yet. */
+void ss_lifecycle_sync(ss_lifecycle *lc);
 
 /* Streaming: the wall clock says it is now_ns; ends the records whose idle
  * timeout has passed by then.  Packet time is left unchanged. */

@@ -479,6 +479,15 @@ static ss_conn *hook_resume(void *ctx, const ss_flow_key *key)
 
 /* ---- packets ---- */
 
+/* Hands the batch being decoded to the lifecycle, which tracks the one
+ * before it meanwhile, and starts the other. */
+static void push_batch(ss_analyzer *a)
+{
+	ss_lifecycle_push(a->flows, a->batch[a->batch_cur], a->batch_len);
+	a->batch_cur ^= 1u;
+	a->batch_len = 0;
+}
+
 /* Counts one decoded packet (`wirelen` its length on the wire) and, when
  * it is one to track, keeps it in the batch where it was decoded. */
 static inline void take_packet(ss_analyzer *a, ss_packet *p, ss_reason r, gint64 ts_ns,
@@ -497,7 +506,7 @@ static inline void take_packet(ss_analyzer *a, ss_packet *p, ss_reason r, gint64
 	if (p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP)
 		s->checksums[p->l4 == SS_L4_UDP][p->csum]++;
 	if (++a->batch_len == SS_LIFECYCLE_BATCH)
-		ss_pipeline_flush(a);
+		push_batch(a);
 }
 
 /* An 802.11 A-MSDU: each subframe a packet of its own, with the frame's
@@ -507,7 +516,7 @@ static void packet_parts(ss_analyzer *a, int dlt, gint64 ts_ns, const guint8 *da
 {
 	ss_frame_iter it = { 0, 0 };
 	do {
-		ss_packet *p = &a->batch[a->batch_len];
+		ss_packet *p = &a->batch[a->batch_cur][a->batch_len];
 		ss_reason r = ss_decode_parts(a->cfg.decode, a->frag, dlt, data, caplen, wirelen,
 					      ts_ns, &it, p);
 		take_packet(a, p, r, ts_ns, p->wirelen);
@@ -551,7 +560,7 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	 * per subframe: one compare here instead of a loop on every packet
 	 * (16 instructions per packet in ss_analyzer_packet, callgrind). */
 	int dlt = a->input ? a->input->dlt : -1;
-	ss_packet *p = &a->batch[a->batch_len];
+	ss_packet *p = &a->batch[a->batch_cur][a->batch_len];
 	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, dlt, data, caplen, wirelen, ts_ns, p);
 	if (G_UNLIKELY(r == SS_REASON_WLAN_AMSDU)) {
 		packet_parts(a, dlt, ts_ns, data, caplen, wirelen);
@@ -571,10 +580,9 @@ void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 
 void ss_pipeline_flush(ss_analyzer *a)
 {
-	if (a->batch_len == 0)
-		return;
-	ss_lifecycle_packets(a->flows, a->batch, a->batch_len);
-	a->batch_len = 0;
+	if (a->batch_len > 0)
+		push_batch(a);
+	ss_lifecycle_sync(a->flows);
 }
 
 /* The lifecycle's counters into a summary. */

@@ -43,15 +43,19 @@ struct ss_analyzer {
 	ss_roles *roles;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
 	/* Decoded packets not yet given to the lifecycle: it takes them in
-	 * batches (ss_lifecycle_packets: their cache misses overlap), and
-	 * always before anything reads or drives it (ss_pipeline_flush). */
-	ss_packet batch[SS_LIFECYCLE_BATCH];
+	 * batches, tracked one batch behind (ss_lifecycle_push: their cache
+	 * misses overlap the batch before), and always all of them before
+	 * anything reads or drives it (ss_pipeline_flush).  Two batches: the
+	 * one being decoded, batch[cur], and the one the lifecycle holds. */
+	ss_packet batch[2][SS_LIFECYCLE_BATCH];
+	guint batch_cur;
 	guint batch_len;
 	ss_stage *report;          /* the report pipeline, when there is one */
 	ss_stage *writer;          /* its second stage, driven by the report thread */
 };
 
-/* Gives the lifecycle the packets waiting in the batch. */
+/* Gives the lifecycle the packets waiting in the batch and has it track
+ * every packet it holds. */
 void ss_pipeline_flush(ss_analyzer *a);
 /* Waits until every event so far is applied and written, and both threads
  * are idle: the packet thread may then read what they own. */

@@ -423,23 +423,40 @@ static void test_batches_same_as_single(void **state)
 		}
 	}
 	g_rand_free(rng);
-	for (int streaming = 0; streaming < 2; streaming++) {
-		for (guint size = 1; size <= SS_LIFECYCLE_BATCH; size++) {
-			recorder one, many;
-			lifecycle(&one, streaming, 6);
-			lifecycle(&many, streaming, 6);
-			one.detail = many.detail = TRUE;
-			one.spare = many.spare = TRUE;   /* ended records come back as new ones */
-			for (int i = 0; i < N; i++)
-				ss_lifecycle_packet(one.lc, &pk[i]);
-			for (int i = 0; i < N; i += (int)size)
-				ss_lifecycle_packets(many.lc, &pk[i], MIN(size, (guint)(N - i)));
-			ss_lifecycle_end_all(one.lc, TRUE);
-			ss_lifecycle_end_all(many.lc, TRUE);
-			assert_true(one.log->len > 10000);
-			assert_string_equal(one.log->str, many.log->str);
-			done(&one);
-			done(&many);
+	/* ss_lifecycle_packets, then pushes tracked one batch behind: synced
+	 * at the end only (end_all), and synced every 7th batch, with a
+	 * single packet between now and then. */
+	for (int how = 0; how < 3; how++) {
+		for (int streaming = 0; streaming < 2; streaming++) {
+			for (guint size = 1; size <= SS_LIFECYCLE_BATCH; size++) {
+				recorder one, many;
+				lifecycle(&one, streaming, 6);
+				lifecycle(&many, streaming, 6);
+				one.detail = many.detail = TRUE;
+				one.spare = many.spare = TRUE; /* ended records come back as new ones */
+				for (int i = 0; i < N; i++)
+					ss_lifecycle_packet(one.lc, &pk[i]);
+				int batch = 0;
+				for (int i = 0; i < N; i += (int)size, batch++) {
+					guint n = MIN(size, (guint)(N - i));
+					if (how == 0) {
+						ss_lifecycle_packets(many.lc, &pk[i], n);
+					} else if (how == 2 && batch % 7 == 3) {
+						ss_lifecycle_sync(many.lc);
+						ss_lifecycle_packet(many.lc, &pk[i]);
+						if (n > 1)
+							ss_lifecycle_push(many.lc, &pk[i + 1], n - 1);
+					} else {
+						ss_lifecycle_push(many.lc, &pk[i], n);
+					}
+				}
+				ss_lifecycle_end_all(one.lc, TRUE);
+				ss_lifecycle_end_all(many.lc, TRUE);
+				assert_true(one.log->len > 10000);
+				assert_string_equal(one.log->str, many.log->str);
+				done(&one);
+				done(&many);
+			}
 		}
 	}
 	g_free(pk);
