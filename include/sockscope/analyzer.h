@@ -30,6 +30,10 @@ typedef struct {
 	 * sink, every record is kept for the report and nothing times out. */
 	ss_conn_sink sink;
 	gpointer sink_data;
+	/* Optional, with `sink`: called (with sink_data, on the sink's thread)
+	 * with a record the sink will get a few records later, so that it can
+	 * prefetch what it will look up; the record stays alive until then. */
+	ss_conn_sink sink_ahead;
 	/* Idle timeouts per ss_timeout_class, in ns of packet time. */
 	gint64 timeout_ns[SS_TIMEOUT_COUNT];
 	/* Most flows tracked at once; the idlest is evicted past it (0 = no

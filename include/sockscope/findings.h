@@ -110,6 +110,11 @@ typedef struct {
 typedef struct ss_findings_acc ss_findings_acc;
 
 ss_findings_acc *ss_findings_acc_new(void);
+/* Says that c will be added a few records from now (ideally 8: a caller
+ * that holds the next records announces each in the order it will add
+ * them), so that its look-ups are prefetched meanwhile; c must stay alive
+ * and unchanged until it is added.  Optional: only the speed changes. */
+void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c);
 /* Looks at one finalized record (it is not kept; a copy may be). */
 void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c);
 /* The ranked findings (ss_finding*, free with g_ptr_array_unref), from the

@@ -76,11 +76,13 @@ static void acc_free(ss_findings_acc *a)
 /* The keys of one record, each made and hashed once however many tables
  * look it up: [0] its server socket (the unanswered, refused, SYN, slow
  * and reuse groups share it), [1] its client address and server socket
- * (pairs, simultaneous opens).  h 0: not made yet. */
+ * (pairs, simultaneous opens); hc: the hash of its flow key in the closed
+ * tuples.  A hash 0: not made yet. */
 typedef struct {
 	const ss_conn *c;
 	gkey k[2];
 	guint32 h[2];
+	guint32 hc;
 } rec_keys;
 
 static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_client,
@@ -153,6 +155,14 @@ static guint32 closed_hash(const ss_findings_acc *a, const ss_flow_key *key)
 static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key, guint32 h)
 {
 	return ss_oa_find(&a->closed, key, h, sizeof *key, sizeof(closed_tuple));
+}
+
+/* The record's hash in the closed tuples, made once. */
+static guint32 rec_closed_hash(const ss_findings_acc *a, rec_keys *r)
+{
+	if (r->hc == 0)
+		r->hc = closed_hash(a, &r->c->key);
+	return r->hc;
 }
 
 /* Copies c into the store; its index. */
@@ -308,7 +318,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	}
 	if (tcp && c->reuse != SS_REUSE_NONE) {
 		const closed_tuple *prev = c->reuse == SS_REUSE_AFTER_FIN
-						   ? closed_find(a, &c->key, closed_hash(a, &c->key))
+						   ? closed_find(a, &c->key, rec_closed_hash(a, r))
 						   : NULL;
 		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
@@ -335,7 +345,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		}
 	}
 	if (tcp && closed_by_fin(c) && last != SS_NO_TIME) {
-		guint32 ch = closed_hash(a, &c->key);
+		guint32 ch = rec_closed_hash(a, r);
 		closed_tuple *slot = closed_find(a, &c->key, ch);
 		gboolean created;
 		if (slot == NULL && ss_oatable_size(&a->closed) < SS_FINDINGS_MAX_TUPLES)
@@ -416,20 +426,29 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	}
 }
 
-/* ---- records in flight -------------------------------------------------
+/* ---- records announced ahead ------------------------------------------
  * Each TCP record looks up its (client, server) pair and its listener's
  * slow group in tables that outgrow the cache (the pair table holds up to
  * SS_FINDINGS_MAX_GROUPS entries): an index slot, then the entry it points
- * to, then the listener's sample array, each a dependent miss.  Records
- * are therefore added ACC_AHEAD behind: a copy waits in a small ring while
- * its slots are prefetched, then (ACC_AHEAD / 2 records later) the entries
- * the slots point to, and it is added in the order the records came, so
- * the result is the same.  ss_findings_acc_finish() adds the last ones. */
+ * to, then the listener's sample array, each a dependent miss.  The caller
+ * that holds the next records (the writer's batch, keep-all's array)
+ * therefore announces each one ACC_AHEAD records before adding it
+ * (ss_findings_acc_ahead): its keys are made and hashed then and kept in a
+ * small ring, its slots prefetched; ACC_AHEAD / 2 announcements later the
+ * entries the slots point to, ACC_AHEAD / 4 before it is added its
+ * listener's samples.  The record is added when it comes, in order, with
+ * the keys from the ring.  This replaced a ring of copies of the records
+ * added ACC_AHEAD behind (the 544-byte copy was 16% of the add's samples
+ * on mixed.pcap, perf annotate): the ring now holds the record's address
+ * and keys only, so the caller must keep an announced record alive until
+ * it is added.  An add that finds no announcement (the first records,
+ * --single-thread, the anonymised copy) makes its keys at once. */
 #define ACC_AHEAD 8
+#define ACC_RING (2 * ACC_AHEAD)
 
 struct acc_pending {
-	ss_conn c;
-	rec_keys keys;     /* keys.c points to c */
+	guint64 seq;       /* keys.c's, to match the add to its announcement */
+	rec_keys keys;     /* keys.c: the announced record */
 };
 
 G_ALWAYS_INLINE static inline void prefetch_slot(const ss_oatable *t, guint32 h)
@@ -439,7 +458,10 @@ G_ALWAYS_INLINE static inline void prefetch_slot(const ss_oatable *t, guint32 h)
 }
 
 /* Prefetches the entry of the first slot whose tag is h (the slots are
- * cached by now); an entry spans up to three lines. */
+ * cached by now); an entry spans up to three lines, all fetched (a slow
+ * group's sample pointers are in its middle one: with only the first and
+ * last line fetched, their loads were a third of the look-ahead's samples
+ * on mixed.pcap). */
 G_ALWAYS_INLINE static inline void prefetch_entry(const ss_oatable *t, guint32 h)
 {
 	if (t->cap == 0)
@@ -448,7 +470,8 @@ G_ALWAYS_INLINE static inline void prefetch_entry(const ss_oatable *t, guint32 h
 	for (guint32 i = h & mask, n = 0; t->slots[i].tag != 0 && n < 4; i = (i + 1) & mask, n++)
 		if (t->slots[i].tag == h) {
 			const guint8 *e = t->entries + (gsize)t->slots[i].idx * t->esize;
-			__builtin_prefetch(e);
+			for (guint32 off = 0; off < t->esize; off += 64)
+				__builtin_prefetch(e + off);
 			__builtin_prefetch(e + t->esize - 1);
 			return;
 		}
@@ -457,23 +480,44 @@ G_ALWAYS_INLINE static inline void prefetch_entry(const ss_oatable *t, guint32 h
 /* Does the record look up its pair and its listener's slow group? */
 static gboolean pending_tcp(const struct acc_pending *p)
 {
-	return p->c.proto == IPPROTO_TCP && p->keys.h[0] != 0;
+	return p->keys.c->proto == IPPROTO_TCP && p->keys.h[0] != 0;
 }
 
-void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
+/* Does a TCP record look up its tuple in the closed ones (acc_add_now:
+ * reuse after FIN, or its own close by FIN)?  A random slot and entry in
+ * a table of up to SS_FINDINGS_MAX_TUPLES: on mixed.pcap the slot load
+ * was 30% of acc_add_now's samples before it was prefetched. */
+static gboolean looks_up_closed(const ss_conn *c)
+{
+	gint64 first, last;
+	if (c->reuse == SS_REUSE_AFTER_FIN)
+		return TRUE;
+	if (!closed_by_fin(c))
+		return FALSE;
+	ss_conn_span(c, &first, &last);
+	return last != SS_NO_TIME;
+}
+
+/* The announcement `back` places before the newest (0: the newest). */
+static const struct acc_pending *pending_back(const ss_findings_acc *a, guint32 back)
+{
+	return &a->ring[(a->ring_head + a->ring_len - 1 - back) % ACC_RING];
+}
+
+void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 {
 	if (c->client != 0 && c->client != 1)
 		return;
 	if (a->ring == NULL)
-		a->ring = g_new(struct acc_pending, ACC_AHEAD);
-	if (a->ring_len == ACC_AHEAD) {
-		acc_add_now(a, &a->ring[a->ring_head].keys);
-		a->ring_head = (a->ring_head + 1) % ACC_AHEAD;
+		a->ring = g_new(struct acc_pending, ACC_RING);
+	if (a->ring_len == ACC_RING) {
+		/* never added (the caller announced more than it added) */
+		a->ring_head = (a->ring_head + 1) % ACC_RING;
 		a->ring_len--;
 	}
-	struct acc_pending *p = &a->ring[(a->ring_head + a->ring_len) % ACC_AHEAD];
-	p->c = *c;
-	p->keys = (rec_keys){ .c = &p->c };
+	struct acc_pending *p = &a->ring[(a->ring_head + a->ring_len) % ACC_RING];
+	p->seq = c->seq;
+	p->keys = (rec_keys){ .c = c };
 	if (c->proto == IPPROTO_TCP) {
 		guint32 h;
 		rec_key(a, &p->keys, FALSE, &h);
@@ -482,24 +526,26 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 			rec_key(a, &p->keys, TRUE, &h);
 			prefetch_slot(&a->pairs, h);
 		}
+		if (looks_up_closed(c))
+			prefetch_slot(&a->closed, rec_closed_hash(a, &p->keys));
 	}
 	a->ring_len++;
 	if (a->ring_len > ACC_AHEAD / 2) {
-		/* the record ACC_AHEAD / 2 from being added: its entries */
-		const struct acc_pending *q =
-			&a->ring[(a->ring_head + a->ring_len - 1 - ACC_AHEAD / 2) % ACC_AHEAD];
+		/* announced ACC_AHEAD / 2 ago: its slots are cached, fetch
+		 * the entries */
+		const struct acc_pending *q = pending_back(a, ACC_AHEAD / 2);
 		if (pending_tcp(q)) {
 			prefetch_entry(&a->groups[K_SLOW], q->keys.h[0]);
 			if (q->keys.h[1] != 0)
 				prefetch_entry(&a->pairs, q->keys.h[1]);
+			if (q->keys.hc != 0)
+				prefetch_entry(&a->closed, q->keys.hc);
 		}
 	}
-	if (a->ring_len > ACC_AHEAD / 4) {
-		/* the record ACC_AHEAD / 4 from being added: where its
-		 * listener's samples and slowest examples go (the entry is
-		 * cached by now) */
-		const struct acc_pending *q =
-			&a->ring[(a->ring_head + a->ring_len - 1 - ACC_AHEAD / 4) % ACC_AHEAD];
+	if (a->ring_len > ACC_AHEAD * 3 / 4) {
+		/* announced 3/4 of ACC_AHEAD ago: where its listener's samples
+		 * and slowest examples go (the entry is cached by now) */
+		const struct acc_pending *q = pending_back(a, ACC_AHEAD * 3 / 4);
 		const group *g = pending_tcp(q) ? ss_oa_find(&a->groups[K_SLOW], &q->keys.k[0],
 							       q->keys.h[0], sizeof(gkey),
 							       sizeof(group))
@@ -513,13 +559,24 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	}
 }
 
-/* Adds the records still in the ring. */
-static void acc_drain(ss_findings_acc *a)
+void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 {
-	for (; a->ring_len > 0; a->ring_len--) {
-		acc_add_now(a, &a->ring[a->ring_head].keys);
-		a->ring_head = (a->ring_head + 1) % ACC_AHEAD;
+	if (c->client != 0 && c->client != 1)
+		return;
+	/* its announcement, normally the oldest one; older ones were never
+	 * added */
+	for (guint32 i = 0; i < a->ring_len; i++) {
+		struct acc_pending *p = &a->ring[(a->ring_head + i) % ACC_RING];
+		if (p->keys.c == c && p->seq == c->seq) {
+			rec_keys keys = p->keys;
+			a->ring_head = (a->ring_head + i + 1) % ACC_RING;
+			a->ring_len -= i + 1;
+			acc_add_now(a, &keys);
+			return;
+		}
 	}
+	rec_keys keys = { .c = c };
+	acc_add_now(a, &keys);
 }
 
 /* ---- examples and ranking ---- */
@@ -662,7 +719,6 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
 	/* The groups in table order: cmp_finding() orders the findings
 	 * completely, so the result does not depend on the tables' hash. */
-	acc_drain(a);
 	ss_findings_scans *scans = ss_findings_scans_find(a);
 	guint64 unanswered_unknown = 0;
 	for (int k = 0; k < K_ONE_SIDED; k++) {
@@ -707,7 +763,13 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 GPtrArray *ss_findings_compute(const ss_report *r)
 {
 	ss_findings_acc *a = ss_findings_acc_new();
-	for (guint i = 0; r->conns != NULL && i < r->conns->len; i++)
+	guint n = r->conns != NULL ? r->conns->len : 0;
+	for (guint i = 0; i < MIN(n, ACC_AHEAD); i++)
+		ss_findings_acc_ahead(a, g_ptr_array_index(r->conns, i));
+	for (guint i = 0; i < n; i++) {
+		if (i + ACC_AHEAD < n)
+			ss_findings_acc_ahead(a, g_ptr_array_index(r->conns, i + ACC_AHEAD));
 		ss_findings_acc_add(a, g_ptr_array_index(r->conns, i));
+	}
 	return ss_findings_acc_finish(a, r);
 }

@@ -274,6 +274,7 @@ static ss_report *analyze(run_ctx *ctx)
 	ss_analyzer_config acfg = cfg->analyzer;
 	if (cfg->format == SS_FORMAT_JSONL) {
 		acfg.sink = ss_stream_sink_write;
+		acfg.sink_ahead = ss_stream_sink_ahead;
 		acfg.sink_data = &ctx->sink;
 		ctx->sink.anon = ctx->anon;
 		ctx->sink.findings = ss_findings_acc_new();

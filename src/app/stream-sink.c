@@ -17,6 +17,13 @@ void ss_stream_sink_init(ss_stream_sink *sink, FILE *out)
 	sink->buf = g_string_sized_new(1024);
 }
 
+void ss_stream_sink_ahead(const ss_conn *c, gpointer data)
+{
+	ss_stream_sink *sink = data;
+	if (sink->findings && !sink->anon)
+		ss_findings_acc_ahead(sink->findings, c);
+}
+
 void ss_stream_sink_write(const ss_conn *c, gpointer data)
 {
 	ss_stream_sink *sink = data;

@@ -33,6 +33,10 @@ typedef struct {
 void ss_stream_sink_init(ss_stream_sink *sink, FILE *out);
 /* The ss_conn_sink callback (data = the ss_stream_sink). */
 void ss_stream_sink_write(const ss_conn *c, gpointer data);
+/* The ss_analyzer_config.sink_ahead callback: the findings prefetch what
+ * the record will look up (not with --anonymize: the sink adds a
+ * pseudonymised copy). */
+void ss_stream_sink_ahead(const ss_conn *c, gpointer data);
 /* Frees the line buffer.  The view, exporter, anonymizer and findings
  * accumulator belong to the caller (ss_findings_acc_finish frees the last). */
 void ss_stream_sink_clear(ss_stream_sink *sink);

@@ -285,11 +285,31 @@ static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, lru_next));
 }
 
+/* How far ahead in a batch the writer announces a record to the sink
+ * (ss_analyzer_config.sink_ahead: the findings prefetch their look-ups),
+ * and twice that far fetches the record, last written by the report
+ * thread on the other core (the sink reads most of it for the line). */
+#define WRITE_AHEAD 8
+
+static void prefetch_record(const ss_conn *c)
+{
+	for (gsize off = 0; off < sizeof *c; off += 64)
+		__builtin_prefetch((const char *)c + off);
+}
+
 static void writer_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
-	for (guint i = 0; i < b->len; i++)
+	ss_conn_sink ahead = a->cfg.sink_ahead;
+	for (guint i = 0; ahead != NULL && i < MIN(b->len, WRITE_AHEAD); i++)
+		ahead(b->ev[i].item, a->cfg.sink_data);
+	for (guint i = 0; i < b->len; i++) {
+		if (i + 2 * WRITE_AHEAD < b->len)
+			prefetch_record(b->ev[i + 2 * WRITE_AHEAD].item);
+		if (ahead != NULL && i + WRITE_AHEAD < b->len)
+			ahead(b->ev[i + WRITE_AHEAD].item, a->cfg.sink_data);
 		write_record(a, b->ev[i].item, &b->back);
+	}
 }
 
 /* Report: a finished record is decided with what the capture taught so

@@ -387,6 +387,77 @@ static void test_ranking_and_time_wait(void **state)
 	ss_report_free(r);
 }
 
+/* The findings' jsonl, one string. */
+static char *findings_text(GPtrArray *fs)
+{
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < fs->len; i++)
+		ss_json_finding(s, g_ptr_array_index(fs, i), i + 1, TRUE);
+	return g_string_free(s, FALSE);
+}
+
+/* Announcing records ahead (ss_findings_acc_ahead: the writer thread
+ * does, 8 ahead) only prefetches: the findings are the same announced or
+ * not, and with announcements that are never followed by their add,
+ * repeated, or out of order. */
+static void test_announced_ahead(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip cl = v4(10, 0, 0, 5), sv = v4(10, 0, 0, 9);
+	for (int i = 0; i < 60; i++) {
+		/* slow handshakes to a few listeners, some closed by FIN and
+		 * their tuple reused, some unanswered or refused */
+		gint64 t = T0 + i * 50 * MS;
+		guint16 port = (guint16)(8000 + i % 5);
+		ss_conn *c;
+		if (i % 7 == 3) {
+			c = unanswered(cl, (guint16)(30000 + i), sv, port, t);
+		} else if (i % 11 == 5) {
+			c = tcp(cl, (guint16)(30000 + i), sv, port, t);
+			c->outcome = SS_OUTCOME_REJECTED;
+			c->first_rst_side = 1;
+			c->first_rst_ns = t + MS;
+		} else {
+			c = complete(cl, (guint16)(30000 + i % 9), sv, port, t, (200 + i * 37 % 900) * MS,
+				     (i % 3) * 300 * MS, 20 * MS);
+			if (i >= 9) {
+				c->reuse = SS_REUSE_AFTER_FIN;
+				c->reuse_index = 1;
+			}
+		}
+		g_ptr_array_add(conns, c);
+	}
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);   /* announced 8 ahead */
+	char *want = findings_text(fs);
+	assert_non_null(find(fs, "slow_handshake"));
+	assert_non_null(find(fs, "time_wait_reuse"));
+	for (int how = 0; how < 3; how++) {
+		ss_findings_acc *a = ss_findings_acc_new();
+		for (guint i = 0; i < conns->len; i++) {
+			if (how == 1 && i % 4 == 0) {
+				/* some never added, some twice, one out of order */
+				ss_findings_acc_ahead(a, g_ptr_array_index(conns, (i * 7) % conns->len));
+				ss_findings_acc_ahead(a, g_ptr_array_index(conns, i));
+				ss_findings_acc_ahead(a, g_ptr_array_index(conns, i));
+			}
+			if (how == 2 && i + 20 < conns->len)
+				/* farther ahead than the ring holds */
+				ss_findings_acc_ahead(a, g_ptr_array_index(conns, i + 20));
+			ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+		}
+		GPtrArray *got = ss_findings_acc_finish(a, r);
+		char *text = findings_text(got);
+		assert_string_equal(text, want);
+		g_free(text);
+		g_ptr_array_unref(got);
+	}
+	g_free(want);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_hosts_findings(void **state)
 {
 	(void)state;
@@ -425,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_hosts_findings),
+		cmocka_unit_test(test_announced_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
