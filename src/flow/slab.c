@@ -28,9 +28,9 @@
  * vm.max_map_count of them (65 530 by default).  64 KiB chunks reached it
  * at about 7.5M records in progress (~4 GB, which `--max-flows 0` on a large
  * capture passes): the run died in mmap where one g_malloc per record had
- * not.  At 2 MiB that is ~250M records.  A chunk costs only the pages its
- * records touch (transparent huge pages are madvise-only here and not
- * asked for), so a small capture does not pay 2 MiB. */
+ * not.  At 2 MiB that is ~250M records.  The first chunk costs only the
+ * pages its records touch, so a small capture does not pay 2 MiB; the
+ * others ask for a transparent huge page (chunk_map). */
 #define CHUNK_BYTES (2u << 20)
 #define CHUNK_HEADER 64
 #define PER_CHUNK ((CHUNK_BYTES - CHUNK_HEADER) / sizeof(ss_conn))
@@ -70,9 +70,19 @@ static chunk *chunk_of(const ss_conn *c)
 	return (chunk *)((uintptr_t)c & ~(uintptr_t)(CHUNK_BYTES - 1));
 }
 
-static chunk *chunk_map(void)
+/* `huge`: back the chunk with one transparent huge page where the kernel
+ * gives them on request (madvise mode).  Records are reached in no order
+ * (one per flow, tens of thousands in progress), so with 4 KiB pages
+ * nearly every record's first touch of a packet was a TLB miss, a page
+ * walk that is costly in a VM, and a chunk's first touches 512 page
+ * faults: with huge pages the packet thread's time on mixed.pcap fell by
+ * a fifth or more (docs/performance.md, "Packet side, fifth session").
+ * Only from the second chunk on: a capture with fewer records in progress
+ * than one chunk holds keeps paying only for the pages it touches. */
+static chunk *chunk_map(gboolean huge)
 {
 #ifdef SLAB_MALLOC
+	(void)huge;
 	return g_aligned_alloc(1, CHUNK_BYTES, CHUNK_BYTES);
 #else
 	char *p = mmap(NULL, 2 * CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -83,6 +93,11 @@ static chunk *chunk_map(void)
 	if (head)
 		munmap(p, head);
 	munmap(p + head + CHUNK_BYTES, CHUNK_BYTES - head);
+#ifdef MADV_HUGEPAGE
+	/* Advice only: without THP (or with it off) the chunk stays as it was. */
+	if (huge)
+		madvise(p + head, CHUNK_BYTES, MADV_HUGEPAGE);
+#endif
 	return (chunk *)(p + head);
 #endif
 }
@@ -148,7 +163,7 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s)
 		return c;
 	}
 	if (!s->cur || s->used == PER_CHUNK) {
-		chunk *k = chunk_map();
+		chunk *k = chunk_map(s->cur != NULL);
 		k->slab = s;
 		k->live = PER_CHUNK;
 		__atomic_add_fetch(&s->ref, 1, __ATOMIC_RELAXED);
