@@ -76,12 +76,13 @@ static void acc_free(ss_findings_acc *a)
 /* The keys of one record, each made and hashed once however many tables
  * look it up: [0] its server socket (the unanswered, refused, SYN, slow
  * and reuse groups share it), [1] its client address and server socket
- * (pairs, simultaneous opens); hc: the hash of its flow key in the closed
+ * (pairs, simultaneous opens), [2] the host a one-sided record lacks
+ * packets from (K_SILENT); hc: the hash of its flow key in the closed
  * tuples.  A hash 0: not made yet. */
 typedef struct {
 	const ss_conn *c;
-	gkey k[2];
-	guint32 h[2];
+	gkey k[3];
+	guint32 h[3];
 	guint32 hc;
 } rec_keys;
 
@@ -105,6 +106,25 @@ static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_c
 	}
 	*h = r->h[i];
 	return &r->k[i];
+}
+
+/* The K_SILENT key of a one-sided record: which direction is missing,
+ * the host that sent nothing, and its role there. */
+static const gkey *rec_silent_key(const ss_findings_acc *a, rec_keys *r, guint32 *h)
+{
+	if (r->h[2] == 0) {
+		const ss_conn *c = r->c;
+		int silent = c->ep[0].packets == 0 ? 0 : 1;
+		gkey *k = &r->k[2];
+		memset(k, 0, sizeof *k);
+		k->vnet = ss_tunnel_vnet(&c->tunnel);
+		k->family = c->family;
+		k->server = c->ep[silent].ip;
+		k->icmp_type = silent == c->client;
+		r->h[2] = gkey_oa_hash(a, k);
+	}
+	*h = r->h[2];
+	return &r->k[2];
 }
 
 /* The group of kind k with key (hash h), or NULL when the table is full. */
@@ -399,18 +419,12 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		g->n++;
 		add_example(a, g->ex, &g->nex, c);
 		/* which direction is missing: the host that sent nothing */
-		int silent = c->ep[0].packets == 0 ? 0 : 1;
-		gkey k;
-		memset(&k, 0, sizeof k);
-		k.vnet = ss_tunnel_vnet(&c->tunnel);
-		k.family = c->family;
-		k.server = c->ep[silent].ip;
-		k.icmp_type = silent == c->client;
-		guint32 kh = gkey_oa_hash(a, &k);
-		group *h = ss_oa_find(&a->groups[K_SILENT], &k, kh, sizeof k, sizeof *h);
+		guint32 kh;
+		const gkey *k = rec_silent_key(a, r, &kh);
+		group *h = ss_oa_find(&a->groups[K_SILENT], k, kh, sizeof *k, sizeof *h);
 		gboolean created;
 		if (h == NULL && ss_oatable_size(&a->groups[K_SILENT]) < SS_FINDINGS_MAX_GROUPS)
-			h = ss_oa_insert(&a->groups[K_SILENT], &k, kh, sizeof k, sizeof *h,
+			h = ss_oa_insert(&a->groups[K_SILENT], k, kh, sizeof *k, sizeof *h,
 					 &created);
 		if (h)
 			h->n++;
@@ -448,6 +462,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 
 struct acc_pending {
 	guint64 seq;       /* keys.c's, to match the add to its announcement */
+	guint32 kinds;     /* the groups of its server socket it will look up */
 	rec_keys keys;     /* keys.c: the announced record */
 };
 
@@ -477,10 +492,31 @@ G_ALWAYS_INLINE static inline void prefetch_entry(const ss_oatable *t, guint32 h
 		}
 }
 
-/* Does the record look up its pair and its listener's slow group? */
-static gboolean pending_tcp(const struct acc_pending *p)
+/* The groups keyed by its server socket that a record will be noted in
+ * (acc_add_now's conditions, as bits 1 << kind; a superset where the
+ * add decides later, as between reuse and time-wait reuse): their slots
+ * are prefetched, not only the slow group's.  On many-q.pcap, mostly
+ * unanswered and refused attempts, the look-up of those groups was the
+ * writer's largest miss after the announcement covered the slow ones. */
+static guint32 server_kinds(const ss_conn *c)
 {
-	return p->keys.c->proto == IPPROTO_TCP && p->keys.h[0] != 0;
+	guint32 m = 0;
+	if (c->outcome == SS_OUTCOME_REJECTED)
+		m |= 1u << K_REFUSED;
+	if (c->proto != IPPROTO_TCP)
+		return m;
+	if (c->outcome == SS_OUTCOME_UNANSWERED)
+		m |= 1u << K_UNANSWERED;
+	else if (c->syn_retransmits > 0)
+		m |= 1u << K_SYN_RETX;
+	if (c->synack_retransmits > 0)
+		m |= 1u << K_SYNACK;
+	if (c->syn_retransmits == 0 && c->synack_retransmits == 0 &&
+	    c->outcome != SS_OUTCOME_SIMULTANEOUS)
+		m |= 1u << K_SLOW;
+	if (c->reuse != SS_REUSE_NONE)
+		m |= 1u << K_REUSE | 1u << K_TW_REUSE;
+	return m;
 }
 
 /* Does a TCP record look up its tuple in the closed ones (acc_add_now:
@@ -518,10 +554,14 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 	struct acc_pending *p = &a->ring[(a->ring_head + a->ring_len) % ACC_RING];
 	p->seq = c->seq;
 	p->keys = (rec_keys){ .c = c };
-	if (c->proto == IPPROTO_TCP) {
-		guint32 h;
+	p->kinds = server_kinds(c);
+	guint32 h;
+	if (p->kinds != 0) {
 		rec_key(a, &p->keys, FALSE, &h);
-		prefetch_slot(&a->groups[K_SLOW], h);
+		for (guint32 m = p->kinds; m != 0; m &= m - 1)
+			prefetch_slot(&a->groups[__builtin_ctz(m)], h);
+	}
+	if (c->proto == IPPROTO_TCP) {
 		if (!ss_conn_roles_unknown(c)) {
 			rec_key(a, &p->keys, TRUE, &h);
 			prefetch_slot(&a->pairs, h);
@@ -529,27 +569,32 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 		if (looks_up_closed(c))
 			prefetch_slot(&a->closed, rec_closed_hash(a, &p->keys));
 	}
+	if (ss_conn_one_sided(c)) {
+		rec_silent_key(a, &p->keys, &h);
+		prefetch_slot(&a->groups[K_SILENT], h);
+	}
 	a->ring_len++;
 	if (a->ring_len > ACC_AHEAD / 2) {
 		/* announced ACC_AHEAD / 2 ago: its slots are cached, fetch
 		 * the entries */
 		const struct acc_pending *q = pending_back(a, ACC_AHEAD / 2);
-		if (pending_tcp(q)) {
-			prefetch_entry(&a->groups[K_SLOW], q->keys.h[0]);
-			if (q->keys.h[1] != 0)
-				prefetch_entry(&a->pairs, q->keys.h[1]);
-			if (q->keys.hc != 0)
-				prefetch_entry(&a->closed, q->keys.hc);
-		}
+		for (guint32 m = q->kinds; m != 0; m &= m - 1)
+			prefetch_entry(&a->groups[__builtin_ctz(m)], q->keys.h[0]);
+		if (q->keys.h[1] != 0)
+			prefetch_entry(&a->pairs, q->keys.h[1]);
+		if (q->keys.h[2] != 0)
+			prefetch_entry(&a->groups[K_SILENT], q->keys.h[2]);
+		if (q->keys.hc != 0)
+			prefetch_entry(&a->closed, q->keys.hc);
 	}
 	if (a->ring_len > ACC_AHEAD * 3 / 4) {
 		/* announced 3/4 of ACC_AHEAD ago: where its listener's samples
 		 * and slowest examples go (the entry is cached by now) */
 		const struct acc_pending *q = pending_back(a, ACC_AHEAD * 3 / 4);
-		const group *g = pending_tcp(q) ? ss_oa_find(&a->groups[K_SLOW], &q->keys.k[0],
-							       q->keys.h[0], sizeof(gkey),
-							       sizeof(group))
-						: NULL;
+		const group *g = q->kinds & 1u << K_SLOW
+					 ? ss_oa_find(&a->groups[K_SLOW], &q->keys.k[0], q->keys.h[0],
+						      sizeof(gkey), sizeof(group))
+					 : NULL;
 		for (int s = 0; g != NULL && s < 2; s++) {
 			if (g->c.slow.rtt[s] != NULL)
 				__builtin_prefetch(&g->c.slow.rtt[s][g->c.slow.len[s]], 1);
