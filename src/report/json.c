@@ -197,7 +197,12 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 				continue;
 			if (listed++ > 0)
 				g_string_append_c(b, ',');
-			g_string_append_printf(b, "\"%s\"", ss_eph_default_name(ids[i]));
+			/* a table's name: no escaping, no printf (it was half of
+			 * the host lines' instructions, 137 M on mixed.pcap) */
+			const char *name = ss_eph_default_name(ids[i]);
+			g_string_append_c(b, '"');
+			ss_append_len(b, name, strlen(name));
+			g_string_append_c(b, '"');
 		}
 		ss_append_lit(b, "],");
 		kv_name(b, "likely", ss_eph_default_name(p->fits));

@@ -282,6 +282,32 @@ static void test_json_escape(void **state)
 			    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	assert_owned_string(esc("x\xe2\x82"), "\"x\\ufffd\\ufffd\"");        /* cut short */
 	assert_owned_string(esc("\x80z"), "\"\\ufffdz\"");                   /* lone continuation */
+
+	/* Plain runs are tested 8 bytes at a time (json_plain8): every byte
+	 * value, alone in plain text, at every place in and across a word. */
+	for (guint c = 1; c < 256; c++) {
+		for (guint at = 0; at < 20; at++) {
+			char in[25], want[40];
+			memset(in, 'a', 24);
+			in[24] = '\0';
+			in[at] = (char)c;
+			GString *w = g_string_new("\"");
+			g_string_append_len(w, in, at);
+			if (c == '"' || c == '\\')
+				g_string_append_printf(w, "\\%c", c);
+			else if (c < 0x20 || c == 0x7F)
+				g_string_append_printf(w, "\\u%04x", c);
+			else if (c >= 0x80)
+				g_string_append(w, "\\ufffd");   /* a lone byte: not UTF-8 */
+			else
+				g_string_append_c(w, (char)c);
+			g_string_append(w, in + at + 1);
+			g_string_append_c(w, '"');
+			g_strlcpy(want, w->str, sizeof want);
+			g_string_free(w, TRUE);
+			assert_owned_string(esc(in), want);
+		}
+	}
 }
 
 typedef struct {
