@@ -121,6 +121,20 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c);
  * records added and the report's summary and hosts; frees the accumulator. */
 GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r);
 
+/* ss_findings_acc_finish() in two steps, for a caller with other work to do
+ * meanwhile (app/run.c: a jsonl run does the first on a thread of its own
+ * while the hosts are taken and written).  The first step is most of the
+ * work and reads only the accumulator and `conns` (the report's records,
+ * whose examples the scans quote; NULL when the records were streamed); the
+ * second adds what the finished report tells (the summary's quality
+ * counts, the hosts), ranks the findings and frees the accumulator and the
+ * part.  finish_end(a, finish_begin(a, r->conns), r) is
+ * ss_findings_acc_finish(a, r). */
+typedef struct ss_findings_part ss_findings_part;
+ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArray *conns);
+GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part,
+				      const ss_report *r);
+
 /* The same for a report that holds its records (keep-all mode). */
 GPtrArray *ss_findings_compute(const ss_report *r);
 

@@ -61,6 +61,14 @@ void ss_json_finding(GString *buf, const ss_finding *f, guint rank, gboolean nan
  * writing failed (errno set).  docs/output.md describes what they write. */
 gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *out);
 gboolean ss_render_jsonl(const ss_report *r, FILE *out);
+/* ss_render(r, SS_FORMAT_JSONL, ...) in two calls, for a caller that
+ * finishes the findings in between (app/run.c, on another thread): the
+ * first writes the records, listeners, hosts and tunnels and does not read
+ * r->findings; the second, given what the first returned, writes the
+ * findings and the summary, flushes and checks the stream.  Together the
+ * same bytes as ss_render, and the same result. */
+gboolean ss_render_jsonl_items(const ss_report *r, FILE *out);
+gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out);
 gboolean ss_render_json(const ss_report *r, FILE *out);
 gboolean ss_render_csv(const ss_report *r, FILE *out);
 gboolean ss_render_zeek(const ss_report *r, FILE *out);

@@ -293,8 +293,9 @@ ss_findings_scans *ss_findings_scans_find(const ss_findings_acc *a);
 /* A copy of group g of kind k without the probes of scans (unanswered and
  * refused groups); FALSE when nothing is left. */
 gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind k, const group *g, group *out);
-/* The port_scan and port_sweep findings. */
-void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const ss_report *r);
+/* The port_scan and port_sweep findings; their examples come from `conns`
+ * (the report's records, or NULL). */
+void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const GPtrArray *conns);
 void ss_findings_scans_free(ss_findings_scans *s);
 
 /* findings-text.c: a tunnelled finding's next step names its virtual

@@ -160,12 +160,11 @@ gboolean ss_findings_scans_fold(const ss_findings_scans *s, kind kd, const group
 }
 
 /* Up to SS_FINDING_EXAMPLES completed connections of the scan into ex. */
-static guint scan_examples(const scan_acc *x, const ss_report *r, ss_conn *ex)
+static guint scan_examples(const scan_acc *x, const GPtrArray *conns, ss_conn *ex)
 {
 	guint nex = 0;
-	for (guint i = 0; r->conns != NULL && i < r->conns->len && nex < SS_FINDING_EXAMPLES;
-	     i++) {
-		const ss_conn *c = g_ptr_array_index(r->conns, i);
+	for (guint i = 0; conns != NULL && i < conns->len && nex < SS_FINDING_EXAMPLES; i++) {
+		const ss_conn *c = g_ptr_array_index(conns, i);
 		if (c->client != 0 && c->client != 1)
 			continue;
 		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
@@ -182,7 +181,7 @@ static guint scan_examples(const scan_acc *x, const ss_report *r, ss_conn *ex)
 	return nex;
 }
 
-static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_report *r)
+static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const GPtrArray *conns)
 {
 	ss_finding *f = finding_new(sweep ? "port_sweep" : "port_scan", SS_SEVERITY_MEDIUM,
 				    x->targets);
@@ -252,7 +251,7 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 	fact(f, "unanswered", (gint64)x->filtered);
 	fact(f, "attempts", (gint64)x->attempts);
 	ss_conn ex[SS_FINDING_EXAMPLES];
-	guint nex = scan_examples(x, r, ex);
+	guint nex = scan_examples(x, conns, ex);
 	ss_findings_set_examples(f, ex, nex, TRUE);
 	g_free(cl);
 	g_ptr_array_add(out, f);
@@ -260,7 +259,8 @@ static void from_scan(GPtrArray *out, scan_acc *x, gboolean sweep, const ss_repo
 
 /* The findings of the accumulators that are scans, by key (the whole key:
  * the order does not depend on the table's hash). */
-static void from_scans(GPtrArray *out, const ss_oatable *t, gboolean sweep, const ss_report *r)
+static void from_scans(GPtrArray *out, const ss_oatable *t, gboolean sweep,
+		       const GPtrArray *conns)
 {
 	GPtrArray *l = g_ptr_array_new();
 	for (guint32 i = 0; i < t->len; i++)
@@ -268,7 +268,7 @@ static void from_scans(GPtrArray *out, const ss_oatable *t, gboolean sweep, cons
 			g_ptr_array_add(l, scan_at(t, i));
 	g_ptr_array_sort(l, cmp_scan);
 	for (guint i = 0; i < l->len; i++)
-		from_scan(out, g_ptr_array_index(l, i), sweep, r);
+		from_scan(out, g_ptr_array_index(l, i), sweep, conns);
 	g_ptr_array_unref(l);
 }
 
@@ -282,10 +282,10 @@ ss_findings_scans *ss_findings_scans_find(const ss_findings_acc *a)
 	return s;
 }
 
-void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const ss_report *r)
+void ss_findings_scans_report(GPtrArray *out, ss_findings_scans *s, const GPtrArray *conns)
 {
-	from_scans(out, &s->scans, FALSE, r);
-	from_scans(out, &s->sweeps, TRUE, r);
+	from_scans(out, &s->scans, FALSE, conns);
+	from_scans(out, &s->sweeps, TRUE, conns);
 }
 
 /* Only scans hold arrays: no free per accumulator. */

@@ -759,13 +759,19 @@ static gboolean silent_server(const ss_findings_acc *a, guint8 family, const ss_
 	return groups_find(a, K_SILENT, &k) != NULL;
 }
 
-GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
+/* What ss_findings_acc_finish_begin() found, for ss_findings_acc_finish_end(). */
+struct ss_findings_part {
+	GPtrArray *out;
+	guint64 unanswered_unknown;   /* TCP attempts to silent servers */
+};
+
+ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArray *conns)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
+	ss_findings_part *part = g_new0(ss_findings_part, 1);
+	GPtrArray *out = part->out = g_ptr_array_new_with_free_func(ss_finding_free);
 	/* The groups in table order: cmp_finding() orders the findings
 	 * completely, so the result does not depend on the tables' hash. */
 	ss_findings_scans *scans = ss_findings_scans_find(a);
-	guint64 unanswered_unknown = 0;
 	for (int k = 0; k < K_ONE_SIDED; k++) {
 		if (k == K_PAIR) {
 			for (guint32 i = 0; i < a->pairs.len; i++) {
@@ -787,14 +793,22 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 			    silent_server(a, g->k.family, &g->k.server, &g->k.vnet))
 				/* the capture lacks that server's direction: its
 				 * SYN-ACKs could be there */
-				unanswered_unknown += g->n;
+				part->unanswered_unknown += g->n;
 			else if (ss_findings_scans_fold(scans, (kind)k, g, &folded))
 				ss_findings_text_group(out, a, (kind)k, &folded);
 		}
 	}
-	ss_findings_scans_report(out, scans, r);
+	ss_findings_scans_report(out, scans, conns);
 	ss_findings_scans_free(scans);
-	ss_findings_text_quality(out, a, r, unanswered_unknown + a->unknown_tcp);
+	return part;
+}
+
+GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part,
+				      const ss_report *r)
+{
+	GPtrArray *out = part->out;
+	ss_findings_text_quality(out, a, r, part->unanswered_unknown + a->unknown_tcp);
+	g_free(part);
 	ss_findings_text_hosts(out, a, r);
 	if (r->conns != NULL && r->conns->len > 0)
 		pair_examples(out, r);
@@ -803,6 +817,11 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 	g_ptr_array_sort(out, cmp_finding);
 	acc_free(a);
 	return out;
+}
+
+GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
+{
+	return ss_findings_acc_finish_end(a, ss_findings_acc_finish_begin(a, r->conns), r);
 }
 
 GPtrArray *ss_findings_compute(const ss_report *r)

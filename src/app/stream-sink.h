@@ -20,6 +20,11 @@ typedef struct {
 	ss_ipfix_exporter *ipfix;  /* --ipfix: each record is exported as it is written */
 	ss_anonymizer *anon;       /* --anonymize: records are pseudonymised first */
 	ss_findings_acc *findings; /* the findings learn from each record written */
+	/* From ss_stream_sink_done() on, the findings' first step (most of
+	 * their work) runs on this thread, which owns `findings` and
+	 * `findings_part` until ss_stream_sink_findings() joins it. */
+	GThread *findings_thread;
+	ss_findings_part *findings_part;
 	/* The size of out's full buffer (setvbuf), 0 when it is line-buffered:
 	 * the sink flushes before a line would not fit, so every write(2)
 	 * carries whole lines and a process killed by a second signal never
@@ -37,8 +42,16 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data);
  * the record will look up (not with --anonymize: the sink adds a
  * pseudonymised copy). */
 void ss_stream_sink_ahead(const ss_conn *c, gpointer data);
-/* Frees the line buffer.  The view, exporter, anonymizer and findings
- * accumulator belong to the caller (ss_findings_acc_finish frees the last). */
+/* The ss_analyzer_config.sink_done callback: the last record is written,
+ * so the findings' first step (ss_findings_acc_finish_begin) starts on a
+ * thread of its own, or here when no thread can be had. */
+void ss_stream_sink_done(gpointer data);
+/* Waits for that step and finishes the findings with the report (its
+ * hosts and summary: after anonymizing), freeing the accumulator.  Returns
+ * what ss_findings_acc_finish would have. */
+GPtrArray *ss_stream_sink_findings(ss_stream_sink *sink, const ss_report *r);
+/* Frees the line buffer, and findings never asked for.  The view,
+ * exporter and anonymizer belong to the caller. */
 void ss_stream_sink_clear(ss_stream_sink *sink);
 
 #endif

@@ -638,6 +638,8 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	}
 	if (a->cfg.sink) {
 		pipeline_stop(a);   /* everything below is this thread's again */
+		if (a->cfg.sink_done)
+			a->cfg.sink_done(a->cfg.sink_data);
 	} else {
 		/* Two passes over the records, in order of their first packet:
 		 * learn from everything (handshakes prove listeners and ephemeral

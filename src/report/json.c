@@ -621,11 +621,10 @@ void ss_json_summary(GString *b, const ss_summary *s)
  * one by one or all at once (report/out.h). */
 #define FLUSH_AT SS_OUT_FLUSH_AT
 
-gboolean ss_render_jsonl(const ss_report *r, FILE *out)
+/* The jsonl lines before the findings: records, listeners, hosts, tunnels. */
+static gboolean jsonl_items(GString *buf, const ss_report *r, FILE *out)
 {
-	GString *buf = g_string_sized_new(FLUSH_AT * 2);
 	gboolean ok = TRUE;
-
 	for (guint i = 0; ok && r->conns != NULL && i < r->conns->len; i++) {
 		ss_json_conn(buf, g_ptr_array_index(r->conns, i), r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
@@ -649,6 +648,13 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 		if (buf->len >= FLUSH_AT)
 			ok = ss_out_write_buf(buf, out);
 	}
+	return ok;
+}
+
+/* The findings' lines and the summary's. */
+static gboolean jsonl_findings(GString *buf, const ss_report *r, FILE *out)
+{
+	gboolean ok = TRUE;
 	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
 		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
@@ -656,6 +662,38 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out)
 	}
 	if (ok)
 		ss_json_summary(buf, &r->summary);
+	return ok;
+}
+
+gboolean ss_render_jsonl(const ss_report *r, FILE *out)
+{
+	GString *buf = g_string_sized_new(FLUSH_AT * 2);
+	gboolean ok = jsonl_items(buf, r, out);
+	if (ok)
+		ok = jsonl_findings(buf, r, out);
+	return ss_out_finish(buf, out, ok);
+}
+
+/* The two halves are called directly, not through ss_render(): they take
+ * its one step themselves (machine formats carry nanosecond digits). */
+gboolean ss_render_jsonl_items(const ss_report *r, FILE *out)
+{
+	ss_report machine = *r;
+	machine.summary.nanosecond = TRUE;
+	GString *buf = g_string_sized_new(FLUSH_AT * 2);
+	gboolean ok = jsonl_items(buf, &machine, out) && ss_out_write_buf(buf, out);
+	g_string_free(buf, TRUE);
+	return ok;
+}
+
+gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out)
+{
+	g_return_val_if_fail(r->findings != NULL, FALSE);
+	ss_report machine = *r;
+	machine.summary.nanosecond = TRUE;
+	GString *buf = g_string_sized_new(FLUSH_AT * 2);
+	if (ok)
+		ok = jsonl_findings(buf, &machine, out);
 	return ss_out_finish(buf, out, ok);
 }
 
