@@ -62,11 +62,17 @@ static char *server_phrase(const gkey *k)
 	return g_string_free(r, FALSE);
 }
 
+/* "12.345 ms" appended to b. */
+static void ms_append(GString *b, gint64 ns)
+{
+	ss_ms_append(b, ns, FALSE);
+	ss_append_lit(b, " ms");
+}
+
 static char *ms_str(gint64 ns)
 {
 	GString *b = g_string_new(NULL);
-	ss_ms_append(b, ns, FALSE);
-	g_string_append(b, " ms");
+	ms_append(b, ns);
 	return g_string_free(b, FALSE);
 }
 
@@ -401,9 +407,15 @@ static void from_slow(GPtrArray *out, const group *g)
 	ss_finding *f = finding_new("slow_handshake", SS_SEVERITY_MEDIUM, outliers[0] + outliers[1]);
 	subject_from_key(f, &g->k, FALSE);
 	char *sv = server_phrase(&g->k);
-	GString *st = g_string_new(NULL), *next = g_string_new(NULL);
-	g_string_append_printf(st, "Handshakes with %s were slow", sv);
-	static const char *const what[2] = { "from SYN to SYN-ACK", "from SYN-ACK to the ACK" };
+	/* Appended piece by piece, not printf'd: mixed.pcap has ~6 000 of
+	 * these findings, and their printf was 64 M instructions (callgrind;
+	 * docs/performance.md, "The serial tail").  The same text. */
+	GString *st = g_string_sized_new(512), *next = g_string_sized_new(256);
+	ss_append_lit(st, "Handshakes with ");
+	g_string_append(st, sv);
+	ss_append_lit(st, " were slow");
+	static const char *const what[2] = { " from SYN to SYN-ACK (median ",
+					     " from SYN-ACK to the ACK (median " };
 	static const char *const side[2] = {
 		"on the server side of the capture point, in the server or the network towards it",
 		"on the client side of the capture point, in the client or the network towards it",
@@ -411,23 +423,29 @@ static void from_slow(GPtrArray *out, const group *g)
 	for (int s = 0; s < 2; s++) {
 		if (outliers[s] == 0)
 			continue;
-		char *lim = ms_str(limit[s]), *med = ms_str(median[s]), *mx = ms_str(max[s]);
-		g_string_append_printf(st, "%s %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-				       " took more than %s %s (median %s, slowest %s): the delay sits %s",
-				       st->len && s == 1 && outliers[0] ? ";" : ":", outliers[s],
-				       samples[s], lim, what[s], med, mx, side[s]);
-		g_free(lim);
-		g_free(med);
-		g_free(mx);
+		g_string_append(st, s == 1 && outliers[0] ? "; " : ": ");
+		ss_u64_append(st, outliers[s]);
+		ss_append_lit(st, " of ");
+		ss_u64_append(st, samples[s]);
+		ss_append_lit(st, " took more than ");
+		ms_append(st, limit[s]);
+		g_string_append(st, what[s]);
+		ms_append(st, median[s]);
+		ss_append_lit(st, ", slowest ");
+		ms_append(st, max[s]);
+		ss_append_lit(st, "): the delay sits ");
+		g_string_append(st, side[s]);
 	}
 	g_string_append_c(st, '.');
 	if (outliers[0] > 0)
 		g_string_append(next, "Check the server's load and how fast it accepts, and the path "
 				"between the capture point and the server (a capture next to the "
 				"server splits the two)");
-	if (outliers[1] > 0)
-		g_string_append_printf(next, "%s the client's load and the path between the capture "
-				       "point and the client", next->len ? "; check" : "Check");
+	if (outliers[1] > 0) {
+		g_string_append(next, next->len ? "; check" : "Check");
+		ss_append_lit(next, " the client's load and the path between the capture point "
+			      "and the client");
+	}
 	g_string_append_c(next, '.');
 	f->statement = g_string_free(st, FALSE);
 	f->next_step = g_string_free(next, FALSE);
