@@ -119,148 +119,185 @@ void ss_json_tunnel(GString *b, const ss_tunnel_flow *t, gboolean nanosecond)
 	ss_append_lit(b, "}\n");
 }
 
+/* ---- host ----
+ *
+ * jsonl writes one host line per host (73 155 on mixed.pcap), after the
+ * last record and before the findings, on the main thread: part of the
+ * serial tail of a run (docs/performance.md, "The serial tail").  Like the
+ * connection line (report/json-line.c) it is written at a pointer into
+ * room reserved once: literals as one copy each, numbers and addresses
+ * by core/format.c's *_put writers, table names unscanned.  Same bytes as
+ * the key/value writers it replaces (goldens, bench/same-bytes.sh). */
+
+/* Room for one name in a host line, its quotes and a comma: the names
+ * are sockscope's own ("windows_old", "outside_defaults"...), far shorter. */
+#define HOST_NAME_ROOM 32
+
+/* A literal, then a number. */
+#define put_u64(p, lit, v) (put_lit(p, lit), (p) = ss_u64_put((p), (v)))
+
+/* A table's name ("linux", "sequential"...): no escaping; NULL is null. */
+static char *host_name_put(char *p, const char *v, gsize n)
+{
+	g_assert(n + 3 <= HOST_NAME_ROOM);
+	if (v == NULL) {
+		put_lit(p, "null");
+		return p;
+	}
+	*p++ = '"';
+	p = (char *)memcpy(p, v, n) + n;
+	*p++ = '"';
+	return p;
+}
+
+/* `"` address `"` */
+static char *host_ip_put(char *p, guint8 family, const ss_ip *ip)
+{
+	*p++ = '"';
+	p += ss_ip_format(family, ip, p);
+	*p++ = '"';
+	return p;
+}
+
+/* One entry of "listening": the listener's proto, port, service, state,
+ * connections and clients. */
+static void host_listener_append(GString *b, const ss_listener *l, gboolean first)
+{
+	const char *proto = ss_proto_name(l->proto, "unknown");
+	const char *state = ss_listener_state_name(l->state);
+	gsize np = strlen(proto), ns = state ? strlen(state) : 0;
+	gsize nsvc = l->service ? strlen(l->service) : 0;
+	char *p = ss_reserve(b, 128 + 2 * SS_U64_MAXLEN + np + ns + SS_JSON_ESCAPED_MAX(nsvc));
+	if (!first)
+		*p++ = ',';
+	put_lit(p, "{\"proto\":");
+	p = host_name_put(p, proto, np);
+	put_u64(p, ",\"port\":", l->port);
+	put_lit(p, ",\"service\":");
+	p = ss_json_escape_put(p, l->service, nsvc);
+	put_lit(p, ",\"state\":");
+	p = host_name_put(p, state, ns);
+	put_u64(p, ",\"connections\":", l->connections);
+	put_u64(p, ",\"clients\":", l->clients);
+	*p++ = '}';
+	ss_commit(b, p);
+}
+
+/* "ephemeral":{...} of a host with samples: what its ports tell of its
+ * ephemeral range and allocator. */
+static char *host_ephemeral_put(char *p, const ss_host *h, gboolean nanosecond)
+{
+	const ss_eph_profile *pr = &h->profile;
+	put_u64(p, "{\"samples\":", h->eph.samples);
+	put_u64(p, ",\"min\":", h->eph.min);
+	put_u64(p, ",\"max\":", h->eph.max);
+	put_lit(p, ",\"range\":");
+	if (pr->fits == SS_EPH_UNKNOWN) {
+		put_lit(p, "null");
+	} else {
+		put_u64(p, "{\"low\":", pr->low);
+		put_u64(p, ",\"high\":", pr->high);
+		*p++ = '}';
+	}
+	/* every default that holds the ports, then the one named and why */
+	put_lit(p, ",\"fits\":[");
+	const ss_eph_default *ids;
+	gsize n = ss_eph_defaults(&ids), listed = 0;
+	for (gsize i = 0; i < n; i++) {
+		if (!(pr->consistent & (1u << ids[i])))
+			continue;
+		if (listed++ > 0)
+			*p++ = ',';
+		const char *name = ss_eph_default_name(ids[i]);
+		p = host_name_put(p, name, strlen(name));
+	}
+	const char *likely = ss_eph_default_name(pr->fits);
+	const char *basis = ss_eph_basis_name(pr->basis);
+	const char *pattern = ss_alloc_pattern_name(pr->pattern);
+	put_lit(p, "],\"likely\":");
+	p = host_name_put(p, likely, likely ? strlen(likely) : 0);
+	put_lit(p, ",\"basis\":");
+	p = host_name_put(p, basis, basis ? strlen(basis) : 0);
+	put_lit(p, ",\"pattern\":");
+	p = host_name_put(p, pattern, pattern ? strlen(pattern) : 0);
+	put_u64(p, ",\"evidence\":{\"even\":", h->eph.even);
+	put_u64(p, ",\"steps_1_to_8_up\":", h->eph.small_steps);
+	put_u64(p, ",\"same_destination_steps\":", h->eph.dest_steps);
+	put_u64(p, ",\"same_destination_2_to_16_up\":", h->eph.dest_even_up);
+	put_u64(p, ",\"wraps\":", pr->wraps);
+	put_lit(p, "},\"reused_ports\":");
+	if (h->reuse_known)
+		p = ss_u64_put(p, h->reused_ports);
+	else
+		put_lit(p, "null");
+	put_lit(p, ",\"min_reuse_gap_ms\":");
+	if (h->min_reuse_gap_ns == SS_NO_TIME)
+		put_lit(p, "null");
+	else
+		p = ss_ms_put(p, h->min_reuse_gap_ns, nanosecond);
+	*p++ = '}';
+	return p;
+}
+
+/* The host line after "listening": literals (~450 bytes), 21 numbers, a
+ * duration, an address and the dual ports at their longest, and up to
+ * SS_EPH_COUNT + 4 names. */
+#define HOST_TAIL_MAX                                                                    \
+	(768 + 21 * SS_U64_MAXLEN + SS_MS_MAXLEN + SS_IP_STRLEN +                           \
+	 SS_HOST_DUAL_PORTS_MAX * (SS_U64_MAXLEN + 1) + (SS_EPH_COUNT + 4) * HOST_NAME_ROOM)
+
 void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolean nanosecond)
 {
-	g_string_append_c(b, '{');
-	kv_name(b, "kind", "host");
-	g_string_append_c(b, ',');
-	kv_u64(b, "ip_version", h->family);
-	g_string_append_c(b, ',');
-	kv_ip(b, "ip", h->family, &h->ip);
+	char *p = ss_reserve(b, 64 + SS_U64_MAXLEN + SS_IP_STRLEN);
+	put_u64(p, "{\"kind\":\"host\",\"ip_version\":", h->family);
+	put_lit(p, ",\"ip\":");
+	p = host_ip_put(p, h->family, &h->ip);
+	ss_commit(b, p);
 	vnet_context(b, &h->vnet);
-	g_string_append_c(b, ',');
-	key(b, "listening");
-	g_string_append_c(b, '[');
+	ss_append_lit(b, ",\"listening\":[");
 	for (guint i = 0; h->listeners && listeners && i < h->listeners->len; i++) {
 		guint li = g_array_index(h->listeners, guint, i);
-		if (li >= listeners->len)
-			continue;
-		const ss_listener *l = &g_array_index(listeners, ss_listener, li);
-		if (i > 0)
-			g_string_append_c(b, ',');
-		g_string_append_c(b, '{');
-		kv_name(b, "proto", ss_proto_name(l->proto, "unknown"));
-		g_string_append_c(b, ',');
-		kv_u64(b, "port", l->port);
-		g_string_append_c(b, ',');
-		kv_str(b, "service", l->service);
-		g_string_append_c(b, ',');
-		kv_name(b, "state", ss_listener_state_name(l->state));
-		g_string_append_c(b, ',');
-		kv_u64(b, "connections", l->connections);
-		g_string_append_c(b, ',');
-		kv_u64(b, "clients", l->clients);
-		g_string_append_c(b, '}');
+		if (li < listeners->len)
+			host_listener_append(b, &g_array_index(listeners, ss_listener, li), i == 0);
 	}
-	ss_append_lit(b, "],");
-	key(b, "client");
-	g_string_append_c(b, '{');
-	kv_u64(b, "connections", h->client_connections);
-	g_string_append_c(b, ',');
-	kv_u64(b, "servers", h->client_servers);
-	ss_append_lit(b, "},");
+	p = ss_reserve(b, HOST_TAIL_MAX);
+	put_u64(p, "],\"client\":{\"connections\":", h->client_connections);
+	put_u64(p, ",\"servers\":", h->client_servers);
+	put_lit(p, "},");
 	/* only when there are some: a capture without them keeps its bytes */
 	if (h->unknown_roles > 0) {
-		kv_u64(b, "unknown_roles", h->unknown_roles);
-		g_string_append_c(b, ',');
+		put_u64(p, "\"unknown_roles\":", h->unknown_roles);
+		*p++ = ',';
 	}
-	key(b, "ephemeral");
-	if (h->eph.samples == 0) {
-		null_(b);
-	} else {
-		const ss_eph_profile *p = &h->profile;
-		g_string_append_c(b, '{');
-		kv_u64(b, "samples", h->eph.samples);
-		g_string_append_c(b, ',');
-		kv_u64(b, "min", h->eph.min);
-		g_string_append_c(b, ',');
-		kv_u64(b, "max", h->eph.max);
-		g_string_append_c(b, ',');
-		key(b, "range");
-		if (p->fits == SS_EPH_UNKNOWN) {
-			null_(b);
-		} else {
-			g_string_append_c(b, '{');
-			kv_u64(b, "low", p->low);
-			g_string_append_c(b, ',');
-			kv_u64(b, "high", p->high);
-			g_string_append_c(b, '}');
-		}
-		g_string_append_c(b, ',');
-		/* every default that holds the ports, then the one named and why */
-		key(b, "fits");
-		g_string_append_c(b, '[');
-		const ss_eph_default *ids;
-		gsize n = ss_eph_defaults(&ids), listed = 0;
-		for (gsize i = 0; i < n; i++) {
-			if (!(p->consistent & (1u << ids[i])))
-				continue;
-			if (listed++ > 0)
-				g_string_append_c(b, ',');
-			/* a table's name: no escaping, no printf (it was half of
-			 * the host lines' instructions, 137 M on mixed.pcap) */
-			const char *name = ss_eph_default_name(ids[i]);
-			g_string_append_c(b, '"');
-			ss_append_len(b, name, strlen(name));
-			g_string_append_c(b, '"');
-		}
-		ss_append_lit(b, "],");
-		kv_name(b, "likely", ss_eph_default_name(p->fits));
-		g_string_append_c(b, ',');
-		kv_name(b, "basis", ss_eph_basis_name(p->basis));
-		g_string_append_c(b, ',');
-		kv_name(b, "pattern", ss_alloc_pattern_name(p->pattern));
-		g_string_append_c(b, ',');
-		key(b, "evidence");
-		g_string_append_c(b, '{');
-		kv_u64(b, "even", h->eph.even);
-		g_string_append_c(b, ',');
-		kv_u64(b, "steps_1_to_8_up", h->eph.small_steps);
-		g_string_append_c(b, ',');
-		kv_u64(b, "same_destination_steps", h->eph.dest_steps);
-		g_string_append_c(b, ',');
-		kv_u64(b, "same_destination_2_to_16_up", h->eph.dest_even_up);
-		g_string_append_c(b, ',');
-		kv_u64(b, "wraps", p->wraps);
-		ss_append_lit(b, "},");
-		key(b, "reused_ports");
-		if (h->reuse_known)
-			ss_u64_append(b, h->reused_ports);
-		else
-			null_(b);
-		g_string_append_c(b, ',');
-		kv_ms(b, "min_reuse_gap_ms", h->min_reuse_gap_ns, nanosecond);
-		g_string_append_c(b, '}');
-	}
-	g_string_append_c(b, ',');
-	key(b, "exhaustion");
+	put_lit(p, "\"ephemeral\":");
+	if (h->eph.samples == 0)
+		put_lit(p, "null");
+	else
+		p = host_ephemeral_put(p, h, nanosecond);
+	put_lit(p, ",\"exhaustion\":");
 	if (!h->exhaustion_risk) {
-		null_(b);
+		put_lit(p, "null");
 	} else {
 		guint64 size = (guint64)h->profile.high - h->profile.low + 1;
-		g_string_append_c(b, '{');
-		kv_name(b, "proto", ss_proto_name(h->busiest_proto, "unknown"));
-		g_string_append_c(b, ',');
-		kv_ip(b, "ip", h->family, &h->busiest_ip);
-		g_string_append_c(b, ',');
-		kv_u64(b, "port", h->busiest_port);
-		g_string_append_c(b, ',');
-		kv_u64(b, "connections", h->busiest_connections);
-		g_string_append_c(b, ',');
-		kv_u64(b, "window_s", SS_EXHAUSTION_WINDOW_NS / 1000000000);
-		g_string_append_c(b, ',');
-		kv_u64(b, "share_pct", h->busiest_connections * 100 / size);
-		g_string_append_c(b, '}');
+		const char *proto = ss_proto_name(h->busiest_proto, "unknown");
+		put_lit(p, "{\"proto\":");
+		p = host_name_put(p, proto, strlen(proto));
+		put_lit(p, ",\"ip\":");
+		p = host_ip_put(p, h->family, &h->busiest_ip);
+		put_u64(p, ",\"port\":", h->busiest_port);
+		put_u64(p, ",\"connections\":", h->busiest_connections);
+		put_u64(p, ",\"window_s\":", SS_EXHAUSTION_WINDOW_NS / 1000000000);
+		put_u64(p, ",\"share_pct\":", h->busiest_connections * 100 / size);
+		*p++ = '}';
 	}
-	g_string_append_c(b, ',');
-	key(b, "listens_and_connects");
-	g_string_append_c(b, '[');
+	put_lit(p, ",\"listens_and_connects\":[");
 	for (guint i = 0; i < h->n_dual_ports; i++) {
 		if (i > 0)
-			g_string_append_c(b, ',');
-		ss_u64_append(b, h->dual_ports[i]);
+			*p++ = ',';
+		p = ss_u64_put(p, h->dual_ports[i]);
 	}
-	ss_append_lit(b, "]}\n");
+	put_lit(p, "]}\n");
+	ss_commit(b, p);
 }
 
 /* ---- finding ---- */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "report/model.h"
 #include "sockscope/findings.h"
+#include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
 #include "sockscope/util.h"
@@ -761,6 +762,88 @@ static void test_json_records(void **state)
 	g_string_free(b, TRUE);
 }
 
+/* A host line with every part (report/json.c writes it by hand): behind
+ * a VXLAN, listening on two sockets (one with no service name), with
+ * unknown roles, an ephemeral profile, port reuse, an exhaustion warning
+ * and dual ports; then a host with nothing but its address.  The expected
+ * text is what the key/value writers wrote before (8ad99f0). */
+static const char host_full_json[] =
+	"{\"kind\":\"host\",\"ip_version\":4,\"ip\":\"10.0.0.1\",\"tunnel\":{\"type\":\"vxlan\","
+	"\"vni\":42},\"listening\":[{\"proto\":\"tcp\",\"port\":80,\"service\":\"http\","
+	"\"state\":\"open\",\"connections\":4,\"clients\":2},{\"proto\":\"udp\",\"port\":53,"
+	"\"service\":null,\"state\":\"closed\",\"connections\":1,\"clients\":1}],"
+	"\"client\":{\"connections\":1234,\"servers\":7},\"unknown_roles\":3,\"ephemeral\":{\"samples\":100,"
+	"\"min\":32768,\"max\":60999,\"range\":{\"low\":32768,\"high\":60999},\"fits\":[\"linux\","
+	"\"freebsd\"],\"likely\":\"linux\",\"basis\":\"narrowest\",\"pattern\":\"random\","
+	"\"evidence\":{\"even\":50,\"steps_1_to_8_up\":40,\"same_destination_steps\":30,"
+	"\"same_destination_2_to_16_up\":20,\"wraps\":2},\"reused_ports\":5,"
+	"\"min_reuse_gap_ms\":1.500000},\"exhaustion\":{\"proto\":\"tcp\",\"ip\":\"10.0.0.9\","
+	"\"port\":443,\"connections\":25000,\"window_s\":60,\"share_pct\":88},"
+	"\"listens_and_connects\":[8080,33000]}\n";
+static const char host_bare_json[] =
+	"{\"kind\":\"host\",\"ip_version\":6,\"ip\":\"2001:db8::1\",\"listening\":[],"
+	"\"client\":{\"connections\":0,\"servers\":0},\"ephemeral\":null,\"exhaustion\":null,"
+	"\"listens_and_connects\":[]}\n";
+
+static void test_json_host(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	GArray *ls = g_array_new(FALSE, TRUE, sizeof(ss_listener));
+	ss_listener l = tcp_listener();
+	g_array_append_val(ls, l);
+	l = udp_listener();
+	l.service = NULL;
+	g_array_append_val(ls, l);
+	ss_host h;
+	memset(&h, 0, sizeof h);
+	h.family = SS_FAMILY_IPV4;
+	h.ip = ip4(10, 0, 0, 1);
+	h.vnet.type = SS_TUNNEL_VXLAN;
+	h.vnet.has_vni = TRUE;
+	h.vnet.vni = 42;
+	h.listeners = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (guint i = 0; i < 3; i++)   /* 2: no such listener, left out */
+		g_array_append_val(h.listeners, i);
+	h.unknown_roles = 3;
+	h.client_connections = 1234;
+	h.client_servers = 7;
+	h.eph.samples = 100;
+	h.eph.min = 32768;
+	h.eph.max = 60999;
+	h.eph.even = 50;
+	h.eph.small_steps = 40;
+	h.eph.dest_steps = 30;
+	h.eph.dest_even_up = 20;
+	h.reuse_known = TRUE;
+	h.reused_ports = 5;
+	h.min_reuse_gap_ns = 1500 * US;
+	ss_eph_profile_compute(&h.eph, &h.profile);
+	h.profile.wraps = 2;
+	h.exhaustion_risk = TRUE;
+	h.busiest_proto = IPPROTO_TCP;
+	h.busiest_ip = ip4(10, 0, 0, 9);
+	h.busiest_port = 443;
+	h.busiest_connections = 25000;
+	h.n_dual_ports = 2;
+	h.dual_ports[0] = 8080;
+	h.dual_ports[1] = 33000;
+	GString *b = g_string_new(NULL);
+	ss_json_host(b, &h, ls, TRUE);
+	assert_string_equal(b->str, host_full_json);
+	g_array_unref(h.listeners);
+
+	memset(&h, 0, sizeof h);
+	h.family = SS_FAMILY_IPV6;
+	h.ip = ip6("2001:db8::1");
+	h.min_reuse_gap_ns = SS_NO_TIME;
+	g_string_truncate(b, 0);
+	ss_json_host(b, &h, NULL, FALSE);
+	assert_string_equal(b->str, host_bare_json);
+	g_string_free(b, TRUE);
+	g_array_unref(ls);
+}
+
 /* Renders into memory, the report completed as the program does it
  * (ss_report_complete), from the records as the test left them. */
 static char *render(const ss_report *r, ss_format f, const ss_render_options *opt)
@@ -1322,6 +1405,7 @@ int main(void)
 		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_conn_view),
 		cmocka_unit_test(test_json_records),
+		cmocka_unit_test(test_json_host),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_json_document),
 		cmocka_unit_test(test_csv),
