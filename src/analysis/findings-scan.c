@@ -52,11 +52,12 @@ static scan_acc *scan_at(const ss_oatable *t, guint32 i)
 	return ss_oa_entry(t, i);
 }
 
-/* Counts pair g into the accumulator of key k; returns its entry number. */
-static guint32 scan_add(const ss_findings_acc *a, ss_oatable *t, const gkey *k, const pair *g)
+/* Counts pair g into the accumulator of key k (hash h); returns its entry
+ * number. */
+static guint32 scan_add(ss_oatable *t, const gkey *k, guint32 h, const pair *g)
 {
 	gboolean created;
-	scan_acc *x = ss_oa_insert(t, k, gkey_oa_hash(a, k), sizeof *k, sizeof *x, &created);
+	scan_acc *x = ss_oa_insert(t, k, h, sizeof *k, sizeof *x, &created);
 	x->targets++;
 	x->attempts += pair_n(g);
 	x->closed += g->refused > 0 && g->answered == 0;
@@ -92,23 +93,52 @@ static gint cmp_scan(gconstpointer pa, gconstpointer pb)
  * numbers into at[2 * i], at[2 * i + 1]).  Pass 2, now that each
  * accumulator is complete: the open ports and hosts of the scans, and the
  * probes of scans per server socket. */
+/* A pair's scan key (client, server) and sweep key (client, port), hashed. */
+typedef struct {
+	gkey k[2];
+	guint32 h[2];
+} scan_keys;
+
+/* How many pairs ahead pass 1 hashes the keys and prefetches their slots:
+ * the scan and sweep tables are as large as the pairs (most keys are new),
+ * and each insert's slot was a cache miss (perf: scan_add ~12 ms of the
+ * findings' ~43 ms on mixed.pcap). */
+#define SCAN_AHEAD 8
+
+static void scan_keys_make(const ss_findings_scans *s, const pair *g, scan_keys *out)
+{
+	gkey *k = &out->k[0];
+	memset(k, 0, sizeof *k);
+	k->vnet = g->k.vnet;
+	k->proto = g->k.proto;
+	k->family = g->k.family;
+	k->client = g->k.client;
+	k->server = g->k.server;
+	out->k[1] = *k;
+	memset(&out->k[1].server, 0, sizeof out->k[1].server);
+	out->k[1].port = g->k.port;
+	for (int i = 0; i < 2; i++) {
+		const ss_oatable *t = i ? &s->sweeps : &s->scans;
+		out->h[i] = gkey_oa_hash(s->a, &out->k[i]);
+		if (t->cap)
+			__builtin_prefetch(&t->slots[out->h[i] & (t->cap - 1)]);
+	}
+}
+
 static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 {
 	const ss_oatable *pairs = &a->pairs;
 	guint32 *at = g_new(guint32, 2 * (gsize)MAX(pairs->len, 1));
+	scan_keys ring[SCAN_AHEAD];
+	for (guint32 i = 0; i < pairs->len && i < SCAN_AHEAD; i++)
+		scan_keys_make(s, ss_oa_entry(pairs, i), &ring[i]);
 	for (guint32 i = 0; i < pairs->len; i++) {
 		const pair *g = ss_oa_entry(pairs, i);
-		gkey k;
-		memset(&k, 0, sizeof k);
-		k.vnet = g->k.vnet;
-		k.proto = g->k.proto;
-		k.family = g->k.family;
-		k.client = g->k.client;
-		k.server = g->k.server;
-		at[2 * i] = scan_add(a, &s->scans, &k, g);
-		memset(&k.server, 0, sizeof k.server);
-		k.port = g->k.port;
-		at[2 * i + 1] = scan_add(a, &s->sweeps, &k, g);
+		scan_keys *sk = &ring[i % SCAN_AHEAD];
+		at[2 * i] = scan_add(&s->scans, &sk->k[0], sk->h[0], g);
+		at[2 * i + 1] = scan_add(&s->sweeps, &sk->k[1], sk->h[1], g);
+		if (i + SCAN_AHEAD < pairs->len)
+			scan_keys_make(s, ss_oa_entry(pairs, i + SCAN_AHEAD), sk);
 	}
 	for (guint32 i = 0; i < pairs->len; i++) {
 		const pair *p = ss_oa_entry(pairs, i);
