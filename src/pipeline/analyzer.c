@@ -90,6 +90,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 {
 	ss_analyzer *a = g_new0(ss_analyzer, 1);
 	a->frag = ss_frag_table_new();
+	a->batch_fill = a->batch[0];
 	if (cfg)
 		a->cfg = *cfg;
 	else
@@ -503,8 +504,8 @@ static ss_conn *hook_resume(void *ctx, const ss_flow_key *key)
  * before it meanwhile, and starts the other. */
 static void push_batch(ss_analyzer *a)
 {
-	ss_lifecycle_push(a->flows, a->batch[a->batch_cur], a->batch_len);
-	a->batch_cur ^= 1u;
+	ss_lifecycle_push(a->flows, a->batch_fill, a->batch_len);
+	a->batch_fill = a->batch_fill == a->batch[0] ? a->batch[1] : a->batch[0];
 	a->batch_len = 0;
 }
 
@@ -536,7 +537,7 @@ static void packet_parts(ss_analyzer *a, int dlt, gint64 ts_ns, const guint8 *da
 {
 	ss_frame_iter it = { 0, 0 };
 	do {
-		ss_packet *p = &a->batch[a->batch_cur][a->batch_len];
+		ss_packet *p = &a->batch_fill[a->batch_len];
 		ss_reason r = ss_decode_parts(a->cfg.decode, a->frag, dlt, data, caplen, wirelen,
 					      ts_ns, &it, p);
 		take_packet(a, p, r, ts_ns, p->wirelen);
@@ -580,7 +581,7 @@ void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 	 * per subframe: one compare here instead of a loop on every packet
 	 * (16 instructions per packet in ss_analyzer_packet, callgrind). */
 	int dlt = a->input ? a->input->dlt : -1;
-	ss_packet *p = &a->batch[a->batch_cur][a->batch_len];
+	ss_packet *p = &a->batch_fill[a->batch_len];
 	ss_reason r = ss_decode_frag(a->cfg.decode, a->frag, dlt, data, caplen, wirelen, ts_ns, p);
 	if (G_UNLIKELY(r == SS_REASON_WLAN_AMSDU)) {
 		packet_parts(a, dlt, ts_ns, data, caplen, wirelen);

@@ -48,7 +48,7 @@ struct ss_analyzer {
 	 * anything reads or drives it (ss_pipeline_flush).  Two batches: the
 	 * one being decoded, batch[cur], and the one the lifecycle holds. */
 	ss_packet batch[2][SS_LIFECYCLE_BATCH];
-	guint batch_cur;
+	ss_packet *batch_fill;     /* batch[0] or batch[1]: being decoded */
 	guint batch_len;
 	ss_stage *report;          /* the report pipeline, when there is one */
 	ss_stage *writer;          /* its second stage, driven by the report thread */
