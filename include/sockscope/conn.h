@@ -8,6 +8,8 @@
 #define SOCKSCOPE_CONN_H
 
 #include <glib.h>
+#include <netinet/in.h>
+#include <string.h>
 #include "sockscope/flow.h"
 #include "sockscope/packet.h"
 
@@ -214,8 +216,6 @@ typedef struct ss_conn {
 
 	/* ---- cold: rare packets, and the end of the record ---- */
 	guint64 seq;           /* creation order, the tie-breaker when sorting */
-	gint64 syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
-	                                         MIN(syn_retransmits, MAX) are set */
 
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
 
@@ -240,11 +240,73 @@ typedef struct ss_conn {
 	guint8 evidence;       /* ss_evidence */
 	guint8 confidence;     /* ss_confidence */
 
-	/* The innermost tunnel the flow came through (type NONE when it did
-	 * not): its id is also in the key, its outer endpoints only here.
-	 * Taken from the packet that started the record. */
-	ss_tunnel tunnel;
+	/* SS_CONN_TAIL_*: how much of the tail below this record holds. */
+	guint8 tail;
+
+	/* ---- the tail: only as much of it as `tail` says is there ----
+	 * A record is allocated only as long as it needs (ss_conn_size()):
+	 * UDP records end here, TCP records after the SYN gaps, tunnelled
+	 * records hold the tunnel too.  Read them through ss_conn_syn_gap_ns()
+	 * and ss_conn_tunnel(), and copy records with ss_conn_copy(), never
+	 * `*c`: past a record's tail may lie the next record (flow/slab.c).
+	 * 1M records in progress on the many-flows capture are two thirds of
+	 * its peak memory: without this tail a UDP record is 112 bytes
+	 * shorter, a TCP one 48 (docs/performance.md, "Record memory, fifth
+	 * session"). */
+	gint64 tail_syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
+	                                              MIN(syn_retransmits, MAX) are set */
+	/* The innermost tunnel the flow came through: its id is also in the
+	 * key, its outer endpoints only here.  Taken from the packet that
+	 * started the record. */
+	ss_tunnel tail_tunnel;
 } ss_conn;
+
+/* How much of ss_conn's tail a record holds: each holds the ones before. */
+enum {
+	SS_CONN_TAIL_NONE,     /* UDP, not tunnelled: no SYN can repeat */
+	SS_CONN_TAIL_SYN_GAPS, /* TCP, not tunnelled */
+	SS_CONN_TAIL_TUNNEL,   /* tunnelled (TCP or UDP): the whole record */
+	SS_CONN_TAIL_COUNT
+};
+
+/* The bytes a record with that tail takes. */
+static inline gsize ss_conn_size(guint tail)
+{
+	return tail == SS_CONN_TAIL_NONE ? G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns)
+	     : tail == SS_CONN_TAIL_SYN_GAPS ? G_STRUCT_OFFSET(ss_conn, tail_tunnel)
+	     : sizeof(ss_conn);
+}
+
+/* The tail a record of this protocol needs when its first packet came
+ * through tunnel t: the tunnel is kept when any of its bytes is set (an
+ * all-zero one reads back the same from ss_conn_tunnel()). */
+static inline guint8 ss_conn_tail_for(guint8 proto, const ss_tunnel *t)
+{
+	static const ss_tunnel none;
+	if (memcmp(t, &none, sizeof none) != 0)
+		return SS_CONN_TAIL_TUNNEL;
+	return proto == IPPROTO_TCP ? SS_CONN_TAIL_SYN_GAPS : SS_CONN_TAIL_NONE;
+}
+
+/* The record's tunnel: an all-zero one (type NONE) when it holds none. */
+static inline const ss_tunnel *ss_conn_tunnel(const ss_conn *c)
+{
+	static const ss_tunnel none;
+	return c->tail == SS_CONN_TAIL_TUNNEL ? &c->tail_tunnel : &none;
+}
+
+/* Gap i (< MIN(syn_retransmits, SS_SYN_GAPS_MAX)) between SYN copies: only
+ * TCP records repeat SYNs, and they hold the gaps. */
+static inline gint64 ss_conn_syn_gap_ns(const ss_conn *c, guint i)
+{
+	return c->tail >= SS_CONN_TAIL_SYN_GAPS ? c->tail_syn_gaps_ns[i] : 0;
+}
+
+/* *dst = *src for as much as src holds (dst is a whole ss_conn). */
+static inline void ss_conn_copy(ss_conn *dst, const ss_conn *src)
+{
+	memcpy(dst, src, ss_conn_size(src->tail));
+}
 
 /* Stable lower-case names used by every output format. */
 const char *ss_outcome_name(ss_outcome o);

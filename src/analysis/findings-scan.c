@@ -199,7 +199,7 @@ static guint scan_examples(const scan_acc *x, const GPtrArray *conns, ss_conn *e
 		const ss_conn *c = g_ptr_array_index(conns, i);
 		if (c->client != 0 && c->client != 1)
 			continue;
-		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+		ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 		if (c->proto != x->k.proto || c->family != x->k.family ||
 		    ss_vnet_cmp(&v, &x->k.vnet) != 0 ||
 		    c->outcome != SS_OUTCOME_COMPLETE ||
@@ -208,7 +208,7 @@ static guint scan_examples(const scan_acc *x, const GPtrArray *conns, ss_conn *e
 		if (x->k.port ? ss_conn_server(c)->port != x->k.port
 			      : memcmp(&ss_conn_server(c)->ip, &x->k.server, sizeof x->k.server))
 			continue;
-		ex[nex++] = *c;
+		ss_conn_copy(&ex[nex++], c);
 	}
 	return nex;
 }

@@ -124,7 +124,7 @@ static void say_syn_retx(ss_finding *f, const group *g, const phrases *p)
 	for (guint i = 0; i < MIN(e->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
 		if (i > 0)
 			g_string_append(bo, ", ");
-		ss_ms_append(bo, e->syn_gaps_ns[i], FALSE);
+		ss_ms_append(bo, ss_conn_syn_gap_ns(e, i), FALSE);
 		g_string_append(bo, " ms");
 	}
 	guint64 n = g->c.syn_retx.retransmits;
@@ -585,7 +585,7 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 			for (guint j = 0; r->conns && j < r->conns->len &&
 					  f->n_examples < SS_FINDING_EXAMPLES; j++) {
 				const ss_conn *c = g_ptr_array_index(r->conns, j);
-				ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+				ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 				if (c->proto != IPPROTO_TCP || c->family != h->family ||
 				    ss_vnet_cmp(&v, &h->vnet) != 0 ||
 				    (c->client != 0 && c->client != 1) ||
@@ -593,7 +593,7 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 					continue;
 				for (guint p = 0; p < h->n_dual_ports; p++)
 					if (ss_conn_client(c)->port == h->dual_ports[p]) {
-						f->examples[f->n_examples++] = *c;
+						ss_conn_copy(&f->examples[f->n_examples++], c);
 						break;
 					}
 			}

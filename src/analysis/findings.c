@@ -95,7 +95,7 @@ static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_c
 		const ss_endpoint *sv = ss_conn_server(c);
 		gkey *key = &r->k[i];
 		memset(key, 0, sizeof *key);
-		key->vnet = ss_tunnel_vnet(&c->tunnel);
+		key->vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 		key->proto = c->proto;
 		key->family = c->family;
 		key->server = sv->ip;
@@ -117,7 +117,7 @@ static const gkey *rec_silent_key(const ss_findings_acc *a, rec_keys *r, guint32
 		int silent = c->ep[0].packets == 0 ? 0 : 1;
 		gkey *k = &r->k[2];
 		memset(k, 0, sizeof *k);
-		k->vnet = ss_tunnel_vnet(&c->tunnel);
+		k->vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 		k->family = c->family;
 		k->server = c->ep[silent].ip;
 		k->icmp_type = silent == c->client;
@@ -192,7 +192,7 @@ static guint32 ex_add(ex_store *s, const ss_conn *c)
 		s->chunks = g_renew(ss_conn *, s->chunks, s->nchunks + 1);
 		s->chunks[s->nchunks++] = g_new(ss_conn, EX_CHUNK);
 	}
-	s->chunks[s->len / EX_CHUNK][s->len % EX_CHUNK] = *c;
+	ss_conn_copy(&s->chunks[s->len / EX_CHUNK][s->len % EX_CHUNK], c);
 	return s->len++;
 }
 
@@ -261,7 +261,7 @@ static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
 		sl->ns[i] = sl->ns[i - 1];
 	}
 	sl->at[pos] = slot;
-	sl->ex[slot] = *c;
+	ss_conn_copy(&sl->ex[slot], c);
 	sl->ns[pos] = v;
 	if (n < SS_FINDING_EXAMPLES)
 		sl->n++;
@@ -728,7 +728,7 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		if ((c->client != 0 && c->client != 1) || ss_conn_roles_unknown(c))
 			continue;
-		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+		ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 		gkey k = gkey_pair(c->proto, c->family, &ss_conn_server(c)->ip,
 				   ss_conn_server(c)->port, &ss_conn_client(c)->ip, &v);
 		ss_finding *f = g_hash_table_lookup(want, &k);
@@ -741,7 +741,7 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 			    last == SS_NO_TIME || last - first >= SS_CHURN_MAX_DURATION_NS)
 				continue;
 		}
-		f->examples[f->n_examples++] = *c;
+		ss_conn_copy(&f->examples[f->n_examples++], c);
 	}
 	g_hash_table_unref(want);
 }

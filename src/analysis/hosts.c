@@ -391,7 +391,7 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	    (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK))
 		return;
 	const ss_endpoint *cl = ss_conn_client(c);
-	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	host_acc *host = host_get(h, c->family, &cl->ip, &vnet, TRUE);
 	if (!host)
 		return;
@@ -413,7 +413,7 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
 	const ss_endpoint *cl = ss_conn_client(c);
-	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	host_acc *acc;
 	if (ss_conn_roles_unknown(c)) {
 		/* Neither side is the client: both hosts are listed, with the

@@ -548,7 +548,7 @@ static int by_ephemeral(const ss_roles *k, const ss_conn *c)
 	if (!k->hosts)
 		return -1;
 	int s[2];
-	ss_vnet vnet = ss_tunnel_vnet(&c->tunnel);
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	for (int i = 0; i < 2; i++)
 		s[i] = eph_score(ss_hosts_ephemeral_verdict(k->hosts, c->family, &c->ep[i].ip,
 							    &vnet, c->ep[i].port));

@@ -111,9 +111,9 @@ void ss_tunnels_add_packet(ss_tunnels *t, const ss_tunnel *tun, guint32 wirelen,
 
 void ss_tunnels_add_conn(ss_tunnels *t, const ss_conn *c)
 {
-	if (c->tunnel.type == SS_TUNNEL_NONE)
+	if (ss_conn_tunnel(c)->type == SS_TUNNEL_NONE)
 		return;
-	ss_tunnel_flow *f = get(t, &c->tunnel);
+	ss_tunnel_flow *f = get(t, ss_conn_tunnel(c));
 	if (f)
 		f->connections++;
 }

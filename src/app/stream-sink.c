@@ -29,7 +29,7 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 	ss_stream_sink *sink = data;
 	ss_conn copy;
 	if (sink->anon) {
-		copy = *c;
+		ss_conn_copy(&copy, c);
 		ss_anonymize_conn(sink->anon, &copy);
 		c = &copy;
 	}

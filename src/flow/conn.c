@@ -138,7 +138,10 @@ gboolean ss_icmp_is_unreachable(guint8 family, guint8 type)
 
 void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss_packet *p)
 {
-	memset(c, 0, sizeof *c);
+	/* Only the tail it needs: the record may be that short (conn.h). */
+	guint8 tail = ss_conn_tail_for(key->proto, &p->tunnel);
+	memset(c, 0, ss_conn_size(tail));
+	c->tail = tail;
 	c->key = *key;
 	c->proto = key->proto;
 	c->family = key->family;
@@ -148,7 +151,8 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	c->ep[0].port = p->sport;
 	c->ep[1].ip = p->dst;
 	c->ep[1].port = p->dport;
-	c->tunnel = p->tunnel;
+	if (tail == SS_CONN_TAIL_TUNNEL)
+		c->tail_tunnel = p->tunnel;
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
@@ -221,10 +225,11 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 	if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == SS_TCP_SYN) {
 		if (me->sent & SS_SENT_SYN) {
 			if (t->seq == me->isn) {
-				/* Back-off: the gap since the previous copy of this SYN. */
+				/* Back-off: the gap since the previous copy of this SYN
+				 * (a TCP record's tail holds the gaps: conn.h). */
 				if (side == c->syn_side && c->syn_copy_ns != SS_NO_TIME) {
 					if (c->syn_retransmits < SS_SYN_GAPS_MAX)
-						c->syn_gaps_ns[c->syn_retransmits] =
+						c->tail_syn_gaps_ns[c->syn_retransmits] =
 							p->ts_ns - c->syn_copy_ns;
 					c->syn_copy_ns = p->ts_ns;
 				}

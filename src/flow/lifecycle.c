@@ -374,7 +374,7 @@ static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_s
 {
 	ss_conn *c = lc->spare;
 	if (lc->slab) {
-		c = ss_conn_slab_alloc(lc->slab);
+		c = ss_conn_slab_alloc(lc->slab, ss_conn_tail_for(key->proto, &p->tunnel));
 	} else if (c) {
 		lc->spare = c->lru_next;
 		lc->spare_len--;

@@ -1,6 +1,7 @@
-/* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, a
- * free list of whole chains on the owner's side, one lock-free stack for
- * records released on other threads, and per-chunk counts once closed. */
+/* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, one
+ * record length per chunk (the tail a record holds, conn.h), a free list
+ * of whole chains on the owner's side, one lock-free stack for records
+ * released on other threads, and per-chunk counts once closed. */
 #include "flow/slab.h"
 
 #include <stdint.h>
@@ -33,17 +34,27 @@
  * others ask for a transparent huge page (chunk_map). */
 #define CHUNK_BYTES (2u << 20)
 #define CHUNK_HEADER 64
-#define PER_CHUNK ((CHUNK_BYTES - CHUNK_HEADER) / sizeof(ss_conn))
+
+/* Records per chunk of records with tail `cls` (ss_conn_size()).  Past its
+ * last record a chunk keeps room for the rest of a whole ss_conn, so that
+ * even a copy made with `*c` instead of ss_conn_copy() (a bug: it copies
+ * the next record's bytes) reads inside the chunk, not past its mapping. */
+static guint per_chunk(guint cls)
+{
+	gsize size = ss_conn_size(cls);
+	return (guint)((CHUNK_BYTES - CHUNK_HEADER - (sizeof(ss_conn) - size)) / size);
+}
 
 /* `shared` once the slab is closed: releases count records out instead. */
 #define CLOSED ((ss_conn *)1)
 
 typedef struct {
 	ss_conn_slab *slab;
-	/* Records not counted out: starts at PER_CHUNK; the closing owner
+	/* Records not counted out: starts at per_chunk(); the closing owner
 	 * takes off the ones never handed out, each release after closing
 	 * one more.  The chunk is freed at 0. */
 	gint live;
+	guint cls;             /* SS_CONN_TAIL_*: the length of its records */
 } chunk;
 
 G_STATIC_ASSERT(sizeof(chunk) <= CHUNK_HEADER);
@@ -54,8 +65,11 @@ struct ss_conn_slab {
 	 * so handing back a chain of 1024 written records touches one. */
 	ss_conn *local;
 	ss_conn *chains;
-	chunk *cur;            /* where new records are cut from */
-	guint used;            /* records cut from cur */
+	/* Spares too short for the allocation that took them, by length
+	 * (linked by lru_next): the next shorter allocations take them. */
+	ss_conn *misfit[SS_CONN_TAIL_COUNT];
+	chunk *cur[SS_CONN_TAIL_COUNT];   /* where new records are cut from */
+	guint used[SS_CONN_TAIL_COUNT];   /* records cut from cur */
 	gboolean closed;
 	/* Released on other threads while open (a stack linked by lru_next,
 	 * pushed with compare-and-swap, taken whole by the owner); CLOSED
@@ -77,8 +91,9 @@ static chunk *chunk_of(const ss_conn *c)
  * walk that is costly in a VM, and a chunk's first touches 512 page
  * faults: with huge pages the packet thread's time on mixed.pcap fell by
  * a fifth or more (docs/performance.md, "Packet side, fifth session").
- * Only from the second chunk on: a capture with fewer records in progress
- * than one chunk holds keeps paying only for the pages it touches. */
+ * Only from the second chunk of a record length on: a capture with fewer
+ * records in progress than one chunk holds keeps paying only for the
+ * pages it touches. */
 static chunk *chunk_map(gboolean huge)
 {
 #ifdef SLAB_MALLOC
@@ -143,9 +158,16 @@ ss_conn_slab *ss_conn_slab_new(void)
 	return s;
 }
 
-ss_conn *ss_conn_slab_alloc(ss_conn_slab *s)
+ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 {
-	g_return_val_if_fail(!s->closed, NULL);
+	g_return_val_if_fail(!s->closed && tail < SS_CONN_TAIL_COUNT, NULL);
+	for (guint k = tail; k < SS_CONN_TAIL_COUNT; k++) {
+		ss_conn *c = s->misfit[k];
+		if (c) {
+			s->misfit[k] = c->lru_next;
+			return c;
+		}
+	}
 	if (!s->local) {
 		if (s->chains) {
 			s->local = s->chains;
@@ -160,17 +182,26 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s)
 		/* The next spare's link is read at the next allocation. */
 		if (s->local)
 			__builtin_prefetch(s->local, 1);
-		return c;
+		/* Spares come back in the order records were written, of any
+		 * length: one too short waits for a shorter allocation.  Only a
+		 * chunk header is read (a few hundred of them, cached). */
+		guint cls = chunk_of(c)->cls;
+		if (cls >= tail)
+			return c;
+		c->lru_next = s->misfit[cls];
+		s->misfit[cls] = c;
 	}
-	if (!s->cur || s->used == PER_CHUNK) {
-		chunk *k = chunk_map(s->cur != NULL);
+	if (!s->cur[tail] || s->used[tail] == per_chunk(tail)) {
+		chunk *k = chunk_map(s->cur[tail] != NULL);
 		k->slab = s;
-		k->live = PER_CHUNK;
+		k->live = (gint)per_chunk(tail);
+		k->cls = tail;
 		__atomic_add_fetch(&s->ref, 1, __ATOMIC_RELAXED);
-		s->cur = k;
-		s->used = 0;
+		s->cur[tail] = k;
+		s->used[tail] = 0;
 	}
-	return (ss_conn *)((char *)s->cur + CHUNK_HEADER) + s->used++;
+	return (ss_conn *)((char *)s->cur[tail] + CHUNK_HEADER +
+			   s->used[tail]++ * ss_conn_size(tail));
 }
 
 void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain)
@@ -191,9 +222,13 @@ void ss_conn_slab_close(ss_conn_slab *s)
 	g_return_if_fail(!s->closed);
 	s->closed = TRUE;
 	ss_conn *rest = __atomic_exchange_n(&s->shared, CLOSED, __ATOMIC_ACQ_REL);
-	if (s->cur)
-		count_out(s->cur, (gint)(PER_CHUNK - s->used));
-	s->cur = NULL;
+	for (guint k = 0; k < SS_CONN_TAIL_COUNT; k++) {
+		if (s->cur[k])
+			count_out(s->cur[k], (gint)(per_chunk(k) - s->used[k]));
+		s->cur[k] = NULL;
+		count_out_list(s->misfit[k]);
+		s->misfit[k] = NULL;
+	}
 	count_out_list(rest);
 	count_out_list(s->local);
 	s->local = NULL;

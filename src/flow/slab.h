@@ -25,8 +25,9 @@
 typedef struct ss_conn_slab ss_conn_slab;
 
 ss_conn_slab *ss_conn_slab_new(void);
-/* Owner thread: a record's memory (uninitialized). */
-ss_conn *ss_conn_slab_alloc(ss_conn_slab *s);
+/* Owner thread: a record's memory (uninitialized), at least
+ * ss_conn_size(tail) bytes long (a record that keeps that tail). */
+ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail);
 /* Owner thread: records (linked by lru_next) back for reuse, in O(1). */
 void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain);
 /* Owner thread: no record will be allocated again; the records not

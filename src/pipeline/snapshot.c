@@ -21,7 +21,8 @@ static void snapshot_conn(const ss_conn *c, void *data)
 {
 	snapshot_ctx *s = data;
 	ss_report *r = s->r;
-	ss_conn tmp = *c;
+	ss_conn tmp;
+	ss_conn_copy(&tmp, c);
 	tmp.lru_prev = tmp.lru_next = NULL;
 	ss_conn_finalize(&tmp);
 	if (!tmp.continues) {   /* its first part was counted */

@@ -113,14 +113,16 @@ void ss_anonymize_conn(ss_anonymizer *a, ss_conn *c)
 {
 	ss_anonymize_ip(a, c->family, &c->ep[0].ip, &c->ep[0].ip);
 	ss_anonymize_ip(a, c->family, &c->ep[1].ip, &c->ep[1].ip);
-	if (c->tunnel.family) {
-		ss_anonymize_ip(a, c->tunnel.family, &c->tunnel.src, &c->tunnel.src);
-		ss_anonymize_ip(a, c->tunnel.family, &c->tunnel.dst, &c->tunnel.dst);
+	/* Only a record that holds its tunnel has outer addresses (conn.h). */
+	if (c->tail == SS_CONN_TAIL_TUNNEL && c->tail_tunnel.family) {
+		ss_tunnel *t = &c->tail_tunnel;
+		ss_anonymize_ip(a, t->family, &t->src, &t->src);
+		ss_anonymize_ip(a, t->family, &t->dst, &t->dst);
 	}
 	/* the key's canonical order follows the new addresses */
 	int src = ss_flow_key_make(&c->key, c->family, c->proto, &c->ep[0].ip, c->ep[0].port,
 				   &c->ep[1].ip, c->ep[1].port);
-	ss_flow_key_set_tunnel(&c->key, &c->tunnel);
+	ss_flow_key_set_tunnel(&c->key, ss_conn_tunnel(c));
 	c->ep0_key_side = (guint8)src;
 }
 

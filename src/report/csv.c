@@ -147,11 +147,11 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	for (guint i = 0; tcp && i < MIN(c->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
 		if (i > 0)
 			g_string_append_c(b, ';');
-		ss_ms_append(b, c->syn_gaps_ns[i], ns);
+		ss_ms_append(b, ss_conn_syn_gap_ns(c, i), ns);
 	}
 	field_u64(b, c->evictions);
 	field(b, c->continues ? "true" : "false", FALSE);
-	tunnel_fields(b, &c->tunnel);
+	tunnel_fields(b, ss_conn_tunnel(c));
 	g_string_append_c(b, '\n');
 }
 

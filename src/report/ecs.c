@@ -185,10 +185,10 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	/* ECS has fields for VLAN tags only (network.vlan, network.inner.vlan),
 	 * none for a tunnel: its context goes with sockscope's own, present
 	 * only on tunnelled records. */
-	if (c->tunnel.type != SS_TUNNEL_NONE) {
+	if (ss_conn_tunnel(c)->type != SS_TUNNEL_NONE) {
 		g_string_append_c(b, ',');
 		key(b, "tunnel");
-		ss_json_tunnel_append(b, &c->tunnel);
+		ss_json_tunnel_append(b, ss_conn_tunnel(c));
 	}
 	g_string_append(b, "}}\n");
 }

@@ -122,7 +122,7 @@ static host_key client_key(const ss_conn *c)
 {
 	host_key hk;
 	memset(&hk, 0, sizeof hk);
-	hk.vnet = ss_tunnel_vnet(&c->tunnel);
+	hk.vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	hk.family = c->family;
 	hk.ip = ss_conn_client(c)->ip;
 	return hk;

@@ -482,7 +482,7 @@ static void findings_h(GString *b, const ss_report *r)
 								    : "</code> → <code>");
 			h(b, sv);
 			g_string_append(b, "</code>");
-			tunnel_h(b, &c->tunnel);
+			tunnel_h(b, ss_conn_tunnel(c));
 			/* how the roles were decided, and how sure: a guess says so */
 			g_string_append_printf(b, " %s, roles %s <code>%s</code> (%s confidence)%s"
 					       "</li>\n", ss_outcome_name(c->outcome),

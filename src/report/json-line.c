@@ -223,7 +223,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 		for (guint i = 0; i < n; i++) {
 			if (i > 0)
 				*p++ = ',';
-			p = ss_ms_put(p, c->syn_gaps_ns[i], nanosecond);
+			p = ss_ms_put(p, ss_conn_syn_gap_ns(c, i), nanosecond);
 		}
 		*p++ = ']';
 	}
@@ -241,13 +241,13 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	/* The room was reserved for the longest line; a longer one would have
 	 * overrun it already, so this is a check on LITERAL_MAX, not a guard. */
 	g_assert((gsize)(p - start) < room);
-	if (c->tunnel.type != SS_TUNNEL_NONE) {
+	if (ss_conn_tunnel(c)->type != SS_TUNNEL_NONE) {
 		/* ,"tunnel":{...} of a record that came through a tunnel
 		 * (docs/output.md): only such records have the key. */
 		ss_commit(b, p);
 		g_string_append_c(b, ',');
 		key(b, "tunnel");
-		ss_json_tunnel_append(b, &c->tunnel);
+		ss_json_tunnel_append(b, ss_conn_tunnel(c));
 		p = ss_reserve(b, 2);
 	}
 	put_lit(p, "}\n");

@@ -55,7 +55,9 @@ void ss_live_view_ended(ss_live_view *v, const ss_conn *c)
 		v->ended_skipped++;
 		return;
 	}
-	g_ptr_array_add(v->ended, g_memdup2(c, sizeof *c));
+	ss_conn *copy = g_new(ss_conn, 1);
+	ss_conn_copy(copy, c);   /* c may be shorter than an ss_conn (conn.h) */
+	g_ptr_array_add(v->ended, copy);
 }
 
 /* "HH:MM:SS" UTC of a wall-clock time. */
@@ -214,7 +216,7 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 		g_string_truncate(ep2, 0);
 		ss_addr_port_append(ep, c->family, &cl->ip, cl->port);
 		ss_addr_port_append(ep2, c->family, &sv->ip, sv->port);
-		tunnel_suffix(ep2, &c->tunnel);
+		tunnel_suffix(ep2, ss_conn_tunnel(c));
 		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s%s\n",
 				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,
 				       ss_outcome_name(c->outcome), ss_close_name(c->close),

@@ -287,7 +287,7 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_md_code(b, cl);
 			g_string_append(b, ss_conn_roles_unknown(c) ? " ↔ " : " → ");
 			ss_md_code(b, sv);
-			tunnel_md(b, &c->tunnel);
+			tunnel_md(b, ss_conn_tunnel(c));
 			/* how the roles were decided, and how sure: a guess says so */
 			g_string_append_printf(b, " %s, roles %s ", ss_outcome_name(c->outcome),
 					       ss_conn_roles_unknown(c) ? "unknown:"

@@ -80,7 +80,7 @@ GArray *ss_seq_events(const ss_conn *c)
 			gint64 t = c->syn_ns;
 			guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
 			for (guint j = 0; j < n; j++) {
-				t += c->syn_gaps_ns[j];
+				t += ss_conn_syn_gap_ns(c, j);
 				ev_add(ev, from, REL(t), FALSE,
 				       g_strdup_printf("SYN (retransmission %u)", j + 1));
 			}
@@ -155,11 +155,11 @@ void ss_seq_time_append(GString *b, gint64 at_ns)
 char *ss_seq_server_text(const ss_conn *c)
 {
 	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
-	if (c->tunnel.type == SS_TUNNEL_NONE)
+	if (ss_conn_tunnel(c)->type == SS_TUNNEL_NONE)
 		return sv;
 	GString *b = g_string_new(sv);
 	g_string_append(b, " (");
-	ss_tunnel_append(b, &c->tunnel);
+	ss_tunnel_append(b, ss_conn_tunnel(c));
 	g_string_append_c(b, ')');
 	g_free(sv);
 	return g_string_free(b, FALSE);

@@ -436,9 +436,9 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			g_string_append_printf(l, "%s %s %s %s %s", t, ss_proto_name(c->proto, "?"), cl,
 					       ss_conn_roles_unknown(c) ? "<->" : "->", sv);
 			/* which tenant's connection: " (vxlan 42)" */
-			if (c->tunnel.type != SS_TUNNEL_NONE) {
+			if (ss_conn_tunnel(c)->type != SS_TUNNEL_NONE) {
 				g_string_append(l, " (");
-				ss_tunnel_append(l, &c->tunnel);
+				ss_tunnel_append(l, ss_conn_tunnel(c));
 				g_string_append_c(l, ')');
 			}
 			g_string_append_printf(l, " %s%s", ss_outcome_name(c->outcome),
@@ -516,7 +516,7 @@ static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
 		return FALSE;
 	int ci = c->client == 1 ? 1 : 0;
 	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
-	ss_vnet v = ss_tunnel_vnet(&c->tunnel);
+	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 	for (guint i = 0; i < scans->len; i++) {
 		const ss_finding *f = g_ptr_array_index(scans, i);
 		if (f->proto != c->proto || f->family != c->family ||
@@ -567,7 +567,7 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		ss_text_table_add(&t, clock_time(first, ns, date), NULL);
 		ss_text_table_add(&t, g_strdup(ss_proto_name(c->proto, "?")), NULL);
 		if (tun)   /* an MPLS record: its whole label stack */
-			ss_text_table_add(&t, tunnel_cell(&c->tunnel), NULL);
+			ss_text_table_add(&t, tunnel_cell(ss_conn_tunnel(c)), NULL);
 		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
 		/* roles unknown: no arrow, nobody connected to anybody */
 		ss_text_table_add(&t, g_strdup(ss_conn_roles_unknown(c) ? "<->" : "->"), NULL);

@@ -200,9 +200,10 @@ static void row_init(zeek_row *z, const ss_conn *c)
 	z->last = z->v.last;
 	zeek_uid(c, z->first, z->uid);
 	z->tunnel_uid[0] = '\0';
-	if (c->tunnel.type != SS_TUNNEL_NONE) {
-		ss_vnet v = ss_tunnel_vnet(&c->tunnel);
-		tunnel_uid(&v, c->tunnel.family, &c->tunnel.src, &c->tunnel.dst, z->tunnel_uid);
+	const ss_tunnel *t = ss_conn_tunnel(c);
+	if (t->type != SS_TUNNEL_NONE) {
+		ss_vnet v = ss_tunnel_vnet(t);
+		tunnel_uid(&v, t->family, &t->src, &t->dst, z->tunnel_uid);
 	}
 	z->hist = z->v.zeek_history;
 	z->have_cid = z->v.have_community_id;

@@ -222,8 +222,8 @@ static void test_unanswered_with_retransmits(void **state)
 	assert_int_equal(c->outcome, SS_OUTCOME_UNANSWERED);
 	assert_int_equal(c->syn_retransmits, 2);
 	/* the back-off between the copies: 1 s, then 2 s */
-	assert_int_equal(c->syn_gaps_ns[0], 1000 * MS);
-	assert_int_equal(c->syn_gaps_ns[1], 2000 * MS);
+	assert_int_equal(ss_conn_syn_gap_ns(c, 0), 1000 * MS);
+	assert_int_equal(ss_conn_syn_gap_ns(c, 1), 2000 * MS);
 	assert_string_equal(ss_conn_zeek_state(c), "S0");
 	assert_int_equal(ss_conn_syn_to_synack_ns(c), SS_NO_TIME);
 	const ss_listener *l = &g_array_index(r->listeners, ss_listener, 0);

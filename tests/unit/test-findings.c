@@ -342,7 +342,8 @@ static void test_ranking_and_time_wait(void **state)
 	/* medium: SYN retransmitted, then answered */
 	ss_conn *c = complete(cl, 41000, sv, 80, T0, 1001 * MS, MS, 2000 * MS);
 	c->syn_retransmits = 1;
-	c->syn_gaps_ns[0] = 1000 * MS;
+	c->tail = SS_CONN_TAIL_SYN_GAPS;   /* a TCP record holds its gaps */
+	c->tail_syn_gaps_ns[0] = 1000 * MS;
 	g_ptr_array_add(conns, c);
 	/* high: refused by RST */
 	c = tcp(cl, 41001, sv, 23, T0 + 10 * MS);

@@ -374,11 +374,13 @@ static void log_detail(GString *log, const ss_conn *c)
 	g_string_append_printf(log,
 			       "end seq %" G_GUINT64_FORMAT " %u-%u %s pk %" G_GUINT64_FORMAT
 			       "/%" G_GUINT64_FORMAT " sent %u/%u reuse %u.%u cont %u ev %u "
-			       "synrx %u icmp %u hist %s\n",
+			       "synrx %u icmp %u hist %s tun %u/%u gap %" G_GINT64_FORMAT "\n",
 			       c->seq, c->ep[0].port, c->ep[1].port,
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
 			       c->ep[0].sent, c->ep[1].sent, c->reuse, c->reuse_index, c->continues,
-			       c->evictions, c->syn_retransmits, c->icmp_errors, c->history);
+			       c->evictions, c->syn_retransmits, c->icmp_errors, c->history,
+			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni,
+			       c->syn_retransmits ? ss_conn_syn_gap_ns(c, 0) : 0);
 }
 
 /* Packets in batches (ss_lifecycle_packets, which prefetches the slots and
@@ -474,7 +476,8 @@ static gpointer release_all(gpointer data)
  * hooks and records on 6 000 pseudo-random packets over 700 tuples (more
  * records at once than a chunk holds; a cap of 400 evicts), ended records
  * handed back whole as spares and made again, every one made again in
- * the slab's memory.  Records still in progress at the end are released
+ * the slab's memory.  Records of the three lengths (conn.h: UDP, TCP with
+ * its repeated SYNs' gaps, tunnelled) take each other's spares.  Records still in progress at the end are released
  * on another thread after the slab closed, and a lifecycle freed with
  * records in progress gives them back too (ASan / valgrind check that
  * every chunk goes). */
@@ -492,7 +495,13 @@ static void test_slab_same_as_malloc(void **state)
 							   : g_rand_int_range(rng, 5000, 200000);
 		pk[i] = sc_packet(&f, g_rand_int_range(rng, 0, 2), ms);
 		pk[i].l4 = f.proto == IPPROTO_UDP ? SS_L4_UDP : SS_L4_TCP;
-		pk[i].tcp.flags = g_rand_int_range(rng, 0, 4) == 0 ? FIN | ACK : ACK;
+		int draw = g_rand_int_range(rng, 0, 8);
+		pk[i].tcp.flags = draw < 2 ? FIN | ACK : draw < 4 ? SYN : ACK;
+		if (cport % 11 == 0) {
+			pk[i].tunnel.type = SS_TUNNEL_VXLAN;
+			pk[i].tunnel.has_vni = 1;
+			pk[i].tunnel.vni = cport;
+		}
 		pk[i].ip_len = 40;
 	}
 	g_rand_free(rng);

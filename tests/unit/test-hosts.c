@@ -403,7 +403,8 @@ static void test_tunnel_rollup(void **state)
 	ss_tunnels_add_packet(pk, &other, 10, SC_T0 + 2);
 	ss_conn c;
 	memset(&c, 0, sizeof c);
-	c.tunnel = back;
+	c.tail = SS_CONN_TAIL_TUNNEL;
+	c.tail_tunnel = back;
 	ss_tunnels_add_conn(cn, &c);
 	ss_tunnels_add_conn(cn, &c);
 	guint64 dropped = 1;
@@ -528,9 +529,10 @@ static void test_take_order(void **state)
 			c.ep[0].ip.bytes[15] = (guint8)g_rand_int_range(r, 0, 256);
 			c.ep[1].ip.bytes[15] = 1;
 		}
-		c.tunnel.type = (guint8)g_rand_int_range(r, 0, 2);
-		c.tunnel.has_vni = (guint8)g_rand_int_range(r, 0, 2);
-		c.tunnel.vni = (guint32)g_rand_int_range(r, 0, 3) << (8 * g_rand_int_range(r, 0, 4));
+		c.tail = SS_CONN_TAIL_TUNNEL;
+		c.tail_tunnel.type = (guint8)g_rand_int_range(r, 0, 2);
+		c.tail_tunnel.has_vni = (guint8)g_rand_int_range(r, 0, 2);
+		c.tail_tunnel.vni = (guint32)g_rand_int_range(r, 0, 3) << (8 * g_rand_int_range(r, 0, 4));
 		ss_hosts_add_conn(hs, &c, 0);
 		made++;
 	}

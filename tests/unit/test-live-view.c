@@ -163,14 +163,15 @@ static void test_tunnels_named(void **state)
 	ss_conn *c = g_ptr_array_index(r->conns, 0);
 	ss_conn *c2 = g_new(ss_conn, 1);
 	*c2 = *c;
-	c->tunnel.type = c2->tunnel.type = SS_TUNNEL_VXLAN;
-	c->tunnel.has_vni = c2->tunnel.has_vni = 1;
-	c->tunnel.vni = 42;
-	c2->tunnel.vni = 43;
+	c->tail = c2->tail = SS_CONN_TAIL_TUNNEL;
+	c->tail_tunnel.type = c2->tail_tunnel.type = SS_TUNNEL_VXLAN;
+	c->tail_tunnel.has_vni = c2->tail_tunnel.has_vni = 1;
+	c->tail_tunnel.vni = 42;
+	c2->tail_tunnel.vni = 43;
 	c2->seq = 1;
 	g_ptr_array_add(r->conns, c2);
-	g_array_index(r->listeners, ss_listener, 0).vnet = ss_tunnel_vnet(&c->tunnel);
-	l.vnet = ss_tunnel_vnet(&c2->tunnel);
+	g_array_index(r->listeners, ss_listener, 0).vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
+	l.vnet = ss_tunnel_vnet(ss_conn_tunnel(c2));
 	g_array_append_val(r->listeners, l);
 	char *got = view(r);
 	/* each tenant's listener row and connection row */

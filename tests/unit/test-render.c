@@ -982,15 +982,16 @@ static void test_csv(void **state)
 	ss_report *r = make_report();
 	/* the second record came out of VXLAN: its context fills the last columns */
 	ss_conn *u = g_ptr_array_index(r->conns, 1);
-	u->tunnel.type = SS_TUNNEL_VXLAN;
-	u->tunnel.has_vni = 1;
-	u->tunnel.vni = 42;
-	u->tunnel.depth = 1;
-	u->tunnel.family = SS_FAMILY_IPV4;
-	u->tunnel.src = ip4(192, 0, 2, 1);
-	u->tunnel.dst = ip4(192, 0, 2, 2);
-	u->tunnel.sport = 40653;
-	u->tunnel.dport = 4789;
+	u->tail = SS_CONN_TAIL_TUNNEL;
+	u->tail_tunnel.type = SS_TUNNEL_VXLAN;
+	u->tail_tunnel.has_vni = 1;
+	u->tail_tunnel.vni = 42;
+	u->tail_tunnel.depth = 1;
+	u->tail_tunnel.family = SS_FAMILY_IPV4;
+	u->tail_tunnel.src = ip4(192, 0, 2, 1);
+	u->tail_tunnel.dst = ip4(192, 0, 2, 2);
+	u->tail_tunnel.sport = 40653;
+	u->tail_tunnel.dport = 4789;
 	char *got = render(r, SS_FORMAT_CSV, NULL);
 	assert_string_equal(got,
 		"proto,ip_version,client_ip,client_port,server_ip,server_port,service,"
