@@ -67,8 +67,22 @@ void capfile_set_error(ss_capfile *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Makes n bytes visible at buf[start]: 1; 0 when the file ends first;
  * -1 on a read error or damaged gzip data (f->error says which).  Moves
  * the unparsed bytes to the front, so pointers into buf die here. */
-int capfile_ensure(ss_capfile *f, gsize n);
-void capfile_consume(ss_capfile *f, gsize n);
+int capfile_refill(ss_capfile *f, gsize n);
+/* Inline: called twice a packet, and nearly always the bytes are there
+ * (one refill per 128 KiB); out of line the two calls and capfile_consume
+ * cost ~45 instructions a packet (callgrind, plain200k.pcap). */
+static inline int capfile_ensure(ss_capfile *f, gsize n)
+{
+	if (G_LIKELY(f->end - f->start >= n))
+		return 1;
+	return capfile_refill(f, n);
+}
+
+static inline void capfile_consume(ss_capfile *f, gsize n)
+{
+	f->start += n;
+	f->offset += n;
+}
 
 static inline guint32 rd32(const ss_capfile *f, const guint8 *p)
 {

@@ -105,13 +105,9 @@ static gssize fill_gzip(ss_capfile *f, guint8 *out, gsize n)
 	return (gssize)(want - z->avail_out);
 }
 
-/* Makes n bytes visible at buf[start]: 1; 0 when the file ends first;
- * -1 on a read error or damaged gzip data (f->error says which).  Moves
- * the unparsed bytes to the front, so pointers into buf die here. */
-int capfile_ensure(ss_capfile *f, gsize n)
+/* capfile_ensure() when the buffer holds fewer than n bytes: reads on. */
+int capfile_refill(ss_capfile *f, gsize n)
 {
-	if (f->end - f->start >= n)
-		return 1;
 	if (f->start > 0) {
 		memmove(f->buf, f->buf + f->start, f->end - f->start);
 		f->end -= f->start;
@@ -139,12 +135,6 @@ int capfile_ensure(ss_capfile *f, gsize n)
 		f->end += (gsize)r;
 	}
 	return 1;
-}
-
-void capfile_consume(ss_capfile *f, gsize n)
-{
-	f->start += n;
-	f->offset += n;
 }
 
 /* ---- the interface ---- */
