@@ -284,6 +284,7 @@ static ss_report *analyze(run_ctx *ctx)
 		 * capture keeps one thread: its --interval view reads what the
 		 * sink writes. */
 		acfg.report_thread = !live && !cfg->single_thread;
+		ctx->sink.findings_threaded = acfg.report_thread;
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&acfg);
 	if (live)

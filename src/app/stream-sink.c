@@ -80,7 +80,9 @@ void ss_stream_sink_done(gpointer data)
 	/* On mixed.pcap this step is ~280 M instructions, the hosts' take and
 	 * lines that now run beside it ~200 M (docs/performance.md, "The
 	 * serial tail"). */
-	sink->findings_thread = g_thread_try_new("sockscope-find", findings_begin, sink, NULL);
+	if (sink->findings_threaded)
+		sink->findings_thread = g_thread_try_new("sockscope-find", findings_begin, sink,
+							 NULL);
 	if (!sink->findings_thread)
 		findings_begin(sink);
 }

@@ -25,6 +25,8 @@ typedef struct {
 	 * `findings_part` until ss_stream_sink_findings() joins it. */
 	GThread *findings_thread;
 	ss_findings_part *findings_part;
+	gboolean findings_threaded; /* may that step have a thread (not with
+	                               --single-thread or live: they keep one) */
 	/* The size of out's full buffer (setvbuf), 0 when it is line-buffered:
 	 * the sink flushes before a line would not fit, so every write(2)
 	 * carries whole lines and a process killed by a second signal never
@@ -44,7 +46,7 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data);
 void ss_stream_sink_ahead(const ss_conn *c, gpointer data);
 /* The ss_analyzer_config.sink_done callback: the last record is written,
  * so the findings' first step (ss_findings_acc_finish_begin) starts on a
- * thread of its own, or here when no thread can be had. */
+ * thread of its own (findings_threaded), or runs here. */
 void ss_stream_sink_done(gpointer data);
 /* Waits for that step and finishes the findings with the report (its
  * hosts and summary: after anonymizing), freeing the accumulator.  Returns
