@@ -709,6 +709,13 @@ void ss_findings_rank(GPtrArray *findings)
 	g_ptr_array_sort(findings, cmp_finding);
 }
 
+/* Ranks n findings in place, stably, as ss_findings_rank. */
+static void qsort_ranked(ss_finding **f, guint n)
+{
+	g_qsort_with_data(f, (gint)n, sizeof *f, (GCompareDataFunc)(void (*)(void))cmp_finding,
+			  NULL);
+}
+
 /* Keep-all: the examples of per-pair findings (churn, exhaustion) are the
  * pair's first records (for churn, its first short ones). */
 static void pair_examples(GPtrArray *out, const ss_report *r)
@@ -763,6 +770,10 @@ static gboolean silent_server(const ss_findings_acc *a, guint8 family, const ss_
 struct ss_findings_part {
 	GPtrArray *out;
 	guint64 unanswered_unknown;   /* TCP attempts to silent servers */
+	/* out's findings so far, ranked (cmp_finding, stable): the first
+	 * step ranks them on its thread, the second merges in its few */
+	ss_finding **ranked;
+	guint n_ranked;
 };
 
 ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArray *conns)
@@ -800,6 +811,14 @@ ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArr
 	}
 	ss_findings_scans_report(out, scans, conns);
 	ss_findings_scans_free(scans);
+	for (guint i = 0; i < out->len; i++)
+		ss_findings_text_tenant(g_ptr_array_index(out, i));
+	/* Ranked here, on the findings' thread (app/stream-sink.c), in a copy:
+	 * out keeps its order for pair_examples(), which gives a key's
+	 * examples to the last finding of that key. */
+	part->n_ranked = out->len;
+	part->ranked = g_memdup2(out->pdata, MAX(out->len, 1) * sizeof(gpointer));
+	qsort_ranked(part->ranked, part->n_ranked);
 	return part;
 }
 
@@ -807,14 +826,26 @@ GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part
 				      const ss_report *r)
 {
 	GPtrArray *out = part->out;
+	guint n0 = out->len;   /* the first step's, ranked in part->ranked */
 	ss_findings_text_quality(out, a, r, part->unanswered_unknown + a->unknown_tcp);
-	g_free(part);
 	ss_findings_text_hosts(out, a, r);
 	if (r->conns != NULL && r->conns->len > 0)
 		pair_examples(out, r);
-	for (guint i = 0; i < out->len; i++)
+	for (guint i = n0; i < out->len; i++)
 		ss_findings_text_tenant(g_ptr_array_index(out, i));
-	g_ptr_array_sort(out, cmp_finding);
+	/* The stable ranking of all of out, as one sort of it would give:
+	 * the few new ones ranked, then merged in after the first step's on
+	 * ties. */
+	guint n1 = out->len - n0;
+	ss_finding **added = g_memdup2(out->pdata + n0, MAX(n1, 1) * sizeof(gpointer));
+	qsort_ranked(added, n1);
+	for (guint i = 0, j = 0, k = 0; k < out->len; k++)
+		out->pdata[k] = j == n1 || (i < n0 && cmp_finding(&part->ranked[i], &added[j]) <= 0)
+					? part->ranked[i++]
+					: added[j++];
+	g_free(added);
+	g_free(part->ranked);
+	g_free(part);
 	acc_free(a);
 	return out;
 }
