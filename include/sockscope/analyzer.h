@@ -87,11 +87,12 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 void ss_analyzer_use_input(ss_analyzer *a, ss_input *in);
 
 /* Feeds one captured packet of the current input.  It is counted and
- * decoded at once; the flows take decoded packets 16 at a time (their
- * cache misses overlap: docs/performance.md), so the sink may see a record
- * end up to 15 packets later than its packet came, and always before
- * ss_analyzer_advance(), ss_analyzer_snapshot() or ss_analyzer_finish()
- * go on.  What is reported is the same either way. */
+ * decoded at once; the flows take decoded packets 16 at a time and track
+ * each batch while the next one is decoded (their cache misses overlap:
+ * docs/performance.md), so the sink may see a record end up to 31 packets
+ * later than its packet came, and always before ss_analyzer_advance(),
+ * ss_analyzer_snapshot() or ss_analyzer_finish() go on.  What is reported
+ * is the same either way. */
 void ss_analyzer_packet(ss_analyzer *a, gint64 ts_ns, const guint8 *data,
 			guint32 caplen, guint32 wirelen);
 
