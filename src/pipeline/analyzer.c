@@ -402,8 +402,11 @@ static void release_record(gpointer c)
 static void pipeline_start(ss_analyzer *a)
 {
 	gsize link = G_STRUCT_OFFSET(ss_conn, lru_next);
+	/* Names of at most 15 characters: pthread_setname_np() refuses a
+	 * longer one (Linux keeps 16 bytes with the NUL), and the thread then
+	 * shows under the process's name in ps, top and perf. */
 	a->writer = ss_stage_new("sockscope-write", writer_consume, a, link, release_record);
-	a->report = ss_stage_new("sockscope-report", report_consume, a, link, release_record);
+	a->report = ss_stage_new("sockscope-roll", report_consume, a, link, release_record);
 	if (!a->report && a->writer) {
 		ss_stage_stop(a->writer);
 		a->writer = NULL;
