@@ -817,7 +817,11 @@ ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArr
 	 * out keeps its order for pair_examples(), which gives a key's
 	 * examples to the last finding of that key. */
 	part->n_ranked = out->len;
-	part->ranked = g_memdup2(out->pdata, MAX(out->len, 1) * sizeof(gpointer));
+	/* Room for at least one, copying only the len there are: pdata holds
+	 * no more (it is NULL while empty). */
+	part->ranked = g_new(ss_finding *, MAX(out->len, 1));
+	if (out->len > 0)
+		memcpy(part->ranked, out->pdata, out->len * sizeof(gpointer));
 	qsort_ranked(part->ranked, part->n_ranked);
 	return part;
 }
@@ -837,7 +841,9 @@ GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part
 	 * the few new ones ranked, then merged in after the first step's on
 	 * ties. */
 	guint n1 = out->len - n0;
-	ss_finding **added = g_memdup2(out->pdata + n0, MAX(n1, 1) * sizeof(gpointer));
+	ss_finding **added = g_new(ss_finding *, MAX(n1, 1));
+	if (n1 > 0)
+		memcpy(added, out->pdata + n0, n1 * sizeof(gpointer));
 	qsort_ranked(added, n1);
 	for (guint i = 0, j = 0, k = 0; k < out->len; k++)
 		out->pdata[k] = j == n1 || (i < n0 && cmp_finding(&part->ranked[i], &added[j]) <= 0)
