@@ -71,11 +71,12 @@ G_ALWAYS_INLINE static inline guint ss_hash_bytes(const void *p, gsize n)
 }
 
 /* A cheaper keyed hash of three words (a roll-up's packed IPv4 key) for
- * the per-record tables: where the CPU has AES-NI, the first two words go
- * through three AES rounds under random round keys and the third joins
- * after the first round, as the flow table hashes its IPv4 keys
- * (flow/table.c); elsewhere SipHash-1-3 of the 24 bytes under the process
- * key.  Still seeded (the round keys come from ss_hash_key()), so crafted
+ * the per-record tables and the flow table's IPv4 keys (flow/table.c):
+ * where the CPU has AES-NI, the first two words go through three AES
+ * rounds under random round keys and the third joins after the first
+ * round; elsewhere SipHash-1-3 of the 24 bytes under the process key (the
+ * flow table checks `aes` and hashes with its own SipHash instead).  Still
+ * seeded (the round keys come from ss_hash_key() or the caller's seeds), so crafted
  * traffic cannot aim at buckets; about 25 instructions against ~250 for
  * SipHash of a 48-byte key (docs/performance.md, "The writer thread"). */
 typedef struct {
@@ -83,7 +84,11 @@ typedef struct {
 	gboolean aes;   /* the CPU has AES-NI */
 } ss_hash3_key;
 
+/* Round keys drawn from the process key. */
 void ss_hash3_key_init(ss_hash3_key *k);
+/* Round keys drawn from a key of the caller's (the flow table's per-run
+ * seeds). */
+void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1);
 guint64 ss_hash3(const ss_hash3_key *k, guint64 w0, guint64 w1, guint64 w2);
 
 /* Defines `static guint NAME_hash(gconstpointer)` and

@@ -25,8 +25,13 @@ const guint64 *ss_hash_key(void)
 void ss_hash3_key_init(ss_hash3_key *k)
 {
 	const guint64 *pk = ss_hash_key();
+	ss_hash3_key_init_seeded(k, pk[0] ^ 0x243f6a8885a308d3ULL, pk[1]);
+}
+
+void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1)
+{
 	for (guint64 i = 0; i < G_N_ELEMENTS(k->rk); i++)
-		k->rk[i] = ss_siphash13(&i, sizeof i, pk[0] ^ 0x243f6a8885a308d3ULL, pk[1]);
+		k->rk[i] = ss_siphash13(&i, sizeof i, k0, k1);
 #ifdef SS_HASH3_AES
 	k->aes = __builtin_cpu_supports("aes");
 #else

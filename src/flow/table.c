@@ -8,10 +8,6 @@
 #include "sockscope/hash.h"
 
 #include <string.h>
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SS_AES_HASH 1
-#endif
 
 typedef struct {
 	gpointer entry;   /* NULL = empty slot; its first member is an ss_flow_key */
@@ -23,10 +19,9 @@ struct ss_flow_table {
 	gsize mask;       /* capacity - 1; capacity is a power of two */
 	gsize size;
 	guint64 k0, k1;
-	/* AES-NI: the table hashes IPv4 keys with key_hash_aes() under these
-	 * four 128-bit round keys (drawn from k0, k1) instead of SipHash. */
-	gboolean aes;
-	guint64 rk[8];
+	/* Where the CPU has AES-NI the table hashes IPv4 keys with ss_hash3()
+	 * under these round keys (drawn from k0, k1) instead of SipHash. */
+	ss_hash3_key hk;
 };
 
 /* SipHash-1-3 of the key's information, not of its 48 bytes.  An IPv4
@@ -55,44 +50,32 @@ guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
 	return ss_siphash13(b, sizeof b, k0, k1);
 }
 
-#ifdef SS_AES_HASH
 /* The per-packet hash of an IPv4 key where the CPU has AES-NI: its 16
  * bytes of addresses, ports and tunnel id go through three AES rounds
  * under secret round keys, its protocol, family and tunnel type join after
- * the first; the two halves of the state are folded.  Two rounds already
- * spread every input byte over the whole state, and the round keys are
- * random per run, so crafted traffic cannot aim at buckets any more than
- * with SipHash (bench/run.sh --collide checks it) -- aHash and the design
- * review's prototype do the same (docs/performance.md).  About 20
- * instructions against ~110 for SipHash-1-3 of the same 19 bytes
- * (callgrind: the commit that made this has the numbers). */
-__attribute__((target("aes"))) static guint64 key_hash_aes(const ss_flow_key *key,
-							 const guint64 *rk)
+ * the first (ss_hash3, core/hash.c).  Two rounds already spread every input
+ * byte over the whole state, and the round keys are random per run, so
+ * crafted traffic cannot aim at buckets any more than with SipHash
+ * (bench/run.sh --collide checks it) -- aHash and the design review's
+ * prototype do the same (docs/performance.md).  About 20 instructions
+ * against ~110 for SipHash-1-3 of the same 19 bytes. */
+static inline guint64 key_hash_aes(const ss_flow_table *t, const ss_flow_key *key)
 {
 	guint32 a0, a1, ports;
 	memcpy(&a0, key->addr[0].bytes, 4);
 	memcpy(&a1, key->addr[1].bytes, 4);
 	memcpy(&ports, key->port, 4);
-	__m128i s = _mm_set_epi32((int)key->vni, (int)ports, (int)a1, (int)a0);
-	__m128i t = _mm_cvtsi32_si128(key->proto | key->family << 8 | key->tunnel << 16);
-	s = _mm_xor_si128(s, _mm_loadu_si128((const __m128i *)rk));
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 2)));
-	s = _mm_xor_si128(s, t);
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 4)));
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 6)));
-	return (guint64)_mm_cvtsi128_si64(s) ^ (guint64)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+	return ss_hash3(&t->hk, a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
+			key->proto | (guint64)key->family << 8 | (guint64)key->tunnel << 16);
 }
-#endif
 
 /* The table's hash of a key: AES rounds for IPv4 where the CPU has them,
  * SipHash-1-3 (ss_flow_key_hash) otherwise.  Nothing outside the table
  * sees the value, so which one a machine uses changes no output. */
 static inline guint64 table_hash(const ss_flow_table *t, const ss_flow_key *key)
 {
-#ifdef SS_AES_HASH
-	if (t->aes && key->family == SS_FAMILY_IPV4)
-		return key_hash_aes(key, t->rk);
-#endif
+	if (t->hk.aes && key->family == SS_FAMILY_IPV4)
+		return key_hash_aes(t, key);
 	return ss_flow_key_hash(key, t->k0, t->k1);
 }
 
@@ -144,12 +127,8 @@ ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1)
 	t->mask = MIN_CAPACITY - 1;
 	t->k0 = seed0;
 	t->k1 = seed1;
-#ifdef SS_AES_HASH
-	t->aes = __builtin_cpu_supports("aes");
-#endif
 	/* Round keys for key_hash_aes(), as random as the seeds. */
-	for (guint64 i = 0; i < G_N_ELEMENTS(t->rk); i++)
-		t->rk[i] = ss_siphash13(&i, sizeof i, seed0, seed1);
+	ss_hash3_key_init_seeded(&t->hk, seed0, seed1);
 	return t;
 }
 
