@@ -133,7 +133,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
 	if (cfg->slab)
-		lc->slab = ss_conn_slab_new();
+		lc->slab = ss_conn_slab_new(cfg->slab_prefault);
 	return lc;
 }
 

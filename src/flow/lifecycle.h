@@ -59,6 +59,9 @@ typedef struct {
 	 * ss_conn_slab_release() (on any thread) or hands it back with
 	 * ss_lifecycle_add_spares(), never with g_free. */
 	gboolean slab;
+	/* With slab: its next chunk is faulted in by a helper thread ahead of
+	 * need (flow/slab.h), for runs that have a core to spare. */
+	gboolean slab_prefault;
 } ss_lifecycle_config;
 
 /* What the lifecycle counts (the summary's fields of the same names). */

@@ -1,9 +1,11 @@
 /* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, one
  * record length per chunk (the tail a record holds, conn.h), a free list
  * of whole chains on the owner's side, one lock-free stack for records
- * released on other threads, and per-chunk counts once closed. */
+ * released on other threads, per-chunk counts once closed, and optionally
+ * a helper thread that faults the next chunk in before it is needed. */
 #include "flow/slab.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -77,6 +79,11 @@ struct ss_conn_slab {
 	ss_conn *shared;
 	/* 1 for the owner until it closes, plus one per chunk. */
 	gint ref;
+	/* ss_conn_slab_new(TRUE): huge chunks are made ahead by a helper
+	 * (`ahead`, started with the second chunk), not at first touch. */
+	gboolean prefault;
+	struct ahead *ahead;
+	ss_conn_slab_stats stats;
 };
 
 static chunk *chunk_of(const ss_conn *c)
@@ -126,6 +133,105 @@ static void chunk_unmap(chunk *k)
 #endif
 }
 
+/* Chunks faulted in ahead, on a helper thread.  A fresh chunk's pages are
+ * zeroed by the kernel at their first touch: on the packet thread that was
+ * clear_page_erms + exc_page_fault, ~4% of mixed.pcap's packet phase and
+ * up to 13% in the runs where this VM backs fresh memory slowly, while the
+ * second core idled (docs/performance.md, "Packet side, sixth session").
+ * The helper maps the next chunk and faults it in with
+ * MADV_POPULATE_WRITE, then waits until the owner takes it; the owner
+ * never waits for it (no chunk ready: it maps one itself, as before), so
+ * a helper that is slow or starved costs nothing but its own time.  Memory:
+ * at most one chunk (2 MiB) populated and not yet used. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older headers lack it */
+#endif
+
+struct ahead {
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	chunk *ready;     /* mapped and populated, not taken yet */
+	gboolean quit;
+};
+
+/* Faults chunk k in.  The helper owns k until it is published, so plain
+ * writes are safe. */
+static void populate(chunk *k)
+{
+#ifdef SLAB_MALLOC
+	(void)k;   /* malloc'd under the sanitizer: its pages are malloc's */
+#else
+	if (madvise(k, CHUNK_BYTES, MADV_POPULATE_WRITE) == 0 || errno != EINVAL)
+		return;   /* done, or refused (ENOMEM...): faulted at first touch */
+	/* A kernel before 5.14 does not know the advice: a write to each page
+	 * faults it in the same way (one fault for a huge page). */
+	volatile char *p = (volatile char *)k;
+	for (gsize off = 0; off < CHUNK_BYTES; off += 4096)
+		p[off] = 0;
+#endif
+}
+
+static gpointer ahead_main(gpointer data)
+{
+	struct ahead *a = data;
+	g_mutex_lock(&a->lock);
+	for (;;) {
+		while (!a->quit && a->ready)
+			g_cond_wait(&a->cond, &a->lock);
+		if (a->quit)
+			break;
+		g_mutex_unlock(&a->lock);
+		chunk *k = chunk_map(TRUE);
+		populate(k);
+		g_mutex_lock(&a->lock);
+		a->ready = k;
+		g_cond_broadcast(&a->cond);   /* ss_conn_slab_wait_ahead() */
+	}
+	g_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Owner: the chunk made ahead, or NULL (none ready yet: the first call
+ * starts the helper).  Taking one sets the helper to the next. */
+static chunk *ahead_take(ss_conn_slab *s)
+{
+	struct ahead *a = s->ahead;
+	if (!a) {
+		a = s->ahead = g_new0(struct ahead, 1);
+		g_mutex_init(&a->lock);
+		g_cond_init(&a->cond);
+		a->thread = g_thread_new("sockscope-slab", ahead_main, a);
+		return NULL;
+	}
+	g_mutex_lock(&a->lock);
+	chunk *k = a->ready;
+	if (k) {
+		a->ready = NULL;
+		g_cond_broadcast(&a->cond);
+	}
+	g_mutex_unlock(&a->lock);
+	return k;
+}
+
+static void ahead_stop(ss_conn_slab *s)
+{
+	struct ahead *a = s->ahead;
+	if (!a)
+		return;
+	g_mutex_lock(&a->lock);
+	a->quit = TRUE;
+	g_cond_broadcast(&a->cond);
+	g_mutex_unlock(&a->lock);
+	g_thread_join(a->thread);
+	if (a->ready)
+		chunk_unmap(a->ready);
+	g_mutex_clear(&a->lock);
+	g_cond_clear(&a->cond);
+	g_free(a);
+	s->ahead = NULL;
+}
+
 static void slab_unref(ss_conn_slab *s)
 {
 	if (__atomic_sub_fetch(&s->ref, 1, __ATOMIC_ACQ_REL) == 0)
@@ -151,11 +257,28 @@ static void count_out_list(ss_conn *c)
 	}
 }
 
-ss_conn_slab *ss_conn_slab_new(void)
+ss_conn_slab *ss_conn_slab_new(gboolean prefault)
 {
 	ss_conn_slab *s = g_new0(ss_conn_slab, 1);
 	s->ref = 1;
+	s->prefault = prefault;
 	return s;
+}
+
+void ss_conn_slab_wait_ahead(ss_conn_slab *s)
+{
+	struct ahead *a = s->ahead;
+	if (!a)
+		return;
+	g_mutex_lock(&a->lock);
+	while (!a->ready)
+		g_cond_wait(&a->cond, &a->lock);
+	g_mutex_unlock(&a->lock);
+}
+
+const ss_conn_slab_stats *ss_conn_slab_get_stats(const ss_conn_slab *s)
+{
+	return &s->stats;
 }
 
 ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
@@ -192,7 +315,14 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 		s->misfit[cls] = c;
 	}
 	if (!s->cur[tail] || s->used[tail] == per_chunk(tail)) {
-		chunk *k = chunk_map(s->cur[tail] != NULL);
+		/* A length's first chunk stays on small pages (chunk_map). */
+		gboolean huge = s->cur[tail] != NULL;
+		chunk *k = huge && s->prefault ? ahead_take(s) : NULL;
+		if (k)
+			s->stats.chunks_ahead++;
+		else
+			k = chunk_map(huge);
+		s->stats.chunks++;
 		k->slab = s;
 		k->live = (gint)per_chunk(tail);
 		k->cls = tail;
@@ -221,6 +351,7 @@ void ss_conn_slab_close(ss_conn_slab *s)
 {
 	g_return_if_fail(!s->closed);
 	s->closed = TRUE;
+	ahead_stop(s);
 	ss_conn *rest = __atomic_exchange_n(&s->shared, CLOSED, __ATOMIC_ACQ_REL);
 	for (guint k = 0; k < SS_CONN_TAIL_COUNT; k++) {
 		if (s->cur[k])

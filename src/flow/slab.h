@@ -24,7 +24,10 @@
 
 typedef struct ss_conn_slab ss_conn_slab;
 
-ss_conn_slab *ss_conn_slab_new(void);
+/* `prefault`: a helper thread maps and faults in the next chunk before
+ * the owner needs it (slab.c, struct ahead), so the kernel's zeroing of
+ * fresh pages runs off the owner's thread; for threaded runs. */
+ss_conn_slab *ss_conn_slab_new(gboolean prefault);
 /* Owner thread: a record's memory (uninitialized), at least
  * ss_conn_size(tail) bytes long (a record that keeps that tail). */
 ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail);
@@ -34,6 +37,15 @@ void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain);
  * released yet stay valid until they are.  The owner must not use s after
  * this (it goes with its last record): records are released, not put. */
 void ss_conn_slab_close(ss_conn_slab *s);
+/* What the slab did (owner thread, or after the owner closed it). */
+typedef struct {
+	guint chunks;         /* chunks records were cut from */
+	guint chunks_ahead;   /* of them, made ahead by the helper */
+} ss_conn_slab_stats;
+const ss_conn_slab_stats *ss_conn_slab_get_stats(const ss_conn_slab *s);
+/* Owner thread, for tests: waits until the helper has a chunk ready (no
+ * wait when none was started yet). */
+void ss_conn_slab_wait_ahead(ss_conn_slab *s);
 /* Any thread: record c (from some slab) is done with. */
 void ss_conn_slab_release(ss_conn *c);
 

@@ -104,6 +104,9 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 		 * the lifecycle's slab and go back to it (write_record).
 		 * Keep-all ones end in the report, whose owner g_frees them. */
 		.slab = a->cfg.sink != NULL,
+		/* Threaded runs fault the slab's next chunk in on a helper:
+		 * --single-thread keeps to one thread. */
+		.slab_prefault = a->cfg.sink != NULL && a->cfg.report_thread,
 	};
 	memcpy(lcfg.timeout_ns, a->cfg.timeout_ns, sizeof lcfg.timeout_ns);
 	/* Streaming, role knowledge is learned as records start and as their
