@@ -16,6 +16,8 @@
 #include <zlib.h>
 
 #include "io/capfile.h"
+#include "sockscope/analyzer.h"
+#include "sockscope/source.h"
 
 /* ---- builders ---- */
 
@@ -648,6 +650,116 @@ static void test_stream(void **state)
 	g_byte_array_unref(ng.b);
 }
 
+/* ---- reading whole files: one input against the merge ---- */
+
+/* A classic pcap of n Ethernet packets, each with its own time, bytes and
+ * length, in a new temporary file; cut `cut` bytes short of its end. */
+static char *pcap_file(guint n, gsize cut)
+{
+	wr w = { g_byte_array_new(), FALSE };
+	put32(&w, 0xa1b2c3d4);
+	put16(&w, 2);
+	put16(&w, 4);
+	put32(&w, 0);
+	put32(&w, 0);
+	put32(&w, 65535);
+	put32(&w, 1);
+	for (guint i = 0; i < n; i++) {
+		guint8 frame[80];
+		guint len = 14 + i % 60;
+		for (guint j = 0; j < len; j++)
+			frame[j] = (guint8)(i * 31 + j);
+		put32(&w, (guint32)T0 + i / 3);
+		put32(&w, i * 1000);
+		put32(&w, len);
+		put32(&w, len + i);
+		g_byte_array_append(w.b, frame, len);
+	}
+	char *path = NULL;
+	int fd = g_file_open_tmp("ss-capfile-XXXXXX.pcap", &path, NULL);
+	assert_true(fd >= 0);
+	gsize size = w.b->len - MIN(cut, w.b->len);
+	assert_int_equal(write(fd, w.b->data, size), (gssize)size);
+	close(fd);
+	g_byte_array_unref(w.b);
+	return path;
+}
+
+static void tap_log(const ss_input *in, gint64 ts_ns, const guint8 *data, guint32 caplen,
+		    guint32 wirelen, gpointer user_data)
+{
+	GString *log = user_data;
+	g_string_append_printf(log, "%s %" G_GINT64_FORMAT " %u %u ", in->name, ts_ns, caplen,
+			       wirelen);
+	for (guint32 i = 0; i < caplen; i++)
+		g_string_append_printf(log, "%02x", data[i]);
+	g_string_append_c(log, '\n');
+}
+
+/* Reads the files in `paths` (NULL-terminated) as one capture: the packets
+ * the tap saw, then the result and the error's code (or -1). */
+static char *read_files(const char *const *paths, guint64 budget)
+{
+	GPtrArray *srcs = g_ptr_array_new();
+	for (guint i = 0; paths[i]; i++) {
+		GError *error = NULL;
+		ss_file_source *src = ss_file_source_open(paths[i], NULL, &error);
+		assert_null(error);
+		g_ptr_array_add(srcs, src);
+	}
+	ss_analyzer *a = ss_analyzer_new(NULL);
+	GString *log = g_string_new(NULL);
+	GError *error = NULL;
+	guint64 left = budget;
+	gboolean ok = ss_file_sources_read_tap((ss_file_source **)srcs->pdata, srcs->len, a,
+					       tap_log, log, budget ? &left : NULL, NULL, &error);
+	g_string_append_printf(log, "ok %d error %d left %" G_GUINT64_FORMAT "\n", ok,
+			       error ? error->code : -1, left);
+	g_clear_error(&error);
+	ss_analyzer_free(a);
+	for (guint i = 0; i < srcs->len; i++)
+		ss_file_source_close(g_ptr_array_index(srcs, i));
+	g_ptr_array_unref(srcs);
+	return g_string_free(log, FALSE);
+}
+
+/* One input is read without the merge's heap (io/source-merge.c): the same
+ * packets, in the same order, with the same stops (a budget, a damaged
+ * end) as the merge gives for that input beside an empty one. */
+static void test_single_input_as_merged(void **state)
+{
+	(void)state;
+	char *empty = pcap_file(0, 0);
+	for (int damaged = 0; damaged < 2; damaged++) {
+		char *path = pcap_file(200, damaged ? 5 : 0);
+		static const guint64 budgets[] = { 0, 1, 7, 199, 200, 500 };
+		for (gsize b = 0; b < G_N_ELEMENTS(budgets); b++) {
+			const char *one[] = { path, NULL };
+			const char *before[] = { path, empty, NULL };
+			const char *after[] = { empty, path, NULL };
+			char *single = read_files(one, budgets[b]);
+			char *merged = read_files(before, budgets[b]);
+			char *merged2 = read_files(after, budgets[b]);
+			guint lines = 0;
+			for (const char *c = single; *c; c++)
+				lines += *c == '\n';
+			guint64 want = damaged ? 199 : 200;
+			if (budgets[b] && budgets[b] < want)
+				want = budgets[b];
+			assert_int_equal(lines, want + 1);
+			assert_string_equal(single, merged);
+			assert_string_equal(single, merged2);
+			g_free(single);
+			g_free(merged);
+			g_free(merged2);
+		}
+		unlink(path);
+		g_free(path);
+	}
+	unlink(empty);
+	g_free(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_park_resume),
 		cmocka_unit_test(test_park_empty_packet),
 		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_single_input_as_merged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
