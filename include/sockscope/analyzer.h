@@ -85,6 +85,10 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
  * input again.  The next packets are decoded with its link type and counted
  * for it (packets, timestamps going backwards within that input...). */
 void ss_analyzer_use_input(ss_analyzer *a, ss_input *in);
+/* TRUE when records are decided and written on threads of their own
+ * (config.report_thread with a sink): the reader may then use a thread
+ * too (io/capfile.c's read-ahead). */
+gboolean ss_analyzer_threaded(const ss_analyzer *a);
 
 /* Feeds one captured packet of the current input.  It is counted and
  * decoded at once; the flows take decoded packets 16 at a time and track

@@ -55,6 +55,8 @@ struct ss_capfile {
 	gint64 last_ts;             /* for SPBs, which carry no time */
 
 	char *error;
+	/* ss_capfile_read_ahead(): read(2) runs on a helper thread (capfile.c) */
+	struct capfile_ahead *ahead;
 };
 
 enum { LEN_NOT_SWAPPED, LEN_SWAPPED, LEN_MAYBE_SWAPPED };

@@ -182,6 +182,11 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 
 /* Merged inputs: each keeps its own previous timestamp while another one
  * is current, so "timestamps_backwards" stays a per-input fact. */
+gboolean ss_analyzer_threaded(const ss_analyzer *a)
+{
+	return a->cfg.sink && a->cfg.report_thread;
+}
+
 void ss_analyzer_use_input(ss_analyzer *a, ss_input *in)
 {
 	if (a->input == in)

@@ -650,6 +650,114 @@ static void test_stream(void **state)
 	g_byte_array_unref(ng.b);
 }
 
+/* ---- read-ahead: read(2) on a helper thread ---- */
+
+/* A classic pcap of n packets of sizes from 14 bytes to 200 KB (some
+ * longer than a read-ahead block's headroom), each with its own bytes. */
+static GByteArray *pcap_sizes(guint n)
+{
+	wr w = { g_byte_array_new(), FALSE };
+	put32(&w, 0xa1b2c3d4);
+	put16(&w, 2);
+	put16(&w, 4);
+	put32(&w, 0);
+	put32(&w, 0);
+	put32(&w, SS_CAPFILE_MAX_SNAPLEN);
+	put32(&w, 1);
+	GRand *rng = g_rand_new_with_seed(14);
+	guint8 *frame = g_malloc(200000);
+	for (guint i = 0; i < n; i++) {
+		guint len = i % 97 == 5 ? (guint)g_rand_int_range(rng, 60000, 200000)
+					: (guint)g_rand_int_range(rng, 14, 1600);
+		for (guint j = 0; j < len; j++)
+			frame[j] = (guint8)(i * 7 + j * 13);
+		put32(&w, (guint32)T0 + i);
+		put32(&w, i);
+		put32(&w, len);
+		put32(&w, len);
+		g_byte_array_append(w.b, frame, len);
+	}
+	g_free(frame);
+	g_rand_free(rng);
+	return w.b;
+}
+
+/* Every packet (time, lengths, a checksum of its bytes), the last
+ * result, the error and the position, after parking at packet `park_at`
+ * (0: never) and reading on from a new descriptor. */
+static char *read_log(const GByteArray *b, gboolean ahead, guint park_at)
+{
+	int fd;
+	char *why = NULL;
+	ss_capfile *f = open_bytes(b->data, b->len, &fd, &why);
+	assert_non_null(f);
+	if (ahead)
+		assert_true(ss_capfile_read_ahead(f));
+	GString *log = g_string_new(NULL);
+	ss_capfile_packet p;
+	int r;
+	guint n = 0;
+	while ((r = ss_capfile_next(f, &p)) == 1) {
+		if (++n == park_at) {
+			ss_capfile_park(f, &p);
+			int fd2 = dup(fd);
+			close(fd);
+			fd = fd2;
+			assert_true(ss_capfile_resume(f, fd));
+		}
+		guint32 sum = 0;
+		for (guint32 i = 0; i < p.caplen; i++)
+			sum = sum * 31 + p.data[i];
+		g_string_append_printf(log, "%" G_GINT64_FORMAT " %u %u %08x\n", p.ts_ns, p.caplen,
+				       p.wirelen, sum);
+	}
+	g_string_append_printf(log, "end %d %s at %" G_GUINT64_FORMAT "\n", r, ss_capfile_error(f),
+			       ss_capfile_position(f));
+	ss_capfile_free(f);
+	close(fd);
+	return g_string_free(log, FALSE);
+}
+
+/* The same packets, end, error and position with read-ahead as without:
+ * records cut by the helper's blocks (short ones through the headroom,
+ * long ones gathered), files cut in a record, parking on the way (the
+ * helper stops and reading goes on from the same byte), and turning it
+ * on for a file already read to its end. */
+static void test_read_ahead(void **state)
+{
+	(void)state;
+	GByteArray *b = pcap_sizes(3000);
+	assert_true(b->len > 4u * 1024 * 1024);   /* many blocks */
+	const gsize cuts[] = { 0, 1, 30, 70000 };
+	for (gsize c = 0; c < G_N_ELEMENTS(cuts); c++) {
+		GByteArray *cut = g_byte_array_sized_new((guint)(b->len - cuts[c]));
+		g_byte_array_append(cut, b->data, (guint)(b->len - cuts[c]));
+		char *plain = read_log(cut, FALSE, 0);
+		const guint parks[] = { 0, 1, 400, 2999 };
+		for (gsize k = 0; k < G_N_ELEMENTS(parks); k++) {
+			char *ahead = read_log(cut, TRUE, parks[k]);
+			assert_string_equal(plain, ahead);
+			g_free(ahead);
+		}
+		g_free(plain);
+		g_byte_array_unref(cut);
+	}
+	g_byte_array_unref(b);
+
+	/* Nothing left to read: refused, and the reader is as it was. */
+	GByteArray *tiny = pcap_sizes(2);
+	int fd;
+	char *why = NULL;
+	ss_capfile *f = open_bytes(tiny->data, tiny->len, &fd, &why);
+	ss_capfile_packet p;
+	while (ss_capfile_next(f, &p) == 1)
+		;
+	assert_false(ss_capfile_read_ahead(f));
+	ss_capfile_free(f);
+	close(fd);
+	g_byte_array_unref(tiny);
+}
+
 /* ---- reading whole files: one input against the merge ---- */
 
 /* A classic pcap of n Ethernet packets, each with its own time, bytes and
@@ -773,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_park_empty_packet),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_single_input_as_merged),
+		cmocka_unit_test(test_read_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
