@@ -409,17 +409,23 @@ static void test_pcapng_hostile_lengths(void **state)
 	}
 }
 
+/* A classic pcap file header (version 2.4, Ethernet). */
+static void pcap_header(wr *w, guint32 magic, guint32 snaplen)
+{
+	put32(w, magic);
+	put16(w, 2);
+	put16(w, 4);
+	put32(w, 0);
+	put32(w, 0);
+	put32(w, snaplen);
+	put32(w, 1);
+}
+
 /* Classic pcap: the four magics, both byte orders; unsigned seconds. */
 static GByteArray *pcap_build(guint32 magic, gboolean be, guint32 snaplen)
 {
 	wr w = { g_byte_array_new(), be };
-	put32(&w, magic);
-	put16(&w, 2);
-	put16(&w, 4);
-	put32(&w, 0);
-	put32(&w, 0);
-	put32(&w, snaplen);
-	put32(&w, 1);
+	pcap_header(&w, magic, snaplen);
 	static const guint32 secs[] = { (guint32)T0, 0x7fffffff, 0x80000000u, 0xffffffffu };
 	for (gsize i = 0; i < G_N_ELEMENTS(secs); i++) {
 		put32(&w, secs[i]);
@@ -657,13 +663,7 @@ static void test_stream(void **state)
 static GByteArray *pcap_sizes(guint n)
 {
 	wr w = { g_byte_array_new(), FALSE };
-	put32(&w, 0xa1b2c3d4);
-	put16(&w, 2);
-	put16(&w, 4);
-	put32(&w, 0);
-	put32(&w, 0);
-	put32(&w, SS_CAPFILE_MAX_SNAPLEN);
-	put32(&w, 1);
+	pcap_header(&w, 0xa1b2c3d4, SS_CAPFILE_MAX_SNAPLEN);
 	GRand *rng = g_rand_new_with_seed(14);
 	guint8 *frame = g_malloc(200000);
 	for (guint i = 0; i < n; i++) {
@@ -765,13 +765,7 @@ static void test_read_ahead(void **state)
 static char *pcap_file(guint n, gsize cut)
 {
 	wr w = { g_byte_array_new(), FALSE };
-	put32(&w, 0xa1b2c3d4);
-	put16(&w, 2);
-	put16(&w, 4);
-	put32(&w, 0);
-	put32(&w, 0);
-	put32(&w, 65535);
-	put32(&w, 1);
+	pcap_header(&w, 0xa1b2c3d4, 65535);
 	for (guint i = 0; i < n; i++) {
 		guint8 frame[80];
 		guint len = 14 + i % 60;
