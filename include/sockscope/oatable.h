@@ -58,6 +58,9 @@ guint32 ss_oatable_filter(ss_oatable *t, gboolean (*keep)(const void *entry, voi
 /* dst becomes a copy of src; the entries are copied bytewise (deep-copy
  * what they point to afterwards). */
 void ss_oatable_copy(ss_oatable *dst, const ss_oatable *src);
+/* Frees the index only: the entries stay readable (ss_oa_entry) but
+ * nothing can be found or inserted until ss_oatable_clear(). */
+void ss_oatable_drop_index(ss_oatable *t);
 /* Makes room for one more entry (internal to ss_oa_insert). */
 void ss_oatable_grow_(ss_oatable *t);
 

@@ -15,6 +15,7 @@
  * the hosts that opened one), and the report's ss_host is made at the end,
  * after the index is freed. */
 #include "sockscope/hosts.h"
+#include "sockscope/bigarray.h"
 #include "sockscope/listeners.h"
 #include "sockscope/oatable.h"
 #include "sockscope/radix.h"
@@ -176,7 +177,7 @@ static void clients_release(ss_hosts *h)
 static void hosts_clear(ss_hosts *h)
 {
 	clients_release(h);
-	g_free(h->clients);
+	ss_big_free(h->clients, (gsize)h->clients_cap * sizeof *h->clients);
 	h->clients = NULL;
 	h->n_clients = h->clients_cap = 0;
 	h->last = 0;
@@ -262,8 +263,10 @@ static client_acc *client_get(ss_hosts *h, host_acc *acc)
 		return &h->clients[acc->client - 1];
 	if (h->n_clients == h->clients_cap) {
 		/* 1.5x, as the table's entries */
-		h->clients_cap = h->clients_cap ? h->clients_cap + h->clients_cap / 2 : 8;
-		h->clients = g_realloc_n(h->clients, h->clients_cap, sizeof *h->clients);
+		guint32 cap = h->clients_cap ? h->clients_cap + h->clients_cap / 2 : 8;
+		h->clients = ss_big_resize(h->clients, (gsize)h->clients_cap * sizeof *h->clients,
+					   (gsize)cap * sizeof *h->clients);
+		h->clients_cap = cap;
 	}
 	client_acc *cl = &h->clients[h->n_clients++];
 	memset(cl, 0, sizeof *cl);
@@ -547,9 +550,7 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	 * destinations go before the report's hosts are made, so they are
 	 * never alive at the same time (mixed.pcap: the 34 MB table and its
 	 * 33.5 MB copy were). */
-	g_free(h->by_ip.slots);
-	h->by_ip.slots = NULL;
-	h->by_ip.cap = 0;
+	ss_oatable_drop_index(&h->by_ip);
 	ss_set64_clear(&h->pairs);
 	clients_release(h);
 

@@ -1,6 +1,7 @@
 /* Role inference: the knowledge learned from the capture and the decision
  * for records without a handshake (include/sockscope/roles.h). */
 #include "sockscope/roles.h"
+#include "sockscope/bigarray.h"
 #include "sockscope/decide.h"
 #include "sockscope/ephemeral.h"
 #include "sockscope/hash.h"
@@ -145,7 +146,7 @@ void ss_roles_free(ss_roles *k)
 {
 	if (!k)
 		return;
-	g_free(k->eps4.slots);
+	ss_big_free(k->eps4.slots, (gsize)k->eps4.cap * sizeof *k->eps4.slots);
 	ss_oatable_clear(&k->eps6);
 	dir_set_clear(&k->directions);
 	dir_set_clear(&k->deaf);
@@ -202,12 +203,12 @@ static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
 
 static void ep4_grow(const ss_roles *k, ep4_table *t)
 {
-	ep4_table n = { g_new0(ep4_slot, t->cap ? (gsize)t->cap * 2 : 64),
+	ep4_table n = { ss_big_new0(t->cap ? (gsize)t->cap * 2 : 64, sizeof(ep4_slot)),
 			t->cap ? t->cap * 2 : 64, t->len };
 	for (guint32 i = 0; i < t->cap; i++)
 		if (t->slots[i].key)
 			*ep4_probe(&n, t->slots[i].key, ep4_hash(k, t->slots[i].key)) = t->slots[i];
-	g_free(t->slots);
+	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
 	*t = n;
 }
 

@@ -1,6 +1,7 @@
 /* Inline IP address sets (include/sockscope/ipset.h): 4-byte slots while
  * every member is IPv4-shaped, 16-byte ss_ip slots after. */
 #include "sockscope/ipset.h"
+#include "sockscope/bigarray.h"
 #include "sockscope/util.h"
 
 #include <string.h>
@@ -29,7 +30,7 @@ static gsize slot_size(const ss_ip_set *s)
 
 void ss_ip_set_clear(ss_ip_set *s)
 {
-	g_free(s->slots);
+	ss_big_free(s->slots, (gsize)s->cap * slot_size(s));
 	*s = (ss_ip_set)SS_IP_SET_INIT;
 }
 
@@ -72,7 +73,7 @@ gboolean ss_ip_set_contains(const ss_ip_set *s, const ss_ip *ip)
 static void rebuild(ss_ip_set *s, guint32 cap, gboolean wide)
 {
 	ss_ip_set bigger = { NULL, cap, 0, 0, (guint8)wide };
-	bigger.slots = g_malloc0((gsize)cap * slot_size(&bigger));
+	bigger.slots = ss_big_new0(cap, slot_size(&bigger));
 	for (guint32 i = 0; i < s->cap; i++) {
 		if (s->wide) {
 			const ss_ip *m = &((ss_ip *)s->slots)[i];
@@ -92,7 +93,7 @@ static void rebuild(ss_ip_set *s, guint32 cap, gboolean wide)
 			}
 		}
 	}
-	g_free(s->slots);
+	ss_big_free(s->slots, (gsize)s->cap * slot_size(s));
 	s->slots = bigger.slots;
 	s->cap = cap;
 	s->wide = (guint8)wide;
@@ -167,5 +168,5 @@ gboolean ss_ip_set_any(const ss_ip_set *s, ss_ip *out)
 void ss_ip_set_copy(ss_ip_set *dst, const ss_ip_set *src)
 {
 	*dst = *src;
-	dst->slots = src->cap ? g_memdup2(src->slots, (gsize)src->cap * slot_size(src)) : NULL;
+	dst->slots = src->cap ? ss_big_dup(src->slots, (gsize)src->cap * slot_size(src)) : NULL;
 }

@@ -2,6 +2,7 @@
  * paths, growing, filtering and copying, out of line; finding and
  * inserting are inline in the header. */
 #include "sockscope/oatable.h"
+#include "sockscope/bigarray.h"
 
 void ss_oatable_init(ss_oatable *t, gsize esize, gsize ksize)
 {
@@ -11,18 +12,25 @@ void ss_oatable_init(ss_oatable *t, gsize esize, gsize ksize)
 
 void ss_oatable_clear(ss_oatable *t)
 {
-	g_free(t->slots);
-	g_free(t->entries);
+	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
+	ss_big_free(t->entries, (gsize)t->ecap * t->esize);
 	t->slots = NULL;
 	t->entries = NULL;
 	t->cap = t->len = t->ecap = 0;
+}
+
+void ss_oatable_drop_index(ss_oatable *t)
+{
+	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
+	t->slots = NULL;
+	t->cap = 0;
 }
 
 /* A fresh index of new_cap slots over the entries.  The home slot comes
  * from the stored tag: no key is hashed again. */
 static void reindex(ss_oatable *t, guint32 new_cap)
 {
-	ss_oa_slot *slots = g_new0(ss_oa_slot, new_cap);
+	ss_oa_slot *slots = ss_big_new0(new_cap, sizeof *slots);
 	guint32 mask = new_cap - 1;
 	for (guint32 i = 0; i < t->cap; i++) {
 		ss_oa_slot s = t->slots[i];
@@ -33,7 +41,7 @@ static void reindex(ss_oatable *t, guint32 new_cap)
 			j = (j + 1) & mask;
 		slots[j] = s;
 	}
-	g_free(t->slots);
+	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
 	t->slots = slots;
 	t->cap = new_cap;
 }
@@ -43,10 +51,12 @@ void ss_oatable_grow_(ss_oatable *t)
 	if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3)
 		reindex(t, t->cap ? t->cap * 2 : 16);
 	if (t->len == t->ecap) {
-		/* 1.5x: the entries are most of the memory; realloc of a large
-		 * block usually moves no bytes (mremap). */
-		t->ecap = t->ecap ? t->ecap + t->ecap / 2 : 8;
-		t->entries = g_realloc_n(t->entries, t->ecap, t->esize);
+		/* 1.5x: the entries are most of the memory; a large array
+		 * grows by mremap, moving no bytes (sockscope/bigarray.h). */
+		guint32 ecap = t->ecap ? t->ecap + t->ecap / 2 : 8;
+		t->entries = ss_big_resize(t->entries, (gsize)t->ecap * t->esize,
+					   (gsize)ecap * t->esize);
+		t->ecap = ecap;
 	}
 }
 
@@ -87,6 +97,6 @@ guint32 ss_oatable_filter(ss_oatable *t, gboolean (*keep)(const void *entry, voi
 void ss_oatable_copy(ss_oatable *dst, const ss_oatable *src)
 {
 	*dst = *src;
-	dst->slots = src->cap ? g_memdup2(src->slots, (gsize)src->cap * sizeof *src->slots) : NULL;
-	dst->entries = src->ecap ? g_memdup2(src->entries, (gsize)src->ecap * src->esize) : NULL;
+	dst->slots = src->cap ? ss_big_dup(src->slots, (gsize)src->cap * sizeof *src->slots) : NULL;
+	dst->entries = src->ecap ? ss_big_dup(src->entries, (gsize)src->ecap * src->esize) : NULL;
 }

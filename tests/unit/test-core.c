@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sockscope/bigarray.h"
 #include "sockscope/flow.h"
 #include "sockscope/oatable.h"
 #include "sockscope/radix.h"
@@ -375,6 +376,54 @@ static void test_oatable(void **state)
 	g_hash_table_destroy(ref);
 }
 
+/* Large arrays: contents kept as an array grows from malloc'd to mapped
+ * (2 MiB and more), grows mapped (mremap), shrinks mapped and back to
+ * malloc'd; new arrays zeroed, copies equal. */
+static void big_fill(guint32 *v, gsize from, gsize to)
+{
+	for (gsize i = from; i < to; i++)
+		v[i] = (guint32)(i * 2654435761u) | 1;
+}
+
+static void big_check(const guint32 *v, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (v[i] != ((guint32)(i * 2654435761u) | 1))
+			fail_msg("element %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, i, n);
+}
+
+static void test_bigarray(void **state)
+{
+	(void)state;
+	const gsize sizes[] = { 16, 1000, 600000, 2500000, 700000, 5000, 0 };
+	guint32 *v = NULL;
+	gsize n = 0;
+	for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		gsize m = sizes[s];
+		v = ss_big_resize(v, n * sizeof *v, m * sizeof *v);
+		if (m > n)
+			big_fill(v, n, m);
+		n = m;
+		big_check(v, n);
+		if (n > 0) {
+			guint32 *d = ss_big_dup(v, n * sizeof *v);
+			big_check(d, n);
+			ss_big_free(d, n * sizeof *v);
+		}
+	}
+	ss_big_free(v, n * sizeof *v);
+	const gsize zeroed[] = { 1, 3000, 1u << 20, 3u << 20 };
+	for (guint s = 0; s < G_N_ELEMENTS(zeroed); s++) {
+		guint64 *z = ss_big_new0(zeroed[s], sizeof *z);
+		for (gsize i = 0; i < zeroed[s]; i++)
+			if (z[i] != 0)
+				fail_msg("element %" G_GSIZE_FORMAT " not zero", i);
+		z[zeroed[s] - 1] = 1;
+		ss_big_free(z, zeroed[s] * sizeof *z);
+	}
+	ss_big_free(NULL, 0);
+}
+
 /* The radix sort against a comparison sort: ascending by (a, b), equal
  * keys in their input order (p holds the input position), with keys that
  * vary in few bytes (skipped passes), in many, and signed times. */
@@ -436,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash_flooding),
 		cmocka_unit_test(test_oatable),
+		cmocka_unit_test(test_bigarray),
 		cmocka_unit_test(test_radix_sort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
