@@ -48,18 +48,20 @@ G_STATIC_ASSERT(sizeof(gkey) == 2 * sizeof(ss_ip) + 2 * sizeof(guint16) + 4 * si
 
 /* The slowest handshakes of a listener on one side (0 server, 1 client),
  * slowest first.  Only a round trip above SLOW_FLOOR_NS can be shown as an
- * example (every limit is at least that), so only those are kept, and the
- * block holds as many examples as it has (up to SS_FINDING_EXAMPLES):
- * allocated at the first of them, grown one record at a time.  Most
- * listeners of a normal capture never have one; on mixed.pcap, whose
- * listeners are slow, a fixed block of both sides' examples took 3.3 kB
- * per listener (21 MB). */
+ * example (every limit is at least that), so only those are kept: the
+ * block is made at the first of them, in the accumulator's array of
+ * blocks, and its records are in the examples' store, one store record
+ * per example it holds (a faster one dropping out leaves its record to
+ * the next).  Most listeners of a normal capture never have one; on
+ * mixed.pcap, whose listeners are slow, 12 071 blocks hold 29 636
+ * records.  Each block was a g_realloc'd array of records grown one at a
+ * time: at capture end those copies and the heap's growth a page at a
+ * time were a fifth of the writer thread (docs/performance.md, "The
+ * capture-end drain, sixth session"). */
 struct slowest {
 	gint64 ns[SS_FINDING_EXAMPLES];    /* slowest first */
+	guint32 ex[SS_FINDING_EXAMPLES];   /* their records, in the accumulator's store */
 	guint32 n;
-	guint8 at[SS_FINDING_EXAMPLES];    /* the i-th slowest is ex[at[i]]: a faster
-	                                      one moves down without copying it */
-	ss_conn ex[];
 };
 #define SLOW_FLOOR_NS MIN(SS_SLOW_ABSOLUTE_NS, SS_SLOW_MARGIN_NS)
 
@@ -84,7 +86,8 @@ typedef struct {
 			      power of two from 4) */
 			gint64 *rtt[2];
 			guint32 len[2];
-			struct slowest *top[2];   /* NULL until a round trip > SLOW_FLOOR_NS */
+			guint32 top[2];   /* 1 + its struct slowest in the accumulator's
+			                     `slow`; 0 until a round trip > SLOW_FLOOR_NS */
 		} slow;
 	} c;
 	gint64 min_ns, max_ns;     /* SYN wait (K_SYN_RETX), FIN gap (K_TW_REUSE); SS_NO_TIME unset */
@@ -111,19 +114,20 @@ static inline guint64 pair_n(const pair *p)
 	return p->answered + p->refused + p->unanswered;
 }
 
-/* Example records, copied into chunks that never move (an example is
- * 544 bytes): a group keeps up to SS_FINDING_EXAMPLES indices instead of a
- * malloc'd array of three (1 632 bytes for its first example), and the
- * chunks are freed at the end, not one block per group. */
-#define EX_CHUNK 64
+/* Example records (an example is 544 bytes), copied into one array of
+ * them: a group keeps up to SS_FINDING_EXAMPLES indices instead of a
+ * malloc'd array of three (1 632 bytes for its first example).  The array
+ * is a large one (sockscope/bigarray.h): past 2 MiB it grows without
+ * copying, in huge pages, where 64-record chunks grew the writer's heap a
+ * few pages at a time (a system call and page faults each). */
 typedef struct {
-	ss_conn **chunks;
-	guint32 len, nchunks;
+	ss_conn *recs;
+	guint32 len, cap;
 } ex_store;
 
 static inline const ss_conn *ex_at(const ex_store *s, guint32 i)
 {
-	return &s->chunks[i / EX_CHUNK][i % EX_CHUNK];
+	return &s->recs[i];
 }
 
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */
@@ -138,7 +142,9 @@ typedef struct {
 struct ss_findings_acc {
 	ss_oatable groups[K_COUNT];    /* group, keyed by its gkey; K_PAIR's stays empty */
 	ss_oatable pairs;              /* pair, keyed by its gkey */
-	ex_store ex;                   /* the groups' and pairs' examples */
+	ex_store ex;                   /* the groups', pairs' and slowest examples */
+	struct slowest *slow;          /* the K_SLOW groups' blocks (group.c.slow.top) */
+	guint32 nslow, slow_cap;
 	/* records not added yet, their look-ups prefetched (findings.c) */
 	struct acc_pending *ring;      /* ACC_AHEAD of them */
 	guint32 ring_head, ring_len;

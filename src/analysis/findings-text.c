@@ -415,7 +415,7 @@ static gint64 kth_smallest(gint64 *v, gsize n, gsize k)
 	return v[want];
 }
 
-static void from_slow(GPtrArray *out, const group *g)
+static void from_slow(GPtrArray *out, const ss_findings_acc *a, const group *g)
 {
 	if (!may_be_slow(g))
 		return;
@@ -507,15 +507,13 @@ static void from_slow(GPtrArray *out, const group *g)
 	}
 	/* the slowest of the side with more outliers, slowest first */
 	int s = outliers[0] >= outliers[1] ? 0 : 1;
-	const struct slowest *top = g->c.slow.top[s];
+	const struct slowest *top = g->c.slow.top[s] ? &a->slow[g->c.slow.top[s] - 1] : NULL;
 	guint n = 0;
 	for (guint i = 0; top != NULL && i < top->n; i++)
 		if (top->ns[i] > limit[s])
 			n++;
-	ss_conn ex[SS_FINDING_EXAMPLES];
-	for (guint i = 0; i < n; i++)
-		ex[i] = top->ex[top->at[i]];
-	ss_findings_set_examples(f, ex, n, FALSE);
+	if (n > 0)
+		ss_findings_set_examples_at(f, a, top->ex, n, FALSE);
 	g_free(sv);
 	g_ptr_array_add(out, f);
 }
@@ -641,7 +639,7 @@ void ss_findings_text_group(GPtrArray *out, const ss_findings_acc *a, kind k, co
 {
 	g_return_if_fail(k < K_ONE_SIDED);
 	if (k == K_SLOW)
-		from_slow(out, g);
+		from_slow(out, a, g);
 	else
 		from_spec(out, a, &specs[k], g);
 }

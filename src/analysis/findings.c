@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis/findings-internal.h"
+#include "sockscope/bigarray.h"
 #include "sockscope/hosts.h"
 #include "sockscope/util.h"
 
@@ -39,8 +40,6 @@ static void group_clear(kind k, group *g)
 	if (k == K_SLOW) {
 		g_free(g->c.slow.rtt[0]);
 		g_free(g->c.slow.rtt[1]);
-		g_free(g->c.slow.top[0]);
-		g_free(g->c.slow.top[1]);
 	}
 }
 
@@ -65,9 +64,8 @@ static void acc_free(ss_findings_acc *a)
 		ss_oatable_clear(&a->groups[k]);
 	}
 	ss_oatable_clear(&a->pairs);
-	for (guint32 i = 0; i < a->ex.nchunks; i++)
-		g_free(a->ex.chunks[i]);
-	g_free(a->ex.chunks);
+	ss_big_free(a->ex.recs, (gsize)a->ex.cap * sizeof *a->ex.recs);
+	ss_big_free(a->slow, (gsize)a->slow_cap * sizeof *a->slow);
 	ss_oatable_clear(&a->closed);
 	g_free(a->ring);
 	g_free(a);
@@ -188,11 +186,13 @@ static guint32 rec_closed_hash(const ss_findings_acc *a, rec_keys *r)
 /* Copies c into the store; its index. */
 static guint32 ex_add(ex_store *s, const ss_conn *c)
 {
-	if (s->len == s->nchunks * EX_CHUNK) {
-		s->chunks = g_renew(ss_conn *, s->chunks, s->nchunks + 1);
-		s->chunks[s->nchunks++] = g_new(ss_conn, EX_CHUNK);
+	if (s->len == s->cap) {
+		guint32 cap = s->cap ? s->cap + s->cap / 2 : 64;
+		s->recs = ss_big_resize(s->recs, (gsize)s->cap * sizeof *s->recs,
+					(gsize)cap * sizeof *s->recs);
+		s->cap = cap;
 	}
-	ss_conn_copy(&s->chunks[s->len / EX_CHUNK][s->len % EX_CHUNK], c);
+	ss_conn_copy(&s->recs[s->len], c);
 	return s->len++;
 }
 
@@ -235,36 +235,43 @@ static void min_max(group *g, gint64 v)
 /* Keeps the SS_FINDING_EXAMPLES slowest records of one side above
  * SLOW_FLOOR_NS, slowest first (ties: the one seen first stays ahead):
  * the first of the slowest of all records that can be examples. */
-static void keep_slowest(group *g, int side, const ss_conn *c, gint64 v)
+static void keep_slowest(ss_findings_acc *a, group *g, int side, const ss_conn *c, gint64 v)
 {
 	if (v <= SLOW_FLOOR_NS)
 		return;
-	struct slowest *sl = g->c.slow.top[side];
+	guint32 top = g->c.slow.top[side];
+	struct slowest *sl = top ? &a->slow[top - 1] : NULL;
 	guint n = sl ? sl->n : 0;
 	guint pos = n;
 	while (pos > 0 && sl->ns[pos - 1] < v)
 		pos--;
 	if (pos >= SS_FINDING_EXAMPLES)
 		return;
-	guint8 slot;   /* a new one, or the fastest's, which drops out */
-	if (n < SS_FINDING_EXAMPLES) {
-		sl = g_realloc(sl, sizeof *sl + (n + 1) * sizeof(ss_conn));
-		sl->n = n;
-		g->c.slow.top[side] = sl;
-		slot = (guint8)n;
-	} else {
-		slot = sl->at[SS_FINDING_EXAMPLES - 1];
+	if (sl == NULL) {
+		if (a->nslow == a->slow_cap) {
+			guint32 cap = a->slow_cap ? a->slow_cap + a->slow_cap / 2 : 16;
+			a->slow = ss_big_resize(a->slow, (gsize)a->slow_cap * sizeof *a->slow,
+						(gsize)cap * sizeof *a->slow);
+			a->slow_cap = cap;
+		}
+		sl = &a->slow[a->nslow++];
+		sl->n = 0;
+		g->c.slow.top[side] = a->nslow;
 	}
-	guint last = MIN(n, SS_FINDING_EXAMPLES - 1);
-	for (guint i = last; i > pos; i--) {
-		sl->at[i] = sl->at[i - 1];
+	guint32 rec;   /* a new one, or the fastest's, which drops out */
+	if (n < SS_FINDING_EXAMPLES) {
+		rec = ex_add(&a->ex, c);
+		sl->n++;
+	} else {
+		rec = sl->ex[SS_FINDING_EXAMPLES - 1];
+		ss_conn_copy(&a->ex.recs[rec], c);
+	}
+	for (guint i = MIN(n, SS_FINDING_EXAMPLES - 1); i > pos; i--) {
+		sl->ex[i] = sl->ex[i - 1];
 		sl->ns[i] = sl->ns[i - 1];
 	}
-	sl->at[pos] = slot;
-	ss_conn_copy(&sl->ex[slot], c);
+	sl->ex[pos] = rec;
 	sl->ns[pos] = v;
-	if (n < SS_FINDING_EXAMPLES)
-		sl->n++;
 }
 
 /* Appends a round trip to a listener's samples (the first
@@ -332,7 +339,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 				if (v[s] == SS_NO_TIME || v[s] < 0)
 					continue;
 				add_rtt(g, s, v[s]);
-				keep_slowest(g, s, c, v[s]);
+				keep_slowest(a, g, s, c, v[s]);
 			}
 		}
 	}
@@ -598,8 +605,8 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 		for (int s = 0; g != NULL && s < 2; s++) {
 			if (g->c.slow.rtt[s] != NULL)
 				__builtin_prefetch(&g->c.slow.rtt[s][g->c.slow.len[s]], 1);
-			if (g->c.slow.top[s] != NULL)
-				__builtin_prefetch(g->c.slow.top[s], 1);
+			if (g->c.slow.top[s] != 0)
+				__builtin_prefetch(&a->slow[g->c.slow.top[s] - 1], 1);
 		}
 	}
 }
