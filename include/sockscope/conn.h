@@ -114,9 +114,10 @@ enum {
 
 #define SS_NO_TIME G_MININT64
 
+/* One side of a record: what it sent.  Its address and port are the flow
+ * key's (ss_conn_ip(), ss_conn_port()): a copy of them here cost 32 bytes
+ * of every record (docs/performance.md, "Record memory, sixth session"). */
 typedef struct {
-	/* Per-packet counters first: the update reads and writes these, not
-	 * the address (the flow key has it too). */
 	guint64 packets;
 	guint64 bytes;         /* IP bytes (header + payload) as on the wire */
 	guint64 payload;       /* TCP/UDP payload bytes */
@@ -126,8 +127,6 @@ typedef struct {
 	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
 	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
 	guint8 wscale;
-	guint16 port;
-	ss_ip ip;
 } ss_endpoint;
 
 /* Zeek's history letters in the order they happened; `who` has bit i set
@@ -324,7 +323,48 @@ const char *ss_conn_zeek_state(const ss_conn *c);
  * first sender). */
 void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size);
 
+/* The address and port of ep[i] (i = 0, 1): the key's side
+ * i ^ ep0_key_side.  Records keep them only in the key, which every copy
+ * of a record holds. */
+static inline const ss_ip *ss_conn_ip(const ss_conn *c, int i)
+{
+	return &c->key.addr[i ^ c->ep0_key_side];
+}
+static inline guint16 ss_conn_port(const ss_conn *c, int i)
+{
+	return c->key.port[i ^ c->ep0_key_side];
+}
+
+/* Sets ep[0]'s and ep[1]'s address and port: the key's, in its canonical
+ * order (its protocol, family and tunnel stay), and which side ep[0] is.
+ * For records made by hand (tests, a rewrite); the tracker's come from
+ * their flow's key (ss_conn_init). */
+static inline void ss_conn_set_ends(ss_conn *c, ss_ip ip0, guint16 port0, ss_ip ip1, guint16 port1)
+{
+	ss_flow_key k;
+	c->ep0_key_side = (guint8)ss_flow_key_make(&k, c->key.family, c->key.proto, &ip0, port0,
+						   &ip1, port1);
+	memcpy(c->key.addr, k.addr, sizeof k.addr);
+	memcpy(c->key.port, k.port, sizeof k.port);
+}
+
 /* Convenience accessors for a finalized record. */
+static inline const ss_ip *ss_conn_client_ip(const ss_conn *c)
+{
+	return ss_conn_ip(c, c->client);
+}
+static inline guint16 ss_conn_client_port(const ss_conn *c)
+{
+	return ss_conn_port(c, c->client);
+}
+static inline const ss_ip *ss_conn_server_ip(const ss_conn *c)
+{
+	return ss_conn_ip(c, !c->client);
+}
+static inline guint16 ss_conn_server_port(const ss_conn *c)
+{
+	return ss_conn_port(c, !c->client);
+}
 static inline const ss_endpoint *ss_conn_client(const ss_conn *c)
 {
 	return &c->ep[c->client];

@@ -43,9 +43,8 @@ static inline ss_listener_key ss_listener_key_make(guint8 proto, guint8 family, 
 /* The key of the listener a decided record reached. */
 static inline ss_listener_key ss_listener_key_of_conn(const ss_conn *c)
 {
-	const ss_endpoint *sv = ss_conn_server(c);
 	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
-	return ss_listener_key_make(c->proto, c->family, &sv->ip, sv->port, &v);
+	return ss_listener_key_make(c->proto, c->family, ss_conn_server_ip(c), ss_conn_server_port(c), &v);
 }
 
 typedef struct ss_listeners ss_listeners;

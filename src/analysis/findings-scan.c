@@ -203,10 +203,10 @@ static guint scan_examples(const scan_acc *x, const GPtrArray *conns, ss_conn *e
 		if (c->proto != x->k.proto || c->family != x->k.family ||
 		    ss_vnet_cmp(&v, &x->k.vnet) != 0 ||
 		    c->outcome != SS_OUTCOME_COMPLETE ||
-		    memcmp(&ss_conn_client(c)->ip, &x->k.client, sizeof x->k.client))
+		    memcmp(ss_conn_client_ip(c), &x->k.client, sizeof x->k.client))
 			continue;
-		if (x->k.port ? ss_conn_server(c)->port != x->k.port
-			      : memcmp(&ss_conn_server(c)->ip, &x->k.server, sizeof x->k.server))
+		if (x->k.port ? ss_conn_server_port(c) != x->k.port
+			      : memcmp(ss_conn_server_ip(c), &x->k.server, sizeof x->k.server))
 			continue;
 		ss_conn_copy(&ex[nex++], c);
 	}

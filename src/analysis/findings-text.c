@@ -191,8 +191,8 @@ static void say_simul(ss_finding *f, const group *g, const phrases *p)
 {
 	(void)p;
 	const ss_conn *e = &f->examples[0];
-	char *a = ss_addr_port_dup(e->family, &ss_conn_client(e)->ip, ss_conn_client(e)->port);
-	char *b = ss_addr_port_dup(e->family, &ss_conn_server(e)->ip, ss_conn_server(e)->port);
+	char *a = ss_addr_port_dup(e->family, ss_conn_client_ip(e), ss_conn_client_port(e));
+	char *b = ss_addr_port_dup(e->family, ss_conn_server_ip(e), ss_conn_server_port(e));
 	GString *v = g_string_new(NULL);   /* " (vxlan 42)": which tenant's hosts */
 	vnet_suffix(v, &g->k.vnet);
 	f->statement = g_strdup_printf("%" G_GUINT64_FORMAT " connection%s between %s and %s%s "
@@ -587,10 +587,10 @@ void ss_findings_text_hosts(GPtrArray *out, const ss_findings_acc *a, const ss_r
 				if (c->proto != IPPROTO_TCP || c->family != h->family ||
 				    ss_vnet_cmp(&v, &h->vnet) != 0 ||
 				    (c->client != 0 && c->client != 1) ||
-				    memcmp(&ss_conn_client(c)->ip, &h->ip, sizeof(ss_ip)) != 0)
+				    memcmp(ss_conn_client_ip(c), &h->ip, sizeof(ss_ip)) != 0)
 					continue;
 				for (guint p = 0; p < h->n_dual_ports; p++)
-					if (ss_conn_client(c)->port == h->dual_ports[p]) {
+					if (ss_conn_client_port(c) == h->dual_ports[p]) {
 						ss_conn_copy(&f->examples[f->n_examples++], c);
 						break;
 					}

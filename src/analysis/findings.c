@@ -90,16 +90,15 @@ static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_c
 	int i = per_client ? 1 : 0;
 	if (r->h[i] == 0) {
 		const ss_conn *c = r->c;
-		const ss_endpoint *sv = ss_conn_server(c);
 		gkey *key = &r->k[i];
 		memset(key, 0, sizeof *key);
 		key->vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 		key->proto = c->proto;
 		key->family = c->family;
-		key->server = sv->ip;
-		key->port = sv->port;
+		key->server = *ss_conn_server_ip(c);
+		key->port = ss_conn_server_port(c);
 		if (per_client)
-			key->client = ss_conn_client(c)->ip;
+			key->client = *ss_conn_client_ip(c);
 		r->h[i] = gkey_oa_hash(a, key);
 	}
 	*h = r->h[i];
@@ -117,7 +116,7 @@ static const gkey *rec_silent_key(const ss_findings_acc *a, rec_keys *r, guint32
 		memset(k, 0, sizeof *k);
 		k->vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 		k->family = c->family;
-		k->server = c->ep[silent].ip;
+		k->server = *ss_conn_ip(c, silent);
 		k->icmp_type = silent == c->client;
 		r->h[2] = gkey_oa_hash(a, k);
 	}
@@ -205,7 +204,7 @@ static void add_example(ss_findings_acc *a, guint32 *ex, guint32 *nex, const ss_
 static void add_client(group *g, const ss_conn *c)
 {
 	if (ss_ip_set_size(&g->clients) < SS_FINDINGS_MAX_GROUPS)
-		ss_ip_set_add(&g->clients, &ss_conn_client(c)->ip);
+		ss_ip_set_add(&g->clients, ss_conn_client_ip(c));
 }
 
 /* One counted record of a group: count, distinct client, example. */
@@ -743,8 +742,8 @@ static void pair_examples(GPtrArray *out, const ss_report *r)
 		if ((c->client != 0 && c->client != 1) || ss_conn_roles_unknown(c))
 			continue;
 		ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
-		gkey k = gkey_pair(c->proto, c->family, &ss_conn_server(c)->ip,
-				   ss_conn_server(c)->port, &ss_conn_client(c)->ip, &v);
+		gkey k = gkey_pair(c->proto, c->family, ss_conn_server_ip(c),
+				   ss_conn_server_port(c), ss_conn_client_ip(c), &v);
 		ss_finding *f = g_hash_table_lookup(want, &k);
 		if (f == NULL || f->n_examples >= SS_FINDING_EXAMPLES)
 			continue;

@@ -337,13 +337,12 @@ static void note_port(client_acc *acc, guint16 port, gint64 start, gint64 end)
  * (NULL when the host's list was full). */
 static dest_acc *note_destination(ss_hosts *h, client_acc *acc, const ss_conn *c, gint64 start)
 {
-	const ss_endpoint *sv = ss_conn_server(c);
 	sock_key k;
 	memset(&k, 0, sizeof k);
 	k.proto = c->proto;
 	k.family = c->family;
-	k.port = sv->port;
-	k.ip = sv->ip;
+	k.port = ss_conn_server_port(c);
+	k.ip = *ss_conn_server_ip(c);
 	dest_acc *d = NULL;
 	if (!acc->have_dest) {
 		acc->have_dest = TRUE;
@@ -393,42 +392,40 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	if (c->client < 0 || c->proto != IPPROTO_TCP ||
 	    (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK))
 		return;
-	const ss_endpoint *cl = ss_conn_client(c);
 	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
-	host_acc *host = host_get(h, c->family, &cl->ip, &vnet, TRUE);
+	host_acc *host = host_get(h, c->family, ss_conn_client_ip(c), &vnet, TRUE);
 	if (!host)
 		return;
 	client_acc *acc = client_get(h, host);
 	gint64 start, end;
 	ss_conn_span(c, &start, &end);
 	dest_acc *d = note_destination(h, acc, c, start);
-	ss_eph_stats_add(&acc->eph, cl->port, d ? d->last_port : -1);
+	ss_eph_stats_add(&acc->eph, ss_conn_client_port(c), d ? d->last_port : -1);
 	if (d)
-		d->last_port = cl->port;
+		d->last_port = ss_conn_client_port(c);
 	/* Reuse gaps need times: a record with no counted packet (SS_NO_TIME)
 	 * says nothing about when its port was in use. */
 	if (start != SS_NO_TIME && c->last_ns != SS_NO_TIME)
-		note_reuse(h, acc, cl->port, start, c->last_ns);
+		note_reuse(h, acc, ss_conn_client_port(c), start, c->last_ns);
 }
 
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 {
 	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
-	const ss_endpoint *cl = ss_conn_client(c);
 	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	host_acc *acc;
 	if (ss_conn_roles_unknown(c)) {
 		/* Neither side is the client: both hosts are listed, with the
 		 * record counted as one of unknown roles. */
 		for (int i = 0; i < 2; i++) {
-			acc = host_get(h, c->family, &c->ep[i].ip, &vnet, TRUE);
+			acc = host_get(h, c->family, ss_conn_ip(c, i), &vnet, TRUE);
 			if (acc && acc->unknown_roles < G_MAXUINT32)
 				acc->unknown_roles++;
 		}
 		return;
 	}
-	acc = host_get(h, c->family, &cl->ip, &vnet, TRUE);
+	acc = host_get(h, c->family, ss_conn_client_ip(c), &vnet, TRUE);
 	if (!acc)
 		return;
 	acc->client_connections++;

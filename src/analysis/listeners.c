@@ -147,19 +147,18 @@ guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 {
 	if (!ss_conn_reaches_listener(c))
 		return SS_LISTENERS_NONE;
-	const ss_endpoint *sv = ss_conn_server(c), *cl = ss_conn_client(c);
 	guint32 id;
 	listener_acc *acc = socket_of(ls, c, &id);
 	if (acc->l.connections == 0) {   /* new, or numbered only so far */
 		acc->l.proto = c->proto;
 		acc->l.family = c->family;
-		acc->l.ip = sv->ip;
-		acc->l.port = sv->port;
+		acc->l.ip = *ss_conn_server_ip(c);
+		acc->l.port = ss_conn_server_port(c);
 		acc->l.vnet = acc->k.vnet;
 		acc->l.state = SS_LISTENER_FILTERED;
 		acc->l.confidence = c->confidence;
 		acc->l.first_ns = acc->l.last_ns = SS_NO_TIME;
-		acc->l.service = ss_service_name(c->proto, sv->port);
+		acc->l.service = ss_service_name(c->proto, ss_conn_server_port(c));
 	}
 	ss_listener *l = &acc->l;
 	l->connections++;
@@ -181,8 +180,8 @@ guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)
 		l->last_ns = c->last_ns;
 	if (ss_ip_set_size(&acc->clients) < SS_LISTENER_MAX_CLIENTS)
-		ss_ip_set_add(&acc->clients, &cl->ip);
-	else if (!ss_ip_set_contains(&acc->clients, &cl->ip))
+		ss_ip_set_add(&acc->clients, ss_conn_client_ip(c));
+	else if (!ss_ip_set_contains(&acc->clients, ss_conn_client_ip(c)))
 		l->clients_capped = TRUE;
 	return id;
 }

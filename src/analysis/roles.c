@@ -214,10 +214,9 @@ static void ep4_grow(const ss_roles *k, ep4_table *t)
 
 static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side)
 {
-	const ss_endpoint *ep = &c->ep[side];
 	r->v4 = c->family == SS_FAMILY_IPV4;
 	if (r->v4) {
-		r->key4 = ep4_key(&ep->ip, ep->port, c->proto);
+		r->key4 = ep4_key(ss_conn_ip(c, side), ss_conn_port(c, side), c->proto);
 		const ep_memo *m = &k->memo[ep4_memo_index(r->key4)];
 		r->h = m->key == r->key4 ? m->h : ep4_hash(k, r->key4);
 		if (k->eps4.cap)
@@ -227,8 +226,8 @@ static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side
 	memset(&r->key6, 0, sizeof r->key6);
 	r->key6.proto = c->proto;
 	r->key6.family = c->family;
-	r->key6.port = ep->port;
-	r->key6.ip = ep->ip;
+	r->key6.port = ss_conn_port(c, side);
+	r->key6.ip = *ss_conn_ip(c, side);
 	r->h = ss_oa_hash(&r->key6, sizeof r->key6);
 }
 
@@ -381,7 +380,7 @@ void ss_roles_note_record(ss_roles *k, const ss_conn *c)
 		ep_counts *e = ep_get(k, &r[i]);
 		if (!e)
 			continue;
-		guint16 peer = c->ep[!i].port;
+		guint16 peer = ss_conn_port(c, !i);
 		if (e->records > 0 && peer != e->last_peer_port)
 			e->peer_changes++;
 		e->last_peer_port = peer;
@@ -460,12 +459,12 @@ static void learn_directions(ss_roles *k, const ss_conn *c)
 	for (int i = 0; i < 2; i++) {
 		if (c->ep[i].packets == 0)
 			continue;
-		dir_add(&k->directions, c->family, &c->ep[i].ip, &c->ep[!i].ip,
+		dir_add(&k->directions, c->family, ss_conn_ip(c, i), ss_conn_ip(c, !i),
 			SS_ROLES_MAX_DIRECTIONS);
 	}
 	if (c->proto == IPPROTO_TCP && ss_conn_one_sided(c)) {
 		int heard = c->ep[0].packets > 0 ? 0 : 1;
-		dir_add(&k->deaf, c->family, &c->ep[heard].ip, NULL, SS_ROLES_MAX_DIRECTIONS);
+		dir_add(&k->deaf, c->family, ss_conn_ip(c, heard), NULL, SS_ROLES_MAX_DIRECTIONS);
 	}
 }
 
@@ -473,14 +472,13 @@ gboolean ss_roles_answer_unseen(const ss_roles *k, const ss_conn *c, int client)
 {
 	if (!k || dir_size(&k->deaf) == 0)
 		return FALSE;
-	const ss_endpoint *cl = &c->ep[client], *sv = &c->ep[!client];
-	if (!dir_contains(&k->deaf, c->family, &cl->ip, NULL))
+	if (!dir_contains(&k->deaf, c->family, ss_conn_ip(c, client), NULL))
 		return FALSE;
 	/* Anything from the server to the client elsewhere in the capture
 	 * shows that direction is captured: then the silence is real.  (A
 	 * pair the full table could not record counts as unseen: unknown
 	 * rather than a wrong "unanswered".) */
-	return !dir_contains(&k->directions, c->family, &sv->ip, &cl->ip);
+	return !dir_contains(&k->directions, c->family, ss_conn_ip(c, !client), ss_conn_ip(c, client));
 }
 
 void ss_roles_learn(ss_roles *k, const ss_conn *c)
@@ -498,7 +496,7 @@ void ss_roles_learn(ss_roles *k, const ss_conn *c)
 	}
 	/* UDP: ep[0] spoke first; ep[1] answered it from the addressed port. */
 	if (c->ep[0].packets > 0 && c->ep[1].packets > 0 &&
-	    !ss_ip_is_multicast(c->family, &c->ep[1].ip)) {
+	    !ss_ip_is_multicast(c->family, ss_conn_ip(c, 1))) {
 		ep_counts *e = ep_get_side(k, c, 1);
 		if (e && e->replies < G_MAXUINT32)
 			e->replies++;
@@ -551,8 +549,8 @@ static int by_ephemeral(const ss_roles *k, const ss_conn *c)
 	int s[2];
 	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	for (int i = 0; i < 2; i++)
-		s[i] = eph_score(ss_hosts_ephemeral_verdict(k->hosts, c->family, &c->ep[i].ip,
-							    &vnet, c->ep[i].port));
+		s[i] = eph_score(ss_hosts_ephemeral_verdict(k->hosts, c->family, ss_conn_ip(c, i),
+							    &vnet, ss_conn_port(c, i)));
 	if (s[0] == s[1])
 		return -1;
 	return s[0] > s[1] ? 0 : 1;
@@ -591,11 +589,11 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 	if (udp) {
 		/* A group or broadcast address only receives: the other side sent. */
 		for (int i = 1; i >= 0; i--) {
-			if (ss_ip_is_multicast(c->family, &c->ep[i].ip)) {
+			if (ss_ip_is_multicast(c->family, ss_conn_ip(c, i))) {
 				set(c, !i, SS_EVIDENCE_MULTICAST, SS_CONFIDENCE_MEDIUM);
 				return;
 			}
-			if (ss_ip_is_broadcast(c->family, &c->ep[i].ip)) {
+			if (ss_ip_is_broadcast(c->family, ss_conn_ip(c, i))) {
 				set(c, !i, SS_EVIDENCE_BROADCAST, SS_CONFIDENCE_MEDIUM);
 				return;
 			}
@@ -623,7 +621,7 @@ void ss_roles_decide(const ss_roles *k, ss_conn *c)
 		}
 	}
 
-	guint16 p0 = c->ep[0].port, p1 = c->ep[1].port;
+	guint16 p0 = ss_conn_port(c, 0), p1 = ss_conn_port(c, 1);
 	gboolean known0 = ss_service_port_known(c->proto, p0);
 	gboolean known1 = ss_service_port_known(c->proto, p1);
 	if (known0 != known1) {

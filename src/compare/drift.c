@@ -154,7 +154,6 @@ static void index_report(side_index *ix, const ss_report *r)
 		 * simultaneous open, a multicast group). */
 		if (!ss_conn_reaches_listener(c))
 			continue;
-		const ss_endpoint *cl = ss_conn_client(c);
 		lkey k = ss_listener_key_of_conn(c);
 		ldetail *d = g_hash_table_lookup(ix->listeners, &k);
 		if (d == NULL) {
@@ -172,7 +171,7 @@ static void index_report(side_index *ix, const ss_report *r)
 		memset(&nk, 0, sizeof nk);
 		nk.l = k;
 		guint8 prefix;
-		nk.net = network_of(c->family, &cl->ip, &prefix);
+		nk.net = network_of(c->family, ss_conn_client_ip(c), &prefix);
 		ndetail *n = g_hash_table_lookup(ix->networks, &nk);
 		if (n == NULL) {
 			n = g_new0(ndetail, 1);
@@ -180,7 +179,7 @@ static void index_report(side_index *ix, const ss_report *r)
 		}
 		n->connections++;
 		if (ss_ip_set_size(&n->clients) < SS_LISTENER_MAX_CLIENTS)
-			ss_ip_set_add(&n->clients, &cl->ip);
+			ss_ip_set_add(&n->clients, ss_conn_client_ip(c));
 	}
 }
 

@@ -44,8 +44,8 @@ static GHashTable *conn_index(const ss_report *r)
 	for (guint i = 0; r && r->conns && i < r->conns->len; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
 		tuple_key k;
-		tuple_make(&k, c->proto, c->family, &c->ep[0].ip, c->ep[0].port, &c->ep[1].ip,
-			   c->ep[1].port);
+		tuple_make(&k, c->proto, c->family, ss_conn_ip(c, 0), ss_conn_port(c, 0), ss_conn_ip(c, 1),
+			   ss_conn_port(c, 1));
 		GPtrArray *list = g_hash_table_lookup(t, &k);
 		if (!list) {
 			list = g_ptr_array_new();
@@ -87,8 +87,7 @@ static int flow_client(const ss_cmp_flow *f, const ss_conn *c)
 	if (f->client >= 0)
 		return f->client;
 	if (c && c->client >= 0) {
-		const ss_endpoint *e = &c->ep[c->client];
-		if (memcmp(&e->ip, &f->ip[1], sizeof e->ip) == 0 && e->port == f->port[1])
+		if (memcmp(ss_conn_client_ip(c), &f->ip[1], sizeof *ss_conn_client_ip(c)) == 0 && ss_conn_client_port(c) == f->port[1])
 			return 1;
 	}
 	return 0;

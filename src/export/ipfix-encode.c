@@ -160,12 +160,12 @@ static guint8 *put_record(guint8 *p, const ss_conn *c)
 	gsize alen = c->family == SS_FAMILY_IPV6 ? 16 : 4;
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
-	memcpy(p, cl->ip.bytes, alen);
+	memcpy(p, ss_conn_client_ip(c)->bytes, alen);
 	p += alen;
-	memcpy(p, sv->ip.bytes, alen);
+	memcpy(p, ss_conn_server_ip(c)->bytes, alen);
 	p += alen;
-	p = put16(p, cl->port);
-	p = put16(p, sv->port);
+	p = put16(p, ss_conn_client_port(c));
+	p = put16(p, ss_conn_server_port(c));
 	*p++ = c->proto;
 	p = put64(p, ms_of(first));
 	p = put64(p, ms_of(last));

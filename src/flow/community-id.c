@@ -114,6 +114,6 @@ gboolean ss_community_id_key(const ss_flow_key *key, guint16 seed, char out[SS_C
 
 gboolean ss_community_id_conn(const ss_conn *c, guint16 seed, char out[SS_COMMUNITY_ID_LEN])
 {
-	return ss_community_id(c->family, c->proto, &c->ep[0].ip, c->ep[0].port,
-			       &c->ep[1].ip, c->ep[1].port, seed, out);
+	return ss_community_id(c->family, c->proto, ss_conn_ip(c, 0), ss_conn_port(c, 0),
+			       ss_conn_ip(c, 1), ss_conn_port(c, 1), seed, out);
 }

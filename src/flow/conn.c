@@ -147,10 +147,7 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	c->family = key->family;
 	c->client = -1;
 	c->ep0_key_side = (guint8)src_key_side;
-	c->ep[0].ip = p->src;
-	c->ep[0].port = p->sport;
-	c->ep[1].ip = p->dst;
-	c->ep[1].port = p->dport;
+	/* ep[i]'s address and port are the key's (ss_conn_ip()) */
 	if (tail == SS_CONN_TAIL_TUNNEL)
 		c->tail_tunnel = p->tunnel;
 	for (int i = 0; i < 2; i++)

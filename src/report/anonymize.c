@@ -111,8 +111,14 @@ void ss_anonymize_ip(ss_anonymizer *a, guint8 family, const ss_ip *in, ss_ip *ou
 
 void ss_anonymize_conn(ss_anonymizer *a, ss_conn *c)
 {
-	ss_anonymize_ip(a, c->family, &c->ep[0].ip, &c->ep[0].ip);
-	ss_anonymize_ip(a, c->family, &c->ep[1].ip, &c->ep[1].ip);
+	/* ep[i]'s address and port are the key's (conn.h): rewrite them, then
+	 * make the key again from the new addresses */
+	ss_ip ip[2];
+	guint16 port[2];
+	for (int i = 0; i < 2; i++) {
+		ss_anonymize_ip(a, c->family, ss_conn_ip(c, i), &ip[i]);
+		port[i] = ss_conn_port(c, i);
+	}
 	/* Only a record that holds its tunnel has outer addresses (conn.h). */
 	if (c->tail == SS_CONN_TAIL_TUNNEL && c->tail_tunnel.family) {
 		ss_tunnel *t = &c->tail_tunnel;
@@ -120,8 +126,7 @@ void ss_anonymize_conn(ss_anonymizer *a, ss_conn *c)
 		ss_anonymize_ip(a, t->family, &t->dst, &t->dst);
 	}
 	/* the key's canonical order follows the new addresses */
-	int src = ss_flow_key_make(&c->key, c->family, c->proto, &c->ep[0].ip, c->ep[0].port,
-				   &c->ep[1].ip, c->ep[1].port);
+	int src = ss_flow_key_make(&c->key, c->family, c->proto, &ip[0], port[0], &ip[1], port[1]);
 	ss_flow_key_set_tunnel(&c->key, ss_conn_tunnel(c));
 	c->ep0_key_side = (guint8)src;
 }

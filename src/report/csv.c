@@ -109,15 +109,15 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	char cip[SS_IP_STRLEN], sip[SS_IP_STRLEN];
 
-	ss_ip_format(c->family, &cl->ip, cip);
-	ss_ip_format(c->family, &sv->ip, sip);
+	ss_ip_format(c->family, v.client_ip, cip);
+	ss_ip_format(c->family, v.server_ip, sip);
 
 	field(b, ss_proto_name(c->proto, "unknown"), TRUE);
 	field_u64(b, c->family);
 	field(b, cip, FALSE);
-	field_u64(b, cl->port);
+	field_u64(b, v.client_port);
 	field(b, sip, FALSE);
-	field_u64(b, sv->port);
+	field_u64(b, v.server_port);
 	field(b, v.service, FALSE);
 	field(b, ss_outcome_name(c->outcome), FALSE);
 	field(b, ss_close_name(c->close), FALSE);

@@ -16,20 +16,21 @@
 #define ECS_VERSION "8.11.0"
 
 /* {"ip", "port", "bytes", "packets"}: bytes are IP bytes as on the wire. */
-static void host_(GString *b, const char *qk, gsize n, guint8 family, const ss_endpoint *e)
+static void host_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip,
+		  guint16 port, const ss_endpoint *e)
 {
 	key_(b, qk, n);
 	g_string_append_c(b, '{');
-	kv_ip(b, "ip", family, &e->ip);
+	kv_ip(b, "ip", family, ip);
 	g_string_append_c(b, ',');
-	kv_u64(b, "port", e->port);
+	kv_u64(b, "port", port);
 	g_string_append_c(b, ',');
 	kv_u64(b, "bytes", e->bytes);
 	g_string_append_c(b, ',');
 	kv_u64(b, "packets", e->packets);
 	g_string_append_c(b, '}');
 }
-#define host(b, k, family, e) host_((b), QKEY(k), (family), (e))
+#define host(b, k, family, ip, port, e) host_((b), QKEY(k), (family), (ip), (port), (e))
 
 /* event.outcome: from the capture's point of view, did the client reach
  * the server? */
@@ -110,16 +111,16 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	kv_str(b, "dataset", "sockscope.connection");
 	g_string_append(b, "},");
 
-	host(b, "source", c->family, cl);
+	host(b, "source", c->family, v.client_ip, v.client_port, cl);
 	g_string_append_c(b, ',');
-	host(b, "destination", c->family, sv);
+	host(b, "destination", c->family, v.server_ip, v.server_port, sv);
 	g_string_append_c(b, ',');
 	/* ECS's client/server are roles: left out when they are unknown,
 	 * source/destination then being the first packet's direction. */
 	if (!ss_conn_roles_unknown(c)) {
-		host(b, "client", c->family, cl);
+		host(b, "client", c->family, v.client_ip, v.client_port, cl);
 		g_string_append_c(b, ',');
-		host(b, "server", c->family, sv);
+		host(b, "server", c->family, v.server_ip, v.server_port, sv);
 		g_string_append_c(b, ',');
 	}
 

@@ -124,7 +124,7 @@ static host_key client_key(const ss_conn *c)
 	memset(&hk, 0, sizeof hk);
 	hk.vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	hk.family = c->family;
-	hk.ip = ss_conn_client(c)->ip;
+	hk.ip = *ss_conn_client_ip(c);
 	return hk;
 }
 
@@ -240,7 +240,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 		} else {
 			ss_graph_client nc0 = { 0 };
 			nc0.family = c->family;
-			nc0.ip = ss_conn_client(c)->ip;
+			nc0.ip = *ss_conn_client_ip(c);
 			nc0.vnet = hk.vnet;
 			g_array_append_val(clients, nc0);
 			ci = clients->len - 1;
@@ -284,7 +284,7 @@ ss_graph *ss_graph_build(const ss_report *r)
 		guint j = order[ci];
 		if (j == G_MAXUINT)
 			continue;
-		guint16 port = ss_conn_client(c)->port;
+		guint16 port = ss_conn_client_port(c);
 		ss_graph_edge *e = &dense[((gsize)j * ns + srv) * SS_GRAPH_MAX_ROWS + row];
 		if (e->conns == 0) {
 			e->client = j;

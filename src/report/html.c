@@ -343,7 +343,7 @@ static void sequence_h(GString *b, const ss_conn *c, guint n)
 		return;
 	}
 	int height = 60 + (int)ev->len * Q_STEP + 20;
-	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+	char *cl = ss_addr_port_dup(c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
 	char *sv = ss_seq_server_text(c);
 	g_string_append_printf(b, "<svg class=\"sequence\" id=\"seq-%u\" xmlns=\"http://www.w3.org/2000/svg\" "
 			       "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -470,10 +470,10 @@ static void findings_h(GString *b, const ss_report *r)
 			const ss_conn *c = &f->examples[j];
 			gint64 first, last;
 			ss_conn_span(c, &first, &last);
-			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip,
-						    ss_conn_client(c)->port);
-			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip,
-						    ss_conn_server(c)->port);
+			char *cl = ss_addr_port_dup(c->family, ss_conn_client_ip(c),
+						    ss_conn_client_port(c));
+			char *sv = ss_addr_port_dup(c->family, ss_conn_server_ip(c),
+						    ss_conn_server_port(c));
 			g_string_append(b, "<li><code>");
 			time_h(b, first, r->summary.nanosecond);
 			g_string_append_printf(b, "</code> %s <code>", ss_proto_name(c->proto, "?"));

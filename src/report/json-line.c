@@ -142,9 +142,9 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 		put_lit(p, ",\"client\":null,\"server\":null,\"endpoints\":[");
 		for (int i = 0; i < 2; i++) {
 			put_lit(p, "{\"ip\":\"");
-			p += ss_ip_format(c->family, &c->ep[i].ip, p);
+			p += ss_ip_format(c->family, ss_conn_ip(c, i), p);
 			put_lit(p, "\",\"port\":");
-			p = ss_u64_put(p, c->ep[i].port);
+			p = ss_u64_put(p, ss_conn_port(c, i));
 			put_lit(p, ",\"packets\":");
 			p = ss_u64_put(p, c->ep[i].packets);
 			put_lit(p, ",\"bytes\":");
@@ -157,13 +157,13 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 		put_lit(p, ",\"service\":");
 	} else {
 		put_lit(p, ",\"client\":{\"ip\":\"");
-		p += ss_ip_format(c->family, &cl->ip, p);
+		p += ss_ip_format(c->family, v.client_ip, p);
 		put_lit(p, "\",\"port\":");
-		p = ss_u64_put(p, cl->port);
+		p = ss_u64_put(p, v.client_port);
 		put_lit(p, "},\"server\":{\"ip\":\"");
-		p += ss_ip_format(c->family, &sv->ip, p);
+		p += ss_ip_format(c->family, v.server_ip, p);
 		put_lit(p, "\",\"port\":");
-		p = ss_u64_put(p, sv->port);
+		p = ss_u64_put(p, v.server_port);
 		put_lit(p, "},\"service\":");
 	}
 	p = ss_json_escape_put(p, v.service, service_n);

@@ -405,9 +405,9 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 		g_string_append_c(b, ',');
 		kv_str(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
 		g_string_append_c(b, ',');
-		addr_obj(b, "client", c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+		addr_obj(b, "client", c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
 		g_string_append_c(b, ',');
-		addr_obj(b, "server", c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+		addr_obj(b, "server", c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
 		g_string_append_c(b, ',');
 		kv_str(b, "outcome", ss_outcome_name(c->outcome));
 		g_string_append_c(b, '}');

@@ -211,11 +211,10 @@ void ss_live_view_refresh(ss_live_view *v, const ss_report *r, guint64 next_seq,
 	GString *ep2 = g_string_new(NULL);
 	for (guint i = first; i < fresh->len; i++) {
 		const ss_conn *c = g_ptr_array_index(fresh, i);
-		const ss_endpoint *cl = ss_conn_client(c), *sv = ss_conn_server(c);
 		g_string_truncate(ep, 0);
 		g_string_truncate(ep2, 0);
-		ss_addr_port_append(ep, c->family, &cl->ip, cl->port);
-		ss_addr_port_append(ep2, c->family, &sv->ip, sv->port);
+		ss_addr_port_append(ep, c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
+		ss_addr_port_append(ep2, c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
 		tunnel_suffix(ep2, ss_conn_tunnel(c));
 		g_string_append_printf(b, "%-5s  %-47s  %-47s  %-12s  %s%s\n",
 				       c->proto == IPPROTO_TCP ? "tcp" : "udp", ep->str, ep2->str,

@@ -169,7 +169,7 @@ static void mermaid_md(GString *b, const ss_conn *c)
 		ss_seq_events_free(ev);
 		return;
 	}
-	char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
+	char *cl = ss_addr_port_dup(c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
 	char *sv = ss_seq_server_text(c);
 	/* roles unknown: the two sides, the first packet's sender first */
 	gboolean unknown = ss_conn_roles_unknown(c);
@@ -279,8 +279,8 @@ static void findings_md(GString *b, const ss_report *r)
 			ss_conn_span(c, &first, &last);
 			GString *t = g_string_new(NULL);
 			time_str(t, first, r->summary.nanosecond);
-			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			char *cl = ss_addr_port_dup(c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
+			char *sv = ss_addr_port_dup(c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
 			g_string_append(b, "  - ");
 			ss_md_code(b, t->str);
 			g_string_append_printf(b, " %s ", ss_proto_name(c->proto, "?"));

@@ -103,6 +103,9 @@ typedef struct {
 	 * rendered; should one without roles slip through, ep[0] (the first
 	 * sender) stands in as the client. */
 	const ss_endpoint *client, *server;
+	/* Their addresses and ports, which the record keeps in its key */
+	const ss_ip *client_ip, *server_ip;
+	guint16 client_port, server_port;
 	gint64 first, last;      /* ss_conn_span: SS_NO_TIME when never counted */
 	gint64 duration;         /* last - first, SS_NO_TIME when either is unknown */
 	const char *service;     /* the server port's service name, or NULL */

@@ -154,7 +154,7 @@ void ss_seq_time_append(GString *b, gint64 at_ns)
 
 char *ss_seq_server_text(const ss_conn *c)
 {
-	char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+	char *sv = ss_addr_port_dup(c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
 	if (ss_conn_tunnel(c)->type == SS_TUNNEL_NONE)
 		return sv;
 	GString *b = g_string_new(sv);

@@ -431,8 +431,8 @@ static void findings_block(GString *b, const ss_report *r, const ss_render_optio
 			gint64 first, last;
 			ss_conn_span(c, &first, &last);
 			char *t = clock_time(first, r->summary.nanosecond, date);
-			char *cl = ss_addr_port_dup(c->family, &ss_conn_client(c)->ip, ss_conn_client(c)->port);
-			char *sv = ss_addr_port_dup(c->family, &ss_conn_server(c)->ip, ss_conn_server(c)->port);
+			char *cl = ss_addr_port_dup(c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
+			char *sv = ss_addr_port_dup(c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
 			g_string_append_printf(l, "%s %s %s %s %s", t, ss_proto_name(c->proto, "?"), cl,
 					       ss_conn_roles_unknown(c) ? "<->" : "->", sv);
 			/* which tenant's connection: " (vxlan 42)" */
@@ -515,16 +515,15 @@ static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
 	if (c->outcome != SS_OUTCOME_REJECTED && c->outcome != SS_OUTCOME_UNANSWERED)
 		return FALSE;
 	int ci = c->client == 1 ? 1 : 0;
-	const ss_endpoint *cl = &c->ep[ci], *sv = &c->ep[!ci];
 	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 	for (guint i = 0; i < scans->len; i++) {
 		const ss_finding *f = g_ptr_array_index(scans, i);
 		if (f->proto != c->proto || f->family != c->family ||
 		    ss_vnet_cmp(&f->vnet, &v) != 0 ||
-		    memcmp(&f->client_ip, &cl->ip, sizeof cl->ip) != 0)
+		    memcmp(&f->client_ip, ss_conn_ip(c, ci), sizeof *ss_conn_ip(c, ci)) != 0)
 			continue;
-		if (f->has_server ? memcmp(&f->server_ip, &sv->ip, sizeof sv->ip) == 0
-				  : f->server_port == sv->port)
+		if (f->has_server ? memcmp(&f->server_ip, ss_conn_ip(c, !ci), sizeof *ss_conn_ip(c, !ci)) == 0
+				  : f->server_port == ss_conn_port(c, !ci))
 			return TRUE;
 	}
 	return FALSE;
@@ -568,10 +567,10 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		ss_text_table_add(&t, g_strdup(ss_proto_name(c->proto, "?")), NULL);
 		if (tun)   /* an MPLS record: its whole label stack */
 			ss_text_table_add(&t, tunnel_cell(ss_conn_tunnel(c)), NULL);
-		ss_text_table_add(&t, ss_addr_port_dup(c->family, &cl->ip, cl->port), NULL);
+		ss_text_table_add(&t, ss_addr_port_dup(c->family, ss_conn_ip(c, ci), ss_conn_port(c, ci)), NULL);
 		/* roles unknown: no arrow, nobody connected to anybody */
 		ss_text_table_add(&t, g_strdup(ss_conn_roles_unknown(c) ? "<->" : "->"), NULL);
-		ss_text_table_add(&t, ss_addr_port_dup(c->family, &sv->ip, sv->port), NULL);
+		ss_text_table_add(&t, ss_addr_port_dup(c->family, ss_conn_ip(c, !ci), ss_conn_port(c, !ci)), NULL);
 		ss_text_table_add(&t, g_strdup(ss_outcome_name(c->outcome)), outcome_color(c->outcome));
 		ss_text_table_add(&t, g_strdup(ss_close_name(c->close)), NULL);
 

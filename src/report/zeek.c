@@ -85,13 +85,16 @@ static void uid_of(const guint8 *in, gsize n, char out[19]);
 static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 {
 	static const char tag[] = "sockscope-uid-v1";
-	const ss_endpoint *a = &c->ep[0], *z = &c->ep[1];
-	int cmp = memcmp(a->ip.bytes, z->ip.bytes, sizeof a->ip.bytes);
-	if (cmp > 0 || (cmp == 0 && a->port > z->port)) {
-		const ss_endpoint *t = a;
-		a = z;
-		z = t;
+	int ia = 0, iz = 1;
+	const ss_ip *a = ss_conn_ip(c, ia), *z = ss_conn_ip(c, iz);
+	int cmp = memcmp(a->bytes, z->bytes, sizeof a->bytes);
+	if (cmp > 0 || (cmp == 0 && ss_conn_port(c, ia) > ss_conn_port(c, iz))) {
+		ia = 1;
+		iz = 0;
+		a = ss_conn_ip(c, ia);
+		z = ss_conn_ip(c, iz);
 	}
+	guint16 ap = ss_conn_port(c, ia), zp = ss_conn_port(c, iz);
 
 	guint8 in[sizeof tag - 1 + 2 + 2 * 18 + 8 + 4];
 	gsize n = 0;
@@ -99,14 +102,14 @@ static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 	n += sizeof tag - 1;
 	in[n++] = c->family;
 	in[n++] = c->proto;
-	memcpy(in + n, a->ip.bytes, 16);
+	memcpy(in + n, a->bytes, 16);
 	n += 16;
-	in[n++] = (guint8)(a->port >> 8);
-	in[n++] = (guint8)a->port;
-	memcpy(in + n, z->ip.bytes, 16);
+	in[n++] = (guint8)(ap >> 8);
+	in[n++] = (guint8)ap;
+	memcpy(in + n, z->bytes, 16);
 	n += 16;
-	in[n++] = (guint8)(z->port >> 8);
-	in[n++] = (guint8)z->port;
+	in[n++] = (guint8)(zp >> 8);
+	in[n++] = (guint8)zp;
 	guint64 t = (guint64)first_ns;
 	for (int i = 7; i >= 0; i--)
 		in[n++] = (guint8)(t >> (8 * i));
@@ -194,8 +197,8 @@ static void row_init(zeek_row *z, const ss_conn *c)
 	ss_conn_view_make(c, &z->v);
 	z->orig = z->v.client;
 	z->resp = z->v.server;
-	ss_ip_format(c->family, &z->orig->ip, z->orig_h);
-	ss_ip_format(c->family, &z->resp->ip, z->resp_h);
+	ss_ip_format(c->family, z->v.client_ip, z->orig_h);
+	ss_ip_format(c->family, z->v.server_ip, z->resp_h);
 	z->first = z->v.first;
 	z->last = z->v.last;
 	zeek_uid(c, z->first, z->uid);
@@ -231,10 +234,10 @@ static void tsv_conn(GString *b, const ss_conn *c)
 	ss_zeek_field_append(b, z.uid);
 	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.orig_h);
-	tsv_u64(b, z.orig->port);
+	tsv_u64(b, z.v.client_port);
 	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.resp_h);
-	tsv_u64(b, z.resp->port);
+	tsv_u64(b, z.v.server_port);
 	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.proto);
 	g_string_append_c(b, '\t');
@@ -280,10 +283,10 @@ static void json_conn(GString *b, const ss_conn *c)
 	kv_str_omit_unset(b, "uid", z.uid);
 	kv_str_omit_unset(b, "id.orig_h", z.orig_h);
 	g_string_append_c(b, ',');
-	kv_u64(b, "id.orig_p", z.orig->port);
+	kv_u64(b, "id.orig_p", z.v.client_port);
 	kv_str_omit_unset(b, "id.resp_h", z.resp_h);
 	g_string_append_c(b, ',');
-	kv_u64(b, "id.resp_p", z.resp->port);
+	kv_u64(b, "id.resp_p", z.v.server_port);
 	kv_str_omit_unset(b, "proto", z.proto);
 	kv_str_omit_unset(b, "service", z.service);
 	if (z.first != SS_NO_TIME && z.last != SS_NO_TIME) {

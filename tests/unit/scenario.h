@@ -30,6 +30,24 @@ static inline ss_ip sc_ip4(guint8 a, guint8 b, guint8 c, guint8 d)
 	return ip;
 }
 
+/* Sets side i's address or port of a record made by hand: both live in
+ * the record's key (sockscope/conn.h), kept in its canonical order. */
+static inline void sc_conn_set_ip(ss_conn *c, int i, ss_ip ip)
+{
+	ss_ip a = *ss_conn_ip(c, 0), b = *ss_conn_ip(c, 1);
+	if (i == 0)
+		a = ip;
+	else
+		b = ip;
+	ss_conn_set_ends(c, a, ss_conn_port(c, 0), b, ss_conn_port(c, 1));
+}
+
+static inline void sc_conn_set_port(ss_conn *c, int i, guint16 port)
+{
+	ss_conn_set_ends(c, *ss_conn_ip(c, 0), i == 0 ? port : ss_conn_port(c, 0),
+			 *ss_conn_ip(c, 1), i == 1 ? port : ss_conn_port(c, 1));
+}
+
 static inline sc_flow sc_flow_make(guint8 proto, ss_ip client, guint16 cport, ss_ip server,
 				   guint16 sport)
 {

@@ -139,17 +139,14 @@ static void test_conn_and_community_id(void **state)
 	c.family = SS_FAMILY_IPV4;
 	c.client = 0;
 	ss_ip a = { { 192, 168, 1, 10 } }, b = { { 192, 168, 1, 200 } };
-	c.ep[0].ip = a;
-	c.ep[0].port = 43122;
-	c.ep[1].ip = b;
-	c.ep[1].port = 443;
+	ss_conn_set_ends(&c, a, 43122, b, 443);
 	c.ep0_key_side = (guint8)ss_flow_key_make(&c.key, c.family, c.proto, &a, 43122, &b, 443);
 	ss_anonymize_conn(an, &c);
 	ss_ip pa, pb;
 	ss_anonymize_ip(an, SS_FAMILY_IPV4, &a, &pa);
 	ss_anonymize_ip(an, SS_FAMILY_IPV4, &b, &pb);
-	assert_memory_equal(&c.ep[0].ip, &pa, sizeof pa);
-	assert_memory_equal(&c.ep[1].ip, &pb, sizeof pb);
+	assert_memory_equal(ss_conn_ip(&c, 0), &pa, sizeof pa);
+	assert_memory_equal(ss_conn_ip(&c, 1), &pb, sizeof pb);
 	/* the flow key follows: same key as one made from the pseudonyms */
 	ss_flow_key k;
 	int side = ss_flow_key_make(&k, c.family, c.proto, &pa, 43122, &pb, 443);

@@ -100,10 +100,7 @@ static void test_key_and_conn(void **state)
 	memset(&c, 0, sizeof c);
 	c.family = fam;
 	c.proto = 6;
-	c.ep[0].ip = b;
-	c.ep[0].port = 80;
-	c.ep[1].ip = a;
-	c.ep[1].port = 34855;
+	ss_conn_set_ends(&c, b, 80, a, 34855);
 	assert_true(ss_community_id_conn(&c, 1, out));
 	assert_string_equal(out, "1:3V71V58M3Ksw/yuFALMcW0LAHvc=");
 }

@@ -114,10 +114,10 @@ static const ss_conn *conn_at(const ss_report *r, guint i)
 
 static void assert_roles(const scenario *sc, const ss_conn *c)
 {
-	assert_memory_equal(&ss_conn_client(c)->ip, &sc->ip[C], sizeof(ss_ip));
-	assert_int_equal(ss_conn_client(c)->port, sc->port[C]);
-	assert_memory_equal(&ss_conn_server(c)->ip, &sc->ip[S], sizeof(ss_ip));
-	assert_int_equal(ss_conn_server(c)->port, sc->port[S]);
+	assert_memory_equal(ss_conn_client_ip(c), &sc->ip[C], sizeof(ss_ip));
+	assert_int_equal(ss_conn_client_port(c), sc->port[C]);
+	assert_memory_equal(ss_conn_server_ip(c), &sc->ip[S], sizeof(ss_ip));
+	assert_int_equal(ss_conn_server_port(c), sc->port[S]);
 }
 
 static void history_is(const ss_conn *c, const char *want)

@@ -34,10 +34,7 @@ static ss_conn *tcp(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 s
 	c->proto = IPPROTO_TCP;
 	c->family = SS_FAMILY_IPV4;
 	c->client = 0;
-	c->ep[0].ip = cip;
-	c->ep[0].port = cport;
-	c->ep[1].ip = sip;
-	c->ep[1].port = sport;
+	ss_conn_set_ends(c, cip, cport, sip, sport);
 	c->ep0_key_side = (guint8)ss_flow_key_make(&c->key, c->family, c->proto, &cip, cport, &sip,
 						   sport);
 	c->syn_side = 0;
@@ -135,7 +132,7 @@ static void test_unanswered_per_destination(void **state)
 	assert_string_equal(f->statement, "3 connection attempts from 10.0.0.5 to 10.0.0.9:443 "
 			    "(https) got no answer: the server is down or a firewall drops them.");
 	assert_int_equal(f->n_examples, 3);
-	assert_int_equal(f->examples[0].ep[0].port, 40000);
+	assert_int_equal(ss_conn_port(&f->examples[0], 0), 40000);
 	assert_int_equal(((const ss_finding *)g_ptr_array_index(fs, 1))->server_port, 8443);
 	g_ptr_array_unref(fs);
 	ss_report_free(r);
@@ -244,7 +241,7 @@ static void test_slow_handshake_sides(void **state)
 	assert_non_null(strstr(f->statement, "server side of the capture point"));
 	assert_null(strstr(f->statement, "client side"));
 	assert_int_equal(f->n_examples, 1);
-	assert_int_equal(f->examples[0].ep[0].port, 50001);
+	assert_int_equal(ss_conn_port(&f->examples[0], 0), 50001);
 	g_ptr_array_unref(fs);
 	ss_report_free(r);
 

@@ -33,13 +33,13 @@ typedef struct {
 static void on_start(void *ctx, ss_conn *c)
 {
 	recorder *r = ctx;
-	g_string_append_printf(r->log, "start %u\n", c->ep[0].port);
+	g_string_append_printf(r->log, "start %u\n", ss_conn_port(c, 0));
 }
 
 static void on_synack(void *ctx, ss_conn *c, int side)
 {
 	recorder *r = ctx;
-	g_string_append_printf(r->log, "synack %u %d\n", c->ep[0].port, side);
+	g_string_append_printf(r->log, "synack %u %d\n", ss_conn_port(c, 0), side);
 }
 
 static void log_detail(GString *log, const ss_conn *c);
@@ -50,7 +50,7 @@ static void on_end(void *ctx, ss_conn *c)
 	if (r->detail)
 		log_detail(r->log, c);
 	else
-		g_string_append_printf(r->log, "end %u %s\n", c->ep[0].port,
+		g_string_append_printf(r->log, "end %u %s\n", ss_conn_port(c, 0),
 				       ss_end_name((ss_end)c->ended_by));
 	r->last_ended = c;
 	if (r->at_end && c->ended_by == SS_END_CAPTURE) {
@@ -300,7 +300,7 @@ static void test_spares_reused(void **state)
 	ss_lifecycle_end_all(lc, FALSE);
 	assert_int_equal(r.ended->len, 1);
 	assert_ptr_equal(ended_at(&r, 0), freed);
-	assert_int_equal(ended_at(&r, 0)->ep[0].port, 40003);
+	assert_int_equal(ss_conn_port(ended_at(&r, 0), 0), 40003);
 	done(&r);
 }
 
@@ -342,7 +342,7 @@ static void test_resume_joins(void **state)
 	ss_lifecycle_end_all(r.lc, TRUE);
 	assert_int_equal(r.ended->len, 2);
 	const ss_conn *first = ended_at(&r, 1);
-	assert_int_equal(first->ep[0].port, 40001);
+	assert_int_equal(ss_conn_port(first, 0), 40001);
 	assert_int_equal(first->ep[0].packets + first->ep[1].packets, 2);
 	assert_int_equal(first->evictions, 1);
 	assert_int_equal(first->continues, 0);
@@ -378,7 +378,7 @@ static void log_detail(GString *log, const ss_conn *c)
 			       "end seq %" G_GUINT64_FORMAT " %u-%u %s pk %" G_GUINT64_FORMAT
 			       "/%" G_GUINT64_FORMAT " sent %u/%u reuse %u.%u cont %u ev %u "
 			       "synrx %u icmp %u hist %s tun %u/%u gap %" G_GINT64_FORMAT "\n",
-			       c->seq, c->ep[0].port, c->ep[1].port,
+			       c->seq, ss_conn_port(c, 0), ss_conn_port(c, 1),
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
 			       c->ep[0].sent, c->ep[1].sent, c->reuse, c->reuse_index, c->continues,
 			       c->evictions, c->syn_retransmits, c->icmp_errors, c->history,

@@ -19,10 +19,7 @@ static void add_conn(ss_report *r, ss_ip client, guint16 cport, ss_ip server, gu
 	c->proto = IPPROTO_TCP;
 	c->family = SS_FAMILY_IPV4;
 	c->client = 0;
-	c->ep[0].ip = client;
-	c->ep[0].port = cport;
-	c->ep[1].ip = server;
-	c->ep[1].port = sport;
+	ss_conn_set_ends(c, client, cport, server, sport);
 	g_ptr_array_add(r->conns, c);
 }
 

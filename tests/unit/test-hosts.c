@@ -445,12 +445,9 @@ static ss_conn syn_conn(ss_ip client, guint16 cport, ss_ip server)
 	c.client = 0;
 	c.evidence = SS_EVIDENCE_SYN;
 	c.outcome = SS_OUTCOME_COMPLETE;
-	c.ep[0].ip = client;
-	c.ep[0].port = cport;
+	ss_conn_set_ends(&c, client, cport, server, 80);
 	c.ep[0].first_ns = c.ep[0].last_ns = c.last_ns = SC_T0;
 	c.ep[0].packets = 1;
-	c.ep[1].ip = server;
-	c.ep[1].port = 80;
 	return c;
 }
 
@@ -526,8 +523,10 @@ static void test_take_order(void **state)
 		ss_conn c = syn_conn(cl, 40000, sc_ip4(10, 9, 9, 9));
 		if (g_rand_boolean(r)) {
 			c.family = SS_FAMILY_IPV6;
-			c.ep[0].ip.bytes[15] = (guint8)g_rand_int_range(r, 0, 256);
-			c.ep[1].ip.bytes[15] = 1;
+			ss_ip a = *ss_conn_ip(&c, 0), b = *ss_conn_ip(&c, 1);
+			a.bytes[15] = (guint8)g_rand_int_range(r, 0, 256);
+			b.bytes[15] = 1;
+			ss_conn_set_ends(&c, a, ss_conn_port(&c, 0), b, ss_conn_port(&c, 1));
 		}
 		c.tail = SS_CONN_TAIL_TUNNEL;
 		c.tail_tunnel.type = (guint8)g_rand_int_range(r, 0, 2);

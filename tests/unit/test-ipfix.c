@@ -85,10 +85,12 @@ static void tcp4(ss_conn *c)
 	c->client = 1;
 	ss_endpoint *cl = &c->ep[1], *sv = &c->ep[0];
 	const guint8 a[4] = { 10, 0, 0, 1 }, b[4] = { 10, 0, 0, 2 };
-	memcpy(cl->ip.bytes, a, 4);
-	memcpy(sv->ip.bytes, b, 4);
-	cl->port = 40000;
-	sv->port = 80;
+	ss_ip ca, sa;
+	memset(&ca, 0, sizeof ca);
+	memset(&sa, 0, sizeof sa);
+	memcpy(ca.bytes, a, 4);
+	memcpy(sa.bytes, b, 4);
+	ss_conn_set_ends(c, sa, 80, ca, 40000);   /* ep[1] is the client */
 	cl->packets = 3;
 	cl->bytes = 180;
 	sv->packets = 2;
@@ -110,14 +112,14 @@ static void udp6(ss_conn *c)
 	c->proto = IPPROTO_UDP;
 	c->family = SS_FAMILY_IPV6;
 	c->client = 0;
-	c->ep[0].ip.bytes[0] = 0x20;
-	c->ep[0].ip.bytes[1] = 0x01;
-	c->ep[0].ip.bytes[15] = 1;
-	c->ep[1].ip.bytes[0] = 0x20;
-	c->ep[1].ip.bytes[1] = 0x01;
-	c->ep[1].ip.bytes[15] = 2;
-	c->ep[0].port = 5353;
-	c->ep[1].port = 53;
+	ss_ip a, b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.bytes[0] = b.bytes[0] = 0x20;
+	a.bytes[1] = b.bytes[1] = 0x01;
+	a.bytes[15] = 1;
+	b.bytes[15] = 2;
+	ss_conn_set_ends(c, a, 5353, b, 53);
 	c->ep[0].packets = 1;
 	c->ep[0].bytes = 100;
 	c->ep[0].first_ns = c->ep[0].last_ns = 1000000000;   /* 1000 ms */

@@ -22,7 +22,7 @@ typedef struct {
 static void record(const ss_conn *c, gpointer data)
 {
 	seen *s = data;
-	guint16 port = ss_conn_client(c)->port;
+	guint16 port = ss_conn_client_port(c);
 	guint end = c->ended_by, close = c->close;
 	g_array_append_val(s->ports, port);
 	g_array_append_val(s->ends, end);

@@ -54,10 +54,7 @@ static ss_report *snapshot(guint8 family, ss_ip client, ss_ip server)
 	c->proto = IPPROTO_TCP;
 	c->family = family;
 	c->client = 0;
-	c->ep[0].ip = client;
-	c->ep[0].port = 51000;
-	c->ep[1].ip = server;
-	c->ep[1].port = 443;
+	ss_conn_set_ends(c, client, 51000, server, 443);
 	g_ptr_array_add(r->conns, c);
 	return r;
 }

@@ -404,11 +404,14 @@ static void test_services(void **state)
 
 /* ---- records built by hand ----------------------------------------------- */
 
-static void endpoint(ss_endpoint *e, ss_ip ip, guint16 port, guint64 packets, guint64 payload,
+static void endpoint(ss_conn *c, int i, ss_ip ip, guint16 port, guint64 packets, guint64 payload,
 		     guint64 bytes, gint64 first, gint64 last)
 {
-	e->ip = ip;
-	e->port = port;
+	ss_endpoint *e = &c->ep[i];
+	if (i == 0)
+		ss_conn_set_ends(c, ip, port, *ss_conn_ip(c, 1), ss_conn_port(c, 1));
+	else
+		ss_conn_set_ends(c, *ss_conn_ip(c, 0), ss_conn_port(c, 0), ip, port);
 	e->packets = packets;
 	e->payload = payload;
 	e->bytes = bytes;
@@ -434,8 +437,8 @@ static ss_conn *tcp_conn(void)
 	ss_conn *c = g_new(ss_conn, 1);
 	conn_init(c, IPPROTO_TCP, SS_FAMILY_IPV4);
 	gint64 t = T0 + 123456 * US;
-	endpoint(&c->ep[0], ip4(10, 0, 0, 2), 43122, 5, 120, 380, t, t + 40 * MS);
-	endpoint(&c->ep[1], ip4(10, 0, 0, 1), 80, 4, 3400, 3608, t + 512 * US, t + 41 * MS);
+	endpoint(c, 0, ip4(10, 0, 0, 2), 43122, 5, 120, 380, t, t + 40 * MS);
+	endpoint(c, 1, ip4(10, 0, 0, 1), 80, 4, 3400, 3608, t + 512 * US, t + 41 * MS);
 	c->ep[0].sent = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
 	c->ep[1].sent = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
 	c->ep[0].tcp_options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE |
@@ -471,8 +474,8 @@ static ss_conn *udp_conn(void)
 	ss_conn *c = g_new(ss_conn, 1);
 	conn_init(c, IPPROTO_UDP, SS_FAMILY_IPV6);
 	gint64 t = T0 + 5 * SEC + 1;
-	endpoint(&c->ep[0], ip6("2001:db8::53"), 53, 0, 0, 0, SS_NO_TIME, SS_NO_TIME);
-	endpoint(&c->ep[1], ip6("2001:db8::2"), 50000, 2, 60, 156, t, t + 1500 * MS + 2);
+	endpoint(c, 0, ip6("2001:db8::53"), 53, 0, 0, 0, SS_NO_TIME, SS_NO_TIME);
+	endpoint(c, 1, ip6("2001:db8::2"), 50000, 2, 60, 156, t, t + 1500 * MS + 2);
 	c->client = 1;
 	c->icmp_errors = 2;
 	c->icmp_type = 1;
@@ -1176,7 +1179,7 @@ static void test_zeek(void **state)
 
 	/* an unknown service is unset; times before 1970 keep their sign */
 	ss_conn *t = g_ptr_array_index(r->conns, 0);
-	t->ep[1].port = 1;
+	ss_conn_set_ends(t, *ss_conn_ip(t, 0), ss_conn_port(t, 0), *ss_conn_ip(t, 1), 1);
 	t->ep[0].first_ns = -SEC - 250 * MS;
 	got = render(r, SS_FORMAT_ZEEK, NULL);
 	assert_non_null(strstr(got, "\n-1.250000\tC"));
@@ -1220,7 +1223,7 @@ static void test_zeek_json(void **state)
 
 	/* an unknown service is left out, as Zeek leaves out unset fields */
 	ss_conn *t = g_ptr_array_index(r->conns, 0);
-	t->ep[1].port = 1;
+	ss_conn_set_ends(t, *ss_conn_ip(t, 0), ss_conn_port(t, 0), *ss_conn_ip(t, 1), 1);
 	got = render(r, SS_FORMAT_ZEEK_JSON, NULL);
 	assert_non_null(strstr(got, "\"proto\":\"tcp\",\"duration\":0.041000,"));
 	free(got);

@@ -60,9 +60,9 @@ static const ss_conn *find(GPtrArray *conns, const sc_flow *f)
 	for (guint i = 0; i < conns->len; i++) {
 		const ss_conn *c = g_ptr_array_index(conns, i);
 		for (int s = 0; s < 2; s++)
-			if (c->ep[s].port == f->port[0] && c->ep[!s].port == f->port[1] &&
-			    memcmp(&c->ep[s].ip, &f->ip[0], sizeof(ss_ip)) == 0 &&
-			    memcmp(&c->ep[!s].ip, &f->ip[1], sizeof(ss_ip)) == 0)
+			if (ss_conn_port(c, s) == f->port[0] && ss_conn_port(c, !s) == f->port[1] &&
+			    memcmp(ss_conn_ip(c, s), &f->ip[0], sizeof(ss_ip)) == 0 &&
+			    memcmp(ss_conn_ip(c, !s), &f->ip[1], sizeof(ss_ip)) == 0)
 				return c;
 	}
 	fail_msg("record not found");
@@ -73,9 +73,9 @@ static const ss_conn *find(GPtrArray *conns, const sc_flow *f)
 static void assert_inferred(GPtrArray *conns, const sc_flow *f, ss_evidence ev)
 {
 	const ss_conn *c = find(conns, f);
-	assert_int_equal(ss_conn_client(c)->port, f->port[SC_CLIENT]);
-	assert_memory_equal(&ss_conn_client(c)->ip, &f->ip[SC_CLIENT], sizeof(ss_ip));
-	assert_int_equal(ss_conn_server(c)->port, f->port[SC_SERVER]);
+	assert_int_equal(ss_conn_client_port(c), f->port[SC_CLIENT]);
+	assert_memory_equal(ss_conn_client_ip(c), &f->ip[SC_CLIENT], sizeof(ss_ip));
+	assert_int_equal(ss_conn_server_port(c), f->port[SC_SERVER]);
 	if (c->evidence != ev)
 		fail_msg("evidence %s, expected %s", ss_evidence_name(c->evidence),
 			 ss_evidence_name(ev));
@@ -147,7 +147,7 @@ static void test_streaming_decides_with_knowledge_so_far(void **state)
 		const ss_conn *c = find(conns, &mid);
 		if (streaming) {
 			assert_int_equal(c->evidence, SS_EVIDENCE_LOWER_PORT);
-			assert_int_equal(ss_conn_server(c)->port, 1500);
+			assert_int_equal(ss_conn_server_port(c), 1500);
 		} else {
 			assert_inferred(conns, &mid, SS_EVIDENCE_PROVEN_LISTENER);
 		}
@@ -354,7 +354,7 @@ static void test_handshake_wins(void **state)
 	const ss_conn *c = find(conns, &hs);
 	assert_int_equal(c->evidence, SS_EVIDENCE_SYN);
 	assert_int_equal(c->confidence, SS_CONFIDENCE_HIGH);
-	assert_int_equal(ss_conn_client(c)->port, 443);
+	assert_int_equal(ss_conn_client_port(c), 443);
 	done(&r, rep);
 }
 
@@ -421,10 +421,7 @@ static void test_knowledge_bounded(void **state)
 		memset(&c, 0, sizeof c);
 		c.proto = IPPROTO_TCP;
 		c.family = SS_FAMILY_IPV4;
-		c.ep[0].ip = sc_ip4(10, 0, 0, 1);
-		c.ep[0].port = (guint16)(40000 + i);
-		c.ep[1].ip = sc_ip4(10, 0, 0, 2);
-		c.ep[1].port = 80;
+		ss_conn_set_ends(&c, sc_ip4(10, 0, 0, 1), (guint16)(40000 + i), sc_ip4(10, 0, 0, 2), 80);
 		ss_roles_note_record(k, &c);
 	}
 	assert_true(ss_roles_dropped(k) > 0);
@@ -433,10 +430,7 @@ static void test_knowledge_bounded(void **state)
 	memset(&c, 0, sizeof c);
 	c.proto = IPPROTO_TCP;
 	c.family = SS_FAMILY_IPV4;
-	c.ep[0].ip = sc_ip4(10, 0, 0, 2);
-	c.ep[0].port = 80;
-	c.ep[1].ip = sc_ip4(10, 0, 0, 99);
-	c.ep[1].port = 20;   /* a named port that is not a server port */
+	ss_conn_set_ends(&c, sc_ip4(10, 0, 0, 2), 80, sc_ip4(10, 0, 0, 99), 20);   /* a named port that is not a server port */
 	ss_roles_decide(k, &c);
 	assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
 	assert_int_equal(c.client, 1);
@@ -451,15 +445,19 @@ static ss_conn bounded_conn(guint8 family, guint8 host, guint16 cport, guint8 se
 	c.proto = IPPROTO_TCP;
 	c.family = family;
 	if (family == SS_FAMILY_IPV4) {
-		c.ep[0].ip = sc_ip4(10, 0, 0, host);
-		c.ep[1].ip = sc_ip4(10, 0, 0, server);
+		sc_conn_set_ip(&c, 0, sc_ip4(10, 0, 0, host));
+		sc_conn_set_ip(&c, 1, sc_ip4(10, 0, 0, server));
 	} else {
-		c.ep[0].ip.bytes[0] = c.ep[1].ip.bytes[0] = 0xfd;
-		c.ep[0].ip.bytes[15] = host;
-		c.ep[1].ip.bytes[15] = server;
+		ss_ip a, b;
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		a.bytes[0] = b.bytes[0] = 0xfd;
+		a.bytes[15] = host;
+		b.bytes[15] = server;
+		ss_conn_set_ends(&c, a, 0, b, 0);
 	}
-	c.ep[0].port = cport;
-	c.ep[1].port = 80;
+	sc_conn_set_port(&c, 0, cport);
+	sc_conn_set_port(&c, 1, 80);
 	return c;
 }
 
@@ -482,7 +480,7 @@ static void test_knowledge_bounded_families(void **state)
 	/* both servers, in every record of their family, survived as fan-in */
 	for (int f = 0; f < 2; f++) {
 		ss_conn c = bounded_conn(f ? SS_FAMILY_IPV6 : SS_FAMILY_IPV4, 2, 80, 99);
-		c.ep[1].port = 20;   /* a named port that is not a server port */
+		sc_conn_set_port(&c, 1, 20);   /* a named port that is not a server port */
 		ss_roles_decide(k, &c);
 		assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
 		assert_int_equal(c.client, 1);
@@ -520,7 +518,7 @@ static void test_knowledge_full(void **state)
 	}
 	assert_int_equal(ss_roles_dropped(k), 7);
 	ss_conn c = bounded_conn(SS_FAMILY_IPV4, 20, 80, 99);
-	c.ep[1].port = 20;
+	sc_conn_set_port(&c, 1, 20);
 	ss_roles_decide(k, &c);
 	assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
 	ss_roles_free(k);
@@ -537,8 +535,8 @@ static void test_sweeps_keep_entries(void **state)
 	for (int i = 0; i < 30000; i++) {
 		int s = i % 1000;
 		ss_conn c = bounded_conn(SS_FAMILY_IPV4, (guint8)(i / 256), (guint16)(1024 + i), 0);
-		c.ep[1].ip = sc_ip4(10, 1, (guint8)(s / 256), (guint8)s);
-		c.ep[1].port = 8000;   /* not a service port */
+		sc_conn_set_ip(&c, 1, sc_ip4(10, 1, (guint8)(s / 256), (guint8)s));
+		sc_conn_set_port(&c, 1, 8000);   /* not a service port */
 		ss_roles_note_record(k, &c);
 		if (i < 1000)
 			ss_roles_note_synack(k, &c, 1);
@@ -546,9 +544,9 @@ static void test_sweeps_keep_entries(void **state)
 	assert_true(ss_roles_dropped(k) > 20000);
 	for (int s = 0; s < 1000; s++) {
 		ss_conn c = bounded_conn(SS_FAMILY_IPV4, 1, 8000, 0);
-		c.ep[0].ip = sc_ip4(10, 1, (guint8)(s / 256), (guint8)s);
-		c.ep[1].ip = sc_ip4(10, 2, 0, 1);
-		c.ep[1].port = 9000;
+		sc_conn_set_ip(&c, 0, sc_ip4(10, 1, (guint8)(s / 256), (guint8)s));
+		sc_conn_set_ip(&c, 1, sc_ip4(10, 2, 0, 1));
+		sc_conn_set_port(&c, 1, 9000);
 		ss_roles_decide(k, &c);
 		assert_int_equal(c.evidence, SS_EVIDENCE_PROVEN_LISTENER);
 		assert_int_equal(c.client, 1);
@@ -563,10 +561,10 @@ static ss_conn heard_only(guint8 family, ss_ip from, ss_ip to)
 	memset(&c, 0, sizeof c);
 	c.proto = IPPROTO_TCP;
 	c.family = family;
-	c.ep[0].ip = from;
-	c.ep[1].ip = to;
-	c.ep[0].port = 40000;
-	c.ep[1].port = 80;
+	sc_conn_set_ip(&c, 0, from);
+	sc_conn_set_ip(&c, 1, to);
+	sc_conn_set_port(&c, 0, 40000);
+	sc_conn_set_port(&c, 1, 80);
 	c.ep[0].packets = 3;
 	c.client = 0;
 	c.outcome = SS_OUTCOME_MIDSTREAM;
