@@ -127,13 +127,16 @@ GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r);
  * work and reads only the accumulator and `conns` (the report's records,
  * whose examples the scans quote; NULL when the records were streamed); the
  * second adds what the finished report tells (the summary's quality
- * counts, the hosts), ranks the findings and frees the accumulator and the
- * part.  finish_end(a, finish_begin(a, r->conns), r) is
- * ss_findings_acc_finish(a, r). */
+ * counts, the hosts), ranks the findings and frees the part; the
+ * accumulator is then freed with ss_findings_acc_free(), when the caller
+ * likes (app/run.c: after the findings are written, or not at all by a
+ * process about to exit).  finish_end(a, finish_begin(a, r->conns), r)
+ * then ss_findings_acc_free(a) is ss_findings_acc_finish(a, r). */
 typedef struct ss_findings_part ss_findings_part;
 ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArray *conns);
 GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part,
 				      const ss_report *r);
+void ss_findings_acc_free(ss_findings_acc *a);
 
 /* The same for a report that holds its records (keep-all mode). */
 GPtrArray *ss_findings_compute(const ss_report *r);

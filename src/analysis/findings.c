@@ -56,8 +56,10 @@ ss_findings_acc *ss_findings_acc_new(void)
 	return a;
 }
 
-static void acc_free(ss_findings_acc *a)
+void ss_findings_acc_free(ss_findings_acc *a)
 {
+	if (a == NULL)
+		return;
 	for (int k = 0; k < K_COUNT; k++) {
 		for (guint32 i = 0; i < a->groups[k].len; i++)
 			group_clear((kind)k, ss_oa_entry(&a->groups[k], i));
@@ -858,13 +860,14 @@ GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part
 	g_free(added);
 	g_free(part->ranked);
 	g_free(part);
-	acc_free(a);
 	return out;
 }
 
 GPtrArray *ss_findings_acc_finish(ss_findings_acc *a, const ss_report *r)
 {
-	return ss_findings_acc_finish_end(a, ss_findings_acc_finish_begin(a, r->conns), r);
+	GPtrArray *out = ss_findings_acc_finish_end(a, ss_findings_acc_finish_begin(a, r->conns), r);
+	ss_findings_acc_free(a);
+	return out;
 }
 
 GPtrArray *ss_findings_compute(const ss_report *r)

@@ -96,6 +96,7 @@ GPtrArray *ss_stream_sink_findings(ss_stream_sink *sink, const ss_report *r)
 		findings_begin(sink);   /* sink_done was not called */
 	}
 	GPtrArray *out = ss_findings_acc_finish_end(sink->findings, sink->findings_part, r);
+	sink->findings_spent = sink->findings;
 	sink->findings = NULL;
 	sink->findings_part = NULL;
 	return out;
@@ -108,6 +109,7 @@ void ss_stream_sink_clear(ss_stream_sink *sink)
 		ss_report none = { 0 };
 		g_ptr_array_unref(ss_stream_sink_findings(sink, &none));
 	}
+	g_clear_pointer(&sink->findings_spent, ss_findings_acc_free);
 	if (sink->buf)
 		g_string_free(sink->buf, TRUE);
 	sink->buf = NULL;
