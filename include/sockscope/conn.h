@@ -130,8 +130,13 @@ typedef struct {
 } ss_endpoint;
 
 /* Zeek's history letters in the order they happened; `who` has bit i set
- * when letter i was sent by ep[1].  Letters past the cap are dropped. */
+ * when letter i was sent by ep[1].  Letters past the cap are dropped.
+ * Kept as 4-bit codes, two a byte (ss_conn_history_letter()): Zeek uses
+ * twelve letters, and 32 chars a record were 16 bytes more of every flow
+ * in progress (docs/performance.md, "Record memory, sixth session"). */
 #define SS_HISTORY_MAX 31
+/* The letters, lower case, by code (0: none) */
+#define SS_HISTORY_LETTERS "\0shadfrqitwgc"
 
 /* Zeek's TCP endpoint states (its TCP_Endpoint.h): tracked per packet so
  * that conn_state, history and missed_bytes follow Zeek's TCP analyzer
@@ -196,10 +201,11 @@ typedef struct ss_conn {
 	 * each of the client's ACKs reads no handshake line: ack_ns's load
 	 * had a fifth of ss_conn_update's samples on mixed.pcap (perf). */
 	guint8 acked;
+	guint8 history_len;    /* letters in history[] */
 	guint32 history_who;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 	ss_zeek_ep zeek[2];    /* per ep[] */
-	char history[SS_HISTORY_MAX + 1];
+	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
 
 	/* TCP handshake */
 	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
@@ -318,6 +324,16 @@ const char *ss_timeout_class_name(ss_timeout_class t);
 
 /* Zeek's conn_state code ("S0", "SF", "REJ"...) for a finalized record. */
 const char *ss_conn_zeek_state(const ss_conn *c);
+/* History letter i, lower case: '\0' from history_len on. */
+static inline char ss_conn_history_letter(const ss_conn *c, guint i)
+{
+	return SS_HISTORY_LETTERS[(c->history[i / 2] >> (i % 2 * 4)) & 15];
+}
+
+/* Appends a history letter (either case: stored lower) sent by ep[side];
+ * nothing past SS_HISTORY_MAX letters. */
+void ss_conn_history_add(ss_conn *c, int side, char letter);
+
 /* Zeek's history string, originator (the client) in upper case, into buf
  * (SS_HISTORY_MAX + 2 bytes: a leading '^' when the client was not the
  * first sender). */

@@ -150,6 +150,6 @@ gboolean ss_conn_started_midstream(const ss_conn *c)
 	/* The first packet of the record was neither a SYN nor a SYN-ACK; a
 	 * record that continues a flow the cap evicted did not start at all
 	 * (continues_evicted says so instead). */
-	return c->proto == IPPROTO_TCP && !c->continues && c->history[0] != 's' &&
-	       c->history[0] != 'h';
+	return c->proto == IPPROTO_TCP && !c->continues && ss_conn_history_letter(c, 0) != 's' &&
+	       ss_conn_history_letter(c, 0) != 'h';
 }

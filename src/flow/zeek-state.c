@@ -9,15 +9,22 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static void history_add(ss_conn *c, int side, char letter)
+void ss_conn_history_add(ss_conn *c, int side, char letter)
 {
-	gsize n = strlen(c->history);
-	if (n >= SS_HISTORY_MAX)
-		return;
+	/* SS_HISTORY_LETTERS' codes by lower-case letter - 'a' */
+	static const guint8 code_of[26] = {
+		['s' - 'a'] = 1, ['h' - 'a'] = 2, ['a' - 'a'] = 3, ['d' - 'a'] = 4,
+		['f' - 'a'] = 5, ['r' - 'a'] = 6, ['q' - 'a'] = 7, ['i' - 'a'] = 8,
+		['t' - 'a'] = 9, ['w' - 'a'] = 10, ['g' - 'a'] = 11, ['c' - 'a'] = 12,
+	};
+	guint n = c->history_len;
 	/* stored lower case: the case is given when the roles are known
 	 * (ss_conn_zeek_history) */
-	c->history[n] = letter | 0x20;   /* ASCII letters: g_ascii_tolower is a call */
-	c->history[n + 1] = '\0';
+	guint i = (guint)((letter | 0x20) - 'a');   /* ASCII letters: g_ascii_tolower is a call */
+	if (n >= SS_HISTORY_MAX || i >= 26 || code_of[i] == 0)
+		return;
+	c->history[n / 2] |= (guint8)(code_of[i] << (n % 2 * 4));
+	c->history_len = (guint8)(n + 1);
 	if (side)
 		c->history_who |= 1u << n;
 }
@@ -41,7 +48,7 @@ static gboolean zeek_once(ss_conn *c, int side, guint8 bit, char letter)
 	if (z->seen & bit)
 		return TRUE;
 	z->seen |= bit;
-	history_add(c, side, letter);
+	ss_conn_history_add(c, side, letter);
 	return FALSE;
 }
 
@@ -53,7 +60,7 @@ static void zeek_scaled(ss_conn *c, int side, guint16 *count, char letter)
 		return;
 	guint n = ++*count;
 	if (n == 1 || n == 10 || n == 100 || n == 1000 || n == 10000)
-		history_add(c, side, letter);
+		ss_conn_history_add(c, side, letter);
 }
 
 static gint32 seq_delta(guint32 a, guint32 b)
@@ -171,10 +178,10 @@ static void zeek_history(ss_conn *c, int side, guint8 fl, guint32 rel, guint32 l
 			zeek_once(c, side, SEEN_S, up ? 'S' : 's');
 	} else if (fl & SS_TCP_FIN) {
 		if (zeek_once(c, side, SEEN_F, up ? 'F' : 'f') && rel + len != z->fin - 1)
-			history_add(c, side, up ? 'F' : 'f');
+			ss_conn_history_add(c, side, up ? 'F' : 'f');
 	} else if (fl & SS_TCP_RST) {
 		if (zeek_once(c, side, SEEN_R, up ? 'R' : 'r') && rel != z->rst)
-			history_add(c, side, up ? 'R' : 'r');
+			ss_conn_history_add(c, side, up ? 'R' : 'r');
 		z->rst = rel;
 	} else if (len > 0) {
 		zeek_once(c, side, SEEN_D, up ? 'D' : 'd');
@@ -470,9 +477,9 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 		return;
 	if (c->client != 0 && n + 1 < size)
 		buf[n++] = '^';
-	for (gsize i = 0; c->history[i] && n + 1 < size; i++) {
+	for (guint i = 0; i < c->history_len && n + 1 < size; i++) {
 		int side = (c->history_who >> i) & 1;
-		char ch = c->history[i];
+		char ch = ss_conn_history_letter(c, i);
 		buf[n++] = side == c->client ? g_ascii_toupper(ch) : ch;
 	}
 	buf[n] = '\0';

@@ -68,10 +68,10 @@ GArray *ss_seq_events(const ss_conn *c)
 		ev_add(ev, -1, SS_NO_TIME, FALSE,
 		       g_strdup("already open when the capture started (no handshake seen)"));
 	gboolean icmp_done = c->icmp_errors == 0;
-	for (gsize i = 0; c->history[i]; i++) {
+	for (guint i = 0; i < c->history_len; i++) {
 		int side = (c->history_who >> i) & 1;
 		int from = FROM(side);
-		switch (c->history[i]) {
+		switch (ss_conn_history_letter(c, i)) {
 		case 's': {
 			gboolean first_syn = side == c->syn_side;
 			ev_add(ev, from, first_syn ? REL(c->syn_ns) : SS_NO_TIME, FALSE, g_strdup("SYN"));

@@ -49,7 +49,7 @@ static ss_conn *tcp(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 s
 	c->evidence = SS_EVIDENCE_SYN;
 	c->confidence = SS_CONFIDENCE_HIGH;
 	c->seq = next_seq++;
-	strcpy(c->history, "s");
+	ss_conn_history_add(c, 0, 's');
 	return c;
 }
 
@@ -76,8 +76,11 @@ static ss_conn *complete(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gin
 	c->ep[1].first_ns = start + rtt;
 	c->ep[1].last_ns = start + life;
 	c->ep[0].sent = c->ep[1].sent = SS_SENT_FIN | SS_SENT_ACK;
-	strcpy(c->history, "shafF");
-	c->history_who = 0x2 | 0x10;
+	/* "shafF": ep[1] sent the h and the last F */
+	ss_conn_history_add(c, 1, 'h');
+	ss_conn_history_add(c, 0, 'a');
+	ss_conn_history_add(c, 0, 'f');
+	ss_conn_history_add(c, 1, 'F');
 	return c;
 }
 

@@ -374,6 +374,9 @@ static void test_continuation_marked(void **state)
 /* A record's state as the end hook saw it, for comparing two runs. */
 static void log_detail(GString *log, const ss_conn *c)
 {
+	char hist[SS_HISTORY_MAX + 1];
+	for (guint i = 0; i <= c->history_len; i++)
+		hist[i] = ss_conn_history_letter(c, i);
 	g_string_append_printf(log,
 			       "end seq %" G_GUINT64_FORMAT " %u-%u %s pk %" G_GUINT64_FORMAT
 			       "/%" G_GUINT64_FORMAT " sent %u/%u reuse %u.%u cont %u ev %u "
@@ -381,7 +384,7 @@ static void log_detail(GString *log, const ss_conn *c)
 			       c->seq, ss_conn_port(c, 0), ss_conn_port(c, 1),
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
 			       c->ep[0].sent, c->ep[1].sent, c->reuse, c->reuse_index, c->continues,
-			       c->evictions, c->syn_retransmits, c->icmp_errors, c->history,
+			       c->evictions, c->syn_retransmits, c->icmp_errors, hist,
 			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni,
 			       c->syn_retransmits ? ss_conn_syn_gap_ns(c, 0) : 0);
 }

@@ -453,8 +453,9 @@ static ss_conn *tcp_conn(void)
 	c->synack_ns = t + 512 * US;
 	c->ack_ns = t + 613 * US;
 	/* S h A D d F f, the responder's letters at bits 1, 4, 6 */
-	strcpy(c->history, "shaddff");
-	c->history_who = 0x52;
+	/* "shaddff", ep[1] sent letters 1, 4 and 6 (who 0x52) */
+	for (guint i = 0; i < 7; i++)
+		ss_conn_history_add(c, (0x52 >> i) & 1, "shaddff"[i]);
 	/* Zeek's endpoint states after that: both closed (conn_state SF) */
 	for (int i = 0; i < 2; i++) {
 		c->zeek[i].state = SS_ZEEK_CLOSED;
