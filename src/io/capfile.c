@@ -22,6 +22,7 @@
 #include "io/capfile-internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /* ---- the byte layer ---- */
@@ -121,11 +122,14 @@ static gssize fill_gzip(ss_capfile *f, guint8 *out, gsize n)
 #define AHEAD_BLOCK (256u * 1024)
 #define AHEAD_HEAD (64u * 1024)
 
+/* pthread's lock, not GMutex: glib builds GMutex on futexes that
+ * ThreadSanitizer cannot see, so the blocks' hand-over would look like a
+ * race to the CI's TSan stage. */
 typedef struct capfile_ahead {
 	GThread *thread;
 	int fd;
-	GMutex lock;
-	GCond cond;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	guint8 *mem[AHEAD_BLOCKS];   /* AHEAD_HEAD + AHEAD_BLOCK each */
 	gsize len[AHEAD_BLOCKS];
 	/* In ring order: the parsers' blocks (held, 0-2), then the filled
@@ -144,20 +148,20 @@ typedef struct capfile_ahead {
 static gpointer ahead_main(gpointer data)
 {
 	capfile_ahead *ra = data;
-	g_mutex_lock(&ra->lock);
+	pthread_mutex_lock(&ra->lock);
 	for (;;) {
 		while (!ra->quit && ra->n_held + ra->n_filled >= AHEAD_BLOCKS)
-			g_cond_wait(&ra->cond, &ra->lock);
+			pthread_cond_wait(&ra->cond, &ra->lock);
 		if (ra->quit)
 			break;
 		guint i = (ra->take_at + ra->n_filled) % AHEAD_BLOCKS;
-		g_mutex_unlock(&ra->lock);
+		pthread_mutex_unlock(&ra->lock);
 		ssize_t r;
 		do
 			r = read(ra->fd, ra->mem[i] + AHEAD_HEAD, AHEAD_BLOCK);
 		while (r < 0 && errno == EINTR);
 		int err = errno;
-		g_mutex_lock(&ra->lock);
+		pthread_mutex_lock(&ra->lock);
 		if (r > 0) {
 			ra->len[i] = (gsize)r;
 			ra->n_filled++;
@@ -165,11 +169,11 @@ static gpointer ahead_main(gpointer data)
 			ra->done = TRUE;
 			ra->err = r < 0 ? err : 0;
 		}
-		g_cond_broadcast(&ra->cond);
+		pthread_cond_broadcast(&ra->cond);
 		if (ra->done)
 			break;
 	}
-	g_mutex_unlock(&ra->lock);
+	pthread_mutex_unlock(&ra->lock);
 	return NULL;
 }
 
@@ -177,9 +181,9 @@ static gpointer ahead_main(gpointer data)
  * on a read error (ra->err). */
 static int ahead_take(capfile_ahead *ra)
 {
-	g_mutex_lock(&ra->lock);
+	pthread_mutex_lock(&ra->lock);
 	while (ra->n_filled == 0 && !ra->done)
-		g_cond_wait(&ra->cond, &ra->lock);
+		pthread_cond_wait(&ra->cond, &ra->lock);
 	int i = -1;
 	if (ra->n_filled > 0) {
 		i = (int)ra->take_at;
@@ -187,7 +191,7 @@ static int ahead_take(capfile_ahead *ra)
 		ra->n_filled--;
 		ra->n_held++;
 	}
-	g_mutex_unlock(&ra->lock);
+	pthread_mutex_unlock(&ra->lock);
 	return i;
 }
 
@@ -195,10 +199,10 @@ static int ahead_take(capfile_ahead *ra)
  * in the order they were taken). */
 static void ahead_let_go(capfile_ahead *ra)
 {
-	g_mutex_lock(&ra->lock);
+	pthread_mutex_lock(&ra->lock);
 	ra->n_held--;
-	g_cond_broadcast(&ra->cond);
-	g_mutex_unlock(&ra->lock);
+	pthread_cond_broadcast(&ra->cond);
+	pthread_mutex_unlock(&ra->lock);
 }
 
 /* capfile_refill() with read-ahead: the next blocks, in place. */
@@ -217,7 +221,8 @@ static int refill_ahead(ss_capfile *f, gsize n)
 			f->eof = TRUE;
 			return 0;
 		}
-		f->raw_pos += ra->len[i];
+		gsize len = ra->len[i];   /* block i may be refilled once let go */
+		f->raw_pos += len;
 		gsize left = f->end - f->start;
 		if (left <= AHEAD_HEAD) {
 			/* The usual case: the cut record's start goes in front. */
@@ -228,27 +233,27 @@ static int refill_ahead(ss_capfile *f, gsize n)
 			f->buf = ra->mem[i];
 			f->cap = AHEAD_HEAD + AHEAD_BLOCK;
 			f->start = AHEAD_HEAD - left;
-			f->end = AHEAD_HEAD + ra->len[i];
+			f->end = AHEAD_HEAD + len;
 			continue;
 		}
 		/* A long record: gathered in `own`. */
 		if (ra->view < 0 && f->start > 0)
 			memmove(ra->own, ra->own + f->start, left);
-		if (ra->own_cap < left + ra->len[i]) {
-			ra->own_cap = MAX(left + ra->len[i], 2 * ra->own_cap);
+		if (ra->own_cap < left + len) {
+			ra->own_cap = MAX(left + len, 2 * ra->own_cap);
 			ra->own = g_realloc(ra->own, ra->own_cap);
 		}
 		if (ra->view >= 0) {
 			memcpy(ra->own, f->buf + f->start, left);
 			ahead_let_go(ra);
 		}
-		memcpy(ra->own + left, ra->mem[i] + AHEAD_HEAD, ra->len[i]);
+		memcpy(ra->own + left, ra->mem[i] + AHEAD_HEAD, len);
 		ahead_let_go(ra);
 		ra->view = -1;
 		f->buf = ra->own;
 		f->cap = ra->own_cap;
 		f->start = 0;
-		f->end = left + ra->len[i];
+		f->end = left + len;
 	}
 	return 1;
 }
@@ -259,8 +264,8 @@ gboolean ss_capfile_read_ahead(ss_capfile *f)
 		return FALSE;
 	capfile_ahead *ra = g_new0(capfile_ahead, 1);
 	ra->fd = f->fd;
-	g_mutex_init(&ra->lock);
-	g_cond_init(&ra->cond);
+	pthread_mutex_init(&ra->lock, NULL);
+	pthread_cond_init(&ra->cond, NULL);
 	for (guint i = 0; i < AHEAD_BLOCKS; i++)
 		ra->mem[i] = g_malloc(AHEAD_HEAD + AHEAD_BLOCK);
 	ra->view = -1;
@@ -280,10 +285,10 @@ static void ahead_end(ss_capfile *f)
 	capfile_ahead *ra = f->ahead;
 	if (!ra)
 		return;
-	g_mutex_lock(&ra->lock);
+	pthread_mutex_lock(&ra->lock);
 	ra->quit = TRUE;
-	g_cond_broadcast(&ra->cond);
-	g_mutex_unlock(&ra->lock);
+	pthread_cond_broadcast(&ra->cond);
+	pthread_mutex_unlock(&ra->lock);
 	g_thread_join(ra->thread);
 	gsize left = f->end - f->start;
 	if (ra->view >= 0) {
@@ -301,8 +306,8 @@ static void ahead_end(ss_capfile *f)
 	f->end = left;
 	for (guint i = 0; i < AHEAD_BLOCKS; i++)
 		g_free(ra->mem[i]);
-	g_mutex_clear(&ra->lock);
-	g_cond_clear(&ra->cond);
+	pthread_mutex_destroy(&ra->lock);
+	pthread_cond_destroy(&ra->cond);
 	g_free(ra);
 	f->ahead = NULL;
 }
