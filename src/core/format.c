@@ -36,9 +36,19 @@ static char *u64_digits(char *end, guint64 v)
 
 char *ss_u64_put(char *out, guint64 v)
 {
+	/* Most numbers of a connection line are below 100 (the IP version,
+	 * retransmits, evictions, most packet counts): written at once. */
+	if (v < 10) {
+		*out = (char)('0' + v);
+		return out + 1;
+	}
+	if (v < 100) {
+		memcpy(out, pairs + 2 * v, 2);
+		return out + 2;
+	}
 	/* Count the digits first, then write them in place from the end. */
-	gsize n = 1;
-	for (guint64 t = v; t >= 10; t /= 10)
+	gsize n = 3;
+	for (guint64 t = v; t >= 1000; t /= 10)
 		n++;
 	u64_digits(out + n, v);
 	return out + n;
