@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 
 void ss_stream_sink_init(ss_stream_sink *sink, FILE *out)
 {
@@ -24,6 +25,39 @@ void ss_stream_sink_ahead(const ss_conn *c, gpointer data)
 		ss_findings_acc_ahead(sink->findings, c);
 }
 
+/* Writes the gathered lines (batch mode) with write(2), past stdio's
+ * buffer: copying each line into it was ~3% of the writer thread on
+ * mixed.pcap (memcpy and _IO_fwrite; docs/performance.md, "The
+ * capture-end drain, sixth session").  An error hands the rest to stdio,
+ * which keeps it for the final fflush/ferror check as before, and a reader
+ * that went away stops the reading. */
+static void sink_emit(ss_stream_sink *sink)
+{
+	if (sink->flush_at < SS_STREAM_SINK_BATCH)
+		return;   /* buf holds the last line, written already */
+	const char *p = sink->buf->str;
+	gsize n = sink->buf->len;
+	if (n > 0 && !sink->broken)
+		fflush(sink->out);   /* nothing else is written meanwhile: a no-op */
+	while (n > 0 && !sink->broken) {
+		ssize_t w = write(fileno(sink->out), p, n);
+		if (w > 0) {
+			p += w;
+			n -= (gsize)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else {
+			fwrite(p, 1, n, sink->out);
+			if (fflush(sink->out) != 0 && errno == EPIPE) {
+				sink->broken = TRUE;
+				ss_signals_request_stop(SIGPIPE);
+			}
+			break;
+		}
+	}
+	g_string_truncate(sink->buf, 0);
+}
+
 void ss_stream_sink_write(const ss_conn *c, gpointer data)
 {
 	ss_stream_sink *sink = data;
@@ -35,26 +69,35 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 	}
 	if (sink->findings)
 		ss_findings_acc_add(sink->findings, c);
-	g_string_truncate(sink->buf, 0);
-	ss_json_conn(sink->buf, c, TRUE);
-	/* Write errors are caught by the final fflush/ferror check; a reader
-	 * that went away (EPIPE: `| head`) also stops the reading at once, as
-	 * SIGPIPE would have, but with everything closed properly.  With a
-	 * full buffer (flush_at) out is written only by the fflush below, or
-	 * by a line longer than the buffer: ferror, a locked call, is asked
-	 * then, not for every line (0.8% of the 2M-flow capture's time). */
-	if (!sink->broken) {
-		gboolean wrote = sink->flush_at == 0 || sink->buf->len > sink->flush_at;
-		if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
-			fflush(sink->out);
-			sink->pending = 0;
-			wrote = TRUE;
-		}
-		fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
-		sink->pending += sink->buf->len;
-		if (wrote && ferror(sink->out) && errno == EPIPE) {
-			sink->broken = TRUE;
-			ss_signals_request_stop(SIGPIPE);
+	if (sink->flush_at >= SS_STREAM_SINK_BATCH) {
+		/* Reading files: lines gather in buf, written whole a buffer
+		 * at a time (sink_emit), as stdio's full buffer did. */
+		ss_json_conn(sink->buf, c, TRUE);
+		if (sink->buf->len >= sink->flush_at)
+			sink_emit(sink);
+	} else {
+		g_string_truncate(sink->buf, 0);
+		ss_json_conn(sink->buf, c, TRUE);
+		/* Write errors are caught by the final fflush/ferror check; a
+		 * reader that went away (EPIPE: `| head`) also stops the
+		 * reading at once, as SIGPIPE would have, but with everything
+		 * closed properly.  With a full buffer (flush_at) out is
+		 * written only by the fflush below, or by a line longer than
+		 * the buffer: ferror, a locked call, is asked then, not for
+		 * every line (0.8% of the 2M-flow capture's time). */
+		if (!sink->broken) {
+			gboolean wrote = sink->flush_at == 0 || sink->buf->len > sink->flush_at;
+			if (sink->flush_at && sink->pending + sink->buf->len > sink->flush_at) {
+				fflush(sink->out);
+				sink->pending = 0;
+				wrote = TRUE;
+			}
+			fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+			sink->pending += sink->buf->len;
+			if (wrote && ferror(sink->out) && errno == EPIPE) {
+				sink->broken = TRUE;
+				ss_signals_request_stop(SIGPIPE);
+			}
 		}
 	}
 	if (sink->view)
@@ -75,6 +118,7 @@ static gpointer findings_begin(gpointer data)
 void ss_stream_sink_done(gpointer data)
 {
 	ss_stream_sink *sink = data;
+	sink_emit(sink);   /* the last lines, before anything else is written */
 	if (!sink->findings || sink->findings_thread || sink->findings_part)
 		return;
 	/* On mixed.pcap this step is ~280 M instructions, the hosts' take and
@@ -89,6 +133,7 @@ void ss_stream_sink_done(gpointer data)
 
 GPtrArray *ss_stream_sink_findings(ss_stream_sink *sink, const ss_report *r)
 {
+	sink_emit(sink);   /* sink_done was not called: the lines go first */
 	if (sink->findings_thread) {
 		g_thread_join(sink->findings_thread);
 		sink->findings_thread = NULL;

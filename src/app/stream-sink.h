@@ -13,9 +13,14 @@
 
 #include <stdio.h>
 
+/* From this output buffer size on (reading files: 1 MiB) the sink gathers
+ * the lines itself and writes them past stdio's buffer (stream-sink.c). */
+#define SS_STREAM_SINK_BATCH ((gsize)64 << 10)
+
 typedef struct {
 	FILE *out;
-	GString *buf;              /* one record's line, reused */
+	GString *buf;              /* one record's line, reused; with flush_at >=
+	                              SS_STREAM_SINK_BATCH the lines not written yet */
 	ss_live_view *view;        /* --interval: it lists the records that ended too */
 	ss_ipfix_exporter *ipfix;  /* --ipfix: each record is exported as it is written */
 	ss_anonymizer *anon;       /* --anonymize: records are pseudonymised first */
