@@ -126,7 +126,7 @@ typedef struct {
 	guint8 sent;           /* SS_SENT_* */
 	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
 	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
-	guint8 wscale;
+	/* its window scale is the record's wscale[] (cold) */
 } ss_endpoint;
 
 /* Zeek's history letters in the order they happened; `who` has bit i set
@@ -247,6 +247,10 @@ typedef struct ss_conn {
 
 	/* SS_CONN_TAIL_*: how much of the tail below this record holds. */
 	guint8 tail;
+	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
+	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
+	 * from 48 to 56 bytes. */
+	guint8 wscale[2];
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):

@@ -206,11 +206,12 @@ ss_reuse ss_conn_reuse_cause(const ss_conn *c, gboolean idle)
 	return SS_REUSE_WHILE_OPEN;
 }
 
-static void note_tcp_options(ss_endpoint *e, const ss_tcp_info *t)
+static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 {
+	ss_endpoint *e = &c->ep[side];
 	e->tcp_options = t->options;
 	e->mss = (t->options & SS_TCPOPT_HAVE_MSS) ? t->mss : 0;
-	e->wscale = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
+	c->wscale[side] = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
 }
 
 static void update_tcp(ss_conn *c, int side, const ss_packet *p)
@@ -235,7 +236,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 		} else {
 			me->sent |= SS_SENT_SYN;
 			me->isn = t->seq;
-			note_tcp_options(me, t);
+			note_tcp_options(c, side, t);
 			if (c->syn_side < 0) {
 				c->syn_side = (gint8)side;
 				c->syn_ns = p->ts_ns;
@@ -249,7 +250,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 		} else {
 			me->sent |= SS_SENT_SYNACK;
 			me->isn = t->seq;
-			note_tcp_options(me, t);
+			note_tcp_options(c, side, t);
 			if (c->synack_side < 0) {
 				c->synack_side = (gint8)side;
 				c->synack_ns = p->ts_ns;

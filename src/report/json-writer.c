@@ -7,7 +7,7 @@
 #include "report/json-writer.h"
 #include "sockscope/decode.h"
 
-static char *tcp_options_put(char *p, const ss_endpoint *e)
+static char *tcp_options_put(char *p, const ss_endpoint *e, guint8 wscale)
 {
 	put_lit(p, "{\"mss\":");
 	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
@@ -16,7 +16,7 @@ static char *tcp_options_put(char *p, const ss_endpoint *e)
 		put_lit(p, "null");
 	put_lit(p, ",\"wscale\":");
 	if (e->tcp_options & SS_TCPOPT_HAVE_WSCALE)
-		p = ss_u64_put(p, e->wscale);
+		p = ss_u64_put(p, wscale);
 	else
 		put_lit(p, "null");
 	if (e->tcp_options & SS_TCPOPT_HAVE_SACK_PERM)
@@ -56,9 +56,9 @@ char *ss_json_tcp_options_put(char *p, const ss_conn *c)
 		return p;
 	}
 	put_lit(p, "{\"client\":");
-	p = tcp_options_put(p, &c->ep[ci]);
+	p = tcp_options_put(p, &c->ep[ci], c->wscale[ci]);
 	put_lit(p, ",\"server\":");
-	p = tcp_options_put(p, &c->ep[!ci]);
+	p = tcp_options_put(p, &c->ep[!ci], c->wscale[!ci]);
 	*p++ = '}';
 	return p;
 }

@@ -444,7 +444,7 @@ static ss_conn *tcp_conn(void)
 	c->ep[0].tcp_options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE |
 			       SS_TCPOPT_HAVE_SACK_PERM | SS_TCPOPT_HAVE_TS;
 	c->ep[0].mss = 1460;
-	c->ep[0].wscale = 7;
+	c->wscale[0] = 7;
 	c->ep[1].tcp_options = SS_TCPOPT_HAVE_MSS;
 	c->ep[1].mss = 1400;
 	c->syn_side = 0;
