@@ -9,7 +9,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
-void ss_conn_history_add(ss_conn *c, int side, char letter)
+/* Inline here: the per-packet path adds letters (a call cost 2.6 M
+ * instructions on plain200k, callgrind) */
+static inline void history_add(ss_conn *c, int side, char letter)
 {
 	/* SS_HISTORY_LETTERS' codes by lower-case letter - 'a' */
 	static const guint8 code_of[26] = {
@@ -27,6 +29,11 @@ void ss_conn_history_add(ss_conn *c, int side, char letter)
 	c->history_len = (guint8)(n + 1);
 	if (side)
 		c->history_who |= 1u << n;
+}
+
+void ss_conn_history_add(ss_conn *c, int side, char letter)
+{
+	history_add(c, side, letter);
 }
 
 /* ---- Zeek's TCP analyzer, reduced to what conn.log shows ----
@@ -48,7 +55,7 @@ static gboolean zeek_once(ss_conn *c, int side, guint8 bit, char letter)
 	if (z->seen & bit)
 		return TRUE;
 	z->seen |= bit;
-	ss_conn_history_add(c, side, letter);
+	history_add(c, side, letter);
 	return FALSE;
 }
 
@@ -60,7 +67,7 @@ static void zeek_scaled(ss_conn *c, int side, guint16 *count, char letter)
 		return;
 	guint n = ++*count;
 	if (n == 1 || n == 10 || n == 100 || n == 1000 || n == 10000)
-		ss_conn_history_add(c, side, letter);
+		history_add(c, side, letter);
 }
 
 static gint32 seq_delta(guint32 a, guint32 b)
@@ -178,10 +185,10 @@ static void zeek_history(ss_conn *c, int side, guint8 fl, guint32 rel, guint32 l
 			zeek_once(c, side, SEEN_S, up ? 'S' : 's');
 	} else if (fl & SS_TCP_FIN) {
 		if (zeek_once(c, side, SEEN_F, up ? 'F' : 'f') && rel + len != z->fin - 1)
-			ss_conn_history_add(c, side, up ? 'F' : 'f');
+			history_add(c, side, up ? 'F' : 'f');
 	} else if (fl & SS_TCP_RST) {
 		if (zeek_once(c, side, SEEN_R, up ? 'R' : 'r') && rel != z->rst)
-			ss_conn_history_add(c, side, up ? 'R' : 'r');
+			history_add(c, side, up ? 'R' : 'r');
 		z->rst = rel;
 	} else if (len > 0) {
 		zeek_once(c, side, SEEN_D, up ? 'D' : 'd');
