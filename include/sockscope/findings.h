@@ -137,6 +137,24 @@ ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArr
 GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part,
 				      const ss_report *r);
 void ss_findings_acc_free(ss_findings_acc *a);
+/* The first step in two parts that may run at once, on two threads: the
+ * slow-handshake findings (ss_findings_acc_finish_slow, about two thirds
+ * of the step on mixed.pcap: the median and outliers of every listener's
+ * round trips) and the rest (finish_begin_split).  The rest calls
+ * slow->start(data) first, when the slow part may begin, and
+ * slow->result(data) for its findings (ss_findings_acc_finish_slow of
+ * the same accumulator, e.g. by joining the thread that computes it) once
+ * it has done all else.  Both parts only read the accumulator.  The part
+ * is the one ss_findings_acc_finish_begin gives, findings in the same
+ * order; finish_begin(a, conns) is finish_begin_split(a, conns, NULL). */
+typedef struct {
+	void (*start)(gpointer data);
+	GPtrArray *(*result)(gpointer data);
+	gpointer data;
+} ss_findings_slow;
+GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a);
+ss_findings_part *ss_findings_acc_finish_begin_split(ss_findings_acc *a, const GPtrArray *conns,
+						     const ss_findings_slow *slow);
 
 /* The same for a report that holds its records (keep-all mode). */
 GPtrArray *ss_findings_compute(const ss_report *r);

@@ -784,41 +784,96 @@ struct ss_findings_part {
 	guint n_ranked;
 };
 
+GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);
+	/* no scan folds these groups (ss_findings_scans_fold): as they are */
+	for (guint32 i = 0; i < a->groups[K_SLOW].len; i++) {
+		const group *g = group_at(a, K_SLOW, i);
+		if (g != NULL)
+			ss_findings_text_group(out, a, K_SLOW, g);
+	}
+	return out;
+}
+
+/* Puts the findings of `in` (emptied and freed) into out at `at`, in
+ * their order. */
+static void insert_all(GPtrArray *out, guint at, GPtrArray *in)
+{
+	guint n = in->len, tail = out->len - at;
+	g_ptr_array_set_size(out, out->len + n);
+	memmove(out->pdata + at + n, out->pdata + at, tail * sizeof(gpointer));
+	if (n > 0)
+		memcpy(out->pdata + at, in->pdata, n * sizeof(gpointer));
+	g_ptr_array_set_free_func(in, NULL);
+	g_ptr_array_unref(in);
+}
+
 ss_findings_part *ss_findings_acc_finish_begin(ss_findings_acc *a, const GPtrArray *conns)
 {
+	return ss_findings_acc_finish_begin_split(a, conns, NULL);
+}
+
+/* The findings of the groups of kind k into out; scans: those that fold
+ * K_UNANSWERED and K_REFUSED groups (NULL for the kinds after K_SLOW,
+ * which no scan folds). */
+static void kind_findings(GPtrArray *out, const ss_findings_acc *a, ss_findings_part *part,
+			  const ss_findings_scans *scans, kind k)
+{
+	if (k == K_PAIR) {
+		for (guint32 i = 0; i < a->pairs.len; i++) {
+			const pair *p = ss_oa_entry(&a->pairs, i);
+			group g;
+			if (p->short_conns < SS_CHURN_MIN_CONNS)
+				continue;   /* no churn (findings-text.c) */
+			group_of_pair(p, &g);
+			ss_findings_text_group(out, a, K_PAIR, &g);
+		}
+		return;
+	}
+	for (guint32 i = 0; i < a->groups[k].len; i++) {
+		const group *g = group_at(a, k, i);
+		if (g == NULL)
+			continue;
+		group folded;   /* without the probes of scans */
+		if (k == K_UNANSWERED && g->k.proto == IPPROTO_TCP &&
+		    silent_server(a, g->k.family, &g->k.server, &g->k.vnet))
+			/* the capture lacks that server's direction: its
+			 * SYN-ACKs could be there */
+			part->unanswered_unknown += g->n;
+		else if (scans == NULL)
+			ss_findings_text_group(out, a, k, g);
+		else if (ss_findings_scans_fold(scans, k, g, &folded))
+			ss_findings_text_group(out, a, k, &folded);
+	}
+}
+
+ss_findings_part *ss_findings_acc_finish_begin_split(ss_findings_acc *a, const GPtrArray *conns,
+						     const ss_findings_slow *slow)
+{
+	G_STATIC_ASSERT(K_UNANSWERED < K_SLOW && K_REFUSED < K_SLOW);
 	ss_findings_part *part = g_new0(ss_findings_part, 1);
 	GPtrArray *out = part->out = g_ptr_array_new_with_free_func(ss_finding_free);
 	/* The groups in table order: cmp_finding() orders the findings
-	 * completely, so the result does not depend on the tables' hash. */
+	 * completely, so the result does not depend on the tables' hash.
+	 * The order of out is the kinds' (K_SLOW's among them), then the
+	 * scans'.  The K_SLOW part starts at once: it is the longer. */
+	if (slow != NULL)
+		slow->start(slow->data);
 	ss_findings_scans *scans = ss_findings_scans_find(a);
-	for (int k = 0; k < K_ONE_SIDED; k++) {
-		if (k == K_PAIR) {
-			for (guint32 i = 0; i < a->pairs.len; i++) {
-				const pair *p = ss_oa_entry(&a->pairs, i);
-				group g;
-				if (p->short_conns < SS_CHURN_MIN_CONNS)
-					continue;   /* no churn (findings-text.c) */
-				group_of_pair(p, &g);
-				ss_findings_text_group(out, a, K_PAIR, &g);
-			}
-			continue;
-		}
-		for (guint32 i = 0; i < a->groups[k].len; i++) {
-			const group *g = group_at(a, (kind)k, i);
-			if (g == NULL)
-				continue;
-			group folded;   /* without the probes of scans */
-			if (k == K_UNANSWERED && g->k.proto == IPPROTO_TCP &&
-			    silent_server(a, g->k.family, &g->k.server, &g->k.vnet))
-				/* the capture lacks that server's direction: its
-				 * SYN-ACKs could be there */
-				part->unanswered_unknown += g->n;
-			else if (ss_findings_scans_fold(scans, (kind)k, g, &folded))
-				ss_findings_text_group(out, a, (kind)k, &folded);
-		}
-	}
-	ss_findings_scans_report(out, scans, conns);
+	for (int k = 0; k < K_SLOW; k++)
+		kind_findings(out, a, part, scans, (kind)k);
+	GPtrArray *scanned = g_ptr_array_new_with_free_func(ss_finding_free);
+	ss_findings_scans_report(scanned, scans, conns);
 	ss_findings_scans_free(scans);
+	guint slow_at = out->len;   /* where the K_SLOW groups' findings go */
+	if (slow == NULL)
+		kind_findings(out, a, part, NULL, K_SLOW);
+	for (int k = K_SLOW + 1; k < K_ONE_SIDED; k++)
+		kind_findings(out, a, part, NULL, (kind)k);
+	insert_all(out, out->len, scanned);
+	if (slow != NULL)
+		insert_all(out, slow_at, slow->result(slow->data));
 	for (guint i = 0; i < out->len; i++)
 		ss_findings_text_tenant(g_ptr_array_index(out, i));
 	/* Ranked here, on the findings' thread (app/stream-sink.c), in a copy:

@@ -30,6 +30,7 @@ typedef struct {
 	 * `findings_part` until ss_stream_sink_findings() joins it. */
 	GThread *findings_thread;
 	ss_findings_part *findings_part;
+	GThread *findings_slow;     /* the slow-handshake findings, beside it */
 	gboolean findings_threaded; /* may that step have a thread (not with
 	                               --single-thread or live: they keep one) */
 	/* The accumulator once the findings are finished: freed by
