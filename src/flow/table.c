@@ -5,6 +5,7 @@
  * indirection.  Slots hold the entry pointer plus the top bits of its hash,
  * so most probes that miss never touch the entry itself. */
 #include "sockscope/flow.h"
+#include "sockscope/bigarray.h"
 #include "sockscope/hash.h"
 
 #include <string.h>
@@ -136,7 +137,7 @@ void ss_flow_table_free(ss_flow_table *t)
 {
 	if (!t)
 		return;
-	g_free(t->slots);
+	ss_big_free(t->slots, (t->mask + 1) * sizeof(ss_slot));
 	g_free(t);
 }
 
@@ -187,7 +188,13 @@ static void grow(ss_flow_table *t)
 	gsize old_cap = t->mask + 1;
 	ss_slot *old = t->slots;
 	gsize cap = old_cap * 2;
-	t->slots = g_new0(ss_slot, cap);
+	/* From 2 MiB (131 072 slots: mixed's table at ~50 000 flows in
+	 * progress) a mapping on transparent huge pages (core/bigarray.c):
+	 * each packet's slot is a random place in the array, and on 4 KiB
+	 * pages the batch's prefetch_slot and peek risked a page walk each
+	 * (costly under a VM's nested paging) and the array's first touches
+	 * 512 faults (docs/performance.md, "Packet side, sixth session"). */
+	t->slots = ss_big_new0(cap, sizeof(ss_slot));
 	t->mask = cap - 1;
 	for (gsize i = 0; i < old_cap; i++) {
 		if (!old[i].entry)
@@ -197,7 +204,7 @@ static void grow(ss_flow_table *t)
 			j = (j + 1) & t->mask;
 		t->slots[j] = old[i];
 	}
-	g_free(old);
+	ss_big_free(old, old_cap * sizeof(ss_slot));
 }
 
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry)

@@ -53,16 +53,18 @@ static void test_hash_depends_on_seed(void **state)
 }
 
 /* Inserts many keys, removes every third, and checks every lookup against
- * what should be there: exercises growth and backward-shift deletion. */
+ * what should be there: exercises growth (past 2 MiB of slots, where the
+ * array is asked for a huge page: table.c's slots_new) and backward-shift
+ * deletion. */
 static void test_insert_lookup_remove(void **state)
 {
 	(void)state;
-	enum { N = 20000 };
+	enum { N = 70000 };
 	ss_flow_table *t = ss_flow_table_new(0x1234, 0x5678);
 	entry *e = g_new0(entry, N);
 	ss_ip srv = ip4(10, 1, 1, 1);
 	for (int i = 0; i < N; i++) {
-		ss_ip cli = ip4(10, 2, (guint8)(i >> 8), (guint8)i);
+		ss_ip cli = ip4(10, (guint8)(2 + (i >> 16)), (guint8)(i >> 8), (guint8)i);
 		ss_flow_key_make(&e[i].key, 4, IPPROTO_TCP, &cli, (guint16)(1024 + i % 7), &srv, 443);
 		e[i].id = i;
 		assert_null(ss_flow_table_lookup(t, &e[i].key));
