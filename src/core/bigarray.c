@@ -115,6 +115,9 @@ void *ss_big_resize(void *p, gsize bytes, gsize new_bytes)
  * which g_malloc0 would leave so). */
 void *ss_big_new0(gsize n, gsize size)
 {
+	if (size && n > G_MAXSIZE / size)
+		g_error("out of memory: %" G_GSIZE_FORMAT " elements of %" G_GSIZE_FORMAT
+			" bytes for a table", n, size);
 	gsize bytes = n * size;
 	if (!mapped(bytes)) {
 		void *p = g_malloc_n(n ? n : 1, size);
