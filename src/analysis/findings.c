@@ -801,10 +801,13 @@ GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a)
 static void insert_all(GPtrArray *out, guint at, GPtrArray *in)
 {
 	guint n = in->len, tail = out->len - at;
-	g_ptr_array_set_size(out, out->len + n);
-	memmove(out->pdata + at + n, out->pdata + at, tail * sizeof(gpointer));
-	if (n > 0)
+	/* Nothing to insert: out may be empty, its pdata NULL, which memmove
+	 * must not be given even for 0 bytes (UBSan's nonnull check). */
+	if (n > 0) {
+		g_ptr_array_set_size(out, out->len + n);
+		memmove(out->pdata + at + n, out->pdata + at, tail * sizeof(gpointer));
 		memcpy(out->pdata + at, in->pdata, n * sizeof(gpointer));
+	}
 	g_ptr_array_set_free_func(in, NULL);
 	g_ptr_array_unref(in);
 }
