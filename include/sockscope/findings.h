@@ -110,7 +110,7 @@ typedef struct {
 typedef struct ss_findings_acc ss_findings_acc;
 
 ss_findings_acc *ss_findings_acc_new(void);
-/* Says that c will be added a few records from now (ideally 8: a caller
+/* Says that c will be added a few records from now (ideally 16: a caller
  * that holds the next records announces each in the order it will add
  * them), so that its look-ups are prefetched meanwhile; c must stay alive
  * and unchanged until it is added.  Optional: only the speed changes. */

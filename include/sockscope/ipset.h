@@ -35,6 +35,9 @@ void ss_ip_set_clear(ss_ip_set *s);
 gboolean ss_ip_set_contains(const ss_ip_set *s, const ss_ip *ip);
 /* Adds ip; TRUE when it was not a member yet. */
 gboolean ss_ip_set_add(ss_ip_set *s, const ss_ip *ip);
+/* Fetches the slot where a look-up of ip starts into the cache, for a
+ * caller that adds ip a little later (the findings' look-ahead). */
+void ss_ip_set_prefetch(const ss_ip_set *s, const ss_ip *ip);
 /* Some member into *out (the only one when the size is 1); FALSE when empty. */
 gboolean ss_ip_set_any(const ss_ip_set *s, ss_ip *out);
 /* dst (empty or cleared) becomes a copy of src. */

@@ -458,14 +458,21 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
  * (ss_findings_acc_ahead): its keys are made and hashed then and kept in a
  * small ring, its slots prefetched; ACC_AHEAD / 2 announcements later the
  * entries the slots point to, ACC_AHEAD / 4 before it is added its
- * listener's samples.  The record is added when it comes, in order, with
+ * listener's samples and the slots of its groups' client sets.  The
+ * record is added when it comes, in order, with
  * the keys from the ring.  This replaced a ring of copies of the records
  * added ACC_AHEAD behind (the 544-byte copy was 16% of the add's samples
  * on mixed.pcap, perf annotate): the ring now holds the record's address
  * and keys only, so the caller must keep an announced record alive until
  * it is added.  An add that finds no announcement (the first records,
- * --single-thread, the anonymised copy) makes its keys at once. */
-#define ACC_AHEAD 8
+ * --single-thread, the anonymised copy) makes its keys at once.
+ * ACC_AHEAD was 8: perf annotate on many-flows.pcap then had 16% of this
+ * look-ahead's samples on the slow group's entry, loaded only two records
+ * after its prefetch; at 16 (and the writer's WRITE_AHEAD with it) and with
+ * the client-set slots prefetched, the writer thread's samples on
+ * many-flows went 21 500 -> 20 500 (medians of 6 alternating runs,
+ * docs/performance.md, "Writer and findings, seventh session"). */
+#define ACC_AHEAD 16
 #define ACC_RING (2 * ACC_AHEAD)
 
 struct acc_pending {
@@ -542,6 +549,12 @@ static gboolean looks_up_closed(const ss_conn *c)
 	return last != SS_NO_TIME;
 }
 
+/* The kinds keyed by the server socket whose groups count distinct
+ * clients (note()). */
+#define CLIENT_KINDS                                                                      \
+	(1u << K_UNANSWERED | 1u << K_REFUSED | 1u << K_SYN_RETX | 1u << K_SYNACK |       \
+	 1u << K_REUSE | 1u << K_TW_REUSE)
+
 /* The announcement `back` places before the newest (0: the newest). */
 static const struct acc_pending *pending_back(const ss_findings_acc *a, guint32 back)
 {
@@ -608,6 +621,16 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 				__builtin_prefetch(&g->c.slow.rtt[s][g->c.slow.len[s]], 1);
 			if (g->c.slow.top[s] != 0)
 				__builtin_prefetch(&a->slow[g->c.slow.top[s] - 1], 1);
+		}
+		/* and the slots in its other groups' client sets where its
+		 * client goes (note(): on many-flows.pcap the refused groups
+		 * hold 1.5M clients, and probe_narrow's miss was 1.4% of all
+		 * samples) */
+		for (guint32 m = q->kinds & CLIENT_KINDS; m != 0; m &= m - 1) {
+			const group *cg = ss_oa_find(&a->groups[__builtin_ctz(m)], &q->keys.k[0],
+						     q->keys.h[0], sizeof(gkey), sizeof(group));
+			if (cg != NULL)
+				ss_ip_set_prefetch(&cg->clients, ss_conn_client_ip(q->keys.c));
 		}
 	}
 }

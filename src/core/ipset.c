@@ -55,6 +55,17 @@ static ss_ip *probe_wide(const ss_ip_set *s, const ss_ip *ip)
 	}
 }
 
+void ss_ip_set_prefetch(const ss_ip_set *s, const ss_ip *ip)
+{
+	if (s->cap == 0)
+		return;
+	guint32 v, mask = s->cap - 1;
+	if (s->wide)
+		__builtin_prefetch(&((const ss_ip *)s->slots)[ss_hash_bytes(ip, sizeof *ip) & mask]);
+	else if (narrow_of(ip, &v))
+		__builtin_prefetch(&((const guint32 *)s->slots)[ss_hash_bytes(&v, sizeof v) & mask]);
+}
+
 gboolean ss_ip_set_contains(const ss_ip_set *s, const ss_ip *ip)
 {
 	if (ip_is_zero(ip))

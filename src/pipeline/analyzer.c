@@ -298,7 +298,7 @@ static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
  * (ss_analyzer_config.sink_ahead: the findings prefetch their look-ups),
  * and twice that far fetches the record, last written by the report
  * thread on the other core (the sink reads most of it for the line). */
-#define WRITE_AHEAD 8
+#define WRITE_AHEAD 16
 
 static void prefetch_record(const ss_conn *c)
 {

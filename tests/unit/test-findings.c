@@ -398,7 +398,7 @@ static char *findings_text(GPtrArray *fs)
 }
 
 /* Announcing records ahead (ss_findings_acc_ahead: the writer thread
- * does, 8 ahead) only prefetches: the findings are the same announced or
+ * does, 16 ahead) only prefetches: the findings are the same announced or
  * not, and with announcements that are never followed by their add,
  * repeated, or out of order. */
 static void test_announced_ahead(void **state)
@@ -430,7 +430,7 @@ static void test_announced_ahead(void **state)
 		g_ptr_array_add(conns, c);
 	}
 	ss_report *r = report_of(conns);
-	GPtrArray *fs = ss_findings_compute(r);   /* announced 8 ahead */
+	GPtrArray *fs = ss_findings_compute(r);   /* announced 16 ahead */
 	char *want = findings_text(fs);
 	assert_non_null(find(fs, "slow_handshake"));
 	assert_non_null(find(fs, "time_wait_reuse"));

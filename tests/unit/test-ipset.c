@@ -145,6 +145,33 @@ static void test_narrow_then_wide(void **state)
 	assert_false(s.wide);
 }
 
+/* A prefetch reads nothing and changes nothing, on an empty, a narrow and
+ * a wide set, for a member, a non-member and an address the narrow set
+ * cannot hold. */
+static void test_prefetch(void **state)
+{
+	(void)state;
+	ss_ip_set s = SS_IP_SET_INIT;
+	ss_ip v4 = ip_from(7, FALSE), v6 = ip_from(9, TRUE);
+	ss_ip_set_prefetch(&s, &v4);
+	assert_int_equal(ss_ip_set_size(&s), 0);
+	for (guint32 i = 1; i <= 100; i++) {
+		ss_ip ip = ip_from(i, FALSE);
+		ss_ip_set_add(&s, &ip);
+	}
+	ss_ip_set_prefetch(&s, &v4);
+	ss_ip_set_prefetch(&s, &v6);
+	assert_int_equal(ss_ip_set_size(&s), 100);
+	assert_true(ss_ip_set_contains(&s, &v4));
+	assert_false(ss_ip_set_contains(&s, &v6));
+	ss_ip_set_add(&s, &v6);
+	ss_ip_set_prefetch(&s, &v6);
+	ss_ip_set_prefetch(&s, &v4);
+	assert_int_equal(ss_ip_set_size(&s), 101);
+	assert_true(ss_ip_set_contains(&s, &v6));
+	ss_ip_set_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_zero_address),
 		cmocka_unit_test(test_any_and_copy),
 		cmocka_unit_test(test_narrow_then_wide),
+		cmocka_unit_test(test_prefetch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
