@@ -41,6 +41,12 @@ struct ss_analyzer {
 	ss_tunnels *tunnel_conns;  /* the inner records counted per tunnel */
 	ss_hosts *hosts;
 	ss_roles *roles;
+	/* The report's listeners and hosts, taken by the report thread after
+	 * the last event of a finished capture (report_consume), while the
+	 * writer still drains: ss_analyzer_finish() uses them instead of
+	 * taking them on the serial tail.  NULL until then, and in runs with
+	 * no report thread.  Handed over by the thread's join. */
+	GArray *taken_listeners, *taken_hosts;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
 	/* Decoded packets not yet given to the lifecycle: it takes them in
 	 * batches, tracked one batch behind (ss_lifecycle_push: their cache

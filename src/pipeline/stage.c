@@ -12,6 +12,7 @@ struct ss_stage {
 	void *ctx;
 	gsize link_offset;     /* of the `next` pointer in a handed-back item */
 	GDestroyNotify item_free;
+	gboolean closed;       /* the last batch is sent (ss_stage_close) */
 };
 
 static gpointer *link_of(const ss_stage *st, gpointer item)
@@ -135,10 +136,18 @@ ss_stage_chain ss_stage_drain(ss_stage *st)
 	return back;
 }
 
-void ss_stage_stop(ss_stage *st)
+void ss_stage_close(ss_stage *st)
 {
+	if (st->closed)
+		return;
+	st->closed = TRUE;
 	st->filling->last = TRUE;
 	stage_send(st->full, st->filling);
+}
+
+void ss_stage_stop(ss_stage *st)
+{
+	ss_stage_close(st);
 	g_thread_join(st->thread);
 	stage_free(st);
 }

@@ -64,8 +64,14 @@ ss_stage_chain ss_stage_put(ss_stage *st, gpointer item, guint8 kind, gint8 arg)
  * with the producer.  Returns the items handed back meanwhile. */
 ss_stage_chain ss_stage_drain(ss_stage *st);
 
-/* Hands over the last events, waits for the consumer to end and frees the
- * stage, with the items still in its batches. */
+/* Hands over the last events without waiting: the consumer applies them
+ * while the producer does other work; nothing may be put after it, and
+ * ss_stage_stop() still has to be called (it then only waits). */
+void ss_stage_close(ss_stage *st);
+
+/* Hands over the last events (unless ss_stage_close() did), waits for the
+ * consumer to end and frees the stage, with the items still in its
+ * batches. */
 void ss_stage_stop(ss_stage *st);
 
 /* Puts `item` at the head of *list, linked through the pointer at

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "scenario.h"
+#include "pipeline/stage.h"
 #include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 
@@ -154,6 +155,116 @@ static void test_report_thread(void **state)
 	ss_report_free(r);
 	ss_analyzer_free(a);
 	seen_free(&s);
+}
+
+/* The report thread takes the listeners and hosts after the capture's last
+ * event (beside the writer's drain): the report has the same listeners and
+ * hosts, in the same order, as a run on one thread. */
+static void test_report_thread_takes_rollups(void **state)
+{
+	(void)state;
+	ss_report *r[2];
+	for (int threaded = 0; threaded < 2; threaded++) {
+		seen s;
+		ss_analyzer *a = stream_analyzer_on(&s, 0, threaded);
+		for (guint i = 0; i < 600; i++) {
+			ss_ip cli = sc_ip4(10, 0, (guint8)(i % 7), (guint8)(1 + i % 200));
+			ss_ip srv = sc_ip4(10, 1, 0, (guint8)(1 + i % 5));
+			sc_flow f = sc_flow_make(IPPROTO_TCP, cli, (guint16)(40000 + i), srv,
+						 (guint16)(80 + i % 3));
+			handshake_and_fin(a, &f, 10 * i);
+		}
+		r[threaded] = ss_analyzer_finish(a);
+		ss_analyzer_free(a);
+		seen_free(&s);
+	}
+	assert_int_equal(r[0]->listeners->len, 15);
+	assert_int_equal(r[1]->listeners->len, r[0]->listeners->len);
+	assert_memory_equal(r[1]->listeners->data, r[0]->listeners->data,
+			    r[0]->listeners->len * sizeof(ss_listener));
+	assert_int_equal(r[0]->hosts->len, 600 + 5);
+	assert_int_equal(r[1]->hosts->len, r[0]->hosts->len);
+	for (guint i = 0; i < r[0]->hosts->len; i++) {
+		const ss_host *x = &g_array_index(r[0]->hosts, ss_host, i);
+		const ss_host *y = &g_array_index(r[1]->hosts, ss_host, i);
+		assert_memory_equal(&y->ip, &x->ip, sizeof x->ip);
+		assert_int_equal(y->client_connections, x->client_connections);
+		assert_int_equal(y->client_servers, x->client_servers);
+		assert_memory_equal(&y->profile, &x->profile, sizeof x->profile);
+		assert_int_equal(y->listeners ? y->listeners->len : 0,
+				 x->listeners ? x->listeners->len : 0);
+	}
+	assert_int_equal(r[1]->summary.hosts, r[0]->hosts->len);
+	assert_int_equal(r[1]->summary.listeners, r[0]->listeners->len);
+	ss_report_free(r[0]);
+	ss_report_free(r[1]);
+}
+
+/* An analyzer freed without ss_analyzer_finish() stops its threads and
+ * takes nothing (nothing leaks under the sanitizers' leak check). */
+static void test_report_thread_free_unfinished(void **state)
+{
+	(void)state;
+	seen s;
+	ss_analyzer *a = stream_analyzer_on(&s, 0, TRUE);
+	sc_flow f = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), 40000, sc_ip4(10, 0, 0, 2), 80);
+	handshake_and_fin(a, &f, 0);
+	ss_analyzer_free(a);
+	seen_free(&s);
+}
+
+/* ss_stage_close(): the consumer gets the last events and applies them
+ * while the producer goes on (here: waits for them to be applied, which
+ * ss_stage_put()/ss_stage_stop() alone never let it do); ss_stage_stop()
+ * then only waits. */
+typedef struct {
+	GMutex lock;
+	GCond cond;
+	guint applied;
+	gboolean last_seen;
+} stage_probe;
+
+static void stage_probe_consume(void *ctx, ss_stage_batch *b)
+{
+	stage_probe *p = ctx;
+	g_mutex_lock(&p->lock);
+	p->applied += b->len;
+	if (b->last)
+		p->last_seen = TRUE;
+	g_cond_signal(&p->cond);
+	g_mutex_unlock(&p->lock);
+}
+
+static void stage_probe_free(gpointer item)
+{
+	(void)item;
+}
+
+static void test_stage_close(void **state)
+{
+	(void)state;
+	stage_probe p = { .applied = 0 };
+	g_mutex_init(&p.lock);
+	g_cond_init(&p.cond);
+	ss_stage *st = ss_stage_new("test-stage", stage_probe_consume, &p, 0, stage_probe_free);
+	assert_non_null(st);
+	static gpointer items[3];
+	for (guint i = 0; i < G_N_ELEMENTS(items); i++)
+		ss_stage_put(st, &items[i], 0, -1);
+	ss_stage_close(st);
+	ss_stage_close(st);   /* a second close sends nothing */
+	gint64 until = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&p.lock);
+	while (!p.last_seen && g_cond_wait_until(&p.cond, &p.lock, until))
+		;
+	gboolean seen_last = p.last_seen;
+	guint applied = p.applied;
+	g_mutex_unlock(&p.lock);
+	assert_true(seen_last);
+	assert_int_equal(applied, G_N_ELEMENTS(items));
+	ss_stage_stop(st);
+	g_mutex_clear(&p.lock);
+	g_cond_clear(&p.cond);
 }
 
 /* An Ethernet/IPv4/UDP 4789/VXLAN (VNI 42) frame around Ethernet/IPv4/TCP
@@ -386,6 +497,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_closed_leaves_after_linger),
 		cmocka_unit_test(test_report_thread),
+		cmocka_unit_test(test_report_thread_takes_rollups),
+		cmocka_unit_test(test_report_thread_free_unfinished),
+		cmocka_unit_test(test_stage_close),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_max_flows_evicts_idlest),
 		cmocka_unit_test(test_reuse_retires_old_record),
