@@ -163,11 +163,22 @@ typedef struct {
 	guint32 rst;           /* its last RST's sequence number */
 	guint16 rxmt, win0, gaps;  /* counts behind the scaled letters T W G */
 	guint8 state, prev_state;  /* SS_ZEEK_* */
-	guint8 seen;           /* history letters S H A D F R Q I given once */
 	guint8 ooo;            /* ooo_lo/ooo_hi hold a run */
-	guint16 badsum;        /* packets with a bad checksum (letter C), which
-	                          Zeek's analyzer otherwise skips */
+	/* `seen` and `badsum`, which UDP uses too, are the record's
+	 * zeek_seen[] and zeek_badsum[] */
 } ss_zeek_ep;
+
+/* A TCP record's own part (ss_conn's tail_tcp): Zeek's TCP endpoint state
+ * and the handshake times.  UDP records do not hold it (128 bytes of every
+ * UDP flow in progress: docs/performance.md, "Record memory, seventh
+ * session"); read it through ss_conn_tcp_part(). */
+typedef struct {
+	ss_zeek_ep zeek[2];    /* per ep[] */
+	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
+	gint64 first_rst_ns;
+	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
+	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
+} ss_conn_tcp;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
 #define SS_SYN_GAPS_MAX 8
@@ -178,11 +189,13 @@ typedef struct ss_conn {
 	 * touches it, so the fields the per-packet path reads and writes
 	 * (flow/lifecycle.c, flow/conn.c, flow/zeek-state.c) come first, in
 	 * the order it touches them: key and timeout links (line 0), activity
-	 * time, sides and endpoint counters, Zeek's state and history, the
-	 * handshake.  Fields read only when the record ends, or on rare
-	 * packets (SYN copies, ICMP errors, tunnels), come after.  Enums are
-	 * stored in a byte each and small fields grouped: no padding holes.
-	 * Other code reads the fields by name; only this order is tuned. */
+	 * time, sides and endpoint counters, history.  Fields read only when
+	 * the record ends, or on rare packets (SYN copies, ICMP errors), come
+	 * after, and then the tail: TCP's state (Zeek's endpoints and the
+	 * handshake, hot for a TCP packet: the cold fields between are 34
+	 * bytes), SYN gaps, tunnel.  Enums are stored in a byte each and small
+	 * fields grouped: no padding holes.  Other code reads the fields by
+	 * name; only this order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
 
@@ -204,22 +217,24 @@ typedef struct ss_conn {
 	guint8 history_len;    /* letters in history[] */
 	guint32 history_who;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
-	ss_zeek_ep zeek[2];    /* per ep[] */
 	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
-
-	/* TCP handshake */
-	gint64 syn_ns, synack_ns, ack_ns;  /* first SYN, first SYN-ACK, client's ACK after it */
-	gint64 first_rst_ns;
-	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
-	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
 	/* Packets whose payload the snap length cut: hot, as every such packet
 	 * counts here (on a capture cut at a snap length, most of them).  In
 	 * the cold part it cost a cache miss a packet: ss_conn_update had 4.6%
 	 * of mixed.pcap's samples, a third of them on this add (perf). */
 	guint32 snaplen_cut;
-	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
+	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
+	/* Zeek's per-endpoint state that UDP uses too (the rest is TCP's,
+	 * tail_tcp.zeek[]), per ep[]: */
+	guint16 zeek_badsum[2];  /* packets with a bad checksum (letter C),
+	                            which Zeek's analyzer otherwise skips */
+	guint8 zeek_seen[2];     /* history letters S H A D F R Q I given once */
 
 	/* ---- cold: rare packets, and the end of the record ---- */
+	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
+	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
+	 * from 48 to 56 bytes. */
+	guint8 wscale[2];
 	guint64 seq;           /* creation order, the tie-breaker when sorting */
 
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
@@ -247,21 +262,21 @@ typedef struct ss_conn {
 
 	/* SS_CONN_TAIL_*: how much of the tail below this record holds. */
 	guint8 tail;
-	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
-	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
-	 * from 48 to 56 bytes. */
-	guint8 wscale[2];
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here, TCP records after the SYN gaps, tunnelled
-	 * records hold the tunnel too.  Read them through ss_conn_syn_gap_ns()
-	 * and ss_conn_tunnel(), and copy records with ss_conn_copy(), never
-	 * `*c`: past a record's tail may lie the next record (flow/slab.c).
-	 * 1M records in progress on the many-flows capture are two thirds of
-	 * its peak memory: without this tail a UDP record is 112 bytes
-	 * shorter, a TCP one 48 (docs/performance.md, "Record memory, fifth
-	 * session"). */
+	 * UDP records end here (248 bytes), TCP records after the SYN gaps
+	 * (440), tunnelled records hold the tunnel too (488).  Read them
+	 * through ss_conn_tcp_part(), ss_conn_syn_gap_ns() and
+	 * ss_conn_tunnel() (the per-packet path of a TCP record writes
+	 * tail_tcp directly: its records hold it), and copy records with
+	 * ss_conn_copy(), never `*c`: past a record's tail may lie the next
+	 * record (flow/slab.c).  1M records in progress on the many-flows
+	 * capture are most of its peak memory: without this tail a UDP record
+	 * is 240 bytes shorter, a TCP one 48 (docs/performance.md, "Record
+	 * memory, fifth session" and "seventh session"). */
+	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
+	                          unused, as ss_conn_init made it) */
 	gint64 tail_syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
 	                                              MIN(syn_retransmits, MAX) are set */
 	/* The innermost tunnel the flow came through: its id is also in the
@@ -272,8 +287,8 @@ typedef struct ss_conn {
 
 /* How much of ss_conn's tail a record holds: each holds the ones before. */
 enum {
-	SS_CONN_TAIL_NONE,     /* UDP, not tunnelled: no SYN can repeat */
-	SS_CONN_TAIL_SYN_GAPS, /* TCP, not tunnelled */
+	SS_CONN_TAIL_NONE,     /* UDP, not tunnelled: no TCP state, no SYN can repeat */
+	SS_CONN_TAIL_TCP,      /* TCP, not tunnelled: TCP's state and the SYN gaps */
 	SS_CONN_TAIL_TUNNEL,   /* tunnelled (TCP or UDP): the whole record */
 	SS_CONN_TAIL_COUNT
 };
@@ -281,8 +296,8 @@ enum {
 /* The bytes a record with that tail takes. */
 static inline gsize ss_conn_size(guint tail)
 {
-	return tail == SS_CONN_TAIL_NONE ? G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns)
-	     : tail == SS_CONN_TAIL_SYN_GAPS ? G_STRUCT_OFFSET(ss_conn, tail_tunnel)
+	return tail == SS_CONN_TAIL_NONE ? G_STRUCT_OFFSET(ss_conn, tail_tcp)
+	     : tail == SS_CONN_TAIL_TCP ? G_STRUCT_OFFSET(ss_conn, tail_tunnel)
 	     : sizeof(ss_conn);
 }
 
@@ -294,7 +309,7 @@ static inline guint8 ss_conn_tail_for(guint8 proto, const ss_tunnel *t)
 	static const ss_tunnel none;
 	if (memcmp(t, &none, sizeof none) != 0)
 		return SS_CONN_TAIL_TUNNEL;
-	return proto == IPPROTO_TCP ? SS_CONN_TAIL_SYN_GAPS : SS_CONN_TAIL_NONE;
+	return proto == IPPROTO_TCP ? SS_CONN_TAIL_TCP : SS_CONN_TAIL_NONE;
 }
 
 /* The record's tunnel: an all-zero one (type NONE) when it holds none. */
@@ -304,11 +319,21 @@ static inline const ss_tunnel *ss_conn_tunnel(const ss_conn *c)
 	return c->tail == SS_CONN_TAIL_TUNNEL ? &c->tail_tunnel : &none;
 }
 
+/* What a record without TCP state reads: as ss_conn_init() makes it. */
+extern const ss_conn_tcp ss_conn_tcp_none;
+
+/* The record's TCP state: ss_conn_tcp_none (no handshake times, no missed
+ * bytes, Zeek's endpoints inactive) when it holds none (a UDP record). */
+static inline const ss_conn_tcp *ss_conn_tcp_part(const ss_conn *c)
+{
+	return c->tail >= SS_CONN_TAIL_TCP ? &c->tail_tcp : &ss_conn_tcp_none;
+}
+
 /* Gap i (< MIN(syn_retransmits, SS_SYN_GAPS_MAX)) between SYN copies: only
  * TCP records repeat SYNs, and they hold the gaps. */
 static inline gint64 ss_conn_syn_gap_ns(const ss_conn *c, guint i)
 {
-	return c->tail >= SS_CONN_TAIL_SYN_GAPS ? c->tail_syn_gaps_ns[i] : 0;
+	return c->tail >= SS_CONN_TAIL_TCP ? c->tail_syn_gaps_ns[i] : 0;
 }
 
 /* *dst = *src for as much as src holds (dst is a whole ss_conn). */

@@ -136,6 +136,13 @@ gboolean ss_icmp_is_unreachable(guint8 family, guint8 type)
 	return family == SS_FAMILY_IPV4 ? type == 3 : type == 1;
 }
 
+/* Zeek's reassembler starts past the SYN's sequence number. */
+const ss_conn_tcp ss_conn_tcp_none = {
+	.zeek = { { .reassem = 1 }, { .reassem = 1 } },
+	.syn_ns = SS_NO_TIME, .synack_ns = SS_NO_TIME, .ack_ns = SS_NO_TIME,
+	.first_rst_ns = SS_NO_TIME, .syn_copy_ns = SS_NO_TIME,
+};
+
 void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss_packet *p)
 {
 	/* Only the tail it needs: the record may be that short (conn.h). */
@@ -153,11 +160,14 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
-	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
-	c->syn_copy_ns = SS_NO_TIME;
 	c->last_ns = SS_NO_TIME;
-	/* Zeek's reassembler starts past the SYN's sequence number */
-	c->zeek[0].reassem = c->zeek[1].reassem = 1;
+	if (tail >= SS_CONN_TAIL_TCP) {
+		/* as ss_conn_tcp_none, on the zeroed record */
+		ss_conn_tcp *t = &c->tail_tcp;
+		t->syn_ns = t->synack_ns = t->ack_ns = t->first_rst_ns = SS_NO_TIME;
+		t->syn_copy_ns = SS_NO_TIME;
+		t->zeek[0].reassem = t->zeek[1].reassem = 1;
+	}
 }
 
 static gboolean any_sent(const ss_conn *c, guint8 flag)
@@ -216,6 +226,7 @@ static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 
 static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 {
+	/* A TCP record holds its TCP state (tail_tcp) and SYN gaps (conn.h). */
 	ss_endpoint *me = &c->ep[side];
 	const ss_tcp_info *t = &p->tcp;
 	guint8 fl = t->flags;
@@ -225,11 +236,11 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			if (t->seq == me->isn) {
 				/* Back-off: the gap since the previous copy of this SYN
 				 * (a TCP record's tail holds the gaps: conn.h). */
-				if (side == c->syn_side && c->syn_copy_ns != SS_NO_TIME) {
+				if (side == c->syn_side && c->tail_tcp.syn_copy_ns != SS_NO_TIME) {
 					if (c->syn_retransmits < SS_SYN_GAPS_MAX)
 						c->tail_syn_gaps_ns[c->syn_retransmits] =
-							p->ts_ns - c->syn_copy_ns;
-					c->syn_copy_ns = p->ts_ns;
+							p->ts_ns - c->tail_tcp.syn_copy_ns;
+					c->tail_tcp.syn_copy_ns = p->ts_ns;
 				}
 				c->syn_retransmits++;
 			}
@@ -239,8 +250,8 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			note_tcp_options(c, side, t);
 			if (c->syn_side < 0) {
 				c->syn_side = (gint8)side;
-				c->syn_ns = p->ts_ns;
-				c->syn_copy_ns = p->ts_ns;
+				c->tail_tcp.syn_ns = p->ts_ns;
+				c->tail_tcp.syn_copy_ns = p->ts_ns;
 			}
 		}
 	} else if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == (SS_TCP_SYN | SS_TCP_ACK)) {
@@ -253,7 +264,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			note_tcp_options(c, side, t);
 			if (c->synack_side < 0) {
 				c->synack_side = (gint8)side;
-				c->synack_ns = p->ts_ns;
+				c->tail_tcp.synack_ns = p->ts_ns;
 			}
 		}
 	} else if (fl & SS_TCP_ACK) {
@@ -262,9 +273,9 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			me->sent |= SS_SENT_ACK;
 		/* The third packet of the handshake: the SYN's sender acknowledging
 		 * the SYN-ACK. */
-		if (!c->acked && c->synack_side == !side && c->synack_ns != SS_NO_TIME &&
+		if (!c->acked && c->synack_side == !side && c->tail_tcp.synack_ns != SS_NO_TIME &&
 		    !(fl & SS_TCP_RST)) {
-			c->ack_ns = p->ts_ns;
+			c->tail_tcp.ack_ns = p->ts_ns;
 			c->acked = TRUE;
 		}
 	}
@@ -276,7 +287,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 		me->sent |= SS_SENT_RST;
 		if (c->first_rst_side < 0) {
 			c->first_rst_side = (gint8)side;
-			c->first_rst_ns = p->ts_ns;
+			c->tail_tcp.first_rst_ns = p->ts_ns;
 		}
 	}
 	/* Zeek skips a segment whose checksum is wrong, but for its letter */
@@ -386,14 +397,16 @@ void ss_conn_icmp_error(ss_conn *c, int about_side, const ss_packet *p)
  * never negative. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c)
 {
-	if (c->syn_ns == SS_NO_TIME || c->synack_ns == SS_NO_TIME || c->synack_ns < c->syn_ns)
+	const ss_conn_tcp *t = ss_conn_tcp_part(c);
+	if (t->syn_ns == SS_NO_TIME || t->synack_ns == SS_NO_TIME || t->synack_ns < t->syn_ns)
 		return SS_NO_TIME;
-	return c->synack_ns - c->syn_ns;
+	return t->synack_ns - t->syn_ns;
 }
 
 gint64 ss_conn_synack_to_ack_ns(const ss_conn *c)
 {
-	if (c->synack_ns == SS_NO_TIME || c->ack_ns == SS_NO_TIME || c->ack_ns < c->synack_ns)
+	const ss_conn_tcp *t = ss_conn_tcp_part(c);
+	if (t->synack_ns == SS_NO_TIME || t->ack_ns == SS_NO_TIME || t->ack_ns < t->synack_ns)
 		return SS_NO_TIME;
-	return c->ack_ns - c->synack_ns;
+	return t->ack_ns - t->synack_ns;
 }

@@ -51,10 +51,9 @@ enum { SEEN_S = 1, SEEN_H = 2, SEEN_A = 4, SEEN_D = 8, SEEN_F = 16, SEEN_R = 32,
 /* The letter once per direction. */
 static gboolean zeek_once(ss_conn *c, int side, guint8 bit, char letter)
 {
-	ss_zeek_ep *z = &c->zeek[side];
-	if (z->seen & bit)
+	if (c->zeek_seen[side] & bit)
 		return TRUE;
-	z->seen |= bit;
+	c->zeek_seen[side] |= bit;
 	history_add(c, side, letter);
 	return FALSE;
 }
@@ -102,10 +101,11 @@ static gboolean zeek_clean(const ss_zeek_ep *z)
  * cleanly. */
 static void zeek_gap(ss_conn *c, int side, guint32 len)
 {
-	if (len == 0 || !zeek_clean(&c->zeek[side]) || !zeek_clean(&c->zeek[!side]))
+	if (len == 0 || !zeek_clean(&c->tail_tcp.zeek[side]) ||
+	    !zeek_clean(&c->tail_tcp.zeek[!side]))
 		return;
-	c->missed_bytes += len;
-	zeek_scaled(c, side, &c->zeek[side].gaps, side == 0 ? 'G' : 'g');
+	c->tail_tcp.missed_bytes += len;
+	zeek_scaled(c, side, &c->tail_tcp.zeek[side].gaps, side == 0 ? 'G' : 'g');
 }
 
 /* An acknowledgement past what `side` was seen to send contiguously: data
@@ -113,7 +113,7 @@ static void zeek_gap(ss_conn *c, int side, guint32 len)
  * line: an ordinary ACK covers only data already seen. */
 static G_GNUC_NO_INLINE void zeek_ack_beyond(ss_conn *c, int side, guint32 ack)
 {
-	ss_zeek_ep *z = &c->zeek[side];
+	ss_zeek_ep *z = &c->tail_tcp.zeek[side];
 	if (ack <= 2 && c->zeek_partial)
 		return;
 	if (z->ooo && z->ooo_lo < ack) {
@@ -133,7 +133,7 @@ static G_GNUC_NO_INLINE void zeek_ack_beyond(ss_conn *c, int side, guint32 ack)
 static inline __attribute__((always_inline)) void zeek_ack_received(ss_conn *c, int side,
 								  guint32 ack)
 {
-	const ss_zeek_ep *z = &c->zeek[side];
+	const ss_zeek_ep *z = &c->tail_tcp.zeek[side];
 	if ((c->ep[side].sent & SS_SENT_FIN) && z->fin > 0 && ack >= z->fin)
 		ack = z->fin - 1;
 	if (ack > z->reassem)
@@ -143,7 +143,7 @@ static inline __attribute__((always_inline)) void zeek_ack_received(ss_conn *c, 
 /* `side` sent data [seq, seq + len) (relative): the reassembler. */
 static inline __attribute__((always_inline)) void zeek_data(ss_conn *c, int side, guint32 seq, guint32 len)
 {
-	ss_zeek_ep *z = &c->zeek[side];
+	ss_zeek_ep *z = &c->tail_tcp.zeek[side];
 	guint32 upper = seq + len;
 	if (upper <= z->reassem)
 		return;
@@ -168,7 +168,7 @@ static inline __attribute__((always_inline)) void zeek_data(ss_conn *c, int side
 
 static void zeek_history(ss_conn *c, int side, guint8 fl, guint32 rel, guint32 len)
 {
-	ss_zeek_ep *z = &c->zeek[side];
+	ss_zeek_ep *z = &c->tail_tcp.zeek[side];
 	gboolean up = side == 0;
 	int bits = !!(fl & SS_TCP_SYN) + !!(fl & SS_TCP_FIN) + !!(fl & SS_TCP_RST);
 	if (bits > 1) {
@@ -200,7 +200,7 @@ static void zeek_history(ss_conn *c, int side, guint8 fl, guint32 rel, guint32 l
 /* Zeek's UpdateStateMachine, for an endpoint (ep[0] is the originator). */
 static void zeek_state(ss_conn *c, int side, guint8 fl, guint32 len)
 {
-	ss_zeek_ep *e = &c->zeek[side], *peer = &c->zeek[!side];
+	ss_zeek_ep *e = &c->tail_tcp.zeek[side], *peer = &c->tail_tcp.zeek[!side];
 	gboolean orig = side == 0;
 	gboolean syn = fl & SS_TCP_SYN, ack = fl & SS_TCP_ACK;
 	gboolean fin = fl & SS_TCP_FIN, rst = fl & SS_TCP_RST;
@@ -227,7 +227,7 @@ static void zeek_state(ss_conn *c, int side, guint8 fl, guint32 len)
 			/* a bare ACK from the responder before its SYN-ACK keeps
 			 * it inactive; an ACK after a SYN-ACK whose SYN was missed
 			 * establishes; anything else is a partial connection */
-			if (!orig && len == 0 && c->zeek[0].state == SS_ZEEK_SYN_SENT)
+			if (!orig && len == 0 && c->tail_tcp.zeek[0].state == SS_ZEEK_SYN_SENT)
 				;
 			else if (ack && peer->state == SS_ZEEK_ESTABLISHED) {
 				zeek_set_state(e, SS_ZEEK_ESTABLISHED);
@@ -272,7 +272,7 @@ static void zeek_state(ss_conn *c, int side, guint8 fl, guint32 len)
  * letter, no reassembly (ignore_checksums off, its default). */
 void ss_conn_zeek_bad_checksum(ss_conn *c, int side)
 {
-	zeek_scaled(c, side, &c->zeek[side].badsum, side == 0 ? 'C' : 'c');
+	zeek_scaled(c, side, &c->zeek_badsum[side], side == 0 ? 'C' : 'c');
 }
 
 void ss_conn_zeek_udp(ss_conn *c, int side)
@@ -292,16 +292,16 @@ void ss_conn_zeek_udp(ss_conn *c, int side)
  * docs/performance.md, issue 14). */
 static inline gboolean zeek_tcp_is_established(const ss_conn *c, int side, const ss_packet *p)
 {
-	const ss_zeek_ep *e = &c->zeek[side], *peer = &c->zeek[!side];
+	const ss_zeek_ep *e = &c->tail_tcp.zeek[side], *peer = &c->tail_tcp.zeek[!side];
 	return !(p->tcp.flags & (SS_TCP_SYN | SS_TCP_FIN | SS_TCP_RST)) &&
 	       e->state == SS_ZEEK_ESTABLISHED && peer->state == SS_ZEEK_ESTABLISHED &&
-	       c->ep[side].packets - e->badsum != 1;
+	       c->ep[side].packets - c->zeek_badsum[side] != 1;
 }
 
 /* Zeek's steps for such a segment. */
 static G_GNUC_NO_INLINE void zeek_tcp_established(ss_conn *c, int side, const ss_packet *p)
 {
-	ss_zeek_ep *e = &c->zeek[side], *peer = &c->zeek[!side];
+	ss_zeek_ep *e = &c->tail_tcp.zeek[side], *peer = &c->tail_tcp.zeek[!side];
 	const ss_tcp_info *t = &p->tcp;
 	guint8 fl = t->flags;
 	guint32 len = p->payload_len;
@@ -326,7 +326,7 @@ static G_GNUC_NO_INLINE void zeek_tcp_established(ss_conn *c, int side, const ss
 /* Any segment through Zeek's per-packet steps, in its order. */
 static G_GNUC_NO_INLINE void zeek_tcp_general(ss_conn *c, int side, const ss_packet *p)
 {
-	ss_zeek_ep *e = &c->zeek[side], *peer = &c->zeek[!side];
+	ss_zeek_ep *e = &c->tail_tcp.zeek[side], *peer = &c->tail_tcp.zeek[!side];
 	const ss_tcp_info *t = &p->tcp;
 	guint8 fl = t->flags;
 	gboolean syn = fl & SS_TCP_SYN, ack = fl & SS_TCP_ACK;
@@ -335,7 +335,7 @@ static G_GNUC_NO_INLINE void zeek_tcp_general(ss_conn *c, int side, const ss_pac
 
 	/* is_partial: the first packet of each side was not a handshake
 	 * (the first Zeek analysed: bad checksums do not count) */
-	if (c->ep[side].packets - e->badsum == 1) {
+	if (c->ep[side].packets - c->zeek_badsum[side] == 1) {
 		if (side == 0)
 			c->zeek_partial = !syn || ack;
 		else if (!c->zeek_partial)
@@ -434,13 +434,14 @@ const char *ss_conn_zeek_state(const ss_conn *c)
 	const ss_endpoint *o = &c->ep[ci], *r = &c->ep[!ci];
 	if (c->proto != IPPROTO_TCP) {
 		/* a datagram with a bad checksum leaves Zeek's endpoint inactive */
-		gboolean oa = o->packets > c->zeek[ci].badsum;
-		gboolean ra = r->packets > c->zeek[!ci].badsum;
+		gboolean oa = o->packets > c->zeek_badsum[ci];
+		gboolean ra = r->packets > c->zeek_badsum[!ci];
 		if (oa)
 			return ra ? "SF" : "S0";
 		return ra ? "SHR" : "OTH";
 	}
-	guint8 os = c->zeek[ci].state, rs = c->zeek[!ci].state;
+	const ss_zeek_ep *z = ss_conn_tcp_part(c)->zeek;
+	guint8 os = z[ci].state, rs = z[!ci].state;
 	gboolean o_inactive = os == SS_ZEEK_INACTIVE || os == SS_ZEEK_PARTIAL;
 	gboolean r_inactive = rs == SS_ZEEK_INACTIVE || rs == SS_ZEEK_PARTIAL;
 	if (rs == SS_ZEEK_RESET) {
@@ -495,5 +496,9 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 /* One is kept per flow in progress: a new field should fill a hole, not
  * grow the record unnoticed (docs/performance.md#memory-per-flow).  488 ->
  * 544 for tunnels: 8 bytes of tunnel id in the key, 44 of tunnel context;
- * 512 since the endpoints' addresses and ports live only in the key. */
-G_STATIC_ASSERT(sizeof(ss_conn) <= 512);
+ * 512 since the endpoints' addresses and ports live only in the key, 488
+ * since the sixth session.  A UDP record (no tail) is 248 bytes, a TCP
+ * one 440 (docs/performance.md, "Record memory, seventh session"). */
+G_STATIC_ASSERT(sizeof(ss_conn) <= 488);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tcp) <= 248);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tunnel) <= 440);

@@ -366,9 +366,9 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 static void prefetch_record_head(const ss_conn *c)
 {
 	const char *p = (const char *)c;
-	for (gsize off = 0; off < G_STRUCT_OFFSET(ss_conn, zeek); off += 64)
+	for (gsize off = 0; off < G_STRUCT_OFFSET(ss_conn, history); off += 64)
 		__builtin_prefetch(p + off);
-	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, zeek) - 1);
+	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, history) - 1);
 }
 
 /* The same look-ahead over keep-all's records at capture end (both of

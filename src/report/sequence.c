@@ -68,16 +68,17 @@ GArray *ss_seq_events(const ss_conn *c)
 		ev_add(ev, -1, SS_NO_TIME, FALSE,
 		       g_strdup("already open when the capture started (no handshake seen)"));
 	gboolean icmp_done = c->icmp_errors == 0;
+	const ss_conn_tcp *tcp = ss_conn_tcp_part(c);
 	for (guint i = 0; i < c->history_len; i++) {
 		int side = (c->history_who >> i) & 1;
 		int from = FROM(side);
 		switch (ss_conn_history_letter(c, i)) {
 		case 's': {
 			gboolean first_syn = side == c->syn_side;
-			ev_add(ev, from, first_syn ? REL(c->syn_ns) : SS_NO_TIME, FALSE, g_strdup("SYN"));
+			ev_add(ev, from, first_syn ? REL(tcp->syn_ns) : SS_NO_TIME, FALSE, g_strdup("SYN"));
 			if (!first_syn)
 				break;
-			gint64 t = c->syn_ns;
+			gint64 t = tcp->syn_ns;
 			guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
 			for (guint j = 0; j < n; j++) {
 				t += ss_conn_syn_gap_ns(c, j);
@@ -97,7 +98,7 @@ GArray *ss_seq_events(const ss_conn *c)
 			break;
 		}
 		case 'h':
-			ev_add(ev, from, side == c->synack_side ? REL(c->synack_ns) : SS_NO_TIME, TRUE,
+			ev_add(ev, from, side == c->synack_side ? REL(tcp->synack_ns) : SS_NO_TIME, TRUE,
 			       g_strdup("SYN-ACK"));
 			if (c->synack_retransmits > 0)
 				ev_add(ev, -1, SS_NO_TIME, FALSE,
@@ -105,8 +106,8 @@ GArray *ss_seq_events(const ss_conn *c)
 						       c->synack_retransmits == 1 ? "" : "s"));
 			break;
 		case 'a':
-			if (side == ci && c->ack_ns != SS_NO_TIME)
-				ev_add(ev, from, REL(c->ack_ns), FALSE, g_strdup("ACK"));
+			if (side == ci && tcp->ack_ns != SS_NO_TIME)
+				ev_add(ev, from, REL(tcp->ack_ns), FALSE, g_strdup("ACK"));
 			break;
 		case 'd': {
 			const ss_endpoint *e = &c->ep[side];
@@ -118,7 +119,7 @@ GArray *ss_seq_events(const ss_conn *c)
 			ev_add(ev, from, SS_NO_TIME, FALSE, g_strdup("FIN"));
 			break;
 		case 'r':
-			ev_add(ev, from, side == c->first_rst_side ? REL(c->first_rst_ns) : SS_NO_TIME,
+			ev_add(ev, from, side == c->first_rst_side ? REL(tcp->first_rst_ns) : SS_NO_TIME,
 			       FALSE, g_strdup("RST"));
 			break;
 		default:

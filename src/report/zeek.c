@@ -252,7 +252,7 @@ static void tsv_conn(GString *b, const ss_conn *c)
 	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.state);
 	g_string_append(b, "\t-\t-");  /* local_orig, local_resp */
-	tsv_u64(b, c->missed_bytes);
+	tsv_u64(b, ss_conn_tcp_part(c)->missed_bytes);
 	g_string_append_c(b, '\t');
 	ss_zeek_field_append(b, z.hist);
 	tsv_u64(b, z.orig->packets);
@@ -300,7 +300,7 @@ static void json_conn(GString *b, const ss_conn *c)
 	kv_u64(b, "resp_bytes", z.resp->payload);
 	kv_str_omit_unset(b, "conn_state", z.state);
 	g_string_append_c(b, ',');
-	kv_u64(b, "missed_bytes", c->missed_bytes);
+	kv_u64(b, "missed_bytes", ss_conn_tcp_part(c)->missed_bytes);
 	kv_str_omit_unset(b, "history", z.hist);
 	g_string_append_c(b, ',');
 	kv_u64(b, "orig_pkts", z.orig->packets);

@@ -41,11 +41,12 @@ static ss_conn *tcp(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gint64 s
 	c->synack_side = -1;
 	c->first_rst_side = -1;
 	c->icmp_about_side = -1;
-	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = c->syn_copy_ns = SS_NO_TIME;
+	c->tail = SS_CONN_TAIL_TCP;   /* a TCP record holds its TCP state (conn.h) */
+	c->tail_tcp = ss_conn_tcp_none;
 	c->ep[0].packets = 1;
 	c->ep[0].first_ns = c->ep[0].last_ns = start;
 	c->ep[1].first_ns = c->ep[1].last_ns = SS_NO_TIME;
-	c->syn_ns = start;
+	c->tail_tcp.syn_ns = start;
 	c->evidence = SS_EVIDENCE_SYN;
 	c->confidence = SS_CONFIDENCE_HIGH;
 	c->seq = next_seq++;
@@ -68,8 +69,8 @@ static ss_conn *complete(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gin
 	c->outcome = SS_OUTCOME_COMPLETE;
 	c->close = SS_CLOSE_FIN;
 	c->synack_side = 1;
-	c->synack_ns = start + rtt;
-	c->ack_ns = start + rtt + rtt2;
+	c->tail_tcp.synack_ns = start + rtt;
+	c->tail_tcp.ack_ns = start + rtt + rtt2;
 	c->ep[0].packets = 4;
 	c->ep[0].last_ns = start + life;
 	c->ep[1].packets = 3;
@@ -342,14 +343,13 @@ static void test_ranking_and_time_wait(void **state)
 	/* medium: SYN retransmitted, then answered */
 	ss_conn *c = complete(cl, 41000, sv, 80, T0, 1001 * MS, MS, 2000 * MS);
 	c->syn_retransmits = 1;
-	c->tail = SS_CONN_TAIL_SYN_GAPS;   /* a TCP record holds its gaps */
 	c->tail_syn_gaps_ns[0] = 1000 * MS;
 	g_ptr_array_add(conns, c);
 	/* high: refused by RST */
 	c = tcp(cl, 41001, sv, 23, T0 + 10 * MS);
 	c->outcome = SS_OUTCOME_REJECTED;
 	c->first_rst_side = 1;
-	c->first_rst_ns = T0 + 11 * MS;
+	c->tail_tcp.first_rst_ns = T0 + 11 * MS;
 	g_ptr_array_add(conns, c);
 	/* a tuple closed with FIN, reopened 2 s later: TIME_WAIT reuse */
 	g_ptr_array_add(conns, complete(cl, 42000, sv, 80, T0 + 5000 * MS, MS, MS, 100 * MS));
@@ -418,7 +418,7 @@ static void test_announced_ahead(void **state)
 			c = tcp(cl, (guint16)(30000 + i), sv, port, t);
 			c->outcome = SS_OUTCOME_REJECTED;
 			c->first_rst_side = 1;
-			c->first_rst_ns = t + MS;
+			c->tail_tcp.first_rst_ns = t + MS;
 		} else {
 			c = complete(cl, (guint16)(30000 + i % 9), sv, port, t, (200 + i * 37 % 900) * MS,
 				     (i % 3) * 300 * MS, 20 * MS);

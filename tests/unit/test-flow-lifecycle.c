@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <cmocka.h>
 
+#include "flow/conn-track.h"
 #include "flow/lifecycle.h"
 #include "flow/slab.h"
 #include "scenario.h"
@@ -553,10 +554,10 @@ static void test_slab_same_as_malloc(void **state)
  * that opened the last chunk (not written). */
 static ss_conn *alloc_until(ss_conn_slab *s, guint chunks, gboolean write, GPtrArray *recs)
 {
-	gsize size = ss_conn_size(SS_CONN_TAIL_SYN_GAPS);
+	gsize size = ss_conn_size(SS_CONN_TAIL_TCP);
 	for (;;) {
 		guint before = ss_conn_slab_get_stats(s)->chunks;
-		ss_conn *c = ss_conn_slab_alloc(s, SS_CONN_TAIL_SYN_GAPS);
+		ss_conn *c = ss_conn_slab_alloc(s, SS_CONN_TAIL_TCP);
 		g_ptr_array_add(recs, c);
 		if (before < chunks && ss_conn_slab_get_stats(s)->chunks == chunks)
 			return c;
@@ -577,6 +578,56 @@ static glong thread_minor_faults(void)
  * chunk of records without one page fault of its own (it took 512, or one
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
+/* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
+ * within its 248 bytes (an allocation of exactly that, checked by the
+ * sanitizer and valgrind builds), Zeek's UDP letters and states come from
+ * the fields before the tail, and its TCP state reads as none. */
+static void test_udp_record_without_tcp_state(void **state)
+{
+	(void)state;
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 248);
+	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
+	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
+	ss_packet p;
+	memset(&p, 0, sizeof p);
+	p.ts_ns = G_GINT64_CONSTANT(1000000000);
+	p.family = SS_FAMILY_IPV4;
+	p.ip_proto = IPPROTO_UDP;
+	p.l4 = SS_L4_UDP;
+	p.src = a;
+	p.dst = b;
+	p.sport = 40000;
+	p.dport = 53;
+	p.payload_len = 30;
+	p.ip_len = 58;
+	ss_flow_key key;
+	int side = ss_flow_key_make(&key, p.family, IPPROTO_UDP, &a, 40000, &b, 53);
+	ss_conn *c = g_malloc(ss_conn_size(ss_conn_tail_for(IPPROTO_UDP, &p.tunnel)));
+	ss_conn_init(c, &key, side, &p);
+	assert_int_equal(c->tail, SS_CONN_TAIL_NONE);
+	p.csum = SS_CSUM_BAD;
+	ss_conn_update(c, 0, &p);        /* C */
+	p.csum = SS_CSUM_OK;
+	ss_conn_update(c, 0, &p);        /* D */
+	ss_conn_update(c, 0, &p);        /* nothing: D once */
+	p.src = b;
+	p.dst = a;
+	p.sport = 53;
+	p.dport = 40000;
+	p.ts_ns += 1000;
+	ss_conn_update(c, 1, &p);        /* d */
+	char h[SS_HISTORY_MAX + 2];
+	c->client = 0;
+	ss_conn_zeek_history(c, h, sizeof h);
+	assert_string_equal(h, "CDd");
+	assert_int_equal(c->zeek_badsum[0], 1);
+	assert_string_equal(ss_conn_zeek_state(c), "SF");
+	assert_ptr_equal(ss_conn_tcp_part(c), &ss_conn_tcp_none);
+	assert_true(ss_conn_syn_to_synack_ns(c) == SS_NO_TIME);
+	assert_int_equal(ss_conn_tcp_part(c)->missed_bytes, 0);
+	g_free(c);
+}
+
 static void test_slab_prefault(void **state)
 {
 	(void)state;
@@ -593,7 +644,7 @@ static void test_slab_prefault(void **state)
 	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 1);
 	ss_conn_slab_wait_ahead(s);   /* the fourth, so that opening it is counted too */
 	glong faults = thread_minor_faults();
-	memset(first, 0x5a, ss_conn_size(SS_CONN_TAIL_SYN_GAPS));
+	memset(first, 0x5a, ss_conn_size(SS_CONN_TAIL_TCP));
 	alloc_until(s, 4, TRUE, recs);
 	faults = thread_minor_faults() - faults;
 	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 2);
@@ -636,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_batches_same_as_single),
 		cmocka_unit_test(test_slab_same_as_malloc),
 		cmocka_unit_test(test_slab_prefault),
+		cmocka_unit_test(test_udp_record_without_tcp_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

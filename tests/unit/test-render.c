@@ -426,7 +426,9 @@ static void conn_init(ss_conn *c, guint8 proto, guint8 family)
 	c->family = family;
 	c->client = 0;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
-	c->syn_ns = c->synack_ns = c->ack_ns = c->first_rst_ns = SS_NO_TIME;
+	/* a TCP record holds its TCP state (conn.h) */
+	c->tail = proto == IPPROTO_TCP ? SS_CONN_TAIL_TCP : SS_CONN_TAIL_NONE;
+	c->tail_tcp = ss_conn_tcp_none;
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 }
@@ -449,17 +451,17 @@ static ss_conn *tcp_conn(void)
 	c->ep[1].mss = 1400;
 	c->syn_side = 0;
 	c->synack_side = 1;
-	c->syn_ns = t;
-	c->synack_ns = t + 512 * US;
-	c->ack_ns = t + 613 * US;
+	c->tail_tcp.syn_ns = t;
+	c->tail_tcp.synack_ns = t + 512 * US;
+	c->tail_tcp.ack_ns = t + 613 * US;
 	/* S h A D d F f, the responder's letters at bits 1, 4, 6 */
 	/* "shaddff", ep[1] sent letters 1, 4 and 6 (who 0x52) */
 	for (guint i = 0; i < 7; i++)
 		ss_conn_history_add(c, (0x52 >> i) & 1, "shaddff"[i]);
 	/* Zeek's endpoint states after that: both closed (conn_state SF) */
 	for (int i = 0; i < 2; i++) {
-		c->zeek[i].state = SS_ZEEK_CLOSED;
-		c->zeek[i].prev_state = SS_ZEEK_ESTABLISHED;
+		c->tail_tcp.zeek[i].state = SS_ZEEK_CLOSED;
+		c->tail_tcp.zeek[i].prev_state = SS_ZEEK_ESTABLISHED;
 	}
 	c->outcome = SS_OUTCOME_COMPLETE;
 	c->close = SS_CLOSE_FIN;
