@@ -25,6 +25,13 @@ void *ss_big_resize(void *p, gsize bytes, gsize new_bytes);
 /* A zeroed array of n elements of size bytes, every page of it written
  * once (for slot arrays: see ss_big_new0's comment in bigarray.c). */
 void *ss_big_new0(gsize n, gsize size);
+/* Faults the fresh (zeroed) mapping [p, p + len) in for writing at once,
+ * so that no page is first mapped to the shared zero page and faulted
+ * again on its first write: MADV_POPULATE_WRITE, or on a kernel before
+ * 5.14 (which does not know that advice) a write to each page.  Pages the
+ * kernel refuses (ENOMEM...) are left to fault at first touch.  For
+ * ss_big_new0's arrays and flow/slab.c's record chunks. */
+void ss_big_populate(void *p, gsize len);
 /* A copy of an array of `bytes`. */
 void *ss_big_dup(const void *p, gsize bytes);
 void ss_big_free(void *p, gsize bytes);

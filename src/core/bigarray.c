@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "sockscope/bigarray.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,9 +127,19 @@ void *ss_big_new0(gsize n, gsize size)
 	}
 	gsize len = map_len(bytes);
 	void *p = map_new(len);
-	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
-		memset(p, 0, bytes);   /* a kernel before 5.14 */
+	ss_big_populate(p, len);
 	return p;
+}
+
+void ss_big_populate(void *p, gsize len)
+{
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0 || errno != EINVAL)
+		return;   /* done, or refused (ENOMEM...): faulted at first touch */
+	/* A kernel before 5.14 does not know the advice: a write to each page
+	 * faults it in the same way (one fault for a huge page). */
+	volatile char *b = p;
+	for (gsize off = 0; off < len; off += 4096)
+		b[off] = 0;
 }
 
 void *ss_big_dup(const void *p, gsize bytes)

@@ -4,8 +4,8 @@
  * released on other threads, per-chunk counts once closed, and optionally
  * a helper thread that faults the next chunk in before it is needed. */
 #include "flow/slab.h"
+#include "sockscope/bigarray.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -140,14 +140,10 @@ static void chunk_unmap(chunk *k)
  * up to 13% in the runs where this VM backs fresh memory slowly, while the
  * second core idled (docs/performance.md, "Packet side, sixth session").
  * The helper maps the next chunk and faults it in with
- * MADV_POPULATE_WRITE, then waits until the owner takes it; the owner
+ * MADV_POPULATE_WRITE (ss_big_populate(), core/bigarray.c), then waits until the owner takes it; the owner
  * never waits for it (no chunk ready: it maps one itself, as before), so
  * a helper that is slow or starved costs nothing but its own time.  Memory:
  * at most one chunk (2 MiB) populated and not yet used. */
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older headers lack it */
-#endif
-
 /* pthread's lock, not GMutex: glib builds GMutex on futexes that
  * ThreadSanitizer cannot see (the CI's TSan stage reported the hand-over
  * as a race), and pthread's is no slower for one hand-over a chunk. */
@@ -166,13 +162,7 @@ static void populate(chunk *k)
 #ifdef SLAB_MALLOC
 	(void)k;   /* malloc'd under the sanitizer: its pages are malloc's */
 #else
-	if (madvise(k, CHUNK_BYTES, MADV_POPULATE_WRITE) == 0 || errno != EINVAL)
-		return;   /* done, or refused (ENOMEM...): faulted at first touch */
-	/* A kernel before 5.14 does not know the advice: a write to each page
-	 * faults it in the same way (one fault for a huge page). */
-	volatile char *p = (volatile char *)k;
-	for (gsize off = 0; off < CHUNK_BYTES; off += 4096)
-		p[off] = 0;
+	ss_big_populate(k, CHUNK_BYTES);
 #endif
 }
 

@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sockscope/bigarray.h"
 #include "sockscope/flow.h"
@@ -424,6 +426,28 @@ static void test_bigarray(void **state)
 	ss_big_free(NULL, 0);
 }
 
+/* ss_big_populate faults a fresh mapping in, every page resident and
+ * still zero (the slab's record chunks and ss_big_new0 use it). */
+static void test_big_populate(void **state)
+{
+	(void)state;
+	gsize page = (gsize)sysconf(_SC_PAGESIZE), len = 5 * page;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	unsigned char vec[5];
+	assert_int_equal(mincore(p, len, vec), 0);
+	for (guint i = 0; i < 5; i++)
+		assert_int_equal(vec[i] & 1, 0);
+	ss_big_populate(p, len);
+	assert_int_equal(mincore(p, len, vec), 0);
+	for (guint i = 0; i < 5; i++)
+		assert_int_equal(vec[i] & 1, 1);
+	for (gsize i = 0; i < len; i++)
+		if (p[i] != 0)
+			fail_msg("byte %" G_GSIZE_FORMAT " not zero", i);
+	munmap(p, len);
+}
+
 /* The radix sort against a comparison sort: ascending by (a, b), equal
  * keys in their input order (p holds the input position), with keys that
  * vary in few bytes (skipped passes), in many, and signed times. */
@@ -486,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_hash_flooding),
 		cmocka_unit_test(test_oatable),
 		cmocka_unit_test(test_bigarray),
+		cmocka_unit_test(test_big_populate),
 		cmocka_unit_test(test_radix_sort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
