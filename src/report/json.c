@@ -689,10 +689,40 @@ static gboolean jsonl_items(GString *buf, const ss_report *r, FILE *out)
 }
 
 /* The findings' lines and the summary's. */
+/* The findings were made on other threads and are read once here, cold:
+ * each line reads its finding's head, two texts and up to three examples'
+ * heads.  Fetched FINDINGS_AHEAD findings ahead (the finding's head twice
+ * as far: the texts' addresses and the examples' count are in it). */
+#define FINDINGS_AHEAD 4
+
+static void prefetch_finding_head(const ss_finding *f)
+{
+	for (gsize off = 0; off < G_STRUCT_OFFSET(ss_finding, examples); off += 64)
+		__builtin_prefetch((const char *)f + off);
+	__builtin_prefetch(&f->n_examples);
+}
+
+static void prefetch_finding(const ss_finding *f)
+{
+	for (guint i = 0; i < f->n_examples; i++) {
+		__builtin_prefetch(&f->examples[i]);
+		__builtin_prefetch((const char *)&f->examples[i] + 64);
+		__builtin_prefetch((const char *)&f->examples[i] + 128);
+	}
+	for (gsize off = 0; f->statement != NULL && off < 256; off += 64)
+		__builtin_prefetch(f->statement + off);
+	for (gsize off = 0; f->next_step != NULL && off < 192; off += 64)
+		__builtin_prefetch(f->next_step + off);
+}
+
 static gboolean jsonl_findings(GString *buf, const ss_report *r, FILE *out)
 {
 	gboolean ok = TRUE;
 	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
+		if (i + FINDINGS_AHEAD < r->findings->len)
+			prefetch_finding(g_ptr_array_index(r->findings, i + FINDINGS_AHEAD));
+		if (i + 2 * FINDINGS_AHEAD < r->findings->len)
+			prefetch_finding_head(g_ptr_array_index(r->findings, i + 2 * FINDINGS_AHEAD));
 		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
 		if (buf->len >= FLUSH_AT)
 			ok = ss_out_write_buf(buf, out);
