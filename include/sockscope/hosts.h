@@ -97,6 +97,11 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c);
  * counted by it. */
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server);
 
+/* A few records ahead of ss_hosts_add_conn(): hashes the record's likely
+ * client host (the SYN's sender) into a small memo and prefetches its
+ * slot.  Changes no result. */
+void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c);
+
 typedef enum {
 	SS_EPH_VERDICT_UNKNOWN,    /* no profile, or too few samples */
 	SS_EPH_VERDICT_IN,         /* inside the host's learned range */

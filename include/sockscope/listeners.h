@@ -54,6 +54,11 @@ void ss_listeners_free(ss_listeners *ls);
 /* An independent copy (a live snapshot rolls its records up on top). */
 ss_listeners *ss_listeners_copy(const ss_listeners *ls);
 
+/* A few records ahead of ss_listeners_add(): hashes the record's likely
+ * server socket (the SYN's peer) into a small memo and prefetches its
+ * slot.  Changes no result. */
+void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c);
+
 /* Accounts one finalized record to the listening socket it reached (a
  * record that reached none, ss_conn_reaches_listener(), is left out: then
  * it returns SS_LISTENERS_NONE).  Returns the socket's number: one per server socket

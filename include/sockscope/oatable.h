@@ -140,4 +140,52 @@ G_ALWAYS_INLINE static inline void *ss_oa_insert(ss_oatable *t, const void *key,
 	return e;
 }
 
+/* A memo of keys' hashes for a look-ahead: a caller hashes the key it
+ * will look up a few records later (ss_oa_memo_note) and prefetches its
+ * slot (ss_oa_prefetch_slot); the look-up then takes the hash from the memo
+ * (ss_oa_memo_hash).  Direct mapped (ss_oa_memo_index), each slot holding
+ * the whole key: a cache of a pure function, so a slot holding another key
+ * is hashed again and which keys share a slot changes no result.  Used by
+ * the hosts and the listeners (keys of up to SS_OA_MEMO_KEY bytes). */
+#define SS_OA_MEMO 256
+#define SS_OA_MEMO_KEY 28
+typedef struct {
+	guint8 key[SS_OA_MEMO_KEY];
+	guint32 h;               /* 0: empty */
+} ss_oa_memo;
+
+/* The memo slot of a key holding the 16-byte address ip16, mixed with
+ * `extra` (a port): address bits, not a keyed hash (a crafted capture can
+ * only make the memo miss). */
+static inline guint ss_oa_memo_index(const guint8 *ip16, guint32 extra)
+{
+	guint32 a, b;
+	memcpy(&a, ip16, sizeof a);
+	memcpy(&b, ip16 + 12, sizeof b);
+	return ((a ^ b ^ extra) * 0x9e3779b1u) >> 24;
+}
+
+G_ALWAYS_INLINE static inline guint32 ss_oa_memo_hash(const ss_oa_memo *m, const void *key,
+						      gsize ksize)
+{
+	if (m->h != 0 && memcmp(m->key, key, ksize) == 0)
+		return m->h;
+	return ss_oa_hash(key, ksize);
+}
+
+G_ALWAYS_INLINE static inline guint32 ss_oa_memo_note(ss_oa_memo *m, const void *key, gsize ksize)
+{
+	if (m->h == 0 || memcmp(m->key, key, ksize) != 0) {
+		memcpy(m->key, key, ksize);
+		m->h = ss_oa_hash(key, ksize);
+	}
+	return m->h;
+}
+
+static inline void ss_oa_prefetch_slot(const ss_oatable *t, guint32 h)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+}
+
 #endif

@@ -136,6 +136,11 @@ typedef struct {
 
 G_STATIC_ASSERT(sizeof(host_acc) == 48);
 
+/* The hashes of the client hosts ss_hosts_prefetch() looked at
+ * (sockscope/oatable.h's memo): host_get() a few records later finds its
+ * hash there instead of computing it again. */
+G_STATIC_ASSERT(sizeof(host_key) <= SS_OA_MEMO_KEY);
+
 struct ss_hosts {
 	ss_hosts_limits lim;
 	ss_oatable by_ip;       /* host_acc, keyed by its host_key */
@@ -150,6 +155,7 @@ struct ss_hosts {
 	                           the servers each host reached */
 	guint port_maps;
 	ss_hosts_dropped dropped;
+	ss_oa_memo memo[SS_OA_MEMO];
 };
 
 void ss_hosts_limits_init(ss_hosts_limits *lim)
@@ -212,6 +218,24 @@ static void make_host_key(host_key *k, guint8 family, const ss_ip *ip, const ss_
 	k->vnet = *vnet;
 }
 
+static ss_oa_memo *host_memo(ss_hosts *h, const host_key *k)
+{
+	return &h->memo[ss_oa_memo_index(k->ip.bytes, 0)];
+}
+
+void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c)
+{
+	/* The client as deciding will most likely name it: the SYN's sender,
+	 * else the SYN-ACK's peer. */
+	int cl = c->syn_side >= 0 ? c->syn_side : c->synack_side >= 0 ? !c->synack_side : -1;
+	if (cl < 0)
+		return;
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
+	host_key k;
+	make_host_key(&k, c->family, ss_conn_ip(c, cl), &vnet);
+	ss_oa_prefetch_slot(&h->by_ip, ss_oa_memo_note(host_memo(h, &k), &k, sizeof k));
+}
+
 static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
 			     const ss_vnet *vnet)
 {
@@ -237,7 +261,7 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_
 		if (memcmp(&acc->k, &k, sizeof k) == 0)
 			return acc;
 	}
-	guint32 hash = ss_oa_hash(&k, sizeof k);
+	guint32 hash = ss_oa_memo_hash(host_memo(h, &k), &k, sizeof k);
 	host_acc *acc;
 	if (!capped || ss_oatable_size(&h->by_ip) < h->lim.max_hosts) {
 		/* room for a new host: one probe finds it or makes it (most

@@ -73,7 +73,30 @@ typedef struct {
 
 struct ss_listeners {
 	ss_oatable by_key;     /* listener_acc, keyed by ss_listener_key */
+	/* the hashes of the server sockets ss_listeners_prefetch() looked
+	 * at (sockscope/oatable.h's memo), for socket_of() */
+	ss_oa_memo memo[SS_OA_MEMO];
 };
+
+G_STATIC_ASSERT(sizeof(ss_listener_key) <= SS_OA_MEMO_KEY);
+
+static ss_oa_memo *key_memo(ss_listeners *ls, const ss_listener_key *k)
+{
+	return &ls->memo[ss_oa_memo_index(k->ip.bytes, k->port)];
+}
+
+void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c)
+{
+	/* The server as deciding will most likely name it: the SYN's peer,
+	 * else the SYN-ACK's sender. */
+	int srv = c->syn_side >= 0 ? !c->syn_side : c->synack_side;
+	if (srv < 0)
+		return;
+	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
+	ss_listener_key k = ss_listener_key_make(c->proto, c->family, ss_conn_ip(c, srv),
+						 ss_conn_port(c, srv), &v);
+	ss_oa_prefetch_slot(&ls->by_key, ss_oa_memo_note(key_memo(ls, &k), &k, sizeof k));
+}
 
 ss_listeners *ss_listeners_new(void)
 {
@@ -116,8 +139,8 @@ static listener_acc *socket_of(ss_listeners *ls, const ss_conn *c, guint32 *id)
 {
 	ss_listener_key k = ss_listener_key_of_conn(c);
 	gboolean created;
-	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, ss_oa_hash(&k, sizeof k), sizeof k,
-					 sizeof *acc, &created);
+	guint32 h = ss_oa_memo_hash(key_memo(ls, &k), &k, sizeof k);
+	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, h, sizeof k, sizeof *acc, &created);
 	*id = (guint32)(((guint8 *)acc - ls->by_key.entries) / sizeof *acc);
 	return acc;
 }

@@ -394,8 +394,14 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 	for (guint i = 0; i < b->len; i++) {
 		if (i + 2 * REPORT_AHEAD < b->len)
 			prefetch_record_head(b->ev[i + 2 * REPORT_AHEAD].item);
-		if (i + REPORT_AHEAD < b->len)
-			ss_roles_prefetch(a->roles, b->ev[i + REPORT_AHEAD].item);
+		if (i + REPORT_AHEAD < b->len) {
+			const ss_stage_event *e = &b->ev[i + REPORT_AHEAD];
+			ss_roles_prefetch(a->roles, e->item);
+			if (e->kind == EVENT_RETIRE) {
+				ss_listeners_prefetch(a->listeners, e->item);
+				ss_hosts_prefetch(a->hosts, e->item);
+			}
+		}
 		report_apply(a, &b->ev[i], &b->back);
 	}
 	if (a->writer && b->sync)

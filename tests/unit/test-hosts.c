@@ -12,6 +12,7 @@
 #include "sockscope/tunnels.h"
 #include "sockscope/util.h"
 #include "scenario.h"
+#include "sockscope/listeners.h"
 
 enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN };
 
@@ -550,6 +551,74 @@ static void test_take_order(void **state)
 	ss_hosts_free(hs);
 }
 
+/* The look-ahead (ss_hosts_prefetch, ss_listeners_prefetch) changes no
+ * result: its memos are caches of the keys' hashes, 256 slots shared by
+ * far more keys here, and its guess of the sides is wrong for a third of
+ * the records (the SYN's sender is not the decided client). */
+static void test_prefetch_same_result(void **state)
+{
+	(void)state;
+	enum { N = 4000, AHEAD = 5 };
+	ss_conn *cs = g_new0(ss_conn, N);
+	GRand *r = g_rand_new_with_seed(11);
+	for (int i = 0; i < N; i++) {
+		ss_ip cl = sc_ip4(10, (guint8)g_rand_int_range(r, 0, 2), (guint8)g_rand_int_range(r, 0, 8),
+				  (guint8)g_rand_int_range(r, 0, 256));
+		ss_ip srv = sc_ip4(10, 9, 9, (guint8)g_rand_int_range(r, 0, 40));
+		cs[i] = syn_conn(cl, (guint16)g_rand_int_range(r, 1024, 65536), srv);
+		if (g_rand_int_range(r, 0, 3) == 0)
+			cs[i].syn_side = 1;
+		cs[i].synack_side = g_rand_boolean(r) ? -1 : 1;
+		if (g_rand_int_range(r, 0, 4) == 0) {
+			cs[i].tail = SS_CONN_TAIL_TUNNEL;
+			cs[i].tail_tunnel.type = 1;
+			cs[i].tail_tunnel.has_vni = 1;
+			cs[i].tail_tunnel.vni = (guint32)g_rand_int_range(r, 0, 3);
+		}
+	}
+	g_rand_free(r);
+	GArray *hosts[2], *listeners[2];
+	for (int pf = 0; pf < 2; pf++) {
+		ss_hosts *hs = ss_hosts_new(NULL);
+		ss_listeners *ls = ss_listeners_new();
+		for (int i = 0; i < N; i++) {
+			if (pf && i + AHEAD < N) {
+				ss_listeners_prefetch(ls, &cs[i + AHEAD]);
+				ss_hosts_prefetch(hs, &cs[i + AHEAD]);
+			}
+			guint32 server = ss_listeners_add(ls, &cs[i]);
+			ss_hosts_add_conn(hs, &cs[i], server);
+			ss_hosts_learn_ephemeral(hs, &cs[i]);
+		}
+		listeners[pf] = ss_listeners_take(ls);
+		hosts[pf] = ss_hosts_take(hs, listeners[pf]);
+		ss_listeners_free(ls);
+		ss_hosts_free(hs);
+	}
+	assert_true(listeners[0]->len > 100);
+	assert_int_equal(listeners[1]->len, listeners[0]->len);
+	assert_memory_equal(listeners[1]->data, listeners[0]->data,
+			    listeners[0]->len * sizeof(ss_listener));
+	assert_true(hosts[0]->len > 1000);
+	assert_int_equal(hosts[1]->len, hosts[0]->len);
+	for (guint i = 0; i < hosts[0]->len; i++) {
+		ss_host *x = &g_array_index(hosts[0], ss_host, i);
+		ss_host *y = &g_array_index(hosts[1], ss_host, i);
+		assert_int_equal(y->listeners ? y->listeners->len : 0,
+				 x->listeners ? x->listeners->len : 0);
+		GArray *xl = x->listeners, *yl = y->listeners;
+		x->listeners = y->listeners = NULL;
+		assert_memory_equal(y, x, sizeof *x);
+		x->listeners = xl;
+		y->listeners = yl;
+	}
+	for (int pf = 0; pf < 2; pf++) {
+		g_array_unref(listeners[pf]);
+		ss_hosts_array_free(hosts[pf]);
+	}
+	g_free(cs);
+}
+
 /* Reuse detection over ports far apart (the port map is paged): a port
  * used again counts, in any page, and its gap is measured from the end of
  * its earlier use; ports used once never count. */
@@ -587,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_servers_bounded),
 		cmocka_unit_test(test_hosts_bounded),
 		cmocka_unit_test(test_take_order),
+		cmocka_unit_test(test_prefetch_same_result),
 		cmocka_unit_test(test_reuse_across_pages),
 		cmocka_unit_test(test_tenants_apart),
 		cmocka_unit_test(test_tunnel_rollup),
