@@ -139,19 +139,31 @@ static void chunk_unmap(chunk *k)
  * clear_page_erms + exc_page_fault, ~4% of mixed.pcap's packet phase and
  * up to 13% in the runs where this VM backs fresh memory slowly, while the
  * second core idled (docs/performance.md, "Packet side, sixth session").
- * The helper maps the next chunk and faults it in with
- * MADV_POPULATE_WRITE (ss_big_populate(), core/bigarray.c), then waits until the owner takes it; the owner
- * never waits for it (no chunk ready: it maps one itself, as before), so
- * a helper that is slow or starved costs nothing but its own time.  Memory:
- * at most one chunk (2 MiB) populated and not yet used. */
+ * The helper maps the next chunks and faults them in with
+ * MADV_POPULATE_WRITE (ss_big_populate(), core/bigarray.c), keeping
+ * AHEAD_DEPTH of them ready; the owner never waits for it (no chunk
+ * ready: it maps one itself, as before), so a helper that is slow or
+ * starved costs nothing but its own time.  Memory: at most AHEAD_DEPTH
+ * chunks (2 MiB each) populated and not yet used. */
+/* Two, not one: on many-flows.pcap the roll-up and writer threads keep the
+ * second core busy, the helper is not always scheduled before the owner
+ * needs the next chunk, and each chunk the owner then maps itself is 2 MiB
+ * zeroed on the packet thread.  With two ready, the packet thread's
+ * clear_page_erms fell from 1.0-1.7% to 0.2% of the run's samples (3 runs
+ * each, alternating, quiet machine: docs/performance.md, "Results,
+ * seventh session"). */
+#define AHEAD_DEPTH 2
+
 /* pthread's lock, not GMutex: glib builds GMutex on futexes that
  * ThreadSanitizer cannot see (the CI's TSan stage reported the hand-over
  * as a race), and pthread's is no slower for one hand-over a chunk. */
+
 struct ahead {
 	GThread *thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	chunk *ready;     /* mapped and populated, not taken yet */
+	chunk *ready[AHEAD_DEPTH];  /* mapped and populated, not taken yet: ready[0..n) */
+	guint n;
 	gboolean quit;
 };
 
@@ -171,7 +183,7 @@ static gpointer ahead_main(gpointer data)
 	struct ahead *a = data;
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		while (!a->quit && a->ready)
+		while (!a->quit && a->n == AHEAD_DEPTH)
 			pthread_cond_wait(&a->cond, &a->lock);
 		if (a->quit)
 			break;
@@ -179,7 +191,7 @@ static gpointer ahead_main(gpointer data)
 		chunk *k = chunk_map(TRUE);
 		populate(k);
 		pthread_mutex_lock(&a->lock);
-		a->ready = k;
+		a->ready[a->n++] = k;
 		pthread_cond_broadcast(&a->cond);   /* ss_conn_slab_wait_ahead() */
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -199,9 +211,10 @@ static chunk *ahead_take(ss_conn_slab *s)
 		return NULL;
 	}
 	pthread_mutex_lock(&a->lock);
-	chunk *k = a->ready;
-	if (k) {
-		a->ready = NULL;
+	chunk *k = NULL;
+	if (a->n) {
+		k = a->ready[0];
+		memmove(a->ready, a->ready + 1, --a->n * sizeof *a->ready);
 		pthread_cond_broadcast(&a->cond);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -218,8 +231,8 @@ static void ahead_stop(ss_conn_slab *s)
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	g_thread_join(a->thread);
-	if (a->ready)
-		chunk_unmap(a->ready);
+	for (guint i = 0; i < a->n; i++)
+		chunk_unmap(a->ready[i]);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	g_free(a);
@@ -265,7 +278,7 @@ void ss_conn_slab_wait_ahead(ss_conn_slab *s)
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	while (!a->ready)
+	while (a->n < AHEAD_DEPTH)
 		pthread_cond_wait(&a->cond, &a->lock);
 	pthread_mutex_unlock(&a->lock);
 }

@@ -43,8 +43,8 @@ typedef struct {
 	guint chunks_ahead;   /* of them, made ahead by the helper */
 } ss_conn_slab_stats;
 const ss_conn_slab_stats *ss_conn_slab_get_stats(const ss_conn_slab *s);
-/* Owner thread, for tests: waits until the helper has a chunk ready (no
- * wait when none was started yet). */
+/* Owner thread, for tests: waits until the helper has all the chunks it
+ * keeps ahead ready (no wait when none was started yet). */
 void ss_conn_slab_wait_ahead(ss_conn_slab *s);
 /* Any thread: record c (from some slab) is done with. */
 void ss_conn_slab_release(ss_conn *c);
