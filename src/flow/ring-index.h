@@ -1,0 +1,143 @@
+/* An index of ring positions by flow key, in 8-byte slots: the lifecycle's
+ * table of tombstones (flow/lifecycle.c), whose entries are positions in
+ * its ring of SS_RING_INDEX_MAX tombstones.
+ *
+ * ss_flow_table's slots are 16 bytes (an entry pointer and the full
+ * 64-bit hash).  Here a slot is one word: the hash's bits 19-63 and, in
+ * bits 0-18, the ring position plus one (0: empty slot).  A slot's home is
+ * (hash >> 19) & mask, taken from the bits the slot keeps, so growing and
+ * backward-shift deletion need no key.  45 hash bits only pick the
+ * candidate: a hit is confirmed against the full key of the ring entry
+ * the slot names, so two keys whose hashes agree in those bits are still
+ * told apart (tests/unit/test-ring-index.c).  At 262 144 tombstones the
+ * slot array is 4 MiB instead of 8, and 8 MiB zeroed over its growths
+ * instead of 16 (docs/performance.md, "Packet side, seventh session",
+ * second round).
+ *
+ * Open addressing, linear probing, load factor at most 1/2; the arrays
+ * come from ss_big_new0 (huge pages from 2 MiB), as ss_flow_table's. */
+#ifndef SS_FLOW_RING_INDEX_H
+#define SS_FLOW_RING_INDEX_H
+
+#include "sockscope/flow.h"
+#include "sockscope/bigarray.h"
+
+#include <string.h>
+
+/* The most positions (a power of two): position + 1 fits in POS_BITS. */
+#define SS_RING_INDEX_MAX 262144u
+#define SS_RING_INDEX_POS_BITS 19
+#define SS_RING_INDEX_POS_MASK ((G_GUINT64_CONSTANT(1) << SS_RING_INDEX_POS_BITS) - 1)
+G_STATIC_ASSERT(SS_RING_INDEX_MAX < (1u << SS_RING_INDEX_POS_BITS));
+
+/* Ring entries are `stride` bytes apart from `base`, each starting with its
+ * ss_flow_key. */
+typedef struct {
+	guint64 *slots;
+	gsize mask;       /* capacity - 1; capacity is a power of two */
+	gsize size;
+	const guint8 *base;
+	gsize stride;
+} ss_ring_index;
+
+#define SS_RING_INDEX_MIN 1024
+
+static inline void ss_ring_index_init(ss_ring_index *t, const void *base, gsize stride)
+{
+	t->slots = ss_big_new0(SS_RING_INDEX_MIN, sizeof(guint64));
+	t->mask = SS_RING_INDEX_MIN - 1;
+	t->size = 0;
+	t->base = base;
+	t->stride = stride;
+}
+
+/* The ring was made after the index: where its entries are. */
+static inline void ss_ring_index_set_base(ss_ring_index *t, const void *base)
+{
+	t->base = base;
+}
+
+static inline void ss_ring_index_clear(ss_ring_index *t)
+{
+	ss_big_free(t->slots, (t->mask + 1) * sizeof(guint64));
+	t->slots = NULL;
+}
+
+static inline gsize ss_ring_index_home(const ss_ring_index *t, guint64 h)
+{
+	return (gsize)(h >> SS_RING_INDEX_POS_BITS) & t->mask;
+}
+
+static inline const ss_flow_key *ss_ring_index_key(const ss_ring_index *t, guint64 slot)
+{
+	return (const ss_flow_key *)(t->base + ((slot & SS_RING_INDEX_POS_MASK) - 1) * t->stride);
+}
+
+/* Index of the slot holding key (hash h), or of the empty slot where it
+ * would go.  The hash bits only select: the key decides. */
+static inline gsize ss_ring_index_find(const ss_ring_index *t, const ss_flow_key *key, guint64 h)
+{
+	gsize i = ss_ring_index_home(t, h);
+	for (;;) {
+		guint64 s = t->slots[i];
+		if (!s)
+			return i;
+		if (((s ^ h) >> SS_RING_INDEX_POS_BITS) == 0 &&
+		    memcmp(ss_ring_index_key(t, s), key, sizeof *key) == 0)
+			return i;
+		i = (i + 1) & t->mask;
+	}
+}
+
+/* The ring position of key's entry, or -1. */
+static inline gssize ss_ring_index_lookup(const ss_ring_index *t, const ss_flow_key *key, guint64 h)
+{
+	guint64 s = t->slots[ss_ring_index_find(t, key, h)];
+	return s ? (gssize)(s & SS_RING_INDEX_POS_MASK) - 1 : -1;
+}
+
+static inline void ss_ring_index_prefetch(const ss_ring_index *t, guint64 h)
+{
+	__builtin_prefetch(&t->slots[ss_ring_index_home(t, h)]);
+}
+
+void ss_ring_index_grow(ss_ring_index *t);
+void ss_ring_index_remove_at(ss_ring_index *t, gsize i);
+
+/* Position pos (whose entry holds the key, hash h) is key's entry now; a
+ * former entry of the same key is forgotten (it stays in the ring). */
+static inline void ss_ring_index_replace(ss_ring_index *t, gsize pos, guint64 h)
+{
+	const ss_flow_key *key = ss_ring_index_key(t, pos + 1);
+	gsize i = ss_ring_index_find(t, key, h);
+	if (!t->slots[i]) {
+		if ((t->size + 1) * 2 > t->mask + 1) {
+			ss_ring_index_grow(t);
+			i = ss_ring_index_find(t, key, h);
+		}
+		t->size++;
+	}
+	t->slots[i] = (h & ~SS_RING_INDEX_POS_MASK) | (pos + 1);
+}
+
+/* Forgets key; FALSE if it was not there. */
+static inline gboolean ss_ring_index_remove(ss_ring_index *t, const ss_flow_key *key, guint64 h)
+{
+	gsize i = ss_ring_index_find(t, key, h);
+	if (!t->slots[i])
+		return FALSE;
+	ss_ring_index_remove_at(t, i);
+	return TRUE;
+}
+
+/* Forgets position pos (hash h of its key) if it is still its key's entry. */
+static inline gboolean ss_ring_index_remove_pos(ss_ring_index *t, gsize pos, guint64 h)
+{
+	gsize i = ss_ring_index_find(t, ss_ring_index_key(t, pos + 1), h);
+	if ((t->slots[i] & SS_RING_INDEX_POS_MASK) != pos + 1)
+		return FALSE;
+	ss_ring_index_remove_at(t, i);
+	return TRUE;
+}
+
+#endif
