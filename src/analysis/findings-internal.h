@@ -50,14 +50,15 @@ G_STATIC_ASSERT(sizeof(gkey) == 2 * sizeof(ss_ip) + 2 * sizeof(guint16) + 4 * si
  * slowest first.  Only a round trip above SLOW_FLOOR_NS can be shown as an
  * example (every limit is at least that), so only those are kept: the
  * block is made at the first of them, in the accumulator's array of
- * blocks, and its records are in the examples' store, one store record
+ * blocks, and its records are in the examples' store, referenced once
  * per example it holds (a faster one dropping out leaves its record to
- * the next).  Most listeners of a normal capture never have one; on
- * mixed.pcap, whose listeners are slow, 12 071 blocks hold 29 636
- * records.  Each block was a g_realloc'd array of records grown one at a
- * time: at capture end those copies and the heap's growth a page at a
- * time were a fifth of the writer thread (docs/performance.md, "The
- * capture-end drain, sixth session"). */
+ * the next when nothing else quotes it: ex_replace() in findings.c).
+ * Most listeners of a normal capture never have one; on mixed.pcap,
+ * whose listeners are slow, 12 071 blocks hold 29 636 records.  Each
+ * block was a g_realloc'd array of records grown one at a time: at
+ * capture end those copies and the heap's growth a page at a time were a
+ * fifth of the writer thread (docs/performance.md, "The capture-end
+ * drain, sixth session"). */
 struct slowest {
 	gint64 ns[SS_FINDING_EXAMPLES];    /* slowest first */
 	guint32 ex[SS_FINDING_EXAMPLES];   /* their records, in the accumulator's store */
@@ -114,20 +115,39 @@ static inline guint64 pair_n(const pair *p)
 	return p->answered + p->refused + p->unanswered;
 }
 
-/* Example records (an example is 544 bytes), copied into one array of
- * them: a group keeps up to SS_FINDING_EXAMPLES indices instead of a
- * malloc'd array of three (1 632 bytes for its first example).  The array
- * is a large one (sockscope/bigarray.h): past 2 MiB it grows without
- * copying, in huge pages, where 64-record chunks grew the writer's heap a
- * few pages at a time (a system call and page faults each). */
+/* Example records, each copied once into one byte arena at its own
+ * length (ss_conn_size(): a TCP record 440 bytes, a UDP one 248, a
+ * tunnelled one 488, against 488-byte slots before) behind an 8-byte
+ * header, and shared by every group that quotes it: a record noted in
+ * several groups (a refused group and its busy pair, both sides of a
+ * listener's slowest...) was stored once per group, 11 010 of mixed.pcap's
+ * 37 717 stored records and 15 179 of many-flows.pcap's 74 378.  Records
+ * no longer quoted are reused (a free list per length).  The store at
+ * capture end: mixed.pcap 18.4 -> 14.0 MB, many-flows.pcap 36.3 -> 30.9
+ * MB (TCP records of 440 bytes then).  A group keeps up to
+ * SS_FINDING_EXAMPLES indices into it.  The arena is a large array
+ * (sockscope/bigarray.h): past 2 MiB it grows without copying, in huge
+ * pages.  Measured in docs/performance.md ("Writer and findings, eighth
+ * session"). */
 typedef struct {
-	ss_conn *recs;
-	guint32 len, cap;
+	guint32 room;   /* bytes after the header (the record it was made for) */
+	guint32 refs;   /* the groups' and slowest blocks' indices to it */
+} ex_head;
+G_STATIC_ASSERT(sizeof(ex_head) == 8);
+
+typedef struct {
+	guint8 *bytes;  /* headers and records, each record 8-byte aligned */
+	gsize len, cap; /* bytes */
+	/* per SS_CONN_TAIL_*: the records of that length no group quotes any
+	 * more (0: none), each holding the index of the next */
+	guint32 free[SS_CONN_TAIL_COUNT];
 } ex_store;
 
+/* A record's index is its offset in 8-byte units (never 0: a header comes
+ * first), so 32 bits reach 32 GiB. */
 static inline const ss_conn *ex_at(const ex_store *s, guint32 i)
 {
-	return &s->recs[i];
+	return (const ss_conn *)(s->bytes + (gsize)i * 8);
 }
 
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */

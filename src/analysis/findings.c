@@ -66,7 +66,7 @@ void ss_findings_acc_free(ss_findings_acc *a)
 		ss_oatable_clear(&a->groups[k]);
 	}
 	ss_oatable_clear(&a->pairs);
-	ss_big_free(a->ex.recs, (gsize)a->ex.cap * sizeof *a->ex.recs);
+	ss_big_free(a->ex.bytes, a->ex.cap);
 	ss_big_free(a->slow, (gsize)a->slow_cap * sizeof *a->slow);
 	ss_oatable_clear(&a->closed);
 	g_free(a->ring);
@@ -78,12 +78,15 @@ void ss_findings_acc_free(ss_findings_acc *a)
  * and reuse groups share it), [1] its client address and server socket
  * (pairs, simultaneous opens), [2] the host a one-sided record lacks
  * packets from (K_SILENT); hc: the hash of its flow key in the closed
- * tuples.  A hash 0: not made yet. */
+ * tuples.  A hash 0: not made yet.  ex: the record's index in the
+ * examples' store once a group quotes it (0: not stored yet), so that
+ * the next group shares it. */
 typedef struct {
 	const ss_conn *c;
 	gkey k[3];
 	guint32 h[3];
 	guint32 hc;
+	guint32 ex;
 } rec_keys;
 
 static const gkey *rec_key(const ss_findings_acc *a, rec_keys *r, gboolean per_client,
@@ -184,23 +187,89 @@ static guint32 rec_closed_hash(const ss_findings_acc *a, rec_keys *r)
 	return r->hc;
 }
 
-/* Copies c into the store; its index. */
-static guint32 ex_add(ex_store *s, const ss_conn *c)
+static ex_head *ex_head_of(ex_store *s, guint32 i)
 {
-	if (s->len == s->cap) {
-		guint32 cap = s->cap ? s->cap + s->cap / 2 : 64;
-		s->recs = ss_big_resize(s->recs, (gsize)s->cap * sizeof *s->recs,
-					(gsize)cap * sizeof *s->recs);
-		s->cap = cap;
-	}
-	ss_conn_copy(&s->recs[s->len], c);
-	return s->len++;
+	return (ex_head *)(s->bytes + (gsize)i * 8 - sizeof(ex_head));
 }
 
-static void add_example(ss_findings_acc *a, guint32 *ex, guint32 *nex, const ss_conn *c)
+/* The bytes a record takes in the store, a multiple of 8 so that the next
+ * header and record stay aligned. */
+static gsize ex_size(const ss_conn *c)
+{
+	return (ss_conn_size(c->tail) + 7) & ~(gsize)7;
+}
+
+/* Drops one reference to record i; a record no longer quoted goes to the
+ * free list of its length, linked through its first bytes. */
+static void ex_unref(ex_store *s, guint32 i)
+{
+	ex_head *h = ex_head_of(s, i);
+	if (--h->refs > 0)
+		return;
+	for (guint t = 0; t < SS_CONN_TAIL_COUNT; t++)
+		if (h->room == ((ss_conn_size(t) + 7) & ~(gsize)7)) {
+			memcpy(s->bytes + (gsize)i * 8, &s->free[t], sizeof s->free[t]);
+			s->free[t] = i;
+			return;
+		}
+}
+
+/* Copies c into the store (one reference); its index. */
+static guint32 ex_append(ex_store *s, const ss_conn *c)
+{
+	guint32 i = s->free[c->tail];
+	if (i != 0) {
+		/* a record of the same length that no group quotes any more */
+		memcpy(&s->free[c->tail], s->bytes + (gsize)i * 8, sizeof s->free[c->tail]);
+		ex_head_of(s, i)->refs = 1;
+		memcpy(s->bytes + (gsize)i * 8, c, ss_conn_size(c->tail));
+		return i;
+	}
+	gsize size = ex_size(c), need = s->len + sizeof(ex_head) + size;
+	if (need > s->cap) {
+		gsize cap = MAX(s->cap + s->cap / 2, MAX(need, 64 * sizeof(ss_conn)));
+		s->bytes = ss_big_resize(s->bytes, s->cap, cap);
+		s->cap = cap;
+	}
+	ex_head *h = (ex_head *)(s->bytes + s->len);
+	h->room = (guint32)size;
+	h->refs = 1;
+	i = (guint32)((s->len + sizeof(ex_head)) / 8);
+	memcpy(s->bytes + s->len + sizeof(ex_head), c, ss_conn_size(c->tail));
+	s->len = need;
+	return i;
+}
+
+/* A reference to r's record in the store, copied there at its first. */
+static guint32 ex_ref(ss_findings_acc *a, rec_keys *r)
+{
+	if (r->ex != 0)
+		ex_head_of(&a->ex, r->ex)->refs++;
+	else
+		r->ex = ex_append(&a->ex, r->c);
+	return r->ex;
+}
+
+/* Record `old` (one reference dropped) replaced by r's: written over it
+ * when nothing else quotes it and it has the room, as a listener's
+ * slowest examples are replaced many times (79 032 times on
+ * many-flows.pcap); otherwise r's record is referenced anew, and `old`
+ * freed when that was its last reference. */
+static guint32 ex_replace(ss_findings_acc *a, guint32 old, rec_keys *r)
+{
+	const ex_head *h = ex_head_of(&a->ex, old);
+	if (r->ex == 0 && h->refs == 1 && h->room >= ex_size(r->c)) {
+		memcpy(a->ex.bytes + (gsize)old * 8, r->c, ss_conn_size(r->c->tail));
+		return r->ex = old;
+	}
+	ex_unref(&a->ex, old);
+	return ex_ref(a, r);
+}
+
+static void add_example(ss_findings_acc *a, guint32 *ex, guint32 *nex, rec_keys *r)
 {
 	if (*nex < SS_FINDING_EXAMPLES)
-		ex[(*nex)++] = ex_add(&a->ex, c);
+		ex[(*nex)++] = ex_ref(a, r);
 }
 
 static void add_client(group *g, const ss_conn *c)
@@ -210,19 +279,19 @@ static void add_client(group *g, const ss_conn *c)
 }
 
 /* One counted record of a group: count, distinct client, example. */
-static group *note_group(ss_findings_acc *a, group *g, const ss_conn *c)
+static group *note_group(ss_findings_acc *a, group *g, rec_keys *r)
 {
 	if (g == NULL)
 		return NULL;
 	g->n++;
-	add_client(g, c);
-	add_example(a, g->ex, &g->nex, c);
+	add_client(g, r->c);
+	add_example(a, g->ex, &g->nex, r);
 	return g;
 }
 
 static group *note(ss_findings_acc *a, kind k, rec_keys *r, gboolean per_client)
 {
-	return note_group(a, group_for(a, k, r, per_client), r->c);
+	return note_group(a, group_for(a, k, r, per_client), r);
 }
 
 static void min_max(group *g, gint64 v)
@@ -236,7 +305,7 @@ static void min_max(group *g, gint64 v)
 /* Keeps the SS_FINDING_EXAMPLES slowest records of one side above
  * SLOW_FLOOR_NS, slowest first (ties: the one seen first stays ahead):
  * the first of the slowest of all records that can be examples. */
-static void keep_slowest(ss_findings_acc *a, group *g, int side, const ss_conn *c, gint64 v)
+static void keep_slowest(ss_findings_acc *a, group *g, int side, rec_keys *r, gint64 v)
 {
 	if (v <= SLOW_FLOOR_NS)
 		return;
@@ -261,11 +330,10 @@ static void keep_slowest(ss_findings_acc *a, group *g, int side, const ss_conn *
 	}
 	guint32 rec;   /* a new one, or the fastest's, which drops out */
 	if (n < SS_FINDING_EXAMPLES) {
-		rec = ex_add(&a->ex, c);
+		rec = ex_ref(a, r);
 		sl->n++;
 	} else {
-		rec = sl->ex[SS_FINDING_EXAMPLES - 1];
-		ss_conn_copy(&a->ex.recs[rec], c);
+		rec = ex_replace(a, sl->ex[SS_FINDING_EXAMPLES - 1], r);
 	}
 	for (guint i = MIN(n, SS_FINDING_EXAMPLES - 1); i > pos; i--) {
 		sl->ex[i] = sl->ex[i - 1];
@@ -340,7 +408,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 				if (v[s] == SS_NO_TIME || v[s] < 0)
 					continue;
 				add_rtt(g, s, v[s]);
-				keep_slowest(a, g, s, c, v[s]);
+				keep_slowest(a, g, s, r, v[s]);
 			}
 		}
 	}
@@ -408,7 +476,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 			 * the pair is busy; keep-all takes the first ones from the
 			 * report. */
 			if (pair_n(p) >= SS_CHURN_MIN_CONNS)
-				add_example(a, p->ex, &p->nex, c);
+				add_example(a, p->ex, &p->nex, r);
 		}
 	}
 	if (tcp && c->outcome == SS_OUTCOME_SIMULTANEOUS)
@@ -419,13 +487,13 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		gkey key = *rec_key(a, r, FALSE, &h);
 		key.icmp_type = c->icmp_type;
 		key.icmp_code = c->icmp_code;
-		g = note_group(a, group_get(a, K_ICMP, &key, gkey_oa_hash(a, &key)), c);
+		g = note_group(a, group_get(a, K_ICMP, &key, gkey_oa_hash(a, &key)), r);
 		if (g)
 			g->c.icmp.errors += c->icmp_errors;
 	}
 	if (ss_conn_one_sided(c) && (g = group_single(a, K_ONE_SIDED))) {
 		g->n++;
-		add_example(a, g->ex, &g->nex, c);
+		add_example(a, g->ex, &g->nex, r);
 		/* which direction is missing: the host that sent nothing */
 		guint32 kh;
 		const gkey *k = rec_silent_key(a, r, &kh);
@@ -439,12 +507,12 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	}
 	if (ss_conn_started_midstream(c) && (g = group_single(a, K_MIDSTREAM))) {
 		g->n++;
-		add_example(a, g->ex, &g->nex, c);
+		add_example(a, g->ex, &g->nex, r);
 	}
 	if (c->snaplen_cut > 0 && (g = group_single(a, K_SNAPLEN))) {
 		g->n++;
 		g->c.snaplen.packets += c->snaplen_cut;
-		add_example(a, g->ex, &g->nex, c);
+		add_example(a, g->ex, &g->nex, r);
 	}
 }
 
@@ -688,7 +756,7 @@ void ss_findings_set_examples_at(ss_finding *f, const ss_findings_acc *a, const 
 	ss_conn buf[SS_FINDING_EXAMPLES];
 	n = MIN(n, SS_FINDING_EXAMPLES);
 	for (guint i = 0; i < n; i++)
-		buf[i] = *ex_at(&a->ex, ex[i]);
+		ss_conn_copy(&buf[i], ex_at(&a->ex, ex[i]));
 	ss_findings_set_examples(f, buf, n, sort);
 }
 

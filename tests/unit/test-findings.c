@@ -7,9 +7,14 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "analysis/findings-internal.h"
 #include "sockscope/findings.h"
 #include "sockscope/render.h"
 #include "sockscope/hosts.h"
+
+/* findings-internal.h (for the examples' store) builds findings with a
+ * fact() macro; this file's fact() reads them. */
+#undef fact
 
 #define MS (G_GINT64_CONSTANT(1000000))
 #define T0 (G_GINT64_CONSTANT(1767225600) * 1000000000)   /* 2026-01-01 */
@@ -459,6 +464,81 @@ static void test_announced_ahead(void **state)
 	ss_report_free(r);
 }
 
+/* The client ports of a finding's examples, in their order ("40002 40001"). */
+static char *example_ports(const ss_finding *f)
+{
+	GString *b = g_string_new(NULL);
+	for (guint i = 0; i < f->n_examples; i++)
+		g_string_append_printf(b, "%s%u", i ? " " : "",
+				       ss_conn_port(&f->examples[i], f->examples[i].client));
+	return g_string_free(b, FALSE);
+}
+
+/* Each record is stored once in the examples' store however many groups
+ * quote it (findings-internal.h, ex_store), at its own length; a slowest
+ * example that nothing else quotes is replaced in place, a shared one is
+ * not written over (the other side still shows it). */
+static void test_examples_stored_once(void **state)
+{
+	(void)state;
+	const gsize rec = sizeof(ex_head) + ((ss_conn_size(SS_CONN_TAIL_TCP) + 7) & ~(gsize)7);
+	ss_ip sv = v4(10, 0, 0, 9);
+	GPtrArray *conns = g_ptr_array_new();
+	/* slow on both sides: each the example of both sides' slowest */
+	for (int i = 0; i < 3; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), (guint16)(40000 + i), sv, 80,
+						T0 + i * 10000 * MS, (400 + 10 * i) * MS,
+						(1000 + 10 * i) * MS, 5000 * MS));
+	/* slower on the server side only: they push those three out there */
+	for (int i = 0; i < 3; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 2, i + 1), (guint16)(41000 + i), sv, 80,
+						T0 + (10 + i) * 10000 * MS, (500 + 10 * i) * MS,
+						MS, 5000 * MS));
+	/* slow on the client side, not the slowest: the client side has
+	 * more outliers, so its examples are the ones shown */
+	for (int i = 0; i < 8; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 3, i + 1), (guint16)(42000 + i), sv, 80,
+						T0 + (20 + i) * 10000 * MS, MS,
+						(310 + 5 * i) * MS, 5000 * MS));
+	ss_report *r = report_of(conns);
+	ss_findings_acc *a = ss_findings_acc_new();
+	ss_findings_acc_add(a, g_ptr_array_index(conns, 0));
+	assert_int_equal(a->ex.len, rec);   /* one copy for both sides */
+	for (guint i = 1; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	/* the first three, shared, could not be written over: three more */
+	assert_int_equal(a->ex.len, 6 * rec);
+	GPtrArray *fs = ss_findings_acc_finish(a, r);
+	const ss_finding *f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	char *ports = example_ports(f);
+	assert_string_equal(ports, "40002 40001 40000");
+	g_free(ports);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+
+	/* slow on the server side only, each slower than the last: the
+	 * fourth and fifth are written over the fastest, not stored anew */
+	conns = g_ptr_array_new();
+	for (int i = 0; i < 5; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), (guint16)(43000 + i), sv, 80,
+						T0 + i * 10000 * MS, (400 + 10 * i) * MS, MS,
+						5000 * MS));
+	r = report_of(conns);
+	a = ss_findings_acc_new();
+	for (guint i = 0; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	assert_int_equal(a->ex.len, 3 * rec);
+	fs = ss_findings_acc_finish(a, r);
+	f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	ports = example_ports(f);
+	assert_string_equal(ports, "43004 43003 43002");
+	g_free(ports);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_hosts_findings(void **state)
 {
 	(void)state;
@@ -498,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_hosts_findings),
 		cmocka_unit_test(test_announced_ahead),
+		cmocka_unit_test(test_examples_stored_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
