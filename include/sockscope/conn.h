@@ -265,20 +265,25 @@ typedef struct ss_conn {
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (248 bytes), TCP records after the SYN gaps
-	 * (440), tunnelled records hold the tunnel too (488).  Read them
-	 * through ss_conn_tcp_part(), ss_conn_syn_gap_ns() and
-	 * ss_conn_tunnel() (the per-packet path of a TCP record writes
-	 * tail_tcp directly: its records hold it), and copy records with
-	 * ss_conn_copy(), never `*c`: past a record's tail may lie the next
-	 * record (flow/slab.c).  1M records in progress on the many-flows
-	 * capture are most of its peak memory: without this tail a UDP record
-	 * is 240 bytes shorter, a TCP one 48 (docs/performance.md, "Record
-	 * memory, fifth session" and "seventh session"). */
+	 * UDP records end here (248 bytes), TCP records after tail_tcp (376),
+	 * a TCP record whose SYN repeated after the SYN gaps (440: it moves to
+	 * that length at its first gap, flow/lifecycle.c), tunnelled records
+	 * hold the tunnel too (488).  Read them through ss_conn_tcp_part(),
+	 * ss_conn_syn_gap_ns() and ss_conn_tunnel() (the per-packet path of a
+	 * TCP record writes tail_tcp directly: its records hold it), and copy
+	 * records with ss_conn_copy(), never `*c`: past a record's tail may
+	 * lie the next record (flow/slab.c).  1M records in progress on the
+	 * many-flows capture are most of its peak memory: without this tail a
+	 * UDP record is 240 bytes shorter, a TCP one 112 (docs/performance.md,
+	 * "Record memory", fifth, seventh and eighth sessions). */
 	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
 	                          unused, as ss_conn_init made it) */
-	gint64 tail_syn_gaps_ns[SS_SYN_GAPS_MAX];  /* between successive SYN copies;
-	                                              MIN(syn_retransmits, MAX) are set */
+	/* Between successive copies of the first SYN (index: syn_retransmits
+	 * when the copy came; a gap never written reads 0).  Only ~3% of TCP
+	 * records repeat their SYN, so the others end before these 64 bytes
+	 * (SS_CONN_TAIL_TCP) and a record moves to SS_CONN_TAIL_SYN_GAPS at
+	 * its first gap (ss_conn_syn_gap_due()). */
+	gint64 tail_syn_gaps_ns[SS_SYN_GAPS_MAX];
 	/* The innermost tunnel the flow came through: its id is also in the
 	 * key, its outer endpoints only here.  Taken from the packet that
 	 * started the record. */
@@ -288,7 +293,8 @@ typedef struct ss_conn {
 /* How much of ss_conn's tail a record holds: each holds the ones before. */
 enum {
 	SS_CONN_TAIL_NONE,     /* UDP, not tunnelled: no TCP state, no SYN can repeat */
-	SS_CONN_TAIL_TCP,      /* TCP, not tunnelled: TCP's state and the SYN gaps */
+	SS_CONN_TAIL_TCP,      /* TCP, not tunnelled: TCP's state */
+	SS_CONN_TAIL_SYN_GAPS, /* TCP, not tunnelled, its SYN repeated: and the SYN gaps */
 	SS_CONN_TAIL_TUNNEL,   /* tunnelled (TCP or UDP): the whole record */
 	SS_CONN_TAIL_COUNT
 };
@@ -297,13 +303,15 @@ enum {
 static inline gsize ss_conn_size(guint tail)
 {
 	return tail == SS_CONN_TAIL_NONE ? G_STRUCT_OFFSET(ss_conn, tail_tcp)
-	     : tail == SS_CONN_TAIL_TCP ? G_STRUCT_OFFSET(ss_conn, tail_tunnel)
+	     : tail == SS_CONN_TAIL_TCP ? G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns)
+	     : tail == SS_CONN_TAIL_SYN_GAPS ? G_STRUCT_OFFSET(ss_conn, tail_tunnel)
 	     : sizeof(ss_conn);
 }
 
 /* The tail a record of this protocol needs when its first packet came
  * through tunnel t: the tunnel is kept when any of its bytes is set (an
- * all-zero one reads back the same from ss_conn_tunnel()). */
+ * all-zero one reads back the same from ss_conn_tunnel()).  A new TCP
+ * record holds no SYN gaps: it gets them when its SYN repeats. */
 static inline guint8 ss_conn_tail_for(guint8 proto, const ss_tunnel *t)
 {
 	static const ss_tunnel none;
@@ -329,11 +337,12 @@ static inline const ss_conn_tcp *ss_conn_tcp_part(const ss_conn *c)
 	return c->tail >= SS_CONN_TAIL_TCP ? &c->tail_tcp : &ss_conn_tcp_none;
 }
 
-/* Gap i (< MIN(syn_retransmits, SS_SYN_GAPS_MAX)) between SYN copies: only
- * TCP records repeat SYNs, and they hold the gaps. */
+/* Gap i (< MIN(syn_retransmits, SS_SYN_GAPS_MAX)) between SYN copies: 0
+ * when the record holds no gaps (none was ever written: conn.c writes the
+ * first only once the record holds them). */
 static inline gint64 ss_conn_syn_gap_ns(const ss_conn *c, guint i)
 {
-	return c->tail >= SS_CONN_TAIL_TCP ? c->tail_syn_gaps_ns[i] : 0;
+	return c->tail >= SS_CONN_TAIL_SYN_GAPS ? c->tail_syn_gaps_ns[i] : 0;
 }
 
 /* *dst = *src for as much as src holds (dst is a whole ss_conn). */

@@ -24,6 +24,25 @@ gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
  * RST, a FIN, silence (`idle`), a failed attempt, or while it looked open. */
 ss_reuse ss_conn_reuse_cause(const ss_conn *c, gboolean idle);
 
+/* Does TCP packet p from `side` bring the record's first kept SYN gap
+ * while the record holds no gaps (SS_CONN_TAIL_TCP, conn.h)?  The caller
+ * then moves the record to memory of ss_conn_size(SS_CONN_TAIL_SYN_GAPS)
+ * bytes and calls ss_conn_hold_syn_gaps() there before ss_conn_update(),
+ * which writes a gap only into a record that holds them.  The same test as
+ * update_tcp()'s (conn.c) that writes the gap; the packet's flags come
+ * first, so a packet that is no bare SYN reads nothing of the record. */
+static inline gboolean ss_conn_syn_gap_due(const ss_conn *c, int side, const ss_packet *p)
+{
+	if (p->l4 != SS_L4_TCP || (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK)) != SS_TCP_SYN)
+		return FALSE;
+	const ss_endpoint *me = &c->ep[side];
+	return c->tail == SS_CONN_TAIL_TCP && (me->sent & SS_SENT_SYN) && p->tcp.seq == me->isn &&
+	       side == c->syn_side && c->tail_tcp.syn_copy_ns != SS_NO_TIME &&
+	       c->syn_retransmits < SS_SYN_GAPS_MAX;
+}
+/* Record c (a TCP one, its memory at least ss_conn_size(SS_CONN_TAIL_SYN_GAPS)
+ * bytes long) holds the SYN gaps from now on, all 0. */
+void ss_conn_hold_syn_gaps(ss_conn *c);
 /* Accounts packet p (TCP or UDP) sent by `side`. */
 void ss_conn_update(ss_conn *c, int side, const ss_packet *p);
 

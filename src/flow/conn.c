@@ -170,6 +170,13 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	}
 }
 
+void ss_conn_hold_syn_gaps(ss_conn *c)
+{
+	g_return_if_fail(c->tail == SS_CONN_TAIL_TCP);
+	c->tail = SS_CONN_TAIL_SYN_GAPS;
+	memset(c->tail_syn_gaps_ns, 0, sizeof c->tail_syn_gaps_ns);
+}
+
 static gboolean any_sent(const ss_conn *c, guint8 flag)
 {
 	return ((c->ep[0].sent | c->ep[1].sent) & flag) != 0;
@@ -226,7 +233,7 @@ static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 
 static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 {
-	/* A TCP record holds its TCP state (tail_tcp) and SYN gaps (conn.h). */
+	/* A TCP record holds its TCP state (tail_tcp, conn.h). */
 	ss_endpoint *me = &c->ep[side];
 	const ss_tcp_info *t = &p->tcp;
 	guint8 fl = t->flags;
@@ -234,12 +241,15 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 	if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == SS_TCP_SYN) {
 		if (me->sent & SS_SENT_SYN) {
 			if (t->seq == me->isn) {
-				/* Back-off: the gap since the previous copy of this SYN
-				 * (a TCP record's tail holds the gaps: conn.h). */
+				/* Back-off: the gap since the previous copy of this SYN.
+				 * The caller moved the record to hold the gaps first
+				 * (ss_conn_syn_gap_due(): the same test). */
 				if (side == c->syn_side && c->tail_tcp.syn_copy_ns != SS_NO_TIME) {
-					if (c->syn_retransmits < SS_SYN_GAPS_MAX)
+					if (c->syn_retransmits < SS_SYN_GAPS_MAX) {
+						g_assert(c->tail >= SS_CONN_TAIL_SYN_GAPS);
 						c->tail_syn_gaps_ns[c->syn_retransmits] =
 							p->ts_ns - c->tail_tcp.syn_copy_ns;
+					}
 					c->tail_tcp.syn_copy_ns = p->ts_ns;
 				}
 				c->syn_retransmits++;

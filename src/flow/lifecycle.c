@@ -474,6 +474,44 @@ static void resume(ss_lifecycle *lc, ss_conn *c)
 	lru_append(lc, c, ss_conn_timeout_class(c));
 }
 
+/* Record c, which holds no SYN gaps (SS_CONN_TAIL_TCP), gets its first:
+ * from the slab, it moves to a record of the longer length, and whatever
+ * holds its address is re-pointed: its slot in the table (by its hash h),
+ * its neighbours in its timeout list or the list's ends.  No batch entry
+ * holds it (a packet's record is looked up when the packet is tracked;
+ * the next batch's peeks only prefetch), and the hooks hand records on
+ * only from on_start, on_synack and on_end, so the old memory goes to
+ * on_moved, which frees it once those have been read.  Why move rather
+ * than allocate every TCP record that long: ~3% of connections repeat
+ * their SYN, and the gaps were 64 bytes of every TCP record in progress
+ * (docs/performance.md, "Record memory, eighth session").  A record
+ * g_malloc'd whole (no slab) only starts to hold them. */
+static ss_conn *move_for_syn_gaps(ss_lifecycle *lc, ss_conn *c, guint64 h)
+{
+	if (!lc->slab) {
+		ss_conn_hold_syn_gaps(c);
+		return c;
+	}
+	ss_conn *n = ss_conn_slab_alloc(lc->slab, SS_CONN_TAIL_SYN_GAPS);
+	ss_conn_copy(n, c);
+	ss_conn_hold_syn_gaps(n);
+	conn_list *l = &lc->lru[n->timeout_class];
+	if (n->lru_prev)
+		n->lru_prev->lru_next = n;
+	else
+		l->head = n;
+	if (n->lru_next)
+		n->lru_next->lru_prev = n;
+	else
+		l->tail = n;
+	ss_flow_table_replace_hashed(lc->table, n, h);
+	if (lc->hooks.on_moved)
+		lc->hooks.on_moved(lc->hooks.ctx, c);
+	else
+		conn_free(lc, c);
+	return n;
+}
+
 static void flow_ref_make(const ss_lifecycle *lc, const ss_packet *p, flow_ref *r)
 {
 	r->src_key_side = ss_flow_key_make(&r->key, p->family, p->ip_proto, &p->src, p->sport,
@@ -526,7 +564,10 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 		}
 	}
 	gint8 synack_side = c->synack_side;
-	ss_conn_update(c, ss_conn_side(c, src_key_side), p);
+	int side = ss_conn_side(c, src_key_side);
+	if (G_UNLIKELY(ss_conn_syn_gap_due(c, side, p)))
+		c = move_for_syn_gaps(lc, c, h);
+	ss_conn_update(c, side, p);
 	/* The first SYN-ACK of a record proves a listener at once. */
 	if (lc->hooks.on_synack && synack_side < 0 && c->synack_side >= 0 &&
 	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))

@@ -35,6 +35,13 @@ typedef struct {
 	 * tracked again (the flow is joined to its first part, not reported
 	 * twice).  NULL starts a new record. */
 	ss_conn *(*on_resume)(void *ctx, const ss_flow_key *key);
+	/* Optional (with cfg.slab).  A record in progress moved to a longer
+	 * allocation (its SYN repeated: the SYN gaps, conn.h) and continues
+	 * at a new address; `old`, its memory before, is the hook's to hand
+	 * back with ss_lifecycle_add_spares() once nothing it passed on (the
+	 * pointers on_start and on_synack gave) reads it.  NULL: the
+	 * lifecycle frees it at once. */
+	void (*on_moved)(void *ctx, ss_conn *old);
 	void *ctx;
 } ss_lifecycle_hooks;
 

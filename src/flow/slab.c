@@ -25,6 +25,10 @@
 #endif
 #endif
 
+#ifdef SLAB_MALLOC
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* A chunk: this header, then PER_CHUNK records.  Chunks are aligned to
  * their size, so a record's chunk is its address rounded down. */
 /* 2 MiB, not 64 KiB: each mapped chunk is a mapping of its own (the trimmed
@@ -38,14 +42,29 @@
 #define CHUNK_BYTES (2u << 20)
 #define CHUNK_HEADER 64
 
-/* Records per chunk of records with tail `cls` (ss_conn_size()).  Past its
- * last record a chunk keeps room for the rest of a whole ss_conn, so that
- * even a copy made with `*c` instead of ss_conn_copy() (a bug: it copies
- * the next record's bytes) reads inside the chunk, not past its mapping. */
+/* The room a record with tail `cls` takes in its chunk: its length
+ * (ss_conn_size()).  Under AddressSanitizer a whole ss_conn, the bytes
+ * past the record's length poisoned (slot_cut): a read past a record's
+ * tail (a SYN gap of a record that holds none, a copy made with `*c`)
+ * is reported there instead of reading the next record. */
+static gsize stride(guint cls)
+{
+#ifdef SLAB_MALLOC
+	(void)cls;
+	return sizeof(ss_conn);
+#else
+	return ss_conn_size(cls);
+#endif
+}
+
+/* Records per chunk of records with tail `cls`.  Past its last record a
+ * chunk keeps room for the rest of a whole ss_conn, so that even a copy
+ * made with `*c` instead of ss_conn_copy() (a bug: it copies the next
+ * record's bytes) reads inside the chunk, not past its mapping. */
 static guint per_chunk(guint cls)
 {
 	gsize size = ss_conn_size(cls);
-	return (guint)((CHUNK_BYTES - CHUNK_HEADER - (sizeof(ss_conn) - size)) / size);
+	return (guint)((CHUNK_BYTES - CHUNK_HEADER - (sizeof(ss_conn) - size)) / stride(cls));
 }
 
 /* `shared` once the slab is closed: releases count records out instead. */
@@ -128,6 +147,8 @@ static chunk *chunk_map(gboolean huge)
 static void chunk_unmap(chunk *k)
 {
 #ifdef SLAB_MALLOC
+	/* the poisoned ends of its records (slot_cut) go back clean */
+	ASAN_UNPOISON_MEMORY_REGION(k, CHUNK_BYTES);
 	g_aligned_free(k);
 #else
 	munmap(k, CHUNK_BYTES);
@@ -288,6 +309,16 @@ const ss_conn_slab_stats *ss_conn_slab_get_stats(const ss_conn_slab *s)
 	return &s->stats;
 }
 
+/* A new record's room in its chunk (see stride()). */
+static ss_conn *slot_cut(chunk *k, guint i, guint cls)
+{
+	ss_conn *c = (ss_conn *)((char *)k + CHUNK_HEADER + i * stride(cls));
+#ifdef SLAB_MALLOC
+	ASAN_POISON_MEMORY_REGION((char *)c + ss_conn_size(cls), stride(cls) - ss_conn_size(cls));
+#endif
+	return c;
+}
+
 ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 {
 	g_return_val_if_fail(!s->closed && tail < SS_CONN_TAIL_COUNT, NULL);
@@ -337,8 +368,7 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 		s->cur[tail] = k;
 		s->used[tail] = 0;
 	}
-	return (ss_conn *)((char *)s->cur[tail] + CHUNK_HEADER +
-			   s->used[tail]++ * ss_conn_size(tail));
+	return slot_cut(s->cur[tail], s->used[tail]++, tail);
 }
 
 void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain)

@@ -37,6 +37,9 @@ typedef enum {
 	EVENT_NOTE_SYNACK,     /* report: its first SYN-ACK proves a listener */
 	EVENT_RETIRE,          /* report: it ended: decide, roll up, pass on */
 	EVENT_WRITE,           /* writer: hand it to the sink */
+	EVENT_MOVED,           /* report: a record's memory before it moved
+	                          (lifecycle.h, on_moved): a spare once the
+	                          events before it, which may read it, are */
 } event_kind;
 
 
@@ -46,6 +49,7 @@ static void hook_start(void *ctx, ss_conn *c);
 static void hook_synack(void *ctx, ss_conn *c, int side);
 static void hook_end(void *ctx, ss_conn *c);
 static ss_conn *hook_resume(void *ctx, const ss_flow_key *key);
+static void hook_moved(void *ctx, ss_conn *old);
 
 SS_BYTES_KEY_FUNCS(flow_key, ss_flow_key)
 
@@ -116,6 +120,7 @@ ss_analyzer *ss_analyzer_new(const ss_analyzer_config *cfg)
 		.on_synack = a->cfg.sink ? hook_synack : NULL,
 		.on_end = hook_end,
 		.on_resume = a->cfg.sink ? NULL : hook_resume,
+		.on_moved = a->cfg.sink ? hook_moved : NULL,
 		.ctx = a,
 	};
 	a->flows = ss_lifecycle_new(&lcfg, &hooks);
@@ -349,6 +354,9 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 	case EVENT_RETIRE:
 		report_record(a, e->item, spares);
 		break;
+	case EVENT_MOVED:
+		ss_stage_chain_add(spares, e->item, G_STRUCT_OFFSET(ss_conn, lru_next));
+		break;
 	case EVENT_WRITE:
 		g_assert_not_reached();
 	}
@@ -524,6 +532,14 @@ static void hook_end(void *ctx, ss_conn *c)
 	}
 	/* From here on the record belongs to the report thread. */
 	report_put(a, c, EVENT_RETIRE, -1);
+}
+
+/* Streaming: a record in progress moved (its SYN repeated); its old
+ * memory follows the events that may still read it (on_start's and
+ * on_synack's) and comes back as a spare. */
+static void hook_moved(void *ctx, ss_conn *old)
+{
+	report_put(ctx, old, EVENT_MOVED, -1);
 }
 
 /* Keep-all: the flow of an evicted record that is still held came back:

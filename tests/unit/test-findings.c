@@ -348,6 +348,7 @@ static void test_ranking_and_time_wait(void **state)
 	/* medium: SYN retransmitted, then answered */
 	ss_conn *c = complete(cl, 41000, sv, 80, T0, 1001 * MS, MS, 2000 * MS);
 	c->syn_retransmits = 1;
+	c->tail = SS_CONN_TAIL_SYN_GAPS;   /* it holds the gaps (conn.h) */
 	c->tail_syn_gaps_ns[0] = 1000 * MS;
 	g_ptr_array_add(conns, c);
 	/* high: refused by RST */

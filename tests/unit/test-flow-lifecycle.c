@@ -29,6 +29,7 @@ typedef struct {
 	gboolean detail;       /* log each ended record's state in full */
 	GPtrArray *at_end;     /* slab: records ended by the capture's end, to
 	                          release on another thread (not owned) */
+	GPtrArray *moved;      /* on_moved: old memory of moved records (not owned) */
 } recorder;
 
 static void on_start(void *ctx, ss_conn *c)
@@ -64,8 +65,11 @@ static void on_end(void *ctx, ss_conn *c)
 	}
 }
 
-static ss_lifecycle *lifecycle_with(recorder *r, gboolean streaming, guint64 max_flows,
-				    gboolean slab)
+static void on_moved(void *ctx, ss_conn *old);
+
+/* `moves`: with an on_moved hook that keeps the old memory in r->moved. */
+static ss_lifecycle *lifecycle_moving(recorder *r, gboolean streaming, guint64 max_flows,
+				      gboolean slab, gboolean moves)
 {
 	memset(r, 0, sizeof *r);
 	r->log = g_string_new(NULL);
@@ -81,10 +85,21 @@ static ss_lifecycle *lifecycle_with(recorder *r, gboolean streaming, guint64 max
 	};
 	memcpy(cfg.timeout_ns, acfg.timeout_ns, sizeof cfg.timeout_ns);
 	ss_lifecycle_hooks hooks = {
-		.on_start = on_start, .on_synack = on_synack, .on_end = on_end, .ctx = r,
+		.on_start = on_start, .on_synack = on_synack, .on_end = on_end,
+		.on_moved = moves ? on_moved : NULL, .ctx = r,
 	};
+	if (slab)   /* its records are released, never g_freed */
+		g_ptr_array_set_free_func(r->ended, (GDestroyNotify)ss_conn_slab_release);
+	if (moves)
+		r->moved = g_ptr_array_new();
 	r->lc = ss_lifecycle_new(&cfg, &hooks);
 	return r->lc;
+}
+
+static ss_lifecycle *lifecycle_with(recorder *r, gboolean streaming, guint64 max_flows,
+				    gboolean slab)
+{
+	return lifecycle_moving(r, streaming, max_flows, slab, FALSE);
 }
 
 static ss_lifecycle *lifecycle(recorder *r, gboolean streaming, guint64 max_flows)
@@ -381,13 +396,15 @@ static void log_detail(GString *log, const ss_conn *c)
 	g_string_append_printf(log,
 			       "end seq %" G_GUINT64_FORMAT " %u-%u %s pk %" G_GUINT64_FORMAT
 			       "/%" G_GUINT64_FORMAT " sent %u/%u reuse %u.%u cont %u ev %u "
-			       "synrx %u icmp %u hist %s tun %u/%u gap %" G_GINT64_FORMAT "\n",
+			       "synrx %u icmp %u hist %s tun %u/%u gaps",
 			       c->seq, ss_conn_port(c, 0), ss_conn_port(c, 1),
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
 			       c->ep[0].sent, c->ep[1].sent, c->reuse, c->reuse_index, c->continues,
 			       c->evictions, c->syn_retransmits, c->icmp_errors, hist,
-			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni,
-			       c->syn_retransmits ? ss_conn_syn_gap_ns(c, 0) : 0);
+			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni);
+	for (guint i = 0; i < MIN(c->syn_retransmits, SS_SYN_GAPS_MAX); i++)
+		g_string_append_printf(log, " %" G_GINT64_FORMAT, ss_conn_syn_gap_ns(c, i));
+	g_string_append_c(log, '\n');
 }
 
 /* Packets in batches (ss_lifecycle_packets, which prefetches the slots and
@@ -469,6 +486,146 @@ static void test_batches_same_as_single(void **state)
 		}
 	}
 	g_free(pk);
+}
+
+/* on_moved for the tests: logs the move and keeps the old memory until
+ * the test hands it back (as the pipeline does once the events before
+ * have been read), filled with a pattern so that a read of it shows. */
+static void on_moved(void *ctx, ss_conn *old)
+{
+	recorder *r = ctx;
+	g_string_append_printf(r->log, "moved %u\n", ss_conn_port(old, 0));
+	memset(old, 0xa5, ss_conn_size(old->tail));
+	old->lru_next = NULL;
+	g_ptr_array_add(r->moved, old);
+}
+
+static ss_packet tcp_packet(const sc_flow *f, int from, gint64 ms, guint8 flags, guint32 seq)
+{
+	ss_packet p = sc_packet(f, from, ms);
+	p.l4 = SS_L4_TCP;
+	p.tcp.flags = flags;
+	p.tcp.seq = seq;
+	p.ip_len = 40;
+	return p;
+}
+
+/* SYN gaps (conn.h): a TCP record is allocated without them and moves to
+ * the longer length when its SYN first repeats with the same ISN.  Three
+ * flows whose SYN repeats 1, 8 and 12 times (only 8 gaps kept), beside
+ * two whose SYN never repeats, the moves made in the middle, at the head
+ * and at the tail of the attempts' timeout list, and in one batch: the
+ * packets after the one that moved a record in the same batch (its
+ * SYN-ACK, its ACK, more copies) find it at its new address.  The records
+ * and gaps are those of malloc'd records (no slab: no move), and every
+ * record's lists, slot and hooks follow it: the capture's end walks the
+ * timeout lists (not in order) or the table's slots (in order), and the
+ * run is streamed with spares so that the old memory is made again. */
+static void test_syn_gaps_move(void **state)
+{
+	(void)state;
+	/* the back-offs: 1, 2, 4... s between copies, then 3 s */
+	static const gint64 backoff[] = { 0, 1000, 3000, 7000, 15000, 31000, 34000, 37000,
+					  40000, 43000, 46000, 49000, 52000 };
+	GArray *pk = g_array_new(FALSE, FALSE, sizeof(ss_packet));
+	sc_flow once = flow(IPPROTO_TCP, 40001), eight = flow(IPPROTO_TCP, 40008),
+		many = flow(IPPROTO_TCP, 40012), quiet = flow(IPPROTO_TCP, 40100),
+		other = flow(IPPROTO_TCP, 40200), last = flow(IPPROTO_TCP, 40002);
+	ss_packet p;
+	/* one batch: starts, moves at the tail, in the middle and at the head
+	 * of the attempts' list, and packets of a moved flow after its move */
+	p = tcp_packet(&many, SC_CLIENT, 0, SYN, 77); g_array_append_val(pk, p);
+	p = tcp_packet(&once, SC_CLIENT, 0, SYN, 11); g_array_append_val(pk, p);
+	p = tcp_packet(&quiet, SC_CLIENT, 0, SYN, 5); g_array_append_val(pk, p);
+	p = tcp_packet(&eight, SC_CLIENT, 1, SYN, 88); g_array_append_val(pk, p);
+	p = tcp_packet(&last, SC_CLIENT, 500, SYN, 2); g_array_append_val(pk, p);
+	p = tcp_packet(&last, SC_CLIENT, 600, SYN, 2); g_array_append_val(pk, p);
+	p = tcp_packet(&once, SC_CLIENT, 1000, SYN, 11); g_array_append_val(pk, p);
+	p = tcp_packet(&once, SC_SERVER, 1001, SYN | ACK, 500); g_array_append_val(pk, p);
+	p = tcp_packet(&once, SC_CLIENT, 1002, ACK, 12); g_array_append_val(pk, p);
+	p = tcp_packet(&once, SC_CLIENT, 1003, SYN, 11); g_array_append_val(pk, p);
+	p = tcp_packet(&other, SC_SERVER, 1004, SYN | ACK, 9); g_array_append_val(pk, p);
+	for (guint i = 1; i < G_N_ELEMENTS(backoff); i++) {
+		/* `many` first: the head of the attempts' list when it moves */
+		p = tcp_packet(&many, SC_CLIENT, backoff[i], SYN, 77);
+		g_array_append_val(pk, p);
+		if (i <= 8) {
+			p = tcp_packet(&eight, SC_CLIENT, backoff[i] + 1, SYN, 88);
+			g_array_append_val(pk, p);
+		}
+	}
+	p = tcp_packet(&quiet, SC_SERVER, 60000, RST | ACK, 0); g_array_append_val(pk, p);
+	ss_packet *pkts = (ss_packet *)pk->data;
+	guint n = pk->len;
+	for (int in_order = 0; in_order < 2; in_order++) {
+		recorder plain, slab;
+		lifecycle_with(&plain, TRUE, 0, FALSE);
+		lifecycle_moving(&slab, TRUE, 0, TRUE, TRUE);
+		plain.detail = slab.detail = TRUE;
+		for (guint i = 0; i < n; i += SS_LIFECYCLE_BATCH) {
+			ss_lifecycle_packets(plain.lc, &pkts[i], MIN(SS_LIFECYCLE_BATCH, n - i));
+			ss_lifecycle_push(slab.lc, &pkts[i], MIN(SS_LIFECYCLE_BATCH, n - i));
+			if (i == 0) {
+				/* the first batch moved all four: `last` the tail of
+				 * the attempts' list, `once` between two records,
+				 * `many` its head, `eight` */
+				ss_lifecycle_sync(slab.lc);
+				assert_int_equal(slab.moved->len, 4);
+			}
+		}
+		ss_lifecycle_sync(slab.lc);
+		assert_int_equal(slab.moved->len, 4);
+		/* the old memory back as spares: new records may take it */
+		for (guint i = 0; i < slab.moved->len; i++)
+			ss_lifecycle_add_spares(slab.lc, g_ptr_array_index(slab.moved, i));
+		handshake_and_fin(plain.lc, &quiet, 70000, 1);
+		handshake_and_fin(slab.lc, &quiet, 70000, 1);
+		ss_lifecycle_end_all(plain.lc, in_order);
+		ss_lifecycle_end_all(slab.lc, in_order);
+		/* the same hooks and records but the moves */
+		GString *moves_out = g_string_new(NULL);
+		for (const char *l = slab.log->str; *l;) {
+			const char *e = strchr(l, '\n') + 1;
+			if (strncmp(l, "moved ", 6) != 0)
+				g_string_append_len(moves_out, l, e - l);
+			l = e;
+		}
+		assert_string_equal(plain.log->str, moves_out->str);
+		assert_true(strstr(slab.log->str, "moved 40001\n") != NULL);
+		assert_true(strstr(slab.log->str, "moved 40002\n") != NULL);
+		assert_true(strstr(slab.log->str, "moved 40008\n") != NULL);
+		assert_true(strstr(slab.log->str, "moved 40012\n") != NULL);
+		g_string_free(moves_out, TRUE);
+		/* and what they are: the ended records by port */
+		guint checked = 0;
+		for (guint i = 0; i < slab.ended->len; i++) {
+			const ss_conn *c = ended_at(&slab, i);
+			guint16 port = ss_conn_port(c, 0) == 80 ? ss_conn_port(c, 1)
+								 : ss_conn_port(c, 0);
+			guint repeats = port == 40001 ? 2 : port == 40002 ? 1 : port == 40008 ? 8
+				      : port == 40012 ? 12 : 0;
+			assert_int_equal(c->syn_retransmits, repeats);
+			assert_int_equal(c->tail,
+					 repeats ? SS_CONN_TAIL_SYN_GAPS : SS_CONN_TAIL_TCP);
+			if (port == 40001) {
+				assert_int_equal(ss_conn_syn_gap_ns(c, 0), 1000 * SC_MS);
+				assert_int_equal(ss_conn_syn_gap_ns(c, 1), 3 * SC_MS);
+				assert_int_equal(c->synack_side, 1);
+			} else if (port == 40002) {
+				assert_int_equal(ss_conn_syn_gap_ns(c, 0), 100 * SC_MS);
+			} else if (repeats) {
+				for (guint g = 0; g < SS_SYN_GAPS_MAX; g++)
+					assert_int_equal(ss_conn_syn_gap_ns(c, g),
+							 (backoff[g + 1] - backoff[g]) * SC_MS);
+			}
+			checked++;
+		}
+		assert_int_equal(checked, 7);   /* quiet twice: RST, then reused */
+		g_ptr_array_unref(slab.moved);
+		done(&plain);
+		done(&slab);
+	}
+	g_array_unref(pk);
 }
 
 static gpointer release_all(gpointer data)
@@ -686,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_continuation_marked),
 		cmocka_unit_test(test_batches_same_as_single),
 		cmocka_unit_test(test_slab_same_as_malloc),
+		cmocka_unit_test(test_syn_gaps_move),
 		cmocka_unit_test(test_slab_prefault),
 		cmocka_unit_test(test_udp_record_without_tcp_state),
 	};

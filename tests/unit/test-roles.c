@@ -14,10 +14,13 @@
 
 enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, PSH = SS_TCP_PSH };
 
-/* Streaming sink: keeps copies of the records it is given. */
+/* Streaming sink: keeps copies of the records it is given (as long as
+ * each is: past its tail may lie the next record, conn.h). */
 static void keep_copy(const ss_conn *c, gpointer data)
 {
-	g_ptr_array_add(data, g_memdup2(c, sizeof *c));
+	ss_conn *copy = g_new0(ss_conn, 1);
+	ss_conn_copy(copy, c);
+	g_ptr_array_add(data, copy);
 }
 
 typedef struct {
