@@ -1,8 +1,9 @@
 /* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, one
  * record length per chunk (the tail a record holds, conn.h), a free list
- * of whole chains on the owner's side, one lock-free stack for records
- * released on other threads, per-chunk counts once closed, and optionally
- * a helper thread that faults the next chunk in before it is needed. */
+ * of whole chains on the owner's side, sorted one spare an allocation into
+ * one list per record length, one lock-free stack for records released on
+ * other threads, per-chunk counts once closed, and optionally a helper
+ * thread that faults the next chunk in before it is needed. */
 #include "flow/slab.h"
 #include "sockscope/bigarray.h"
 
@@ -87,9 +88,11 @@ struct ss_conn_slab {
 	 * so handing back a chain of 1024 written records touches one. */
 	ss_conn *local;
 	ss_conn *chains;
-	/* Spares too short for the allocation that took them, by length
-	 * (linked by lru_next): the next shorter allocations take them. */
-	ss_conn *misfit[SS_CONN_TAIL_COUNT];
+	/* Spares an allocation of another length passed over, by length
+	 * (linked by lru_next), and how many: the next allocations of their
+	 * length take them first (`idle_surplus()`). */
+	ss_conn *idle[SS_CONN_TAIL_COUNT];
+	guint nidle[SS_CONN_TAIL_COUNT];
 	chunk *cur[SS_CONN_TAIL_COUNT];   /* where new records are cut from */
 	guint used[SS_CONN_TAIL_COUNT];   /* records cut from cur */
 	gboolean closed;
@@ -319,16 +322,40 @@ static ss_conn *slot_cut(chunk *k, guint i, guint cls)
 	return c;
 }
 
-ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
+/* How many idle spares of length `cls` an allocation of a shorter length
+ * leaves alone.
+ *
+ * A spare serves only records of its own length while its length still
+ * has use for it.  Taking a longer one for a shorter record, as the slab
+ * did until 2026-12-07, pinned the difference for the record's life and
+ * made the next record of the longer length cut fresh memory: on
+ * many-flows.pcap the UDP records, ~90% of the 1M in progress at the
+ * capture's end (they do not close; TCP records retire 10 s after their
+ * FIN or RST), sat in the 440-byte spares of retired TCP records (their
+ * length then) instead of 248-byte slots of their own, and peak RSS was
+ * 614 MB instead of 534 (docs/performance.md, "The slab's spares by
+ * length").  More than this
+ * many idle ones of a length say that its records became fewer (a capture
+ * whose traffic changed): shorter records then take them, so that no more
+ * than about two chunks of a length sit unused while other lengths cut
+ * new ones. */
+static guint idle_surplus(guint cls)
 {
-	g_return_val_if_fail(!s->closed && tail < SS_CONN_TAIL_COUNT, NULL);
-	for (guint k = tail; k < SS_CONN_TAIL_COUNT; k++) {
-		ss_conn *c = s->misfit[k];
-		if (c) {
-			s->misfit[k] = c->lru_next;
-			return c;
-		}
-	}
+	return 2 * per_chunk(cls);
+}
+
+/* Sets the next spare handed back aside by its length, if there is one.
+ * Spares come back in the order records were written, of any length, as
+ * a chain linked through the records: following it is a cache miss a
+ * record, hidden only when the next one's line was asked for a while
+ * before it is read.  So each allocation sets one spare aside (its line
+ * prefetched at the previous allocation) and prefetches the next, and
+ * takes only from the spares already set aside: walking the chain for a
+ * spare of the right length (the first try) doubled
+ * ss_conn_slab_alloc's samples on many-flows.pcap.  Only a chunk header
+ * is read besides (a few hundred of them, cached). */
+static void sort_one(ss_conn_slab *s)
+{
 	if (!s->local) {
 		if (s->chains) {
 			s->local = s->chains;
@@ -336,22 +363,39 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 		} else if (__atomic_load_n(&s->shared, __ATOMIC_RELAXED)) {
 			s->local = __atomic_exchange_n(&s->shared, NULL, __ATOMIC_ACQUIRE);
 		}
+		if (!s->local)
+			return;
 	}
 	ss_conn *c = s->local;
-	if (c) {
-		s->local = c->lru_next;
-		/* The next spare's link is read at the next allocation. */
-		if (s->local)
-			__builtin_prefetch(s->local, 1);
-		/* Spares come back in the order records were written, of any
-		 * length: one too short waits for a shorter allocation.  Only a
-		 * chunk header is read (a few hundred of them, cached). */
-		guint cls = chunk_of(c)->cls;
-		if (cls >= tail)
-			return c;
-		c->lru_next = s->misfit[cls];
-		s->misfit[cls] = c;
-	}
+	s->local = c->lru_next;
+	if (s->local)
+		__builtin_prefetch(s->local, 1);
+	guint cls = chunk_of(c)->cls;
+	c->lru_next = s->idle[cls];
+	s->idle[cls] = c;
+	s->nidle[cls]++;
+}
+
+static ss_conn *idle_take(ss_conn_slab *s, guint cls)
+{
+	ss_conn *c = s->idle[cls];
+	s->idle[cls] = c->lru_next;
+	s->nidle[cls]--;
+	/* The next one of this length is read at its allocation. */
+	if (s->idle[cls])
+		__builtin_prefetch(s->idle[cls], 1);
+	return c;
+}
+
+ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
+{
+	g_return_val_if_fail(!s->closed && tail < SS_CONN_TAIL_COUNT, NULL);
+	sort_one(s);
+	if (s->idle[tail])
+		return idle_take(s, tail);
+	for (guint k = tail + 1; k < SS_CONN_TAIL_COUNT; k++)
+		if (s->nidle[k] > idle_surplus(k))
+			return idle_take(s, k);
 	if (!s->cur[tail] || s->used[tail] == per_chunk(tail)) {
 		/* A length's first chunk stays on small pages (chunk_map). */
 		gboolean huge = s->cur[tail] != NULL;
@@ -394,8 +438,9 @@ void ss_conn_slab_close(ss_conn_slab *s)
 		if (s->cur[k])
 			count_out(s->cur[k], (gint)(per_chunk(k) - s->used[k]));
 		s->cur[k] = NULL;
-		count_out_list(s->misfit[k]);
-		s->misfit[k] = NULL;
+		count_out_list(s->idle[k]);
+		s->idle[k] = NULL;
+		s->nidle[k] = 0;
 	}
 	count_out_list(rest);
 	count_out_list(s->local);
