@@ -3,14 +3,15 @@
  * A key stores its two endpoints in canonical order (the smaller address,
  * then port, first) so both directions of a conversation find the same
  * entry; ss_flow_key_make() says which side the packet came from.  The key
- * has no padding holes, so it is hashed and compared bytewise.  The table
- * hashes with a key chosen at random per run (SipHash-1-3, or AES rounds
- * for IPv4 where the CPU has AES-NI: flow/table.c), so crafted
- * traffic cannot force collisions. */
+ * has no padding holes, so it is hashed and compared bytewise.  Tables of
+ * flow keys hash them with an ss_flow_hasher keyed at random per run
+ * (SipHash-1-3, or AES rounds for IPv4 where the CPU has AES-NI:
+ * flow/hasher.c), so crafted traffic cannot force collisions. */
 #ifndef SOCKSCOPE_FLOW_H
 #define SOCKSCOPE_FLOW_H
 
 #include <glib.h>
+#include "sockscope/hash.h"
 #include "sockscope/packet.h"
 
 typedef struct {
@@ -41,6 +42,20 @@ static inline void ss_flow_key_set_tunnel(ss_flow_key *key, const ss_tunnel *t)
 	key->vni = t->vni;
 }
 
+/* The keyed hash of flow keys: a few AES rounds under random round keys
+ * for IPv4 keys where the CPU has AES-NI, SipHash-1-3 under the random key
+ * (k0, k1) otherwise.  Each table of flow keys owns one with seeds of its
+ * own (the flow table, the lifecycle's index of tombstones), so one
+ * table's hashes say nothing about another's.  Nothing outside a table
+ * sees the values, so which hash a machine uses changes no output. */
+typedef struct {
+	guint64 k0, k1;
+	ss_hash3_key hk;   /* round keys drawn from k0, k1 */
+} ss_flow_hasher;
+
+void ss_flow_hasher_init(ss_flow_hasher *fh, guint64 k0, guint64 k1);
+guint64 ss_flow_hasher_hash(const ss_flow_hasher *fh, const ss_flow_key *key);
+
 typedef struct ss_flow_table ss_flow_table;
 
 /* Entries are caller-owned objects whose first member is an ss_flow_key;
@@ -57,10 +72,8 @@ gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key);
 /* Removes `entry` itself: nothing when another entry has its key now. */
 gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry);
 
-/* The per-packet path hashes a key once: ss_flow_table_hash() (this
- * table's keyed hash: a few AES rounds under per-table random round keys
- * for IPv4 keys where the CPU has AES-NI, SipHash-1-3 with the table's
- * random key otherwise), then the look-up and, for a new flow, the
+/* The per-packet path hashes a key once: ss_flow_table_hash() (the
+ * table's own ss_flow_hasher), then the look-up and, for a new flow, the
  * insert with that hash.  The hash stays valid while entries come and go
  * (an eviction between the two is fine). */
 guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
@@ -81,7 +94,7 @@ void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h);
 gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h);
 
 /* SipHash-1-3 of the key, exposed for tests: of its 48 bytes for IPv6, of
- * the 19 that carry information for IPv4 (flow/table.c says which). */
+ * the 19 that carry information for IPv4 (flow/hasher.c says which). */
 guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1);
 
 #endif

@@ -71,11 +71,11 @@ G_ALWAYS_INLINE static inline guint ss_hash_bytes(const void *p, gsize n)
 }
 
 /* A cheaper keyed hash of three words (a roll-up's packed IPv4 key) for
- * the per-record tables and the flow table's IPv4 keys (flow/table.c):
+ * the per-record tables and the flow tables' IPv4 keys (flow/hasher.c):
  * where the CPU has AES-NI, the first two words go through three AES
  * rounds under random round keys and the third joins after the first
  * round; elsewhere SipHash-1-3 of the 24 bytes under the process key (the
- * flow table checks `aes` and hashes with its own SipHash instead).  Still
+ * flow-key hasher checks `aes` and hashes with its own SipHash instead).  Still
  * seeded (the round keys come from ss_hash_key() or the caller's seeds), so crafted
  * traffic cannot aim at buckets; about 25 instructions against ~250 for
  * SipHash of a 48-byte key (docs/performance.md, "The writer thread"). */

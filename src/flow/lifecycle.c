@@ -18,7 +18,7 @@ typedef struct {
 
 /* What a streamed TCP record leaves behind for reuse detection. */
 typedef struct {
-	ss_flow_key key;       /* first member: kept in an ss_flow_table */
+	ss_flow_key key;       /* first member: the ring index compares it */
 	gint64 ended_ns;       /* its record's last packet */
 	guint32 reuse_index;
 	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
@@ -40,10 +40,12 @@ typedef struct {
 
 /* A TCP/UDP packet's flow: its key, which key side sent it, and the key's
  * hash, made once per packet (the look-up and, for a new flow, the insert
- * use the same hash). */
+ * use the same hash); and its hash in the tombstones' index, 0 until a
+ * batch's hint has made it (a new flow's look-up there then reuses it). */
 typedef struct {
 	ss_flow_key key;
 	guint64 hash;
+	guint64 recent_hash;
 	int src_key_side;
 } flow_ref;
 
@@ -66,9 +68,6 @@ struct ss_lifecycle {
 	 * 4 MiB held instead of the pointer table's 8 (peak RSS -3.8 MB on
 	 * many-flows.pcap, CPU unchanged; docs/performance.md). */
 	ss_ring_index recent;
-	/* Its keys' hash: an empty ss_flow_table's (ss_flow_table_hash), with
-	 * seeds of its own. */
-	ss_flow_table *recent_hasher;
 	/* The tombstones, oldest first, in a ring of SS_RECENT_TUPLE_MAX made
 	 * at the first one: a tuple's tombstone is written once and dropped
 	 * in order, so a ring does it without a malloc and a free each
@@ -136,8 +135,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 		k1 = ((guint64)g_random_int() << 32) | g_random_int();
 	}
 	lc->table = ss_flow_table_new(k0, k1);
-	lc->recent_hasher = ss_flow_table_new(k0 ^ 0x5bd1e995u, k1);
-	ss_ring_index_init(&lc->recent, NULL, sizeof(tombstone));
+	ss_ring_index_init(&lc->recent, NULL, sizeof(tombstone), k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
 	if (cfg->slab)
@@ -153,7 +151,6 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 	if (lc->slab && !lc->slab_closed)
 		close_slab(lc);
 	ss_flow_table_free(lc->table);
-	ss_flow_table_free(lc->recent_hasher);
 	ss_ring_index_clear(&lc->recent);
 	g_free(lc->recent_ring);
 	/* Records in progress live only in these lists. */
@@ -275,7 +272,7 @@ static tombstone *recent_at(const ss_lifecycle *lc, gsize i)
 
 static guint64 recent_hash(const ss_lifecycle *lc, const ss_flow_key *key)
 {
-	return ss_flow_table_hash(lc->recent_hasher, key);
+	return ss_ring_index_hash(&lc->recent, key);
 }
 
 static void recent_drop_oldest(ss_lifecycle *lc)
@@ -327,10 +324,11 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
  * it.  A flow the cap evicted that comes back with anything but a bare SYN
  * continues the evicted one: it is marked so, never taken for a new
  * connection that started mid-stream. */
-static void mark_recent(ss_lifecycle *lc, ss_conn *c, const ss_flow_key *key,
-			gboolean bare_syn)
+static void mark_recent(ss_lifecycle *lc, ss_conn *c, const flow_ref *ref, gboolean bare_syn)
 {
-	gsize i = ss_ring_index_find(&lc->recent, key, recent_hash(lc, key));
+	const ss_flow_key *key = &ref->key;
+	guint64 h = ref->recent_hash ? ref->recent_hash : recent_hash(lc, key);
+	gsize i = ss_ring_index_find(&lc->recent, key, h);
 	guint64 s = lc->recent.slots[i];
 	if (!s)
 		return;
@@ -518,6 +516,7 @@ static void flow_ref_make(const ss_lifecycle *lc, const ss_packet *p, flow_ref *
 					   &p->dst, p->dport);
 	ss_flow_key_set_tunnel(&r->key, &p->tunnel);
 	r->hash = ss_flow_table_hash(lc->table, &r->key);
+	r->recent_hash = 0;
 }
 
 static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref *ref)
@@ -535,7 +534,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 		} else {
 			c = new_conn(lc, key, src_key_side, p);
 			if (lc->recent_len > 0)
-				mark_recent(lc, c, key,
+				mark_recent(lc, c, ref,
 					    p->l4 == SS_L4_TCP &&
 						    (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK |
 								     SS_TCP_RST)) == SS_TCP_SYN);
@@ -682,20 +681,22 @@ static void prefetch_record(const ss_conn *c)
  * so its lines may be read), or, with none there (a new flow, most
  * likely), the slot of the tombstones' table that mark_recent() will look
  * its key up in. */
-static void prefetch_ahead(const ss_lifecycle *lc, const ss_packet *p, const flow_ref *r)
+static void prefetch_ahead(const ss_lifecycle *lc, const ss_packet *p, flow_ref *r)
 {
 	if (!is_transport(p))
 		return;
 	const ss_conn *c = ss_flow_table_peek(lc->table, r->hash);
-	if (c)
+	if (c) {
 		prefetch_record(c);
-	else if (lc->recent_len > 0)
-		ss_ring_index_prefetch(&lc->recent, recent_hash(lc, &r->key));
+	} else if (lc->recent_len > 0) {
+		r->recent_hash = recent_hash(lc, &r->key);
+		ss_ring_index_prefetch(&lc->recent, r->recent_hash);
+	}
 }
 
 /* Tracks the batch taken by the last push, with hints for `next` (n
  * packets, their refs made and slots prefetched) in between. */
-static void track_ahead(ss_lifecycle *lc, const ss_packet *next, const flow_ref *next_ref,
+static void track_ahead(ss_lifecycle *lc, const ss_packet *next, flow_ref *next_ref,
 			guint next_n)
 {
 	const ss_packet *p = lc->ahead;

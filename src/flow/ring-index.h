@@ -2,8 +2,9 @@
  * table of tombstones (flow/lifecycle.c), whose entries are positions in
  * its ring of SS_RING_INDEX_MAX tombstones.
  *
- * ss_flow_table's slots are 16 bytes (an entry pointer and the full
- * 64-bit hash).  Here a slot is one word: the hash's bits 19-63 and, in
+ * It was an ss_flow_table of 16-byte slots (an entry pointer and the full
+ * 64-bit hash) until the seventh session.  Here a slot is one word: the
+ * hash's bits 19-63 and, in
  * bits 0-18, the ring position plus one (0: empty slot).  A slot's home is
  * (hash >> 19) & mask, taken from the bits the slot keeps, so growing and
  * backward-shift deletion need no key.  45 hash bits only pick the
@@ -12,7 +13,8 @@
  * told apart (tests/unit/test-ring-index.c).  At 262 144 tombstones the
  * slot array is 4 MiB instead of 8, and 8 MiB zeroed over its growths
  * instead of 16 (docs/performance.md, "Packet side, seventh session",
- * second round).
+ * second round).  Its keys' hash is its own ss_flow_hasher's, with seeds
+ * other than the flow table's.
  *
  * Open addressing, linear probing, load factor at most 1/2; the arrays
  * come from ss_big_new0 (huge pages from 2 MiB), as ss_flow_table's. */
@@ -38,12 +40,16 @@ typedef struct {
 	gsize size;
 	const guint8 *base;
 	gsize stride;
+	ss_flow_hasher hasher;   /* seeds of its own, not the flow table's */
 } ss_ring_index;
 
 #define SS_RING_INDEX_MIN 1024
 
-static inline void ss_ring_index_init(ss_ring_index *t, const void *base, gsize stride)
+/* The hash (k0, k1) keys is ss_ring_index_hash()'s. */
+static inline void ss_ring_index_init(ss_ring_index *t, const void *base, gsize stride,
+				      guint64 k0, guint64 k1)
 {
+	ss_flow_hasher_init(&t->hasher, k0, k1);
 	t->slots = ss_big_new0(SS_RING_INDEX_MIN, sizeof(guint64));
 	t->mask = SS_RING_INDEX_MIN - 1;
 	t->size = 0;
@@ -61,6 +67,12 @@ static inline void ss_ring_index_clear(ss_ring_index *t)
 {
 	ss_big_free(t->slots, (t->mask + 1) * sizeof(guint64));
 	t->slots = NULL;
+}
+
+/* The keyed hash of key that the calls below take as h. */
+static inline guint64 ss_ring_index_hash(const ss_ring_index *t, const ss_flow_key *key)
+{
+	return ss_flow_hasher_hash(&t->hasher, key);
 }
 
 static inline gsize ss_ring_index_home(const ss_ring_index *t, guint64 h)

@@ -6,7 +6,6 @@
  * so most probes that miss never touch the entry itself. */
 #include "sockscope/flow.h"
 #include "sockscope/bigarray.h"
-#include "sockscope/hash.h"
 
 #include <string.h>
 
@@ -19,65 +18,12 @@ struct ss_flow_table {
 	ss_slot *slots;
 	gsize mask;       /* capacity - 1; capacity is a power of two */
 	gsize size;
-	guint64 k0, k1;
-	/* Where the CPU has AES-NI the table hashes IPv4 keys with ss_hash3()
-	 * under these round keys (drawn from k0, k1) instead of SipHash. */
-	ss_hash3_key hk;
+	ss_flow_hasher hasher;
 };
 
-/* SipHash-1-3 of the key's information, not of its 48 bytes.  An IPv4
- * key carries 19 bytes of it (two 4-byte addresses, the ports, protocol,
- * family, tunnel type and id): the rest is zero by construction (ss_ip
- * leaves bytes 4-15 of an IPv4 address zero, the padding fields are
- * zero).  Packed into 19 bytes (two words and a 3-byte tail) SipHash-1-3
- * runs 6 rounds instead of 10: about 60 fewer instructions a packet
- * (callgrind; the commit that made this says how much of the packet side
- * that is).  Still the keyed PRF, so crafted traffic still cannot aim at
- * buckets (bench/run.sh --collide).  Equal keys pack to equal bytes, which
- * is all a hash needs; an IPv6 key (and anything else) hashes in full, and
- * the message length, part of SipHash's last word, keeps the two apart. */
-guint64 ss_flow_key_hash(const ss_flow_key *key, guint64 k0, guint64 k1)
+guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key)
 {
-	if (key->family != SS_FAMILY_IPV4)
-		return ss_siphash13(key, sizeof *key, k0, k1);
-	guint8 b[19];
-	memcpy(b, key->addr[0].bytes, 4);
-	memcpy(b + 4, key->addr[1].bytes, 4);
-	memcpy(b + 8, key->port, 4);
-	memcpy(b + 12, &key->vni, 4);
-	b[16] = key->proto;
-	b[17] = key->family;
-	b[18] = key->tunnel;
-	return ss_siphash13(b, sizeof b, k0, k1);
-}
-
-/* The per-packet hash of an IPv4 key where the CPU has AES-NI: its 16
- * bytes of addresses, ports and tunnel id go through three AES rounds
- * under secret round keys, its protocol, family and tunnel type join after
- * the first (ss_hash3, core/hash.c).  Two rounds already spread every input
- * byte over the whole state, and the round keys are random per run, so
- * crafted traffic cannot aim at buckets any more than with SipHash
- * (bench/run.sh --collide checks it) -- aHash and the design review's
- * prototype do the same (docs/performance.md).  About 20 instructions
- * against ~110 for SipHash-1-3 of the same 19 bytes. */
-static inline guint64 key_hash_aes(const ss_flow_table *t, const ss_flow_key *key)
-{
-	guint32 a0, a1, ports;
-	memcpy(&a0, key->addr[0].bytes, 4);
-	memcpy(&a1, key->addr[1].bytes, 4);
-	memcpy(&ports, key->port, 4);
-	return ss_hash3(&t->hk, a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
-			key->proto | (guint64)key->family << 8 | (guint64)key->tunnel << 16);
-}
-
-/* The table's hash of a key: AES rounds for IPv4 where the CPU has them,
- * SipHash-1-3 (ss_flow_key_hash) otherwise.  Nothing outside the table
- * sees the value, so which one a machine uses changes no output. */
-static inline guint64 table_hash(const ss_flow_table *t, const ss_flow_key *key)
-{
-	if (t->hk.aes && key->family == SS_FAMILY_IPV4)
-		return key_hash_aes(t, key);
-	return ss_flow_key_hash(key, t->k0, t->k1);
+	return ss_flow_hasher_hash(&t->hasher, key);
 }
 
 /* memcmp()'s order of two addresses, then the ports'.  As two big-endian
@@ -126,10 +72,7 @@ ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1)
 	ss_flow_table *t = g_new0(ss_flow_table, 1);
 	t->slots = g_new0(ss_slot, MIN_CAPACITY);
 	t->mask = MIN_CAPACITY - 1;
-	t->k0 = seed0;
-	t->k1 = seed1;
-	/* Round keys for key_hash_aes(), as random as the seeds. */
-	ss_hash3_key_init_seeded(&t->hk, seed0, seed1);
+	ss_flow_hasher_init(&t->hasher, seed0, seed1);
 	return t;
 }
 
@@ -169,13 +112,8 @@ static gsize find_slot(const ss_flow_table *t, const ss_flow_key *key, guint64 h
 
 gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key)
 {
-	guint64 h = table_hash(t, key);
+	guint64 h = ss_flow_table_hash(t, key);
 	return t->slots[find_slot(t, key, h)].entry;
-}
-
-guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key)
-{
-	return table_hash(t, key);
 }
 
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h)
@@ -210,7 +148,7 @@ static void grow(ss_flow_table *t)
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry)
 {
 	const ss_flow_key *key = entry_key(entry);
-	ss_flow_table_insert_hashed(t, entry, table_hash(t, key));
+	ss_flow_table_insert_hashed(t, entry, ss_flow_table_hash(t, key));
 }
 
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
@@ -227,7 +165,7 @@ void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
 
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
 {
-	return ss_flow_table_replace_hashed(t, entry, table_hash(t, entry_key(entry)));
+	return ss_flow_table_replace_hashed(t, entry, ss_flow_table_hash(t, entry_key(entry)));
 }
 
 gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h)
@@ -277,7 +215,7 @@ gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h)
 
 gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
 {
-	guint64 h = table_hash(t, key);
+	guint64 h = ss_flow_table_hash(t, key);
 	gsize i = find_slot(t, key, h);
 	if (!t->slots[i].entry)
 		return FALSE;
@@ -288,7 +226,7 @@ gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
 gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry)
 {
 	const ss_flow_key *key = entry_key((gpointer)entry);
-	gsize i = find_slot(t, key, table_hash(t, key));
+	gsize i = find_slot(t, key, ss_flow_table_hash(t, key));
 	if (t->slots[i].entry != entry)
 		return FALSE;
 	remove_at(t, i);

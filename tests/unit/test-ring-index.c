@@ -40,7 +40,7 @@ static void test_hash_bits_collision_is_not_a_hit(void **state)
 	(void)state;
 	entry *ring = g_new0(entry, 8);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring);
+	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
 	key_of(&ring[3].key, 1);
 	key_of(&ring[5].key, 2);
 	guint64 h = G_GUINT64_CONSTANT(0xdeadbeef12345678);
@@ -72,7 +72,7 @@ static void test_replace_and_remove_pos(void **state)
 	(void)state;
 	entry *ring = g_new0(entry, 8);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring);
+	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
 	key_of(&ring[0].key, 7);
 	ring[6].key = ring[0].key;
 	guint64 h = ss_flow_key_hash(&ring[0].key, 1, 2);
@@ -100,7 +100,7 @@ static void test_full_ring_grow_and_remove(void **state)
 	entry *ring = g_new0(entry, n);
 	guint64 *hs = g_new(guint64, n);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring);
+	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
 	for (gsize i = 0; i < n; i++) {
 		key_of(&ring[i].key, (guint32)i);
 		guint64 h = ss_flow_key_hash(&ring[i].key, 3, 4);
