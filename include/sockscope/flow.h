@@ -59,10 +59,14 @@ guint64 ss_flow_hasher_hash(const ss_flow_hasher *fh, const ss_flow_key *key);
 typedef struct ss_flow_table ss_flow_table;
 
 /* Entries are caller-owned objects whose first member is an ss_flow_key;
- * the table stores pointers and never frees them. */
+ * the table names them and never frees them.  Slots are 8 bytes while
+ * every entry is a multiple of 8 bytes from the others and within 32 GiB
+ * of them (records from one slab or heap), 16 otherwise (flow/table.c). */
 ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1);
 void ss_flow_table_free(ss_flow_table *t);
 gsize ss_flow_table_size(const ss_flow_table *t);
+/* 8, or 16 once an entry did not fit the narrow slot. */
+gsize ss_flow_table_slot_bytes(const ss_flow_table *t);
 gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key);
 /* Inserts entry (whose key must not be present yet). */
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry);
@@ -75,11 +79,13 @@ gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry);
 /* The per-packet path hashes a key once: ss_flow_table_hash() (the
  * table's own ss_flow_hasher), then the look-up and, for a new flow, the
  * insert with that hash.  The hash stays valid while entries come and go
- * (an eviction between the two is fine). */
+ * (an eviction between the two is fine).  The table keeps and uses the
+ * hash's low 32 bits only. */
 guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h);
+gboolean ss_flow_table_remove_hashed(ss_flow_table *t, const ss_flow_key *key, guint64 h);
 
 /* Appends every entry to out, in slot order (one sequential pass: no
  * order worth relying on, but no entry is chased through another). */

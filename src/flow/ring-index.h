@@ -3,8 +3,8 @@
  * its ring of SS_RING_INDEX_MAX tombstones.
  *
  * It was an ss_flow_table of 16-byte slots (an entry pointer and the full
- * 64-bit hash) until the seventh session.  Here a slot is one word: the
- * hash's bits 19-63 and, in
+ * 64-bit hash) until the seventh session.  Here a slot is one word (as the
+ * flow table's are since: flow/table.c): the hash's bits 19-63 and, in
  * bits 0-18, the ring position plus one (0: empty slot).  A slot's home is
  * (hash >> 19) & mask, taken from the bits the slot keeps, so growing and
  * backward-shift deletion need no key.  45 hash bits only pick the

@@ -2,8 +2,26 @@
  *
  * Why not GHashTable: its hash callback takes no user data, so a per-run
  * hash key would have to be a global, and every lookup would pay an extra
- * indirection.  Slots hold the entry pointer plus the top bits of its hash,
- * so most probes that miss never touch the entry itself. */
+ * indirection.
+ *
+ * A slot is one 64-bit word: the hash's low 32 bits above, and below them
+ * the entry's distance from `base` in 8-byte units (0: empty slot).  The
+ * hash bits give a slot's home (hash & mask), so growth and deletion never
+ * read an entry, and they let most probes that miss pass a slot without
+ * touching its entry (a slot whose 32 bits agree is only a candidate: the
+ * key decides).  Against the 16-byte slots of a pointer and the full hash,
+ * at many-flows.pcap's peak (~1M entries, 2^21 slots) the array is 16 MB
+ * instead of 32 and its growths zero 31 MB instead of 62, on the packet
+ * thread (docs/performance.md, "Packet side, eighth session").
+ *
+ * An entry the word cannot name (not a multiple of 8 bytes from base, or
+ * 32 GiB or more away from it: a caller's records from several heaps, a
+ * hand-made one in a test, a run with more than 32 GiB of records) turns
+ * the table to 16-byte slots of the entry pointer and the same 32 hash
+ * bits, for good: same homes, same probe runs, only wider (`wide`).  The
+ * lifecycle's records come from one slab (or one heap), so in practice
+ * the table stays narrow.  Every operation is written once over both slot
+ * forms (the `wide` argument, a constant wherever it is inlined). */
 #include "sockscope/flow.h"
 #include "sockscope/bigarray.h"
 
@@ -11,13 +29,21 @@
 
 typedef struct {
 	gpointer entry;   /* NULL = empty slot; its first member is an ss_flow_key */
-	guint64 hash;
-} ss_slot;
+	guint64 hash;     /* the hash's low 32 bits, as a narrow slot keeps */
+} wide_slot;
+
+/* A narrow slot names entries base + 8 * off for 0 < off < 2^32. */
+#define OFF_BITS 32
+#define OFF_MASK ((G_GUINT64_CONSTANT(1) << OFF_BITS) - 1)
+#define WINDOW_BYTES (G_GUINT64_CONSTANT(8) << OFF_BITS)
 
 struct ss_flow_table {
-	ss_slot *slots;
+	void *slots;      /* guint64[] while narrow, wide_slot[] once wide */
 	gsize mask;       /* capacity - 1; capacity is a power of two */
 	gsize size;
+	guintptr base;    /* narrow: what slot offsets count from */
+	gboolean wide;
+	guint slot_shift; /* log2 of a slot's bytes: 3, or 4 once wide */
 	ss_flow_hasher hasher;
 };
 
@@ -67,10 +93,90 @@ int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 
 #define MIN_CAPACITY 1024
 
+/* ---- the two slot forms ---- */
+
+static inline guint64 *narrow_slots(const ss_flow_table *t)
+{
+	return t->slots;
+}
+
+static inline wide_slot *wide_slots(const ss_flow_table *t)
+{
+	return t->slots;
+}
+
+G_ALWAYS_INLINE static inline gboolean slot_used(const ss_flow_table *t, gsize i, gboolean wide)
+{
+	return wide ? wide_slots(t)[i].entry != NULL : narrow_slots(t)[i] != 0;
+}
+
+/* The 32 hash bits slot i keeps. */
+G_ALWAYS_INLINE static inline guint32 slot_hash(const ss_flow_table *t, gsize i, gboolean wide)
+{
+	return wide ? (guint32)wide_slots(t)[i].hash : (guint32)(narrow_slots(t)[i] >> OFF_BITS);
+}
+
+/* The entry of slot i, which is used. */
+G_ALWAYS_INLINE static inline gpointer used_entry(const ss_flow_table *t, gsize i, gboolean wide)
+{
+	if (wide)
+		return wide_slots(t)[i].entry;
+	return (gpointer)(t->base + (guintptr)((narrow_slots(t)[i] & OFF_MASK) << 3));
+}
+
+/* The entry of slot i, NULL for an empty one. */
+G_ALWAYS_INLINE static inline gpointer slot_entry(const ss_flow_table *t, gsize i, gboolean wide)
+{
+	return slot_used(t, i, wide) ? used_entry(t, i, wide) : NULL;
+}
+
+/* Slot i names entry (which fits the form) with hash bits h. */
+G_ALWAYS_INLINE static inline void slot_set(ss_flow_table *t, gsize i, gpointer entry, guint32 h,
+					    gboolean wide)
+{
+	if (wide) {
+		wide_slots(t)[i].entry = entry;
+		wide_slots(t)[i].hash = h;
+	} else {
+		narrow_slots(t)[i] = (guint64)h << OFF_BITS | (((guintptr)entry - t->base) >> 3);
+	}
+}
+
+G_ALWAYS_INLINE static inline void slot_move(ss_flow_table *t, gsize to, gsize from, gboolean wide)
+{
+	if (wide)
+		wide_slots(t)[to] = wide_slots(t)[from];
+	else
+		narrow_slots(t)[to] = narrow_slots(t)[from];
+}
+
+G_ALWAYS_INLINE static inline void slot_clear(ss_flow_table *t, gsize i, gboolean wide)
+{
+	if (wide)
+		wide_slots(t)[i] = (wide_slot){ NULL, 0 };
+	else
+		narrow_slots(t)[i] = 0;
+}
+
+static gsize slot_bytes(const ss_flow_table *t)
+{
+	return (gsize)1 << t->slot_shift;
+}
+
+/* Whether a narrow slot can name entry. */
+static inline gboolean fits_narrow(const ss_flow_table *t, gconstpointer entry)
+{
+	guintptr d = (guintptr)entry - t->base;   /* below base: wraps, too far */
+	return d != 0 && (d & 7) == 0 && d < WINDOW_BYTES;
+}
+
+/* ---- the table ---- */
+
 ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1)
 {
 	ss_flow_table *t = g_new0(ss_flow_table, 1);
-	t->slots = g_new0(ss_slot, MIN_CAPACITY);
+	t->slot_shift = 3;
+	t->slots = ss_big_new0(MIN_CAPACITY, slot_bytes(t));
 	t->mask = MIN_CAPACITY - 1;
 	ss_flow_hasher_init(&t->hasher, seed0, seed1);
 	return t;
@@ -80,7 +186,7 @@ void ss_flow_table_free(ss_flow_table *t)
 {
 	if (!t)
 		return;
-	ss_big_free(t->slots, (t->mask + 1) * sizeof(ss_slot));
+	ss_big_free(t->slots, (t->mask + 1) * slot_bytes(t));
 	g_free(t);
 }
 
@@ -89,66 +195,153 @@ gsize ss_flow_table_size(const ss_flow_table *t)
 	return t->size;
 }
 
-static void remove_at(ss_flow_table *t, gsize i);
+gsize ss_flow_table_slot_bytes(const ss_flow_table *t)
+{
+	return slot_bytes(t);
+}
 
-static inline const ss_flow_key *entry_key(gpointer entry)
+static inline const ss_flow_key *entry_key(gconstpointer entry)
 {
 	return (const ss_flow_key *)entry;
 }
 
 /* Index of the slot holding key, or of the empty slot where it would go. */
-static gsize find_slot(const ss_flow_table *t, const ss_flow_key *key, guint64 h)
+G_ALWAYS_INLINE static inline gsize find_slot_in(const ss_flow_table *t, const ss_flow_key *key,
+						 guint32 h, gboolean wide)
 {
 	gsize i = h & t->mask;
 	for (;;) {
-		const ss_slot *s = &t->slots[i];
-		if (!s->entry)
+		if (!slot_used(t, i, wide))
 			return i;
-		if (s->hash == h && memcmp(entry_key(s->entry), key, sizeof *key) == 0)
+		if (slot_hash(t, i, wide) == h &&
+		    memcmp(entry_key(used_entry(t, i, wide)), key, sizeof *key) == 0)
 			return i;
 		i = (i + 1) & t->mask;
 	}
 }
 
+static gsize find_slot(const ss_flow_table *t, const ss_flow_key *key, guint32 h)
+{
+	return t->wide ? find_slot_in(t, key, h, TRUE) : find_slot_in(t, key, h, FALSE);
+}
+
+static gpointer entry_at(const ss_flow_table *t, gsize i)
+{
+	return t->wide ? slot_entry(t, i, TRUE) : slot_entry(t, i, FALSE);
+}
+
 gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key)
 {
-	guint64 h = ss_flow_table_hash(t, key);
-	return t->slots[find_slot(t, key, h)].entry;
+	return ss_flow_table_lookup_hashed(t, key, ss_flow_table_hash(t, key));
 }
 
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h)
 {
-	return t->slots[find_slot(t, key, h)].entry;
+	if (G_UNLIKELY(t->wide))
+		return slot_entry(t, find_slot_in(t, key, (guint32)h, TRUE), TRUE);
+	return slot_entry(t, find_slot_in(t, key, (guint32)h, FALSE), FALSE);
+}
+
+/* Every used slot of `from` (cap slots) into t's fresh array, at its home
+ * by its kept hash bits: no entry is read. */
+G_ALWAYS_INLINE static inline void rehome(ss_flow_table *t, const void *from, gsize cap,
+					  gboolean wide)
+{
+	for (gsize i = 0; i < cap; i++) {
+		guint32 h;
+		if (wide) {
+			const wide_slot *s = &((const wide_slot *)from)[i];
+			if (!s->entry)
+				continue;
+			h = (guint32)s->hash;
+			gsize j = h & t->mask;
+			while (slot_used(t, j, TRUE))
+				j = (j + 1) & t->mask;
+			wide_slots(t)[j] = *s;
+		} else {
+			guint64 s = ((const guint64 *)from)[i];
+			if (!s)
+				continue;
+			h = (guint32)(s >> OFF_BITS);
+			gsize j = h & t->mask;
+			while (slot_used(t, j, FALSE))
+				j = (j + 1) & t->mask;
+			narrow_slots(t)[j] = s;
+		}
+	}
 }
 
 static void grow(ss_flow_table *t)
 {
 	gsize old_cap = t->mask + 1;
-	ss_slot *old = t->slots;
+	void *old = t->slots;
 	gsize cap = old_cap * 2;
-	/* From 2 MiB (131 072 slots: mixed's table at ~50 000 flows in
-	 * progress) a mapping on transparent huge pages (core/bigarray.c):
-	 * each packet's slot is a random place in the array, and on 4 KiB
-	 * pages the batch's prefetch_slot and peek risked a page walk each
-	 * (costly under a VM's nested paging) and the array's first touches
-	 * 512 faults (docs/performance.md, "Packet side, sixth session"). */
-	t->slots = ss_big_new0(cap, sizeof(ss_slot));
+	/* From 2 MiB (262 144 narrow slots) a mapping on transparent huge
+	 * pages (core/bigarray.c): each packet's slot is a random place in the
+	 * array, and on 4 KiB pages the batch's prefetch_slot and peek risked
+	 * a page walk each (costly under a VM's nested paging) and the array's
+	 * first touches 512 faults (docs/performance.md, "Packet side, sixth
+	 * session"). */
+	t->slots = ss_big_new0(cap, slot_bytes(t));
 	t->mask = cap - 1;
-	for (gsize i = 0; i < old_cap; i++) {
-		if (!old[i].entry)
+	if (t->wide)
+		rehome(t, old, old_cap, TRUE);
+	else
+		rehome(t, old, old_cap, FALSE);
+	ss_big_free(old, old_cap * slot_bytes(t));
+}
+
+/* The table turns to 16-byte slots, each where it was. */
+static void widen(ss_flow_table *t)
+{
+	gsize cap = t->mask + 1;
+	guint64 *old = t->slots;
+	wide_slot *w = ss_big_new0(cap, sizeof(wide_slot));
+	for (gsize i = 0; i < cap; i++) {
+		if (!old[i])
 			continue;
-		gsize j = old[i].hash & t->mask;
-		while (t->slots[j].entry)
-			j = (j + 1) & t->mask;
-		t->slots[j] = old[i];
+		w[i].entry = used_entry(t, i, FALSE);
+		w[i].hash = (guint32)(old[i] >> OFF_BITS);
 	}
-	ss_big_free(old, old_cap * sizeof(ss_slot));
+	ss_big_free(old, cap * sizeof(guint64));
+	t->slots = w;
+	t->wide = TRUE;
+	t->slot_shift = 4;
+}
+
+/* Makes sure a slot can name entry: an empty narrow table centres its
+ * window on its next entry (16 GiB either way: the records' slab chunks
+ * are mappings placed near each other, a keep-all run's records come from
+ * one heap); an entry out of reach widens the table. */
+static void make_room_slow(ss_flow_table *t, gconstpointer entry)
+{
+	if (t->size == 0) {
+		guintptr e = (guintptr)entry;
+		t->base = e > WINDOW_BYTES / 2 ? e - WINDOW_BYTES / 2 : 0;
+		if (fits_narrow(t, entry))
+			return;
+	}
+	widen(t);
+}
+
+static inline void make_room_for(ss_flow_table *t, gconstpointer entry)
+{
+	if (G_UNLIKELY(!t->wide && !fits_narrow(t, entry)))
+		make_room_slow(t, entry);
+}
+
+G_ALWAYS_INLINE static inline void insert_in(ss_flow_table *t, gpointer entry, guint32 h,
+					     gboolean wide)
+{
+	gsize i = find_slot_in(t, entry_key(entry), h, wide);
+	g_return_if_fail(!slot_used(t, i, wide));
+	slot_set(t, i, entry, h, wide);
+	t->size++;
 }
 
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry)
 {
-	const ss_flow_key *key = entry_key(entry);
-	ss_flow_table_insert_hashed(t, entry, ss_flow_table_hash(t, key));
+	ss_flow_table_insert_hashed(t, entry, ss_flow_table_hash(t, entry_key(entry)));
 }
 
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
@@ -156,11 +349,11 @@ void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
 	/* Keep the load factor at or below 1/2: linear probing stays short. */
 	if ((t->size + 1) * 2 > t->mask + 1)
 		grow(t);
-	gsize i = find_slot(t, entry_key(entry), h);
-	g_return_if_fail(t->slots[i].entry == NULL);
-	t->slots[i].entry = entry;
-	t->slots[i].hash = h;
-	t->size++;
+	make_room_for(t, entry);
+	if (G_UNLIKELY(t->wide))
+		insert_in(t, entry, (guint32)h, TRUE);
+	else
+		insert_in(t, entry, (guint32)h, FALSE);
 }
 
 gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
@@ -170,21 +363,27 @@ gpointer ss_flow_table_replace(ss_flow_table *t, gpointer entry)
 
 gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h)
 {
-	gsize i = find_slot(t, entry_key(entry), h);
-	gpointer old = t->slots[i].entry;
+	gsize i = find_slot(t, entry_key(entry), (guint32)h);
+	gpointer old = entry_at(t, i);
 	if (!old) {
 		ss_flow_table_insert_hashed(t, entry, h);
 		return NULL;
 	}
-	t->slots[i].entry = entry;
+	make_room_for(t, entry);   /* the slot stays where it is */
+	if (t->wide)
+		slot_set(t, i, entry, (guint32)h, TRUE);
+	else
+		slot_set(t, i, entry, (guint32)h, FALSE);
 	return old;
 }
 
 void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out)
 {
-	for (gsize i = 0; i <= t->mask; i++)
-		if (t->slots[i].entry)
-			g_ptr_array_add(out, t->slots[i].entry);
+	for (gsize i = 0; i <= t->mask; i++) {
+		gpointer e = entry_at(t, i);
+		if (e)
+			g_ptr_array_add(out, e);
+	}
 }
 
 /* ---- hints for batches (flow/lifecycle.c, ss_lifecycle_packets) ----
@@ -195,45 +394,29 @@ void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out)
 
 void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h)
 {
-	__builtin_prefetch(&t->slots[h & t->mask]);
+	__builtin_prefetch((const char *)t->slots + ((h & t->mask) << t->slot_shift));
 }
 
-gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h)
+G_ALWAYS_INLINE static inline gpointer peek_in(const ss_flow_table *t, guint32 h, gboolean wide)
 {
 	/* Bounded: a hint is not worth a long probe run. */
 	gsize i = h & t->mask;
 	for (int n = 0; n < 8; n++) {
-		const ss_slot *s = &t->slots[i];
-		if (!s->entry)
+		if (!slot_used(t, i, wide))
 			return NULL;
-		if (s->hash == h)
-			return s->entry;
+		if (slot_hash(t, i, wide) == h)
+			return used_entry(t, i, wide);
 		i = (i + 1) & t->mask;
 	}
 	return NULL;
 }
 
-gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
+gpointer ss_flow_table_peek(const ss_flow_table *t, guint64 h)
 {
-	guint64 h = ss_flow_table_hash(t, key);
-	gsize i = find_slot(t, key, h);
-	if (!t->slots[i].entry)
-		return FALSE;
-	remove_at(t, i);
-	return TRUE;
+	return t->wide ? peek_in(t, (guint32)h, TRUE) : peek_in(t, (guint32)h, FALSE);
 }
 
-gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry)
-{
-	const ss_flow_key *key = entry_key((gpointer)entry);
-	gsize i = find_slot(t, key, ss_flow_table_hash(t, key));
-	if (t->slots[i].entry != entry)
-		return FALSE;
-	remove_at(t, i);
-	return TRUE;
-}
-
-static void remove_at(ss_flow_table *t, gsize i)
+G_ALWAYS_INLINE static inline void remove_at_in(ss_flow_table *t, gsize i, gboolean wide)
 {
 	/* Backward-shift deletion: pull later members of the probe run into
 	 * the hole so lookups never need tombstones. */
@@ -241,19 +424,49 @@ static void remove_at(ss_flow_table *t, gsize i)
 	gsize j = i;
 	for (;;) {
 		j = (j + 1) & t->mask;
-		ss_slot *s = &t->slots[j];
-		if (!s->entry)
+		if (!slot_used(t, j, wide))
 			break;
-		gsize home = s->hash & t->mask;
-		/* s may move into the hole only if its home is not in (hole, j]. */
+		gsize home = slot_hash(t, j, wide) & t->mask;
+		/* j may move into the hole only if its home is not in (hole, j]. */
 		gboolean home_in_range = hole <= j ? (home > hole && home <= j)
 						   : (home > hole || home <= j);
 		if (home_in_range)
 			continue;
-		t->slots[hole] = *s;
+		slot_move(t, hole, j, wide);
 		hole = j;
 	}
-	t->slots[hole].entry = NULL;
-	t->slots[hole].hash = 0;
+	slot_clear(t, hole, wide);
 	t->size--;
+}
+
+static void remove_at(ss_flow_table *t, gsize i)
+{
+	if (t->wide)
+		remove_at_in(t, i, TRUE);
+	else
+		remove_at_in(t, i, FALSE);
+}
+
+gboolean ss_flow_table_remove(ss_flow_table *t, const ss_flow_key *key)
+{
+	return ss_flow_table_remove_hashed(t, key, ss_flow_table_hash(t, key));
+}
+
+gboolean ss_flow_table_remove_hashed(ss_flow_table *t, const ss_flow_key *key, guint64 h)
+{
+	gsize i = find_slot(t, key, (guint32)h);
+	if (!entry_at(t, i))
+		return FALSE;
+	remove_at(t, i);
+	return TRUE;
+}
+
+gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry)
+{
+	const ss_flow_key *key = entry_key(entry);
+	gsize i = find_slot(t, key, (guint32)ss_flow_table_hash(t, key));
+	if (entry_at(t, i) != entry)
+		return FALSE;
+	remove_at(t, i);
+	return TRUE;
 }

@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sockscope/flow.h"
 
@@ -160,6 +161,261 @@ static void test_tunnel_separates_tenants(void **state)
 	ss_flow_table_free(t);
 }
 
+
+/* ---- the slots: 8 bytes (32 hash bits and the entry's offset from a
+ * base), 16 (pointer and hash bits) for an entry the 8 cannot name ---- */
+
+/* Entries as the lifecycle's records are: 8-byte aligned, in one block. */
+typedef struct {
+	ss_flow_key key;
+	guint64 id;
+} rec;
+
+static void rec_key(rec *r, guint32 i)
+{
+	ss_ip a = ip4(10, (guint8)(i >> 16), (guint8)(i >> 8), (guint8)i), b = ip4(192, 0, 2, 1);
+	ss_flow_key_make(&r->key, 4, IPPROTO_TCP, &a, (guint16)(1000 + i % 50000), &b, 443);
+	r->id = i;
+}
+
+/* Every look-up against the model: present[i] says whether recs[i] is in. */
+static void check_all(const ss_flow_table *t, rec *recs, const guint64 *h, const gboolean *present,
+		      guint n)
+{
+	guint in = 0;
+	for (guint i = 0; i < n; i++) {
+		rec *found = ss_flow_table_lookup_hashed(t, &recs[i].key, h[i]);
+		if (present[i]) {
+			assert_ptr_equal(found, &recs[i]);
+			in++;
+		} else {
+			assert_null(found);
+		}
+	}
+	assert_int_equal(ss_flow_table_size(t), in);
+}
+
+/* Keys whose hashes agree in all 32 kept bits, or in all but one of them,
+ * are told apart by the key, through growth and backward-shift deletion;
+ * the table stays in 8-byte slots. */
+static void test_collisions_on_every_stored_bit(void **state)
+{
+	(void)state;
+	enum { SAME = 600, N = SAME + 32 };
+	ss_flow_table *t = ss_flow_table_new(5, 6);
+	/* One block, with room for a twin: a record of its own allocation may
+	 * lie far away (AddressSanitizer's allocator keeps each size apart)
+	 * and widen the table. */
+	rec *recs = g_new0(rec, N + 1);
+	guint64 h[N];
+	gboolean present[N] = { 0 };
+	const guint32 base_bits = 0x9e3779b9u;
+	for (guint i = 0; i < N; i++) {
+		rec_key(&recs[i], i);
+		/* The first SAME share all 32 kept bits (the upper 32, which the
+		 * table does not keep, differ); the next 32 differ from them in
+		 * bit i - SAME only. */
+		guint32 low = i < SAME ? base_bits : base_bits ^ (1u << (i - SAME));
+		h[i] = (guint64)(i * 0x9e3779b97f4a7c15ULL) << 32 | low;
+		assert_null(ss_flow_table_lookup_hashed(t, &recs[i].key, h[i]));
+		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
+		present[i] = TRUE;
+	}
+	assert_true(ss_flow_table_size(t) == N);   /* grew past 1024 slots */
+	check_all(t, recs, h, present, N);
+	/* A peek (8 slots at most) finds nothing or an entry with the same
+	 * kept bits; for the first of the pile, itself. */
+	for (guint i = 0; i < N; i++) {
+		const rec *p = ss_flow_table_peek(t, h[i]);
+		assert_true(p == NULL || (guint32)h[p->id] == (guint32)h[i]);
+	}
+	assert_ptr_equal(ss_flow_table_peek(t, h[0]), &recs[0]);
+	/* Deleting from the middle of the long run shifts the rest back. */
+	for (guint i = 0; i < N; i += 3) {
+		assert_true(ss_flow_table_remove_hashed(t, &recs[i].key, h[i]));
+		present[i] = FALSE;
+		assert_false(ss_flow_table_remove_hashed(t, &recs[i].key, h[i]));
+	}
+	check_all(t, recs, h, present, N);
+	/* Replacing keeps the slot: the twin is found, the original given back. */
+	rec *twin = &recs[N];
+	*twin = recs[1];
+	assert_ptr_equal(ss_flow_table_replace_hashed(t, twin, h[1]), &recs[1]);
+	assert_ptr_equal(ss_flow_table_lookup_hashed(t, &recs[1].key, h[1]), twin);
+	assert_ptr_equal(ss_flow_table_replace_hashed(t, &recs[1], h[1]), twin);
+	check_all(t, recs, h, present, N);
+	assert_int_equal(ss_flow_table_slot_bytes(t), 8);
+	ss_flow_table_free(t);
+	g_free(recs);
+}
+
+/* Growth moves each slot by its kept bits only: hashes crafted to share
+ * their low bits pile into a few homes at each size, and must be found
+ * at every later size (70 000 entries: the array passes 2 MiB). */
+static void test_growth_by_kept_bits(void **state)
+{
+	(void)state;
+	enum { N = 70000 };
+	ss_flow_table *t = ss_flow_table_new(7, 8);
+	rec *recs = g_new0(rec, N);
+	guint64 *h = g_new(guint64, N);
+	gboolean *present = g_new0(gboolean, N);
+	for (guint i = 0; i < N; i++) {
+		rec_key(&recs[i], i);
+		/* Low 6 bits shared by all, the next ones the entry's index:
+		 * every home is a multiple of 64 until the table outgrows it. */
+		h[i] = G_GUINT64_CONSTANT(0xdead000000000000) ^ ((guint64)i << 6) ^ 0x15;
+		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
+		present[i] = TRUE;
+		if (i % 9999 == 0)
+			check_all(t, recs, h, present, i + 1);
+	}
+	check_all(t, recs, h, present, N);
+	for (guint i = 1; i < N; i += 2) {
+		assert_true(ss_flow_table_remove_hashed(t, &recs[i].key, h[i]));
+		present[i] = FALSE;
+	}
+	check_all(t, recs, h, present, N);
+	/* The slot array in one sequential pass holds exactly what is in. */
+	GPtrArray *all = g_ptr_array_new();
+	ss_flow_table_entries(t, all);
+	assert_int_equal(all->len, N / 2);
+	for (guint i = 0; i < all->len; i++)
+		assert_true(((rec *)g_ptr_array_index(all, i))->id % 2 == 0);
+	g_ptr_array_unref(all);
+	assert_int_equal(ss_flow_table_slot_bytes(t), 8);
+	ss_flow_table_free(t);
+	g_free(present);
+	g_free(h);
+	g_free(recs);
+}
+
+/* Random inserts, replaces and removes against a model, hashes from a
+ * small set (collisions everywhere), entries from two pools: 8-aligned
+ * ones, then, halfway, ones 4 bytes off (not a multiple of 8 from the
+ * others): the table turns to 16-byte slots in the middle of it all and
+ * keeps every entry. */
+static void test_widen_keeps_everything(void **state)
+{
+	(void)state;
+	enum { N = 3000, OPS = 40000 };
+	ss_flow_table *t = ss_flow_table_new(9, 10);
+	rec *recs = g_new0(rec, N);
+	/* The second pool: the same records 4 bytes off an 8-byte boundary. */
+	guint8 *odd_block = g_malloc0(N * sizeof(rec) + 8);
+	rec *odd = (rec *)(odd_block + 4);
+	guint64 *h = g_new(guint64, N);
+	gboolean *present = g_new0(gboolean, N);
+	rec **where = g_new0(rec *, N);   /* which copy the table holds */
+	GRand *rnd = g_rand_new_with_seed(42);
+	for (guint i = 0; i < N; i++) {
+		rec_key(&recs[i], i);
+		memcpy((guint8 *)odd + i * sizeof(rec), &recs[i], sizeof(rec));
+		h[i] = (guint64)g_rand_int(rnd) << 32 | g_rand_int_range(rnd, 0, 64) * 0x01010101u;
+	}
+	for (guint op = 0; op < OPS; op++) {
+		guint i = (guint)g_rand_int_range(rnd, 0, N);
+		rec *pool = op < OPS / 2 ? recs : odd;
+		rec *e = (rec *)((guint8 *)pool + i * sizeof(rec));
+		switch (g_rand_int_range(rnd, 0, 3)) {
+		case 0:
+			if (!present[i]) {
+				ss_flow_table_insert_hashed(t, e, h[i]);
+				present[i] = TRUE;
+				where[i] = e;
+			}
+			break;
+		case 1:
+			assert_ptr_equal(ss_flow_table_replace_hashed(t, e, h[i]), where[i]);
+			present[i] = TRUE;
+			where[i] = e;
+			break;
+		default:
+			assert_int_equal(ss_flow_table_remove_hashed(t, &recs[i].key, h[i]), present[i]);
+			present[i] = FALSE;
+			where[i] = NULL;
+			break;
+		}
+		if (op == OPS / 2 - 1)
+			assert_int_equal(ss_flow_table_slot_bytes(t), 8);
+		if (op % 4000 == 0 || op == OPS / 2 - 1 || op == OPS / 2) {
+			for (guint k = 0; k < N; k++)
+				assert_ptr_equal(ss_flow_table_lookup_hashed(t, &recs[k].key, h[k]),
+						 where[k]);
+		}
+	}
+	assert_int_equal(ss_flow_table_slot_bytes(t), 16);
+	guint in = 0;
+	for (guint k = 0; k < N; k++) {
+		assert_ptr_equal(ss_flow_table_lookup_hashed(t, &recs[k].key, h[k]), where[k]);
+		in += present[k];
+	}
+	assert_int_equal(ss_flow_table_size(t), in);
+	g_rand_free(rnd);
+	ss_flow_table_free(t);
+	g_free(where);
+	g_free(present);
+	g_free(h);
+	g_free(odd_block);
+	g_free(recs);
+}
+
+/* An entry more than the 8-byte slot's reach (32 GiB) from the table's
+ * base widens the table; an empty table instead moves its base to the
+ * entry.  The far entry lives in a page mapped 1 TiB away (a hint: the
+ * test checks the distance it got). */
+static void test_far_entry(void **state)
+{
+	(void)state;
+	rec *near = g_new0(rec, 2);
+	rec_key(&near[0], 1);
+	rec_key(&near[1], 2);
+	guint8 *hint = (guint8 *)near + ((guint64)1 << 40);
+	void *page = mmap(hint, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(page != MAP_FAILED);
+	rec *far = page;
+	rec_key(far, 3);
+	guintptr d = (guintptr)far > (guintptr)near ? (guintptr)far - (guintptr)near
+						     : (guintptr)near - (guintptr)far;
+	if (d < ((guintptr)1 << 36)) {
+		munmap(page, 4096);
+		g_free(near);
+		skip();
+	}
+	ss_flow_table *t = ss_flow_table_new(11, 12);
+	/* Empty again, the table counts from its next entry. */
+	ss_flow_table_insert(t, &near[0]);
+	assert_true(ss_flow_table_remove(t, &near[0].key));
+	ss_flow_table_insert(t, far);
+	assert_int_equal(ss_flow_table_slot_bytes(t), 8);
+	assert_ptr_equal(ss_flow_table_lookup(t, &far->key), far);
+	/* Not empty: the near one does not fit, the table widens. */
+	ss_flow_table_insert(t, &near[0]);
+	assert_int_equal(ss_flow_table_slot_bytes(t), 16);
+	ss_flow_table_insert(t, &near[1]);
+	assert_ptr_equal(ss_flow_table_lookup(t, &far->key), far);
+	assert_ptr_equal(ss_flow_table_lookup(t, &near[0].key), &near[0]);
+	assert_ptr_equal(ss_flow_table_lookup(t, &near[1].key), &near[1]);
+	assert_ptr_equal(ss_flow_table_peek(t, ss_flow_table_hash(t, &far->key)), far);
+	assert_true(ss_flow_table_remove_entry(t, far));
+	assert_null(ss_flow_table_lookup(t, &far->key));
+	assert_int_equal(ss_flow_table_size(t), 2);
+	ss_flow_table_free(t);
+
+	/* A replace by a far entry widens too, and the slot stays put. */
+	t = ss_flow_table_new(13, 14);
+	ss_flow_table_insert(t, &near[0]);
+	ss_flow_table_insert(t, &near[1]);
+	rec_key(far, 2);   /* near[1]'s key */
+	assert_ptr_equal(ss_flow_table_replace(t, far), &near[1]);
+	assert_int_equal(ss_flow_table_slot_bytes(t), 16);
+	assert_ptr_equal(ss_flow_table_lookup(t, &near[1].key), far);
+	assert_ptr_equal(ss_flow_table_lookup(t, &near[0].key), &near[0]);
+	ss_flow_table_free(t);
+	munmap(page, 4096);
+	g_free(near);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +424,10 @@ int main(void)
 		cmocka_unit_test(test_insert_lookup_remove),
 		cmocka_unit_test(test_hashed_lookup_insert),
 		cmocka_unit_test(test_tunnel_separates_tenants),
+		cmocka_unit_test(test_collisions_on_every_stored_bit),
+		cmocka_unit_test(test_growth_by_kept_bits),
+		cmocka_unit_test(test_widen_keeps_everything),
+		cmocka_unit_test(test_far_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
