@@ -116,9 +116,10 @@ static inline guint64 pair_n(const pair *p)
 }
 
 /* Example records, each copied once into one byte arena at its own
- * length (ss_conn_size(): a TCP record 440 bytes, a UDP one 248, a
- * tunnelled one 488, against 488-byte slots before) behind an 8-byte
- * header, and shared by every group that quotes it: a record noted in
+ * length (ss_conn_size(): a TCP record 376 bytes, 440 once its SYN
+ * repeated, a UDP one 248, a tunnelled one 488, against 488-byte slots
+ * before) behind an 8-byte header, and shared by every group that
+ * quotes it: a record noted in
  * several groups (a refused group and its busy pair, both sides of a
  * listener's slowest...) was stored once per group, 11 010 of mixed.pcap's
  * 37 717 stored records and 15 179 of many-flows.pcap's 74 378.  Records
@@ -156,6 +157,23 @@ typedef struct {
 	gint64 last_ns;
 } closed_tuple;
 
+/* The same for an IPv4 tuple, its flow key packed (its addresses' bytes
+ * 4-15 and the key's zero fields are always zero, the family implied):
+ * 32-byte entries against 56.  On many-flows.pcap the table is full at
+ * SS_FINDINGS_MAX_TUPLES, 14.7 MB of entries -> 8.4 MB.  The key is the
+ * three words closed_hash() hashes (findings.c): the addresses, the ports
+ * and VNI, the protocol and tunnel type. */
+typedef struct {
+	guint64 w[3];
+} closed4_key;
+G_STATIC_ASSERT(sizeof(closed4_key) == 24);
+
+typedef struct {
+	closed4_key key;               /* first: the table's key */
+	gint64 last_ns;
+} closed4_tuple;
+G_STATIC_ASSERT(sizeof(closed4_tuple) == 32);
+
 /* The groups and the closed tuples live inline in open-addressing tables
  * (sockscope/oatable.h): a record of a new (client, server) pair or of a
  * new closed tuple cost one or two mallocs and a GHashTable node. */
@@ -172,7 +190,8 @@ struct ss_findings_acc {
 	 * mid-stream, snap length): a quarter of many-s's records are
 	 * one-sided, and SipHash of 48 bytes is ~230 instructions */
 	guint32 zero_h;
-	ss_oatable closed;             /* closed_tuple, keyed by its flow key */
+	ss_oatable closed4;            /* closed4_tuple: the IPv4 tuples */
+	ss_oatable closed;             /* closed_tuple, keyed by its flow key: the others */
 	ss_hash3_key hk;               /* the tables' hash of IPv4 keys (gkey_oa_hash) */
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */

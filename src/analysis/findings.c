@@ -49,6 +49,7 @@ ss_findings_acc *ss_findings_acc_new(void)
 	for (int k = 0; k < K_COUNT; k++)
 		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
 	ss_oatable_init(&a->pairs, sizeof(pair), sizeof(gkey));
+	ss_oatable_init(&a->closed4, sizeof(closed4_tuple), sizeof(closed4_key));
 	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
 	ss_hash3_key_init(&a->hk);
 	static const gkey zero;
@@ -68,6 +69,7 @@ void ss_findings_acc_free(ss_findings_acc *a)
 	ss_oatable_clear(&a->pairs);
 	ss_big_free(a->ex.bytes, a->ex.cap);
 	ss_big_free(a->slow, (gsize)a->slow_cap * sizeof *a->slow);
+	ss_oatable_clear(&a->closed4);
 	ss_oatable_clear(&a->closed);
 	g_free(a->ring);
 	g_free(a);
@@ -159,24 +161,68 @@ static group *group_single(ss_findings_acc *a, kind k)
 	return group_get(a, k, &zero, a->zero_h);
 }
 
+/* An IPv4 flow key packed into three words (closed4_key). */
+static closed4_key closed4_key_of(const ss_flow_key *key)
+{
+	guint32 a0, a1, ports;
+	memcpy(&a0, key->addr[0].bytes, 4);
+	memcpy(&a1, key->addr[1].bytes, 4);
+	memcpy(&ports, key->port, 4);
+	return (closed4_key){ { a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
+				key->proto | (guint64)key->tunnel << 8 } };
+}
+
 /* The closed tuples' hash of a flow key: an IPv4 one packed into three
  * words, as gkey_oa_hash() packs a group's key. */
 static guint32 closed_hash(const ss_findings_acc *a, const ss_flow_key *key)
 {
 	if (key->family != SS_FAMILY_IPV4)
 		return ss_oa_hash(key, sizeof *key);
-	guint32 a0, a1, ports;
-	memcpy(&a0, key->addr[0].bytes, 4);
-	memcpy(&a1, key->addr[1].bytes, 4);
-	memcpy(&ports, key->port, 4);
-	guint64 h = ss_hash3(&a->hk, a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
-			     key->proto | (guint64)key->tunnel << 8);
+	closed4_key k = closed4_key_of(key);
+	guint64 h = ss_hash3(&a->hk, k.w[0], k.w[1], k.w[2]);
 	return (guint32)h ? (guint32)h : 1;
 }
 
-static closed_tuple *closed_find(const ss_findings_acc *a, const ss_flow_key *key, guint32 h)
+/* The table of a flow key's closed tuples: IPv4 ones packed. */
+static const ss_oatable *closed_table(const ss_findings_acc *a, const ss_flow_key *key)
 {
-	return ss_oa_find(&a->closed, key, h, sizeof *key, sizeof(closed_tuple));
+	return key->family == SS_FAMILY_IPV4 ? &a->closed4 : &a->closed;
+}
+
+/* When the tuple of `key` (hash h) was last closed with FIN: its last
+ * packet, or SS_NO_TIME. */
+static gint64 closed_last(const ss_findings_acc *a, const ss_flow_key *key, guint32 h)
+{
+	if (key->family == SS_FAMILY_IPV4) {
+		closed4_key k = closed4_key_of(key);
+		const closed4_tuple *t = ss_oa_find(&a->closed4, &k, h, sizeof k, sizeof *t);
+		return t != NULL ? t->last_ns : SS_NO_TIME;
+	}
+	const closed_tuple *t = ss_oa_find(&a->closed, key, h, sizeof *key, sizeof *t);
+	return t != NULL ? t->last_ns : SS_NO_TIME;
+}
+
+/* The tuple of `key` (hash h) closed with FIN, its last packet at `last`
+ * (remembered while there is room for it). */
+static void closed_put(ss_findings_acc *a, const ss_flow_key *key, guint32 h, gint64 last)
+{
+	gboolean room = ss_oatable_size(&a->closed4) + ss_oatable_size(&a->closed) <
+			SS_FINDINGS_MAX_TUPLES;
+	gboolean created;
+	if (key->family == SS_FAMILY_IPV4) {
+		closed4_key k = closed4_key_of(key);
+		closed4_tuple *t = ss_oa_find(&a->closed4, &k, h, sizeof k, sizeof *t);
+		if (t == NULL && room)
+			t = ss_oa_insert(&a->closed4, &k, h, sizeof k, sizeof *t, &created);
+		if (t != NULL)
+			t->last_ns = last;
+		return;
+	}
+	closed_tuple *t = ss_oa_find(&a->closed, key, h, sizeof *key, sizeof *t);
+	if (t == NULL && room)
+		t = ss_oa_insert(&a->closed, key, h, sizeof *key, sizeof *t, &created);
+	if (t != NULL)
+		t->last_ns = last;
 }
 
 /* The record's hash in the closed tuples, made once. */
@@ -413,10 +459,10 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		}
 	}
 	if (tcp && c->reuse != SS_REUSE_NONE) {
-		const closed_tuple *prev = c->reuse == SS_REUSE_AFTER_FIN
-						   ? closed_find(a, &c->key, rec_closed_hash(a, r))
-						   : NULL;
-		gint64 gap = prev != NULL && first != SS_NO_TIME ? first - prev->last_ns : SS_NO_TIME;
+		gint64 prev = c->reuse == SS_REUSE_AFTER_FIN
+				      ? closed_last(a, &c->key, rec_closed_hash(a, r))
+				      : SS_NO_TIME;
+		gint64 gap = prev != SS_NO_TIME && first != SS_NO_TIME ? first - prev : SS_NO_TIME;
 		if (gap != SS_NO_TIME && gap >= 0 && gap < SS_TIME_WAIT_NS) {
 			if ((g = note(a, K_TW_REUSE, r, FALSE)))
 				min_max(g, gap);
@@ -440,16 +486,8 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 			}
 		}
 	}
-	if (tcp && closed_by_fin(c) && last != SS_NO_TIME) {
-		guint32 ch = rec_closed_hash(a, r);
-		closed_tuple *slot = closed_find(a, &c->key, ch);
-		gboolean created;
-		if (slot == NULL && ss_oatable_size(&a->closed) < SS_FINDINGS_MAX_TUPLES)
-			slot = ss_oa_insert(&a->closed, &c->key, ch, sizeof c->key, sizeof *slot,
-					    &created);
-		if (slot != NULL)
-			slot->last_ns = last;
-	}
+	if (tcp && closed_by_fin(c) && last != SS_NO_TIME)
+		closed_put(a, &c->key, rec_closed_hash(a, r), last);
 	/* A record of unknown roles reached no known listener: no pair,
 	 * scan or churn finding is built on it (the quality ones still
 	 * count it). */
@@ -656,7 +694,7 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 			prefetch_slot(&a->pairs, h);
 		}
 		if (looks_up_closed(c))
-			prefetch_slot(&a->closed, rec_closed_hash(a, &p->keys));
+			prefetch_slot(closed_table(a, &c->key), rec_closed_hash(a, &p->keys));
 	}
 	if (ss_conn_one_sided(c)) {
 		rec_silent_key(a, &p->keys, &h);
@@ -674,7 +712,7 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 		if (q->keys.h[2] != 0)
 			prefetch_entry(&a->groups[K_SILENT], q->keys.h[2]);
 		if (q->keys.hc != 0)
-			prefetch_entry(&a->closed, q->keys.hc);
+			prefetch_entry(closed_table(a, &q->keys.c->key), q->keys.hc);
 	}
 	if (a->ring_len > ACC_AHEAD * 3 / 4) {
 		/* announced 3/4 of ACC_AHEAD ago: where its listener's samples

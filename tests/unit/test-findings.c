@@ -540,6 +540,90 @@ static void test_examples_stored_once(void **state)
 	ss_report_free(r);
 }
 
+/* The IPv6 address 2001:db8::n. */
+static ss_ip v6(int n)
+{
+	ss_ip ip;
+	memset(&ip, 0, sizeof ip);
+	ip.bytes[0] = 0x20;
+	ip.bytes[1] = 0x01;
+	ip.bytes[2] = 0x0d;
+	ip.bytes[3] = 0xb8;
+	ip.bytes[15] = (guint8)n;
+	return ip;
+}
+
+/* complete(), of `family`, its flow key in virtual network `vni` (0: none). */
+static ss_conn *complete_in(guint8 family, ss_ip cip, guint16 cport, ss_ip sip, guint16 sport,
+			    guint32 vni, gint64 start)
+{
+	ss_conn *c = complete(cip, cport, sip, sport, start, MS, MS, 100 * MS);
+	c->family = family;
+	c->ep0_key_side = (guint8)ss_flow_key_make(&c->key, family, c->proto, &cip, cport, &sip,
+						   sport);
+	if (vni != 0) {
+		c->key.tunnel = SS_TUNNEL_VXLAN;
+		c->key.vni = vni;
+	}
+	return c;
+}
+
+/* Closed tuples are remembered per family (IPv4 ones packed, findings.c
+ * closed_put()) and told apart by every part of the flow key: a tuple
+ * reopened 2 s after its FIN is time-wait reuse, in either family, and
+ * not when it was another port's or another virtual network's. */
+static void test_time_wait_families(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	struct {
+		guint8 family;
+		ss_ip cl, sv;
+		guint16 port;     /* the reopened record's client port */
+		guint32 vni[2];   /* the closed one's, the reopened one's */
+	} cases[] = {
+		{ SS_FAMILY_IPV4, v4(10, 0, 0, 5), v4(10, 0, 0, 9), 42000, { 0, 0 } },
+		{ SS_FAMILY_IPV6, v6(5), v6(9), 42000, { 0, 0 } },
+		{ SS_FAMILY_IPV4, v4(10, 0, 1, 5), v4(10, 0, 1, 9), 42000, { 42, 42 } },
+		/* not the same tuple: another client port, another VNI */
+		{ SS_FAMILY_IPV4, v4(10, 0, 2, 5), v4(10, 0, 2, 9), 42001, { 0, 0 } },
+		{ SS_FAMILY_IPV6, v6(25), v6(29), 42001, { 0, 0 } },
+		{ SS_FAMILY_IPV4, v4(10, 0, 3, 5), v4(10, 0, 3, 9), 42000, { 42, 43 } },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_ptr_array_add(conns, complete_in(cases[i].family, cases[i].cl, 42000, cases[i].sv,
+						   80, cases[i].vni[0], T0 + i * 100000 * MS));
+		ss_conn *c = complete_in(cases[i].family, cases[i].cl, cases[i].port, cases[i].sv, 80,
+					 cases[i].vni[1], T0 + (i * 100000 + 2100) * MS);
+		c->reuse = SS_REUSE_AFTER_FIN;
+		c->reuse_index = 1;
+		g_ptr_array_add(conns, c);
+	}
+	ss_findings_acc *a = ss_findings_acc_new();
+	for (guint i = 0; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	/* every record closed with FIN, a reopened tuple's entry updated:
+	 * 6 IPv4 tuples in 32-byte entries, 3 IPv6 ones */
+	assert_int_equal(ss_oatable_size(&a->closed4), 6);
+	assert_int_equal(a->closed4.esize, 32);
+	assert_int_equal(ss_oatable_size(&a->closed), 3);
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_acc_finish(a, r);
+	guint tw = 0, reuse = 0;
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		if (strcmp(f->id, "time_wait_reuse") == 0) {
+			tw++;
+			assert_int_equal(fact(f, "min_gap_ms"), 2000 * MS);
+		}
+		reuse += strcmp(f->id, "tuple_reuse") == 0;
+	}
+	assert_int_equal(tw, 3);
+	assert_int_equal(reuse, 3);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_hosts_findings(void **state)
 {
 	(void)state;
@@ -580,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_findings),
 		cmocka_unit_test(test_announced_ahead),
 		cmocka_unit_test(test_examples_stored_once),
+		cmocka_unit_test(test_time_wait_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
