@@ -116,17 +116,17 @@ enum {
 
 /* One side of a record: what it sent.  Its address and port are the flow
  * key's (ss_conn_ip(), ss_conn_port()): a copy of them here cost 32 bytes
- * of every record (docs/performance.md, "Record memory, sixth session"). */
+ * of every record (docs/performance.md, "Record memory, sixth session").
+ * The flags of what it sent are the record's sent[], its SYN's sequence
+ * number and options are TCP's (tail_tcp.isn[], .zeek[].tcp_options and
+ * .mss: read them through ss_conn_tcp_part()), its window scale the
+ * record's wscale[]: here they made every endpoint of every record 48
+ * bytes instead of 40 ("Record memory, eighth session"). */
 typedef struct {
 	guint64 packets;
 	guint64 bytes;         /* IP bytes (header + payload) as on the wire */
 	guint64 payload;       /* TCP/UDP payload bytes */
 	gint64 first_ns, last_ns;
-	guint32 isn;           /* sequence number of its SYN / SYN-ACK */
-	guint8 sent;           /* SS_SENT_* */
-	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* of its SYN / SYN-ACK */
-	guint16 mss;           /* from its SYN / SYN-ACK, 0 when absent */
-	/* its window scale is the record's wscale[] (cold) */
 } ss_endpoint;
 
 /* Zeek's history letters in the order they happened; `who` has bit i set
@@ -164,6 +164,11 @@ typedef struct {
 	guint16 rxmt, win0, gaps;  /* counts behind the scaled letters T W G */
 	guint8 state, prev_state;  /* SS_ZEEK_* */
 	guint8 ooo;            /* ooo_lo/ooo_hi hold a run */
+	/* Not Zeek's: the options of this side's SYN / SYN-ACK, in what was
+	 * this struct's padding (a TCP record's only: a UDP record reads
+	 * ss_conn_tcp_none's, none). */
+	guint8 tcp_options;    /* SS_TCPOPT_HAVE_* */
+	guint16 mss;           /* 0 when absent */
 	/* `seen` and `badsum`, which UDP uses too, are the record's
 	 * zeek_seen[] and zeek_badsum[] */
 } ss_zeek_ep;
@@ -178,6 +183,7 @@ typedef struct {
 	gint64 first_rst_ns;
 	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
 	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
+	guint32 isn[2];        /* per ep[]: sequence number of its SYN / SYN-ACK */
 } ss_conn_tcp;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
@@ -192,10 +198,11 @@ typedef struct ss_conn {
 	 * time, sides and endpoint counters, history.  Fields read only when
 	 * the record ends, or on rare packets (SYN copies, ICMP errors), come
 	 * after, and then the tail: TCP's state (Zeek's endpoints and the
-	 * handshake, hot for a TCP packet: the cold fields between are 34
-	 * bytes), SYN gaps, tunnel.  Enums are stored in a byte each and small
-	 * fields grouped: no padding holes.  Other code reads the fields by
-	 * name; only this order is tuned. */
+	 * handshake, hot for a TCP packet: the cold fields between are 32
+	 * bytes), SYN gaps, tunnel.  Enums are stored in a byte each (the
+	 * decision's, set once, in half a byte: below) and small fields
+	 * grouped: no padding holes.  Other code reads the fields by name;
+	 * only this order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
 
@@ -215,66 +222,70 @@ typedef struct ss_conn {
 	 * had a fifth of ss_conn_update's samples on mixed.pcap (perf). */
 	guint8 acked;
 	guint8 history_len;    /* letters in history[] */
+	guint8 sent[2];        /* per ep[]: SS_SENT_* (read every packet: the timeout class) */
+	/* Zeek's per-endpoint state that UDP uses too (the rest is TCP's,
+	 * tail_tcp.zeek[]), per ep[]: */
+	guint8 zeek_seen[2];     /* history letters S H A D F R Q I given once */
 	guint32 history_who;
-	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
-	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
 	/* Packets whose payload the snap length cut: hot, as every such packet
 	 * counts here (on a capture cut at a snap length, most of them).  In
 	 * the cold part it cost a cache miss a packet: ss_conn_update had 4.6%
 	 * of mixed.pcap's samples, a third of them on this add (perf). */
 	guint32 snaplen_cut;
+	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
+	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
 	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
-	/* Zeek's per-endpoint state that UDP uses too (the rest is TCP's,
-	 * tail_tcp.zeek[]), per ep[]: */
-	guint16 zeek_badsum[2];  /* packets with a bad checksum (letter C),
+	guint16 zeek_badsum[2];  /* per ep[]: packets with a bad checksum (letter C),
 	                            which Zeek's analyzer otherwise skips */
-	guint8 zeek_seen[2];     /* history letters S H A D F R Q I given once */
 
 	/* ---- cold: rare packets, and the end of the record ---- */
-	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
-	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
-	 * from 48 to 56 bytes. */
-	guint8 wscale[2];
 	guint64 seq;           /* creation order, the tie-breaker when sorting */
 
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
 
 	/* ICMP errors quoting this flow */
 	guint32 icmp_errors;
+	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
+	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
+	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
+	 * from 48 to 56 bytes. */
+	guint8 wscale[2];
 	guint8 icmp_type, icmp_code, icmp_family;  /* of the first one */
 
 	guint8 reuse;          /* ss_reuse: this record reuses the tuple of an earlier one */
-	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
 
 	/* lifecycle, owned by the analyzer */
 	guint8 ended_by;       /* ss_end */
 	guint8 evictions;      /* times the flow cap pushed it out of the table
 	                          and it came back (saturates at 255) */
-	guint8 continues;      /* it continues a flow the cap evicted whose
+
+	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
+	 * a byte as bit-fields, with `continues` (written once, when the
+	 * record starts), so that the record's fields end at 232 bytes, a
+	 * multiple of 8, and a TCP record at 368, not 376. */
+	guint8 outcome : 4;    /* ss_outcome */
+	guint8 close : 4;      /* ss_close */
+	guint8 evidence : 4;   /* ss_evidence */
+	guint8 confidence : 2; /* ss_confidence */
+	guint8 continues : 1;  /* it continues a flow the cap evicted whose
 	                          first part is not this record (written already,
 	                          or aggregated): not a new connection */
-
-	/* set by ss_conn_finalize() (analysis/decide.c) */
-	guint8 outcome;        /* ss_outcome */
-	guint8 close;          /* ss_close */
-	guint8 evidence;       /* ss_evidence */
-	guint8 confidence;     /* ss_confidence */
 
 	/* SS_CONN_TAIL_*: how much of the tail below this record holds. */
 	guint8 tail;
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (248 bytes), TCP records after tail_tcp (376),
-	 * a TCP record whose SYN repeated after the SYN gaps (440: it moves to
+	 * UDP records end here (232 bytes), TCP records after tail_tcp (368),
+	 * a TCP record whose SYN repeated after the SYN gaps (432: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
-	 * hold the tunnel too (488).  Read them through ss_conn_tcp_part(),
+	 * hold the tunnel too (480).  Read them through ss_conn_tcp_part(),
 	 * ss_conn_syn_gap_ns() and ss_conn_tunnel() (the per-packet path of a
 	 * TCP record writes tail_tcp directly: its records hold it), and copy
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may
 	 * lie the next record (flow/slab.c).  1M records in progress on the
 	 * many-flows capture are most of its peak memory: without this tail a
-	 * UDP record is 240 bytes shorter, a TCP one 112 (docs/performance.md,
+	 * UDP record is 248 bytes shorter, a TCP one 112 (docs/performance.md,
 	 * "Record memory", fifth, seventh and eighth sessions). */
 	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
 	                          unused, as ss_conn_init made it) */

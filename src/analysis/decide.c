@@ -16,8 +16,8 @@ static gboolean icmp_rejected_by(const ss_conn *c, int client)
 
 static void finalize_tcp(ss_conn *c, const ss_roles *k)
 {
-	gboolean syn0 = c->ep[0].sent & SS_SENT_SYN, syn1 = c->ep[1].sent & SS_SENT_SYN;
-	gboolean sa0 = c->ep[0].sent & SS_SENT_SYNACK, sa1 = c->ep[1].sent & SS_SENT_SYNACK;
+	gboolean syn0 = c->sent[0] & SS_SENT_SYN, syn1 = c->sent[1] & SS_SENT_SYN;
+	gboolean sa0 = c->sent[0] & SS_SENT_SYNACK, sa1 = c->sent[1] & SS_SENT_SYNACK;
 
 	if ((syn0 && syn1) || (sa0 && sa1)) {
 		c->client = syn0 && syn1 ? c->syn_side : c->synack_side;
@@ -28,13 +28,12 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 		c->client = syn0 ? 0 : 1;
 		c->evidence = SS_EVIDENCE_SYN;
 		c->confidence = SS_CONFIDENCE_HIGH;
-		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
-		if (sv->sent & SS_SENT_SYNACK)
-			c->outcome = (cl->sent & SS_SENT_ACK) ? SS_OUTCOME_COMPLETE
-							     : SS_OUTCOME_INCOMPLETE;
-		else if ((sv->sent & SS_SENT_RST) || icmp_rejected_by(c, c->client))
+		guint8 cl = c->sent[c->client], sv = c->sent[!c->client];
+		if (sv & SS_SENT_SYNACK)
+			c->outcome = (cl & SS_SENT_ACK) ? SS_OUTCOME_COMPLETE : SS_OUTCOME_INCOMPLETE;
+		else if ((sv & SS_SENT_RST) || icmp_rejected_by(c, c->client))
 			c->outcome = SS_OUTCOME_REJECTED;
-		else if (cl->sent & SS_SENT_ACK)
+		else if (cl & SS_SENT_ACK)
 			/* The client acknowledged something after its SYN: a client
 			 * in SYN-SENT sends no ACK until a SYN-ACK arrives, so the
 			 * SYN-ACK was sent and the capture missed it (a one-sided
@@ -51,10 +50,10 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 		c->client = sa0 ? 1 : 0;
 		c->evidence = SS_EVIDENCE_SYN_ACK;
 		c->confidence = SS_CONFIDENCE_HIGH;
-		const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
+		guint8 cl = c->sent[c->client], sv = c->sent[!c->client];
 		/* Data from the server proves it saw the final ACK, even when a
 		 * one-sided capture hides that ACK. */
-		c->outcome = ((cl->sent & SS_SENT_ACK) || (sv->sent & SS_SENT_DATA))
+		c->outcome = ((cl & SS_SENT_ACK) || (sv & SS_SENT_DATA))
 				     ? SS_OUTCOME_COMPLETE
 				     : SS_OUTCOME_INCOMPLETE;
 	} else {
@@ -62,17 +61,17 @@ static void finalize_tcp(ss_conn *c, const ss_roles *k)
 		c->outcome = SS_OUTCOME_MIDSTREAM;
 	}
 
-	const ss_endpoint *cl = &c->ep[c->client], *sv = &c->ep[!c->client];
+	guint8 cl = c->sent[c->client], sv = c->sent[!c->client];
 	if (c->outcome == SS_OUTCOME_REJECTED || c->outcome == SS_OUTCOME_UNANSWERED ||
 	    c->outcome == SS_OUTCOME_UNKNOWN)
 		c->close = SS_CLOSE_NONE;
 	else if (c->first_rst_side >= 0)
 		c->close = c->first_rst_side == c->client ? SS_CLOSE_RST_CLIENT : SS_CLOSE_RST_SERVER;
-	else if ((cl->sent & SS_SENT_FIN) && (sv->sent & SS_SENT_FIN))
+	else if ((cl & SS_SENT_FIN) && (sv & SS_SENT_FIN))
 		c->close = SS_CLOSE_FIN;
-	else if (cl->sent & SS_SENT_FIN)
+	else if (cl & SS_SENT_FIN)
 		c->close = SS_CLOSE_FIN_CLIENT;
-	else if (sv->sent & SS_SENT_FIN)
+	else if (sv & SS_SENT_FIN)
 		c->close = SS_CLOSE_FIN_SERVER;
 	else if (c->outcome == SS_OUTCOME_INCOMPLETE)
 		c->close = SS_CLOSE_NONE;

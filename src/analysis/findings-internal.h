@@ -116,16 +116,15 @@ static inline guint64 pair_n(const pair *p)
 }
 
 /* Example records, each copied once into one byte arena at its own
- * length (ss_conn_size(): a TCP record 376 bytes, 440 once its SYN
- * repeated, a UDP one 248, a tunnelled one 488, against 488-byte slots
- * before) behind an 8-byte header, and shared by every group that
- * quotes it: a record noted in
- * several groups (a refused group and its busy pair, both sides of a
- * listener's slowest...) was stored once per group, 11 010 of mixed.pcap's
- * 37 717 stored records and 15 179 of many-flows.pcap's 74 378.  Records
- * no longer quoted are reused (a free list per length).  The store at
- * capture end: mixed.pcap 18.4 -> 14.0 MB, many-flows.pcap 36.3 -> 30.9
- * MB (TCP records of 440 bytes then).  A group keeps up to
+ * length (ss_conn_size(): a TCP record 368 bytes, 432 with SYN gaps, a
+ * UDP one 232, a tunnelled one 480, against 488-byte slots before; conn.h)
+ * behind an 8-byte header, and shared by every group that quotes it: a
+ * record noted in several groups (a refused group and its busy pair, both
+ * sides of a listener's slowest...) was stored once per group, 11 010 of
+ * mixed.pcap's 37 717 stored records and 15 179 of many-flows.pcap's
+ * 74 378.  Records no longer quoted are reused (a free list per length).
+ * The store at capture end: mixed.pcap 18.4 -> 14.0 MB, many-flows.pcap
+ * 36.3 -> 30.9 MB (TCP records of 440 bytes then).  A group keeps up to
  * SS_FINDING_EXAMPLES indices into it.  The arena is a large array
  * (sockscope/bigarray.h): past 2 MiB it grows without copying, in huge
  * pages.  Measured in docs/performance.md ("Writer and findings, eighth

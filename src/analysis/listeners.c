@@ -50,7 +50,7 @@ gint ss_listener_cmp(gconstpointer pa, gconstpointer pb)
  * proves nothing about the socket, least of all that it is open. */
 static gboolean rst_only(const ss_conn *c)
 {
-	return c->proto == IPPROTO_TCP && ((c->ep[0].sent | c->ep[1].sent) & ~SS_SENT_RST) == 0;
+	return c->proto == IPPROTO_TCP && ((c->sent[0] | c->sent[1]) & ~SS_SENT_RST) == 0;
 }
 
 static gboolean answered(const ss_conn *c)

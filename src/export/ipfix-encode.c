@@ -133,7 +133,7 @@ guint16 ss_ipfix_tcp_flags(const ss_conn *c, int side)
 {
 	if (c->proto != IPPROTO_TCP)
 		return 0;
-	guint8 sent = c->ep[side].sent;
+	guint8 sent = c->sent[side];
 	guint16 f = 0;
 	if (sent & SS_SENT_SYN)
 		f |= 0x02;

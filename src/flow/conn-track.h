@@ -35,10 +35,9 @@ static inline gboolean ss_conn_syn_gap_due(const ss_conn *c, int side, const ss_
 {
 	if (p->l4 != SS_L4_TCP || (p->tcp.flags & (SS_TCP_SYN | SS_TCP_ACK)) != SS_TCP_SYN)
 		return FALSE;
-	const ss_endpoint *me = &c->ep[side];
-	return c->tail == SS_CONN_TAIL_TCP && (me->sent & SS_SENT_SYN) && p->tcp.seq == me->isn &&
-	       side == c->syn_side && c->tail_tcp.syn_copy_ns != SS_NO_TIME &&
-	       c->syn_retransmits < SS_SYN_GAPS_MAX;
+	return c->tail == SS_CONN_TAIL_TCP && (c->sent[side] & SS_SENT_SYN) &&
+	       p->tcp.seq == c->tail_tcp.isn[side] && side == c->syn_side &&
+	       c->tail_tcp.syn_copy_ns != SS_NO_TIME && c->syn_retransmits < SS_SYN_GAPS_MAX;
 }
 /* Record c (a TCP one, its memory at least ss_conn_size(SS_CONN_TAIL_SYN_GAPS)
  * bytes long) holds the SYN gaps from now on, all 0. */

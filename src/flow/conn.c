@@ -121,12 +121,11 @@ ss_timeout_class ss_conn_timeout_class(const ss_conn *c)
 {
 	if (c->proto != IPPROTO_TCP)
 		return SS_TIMEOUT_UDP;
-	guint8 s0 = c->ep[0].sent, s1 = c->ep[1].sent;
+	guint8 s0 = c->sent[0], s1 = c->sent[1];
 	if (((s0 | s1) & SS_SENT_RST) || ((s0 & SS_SENT_FIN) && (s1 & SS_SENT_FIN)))
 		return SS_TIMEOUT_CLOSED;
 	/* Only one side has spoken, and with SYNs only: an attempt. */
-	if (c->syn_side >= 0 && !(c->ep[!c->syn_side].sent) &&
-	    !(c->ep[c->syn_side].sent & ~SS_SENT_SYN))
+	if (c->syn_side >= 0 && !(c->sent[!c->syn_side]) && !(c->sent[c->syn_side] & ~SS_SENT_SYN))
 		return SS_TIMEOUT_ATTEMPT;
 	return SS_TIMEOUT_ESTABLISHED;
 }
@@ -179,7 +178,7 @@ void ss_conn_hold_syn_gaps(ss_conn *c)
 
 static gboolean any_sent(const ss_conn *c, guint8 flag)
 {
-	return ((c->ep[0].sent | c->ep[1].sent) & flag) != 0;
+	return ((c->sent[0] | c->sent[1]) & flag) != 0;
 }
 
 gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
@@ -189,16 +188,14 @@ gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
 	if ((fl & (SS_TCP_SYN | SS_TCP_ACK | SS_TCP_RST)) != SS_TCP_SYN)
 		return FALSE;
 
-	const ss_endpoint *me = &c->ep[side];
-	const ss_endpoint *peer = &c->ep[!side];
+	guint8 me = c->sent[side], peer = c->sent[!side];
 	gboolean fresh;
-	if (me->sent & SS_SENT_SYN)
-		fresh = p->tcp.seq != me->isn;       /* a different ISN: a new attempt */
-	else if (peer->sent & SS_SENT_SYN)
-		fresh = (peer->sent & SS_SENT_SYNACK) || any_sent(c, SS_SENT_RST | SS_SENT_FIN);
-	else if (peer->sent & SS_SENT_SYNACK)
-		fresh = any_sent(c, SS_SENT_RST) ||
-			((peer->sent & SS_SENT_FIN) && (me->sent & SS_SENT_FIN));
+	if (me & SS_SENT_SYN)   /* a different ISN: a new attempt (a TCP record holds tail_tcp) */
+		fresh = p->tcp.seq != c->tail_tcp.isn[side];
+	else if (peer & SS_SENT_SYN)
+		fresh = (peer & SS_SENT_SYNACK) || any_sent(c, SS_SENT_RST | SS_SENT_FIN);
+	else if (peer & SS_SENT_SYNACK)
+		fresh = any_sent(c, SS_SENT_RST) || ((peer & SS_SENT_FIN) && (me & SS_SENT_FIN));
 	else
 		fresh = TRUE;                         /* a SYN on a mid-stream tuple */
 	if (!fresh)
@@ -225,7 +222,7 @@ ss_reuse ss_conn_reuse_cause(const ss_conn *c, gboolean idle)
 
 static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 {
-	ss_endpoint *e = &c->ep[side];
+	ss_zeek_ep *e = &c->tail_tcp.zeek[side];
 	e->tcp_options = t->options;
 	e->mss = (t->options & SS_TCPOPT_HAVE_MSS) ? t->mss : 0;
 	c->wscale[side] = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
@@ -234,13 +231,14 @@ static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 {
 	/* A TCP record holds its TCP state (tail_tcp, conn.h). */
-	ss_endpoint *me = &c->ep[side];
+	guint8 *sent = &c->sent[side];
+	guint32 *isn = &c->tail_tcp.isn[side];
 	const ss_tcp_info *t = &p->tcp;
 	guint8 fl = t->flags;
 
 	if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == SS_TCP_SYN) {
-		if (me->sent & SS_SENT_SYN) {
-			if (t->seq == me->isn) {
+		if (*sent & SS_SENT_SYN) {
+			if (t->seq == *isn) {
 				/* Back-off: the gap since the previous copy of this SYN.
 				 * The caller moved the record to hold the gaps first
 				 * (ss_conn_syn_gap_due(): the same test). */
@@ -255,8 +253,8 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 				c->syn_retransmits++;
 			}
 		} else {
-			me->sent |= SS_SENT_SYN;
-			me->isn = t->seq;
+			*sent |= SS_SENT_SYN;
+			*isn = t->seq;
 			note_tcp_options(c, side, t);
 			if (c->syn_side < 0) {
 				c->syn_side = (gint8)side;
@@ -265,12 +263,12 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 			}
 		}
 	} else if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == (SS_TCP_SYN | SS_TCP_ACK)) {
-		if (me->sent & SS_SENT_SYNACK) {
-			if (t->seq == me->isn)
+		if (*sent & SS_SENT_SYNACK) {
+			if (t->seq == *isn)
 				c->synack_retransmits++;
 		} else {
-			me->sent |= SS_SENT_SYNACK;
-			me->isn = t->seq;
+			*sent |= SS_SENT_SYNACK;
+			*isn = t->seq;
 			note_tcp_options(c, side, t);
 			if (c->synack_side < 0) {
 				c->synack_side = (gint8)side;
@@ -280,7 +278,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 	} else if (fl & SS_TCP_ACK) {
 		/* A RST+ACK refuses; it never completes a handshake. */
 		if (!(fl & SS_TCP_RST))
-			me->sent |= SS_SENT_ACK;
+			*sent |= SS_SENT_ACK;
 		/* The third packet of the handshake: the SYN's sender acknowledging
 		 * the SYN-ACK. */
 		if (!c->acked && c->synack_side == !side && c->tail_tcp.synack_ns != SS_NO_TIME &&
@@ -290,11 +288,11 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 		}
 	}
 	if (p->payload_len > 0)
-		me->sent |= SS_SENT_DATA;
+		*sent |= SS_SENT_DATA;
 	if (fl & SS_TCP_FIN)
-		me->sent |= SS_SENT_FIN;
+		*sent |= SS_SENT_FIN;
 	if (fl & SS_TCP_RST) {
-		me->sent |= SS_SENT_RST;
+		*sent |= SS_SENT_RST;
 		if (c->first_rst_side < 0) {
 			c->first_rst_side = (gint8)side;
 			c->tail_tcp.first_rst_ns = p->ts_ns;
@@ -381,7 +379,7 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 	if (c->proto == IPPROTO_TCP) {
 		update_tcp(c, side, p);
 	} else {
-		me->sent |= SS_SENT_DATA;
+		c->sent[side] |= SS_SENT_DATA;
 		if (p->csum == SS_CSUM_BAD)
 			ss_conn_zeek_bad_checksum(c, side);
 		else

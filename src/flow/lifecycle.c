@@ -569,7 +569,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 	ss_conn_update(c, side, p);
 	/* The first SYN-ACK of a record proves a listener at once. */
 	if (lc->hooks.on_synack && synack_side < 0 && c->synack_side >= 0 &&
-	    !((c->ep[0].sent & SS_SENT_SYN) && (c->ep[1].sent & SS_SENT_SYN)))
+	    !((c->sent[0] & SS_SENT_SYN) && (c->sent[1] & SS_SENT_SYN)))
 		lc->hooks.on_synack(lc->hooks.ctx, c, c->synack_side);
 
 	/* Keep the timeout lists in order of last activity. */

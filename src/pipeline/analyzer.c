@@ -262,8 +262,8 @@ static gboolean failed_attempt(const ss_conn *c)
 {
 	if (c->proto != IPPROTO_TCP || c->syn_side < 0)
 		return FALSE;
-	guint8 answered = c->ep[!c->syn_side].sent & ~SS_SENT_RST;
-	return answered == 0 && !(c->ep[c->syn_side].sent & (SS_SENT_DATA | SS_SENT_SYNACK));
+	guint8 answered = c->sent[!c->syn_side] & ~SS_SENT_RST;
+	return answered == 0 && !(c->sent[c->syn_side] & (SS_SENT_DATA | SS_SENT_SYNACK));
 }
 
 /* Keep-all, past kept_max: a record that ended early is decided with what

@@ -7,7 +7,7 @@
 #include "report/json-writer.h"
 #include "sockscope/decode.h"
 
-static char *tcp_options_put(char *p, const ss_endpoint *e, guint8 wscale)
+static char *tcp_options_put(char *p, const ss_zeek_ep *e, guint8 wscale)
 {
 	put_lit(p, "{\"mss\":");
 	if (e->tcp_options & SS_TCPOPT_HAVE_MSS)
@@ -56,9 +56,10 @@ char *ss_json_tcp_options_put(char *p, const ss_conn *c)
 		return p;
 	}
 	put_lit(p, "{\"client\":");
-	p = tcp_options_put(p, &c->ep[ci], c->wscale[ci]);
+	const ss_zeek_ep *z = ss_conn_tcp_part(c)->zeek;
+	p = tcp_options_put(p, &z[ci], c->wscale[ci]);
 	put_lit(p, ",\"server\":");
-	p = tcp_options_put(p, &c->ep[!ci], c->wscale[!ci]);
+	p = tcp_options_put(p, &z[!ci], c->wscale[!ci]);
 	*p++ = '}';
 	return p;
 }

@@ -81,7 +81,7 @@ static ss_conn *complete(ss_ip cip, guint16 cport, ss_ip sip, guint16 sport, gin
 	c->ep[1].packets = 3;
 	c->ep[1].first_ns = start + rtt;
 	c->ep[1].last_ns = start + life;
-	c->ep[0].sent = c->ep[1].sent = SS_SENT_FIN | SS_SENT_ACK;
+	c->sent[0] = c->sent[1] = SS_SENT_FIN | SS_SENT_ACK;
 	/* "shafF": ep[1] sent the h and the last F */
 	ss_conn_history_add(c, 1, 'h');
 	ss_conn_history_add(c, 0, 'a');

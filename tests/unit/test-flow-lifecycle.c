@@ -399,7 +399,7 @@ static void log_detail(GString *log, const ss_conn *c)
 			       "synrx %u icmp %u hist %s tun %u/%u gaps",
 			       c->seq, ss_conn_port(c, 0), ss_conn_port(c, 1),
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
-			       c->ep[0].sent, c->ep[1].sent, c->reuse, c->reuse_index, c->continues,
+			       c->sent[0], c->sent[1], c->reuse, c->reuse_index, c->continues,
 			       c->evictions, c->syn_retransmits, c->icmp_errors, hist,
 			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni);
 	for (guint i = 0; i < MIN(c->syn_retransmits, SS_SYN_GAPS_MAX); i++)
@@ -815,13 +815,13 @@ static glong thread_minor_faults(void)
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
 /* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
- * within its 248 bytes (an allocation of exactly that, checked by the
+ * within its 232 bytes (an allocation of exactly that, checked by the
  * sanitizer and valgrind builds), Zeek's UDP letters and states come from
  * the fields before the tail, and its TCP state reads as none. */
 static void test_udp_record_without_tcp_state(void **state)
 {
 	(void)state;
-	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 248);
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 232);
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
 	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
 	ss_packet p;
@@ -861,6 +861,62 @@ static void test_udp_record_without_tcp_state(void **state)
 	assert_ptr_equal(ss_conn_tcp_part(c), &ss_conn_tcp_none);
 	assert_true(ss_conn_syn_to_synack_ns(c) == SS_NO_TIME);
 	assert_int_equal(ss_conn_tcp_part(c)->missed_bytes, 0);
+	g_free(c);
+}
+
+/* A TCP record's SYN state is TCP's (conn.h: tail_tcp.isn[], the options
+ * and MSS in tail_tcp.zeek[]), what each side sent the record's sent[]:
+ * a handshake with options and a new ISN on the tuple, tracked in an
+ * allocation of exactly a TCP record's length (checked by the sanitizer
+ * and valgrind builds), without a repeated SYN and so without gaps. */
+static void test_tcp_record_syn_state(void **state)
+{
+	(void)state;
+	assert_int_equal(ss_conn_size(SS_CONN_TAIL_TCP), G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns));
+	assert_true(ss_conn_size(SS_CONN_TAIL_TCP) <= 368);
+	sc_flow f = flow(IPPROTO_TCP, 40001);
+	ss_packet syn = sc_packet(&f, SC_CLIENT, 0);
+	syn.l4 = SS_L4_TCP;
+	syn.ip_len = 60;
+	syn.tcp.flags = SYN;
+	syn.tcp.seq = 1000;
+	syn.tcp.options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE | SS_TCPOPT_HAVE_TS;
+	syn.tcp.mss = 1460;
+	syn.tcp.wscale = 7;
+	ss_flow_key key;
+	int src = ss_flow_key_make(&key, syn.family, IPPROTO_TCP, &syn.src, syn.sport, &syn.dst,
+				   syn.dport);
+	ss_conn *c = g_malloc(ss_conn_size(ss_conn_tail_for(IPPROTO_TCP, &syn.tunnel)));
+	ss_conn_init(c, &key, src, &syn);
+	assert_int_equal(c->tail, SS_CONN_TAIL_TCP);
+	ss_conn_update(c, 0, &syn);
+	ss_packet synack = sc_packet(&f, SC_SERVER, 1);
+	synack.l4 = SS_L4_TCP;
+	synack.ip_len = 44;
+	synack.tcp.flags = SYN | ACK;
+	synack.tcp.seq = 9000;
+	synack.tcp.options = SS_TCPOPT_HAVE_MSS;
+	synack.tcp.mss = 1400;
+	assert_false(ss_conn_syn_gap_due(c, 1, &synack));
+	ss_conn_update(c, 1, &synack);
+	assert_int_equal(c->sent[0], SS_SENT_SYN);
+	assert_int_equal(c->sent[1], SS_SENT_SYNACK);
+	const ss_conn_tcp *t = ss_conn_tcp_part(c);
+	assert_int_equal(t->isn[0], 1000);
+	assert_int_equal(t->isn[1], 9000);
+	assert_int_equal(t->zeek[0].tcp_options, syn.tcp.options);
+	assert_int_equal(t->zeek[0].mss, 1460);
+	assert_int_equal(c->wscale[0], 7);
+	assert_int_equal(t->zeek[1].tcp_options, SS_TCPOPT_HAVE_MSS);
+	assert_int_equal(t->zeek[1].mss, 1400);
+	/* the same ISN again would bring a gap (the record must move first);
+	 * another ISN is a new connection on the tuple */
+	syn.ts_ns += 1000000;
+	assert_true(ss_conn_syn_gap_due(c, 0, &syn));
+	syn.tcp.seq = 5;
+	assert_false(ss_conn_syn_gap_due(c, 0, &syn));
+	ss_reuse cause;
+	assert_true(ss_conn_tcp_starts_new(c, 0, &syn, G_MAXINT64, &cause));
 	g_free(c);
 }
 
@@ -926,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_slab_prefault),
 		cmocka_unit_test(test_slab_spares_by_length),
 		cmocka_unit_test(test_udp_record_without_tcp_state),
+		cmocka_unit_test(test_tcp_record_syn_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

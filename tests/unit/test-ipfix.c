@@ -95,8 +95,8 @@ static void tcp4(ss_conn *c)
 	cl->bytes = 180;
 	sv->packets = 2;
 	sv->bytes = 120;
-	cl->sent = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_FIN | SS_SENT_DATA;
-	sv->sent = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_FIN;
+	c->sent[1] = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_FIN | SS_SENT_DATA;   /* the client's */
+	c->sent[0] = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_FIN;
 	/* 1700000000.123456789 s and 1700000001.456999999 s: milliseconds
 	 * are truncated, 1700000000123 and 1700000001456. */
 	cl->first_ns = G_GINT64_CONSTANT(1700000000123456789);
@@ -392,8 +392,8 @@ static void test_values(void **state)
 		c.ended_by = (guint8)i;
 		assert_int_equal(ss_ipfix_end_reason(&c), want[i]);
 	}
-	c.ep[1].sent = SS_SENT_SYN;
-	c.ep[0].sent = SS_SENT_RST | SS_SENT_ACK;
+	c.sent[1] = SS_SENT_SYN;
+	c.sent[0] = SS_SENT_RST | SS_SENT_ACK;
 	assert_int_equal(ss_ipfix_tcp_flags(&c, 1), 0x02);
 	assert_int_equal(ss_ipfix_tcp_flags(&c, 0), 0x14);
 	c.proto = IPPROTO_UDP;

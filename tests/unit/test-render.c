@@ -441,14 +441,14 @@ static ss_conn *tcp_conn(void)
 	gint64 t = T0 + 123456 * US;
 	endpoint(c, 0, ip4(10, 0, 0, 2), 43122, 5, 120, 380, t, t + 40 * MS);
 	endpoint(c, 1, ip4(10, 0, 0, 1), 80, 4, 3400, 3608, t + 512 * US, t + 41 * MS);
-	c->ep[0].sent = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
-	c->ep[1].sent = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
-	c->ep[0].tcp_options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE |
-			       SS_TCPOPT_HAVE_SACK_PERM | SS_TCPOPT_HAVE_TS;
-	c->ep[0].mss = 1460;
+	c->sent[0] = SS_SENT_SYN | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
+	c->sent[1] = SS_SENT_SYNACK | SS_SENT_ACK | SS_SENT_DATA | SS_SENT_FIN;
+	c->tail_tcp.zeek[0].tcp_options = SS_TCPOPT_HAVE_MSS | SS_TCPOPT_HAVE_WSCALE |
+					  SS_TCPOPT_HAVE_SACK_PERM | SS_TCPOPT_HAVE_TS;
+	c->tail_tcp.zeek[0].mss = 1460;
 	c->wscale[0] = 7;
-	c->ep[1].tcp_options = SS_TCPOPT_HAVE_MSS;
-	c->ep[1].mss = 1400;
+	c->tail_tcp.zeek[1].tcp_options = SS_TCPOPT_HAVE_MSS;
+	c->tail_tcp.zeek[1].mss = 1400;
 	c->syn_side = 0;
 	c->synack_side = 1;
 	c->tail_tcp.syn_ns = t;
