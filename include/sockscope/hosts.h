@@ -98,9 +98,15 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c);
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server);
 
 /* A few records ahead of ss_hosts_add_conn(): hashes the record's likely
- * client host (the SYN's sender) into a small memo and prefetches its
- * slot.  Changes no result. */
+ * client host (ss_conn_likely_client() in listeners.h) into a small memo
+ * and prefetches its slot.  Changes no result. */
 void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c);
+/* The next steps, fewer records ahead (each needs what the step before
+ * fetched): the host's entry, then its client side (a TCP record's).
+ * Hints only, which change no result: they take the key the memo slot
+ * of the record's likely client holds, whichever it is by then. */
+void ss_hosts_prefetch_entry(ss_hosts *h, const ss_conn *c);
+void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c);
 
 typedef enum {
 	SS_EPH_VERDICT_UNKNOWN,    /* no profile, or too few samples */

@@ -188,4 +188,49 @@ static inline void ss_oa_prefetch_slot(const ss_oatable *t, guint32 h)
 		__builtin_prefetch(&t->slots[h & (t->cap - 1)]);
 }
 
+/* The hash a memo slot holds for key, or 0 when it holds another key (or
+ * none): for a later step of a look-ahead, which only hints and does not
+ * pay for hashing again. */
+G_ALWAYS_INLINE static inline guint32 ss_oa_memo_peek(const ss_oa_memo *m, const void *key,
+						      gsize ksize)
+{
+	return m->h != 0 && memcmp(m->key, key, ksize) == 0 ? m->h : 0;
+}
+
+/* The prefetch helpers are always inlined: gcc counts a prefetch as no
+ * side effect, so a call to one that it did not inline (gcc 12 -O3 left
+ * ss_oa_prefetch_entry() out of line) is a call to a pure function whose
+ * result is unused, and is deleted: callers compiled to a bare `ret`. */
+
+/* Fetches every cache line of [p, p + n), n > 0. */
+G_ALWAYS_INLINE static inline void ss_prefetch_bytes(const void *p, gsize n)
+{
+	const char *b = p;
+	for (gsize off = 0; off < n; off += 64)
+		__builtin_prefetch(b + off);
+	__builtin_prefetch(b + n - 1);
+}
+
+/* The second step of a look-ahead, a few records after
+ * ss_oa_prefetch_slot(h) fetched the home slot: the entry the first slot
+ * with tag h names is fetched too, so that the look-up compares its key
+ * (and the caller updates it) without a second dependent miss.  The key is
+ * not compared (that would be the miss): a hint, which a tag shared by
+ * two keys only makes useless.  Walks at most 4 slots. */
+G_ALWAYS_INLINE static inline void ss_oa_prefetch_entry(const ss_oatable *t, guint32 h)
+{
+	if (t->cap == 0)
+		return;
+	guint32 mask = t->cap - 1, i = h & mask;
+	for (guint32 n = 0; n < 4; n++, i = (i + 1) & mask) {
+		guint32 tag = t->slots[i].tag;
+		if (tag == 0)
+			return;
+		if (tag == h)
+			break;
+	}
+	if (t->slots[i].tag == h)
+		ss_prefetch_bytes(t->entries + (gsize)t->slots[i].idx * t->esize, t->esize);
+}
+
 #endif

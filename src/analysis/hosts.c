@@ -223,17 +223,48 @@ static ss_oa_memo *host_memo(ss_hosts *h, const host_key *k)
 	return &h->memo[ss_oa_memo_index(k->ip.bytes, 0)];
 }
 
+/* The record's likely client host (ss_conn_likely_client()). */
+static void likely_client(const ss_conn *c, host_key *k)
+{
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
+	make_host_key(k, c->family, ss_conn_ip(c, ss_conn_likely_client(c)), &vnet);
+}
+
 void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c)
 {
-	/* The client as deciding will most likely name it: the SYN's sender,
-	 * else the SYN-ACK's peer. */
-	int cl = c->syn_side >= 0 ? c->syn_side : c->synack_side >= 0 ? !c->synack_side : -1;
-	if (cl < 0)
-		return;
-	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	host_key k;
-	make_host_key(&k, c->family, ss_conn_ip(c, cl), &vnet);
+	likely_client(c, &k);
 	ss_oa_prefetch_slot(&h->by_ip, ss_oa_memo_note(host_memo(h, &k), &k, sizeof k));
+}
+
+/* The memo slot the record's likely client host was noted in by
+ * ss_hosts_prefetch(), found from its address alone: as the listeners'
+ * (likely_memo() in listeners.c), the later steps take the key it holds
+ * without building the record's again. */
+static const ss_oa_memo *likely_memo(const ss_hosts *h, const ss_conn *c)
+{
+	return &h->memo[ss_oa_memo_index(ss_conn_ip(c, ss_conn_likely_client(c))->bytes, 0)];
+}
+
+void ss_hosts_prefetch_entry(ss_hosts *h, const ss_conn *c)
+{
+	const ss_oa_memo *m = likely_memo(h, c);
+	if (m->h)
+		ss_oa_prefetch_entry(&h->by_ip, m->h);
+}
+
+void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c)
+{
+	/* only a TCP record's handshake teaches the client side
+	 * (ss_hosts_learn_ephemeral) */
+	if (c->proto != IPPROTO_TCP)
+		return;
+	const ss_oa_memo *m = likely_memo(h, c);
+	if (!m->h)
+		return;
+	const host_acc *acc = ss_oa_find(&h->by_ip, m->key, m->h, sizeof(host_key), sizeof *acc);
+	if (acc && acc->client)
+		ss_prefetch_bytes(&h->clients[acc->client - 1], sizeof(client_acc));
 }
 
 static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,

@@ -87,15 +87,46 @@ static ss_oa_memo *key_memo(ss_listeners *ls, const ss_listener_key *k)
 
 void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c)
 {
-	/* The server as deciding will most likely name it: the SYN's peer,
-	 * else the SYN-ACK's sender. */
-	int srv = c->syn_side >= 0 ? !c->syn_side : c->synack_side;
-	if (srv < 0)
-		return;
+	/* the peer of the likely client */
+	int srv = !ss_conn_likely_client(c);
 	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 	ss_listener_key k = ss_listener_key_make(c->proto, c->family, ss_conn_ip(c, srv),
 						 ss_conn_port(c, srv), &v);
 	ss_oa_prefetch_slot(&ls->by_key, ss_oa_memo_note(key_memo(ls, &k), &k, sizeof k));
+}
+
+/* The memo slot the record's likely server socket was noted in by
+ * ss_listeners_prefetch(), found from its address and port alone: the
+ * later steps take the key the slot holds as it is, without building the
+ * record's key again (building it, 28 bytes written in pieces and read
+ * back whole, stalled on store forwarding: half of the samples of the
+ * key's making).  A slot since taken by another key makes the step fetch
+ * useless lines, nothing worse. */
+static const ss_oa_memo *likely_memo(const ss_listeners *ls, const ss_conn *c, int *client)
+{
+	*client = ss_conn_likely_client(c);
+	return &ls->memo[ss_oa_memo_index(ss_conn_ip(c, !*client)->bytes,
+					  ss_conn_port(c, !*client))];
+}
+
+void ss_listeners_prefetch_entry(ss_listeners *ls, const ss_conn *c)
+{
+	int client;
+	const ss_oa_memo *m = likely_memo(ls, c, &client);
+	if (m->h)
+		ss_oa_prefetch_entry(&ls->by_key, m->h);
+}
+
+void ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c)
+{
+	int client;
+	const ss_oa_memo *m = likely_memo(ls, c, &client);
+	if (!m->h)
+		return;
+	const listener_acc *acc =
+		ss_oa_find(&ls->by_key, m->key, m->h, sizeof(ss_listener_key), sizeof *acc);
+	if (acc)
+		ss_ip_set_prefetch(&acc->clients, ss_conn_ip(c, client));
 }
 
 ss_listeners *ss_listeners_new(void)

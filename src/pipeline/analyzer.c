@@ -363,20 +363,36 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 }
 
 /* How far ahead in a batch the report stage starts fetching what an event
- * will need: the record's key and endpoints REPORT_AHEAD * 2 events ahead,
- * then from its key the role learner's slots (ss_roles_prefetch)
- * REPORT_AHEAD events ahead, so that each arrives while the events before
- * are applied. */
+ * will need: the record's first lines HEAD_AHEAD events ahead; from its
+ * key, the role learner's slots (ss_roles_prefetch) REPORT_AHEAD events
+ * ahead; the host and listener look-ups in three steps, each needing what
+ * the one before fetched: their slots HL_SLOT_AHEAD ahead, their entries
+ * HL_ENTRY_AHEAD ahead, and what the entries point to (a listener's
+ * client set, a host's client side) HL_INNER_AHEAD ahead.  So each
+ * arrives while the events before are applied.  With the slots alone, 8
+ * ahead (the seventh session), the entries and client sets were still the
+ * roll thread's largest misses on many-flows (perf annotate: 57% of
+ * socket_of on the entry's key, 80% of probe_narrow on the set's slot);
+ * with the steps at 8/4/2 the entries were not in yet when the client set
+ * was looked for, hence 16/8/4 and the record's lines 32 ahead (measured
+ * in docs/performance.md, "Roll-ups, eighth session"). */
+#define HEAD_AHEAD 32
 #define REPORT_AHEAD 8
+#define HL_SLOT_AHEAD 16
+#define HL_ENTRY_AHEAD 8
+#define HL_INNER_AHEAD 4
 
-/* The record's first bytes, its key, sides and endpoints: what the role
- * learner reads of it, and deciding it reads first. */
+/* The record's first bytes up to `tail`, all a UDP record has: its key,
+ * sides and endpoints, what the role learner reads of it, and its
+ * outcome, evidence and tail, which the host and listener look-ahead read
+ * (without them, perf annotate had 64% of ss_listeners_prefetch's samples
+ * on the load of `tail`, many-flows). */
 static void prefetch_record_head(const ss_conn *c)
 {
 	const char *p = (const char *)c;
-	for (gsize off = 0; off < G_STRUCT_OFFSET(ss_conn, history); off += 64)
+	for (gsize off = 0; off <= G_STRUCT_OFFSET(ss_conn, tail); off += 64)
 		__builtin_prefetch(p + off);
-	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, history) - 1);
+	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, tail));
 }
 
 /* The same look-ahead over keep-all's records at capture end (both of
@@ -400,15 +416,21 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
 	for (guint i = 0; i < b->len; i++) {
-		if (i + 2 * REPORT_AHEAD < b->len)
-			prefetch_record_head(b->ev[i + 2 * REPORT_AHEAD].item);
-		if (i + REPORT_AHEAD < b->len) {
-			const ss_stage_event *e = &b->ev[i + REPORT_AHEAD];
-			ss_roles_prefetch(a->roles, e->item);
-			if (e->kind == EVENT_RETIRE) {
-				ss_listeners_prefetch(a->listeners, e->item);
-				ss_hosts_prefetch(a->hosts, e->item);
-			}
+		if (i + HEAD_AHEAD < b->len)
+			prefetch_record_head(b->ev[i + HEAD_AHEAD].item);
+		if (i + REPORT_AHEAD < b->len)
+			ss_roles_prefetch(a->roles, b->ev[i + REPORT_AHEAD].item);
+		if (i + HL_SLOT_AHEAD < b->len && b->ev[i + HL_SLOT_AHEAD].kind == EVENT_RETIRE) {
+			ss_listeners_prefetch(a->listeners, b->ev[i + HL_SLOT_AHEAD].item);
+			ss_hosts_prefetch(a->hosts, b->ev[i + HL_SLOT_AHEAD].item);
+		}
+		if (i + HL_ENTRY_AHEAD < b->len && b->ev[i + HL_ENTRY_AHEAD].kind == EVENT_RETIRE) {
+			ss_listeners_prefetch_entry(a->listeners, b->ev[i + HL_ENTRY_AHEAD].item);
+			ss_hosts_prefetch_entry(a->hosts, b->ev[i + HL_ENTRY_AHEAD].item);
+		}
+		if (i + HL_INNER_AHEAD < b->len && b->ev[i + HL_INNER_AHEAD].kind == EVENT_RETIRE) {
+			ss_listeners_prefetch_clients(a->listeners, b->ev[i + HL_INNER_AHEAD].item);
+			ss_hosts_prefetch_client(a->hosts, b->ev[i + HL_INNER_AHEAD].item);
 		}
 		report_apply(a, &b->ev[i], &b->back);
 	}

@@ -551,14 +551,39 @@ static void test_take_order(void **state)
 	ss_hosts_free(hs);
 }
 
-/* The look-ahead (ss_hosts_prefetch, ss_listeners_prefetch) changes no
- * result: its memos are caches of the keys' hashes, 256 slots shared by
- * far more keys here, and its guess of the sides is wrong for a third of
- * the records (the SYN's sender is not the decided client). */
+/* The look-ahead's guess of a record's client before it is decided:
+ * the SYN's sender, else the SYN-ACK's peer, else the higher port's side,
+ * else ep[0]. */
+static void test_likely_client(void **state)
+{
+	(void)state;
+	ss_conn c = syn_conn(sc_ip4(10, 0, 0, 1), 40000, sc_ip4(10, 0, 1, 1));
+	c.syn_side = 1;
+	c.synack_side = 1;
+	assert_int_equal(ss_conn_likely_client(&c), 1);
+	c.syn_side = -1;
+	assert_int_equal(ss_conn_likely_client(&c), 0);
+	c.synack_side = 0;
+	assert_int_equal(ss_conn_likely_client(&c), 1);
+	c.synack_side = -1;   /* ports 40000 and 80: the higher one's side */
+	assert_int_equal(ss_conn_likely_client(&c), 0);
+	ss_conn_set_ends(&c, sc_ip4(10, 0, 0, 1), 53, sc_ip4(10, 0, 1, 1), 5353);
+	assert_int_equal(ss_conn_likely_client(&c), 1);
+	ss_conn_set_ends(&c, sc_ip4(10, 0, 0, 1), 500, sc_ip4(10, 0, 1, 1), 500);
+	assert_int_equal(ss_conn_likely_client(&c), 0);
+}
+
+/* The look-ahead (ss_hosts_prefetch, ss_listeners_prefetch and their
+ * _entry, _clients and _client steps) changes no result: its memos are
+ * caches of the keys' hashes, 256 slots shared by far more keys here (the
+ * later steps take whatever key the slot holds by then), and its guess of
+ * the sides is wrong for a third of the records (the SYN's sender is not
+ * the decided client) and, for a tenth without SYN or SYN-ACK, by the
+ * ports. */
 static void test_prefetch_same_result(void **state)
 {
 	(void)state;
-	enum { N = 4000, AHEAD = 5 };
+	enum { N = 4000, AHEAD = 5, ENTRY_AHEAD = 3, INNER_AHEAD = 1 };
 	ss_conn *cs = g_new0(ss_conn, N);
 	GRand *r = g_rand_new_with_seed(11);
 	for (int i = 0; i < N; i++) {
@@ -569,6 +594,11 @@ static void test_prefetch_same_result(void **state)
 		if (g_rand_int_range(r, 0, 3) == 0)
 			cs[i].syn_side = 1;
 		cs[i].synack_side = g_rand_boolean(r) ? -1 : 1;
+		if (g_rand_int_range(r, 0, 10) == 0) {
+			cs[i].syn_side = cs[i].synack_side = -1;
+			if (g_rand_boolean(r))   /* the port guess wrong */
+				ss_conn_set_ends(&cs[i], cl, 21, srv, 80);
+		}
 		if (g_rand_int_range(r, 0, 4) == 0) {
 			cs[i].tail = SS_CONN_TAIL_TUNNEL;
 			cs[i].tail_tunnel.type = 1;
@@ -585,6 +615,14 @@ static void test_prefetch_same_result(void **state)
 			if (pf && i + AHEAD < N) {
 				ss_listeners_prefetch(ls, &cs[i + AHEAD]);
 				ss_hosts_prefetch(hs, &cs[i + AHEAD]);
+			}
+			if (pf && i + ENTRY_AHEAD < N) {
+				ss_listeners_prefetch_entry(ls, &cs[i + ENTRY_AHEAD]);
+				ss_hosts_prefetch_entry(hs, &cs[i + ENTRY_AHEAD]);
+			}
+			if (pf && i + INNER_AHEAD < N) {
+				ss_listeners_prefetch_clients(ls, &cs[i + INNER_AHEAD]);
+				ss_hosts_prefetch_client(hs, &cs[i + INNER_AHEAD]);
 			}
 			guint32 server = ss_listeners_add(ls, &cs[i]);
 			ss_hosts_add_conn(hs, &cs[i], server);
@@ -656,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_servers_bounded),
 		cmocka_unit_test(test_hosts_bounded),
 		cmocka_unit_test(test_take_order),
+		cmocka_unit_test(test_likely_client),
 		cmocka_unit_test(test_prefetch_same_result),
 		cmocka_unit_test(test_reuse_across_pages),
 		cmocka_unit_test(test_tenants_apart),
