@@ -102,11 +102,14 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server);
  * and prefetches its slot.  Changes no result. */
 void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c);
 /* The next steps, fewer records ahead (each needs what the step before
- * fetched): the host's entry, then its client side (a TCP record's).
+ * fetched): the host's entry, then its client side (a TCP record's) and
+ * the pair set's slot of (host, `server`), server a guess of the socket
+ * number ss_hosts_add_conn() will get (ss_listeners_prefetch_clients();
+ * SS_LISTENERS_NONE: none).
  * Hints only, which change no result: they take the key the memo slot
  * of the record's likely client holds, whichever it is by then. */
 void ss_hosts_prefetch_entry(ss_hosts *h, const ss_conn *c);
-void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c);
+void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server);
 
 typedef enum {
 	SS_EPH_VERDICT_UNKNOWN,    /* no profile, or too few samples */

@@ -79,9 +79,11 @@ void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c);
  * fetched): the socket's entry, then the slot of the record's likely
  * client in the socket's client set.  Hints only, which change no result:
  * they take the key the memo slot of the record's likely server socket
- * holds, whichever it is by then. */
+ * holds, whichever it is by then.  The second returns that socket's
+ * number (SS_LISTENERS_NONE: not found), a guess of what
+ * ss_listeners_add() will return, for ss_hosts_prefetch_client(). */
 void ss_listeners_prefetch_entry(ss_listeners *ls, const ss_conn *c);
-void ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c);
+guint32 ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c);
 
 /* Accounts one finalized record to the listening socket it reached (a
  * record that reached none, ss_conn_reaches_listener(), is left out: then

@@ -223,6 +223,11 @@ static ss_oa_memo *host_memo(ss_hosts *h, const host_key *k)
 	return &h->memo[ss_oa_memo_index(k->ip.bytes, 0)];
 }
 
+static guint32 host_index(const ss_hosts *h, const host_acc *acc)
+{
+	return (guint32)(((const guint8 *)acc - h->by_ip.entries) / sizeof *acc);
+}
+
 /* The record's likely client host (ss_conn_likely_client()). */
 static void likely_client(const ss_conn *c, host_key *k)
 {
@@ -253,17 +258,21 @@ void ss_hosts_prefetch_entry(ss_hosts *h, const ss_conn *c)
 		ss_oa_prefetch_entry(&h->by_ip, m->h);
 }
 
-void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c)
+void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 {
-	/* only a TCP record's handshake teaches the client side
-	 * (ss_hosts_learn_ephemeral) */
-	if (c->proto != IPPROTO_TCP)
-		return;
 	const ss_oa_memo *m = likely_memo(h, c);
 	if (!m->h)
 		return;
 	const host_acc *acc = ss_oa_find(&h->by_ip, m->key, m->h, sizeof(host_key), sizeof *acc);
-	if (acc && acc->client)
+	if (!acc)
+		return;
+	/* the pair ss_hosts_add_conn() will look for: on many-flows its slot
+	 * load had 81% of that function's samples */
+	if (server != SS_LISTENERS_NONE)
+		ss_set64_prefetch(&h->pairs, (guint64)(host_index(h, acc) + 1) << 32 | server);
+	/* only a TCP record's handshake teaches the client side
+	 * (ss_hosts_learn_ephemeral) */
+	if (c->proto == IPPROTO_TCP && acc->client)
 		ss_prefetch_bytes(&h->clients[acc->client - 1], sizeof(client_acc));
 }
 
@@ -273,11 +282,6 @@ static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
 	host_key k;
 	make_host_key(&k, family, ip, vnet);
 	return ss_oa_find(&h->by_ip, &k, ss_oa_hash(&k, sizeof k), sizeof k, sizeof(host_acc));
-}
-
-static guint32 host_index(const ss_hosts *h, const host_acc *acc)
-{
-	return (guint32)(((const guint8 *)acc - h->by_ip.entries) / sizeof *acc);
 }
 
 /* The host's entry, created when there is room; NULL (and counted) when not.

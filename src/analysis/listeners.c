@@ -117,16 +117,18 @@ void ss_listeners_prefetch_entry(ss_listeners *ls, const ss_conn *c)
 		ss_oa_prefetch_entry(&ls->by_key, m->h);
 }
 
-void ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c)
+guint32 ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c)
 {
 	int client;
 	const ss_oa_memo *m = likely_memo(ls, c, &client);
 	if (!m->h)
-		return;
+		return SS_LISTENERS_NONE;
 	const listener_acc *acc =
 		ss_oa_find(&ls->by_key, m->key, m->h, sizeof(ss_listener_key), sizeof *acc);
-	if (acc)
-		ss_ip_set_prefetch(&acc->clients, ss_conn_ip(c, client));
+	if (!acc)
+		return SS_LISTENERS_NONE;
+	ss_ip_set_prefetch(&acc->clients, ss_conn_ip(c, client));
+	return (guint32)(((const guint8 *)acc - ls->by_key.entries) / sizeof *acc);
 }
 
 ss_listeners *ss_listeners_new(void)

@@ -429,8 +429,9 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 			ss_hosts_prefetch_entry(a->hosts, b->ev[i + HL_ENTRY_AHEAD].item);
 		}
 		if (i + HL_INNER_AHEAD < b->len && b->ev[i + HL_INNER_AHEAD].kind == EVENT_RETIRE) {
-			ss_listeners_prefetch_clients(a->listeners, b->ev[i + HL_INNER_AHEAD].item);
-			ss_hosts_prefetch_client(a->hosts, b->ev[i + HL_INNER_AHEAD].item);
+			const ss_conn *c = b->ev[i + HL_INNER_AHEAD].item;
+			ss_hosts_prefetch_client(a->hosts, c,
+						 ss_listeners_prefetch_clients(a->listeners, c));
 		}
 		report_apply(a, &b->ev[i], &b->back);
 	}

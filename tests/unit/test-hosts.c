@@ -621,8 +621,8 @@ static void test_prefetch_same_result(void **state)
 				ss_hosts_prefetch_entry(hs, &cs[i + ENTRY_AHEAD]);
 			}
 			if (pf && i + INNER_AHEAD < N) {
-				ss_listeners_prefetch_clients(ls, &cs[i + INNER_AHEAD]);
-				ss_hosts_prefetch_client(hs, &cs[i + INNER_AHEAD]);
+				guint32 server = ss_listeners_prefetch_clients(ls, &cs[i + INNER_AHEAD]);
+				ss_hosts_prefetch_client(hs, &cs[i + INNER_AHEAD], server);
 			}
 			guint32 server = ss_listeners_add(ls, &cs[i]);
 			ss_hosts_add_conn(hs, &cs[i], server);
