@@ -82,7 +82,7 @@ static void sink_write(const ss_conn *c, gpointer data)
 	fuzz_sink *s = data;
 	ss_conn copy;
 	if (s->anon) {
-		copy = *c;
+		ss_conn_copy(&copy, c);   /* as long as c is: never `*c` (conn.h) */
 		ss_anonymize_conn(s->anon, &copy);
 		c = &copy;
 	}
