@@ -184,6 +184,11 @@ typedef struct {
 	gint64 syn_copy_ns;    /* the latest copy of the first SYN */
 	guint64 missed_bytes;  /* Zeek's: data both sides acknowledged but never seen */
 	guint32 isn[2];        /* per ep[]: sequence number of its SYN / SYN-ACK */
+	/* Only TCP repeats a SYN or a SYN-ACK: in the common part these were
+	 * 8 bytes of every UDP record (docs/performance.md, "Record memory,
+	 * ninth session"). */
+	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
+	guint32 synack_retransmits;  /* repeated SYN-ACKs */
 } ss_conn_tcp;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
@@ -194,8 +199,8 @@ typedef struct ss_conn {
 	 * record is kept per flow in progress and every packet of the flow
 	 * touches it, so the fields the per-packet path reads and writes
 	 * (flow/lifecycle.c, flow/conn.c, flow/zeek-state.c) come first, in
-	 * the order it touches them: key and timeout links (line 0), activity
-	 * time, sides and endpoint counters, history.  Fields read only when
+	 * the order it touches them: key and timeout links (line 0), sides
+	 * and endpoint counters, history.  Fields read only when
 	 * the record ends, or on rare packets (SYN copies, ICMP errors), come
 	 * after, and then the tail: TCP's state (Zeek's endpoints and the
 	 * handshake, hot for a TCP packet: the cold fields between are 32
@@ -205,8 +210,10 @@ typedef struct ss_conn {
 	 * only this order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
+	/* The latest packet from either side is ss_conn_last_ns(), the later
+	 * of the endpoints' last_ns: a copy here was 8 bytes of every record
+	 * (docs/performance.md, "Record memory, ninth session"). */
 
-	gint64 last_ns;        /* latest packet from either side */
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;
 	gint8 client;          /* index into ep[] of the client; -1 until finalized */
@@ -234,17 +241,13 @@ typedef struct ss_conn {
 	guint32 snaplen_cut;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
-	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
 	guint16 zeek_badsum[2];  /* per ep[]: packets with a bad checksum (letter C),
 	                            which Zeek's analyzer otherwise skips */
 
 	/* ---- cold: rare packets, and the end of the record ---- */
-	guint64 seq;           /* creation order, the tie-breaker when sorting */
-
-	guint32 synack_retransmits;  /* repeated SYN-ACKs */
-
-	/* ICMP errors quoting this flow */
+	/* ICMP errors quoting this flow (before seq: no padding hole) */
 	guint32 icmp_errors;
+	guint64 seq;           /* creation order, the tie-breaker when sorting */
 	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
 	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
 	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
@@ -261,8 +264,8 @@ typedef struct ss_conn {
 
 	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
 	 * a byte as bit-fields, with `continues` (written once, when the
-	 * record starts), so that the record's fields end at 232 bytes, a
-	 * multiple of 8, and a TCP record at 368, not 376. */
+	 * record starts), so that the record's fields end at a multiple
+	 * of 8 (216 bytes), and a TCP record's too (360). */
 	guint8 outcome : 4;    /* ss_outcome */
 	guint8 close : 4;      /* ss_close */
 	guint8 evidence : 4;   /* ss_evidence */
@@ -276,17 +279,17 @@ typedef struct ss_conn {
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (232 bytes), TCP records after tail_tcp (368),
-	 * a TCP record whose SYN repeated after the SYN gaps (432: it moves to
+	 * UDP records end here (216 bytes), TCP records after tail_tcp (360),
+	 * a TCP record whose SYN repeated after the SYN gaps (424: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
-	 * hold the tunnel too (480).  Read them through ss_conn_tcp_part(),
+	 * hold the tunnel too (472).  Read them through ss_conn_tcp_part(),
 	 * ss_conn_syn_gap_ns() and ss_conn_tunnel() (the per-packet path of a
 	 * TCP record writes tail_tcp directly: its records hold it), and copy
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may
 	 * lie the next record (flow/slab.c).  1M records in progress on the
 	 * many-flows capture are most of its peak memory: without this tail a
-	 * UDP record is 248 bytes shorter, a TCP one 112 (docs/performance.md,
-	 * "Record memory", fifth, seventh and eighth sessions). */
+	 * UDP record is 256 bytes shorter, a TCP one 112 (docs/performance.md,
+	 * "Record memory", fifth to ninth sessions). */
 	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
 	                          unused, as ss_conn_init made it) */
 	/* Between successive copies of the first SYN (index: syn_retransmits
@@ -411,6 +414,15 @@ static inline void ss_conn_set_ends(ss_conn *c, ss_ip ip0, guint16 port0, ss_ip 
 						   &ip1, port1);
 	memcpy(c->key.addr, k.addr, sizeof k.addr);
 	memcpy(c->key.port, k.port, sizeof k.port);
+}
+
+/* The latest packet from either side (SS_NO_TIME before the first): the
+ * later of the endpoints' (SS_NO_TIME is the smallest time).  The
+ * per-packet update has both in its lines; the timeout lists read it for
+ * their heads only. */
+static inline gint64 ss_conn_last_ns(const ss_conn *c)
+{
+	return MAX(c->ep[0].last_ns, c->ep[1].last_ns);
 }
 
 /* Convenience accessors for a finalized record. */

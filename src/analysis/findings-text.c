@@ -121,7 +121,7 @@ static void say_syn_retx(ss_finding *f, const group *g, const phrases *p)
 	/* the back-off of the first example */
 	GString *bo = g_string_new(NULL);
 	const ss_conn *e = &f->examples[0];
-	for (guint i = 0; i < MIN(e->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
+	for (guint i = 0; i < MIN(ss_conn_tcp_part(e)->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
 		if (i > 0)
 			g_string_append(bo, ", ");
 		ss_ms_append(bo, ss_conn_syn_gap_ns(e, i), FALSE);

@@ -413,6 +413,9 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 {
 	const ss_conn *c = r->c;
 	gboolean tcp = c->proto == IPPROTO_TCP;
+	/* TCP's part: a UDP record's retransmits read 0 */
+	guint32 syn_retx = ss_conn_tcp_part(c)->syn_retransmits;
+	guint32 synack_retx = ss_conn_tcp_part(c)->synack_retransmits;
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
 	group *g;
@@ -422,7 +425,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 	if (c->outcome == SS_OUTCOME_UNKNOWN)
 		(*(tcp ? &a->unknown_tcp : &a->unknown_udp))++;
 	if (tcp && c->outcome == SS_OUTCOME_UNANSWERED && (g = note(a, K_UNANSWERED, r, FALSE)))
-		g->c.unanswered.syn_retransmits += c->syn_retransmits;
+		g->c.unanswered.syn_retransmits += syn_retx;
 	if (c->outcome == SS_OUTCOME_REJECTED && (g = note(a, K_REFUSED, r, FALSE))) {
 		gboolean rst = tcp && c->first_rst_side == !c->client;
 		if (rst)
@@ -430,21 +433,21 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		else
 			g->c.refused.by_icmp++;
 	}
-	if (tcp && c->syn_retransmits > 0 && c->outcome != SS_OUTCOME_UNANSWERED &&
+	if (tcp && syn_retx > 0 && c->outcome != SS_OUTCOME_UNANSWERED &&
 	    (g = note(a, K_SYN_RETX, r, FALSE))) {
-		g->c.syn_retx.retransmits += c->syn_retransmits;
+		g->c.syn_retx.retransmits += syn_retx;
 		g->c.syn_retx.max_retransmits =
-			MAX(g->c.syn_retx.max_retransmits, c->syn_retransmits);
+			MAX(g->c.syn_retx.max_retransmits, syn_retx);
 		gint64 wait = ss_conn_syn_to_synack_ns(c);
 		if (wait != SS_NO_TIME)
 			min_max(g, wait);
 	}
-	if (tcp && c->synack_retransmits > 0 && (g = note(a, K_SYNACK, r, FALSE))) {
-		g->c.synack.retransmits += c->synack_retransmits;
+	if (tcp && synack_retx > 0 && (g = note(a, K_SYNACK, r, FALSE))) {
+		g->c.synack.retransmits += synack_retx;
 		if (c->outcome == SS_OUTCOME_INCOMPLETE)
 			g->c.synack.incomplete++;
 	}
-	if (tcp && c->syn_retransmits == 0 && c->synack_retransmits == 0 &&
+	if (tcp && syn_retx == 0 && synack_retx == 0 &&
 	    c->outcome != SS_OUTCOME_SIMULTANEOUS) {
 		gint64 v[2] = { ss_conn_syn_to_synack_ns(c), ss_conn_synack_to_ack_ns(c) };
 		if ((v[0] != SS_NO_TIME || v[1] != SS_NO_TIME) &&
@@ -626,13 +629,14 @@ static guint32 server_kinds(const ss_conn *c)
 		m |= 1u << K_REFUSED;
 	if (c->proto != IPPROTO_TCP)
 		return m;
+	const ss_conn_tcp *t = ss_conn_tcp_part(c);
 	if (c->outcome == SS_OUTCOME_UNANSWERED)
 		m |= 1u << K_UNANSWERED;
-	else if (c->syn_retransmits > 0)
+	else if (t->syn_retransmits > 0)
 		m |= 1u << K_SYN_RETX;
-	if (c->synack_retransmits > 0)
+	if (t->synack_retransmits > 0)
 		m |= 1u << K_SYNACK;
-	if (c->syn_retransmits == 0 && c->synack_retransmits == 0 &&
+	if (t->syn_retransmits == 0 && t->synack_retransmits == 0 &&
 	    c->outcome != SS_OUTCOME_SIMULTANEOUS)
 		m |= 1u << K_SLOW;
 	if (c->reuse != SS_REUSE_NONE)

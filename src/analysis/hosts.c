@@ -464,8 +464,9 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 		d->last_port = ss_conn_client_port(c);
 	/* Reuse gaps need times: a record with no counted packet (SS_NO_TIME)
 	 * says nothing about when its port was in use. */
-	if (start != SS_NO_TIME && c->last_ns != SS_NO_TIME)
-		note_reuse(h, acc, ss_conn_client_port(c), start, c->last_ns);
+	gint64 last = ss_conn_last_ns(c);
+	if (start != SS_NO_TIME && last != SS_NO_TIME)
+		note_reuse(h, acc, ss_conn_client_port(c), start, last);
 }
 
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)

@@ -233,8 +233,9 @@ guint32 ss_listeners_add(ss_listeners *ls, const ss_conn *c)
 	ss_conn_span(c, &first, &last);
 	if (l->first_ns == SS_NO_TIME || first < l->first_ns)
 		l->first_ns = first;
-	if (l->last_ns == SS_NO_TIME || c->last_ns > l->last_ns)
-		l->last_ns = c->last_ns;
+	gint64 c_last = ss_conn_last_ns(c);
+	if (l->last_ns == SS_NO_TIME || c_last > l->last_ns)
+		l->last_ns = c_last;
 	if (ss_ip_set_size(&acc->clients) < SS_LISTENER_MAX_CLIENTS)
 		ss_ip_set_add(&acc->clients, ss_conn_client_ip(c));
 	else if (!ss_ip_set_contains(&acc->clients, ss_conn_client_ip(c)))

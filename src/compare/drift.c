@@ -160,7 +160,7 @@ static void index_report(side_index *ix, const ss_report *r)
 			d = g_new0(ldetail, 1);
 			g_hash_table_insert(ix->listeners, g_memdup2(&k, sizeof k), d);
 		}
-		d->syn_retransmits += c->syn_retransmits;
+		d->syn_retransmits += ss_conn_tcp_part(c)->syn_retransmits;
 		if (c->outcome == SS_OUTCOME_REJECTED) {
 			if (c->icmp_errors > 0 && ss_icmp_is_unreachable(c->icmp_family, c->icmp_type))
 				d->refused_icmp++;

@@ -37,7 +37,7 @@ static inline gboolean ss_conn_syn_gap_due(const ss_conn *c, int side, const ss_
 		return FALSE;
 	return c->tail == SS_CONN_TAIL_TCP && (c->sent[side] & SS_SENT_SYN) &&
 	       p->tcp.seq == c->tail_tcp.isn[side] && side == c->syn_side &&
-	       c->tail_tcp.syn_copy_ns != SS_NO_TIME && c->syn_retransmits < SS_SYN_GAPS_MAX;
+	       c->tail_tcp.syn_copy_ns != SS_NO_TIME && c->tail_tcp.syn_retransmits < SS_SYN_GAPS_MAX;
 }
 /* Record c (a TCP one, its memory at least ss_conn_size(SS_CONN_TAIL_SYN_GAPS)
  * bytes long) holds the SYN gaps from now on, all 0. */

@@ -159,7 +159,6 @@ void ss_conn_init(ss_conn *c, const ss_flow_key *key, int src_key_side, const ss
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	c->syn_side = c->synack_side = c->first_rst_side = c->icmp_about_side = -1;
-	c->last_ns = SS_NO_TIME;
 	if (tail >= SS_CONN_TAIL_TCP) {
 		/* as ss_conn_tcp_none, on the zeroed record */
 		ss_conn_tcp *t = &c->tail_tcp;
@@ -201,7 +200,7 @@ gboolean ss_conn_tcp_starts_new(const ss_conn *c, int side, const ss_packet *p,
 	if (!fresh)
 		return FALSE;
 
-	*cause = ss_conn_reuse_cause(c, p->ts_ns - c->last_ns > reuse_idle_ns);
+	*cause = ss_conn_reuse_cause(c, p->ts_ns - ss_conn_last_ns(c) > reuse_idle_ns);
 	return TRUE;
 }
 
@@ -243,14 +242,14 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 				 * The caller moved the record to hold the gaps first
 				 * (ss_conn_syn_gap_due(): the same test). */
 				if (side == c->syn_side && c->tail_tcp.syn_copy_ns != SS_NO_TIME) {
-					if (c->syn_retransmits < SS_SYN_GAPS_MAX) {
+					if (c->tail_tcp.syn_retransmits < SS_SYN_GAPS_MAX) {
 						g_assert(c->tail >= SS_CONN_TAIL_SYN_GAPS);
-						c->tail_syn_gaps_ns[c->syn_retransmits] =
+						c->tail_syn_gaps_ns[c->tail_tcp.syn_retransmits] =
 							p->ts_ns - c->tail_tcp.syn_copy_ns;
 					}
 					c->tail_tcp.syn_copy_ns = p->ts_ns;
 				}
-				c->syn_retransmits++;
+				c->tail_tcp.syn_retransmits++;
 			}
 		} else {
 			*sent |= SS_SENT_SYN;
@@ -265,7 +264,7 @@ static void update_tcp(ss_conn *c, int side, const ss_packet *p)
 	} else if ((fl & (SS_TCP_SYN | SS_TCP_ACK)) == (SS_TCP_SYN | SS_TCP_ACK)) {
 		if (*sent & SS_SENT_SYNACK) {
 			if (t->seq == *isn)
-				c->synack_retransmits++;
+				c->tail_tcp.synack_retransmits++;
 		} else {
 			*sent |= SS_SENT_SYNACK;
 			*isn = t->seq;
@@ -373,8 +372,6 @@ void ss_conn_update(ss_conn *c, int side, const ss_packet *p)
 	 * earlier, so no separate test for it (4 instructions a packet) */
 	if (p->ts_ns > me->last_ns)
 		me->last_ns = p->ts_ns;
-	if (p->ts_ns > c->last_ns)
-		c->last_ns = p->ts_ns;
 
 	if (c->proto == IPPROTO_TCP) {
 		update_tcp(c, side, p);

@@ -199,12 +199,12 @@ void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
  * time past last_ns + timeout (saturating: a timeout may be G_MAXINT64). */
 static gint64 head_expiry(const ss_lifecycle *lc, const ss_conn *c, int k)
 {
-	gint64 t = lc->cfg.timeout_ns[k];
-	if (c->last_ns == SS_NO_TIME || t < 0)
+	gint64 t = lc->cfg.timeout_ns[k], last = ss_conn_last_ns(c);
+	if (last == SS_NO_TIME || t < 0)
 		return G_MININT64;   /* not worth a bound: always look */
-	if (c->last_ns > G_MAXINT64 - t)
+	if (last > G_MAXINT64 - t)
 		return G_MAXINT64;
-	return c->last_ns + t;
+	return last + t;
 }
 
 /* A list has a new head: expiry may come sooner. */
@@ -301,7 +301,7 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 	gsize pos = recent_pos(lc, lc->recent_len);
 	tombstone *t = &lc->recent_ring[pos];
 	t->key = c->key;
-	t->ended_ns = c->last_ns;
+	t->ended_ns = ss_conn_last_ns(c);
 	t->reuse_index = c->reuse_index;
 	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
 	t->evicted = why == SS_END_EVICTED;
@@ -403,7 +403,7 @@ static void expire(ss_lifecycle *lc, gint64 now)
 		gint64 timeout = lc->cfg.timeout_ns[k];
 		conn_list *l = &lc->lru[k];
 		ss_conn *c = l->head;
-		while (c && now - c->last_ns > timeout) {
+		while (c && now - ss_conn_last_ns(c) > timeout) {
 			ss_conn *n = c->lru_next;
 			if (n) {
 				prefetch_retire(lc, n);
@@ -431,7 +431,7 @@ static ss_conn *idlest(ss_lifecycle *lc)
 	ss_conn *best = NULL;
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
 		ss_conn *c = lc->lru[k].head;
-		if (c && (!best || c->last_ns < best->last_ns))
+		if (c && (!best || ss_conn_last_ns(c) < ss_conn_last_ns(best)))
 			best = c;
 	}
 	return best;
@@ -451,7 +451,9 @@ static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_s
 	}
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = lc->next_seq++;
-	c->last_ns = p->ts_ns;
+	/* Its first packet's time, as ss_conn_update() will set it (its
+	 * sender is ep[0]): the timeout list's head bound reads it now. */
+	c->ep[0].last_ns = p->ts_ns;
 	if (lc->hooks.on_start)
 		lc->hooks.on_start(lc->hooks.ctx, c);
 	lru_append(lc, c, ss_conn_timeout_class(c));

@@ -132,8 +132,8 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field_u64(b, sv->packets);
 	field_u64(b, cl->payload);
 	field_u64(b, sv->payload);
-	field_u64(b, c->syn_retransmits);
-	field_u64(b, c->synack_retransmits);
+	field_u64(b, ss_conn_tcp_part(c)->syn_retransmits);
+	field_u64(b, ss_conn_tcp_part(c)->synack_retransmits);
 	field_ms(b, tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, ns);
 	field_ms(b, tcp ? ss_conn_synack_to_ack_ns(c) : SS_NO_TIME, ns);
 	field(b, c->reuse != SS_REUSE_NONE ? "true" : "false", FALSE);
@@ -144,7 +144,7 @@ static void csv_conn(GString *b, const ss_conn *c, gboolean ns)
 	field_u64(b, c->snaplen_cut);
 	/* the gaps between SYN copies, separated by ';' (empty: none or UDP) */
 	g_string_append_c(b, ',');
-	for (guint i = 0; tcp && i < MIN(c->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
+	for (guint i = 0; tcp && i < MIN(ss_conn_tcp_part(c)->syn_retransmits, SS_SYN_GAPS_MAX); i++) {
 		if (i > 0)
 			g_string_append_c(b, ';');
 		ss_ms_append(b, ss_conn_syn_gap_ns(c, i), ns);

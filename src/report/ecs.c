@@ -166,9 +166,9 @@ static void ecs_conn(GString *b, const ss_conn *c, gboolean ns)
 	g_string_append_c(b, ',');
 	kv_u64(b, "server", sv->payload);
 	g_string_append(b, "},");
-	kv_u64(b, "syn_retransmits", c->syn_retransmits);
+	kv_u64(b, "syn_retransmits", ss_conn_tcp_part(c)->syn_retransmits);
 	g_string_append_c(b, ',');
-	kv_u64(b, "synack_retransmits", c->synack_retransmits);
+	kv_u64(b, "synack_retransmits", ss_conn_tcp_part(c)->synack_retransmits);
 	g_string_append_c(b, ',');
 	kv_ms(b, "syn_to_synack_ms", tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, ns);
 	g_string_append_c(b, ',');

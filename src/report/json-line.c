@@ -197,9 +197,9 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 		p = put_pair(p, cl->bytes, sv->bytes);
 	}
 	put_lit(p, ",\"syn_retransmits\":");
-	p = ss_u64_put(p, c->syn_retransmits);
+	p = ss_u64_put(p, ss_conn_tcp_part(c)->syn_retransmits);
 	put_lit(p, ",\"synack_retransmits\":");
-	p = ss_u64_put(p, c->synack_retransmits);
+	p = ss_u64_put(p, ss_conn_tcp_part(c)->synack_retransmits);
 	put_lit(p, ",\"syn_to_synack_ms\":");
 	p = put_ms(p, tcp ? ss_conn_syn_to_synack_ns(c) : SS_NO_TIME, nanosecond);
 	put_lit(p, ",\"synack_to_ack_ms\":");
@@ -219,7 +219,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 		put_lit(p, "null");
 	} else {
 		*p++ = '[';
-		guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
+		guint n = MIN(ss_conn_tcp_part(c)->syn_retransmits, SS_SYN_GAPS_MAX);
 		for (guint i = 0; i < n; i++) {
 			if (i > 0)
 				*p++ = ',';

@@ -79,16 +79,16 @@ GArray *ss_seq_events(const ss_conn *c)
 			if (!first_syn)
 				break;
 			gint64 t = tcp->syn_ns;
-			guint n = MIN(c->syn_retransmits, SS_SYN_GAPS_MAX);
+			guint n = MIN(tcp->syn_retransmits, SS_SYN_GAPS_MAX);
 			for (guint j = 0; j < n; j++) {
 				t += ss_conn_syn_gap_ns(c, j);
 				ev_add(ev, from, REL(t), FALSE,
 				       g_strdup_printf("SYN (retransmission %u)", j + 1));
 			}
-			if (c->syn_retransmits > n)
+			if (tcp->syn_retransmits > n)
 				ev_add(ev, -1, SS_NO_TIME, FALSE,
 				       g_strdup_printf("%u more SYN retransmissions",
-						       c->syn_retransmits - n));
+						       tcp->syn_retransmits - n));
 			if (!icmp_done && c->outcome == SS_OUTCOME_REJECTED && side == ci) {
 				ev_add(ev, 1, SS_NO_TIME, TRUE,
 				       g_strdup_printf("%s type %u code %u", icmp_label(c),
@@ -100,10 +100,10 @@ GArray *ss_seq_events(const ss_conn *c)
 		case 'h':
 			ev_add(ev, from, side == c->synack_side ? REL(tcp->synack_ns) : SS_NO_TIME, TRUE,
 			       g_strdup("SYN-ACK"));
-			if (c->synack_retransmits > 0)
+			if (tcp->synack_retransmits > 0)
 				ev_add(ev, -1, SS_NO_TIME, FALSE,
-				       g_strdup_printf("SYN-ACK repeated %u time%s", c->synack_retransmits,
-						       c->synack_retransmits == 1 ? "" : "s"));
+				       g_strdup_printf("SYN-ACK repeated %u time%s", tcp->synack_retransmits,
+						       tcp->synack_retransmits == 1 ? "" : "s"));
 			break;
 		case 'a':
 			if (side == ci && tcp->ack_ns != SS_NO_TIME)

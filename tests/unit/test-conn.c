@@ -158,7 +158,7 @@ static void test_complete_fin(void **state)
 	assert_int_equal(ss_conn_server(c)->packets, 3);
 	assert_int_equal(ss_conn_client(c)->payload, 100);
 	assert_int_equal(ss_conn_server(c)->payload, 300);
-	assert_int_equal(c->syn_retransmits, 0);
+	assert_int_equal(ss_conn_tcp_part(c)->syn_retransmits, 0);
 	assert_int_equal(r->listeners->len, 1);
 	const ss_listener *l = &g_array_index(r->listeners, ss_listener, 0);
 	assert_int_equal(l->state, SS_LISTENER_OPEN);
@@ -220,7 +220,7 @@ static void test_unanswered_with_retransmits(void **state)
 	assert_int_equal(r->conns->len, 1);
 	const ss_conn *c = conn_at(r, 0);
 	assert_int_equal(c->outcome, SS_OUTCOME_UNANSWERED);
-	assert_int_equal(c->syn_retransmits, 2);
+	assert_int_equal(ss_conn_tcp_part(c)->syn_retransmits, 2);
 	/* the back-off between the copies: 1 s, then 2 s */
 	assert_int_equal(ss_conn_syn_gap_ns(c, 0), 1000 * MS);
 	assert_int_equal(ss_conn_syn_gap_ns(c, 1), 2000 * MS);
@@ -242,7 +242,7 @@ static void test_incomplete_repeated_synack(void **state)
 	ss_report *r = finish(&sc);
 	const ss_conn *c = conn_at(r, 0);
 	assert_int_equal(c->outcome, SS_OUTCOME_INCOMPLETE);
-	assert_int_equal(c->synack_retransmits, 1);
+	assert_int_equal(ss_conn_tcp_part(c)->synack_retransmits, 1);
 	assert_int_equal(c->close, SS_CLOSE_NONE);
 	assert_int_equal(ss_conn_synack_to_ack_ns(c), SS_NO_TIME);
 	ss_report_free(r);

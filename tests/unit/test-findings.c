@@ -347,7 +347,7 @@ static void test_ranking_and_time_wait(void **state)
 	ss_ip cl = v4(10, 0, 0, 5), sv = v4(10, 0, 0, 9);
 	/* medium: SYN retransmitted, then answered */
 	ss_conn *c = complete(cl, 41000, sv, 80, T0, 1001 * MS, MS, 2000 * MS);
-	c->syn_retransmits = 1;
+	c->tail_tcp.syn_retransmits = 1;
 	c->tail = SS_CONN_TAIL_SYN_GAPS;   /* it holds the gaps (conn.h) */
 	c->tail_syn_gaps_ns[0] = 1000 * MS;
 	g_ptr_array_add(conns, c);

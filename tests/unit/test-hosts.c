@@ -447,7 +447,7 @@ static ss_conn syn_conn(ss_ip client, guint16 cport, ss_ip server)
 	c.evidence = SS_EVIDENCE_SYN;
 	c.outcome = SS_OUTCOME_COMPLETE;
 	ss_conn_set_ends(&c, client, cport, server, 80);
-	c.ep[0].first_ns = c.ep[0].last_ns = c.last_ns = SC_T0;
+	c.ep[0].first_ns = c.ep[0].last_ns = SC_T0;
 	c.ep[0].packets = 1;
 	return c;
 }
@@ -668,7 +668,7 @@ static void test_reuse_across_pages(void **state)
 	for (guint i = 0; i < G_N_ELEMENTS(ports); i++) {
 		ss_conn c = syn_conn(sc_ip4(10, 0, 0, 1), ports[i], sc_ip4(10, 0, 1, 1));
 		c.ep[0].first_ns = SC_T0 + (gint64)i * 1000000000;
-		c.ep[0].last_ns = c.last_ns = c.ep[0].first_ns + 500000000;
+		c.ep[0].last_ns = c.ep[0].first_ns + 500000000;
 		ss_hosts_learn_ephemeral(hs, &c);
 	}
 	GArray *out = ss_hosts_take(hs, NULL);
