@@ -135,6 +135,14 @@ typedef struct {
  * twelve letters, and 32 chars a record were 16 bytes more of every flow
  * in progress (docs/performance.md, "Record memory, sixth session"). */
 #define SS_HISTORY_MAX 31
+/* The first letters are in every record (ss_conn's history[]), the rest
+ * in TCP's part (tail_tcp.history_more[]).  UDP gives at most twelve:
+ * Zeek's UDP analyzer gives D / d once per direction and C / c at the
+ * 1st, 10th, 100th, 1000th and 10000th bad checksum (zeek_badsum
+ * saturates at 65535: flow/zeek-state.c), so a UDP record never needs
+ * the rest, and 8 bytes of every UDP record went (docs/performance.md,
+ * "Record memory, ninth session"). */
+#define SS_HISTORY_COMMON 16
 /* The letters, lower case, by code (0: none) */
 #define SS_HISTORY_LETTERS "\0shadfrqitwgc"
 
@@ -189,6 +197,8 @@ typedef struct {
 	 * ninth session"). */
 	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
+	/* History letters SS_HISTORY_COMMON on, as ss_conn's history[] */
+	guint8 history_more[(SS_HISTORY_MAX + 1 - SS_HISTORY_COMMON) / 2];
 } ss_conn_tcp;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
@@ -240,7 +250,8 @@ typedef struct ss_conn {
 	 * of mixed.pcap's samples, a third of them on this add (perf). */
 	guint32 snaplen_cut;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
-	guint8 history[(SS_HISTORY_MAX + 1) / 2];  /* letter i's code: nibble i % 2 of byte i / 2 */
+	/* letter i's code (i < SS_HISTORY_COMMON): nibble i % 2 of byte i / 2 */
+	guint8 history[SS_HISTORY_COMMON / 2];
 	guint16 zeek_badsum[2];  /* per ep[]: packets with a bad checksum (letter C),
 	                            which Zeek's analyzer otherwise skips */
 
@@ -265,7 +276,7 @@ typedef struct ss_conn {
 	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
 	 * a byte as bit-fields, with `continues` (written once, when the
 	 * record starts), so that the record's fields end at a multiple
-	 * of 8 (216 bytes), and a TCP record's too (360). */
+	 * of 8 (208 bytes), and a TCP record's too (360). */
 	guint8 outcome : 4;    /* ss_outcome */
 	guint8 close : 4;      /* ss_close */
 	guint8 evidence : 4;   /* ss_evidence */
@@ -279,7 +290,7 @@ typedef struct ss_conn {
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (216 bytes), TCP records after tail_tcp (360),
+	 * UDP records end here (208 bytes), TCP records after tail_tcp (360),
 	 * a TCP record whose SYN repeated after the SYN gaps (424: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
 	 * hold the tunnel too (472).  Read them through ss_conn_tcp_part(),
@@ -288,7 +299,7 @@ typedef struct ss_conn {
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may
 	 * lie the next record (flow/slab.c).  1M records in progress on the
 	 * many-flows capture are most of its peak memory: without this tail a
-	 * UDP record is 256 bytes shorter, a TCP one 112 (docs/performance.md,
+	 * UDP record is 264 bytes shorter, a TCP one 112 (docs/performance.md,
 	 * "Record memory", fifth to ninth sessions). */
 	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
 	                          unused, as ss_conn_init made it) */
@@ -376,10 +387,18 @@ const char *ss_timeout_class_name(ss_timeout_class t);
 
 /* Zeek's conn_state code ("S0", "SF", "REJ"...) for a finalized record. */
 const char *ss_conn_zeek_state(const ss_conn *c);
+/* The byte that holds history letter i's code (nibble i % 2): in the
+ * common part, or TCP's (ss_conn_tcp_none's, all 0, for a UDP record). */
+static inline const guint8 *ss_conn_history_byte(const ss_conn *c, guint i)
+{
+	return i < SS_HISTORY_COMMON ? &c->history[i / 2]
+	     : &ss_conn_tcp_part(c)->history_more[(i - SS_HISTORY_COMMON) / 2];
+}
+
 /* History letter i, lower case: '\0' from history_len on. */
 static inline char ss_conn_history_letter(const ss_conn *c, guint i)
 {
-	return SS_HISTORY_LETTERS[(c->history[i / 2] >> (i % 2 * 4)) & 15];
+	return SS_HISTORY_LETTERS[(*ss_conn_history_byte(c, i) >> (i % 2 * 4)) & 15];
 }
 
 /* Appends a history letter (either case: stored lower) sent by ep[side];

@@ -25,7 +25,13 @@ static inline void history_add(ss_conn *c, int side, char letter)
 	guint i = (guint)((letter | 0x20) - 'a');   /* ASCII letters: g_ascii_tolower is a call */
 	if (n >= SS_HISTORY_MAX || i >= 26 || code_of[i] == 0)
 		return;
-	c->history[n / 2] |= (guint8)(code_of[i] << (n % 2 * 4));
+	/* Letters SS_HISTORY_COMMON on are TCP's (a UDP record never has
+	 * that many, conn.h): one that does not hold TCP's part drops them */
+	if (n >= SS_HISTORY_COMMON && c->tail < SS_CONN_TAIL_TCP)
+		return;
+	guint8 *b = n < SS_HISTORY_COMMON ? &c->history[n / 2]
+		  : &c->tail_tcp.history_more[(n - SS_HISTORY_COMMON) / 2];
+	*b |= (guint8)(code_of[i] << (n % 2 * 4));
 	c->history_len = (guint8)(n + 1);
 	if (side)
 		c->history_who |= 1u << n;
@@ -498,9 +504,9 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
  * 544 for tunnels: 8 bytes of tunnel id in the key, 44 of tunnel context;
  * 512 since the endpoints' addresses and ports live only in the key, 488
  * since the sixth session, 480 since the eighth, 472 since the ninth.  A
- * UDP record (no tail) is 216 bytes, a TCP one 360, one whose SYN repeated
+ * UDP record (no tail) is 208 bytes, a TCP one 360, one whose SYN repeated
  * 424 (docs/performance.md, "Record memory", seventh to ninth sessions). */
 G_STATIC_ASSERT(sizeof(ss_conn) <= 472);
-G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tcp) <= 216);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tcp) <= 208);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns) <= 360);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tunnel) <= 424);

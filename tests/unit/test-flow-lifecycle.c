@@ -815,7 +815,7 @@ static glong thread_minor_faults(void)
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
 /* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
- * within its 216 bytes (an allocation of exactly that, checked by the
+ * within its 208 bytes (an allocation of exactly that, checked by the
  * sanitizer and valgrind builds), Zeek's UDP letters and states come from
  * the fields before the tail, and its TCP state (its retransmits too) reads
  * as none.  Its last activity is the later of its endpoints' (no copy of
@@ -823,7 +823,7 @@ static glong thread_minor_faults(void)
 static void test_udp_record_without_tcp_state(void **state)
 {
 	(void)state;
-	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 216);
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 208);
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
 	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
 	ss_packet p;
@@ -869,6 +869,78 @@ static void test_udp_record_without_tcp_state(void **state)
 	assert_ptr_equal(ss_conn_tcp_part(c), &ss_conn_tcp_none);
 	assert_true(ss_conn_syn_to_synack_ns(c) == SS_NO_TIME);
 	assert_int_equal(ss_conn_tcp_part(c)->missed_bytes, 0);
+	g_free(c);
+}
+
+/* The most history letters a UDP record gets: D / d once and C / c at the
+ * 1st, 10th, 100th, 1000th and 10000th bad checksum per direction (its
+ * counter stops at 65535): twelve, within the SS_HISTORY_COMMON letters
+ * every record holds, in an allocation of exactly a UDP record's length
+ * (checked by the sanitizer and valgrind builds). */
+static void test_udp_record_history_fits(void **state)
+{
+	(void)state;
+	G_STATIC_ASSERT(2 + 2 * 5 <= SS_HISTORY_COMMON);
+	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
+	ss_packet p;
+	memset(&p, 0, sizeof p);
+	p.ts_ns = G_GINT64_CONSTANT(1000000000);
+	p.family = SS_FAMILY_IPV4;
+	p.ip_proto = IPPROTO_UDP;
+	p.l4 = SS_L4_UDP;
+	p.payload_len = 30;
+	p.ip_len = 58;
+	ss_flow_key key;
+	int side = ss_flow_key_make(&key, p.family, IPPROTO_UDP, &a, 40000, &b, 53);
+	ss_conn *c = g_malloc(ss_conn_size(ss_conn_tail_for(IPPROTO_UDP, &p.tunnel)));
+	ss_conn_init(c, &key, side, &p);
+	for (int s = 0; s < 2; s++) {
+		p.csum = SS_CSUM_BAD;
+		for (int i = 0; i < 70000; i++)
+			ss_conn_update(c, s, &p);
+		p.csum = SS_CSUM_OK;
+		ss_conn_update(c, s, &p);
+	}
+	char h[SS_HISTORY_MAX + 2];
+	c->client = 0;
+	ss_conn_zeek_history(c, h, sizeof h);
+	assert_string_equal(h, "CCCCCDcccccd");
+	/* nothing past them reads the TCP part this record does not hold */
+	assert_int_equal(ss_conn_history_letter(c, SS_HISTORY_COMMON), '\0');
+	g_free(c);
+}
+
+/* A TCP record keeps all SS_HISTORY_MAX letters, the first
+ * SS_HISTORY_COMMON in the common part and the rest in TCP's, each with
+ * its sender; letters past the cap are dropped. */
+static void test_tcp_record_long_history(void **state)
+{
+	(void)state;
+	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
+	ss_packet p;
+	memset(&p, 0, sizeof p);
+	p.family = SS_FAMILY_IPV4;
+	p.ip_proto = IPPROTO_TCP;
+	p.l4 = SS_L4_TCP;
+	ss_flow_key key;
+	int side = ss_flow_key_make(&key, p.family, IPPROTO_TCP, &a, 40000, &b, 80);
+	ss_conn *c = g_malloc(ss_conn_size(ss_conn_tail_for(IPPROTO_TCP, &p.tunnel)));
+	ss_conn_init(c, &key, side, &p);
+	static const char letters[] = "shadfrqitwgc";
+	char want[SS_HISTORY_MAX + 2];
+	for (guint i = 0; i < SS_HISTORY_MAX + 4; i++) {
+		int s = (i * 7 / 3) & 1;
+		char l = letters[i % 12];
+		ss_conn_history_add(c, s, l);
+		if (i < SS_HISTORY_MAX)
+			want[i] = s == 0 ? g_ascii_toupper(l) : l;
+	}
+	want[SS_HISTORY_MAX] = '\0';
+	assert_int_equal(c->history_len, SS_HISTORY_MAX);
+	char h[SS_HISTORY_MAX + 2];
+	c->client = 0;
+	ss_conn_zeek_history(c, h, sizeof h);
+	assert_string_equal(h, want);
 	g_free(c);
 }
 
@@ -990,6 +1062,8 @@ int main(void)
 		cmocka_unit_test(test_slab_prefault),
 		cmocka_unit_test(test_slab_spares_by_length),
 		cmocka_unit_test(test_udp_record_without_tcp_state),
+		cmocka_unit_test(test_udp_record_history_fits),
+		cmocka_unit_test(test_tcp_record_long_history),
 		cmocka_unit_test(test_tcp_record_syn_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
