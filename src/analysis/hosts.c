@@ -52,6 +52,21 @@ typedef struct {
 	guint64 window_count;
 } dest_acc;                 /* 40 bytes: last_port fills the key's tail */
 
+/* A host's destinations after its first: one malloc'd block, its length
+ * and room in front of the entries, so that the first look at the list
+ * loads the length and the first entries from one line.  It was a GArray:
+ * a header apart from its data (two dependent misses for every handshake
+ * record of a host with two destinations or more) and its data at the
+ * next power of two in bytes, 4 096 for the 63 a host can list (2 528
+ * here).  On many-flows.pcap, whose client hosts fill their lists, the
+ * lists at the peak went from 15.6 MB (data 12.2, headers 3.3:
+ * heaptrack) to ~8 MB; measured in docs/performance.md ("Roll-ups, ninth
+ * session"). */
+typedef struct {
+	guint32 len, cap;
+	dest_acc d[];
+} dest_list;
+
 /* The per-source-port memory of a host's reuse detection: the end of the
  * last use of each port, in ms from the host's base_ns, in 1 KiB pages of
  * 256 ports allocated when a port in them is first used.  A flat
@@ -116,7 +131,7 @@ typedef struct {
 	port_map *port_last;
 	gint64 base_ns;
 	dest_acc first_dest;
-	GArray *dests;             /* dest_acc, the destinations after the first */
+	dest_list *dests;          /* the destinations after the first */
 } client_acc;
 
 /* 54 000 of them on mixed.pcap: no padding holes */
@@ -174,8 +189,7 @@ static void clients_release(ss_hosts *h)
 		client_acc *cl = &h->clients[i];
 		port_map_free(cl->port_last);
 		cl->port_last = NULL;
-		if (cl->dests)
-			g_array_unref(cl->dests);
+		g_free(cl->dests);
 		cl->dests = NULL;
 	}
 }
@@ -412,23 +426,28 @@ static dest_acc *note_destination(ss_hosts *h, client_acc *acc, const ss_conn *c
 	} else if (memcmp(&acc->first_dest.k, &k, sizeof k) == 0) {
 		d = &acc->first_dest;
 	}
-	if (!d && !acc->dests)
-		acc->dests = g_array_new(FALSE, FALSE, sizeof(dest_acc));
-	for (guint i = 0; !d && i < acc->dests->len; i++) {
-		dest_acc *x = &g_array_index(acc->dests, dest_acc, i);
-		if (memcmp(&x->k, &k, sizeof k) == 0) {
-			d = x;
-			break;
-		}
+	dest_list *l = acc->dests;
+	for (guint32 i = 0; !d && l && i < l->len; i++) {
+		if (memcmp(&l->d[i].k, &k, sizeof k) == 0)
+			d = &l->d[i];
 	}
 	if (!d) {
-		if (acc->dests->len + 1 >= h->lim.max_destinations) {
+		guint32 len = l ? l->len : 0;
+		if (len + 1 >= h->lim.max_destinations) {
 			h->dropped.destinations++;
 			return NULL;
 		}
-		dest_acc n = { k, -1, start, 0 };
-		g_array_append_val(acc->dests, n);
-		d = &g_array_index(acc->dests, dest_acc, acc->dests->len - 1);
+		if (!l || l->len == l->cap) {
+			/* doubling from 2, the last step only to the most a host
+			 * may list (max_destinations - 1 after the first) */
+			guint32 cap = l ? MIN(2 * l->cap, h->lim.max_destinations - 1) : 2;
+			l = g_realloc(l, sizeof *l + (gsize)cap * sizeof l->d[0]);
+			l->len = len;
+			l->cap = cap;
+			acc->dests = l;
+		}
+		d = &l->d[l->len++];
+		*d = (dest_acc){ k, -1, start, 0 };
 	}
 	/* Tumbling windows anchored at the first connection of each. */
 	if (start - d->window_start > SS_EXHAUSTION_WINDOW_NS ||
