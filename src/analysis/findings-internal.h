@@ -115,40 +115,52 @@ static inline guint64 pair_n(const pair *p)
 	return p->answered + p->refused + p->unanswered;
 }
 
-/* Example records, each copied once into one byte arena at its own
- * length (ss_conn_size(): a TCP record 368 bytes, 432 with SYN gaps, a
- * UDP one 232, a tunnelled one 480, against 488-byte slots before; conn.h)
- * behind an 8-byte header, and shared by every group that quotes it: a
- * record noted in several groups (a refused group and its busy pair, both
- * sides of a listener's slowest...) was stored once per group, 11 010 of
- * mixed.pcap's 37 717 stored records and 15 179 of many-flows.pcap's
- * 74 378.  Records no longer quoted are reused (a free list per length).
- * The store at capture end: mixed.pcap 18.4 -> 14.0 MB, many-flows.pcap
- * 36.3 -> 30.9 MB (TCP records of 440 bytes then).  A group keeps up to
+/* Example records, each copied once into one byte arena and shared by
+ * every group that quotes it: a record noted in several groups (a
+ * refused group and its busy pair, both sides of a listener's
+ * slowest...) was stored once per group, 11 010 of mixed.pcap's 37 717
+ * stored records and 15 179 of many-flows.pcap's 74 378.  Records no
+ * longer quoted are reused (a free list per room).  A group keeps up to
  * SS_FINDING_EXAMPLES indices into it.  The arena is a large array
  * (sockscope/bigarray.h): past 2 MiB it grows without copying, in huge
- * pages.  Measured in docs/performance.md ("Writer and findings, eighth
+ * pages.
+ *
+ * A record is stored packed (ex_pack() in findings.c): a 128-bit map of
+ * its 4-byte words that are not zero, then those words, in a room of a
+ * multiple of 16 bytes behind an 8-byte header; reading it back
+ * (ss_findings_set_examples_at(), at the end, a few thousand times)
+ * gives the same bytes.  Nearly half of a record's words are zero (IPv4
+ * addresses in 16-byte fields, counters and options a record did not
+ * use): on many-flows.pcap 54% of the stored words are not, so the
+ * store at the peak went from ~24 MiB resident (30 MB at the end; 36 MB
+ * before the eighth session stored each record once at its own length)
+ * to ~14 MiB.  Measured in docs/performance.md ("Roll-ups, ninth
  * session"). */
 typedef struct {
-	guint32 room;   /* bytes after the header (the record it was made for) */
+	guint32 room;   /* bytes after the header (a multiple of EX_ROOM_UNIT) */
 	guint32 refs;   /* the groups' and slowest blocks' indices to it */
 } ex_head;
 G_STATIC_ASSERT(sizeof(ex_head) == 8);
 
+/* Rooms are multiples of 16 bytes, so that a record written over another
+ * (a listener's slowest replaced) or into a freed room usually fits. */
+#define EX_ROOM_UNIT 16
+/* The map has a bit per 4-byte word of the longest record. */
+#define EX_MAP_BYTES 16
+G_STATIC_ASSERT(sizeof(ss_conn) <= EX_MAP_BYTES * 8 * 4);
+#define EX_ROOM_MAX ((EX_MAP_BYTES + sizeof(ss_conn) + EX_ROOM_UNIT - 1) & ~(gsize)(EX_ROOM_UNIT - 1))
+#define EX_ROOM_CLASSES (EX_ROOM_MAX / EX_ROOM_UNIT + 1)
+
 typedef struct {
-	guint8 *bytes;  /* headers and records, each record 8-byte aligned */
+	guint8 *bytes;  /* headers and packed records, each 8-byte aligned */
 	gsize len, cap; /* bytes */
-	/* per SS_CONN_TAIL_*: the records of that length no group quotes any
-	 * more (0: none), each holding the index of the next */
-	guint32 free[SS_CONN_TAIL_COUNT];
+	/* per room / EX_ROOM_UNIT: the rooms no group quotes any more (0:
+	 * none), each holding the index of the next */
+	guint32 free[EX_ROOM_CLASSES];
 } ex_store;
 
-/* A record's index is its offset in 8-byte units (never 0: a header comes
- * first), so 32 bits reach 32 GiB. */
-static inline const ss_conn *ex_at(const ex_store *s, guint32 i)
-{
-	return (const ss_conn *)(s->bytes + (gsize)i * 8);
-}
+/* The room record c takes in the store, packed (for the unit tests). */
+gsize ss_findings_ex_room(const ss_conn *c);
 
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */
 typedef struct {

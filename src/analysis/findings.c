@@ -238,50 +238,91 @@ static ex_head *ex_head_of(ex_store *s, guint32 i)
 	return (ex_head *)(s->bytes + (gsize)i * 8 - sizeof(ex_head));
 }
 
-/* The bytes a record takes in the store, a multiple of 8 so that the next
- * header and record stay aligned. */
-static gsize ex_size(const ss_conn *c)
+/* Packs record c into out (EX_ROOM_MAX bytes): the map of its non-zero
+ * 4-byte words, then those words; the bytes written. */
+static gsize ex_pack(guint8 *out, const ss_conn *c)
 {
-	return (ss_conn_size(c->tail) + 7) & ~(gsize)7;
+	const guint8 *in = (const guint8 *)c;
+	guint64 map[EX_MAP_BYTES / 8] = { 0 };
+	gsize n = ss_conn_size(c->tail) / 4, k = EX_MAP_BYTES;
+	for (gsize i = 0; i < n; i++) {
+		guint32 w;
+		memcpy(&w, in + 4 * i, 4);
+		if (w != 0) {
+			map[i / 64] |= (guint64)1 << (i % 64);
+			memcpy(out + k, &w, 4);
+			k += 4;
+		}
+	}
+	memcpy(out, map, sizeof map);
+	return k;
+}
+
+/* The record packed at `in`, into *c (every byte of it). */
+static void ex_unpack(ss_conn *c, const guint8 *in)
+{
+	guint8 *out = (guint8 *)c;
+	guint64 map[EX_MAP_BYTES / 8];
+	memcpy(map, in, sizeof map);
+	memset(c, 0, sizeof *c);
+	const guint8 *w = in + EX_MAP_BYTES;
+	for (gsize m = 0; m < G_N_ELEMENTS(map); m++)
+		for (guint64 bits = map[m]; bits; bits &= bits - 1) {
+			memcpy(out + 4 * (m * 64 + (gsize)__builtin_ctzll(bits)), w, 4);
+			w += 4;
+		}
+}
+
+static gsize ex_room_for(gsize packed)
+{
+	return (packed + EX_ROOM_UNIT - 1) & ~(gsize)(EX_ROOM_UNIT - 1);
+}
+
+gsize ss_findings_ex_room(const ss_conn *c)
+{
+	guint8 buf[EX_ROOM_MAX];
+	return ex_room_for(ex_pack(buf, c));
 }
 
 /* Drops one reference to record i; a record no longer quoted goes to the
- * free list of its length, linked through its first bytes. */
+ * free list of its room, linked through its first bytes. */
 static void ex_unref(ex_store *s, guint32 i)
 {
 	ex_head *h = ex_head_of(s, i);
 	if (--h->refs > 0)
 		return;
-	for (guint t = 0; t < SS_CONN_TAIL_COUNT; t++)
-		if (h->room == ((ss_conn_size(t) + 7) & ~(gsize)7)) {
-			memcpy(s->bytes + (gsize)i * 8, &s->free[t], sizeof s->free[t]);
-			s->free[t] = i;
-			return;
-		}
+	guint cls = h->room / EX_ROOM_UNIT;
+	memcpy(s->bytes + (gsize)i * 8, &s->free[cls], sizeof s->free[cls]);
+	s->free[cls] = i;
 }
 
-/* Copies c into the store (one reference); its index. */
-static guint32 ex_append(ex_store *s, const ss_conn *c)
+/* Stores the packed record (`len` bytes at p) with one reference; its
+ * index.  A free room of its size or one or two units more is taken
+ * first. */
+static guint32 ex_append_packed(ex_store *s, const guint8 *p, gsize len)
 {
-	guint32 i = s->free[c->tail];
-	if (i != 0) {
-		/* a record of the same length that no group quotes any more */
-		memcpy(&s->free[c->tail], s->bytes + (gsize)i * 8, sizeof s->free[c->tail]);
+	gsize room = ex_room_for(len);
+	for (gsize cls = room / EX_ROOM_UNIT; cls < EX_ROOM_CLASSES && cls <= room / EX_ROOM_UNIT + 2;
+	     cls++) {
+		guint32 i = s->free[cls];
+		if (i == 0)
+			continue;
+		memcpy(&s->free[cls], s->bytes + (gsize)i * 8, sizeof s->free[cls]);
 		ex_head_of(s, i)->refs = 1;
-		memcpy(s->bytes + (gsize)i * 8, c, ss_conn_size(c->tail));
+		memcpy(s->bytes + (gsize)i * 8, p, len);
 		return i;
 	}
-	gsize size = ex_size(c), need = s->len + sizeof(ex_head) + size;
+	gsize need = s->len + sizeof(ex_head) + room;
 	if (need > s->cap) {
 		gsize cap = MAX(s->cap + s->cap / 2, MAX(need, 64 * sizeof(ss_conn)));
 		s->bytes = ss_big_resize(s->bytes, s->cap, cap);
 		s->cap = cap;
 	}
 	ex_head *h = (ex_head *)(s->bytes + s->len);
-	h->room = (guint32)size;
+	h->room = (guint32)room;
 	h->refs = 1;
-	i = (guint32)((s->len + sizeof(ex_head)) / 8);
-	memcpy(s->bytes + s->len + sizeof(ex_head), c, ss_conn_size(c->tail));
+	guint32 i = (guint32)((s->len + sizeof(ex_head)) / 8);
+	memcpy(s->bytes + s->len + sizeof(ex_head), p, len);
 	s->len = need;
 	return i;
 }
@@ -289,10 +330,12 @@ static guint32 ex_append(ex_store *s, const ss_conn *c)
 /* A reference to r's record in the store, copied there at its first. */
 static guint32 ex_ref(ss_findings_acc *a, rec_keys *r)
 {
-	if (r->ex != 0)
+	if (r->ex != 0) {
 		ex_head_of(&a->ex, r->ex)->refs++;
-	else
-		r->ex = ex_append(&a->ex, r->c);
+	} else {
+		guint8 buf[EX_ROOM_MAX];
+		r->ex = ex_append_packed(&a->ex, buf, ex_pack(buf, r->c));
+	}
 	return r->ex;
 }
 
@@ -304,9 +347,15 @@ static guint32 ex_ref(ss_findings_acc *a, rec_keys *r)
 static guint32 ex_replace(ss_findings_acc *a, guint32 old, rec_keys *r)
 {
 	const ex_head *h = ex_head_of(&a->ex, old);
-	if (r->ex == 0 && h->refs == 1 && h->room >= ex_size(r->c)) {
-		memcpy(a->ex.bytes + (gsize)old * 8, r->c, ss_conn_size(r->c->tail));
-		return r->ex = old;
+	if (r->ex == 0 && h->refs == 1) {
+		guint8 buf[EX_ROOM_MAX];
+		gsize len = ex_pack(buf, r->c);
+		if (h->room >= len) {
+			memcpy(a->ex.bytes + (gsize)old * 8, buf, len);
+			return r->ex = old;
+		}
+		ex_unref(&a->ex, old);
+		return r->ex = ex_append_packed(&a->ex, buf, len);
 	}
 	ex_unref(&a->ex, old);
 	return ex_ref(a, r);
@@ -798,7 +847,7 @@ void ss_findings_set_examples_at(ss_finding *f, const ss_findings_acc *a, const 
 	ss_conn buf[SS_FINDING_EXAMPLES];
 	n = MIN(n, SS_FINDING_EXAMPLES);
 	for (guint i = 0; i < n; i++)
-		ss_conn_copy(&buf[i], ex_at(&a->ex, ex[i]));
+		ex_unpack(&buf[i], a->ex.bytes + (gsize)ex[i] * 8);
 	ss_findings_set_examples(f, buf, n, sort);
 }
 

@@ -482,7 +482,6 @@ static char *example_ports(const ss_finding *f)
 static void test_examples_stored_once(void **state)
 {
 	(void)state;
-	const gsize rec = sizeof(ex_head) + ((ss_conn_size(SS_CONN_TAIL_TCP) + 7) & ~(gsize)7);
 	ss_ip sv = v4(10, 0, 0, 9);
 	GPtrArray *conns = g_ptr_array_new();
 	/* slow on both sides: each the example of both sides' slowest */
@@ -501,6 +500,12 @@ static void test_examples_stored_once(void **state)
 		g_ptr_array_add(conns, complete(v4(10, 0, 3, i + 1), (guint16)(42000 + i), sv, 80,
 						T0 + (20 + i) * 10000 * MS, MS,
 						(310 + 5 * i) * MS, 5000 * MS));
+	/* every record here packs to the same room: they differ in values,
+	 * not in which words are zero */
+	const gsize rec = sizeof(ex_head) + ss_findings_ex_room(g_ptr_array_index(conns, 0));
+	for (guint i = 0; i < conns->len; i++)
+		assert_int_equal(sizeof(ex_head) + ss_findings_ex_room(g_ptr_array_index(conns, i)),
+				 rec);
 	ss_report *r = report_of(conns);
 	ss_findings_acc *a = ss_findings_acc_new();
 	ss_findings_acc_add(a, g_ptr_array_index(conns, 0));
@@ -572,6 +577,52 @@ static ss_conn *complete_in(guint8 family, ss_ip cip, guint16 cport, ss_ip sip, 
  * closed_put()) and told apart by every part of the flow key: a tuple
  * reopened 2 s after its FIN is time-wait reuse, in either family, and
  * not when it was another port's or another virtual network's. */
+/* The store keeps records packed (the map of their non-zero words, then
+ * those words): each example a finding shows must come back with every
+ * byte of the record it was made from, whatever its words, in less room
+ * than the record. */
+static void test_examples_packed_same_bytes(void **state)
+{
+	(void)state;
+	ss_ip sv = v4(10, 0, 0, 9);
+	GPtrArray *conns = g_ptr_array_new();
+	for (int i = 0; i < 6; i++) {
+		ss_conn *c = complete(v4(10, 0, 1, i + 1), (guint16)(44000 + i), sv, 80,
+				      T0 + i * 10000 * MS, (400 + 10 * i) * MS, MS, 5000 * MS);
+		/* words with every bit set, odd bytes alone, and zeros between */
+		c->ep[0].bytes = G_MAXUINT64;
+		c->ep[1].bytes = 0x0100000000000001ull * (guint64)(i + 1);
+		c->tail_tcp.ack_ns |= (gint64)1 << 40;
+		g_ptr_array_add(conns, c);
+	}
+	ss_report *r = report_of(conns);
+	ss_findings_acc *a = ss_findings_acc_new();
+	for (guint i = 0; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	/* three rooms, written over in place, each smaller than the record */
+	assert_true(ss_findings_ex_room(g_ptr_array_index(conns, 0)) <
+		    ss_conn_size(SS_CONN_TAIL_TCP));
+	assert_true(a->ex.len <= 3 * (sizeof(ex_head) + ss_conn_size(SS_CONN_TAIL_TCP)));
+	GPtrArray *fs = ss_findings_acc_finish(a, r);
+	const ss_finding *f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(f->n_examples, 3);
+	for (guint i = 0; i < f->n_examples; i++) {
+		const ss_conn *ex = &f->examples[i];
+		const ss_conn *orig = NULL;
+		for (guint j = 0; j < conns->len; j++) {
+			const ss_conn *c = g_ptr_array_index(conns, j);
+			if (c->seq == ex->seq)
+				orig = c;
+		}
+		assert_non_null(orig);
+		assert_int_equal(ex->tail, orig->tail);
+		assert_memory_equal(ex, orig, ss_conn_size(orig->tail));
+	}
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_time_wait_families(void **state)
 {
 	(void)state;
@@ -664,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_findings),
 		cmocka_unit_test(test_announced_ahead),
 		cmocka_unit_test(test_examples_stored_once),
+		cmocka_unit_test(test_examples_packed_same_bytes),
 		cmocka_unit_test(test_time_wait_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
