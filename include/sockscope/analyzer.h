@@ -34,11 +34,14 @@ typedef struct {
 	 * with a record the sink will get a few records later, so that it can
 	 * prefetch what it will look up; the record stays alive until then. */
 	ss_conn_sink sink_ahead;
-	/* Streaming, optional: called once, with sink_data, by
-	 * ss_analyzer_finish() on its own thread as soon as the last record has
-	 * gone to the sink and the threads that ran the sink have ended, before
-	 * the listeners and hosts are made: from then on what the sink holds
-	 * is the caller's.  app/run.c starts the findings' last step there. */
+	/* Streaming, optional: called once, with sink_data, as soon as the
+	 * capture's last record has gone to the sink, on the thread that ran
+	 * the sink (with report_thread, the writer or report thread, while the
+	 * report thread may still make the listeners and hosts; otherwise
+	 * ss_analyzer_finish()'s), and never for an analyzer freed
+	 * unfinished.  Once ss_analyzer_finish() returns, what the sink holds
+	 * is the caller's again.  app/run.c starts the findings' last step
+	 * there. */
 	void (*sink_done)(gpointer sink_data);
 	/* Idle timeouts per ss_timeout_class, in ns of packet time. */
 	gint64 timeout_ns[SS_TIMEOUT_COUNT];

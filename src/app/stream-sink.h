@@ -55,9 +55,10 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data);
  * the record will look up (not with --anonymize: the sink adds a
  * pseudonymised copy). */
 void ss_stream_sink_ahead(const ss_conn *c, gpointer data);
-/* The ss_analyzer_config.sink_done callback: the last record is written,
- * so the findings' first step (ss_findings_acc_finish_begin) starts on a
- * thread of its own (findings_threaded), or runs here. */
+/* The ss_analyzer_config.sink_done callback: the last record is written
+ * (threaded, this runs on the writer thread, beside the report thread's
+ * last work), so the findings' first step (ss_findings_acc_finish_begin)
+ * starts on a thread of its own (findings_threaded), or runs here. */
 void ss_stream_sink_done(gpointer data);
 /* Waits for that step and finishes the findings with the report (its
  * hosts and summary: after anonymizing); the accumulator moves to

@@ -314,6 +314,25 @@ static void prefetch_record(const ss_conn *c)
 		__builtin_prefetch((const char *)c + off);
 }
 
+/* The capture's last record has gone to the sink (a finished capture's
+ * last batch, on the thread that ran the sink): the sink's end work
+ * (app/run.c: the findings' first step, on threads of their own) starts
+ * here instead of on the packet thread after both threads are joined, so
+ * that it overlaps the report thread's take of the listeners and hosts
+ * (take_rollups), which after the writer's last batch had the cores to
+ * itself: ~20 ms of mixed.pcap's tail with one core idle (perf timeline,
+ * docs/performance.md, "The capture-end drain and tail, ninth
+ * session").  ss_analyzer_finish() set `finished` before it stopped the
+ * pipeline (the stages' queues order that write before this read); an
+ * analyzer freed unfinished calls nothing. */
+static void sink_finished(ss_analyzer *a)
+{
+	if (!a->finished || !a->cfg.sink_done || a->sink_done_called)
+		return;
+	a->sink_done_called = TRUE;
+	a->cfg.sink_done(a->cfg.sink_data);
+}
+
 static void writer_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
@@ -327,6 +346,8 @@ static void writer_consume(void *ctx, ss_stage_batch *b)
 			ahead(b->ev[i + WRITE_AHEAD].item, a->cfg.sink_data);
 		write_record(a, b->ev[i].item, &b->back);
 	}
+	if (b->last)
+		sink_finished(a);
 }
 
 /* Report: a finished record is decided with what the capture taught so
@@ -444,6 +465,8 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 	 * it writes them while this thread takes the roll-ups. */
 	if (a->writer)
 		ss_stage_close(a->writer);
+	else
+		sink_finished(a);   /* this thread wrote the records */
 	if (a->finished)
 		/* Nothing changes the listeners and hosts any more: they are
 		 * taken here, beside the writer's drain of the capture's end,
@@ -719,8 +742,7 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 	}
 	if (a->cfg.sink) {
 		pipeline_stop(a);   /* everything below is this thread's again */
-		if (a->cfg.sink_done)
-			a->cfg.sink_done(a->cfg.sink_data);
+		sink_finished(a);   /* unless the sink's thread did */
 	} else {
 		/* Two passes over the records, in order of their first packet:
 		 * learn from everything (handshakes prove listeners and ephemeral

@@ -47,6 +47,10 @@ struct ss_analyzer {
 	 * taking them on the serial tail.  NULL until then, and in runs with
 	 * no report thread.  Handed over by the thread's join. */
 	GArray *taken_listeners, *taken_hosts;
+	/* cfg.sink_done was called: by the thread that ran the sink, right
+	 * after the capture's last record (sink_finished, pipeline/analyzer.c);
+	 * read by ss_analyzer_finish() after that thread's join. */
+	gboolean sink_done_called;
 	gint64 input_last_ns;      /* the current input's previous timestamp */
 	/* Decoded packets not yet given to the lifecycle: it takes them in
 	 * batches, tracked one batch behind (ss_lifecycle_push: their cache

@@ -213,6 +213,77 @@ static void test_report_thread_free_unfinished(void **state)
 	seen_free(&s);
 }
 
+/* sink_done comes once, after the capture's last record, on the thread
+ * that wrote the records (threaded: the writer, so the sink's end work
+ * overlaps the report thread's take of the roll-ups), and never for an
+ * analyzer freed unfinished. */
+typedef struct {
+	guint written;           /* records the sink got */
+	GThread *writer;         /* the thread that wrote them */
+	guint done_calls;
+	guint written_at_done;   /* records written when sink_done came */
+	GThread *done_thread;
+} done_probe;
+
+static void done_probe_record(const ss_conn *c, gpointer data)
+{
+	(void)c;
+	done_probe *p = data;
+	p->written++;
+	p->writer = g_thread_self();
+}
+
+static void done_probe_done(gpointer data)
+{
+	done_probe *p = data;
+	p->done_calls++;
+	p->written_at_done = p->written;
+	p->done_thread = g_thread_self();
+}
+
+static ss_analyzer *done_probe_analyzer(done_probe *p, gboolean threaded)
+{
+	*p = (done_probe){ 0 };
+	ss_services_use_system(FALSE);
+	ss_analyzer_config cfg;
+	ss_analyzer_config_init(&cfg);
+	cfg.sink = done_probe_record;
+	cfg.sink_done = done_probe_done;
+	cfg.sink_data = p;
+	cfg.max_flows = 0;
+	cfg.report_thread = threaded;
+	ss_analyzer *a = ss_analyzer_new(&cfg);
+	for (guint i = 0; i < 2500; i++) {   /* more than two hand-off batches */
+		sc_flow f = sc_flow_make(IPPROTO_TCP, sc_ip4(10, 0, 0, 1), (guint16)(20000 + i),
+					 sc_ip4(10, 0, 0, 2), 80);
+		handshake_and_fin(a, &f, 10 * i);
+	}
+	return a;
+}
+
+static void test_sink_done_on_sink_thread(void **state)
+{
+	(void)state;
+	for (int threaded = 0; threaded < 2; threaded++) {
+		done_probe p;
+		ss_analyzer *a = done_probe_analyzer(&p, threaded);
+		ss_report_free(ss_analyzer_finish(a));
+		assert_int_equal(p.written, 2500);
+		assert_int_equal(p.done_calls, 1);
+		assert_int_equal(p.written_at_done, 2500);
+		assert_ptr_equal(p.done_thread, p.writer);
+		if (threaded)
+			assert_ptr_not_equal(p.done_thread, g_thread_self());
+		else
+			assert_ptr_equal(p.done_thread, g_thread_self());
+		ss_analyzer_free(a);
+
+		a = done_probe_analyzer(&p, threaded);
+		ss_analyzer_free(a);
+		assert_int_equal(p.done_calls, 0);
+	}
+}
+
 /* ss_stage_close(): the consumer gets the last events and applies them
  * while the producer goes on (here: waits for them to be applied, which
  * ss_stage_put()/ss_stage_stop() alone never let it do); ss_stage_stop()
@@ -499,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_report_thread),
 		cmocka_unit_test(test_report_thread_takes_rollups),
 		cmocka_unit_test(test_report_thread_free_unfinished),
+		cmocka_unit_test(test_sink_done_on_sink_thread),
 		cmocka_unit_test(test_stage_close),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_max_flows_evicts_idlest),
