@@ -153,6 +153,10 @@ typedef struct {
 	gpointer data;
 } ss_findings_slow;
 GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a);
+/* How many groups the slow part (slow TRUE) or the rest looks at (each
+ * gives a finding or none): what app/stream-sink.c sizes their threads'
+ * heaps by. */
+guint ss_findings_acc_groups(const ss_findings_acc *a, gboolean slow);
 ss_findings_part *ss_findings_acc_finish_begin_split(ss_findings_acc *a, const GPtrArray *conns,
 						     const ss_findings_slow *slow);
 

@@ -966,6 +966,16 @@ struct ss_findings_part {
 	guint n_ranked;
 };
 
+guint ss_findings_acc_groups(const ss_findings_acc *a, gboolean slow)
+{
+	if (slow)
+		return a->groups[K_SLOW].len;
+	guint n = 0;
+	for (int k = 0; k < K_COUNT; k++)
+		n += k == K_SLOW ? 0 : a->groups[k].len;
+	return n;
+}
+
 GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(ss_finding_free);

@@ -106,18 +106,60 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 		ss_ipfix_exporter_add(sink->ipfix, c);
 }
 
-/* On a thread of its own beside findings_begin: the slow-handshake
- * findings (two thirds of the first step on mixed.pcap). */
-static gpointer findings_slow(gpointer data)
+/* glibc (2.36 here) grows a thread's malloc arena, any but the main one,
+ * one mprotect(2) per page it is asked for: it adds no top pad there.  On
+ * mixed.pcap the slow-handshake findings (~19 MB) made ~4 900 such calls
+ * and the other findings ~1 300 (strace -f), each before the page's fault.
+ * Asking for the room first, in blocks below the mmap threshold (so they
+ * come from the arena's heap) freed at once and in order (so they merge
+ * into one top chunk), grows the heap's protected part in one call a
+ * block; glibc then trims the top (MADV_DONTNEED) but keeps its
+ * protection: 377 and 152 calls.  The room is 3 KB a group (about what a
+ * slow one's finding took on mixed.pcap; with 1 KB the other findings
+ * still made ~1 300), at most 32 MB.  The pages' faults stay: perf samples
+ * of the slow thread, 6 alternating runs at load 8-9, median 277 -> 246;
+ * of the findings thread 357 -> 358 (docs/performance.md, "The
+ * capture-end drain and tail, ninth session"). */
+#define ARENA_RESERVE_BLOCK (96 * 1024)
+#define ARENA_RESERVE_GROUP 3072
+#define ARENA_RESERVE_MAX (32u << 20)
+
+static void arena_reserve(guint groups)
 {
-	ss_stream_sink *sink = data;
+	gsize bytes = MIN((gsize)groups * ARENA_RESERVE_GROUP, ARENA_RESERVE_MAX);
+	guint n = (guint)(bytes / ARENA_RESERVE_BLOCK);
+	if (n < 2)
+		return;
+	gpointer *blocks = g_new(gpointer, n);
+	for (guint i = 0; i < n; i++)
+		blocks[i] = g_malloc(ARENA_RESERVE_BLOCK);
+	for (guint i = 0; i < n; i++)
+		g_free(blocks[i]);
+	g_free(blocks);
+}
+
+/* The slow-handshake findings (two thirds of the first step on
+ * mixed.pcap), beside findings_begin. */
+static GPtrArray *findings_slow(ss_stream_sink *sink)
+{
 	return ss_findings_acc_finish_slow(sink->findings);
 }
 
+/* On a thread of its own (findings_slow_start). */
+static gpointer findings_slow_main(gpointer data)
+{
+	ss_stream_sink *sink = data;
+	arena_reserve(ss_findings_acc_groups(sink->findings, TRUE));
+	return findings_slow(sink);
+}
+
+/* On the findings thread, first thing in its step: the slow part starts,
+ * then this thread's heap gets its room (arena_reserve), beside it. */
 static void findings_slow_start(gpointer data)
 {
 	ss_stream_sink *sink = data;
-	sink->findings_slow = g_thread_try_new("sockscope-slow", findings_slow, sink, NULL);
+	sink->findings_slow = g_thread_try_new("sockscope-slow", findings_slow_main, sink, NULL);
+	arena_reserve(ss_findings_acc_groups(sink->findings, FALSE));
 }
 
 static GPtrArray *findings_slow_result(gpointer data)
@@ -135,12 +177,16 @@ static GPtrArray *findings_slow_result(gpointer data)
  * shorter by ~25 ms on mixed.pcap, and with three threads the two cores
  * stay busy until the join (docs/performance.md, "The serial tail, sixth
  * session"). */
-static gpointer findings_begin(gpointer data)
+static void findings_begin(ss_stream_sink *sink)
 {
-	ss_stream_sink *sink = data;
 	ss_findings_slow slow = { findings_slow_start, findings_slow_result, sink };
 	sink->findings_part = ss_findings_acc_finish_begin_split(
 		sink->findings, NULL, sink->findings_threaded ? &slow : NULL);
+}
+
+static gpointer findings_begin_main(gpointer data)
+{
+	findings_begin(data);
 	return NULL;
 }
 
@@ -154,7 +200,7 @@ void ss_stream_sink_done(gpointer data)
 	 * lines that now run beside it ~200 M (docs/performance.md, "The
 	 * serial tail"). */
 	if (sink->findings_threaded)
-		sink->findings_thread = g_thread_try_new("sockscope-find", findings_begin, sink,
+		sink->findings_thread = g_thread_try_new("sockscope-find", findings_begin_main, sink,
 							 NULL);
 	if (!sink->findings_thread)
 		findings_begin(sink);
