@@ -262,8 +262,8 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
  * protection: 377 and 152 calls.  The room is 3 KB a group (about what a
  * slow one's finding took on mixed.pcap; with 1 KB the other findings
  * still made ~1 300), at most 32 MB.  The pages' faults stay: perf samples
- * of the slow thread, 6 alternating runs at load 8-9, median 277 -> 246;
- * of the findings thread 357 -> 358 (docs/performance.md, "The
+ * of the slow thread, 6 alternating runs at load 8-9, median 280 -> 246;
+ * of the findings thread 362 -> 358 (docs/performance.md, "The
  * capture-end drain and tail, ninth session"). */
 #define ARENA_RESERVE_BLOCK (96 * 1024)
 #define ARENA_RESERVE_GROUP 3072

@@ -326,7 +326,7 @@ static void prefetch_record(const ss_conn *c)
  * here instead of on the packet thread after both threads are joined, so
  * that it overlaps the report thread's take of the listeners and hosts
  * (take_rollups), which after the writer's last batch had the cores to
- * itself: ~20 ms of mixed.pcap's tail with one core idle (perf timeline,
+ * itself: 25-98 ms of mixed.pcap's tail with one core idle (perf timelines,
  * docs/performance.md, "The capture-end drain and tail, ninth
  * session").  ss_analyzer_finish() set `finished` before it stopped the
  * pipeline (the stages' queues order that write before this read); an
