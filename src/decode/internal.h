@@ -87,6 +87,12 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v);
  * fields the caller has already filled. */
 ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out);
 
+/* link.c's Ethernet fast path from the IP header on (ethertype `type`,
+ * `len` >= 20 captured bytes at `ip`): TRUE with *r and `out` decoded as
+ * the general chain would, or FALSE having written nothing (l4.c). */
+gboolean ss_decode_fast_ip(const ss_decode_config *cfg, guint16 type, const guint8 *ip,
+			   guint32 len, ss_packet *out, ss_reason *r);
+
 /* The packet's IP fields from the (innermost) IP header's view: the general
  * chain (ip.c) and the Ethernet fast path (link.c) set them the same way. */
 static inline void ss_packet_set_ip(ss_packet *out, const ss_ip_view *v)
@@ -94,8 +100,24 @@ static inline void ss_packet_set_ip(ss_packet *out, const ss_ip_view *v)
 	out->family = v->family;
 	out->ip_proto = v->proto;
 	out->ttl = v->ttl;
-	out->src = v->src;
-	out->dst = v->dst;
+	if (v->family == SS_FAMILY_IPV4) {
+		/* An IPv4 view's address bytes 4-15 are zero (ss_ip_parse()
+		 * clears the view, the fast path its addresses), so only the
+		 * 4 written ones are read back: a 16-byte load of an address
+		 * written a moment ago as a 4-byte copy over a zeroed 16 cannot
+		 * be forwarded from the store buffer and waits for those stores
+		 * to reach the cache.  perf put half of ss_decode_frag's samples
+		 * on that reload (docs/performance.md, "Packet side, ninth
+		 * session"). */
+		ss_ip s = { 0 }, d = { 0 };
+		memcpy(s.bytes, v->src.bytes, 4);
+		memcpy(d.bytes, v->dst.bytes, 4);
+		out->src = s;
+		out->dst = d;
+	} else {
+		out->src = v->src;
+		out->dst = v->dst;
+	}
 	out->ip_len = v->ip_len;
 }
 

@@ -138,7 +138,8 @@ static guint16 sum_fold(guint64 acc)
  * that sum, never 0: the protocol word is not), instead of building the
  * header in a buffer and summing it: 52 instructions per IPv4 packet before
  * (callgrind, 200k plain packets). */
-static guint64 pseudo_sum(const ss_ip_view *ip, guint32 len)
+static inline __attribute__((always_inline)) guint64
+pseudo_sum(const ss_ip_view *ip, guint32 len)
 {
 	if (ip->family == SS_FAMILY_IPV4) {
 		const guint8 tail[4] = { 0, ip->proto, (guint8)(len >> 8), (guint8)len };
@@ -167,7 +168,8 @@ static guint64 pseudo_sum(const ss_ip_view *ip, guint32 len)
  * checksums to the NIC hands to a capture on that host (Linux
  * CHECKSUM_PARTIAL leaves exactly that sum for the NIC to finish): it was
  * never on the wire like that, so it is PARTIAL, not BAD. */
-static guint8 check_sum(const ss_ip_view *ip, guint32 len, gsize at)
+static inline __attribute__((always_inline)) guint8
+check_sum(const ss_ip_view *ip, guint32 len, gsize at)
 {
 	if (ip->l4_len_guessed || ip->first_fragment || ip->routed || ip->l4.len < len ||
 	    len < at + 2)
@@ -182,7 +184,8 @@ static guint8 check_sum(const ss_ip_view *ip, guint32 len, gsize at)
 	return SS_CSUM_BAD;
 }
 
-static ss_reason decode_tcp(const ss_ip_view *ip, ss_packet *out)
+static inline __attribute__((always_inline)) ss_reason
+decode_tcp(const ss_ip_view *ip, ss_packet *out)
 {
 	ss_cursor c = ip->l4;
 
@@ -223,7 +226,8 @@ static ss_reason decode_tcp(const ss_ip_view *ip, ss_packet *out)
 	return SS_REASON_OK;
 }
 
-static ss_reason decode_udp(const ss_ip_view *ip, ss_packet *out)
+static inline __attribute__((always_inline)) ss_reason
+decode_udp(const ss_ip_view *ip, ss_packet *out)
 {
 	ss_cursor c = ip->l4;
 
@@ -376,4 +380,90 @@ ss_reason ss_decode_l4(const ss_ip_view *ip, ss_packet *out)
 	}
 	out->l4 = SS_L4_OTHER;
 	return SS_REASON_OTHER_IP_PROTO;
+}
+
+/* A UDP packet that may be a tunnel's goes the general way, which tries
+ * the tunnel (ss_decap_udp); with fewer than 4 bytes there are no ports and
+ * the general way fails in UDP before looking. */
+static inline gboolean fast_udp_maybe_tunnel(const ss_decode_config *cfg, guint8 proto,
+					     const guint8 *l4, guint32 avail)
+{
+	return proto == SS_IPPROTO_UDP && avail >= 4 && (cfg == NULL || cfg->max_depth > 0) &&
+	       (ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4)) ||
+		ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4 + 2)));
+}
+
+/* link.c's fast path from the IP header on (`len` captured bytes there,
+ * at least 20): IPv4 with a 20-byte header, not a fragment, a declared
+ * total length of at least 20, or IPv6 with no extension header and a
+ * declared payload length; TCP or UDP; the whole IP header captured; for
+ * UDP neither port one a UDP tunnel may be registered on.  It is here,
+ * beside the transport decoders, so that those are inlined into it and
+ * its IP view never goes through memory: built on link.c's side of a call
+ * to ss_decode_l4(), the view was stored and then read back at once by
+ * loads wider than its stores (an address written as 4 bytes over a
+ * zeroed 16 and copied as 16; check_sum()'s flags, zeroed by one 16-byte
+ * store and read 8 bytes at its offset 4), which the store buffer cannot
+ * forward: each such load waits for the stores to reach the cache.  perf
+ * put half of ss_decode_frag's samples, then of check_sum's, on those
+ * reloads (docs/performance.md, "Packet side, ninth session"). */
+gboolean ss_decode_fast_ip(const ss_decode_config *cfg, guint16 type, const guint8 *ip,
+			   guint32 len, ss_packet *out, ss_reason *r)
+{
+	ss_ip_view v;
+	guint32 avail;
+
+	if (type == SS_ETHERTYPE_IPV4) {
+		guint32 total = ss_be16_at(ip + 2);
+		guint8 proto = ip[9];
+		/* version 4, IHL 5; no MF, offset 0 (DF may be set); a declared
+		 * total length (0 is TSO's guessed length, below 20 is
+		 * bad_ipv4_total_len) */
+		if (ip[0] != 0x45 || total < 20 || (ip[6] & 0x3f) != 0 || ip[7] != 0 ||
+		    (proto != SS_IPPROTO_TCP && proto != SS_IPPROTO_UDP))
+			return FALSE;
+		avail = len - 20;
+		if (fast_udp_maybe_tunnel(cfg, proto, ip + 20, avail))
+			return FALSE;
+		v.family = SS_FAMILY_IPV4;
+		v.proto = proto;
+		v.ttl = ip[8];
+		memset(&v.src, 0, sizeof v.src);
+		memset(&v.dst, 0, sizeof v.dst);
+		memcpy(v.src.bytes, ip + 12, 4);
+		memcpy(v.dst.bytes, ip + 16, 4);
+		v.ip_len = total;
+		v.l4_len = total - 20;
+		v.l4 = ss_cursor_make(ip + 20, MIN(avail, v.l4_len));
+	} else if (type == SS_ETHERTYPE_IPV6) {
+		if (len < 40)
+			return FALSE;
+		guint32 plen = ss_be16_at(ip + 4);
+		guint8 proto = ip[6];
+		/* 0 is a jumbogram's or TSO's guessed length */
+		if ((ip[0] >> 4) != 6 || plen == 0 ||
+		    (proto != SS_IPPROTO_TCP && proto != SS_IPPROTO_UDP))
+			return FALSE;
+		avail = len - 40;
+		if (fast_udp_maybe_tunnel(cfg, proto, ip + 40, avail))
+			return FALSE;
+		v.family = SS_FAMILY_IPV6;
+		v.proto = proto;
+		v.ttl = ip[7];
+		memcpy(v.src.bytes, ip + 8, 16);
+		memcpy(v.dst.bytes, ip + 24, 16);
+		v.ip_len = 40 + plen;
+		v.l4_len = plen;
+		v.l4 = ss_cursor_make(ip + 40, MIN(avail, plen));
+	} else {
+		return FALSE;
+	}
+	v.l4_len_guessed = FALSE;
+	v.first_fragment = FALSE;
+	v.routed = FALSE;
+	v.fragment = FALSE;
+
+	ss_packet_set_ip(out, &v);
+	*r = v.proto == SS_IPPROTO_TCP ? decode_tcp(&v, out) : decode_udp(&v, out);
+	return TRUE;
 }

@@ -245,33 +245,20 @@ ss_reason ss_decap_dlt(ss_decap *d, guint32 dlt, ss_cursor c)
 	return decap_inner_link(d, dlt, c, SS_REASON_BAD_RADIO_HEADER);
 }
 
-/* A UDP packet that may be a tunnel's goes the general way, which tries
- * the tunnel (ss_decap_udp); with fewer than 4 bytes there are no ports and
- * the general way fails in UDP before looking. */
-static inline gboolean fast_udp_maybe_tunnel(const ss_decode_config *cfg, guint8 proto,
-					     const guint8 *l4, guint32 avail)
-{
-	return proto == SS_IPPROTO_UDP && avail >= 4 && (cfg == NULL || cfg->max_depth > 0) &&
-	       (ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4)) ||
-		ss_udp_port_maybe_tunnel(cfg, ss_be16_at(l4 + 2)));
-}
-
 /* The common packet, straight-line: Ethernet (at most one 802.1Q tag),
- * then IPv4 with a 20-byte header, not a fragment, a declared total length
- * of at least 20, or IPv6 with no extension header and a declared payload
- * length; TCP or UDP; the whole IP header captured; for UDP neither port
- * one a UDP tunnel may be registered on.  It reads the header bytes once,
- * after one length check, instead of a bounds-checked cursor read per field
- * through ss_decap_frame -> ss_decap_ethertype -> ss_decap_ip ->
- * ss_ip_parse, and needs no ss_decap context (80 bytes zeroed per packet).
- * Anything else returns FALSE having written nothing, and the general chain
- * decodes the packet from the start.  What it takes, it decodes exactly as
- * the general chain does (reason and every field of `out`; the transport
- * header by the same ss_decode_l4()): test-decode, the malformed catalogue,
- * the goldens and bench/same-bytes.sh check that.  It took ss_decode_frag
- * from 554 to 361 instructions per packet on 200k plain Ethernet packets,
- * of which ~100 are issue 13's checksums (callgrind; docs/performance.md,
- * "Decapsulation"). */
+ * then what l4.c's ss_decode_fast_ip() takes (IPv4 without options or
+ * fragmentation, IPv6 without extension headers, TCP or UDP not on a
+ * tunnel's port).  It reads the header bytes once, after one length check,
+ * instead of a bounds-checked cursor read per field through
+ * ss_decap_frame -> ss_decap_ethertype -> ss_decap_ip -> ss_ip_parse, and
+ * needs no ss_decap context (80 bytes zeroed per packet).  Anything else
+ * returns FALSE having written nothing, and the general chain decodes the
+ * packet from the start.  What it takes, it decodes exactly as the
+ * general chain does (reason and every field of `out`): test-decode, the
+ * malformed catalogue, the goldens and bench/same-bytes.sh check that.
+ * It took ss_decode_frag from 554 to 361 instructions per packet on 200k
+ * plain Ethernet packets, of which ~100 are issue 13's checksums
+ * (callgrind; docs/performance.md, "Decapsulation"). */
 static inline __attribute__((always_inline)) gboolean
 fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	      ss_packet *out, ss_reason *r)
@@ -286,63 +273,7 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 		type = ss_be16_at(data + 16);
 		off = 18;
 	}
-	const guint8 *ip = data + off;
-	ss_ip_view v;
-	guint32 avail;
-
-	if (type == SS_ETHERTYPE_IPV4) {
-		guint32 total = ss_be16_at(ip + 2);
-		guint8 proto = ip[9];
-		/* version 4, IHL 5; no MF, offset 0 (DF may be set); a declared
-		 * total length (0 is TSO's guessed length, below 20 is
-		 * bad_ipv4_total_len) */
-		if (ip[0] != 0x45 || total < 20 || (ip[6] & 0x3f) != 0 || ip[7] != 0 ||
-		    (proto != SS_IPPROTO_TCP && proto != SS_IPPROTO_UDP))
-			return FALSE;
-		avail = caplen - off - 20;
-		if (fast_udp_maybe_tunnel(cfg, proto, ip + 20, avail))
-			return FALSE;
-		v.family = SS_FAMILY_IPV4;
-		v.proto = proto;
-		v.ttl = ip[8];
-		memset(&v.src, 0, sizeof v.src);
-		memset(&v.dst, 0, sizeof v.dst);
-		memcpy(v.src.bytes, ip + 12, 4);
-		memcpy(v.dst.bytes, ip + 16, 4);
-		v.ip_len = total;
-		v.l4_len = total - 20;
-		v.l4 = ss_cursor_make(ip + 20, MIN(avail, v.l4_len));
-	} else if (type == SS_ETHERTYPE_IPV6) {
-		if (caplen < off + 40)
-			return FALSE;
-		guint32 plen = ss_be16_at(ip + 4);
-		guint8 proto = ip[6];
-		/* 0 is a jumbogram's or TSO's guessed length */
-		if ((ip[0] >> 4) != 6 || plen == 0 ||
-		    (proto != SS_IPPROTO_TCP && proto != SS_IPPROTO_UDP))
-			return FALSE;
-		avail = caplen - off - 40;
-		if (fast_udp_maybe_tunnel(cfg, proto, ip + 40, avail))
-			return FALSE;
-		v.family = SS_FAMILY_IPV6;
-		v.proto = proto;
-		v.ttl = ip[7];
-		memcpy(v.src.bytes, ip + 8, 16);
-		memcpy(v.dst.bytes, ip + 24, 16);
-		v.ip_len = 40 + plen;
-		v.l4_len = plen;
-		v.l4 = ss_cursor_make(ip + 40, MIN(avail, plen));
-	} else {
-		return FALSE;
-	}
-	v.l4_len_guessed = FALSE;
-	v.first_fragment = FALSE;
-	v.routed = FALSE;
-	v.fragment = FALSE;
-
-	ss_packet_set_ip(out, &v);
-	*r = ss_decode_l4(&v, out);
-	return TRUE;
+	return ss_decode_fast_ip(cfg, type, data + off, caplen - off, out, r);
 }
 
 /* Zeroes *out in blocks of at most 64 bytes, which gcc and clang write
