@@ -38,8 +38,14 @@ int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 /* Puts the flow inside the tunnel the packet came through. */
 static inline void ss_flow_key_set_tunnel(ss_flow_key *key, const ss_tunnel *t)
 {
-	key->tunnel = t->type;
-	key->vni = t->vni;
+	/* Nothing to write for the common packet, which came through no
+	 * tunnel: ss_flow_key_make() wrote the key's last 16 bytes at once,
+	 * and a byte written over them here would keep the hash's loads right
+	 * after from being forwarded that one store (flow/table.c). */
+	if (t->type != SS_TUNNEL_NONE || t->vni != 0) {
+		key->tunnel = t->type;
+		key->vni = t->vni;
+	}
 }
 
 /* The keyed hash of flow keys: a few AES rounds under random round keys
