@@ -86,6 +86,25 @@ static inline void capfile_consume(ss_capfile *f, gsize n)
 	f->offset += n;
 }
 
+/* Called once a packet is handed over: asks for the two cache lines 512
+ * bytes on (~4 packets of the bench captures), so that the packets after
+ * it are in the cache when the parser and the decoder read them.  With
+ * read-ahead the bytes were written by the read thread on the other core,
+ * and the first read of each line (the record header here, the
+ * addresses and ports in the decoder) waited for it: packet-phase samples
+ * on mixed.pcap -12% with these two hints, less at 1 024 bytes on
+ * (perf; docs/performance.md, "Packet side, ninth session").  The bytes
+ * there may not be read yet, or lie past the buffer's end: a prefetch is
+ * only a hint and never faults. */
+static inline void capfile_prefetch_ahead(const ss_capfile *f)
+{
+	/* as an integer: the address may lie past the buffer, where C
+	 * pointer arithmetic is undefined */
+	guintptr ahead = (guintptr)(f->buf + f->start) + 512;
+	__builtin_prefetch((const void *)ahead);
+	__builtin_prefetch((const void *)(ahead + 64));
+}
+
 static inline guint32 rd32(const ss_capfile *f, const guint8 *p)
 {
 	guint32 v;

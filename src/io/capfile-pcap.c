@@ -86,5 +86,6 @@ int capfile_next_pcap(ss_capfile *f, ss_capfile_packet *pkt)
 	pkt->clamped = FALSE;
 	pkt->iface = 0;
 	capfile_consume(f, need);
+	capfile_prefetch_ahead(f);
 	return 1;
 }

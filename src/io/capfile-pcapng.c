@@ -242,7 +242,9 @@ int capfile_next_pcapng(ss_capfile *f, ss_capfile_packet *pkt, gboolean until_if
 		if (r < 0)
 			return -1;
 		capfile_consume(f, len);   /* pkt->data stays valid: nothing moves before the next capfile_ensure() */
-		if (r == 1)
+		if (r == 1) {
+			capfile_prefetch_ahead(f);
 			return 1;
+		}
 	}
 }
