@@ -12,6 +12,7 @@
 #include <string.h>
 #include "sockscope/flow.h"
 #include "sockscope/packet.h"
+#include "sockscope/radix.h"
 
 typedef enum {
 	SS_OUTCOME_COMPLETE,      /* TCP: SYN, SYN-ACK and the client's ACK */
@@ -489,6 +490,10 @@ gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb);
 /* Sorts an array of ss_conn* into that order, reading each record once
  * (the comparisons work on a copy of the sort key). */
 void ss_conn_sort_first(GPtrArray *conns);
+/* The key that order sorts c by, with c carried along, for callers that
+ * radix-sort records without an ss_conn* array (flow/lifecycle.c's
+ * capture end: core/radix.h). */
+ss_radix_item ss_conn_sort_item(const ss_conn *c);
 
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);

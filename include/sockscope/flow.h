@@ -96,6 +96,9 @@ gboolean ss_flow_table_remove_hashed(ss_flow_table *t, const ss_flow_key *key, g
 /* Appends every entry to out, in slot order (one sequential pass: no
  * order worth relying on, but no entry is chased through another). */
 void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out);
+/* The same entries one at a time, for a caller that keeps them in its own
+ * array: *pos starts at 0; NULL after the last. */
+gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos);
 
 /* Hints for a batch of packets, to overlap their cache misses: prefetch
  * the slot where hash h starts, then (once it has arrived) peek at the

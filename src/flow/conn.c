@@ -338,18 +338,21 @@ gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb)
  * in ~100 instructions each instead of glibc qsort's ~690 (measured in
  * docs/performance.md, "capture-end sort").  The order is the same: seq
  * is unique, so (first, seq) ties never happen. */
+ss_radix_item ss_conn_sort_item(const ss_conn *c)
+{
+	gint64 first, last;
+	ss_conn_span(c, &first, &last);
+	return (ss_radix_item){ ss_radix_signed(first), c->seq, (gpointer)c };
+}
+
 void ss_conn_sort_first(GPtrArray *conns)
 {
 	guint n = conns->len;
 	if (n < 2)
 		return;
 	ss_radix_item *k = g_new(ss_radix_item, 2 * (gsize)n);
-	for (guint i = 0; i < n; i++) {
-		ss_conn *c = g_ptr_array_index(conns, i);
-		gint64 first, last;
-		ss_conn_span(c, &first, &last);
-		k[i] = (ss_radix_item){ ss_radix_signed(first), c->seq, c };
-	}
+	for (guint i = 0; i < n; i++)
+		k[i] = ss_conn_sort_item(g_ptr_array_index(conns, i));
 	ss_radix_sort(k, n, k + n);
 	for (guint i = 0; i < n; i++)
 		g_ptr_array_index(conns, i) = k[i].p;

@@ -755,36 +755,70 @@ void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns)
 		expire(lc, now_ns);
 }
 
+/* A record still in progress ends with the capture. */
+static void end_at_capture(ss_lifecycle *lc, ss_conn *c)
+{
+	c->lru_prev = c->lru_next = NULL;
+	c->ended_by = SS_END_CAPTURE;
+	lc->stats.ended[SS_END_CAPTURE]++;
+	lc->hooks.on_end(lc->hooks.ctx, c);
+}
+
+/* The table and the timeout lists let go of every record (the caller
+ * holds them): the table goes as a whole, not entry by entry. */
+static void drop_table(ss_lifecycle *lc)
+{
+	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
+		lc->lru[k].head = lc->lru[k].tail = NULL;
+	ss_flow_table_free(lc->table);
+	lc->table = NULL;
+}
+
 void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 {
 	if (!lc->table)
 		return;
 	ss_lifecycle_sync(lc);
 	close_slab(lc);
-	/* Take every record first: the table goes as a whole, not entry by
-	 * entry, and on_end may already reuse a record's memory.  In order,
-	 * they are read off the table's slots, one sequential pass, not by
-	 * walking the timeout lists (a dependent miss per record: 1M of them
-	 * with 2M flows); the sort decides the order. */
-	GPtrArray *left = g_ptr_array_sized_new((guint)ss_flow_table_size(lc->table));
-	if (in_order)
-		ss_flow_table_entries(lc->table, left);
-	for (int k = 0; k < SS_TIMEOUT_COUNT; k++) {
-		if (!in_order)
+	/* No packet comes after this, so no tuple is looked up again: the
+	 * tombstones (a 16.8 MB ring and a 4 MB index when full) go before
+	 * the sort's arrays are made.  On many-flows.pcap the sort below sets
+	 * the run's peak RSS, every record and roll-up still held
+	 * (docs/performance.md, "Roll-ups, ninth session"). */
+	ss_ring_index_clear(&lc->recent);
+	g_free(lc->recent_ring);
+	lc->recent_ring = NULL;
+	lc->recent_first = lc->recent_len = 0;
+	if (!in_order) {
+		/* Timeout list by list; on_end may reuse a record's memory, so
+		 * every record is taken first. */
+		GPtrArray *left = g_ptr_array_sized_new((guint)ss_flow_table_size(lc->table));
+		for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
 			for (ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
 				g_ptr_array_add(left, c);
-		lc->lru[k].head = lc->lru[k].tail = NULL;
+		drop_table(lc);
+		for (guint i = 0; i < left->len; i++)
+			end_at_capture(lc, g_ptr_array_index(left, i));
+		g_ptr_array_unref(left);
+		return;
 	}
-	ss_flow_table_free(lc->table);
-	lc->table = NULL;
-	if (in_order)
-		ss_conn_sort_first(left);
-	for (guint i = 0; i < left->len; i++) {
-		ss_conn *c = g_ptr_array_index(left, i);
-		c->lru_prev = c->lru_next = NULL;
-		c->ended_by = SS_END_CAPTURE;
-		lc->stats.ended[SS_END_CAPTURE]++;
-		lc->hooks.on_end(lc->hooks.ctx, c);
-	}
-	g_ptr_array_unref(left);
+	/* In order of first packet: the records are read off the table's
+	 * slots, one sequential pass, not by walking the timeout lists (a
+	 * dependent miss per record: 1M of them with 2M flows), straight into
+	 * the radix sort's items (core/radix.h), without an ss_conn* array
+	 * between (8 MB with 1M records); the table is freed before the sort's
+	 * second array is made, so the two arrays' 38 MB are never held with
+	 * the table's 17. */
+	gsize n = ss_flow_table_size(lc->table), got = 0, pos = 0;
+	ss_radix_item *items = g_new(ss_radix_item, MAX(n, 1));
+	for (ss_conn *c; (c = ss_flow_table_next_entry(lc->table, &pos)) != NULL;)
+		items[got++] = ss_conn_sort_item(c);
+	g_assert(got == n);
+	drop_table(lc);
+	ss_radix_item *tmp = g_new(ss_radix_item, MAX(n, 1));
+	ss_radix_sort(items, n, tmp);
+	g_free(tmp);
+	for (gsize i = 0; i < n; i++)
+		end_at_capture(lc, items[i].p);
+	g_free(items);
 }

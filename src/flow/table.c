@@ -385,13 +385,24 @@ gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 
 	return old;
 }
 
+gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos)
+{
+	for (gsize i = *pos; i <= t->mask; i++) {
+		gpointer e = entry_at(t, i);
+		if (e) {
+			*pos = i + 1;
+			return e;
+		}
+	}
+	*pos = t->mask + 1;
+	return NULL;
+}
+
 void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out)
 {
-	for (gsize i = 0; i <= t->mask; i++) {
-		gpointer e = entry_at(t, i);
-		if (e)
-			g_ptr_array_add(out, e);
-	}
+	gsize pos = 0;
+	for (gpointer e; (e = ss_flow_table_next_entry(t, &pos)) != NULL;)
+		g_ptr_array_add(out, e);
 }
 
 /* ---- hints for batches (flow/lifecycle.c, ss_lifecycle_packets) ----
