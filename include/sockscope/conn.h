@@ -214,11 +214,11 @@ typedef struct ss_conn {
 	 * and endpoint counters, history.  Fields read only when
 	 * the record ends, or on rare packets (SYN copies, ICMP errors), come
 	 * after, and then the tail: TCP's state (Zeek's endpoints and the
-	 * handshake, hot for a TCP packet: the cold fields between are 32
-	 * bytes), SYN gaps, tunnel.  Enums are stored in a byte each (the
-	 * decision's, set once, in half a byte: below) and small fields
-	 * grouped: no padding holes.  Other code reads the fields by name;
-	 * only this order is tuned. */
+	 * handshake, hot for a TCP packet: the cold fields between are 20
+	 * bytes), SYN gaps, tunnel.  Enums and sides are stored in the bits
+	 * their values need (bit-fields, below) and small fields grouped: no
+	 * padding holes.  Other code reads the fields by name; only this
+	 * order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
 	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
 	/* The latest packet from either side is ss_conn_last_ns(), the later
@@ -227,19 +227,34 @@ typedef struct ss_conn {
 
 	guint8 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
 	guint8 family;
+	/* Whole bytes: every format and roll-up reads these two, often
+	 * (ss_conn_ip(), ss_conn_client()); as bit-fields too, their
+	 * extraction cost 0.6% more instructions on many-s (callgrind, 2 765
+	 * instead of 2 749 M). */
 	gint8 client;          /* index into ep[] of the client; -1 until finalized */
 	guint8 ep0_key_side;   /* which ss_flow_key endpoint ep[0] is */
-	gint8 syn_side;        /* who sent the first bare SYN, -1 none */
-	gint8 synack_side;     /* who sent the first SYN-ACK, -1 none */
-	gint8 first_rst_side;
-	gint8 icmp_about_side; /* the side whose packet the ICMP error quoted */
-	guint8 timeout_class;  /* ss_timeout_class (lifecycle, owned by the analyzer) */
-	guint8 zeek_partial;   /* Zeek's is_partial: the first packets were not a handshake */
+	/* The other small fields are bit-fields, each in as many bits as its
+	 * values need: a byte each, they were 8 bytes more of every record
+	 * (docs/performance.md, "Record memory, ninth session").  A run of
+	 * bit-fields is one memory location: these are written by the tracker
+	 * (the packet thread) only, and no other thread reads them while it
+	 * still tracks the record (the report stage's ss_roles_note_record
+	 * reads proto, family, the key and ep0_key_side, whole bytes). */
+	gint8 syn_side : 2;        /* who sent the first bare SYN, -1 none */
+	gint8 synack_side : 2;     /* who sent the first SYN-ACK, -1 none */
+	gint8 first_rst_side : 2;
+	gint8 icmp_about_side : 2; /* the side whose packet the ICMP error quoted */
+	/* A whole byte: the lifecycle reads it every packet and writes it
+	 * whenever the record moves in its list (as a bit-field with the next
+	 * run, ~2% more CPU on many-flows, bench/ab.sh) */
+	guint8 timeout_class;      /* ss_timeout_class (lifecycle, owned by the analyzer) */
+	guint8 zeek_partial : 1;   /* Zeek's is_partial: the first packets were not a handshake */
 	/* ack_ns is set.  Here, in a line every packet touches, the test on
 	 * each of the client's ACKs reads no handshake line: ack_ns's load
 	 * had a fifth of ss_conn_update's samples on mixed.pcap (perf). */
-	guint8 acked;
-	guint8 history_len;    /* letters in history[] */
+	guint8 acked : 1;
+	guint8 history_len : 5;    /* letters in history[] (at most SS_HISTORY_MAX) */
+	guint8 icmp_type;          /* of the first ICMP error (cold: fills a hole) */
 	guint8 sent[2];        /* per ep[]: SS_SENT_* (read every packet: the timeout class) */
 	/* Zeek's per-endpoint state that UDP uses too (the rest is TCP's,
 	 * tail_tcp.zeek[]), per ep[]: */
@@ -250,6 +265,9 @@ typedef struct ss_conn {
 	 * the cold part it cost a cache miss a packet: ss_conn_update had 4.6%
 	 * of mixed.pcap's samples, a third of them on this add (perf). */
 	guint32 snaplen_cut;
+	/* ICMP errors quoting this flow (cold: here, the endpoints start at
+	 * the same offset, 88, and ep[0] ends with line 1) */
+	guint32 icmp_errors;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 	/* letter i's code (i < SS_HISTORY_COMMON): nibble i % 2 of byte i / 2 */
 	guint8 history[SS_HISTORY_COMMON / 2];
@@ -257,27 +275,28 @@ typedef struct ss_conn {
 	                            which Zeek's analyzer otherwise skips */
 
 	/* ---- cold: rare packets, and the end of the record ---- */
-	/* ICMP errors quoting this flow (before seq: no padding hole) */
-	guint32 icmp_errors;
-	guint64 seq;           /* creation order, the tie-breaker when sorting */
 	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
+	guint64 seq;           /* creation order, the tie-breaker when sorting */
 	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
 	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
 	 * from 48 to 56 bytes. */
 	guint8 wscale[2];
-	guint8 icmp_type, icmp_code, icmp_family;  /* of the first one */
+	guint8 icmp_code, icmp_family;  /* of the first ICMP error */
 
-	guint8 reuse;          /* ss_reuse: this record reuses the tuple of an earlier one */
-
-	/* lifecycle, owned by the analyzer */
-	guint8 ended_by;       /* ss_end */
+	/* lifecycle, owned by the analyzer (the packet thread) */
+	guint8 reuse : 3;      /* ss_reuse: this record reuses the tuple of an earlier one */
+	guint8 ended_by : 3;   /* ss_end */
+	/* SS_CONN_TAIL_*: how much of the tail below this record holds (set
+	 * when it starts, and when it moves to hold the SYN gaps; the report
+	 * thread reads it only once the record ended) */
+	guint8 tail : 2;
 	guint8 evictions;      /* times the flow cap pushed it out of the table
 	                          and it came back (saturates at 255) */
 
 	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
 	 * a byte as bit-fields, with `continues` (written once, when the
 	 * record starts), so that the record's fields end at a multiple
-	 * of 8 (208 bytes), and a TCP record's too (360). */
+	 * of 8 (200 bytes), and a TCP record's too (352). */
 	guint8 outcome : 4;    /* ss_outcome */
 	guint8 close : 4;      /* ss_close */
 	guint8 evidence : 4;   /* ss_evidence */
@@ -286,15 +305,12 @@ typedef struct ss_conn {
 	                          first part is not this record (written already,
 	                          or aggregated): not a new connection */
 
-	/* SS_CONN_TAIL_*: how much of the tail below this record holds. */
-	guint8 tail;
-
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (208 bytes), TCP records after tail_tcp (360),
-	 * a TCP record whose SYN repeated after the SYN gaps (424: it moves to
+	 * UDP records end here (200 bytes), TCP records after tail_tcp (352),
+	 * a TCP record whose SYN repeated after the SYN gaps (416: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
-	 * hold the tunnel too (472).  Read them through ss_conn_tcp_part(),
+	 * hold the tunnel too (464).  Read them through ss_conn_tcp_part(),
 	 * ss_conn_syn_gap_ns() and ss_conn_tunnel() (the per-packet path of a
 	 * TCP record writes tail_tcp directly: its records hold it), and copy
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may

@@ -383,7 +383,7 @@ static void prefetch_retire(const ss_lifecycle *lc, const ss_conn *c)
 	ss_flow_table_prefetch_slot(lc->table, ss_flow_table_hash(lc->table, &c->key));
 	if (lc->cfg.streaming && c->proto == IPPROTO_TCP)
 		ss_ring_index_prefetch(&lc->recent, recent_hash(lc, &c->key));
-	__builtin_prefetch(&c->ended_by, 1);
+	__builtin_prefetch(&c->evictions, 1);   /* ended_by's line (a bit-field) */
 }
 
 /* Retires every record whose timeout has passed at packet time `now`.

@@ -431,17 +431,19 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 #define HL_ENTRY_AHEAD 8
 #define HL_INNER_AHEAD 4
 
-/* The record's first bytes up to `tail`, all a UDP record has: its key,
- * sides and endpoints, what the role learner reads of it, and its
- * outcome, evidence and tail, which the host and listener look-ahead read
- * (without them, perf annotate had 64% of ss_listeners_prefetch's samples
- * on the load of `tail`, many-flows). */
+/* The record's common part, all a UDP record has: its key, sides and
+ * endpoints, what the role learner reads of it, and its tail, outcome and
+ * evidence, which the host and listener look-ahead read (without them,
+ * perf annotate had 64% of ss_listeners_prefetch's samples on the load of
+ * `tail`, many-flows); its last byte's line too, as a record is 8-aligned,
+ * not 64. */
 static void prefetch_record_head(const ss_conn *c)
 {
 	const char *p = (const char *)c;
-	for (gsize off = 0; off <= G_STRUCT_OFFSET(ss_conn, tail); off += 64)
+	const gsize last = G_STRUCT_OFFSET(ss_conn, tail_tcp) - 1;
+	for (gsize off = 0; off <= last; off += 64)
 		__builtin_prefetch(p + off);
-	__builtin_prefetch(p + G_STRUCT_OFFSET(ss_conn, tail));
+	__builtin_prefetch(p + last);
 }
 
 /* The same look-ahead over keep-all's records at capture end (both of

@@ -815,7 +815,7 @@ static glong thread_minor_faults(void)
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
 /* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
- * within its 208 bytes (an allocation of exactly that, checked by the
+ * within its 200 bytes (an allocation of exactly that, checked by the
  * sanitizer and valgrind builds), Zeek's UDP letters and states come from
  * the fields before the tail, and its TCP state (its retransmits too) reads
  * as none.  Its last activity is the later of its endpoints' (no copy of
@@ -823,7 +823,7 @@ static glong thread_minor_faults(void)
 static void test_udp_record_without_tcp_state(void **state)
 {
 	(void)state;
-	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 208);
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 200);
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
 	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
 	ss_packet p;
@@ -944,6 +944,51 @@ static void test_tcp_record_long_history(void **state)
 	g_free(c);
 }
 
+/* The record's small fields are bit-fields (conn.h): each holds all its
+ * values, the sides -1 (none) as well as 0 and 1, and writing one leaves
+ * its neighbours as they were. */
+static void test_record_small_fields(void **state)
+{
+	(void)state;
+	ss_conn *c = g_new0(ss_conn, 1);
+	for (int v = -1; v <= 1; v++) {
+		c->syn_side = (gint8)v;
+		c->synack_side = (gint8)-v;
+		c->first_rst_side = (gint8)v;
+		c->icmp_about_side = (gint8)-v;
+		c->client = (gint8)v;
+		assert_int_equal(c->syn_side, v);
+		assert_int_equal(c->synack_side, -v);
+		assert_int_equal(c->first_rst_side, v);
+		assert_int_equal(c->icmp_about_side, -v);
+		assert_int_equal(c->client, v);
+		assert_true(c->syn_side < 0 ? v < 0 : v >= 0);
+	}
+	c->ep0_key_side = 1;
+	c->tail = SS_CONN_TAIL_TUNNEL;
+	c->timeout_class = SS_TIMEOUT_UDP;
+	c->zeek_partial = 1;
+	c->acked = 1;
+	c->history_len = SS_HISTORY_MAX;
+	c->reuse = SS_REUSE_WHILE_OPEN;
+	c->ended_by = SS_END_EVICTED;
+	assert_int_equal(c->ep0_key_side, 1);
+	assert_int_equal(c->tail, SS_CONN_TAIL_TUNNEL);
+	assert_int_equal(c->timeout_class, SS_TIMEOUT_UDP);
+	assert_int_equal(c->zeek_partial, 1);
+	assert_int_equal(c->acked, 1);
+	assert_int_equal(c->history_len, SS_HISTORY_MAX);
+	assert_int_equal(c->reuse, SS_REUSE_WHILE_OPEN);
+	assert_int_equal(c->ended_by, SS_END_EVICTED);
+	assert_int_equal(c->client, 1);
+	assert_int_equal(c->syn_side, 1);
+	c->timeout_class = SS_TIMEOUT_ATTEMPT;
+	c->history_len = 0;
+	assert_int_equal(c->zeek_partial, 1);
+	assert_int_equal(c->acked, 1);
+	g_free(c);
+}
+
 /* A TCP record's SYN state is TCP's (conn.h: tail_tcp.isn[], the options
  * and MSS in tail_tcp.zeek[]), what each side sent the record's sent[]:
  * a handshake with options and a new ISN on the tuple, tracked in an
@@ -953,7 +998,7 @@ static void test_tcp_record_syn_state(void **state)
 {
 	(void)state;
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_TCP), G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns));
-	assert_true(ss_conn_size(SS_CONN_TAIL_TCP) <= 360);
+	assert_true(ss_conn_size(SS_CONN_TAIL_TCP) <= 352);
 	sc_flow f = flow(IPPROTO_TCP, 40001);
 	ss_packet syn = sc_packet(&f, SC_CLIENT, 0);
 	syn.l4 = SS_L4_TCP;
@@ -1064,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_udp_record_without_tcp_state),
 		cmocka_unit_test(test_udp_record_history_fits),
 		cmocka_unit_test(test_tcp_record_long_history),
+		cmocka_unit_test(test_record_small_fields),
 		cmocka_unit_test(test_tcp_record_syn_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
