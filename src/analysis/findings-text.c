@@ -370,7 +370,7 @@ static gboolean may_be_slow(const group *g)
 {
 	for (int s = 0; s < 2; s++)
 		for (guint32 i = 0; i < g->c.slow.len[s]; i++)
-			if (g->c.slow.rtt[s][i] > SLOW_FLOOR_NS)
+			if (slow_rtt(g, s, i) > SLOW_FLOOR_NS)
 				return TRUE;
 	return FALSE;
 }
@@ -426,7 +426,9 @@ static void from_slow(GPtrArray *out, const ss_findings_acc *a, const group *g)
 		guint32 len = g->c.slow.len[s];
 		if (len == 0)
 			continue;
-		gint64 *v = g_memdup2(g->c.slow.rtt[s], len * sizeof *v);
+		gint64 *v = g_new(gint64, len);
+		for (guint32 i = 0; i < len; i++)
+			v[i] = slow_rtt(g, s, i);
 		samples[s] = len;
 		/* the lower median: an integer from the samples */
 		median[s] = kth_smallest(v, len, (len - 1) / 2);

@@ -445,9 +445,25 @@ static void add_rtt(group *g, int side, gint64 v)
 	guint32 n = g->c.slow.len[side];
 	if (n >= SS_SLOW_MAX_SAMPLES)
 		return;
+	void **rtt = &g->c.slow.rtt[side];
+	if (!g->c.slow.wide[side] && (v < 0 || v > (gint64)G_MAXUINT32)) {
+		/* the first that needs 8 bytes: the side's samples widen, at
+		 * the capacity they had */
+		guint32 cap = n <= 4 ? 4 : (guint32)1 << g_bit_storage(n - 1);
+		gint64 *w = g_new(gint64, cap);
+		for (guint32 i = 0; i < n; i++)
+			w[i] = ((const guint32 *)*rtt)[i];
+		g_free(*rtt);
+		*rtt = w;
+		g->c.slow.wide[side] = 1;
+	}
+	gsize es = g->c.slow.wide[side] ? sizeof(gint64) : sizeof(guint32);
 	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
-		g->c.slow.rtt[side] = g_renew(gint64, g->c.slow.rtt[side], n ? 2 * n : 4);
-	g->c.slow.rtt[side][n] = v;
+		*rtt = g_realloc(*rtt, (n ? 2 * n : 4) * es);
+	if (g->c.slow.wide[side])
+		((gint64 *)*rtt)[n] = v;
+	else
+		((guint32 *)*rtt)[n] = (guint32)v;
 	g->c.slow.len[side] = n + 1;
 }
 
@@ -777,7 +793,10 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 					 : NULL;
 		for (int s = 0; g != NULL && s < 2; s++) {
 			if (g->c.slow.rtt[s] != NULL)
-				__builtin_prefetch(&g->c.slow.rtt[s][g->c.slow.len[s]], 1);
+				__builtin_prefetch((const guint8 *)g->c.slow.rtt[s] +
+							   (gsize)g->c.slow.len[s] *
+								   (g->c.slow.wide[s] ? 8 : 4),
+						   1);
 			if (g->c.slow.top[s] != 0)
 				__builtin_prefetch(&a->slow[g->c.slow.top[s] - 1], 1);
 		}

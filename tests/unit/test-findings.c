@@ -581,6 +581,37 @@ static ss_conn *complete_in(guint8 family, ss_ip cip, guint16 cport, ss_ip sip, 
  * those words): each example a finding shows must come back with every
  * byte of the record it was made from, whatever its words, in less room
  * than the record. */
+/* Round trips are kept in 4 bytes until one needs more (4.29 s and up):
+ * the side's samples then widen, keeping the earlier ones, so the median,
+ * the slowest and the outliers are those of the samples as given. */
+static void test_slow_samples_widen(void **state)
+{
+	(void)state;
+	ss_ip sv = v4(10, 0, 0, 9);
+	GPtrArray *conns = g_ptr_array_new();
+	/* 9 fast ones (1..9 ms: the widening copies past the first powers
+	 * of two), then 5 s, then 10 ms */
+	for (int i = 0; i < 9; i++)
+		g_ptr_array_add(conns, complete(v4(10, 0, 1, i + 1), (guint16)(45000 + i), sv, 80,
+						T0 + i * 10000 * MS, (i + 1) * MS, MS, 5000 * MS));
+	g_ptr_array_add(conns, complete(v4(10, 0, 2, 1), 45100, sv, 80, T0 + 100000 * MS,
+					5000 * MS, MS, 10000 * MS));
+	g_ptr_array_add(conns, complete(v4(10, 0, 2, 2), 45101, sv, 80, T0 + 200000 * MS,
+					10 * MS, MS, 5000 * MS));
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *f = find(fs, "slow_handshake");
+	assert_non_null(f);
+	assert_int_equal(fact(f, "server_side_samples"), 11);
+	assert_int_equal(fact(f, "server_side_outliers"), 1);
+	assert_int_equal(fact(f, "syn_to_synack_median_ms"), 6 * MS);
+	assert_int_equal(fact(f, "syn_to_synack_max_ms"), 5000 * MS);
+	assert_int_equal(f->n_examples, 1);
+	assert_int_equal(ss_conn_port(&f->examples[0], 0), 45100);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_examples_packed_same_bytes(void **state)
 {
 	(void)state;
@@ -716,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_announced_ahead),
 		cmocka_unit_test(test_examples_stored_once),
 		cmocka_unit_test(test_examples_packed_same_bytes),
+		cmocka_unit_test(test_slow_samples_widen),
 		cmocka_unit_test(test_time_wait_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
