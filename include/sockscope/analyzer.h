@@ -34,13 +34,6 @@ typedef struct {
 	 * with a record the sink will get a few records later, so that it can
 	 * prefetch what it will look up; the record stays alive until then. */
 	ss_conn_sink sink_ahead;
-	/* Optional, with `sink`: called on the sink's thread with the next
-	 * `n` records it will get, in order, before the first of them.  When
-	 * it returns TRUE the sink has handed part of their work to another
-	 * thread: sink_batch_end() then comes after the last of them, before
-	 * their memory is reused, and must wait for that work. */
-	gboolean (*sink_batch)(const ss_conn *const *records, guint n, gpointer sink_data);
-	void (*sink_batch_end)(gpointer sink_data);
 	/* Streaming, optional: called once, with sink_data, as soon as the
 	 * capture's last record has gone to the sink, on the thread that ran
 	 * the sink (with report_thread, the writer or report thread, while the

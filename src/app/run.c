@@ -280,8 +280,6 @@ static ss_report *analyze(run_ctx *ctx)
 		acfg.sink = ss_stream_sink_write;
 		acfg.sink_ahead = ss_stream_sink_ahead;
 		acfg.sink_done = ss_stream_sink_done;
-		acfg.sink_batch = ss_stream_sink_batch;
-		acfg.sink_batch_end = ss_stream_sink_batch_end;
 		acfg.sink_data = &ctx->sink;
 		ctx->sink.anon = ctx->anon;
 		ctx->sink.findings = ss_findings_acc_new();

@@ -8,7 +8,6 @@
 #include "sockscope/signals.h"
 
 #include <errno.h>
-#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,14 +25,18 @@ void ss_stream_sink_ahead(const ss_conn *c, gpointer data)
 		ss_findings_acc_ahead(sink->findings, c);
 }
 
-/* Writes n bytes with write(2), past stdio's buffer: copying each line
- * into it was ~3% of the writer thread on mixed.pcap (memcpy and
- * _IO_fwrite; docs/performance.md, "The capture-end drain, sixth
- * session").  An error hands the rest to stdio, which keeps it for the
- * final fflush/ferror check as before, and a reader that went away stops
- * the reading. */
-static void sink_write_out(ss_stream_sink *sink, const char *p, gsize n)
+/* Writes the gathered lines (batch mode) with write(2), past stdio's
+ * buffer: copying each line into it was ~3% of the writer thread on
+ * mixed.pcap (memcpy and _IO_fwrite; docs/performance.md, "The
+ * capture-end drain, sixth session").  An error hands the rest to stdio,
+ * which keeps it for the final fflush/ferror check as before, and a reader
+ * that went away stops the reading. */
+static void sink_emit(ss_stream_sink *sink)
 {
+	if (sink->flush_at < SS_STREAM_SINK_BATCH)
+		return;   /* buf holds the last line, written already */
+	const char *p = sink->buf->str;
+	gsize n = sink->buf->len;
 	if (n > 0 && !sink->broken)
 		fflush(sink->out);   /* nothing else is written meanwhile: a no-op */
 	while (n > 0 && !sink->broken) {
@@ -52,153 +55,7 @@ static void sink_write_out(ss_stream_sink *sink, const char *p, gsize n)
 			break;
 		}
 	}
-}
-
-/* Writes the gathered lines (batch mode). */
-static void sink_emit(ss_stream_sink *sink)
-{
-	if (sink->flush_at < SS_STREAM_SINK_BATCH)
-		return;   /* buf holds the last line, written already */
-	sink_write_out(sink, sink->buf->str, sink->buf->len);
 	g_string_truncate(sink->buf, 0);
-}
-
-/* ---- the capture end's lines on a thread of their own ----
- *
- * On mixed.pcap ~98k records end with the capture, and for that drain the
- * writer thread was the bottleneck (findings and lines, 100%) while the
- * packet thread waited.  Each batch's lines (~35% of the writer's work
- * there: ss_json_conn, the Community ID, numbers and times) are formatted
- * by this helper while the writer teaches the findings the same records;
- * the writer then waits for the lines and writes them in order.  Both
- * only read the records, which go back to the slab after
- * sink_batch_end. */
-typedef struct ss_line_helper {
-	GThread *thread;
-	GAsyncQueue *jobs;          /* writer -> helper: a batch, or stop */
-	GAsyncQueue *done;          /* helper -> writer: its lines */
-	const ss_conn **records;    /* the batch, records[0..n) */
-	guint n, room;
-	GString *out;               /* the batch's lines */
-	gboolean stop;
-	/* Each hand-over goes through a GAsyncQueue, whose lock orders the
-	 * threads' memory; as in pipeline/stage.c it is also stated with an
-	 * atomic release / acquire pair, which ThreadSanitizer sees (glib's
-	 * futex-based locks it does not). */
-	gint handed;
-} line_helper;
-
-/* Fewer records than this are formatted on the writer: the hand-over
- * costs two thread wake-ups. */
-#define LINES_APART_MIN 64
-
-static void lines_send(line_helper *h, GAsyncQueue *q)
-{
-	g_atomic_int_inc(&h->handed);
-	g_async_queue_push(q, h);
-}
-
-static void lines_receive(line_helper *h, GAsyncQueue *q)
-{
-	(void)g_async_queue_pop(q);
-	(void)g_atomic_int_get(&h->handed);
-}
-
-/* The records come from the report thread's core (the writer fetches
- * them for itself): each is fetched this many lines ahead. */
-#define LINES_AHEAD 8
-
-static void prefetch_conn(const ss_conn *c)
-{
-	gsize size = ss_conn_size(c->tail);
-	for (gsize off = 0; off < size; off += 64)
-		__builtin_prefetch((const char *)c + off);
-}
-
-static gpointer lines_main(gpointer data)
-{
-	line_helper *h = data;
-	for (;;) {
-		lines_receive(h, h->jobs);
-		if (h->stop)
-			return NULL;
-		g_string_truncate(h->out, 0);
-		for (guint i = 0; i < h->n; i++) {
-			if (i + LINES_AHEAD < h->n)
-				prefetch_conn(h->records[i + LINES_AHEAD]);
-			ss_json_conn(h->out, h->records[i], TRUE);
-		}
-		lines_send(h, h->done);
-	}
-}
-
-static line_helper *lines_start(void)
-{
-	line_helper *h = g_new0(line_helper, 1);
-	h->jobs = g_async_queue_new();
-	h->done = g_async_queue_new();
-	h->out = g_string_sized_new(2 << 20);
-	h->thread = g_thread_try_new("sockscope-line", lines_main, h, NULL);
-	if (h->thread)
-		return h;
-	g_async_queue_unref(h->jobs);
-	g_async_queue_unref(h->done);
-	g_string_free(h->out, TRUE);
-	g_free(h);
-	return NULL;
-}
-
-static void lines_stop(ss_stream_sink *sink)
-{
-	line_helper *h = sink->lines;
-	if (!h)
-		return;
-	sink->lines = NULL;
-	h->stop = TRUE;
-	lines_send(h, h->jobs);
-	g_thread_join(h->thread);
-	g_async_queue_unref(h->jobs);
-	g_async_queue_unref(h->done);
-	g_string_free(h->out, TRUE);
-	g_free(h->records);
-	g_free(h);
-}
-
-gboolean ss_stream_sink_batch(const ss_conn *const *records, guint n, gpointer data)
-{
-	ss_stream_sink *sink = data;
-	if (!sink->findings_threaded || sink->flush_at < SS_STREAM_SINK_BATCH || sink->anon ||
-	    sink->view || sink->broken || n < LINES_APART_MIN ||
-	    records[0]->ended_by != SS_END_CAPTURE)
-		return FALSE;
-	if (!sink->lines && !(sink->lines = lines_start()))
-		return FALSE;
-	line_helper *h = sink->lines;
-	if (h->room < n) {
-		h->room = n;
-		h->records = g_renew(const ss_conn *, h->records, n);
-	}
-	memcpy(h->records, records, n * sizeof *records);
-	h->n = n;
-	lines_send(h, h->jobs);
-	sink->lines_apart = TRUE;
-	return TRUE;
-}
-
-void ss_stream_sink_batch_end(gpointer data)
-{
-	ss_stream_sink *sink = data;
-	line_helper *h = sink->lines;
-	lines_receive(h, h->done);
-	sink->lines_apart = FALSE;
-	sink->lines_batches++;
-	/* after the lines gathered before the batch's */
-	if (sink->buf->len + h->out->len < sink->flush_at) {
-		g_string_append_len(sink->buf, h->out->str, (gssize)h->out->len);
-		return;
-	}
-	sink_emit(sink);
-	sink_write_out(sink, h->out->str, h->out->len);
 }
 
 void ss_stream_sink_write(const ss_conn *c, gpointer data)
@@ -212,9 +69,7 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 	}
 	if (sink->findings)
 		ss_findings_acc_add(sink->findings, c);
-	if (sink->lines_apart) {
-		/* the line helper formats it (ss_stream_sink_batch) */
-	} else if (sink->flush_at >= SS_STREAM_SINK_BATCH) {
+	if (sink->flush_at >= SS_STREAM_SINK_BATCH) {
 		/* Reading files: lines gather in buf, written whole a buffer
 		 * at a time (sink_emit), as stdio's full buffer did. */
 		ss_json_conn(sink->buf, c, TRUE);
@@ -338,7 +193,6 @@ static gpointer findings_begin_main(gpointer data)
 void ss_stream_sink_done(gpointer data)
 {
 	ss_stream_sink *sink = data;
-	lines_stop(sink);
 	sink_emit(sink);   /* the last lines, before anything else is written */
 	if (!sink->findings || sink->findings_thread || sink->findings_part)
 		return;
@@ -370,7 +224,6 @@ GPtrArray *ss_stream_sink_findings(ss_stream_sink *sink, const ss_report *r)
 
 void ss_stream_sink_clear(ss_stream_sink *sink)
 {
-	lines_stop(sink);   /* a run that stopped before its end */
 	if (sink->findings) {
 		/* a run that ended before its report was written */
 		ss_report none = { 0 };

@@ -31,15 +31,8 @@ typedef struct {
 	GThread *findings_thread;
 	ss_findings_part *findings_part;
 	GThread *findings_slow;     /* the slow-handshake findings, beside it */
-	gboolean findings_threaded; /* may the sink use threads of its own (that
-	                               step; the capture end's lines): not with
-	                               --single-thread or live, which keep one */
-	/* At the capture's end, reading files: a thread that formats each of
-	 * the writer's batches' lines while the writer teaches the findings
-	 * (ss_stream_sink_batch); started at the first such batch. */
-	struct ss_line_helper *lines;
-	gboolean lines_apart;       /* this batch's lines are the helper's */
-	guint lines_batches;        /* batches whose lines it formatted */
+	gboolean findings_threaded; /* may that step have a thread (not with
+	                               --single-thread or live: they keep one) */
 	/* The accumulator once the findings are finished: freed by
 	 * ss_stream_sink_clear(), after the findings are written (its frees
 	 * are ~10 000 blocks on mixed.pcap), or left to the process's exit
@@ -62,15 +55,6 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data);
  * the record will look up (not with --anonymize: the sink adds a
  * pseudonymised copy). */
 void ss_stream_sink_ahead(const ss_conn *c, gpointer data);
-/* The ss_analyzer_config.sink_batch and sink_batch_end callbacks: at
- * the capture's end (the batch's first record ended with it), with the
- * lines gathered in the sink's buffer (reading files), no anonymizer and
- * a thread to be had, the batch's lines are formatted on the line helper
- * while the writer goes through the records; sink_batch_end waits for
- * them and writes them after the lines before, so the bytes and their
- * order are the same. */
-gboolean ss_stream_sink_batch(const ss_conn *const *records, guint n, gpointer data);
-void ss_stream_sink_batch_end(gpointer data);
 /* The ss_analyzer_config.sink_done callback: the last record is written
  * (threaded, this runs on the writer thread, beside the report thread's
  * last work), so the findings' first step (ss_findings_acc_finish_begin)

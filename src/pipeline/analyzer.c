@@ -289,23 +289,17 @@ static void aggregate(ss_analyzer *a, ss_conn *c)
 
 /* ---- the work of each stage ---- */
 
-/* Writer: a written record's memory goes on *spares for a new record,
- * while packets still come, or back to the slab. */
-static void release_written(ss_conn *c, ss_stage_chain *spares)
+/* Writer: the record goes to the sink; its memory then goes on *spares
+ * for a new record, while packets still come. */
+static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 {
+	a->cfg.sink(c, a->cfg.sink_data);
 	if (c->ended_by == SS_END_CAPTURE) {
 		/* The capture is over: no new record will need it. */
 		ss_conn_slab_release(c);
 		return;
 	}
 	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, lru_next));
-}
-
-/* Writer: the record goes to the sink, then its memory. */
-static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
-{
-	a->cfg.sink(c, a->cfg.sink_data);
-	release_written(c, spares);
 }
 
 /* How far ahead in a batch the writer announces a record to the sink
@@ -339,24 +333,9 @@ static void sink_finished(ss_analyzer *a)
 	a->cfg.sink_done(a->cfg.sink_data);
 }
 
-/* Offers the batch's records to the sink's sink_batch: TRUE when the sink
- * took part of their work to another thread (at capture end, the jsonl
- * lines: app/stream-sink.c), so that the records go back to the slab or
- * the spares only after sink_batch_end. */
-static gboolean writer_batch_begin(ss_analyzer *a, const ss_stage_batch *b)
-{
-	if (!a->cfg.sink_batch || b->len == 0)
-		return FALSE;
-	const ss_conn *records[SS_STAGE_BATCH];
-	for (guint i = 0; i < b->len; i++)
-		records[i] = b->ev[i].item;
-	return a->cfg.sink_batch(records, b->len, a->cfg.sink_data);
-}
-
 static void writer_consume(void *ctx, ss_stage_batch *b)
 {
 	ss_analyzer *a = ctx;
-	gboolean apart = writer_batch_begin(a, b);
 	ss_conn_sink ahead = a->cfg.sink_ahead;
 	for (guint i = 0; ahead != NULL && i < MIN(b->len, WRITE_AHEAD); i++)
 		ahead(b->ev[i].item, a->cfg.sink_data);
@@ -365,14 +344,7 @@ static void writer_consume(void *ctx, ss_stage_batch *b)
 			prefetch_record(b->ev[i + 2 * WRITE_AHEAD].item);
 		if (ahead != NULL && i + WRITE_AHEAD < b->len)
 			ahead(b->ev[i + WRITE_AHEAD].item, a->cfg.sink_data);
-		a->cfg.sink(b->ev[i].item, a->cfg.sink_data);
-		if (!apart)
-			release_written(b->ev[i].item, &b->back);
-	}
-	if (apart) {
-		a->cfg.sink_batch_end(a->cfg.sink_data);
-		for (guint i = 0; i < b->len; i++)
-			release_written(b->ev[i].item, &b->back);
+		write_record(a, b->ev[i].item, &b->back);
 	}
 	if (b->last)
 		sink_finished(a);
