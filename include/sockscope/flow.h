@@ -93,11 +93,9 @@ void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 gboolean ss_flow_table_remove_hashed(ss_flow_table *t, const ss_flow_key *key, guint64 h);
 
-/* Appends every entry to out, in slot order (one sequential pass: no
- * order worth relying on, but no entry is chased through another). */
-void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out);
-/* The same entries one at a time, for a caller that keeps them in its own
- * array: *pos starts at 0; NULL after the last. */
+/* Every entry, one at a time, in slot order (one sequential pass: no
+ * order worth relying on, but no entry is chased through another): *pos
+ * starts at 0; NULL after the last. */
 gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos);
 
 /* Hints for a batch of packets, to overlap their cache misses: prefetch

@@ -398,13 +398,6 @@ gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos)
 	return NULL;
 }
 
-void ss_flow_table_entries(const ss_flow_table *t, GPtrArray *out)
-{
-	gsize pos = 0;
-	for (gpointer e; (e = ss_flow_table_next_entry(t, &pos)) != NULL;)
-		g_ptr_array_add(out, e);
-}
-
 /* ---- hints for batches (flow/lifecycle.c, ss_lifecycle_packets) ----
  *
  * Hints only: they change nothing and may be wrong (a later packet of the
