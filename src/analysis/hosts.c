@@ -11,9 +11,9 @@
  * listener roll-up, in an ss_set64 (sockscope/set64.h).
  *
  * An entry holds only the key and the counters any record may touch (48
- * bytes); what a host's own handshakes teach lives apart (client_acc, for
- * the hosts that opened one), and the report's ss_host is made at the end,
- * after the index is freed. */
+ * bytes); what a host's own handshakes teach lives apart (client_one for
+ * the hosts that opened one, client_acc from their second), and the
+ * report's ss_host is made at the end, after the index is freed. */
 #include "sockscope/hosts.h"
 #include "sockscope/bigarray.h"
 #include "sockscope/listeners.h"
@@ -67,16 +67,20 @@ typedef struct {
 	dest_acc d[];
 } dest_list;
 
-/* The per-source-port memory of a host's reuse detection: the end of the
- * last use of each port, in ms from the host's base_ns, in 1 KiB pages of
- * 256 ports allocated when a port in them is first used.  A flat
- * 65 536-entry map was 256 KiB per host (16 MB for the default 64 hosts,
- * whatever they did); a host's ports sit in its ephemeral range, so most
- * pages stay unallocated: at most 2 KiB + 256 KiB when a host used them
- * all. */
+/* A host's reuse detection: the end of the last use of each source port,
+ * in ms from base_ns, in 1 KiB pages of 256 ports allocated when a port in
+ * them is first used, and what it found.  A flat 65 536-entry map was
+ * 256 KiB per host (16 MB for the default 64 hosts, whatever they did); a
+ * host's ports sit in its ephemeral range, so most pages stay
+ * unallocated: at most 2 KiB + 256 KiB when a host used them all.  The
+ * findings live here, not in every client_acc, as only the max_port_maps
+ * hosts with a map can have any. */
 #define PORT_PAGE_BITS 8
 #define PORT_PAGE_SIZE (1u << PORT_PAGE_BITS)
 typedef struct {
+	guint64 reused_ports;      /* connections from a port used before */
+	gint64 min_reuse_gap_ns;   /* SS_NO_TIME when none */
+	gint64 base_ns;
 	gint32 *page[65536 / PORT_PAGE_SIZE];
 } port_map;
 
@@ -99,43 +103,67 @@ static gboolean port_map_used(const port_map *m, guint16 port)
 	return page && page[port & (PORT_PAGE_SIZE - 1)] != PORT_UNUSED;
 }
 
-static void port_map_free(port_map *m)
+/* Frees the map's pages; what it found stays. */
+static void port_map_release(port_map *m)
 {
 	if (!m)
 		return;
-	for (guint i = 0; i < G_N_ELEMENTS(m->page); i++)
+	for (guint i = 0; i < G_N_ELEMENTS(m->page); i++) {
 		g_free(m->page[i]);
-	g_free(m);
+		m->page[i] = NULL;
+	}
 }
+
+/* One handshake-proven client connection, as ss_hosts_learn_ephemeral()
+ * learns from it: its destination, source port and times.  It is also all
+ * a host that opened one such connection keeps: 46 485 of mixed.pcap's
+ * 54 352 client hosts, whose 200-byte client_acc (below) was 10.9 MB of
+ * fresh memory faulted in during the capture end's drain, where 40 bytes
+ * each say the same (docs/performance.md, "The capture-end drain and
+ * tail, tenth session").  A host's client_acc is made on its second, by
+ * learning the first again (client_full()), so its state is the one the
+ * first connection made; what the report reads of a host that made one is
+ * made the same way (client_view()).  Its destination's protocol (TCP)
+ * and family (its host's) are not kept. */
+typedef struct {
+	ss_ip dest_ip;
+	guint16 dest_port;
+	guint16 port;           /* the client's source port */
+	guint32 host;           /* its host's index in by_ip (host_index()) */
+	gint64 start;           /* ss_conn_span()'s first packet (SS_NO_TIME: none) */
+	gint64 end;             /* its last packet, either side's (SS_NO_TIME: none) */
+} client_one;
+
+G_STATIC_ASSERT(sizeof(client_one) == 40);
 
 /* What a host's handshake-proven client connections taught
  * (ss_hosts_learn_ephemeral): its source ports, their reuse and its
- * destinations.  Cold: a host gets one on its first such connection only,
+ * destinations.  Cold: a host gets one on its second such connection only,
  * so the many hosts that never opened one (servers, scan targets, UDP
- * peers) carry 4 bytes for it, not these 200. */
+ * peers) carry 4 bytes for it, and those that opened one a client_one. */
 typedef struct {
 	ss_eph_stats eph;
-	guint64 reused_ports;
-	gint64 min_reuse_gap_ns;   /* SS_NO_TIME when none */
-	/* the busiest destination within one TIME_WAIT window */
+	/* the busiest destination within one TIME_WAIT window: its
+	 * connections there, and which it is (0: first_dest, i: dests->d[i -
+	 * 1]; a destination's key never changes, so 2 bytes name the 19 of
+	 * its protocol, address and port) */
 	guint64 busiest_connections;
-	ss_ip busiest_ip;
-	guint16 busiest_port;
-	guint8 busiest_proto;
-	guint8 reuse_known;        /* FALSE once no port map was available */
-	/* Most hosts make one connection: the first sample is kept inline and
-	 * the port map and destination list are allocated on the second. */
-	guint8 have_first, have_dest;
+	guint16 busiest;
+	/* The first sample is kept inline and the port map allocated on the
+	 * second timed one. */
 	guint16 first_port;
+	guint8 have_first;
+	guint8 reuse_known;        /* FALSE once no port map was available */
 	gint64 first_start, first_end;
 	port_map *port_last;
-	gint64 base_ns;
-	dest_acc first_dest;
+	dest_acc first_dest;       /* set by the first sample */
 	dest_list *dests;          /* the destinations after the first */
 } client_acc;
 
-/* 54 000 of them on mixed.pcap: no padding holes */
-G_STATIC_ASSERT(sizeof(client_acc) == 200);
+/* 61 236 of them on many-flows.pcap, 7 867 on mixed.pcap: 160 bytes, was
+ * 200 with the reuse findings (now in port_map) and the busiest
+ * destination's key inline */
+G_STATIC_ASSERT(sizeof(client_acc) == 160);
 
 /* A host's entry in the table: the key and what every record may touch,
  * 48 bytes (it held the whole ss_host and the client side inline, 384
@@ -146,8 +174,12 @@ typedef struct {
 	guint32 unknown_roles;     /* saturating, as ss_host's */
 	guint64 client_connections;
 	guint32 client_servers;    /* at most max_servers (a guint) */
-	guint32 client;            /* 1 + its client_acc's index in `clients`; 0: none */
+	/* 0: no client side; CLIENT_ONE | 1 + its client_one's index in
+	 * `ones`; otherwise 1 + its client_acc's index in `clients` */
+	guint32 client;
 } host_acc;
+
+#define CLIENT_ONE (1u << 31)
 
 G_STATIC_ASSERT(sizeof(host_acc) == 48);
 
@@ -161,6 +193,10 @@ struct ss_hosts {
 	ss_oatable by_ip;       /* host_acc, keyed by its host_key */
 	client_acc *clients;    /* n_clients of them, dense; room for clients_cap */
 	guint32 n_clients, clients_cap;
+	/* the first connections of the hosts that made one: n_ones, dense
+	 * (one_drop()), in room for ones_cap */
+	client_one *ones;
+	guint32 n_ones, ones_cap;
 	/* 1 + the index of the host host_get() returned last; 0: none.  A
 	 * record's client host is looked up by ss_hosts_add_conn() and then
 	 * ss_hosts_learn_ephemeral() in a row: the second finds it here with
@@ -181,14 +217,23 @@ void ss_hosts_limits_init(ss_hosts_limits *lim)
 	lim->max_servers = 1u << 20;
 }
 
-/* Frees the port maps and destination lists of the client side; what
- * ss_hosts_take() still needs of it (the statistics) stays. */
+/* The key of a host's busiest destination. */
+static const sock_key *busiest_key(const client_acc *cl)
+{
+	return cl->busiest ? &cl->dests->d[cl->busiest - 1].k : &cl->first_dest.k;
+}
+
+/* Frees the port maps' pages and the destination lists of the client
+ * side; what ss_hosts_take() still needs of it (the statistics, the
+ * reuse findings, the busiest destination's key: moved into first_dest,
+ * which no sample reads after this) stays. */
 static void clients_release(ss_hosts *h)
 {
 	for (guint32 i = 0; i < h->n_clients; i++) {
 		client_acc *cl = &h->clients[i];
-		port_map_free(cl->port_last);
-		cl->port_last = NULL;
+		port_map_release(cl->port_last);
+		cl->first_dest.k = *busiest_key(cl);
+		cl->busiest = 0;
 		g_free(cl->dests);
 		cl->dests = NULL;
 	}
@@ -197,9 +242,14 @@ static void clients_release(ss_hosts *h)
 static void hosts_clear(ss_hosts *h)
 {
 	clients_release(h);
+	for (guint32 i = 0; i < h->n_clients; i++)
+		g_free(h->clients[i].port_last);
 	ss_big_free(h->clients, (gsize)h->clients_cap * sizeof *h->clients);
 	h->clients = NULL;
 	h->n_clients = h->clients_cap = 0;
+	ss_big_free(h->ones, (gsize)h->ones_cap * sizeof *h->ones);
+	h->ones = NULL;
+	h->n_ones = h->ones_cap = 0;
 	h->last = 0;
 	ss_oatable_clear(&h->by_ip);
 	ss_set64_clear(&h->pairs);
@@ -212,6 +262,8 @@ ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
 		h->lim = *lim;
 	else
 		ss_hosts_limits_init(&h->lim);
+	/* a host's busiest destination is a 16-bit index into its list */
+	h->lim.max_destinations = MIN(h->lim.max_destinations, (guint)G_MAXUINT16 + 1);
 	ss_oatable_init(&h->by_ip, sizeof(host_acc), sizeof(host_key));
 	return h;
 }
@@ -286,7 +338,11 @@ void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 		ss_set64_prefetch(&h->pairs, (guint64)(host_index(h, acc) + 1) << 32 | server);
 	/* only a TCP record's handshake teaches the client side
 	 * (ss_hosts_learn_ephemeral) */
-	if (c->proto == IPPROTO_TCP && acc->client)
+	if (c->proto != IPPROTO_TCP || !acc->client)
+		return;
+	if (acc->client & CLIENT_ONE)
+		ss_prefetch_bytes(&h->ones[(acc->client & ~CLIENT_ONE) - 1], sizeof(client_one));
+	else
 		ss_prefetch_bytes(&h->clients[acc->client - 1], sizeof(client_acc));
 }
 
@@ -328,12 +384,60 @@ static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_
 	return acc;
 }
 
-/* The host's client side, made on its first handshake-proven connection.
- * The pointer holds until the next one is made. */
-static client_acc *client_get(ss_hosts *h, host_acc *acc)
+static void learn_one(ss_hosts *h, client_acc *acc, guint8 family, const client_one *one);
+
+/* A fresh client side, as a host's first connection finds it. */
+static void client_init(client_acc *cl)
 {
-	if (acc->client)
+	memset(cl, 0, sizeof *cl);
+}
+
+/* Keeps a host's first connection; the host's `client` is set. */
+static void one_put(ss_hosts *h, host_acc *acc, const client_one *one)
+{
+	if (h->n_ones == h->ones_cap) {
+		/* 1.5x, as the table's entries */
+		guint32 cap = h->ones_cap ? h->ones_cap + h->ones_cap / 2 : 8;
+		h->ones = ss_big_resize(h->ones, (gsize)h->ones_cap * sizeof *h->ones,
+					(gsize)cap * sizeof *h->ones);
+		h->ones_cap = cap;
+	}
+	h->ones[h->n_ones++] = *one;
+	acc->client = CLIENT_ONE | h->n_ones;
+}
+
+/* Drops first connection i: the last takes its place (its host told),
+ * so the array holds only the hosts that made one connection so far, and
+ * gives its room back when a quarter of it is in use.  On many-flows.pcap
+ * 61 236 of 65 536 client hosts make a second connection: with a free
+ * list of dropped slots instead, the array stayed at its largest, and the
+ * capture's peak RSS was 3.2 MB higher (411.6 against 408.4 MB). */
+static void one_drop(ss_hosts *h, guint32 i)
+{
+	guint32 last = --h->n_ones;
+	if (i != last) {
+		h->ones[i] = h->ones[last];
+		host_acc *moved = ss_oa_entry(&h->by_ip, h->ones[i].host);
+		moved->client = CLIENT_ONE | (i + 1);
+	}
+	if (h->ones_cap > 64 && h->n_ones < h->ones_cap / 4) {
+		guint32 cap = h->ones_cap / 2;
+		h->ones = ss_big_resize(h->ones, (gsize)h->ones_cap * sizeof *h->ones,
+					(gsize)cap * sizeof *h->ones);
+		h->ones_cap = cap;
+	}
+}
+
+/* The host's client_acc, made on its second handshake-proven connection
+ * from its first (whose slot is dropped).  The pointer holds until the
+ * next one is made. */
+static client_acc *client_full(ss_hosts *h, host_acc *acc)
+{
+	if (!(acc->client & CLIENT_ONE))
 		return &h->clients[acc->client - 1];
+	guint32 i = (acc->client & ~CLIENT_ONE) - 1;
+	client_one first = h->ones[i];
+	one_drop(h, i);
 	if (h->n_clients == h->clients_cap) {
 		/* 1.5x, as the table's entries */
 		guint32 cap = h->clients_cap ? h->clients_cap + h->clients_cap / 2 : 8;
@@ -342,20 +446,35 @@ static client_acc *client_get(ss_hosts *h, host_acc *acc)
 		h->clients_cap = cap;
 	}
 	client_acc *cl = &h->clients[h->n_clients++];
-	memset(cl, 0, sizeof *cl);
-	cl->min_reuse_gap_ns = SS_NO_TIME;
-	cl->base_ns = SS_NO_TIME;
+	client_init(cl);
 	acc->client = h->n_clients;
+	/* A first connection changes nothing outside its host (no port map,
+	 * no destination dropped), so learning it now leaves the state
+	 * learning it then did. */
+	learn_one(h, cl, acc->k.family, &first);
 	return cl;
 }
 
-static gint32 rel_ms(const client_acc *acc, gint64 ns)
+/* What the report reads of a host's client side: its client_acc, or one
+ * made in *tmp from its first connection; NULL when it opened none. */
+static const client_acc *client_view(ss_hosts *h, const host_acc *acc, client_acc *tmp)
+{
+	if (!acc->client)
+		return NULL;
+	if (!(acc->client & CLIENT_ONE))
+		return &h->clients[acc->client - 1];
+	client_init(tmp);
+	learn_one(h, tmp, acc->k.family, &h->ones[(acc->client & ~CLIENT_ONE) - 1]);
+	return tmp;
+}
+
+static gint32 rel_ms(const port_map *m, gint64 ns)
 {
 	/* Never SS_NO_TIME (INT64_MIN) here: untimed records are not noted
 	 * (ss_hosts_learn_ephemeral); kept so one can never overflow this. */
-	if (ns == SS_NO_TIME || acc->base_ns == SS_NO_TIME)
+	if (ns == SS_NO_TIME || m->base_ns == SS_NO_TIME)
 		return 0;
-	gint64 ms = (ns - acc->base_ns) / 1000000;
+	gint64 ms = (ns - m->base_ns) / 1000000;
 	return (gint32)CLAMP(ms, (gint64)G_MININT32 + 1, (gint64)G_MAXINT32);
 }
 
@@ -381,7 +500,8 @@ static void note_reuse(ss_hosts *h, client_acc *acc, guint16 port, gint64 start,
 		}
 		h->port_maps++;
 		acc->port_last = g_new0(port_map, 1);
-		acc->base_ns = acc->first_start;
+		acc->port_last->min_reuse_gap_ns = SS_NO_TIME;
+		acc->port_last->base_ns = acc->first_start;
 		note_port(acc, acc->first_port, acc->first_start, acc->first_end);
 	}
 	note_port(acc, port, start, end);
@@ -389,36 +509,30 @@ static void note_reuse(ss_hosts *h, client_acc *acc, guint16 port, gint64 start,
 
 static void note_port(client_acc *acc, guint16 port, gint64 start, gint64 end)
 {
-	gint32 *last = port_map_slot(acc->port_last, port);
+	port_map *m = acc->port_last;
+	gint32 *last = port_map_slot(m, port);
 	gint32 prev = *last;
-	gint32 s = rel_ms(acc, start), e = rel_ms(acc, end);
+	gint32 s = rel_ms(m, start), e = rel_ms(m, end);
 	if (prev != PORT_UNUSED) {
-		acc->reused_ports++;
+		m->reused_ports++;
 		/* A gap only when the earlier use had ended (Linux also uses one
 		 * port towards several destinations at once). */
 		if (s >= prev) {
 			gint64 gap = (gint64)(s - prev) * 1000000;
-			if (acc->min_reuse_gap_ns == SS_NO_TIME || gap < acc->min_reuse_gap_ns)
-				acc->min_reuse_gap_ns = gap;
+			if (m->min_reuse_gap_ns == SS_NO_TIME || gap < m->min_reuse_gap_ns)
+				m->min_reuse_gap_ns = gap;
 		}
 	}
 	if (prev == PORT_UNUSED || e > prev)
 		*last = e;
 }
 
-/* Counts the connection towards its destination; returns the destination
+/* Counts the connection towards its destination k; returns the destination
  * (NULL when the host's list was full). */
-static dest_acc *note_destination(ss_hosts *h, client_acc *acc, const ss_conn *c, gint64 start)
+static dest_acc *note_destination(ss_hosts *h, client_acc *acc, sock_key k, gint64 start)
 {
-	sock_key k;
-	memset(&k, 0, sizeof k);
-	k.proto = c->proto;
-	k.family = c->family;
-	k.port = ss_conn_server_port(c);
-	k.ip = *ss_conn_server_ip(c);
 	dest_acc *d = NULL;
-	if (!acc->have_dest) {
-		acc->have_dest = TRUE;
+	if (acc->eph.samples == 0) {   /* the first sample: learn_one() counts it after */
 		acc->first_dest.k = k;
 		acc->first_dest.window_start = start;
 		acc->first_dest.last_port = -1;
@@ -458,11 +572,28 @@ static dest_acc *note_destination(ss_hosts *h, client_acc *acc, const ss_conn *c
 	d->window_count++;
 	if (d->window_count > acc->busiest_connections) {
 		acc->busiest_connections = d->window_count;
-		acc->busiest_proto = k.proto;
-		acc->busiest_ip = k.ip;
-		acc->busiest_port = k.port;
+		acc->busiest = d == &acc->first_dest ? 0 : (guint16)(d - acc->dests->d + 1);
 	}
 	return d;
+}
+
+/* Learns one connection of a host of `family` into its client side. */
+static void learn_one(ss_hosts *h, client_acc *acc, guint8 family, const client_one *one)
+{
+	sock_key k;
+	memset(&k, 0, sizeof k);
+	k.proto = IPPROTO_TCP;   /* only TCP handshakes teach it */
+	k.family = family;
+	k.port = one->dest_port;
+	k.ip = one->dest_ip;
+	dest_acc *d = note_destination(h, acc, k, one->start);
+	ss_eph_stats_add(&acc->eph, one->port, d ? d->last_port : -1);
+	if (d)
+		d->last_port = one->port;
+	/* Reuse gaps need times: a record with no counted packet (SS_NO_TIME)
+	 * says nothing about when its port was in use. */
+	if (one->start != SS_NO_TIME && one->end != SS_NO_TIME)
+		note_reuse(h, acc, one->port, one->start, one->end);
 }
 
 void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
@@ -474,18 +605,17 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	host_acc *host = host_get(h, c->family, ss_conn_client_ip(c), &vnet, TRUE);
 	if (!host)
 		return;
-	client_acc *acc = client_get(h, host);
-	gint64 start, end;
-	ss_conn_span(c, &start, &end);
-	dest_acc *d = note_destination(h, acc, c, start);
-	ss_eph_stats_add(&acc->eph, ss_conn_client_port(c), d ? d->last_port : -1);
-	if (d)
-		d->last_port = ss_conn_client_port(c);
-	/* Reuse gaps need times: a record with no counted packet (SS_NO_TIME)
-	 * says nothing about when its port was in use. */
-	gint64 last = ss_conn_last_ns(c);
-	if (start != SS_NO_TIME && last != SS_NO_TIME)
-		note_reuse(h, acc, ss_conn_client_port(c), start, last);
+	client_one one = { .dest_ip = *ss_conn_server_ip(c),
+			   .dest_port = ss_conn_server_port(c),
+			   .port = ss_conn_client_port(c),
+			   .host = host_index(h, host),
+			   .end = ss_conn_last_ns(c) };
+	gint64 end;
+	ss_conn_span(c, &one.start, &end);
+	if (!host->client)
+		one_put(h, host, &one);
+	else
+		learn_one(h, client_full(h, host), c->family, &one);
 }
 
 void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
@@ -533,7 +663,9 @@ ss_eph_verdict ss_hosts_ephemeral_verdict(const ss_hosts *h, guint8 family, cons
 	if (!h)
 		return SS_EPH_VERDICT_UNKNOWN;
 	const host_acc *acc = host_lookup(h, family, ip, vnet);
-	if (!acc || !acc->client)
+	/* a host that made one connection has one sample */
+	G_STATIC_ASSERT(SS_EPH_MIN_SAMPLES > 1);
+	if (!acc || !acc->client || (acc->client & CLIENT_ONE))
 		return SS_EPH_VERDICT_UNKNOWN;
 	const ss_eph_stats *eph = &h->clients[acc->client - 1].eph;
 	if (eph->samples < SS_EPH_MIN_SAMPLES)
@@ -617,15 +749,17 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	for (guint i = 0; i < n_listeners; i++) {
 		const ss_listener *l = &g_array_index(listeners, ss_listener, i);
 		host_acc *acc = host_get(h, l->family, &l->ip, &l->vnet, FALSE);
-		const client_acc *cl = acc->client ? &h->clients[acc->client - 1] : NULL;
+		client_acc tmp;
+		const client_acc *cl = client_view(h, acc, &tmp);
 		gboolean used = cl && (cl->port_last ? port_map_used(cl->port_last, l->port)
 						     : cl->have_first && cl->first_port == l->port);
 		host_of[i] = host_index(h, acc) | (l->proto == IPPROTO_TCP && used ? DUAL_PORT : 0);
 	}
-	/* No look-up from here on: the index, the pairs, the port maps and the
-	 * destinations go before the report's hosts are made, so they are
-	 * never alive at the same time (mixed.pcap: the 34 MB table and its
-	 * 33.5 MB copy were). */
+	/* No look-up from here on: the index, the pairs, the port maps' pages
+	 * and the destinations go before the report's hosts are made, so they
+	 * are never alive at the same time (mixed.pcap: the 34 MB table and
+	 * its 33.5 MB copy were); the maps' 2 KiB heads, with what they
+	 * found, go after. */
 	ss_oatable_drop_index(&h->by_ip);
 	ss_set64_clear(&h->pairs);
 	clients_release(h);
@@ -644,15 +778,19 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 		x->client_servers = acc->client_servers;
 		x->unknown_roles = acc->unknown_roles;
 		x->min_reuse_gap_ns = SS_NO_TIME;
-		if (acc->client) {
-			const client_acc *cl = &h->clients[acc->client - 1];
+		client_acc tmp;
+		const client_acc *cl = client_view(h, acc, &tmp);
+		if (cl) {
 			x->eph = cl->eph;
 			x->reuse_known = cl->reuse_known;
-			x->reused_ports = cl->reused_ports;
-			x->min_reuse_gap_ns = cl->min_reuse_gap_ns;
-			x->busiest_proto = cl->busiest_proto;
-			x->busiest_ip = cl->busiest_ip;
-			x->busiest_port = cl->busiest_port;
+			if (cl->port_last) {
+				x->reused_ports = cl->port_last->reused_ports;
+				x->min_reuse_gap_ns = cl->port_last->min_reuse_gap_ns;
+			}
+			const sock_key *busiest = busiest_key(cl);
+			x->busiest_proto = busiest->proto;
+			x->busiest_ip = busiest->ip;
+			x->busiest_port = busiest->port;
 			x->busiest_connections = cl->busiest_connections;
 		}
 		ss_eph_profile_compute(&x->eph, &x->profile);

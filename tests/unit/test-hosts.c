@@ -682,6 +682,138 @@ static void test_reuse_across_pages(void **state)
 	ss_hosts_free(hs);
 }
 
+/* A host that opened one handshake-proven connection keeps it alone (a
+ * client_one in hosts.c), and gets its full client side on its second,
+ * learning the first again: the report reads the same either way.  A
+ * host's first connection moves when another host's second drops one
+ * before it (one_drop()). */
+static void test_first_connection_then_second(void **state)
+{
+	(void)state;
+	ss_hosts *hs = ss_hosts_new(NULL);
+	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2), cl = sc_ip4(10, 0, 0, 3),
+	      d = sc_ip4(10, 0, 0, 4);
+	ss_ip s1 = sc_ip4(10, 0, 1, 1), s2 = sc_ip4(10, 0, 1, 2);
+	ss_conn c = syn_conn(a, 40000, s1);
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(b, 41001, s1);
+	c.ep[0].packets = 0;   /* no counted packet: no time, no reuse sample */
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(a, 40002, s2);   /* a's second: b's first moves into a's place */
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(cl, 42000, s2);
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(d, 43000, s1);
+	c.ep[0].packets = 0;
+	ss_hosts_learn_ephemeral(hs, &c);
+	/* d's second, its first untimed (to another server: an untimed
+	 * window start is INT64_MIN, which a timed connection to the same
+	 * destination would subtract from) */
+	c = syn_conn(d, 43001, s2);
+	ss_hosts_learn_ephemeral(hs, &c);
+	/* b's one sample is too few for a verdict */
+	ss_vnet none = { 0 };
+	assert_int_equal(ss_hosts_ephemeral_verdict(hs, SS_FAMILY_IPV4, &b, &none, 41001),
+			 SS_EPH_VERDICT_UNKNOWN);
+	/* cl listens on the port it connected from */
+	GArray *listeners = g_array_new(FALSE, TRUE, sizeof(ss_listener));
+	ss_listener l;
+	memset(&l, 0, sizeof l);
+	l.proto = IPPROTO_TCP;
+	l.family = SS_FAMILY_IPV4;
+	l.ip = cl;
+	l.port = 42000;
+	g_array_append_val(listeners, l);
+	GArray *out = ss_hosts_take(hs, listeners);
+	assert_int_equal(out->len, 4);
+	const ss_host *h = &g_array_index(out, ss_host, 0);   /* a */
+	assert_int_equal(h->eph.samples, 2);
+	assert_int_equal(h->eph.min, 40000);
+	assert_int_equal(h->eph.max, 40002);
+	assert_int_equal(h->eph.even, 2);
+	assert_int_equal(h->eph.small_steps, 1);
+	assert_int_equal(h->eph.dest_steps, 0);
+	assert_true(h->reuse_known);
+	assert_int_equal(h->busiest_connections, 1);
+	assert_memory_equal(&h->busiest_ip, &s1, sizeof s1);   /* the first of two at 1 */
+	assert_int_equal(h->busiest_port, 80);
+	assert_int_equal(h->busiest_proto, IPPROTO_TCP);
+	h = &g_array_index(out, ss_host, 1);   /* b */
+	assert_int_equal(h->eph.samples, 1);
+	assert_int_equal(h->eph.min, 41001);
+	assert_int_equal(h->eph.max, 41001);
+	assert_int_equal(h->eph.even, 0);
+	assert_false(h->reuse_known);
+	assert_int_equal(h->min_reuse_gap_ns, SS_NO_TIME);
+	assert_int_equal(h->busiest_connections, 1);
+	assert_memory_equal(&h->busiest_ip, &s1, sizeof s1);
+	assert_int_equal(h->profile.fits, SS_EPH_UNKNOWN);
+	h = &g_array_index(out, ss_host, 2);   /* cl */
+	assert_int_equal(h->eph.samples, 1);
+	assert_int_equal(h->eph.min, 42000);
+	assert_int_equal(h->eph.even, 1);
+	assert_true(h->reuse_known);
+	assert_memory_equal(&h->busiest_ip, &s2, sizeof s2);
+	assert_int_equal(h->listeners->len, 1);
+	assert_int_equal(h->n_dual_ports, 1);
+	assert_int_equal(h->dual_ports[0], 42000);
+	h = &g_array_index(out, ss_host, 3);   /* d */
+	assert_int_equal(h->eph.samples, 2);
+	assert_int_equal(h->eph.min, 43000);
+	assert_int_equal(h->eph.small_steps, 1);
+	assert_true(h->reuse_known);   /* from its second */
+	assert_int_equal(h->reused_ports, 0);
+	assert_int_equal(h->busiest_connections, 1);
+	assert_memory_equal(&h->busiest_ip, &s1, sizeof s1);
+	ss_hosts_array_free(out);
+	g_array_unref(listeners);
+	ss_hosts_free(hs);
+}
+
+/* 3 000 hosts make a first connection, then all but every tenth a second
+ * (in another order): the first connections move and their array shrinks
+ * while the report reads each host's own. */
+static void test_first_connections_dropped(void **state)
+{
+	(void)state;
+	ss_hosts *hs = ss_hosts_new(NULL);
+	const guint n = 3000;
+	ss_ip server = sc_ip4(10, 1, 0, 1);
+	for (guint i = 0; i < n; i++) {
+		ss_conn c = syn_conn(sc_ip4(10, 0, (guint8)(i >> 8), (guint8)i),
+				     (guint16)(30000 + i), server);
+		ss_hosts_learn_ephemeral(hs, &c);
+	}
+	for (guint j = 0; j < n; j++) {
+		guint i = (j * 7u) % n;   /* 7 and 3 000 are coprime: each once */
+		if (i % 10 == 0)
+			continue;
+		ss_conn c = syn_conn(sc_ip4(10, 0, (guint8)(i >> 8), (guint8)i),
+				     (guint16)(50000 + i), sc_ip4(10, 1, 0, 2));
+		ss_hosts_learn_ephemeral(hs, &c);
+	}
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, n);
+	guint with_map = 0;
+	for (guint i = 0; i < n; i++) {
+		const ss_host *h = &g_array_index(out, ss_host, i);   /* in address order */
+		assert_int_equal(h->ip.bytes[2], i >> 8);
+		assert_int_equal(h->ip.bytes[3], i & 0xff);
+		assert_int_equal(h->eph.samples, i % 10 == 0 ? 1 : 2);
+		assert_int_equal(h->eph.min, 30000 + i);
+		assert_int_equal(h->eph.max, i % 10 == 0 ? 30000 + i : 50000 + i);
+		assert_memory_equal(&h->busiest_ip, &server, sizeof server);
+		if (i % 10 == 0)
+			assert_true(h->reuse_known);
+		else
+			with_map += h->reuse_known;
+	}
+	/* the first max_port_maps hosts with a second timed connection */
+	assert_int_equal(with_map, 64);
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +829,8 @@ int main(void)
 		cmocka_unit_test(test_likely_client),
 		cmocka_unit_test(test_prefetch_same_result),
 		cmocka_unit_test(test_reuse_across_pages),
+		cmocka_unit_test(test_first_connection_then_second),
+		cmocka_unit_test(test_first_connections_dropped),
 		cmocka_unit_test(test_tenants_apart),
 		cmocka_unit_test(test_tunnel_rollup),
 	};
