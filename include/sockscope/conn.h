@@ -130,8 +130,9 @@ typedef struct {
 	gint64 first_ns, last_ns;
 } ss_endpoint;
 
-/* Zeek's history letters in the order they happened; `who` has bit i set
- * when letter i was sent by ep[1].  Letters past the cap are dropped.
+/* Zeek's history letters in the order they happened; bit i of `who`
+ * (ss_conn_history_side()) is set when letter i was sent by ep[1].
+ * Letters past the cap are dropped.
  * Kept as 4-bit codes, two a byte (ss_conn_history_letter()): Zeek uses
  * twelve letters, and 32 chars a record were 16 bytes more of every flow
  * in progress (docs/performance.md, "Record memory, sixth session"). */
@@ -198,8 +199,18 @@ typedef struct {
 	 * ninth session"). */
 	guint32 syn_retransmits;     /* repeated SYNs with the same ISN */
 	guint32 synack_retransmits;  /* repeated SYN-ACKs */
-	/* History letters SS_HISTORY_COMMON on, as ss_conn's history[] */
+	/* History letters SS_HISTORY_COMMON on, as ss_conn's history[] and
+	 * history_who (bit i - SS_HISTORY_COMMON for letter i) */
 	guint8 history_more[(SS_HISTORY_MAX + 1 - SS_HISTORY_COMMON) / 2];
+	guint16 history_who_more;
+	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent */
+	guint8 wscale[2];
+	/* 0 for the first record of a tuple, then 1, 2...  Only a TCP record
+	 * reuses a tuple (a new SYN on it: flow/lifecycle.c), so a UDP record
+	 * reads 0 from ss_conn_tcp_none.  These three were 8 bytes of every
+	 * UDP record in the common part (docs/performance.md, "Record memory,
+	 * tenth session"). */
+	guint32 reuse_index;
 } ss_conn_tcp;
 
 /* Gaps between the copies of a retransmitted SYN that are kept. */
@@ -259,7 +270,10 @@ typedef struct ss_conn {
 	/* Zeek's per-endpoint state that UDP uses too (the rest is TCP's,
 	 * tail_tcp.zeek[]), per ep[]: */
 	guint8 zeek_seen[2];     /* history letters S H A D F R Q I given once */
-	guint32 history_who;
+	/* bit i: letter i (< SS_HISTORY_COMMON) was sent by ep[1]; the rest
+	 * are TCP's (tail_tcp.history_who_more) */
+	guint16 history_who;
+	guint8 icmp_code, icmp_family;  /* of the first ICMP error (cold: fills a hole) */
 	/* Packets whose payload the snap length cut: hot, as every such packet
 	 * counts here (on a capture cut at a snap length, most of them).  In
 	 * the cold part it cost a cache miss a packet: ss_conn_update had 4.6%
@@ -275,14 +289,8 @@ typedef struct ss_conn {
 	                            which Zeek's analyzer otherwise skips */
 
 	/* ---- cold: rare packets, and the end of the record ---- */
-	guint32 reuse_index;   /* 0 for the first record of a tuple, then 1, 2... */
-	guint64 seq;           /* creation order, the tie-breaker when sorting */
-	/* Per ep[]: the window scale of its SYN / SYN-ACK, 0 when absent.  Cold
-	 * (written on SYNs, read once); in ss_endpoint it padded each endpoint
-	 * from 48 to 56 bytes. */
-	guint8 wscale[2];
-	guint8 icmp_code, icmp_family;  /* of the first ICMP error */
-
+	/* (The window scales and the tuple's reuse index are TCP's:
+	 * tail_tcp.wscale[], .reuse_index.) */
 	/* lifecycle, owned by the analyzer (the packet thread) */
 	guint8 reuse : 3;      /* ss_reuse: this record reuses the tuple of an earlier one */
 	guint8 ended_by : 3;   /* ss_end */
@@ -296,7 +304,7 @@ typedef struct ss_conn {
 	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
 	 * a byte as bit-fields, with `continues` (written once, when the
 	 * record starts), so that the record's fields end at a multiple
-	 * of 8 (200 bytes), and a TCP record's too (352). */
+	 * of 8 (192 bytes), and a TCP record's too (352). */
 	guint8 outcome : 4;    /* ss_outcome */
 	guint8 close : 4;      /* ss_close */
 	guint8 evidence : 4;   /* ss_evidence */
@@ -304,10 +312,11 @@ typedef struct ss_conn {
 	guint8 continues : 1;  /* it continues a flow the cap evicted whose
 	                          first part is not this record (written already,
 	                          or aggregated): not a new connection */
+	guint64 seq;           /* creation order, the tie-breaker when sorting */
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (200 bytes), TCP records after tail_tcp (352),
+	 * UDP records end here (192 bytes), TCP records after tail_tcp (352),
 	 * a TCP record whose SYN repeated after the SYN gaps (416: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
 	 * hold the tunnel too (464).  Read them through ss_conn_tcp_part(),
@@ -316,8 +325,8 @@ typedef struct ss_conn {
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may
 	 * lie the next record (flow/slab.c).  1M records in progress on the
 	 * many-flows capture are most of its peak memory: without this tail a
-	 * UDP record is 264 bytes shorter, a TCP one 112 (docs/performance.md,
-	 * "Record memory", fifth to ninth sessions). */
+	 * UDP record is 272 bytes shorter, a TCP one 112 (docs/performance.md,
+	 * "Record memory", fifth to tenth sessions). */
 	ss_conn_tcp tail_tcp;  /* TCP's state (and a tunnelled UDP record's,
 	                          unused, as ss_conn_init made it) */
 	/* Between successive copies of the first SYN (index: syn_retransmits
@@ -416,6 +425,20 @@ static inline const guint8 *ss_conn_history_byte(const ss_conn *c, guint i)
 static inline char ss_conn_history_letter(const ss_conn *c, guint i)
 {
 	return SS_HISTORY_LETTERS[(*ss_conn_history_byte(c, i) >> (i % 2 * 4)) & 15];
+}
+
+/* Which side (0: ep[0], 1: ep[1]) sent history letter i (< history_len). */
+static inline int ss_conn_history_side(const ss_conn *c, guint i)
+{
+	return i < SS_HISTORY_COMMON ? (c->history_who >> i) & 1
+	     : (ss_conn_tcp_part(c)->history_who_more >> (i - SS_HISTORY_COMMON)) & 1;
+}
+
+/* The tuple's reuse index: 0 for the first record of a tuple, then 1,
+ * 2...; always 0 for a UDP record (only TCP reuses a tuple). */
+static inline guint32 ss_conn_reuse_index(const ss_conn *c)
+{
+	return ss_conn_tcp_part(c)->reuse_index;
 }
 
 /* Appends a history letter (either case: stored lower) sent by ep[side];

@@ -224,7 +224,7 @@ static void note_tcp_options(ss_conn *c, int side, const ss_tcp_info *t)
 	ss_zeek_ep *e = &c->tail_tcp.zeek[side];
 	e->tcp_options = t->options;
 	e->mss = (t->options & SS_TCPOPT_HAVE_MSS) ? t->mss : 0;
-	c->wscale[side] = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
+	c->tail_tcp.wscale[side] = (t->options & SS_TCPOPT_HAVE_WSCALE) ? t->wscale : 0;
 }
 
 static void update_tcp(ss_conn *c, int side, const ss_packet *p)

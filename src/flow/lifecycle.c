@@ -302,7 +302,7 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 	tombstone *t = &lc->recent_ring[pos];
 	t->key = c->key;
 	t->ended_ns = ss_conn_last_ns(c);
-	t->reuse_index = c->reuse_index;
+	t->reuse_index = ss_conn_reuse_index(c);
 	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
 	t->evicted = why == SS_END_EVICTED;
 	/* The old one stays in the ring. */
@@ -341,8 +341,9 @@ static void mark_recent(ss_lifecycle *lc, ss_conn *c, const flow_ref *ref, gbool
 			lc->stats.continued++;
 		}
 	} else if (lc->cfg.streaming && bare_syn) {
+		/* a bare SYN's record is TCP's: it holds tail_tcp */
 		c->reuse = (ss_reuse)t->cause;
-		c->reuse_index = t->reuse_index + 1;
+		c->tail_tcp.reuse_index = t->reuse_index + 1;
 	} else {
 		return;
 	}
@@ -559,7 +560,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 			ss_conn *old = c;
 			c = new_conn(lc, key, src_key_side, p);
 			c->reuse = cause;
-			c->reuse_index = old->reuse_index + 1;
+			c->tail_tcp.reuse_index = old->tail_tcp.reuse_index + 1;   /* TCP's */
 			ss_flow_table_replace_hashed(lc->table, c, h);
 			retire(lc, old, SS_END_REUSED, FALSE);
 		}

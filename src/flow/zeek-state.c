@@ -33,8 +33,12 @@ static inline void history_add(ss_conn *c, int side, char letter)
 		  : &c->tail_tcp.history_more[(n - SS_HISTORY_COMMON) / 2];
 	*b |= (guint8)(code_of[i] << (n % 2 * 4));
 	c->history_len = (guint8)(n + 1);
-	if (side)
-		c->history_who |= 1u << n;
+	if (side) {
+		if (n < SS_HISTORY_COMMON)
+			c->history_who |= (guint16)(1u << n);
+		else
+			c->tail_tcp.history_who_more |= (guint16)(1u << (n - SS_HISTORY_COMMON));
+	}
 }
 
 void ss_conn_history_add(ss_conn *c, int side, char letter)
@@ -492,7 +496,7 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 	if (c->client != 0 && n + 1 < size)
 		buf[n++] = '^';
 	for (guint i = 0; i < c->history_len && n + 1 < size; i++) {
-		int side = (c->history_who >> i) & 1;
+		int side = ss_conn_history_side(c, i);
 		char ch = ss_conn_history_letter(c, i);
 		buf[n++] = side == c->client ? g_ascii_toupper(ch) : ch;
 	}
@@ -504,13 +508,15 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
  * 544 for tunnels: 8 bytes of tunnel id in the key, 44 of tunnel context;
  * 512 since the endpoints' addresses and ports live only in the key, 488
  * since the sixth session, 480 since the eighth, 464 since the ninth.  A
- * UDP record (no tail) is 200 bytes, a TCP one 352, one whose SYN repeated
- * 416 (docs/performance.md, "Record memory", seventh to ninth sessions). */
+ * UDP record (no tail) is 192 bytes, a TCP one 352, one whose SYN repeated
+ * 416 (docs/performance.md, "Record memory", seventh to tenth sessions). */
 G_STATIC_ASSERT(sizeof(ss_conn) <= 464);
 /* The bit-fields hold every value (conn.h); the sides are signed 2-bit */
 G_STATIC_ASSERT(SS_TIMEOUT_COUNT <= 4 && SS_CONN_TAIL_COUNT <= 4);
 G_STATIC_ASSERT(SS_END_COUNT <= 8 && SS_REUSE_WHILE_OPEN < 8);
 G_STATIC_ASSERT(SS_HISTORY_MAX < 32);
-G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tcp) <= 200);
+/* history_who holds the common letters' senders, history_who_more the rest */
+G_STATIC_ASSERT(SS_HISTORY_COMMON <= 16 && SS_HISTORY_MAX - SS_HISTORY_COMMON <= 16);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tcp) <= 192);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns) <= 352);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_conn, tail_tunnel) <= 416);

@@ -56,10 +56,10 @@ char *ss_json_tcp_options_put(char *p, const ss_conn *c)
 		return p;
 	}
 	put_lit(p, "{\"client\":");
-	const ss_zeek_ep *z = ss_conn_tcp_part(c)->zeek;
-	p = tcp_options_put(p, &z[ci], c->wscale[ci]);
+	const ss_conn_tcp *t = ss_conn_tcp_part(c);
+	p = tcp_options_put(p, &t->zeek[ci], t->wscale[ci]);
 	put_lit(p, ",\"server\":");
-	p = tcp_options_put(p, &z[!ci], c->wscale[!ci]);
+	p = tcp_options_put(p, &t->zeek[!ci], t->wscale[!ci]);
 	*p++ = '}';
 	return p;
 }

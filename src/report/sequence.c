@@ -70,7 +70,7 @@ GArray *ss_seq_events(const ss_conn *c)
 	gboolean icmp_done = c->icmp_errors == 0;
 	const ss_conn_tcp *tcp = ss_conn_tcp_part(c);
 	for (guint i = 0; i < c->history_len; i++) {
-		int side = (c->history_who >> i) & 1;
+		int side = ss_conn_history_side(c, i);
 		int from = FROM(side);
 		switch (ss_conn_history_letter(c, i)) {
 		case 's': {

@@ -114,7 +114,7 @@ static void zeek_uid(const ss_conn *c, gint64 first_ns, char out[19])
 	for (int i = 7; i >= 0; i--)
 		in[n++] = (guint8)(t >> (8 * i));
 	for (int i = 3; i >= 0; i--)
-		in[n++] = (guint8)(c->reuse_index >> (8 * i));
+		in[n++] = (guint8)(ss_conn_reuse_index(c) >> (8 * i));
 	uid_of(in, n, out);
 }
 

@@ -335,7 +335,7 @@ static void test_reuse_after_rst(void **state)
 	assert_string_equal(ss_conn_zeek_state(first), "RSTO");
 	assert_int_equal(first->reuse, SS_REUSE_NONE);
 	assert_int_equal(second->reuse, SS_REUSE_AFTER_RST);
-	assert_int_equal(second->reuse_index, 1);
+	assert_int_equal(ss_conn_reuse_index(second), 1);
 	assert_int_equal(second->outcome, SS_OUTCOME_COMPLETE);
 	assert_int_equal(r->summary.reused_tuples, 1);
 	const ss_listener *l = &g_array_index(r->listeners, ss_listener, 0);

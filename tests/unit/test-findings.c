@@ -361,7 +361,7 @@ static void test_ranking_and_time_wait(void **state)
 	g_ptr_array_add(conns, complete(cl, 42000, sv, 80, T0 + 5000 * MS, MS, MS, 100 * MS));
 	c = complete(cl, 42000, sv, 80, T0 + 7100 * MS, MS, MS, 100 * MS);
 	c->reuse = SS_REUSE_AFTER_FIN;
-	c->reuse_index = 1;
+	c->tail_tcp.reuse_index = 1;
 	g_ptr_array_add(conns, c);
 	ss_report *r = report_of(conns);
 	GPtrArray *fs = ss_findings_compute(r);
@@ -430,7 +430,7 @@ static void test_announced_ahead(void **state)
 				     (i % 3) * 300 * MS, 20 * MS);
 			if (i >= 9) {
 				c->reuse = SS_REUSE_AFTER_FIN;
-				c->reuse_index = 1;
+				c->tail_tcp.reuse_index = 1;
 			}
 		}
 		g_ptr_array_add(conns, c);
@@ -678,7 +678,7 @@ static void test_time_wait_families(void **state)
 		ss_conn *c = complete_in(cases[i].family, cases[i].cl, cases[i].port, cases[i].sv, 80,
 					 cases[i].vni[1], T0 + (i * 100000 + 2100) * MS);
 		c->reuse = SS_REUSE_AFTER_FIN;
-		c->reuse_index = 1;
+		c->tail_tcp.reuse_index = 1;
 		g_ptr_array_add(conns, c);
 	}
 	ss_findings_acc *a = ss_findings_acc_new();

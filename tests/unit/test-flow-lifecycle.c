@@ -266,7 +266,7 @@ static void test_reuse_and_tombstone(void **state)
 			third = ended_at(&r, i);
 	assert_non_null(third);
 	assert_int_equal(third->reuse, SS_REUSE_AFTER_RST);
-	assert_int_equal(third->reuse_index, 2);
+	assert_int_equal(ss_conn_reuse_index(third), 2);
 	done(&r);
 }
 
@@ -399,7 +399,7 @@ static void log_detail(GString *log, const ss_conn *c)
 			       "synrx %u icmp %u hist %s tun %u/%u gaps",
 			       c->seq, ss_conn_port(c, 0), ss_conn_port(c, 1),
 			       ss_end_name((ss_end)c->ended_by), c->ep[0].packets, c->ep[1].packets,
-			       c->sent[0], c->sent[1], c->reuse, c->reuse_index, c->continues,
+			       c->sent[0], c->sent[1], c->reuse, ss_conn_reuse_index(c), c->continues,
 			       c->evictions, ss_conn_tcp_part(c)->syn_retransmits, c->icmp_errors, hist,
 			       ss_conn_tunnel(c)->type, ss_conn_tunnel(c)->vni);
 	for (guint i = 0; i < MIN(ss_conn_tcp_part(c)->syn_retransmits, SS_SYN_GAPS_MAX); i++)
@@ -815,7 +815,7 @@ static glong thread_minor_faults(void)
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
 /* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
- * within its 200 bytes (an allocation of exactly that, checked by the
+ * within its 192 bytes (an allocation of exactly that, checked by the
  * sanitizer and valgrind builds), Zeek's UDP letters and states come from
  * the fields before the tail, and its TCP state (its retransmits too) reads
  * as none.  Its last activity is the later of its endpoints' (no copy of
@@ -823,7 +823,7 @@ static glong thread_minor_faults(void)
 static void test_udp_record_without_tcp_state(void **state)
 {
 	(void)state;
-	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 200);
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 192);
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
 	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
 	ss_packet p;
@@ -1031,7 +1031,7 @@ static void test_tcp_record_syn_state(void **state)
 	assert_int_equal(t->isn[1], 9000);
 	assert_int_equal(t->zeek[0].tcp_options, syn.tcp.options);
 	assert_int_equal(t->zeek[0].mss, 1460);
-	assert_int_equal(c->wscale[0], 7);
+	assert_int_equal(c->tail_tcp.wscale[0], 7);
 	assert_int_equal(t->zeek[1].tcp_options, SS_TCPOPT_HAVE_MSS);
 	assert_int_equal(t->zeek[1].mss, 1400);
 	/* the same ISN again would bring a gap (the record must move first);

@@ -503,7 +503,7 @@ static void record_reuse(const ss_conn *c, gpointer data)
 	reuse_seen *s = data;
 	if (c->proto != IPPROTO_TCP)
 		return;
-	guint r = c->reuse, i = c->reuse_index;
+	guint r = c->reuse, i = ss_conn_reuse_index(c);
 	g_array_append_val(s->reuse, r);
 	g_array_append_val(s->index, i);
 }
