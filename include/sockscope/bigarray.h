@@ -32,6 +32,11 @@ void *ss_big_new0(gsize n, gsize size);
  * kernel refuses (ENOMEM...) are left to fault at first touch.  For
  * ss_big_new0's arrays and flow/slab.c's record chunks. */
 void ss_big_populate(void *p, gsize len);
+/* Asks for transparent huge pages for the whole 2 MiB pages inside
+ * [p, p + len), an untouched block from malloc (glibc maps large ones on
+ * their own): its first writes then fault 2 MiB at a time, not 4 KiB.
+ * Advice only; none under AddressSanitizer. */
+void ss_big_advise_huge(void *p, gsize len);
 /* A copy of an array of `bytes`. */
 void *ss_big_dup(const void *p, gsize bytes);
 void ss_big_free(void *p, gsize bytes);

@@ -324,6 +324,24 @@ void ss_hosts_prefetch_entry(ss_hosts *h, const ss_conn *c)
 		ss_oa_prefetch_entry(&h->by_ip, m->h);
 }
 
+/* Fetches the host's client side: a few records ahead of its use
+ * (ss_hosts_prefetch_client), and a few hosts ahead in ss_hosts_take(),
+ * which takes the hosts in the table's order while their client sides
+ * lie in the order of their first and second connections (with the
+ * report host it writes: the take's thread CPU time on mixed.pcap, 7
+ * alternating runs at load 6, 23.6 -> 20.5 ms). */
+static void prefetch_client(const ss_hosts *h, const host_acc *acc)
+{
+	if (!acc->client)
+		return;
+	if (acc->client & CLIENT_ONE)
+		ss_prefetch_bytes(&h->ones[(acc->client & ~CLIENT_ONE) - 1], sizeof(client_one));
+	else
+		ss_prefetch_bytes(&h->clients[acc->client - 1], sizeof(client_acc));
+}
+
+#define TAKE_AHEAD 8
+
 void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 {
 	const ss_oa_memo *m = likely_memo(h, c);
@@ -338,12 +356,8 @@ void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 		ss_set64_prefetch(&h->pairs, (guint64)(host_index(h, acc) + 1) << 32 | server);
 	/* only a TCP record's handshake teaches the client side
 	 * (ss_hosts_learn_ephemeral) */
-	if (c->proto != IPPROTO_TCP || !acc->client)
-		return;
-	if (acc->client & CLIENT_ONE)
-		ss_prefetch_bytes(&h->ones[(acc->client & ~CLIENT_ONE) - 1], sizeof(client_one));
-	else
-		ss_prefetch_bytes(&h->clients[acc->client - 1], sizeof(client_acc));
+	if (c->proto == IPPROTO_TCP)
+		prefetch_client(h, acc);
 }
 
 static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
@@ -767,8 +781,18 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	guint32 n = ss_oatable_size(&h->by_ip);
 	guint32 *pos = sorted_positions(h);
 	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(ss_host), n);
+	/* 16.4 MB on mixed.pcap, fresh: ~4 000 faults of 4 KiB in the
+	 * zeroing below otherwise, beside the findings threads' own.  The
+	 * take's thread CPU time, 7 alternating runs at load 6: 20.5 -> 16.3
+	 * ms (median), its wall time 153 -> 109 ms. */
+	ss_big_advise_huge(out->data, (gsize)n * sizeof(ss_host));
 	g_array_set_size(out, n);
 	for (guint32 i = 0; i < n; i++) {
+		if (i + TAKE_AHEAD < n) {
+			prefetch_client(h, ss_oa_entry(&h->by_ip, i + TAKE_AHEAD));
+			ss_prefetch_bytes(&g_array_index(out, ss_host, pos[i + TAKE_AHEAD]),
+					  sizeof(ss_host));
+		}
 		const host_acc *acc = ss_oa_entry(&h->by_ip, i);
 		ss_host *x = &g_array_index(out, ss_host, pos[i]);
 		x->family = acc->k.family;

@@ -131,6 +131,19 @@ void *ss_big_new0(gsize n, gsize size)
 	return p;
 }
 
+void ss_big_advise_huge(void *p, gsize len)
+{
+#ifdef BIG_MALLOC
+	(void)p;
+	(void)len;
+#else
+	uintptr_t from = ((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_BYTES - 1);
+	if (to > from)
+		advise_huge((void *)from, to - from);
+#endif
+}
+
 void ss_big_populate(void *p, gsize len)
 {
 	if (madvise(p, len, MADV_POPULATE_WRITE) == 0 || errno != EINVAL)
