@@ -10,25 +10,40 @@
  * finding group is of one family, so on the 2M-flow bench capture (2M
  * listener clients, 1.5M refused-group clients) the sets take 5-8 bytes a
  * member instead of 21-43, and a probe compares and hashes 4 bytes
- * (measured in docs/performance.md, "per-record roll-ups").  Hashing is
- * ss_hash_bytes(), keyed per process. */
+ * (measured in docs/performance.md, "per-record roll-ups").  A set of
+ * 32 slots or more whose IPv4 members share at most 15 distinct first
+ * halves (the client networks' /16s, as a server's clients usually are)
+ * keeps only each member's second half and a 4-bit index of its first
+ * half: 2.5 bytes a slot instead of 4 (ipset.c, "the packed form"); an
+ * IPv6 set of at most 15 distinct first 14 bytes likewise, instead of 16.
+ * Hashing is ss_hash_bytes(), keyed per process. */
 #ifndef SOCKSCOPE_IPSET_H
 #define SOCKSCOPE_IPSET_H
 
 #include <glib.h>
 #include "sockscope/packet.h"
 
+/* How a set holds its members (ss_ip_set.form). */
+enum {
+	SS_IP_SET_NARROW = 0,  /* 4-byte slots: every member IPv4-shaped */
+	SS_IP_SET_WIDE,        /* 16-byte ss_ip slots: some member is not */
+	SS_IP_SET_PACKED,      /* IPv4-shaped members under at most 15 distinct
+	                          first halves: 2.5 bytes a slot (ipset.c) */
+	SS_IP_SET_PACKED6,     /* the same for IPv6 members under at most 15
+	                          distinct first 14 bytes */
+};
+
 typedef struct {
-	void *slots;           /* `cap` slots of guint32 (narrow) or ss_ip (wide);
-	                          all-zero is free */
+	void *slots;           /* `cap` slots in the set's form; all-zero is free */
 	guint32 cap;           /* 0 (nothing allocated yet) or a power of two */
 	guint32 len;           /* members, the all-zero address included */
 	guint8 has_zero;       /* 0.0.0.0 / :: is a member (it cannot mark a slot) */
-	guint8 wide;           /* slots are ss_ip: a member is not IPv4-shaped */
+	guint8 form;           /* SS_IP_SET_NARROW, _WIDE, _PACKED or _PACKED6 */
+	guint8 many_halves;    /* too many first halves for a packed form */
 } ss_ip_set;
 
 /* All zero, as a zero-filled struct is: an empty set. */
-#define SS_IP_SET_INIT { NULL, 0, 0, 0, 0 }
+#define SS_IP_SET_INIT { NULL, 0, 0, 0, 0, 0 }
 
 /* Frees the slots; the set is empty and usable again. */
 void ss_ip_set_clear(ss_ip_set *s);
