@@ -49,6 +49,9 @@ typedef struct ss_roles ss_roles;
  * outlive the knowledge base. */
 ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts);
 void ss_roles_free(ss_roles *k);
+/* The bytes of the IPv4 endpoints' slots: at most those of the fewest
+ * slots that hold max_endpoints at most 3/4 full. */
+gsize ss_roles_ipv4_bytes(const ss_roles *k);
 
 /* A hint, a few records ahead of the record's next call here: hashes its
  * IPv4 endpoints and starts fetching their slots, so that the call finds

@@ -58,9 +58,41 @@ G_STATIC_ASSERT(sizeof(ep4_slot) == 24);
  * endpoints, rare, stay in an ss_oatable. */
 typedef struct {
 	ep4_slot *slots;         /* cap slots */
-	guint32 cap;             /* 0 (nothing allocated yet) or a power of two */
+	guint32 cap;             /* 0 (nothing allocated yet), a power of two, or
+	                            at last the size max_endpoints needs */
 	guint32 len;
 } ep4_table;
+
+/* The IPv4 table's last size: the fewest slots that hold max_endpoints
+ * at most 3/4 full (349 525 for 2^18, 8 MiB), where doubling went on to
+ * 2^19 slots (12 MiB) for the same 2^18 endpoints, half of them empty at
+ * many-flows.pcap's peak.  A home slot is found by fast range (the high
+ * half of hash * cap: any size, a multiply for an and).  Measured in
+ * docs/performance.md ("Roll-ups, tenth session"). */
+static guint32 ep4_last_cap(guint32 max_endpoints)
+{
+	guint32 cap = (guint32)((guint64)max_endpoints * 4 / 3);
+	while (cap - cap / 4 < max_endpoints)
+		cap++;
+	return cap;
+}
+
+/* Whether one more endpoint would fill more than 3/4 of the slots (for a
+ * power of two, (len + 1) * 4 > cap * 3, as before). */
+static inline gboolean ep4_needs_room(const ep4_table *t)
+{
+	return t->len + 1 > t->cap - t->cap / 4;
+}
+
+G_ALWAYS_INLINE static inline guint32 ep4_home(const ep4_table *t, guint32 h)
+{
+	return (guint32)(((guint64)h * t->cap) >> 32);
+}
+
+G_ALWAYS_INLINE static inline guint32 ep4_next(const ep4_table *t, guint32 i)
+{
+	return i + 1 == t->cap ? 0 : i + 1;
+}
 
 /* The hashes of the endpoints ss_roles_prefetch() looked at, direct
  * mapped by key: the look-up a few events later finds its hash here
@@ -153,6 +185,11 @@ void ss_roles_free(ss_roles *k)
 	g_free(k);
 }
 
+gsize ss_roles_ipv4_bytes(const ss_roles *k)
+{
+	return (gsize)k->eps4.cap * sizeof *k->eps4.slots;
+}
+
 guint64 ss_roles_dropped(const ss_roles *k)
 {
 	return k ? k->dropped : 0;
@@ -193,8 +230,7 @@ G_STATIC_ASSERT(EP_MEMO == 256);
  * table is never full, so the probe ends). */
 static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
 {
-	guint32 mask = t->cap - 1;
-	for (guint32 i = h & mask;; i = (i + 1) & mask) {
+	for (guint32 i = ep4_home(t, h);; i = ep4_next(t, i)) {
 		ep4_slot *s = &t->slots[i];
 		if (s->key == key || s->key == 0)
 			return s;
@@ -203,8 +239,10 @@ static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
 
 static void ep4_grow(const ss_roles *k, ep4_table *t)
 {
-	ep4_table n = { ss_big_new0(t->cap ? (gsize)t->cap * 2 : 64, sizeof(ep4_slot)),
-			t->cap ? t->cap * 2 : 64, t->len };
+	guint32 cap = t->cap ? t->cap * 2 : 64, last = ep4_last_cap(k->lim.max_endpoints);
+	if (cap > last && last > t->cap)
+		cap = last;
+	ep4_table n = { ss_big_new0(cap, sizeof(ep4_slot)), cap, t->len };
 	for (guint32 i = 0; i < t->cap; i++)
 		if (t->slots[i].key)
 			*ep4_probe(&n, t->slots[i].key, ep4_hash(k, t->slots[i].key)) = t->slots[i];
@@ -220,7 +258,7 @@ static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side
 		const ep_memo *m = &k->memo[ep4_memo_index(r->key4)];
 		r->h = m->key == r->key4 ? m->h : ep4_hash(k, r->key4);
 		if (k->eps4.cap)
-			__builtin_prefetch(&k->eps4.slots[r->h & (k->eps4.cap - 1)]);
+			__builtin_prefetch(&k->eps4.slots[ep4_home(&k->eps4, r->h)]);
 		return;
 	}
 	memset(&r->key6, 0, sizeof r->key6);
@@ -246,7 +284,7 @@ void ss_roles_prefetch(ss_roles *k, const ss_conn *c)
 			m->key = key;
 			m->h = ep4_hash(k, key);
 		}
-		__builtin_prefetch(&k->eps4.slots[m->h & (k->eps4.cap - 1)], 1);
+		__builtin_prefetch(&k->eps4.slots[ep4_home(&k->eps4, m->h)], 1);
 	}
 }
 
@@ -270,7 +308,7 @@ static ep_counts *ep_insert(ss_roles *k, const ep_ref *r)
 		ep4_slot *s = t->cap ? ep4_probe(t, r->key4, r->h) : NULL;
 		if (s && s->key)
 			return &s->n;
-		if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3) {
+		if (ep4_needs_room(t)) {
 			ep4_grow(k, t);
 			s = ep4_probe(t, r->key4, r->h);
 		}
@@ -313,9 +351,9 @@ static guint32 ep4_sweep(const ss_roles *k, ep4_table *t)
 	}
 	if (removed == 0)
 		return 0;
-	guint32 mask = t->cap - 1;
-	for (guint32 j = 1; j <= t->cap; j++) {
-		ep4_slot *s = &t->slots[(start + j) & mask];
+	for (guint32 j = 1, i = start; j <= t->cap; j++) {
+		i = ep4_next(t, i);
+		ep4_slot *s = &t->slots[i];
 		if (s->key == 0)
 			continue;
 		ep4_slot moved = *s;

@@ -491,6 +491,33 @@ static void test_knowledge_bounded_families(void **state)
 	ss_roles_free(k);
 }
 
+/* A full IPv4 table takes the fewest slots that hold the bound at most
+ * 3/4 full, not the next power of two (4 096 endpoints: 5 461 slots, 128
+ * KiB, not 8 192), and every endpoint is still found there: a second
+ * round of the same 4 095 clients to the same server drops nothing, and
+ * the server is a fan-in socket. */
+static void test_knowledge_last_size(void **state)
+{
+	(void)state;
+	ss_roles_limits lim = { 4096 };
+	ss_roles *k = ss_roles_new(&lim, NULL);
+	for (int round = 0; round < 2; round++)
+		for (int i = 1; i < 4096; i++) {
+			ss_conn c = bounded_conn(SS_FAMILY_IPV4, 1, (guint16)(20000 + i), 2);
+			ss_roles_note_record(k, &c);
+		}
+	assert_int_equal(ss_roles_dropped(k), 0);
+	assert_int_equal(ss_roles_ipv4_bytes(k), 5461 * 24);
+	ss_conn fresh = bounded_conn(SS_FAMILY_IPV4, 3, 20000, 2);
+	ss_roles_note_record(k, &fresh);
+	assert_true(ss_roles_dropped(k) > 0);
+	ss_conn c = bounded_conn(SS_FAMILY_IPV4, 2, 80, 99);
+	sc_conn_set_port(&c, 1, 20);
+	ss_roles_decide(k, &c);
+	assert_int_equal(c.evidence, SS_EVIDENCE_FAN_IN);
+	ss_roles_free(k);
+}
+
 /* A sweep that frees less than an eighth of the table stops it growing
  * for good: every new endpoint after it is dropped, the known ones still
  * learn.  16 endpoints seen twice each leave nothing to sweep. */
@@ -627,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_knowledge_bounded),
 		cmocka_unit_test(test_knowledge_bounded_families),
 		cmocka_unit_test(test_knowledge_full),
+		cmocka_unit_test(test_knowledge_last_size),
 		cmocka_unit_test(test_sweeps_keep_entries),
 		cmocka_unit_test(test_directions_bounded),
 		cmocka_unit_test(test_answer_unseen),
