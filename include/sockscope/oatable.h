@@ -233,4 +233,34 @@ G_ALWAYS_INLINE static inline void ss_oa_prefetch_entry(const ss_oatable *t, gui
 		ss_prefetch_bytes(t->entries + (gsize)t->slots[i].idx * t->esize, t->esize);
 }
 
+/* For the inline tables that keep their entries in the slots (the roles'
+ * IPv4 endpoints, the findings' IPv4 closed tuples): the fewest slots
+ * that hold n entries at most 3/4 full, "3/4 full" being len + 1 > cap -
+ * cap / 4 (for a power of two the same as (len + 1) * 4 > cap * 3).  A
+ * table bounded by n grows to this last instead of the next power of two:
+ * 2^18 entries take 349 525 slots, not 2^19.  Measured in
+ * docs/performance.md ("Roll-ups, tenth session"). */
+static inline guint32 ss_oa_cap_for(guint32 n)
+{
+	guint32 cap = (guint32)((guint64)n * 4 / 3);
+	while (cap - cap / 4 < n)
+		cap++;
+	return cap;
+}
+
+/* The next size of such a table of cap slots bounded by n entries: double
+ * (64 at first), or ss_oa_cap_for(n) when doubling would pass it. */
+static inline guint32 ss_oa_grown_cap(guint32 cap, guint32 n)
+{
+	guint32 next = cap ? cap * 2 : 64, last = ss_oa_cap_for(n);
+	return next > last && last > cap ? last : next;
+}
+
+/* A hash's home slot in a table of any size: the high half of h * cap
+ * (fast range: a multiply where a power of two took an and). */
+G_ALWAYS_INLINE static inline guint32 ss_fast_range(guint32 h, guint32 cap)
+{
+	return (guint32)(((guint64)h * cap) >> 32);
+}
+
 #endif

@@ -182,22 +182,34 @@ typedef struct {
 	gint64 last_ns;
 } closed_tuple;
 
-/* The same for an IPv4 tuple, its flow key packed (its addresses' bytes
- * 4-15 and the key's zero fields are always zero, the family implied):
- * 32-byte entries against 56.  On many-flows.pcap the table is full at
- * SS_FINDINGS_MAX_TUPLES, 14.7 MB of entries -> 8.4 MB.  The key is the
- * three words closed_hash() hashes (findings.c): the addresses, the ports
- * and VNI, the protocol and tunnel type. */
+/* An IPv4 flow key packed into three words: the addresses, the ports and
+ * VNI, the protocol and tunnel type (its addresses' bytes 4-15 and the
+ * key's zero fields are always zero, the family implied), the words
+ * closed_hash() hashes (findings.c). */
 typedef struct {
 	guint64 w[3];
 } closed4_key;
 G_STATIC_ASSERT(sizeof(closed4_key) == 24);
 
+/* An IPv4 TCP tuple outside any tunnel (nearly all of them) closed with
+ * FIN, kept in its slot of an inline table: its addresses, its ports,
+ * and when.  On many-flows.pcap the tuples fill the table
+ * (SS_FINDINGS_MAX_TUPLES): as an ss_oatable of 32-byte entries they took
+ * 8 MiB and their slots 4 more at the peak; in these 24-byte slots, the
+ * table grown to the size the bound needs (ss_oa_grown_cap), 8 MiB.
+ * Tunnelled tuples and IPv6 ones stay in `closed`. */
 typedef struct {
-	closed4_key key;               /* first: the table's key */
+	guint64 addrs;                 /* the key's two addresses' 4 bytes */
+	guint32 ports;                 /* its two ports, as in the key */
+	guint32 used;                  /* 1: the slot holds a tuple (a key may be all zero) */
 	gint64 last_ns;
-} closed4_tuple;
-G_STATIC_ASSERT(sizeof(closed4_tuple) == 32);
+} closed4_slot;
+G_STATIC_ASSERT(sizeof(closed4_slot) == 24);
+
+typedef struct {
+	closed4_slot *slots;           /* cap slots, home slot by fast range */
+	guint32 cap, len;
+} closed4_table;
 
 /* The groups and the closed tuples live inline in open-addressing tables
  * (sockscope/oatable.h): a record of a new (client, server) pair or of a
@@ -215,7 +227,7 @@ struct ss_findings_acc {
 	 * mid-stream, snap length): a quarter of many-s's records are
 	 * one-sided, and SipHash of 48 bytes is ~230 instructions */
 	guint32 zero_h;
-	ss_oatable closed4;            /* closed4_tuple: the IPv4 tuples */
+	closed4_table closed4;         /* the untunnelled IPv4 TCP tuples */
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key: the others */
 	ss_hash3_key hk;               /* the tables' hash of IPv4 keys (gkey_oa_hash) */
 	guint64 tcp;                   /* TCP records seen */

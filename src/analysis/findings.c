@@ -49,7 +49,6 @@ ss_findings_acc *ss_findings_acc_new(void)
 	for (int k = 0; k < K_COUNT; k++)
 		ss_oatable_init(&a->groups[k], sizeof(group), sizeof(gkey));
 	ss_oatable_init(&a->pairs, sizeof(pair), sizeof(gkey));
-	ss_oatable_init(&a->closed4, sizeof(closed4_tuple), sizeof(closed4_key));
 	ss_oatable_init(&a->closed, sizeof(closed_tuple), sizeof(ss_flow_key));
 	ss_hash3_key_init(&a->hk);
 	static const gkey zero;
@@ -69,7 +68,7 @@ void ss_findings_acc_free(ss_findings_acc *a)
 	ss_oatable_clear(&a->pairs);
 	ss_big_free(a->ex.bytes, a->ex.cap);
 	ss_big_free(a->slow, (gsize)a->slow_cap * sizeof *a->slow);
-	ss_oatable_clear(&a->closed4);
+	ss_big_free(a->closed4.slots, (gsize)a->closed4.cap * sizeof *a->closed4.slots);
 	ss_oatable_clear(&a->closed);
 	g_free(a->ring);
 	g_free(a);
@@ -174,29 +173,81 @@ static closed4_key closed4_key_of(const ss_flow_key *key)
 
 /* The closed tuples' hash of a flow key: an IPv4 one packed into three
  * words, as gkey_oa_hash() packs a group's key. */
-static guint32 closed_hash(const ss_findings_acc *a, const ss_flow_key *key)
+static guint32 closed_hash_words(const ss_findings_acc *a, closed4_key k)
 {
-	if (key->family != SS_FAMILY_IPV4)
-		return ss_oa_hash(key, sizeof *key);
-	closed4_key k = closed4_key_of(key);
 	guint64 h = ss_hash3(&a->hk, k.w[0], k.w[1], k.w[2]);
 	return (guint32)h ? (guint32)h : 1;
 }
 
-/* The table of a flow key's closed tuples: IPv4 ones packed. */
-static const ss_oatable *closed_table(const ss_findings_acc *a, const ss_flow_key *key)
+static guint32 closed_hash(const ss_findings_acc *a, const ss_flow_key *key)
 {
-	return key->family == SS_FAMILY_IPV4 ? &a->closed4 : &a->closed;
+	if (key->family != SS_FAMILY_IPV4)
+		return ss_oa_hash(key, sizeof *key);
+	return closed_hash_words(a, closed4_key_of(key));
+}
+
+/* Whether the tuple of `key` goes in the inline IPv4 table (closed4). */
+static inline gboolean closed_inline(const ss_flow_key *key)
+{
+	return key->family == SS_FAMILY_IPV4 && key->tunnel == 0 && key->vni == 0 &&
+	       key->proto == IPPROTO_TCP;
+}
+
+/* The slot of key's tuple in closed4 (cap > 0), or the free slot where it
+ * would go. */
+static closed4_slot *closed4_probe(const closed4_table *t, guint64 addrs, guint32 ports,
+				   guint32 h)
+{
+	for (guint32 i = ss_fast_range(h, t->cap);; i = i + 1 == t->cap ? 0 : i + 1) {
+		closed4_slot *s = &t->slots[i];
+		if (!s->used || (s->addrs == addrs && s->ports == ports))
+			return s;
+	}
+}
+
+static closed4_slot *closed4_probe_key(const closed4_table *t, const ss_flow_key *key, guint32 h)
+{
+	closed4_key k = closed4_key_of(key);
+	return closed4_probe(t, k.w[0], (guint32)k.w[1], h);
+}
+
+/* The words of an untunnelled IPv4 TCP tuple's key (closed4_key_of). */
+static closed4_key closed4_words(const closed4_slot *s)
+{
+	return (closed4_key){ { s->addrs, s->ports, IPPROTO_TCP } };
+}
+
+static void closed4_grow(const ss_findings_acc *a, closed4_table *t)
+{
+	closed4_table n = { NULL, ss_oa_grown_cap(t->cap, SS_FINDINGS_MAX_TUPLES), t->len };
+	n.slots = ss_big_new0(n.cap, sizeof *n.slots);
+	for (guint32 i = 0; i < t->cap; i++) {
+		const closed4_slot *s = &t->slots[i];
+		if (s->used)
+			*closed4_probe(&n, s->addrs, s->ports, closed_hash_words(a, closed4_words(s))) = *s;
+	}
+	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
+	*t = n;
+}
+
+G_ALWAYS_INLINE static inline void prefetch_closed(const ss_findings_acc *a,
+						   const ss_flow_key *key, guint32 h)
+{
+	if (!closed_inline(key))
+		ss_oa_prefetch_slot(&a->closed, h);
+	else if (a->closed4.cap)
+		__builtin_prefetch(&a->closed4.slots[ss_fast_range(h, a->closed4.cap)]);
 }
 
 /* When the tuple of `key` (hash h) was last closed with FIN: its last
  * packet, or SS_NO_TIME. */
 static gint64 closed_last(const ss_findings_acc *a, const ss_flow_key *key, guint32 h)
 {
-	if (key->family == SS_FAMILY_IPV4) {
-		closed4_key k = closed4_key_of(key);
-		const closed4_tuple *t = ss_oa_find(&a->closed4, &k, h, sizeof k, sizeof *t);
-		return t != NULL ? t->last_ns : SS_NO_TIME;
+	if (closed_inline(key)) {
+		if (a->closed4.cap == 0)
+			return SS_NO_TIME;
+		const closed4_slot *s = closed4_probe_key(&a->closed4, key, h);
+		return s->used ? s->last_ns : SS_NO_TIME;
 	}
 	const closed_tuple *t = ss_oa_find(&a->closed, key, h, sizeof *key, sizeof *t);
 	return t != NULL ? t->last_ns : SS_NO_TIME;
@@ -206,16 +257,22 @@ static gint64 closed_last(const ss_findings_acc *a, const ss_flow_key *key, guin
  * (remembered while there is room for it). */
 static void closed_put(ss_findings_acc *a, const ss_flow_key *key, guint32 h, gint64 last)
 {
-	gboolean room = ss_oatable_size(&a->closed4) + ss_oatable_size(&a->closed) <
-			SS_FINDINGS_MAX_TUPLES;
+	gboolean room = a->closed4.len + ss_oatable_size(&a->closed) < SS_FINDINGS_MAX_TUPLES;
 	gboolean created;
-	if (key->family == SS_FAMILY_IPV4) {
-		closed4_key k = closed4_key_of(key);
-		closed4_tuple *t = ss_oa_find(&a->closed4, &k, h, sizeof k, sizeof *t);
-		if (t == NULL && room)
-			t = ss_oa_insert(&a->closed4, &k, h, sizeof k, sizeof *t, &created);
-		if (t != NULL)
-			t->last_ns = last;
+	if (closed_inline(key)) {
+		closed4_table *t = &a->closed4;
+		closed4_slot *s = t->cap ? closed4_probe_key(t, key, h) : NULL;
+		if ((s == NULL || !s->used) && room) {
+			if (t->len + 1 > t->cap - t->cap / 4) {
+				closed4_grow(a, t);
+				s = closed4_probe_key(t, key, h);
+			}
+			closed4_key k = closed4_key_of(key);
+			*s = (closed4_slot){ k.w[0], (guint32)k.w[1], 1, 0 };
+			t->len++;
+		}
+		if (s != NULL && s->used)
+			s->last_ns = last;
 		return;
 	}
 	closed_tuple *t = ss_oa_find(&a->closed, key, h, sizeof *key, sizeof *t);
@@ -763,7 +820,7 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 			prefetch_slot(&a->pairs, h);
 		}
 		if (looks_up_closed(c))
-			prefetch_slot(closed_table(a, &c->key), rec_closed_hash(a, &p->keys));
+			prefetch_closed(a, &c->key, rec_closed_hash(a, &p->keys));
 	}
 	if (ss_conn_one_sided(c)) {
 		rec_silent_key(a, &p->keys, &h);
@@ -780,8 +837,8 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 			prefetch_entry(&a->pairs, q->keys.h[1]);
 		if (q->keys.h[2] != 0)
 			prefetch_entry(&a->groups[K_SILENT], q->keys.h[2]);
-		if (q->keys.hc != 0)
-			prefetch_entry(closed_table(a, &q->keys.c->key), q->keys.hc);
+		if (q->keys.hc != 0 && !closed_inline(&q->keys.c->key))
+			prefetch_entry(&a->closed, q->keys.hc);   /* closed4: the slot is the entry */
 	}
 	if (a->ring_len > ACC_AHEAD * 3 / 4) {
 		/* announced 3/4 of ACC_AHEAD ago: where its listener's samples

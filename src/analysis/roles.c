@@ -63,19 +63,12 @@ typedef struct {
 	guint32 len;
 } ep4_table;
 
-/* The IPv4 table's last size: the fewest slots that hold max_endpoints
- * at most 3/4 full (349 525 for 2^18, 8 MiB), where doubling went on to
- * 2^19 slots (12 MiB) for the same 2^18 endpoints, half of them empty at
- * many-flows.pcap's peak.  A home slot is found by fast range (the high
- * half of hash * cap: any size, a multiply for an and).  Measured in
- * docs/performance.md ("Roll-ups, tenth session"). */
-static guint32 ep4_last_cap(guint32 max_endpoints)
-{
-	guint32 cap = (guint32)((guint64)max_endpoints * 4 / 3);
-	while (cap - cap / 4 < max_endpoints)
-		cap++;
-	return cap;
-}
+/* The IPv4 table grows to the fewest slots that hold max_endpoints at
+ * most 3/4 full (ss_oa_grown_cap: 349 525 for 2^18, 8 MiB), where
+ * doubling went on to 2^19 slots (12 MiB) for the same 2^18 endpoints,
+ * half of them empty at many-flows.pcap's peak.  A home slot is found by
+ * fast range, so any size indexes.  Measured in docs/performance.md
+ * ("Roll-ups, tenth session"). */
 
 /* Whether one more endpoint would fill more than 3/4 of the slots (for a
  * power of two, (len + 1) * 4 > cap * 3, as before). */
@@ -86,7 +79,7 @@ static inline gboolean ep4_needs_room(const ep4_table *t)
 
 G_ALWAYS_INLINE static inline guint32 ep4_home(const ep4_table *t, guint32 h)
 {
-	return (guint32)(((guint64)h * t->cap) >> 32);
+	return ss_fast_range(h, t->cap);
 }
 
 G_ALWAYS_INLINE static inline guint32 ep4_next(const ep4_table *t, guint32 i)
@@ -239,9 +232,7 @@ static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
 
 static void ep4_grow(const ss_roles *k, ep4_table *t)
 {
-	guint32 cap = t->cap ? t->cap * 2 : 64, last = ep4_last_cap(k->lim.max_endpoints);
-	if (cap > last && last > t->cap)
-		cap = last;
+	guint32 cap = ss_oa_grown_cap(t->cap, k->lim.max_endpoints);
 	ep4_table n = { ss_big_new0(cap, sizeof(ep4_slot)), cap, t->len };
 	for (guint32 i = 0; i < t->cap; i++)
 		if (t->slots[i].key)

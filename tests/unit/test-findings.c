@@ -573,8 +573,27 @@ static ss_conn *complete_in(guint8 family, ss_ip cip, guint16 cport, ss_ip sip, 
 	return c;
 }
 
-/* Closed tuples are remembered per family (IPv4 ones packed, findings.c
- * closed_put()) and told apart by every part of the flow key: a tuple
+/* A record reopening its tuple after a close by FIN. */
+static ss_conn *reopened_in(guint8 family, ss_ip cip, guint16 cport, ss_ip sip, guint32 vni,
+			    gint64 start)
+{
+	ss_conn *c = complete_in(family, cip, cport, sip, 80, vni, start);
+	c->reuse = SS_REUSE_AFTER_FIN;
+	c->tail_tcp.reuse_index = 1;
+	return c;
+}
+
+/* The accumulator over every record of conns, in order. */
+static ss_findings_acc *acc_of(GPtrArray *conns)
+{
+	ss_findings_acc *a = ss_findings_acc_new();
+	for (guint i = 0; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	return a;
+}
+
+/* Closed tuples are remembered per family (untunnelled IPv4 ones inline,
+ * findings.c closed_put()) and told apart by every part of the flow key: a tuple
  * reopened 2 s after its FIN is time-wait reuse, in either family, and
  * not when it was another port's or another virtual network's. */
 /* The store keeps records packed (the map of their non-zero words, then
@@ -675,20 +694,17 @@ static void test_time_wait_families(void **state)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_ptr_array_add(conns, complete_in(cases[i].family, cases[i].cl, 42000, cases[i].sv,
 						   80, cases[i].vni[0], T0 + i * 100000 * MS));
-		ss_conn *c = complete_in(cases[i].family, cases[i].cl, cases[i].port, cases[i].sv, 80,
-					 cases[i].vni[1], T0 + (i * 100000 + 2100) * MS);
-		c->reuse = SS_REUSE_AFTER_FIN;
-		c->tail_tcp.reuse_index = 1;
-		g_ptr_array_add(conns, c);
+		g_ptr_array_add(conns, reopened_in(cases[i].family, cases[i].cl, cases[i].port,
+						   cases[i].sv, cases[i].vni[1],
+						   T0 + (i * 100000 + 2100) * MS));
 	}
-	ss_findings_acc *a = ss_findings_acc_new();
-	for (guint i = 0; i < conns->len; i++)
-		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	ss_findings_acc *a = acc_of(conns);
 	/* every record closed with FIN, a reopened tuple's entry updated:
-	 * 6 IPv4 tuples in 32-byte entries, 3 IPv6 ones */
-	assert_int_equal(ss_oatable_size(&a->closed4), 6);
-	assert_int_equal(a->closed4.esize, 32);
-	assert_int_equal(ss_oatable_size(&a->closed), 3);
+	 * the 3 untunnelled IPv4 tuples in the inline table's 24-byte
+	 * slots, the 3 tunnelled ones and 3 IPv6 ones in `closed` */
+	assert_int_equal(a->closed4.len, 3);
+	assert_int_equal(sizeof *a->closed4.slots, 24);
+	assert_int_equal(ss_oatable_size(&a->closed), 6);
 	ss_report *r = report_of(conns);
 	GPtrArray *fs = ss_findings_acc_finish(a, r);
 	guint tw = 0, reuse = 0;
@@ -702,6 +718,41 @@ static void test_time_wait_families(void **state)
 	}
 	assert_int_equal(tw, 3);
 	assert_int_equal(reuse, 3);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+/* The inline table of IPv4 tuples grows past several sizes and finds
+ * every tuple again: 3 000 tuples closed with FIN, each reopened 5.1 s
+ * later, are all time-wait reuse (one finding, 3 000 connections). */
+static void test_closed_tuples_grow(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	for (guint i = 0; i < 3000; i++) {
+		ss_ip cl = v4(10, 1, (guint8)(i / 250), (guint8)(1 + i % 250));
+		g_ptr_array_add(conns, complete_in(SS_FAMILY_IPV4, cl, 42000, v4(10, 0, 0, 9), 80, 0,
+						   T0 + i * MS));
+	}
+	for (guint i = 0; i < 3000; i++) {
+		ss_ip cl = v4(10, 1, (guint8)(i / 250), (guint8)(1 + i % 250));
+		g_ptr_array_add(conns, reopened_in(SS_FAMILY_IPV4, cl, 42000, v4(10, 0, 0, 9), 0,
+						   T0 + (i + 5100) * MS));
+	}
+	ss_findings_acc *a = acc_of(conns);
+	assert_int_equal(a->closed4.len, 3000);
+	assert_true(a->closed4.cap >= 4000);
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_acc_finish(a, r);
+	guint tw = 0;
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		if (strcmp(f->id, "time_wait_reuse") == 0) {
+			tw++;
+			assert_int_equal(fact(f, "connections"), 3000);
+		}
+	}
+	assert_int_equal(tw, 1);
 	g_ptr_array_unref(fs);
 	ss_report_free(r);
 }
@@ -743,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_port_sweep_hosts),
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
+		cmocka_unit_test(test_closed_tuples_grow),
 		cmocka_unit_test(test_hosts_findings),
 		cmocka_unit_test(test_announced_ahead),
 		cmocka_unit_test(test_examples_stored_once),
