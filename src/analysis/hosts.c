@@ -716,32 +716,77 @@ static guint64 ip_bytes_be(const ss_ip *ip, guint from, guint n)
 	return v;
 }
 
+/* Do all the hosts share their virtual network (a capture without
+ * tunnels)?  Then the family and the address order them. */
+static gboolean one_vnet(const ss_hosts *h, guint32 n)
+{
+	const host_acc *first = ss_oa_entry(&h->by_ip, 0);
+	for (guint32 i = 1; i < n; i++)
+		if (ss_vnet_cmp(&((const host_acc *)ss_oa_entry(&h->by_ip, i))->k.vnet,
+				&first->k.vnet) != 0)
+			return FALSE;
+	return TRUE;
+}
+
+/* The hosts into v, grouped by family in ascending order, each group
+ * sorted by address (16 bytes: one radix sort): for hosts of one virtual
+ * network, ss_host_cmp's order.  An IPv4 group's keys vary in 3 or 4
+ * bytes only, where one key of family and address mixed with IPv6 ones
+ * made every pass over all of them (mixed.pcap: 63 000 IPv4 and 10 000
+ * IPv6 hosts; sorted_positions' thread CPU time 6.0 -> 4.0 ms, medians
+ * of 7 alternating runs at load 7). */
+static void sort_by_family_and_address(const ss_hosts *h, guint32 n, ss_radix_item *v,
+				       ss_radix_item *tmp)
+{
+	guint32 start[257] = { 0 };
+	for (guint32 i = 0; i < n; i++)
+		start[((const host_acc *)ss_oa_entry(&h->by_ip, i))->k.family + 1]++;
+	for (guint f = 1; f <= 256; f++)
+		start[f] += start[f - 1];
+	guint32 at[256];
+	memcpy(at, start, sizeof at);
+	for (guint32 i = 0; i < n; i++) {
+		const host_acc *acc = ss_oa_entry(&h->by_ip, i);
+		ss_radix_item *x = &v[at[acc->k.family]++];
+		x->a = ip_bytes_be(&acc->k.ip, 0, 8);
+		x->b = ip_bytes_be(&acc->k.ip, 8, 8);
+		x->p = (gpointer)acc;
+	}
+	for (guint f = 0; f < 256; f++)
+		ss_radix_sort(v + start[f], start[f + 1] - start[f], tmp);
+}
+
 /* Each host's place in the report's order (ss_host_cmp: family, address,
  * virtual network), by table index, so the report's hosts are written in
  * place: g_array_sort of the 248-byte ss_host was 74 M of many-s.pcap's
- * instructions (glibc's merge sort moving whole elements).  The key is
- * 25 bytes, so two stable radix sorts (sockscope/radix.h): by the address's
- * last byte and the virtual network, then by family and the first 15
- * bytes. */
+ * instructions (glibc's merge sort moving whole elements).  Without
+ * tunnels, by family and then address (sort_by_family_and_address);
+ * otherwise the key is 25 bytes, so two stable radix sorts
+ * (sockscope/radix.h): by the address's last byte and the virtual
+ * network, then by family and the first 15 bytes. */
 static guint32 *sorted_positions(const ss_hosts *h)
 {
 	guint32 n = ss_oatable_size(&h->by_ip);
 	guint32 *pos = g_new(guint32, n ? n : 1);
 	ss_radix_item *v = g_new(ss_radix_item, n ? n : 1), *tmp = g_new(ss_radix_item, n ? n : 1);
-	for (guint32 i = 0; i < n; i++) {
-		const host_acc *acc = ss_oa_entry(&h->by_ip, i);
-		const ss_vnet *vn = &acc->k.vnet;
-		v[i].a = acc->k.ip.bytes[15];
-		v[i].b = (guint64)vn->type << 40 | (guint64)vn->vni << 8 | vn->has_vni;
-		v[i].p = (gpointer)acc;
+	if (n > 0 && one_vnet(h, n)) {
+		sort_by_family_and_address(h, n, v, tmp);
+	} else {
+		for (guint32 i = 0; i < n; i++) {
+			const host_acc *acc = ss_oa_entry(&h->by_ip, i);
+			const ss_vnet *vn = &acc->k.vnet;
+			v[i].a = acc->k.ip.bytes[15];
+			v[i].b = (guint64)vn->type << 40 | (guint64)vn->vni << 8 | vn->has_vni;
+			v[i].p = (gpointer)acc;
+		}
+		ss_radix_sort(v, n, tmp);
+		for (guint32 i = 0; i < n; i++) {
+			const host_acc *acc = v[i].p;
+			v[i].a = (guint64)acc->k.family << 56 | ip_bytes_be(&acc->k.ip, 0, 7);
+			v[i].b = ip_bytes_be(&acc->k.ip, 7, 8);
+		}
+		ss_radix_sort(v, n, tmp);
 	}
-	ss_radix_sort(v, n, tmp);
-	for (guint32 i = 0; i < n; i++) {
-		const host_acc *acc = v[i].p;
-		v[i].a = (guint64)acc->k.family << 56 | ip_bytes_be(&acc->k.ip, 0, 7);
-		v[i].b = ip_bytes_be(&acc->k.ip, 7, 8);
-	}
-	ss_radix_sort(v, n, tmp);
 	g_free(tmp);
 	for (guint32 i = 0; i < n; i++)
 		pos[host_index(h, v[i].p)] = i;

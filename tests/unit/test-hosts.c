@@ -549,6 +549,31 @@ static void test_take_order(void **state)
 	assert_int_equal(connections, made);
 	ss_hosts_array_free(out);
 	ss_hosts_free(hs);
+	/* No tunnel (the hosts sorted by family, then address): IPv4 only,
+	 * then IPv4 and IPv6 mixed, addresses that differ in any byte. */
+	for (int with_v6 = 0; with_v6 < 2; with_v6++) {
+		hs = ss_hosts_new(NULL);
+		r = g_rand_new_with_seed(11);
+		for (int i = 0; i < 3000; i++) {
+			gboolean v6 = with_v6 && g_rand_boolean(r);
+			ss_ip cl = sc_ip4(0, 0, 0, 0);
+			for (int b = 0; b < (v6 ? 16 : 4); b++)
+				if (g_rand_int_range(r, 0, 3) == 0)
+					cl.bytes[b] = (guint8)g_rand_int_range(r, 0, 256);
+			ss_conn c = syn_conn(cl, 40000, sc_ip4(10, 9, 9, 9));
+			if (v6)
+				c.family = SS_FAMILY_IPV6;
+			ss_hosts_add_conn(hs, &c, 0);
+		}
+		g_rand_free(r);
+		out = ss_hosts_take(hs, NULL);
+		assert_true(out->len > 500);
+		for (guint i = 1; i < out->len; i++)
+			assert_true(ss_host_cmp(&g_array_index(out, ss_host, i - 1),
+						&g_array_index(out, ss_host, i)) < 0);
+		ss_hosts_array_free(out);
+		ss_hosts_free(hs);
+	}
 }
 
 /* The look-ahead's guess of a record's client before it is decided:
