@@ -543,6 +543,15 @@ static void note_port(client_acc *acc, guint16 port, gint64 start, gint64 end)
 
 /* Counts the connection towards its destination k; returns the destination
  * (NULL when the host's list was full). */
+/* How far apart two times are, exactly: a difference of two gint64s
+ * overflows one (undefined behaviour) when they are far apart, and an
+ * untimed connection's SS_NO_TIME (G_MININT64) is as far as they get.  So
+ * an untimed connection and a timed one never share a window. */
+static guint64 ns_apart(gint64 a, gint64 b)
+{
+	return a > b ? (guint64)a - (guint64)b : (guint64)b - (guint64)a;
+}
+
 static dest_acc *note_destination(ss_hosts *h, client_acc *acc, sock_key k, gint64 start)
 {
 	dest_acc *d = NULL;
@@ -578,8 +587,7 @@ static dest_acc *note_destination(ss_hosts *h, client_acc *acc, sock_key k, gint
 		*d = (dest_acc){ k, -1, start, 0 };
 	}
 	/* Tumbling windows anchored at the first connection of each. */
-	if (start - d->window_start > SS_EXHAUSTION_WINDOW_NS ||
-	    d->window_start - start > SS_EXHAUSTION_WINDOW_NS) {
+	if (ns_apart(start, d->window_start) > (guint64)SS_EXHAUSTION_WINDOW_NS) {
 		d->window_start = start;
 		d->window_count = 0;
 	}

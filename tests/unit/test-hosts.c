@@ -839,6 +839,42 @@ static void test_first_connections_dropped(void **state)
 	ss_hosts_free(hs);
 }
 
+/* A connection without a time (no counted packet: SS_NO_TIME, G_MININT64)
+ * and timed ones to the same destination: the window test measured their
+ * distance by subtracting, which overflows (UBSan stops here under CI's
+ * halt_on_error).  An untimed connection shares no window with a timed
+ * one, in either order; two timed ones 10 s apart share one. */
+static void test_untimed_connection_windows(void **state)
+{
+	(void)state;
+	ss_hosts *hs = ss_hosts_new(NULL);
+	ss_ip a = sc_ip4(10, 0, 0, 1), s1 = sc_ip4(10, 0, 1, 1);
+	ss_conn c = syn_conn(a, 40000, s1);
+	c.ep[0].packets = 0;
+	c.ep[0].first_ns = c.ep[0].last_ns = SS_NO_TIME;
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(a, 40001, s1);   /* timed, after the untimed */
+	ss_hosts_learn_ephemeral(hs, &c);
+	c = syn_conn(a, 40002, s1);
+	c.ep[0].packets = 0;
+	c.ep[0].first_ns = c.ep[0].last_ns = SS_NO_TIME;
+	ss_hosts_learn_ephemeral(hs, &c);   /* untimed, after a timed window */
+	c = syn_conn(a, 40003, s1);
+	c.ep[0].first_ns = c.ep[0].last_ns = SC_T0 + G_GINT64_CONSTANT(10000000000);
+	ss_hosts_learn_ephemeral(hs, &c);   /* a new window: the last was untimed */
+	c = syn_conn(a, 40004, s1);
+	c.ep[0].first_ns = c.ep[0].last_ns = SC_T0 + G_GINT64_CONSTANT(20000000000);
+	ss_hosts_learn_ephemeral(hs, &c);   /* 10 s on: the same window */
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, 1);
+	const ss_host *h = &g_array_index(out, ss_host, 0);
+	assert_int_equal(h->eph.samples, 5);
+	assert_int_equal(h->busiest_connections, 2);
+	assert_memory_equal(&h->busiest_ip, &s1, sizeof s1);
+	ss_hosts_array_free(out);
+	ss_hosts_free(hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -856,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_across_pages),
 		cmocka_unit_test(test_first_connection_then_second),
 		cmocka_unit_test(test_first_connections_dropped),
+		cmocka_unit_test(test_untimed_connection_windows),
 		cmocka_unit_test(test_tenants_apart),
 		cmocka_unit_test(test_tunnel_rollup),
 	};
