@@ -27,10 +27,10 @@
  * in a larger head, the last two the second, for clients numbered in a
  * few /112s (DHCPv6, static plans; not privacy addresses, which stay in
  * 16-byte slots).  On many-flows.pcap (4 IPv4 and 2 IPv6 client
- * networks) peak RSS 411.6 -> 404.4 MB, mixed.pcap's 115.3 -> 108.2 MB;
- * +0.8% instructions on many-s.pcap (the packed probe's tag arithmetic),
- * CPU time even (measured in docs/performance.md, "Roll-ups, tenth
- * session"). */
+ * networks) peak RSS 411.6 -> 404.4 MB, 7.2 of the sets' 19.0 MB at the
+ * packet phase's end; +0.8% instructions on many-s.pcap (the packed
+ * probe's tag arithmetic), CPU time even (measured in docs/performance.md,
+ * "Roll-ups, tenth session"). */
 #define PACK_GROUP 16
 #define PACK_MAX_HALVES 15
 #define PACK_FROM_CAP 32
