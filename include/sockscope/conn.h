@@ -231,7 +231,18 @@ typedef struct ss_conn {
 	 * padding holes.  Other code reads the fields by name; only this
 	 * order is tuned. */
 	ss_flow_key key;       /* first member: the flow table stores ss_conn* */
-	struct ss_conn *lru_prev, *lru_next;  /* its timeout class, oldest first */
+	union {
+		/* In progress: its neighbours in the list of its timeout class
+		 * (oldest first), by their 32-bit names in the lifecycle's slab
+		 * (flow/slab.h: (record - base) / 8; 0 for none).  Pointers
+		 * were 16 bytes of every record (docs/performance.md, "Record
+		 * memory, tenth session"); only flow/lifecycle.c reads them. */
+		struct {
+			guint32 lru_prev, lru_next;
+		};
+		/* Ended, handed back for reuse: the next in its chain */
+		struct ss_conn *next_spare;
+	};
 	/* The latest packet from either side is ss_conn_last_ns(), the later
 	 * of the endpoints' last_ns: a copy here was 8 bytes of every record
 	 * (docs/performance.md, "Record memory, ninth session"). */
@@ -280,7 +291,7 @@ typedef struct ss_conn {
 	 * of mixed.pcap's samples, a third of them on this add (perf). */
 	guint32 snaplen_cut;
 	/* ICMP errors quoting this flow (cold: here, the endpoints start at
-	 * the same offset, 88, and ep[0] ends with line 1) */
+	 * offset 80, and ep[0] ends in line 1) */
 	guint32 icmp_errors;
 	ss_endpoint ep[2];     /* ep[0] sent the first packet this record saw */
 	/* letter i's code (i < SS_HISTORY_COMMON): nibble i % 2 of byte i / 2 */
@@ -304,7 +315,7 @@ typedef struct ss_conn {
 	/* Set by ss_conn_finalize() (analysis/decide.c), once a record: two
 	 * a byte as bit-fields, with `continues` (written once, when the
 	 * record starts), so that the record's fields end at a multiple
-	 * of 8 (192 bytes), and a TCP record's too (352). */
+	 * of 8 (184 bytes), and a TCP record's too (344). */
 	guint8 outcome : 4;    /* ss_outcome */
 	guint8 close : 4;      /* ss_close */
 	guint8 evidence : 4;   /* ss_evidence */
@@ -316,10 +327,10 @@ typedef struct ss_conn {
 
 	/* ---- the tail: only as much of it as `tail` says is there ----
 	 * A record is allocated only as long as it needs (ss_conn_size()):
-	 * UDP records end here (192 bytes), TCP records after tail_tcp (352),
-	 * a TCP record whose SYN repeated after the SYN gaps (416: it moves to
+	 * UDP records end here (184 bytes), TCP records after tail_tcp (344),
+	 * a TCP record whose SYN repeated after the SYN gaps (408: it moves to
 	 * that length at its first gap, flow/lifecycle.c), tunnelled records
-	 * hold the tunnel too (464).  Read them through ss_conn_tcp_part(),
+	 * hold the tunnel too (456).  Read them through ss_conn_tcp_part(),
 	 * ss_conn_syn_gap_ns() and ss_conn_tunnel() (the per-packet path of a
 	 * TCP record writes tail_tcp directly: its records hold it), and copy
 	 * records with ss_conn_copy(), never `*c`: past a record's tail may

@@ -11,7 +11,8 @@
 
 #include <netinet/in.h>
 
-/* A list of records in one timeout class, least recently active first. */
+/* A list of records in one timeout class, least recently active first,
+ * linked through the records by their 32-bit names (conn_at()). */
 typedef struct {
 	ss_conn *head, *tail;
 } conn_list;
@@ -56,6 +57,9 @@ struct ss_lifecycle {
 	 * until on_end hands them over. */
 	ss_flow_table *table;      /* NULL once the capture is over */
 	conn_list lru[SS_TIMEOUT_COUNT];
+	/* What the records' list links count from: the slab's base.  A link
+	 * is (record - ref_base) / 8 in 32 bits, 0 for none (conn_at()). */
+	const char *ref_base;
 	/* No record can time out at or before this packet time: the earliest
 	 * head's last packet plus its class's timeout, or lower (kept by
 	 * lru_unlink and lru_append whenever a list gets a new head), so
@@ -76,12 +80,13 @@ struct ss_lifecycle {
 	gsize recent_first, recent_len;
 	gint64 now_ns;             /* latest packet time seen (never goes back) */
 	guint64 next_seq;
-	/* Records the hooks are done with, kept for new flows (linked by
-	 * lru_next), so steady streaming allocates nothing per record. */
+	/* Without cfg.slab: whole records the hooks are done with (linked by
+	 * next_spare), kept for the copies on_end is handed (hand_over()). */
 	ss_conn *spare;
 	guint spare_len;
-	/* cfg.slab: where records come from and spares go (flow/slab.h),
-	 * instead of g_malloc and `spare`. */
+	/* Where records in progress come from (flow/slab.h), with or without
+	 * cfg.slab: the list links name records by their place in it.  With
+	 * cfg.slab the hooks' spares go back to it too. */
 	ss_conn_slab *slab;
 	gboolean slab_closed;
 	ss_lifecycle_stats stats;
@@ -95,20 +100,43 @@ struct ss_lifecycle {
 	flow_ref refs[2][SS_LIFECYCLE_BATCH];
 };
 
-/* Frees a record this lifecycle made. */
-static void conn_free(ss_lifecycle *lc, ss_conn *c)
+/* The record a list link names (not 0): the slab's base plus 8 bytes a
+ * unit, a shift and an add on the per-packet path, the base read from
+ * this struct, which every packet reads (no table of chunks to load). */
+static inline ss_conn *conn_named(const ss_lifecycle *lc, guint32 ref)
 {
-	if (lc->slab)
-		ss_conn_slab_release(c);
-	else
-		g_free(c);
+	return (ss_conn *)(lc->ref_base + ((gsize)ref << 3));
 }
 
+/* The same, NULL for 0 (none). */
+static inline ss_conn *conn_at(const ss_lifecycle *lc, guint32 ref)
+{
+	return ref ? conn_named(lc, ref) : NULL;
+}
+
+/* Record c's name in list links (c from the slab: never 0), 0 for NULL. */
+static inline guint32 conn_ref(const ss_lifecycle *lc, const ss_conn *c)
+{
+	return c ? (guint32)((gsize)((const char *)c - lc->ref_base) >> 3) : 0;
+}
+
+/* Frees a chain of whole records (linked by next_spare) kept as spares
+ * without cfg.slab. */
+static void free_spares(ss_conn *c)
+{
+	while (c) {
+		ss_conn *next = c->next_spare;
+		g_free(c);
+		c = next;
+	}
+}
+
+/* Frees a timeout list's records (from the slab). */
 static void free_conn_list(ss_lifecycle *lc, ss_conn *c)
 {
 	while (c) {
-		ss_conn *next = c->lru_next;
-		conn_free(lc, c);
+		ss_conn *next = conn_at(lc, c->lru_next);
+		ss_conn_slab_release(c);
 		c = next;
 	}
 }
@@ -117,8 +145,6 @@ static void free_conn_list(ss_lifecycle *lc, ss_conn *c)
  * chunk as its last record is released. */
 static void close_slab(ss_lifecycle *lc)
 {
-	if (!lc->slab)
-		return;
 	ss_conn_slab_close(lc->slab);
 	lc->slab_closed = TRUE;
 }
@@ -138,8 +164,8 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 	ss_ring_index_init(&lc->recent, NULL, sizeof(tombstone), k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
-	if (cfg->slab)
-		lc->slab = ss_conn_slab_new(cfg->slab_prefault);
+	lc->slab = ss_conn_slab_new(cfg->slab && cfg->slab_prefault);
+	lc->ref_base = ss_conn_slab_base(lc->slab);
 	return lc;
 }
 
@@ -147,8 +173,8 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 {
 	if (!lc)
 		return;
-	free_conn_list(lc, lc->spare);
-	if (lc->slab && !lc->slab_closed)
+	free_spares(lc->spare);
+	if (!lc->slab_closed)
 		close_slab(lc);
 	ss_flow_table_free(lc->table);
 	ss_ring_index_clear(&lc->recent);
@@ -173,17 +199,23 @@ void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain)
 {
 	if (!chain)
 		return;   /* most calls: the report hands back nothing */
-	if (lc->slab) {
-		if (lc->slab_closed)
-			free_conn_list(lc, chain);   /* no record will be made again */
-		else
+	if (lc->cfg.slab) {
+		if (lc->slab_closed) {
+			/* no record will be made again */
+			while (chain) {
+				ss_conn *next = chain->next_spare;
+				ss_conn_slab_release(chain);
+				chain = next;
+			}
+		} else {
 			ss_conn_slab_put_chain(lc->slab, chain);   /* whole, not walked */
+		}
 		return;
 	}
 	while (chain) {
-		ss_conn *next = chain->lru_next;
+		ss_conn *next = chain->next_spare;
 		if (lc->spare_len < SPARES_MAX) {
-			chain->lru_next = lc->spare;
+			chain->next_spare = lc->spare;
 			lc->spare = chain;
 			lc->spare_len++;
 		} else {
@@ -215,31 +247,32 @@ static void note_head(ss_lifecycle *lc, const ss_conn *c, int k)
 		lc->expire_at = at;
 }
 
-static void lru_unlink(ss_lifecycle *lc, ss_conn *c)
+static inline void lru_unlink(ss_lifecycle *lc, ss_conn *c)
 {
 	conn_list *l = &lc->lru[c->timeout_class];
-	if (c->lru_prev) {
-		c->lru_prev->lru_next = c->lru_next;
+	guint32 prev = c->lru_prev, next = c->lru_next;
+	if (prev) {
+		conn_named(lc, prev)->lru_next = next;
 	} else {
-		l->head = c->lru_next;
-		if (l->head)
+		l->head = conn_at(lc, next);
+		if (next)
 			note_head(lc, l->head, c->timeout_class);
 	}
-	if (c->lru_next)
-		c->lru_next->lru_prev = c->lru_prev;
+	if (next)
+		conn_named(lc, next)->lru_prev = prev;
 	else
-		l->tail = c->lru_prev;
-	c->lru_prev = c->lru_next = NULL;
+		l->tail = conn_at(lc, prev);
+	c->lru_prev = c->lru_next = 0;
 }
 
 static void lru_append(ss_lifecycle *lc, ss_conn *c, ss_timeout_class k)
 {
 	conn_list *l = &lc->lru[k];
 	c->timeout_class = (guint8)k;
-	c->lru_next = NULL;
-	c->lru_prev = l->tail;
+	c->lru_next = 0;
+	c->lru_prev = conn_ref(lc, l->tail);
 	if (l->tail) {
-		l->tail->lru_next = c;
+		l->tail->lru_next = (guint32)((gsize)((const char *)c - lc->ref_base) >> 3);
 	} else {
 		l->head = c;
 		note_head(lc, c, k);
@@ -251,7 +284,7 @@ void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, v
 			  void *data)
 {
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
-		for (const ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
+		for (const ss_conn *c = lc->lru[k].head; c; c = conn_at(lc, c->lru_next))
 			fn(c, data);
 }
 
@@ -273,6 +306,15 @@ static tombstone *recent_at(const ss_lifecycle *lc, gsize i)
 static guint64 recent_hash(const ss_lifecycle *lc, const ss_flow_key *key)
 {
 	return ss_ring_index_hash(&lc->recent, key);
+}
+
+/* The tombstone the index's slot i names (found by ss_ring_index_find()),
+ * NULL when the slot is empty: a slot holds its ring position + 1
+ * (flow/ring-index.h). */
+static const tombstone *recent_in_slot(const ss_lifecycle *lc, gsize i)
+{
+	guint64 s = lc->recent.slots[i];
+	return s ? &lc->recent_ring[(s & SS_RING_INDEX_POS_MASK) - 1] : NULL;
 }
 
 static void recent_drop_oldest(ss_lifecycle *lc)
@@ -329,10 +371,9 @@ static void mark_recent(ss_lifecycle *lc, ss_conn *c, const flow_ref *ref, gbool
 	const ss_flow_key *key = &ref->key;
 	guint64 h = ref->recent_hash ? ref->recent_hash : recent_hash(lc, key);
 	gsize i = ss_ring_index_find(&lc->recent, key, h);
-	guint64 s = lc->recent.slots[i];
-	if (!s)
+	const tombstone *t = recent_in_slot(lc, i);
+	if (!t)
 		return;
-	const tombstone *t = &lc->recent_ring[(s & SS_RING_INDEX_POS_MASK) - 1];
 	if (lc->now_ns - t->ended_ns > SS_RECENT_TUPLE_NS)
 		return;
 	if (t->evicted) {
@@ -352,6 +393,28 @@ static void mark_recent(ss_lifecycle *lc, ss_conn *c, const flow_ref *ref, gbool
 }
 
 /* ---- records starting and ending ---- */
+
+/* Record c has ended and left the table and the lists: on_end takes it.
+ * With cfg.slab, c itself; without, a g_malloc'd whole ss_conn (what
+ * on_end's hook frees with g_free: lifecycle.h) made a copy of c, and c
+ * goes back to the slab.  Records in progress come from the slab in both
+ * modes so that their list links are 32-bit names (conn_at()). */
+static void hand_over(ss_lifecycle *lc, ss_conn *c)
+{
+	if (!lc->cfg.slab) {
+		ss_conn *copy = lc->spare;
+		if (copy) {
+			lc->spare = copy->next_spare;
+			lc->spare_len--;
+		} else {
+			copy = g_new(ss_conn, 1);
+		}
+		ss_conn_copy(copy, c);
+		ss_conn_slab_release(c);
+		c = copy;
+	}
+	lc->hooks.on_end(lc->hooks.ctx, c);
+}
 
 /* A record is finished: take it out of the table and the timeout lists
  * and hand it to on_end.  `in_table` is FALSE when a newer record already
@@ -373,7 +436,7 @@ static void retire(ss_lifecycle *lc, ss_conn *c, ss_end why, gboolean in_table)
 		recent_add(lc, c, why);
 	}
 	/* From here on the record belongs to the hook. */
-	lc->hooks.on_end(lc->hooks.ctx, c);
+	hand_over(lc, c);
 }
 
 /* Hints for record c, next to retire in expire()'s walk (its first line
@@ -405,10 +468,10 @@ static void expire(ss_lifecycle *lc, gint64 now)
 		conn_list *l = &lc->lru[k];
 		ss_conn *c = l->head;
 		while (c && now - ss_conn_last_ns(c) > timeout) {
-			ss_conn *n = c->lru_next;
+			ss_conn *n = conn_at(lc, c->lru_next);
 			if (n) {
 				prefetch_retire(lc, n);
-				const char *n2 = (const char *)n->lru_next;
+				const char *n2 = (const char *)conn_at(lc, n->lru_next);
 				if (n2) {
 					__builtin_prefetch(n2, 1);
 					__builtin_prefetch(n2 + 64, 1);
@@ -441,15 +504,7 @@ static ss_conn *idlest(ss_lifecycle *lc)
 static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_side,
 			 const ss_packet *p)
 {
-	ss_conn *c = lc->spare;
-	if (lc->slab) {
-		c = ss_conn_slab_alloc(lc->slab, ss_conn_tail_for(key->proto, &p->tunnel));
-	} else if (c) {
-		lc->spare = c->lru_next;
-		lc->spare_len--;
-	} else {
-		c = g_new(ss_conn, 1);
-	}
+	ss_conn *c = ss_conn_slab_alloc(lc->slab, ss_conn_tail_for(key->proto, &p->tunnel));
 	ss_conn_init(c, key, src_key_side, p);
 	c->seq = lc->next_seq++;
 	/* Its first packet's time, as ss_conn_update() will set it (its
@@ -462,17 +517,26 @@ static ss_conn *new_conn(ss_lifecycle *lc, const ss_flow_key *key, int src_key_s
 }
 
 /* An evicted record comes back (on_resume): tracked again as it was, so
- * the flow stays one record; it no longer counts as ended by eviction. */
-static void resume(ss_lifecycle *lc, ss_conn *c)
+ * the flow stays one record; it no longer counts as ended by eviction.
+ * Without cfg.slab the hook gives back its whole g_malloc'd record, which
+ * goes into a slab record (list links name slab records only). */
+static ss_conn *resume(ss_lifecycle *lc, ss_conn *c)
 {
+	if (!lc->cfg.slab) {
+		ss_conn *in = ss_conn_slab_alloc(lc->slab, c->tail);
+		ss_conn_copy(in, c);
+		g_free(c);
+		c = in;
+	}
 	lc->stats.resumed++;
 	lc->stats.ended[SS_END_EVICTED]--;
 	c->ended_by = SS_END_CAPTURE;
 	gsize i = ss_ring_index_find(&lc->recent, &c->key, recent_hash(lc, &c->key));
-	guint64 s = lc->recent.slots[i];
-	if (s && lc->recent_ring[(s & SS_RING_INDEX_POS_MASK) - 1].evicted)
+	const tombstone *t = recent_in_slot(lc, i);
+	if (t && t->evicted)
 		ss_ring_index_remove_at(&lc->recent, i);
 	lru_append(lc, c, ss_conn_timeout_class(c));
+	return c;
 }
 
 /* Record c, which holds no SYN gaps (SS_CONN_TAIL_TCP), gets its first:
@@ -485,31 +549,27 @@ static void resume(ss_lifecycle *lc, ss_conn *c)
  * on_moved, which frees it once those have been read.  Why move rather
  * than allocate every TCP record that long: ~3% of connections repeat
  * their SYN, and the gaps were 64 bytes of every TCP record in progress
- * (docs/performance.md, "Record memory, eighth session").  A record
- * g_malloc'd whole (no slab) only starts to hold them. */
+ * (docs/performance.md, "Record memory, eighth session"). */
 static ss_conn *move_for_syn_gaps(ss_lifecycle *lc, ss_conn *c, guint64 h)
 {
-	if (!lc->slab) {
-		ss_conn_hold_syn_gaps(c);
-		return c;
-	}
 	ss_conn *n = ss_conn_slab_alloc(lc->slab, SS_CONN_TAIL_SYN_GAPS);
 	ss_conn_copy(n, c);
 	ss_conn_hold_syn_gaps(n);
 	conn_list *l = &lc->lru[n->timeout_class];
-	if (n->lru_prev)
-		n->lru_prev->lru_next = n;
+	ss_conn *prev = conn_at(lc, n->lru_prev), *next = conn_at(lc, n->lru_next);
+	if (prev)
+		prev->lru_next = conn_ref(lc, n);
 	else
 		l->head = n;
-	if (n->lru_next)
-		n->lru_next->lru_prev = n;
+	if (next)
+		next->lru_prev = conn_ref(lc, n);
 	else
 		l->tail = n;
 	ss_flow_table_replace_hashed(lc->table, n, h);
-	if (lc->hooks.on_moved)
+	if (lc->hooks.on_moved && lc->cfg.slab)
 		lc->hooks.on_moved(lc->hooks.ctx, c);
 	else
-		conn_free(lc, c);
+		ss_conn_slab_release(c);
 	return n;
 }
 
@@ -533,7 +593,7 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 			retire(lc, idlest(lc), SS_END_EVICTED, TRUE);
 		c = lc->hooks.on_resume ? lc->hooks.on_resume(lc->hooks.ctx, key) : NULL;
 		if (c) {
-			resume(lc, c);
+			c = resume(lc, c);
 		} else {
 			c = new_conn(lc, key, src_key_side, p);
 			if (lc->recent_len > 0)
@@ -550,9 +610,9 @@ static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref
 		/* The records the timeout-list move below will touch: their
 		 * misses overlap the update. */
 		if (c->lru_prev)
-			__builtin_prefetch(c->lru_prev, 1);
+			__builtin_prefetch(conn_named(lc, c->lru_prev), 1);
 		if (c->lru_next)
-			__builtin_prefetch(c->lru_next, 1);
+			__builtin_prefetch(conn_named(lc, c->lru_next), 1);
 		ss_reuse cause;
 		int side = ss_conn_side(c, src_key_side);
 		if (p->l4 == SS_L4_TCP &&
@@ -759,10 +819,10 @@ void ss_lifecycle_advance(ss_lifecycle *lc, gint64 now_ns)
 /* A record still in progress ends with the capture. */
 static void end_at_capture(ss_lifecycle *lc, ss_conn *c)
 {
-	c->lru_prev = c->lru_next = NULL;
+	c->lru_prev = c->lru_next = 0;
 	c->ended_by = SS_END_CAPTURE;
 	lc->stats.ended[SS_END_CAPTURE]++;
-	lc->hooks.on_end(lc->hooks.ctx, c);
+	hand_over(lc, c);
 }
 
 /* The table and the timeout lists let go of every record (the caller
@@ -795,7 +855,7 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 		 * every record is taken first. */
 		GPtrArray *left = g_ptr_array_sized_new((guint)ss_flow_table_size(lc->table));
 		for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
-			for (ss_conn *c = lc->lru[k].head; c; c = c->lru_next)
+			for (ss_conn *c = lc->lru[k].head; c; c = conn_at(lc, c->lru_next))
 				g_ptr_array_add(left, c);
 		drop_table(lc);
 		for (guint i = 0; i < left->len; i++)

@@ -28,7 +28,9 @@ typedef struct {
 	void (*on_synack)(void *ctx, ss_conn *c, int side);
 	/* The record ended (c->ended_by says why) and has left the table and
 	 * the timeout lists: from here on it belongs to the hook, which frees
-	 * it or hands it back with ss_lifecycle_add_spares(). */
+	 * it or hands it back with ss_lifecycle_add_spares().  Without
+	 * cfg.slab it is a g_malloc'd whole ss_conn, a copy of the record
+	 * on_start saw (records in progress are always the slab's). */
 	void (*on_end)(void *ctx, ss_conn *c);
 	/* Optional.  A packet's flow is not in the table: may return the
 	 * record the hook took from on_end when the cap evicted it, to be
@@ -61,10 +63,11 @@ typedef struct {
 	 * reused it.  Otherwise records end only when evicted, when a new
 	 * connection takes their tuple, or with ss_lifecycle_end_all(). */
 	gboolean streaming;
-	/* Records come from a slab (flow/slab.h) instead of one g_malloc
+	/* The hooks' records are the slab's (flow/slab.h), not one g_malloc
 	 * each: whoever on_end hands one to frees it with
 	 * ss_conn_slab_release() (on any thread) or hands it back with
-	 * ss_lifecycle_add_spares(), never with g_free. */
+	 * ss_lifecycle_add_spares(), never with g_free.  Without it on_end
+	 * gets a g_malloc'd copy. */
 	gboolean slab;
 	/* With slab: its next chunk is faulted in by a helper thread ahead of
 	 * need (flow/slab.h), for runs that have a core to spare. */
@@ -125,9 +128,10 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order);
 void ss_lifecycle_foreach(const ss_lifecycle *lc, void (*fn)(const ss_conn *c, void *data),
 			  void *data);
 
-/* Records (linked by lru_next) that a hook is done with, kept for new flows
- * (with cfg.slab all of them, taken whole; otherwise up to a small number,
- * the rest freed).  After ss_lifecycle_end_all they are freed. */
+/* Records (linked by next_spare) that a hook is done with, kept for new
+ * flows (with cfg.slab all of them, taken whole; otherwise up to a small
+ * number, for on_end's copies, the rest freed).  After ss_lifecycle_end_all
+ * they are freed. */
 void ss_lifecycle_add_spares(ss_lifecycle *lc, ss_conn *chain);
 
 const ss_lifecycle_stats *ss_lifecycle_get_stats(const ss_lifecycle *lc);

@@ -1,4 +1,6 @@
-/* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks, one
+/* The record slab (flow/slab.h): ss_conn in aligned 2 MiB chunks cut
+ * from one reserved stretch of address space (so that a record has a
+ * 32-bit name, ss_conn_slab_base()), one
  * record length per chunk (the tail a record holds, conn.h), a free list
  * of whole chains on the owner's side, sorted one spare an allocation into
  * one list per record length, one lock-free stack for records released on
@@ -14,19 +16,19 @@
 /* Chunks are mapped from the kernel, not malloc'd: memalign() of 64 KiB
  * takes a 128 KiB mapping and touches a page before the chunk (peak RSS
  * +13 MB against malloc'd records on many-s.pcap), 16 KiB ones scatter
- * holes through the heap (+32 MB).  A mapping trimmed to its aligned
- * middle costs only the pages records use, and unmapping a chunk gives
- * them back at once.  Under AddressSanitizer the chunks stay malloc'd, so
- * a chunk that is never freed is still reported as a leak. */
+ * holes through the heap (+32 MB).  A chunk mapped into the slab's
+ * reserved range costs only the pages records use, and unmapping it gives
+ * them back at once.  Under AddressSanitizer too (a chunk never freed
+ * keeps its slab, a malloc'd block, which is then reported as a leak). */
 #if defined(__SANITIZE_ADDRESS__)
-#define SLAB_MALLOC 1
+#define SLAB_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define SLAB_MALLOC 1
+#define SLAB_ASAN 1
 #endif
 #endif
 
-#ifdef SLAB_MALLOC
+#ifdef SLAB_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -50,7 +52,7 @@
  * is reported there instead of reading the next record. */
 static gsize stride(guint cls)
 {
-#ifdef SLAB_MALLOC
+#ifdef SLAB_ASAN
 	(void)cls;
 	return sizeof(ss_conn);
 #else
@@ -62,7 +64,7 @@ static gsize stride(guint cls)
  * chunk keeps room for the rest of a whole ss_conn, so that even a copy
  * made with `*c` instead of ss_conn_copy() (a bug: it copies the next
  * record's bytes) reads inside the chunk, not past its mapping. */
-static guint per_chunk(guint cls)
+static guint records_per_chunk(guint cls)
 {
 	gsize size = ss_conn_size(cls);
 	return (guint)((CHUNK_BYTES - CHUNK_HEADER - (sizeof(ss_conn) - size)) / stride(cls));
@@ -73,7 +75,7 @@ static guint per_chunk(guint cls)
 
 typedef struct {
 	ss_conn_slab *slab;
-	/* Records not counted out: starts at per_chunk(); the closing owner
+	/* Records not counted out: starts at per_chunk[cls]; the closing owner
 	 * takes off the ones never handed out, each release after closing
 	 * one more.  The chunk is freed at 0. */
 	gint live;
@@ -82,21 +84,46 @@ typedef struct {
 
 G_STATIC_ASSERT(sizeof(chunk) <= CHUNK_HEADER);
 
+/* The address space the chunks are cut from, reserved (PROT_NONE, no
+ * memory) when the slab is made: every record lies within SLAB_RANGE of
+ * its start, so (record - start) / 8 names it in 32 bits.  The lifecycle's
+ * timeout lists link records by such names: two pointers were 16 bytes of
+ * every record, two names are 8 (docs/performance.md, "Record memory,
+ * tenth session").  One range rather than a table of chunk bases: a name
+ * becomes a pointer with a shift and an add, no load.  32 GiB is what 32
+ * bits of 8-byte units reach, and as much as valgrind (3.19) lets a
+ * process reserve; where even that is refused (a low `ulimit -v`), half as
+ * much, and so on.  Chunks are cut from it in order and never reused
+ * (none is freed before the slab closes), so it holds ~16 000 chunks,
+ * more than 100 million records; past that the run stops, as when mmap
+ * fails.  A range of adjacent chunks is one mapping, not one each, so
+ * vm.max_map_count no longer bounds the chunks. */
+#define SLAB_RANGE (G_GUINT64_CONSTANT(8) << 32)
+#define SLAB_RANGE_MIN (G_GUINT64_CONSTANT(64) << 20)
+
 struct ss_conn_slab {
+	/* The reserved range: chunks are cut at start + CHUNK_BYTES * i, i
+	 * counted by `cut` (the owner and the prefault helper both cut). */
+	char *start;
+	gsize range;
+	gsize cut;
 	/* The owner's: spares as a list of chains, taken back whole (the
-	 * current one linked by lru_next; the heads of the others by lru_prev),
+	 * current one linked by next_spare; the others' heads in `chains`),
 	 * so handing back a chain of 1024 written records touches one. */
 	ss_conn *local;
-	ss_conn *chains;
+	GPtrArray *chains;
 	/* Spares an allocation of another length passed over, by length
-	 * (linked by lru_next), and how many: the next allocations of their
+	 * (linked by next_spare), and how many: the next allocations of their
 	 * length take them first (`idle_surplus()`). */
 	ss_conn *idle[SS_CONN_TAIL_COUNT];
 	guint nidle[SS_CONN_TAIL_COUNT];
 	chunk *cur[SS_CONN_TAIL_COUNT];   /* where new records are cut from */
+	/* records_per_chunk() of each length, made once: a division each,
+	 * read at every allocation that cuts and every one that misses */
+	guint per_chunk[SS_CONN_TAIL_COUNT];
 	guint used[SS_CONN_TAIL_COUNT];   /* records cut from cur */
 	gboolean closed;
-	/* Released on other threads while open (a stack linked by lru_next,
+	/* Released on other threads while open (a stack linked by next_spare,
 	 * pushed with compare-and-swap, taken whole by the owner); CLOSED
 	 * once closed. */
 	ss_conn *shared;
@@ -124,38 +151,58 @@ static chunk *chunk_of(const ss_conn *c)
  * Only from the second chunk of a record length on: a capture with fewer
  * records in progress than one chunk holds keeps paying only for the
  * pages it touches. */
-static chunk *chunk_map(gboolean huge)
+/* Reserves s's range, aligned to CHUNK_BYTES: the largest of SLAB_RANGE,
+ * half that... down to SLAB_RANGE_MIN that the kernel grants. */
+static void range_reserve(ss_conn_slab *s)
 {
-#ifdef SLAB_MALLOC
-	(void)huge;
-	return g_aligned_alloc(1, CHUNK_BYTES, CHUNK_BYTES);
-#else
-	char *p = mmap(NULL, 2 * CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-	if (p == MAP_FAILED)
+	for (gsize len = SLAB_RANGE; len >= SLAB_RANGE_MIN; len /= 2) {
+		char *p = mmap(NULL, len + CHUNK_BYTES, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			continue;
+		gsize head = (CHUNK_BYTES - (uintptr_t)p % CHUNK_BYTES) % CHUNK_BYTES;
+		if (head)
+			munmap(p, head);
+		munmap(p + head + len, CHUNK_BYTES - head);
+		s->start = p + head;
+		s->range = len;
+		return;
+	}
+	g_error("out of address space for flow records");
+}
+
+/* The next chunk of s's range, mapped: its pages cost nothing until
+ * touched.  Any thread (the owner, or the prefault helper). */
+static chunk *chunk_map(ss_conn_slab *s, gboolean huge)
+{
+	gsize i = __atomic_fetch_add(&s->cut, 1, __ATOMIC_RELAXED);
+	if ((i + 1) * (gsize)CHUNK_BYTES > s->range)
+		g_error("out of memory for flow records (more than %" G_GSIZE_FORMAT " MiB)",
+			s->range >> 20);
+	char *p = s->start + i * CHUNK_BYTES;
+	if (mmap(p, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
 		g_error("out of memory for flow records");
-	gsize head = (CHUNK_BYTES - (uintptr_t)p % CHUNK_BYTES) % CHUNK_BYTES;
-	if (head)
-		munmap(p, head);
-	munmap(p + head + CHUNK_BYTES, CHUNK_BYTES - head);
 #ifdef MADV_HUGEPAGE
 	/* Advice only: without THP (or with it off) the chunk stays as it was. */
 	if (huge)
-		madvise(p + head, CHUNK_BYTES, MADV_HUGEPAGE);
+		madvise(p, CHUNK_BYTES, MADV_HUGEPAGE);
+#else
+	(void)huge;
 #endif
-	return (chunk *)(p + head);
-#endif
+	return (chunk *)p;
 }
 
+/* Its memory goes back; its place in the range stays reserved (not
+ * reused: chunks are freed only once the slab is closed). */
 static void chunk_unmap(chunk *k)
 {
-#ifdef SLAB_MALLOC
+#ifdef SLAB_ASAN
 	/* the poisoned ends of its records (slot_cut) go back clean */
 	ASAN_UNPOISON_MEMORY_REGION(k, CHUNK_BYTES);
-	g_aligned_free(k);
-#else
-	munmap(k, CHUNK_BYTES);
 #endif
+	mmap(k, CHUNK_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+	     0);
 }
 
 /* Chunks faulted in ahead, on a helper thread.  A fresh chunk's pages are
@@ -183,6 +230,7 @@ static void chunk_unmap(chunk *k)
  * as a race), and pthread's is no slower for one hand-over a chunk. */
 
 struct ahead {
+	ss_conn_slab *slab;
 	GThread *thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -195,11 +243,7 @@ struct ahead {
  * writes are safe. */
 static void populate(chunk *k)
 {
-#ifdef SLAB_MALLOC
-	(void)k;   /* malloc'd under the sanitizer: its pages are malloc's */
-#else
 	ss_big_populate(k, CHUNK_BYTES);
-#endif
 }
 
 static gpointer ahead_main(gpointer data)
@@ -212,7 +256,7 @@ static gpointer ahead_main(gpointer data)
 		if (a->quit)
 			break;
 		pthread_mutex_unlock(&a->lock);
-		chunk *k = chunk_map(TRUE);
+		chunk *k = chunk_map(a->slab, TRUE);
 		populate(k);
 		pthread_mutex_lock(&a->lock);
 		a->ready[a->n++] = k;
@@ -229,6 +273,7 @@ static chunk *ahead_take(ss_conn_slab *s)
 	struct ahead *a = s->ahead;
 	if (!a) {
 		a = s->ahead = g_new0(struct ahead, 1);
+		a->slab = s;
 		pthread_mutex_init(&a->lock, NULL);
 		pthread_cond_init(&a->cond, NULL);
 		a->thread = g_thread_new("sockscope-slab", ahead_main, a);
@@ -265,8 +310,10 @@ static void ahead_stop(ss_conn_slab *s)
 
 static void slab_unref(ss_conn_slab *s)
 {
-	if (__atomic_sub_fetch(&s->ref, 1, __ATOMIC_ACQ_REL) == 0)
-		g_free(s);
+	if (__atomic_sub_fetch(&s->ref, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	munmap(s->start, s->range);
+	g_free(s);
 }
 
 /* Counts n records of chunk k out; the last one frees it. */
@@ -282,7 +329,7 @@ static void count_out(chunk *k, gint n)
 static void count_out_list(ss_conn *c)
 {
 	while (c) {
-		ss_conn *next = c->lru_next;
+		ss_conn *next = c->next_spare;
 		count_out(chunk_of(c), 1);
 		c = next;
 	}
@@ -293,7 +340,16 @@ ss_conn_slab *ss_conn_slab_new(gboolean prefault)
 	ss_conn_slab *s = g_new0(ss_conn_slab, 1);
 	s->ref = 1;
 	s->prefault = prefault;
+	s->chains = g_ptr_array_new();
+	for (guint k = 0; k < SS_CONN_TAIL_COUNT; k++)
+		s->per_chunk[k] = records_per_chunk(k);
+	range_reserve(s);
 	return s;
+}
+
+const char *ss_conn_slab_base(const ss_conn_slab *s)
+{
+	return s->start;
 }
 
 void ss_conn_slab_wait_ahead(ss_conn_slab *s)
@@ -316,7 +372,7 @@ const ss_conn_slab_stats *ss_conn_slab_get_stats(const ss_conn_slab *s)
 static ss_conn *slot_cut(chunk *k, guint i, guint cls)
 {
 	ss_conn *c = (ss_conn *)((char *)k + CHUNK_HEADER + i * stride(cls));
-#ifdef SLAB_MALLOC
+#ifdef SLAB_ASAN
 	ASAN_POISON_MEMORY_REGION((char *)c + ss_conn_size(cls), stride(cls) - ss_conn_size(cls));
 #endif
 	return c;
@@ -339,9 +395,9 @@ static ss_conn *slot_cut(chunk *k, guint i, guint cls)
  * whose traffic changed): shorter records then take them, so that no more
  * than about two chunks of a length sit unused while other lengths cut
  * new ones. */
-static guint idle_surplus(guint cls)
+static guint idle_surplus(const ss_conn_slab *s, guint cls)
 {
-	return 2 * per_chunk(cls);
+	return 2 * s->per_chunk[cls];
 }
 
 /* Sets the next spare handed back aside by its length, if there is one.
@@ -357,9 +413,8 @@ static guint idle_surplus(guint cls)
 static void sort_one(ss_conn_slab *s)
 {
 	if (!s->local) {
-		if (s->chains) {
-			s->local = s->chains;
-			s->chains = s->local->lru_prev;
+		if (s->chains->len) {
+			s->local = g_ptr_array_steal_index_fast(s->chains, s->chains->len - 1);
 		} else if (__atomic_load_n(&s->shared, __ATOMIC_RELAXED)) {
 			s->local = __atomic_exchange_n(&s->shared, NULL, __ATOMIC_ACQUIRE);
 		}
@@ -367,11 +422,11 @@ static void sort_one(ss_conn_slab *s)
 			return;
 	}
 	ss_conn *c = s->local;
-	s->local = c->lru_next;
+	s->local = c->next_spare;
 	if (s->local)
 		__builtin_prefetch(s->local, 1);
 	guint cls = chunk_of(c)->cls;
-	c->lru_next = s->idle[cls];
+	c->next_spare = s->idle[cls];
 	s->idle[cls] = c;
 	s->nidle[cls]++;
 }
@@ -379,7 +434,7 @@ static void sort_one(ss_conn_slab *s)
 static ss_conn *idle_take(ss_conn_slab *s, guint cls)
 {
 	ss_conn *c = s->idle[cls];
-	s->idle[cls] = c->lru_next;
+	s->idle[cls] = c->next_spare;
 	s->nidle[cls]--;
 	/* The next one of this length is read at its allocation. */
 	if (s->idle[cls])
@@ -394,19 +449,19 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 	if (s->idle[tail])
 		return idle_take(s, tail);
 	for (guint k = tail + 1; k < SS_CONN_TAIL_COUNT; k++)
-		if (s->nidle[k] > idle_surplus(k))
+		if (s->nidle[k] > idle_surplus(s, k))
 			return idle_take(s, k);
-	if (!s->cur[tail] || s->used[tail] == per_chunk(tail)) {
+	if (!s->cur[tail] || s->used[tail] == s->per_chunk[tail]) {
 		/* A length's first chunk stays on small pages (chunk_map). */
 		gboolean huge = s->cur[tail] != NULL;
 		chunk *k = huge && s->prefault ? ahead_take(s) : NULL;
 		if (k)
 			s->stats.chunks_ahead++;
 		else
-			k = chunk_map(huge);
+			k = chunk_map(s, huge);
 		s->stats.chunks++;
 		k->slab = s;
-		k->live = (gint)per_chunk(tail);
+		k->live = (gint)s->per_chunk[tail];
 		k->cls = tail;
 		__atomic_add_fetch(&s->ref, 1, __ATOMIC_RELAXED);
 		s->cur[tail] = k;
@@ -420,12 +475,10 @@ void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain)
 	g_return_if_fail(!s->closed);
 	if (!chain)
 		return;
-	if (!s->local) {
+	if (!s->local)
 		s->local = chain;
-	} else {
-		chain->lru_prev = s->chains;
-		s->chains = chain;
-	}
+	else
+		g_ptr_array_add(s->chains, chain);
 }
 
 void ss_conn_slab_close(ss_conn_slab *s)
@@ -436,7 +489,7 @@ void ss_conn_slab_close(ss_conn_slab *s)
 	ss_conn *rest = __atomic_exchange_n(&s->shared, CLOSED, __ATOMIC_ACQ_REL);
 	for (guint k = 0; k < SS_CONN_TAIL_COUNT; k++) {
 		if (s->cur[k])
-			count_out(s->cur[k], (gint)(per_chunk(k) - s->used[k]));
+			count_out(s->cur[k], (gint)(s->per_chunk[k] - s->used[k]));
 		s->cur[k] = NULL;
 		count_out_list(s->idle[k]);
 		s->idle[k] = NULL;
@@ -445,11 +498,10 @@ void ss_conn_slab_close(ss_conn_slab *s)
 	count_out_list(rest);
 	count_out_list(s->local);
 	s->local = NULL;
-	while (s->chains) {
-		ss_conn *next = s->chains->lru_prev;
-		count_out_list(s->chains);
-		s->chains = next;
-	}
+	for (guint i = 0; i < s->chains->len; i++)
+		count_out_list(g_ptr_array_index(s->chains, i));
+	g_ptr_array_free(s->chains, TRUE);
+	s->chains = NULL;
 	slab_unref(s);   /* s may be gone from here on */
 }
 
@@ -464,7 +516,7 @@ void ss_conn_slab_release(ss_conn *c)
 			count_out(k, 1);
 			return;
 		}
-		c->lru_next = old;
+		c->next_spare = old;
 		if (__atomic_compare_exchange_n(&s->shared, &old, c, TRUE, __ATOMIC_RELEASE,
 						__ATOMIC_ACQUIRE))
 			return;

@@ -31,7 +31,12 @@ ss_conn_slab *ss_conn_slab_new(gboolean prefault);
 /* Owner thread: a record's memory (uninitialized), at least
  * ss_conn_size(tail) bytes long (a record that keeps that tail). */
 ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail);
-/* Owner thread: records (linked by lru_next) back for reuse, in O(1). */
+/* Where the slab's records lie: every one is less than 32 GiB past this
+ * (a reserved range, slab.c), at a multiple of 8 bytes, so
+ * (record - base) / 8 names it in 32 bits, never 0.  Valid until the
+ * slab goes (with its last record). */
+const char *ss_conn_slab_base(const ss_conn_slab *s);
+/* Owner thread: records (linked by next_spare) back for reuse, in O(1). */
 void ss_conn_slab_put_chain(ss_conn_slab *s, ss_conn *chain);
 /* Owner thread: no record will be allocated again; the records not
  * released yet stay valid until they are.  The owner must not use s after

@@ -299,7 +299,7 @@ static void write_record(ss_analyzer *a, ss_conn *c, ss_stage_chain *spares)
 		ss_conn_slab_release(c);
 		return;
 	}
-	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, lru_next));
+	ss_stage_chain_add(spares, c, G_STRUCT_OFFSET(ss_conn, next_spare));
 }
 
 /* How far ahead in a batch the writer announces a record to the sink
@@ -376,7 +376,7 @@ static void report_apply(ss_analyzer *a, const ss_stage_event *e, ss_stage_chain
 		report_record(a, e->item, spares);
 		break;
 	case EVENT_MOVED:
-		ss_stage_chain_add(spares, e->item, G_STRUCT_OFFSET(ss_conn, lru_next));
+		ss_stage_chain_add(spares, e->item, G_STRUCT_OFFSET(ss_conn, next_spare));
 		break;
 	case EVENT_WRITE:
 		g_assert_not_reached();
@@ -495,7 +495,7 @@ static void release_record(gpointer c)
  * does everything; with no writer thread the report thread writes. */
 static void pipeline_start(ss_analyzer *a)
 {
-	gsize link = G_STRUCT_OFFSET(ss_conn, lru_next);
+	gsize link = G_STRUCT_OFFSET(ss_conn, next_spare);
 	/* Names of at most 15 characters: pthread_setname_np() refuses a
 	 * longer one (Linux keeps 16 bytes with the NUL), and the thread then
 	 * shows under the process's name in ps, top and perf. */

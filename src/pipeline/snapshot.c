@@ -23,7 +23,7 @@ static void snapshot_conn(const ss_conn *c, void *data)
 	ss_report *r = s->r;
 	ss_conn tmp;
 	ss_conn_copy(&tmp, c);
-	tmp.lru_prev = tmp.lru_next = NULL;
+	tmp.lru_prev = tmp.lru_next = 0;
 	ss_conn_finalize(&tmp);
 	if (!tmp.continues) {   /* its first part was counted */
 		ss_listeners_add(s->listeners, &tmp);

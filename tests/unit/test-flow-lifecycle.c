@@ -58,7 +58,7 @@ static void on_end(void *ctx, ss_conn *c)
 	if (r->at_end && c->ended_by == SS_END_CAPTURE) {
 		g_ptr_array_add(r->at_end, c);
 	} else if (r->spare) {
-		c->lru_next = NULL;
+		c->next_spare = NULL;
 		ss_lifecycle_add_spares(r->lc, c);
 	} else {
 		g_ptr_array_add(r->ended, c);
@@ -496,7 +496,7 @@ static void on_moved(void *ctx, ss_conn *old)
 	recorder *r = ctx;
 	g_string_append_printf(r->log, "moved %u\n", ss_conn_port(old, 0));
 	memset(old, 0xa5, ss_conn_size(old->tail));
-	old->lru_next = NULL;
+	old->next_spare = NULL;
 	g_ptr_array_add(r->moved, old);
 }
 
@@ -728,9 +728,47 @@ static void put_back(ss_conn_slab *s, GPtrArray *recs, guint from, guint to)
 {
 	for (guint i = from; i < to; i++) {
 		ss_conn *c = g_ptr_array_index(recs, i);
-		c->lru_next = i + 1 < to ? g_ptr_array_index(recs, i + 1) : NULL;
+		c->next_spare = i + 1 < to ? g_ptr_array_index(recs, i + 1) : NULL;
 	}
 	ss_conn_slab_put_chain(s, g_ptr_array_index(recs, from));
+}
+
+/* Every record of a slab has a 32-bit name (flow/slab.h): it lies at a
+ * multiple of 8 bytes past ss_conn_slab_base(), less than 32 GiB past it,
+ * never at 0 -- records of every length, from chunks the owner cut and
+ * from chunks the prefault helper made ahead, and records whose memory
+ * came back as spares.  The timeout lists link records by these names
+ * (flow/lifecycle.c). */
+static void test_slab_records_named_in_32_bits(void **state)
+{
+	(void)state;
+	GPtrArray *recs = g_ptr_array_new();
+	ss_conn_slab *s = ss_conn_slab_new(TRUE);
+	const char *base = ss_conn_slab_base(s);
+	for (guint tail = 0; tail < SS_CONN_TAIL_COUNT; tail++)
+		for (guint i = 0; i < 3000; i++)
+			g_ptr_array_add(recs, ss_conn_slab_alloc(s, tail));
+	alloc_until(s, ss_conn_slab_get_stats(s)->chunks + 1, FALSE, recs);   /* starts the helper */
+	ss_conn_slab_wait_ahead(s);
+	alloc_until(s, ss_conn_slab_get_stats(s)->chunks + 2, FALSE, recs);
+	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 2);
+	guint spared = recs->len / 2;
+	put_back(s, recs, 0, spared);
+	for (guint i = 0; i < spared; i++)
+		g_ptr_array_add(recs, ss_conn_slab_alloc(s, i % SS_CONN_TAIL_COUNT));
+	for (guint i = spared; i < recs->len; i++) {
+		const char *c = g_ptr_array_index(recs, i);
+		assert_true(c > base);
+		gsize off = (gsize)(c - base);
+		assert_int_equal(off % 8, 0);
+		assert_true(off >> 3 != 0 && off >> 3 <= G_MAXUINT32);
+		/* the name brings the record back */
+		assert_ptr_equal(base + ((gsize)(guint32)(off >> 3) << 3), c);
+	}
+	for (guint i = spared; i < recs->len; i++)
+		ss_conn_slab_release(g_ptr_array_index(recs, i));
+	ss_conn_slab_close(s);
+	g_ptr_array_unref(recs);
 }
 
 /* A spare serves records of its own length: a UDP record does not take
@@ -815,7 +853,7 @@ static glong thread_minor_faults(void)
  * per huge page, before).  The owner never waits for the helper, and a
  * slab closed with a chunk made ahead and not used frees it. */
 /* A UDP record holds no TCP state (conn.h, tail_tcp): the tracker keeps
- * within its 192 bytes (an allocation of exactly that, checked by the
+ * within its 184 bytes (an allocation of exactly that, checked by the
  * sanitizer and valgrind builds), Zeek's UDP letters and states come from
  * the fields before the tail, and its TCP state (its retransmits too) reads
  * as none.  Its last activity is the later of its endpoints' (no copy of
@@ -823,7 +861,7 @@ static glong thread_minor_faults(void)
 static void test_udp_record_without_tcp_state(void **state)
 {
 	(void)state;
-	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 192);
+	assert_true(ss_conn_size(SS_CONN_TAIL_NONE) <= 184);
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_NONE), G_STRUCT_OFFSET(ss_conn, tail_tcp));
 	ss_ip a = sc_ip4(10, 0, 0, 1), b = sc_ip4(10, 0, 0, 2);
 	ss_packet p;
@@ -998,7 +1036,7 @@ static void test_tcp_record_syn_state(void **state)
 {
 	(void)state;
 	assert_int_equal(ss_conn_size(SS_CONN_TAIL_TCP), G_STRUCT_OFFSET(ss_conn, tail_syn_gaps_ns));
-	assert_true(ss_conn_size(SS_CONN_TAIL_TCP) <= 352);
+	assert_true(ss_conn_size(SS_CONN_TAIL_TCP) <= 344);
 	sc_flow f = flow(IPPROTO_TCP, 40001);
 	ss_packet syn = sc_packet(&f, SC_CLIENT, 0);
 	syn.l4 = SS_L4_TCP;
@@ -1105,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(test_slab_same_as_malloc),
 		cmocka_unit_test(test_syn_gaps_move),
 		cmocka_unit_test(test_slab_prefault),
+		cmocka_unit_test(test_slab_records_named_in_32_bits),
 		cmocka_unit_test(test_slab_spares_by_length),
 		cmocka_unit_test(test_udp_record_without_tcp_state),
 		cmocka_unit_test(test_udp_record_history_fits),
