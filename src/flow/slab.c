@@ -90,14 +90,14 @@ G_STATIC_ASSERT(sizeof(chunk) <= CHUNK_HEADER);
  * timeout lists link records by such names: two pointers were 16 bytes of
  * every record, two names are 8 (docs/performance.md, "Record memory,
  * tenth session").  One range rather than a table of chunk bases: a name
- * becomes a pointer with a shift and an add, no load.  32 GiB is what 32
- * bits of 8-byte units reach, and as much as valgrind (3.19) lets a
+ * becomes a pointer with a shift and an add, no table read.  32 GiB, all
+ * that 32 bits of 8-byte units reach, is as much as valgrind (3.19) lets a
  * process reserve; where even that is refused (a low `ulimit -v`), half as
  * much, and so on.  Chunks are cut from it in order and never reused
- * (none is freed before the slab closes), so it holds ~16 000 chunks,
- * more than 100 million records; past that the run stops, as when mmap
- * fails.  A range of adjacent chunks is one mapping, not one each, so
- * vm.max_map_count no longer bounds the chunks. */
+ * (none is freed before the slab closes), so it holds ~16 000 chunks:
+ * 100 million TCP records or 190 million UDP ones; past that the run
+ * stops, as when mmap fails.  A range of adjacent chunks is one mapping,
+ * not one each, so vm.max_map_count no longer bounds the chunks. */
 #define SLAB_RANGE (G_GUINT64_CONSTANT(8) << 32)
 #define SLAB_RANGE_MIN (G_GUINT64_CONSTANT(64) << 20)
 
