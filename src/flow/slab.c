@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 /* Chunks are mapped from the kernel, not malloc'd: memalign() of 64 KiB
  * takes a 128 KiB mapping and touches a page before the chunk (peak RSS
@@ -141,21 +142,29 @@ static chunk *chunk_of(const ss_conn *c)
 	return (chunk *)((uintptr_t)c & ~(uintptr_t)(CHUNK_BYTES - 1));
 }
 
-/* `huge`: back the chunk with one transparent huge page where the kernel
- * gives them on request (madvise mode).  Records are reached in no order
- * (one per flow, tens of thousands in progress), so with 4 KiB pages
- * nearly every record's first touch of a packet was a TLB miss, a page
- * walk that is costly in a VM, and a chunk's first touches 512 page
- * faults: with huge pages the packet thread's time on mixed.pcap fell by
- * a fifth or more (docs/performance.md, "Packet side, fifth session").
- * Only from the second chunk of a record length on: a capture with fewer
- * records in progress than one chunk holds keeps paying only for the
- * pages it touches. */
-/* Reserves s's range, aligned to CHUNK_BYTES: the largest of SLAB_RANGE,
- * half that... down to SLAB_RANGE_MIN that the kernel grants. */
+/* The most of the range to ask for.  Under a finite address-space limit
+ * (`ulimit -v`, RLIMIT_AS) the range counts against it although it holds
+ * no memory, and the largest range the kernel grants would leave the heap,
+ * the threads' stacks and the other tables nearly nothing: a run on
+ * many-s.pcap that needed ~600 MB of address space before the range
+ * stopped with "out of memory" under `ulimit -v 800000`, its range having
+ * taken 512 MiB.  So at most a quarter of the limit (at least
+ * SLAB_RANGE_MIN). */
+static gsize range_wanted(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SLAB_RANGE;
+	guint64 quarter = (guint64)rl.rlim_cur / 4 & ~(guint64)(CHUNK_BYTES - 1);
+	return (gsize)MAX(MIN(quarter, SLAB_RANGE), SLAB_RANGE_MIN);
+}
+
+/* Reserves s's range, aligned to CHUNK_BYTES: the largest of
+ * range_wanted(), half that... down to SLAB_RANGE_MIN that the kernel
+ * grants. */
 static void range_reserve(ss_conn_slab *s)
 {
-	for (gsize len = SLAB_RANGE; len >= SLAB_RANGE_MIN; len /= 2) {
+	for (gsize len = range_wanted(); len >= SLAB_RANGE_MIN; len /= 2) {
 		char *p = mmap(NULL, len + CHUNK_BYTES, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
@@ -172,7 +181,18 @@ static void range_reserve(ss_conn_slab *s)
 }
 
 /* The next chunk of s's range, mapped: its pages cost nothing until
- * touched.  Any thread (the owner, or the prefault helper). */
+ * touched.  Any thread (the owner, or the prefault helper).
+ *
+ * `huge`: back the chunk with one transparent huge page where the kernel
+ * gives them on request (madvise mode).  Records are reached in no order
+ * (one per flow, tens of thousands in progress), so with 4 KiB pages
+ * nearly every record's first touch of a packet was a TLB miss, a page
+ * walk that is costly in a VM, and a chunk's first touches 512 page
+ * faults: with huge pages the packet thread's time on mixed.pcap fell by
+ * a fifth or more (docs/performance.md, "Packet side, fifth session").
+ * Only from the second chunk of a record length on: a capture with fewer
+ * records in progress than one chunk holds keeps paying only for the
+ * pages it touches. */
 static chunk *chunk_map(ss_conn_slab *s, gboolean huge)
 {
 	gsize i = __atomic_fetch_add(&s->cut, 1, __ATOMIC_RELAXED);

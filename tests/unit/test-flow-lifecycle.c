@@ -771,6 +771,46 @@ static void test_slab_records_named_in_32_bits(void **state)
 	g_ptr_array_unref(recs);
 }
 
+/* The process's address space in use (VmSize), in bytes. */
+static guint64 vm_size(void)
+{
+	gchar *status = NULL;
+	guint64 kb = 0;
+	assert_true(g_file_get_contents("/proc/self/status", &status, NULL, NULL));
+	const char *p = strstr(status, "VmSize:");
+	assert_non_null(p);
+	kb = g_ascii_strtoull(p + strlen("VmSize:"), NULL, 10);
+	g_free(status);
+	return kb * 1024;
+}
+
+/* Under an address-space limit (ulimit -v) the slab's reserved range,
+ * which counts against it, takes at most a quarter of the limit: the
+ * largest range the kernel granted (512 MiB under a limit ~1 GiB above
+ * what the process used) left the rest of the run too little, and
+ * many-s.pcap stopped out of memory under `ulimit -v 800000`. */
+static void test_slab_range_under_address_limit(void **state)
+{
+	(void)state;
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_AS, &old), 0);
+	guint64 before = vm_size();
+	guint64 limit = before + (G_GUINT64_CONSTANT(1) << 30);
+	if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < limit)
+		skip();
+	struct rlimit low = { .rlim_cur = limit, .rlim_max = old.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_AS, &low), 0);
+	ss_conn_slab *s = ss_conn_slab_new(FALSE);
+	guint64 taken = vm_size() - before;
+	ss_conn *c = ss_conn_slab_alloc(s, 0);   /* the range holds records */
+	assert_non_null(c);
+	ss_conn_slab_release(c);
+	ss_conn_slab_close(s);
+	assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
+	assert_true(taken >= (G_GUINT64_CONSTANT(64) << 20));   /* SLAB_RANGE_MIN at least */
+	assert_true(taken <= limit / 4 + (G_GUINT64_CONSTANT(4) << 20));
+}
+
 /* A spare serves records of its own length: a UDP record does not take
  * the longer slot of a retired TCP record while TCP records may still
  * need it (on many-flows.pcap that pinned 80 MB), unless spares of that
@@ -1144,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_syn_gaps_move),
 		cmocka_unit_test(test_slab_prefault),
 		cmocka_unit_test(test_slab_records_named_in_32_bits),
+		cmocka_unit_test(test_slab_range_under_address_limit),
 		cmocka_unit_test(test_slab_spares_by_length),
 		cmocka_unit_test(test_udp_record_without_tcp_state),
 		cmocka_unit_test(test_udp_record_history_fits),
