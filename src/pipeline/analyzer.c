@@ -730,9 +730,17 @@ ss_report *ss_analyzer_finish(ss_analyzer *a)
 {
 	ss_pipeline_flush(a);
 	ss_report *r = g_new0(ss_report, 1);
-	/* Flows still in progress end with the capture; streaming writes them
-	 * oldest first, keep-all sorts everything below. */
-	ss_lifecycle_end_all(a->flows, a->cfg.sink != NULL);
+	/* Flows still in progress end with the capture, in order of first
+	 * packet: streaming writes them so; keep-all sorts everything below
+	 * (a total order: the result does not depend on this one), but its
+	 * records are copied out of the slab as they end (flow/lifecycle.c,
+	 * hand_over), so in this order the copies lie in memory as the passes
+	 * below read them.  Ended in timeout-list order instead, those passes
+	 * missed the cache on every record: bench/record-bench's roll-ups and
+	 * jsonl lines took 60% longer a record on conc-20k.pcap, -F json on
+	 * many-s.pcap 11% longer (docs/performance.md, "Results, 2026-12-07,
+	 * tenth session"). */
+	ss_lifecycle_end_all(a->flows, TRUE);
 	a->finished = TRUE;
 	/* Evicted records whose flow never came back end as they are. */
 	GHashTableIter it;
