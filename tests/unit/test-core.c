@@ -449,6 +449,16 @@ static void test_big_populate(void **state)
 	munmap(p, len);
 }
 
+/* Under AddressSanitizer bigarray.c gives no advice. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ADVICE_NONE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ADVICE_NONE 1
+#endif
+#endif
+
+#if !defined(ADVICE_NONE)
 /* The VmFlags line of the mapping that holds address a, from smaps. */
 static gchar *vm_flags_at(uintptr_t a)
 {
@@ -469,14 +479,6 @@ static gchar *vm_flags_at(uintptr_t a)
 	g_free(smaps);
 	return flags;
 }
-
-/* Under AddressSanitizer bigarray.c gives no advice. */
-#if defined(__SANITIZE_ADDRESS__)
-#define ADVICE_NONE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ADVICE_NONE 1
-#endif
 #endif
 
 /* ss_big_advise_huge asks for huge pages on the whole 2 MiB pages inside
@@ -484,7 +486,7 @@ static gchar *vm_flags_at(uintptr_t a)
 static void test_big_advise_huge(void **state)
 {
 	(void)state;
-	const gsize len = 6u << 20, huge = 2u << 20;
+	const gsize len = 6u << 20;
 	guint8 *p = g_malloc(len);
 	for (gsize i = 0; i < len; i += 4096)
 		p[i] = (guint8)(i >> 12);
@@ -493,6 +495,7 @@ static void test_big_advise_huge(void **state)
 	for (gsize i = 0; i < len; i += 4096)
 		assert_int_equal(p[i], (guint8)(i >> 12));
 #if !defined(ADVICE_NONE)
+	const gsize huge = 2u << 20;
 	uintptr_t inside = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
 	gchar *flags = vm_flags_at(inside);
 	if (flags && access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
