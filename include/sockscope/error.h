@@ -30,6 +30,8 @@ enum {
 	SS_EXIT_INPUT = 3,
 	SS_EXIT_CAPTURE = 4,
 	SS_EXIT_OUTPUT = 5,
+	SS_EXIT_RESOURCES = 6,  /* the system refused memory or address space
+	                           (or randomness): no report (app/main.c) */
 };
 
 #endif

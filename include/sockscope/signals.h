@@ -21,6 +21,10 @@ void ss_signals_set_pcap(pcap_t *p);
  * being written to a temporary name); NULL for none.  The string must
  * stay valid until it is replaced. */
 void ss_signals_unlink_on_abort(const char *path);
+/* Removes that file now, when the process is about to end without a
+ * report for another reason (out of memory: app/main.c).  Async-signal
+ * safe, allocates nothing. */
+void ss_signals_unlink_unfinished(void);
 /* Asks for the same stop as a signal would, from any thread: the reader of
  * the report went away (EPIPE, recorded as SIGPIPE). */
 void ss_signals_request_stop(int sig);

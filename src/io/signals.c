@@ -62,6 +62,13 @@ void ss_signals_unlink_on_abort(const char *path)
 	abort_unlink = path;
 }
 
+void ss_signals_unlink_unfinished(void)
+{
+	const char *path = abort_unlink;
+	if (path)
+		unlink(path);
+}
+
 /* Set by ss_signals_request_stop() from any thread (atomic, unlike the
  * handler's sig_atomic_t, which only the handler writes). */
 static gint requested;
