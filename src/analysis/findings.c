@@ -11,6 +11,15 @@
 #include "sockscope/hosts.h"
 #include "sockscope/util.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define EX_PACK_AVX512 1
+#endif
+
+/* ex_pack()'s output: the packed record, and room for the vector
+ * version's last 64-byte store. */
+#define EX_PACK_BUF (EX_ROOM_MAX + 64)
+
 const char *ss_severity_name(ss_severity s)
 {
 	switch (s) {
@@ -235,8 +244,18 @@ G_ALWAYS_INLINE static inline void prefetch_closed(const ss_findings_acc *a,
 {
 	if (!closed_inline(key))
 		ss_oa_prefetch_slot(&a->closed, h);
-	else if (a->closed4.cap)
-		__builtin_prefetch(&a->closed4.slots[ss_fast_range(h, a->closed4.cap)]);
+	else if (a->closed4.cap) {
+		/* the home slot's line and the next two: at up to 3/4 full, a
+		 * tuple not there yet (each FIN-closed record's first close)
+		 * probes ~8 slots of 24 bytes; with the first line alone the
+		 * probe's loads were 12% of acc_add_now's samples on
+		 * mixed.pcap (perf annotate).  Past the array's end a prefetch
+		 * is only a hint. */
+		guintptr home = (guintptr)&a->closed4.slots[ss_fast_range(h, a->closed4.cap)];
+		__builtin_prefetch((const void *)home);
+		__builtin_prefetch((const void *)(home + 64));
+		__builtin_prefetch((const void *)(home + 128));
+	}
 }
 
 /* When the tuple of `key` (hash h) was last closed with FIN: its last
@@ -295,9 +314,9 @@ static ex_head *ex_head_of(ex_store *s, guint32 i)
 	return (ex_head *)(s->bytes + (gsize)i * 8 - sizeof(ex_head));
 }
 
-/* Packs record c into out (EX_ROOM_MAX bytes): the map of its non-zero
+/* Packs record c into out (EX_PACK_BUF bytes): the map of its non-zero
  * 4-byte words, then those words; the bytes written. */
-static gsize ex_pack(guint8 *out, const ss_conn *c)
+static gsize ex_pack_scalar(guint8 *out, const ss_conn *c)
 {
 	const guint8 *in = (const guint8 *)c;
 	guint64 map[EX_MAP_BYTES / 8] = { 0 };
@@ -313,6 +332,40 @@ static gsize ex_pack(guint8 *out, const ss_conn *c)
 	}
 	memcpy(out, map, sizeof map);
 	return k;
+}
+
+#ifdef EX_PACK_AVX512
+/* The same 16 words at a time: their non-zero ones compressed to the
+ * front of a register (vpcompressd) and stored whole, the next 16 written
+ * over its unkept end (hence EX_PACK_BUF's 64 bytes more).  The scalar
+ * loop was ex_ref's samples nearly all (perf annotate, mixed.pcap: its
+ * store's place depends on the word before, ~3 cycles a word, or a branch
+ * that mispredicts). */
+__attribute__((target("avx512f"))) static gsize ex_pack_avx512(guint8 *out, const ss_conn *c)
+{
+	const guint8 *in = (const guint8 *)c;
+	guint64 map[EX_MAP_BYTES / 8] = { 0 };
+	gsize n = ss_conn_size(c->tail) / 4, k = EX_MAP_BYTES;
+	for (gsize i = 0; i < n; i += 16) {
+		__mmask16 live = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+		__m512i w = _mm512_maskz_loadu_epi32(live, in + 4 * i);
+		__mmask16 kept = _mm512_test_epi32_mask(w, w);
+		_mm512_storeu_si512(out + k, _mm512_maskz_compress_epi32(kept, w));
+		map[i / 64] |= (guint64)kept << (i % 64);
+		k += 4 * (gsize)__builtin_popcount(kept);
+	}
+	memcpy(out, map, sizeof map);
+	return k;
+}
+#endif
+
+static gsize ex_pack(guint8 *out, const ss_conn *c)
+{
+#ifdef EX_PACK_AVX512
+	if (__builtin_cpu_supports("avx512f"))
+		return ex_pack_avx512(out, c);
+#endif
+	return ex_pack_scalar(out, c);
 }
 
 /* The record packed at `in`, into *c (every byte of it). */
@@ -337,7 +390,7 @@ static gsize ex_room_for(gsize packed)
 
 gsize ss_findings_ex_room(const ss_conn *c)
 {
-	guint8 buf[EX_ROOM_MAX];
+	guint8 buf[EX_PACK_BUF];
 	return ex_room_for(ex_pack(buf, c));
 }
 
@@ -390,7 +443,7 @@ static guint32 ex_ref(ss_findings_acc *a, rec_keys *r)
 	if (r->ex != 0) {
 		ex_head_of(&a->ex, r->ex)->refs++;
 	} else {
-		guint8 buf[EX_ROOM_MAX];
+		guint8 buf[EX_PACK_BUF];
 		r->ex = ex_append_packed(&a->ex, buf, ex_pack(buf, r->c));
 	}
 	return r->ex;
@@ -405,7 +458,7 @@ static guint32 ex_replace(ss_findings_acc *a, guint32 old, rec_keys *r)
 {
 	const ex_head *h = ex_head_of(&a->ex, old);
 	if (r->ex == 0 && h->refs == 1) {
-		guint8 buf[EX_ROOM_MAX];
+		guint8 buf[EX_PACK_BUF];
 		gsize len = ex_pack(buf, r->c);
 		if (h->room >= len) {
 			memcpy(a->ex.bytes + (gsize)old * 8, buf, len);
@@ -709,6 +762,8 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 struct acc_pending {
 	guint64 seq;       /* keys.c's, to match the add to its announcement */
 	guint32 kinds;     /* the groups of its server socket it will look up */
+	guint32 slow_top[2];   /* its listener's slowest blocks when announced
+	                          3/4 of ACC_AHEAD ago (0: none then) */
 	rec_keys keys;     /* keys.c: the announced record */
 };
 
@@ -788,9 +843,25 @@ static gboolean looks_up_closed(const ss_conn *c)
 	 1u << K_REUSE | 1u << K_TW_REUSE)
 
 /* The announcement `back` places before the newest (0: the newest). */
-static const struct acc_pending *pending_back(const ss_findings_acc *a, guint32 back)
+static struct acc_pending *pending_back(const ss_findings_acc *a, guint32 back)
 {
 	return &a->ring[(a->ring_head + a->ring_len - 1 - back) % ACC_RING];
+}
+
+/* The example a record's round trip v pushes out of a full slowest block
+ * (keep_slowest): its header is read then (ex_replace: is it quoted
+ * elsewhere, has it the room?), a miss in an arena of megabytes that was
+ * a quarter of acc_add_now's samples on mixed.pcap (perf annotate). */
+G_ALWAYS_INLINE static inline void prefetch_dropped(const ss_findings_acc *a, guint32 top,
+						    gint64 v)
+{
+	if (top == 0 || v == SS_NO_TIME || v <= SLOW_FLOOR_NS)
+		return;
+	const struct slowest *sl = &a->slow[top - 1];
+	if (sl->n == SS_FINDING_EXAMPLES && v > sl->ns[SS_FINDING_EXAMPLES - 1])
+		__builtin_prefetch(a->ex.bytes + (gsize)sl->ex[SS_FINDING_EXAMPLES - 1] * 8 -
+					   sizeof(ex_head),
+				   1);
 }
 
 void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
@@ -806,8 +877,15 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 	}
 	struct acc_pending *p = &a->ring[(a->ring_head + a->ring_len) % ACC_RING];
 	p->seq = c->seq;
-	p->keys = (rec_keys){ .c = c };
+	/* the keys themselves are written when made (rec_key): zeroing the
+	 * whole 180-byte rec_keys was a `rep stos` a record, ~4% of this
+	 * look-ahead's samples (perf annotate, mixed.pcap) */
+	p->keys.c = c;
+	p->keys.h[0] = p->keys.h[1] = p->keys.h[2] = 0;
+	p->keys.hc = 0;
+	p->keys.ex = 0;
 	p->kinds = server_kinds(c);
+	p->slow_top[0] = p->slow_top[1] = 0;
 	guint32 h;
 	if (p->kinds != 0) {
 		rec_key(a, &p->keys, FALSE, &h);
@@ -843,7 +921,7 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 	if (a->ring_len > ACC_AHEAD * 3 / 4) {
 		/* announced 3/4 of ACC_AHEAD ago: where its listener's samples
 		 * and slowest examples go (the entry is cached by now) */
-		const struct acc_pending *q = pending_back(a, ACC_AHEAD * 3 / 4);
+		struct acc_pending *q = pending_back(a, ACC_AHEAD * 3 / 4);
 		const group *g = q->kinds & 1u << K_SLOW
 					 ? ss_oa_find(&a->groups[K_SLOW], &q->keys.k[0], q->keys.h[0],
 						      sizeof(gkey), sizeof(group))
@@ -854,8 +932,17 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 							   (gsize)g->c.slow.len[s] *
 								   (g->c.slow.wide[s] ? 8 : 4),
 						   1);
-			if (g->c.slow.top[s] != 0)
-				__builtin_prefetch(&a->slow[g->c.slow.top[s] - 1], 1);
+			q->slow_top[s] = g->c.slow.top[s];
+			if (g->c.slow.top[s] != 0) {
+				/* both ends: half of the 40-byte blocks have
+				 * their count (read first) on the line after
+				 * their start; with the start alone, that load
+				 * was 13% of acc_add_now's samples on mixed.pcap
+				 * (perf annotate) */
+				const struct slowest *sl = &a->slow[g->c.slow.top[s] - 1];
+				__builtin_prefetch(sl, 1);
+				__builtin_prefetch(&sl->n, 1);
+			}
 		}
 		/* and the slots in its other groups' client sets where its
 		 * client goes (note(): on many-flows.pcap the refused groups
@@ -866,6 +953,15 @@ void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c)
 						     q->keys.h[0], sizeof(gkey), sizeof(group));
 			if (cg != NULL)
 				ss_ip_set_prefetch(&cg->clients, ss_conn_client_ip(q->keys.c));
+		}
+	}
+	if (a->ring_len > ACC_AHEAD * 7 / 8) {
+		/* 7/8 of ACC_AHEAD ago: its slowest blocks (fetched at 3/4,
+		 * both lines) tell which example it would push out */
+		const struct acc_pending *q = pending_back(a, ACC_AHEAD * 7 / 8);
+		if (q->slow_top[0] | q->slow_top[1]) {
+			prefetch_dropped(a, q->slow_top[0], ss_conn_syn_to_synack_ns(q->keys.c));
+			prefetch_dropped(a, q->slow_top[1], ss_conn_synack_to_ack_ns(q->keys.c));
 		}
 	}
 }
@@ -879,10 +975,11 @@ void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c)
 	for (guint32 i = 0; i < a->ring_len; i++) {
 		struct acc_pending *p = &a->ring[(a->ring_head + i) % ACC_RING];
 		if (p->keys.c == c && p->seq == c->seq) {
-			rec_keys keys = p->keys;
+			/* added in place: nothing announces during the add,
+			 * so its ring slot is not written over */
 			a->ring_head = (a->ring_head + i + 1) % ACC_RING;
 			a->ring_len -= i + 1;
-			acc_add_now(a, &keys);
+			acc_add_now(a, &p->keys);
 			return;
 		}
 	}

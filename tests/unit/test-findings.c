@@ -673,6 +673,36 @@ static void test_examples_packed_same_bytes(void **state)
 	ss_report_free(r);
 }
 
+/* A record's packed room (ex_pack: 16 words at a time where the CPU has
+ * AVX-512, the last ones masked) holds the map and its non-zero 4-byte
+ * words, whatever their pattern, for each length of record. */
+static void test_examples_packed_room(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(7);
+	ss_conn *c = g_new0(ss_conn, 1);
+	for (int i = 0; i < 800; i++) {
+		guint tail = (guint)i % SS_CONN_TAIL_COUNT;
+		gsize n = ss_conn_size(tail) / 4;
+		guint32 density = (guint32)(i / SS_CONN_TAIL_COUNT) % 17;   /* of 16 words */
+		for (gsize j = 0; j < sizeof *c / 4; j++) {
+			guint32 w = g_rand_int_range(r, 0, 16) < (gint32)density ? g_rand_int(r) | 1 : 0;
+			memcpy((guint8 *)c + 4 * j, &w, 4);
+		}
+		c->tail = tail;
+		gsize kept = 0;
+		for (gsize j = 0; j < n; j++) {
+			guint32 w;
+			memcpy(&w, (const guint8 *)c + 4 * j, 4);
+			kept += w != 0;
+		}
+		assert_int_equal(ss_findings_ex_room(c), (EX_MAP_BYTES + 4 * kept + EX_ROOM_UNIT - 1) &
+				 ~(gsize)(EX_ROOM_UNIT - 1));
+	}
+	g_free(c);
+	g_rand_free(r);
+}
+
 static void test_time_wait_families(void **state)
 {
 	(void)state;
@@ -799,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_announced_ahead),
 		cmocka_unit_test(test_examples_stored_once),
 		cmocka_unit_test(test_examples_packed_same_bytes),
+		cmocka_unit_test(test_examples_packed_room),
 		cmocka_unit_test(test_slow_samples_widen),
 		cmocka_unit_test(test_time_wait_families),
 	};
