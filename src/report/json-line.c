@@ -38,6 +38,31 @@ static inline name nm(const char *s)
 	return (name){ s, s ? strlen(s) : 0 };
 }
 
+/* Copies a short text (a name: most are 4 to 16 bytes) with two
+ * overlapping loads and stores of a fixed size, inside the text's bytes,
+ * instead of a call to memcpy for each of a line's nine names. */
+static inline void copy_short(char *p, const char *s, gsize n)
+{
+	if (n >= 8 && n <= 16) {
+		guint64 a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(p, &a, 8);
+		memcpy(p + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		guint32 a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(p, &a, 4);
+		memcpy(p + n - 4, &b, 4);
+	} else if (n > 16) {
+		memcpy(p, s, n);
+	} else {
+		for (gsize i = 0; i < n; i++)
+			p[i] = s[i];
+	}
+}
+
 static inline char *put_name(char *p, name v)
 {
 	if (v.s == NULL) {
@@ -45,7 +70,7 @@ static inline char *put_name(char *p, name v)
 		return p;
 	}
 	*p++ = '"';
-	memcpy(p, v.s, v.n);
+	copy_short(p, v.s, v.n);
 	p += v.n;
 	*p++ = '"';
 	return p;
