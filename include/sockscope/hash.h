@@ -86,6 +86,10 @@ typedef struct {
 
 /* Round keys drawn from the process key. */
 void ss_hash3_key_init(ss_hash3_key *k);
+/* One such key for the process, made once (ss_hash3_key_init()), for the
+ * small sets that have no context of their own to keep one in: ss_set64
+ * and ss_ip_set, of which there are thousands (a key is 72 bytes). */
+const ss_hash3_key *ss_hash3_process_key(void);
 /* Round keys drawn from a key of the caller's (the flow table's per-run
  * seeds). */
 void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1);

@@ -165,19 +165,26 @@ static inline guint ss_oa_memo_index(const guint8 *ip16, guint32 extra)
 	return ((a ^ b ^ extra) * 0x9e3779b1u) >> 24;
 }
 
+/* The table's hash of a key (never 0): ss_oa_hash(), or one of the
+ * caller's (ctx: its context), inlined through these always-inline
+ * functions when it is a static function of the caller's file. */
+typedef guint32 (*ss_oa_key_hash)(const void *ctx, const void *key);
+
 G_ALWAYS_INLINE static inline guint32 ss_oa_memo_hash(const ss_oa_memo *m, const void *key,
-						      gsize ksize)
+						      gsize ksize, ss_oa_key_hash hash,
+						      const void *ctx)
 {
 	if (m->h != 0 && memcmp(m->key, key, ksize) == 0)
 		return m->h;
-	return ss_oa_hash(key, ksize);
+	return hash(ctx, key);
 }
 
-G_ALWAYS_INLINE static inline guint32 ss_oa_memo_note(ss_oa_memo *m, const void *key, gsize ksize)
+G_ALWAYS_INLINE static inline guint32 ss_oa_memo_note(ss_oa_memo *m, const void *key, gsize ksize,
+						      ss_oa_key_hash hash, const void *ctx)
 {
 	if (m->h == 0 || memcmp(m->key, key, ksize) != 0) {
 		memcpy(m->key, key, ksize);
-		m->h = ss_oa_hash(key, ksize);
+		m->h = hash(ctx, key);
 	}
 	return m->h;
 }

@@ -5,8 +5,13 @@
  * table indexes): on the 2M-flow bench capture that set took 40 MB as
  * 48-byte keys in an ss_oatable (a slot miss, then an entry miss to compare
  * the key) and takes 8 MB here (measured in docs/performance.md,
- * "per-record roll-ups").  Hashing is SipHash-1-3 under the process key,
- * as every table whose keys come from a capture. */
+ * "per-record roll-ups").  Hashing is keyed, as every table's whose keys
+ * come from a capture: three AES rounds under the process's round keys
+ * (ss_hash3, sockscope/hash.h; SipHash-1-3 of the number without AES-NI).
+ * It was SipHash-1-3 of the 8 bytes: ~70 instructions a hash, and a
+ * (host, server) pair is hashed twice (the look-ahead, then the add) and
+ * again at every doubling (docs/performance.md, "Roll-ups, eleventh
+ * session"). */
 #ifndef SOCKSCOPE_SET64_H
 #define SOCKSCOPE_SET64_H
 
@@ -31,13 +36,17 @@ typedef enum {
 	SS_SET64_FULL,         /* v is not a member and the set holds `max` */
 } ss_set64_result;
 
+/* The hash of v, whose low bits are its home slot. */
+static inline guint32 ss_set64_hash(guint64 v)
+{
+	return (guint32)ss_hash3(ss_hash3_process_key(), v, 0, 0);
+}
+
 /* The slot of v, or the free slot where it would go (cap > 0). */
 G_ALWAYS_INLINE static inline guint64 *ss_set64_probe_(const ss_set64 *s, guint64 v)
 {
-	const guint64 *k = ss_hash_key();
 	guint32 mask = s->cap - 1;
-	for (guint32 i = (guint32)ss_siphash13(&v, sizeof v, k[0], k[1]) & mask;;
-	     i = (i + 1) & mask)
+	for (guint32 i = ss_set64_hash(v) & mask;; i = (i + 1) & mask)
 		if (s->slots[i] == v || s->slots[i] == 0)
 			return &s->slots[i];
 }
@@ -48,10 +57,8 @@ G_ALWAYS_INLINE static inline guint64 *ss_set64_probe_(const ss_set64 *s, guint6
  * calls (sockscope/oatable.h). */
 G_ALWAYS_INLINE static inline void ss_set64_prefetch(const ss_set64 *s, guint64 v)
 {
-	const guint64 *k = ss_hash_key();
 	if (s->cap)
-		__builtin_prefetch(&s->slots[(guint32)ss_siphash13(&v, sizeof v, k[0], k[1]) &
-					     (s->cap - 1)]);
+		__builtin_prefetch(&s->slots[ss_set64_hash(v) & (s->cap - 1)]);
 }
 
 /* TRUE when v (nonzero) is a member. */

@@ -73,12 +73,36 @@ typedef struct {
 
 struct ss_listeners {
 	ss_oatable by_key;     /* listener_acc, keyed by ss_listener_key */
+	ss_hash3_key hk;       /* by_key's hash of IPv4-shaped keys (key_hash) */
 	/* the hashes of the server sockets ss_listeners_prefetch() looked
 	 * at (sockscope/oatable.h's memo), for socket_of() */
 	ss_oa_memo memo[SS_OA_MEMO];
 };
 
 G_STATIC_ASSERT(sizeof(ss_listener_key) <= SS_OA_MEMO_KEY);
+
+/* by_key's hash of a socket's key: as the hosts' (host_hash() in
+ * hosts.c), an IPv4-shaped address packs the key into two words for
+ * three AES rounds (ss_hash3) instead of SipHash-1-3 of its 28 bytes;
+ * other keys hash in full. */
+static guint32 key_hash(const void *ctx, const void *key)
+{
+	const ss_listeners *ls = ctx;
+	const ss_listener_key *k = key;
+	guint32 a, mid;
+	guint64 tail, vnet;
+	memcpy(&a, k->ip.bytes, sizeof a);
+	memcpy(&mid, k->ip.bytes + 4, sizeof mid);
+	memcpy(&tail, k->ip.bytes + 8, sizeof tail);
+	if ((mid | tail) != 0)
+		return ss_oa_hash(k, sizeof *k);
+	G_STATIC_ASSERT(sizeof(ss_vnet) == sizeof vnet);
+	memcpy(&vnet, &k->vnet, sizeof vnet);
+	guint32 x = (guint32)ss_hash3(&ls->hk, k->proto | (guint64)k->family << 8 |
+					       (guint64)k->port << 16 | (guint64)a << 32,
+				      vnet, 0);
+	return x ? x : 1;
+}
 
 static ss_oa_memo *key_memo(ss_listeners *ls, const ss_listener_key *k)
 {
@@ -92,7 +116,8 @@ void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c)
 	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
 	ss_listener_key k = ss_listener_key_make(c->proto, c->family, ss_conn_ip(c, srv),
 						 ss_conn_port(c, srv), &v);
-	ss_oa_prefetch_slot(&ls->by_key, ss_oa_memo_note(key_memo(ls, &k), &k, sizeof k));
+	ss_oa_prefetch_slot(&ls->by_key,
+			    ss_oa_memo_note(key_memo(ls, &k), &k, sizeof k, key_hash, ls));
 }
 
 /* The memo slot the record's likely server socket was noted in by
@@ -135,6 +160,7 @@ ss_listeners *ss_listeners_new(void)
 {
 	ss_listeners *ls = g_new0(ss_listeners, 1);
 	ss_oatable_init(&ls->by_key, sizeof(listener_acc), sizeof(ss_listener_key));
+	ss_hash3_key_init(&ls->hk);
 	return ls;
 }
 
@@ -159,6 +185,7 @@ ss_listeners *ss_listeners_copy(const ss_listeners *src)
 {
 	ss_listeners *ls = g_new0(ss_listeners, 1);
 	ss_oatable_copy(&ls->by_key, &src->by_key);
+	ls->hk = src->hk;
 	for (guint32 i = 0; i < ls->by_key.len; i++) {
 		listener_acc *acc = ss_oa_entry(&ls->by_key, i);
 		ss_ip_set from = acc->clients;
@@ -172,7 +199,7 @@ static listener_acc *socket_of(ss_listeners *ls, const ss_conn *c, guint32 *id)
 {
 	ss_listener_key k = ss_listener_key_of_conn(c);
 	gboolean created;
-	guint32 h = ss_oa_memo_hash(key_memo(ls, &k), &k, sizeof k);
+	guint32 h = ss_oa_memo_hash(key_memo(ls, &k), &k, sizeof k, key_hash, ls);
 	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, h, sizeof k, sizeof *acc, &created);
 	*id = (guint32)(((guint8 *)acc - ls->by_key.entries) / sizeof *acc);
 	return acc;

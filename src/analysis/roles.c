@@ -125,7 +125,10 @@ typedef struct {
 struct ss_roles {
 	ss_roles_limits lim;
 	const ss_hosts *hosts;
-	guint64 k0, k1;          /* ss_hash_key(), kept at hand */
+	/* the IPv4 endpoints' hash: three AES rounds (ss_hash3) where it was
+	 * SipHash-1-3 of the packed 8 bytes (docs/performance.md, "Roll-ups,
+	 * eleventh session") */
+	ss_hash3_key hk;
 	ep4_table eps4;          /* IPv4 endpoints */
 	ss_oatable eps6;         /* ep_entry, keyed by ep_key: IPv6 endpoints */
 	ep_memo memo[EP_MEMO];   /* IPv4 keys' hashes, from ss_roles_prefetch() */
@@ -158,9 +161,7 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 	else
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
-	const guint64 *key = ss_hash_key();
-	k->k0 = key[0];
-	k->k1 = key[1];
+	ss_hash3_key_init(&k->hk);
 	ss_oatable_init(&k->eps6, sizeof(ep_entry), sizeof(ep_key));
 	ss_oatable_init(&k->directions.v6, sizeof(dir_key), sizeof(dir_key));
 	ss_oatable_init(&k->deaf.v6, sizeof(dir_key), sizeof(dir_key));
@@ -201,7 +202,7 @@ typedef struct {
 
 G_ALWAYS_INLINE static inline guint32 ep4_hash(const ss_roles *k, guint64 key)
 {
-	return (guint32)ss_siphash13(&key, sizeof key, k->k0, k->k1);
+	return (guint32)ss_hash3(&k->hk, key, 0, 0);
 }
 
 static inline guint64 ep4_key(const ss_ip *ip, guint16 port, guint8 proto)

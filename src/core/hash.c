@@ -28,6 +28,17 @@ void ss_hash3_key_init(ss_hash3_key *k)
 	ss_hash3_key_init_seeded(k, pk[0] ^ 0x243f6a8885a308d3ULL, pk[1]);
 }
 
+const ss_hash3_key *ss_hash3_process_key(void)
+{
+	static ss_hash3_key key;
+	static gsize done;
+	if (g_once_init_enter(&done)) {
+		ss_hash3_key_init(&key);
+		g_once_init_leave(&done, 1);
+	}
+	return &key;
+}
+
 void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1)
 {
 	for (guint64 i = 0; i < G_N_ELEMENTS(k->rk); i++)

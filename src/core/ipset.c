@@ -175,7 +175,7 @@ static gboolean narrow_of(const ss_ip *ip, guint32 *v)
 
 G_ALWAYS_INLINE static inline guint32 hash_v4(guint32 v)
 {
-	return ss_hash_bytes(&v, sizeof v);
+	return (guint32)ss_hash3(ss_hash3_process_key(), v, 0, 0);
 }
 
 static inline gboolean wide_form(guint8 form)
@@ -215,7 +215,9 @@ static guint32 *probe_narrow(const ss_ip_set *s, guint32 v, guint32 hash)
 
 G_ALWAYS_INLINE static inline guint32 hash_wide(const ss_ip *ip)
 {
-	return ss_hash_bytes(ip, sizeof *ip);
+	guint64 w[2];
+	memcpy(w, ip->bytes, sizeof w);
+	return (guint32)ss_hash3(ss_hash3_process_key(), w[0], w[1], 0);
 }
 
 static ss_ip *probe_wide(const ss_ip_set *s, const ss_ip *ip, guint32 hash)

@@ -16,6 +16,7 @@
 #include "sockscope/flow.h"
 #include "sockscope/oatable.h"
 #include "sockscope/radix.h"
+#include "sockscope/set64.h"
 #include "sockscope/util.h"
 
 static void test_addr_port(void **state)
@@ -309,6 +310,42 @@ static void test_hash_flooding(void **state)
 	g_free(crafted);
 }
 
+/* The process's AES-round key (the (host, server) pairs' and the IP
+ * sets' hash): made once, the key ss_hash3_key_init() makes; numbers that
+ * differ only in their high half (the pairs' host index) spread over the
+ * low bits a table indexes by, as random ones would; and a set64 of them
+ * finds every member across its doublings. */
+static void test_hash3_process_key(void **state)
+{
+	(void)state;
+	const ss_hash3_key *pk = ss_hash3_process_key();
+	assert_ptr_equal(pk, ss_hash3_process_key());
+	ss_hash3_key k;
+	ss_hash3_key_init(&k);
+	assert_memory_equal(pk->rk, k.rk, sizeof k.rk);
+	assert_int_equal(pk->aes, k.aes);
+	const guint n = 1u << 14;
+	guint16 *load = g_new0(guint16, 65536);
+	guint used = 0, most = 0;
+	for (guint i = 0; i < n; i++) {
+		guint16 *l = &load[ss_hash3(pk, (guint64)(i + 1) << 32 | 7, 0, 0) & 0xffff];
+		used += *l == 0;
+		most = MAX(most, ++*l);
+	}
+	g_free(load);
+	assert_true(used > n * 3 / 4);
+	assert_true(most < 8);
+	ss_set64 set = { 0 };
+	for (guint i = 0; i < n; i++)
+		assert_int_equal(ss_set64_add(&set, (guint64)(i + 1) << 32 | 7, n),
+				 SS_SET64_ADDED);
+	assert_int_equal(ss_set64_add(&set, (guint64)1 << 32 | 7, n), SS_SET64_PRESENT);
+	assert_int_equal(ss_set64_add(&set, 5, n), SS_SET64_FULL);
+	for (guint i = 0; i < n + 100; i++)
+		assert_int_equal(ss_set64_contains(&set, (guint64)(i + 1) << 32 | 7), i < n);
+	ss_set64_clear(&set);
+}
+
 /* The roll-ups' open-addressing table against a GHashTable fed the same
  * keys: every key found with its value, absent keys not found, across
  * growth, a filter and a copy; entries come back zeroed but for the key. */
@@ -565,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_text_sanitize),
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash_flooding),
+		cmocka_unit_test(test_hash3_process_key),
 		cmocka_unit_test(test_oatable),
 		cmocka_unit_test(test_bigarray),
 		cmocka_unit_test(test_big_populate),

@@ -376,6 +376,60 @@ static void test_tenants_apart(void **state)
 	ss_report_free(r);
 }
 
+/* The host and listener tables hash a key whose address is IPv4-shaped
+ * (bytes 4-15 zero) from its packed words: the IPv4 192.168.42.1, the
+ * IPv6 c0a8:2a01:: (the same 16 bytes) and 192.168.42.1 behind VNI 42 are
+ * three hosts, and their servers three listeners, each with its own
+ * connection. */
+static void shaped_conn(ss_analyzer *a, const sc_flow *f, guint8 family, guint32 vni, gint64 ms)
+{
+	static const guint8 flags[][2] = { { SC_CLIENT, SYN }, { SC_SERVER, SYN | ACK },
+					   { SC_CLIENT, ACK } };
+	for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
+		ss_packet p = sc_packet(f, flags[i][0], ms);
+		p.family = family;
+		if (vni) {
+			p.tunnel.type = SS_TUNNEL_VXLAN;
+			p.tunnel.has_vni = 1;
+			p.tunnel.vni = vni;
+			p.tunnel.depth = 1;
+		}
+		p.l4 = SS_L4_TCP;
+		p.tcp.flags = flags[i][1];
+		p.tcp.window = 65535;
+		p.tcp.seq = flags[i][0] == SC_CLIENT ? 100 : 500;
+		p.ip_len = 40;
+		ss_analyzer_decoded(a, &p);
+	}
+}
+
+static void test_ipv4_shaped_keys_apart(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_analyzer *a = ss_analyzer_new(NULL);
+	ss_ip cl = sc_ip4(192, 168, 42, 1), sv = sc_ip4(192, 168, 42, 2);
+	sc_flow f = sc_flow_make(IPPROTO_TCP, cl, 40000, sv, 8080);
+	shaped_conn(a, &f, SS_FAMILY_IPV4, 0, 0);
+	shaped_conn(a, &f, SS_FAMILY_IPV6, 0, 10);
+	shaped_conn(a, &f, SS_FAMILY_IPV4, 42, 20);
+	ss_report *r = ss_analyzer_finish(a);
+	ss_analyzer_free(a);
+	assert_int_equal(r->conns->len, 3);
+	assert_int_equal(r->listeners->len, 3);
+	for (guint i = 0; i < r->listeners->len; i++)
+		assert_int_equal(g_array_index(r->listeners, ss_listener, i).connections, 1);
+	assert_int_equal(r->hosts->len, 6);
+	for (guint i = 0; i < r->hosts->len; i++) {
+		const ss_host *h = &g_array_index(r->hosts, ss_host, i);
+		if (memcmp(&h->ip, &cl, sizeof cl) == 0)
+			assert_int_equal(h->client_connections, 1);
+		else
+			assert_int_equal(h->listeners->len, 1);
+	}
+	ss_report_free(r);
+}
+
 /* The tunnel roll-up: both directions of an underlay are one tunnel per
  * VNI, inner records are counted from another ss_tunnels (the report
  * thread's) and joined, and the table stops at SS_TUNNELS_MAX. */
@@ -894,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_first_connections_dropped),
 		cmocka_unit_test(test_untimed_connection_windows),
 		cmocka_unit_test(test_tenants_apart),
+		cmocka_unit_test(test_ipv4_shaped_keys_apart),
 		cmocka_unit_test(test_tunnel_rollup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
