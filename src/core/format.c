@@ -99,23 +99,24 @@ static char *fixed_digits_put(char *p, guint64 v, int width)
 	return p + width;
 }
 
-/* Dotted quad of 4 bytes at p; returns the end of the text (no NUL). */
+/* Dotted quad of 4 bytes at p; returns the end of the text (no NUL).
+ * Each octet without a branch: its three digits in one word, shifted
+ * past its leading zeros, with the dot behind, stored as 4 bytes (the
+ * text is at most 15 bytes; the last store writes one byte past it, inside
+ * the caller's SS_IP_STRLEN room).  A branch on the octet's length
+ * mispredicted on most addresses: ip4_text was ~3% of the writer thread
+ * on mixed.pcap (perf). */
 static char *ip4_text(const guint8 *p, char *out)
 {
 	for (int i = 0; i < 4; i++) {
 		guint o = p[i];
-		if (o >= 100) {
-			*out++ = (char)('0' + o / 100);
-			memcpy(out, pairs + 2 * (o % 100), 2);
-			out += 2;
-		} else if (o >= 10) {
-			memcpy(out, pairs + 2 * o, 2);
-			out += 2;
-		} else {
-			*out++ = (char)('0' + o);
-		}
-		if (i < 3)
-			*out++ = '.';
+		guint len = 1 + (o >= 10) + (o >= 100);
+		guint32 w = ('0' + o / 100) | ('0' + o / 10 % 10) << 8 | ('0' + o % 10) << 16 |
+			    (guint32)'.' << 24;
+		w >>= 8 * (3 - len);   /* the dot follows the last digit */
+		w = GUINT32_TO_LE(w);
+		memcpy(out, &w, 4);
+		out += len + (i < 3);
 	}
 	return out;
 }
