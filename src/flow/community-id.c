@@ -2,16 +2,18 @@
  * README.
  *
  * Every jsonl/json/ecs/zeek record carries one, so this runs once per
- * record.  The SHA-1 is OpenSSL libcrypto's low-level SHA1_Init/Update/
- * Final: its assembly picks SHA-NI (x86), the ARMv8 SHA-1 instructions or a
- * SIMD/scalar fallback at run time, with no allocation and no algorithm
- * fetch.  Measured on the project machine (bench/community-id.c,
- * docs/performance.md "Community ID on libcrypto"): the whole ID went from
- * ~350 ns with the hand-written scalar SHA-1 this replaces to ~73 ns; the
- * SHA-1 alone costs 49 ns with SHA1_Init/Update/Final, 86 ns with EVP and a
- * reused context (which would need per-thread state here), 166 ns with
- * GChecksum and 297 ns with OpenSSL 3's one-shot SHA1() (it fetches the
- * algorithm on every call).  The low-level calls are deprecated in OpenSSL
+ * record.  The SHA-1 is OpenSSL libcrypto's low-level SHA1_Init and
+ * SHA1_Transform (one padded block, below): its assembly picks SHA-NI
+ * (x86), the ARMv8 SHA-1 instructions or a SIMD/scalar fallback at run
+ * time, with no allocation and no algorithm fetch.  Measured on the
+ * project machine (bench/community-id.c, docs/performance.md "Community ID
+ * on libcrypto"): the whole ID went from ~350 ns with the hand-written
+ * scalar SHA-1 this replaces to ~73 ns with SHA1_Init/Update/Final (~12%
+ * less again with the one block, "Writer and findings, eleventh
+ * session"); the SHA-1 alone costs 49 ns with SHA1_Init/Update/Final,
+ * 86 ns with EVP and a reused context (which would need per-thread state
+ * here), 166 ns with GChecksum and 297 ns with OpenSSL 3's one-shot
+ * SHA1() (it fetches the algorithm on every call).  The low-level calls are deprecated in OpenSSL
  * 3.0 but present throughout 3.x; should they go, the EVP route with a
  * context per thread is the next best.  The base64 stays by hand: 20 bytes
  * into a stack buffer, no g_base64_encode() allocation.  The unit test
