@@ -47,6 +47,18 @@ static inline ss_listener_key ss_listener_key_of_conn(const ss_conn *c)
 	return ss_listener_key_make(c->proto, c->family, ss_conn_server_ip(c), ss_conn_server_port(c), &v);
 }
 
+/* The record's virtual network (ss_tunnel_vnet()) as the word its 8
+ * bytes make on a little-endian machine, made in a register: for the
+ * host and listener roll-ups' keys held as words (sockscope/oatable.h's
+ * ss_oa_kw). */
+static inline guint64 ss_conn_vnet_word(const ss_conn *c)
+{
+	const ss_tunnel *t = ss_conn_tunnel(c);
+	G_STATIC_ASSERT(sizeof(ss_vnet) == 8 && G_STRUCT_OFFSET(ss_vnet, has_vni) == 1 &&
+			G_STRUCT_OFFSET(ss_vnet, vni) == 4);
+	return (guint8)t->type | (guint64)(guint8)t->has_vni << 8 | (guint64)(guint32)t->vni << 32;
+}
+
 /* The side a finalized record will most likely name its client, guessed
  * before it is decided, for the look-ahead of the host and listener
  * roll-ups (a wrong guess costs only a useless prefetch): the first bare

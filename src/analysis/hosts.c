@@ -278,41 +278,78 @@ void ss_hosts_free(ss_hosts *h)
 	g_free(h);
 }
 
-static void make_host_key(host_key *k, guint8 family, const ss_ip *ip, const ss_vnet *vnet)
+/* A host's key as words (sockscope/oatable.h's ss_oa_kw: made in
+ * registers, never read back from narrower stores), vnet the word of its
+ * ss_vnet (ss_conn_vnet_word()). */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+static inline void host_kw_word(ss_oa_kw *kw, guint8 family, const ss_ip *ip, guint64 vnet)
 {
-	memset(k, 0, sizeof *k);
-	k->family = family;
-	k->ip = *ip;
-	k->vnet = *vnet;
+	guint32 a, d;
+	guint64 b;
+	memcpy(&a, ip->bytes, sizeof a);
+	memcpy(&b, ip->bytes + 4, sizeof b);
+	memcpy(&d, ip->bytes + 12, sizeof d);
+	G_STATIC_ASSERT(G_STRUCT_OFFSET(host_key, ip) == 4 && G_STRUCT_OFFSET(host_key, vnet) == 20);
+	kw->w[0] = family | (guint64)a << 32;
+	kw->w[1] = b;
+	kw->w[2] = d | vnet << 32;
+	kw->w[3] = vnet >> 32;
+}
+#endif
+
+static void host_kw(ss_oa_kw *kw, guint8 family, const ss_ip *ip, const ss_vnet *vnet)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	guint64 v;
+	G_STATIC_ASSERT(sizeof v == sizeof *vnet);
+	memcpy(&v, vnet, sizeof v);
+	host_kw_word(kw, family, ip, v);
+#else
+	host_key k;
+	memset(&k, 0, sizeof k);
+	k.family = family;
+	k.ip = *ip;
+	k.vnet = *vnet;
+	ss_oa_kw_from(kw, &k, sizeof k);
+#endif
+}
+
+/* The key of the record's host on `side`. */
+static inline void host_kw_conn(ss_oa_kw *kw, const ss_conn *c, int side)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	host_kw_word(kw, c->family, ss_conn_ip(c, side), ss_conn_vnet_word(c));
+#else
+	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
+	host_kw(kw, c->family, ss_conn_ip(c, side), &vnet);
+#endif
 }
 
 /* by_ip's hash of a host key.  An IPv4-shaped address (its bytes 4-15
- * zero) packs the key into two words, hashed with three AES rounds
- * (ss_hash3), where SipHash-1-3 of the 28 bytes was ~110 instructions;
- * equal keys pack to equal words, which is all the table needs.  Other
- * keys hash in full; the family, in both, keeps an IPv6 address of that
- * shape apart from the IPv4 one.  Measured in docs/performance.md
- * ("Roll-ups, eleventh session"). */
-static guint32 host_hash(const void *ctx, const void *key)
+ * zero) packs the key into two words (the family and the address; the
+ * virtual network), hashed with three AES rounds (ss_hash3), where
+ * SipHash-1-3 of the 28 bytes was ~110 instructions; equal keys pack to
+ * equal words, which is all the table needs.  Other keys (on a big-endian
+ * machine, every key) hash in full; the family, in both, keeps an IPv6
+ * address of that shape apart from the IPv4 one.  Measured in
+ * docs/performance.md ("Roll-ups, eleventh session"). */
+G_ALWAYS_INLINE static inline guint32 host_hash(const void *ctx, const ss_oa_kw *kw)
 {
 	const ss_hosts *h = ctx;
-	const host_key *k = key;
-	guint32 a, mid;
-	guint64 tail, vnet;
-	memcpy(&a, k->ip.bytes, sizeof a);
-	memcpy(&mid, k->ip.bytes + 4, sizeof mid);
-	memcpy(&tail, k->ip.bytes + 8, sizeof tail);
-	if ((mid | tail) != 0)
-		return ss_oa_hash(k, sizeof *k);
-	G_STATIC_ASSERT(sizeof(ss_vnet) == sizeof vnet);
-	memcpy(&vnet, &k->vnet, sizeof vnet);
-	guint32 x = (guint32)ss_hash3(&h->hk, k->family | (guint64)a << 32, vnet, 0);
-	return x ? x : 1;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	if (kw->w[1] == 0 && (guint32)kw->w[2] == 0) {
+		guint32 x = (guint32)ss_hash3(&h->hk, kw->w[0], kw->w[2] >> 32 | kw->w[3] << 32, 0);
+		return x ? x : 1;
+	}
+#else
+	(void)h;
+#endif
+	return ss_oa_kw_hash_bytes(kw, sizeof(host_key));
 }
 
-static ss_oa_memo *host_memo(ss_hosts *h, const host_key *k)
+static ss_oa_memo *host_memo(ss_hosts *h, const ss_ip *ip)
 {
-	return &h->memo[ss_oa_memo_index(k->ip.bytes, 0)];
+	return &h->memo[ss_oa_memo_index(ip->bytes, 0)];
 }
 
 static guint32 host_index(const ss_hosts *h, const host_acc *acc)
@@ -320,19 +357,14 @@ static guint32 host_index(const ss_hosts *h, const host_acc *acc)
 	return (guint32)(((const guint8 *)acc - h->by_ip.entries) / sizeof *acc);
 }
 
-/* The record's likely client host (ss_conn_likely_client()). */
-static void likely_client(const ss_conn *c, host_key *k)
-{
-	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
-	make_host_key(k, c->family, ss_conn_ip(c, ss_conn_likely_client(c)), &vnet);
-}
-
 void ss_hosts_prefetch(ss_hosts *h, const ss_conn *c)
 {
-	host_key k;
-	likely_client(c, &k);
-	ss_oa_prefetch_slot(&h->by_ip,
-			    ss_oa_memo_note(host_memo(h, &k), &k, sizeof k, host_hash, h));
+	/* the record's likely client host (ss_conn_likely_client()) */
+	int side = ss_conn_likely_client(c);
+	ss_oa_kw kw;
+	host_kw_conn(&kw, c, side);
+	ss_oa_prefetch_slot(&h->by_ip, ss_oa_memo_note(host_memo(h, ss_conn_ip(c, side)), &kw,
+						       sizeof(host_key), host_hash, h));
 }
 
 /* The memo slot the record's likely client host was noted in by
@@ -374,7 +406,9 @@ void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 	const ss_oa_memo *m = likely_memo(h, c);
 	if (!m->h)
 		return;
-	const host_acc *acc = ss_oa_find(&h->by_ip, m->key, m->h, sizeof(host_key), sizeof *acc);
+	ss_oa_kw kw;
+	ss_oa_kw_from(&kw, m->key, sizeof(host_key));
+	const host_acc *acc = ss_oa_find_kw(&h->by_ip, &kw, m->h, sizeof(host_key), sizeof *acc);
 	if (!acc)
 		return;
 	/* the pair ss_hosts_add_conn() will look for: on many-flows its slot
@@ -390,32 +424,31 @@ void ss_hosts_prefetch_client(ss_hosts *h, const ss_conn *c, guint32 server)
 static host_acc *host_lookup(const ss_hosts *h, guint8 family, const ss_ip *ip,
 			     const ss_vnet *vnet)
 {
-	host_key k;
-	make_host_key(&k, family, ip, vnet);
-	return ss_oa_find(&h->by_ip, &k, host_hash(h, &k), sizeof k, sizeof(host_acc));
+	ss_oa_kw kw;
+	host_kw(&kw, family, ip, vnet);
+	return ss_oa_find_kw(&h->by_ip, &kw, host_hash(h, &kw), sizeof(host_key), sizeof(host_acc));
 }
 
-/* The host's entry, created when there is room; NULL (and counted) when not.
- * The pointer holds until the next host is created. */
-static host_acc *host_get(ss_hosts *h, guint8 family, const ss_ip *ip, const ss_vnet *vnet,
-			  gboolean capped)
+/* The entry of the host of address ip and key kw, created when there is
+ * room; NULL (and counted) when not.  The pointer holds until the next
+ * host is created. */
+G_ALWAYS_INLINE static inline host_acc *host_get(ss_hosts *h, const ss_ip *ip, const ss_oa_kw *kw,
+						  gboolean capped)
 {
-	host_key k;
-	make_host_key(&k, family, ip, vnet);
 	if (h->last) {
 		host_acc *acc = ss_oa_entry(&h->by_ip, h->last - 1);
-		if (memcmp(&acc->k, &k, sizeof k) == 0)
+		if (ss_oa_kw_eq(&acc->k, kw, sizeof(host_key)))
 			return acc;
 	}
-	guint32 hash = ss_oa_memo_hash(host_memo(h, &k), &k, sizeof k, host_hash, h);
+	guint32 hash = ss_oa_memo_hash(host_memo(h, ip), kw, sizeof(host_key), host_hash, h);
 	host_acc *acc;
 	if (!capped || ss_oatable_size(&h->by_ip) < h->lim.max_hosts) {
 		/* room for a new host: one probe finds it or makes it (most
 		 * hosts of a capture are new when first looked up) */
 		gboolean created;
-		acc = ss_oa_insert(&h->by_ip, &k, hash, sizeof k, sizeof *acc, &created);
+		acc = ss_oa_insert_kw(&h->by_ip, kw, hash, sizeof(host_key), sizeof *acc, &created);
 	} else {
-		acc = ss_oa_find(&h->by_ip, &k, hash, sizeof k, sizeof *acc);
+		acc = ss_oa_find_kw(&h->by_ip, kw, hash, sizeof(host_key), sizeof *acc);
 		if (!acc) {
 			h->dropped.hosts++;
 			return NULL;
@@ -650,8 +683,9 @@ void ss_hosts_learn_ephemeral(ss_hosts *h, const ss_conn *c)
 	if (c->client < 0 || c->proto != IPPROTO_TCP ||
 	    (c->evidence != SS_EVIDENCE_SYN && c->evidence != SS_EVIDENCE_SYN_ACK))
 		return;
-	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
-	host_acc *host = host_get(h, c->family, ss_conn_client_ip(c), &vnet, TRUE);
+	ss_oa_kw kw;
+	host_kw_conn(&kw, c, c->client);
+	host_acc *host = host_get(h, ss_conn_client_ip(c), &kw, TRUE);
 	if (!host)
 		return;
 	client_one one = { .dest_ip = *ss_conn_server_ip(c),
@@ -671,19 +705,21 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 {
 	if (c->client < 0 || c->outcome == SS_OUTCOME_SIMULTANEOUS)
 		return;
-	ss_vnet vnet = ss_tunnel_vnet(ss_conn_tunnel(c));
 	host_acc *acc;
+	ss_oa_kw kw;
 	if (ss_conn_roles_unknown(c)) {
 		/* Neither side is the client: both hosts are listed, with the
 		 * record counted as one of unknown roles. */
 		for (int i = 0; i < 2; i++) {
-			acc = host_get(h, c->family, ss_conn_ip(c, i), &vnet, TRUE);
+			host_kw_conn(&kw, c, i);
+			acc = host_get(h, ss_conn_ip(c, i), &kw, TRUE);
 			if (acc && acc->unknown_roles < G_MAXUINT32)
 				acc->unknown_roles++;
 		}
 		return;
 	}
-	acc = host_get(h, c->family, ss_conn_client_ip(c), &vnet, TRUE);
+	host_kw_conn(&kw, c, c->client);
+	acc = host_get(h, ss_conn_client_ip(c), &kw, TRUE);
 	if (!acc)
 		return;
 	acc->client_connections++;
@@ -842,7 +878,9 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	guint32 *host_of = g_new(guint32, n_listeners ? n_listeners : 1);
 	for (guint i = 0; i < n_listeners; i++) {
 		const ss_listener *l = &g_array_index(listeners, ss_listener, i);
-		host_acc *acc = host_get(h, l->family, &l->ip, &l->vnet, FALSE);
+		ss_oa_kw kw;
+		host_kw(&kw, l->family, &l->ip, &l->vnet);
+		host_acc *acc = host_get(h, &l->ip, &kw, FALSE);
 		client_acc tmp;
 		const client_acc *cl = client_view(h, acc, &tmp);
 		gboolean used = cl && (cl->port_last ? port_map_used(cl->port_last, l->port)

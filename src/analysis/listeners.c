@@ -81,43 +81,67 @@ struct ss_listeners {
 
 G_STATIC_ASSERT(sizeof(ss_listener_key) <= SS_OA_MEMO_KEY);
 
-/* by_key's hash of a socket's key: as the hosts' (host_hash() in
- * hosts.c), an IPv4-shaped address packs the key into two words for
- * three AES rounds (ss_hash3) instead of SipHash-1-3 of its 28 bytes;
- * other keys hash in full. */
-static guint32 key_hash(const void *ctx, const void *key)
+/* A server socket's key as words (sockscope/oatable.h's ss_oa_kw: made
+ * in registers, never read back from narrower stores): the words of
+ * ss_listener_key_make()'s bytes. */
+static inline void socket_kw(ss_oa_kw *kw, const ss_conn *c, int srv)
 {
-	const ss_listeners *ls = ctx;
-	const ss_listener_key *k = key;
-	guint32 a, mid;
-	guint64 tail, vnet;
-	memcpy(&a, k->ip.bytes, sizeof a);
-	memcpy(&mid, k->ip.bytes + 4, sizeof mid);
-	memcpy(&tail, k->ip.bytes + 8, sizeof tail);
-	if ((mid | tail) != 0)
-		return ss_oa_hash(k, sizeof *k);
-	G_STATIC_ASSERT(sizeof(ss_vnet) == sizeof vnet);
-	memcpy(&vnet, &k->vnet, sizeof vnet);
-	guint32 x = (guint32)ss_hash3(&ls->hk, k->proto | (guint64)k->family << 8 |
-					       (guint64)k->port << 16 | (guint64)a << 32,
-				      vnet, 0);
-	return x ? x : 1;
+	const ss_ip *ip = ss_conn_ip(c, srv);
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	guint32 a, d;
+	guint64 b;
+	memcpy(&a, ip->bytes, sizeof a);
+	memcpy(&b, ip->bytes + 4, sizeof b);
+	memcpy(&d, ip->bytes + 12, sizeof d);
+	guint64 v = ss_conn_vnet_word(c);
+	G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_listener_key, ip) == 4 &&
+			G_STRUCT_OFFSET(ss_listener_key, vnet) == 20);
+	kw->w[0] = c->proto | (guint64)c->family << 8 | (guint64)ss_conn_port(c, srv) << 16 |
+		   (guint64)a << 32;
+	kw->w[1] = b;
+	kw->w[2] = d | v << 32;
+	kw->w[3] = v >> 32;
+#else
+	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
+	ss_listener_key k = ss_listener_key_make(c->proto, c->family, ip, ss_conn_port(c, srv), &v);
+	ss_oa_kw_from(kw, &k, sizeof k);
+#endif
 }
 
-static ss_oa_memo *key_memo(ss_listeners *ls, const ss_listener_key *k)
+/* by_key's hash of a socket's key.  An IPv4-shaped address (bytes 4-15
+ * zero) packs the key into two words (protocol, family, port and the
+ * address; the virtual network), hashed with three AES rounds (ss_hash3)
+ * where SipHash-1-3 of the 28 bytes was ~110 instructions; equal keys pack
+ * to equal words, which is all the table needs.  Other keys hash in full
+ * (on a big-endian machine, every key).  Measured in docs/performance.md
+ * ("Roll-ups, eleventh session"). */
+G_ALWAYS_INLINE static inline guint32 key_hash(const void *ctx, const ss_oa_kw *kw)
 {
-	return &ls->memo[ss_oa_memo_index(k->ip.bytes, k->port)];
+	const ss_listeners *ls = ctx;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	if (kw->w[1] == 0 && (guint32)kw->w[2] == 0) {
+		guint32 x = (guint32)ss_hash3(&ls->hk, kw->w[0], kw->w[2] >> 32 | kw->w[3] << 32, 0);
+		return x ? x : 1;
+	}
+#else
+	(void)ls;
+#endif
+	return ss_oa_kw_hash_bytes(kw, sizeof(ss_listener_key));
+}
+
+static ss_oa_memo *key_memo(ss_listeners *ls, const ss_conn *c, int srv)
+{
+	return &ls->memo[ss_oa_memo_index(ss_conn_ip(c, srv)->bytes, ss_conn_port(c, srv))];
 }
 
 void ss_listeners_prefetch(ss_listeners *ls, const ss_conn *c)
 {
 	/* the peer of the likely client */
 	int srv = !ss_conn_likely_client(c);
-	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
-	ss_listener_key k = ss_listener_key_make(c->proto, c->family, ss_conn_ip(c, srv),
-						 ss_conn_port(c, srv), &v);
-	ss_oa_prefetch_slot(&ls->by_key,
-			    ss_oa_memo_note(key_memo(ls, &k), &k, sizeof k, key_hash, ls));
+	ss_oa_kw kw;
+	socket_kw(&kw, c, srv);
+	ss_oa_prefetch_slot(&ls->by_key, ss_oa_memo_note(key_memo(ls, c, srv), &kw,
+							 sizeof(ss_listener_key), key_hash, ls));
 }
 
 /* The memo slot the record's likely server socket was noted in by
@@ -148,8 +172,10 @@ guint32 ss_listeners_prefetch_clients(ss_listeners *ls, const ss_conn *c)
 	const ss_oa_memo *m = likely_memo(ls, c, &client);
 	if (!m->h)
 		return SS_LISTENERS_NONE;
+	ss_oa_kw kw;
+	ss_oa_kw_from(&kw, m->key, sizeof(ss_listener_key));
 	const listener_acc *acc =
-		ss_oa_find(&ls->by_key, m->key, m->h, sizeof(ss_listener_key), sizeof *acc);
+		ss_oa_find_kw(&ls->by_key, &kw, m->h, sizeof(ss_listener_key), sizeof *acc);
 	if (!acc)
 		return SS_LISTENERS_NONE;
 	ss_ip_set_prefetch(&acc->clients, ss_conn_ip(c, client));
@@ -197,10 +223,13 @@ ss_listeners *ss_listeners_copy(const ss_listeners *src)
 /* The entry of the record's server socket, and its number. */
 static listener_acc *socket_of(ss_listeners *ls, const ss_conn *c, guint32 *id)
 {
-	ss_listener_key k = ss_listener_key_of_conn(c);
+	int srv = !c->client;
+	ss_oa_kw kw;
+	socket_kw(&kw, c, srv);
 	gboolean created;
-	guint32 h = ss_oa_memo_hash(key_memo(ls, &k), &k, sizeof k, key_hash, ls);
-	listener_acc *acc = ss_oa_insert(&ls->by_key, &k, h, sizeof k, sizeof *acc, &created);
+	guint32 h = ss_oa_memo_hash(key_memo(ls, c, srv), &kw, sizeof(ss_listener_key), key_hash, ls);
+	listener_acc *acc = ss_oa_insert_kw(&ls->by_key, &kw, h, sizeof(ss_listener_key),
+					    sizeof *acc, &created);
 	*id = (guint32)(((guint8 *)acc - ls->by_key.entries) / sizeof *acc);
 	return acc;
 }
