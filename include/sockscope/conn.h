@@ -540,10 +540,12 @@ gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb);
 /* Sorts an array of ss_conn* into that order, reading each record once
  * (the comparisons work on a copy of the sort key). */
 void ss_conn_sort_first(GPtrArray *conns);
-/* The key that order sorts c by, with c carried along, for callers that
- * radix-sort records without an ss_conn* array (flow/lifecycle.c's
- * capture end: core/radix.h). */
-ss_radix_item ss_conn_sort_item(const ss_conn *c);
+/* For callers that sort records without an ss_conn* array (flow/
+ * lifecycle.c's capture end): the pair of c's first packet and c, and the
+ * sort of such pairs into that order (by first packet with core/radix.h,
+ * then the ties by seq, reading their records).  `tmp` has room for n. */
+ss_radix_pair ss_conn_sort_pair(const ss_conn *c);
+void ss_conn_sort_pairs(ss_radix_pair *v, gsize n, ss_radix_pair *tmp);
 
 /* Handshake round trips in ns, or SS_NO_TIME when a packet is missing. */
 gint64 ss_conn_syn_to_synack_ns(const ss_conn *c);

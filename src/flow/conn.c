@@ -331,18 +331,62 @@ gint ss_conn_cmp_first(gconstpointer pa, gconstpointer pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* ss_conn_sort_first: each record is read once into a key (first packet,
- * sequence number), so sorting does not reach into two records (a cache
- * miss each, with hundreds of thousands of them) for every comparison; the
- * keys are radix-sorted (core/radix.c): 1M records on the 2M-flow capture
- * in ~100 instructions each instead of glibc qsort's ~690 (measured in
- * docs/performance.md, "capture-end sort").  The order is the same: seq
- * is unique, so (first, seq) ties never happen. */
-ss_radix_item ss_conn_sort_item(const ss_conn *c)
+/* ss_conn_sort_first and the capture end's sort (flow/lifecycle.c): each
+ * record is read once into a key (its first packet), so sorting does not
+ * reach into two records (a cache miss each, with hundreds of thousands of
+ * them) for every comparison; the keys are radix-sorted (core/radix.c): 1M
+ * records on the 2M-flow capture in ~100 instructions each instead of
+ * glibc qsort's ~690 (measured in docs/performance.md, "capture-end sort").
+ * The items are (key, record) pairs, 16 bytes: with the sequence number in
+ * them too they were 24, and the capture end's two arrays of them set
+ * many-flows.pcap's RSS once the packets are done (2 x 18.1 MiB for 791k
+ * records; docs/performance.md, "Record memory, eleventh session").  Ties
+ * of the first packet (records whose first packets share a timestamp) are
+ * then put in sequence order, reading only their records: the same order
+ * as (first, seq), which has no ties (seq is unique). */
+ss_radix_pair ss_conn_sort_pair(const ss_conn *c)
 {
 	gint64 first, last;
 	ss_conn_span(c, &first, &last);
-	return (ss_radix_item){ ss_radix_signed(first), c->seq, (gpointer)c };
+	return (ss_radix_pair){ ss_radix_signed(first), (gpointer)c };
+}
+
+/* Runs this long or longer are radix-sorted by seq, shorter ones by
+ * insertion (a capture whose packets all carry one timestamp makes one run
+ * of every record). */
+#define TIE_RUN_RADIX 32
+
+/* v[0..n), one run of equal first packets, into sequence order. */
+static void sort_tie_run(ss_radix_pair *v, gsize n, ss_radix_pair *tmp)
+{
+	for (gsize i = 0; i < n; i++)
+		v[i].key = ((const ss_conn *)v[i].p)->seq;
+	if (n >= TIE_RUN_RADIX) {
+		ss_radix_sort_pairs(v, n, tmp);
+	} else {
+		for (gsize i = 1; i < n; i++) {
+			ss_radix_pair x = v[i];
+			gsize j = i;
+			for (; j > 0 && v[j - 1].key > x.key; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+	}
+}
+
+void ss_conn_sort_pairs(ss_radix_pair *v, gsize n, ss_radix_pair *tmp)
+{
+	ss_radix_sort_pairs(v, n, tmp);
+	for (gsize i = 0; i < n;) {
+		gsize j = i + 1;
+		while (j < n && v[j].key == v[i].key)
+			j++;
+		/* (Each item's first-packet key is overwritten in its own run
+		 * only, after the run's end was found.) */
+		if (j - i > 1)
+			sort_tie_run(v + i, j - i, tmp);
+		i = j;
+	}
 }
 
 void ss_conn_sort_first(GPtrArray *conns)
@@ -350,10 +394,10 @@ void ss_conn_sort_first(GPtrArray *conns)
 	guint n = conns->len;
 	if (n < 2)
 		return;
-	ss_radix_item *k = g_new(ss_radix_item, 2 * (gsize)n);
+	ss_radix_pair *k = g_new(ss_radix_pair, 2 * (gsize)n);
 	for (guint i = 0; i < n; i++)
-		k[i] = ss_conn_sort_item(g_ptr_array_index(conns, i));
-	ss_radix_sort(k, n, k + n);
+		k[i] = ss_conn_sort_pair(g_ptr_array_index(conns, i));
+	ss_conn_sort_pairs(k, n, k + n);
 	for (guint i = 0; i < n; i++)
 		g_ptr_array_index(conns, i) = k[i].p;
 	g_free(k);

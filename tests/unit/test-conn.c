@@ -473,6 +473,48 @@ static void test_unmatched_icmp_counted(void **state)
 	ss_report_free(r);
 }
 
+/* ss_conn_sort_first: by first packet, then seq, as ss_conn_cmp_first
+ * orders them, records given in a shuffled order: runs of equal first
+ * packets of 1, 2, 31, 32 and 200 records (insertion-sorted below 32,
+ * radix-sorted from 32 on), records with no packet (SS_NO_TIME first),
+ * times before 1970, and seqs not in time order. */
+static void test_sort_first_ties(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(5);
+	const guint runs[] = { 1, 2, 31, 32, 200, 1, 3 };
+	const gint64 times[] = { 5, 7, -3, 9, 1, 8, 0 };
+	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
+	guint64 seq = 1000;
+	for (guint k = 0; k < G_N_ELEMENTS(runs); k++) {
+		for (guint i = 0; i < runs[k]; i++) {
+			ss_conn *c = g_new0(ss_conn, 1);
+			c->seq = seq -= 1 + g_rand_int_range(r, 0, 3);
+			c->ep[0].first_ns = c->ep[1].first_ns = SS_NO_TIME;
+			if (k != G_N_ELEMENTS(runs) - 2) {   /* that run: no packet */
+				c->ep[0].packets = 1;
+				c->ep[0].first_ns = times[k] * 1000000000 + (k == 6 ? (gint64)i : 0);
+			}
+			g_ptr_array_add(v, c);
+		}
+	}
+	for (guint i = v->len - 1; i > 0; i--) {
+		guint j = (guint)g_rand_int_range(r, 0, (gint32)i + 1);
+		gpointer x = v->pdata[i];
+		v->pdata[i] = v->pdata[j];
+		v->pdata[j] = x;
+	}
+	GPtrArray *ref = g_ptr_array_copy(v, NULL, NULL);
+	g_ptr_array_set_free_func(ref, NULL);   /* v owns the records */
+	g_ptr_array_sort(ref, ss_conn_cmp_first);
+	ss_conn_sort_first(v);
+	for (guint i = 0; i < v->len; i++)
+		assert_ptr_equal(v->pdata[i], ref->pdata[i]);
+	g_ptr_array_unref(ref);
+	g_ptr_array_unref(v);
+	g_rand_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_udp_first_sender),
 		cmocka_unit_test(test_udp_port_unreachable),
 		cmocka_unit_test(test_unmatched_icmp_counted),
+		cmocka_unit_test(test_sort_first_ties),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -654,6 +654,49 @@ static void test_radix_sort(void **state)
 	g_rand_free(r);
 }
 
+/* ss_radix_sort_pairs: ascending keys, ties in their input order (the
+ * items carry their input index), against qsort on (key, index): random
+ * keys, one key, few keys, keys differing in their high byte only. */
+static int pair_ref_cmp(const void *pa, const void *pb)
+{
+	const ss_radix_pair *x = pa, *y = pb;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return GPOINTER_TO_SIZE(x->p) < GPOINTER_TO_SIZE(y->p) ? -1 : 1;
+}
+
+static void test_radix_sort_pairs(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(11);
+	const gsize sizes[] = { 0, 1, 2, 3, 100, 5000 };
+	for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		for (guint shape = 0; shape < 4; shape++) {
+			gsize n = sizes[s];
+			ss_radix_pair *v = g_new(ss_radix_pair, n + 1), *ref = g_new(ss_radix_pair, n + 1);
+			ss_radix_pair *tmp = g_new(ss_radix_pair, n + 1);
+			for (gsize i = 0; i < n; i++) {
+				guint64 x = ((guint64)g_rand_int(r) << 32) | g_rand_int(r);
+				v[i].key = shape == 0 ? x : shape == 1 ? 42
+					 : shape == 2 ? x % 5 : (x & 0xff00000000000000ULL);
+				v[i].p = GSIZE_TO_POINTER(i);
+			}
+			if (n > 0)
+				memcpy(ref, v, n * sizeof *v);
+			qsort(ref, n, sizeof *ref, pair_ref_cmp);
+			ss_radix_sort_pairs(v, n, tmp);
+			for (gsize i = 0; i < n; i++) {
+				assert_true(v[i].key == ref[i].key);
+				assert_ptr_equal(v[i].p, ref[i].p);
+			}
+			g_free(v);
+			g_free(ref);
+			g_free(tmp);
+		}
+	}
+	g_rand_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_big_populate),
 		cmocka_unit_test(test_big_advise_huge),
 		cmocka_unit_test(test_radix_sort),
+		cmocka_unit_test(test_radix_sort_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
