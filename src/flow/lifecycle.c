@@ -17,22 +17,38 @@ typedef struct {
 	ss_conn *head, *tail;
 } conn_list;
 
-/* What a streamed TCP record leaves behind for reuse detection. */
+/* What a streamed TCP record (or one the cap evicted) leaves behind for
+ * reuse detection: 32 bytes.  Its key is kept in 12 of them when it is an
+ * untunnelled IPv4 key (its addresses and ports; the rest of such a key is
+ * known), and otherwise in the lifecycle's queue of wide keys
+ * (recent_wide), named by its place there.  Whole keys made a tombstone 64
+ * bytes, and many-flows.pcap's full ring (2^18 of them) 16 MiB held at the
+ * packet phase's end, its peak RSS (docs/performance.md, "Record memory,
+ * eleventh session"). */
 typedef struct {
-	ss_flow_key key;       /* first member: the ring index compares it */
 	gint64 ended_ns;       /* its record's last packet */
 	guint32 reuse_index;
-	guint8 cause;          /* ss_reuse a new connection on the tuple gets */
-	guint8 evicted;        /* the flow cap evicted it: a return continues it */
+	guint16 port[2];       /* the key's */
+	union {
+		guint32 addr4[2];  /* narrow: the key's IPv4 addresses */
+		guint32 wide_seq;  /* wide: its key's place in recent_wide */
+	};
+	guint8 proto;          /* the key's */
+	guint8 cause : 3;      /* ss_reuse a new connection on the tuple gets */
+	guint8 evicted : 1;    /* the flow cap evicted it: a return continues it */
+	guint8 wide : 1;       /* its key is in recent_wide */
 } tombstone;
+
+G_STATIC_ASSERT(sizeof(tombstone) == 32);
 
 /* TIME_WAIT lasts 60 s on Linux and up to 240 s on Windows; a tuple
  * reused within this window of its last packet is still marked reused
  * when streaming (keep-all mode remembers every tuple).  An evicted tuple
  * is remembered as long, in both modes. */
 #define SS_RECENT_TUPLE_NS (G_GINT64_CONSTANT(240) * 1000000000)
-/* At most this many remembered tuples (a power of two): 64 bytes each in
- * one ring, 16 MB once it has filled (its pages are touched as it does). */
+/* At most this many remembered tuples (a power of two): 32 bytes each in
+ * one ring, 8 MiB once it has filled (its pages are touched as it does),
+ * and 48 more for each whose key is not narrow (tombstone). */
 #define SS_RECENT_TUPLE_MAX SS_RING_INDEX_MAX
 
 /* Enough spares for the flows that start while others end; more would
@@ -78,6 +94,14 @@ struct ss_lifecycle {
 	 * (~450k of them with 2M flows). */
 	tombstone *recent_ring;
 	gsize recent_first, recent_len;
+	/* The keys of the tombstones that do not keep theirs (IPv6 and
+	 * tunnelled ones), in the ring's order: a queue of recent_wide_cap (a
+	 * power of two, grown as needed), key number n at n % cap; numbers
+	 * wide_first up to wide_next are held (32-bit numbers: they wrap
+	 * together). */
+	ss_flow_key *recent_wide;
+	guint32 recent_wide_cap;
+	guint32 wide_first, wide_next;
 	gint64 now_ns;             /* latest packet time seen (never goes back) */
 	guint64 next_seq;
 	/* Without cfg.slab: whole records the hooks are done with (linked by
@@ -149,6 +173,8 @@ static void close_slab(ss_lifecycle *lc)
 	lc->slab_closed = TRUE;
 }
 
+static const ss_flow_key *tombstone_key_at(const void *lc, gsize pos, ss_flow_key *scratch);
+
 ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycle_hooks *hooks)
 {
 	ss_lifecycle *lc = g_new0(ss_lifecycle, 1);
@@ -161,7 +187,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 		k1 = ((guint64)g_random_int() << 32) | g_random_int();
 	}
 	lc->table = ss_flow_table_new(k0, k1);
-	ss_ring_index_init(&lc->recent, NULL, sizeof(tombstone), k0 ^ 0x5bd1e995u, k1);
+	ss_ring_index_init(&lc->recent, tombstone_key_at, lc, k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
 	lc->slab = ss_conn_slab_new(cfg->slab && cfg->slab_prefault);
@@ -179,6 +205,7 @@ void ss_lifecycle_free(ss_lifecycle *lc)
 	ss_flow_table_free(lc->table);
 	ss_ring_index_clear(&lc->recent);
 	g_free(lc->recent_ring);
+	g_free(lc->recent_wide);
 	/* Records in progress live only in these lists. */
 	for (int k = 0; k < SS_TIMEOUT_COUNT; k++)
 		free_conn_list(lc, lc->lru[k].head);
@@ -308,6 +335,65 @@ static guint64 recent_hash(const ss_lifecycle *lc, const ss_flow_key *key)
 	return ss_ring_index_hash(&lc->recent, key);
 }
 
+/* The key tombstone t keeps: its place in recent_wide, or built in
+ * *scratch from its 12 bytes (tombstone). */
+static const ss_flow_key *tombstone_key(const ss_lifecycle *lc, const tombstone *t,
+					ss_flow_key *scratch)
+{
+	if (t->wide)
+		return &lc->recent_wide[t->wide_seq & (lc->recent_wide_cap - 1)];
+	memset(scratch, 0, sizeof *scratch);
+	memcpy(scratch->addr[0].bytes, &t->addr4[0], 4);
+	memcpy(scratch->addr[1].bytes, &t->addr4[1], 4);
+	scratch->port[0] = t->port[0];
+	scratch->port[1] = t->port[1];
+	scratch->proto = t->proto;
+	scratch->family = SS_FAMILY_IPV4;
+	return scratch;
+}
+
+/* The index's key_at (flow/ring-index.h): the key at ring position pos. */
+static const ss_flow_key *tombstone_key_at(const void *ctx, gsize pos, ss_flow_key *scratch)
+{
+	const ss_lifecycle *lc = ctx;
+	return tombstone_key(lc, &lc->recent_ring[pos], scratch);
+}
+
+/* recent_wide, full, doubles: each key held goes to its number's place. */
+static void wide_grow(ss_lifecycle *lc)
+{
+	guint32 cap = lc->recent_wide_cap ? lc->recent_wide_cap * 2 : 1024;
+	ss_flow_key *w = g_new(ss_flow_key, cap);
+	for (guint32 n = lc->wide_first; n != lc->wide_next; n++)
+		w[n & (cap - 1)] = lc->recent_wide[n & (lc->recent_wide_cap - 1)];
+	g_free(lc->recent_wide);
+	lc->recent_wide = w;
+	lc->recent_wide_cap = cap;
+}
+
+/* t keeps key: in its own 12 bytes when they rebuild it exactly (compared
+ * whole, so nothing of a key that is not a plain IPv4 one is lost), at the
+ * end of recent_wide otherwise. */
+static void tombstone_set_key(ss_lifecycle *lc, tombstone *t, const ss_flow_key *key)
+{
+	memcpy(&t->addr4[0], key->addr[0].bytes, 4);
+	memcpy(&t->addr4[1], key->addr[1].bytes, 4);
+	t->port[0] = key->port[0];
+	t->port[1] = key->port[1];
+	t->proto = key->proto;
+	t->wide = 0;
+	ss_flow_key narrow;
+	if (memcmp(tombstone_key(lc, t, &narrow), key, sizeof *key) == 0)
+		return;
+	/* At most one wide key a tombstone: the queue holds at most
+	 * SS_RECENT_TUPLE_MAX, a divisor of 2^32, so numbers may wrap. */
+	if (lc->wide_next - lc->wide_first == lc->recent_wide_cap)
+		wide_grow(lc);
+	lc->recent_wide[lc->wide_next & (lc->recent_wide_cap - 1)] = *key;
+	t->wide_seq = lc->wide_next++;
+	t->wide = 1;
+}
+
 /* The tombstone the index's slot i names (found by ss_ring_index_find()),
  * NULL when the slot is empty: a slot holds its ring position + 1
  * (flow/ring-index.h). */
@@ -321,12 +407,17 @@ static void recent_drop_oldest(ss_lifecycle *lc)
 {
 	gsize pos = recent_pos(lc, 0);
 	const tombstone *t = &lc->recent_ring[pos];
-	guint64 h = recent_hash(lc, &t->key);
+	ss_flow_key scratch;
+	guint64 h = recent_hash(lc, tombstone_key(lc, t, &scratch));
+	if (t->wide)
+		lc->wide_first++;   /* its key: the oldest wide one */
 	lc->recent_first = (lc->recent_first + 1) & (SS_RECENT_TUPLE_MAX - 1);
 	lc->recent_len--;
 	/* A newer tombstone may have replaced this one for the same tuple. */
 	ss_ring_index_remove_pos(&lc->recent, pos, h);
 }
+
+G_STATIC_ASSERT(SS_REUSE_WHILE_OPEN < 8);   /* tombstone's cause */
 
 /* Remembers the tuple of a streamed TCP record that closed or went idle,
  * or of any record the cap evicted. */
@@ -336,27 +427,26 @@ static void recent_add(ss_lifecycle *lc, const ss_conn *c, ss_end why)
 	       (lc->now_ns - recent_at(lc, 0)->ended_ns > SS_RECENT_TUPLE_NS ||
 		lc->recent_len >= SS_RECENT_TUPLE_MAX))
 		recent_drop_oldest(lc);
-	if (!lc->recent_ring) {
+	if (!lc->recent_ring)
 		lc->recent_ring = g_new(tombstone, SS_RECENT_TUPLE_MAX);
-		ss_ring_index_set_base(&lc->recent, lc->recent_ring);
-	}
 	gsize pos = recent_pos(lc, lc->recent_len);
 	tombstone *t = &lc->recent_ring[pos];
-	t->key = c->key;
+	tombstone_set_key(lc, t, &c->key);
 	t->ended_ns = ss_conn_last_ns(c);
 	t->reuse_index = ss_conn_reuse_index(c);
 	t->cause = (guint8)ss_conn_reuse_cause(c, why == SS_END_IDLE);
 	t->evicted = why == SS_END_EVICTED;
 	/* The old one stays in the ring. */
-	ss_ring_index_replace(&lc->recent, pos, recent_hash(lc, &t->key));
+	ss_ring_index_replace(&lc->recent, pos, &c->key, recent_hash(lc, &c->key));
 	lc->recent_len++;
 	/* A full ring drops its oldest at the next add: its slot in the table,
 	 * found by its key (whose line came in at the add before), and the
 	 * line of the one after it (hints only; many-flows.pcap fills the ring
 	 * and then drops one a record). */
 	if (lc->recent_len == SS_RECENT_TUPLE_MAX) {
-		const tombstone *o = recent_at(lc, 0);
-		ss_ring_index_prefetch(&lc->recent, recent_hash(lc, &o->key));
+		ss_flow_key scratch;
+		const ss_flow_key *o = tombstone_key(lc, recent_at(lc, 0), &scratch);
+		ss_ring_index_prefetch(&lc->recent, recent_hash(lc, o));
 		__builtin_prefetch(recent_at(lc, 1));
 	}
 }
@@ -842,7 +932,8 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 	ss_lifecycle_sync(lc);
 	close_slab(lc);
 	/* No packet comes after this, so no tuple is looked up again: the
-	 * tombstones (a 16.8 MB ring and a 4 MB index when full) go before
+	 * tombstones (an 8 MiB ring, its wide keys and a 4 MiB index when
+	 * full) go before
 	 * the sort's arrays are made.  On many-flows.pcap the sort below sets
 	 * the run's peak RSS, every record and roll-up still held
 	 * (docs/performance.md, "Roll-ups, ninth session"). */
@@ -850,6 +941,9 @@ void ss_lifecycle_end_all(ss_lifecycle *lc, gboolean in_order)
 	g_free(lc->recent_ring);
 	lc->recent_ring = NULL;
 	lc->recent_first = lc->recent_len = 0;
+	g_free(lc->recent_wide);
+	lc->recent_wide = NULL;
+	lc->recent_wide_cap = lc->wide_first = lc->wide_next = 0;
 	if (!in_order) {
 		/* Timeout list by list; on_end may reuse a record's memory, so
 		 * every record is taken first. */

@@ -10,7 +10,10 @@
  * backward-shift deletion need no key.  45 hash bits only pick the
  * candidate: a hit is confirmed against the full key of the ring entry
  * the slot names, so two keys whose hashes agree in those bits are still
- * told apart (tests/unit/test-ring-index.c).  At 262 144 tombstones the
+ * told apart (tests/unit/test-ring-index.c).  The ring's entries are
+ * the caller's: a position's key comes from its `key_at` (flow/
+ * lifecycle.c keeps an untunnelled IPv4 tombstone's key in 12 bytes and
+ * rebuilds it there), needed only when the kept hash bits agree.  At 262 144 tombstones the
  * slot array is 4 MiB instead of 8, and 8 MiB zeroed over its growths
  * instead of 16 (docs/performance.md, "Packet side, seventh session",
  * second round).  Its keys' hash is its own ss_flow_hasher's, with seeds
@@ -32,35 +35,32 @@
 #define SS_RING_INDEX_POS_MASK ((G_GUINT64_CONSTANT(1) << SS_RING_INDEX_POS_BITS) - 1)
 G_STATIC_ASSERT(SS_RING_INDEX_MAX < (1u << SS_RING_INDEX_POS_BITS));
 
-/* Ring entries are `stride` bytes apart from `base`, each starting with its
- * ss_flow_key. */
+/* The key of the ring's entry at position pos: a key of the ring's own, or
+ * one built in *scratch. */
+typedef const ss_flow_key *(*ss_ring_index_key_fn)(const void *ctx, gsize pos,
+						   ss_flow_key *scratch);
+
 typedef struct {
 	guint64 *slots;
 	gsize mask;       /* capacity - 1; capacity is a power of two */
 	gsize size;
-	const guint8 *base;
-	gsize stride;
+	ss_ring_index_key_fn key_at;
+	const void *ctx;         /* key_at's */
 	ss_flow_hasher hasher;   /* seeds of its own, not the flow table's */
 } ss_ring_index;
 
 #define SS_RING_INDEX_MIN 1024
 
 /* The hash (k0, k1) keys is ss_ring_index_hash()'s. */
-static inline void ss_ring_index_init(ss_ring_index *t, const void *base, gsize stride,
-				      guint64 k0, guint64 k1)
+static inline void ss_ring_index_init(ss_ring_index *t, ss_ring_index_key_fn key_at,
+				      const void *ctx, guint64 k0, guint64 k1)
 {
 	ss_flow_hasher_init(&t->hasher, k0, k1);
 	t->slots = ss_big_new0(SS_RING_INDEX_MIN, sizeof(guint64));
 	t->mask = SS_RING_INDEX_MIN - 1;
 	t->size = 0;
-	t->base = base;
-	t->stride = stride;
-}
-
-/* The ring was made after the index: where its entries are. */
-static inline void ss_ring_index_set_base(ss_ring_index *t, const void *base)
-{
-	t->base = base;
+	t->key_at = key_at;
+	t->ctx = ctx;
 }
 
 static inline void ss_ring_index_clear(ss_ring_index *t)
@@ -80,9 +80,14 @@ static inline gsize ss_ring_index_home(const ss_ring_index *t, guint64 h)
 	return (gsize)(h >> SS_RING_INDEX_POS_BITS) & t->mask;
 }
 
-static inline const ss_flow_key *ss_ring_index_key(const ss_ring_index *t, guint64 slot)
+/* Whether the entry a used slot names has key. */
+static inline gboolean ss_ring_index_slot_is(const ss_ring_index *t, guint64 slot,
+					     const ss_flow_key *key)
 {
-	return (const ss_flow_key *)(t->base + ((slot & SS_RING_INDEX_POS_MASK) - 1) * t->stride);
+	ss_flow_key scratch;
+	const ss_flow_key *k = t->key_at(t->ctx, (gsize)(slot & SS_RING_INDEX_POS_MASK) - 1,
+					 &scratch);
+	return memcmp(k, key, sizeof *key) == 0;
 }
 
 /* Index of the slot holding key (hash h), or of the empty slot where it
@@ -94,8 +99,7 @@ static inline gsize ss_ring_index_find(const ss_ring_index *t, const ss_flow_key
 		guint64 s = t->slots[i];
 		if (!s)
 			return i;
-		if (((s ^ h) >> SS_RING_INDEX_POS_BITS) == 0 &&
-		    memcmp(ss_ring_index_key(t, s), key, sizeof *key) == 0)
+		if (((s ^ h) >> SS_RING_INDEX_POS_BITS) == 0 && ss_ring_index_slot_is(t, s, key))
 			return i;
 		i = (i + 1) & t->mask;
 	}
@@ -116,11 +120,11 @@ static inline void ss_ring_index_prefetch(const ss_ring_index *t, guint64 h)
 void ss_ring_index_grow(ss_ring_index *t);
 void ss_ring_index_remove_at(ss_ring_index *t, gsize i);
 
-/* Position pos (whose entry holds the key, hash h) is key's entry now; a
+/* Position pos (whose entry holds key, hash h) is key's entry now; a
  * former entry of the same key is forgotten (it stays in the ring). */
-static inline void ss_ring_index_replace(ss_ring_index *t, gsize pos, guint64 h)
+static inline void ss_ring_index_replace(ss_ring_index *t, gsize pos, const ss_flow_key *key,
+					 guint64 h)
 {
-	const ss_flow_key *key = ss_ring_index_key(t, pos + 1);
 	gsize i = ss_ring_index_find(t, key, h);
 	if (!t->slots[i]) {
 		if ((t->size + 1) * 2 > t->mask + 1) {
@@ -142,14 +146,21 @@ static inline gboolean ss_ring_index_remove(ss_ring_index *t, const ss_flow_key 
 	return TRUE;
 }
 
-/* Forgets position pos (hash h of its key) if it is still its key's entry. */
+/* Forgets position pos (hash h of its key) if it is still its key's entry.
+ * The slot naming it is the one holding exactly h's kept bits and pos + 1
+ * (positions are unique), in the probe run from h's home: no key is read. */
 static inline gboolean ss_ring_index_remove_pos(ss_ring_index *t, gsize pos, guint64 h)
 {
-	gsize i = ss_ring_index_find(t, ss_ring_index_key(t, pos + 1), h);
-	if ((t->slots[i] & SS_RING_INDEX_POS_MASK) != pos + 1)
-		return FALSE;
-	ss_ring_index_remove_at(t, i);
-	return TRUE;
+	guint64 want = (h & ~SS_RING_INDEX_POS_MASK) | (pos + 1);
+	for (gsize i = ss_ring_index_home(t, h);; i = (i + 1) & t->mask) {
+		guint64 s = t->slots[i];
+		if (!s)
+			return FALSE;
+		if (s == want) {
+			ss_ring_index_remove_at(t, i);
+			return TRUE;
+		}
+	}
 }
 
 #endif

@@ -270,6 +270,100 @@ static void test_reuse_and_tombstone(void **state)
 	done(&r);
 }
 
+/* A TCP packet of the test of tombstones' keys: kind 0 a plain IPv4 flow
+ * (client port cport), 1 an IPv6 one, 2 the IPv4 flow of kind 0 inside a
+ * VXLAN tunnel (vni 7). */
+static void tomb_tcp(ss_lifecycle *lc, int kind, guint16 cport, int from, gint64 ms,
+		     guint8 flags, guint32 seq)
+{
+	sc_flow f = flow(IPPROTO_TCP, cport);
+	if (kind == 1) {
+		for (int i = 0; i < 2; i++) {
+			memset(&f.ip[i], 0, sizeof f.ip[i]);
+			f.ip[i].bytes[0] = 0x20;
+			f.ip[i].bytes[1] = 0x01;
+			f.ip[i].bytes[15] = (guint8)(1 + i);
+		}
+	}
+	ss_packet p = sc_packet(&f, from, ms);
+	if (kind == 1)
+		p.family = SS_FAMILY_IPV6;
+	if (kind == 2) {
+		p.tunnel.type = SS_TUNNEL_VXLAN;
+		p.tunnel.vni = 7;
+	}
+	p.l4 = SS_L4_TCP;
+	p.tcp.flags = flags;
+	p.tcp.seq = seq;
+	p.ip_len = 40;
+	ss_lifecycle_packet(lc, &p);
+}
+
+#define TOMB_FLOWS 3600   /* of each phase: 2 400 wide keys, the queue grows twice */
+
+/* Flows of the three kinds (i % 3) on client ports base + i, each a
+ * handshake and a FIN exchange from `ms` on. */
+static void tomb_phase(ss_lifecycle *lc, guint16 base, gint64 ms)
+{
+	for (guint i = 0; i < TOMB_FLOWS; i++) {
+		int kind = (int)(i % 3);
+		guint16 port = (guint16)(base + i);
+		gint64 t = ms + i;
+		tomb_tcp(lc, kind, port, SC_CLIENT, t, SYN, 100);
+		tomb_tcp(lc, kind, port, SC_SERVER, t, SYN | ACK, 900);
+		tomb_tcp(lc, kind, port, SC_CLIENT, t, ACK, 101);
+		tomb_tcp(lc, kind, port, SC_CLIENT, t, FIN | ACK, 101);
+		tomb_tcp(lc, kind, port, SC_SERVER, t, FIN | ACK, 901);
+		tomb_tcp(lc, kind, port, SC_CLIENT, t, ACK, 102);
+	}
+}
+
+/* Streaming: a tombstone keeps a plain IPv4 key in its own 12 bytes and an
+ * IPv6 or tunnelled key in the lifecycle's queue of wide keys; each is
+ * found again by a new SYN on its tuple, through the queue's growth and
+ * its oldest keys dropped with their tombstones (240 s later), and a
+ * tunnelled key is not taken for the plain key of the same tuple.  Phase
+ * 1's flows close at 0 s, phase 2's at 300 s (their tombstones drop phase
+ * 1's), and SYNs at 400 s on every tuple of both phases, plain ones too
+ * on the tunnelled tuples of phase 2: only phase 2's tuples, each of its
+ * own kind, are reused. */
+static void test_tombstones_narrow_and_wide_keys(void **state)
+{
+	(void)state;
+	recorder r;
+	ss_lifecycle *lc = lifecycle(&r, TRUE, 0);
+	tomb_phase(lc, 10000, 0);
+	tomb_phase(lc, 20000, 300000);
+	tomb_tcp(lc, 0, 9999, SC_CLIENT, 350000, SYN, 1);   /* retires phase 2 */
+	for (guint i = 0; i < TOMB_FLOWS; i++) {
+		int kind = (int)(i % 3);
+		tomb_tcp(lc, kind, (guint16)(10000 + i), SC_CLIENT, 400000, SYN, 5000);
+		tomb_tcp(lc, kind, (guint16)(20000 + i), SC_CLIENT, 400000, SYN, 5000);
+		if (kind == 2)
+			tomb_tcp(lc, 0, (guint16)(20000 + i), SC_CLIENT, 400000, SYN, 5000);
+	}
+	ss_lifecycle_end_all(lc, TRUE);
+	guint reused = 0, new_syns = 0;
+	for (guint i = 0; i < r.ended->len; i++) {
+		const ss_conn *c = ended_at(&r, i);
+		gint64 first, last;
+		ss_conn_span(c, &first, &last);
+		if (first != SC_T0 + 400000 * SC_MS)
+			continue;
+		new_syns++;
+		guint16 port = ss_conn_port(c, 0);
+		gboolean tunnelled = c->key.tunnel != SS_TUNNEL_NONE;
+		int kind = c->family == SS_FAMILY_IPV6 ? 1 : tunnelled ? 2 : 0;
+		gboolean want = port >= 20000 && (int)((port - 20000) % 3) == kind;
+		assert_int_equal(c->reuse, want ? SS_REUSE_AFTER_FIN : SS_REUSE_NONE);
+		assert_int_equal(ss_conn_reuse_index(c), want ? 1 : 0);
+		reused += want;
+	}
+	assert_int_equal(new_syns, 2 * TOMB_FLOWS + TOMB_FLOWS / 3);
+	assert_int_equal(reused, TOMB_FLOWS);
+	done(&r);
+}
+
 /* ICMP errors are matched against the flows in the table, and counted. */
 static void test_icmp_errors_counted(void **state)
 {
@@ -1175,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_keep_all_never_expires),
 		cmocka_unit_test(test_cap_evicts_idlest),
 		cmocka_unit_test(test_reuse_and_tombstone),
+		cmocka_unit_test(test_tombstones_narrow_and_wide_keys),
 		cmocka_unit_test(test_icmp_errors_counted),
 		cmocka_unit_test(test_spares_reused),
 		cmocka_unit_test(test_resume_joins),

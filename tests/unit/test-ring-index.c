@@ -13,9 +13,16 @@
 #include "flow/ring-index.h"
 
 typedef struct {
-	ss_flow_key key;   /* first member, as a tombstone's */
+	ss_flow_key key;
 	int id;
 } entry;
+
+/* The tests' rings hold whole keys. */
+static const ss_flow_key *entry_key_at(const void *ctx, gsize pos, ss_flow_key *scratch)
+{
+	(void)scratch;
+	return &((const entry *)ctx)[pos].key;
+}
 
 static void key_of(ss_flow_key *k, guint32 n)
 {
@@ -40,20 +47,20 @@ static void test_hash_bits_collision_is_not_a_hit(void **state)
 	(void)state;
 	entry *ring = g_new0(entry, 8);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
+	ss_ring_index_init(&t, entry_key_at, ring, 1, 2);
 	key_of(&ring[3].key, 1);
 	key_of(&ring[5].key, 2);
 	guint64 h = G_GUINT64_CONSTANT(0xdeadbeef12345678);
 	guint64 h3 = (h & ~SS_RING_INDEX_POS_MASK) | 0x11;
 	guint64 h5 = (h & ~SS_RING_INDEX_POS_MASK) | 0x7ffff;   /* same kept bits */
-	ss_ring_index_replace(&t, 3, h3);
+	ss_ring_index_replace(&t, 3, &ring[3].key, h3);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[3].key, h3), 3);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[5].key, h5), -1);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[5].key, h3), -1);   /* equal hashes */
 	assert_false(ss_ring_index_remove(&t, &ring[5].key, h5));
 	assert_false(ss_ring_index_remove_pos(&t, 5, h5));
 	assert_int_equal(t.size, 1);
-	ss_ring_index_replace(&t, 5, h5);
+	ss_ring_index_replace(&t, 5, &ring[5].key, h5);
 	assert_int_equal(t.size, 2);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[3].key, h3), 3);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[5].key, h5), 5);
@@ -72,12 +79,12 @@ static void test_replace_and_remove_pos(void **state)
 	(void)state;
 	entry *ring = g_new0(entry, 8);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
+	ss_ring_index_init(&t, entry_key_at, ring, 1, 2);
 	key_of(&ring[0].key, 7);
 	ring[6].key = ring[0].key;
 	guint64 h = ss_flow_key_hash(&ring[0].key, 1, 2);
-	ss_ring_index_replace(&t, 0, h);
-	ss_ring_index_replace(&t, 6, h);
+	ss_ring_index_replace(&t, 0, &ring[0].key, h);
+	ss_ring_index_replace(&t, 6, &ring[6].key, h);
 	assert_int_equal(t.size, 1);
 	assert_int_equal(ss_ring_index_lookup(&t, &ring[0].key, h), 6);
 	assert_false(ss_ring_index_remove_pos(&t, 0, h));
@@ -100,7 +107,7 @@ static void test_full_ring_grow_and_remove(void **state)
 	entry *ring = g_new0(entry, n);
 	guint64 *hs = g_new(guint64, n);
 	ss_ring_index t;
-	ss_ring_index_init(&t, ring, sizeof *ring, 1, 2);
+	ss_ring_index_init(&t, entry_key_at, ring, 1, 2);
 	for (gsize i = 0; i < n; i++) {
 		key_of(&ring[i].key, (guint32)i);
 		guint64 h = ss_flow_key_hash(&ring[i].key, 3, 4);
@@ -108,7 +115,7 @@ static void test_full_ring_grow_and_remove(void **state)
 		if (i % 2)
 			h = (hs[i - 1] & ~SS_RING_INDEX_POS_MASK) | (h & SS_RING_INDEX_POS_MASK);
 		hs[i] = h;
-		ss_ring_index_replace(&t, i, h);
+		ss_ring_index_replace(&t, i, &ring[i].key, h);
 	}
 	assert_int_equal(t.size, n);
 	assert_int_equal(t.mask + 1, 2 * n);
