@@ -73,6 +73,12 @@ void ss_flow_table_free(ss_flow_table *t);
 gsize ss_flow_table_size(const ss_flow_table *t);
 /* 8, or 16 once an entry did not fit the narrow slot. */
 gsize ss_flow_table_slot_bytes(const ss_flow_table *t);
+gsize ss_flow_table_capacity(const ss_flow_table *t);
+/* The table will never hold more than n entries (0: no bound; the
+ * lifecycle's flow cap): its last growth goes to the fewest slots that
+ * hold n at most 3/4 full, not to the next power of two.  Set it while
+ * the table is small (a bound below the entries held is a caller bug). */
+void ss_flow_table_set_bound(ss_flow_table *t, guint64 n);
 gpointer ss_flow_table_lookup(const ss_flow_table *t, const ss_flow_key *key);
 /* Inserts entry (whose key must not be present yet). */
 void ss_flow_table_insert(ss_flow_table *t, gpointer entry);

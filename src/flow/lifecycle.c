@@ -187,6 +187,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 		k1 = ((guint64)g_random_int() << 32) | g_random_int();
 	}
 	lc->table = ss_flow_table_new(k0, k1);
+	ss_flow_table_set_bound(lc->table, cfg->max_flows);
 	ss_ring_index_init(&lc->recent, tombstone_key_at, lc, k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;

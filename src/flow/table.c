@@ -6,7 +6,7 @@
  *
  * A slot is one 64-bit word: the hash's low 32 bits above, and below them
  * the entry's distance from `base` in 8-byte units (0: empty slot).  The
- * hash bits give a slot's home (hash & mask), so growth and deletion never
+ * hash bits give a slot's home (home()), so growth and deletion never
  * read an entry, and they let most probes that miss pass a slot without
  * touching its entry (a slot whose 32 bits agree is only a candidate: the
  * key decides).  Against the 16-byte slots of a pointer and the full hash,
@@ -21,9 +21,19 @@
  * bits, for good: same homes, same probe runs, only wider (`wide`).  The
  * lifecycle's records come from one slab (or one heap), so in practice
  * the table stays narrow.  Every operation is written once over both slot
- * forms (the `wide` argument, a constant wherever it is inlined). */
+ * forms (the `wide` argument, a constant wherever it is inlined).
+ *
+ * Sizes: powers of two at most half full, doubling, up to a bound the
+ * caller may set (ss_flow_table_set_bound(): the lifecycle's flow cap);
+ * the last growth goes to the fewest slots that hold the bound at most
+ * 3/4 full (ss_oa_cap_for()) instead of the next power of two, and a
+ * slot's home is the hash's fast range (a multiply: any size indexes).
+ * The default cap of 1M flows takes 1 333 334 slots, 10.2 MiB, instead
+ * of 2^21, 16 MiB, held at many-flows.pcap's peak (docs/performance.md,
+ * "Record memory, eleventh session"). */
 #include "sockscope/flow.h"
 #include "sockscope/bigarray.h"
+#include "sockscope/oatable.h"
 
 #include <string.h>
 
@@ -39,8 +49,10 @@ typedef struct {
 
 struct ss_flow_table {
 	void *slots;      /* guint64[] while narrow, wide_slot[] once wide */
-	gsize mask;       /* capacity - 1; capacity is a power of two */
+	gsize cap;        /* slots */
 	gsize size;
+	gsize grow_at;    /* grow before holding more entries than this */
+	guint32 bound;    /* ss_flow_table_set_bound()'s, 0: none */
 	guintptr base;    /* narrow: what slot offsets count from */
 	gboolean wide;
 	guint slot_shift; /* log2 of a slot's bytes: 3, or 4 once wide */
@@ -100,6 +112,24 @@ int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 }
 
 #define MIN_CAPACITY 1024
+
+/* The home slot of the hash bits h keeps (any capacity). */
+G_ALWAYS_INLINE static inline gsize home(const ss_flow_table *t, guint32 h)
+{
+	return ss_fast_range(h, (guint32)t->cap);
+}
+
+/* The slot after i, wrapping. */
+G_ALWAYS_INLINE static inline gsize next_slot(const ss_flow_table *t, gsize i)
+{
+	return G_LIKELY(i + 1 < t->cap) ? i + 1 : 0;
+}
+
+/* At most half full, or 3/4 at the bound's last size. */
+static gsize grow_at(const ss_flow_table *t)
+{
+	return t->bound && t->cap == ss_oa_cap_for(t->bound) ? t->cap - t->cap / 4 : t->cap / 2;
+}
 
 /* ---- the two slot forms ---- */
 
@@ -185,7 +215,8 @@ ss_flow_table *ss_flow_table_new(guint64 seed0, guint64 seed1)
 	ss_flow_table *t = g_new0(ss_flow_table, 1);
 	t->slot_shift = 3;
 	t->slots = ss_big_new0(MIN_CAPACITY, slot_bytes(t));
-	t->mask = MIN_CAPACITY - 1;
+	t->cap = MIN_CAPACITY;
+	t->grow_at = grow_at(t);
 	ss_flow_hasher_init(&t->hasher, seed0, seed1);
 	return t;
 }
@@ -194,7 +225,7 @@ void ss_flow_table_free(ss_flow_table *t)
 {
 	if (!t)
 		return;
-	ss_big_free(t->slots, (t->mask + 1) * slot_bytes(t));
+	ss_big_free(t->slots, t->cap * slot_bytes(t));
 	g_free(t);
 }
 
@@ -208,6 +239,19 @@ gsize ss_flow_table_slot_bytes(const ss_flow_table *t)
 	return slot_bytes(t);
 }
 
+gsize ss_flow_table_capacity(const ss_flow_table *t)
+{
+	return t->cap;
+}
+
+void ss_flow_table_set_bound(ss_flow_table *t, guint64 n)
+{
+	/* Past 2^31 entries the last size's slot count would not fit in 32
+	 * bits (ss_fast_range): no bound, doubling as without one. */
+	t->bound = n <= G_MAXINT32 ? (guint32)n : 0;
+	t->grow_at = grow_at(t);
+}
+
 static inline const ss_flow_key *entry_key(gconstpointer entry)
 {
 	return (const ss_flow_key *)entry;
@@ -217,14 +261,14 @@ static inline const ss_flow_key *entry_key(gconstpointer entry)
 G_ALWAYS_INLINE static inline gsize find_slot_in(const ss_flow_table *t, const ss_flow_key *key,
 						 guint32 h, gboolean wide)
 {
-	gsize i = h & t->mask;
+	gsize i = home(t, h);
 	for (;;) {
 		if (!slot_used(t, i, wide))
 			return i;
 		if (slot_hash(t, i, wide) == h &&
 		    memcmp(entry_key(used_entry(t, i, wide)), key, sizeof *key) == 0)
 			return i;
-		i = (i + 1) & t->mask;
+		i = next_slot(t, i);
 	}
 }
 
@@ -262,18 +306,18 @@ G_ALWAYS_INLINE static inline void rehome(ss_flow_table *t, const void *from, gs
 			if (!s->entry)
 				continue;
 			h = (guint32)s->hash;
-			gsize j = h & t->mask;
+			gsize j = home(t, h);
 			while (slot_used(t, j, TRUE))
-				j = (j + 1) & t->mask;
+				j = next_slot(t, j);
 			wide_slots(t)[j] = *s;
 		} else {
 			guint64 s = ((const guint64 *)from)[i];
 			if (!s)
 				continue;
 			h = (guint32)(s >> OFF_BITS);
-			gsize j = h & t->mask;
+			gsize j = home(t, h);
 			while (slot_used(t, j, FALSE))
-				j = (j + 1) & t->mask;
+				j = next_slot(t, j);
 			narrow_slots(t)[j] = s;
 		}
 	}
@@ -281,9 +325,14 @@ G_ALWAYS_INLINE static inline void rehome(ss_flow_table *t, const void *from, gs
 
 static void grow(ss_flow_table *t)
 {
-	gsize old_cap = t->mask + 1;
+	gsize old_cap = t->cap;
 	void *old = t->slots;
 	gsize cap = old_cap * 2;
+	if (t->bound) {
+		gsize last = ss_oa_cap_for(t->bound);
+		if (cap > last && last > old_cap)
+			cap = last;
+	}
 	/* From 2 MiB (262 144 narrow slots) a mapping on transparent huge
 	 * pages (core/bigarray.c): each packet's slot is a random place in the
 	 * array, and on 4 KiB pages the batch's prefetch_slot and peek risked
@@ -291,7 +340,8 @@ static void grow(ss_flow_table *t)
 	 * first touches 512 faults (docs/performance.md, "Packet side, sixth
 	 * session"). */
 	t->slots = ss_big_new0(cap, slot_bytes(t));
-	t->mask = cap - 1;
+	t->cap = cap;
+	t->grow_at = grow_at(t);
 	if (t->wide)
 		rehome(t, old, old_cap, TRUE);
 	else
@@ -302,7 +352,7 @@ static void grow(ss_flow_table *t)
 /* The table turns to 16-byte slots, each where it was. */
 static void widen(ss_flow_table *t)
 {
-	gsize cap = t->mask + 1;
+	gsize cap = t->cap;
 	guint64 *old = t->slots;
 	wide_slot *w = ss_big_new0(cap, sizeof(wide_slot));
 	for (gsize i = 0; i < cap; i++) {
@@ -354,8 +404,9 @@ void ss_flow_table_insert(ss_flow_table *t, gpointer entry)
 
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h)
 {
-	/* Keep the load factor at or below 1/2: linear probing stays short. */
-	if ((t->size + 1) * 2 > t->mask + 1)
+	/* Keep the load factor at or below 1/2 (3/4 at the bound's size):
+	 * linear probing stays short. */
+	if (t->size + 1 > t->grow_at)
 		grow(t);
 	make_room_for(t, entry);
 	if (G_UNLIKELY(t->wide))
@@ -387,14 +438,14 @@ gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 
 
 gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos)
 {
-	for (gsize i = *pos; i <= t->mask; i++) {
+	for (gsize i = *pos; i < t->cap; i++) {
 		gpointer e = entry_at(t, i);
 		if (e) {
 			*pos = i + 1;
 			return e;
 		}
 	}
-	*pos = t->mask + 1;
+	*pos = t->cap;
 	return NULL;
 }
 
@@ -406,19 +457,19 @@ gpointer ss_flow_table_next_entry(const ss_flow_table *t, gsize *pos)
 
 void ss_flow_table_prefetch_slot(const ss_flow_table *t, guint64 h)
 {
-	__builtin_prefetch((const char *)t->slots + ((h & t->mask) << t->slot_shift));
+	__builtin_prefetch((const char *)t->slots + (home(t, (guint32)h) << t->slot_shift));
 }
 
 G_ALWAYS_INLINE static inline gpointer peek_in(const ss_flow_table *t, guint32 h, gboolean wide)
 {
 	/* Bounded: a hint is not worth a long probe run. */
-	gsize i = h & t->mask;
+	gsize i = home(t, h);
 	for (int n = 0; n < 8; n++) {
 		if (!slot_used(t, i, wide))
 			return NULL;
 		if (slot_hash(t, i, wide) == h)
 			return used_entry(t, i, wide);
-		i = (i + 1) & t->mask;
+		i = next_slot(t, i);
 	}
 	return NULL;
 }
@@ -435,13 +486,13 @@ G_ALWAYS_INLINE static inline void remove_at_in(ss_flow_table *t, gsize i, gbool
 	gsize hole = i;
 	gsize j = i;
 	for (;;) {
-		j = (j + 1) & t->mask;
+		j = next_slot(t, j);
 		if (!slot_used(t, j, wide))
 			break;
-		gsize home = slot_hash(t, j, wide) & t->mask;
+		gsize at = home(t, slot_hash(t, j, wide));
 		/* j may move into the hole only if its home is not in (hole, j]. */
-		gboolean home_in_range = hole <= j ? (home > hole && home <= j)
-						   : (home > hole || home <= j);
+		gboolean home_in_range = hole <= j ? (at > hole && at <= j)
+						   : (at > hole || at <= j);
 		if (home_in_range)
 			continue;
 		slot_move(t, hole, j, wide);

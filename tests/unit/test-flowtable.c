@@ -264,7 +264,11 @@ static void test_collisions_on_every_stored_bit(void **state)
 	rec *recs = g_new0(rec, N + 1);
 	guint64 h[N];
 	gboolean present[N] = { 0 };
-	const guint32 base_bits = 0x9e3779b9u;
+	/* Their home is near each size's start (a fast range: the bits'
+	 * fraction of the size), so the pile never wraps past the end, where
+	 * growth would take its wrapped part first and another entry would
+	 * be the pile's first. */
+	const guint32 base_bits = 0x1e3779b9u;
 	for (guint i = 0; i < N; i++) {
 		rec_key(&recs[i], i);
 		/* The first SAME share all 32 kept bits (the upper 32, which the
@@ -305,8 +309,9 @@ static void test_collisions_on_every_stored_bit(void **state)
 }
 
 /* Growth moves each slot by its kept bits only: hashes crafted to share
- * their low bits pile into a few homes at each size, and must be found
- * at every later size (70 000 entries: the array passes 2 MiB). */
+ * their high kept bits pile into a few homes at each size (a home is the
+ * fast range of the kept bits: their high bits), and must be found at
+ * every later size (70 000 entries: the array passes 2 MiB). */
 static void test_growth_by_kept_bits(void **state)
 {
 	(void)state;
@@ -317,9 +322,9 @@ static void test_growth_by_kept_bits(void **state)
 	gboolean *present = g_new0(gboolean, N);
 	for (guint i = 0; i < N; i++) {
 		rec_key(&recs[i], i);
-		/* Low 6 bits shared by all, the next ones the entry's index:
-		 * every home is a multiple of 64 until the table outgrows it. */
-		h[i] = G_GUINT64_CONSTANT(0xdead000000000000) ^ ((guint64)i << 6) ^ 0x15;
+		/* The entry's index in kept bits 15-31, the rest shared: at
+		 * 2^k slots (k < 17) each home holds 2^(17 - k) entries. */
+		h[i] = G_GUINT64_CONSTANT(0xdead000000000000) ^ ((guint64)i << 15) ^ 0x15;
 		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
 		present[i] = TRUE;
 		if (i % 9999 == 0)
@@ -473,6 +478,65 @@ static void test_far_entry(void **state)
 	g_free(near);
 }
 
+/* A table bounded at 3 000 entries (the lifecycle's flow cap) doubles
+ * from 1 024 slots to 2 048, then goes to 4 000 (3 000 at most 3/4 full),
+ * not 4 096, and holds the bound there through deletions and inserts at
+ * its full load; past the bound (a caller's bug) it still doubles.  With
+ * no bound, 3 000 entries take 8 192 slots. */
+static void test_bound_sets_last_size(void **state)
+{
+	(void)state;
+	enum { BOUND = 3000, N = BOUND + 600 };
+	rec *recs = g_new0(rec, N);
+	guint64 *h = g_new(guint64, N);
+	gboolean *present = g_new0(gboolean, N);
+	ss_flow_table *free_t = ss_flow_table_new(3, 4), *t = ss_flow_table_new(3, 4);
+	ss_flow_table_set_bound(t, BOUND);
+	for (guint i = 0; i < N; i++) {
+		rec_key(&recs[i], i);
+		h[i] = ss_flow_table_hash(t, &recs[i].key);
+	}
+	for (guint i = 0; i < BOUND; i++) {
+		ss_flow_table_insert_hashed(free_t, &recs[i], ss_flow_table_hash(free_t, &recs[i].key));
+		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
+		present[i] = TRUE;
+		if (i == 1535)
+			assert_int_equal(ss_flow_table_capacity(t), 4000);
+		else if (i == 1023)
+			assert_int_equal(ss_flow_table_capacity(t), 2048);
+	}
+	assert_int_equal(ss_flow_table_capacity(free_t), 8192);
+	assert_int_equal(ss_flow_table_capacity(t), 4000);
+	check_all(t, recs, h, present, BOUND);
+	/* Out and in again at the bound: the size stays. */
+	for (guint i = 0; i < BOUND; i += 2) {
+		assert_true(ss_flow_table_remove_hashed(t, &recs[i].key, h[i]));
+		present[i] = FALSE;
+	}
+	check_all(t, recs, h, present, BOUND);
+	for (guint i = 0; i < BOUND; i += 2) {
+		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
+		present[i] = TRUE;
+	}
+	check_all(t, recs, h, present, BOUND);
+	assert_int_equal(ss_flow_table_capacity(t), 4000);
+	gsize pos = 0, seen = 0;
+	while (ss_flow_table_next_entry(t, &pos))
+		seen++;
+	assert_int_equal(seen, BOUND);
+	for (guint i = BOUND; i < N; i++) {
+		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
+		present[i] = TRUE;
+	}
+	assert_int_equal(ss_flow_table_capacity(t), 8000);
+	check_all(t, recs, h, present, N);
+	ss_flow_table_free(free_t);
+	ss_flow_table_free(t);
+	g_free(present);
+	g_free(h);
+	g_free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_growth_by_kept_bits),
 		cmocka_unit_test(test_widen_keeps_everything),
 		cmocka_unit_test(test_far_entry),
+		cmocka_unit_test(test_bound_sets_last_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
