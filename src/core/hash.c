@@ -4,21 +4,35 @@
  * a function of their own compiled for AES-NI. */
 #include "sockscope/hash.h"
 
+#include <pthread.h>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define SS_HASH3_AES 1
 #endif
 
+/* Both keys are made once, by whichever thread asks first (compare mode
+ * reads its two captures on two threads from the start).  Not g_once: its
+ * slow path is inside glib, on futexes ThreadSanitizer cannot see, so a
+ * second thread's first read of a key made on another looked like a race
+ * (the TSan stage's compare tests, once the roll-ups' sets hashed with
+ * ss_hash3_process_key()).  pthread_once() is one TSan follows; the fast
+ * path stays one atomic load, as g_once_init_enter()'s. */
 static guint64 hash_key[2];
+static gint hash_key_made;
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void make_hash_key(void)
+{
+	for (int i = 0; i < 2; i++)
+		hash_key[i] = ((guint64)g_random_int() << 32) | g_random_int();
+	g_atomic_int_set(&hash_key_made, 1);
+}
 
 const guint64 *ss_hash_key(void)
 {
-	static gsize done;
-	if (g_once_init_enter(&done)) {
-		for (int i = 0; i < 2; i++)
-			hash_key[i] = ((guint64)g_random_int() << 32) | g_random_int();
-		g_once_init_leave(&done, 1);
-	}
+	if (G_UNLIKELY(!g_atomic_int_get(&hash_key_made)))
+		pthread_once(&hash_key_once, make_hash_key);
 	return hash_key;
 }
 
@@ -28,15 +42,21 @@ void ss_hash3_key_init(ss_hash3_key *k)
 	ss_hash3_key_init_seeded(k, pk[0] ^ 0x243f6a8885a308d3ULL, pk[1]);
 }
 
+static ss_hash3_key process_key;
+static gint process_key_made;
+static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
+
+static void make_process_key(void)
+{
+	ss_hash3_key_init(&process_key);
+	g_atomic_int_set(&process_key_made, 1);
+}
+
 const ss_hash3_key *ss_hash3_process_key(void)
 {
-	static ss_hash3_key key;
-	static gsize done;
-	if (g_once_init_enter(&done)) {
-		ss_hash3_key_init(&key);
-		g_once_init_leave(&done, 1);
-	}
-	return &key;
+	if (G_UNLIKELY(!g_atomic_int_get(&process_key_made)))
+		pthread_once(&process_key_once, make_process_key);
+	return &process_key;
 }
 
 void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1)
