@@ -339,6 +339,13 @@ static void grow(ss_flow_table *t)
 	 * a page walk each (costly under a VM's nested paging) and the array's
 	 * first touches 512 faults (docs/performance.md, "Packet side, sixth
 	 * session"). */
+	/* home() maps 32 hash bits onto the slots (ss_fast_range): past 2^32
+	 * slots every flow would hash home to slot 0.  Unreachable in memory
+	 * (2^31 flows in progress hold ~400 GB of records) but for
+	 * `--max-flows 0` on a machine that had it: stop, as out of memory. */
+	if (cap > G_MAXUINT32)
+		g_error("out of memory: more than %" G_GSIZE_FORMAT " flows in progress "
+			"(use --max-flows)", old_cap / 2);
 	t->slots = ss_big_new0(cap, slot_bytes(t));
 	t->cap = cap;
 	t->grow_at = grow_at(t);
