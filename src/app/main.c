@@ -502,12 +502,12 @@ static void write_stderr(const char *text)
 	size_t left = strlen(text);
 	while (left > 0) {
 		ssize_t n = write(STDERR_FILENO, text, left);
-		if (n <= 0 && errno != EINTR)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			return;
-		if (n > 0) {
-			text += n;
-			left -= (size_t)n;
-		}
+		text += n;
+		left -= (size_t)n;
 	}
 }
 
