@@ -104,6 +104,25 @@ G_ALWAYS_INLINE static inline guint32 ss_oa_probe_(const ss_oatable *t, const vo
 	}
 }
 
+/* Whether one more entry needs the table grown first (3/4 full, or the
+ * entries' array full). */
+G_ALWAYS_INLINE static inline gboolean ss_oa_needs_room_(const ss_oatable *t)
+{
+	return (guint64)(t->len + 1) * 4 > (guint64)t->cap * 3 || t->len == t->ecap;
+}
+
+/* A new entry for hash h in slot i (probed for it, with room), zeroed
+ * past its key, which the caller writes. */
+G_ALWAYS_INLINE static inline guint8 *ss_oa_append_(ss_oatable *t, guint32 i, guint32 h,
+						    gsize ksize, gsize esize)
+{
+	guint8 *e = t->entries + (gsize)t->len * esize;
+	t->slots[i] = (ss_oa_slot){ h, t->len };
+	memset(e + ksize, 0, esize - ksize);
+	t->len++;
+	return e;
+}
+
 /* The entry of key, or NULL. */
 G_ALWAYS_INLINE static inline void *ss_oa_find(const ss_oatable *t, const void *key, guint32 h,
 					       gsize ksize, gsize esize)
@@ -127,15 +146,12 @@ G_ALWAYS_INLINE static inline void *ss_oa_insert(ss_oatable *t, const void *key,
 			return t->entries + (gsize)t->slots[i].idx * esize;
 		}
 	}
-	if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3 || t->len == t->ecap) {
+	if (ss_oa_needs_room_(t)) {
 		ss_oatable_grow_(t);
 		i = ss_oa_probe_(t, key, h, ksize, esize);
 	}
-	guint8 *e = t->entries + (gsize)t->len * esize;
-	t->slots[i] = (ss_oa_slot){ h, t->len };
+	guint8 *e = ss_oa_append_(t, i, h, ksize, esize);
 	memcpy(e, key, ksize);
-	memset(e + ksize, 0, esize - ksize);
-	t->len++;
 	*created = TRUE;
 	return e;
 }
@@ -267,15 +283,12 @@ G_ALWAYS_INLINE static inline void *ss_oa_insert_kw(ss_oatable *t, const ss_oa_k
 			return t->entries + (gsize)t->slots[i].idx * esize;
 		}
 	}
-	if ((guint64)(t->len + 1) * 4 > (guint64)t->cap * 3 || t->len == t->ecap) {
+	if (ss_oa_needs_room_(t)) {
 		ss_oatable_grow_(t);
 		i = ss_oa_probe_kw_(t, kw, h, ksize, esize);
 	}
-	guint8 *e = t->entries + (gsize)t->len * esize;
-	t->slots[i] = (ss_oa_slot){ h, t->len };
+	guint8 *e = ss_oa_append_(t, i, h, ksize, esize);
 	ss_oa_kw_put(e, kw, ksize);
-	memset(e + ksize, 0, esize - ksize);
-	t->len++;
 	*created = TRUE;
 	return e;
 }
@@ -289,6 +302,30 @@ G_ALWAYS_INLINE static inline guint32 ss_oa_kw_hash_bytes(const ss_oa_kw *kw, gs
 {
 	guint64 copy[4] = { kw->w[0], kw->w[1], kw->w[2], kw->w[3] };
 	return ss_oa_hash(copy, ksize);
+}
+
+/* The hash of a host's or a socket's key held as words (hosts.c,
+ * listeners.c: w[0] the family (the protocol and port) and the address's
+ * first 4 bytes, w[1] and w[2]'s low half its other 12, then the virtual
+ * network).  An IPv4-shaped address (bytes 4-15 zero) packs the key into
+ * two words (w[0]; the virtual network), hashed with three AES rounds under hk
+ * (ss_hash3), where SipHash-1-3 of the 28 bytes was ~110 instructions;
+ * equal keys pack to equal words, which is all the table needs.  Other
+ * keys (on a big-endian machine, every key) hash in full; the family keeps
+ * an IPv6 address of that shape apart from the IPv4 one.  Measured in
+ * docs/performance.md ("Roll-ups, eleventh session"). */
+G_ALWAYS_INLINE static inline guint32 ss_oa_kw_hash_addr(const ss_hash3_key *hk,
+							 const ss_oa_kw *kw, gsize ksize)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	if (kw->w[1] == 0 && (guint32)kw->w[2] == 0) {
+		guint32 x = (guint32)ss_hash3(hk, kw->w[0], kw->w[2] >> 32 | kw->w[3] << 32, 0);
+		return x ? x : 1;
+	}
+#else
+	(void)hk;
+#endif
+	return ss_oa_kw_hash_bytes(kw, ksize);
 }
 
 /* The table's hash of a key held as words (never 0): the caller's,

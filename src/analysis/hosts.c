@@ -325,26 +325,11 @@ static inline void host_kw_conn(ss_oa_kw *kw, const ss_conn *c, int side)
 #endif
 }
 
-/* by_ip's hash of a host key.  An IPv4-shaped address (its bytes 4-15
- * zero) packs the key into two words (the family and the address; the
- * virtual network), hashed with three AES rounds (ss_hash3), where
- * SipHash-1-3 of the 28 bytes was ~110 instructions; equal keys pack to
- * equal words, which is all the table needs.  Other keys (on a big-endian
- * machine, every key) hash in full; the family, in both, keeps an IPv6
- * address of that shape apart from the IPv4 one.  Measured in
- * docs/performance.md ("Roll-ups, eleventh session"). */
+/* by_ip's hash of a host key (ss_oa_kw_hash_addr). */
 G_ALWAYS_INLINE static inline guint32 host_hash(const void *ctx, const ss_oa_kw *kw)
 {
 	const ss_hosts *h = ctx;
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-	if (kw->w[1] == 0 && (guint32)kw->w[2] == 0) {
-		guint32 x = (guint32)ss_hash3(&h->hk, kw->w[0], kw->w[2] >> 32 | kw->w[3] << 32, 0);
-		return x ? x : 1;
-	}
-#else
-	(void)h;
-#endif
-	return ss_oa_kw_hash_bytes(kw, sizeof(host_key));
+	return ss_oa_kw_hash_addr(&h->hk, kw, sizeof(host_key));
 }
 
 static ss_oa_memo *host_memo(ss_hosts *h, const ss_ip *ip)

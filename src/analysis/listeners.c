@@ -108,25 +108,11 @@ static inline void socket_kw(ss_oa_kw *kw, const ss_conn *c, int srv)
 #endif
 }
 
-/* by_key's hash of a socket's key.  An IPv4-shaped address (bytes 4-15
- * zero) packs the key into two words (protocol, family, port and the
- * address; the virtual network), hashed with three AES rounds (ss_hash3)
- * where SipHash-1-3 of the 28 bytes was ~110 instructions; equal keys pack
- * to equal words, which is all the table needs.  Other keys hash in full
- * (on a big-endian machine, every key).  Measured in docs/performance.md
- * ("Roll-ups, eleventh session"). */
+/* by_key's hash of a socket's key (ss_oa_kw_hash_addr). */
 G_ALWAYS_INLINE static inline guint32 key_hash(const void *ctx, const ss_oa_kw *kw)
 {
 	const ss_listeners *ls = ctx;
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-	if (kw->w[1] == 0 && (guint32)kw->w[2] == 0) {
-		guint32 x = (guint32)ss_hash3(&ls->hk, kw->w[0], kw->w[2] >> 32 | kw->w[3] << 32, 0);
-		return x ? x : 1;
-	}
-#else
-	(void)ls;
-#endif
-	return ss_oa_kw_hash_bytes(kw, sizeof(ss_listener_key));
+	return ss_oa_kw_hash_addr(&ls->hk, kw, sizeof(ss_listener_key));
 }
 
 static ss_oa_memo *key_memo(ss_listeners *ls, const ss_conn *c, int srv)
