@@ -80,7 +80,26 @@ void ss_i64_append(GString *b, gint64 v);
 /* What ss_json_escape_put can write for a string of n bytes: "\u00XX"
  * (6 bytes) for each, two quotes ("null" for NULL fits in 4 <= 2 + 6n + 2). */
 #define SS_JSON_ESCAPED_MAX(n) (6 * (gsize)(n) + 4)
-char *ss_u64_put(char *out, guint64 v);
+/* ss_u64_put: numbers below 100 (most of a connection line's: the IP
+ * version, retransmits, evictions, most packet counts) inline, the rest
+ * in ss_u64_put_long.  The call itself was the largest item of
+ * ss_u64_put's samples (perf annotate, the writer thread on mixed.pcap:
+ * ~14% on its first instruction), and a line writes 15 to 20 numbers
+ * (docs/performance.md, "Writer and findings, twelfth session"). */
+char *ss_u64_put_long(char *out, guint64 v);
+extern const char ss_digit_pairs[201];   /* "00" to "99" */
+static inline char *ss_u64_put(char *out, guint64 v)
+{
+	if (v < 10) {
+		*out = (char)('0' + v);
+		return out + 1;
+	}
+	if (v < 100) {
+		memcpy(out, ss_digit_pairs + 2 * v, 2);
+		return out + 2;
+	}
+	return ss_u64_put_long(out, v);
+}
 char *ss_time_put(char *out, gint64 ns, gboolean nanosecond);
 char *ss_ms_put(char *out, gint64 ns, gboolean nanosecond);
 /* s (n bytes, then its NUL) as a JSON string literal, as

@@ -8,8 +8,9 @@
 
 #include "sockscope/format.h"
 
-/* "00" to "99": numbers are written two digits at a time. */
-static const char pairs[201] =
+/* "00" to "99": numbers are written two digits at a time (format.h's
+ * inline ss_u64_put reads it too). */
+const char ss_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -23,29 +24,21 @@ static char *u64_digits(char *end, guint64 v)
 		guint r = (guint)(v % 100);
 		v /= 100;
 		p -= 2;
-		memcpy(p, pairs + 2 * r, 2);
+		memcpy(p, ss_digit_pairs + 2 * r, 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		memcpy(p, ss_digit_pairs + 2 * v, 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
 	return p;
 }
 
-char *ss_u64_put(char *out, guint64 v)
+char *ss_u64_put_long(char *out, guint64 v)
 {
-	/* Most numbers of a connection line are below 100 (the IP version,
-	 * retransmits, evictions, most packet counts): written at once. */
-	if (v < 10) {
-		*out = (char)('0' + v);
-		return out + 1;
-	}
-	if (v < 100) {
-		memcpy(out, pairs + 2 * v, 2);
-		return out + 2;
-	}
+	if (v < 100)   /* called directly */
+		return ss_u64_put(out, v);
 	/* Count the digits first, then write them in place from the end.
 	 * The count from the highest bit set (1233 / 4096 ~ log10 2) and one
 	 * comparison, instead of a division by 10 per digit past the third:
@@ -92,29 +85,66 @@ static char *fixed_digits_put(char *p, guint64 v, int width)
 	for (; i >= 2; i -= 2) {
 		guint r = (guint)(v % 100);
 		v /= 100;
-		memcpy(p + i - 2, pairs + 2 * r, 2);
+		memcpy(p + i - 2, ss_digit_pairs + 2 * r, 2);
 	}
 	if (i == 1)
 		p[0] = (char)('0' + v);
 	return p + width;
 }
 
+/* An octet's text and the dot behind it, as the 4 bytes that hold them
+ * (little-endian words, the unused bytes 0), for o = 0..255: made by
+ * `python3 -c 'for o in range(256): print(hex(int.from_bytes((str(o) +
+ * ".").encode().ljust(4, b"\0"), "little")))'`. */
+static const guint32 octet_text[256] = {
+	0x00002e30, 0x00002e31, 0x00002e32, 0x00002e33, 0x00002e34, 0x00002e35, 0x00002e36, 0x00002e37,
+	0x00002e38, 0x00002e39, 0x002e3031, 0x002e3131, 0x002e3231, 0x002e3331, 0x002e3431, 0x002e3531,
+	0x002e3631, 0x002e3731, 0x002e3831, 0x002e3931, 0x002e3032, 0x002e3132, 0x002e3232, 0x002e3332,
+	0x002e3432, 0x002e3532, 0x002e3632, 0x002e3732, 0x002e3832, 0x002e3932, 0x002e3033, 0x002e3133,
+	0x002e3233, 0x002e3333, 0x002e3433, 0x002e3533, 0x002e3633, 0x002e3733, 0x002e3833, 0x002e3933,
+	0x002e3034, 0x002e3134, 0x002e3234, 0x002e3334, 0x002e3434, 0x002e3534, 0x002e3634, 0x002e3734,
+	0x002e3834, 0x002e3934, 0x002e3035, 0x002e3135, 0x002e3235, 0x002e3335, 0x002e3435, 0x002e3535,
+	0x002e3635, 0x002e3735, 0x002e3835, 0x002e3935, 0x002e3036, 0x002e3136, 0x002e3236, 0x002e3336,
+	0x002e3436, 0x002e3536, 0x002e3636, 0x002e3736, 0x002e3836, 0x002e3936, 0x002e3037, 0x002e3137,
+	0x002e3237, 0x002e3337, 0x002e3437, 0x002e3537, 0x002e3637, 0x002e3737, 0x002e3837, 0x002e3937,
+	0x002e3038, 0x002e3138, 0x002e3238, 0x002e3338, 0x002e3438, 0x002e3538, 0x002e3638, 0x002e3738,
+	0x002e3838, 0x002e3938, 0x002e3039, 0x002e3139, 0x002e3239, 0x002e3339, 0x002e3439, 0x002e3539,
+	0x002e3639, 0x002e3739, 0x002e3839, 0x002e3939, 0x2e303031, 0x2e313031, 0x2e323031, 0x2e333031,
+	0x2e343031, 0x2e353031, 0x2e363031, 0x2e373031, 0x2e383031, 0x2e393031, 0x2e303131, 0x2e313131,
+	0x2e323131, 0x2e333131, 0x2e343131, 0x2e353131, 0x2e363131, 0x2e373131, 0x2e383131, 0x2e393131,
+	0x2e303231, 0x2e313231, 0x2e323231, 0x2e333231, 0x2e343231, 0x2e353231, 0x2e363231, 0x2e373231,
+	0x2e383231, 0x2e393231, 0x2e303331, 0x2e313331, 0x2e323331, 0x2e333331, 0x2e343331, 0x2e353331,
+	0x2e363331, 0x2e373331, 0x2e383331, 0x2e393331, 0x2e303431, 0x2e313431, 0x2e323431, 0x2e333431,
+	0x2e343431, 0x2e353431, 0x2e363431, 0x2e373431, 0x2e383431, 0x2e393431, 0x2e303531, 0x2e313531,
+	0x2e323531, 0x2e333531, 0x2e343531, 0x2e353531, 0x2e363531, 0x2e373531, 0x2e383531, 0x2e393531,
+	0x2e303631, 0x2e313631, 0x2e323631, 0x2e333631, 0x2e343631, 0x2e353631, 0x2e363631, 0x2e373631,
+	0x2e383631, 0x2e393631, 0x2e303731, 0x2e313731, 0x2e323731, 0x2e333731, 0x2e343731, 0x2e353731,
+	0x2e363731, 0x2e373731, 0x2e383731, 0x2e393731, 0x2e303831, 0x2e313831, 0x2e323831, 0x2e333831,
+	0x2e343831, 0x2e353831, 0x2e363831, 0x2e373831, 0x2e383831, 0x2e393831, 0x2e303931, 0x2e313931,
+	0x2e323931, 0x2e333931, 0x2e343931, 0x2e353931, 0x2e363931, 0x2e373931, 0x2e383931, 0x2e393931,
+	0x2e303032, 0x2e313032, 0x2e323032, 0x2e333032, 0x2e343032, 0x2e353032, 0x2e363032, 0x2e373032,
+	0x2e383032, 0x2e393032, 0x2e303132, 0x2e313132, 0x2e323132, 0x2e333132, 0x2e343132, 0x2e353132,
+	0x2e363132, 0x2e373132, 0x2e383132, 0x2e393132, 0x2e303232, 0x2e313232, 0x2e323232, 0x2e333232,
+	0x2e343232, 0x2e353232, 0x2e363232, 0x2e373232, 0x2e383232, 0x2e393232, 0x2e303332, 0x2e313332,
+	0x2e323332, 0x2e333332, 0x2e343332, 0x2e353332, 0x2e363332, 0x2e373332, 0x2e383332, 0x2e393332,
+	0x2e303432, 0x2e313432, 0x2e323432, 0x2e333432, 0x2e343432, 0x2e353432, 0x2e363432, 0x2e373432,
+	0x2e383432, 0x2e393432, 0x2e303532, 0x2e313532, 0x2e323532, 0x2e333532, 0x2e343532, 0x2e353532,
+};
+
 /* Dotted quad of 4 bytes at p; returns the end of the text (no NUL).
- * Each octet without a branch: its three digits in one word, shifted
- * past its leading zeros, with the dot behind, stored as 4 bytes (the
- * text is at most 15 bytes; the last store writes one byte past it, inside
- * the caller's SS_IP_STRLEN room).  A branch on the octet's length
- * mispredicted on most addresses: ip4_text was ~3% of the writer thread
- * on mixed.pcap (perf). */
+ * Each octet's text with the dot behind is one word from octet_text,
+ * stored as 4 bytes (the text is at most 15 bytes; the last store writes
+ * one byte past it, inside the caller's SS_IP_STRLEN room).  A branch on
+ * the octet's length mispredicted on most addresses (~3% of the writer
+ * thread on mixed.pcap, perf), and the three digits computed in a word
+ * by divisions were still ~5% of it (docs/performance.md, "Writer and
+ * findings, eleventh and twelfth sessions"). */
 static char *ip4_text(const guint8 *p, char *out)
 {
 	for (int i = 0; i < 4; i++) {
 		guint o = p[i];
 		guint len = 1 + (o >= 10) + (o >= 100);
-		guint32 w = ('0' + o / 100) | ('0' + o / 10 % 10) << 8 | ('0' + o % 10) << 16 |
-			    (guint32)'.' << 24;
-		w >>= 8 * (3 - len);   /* the dot follows the last digit */
-		w = GUINT32_TO_LE(w);
+		guint32 w = GUINT32_TO_LE(octet_text[o]);
 		memcpy(out, &w, 4);
 		out += len + (i < 3);
 	}
@@ -268,11 +298,11 @@ char *ss_time_put(char *p, gint64 ns, gboolean nanosecond)
 		char *t = cached + date_len;
 		int hour = (int)(rem / 3600), min = (int)(rem / 60 % 60), s = (int)(rem % 60);
 		t[0] = 'T';
-		memcpy(t + 1, pairs + 2 * hour, 2);
+		memcpy(t + 1, ss_digit_pairs + 2 * hour, 2);
 		t[3] = ':';
-		memcpy(t + 4, pairs + 2 * min, 2);
+		memcpy(t + 4, ss_digit_pairs + 2 * min, 2);
 		t[6] = ':';
-		memcpy(t + 7, pairs + 2 * s, 2);
+		memcpy(t + 7, ss_digit_pairs + 2 * s, 2);
 		t[9] = '.';
 		cached_len = date_len + 10;
 		cached_sec = sec;
@@ -389,6 +419,40 @@ char *ss_json_escape_put(char *out, const char *s, gsize n)
 	 * NUL, which fails the continuation-byte test first. */
 	const guint8 *p = (const guint8 *)s, *end = p + n;
 	*out++ = '"';
+	if (n >= 4 && n <= 16) {
+		/* A short plain name (a service: "https", "domain"...) tested
+		 * and copied as two overlapping words, inside its bytes: the
+		 * byte loop below took each of its bytes apart, then called
+		 * memcpy (~3% of the writer thread on mixed.pcap, perf;
+		 * docs/performance.md, "Writer and findings, twelfth
+		 * session"). */
+		guint64 a, b;
+		if (n >= 8) {
+			memcpy(&a, s, 8);
+			memcpy(&b, s + n - 8, 8);
+		} else {
+			guint32 a4, b4;
+			memcpy(&a4, s, 4);
+			memcpy(&b4, s + n - 4, 4);
+			a = a4;
+			b = b4;
+		}
+		gboolean plain = n >= 8 ? json_plain8(a) && json_plain8(b)
+					: json_plain8(a | b << 32);   /* all n bytes */
+		if (plain) {
+			if (n >= 8) {
+				memcpy(out, &a, 8);
+				memcpy(out + n - 8, &b, 8);
+			} else {
+				guint32 a4 = (guint32)a, b4 = (guint32)b;
+				memcpy(out, &a4, 4);
+				memcpy(out + n - 4, &b4, 4);
+			}
+			out += n;
+			*out++ = '"';
+			return out;
+		}
+	}
 	while (p < end) {
 		/* Runs of plain characters (all of most strings) in one copy. */
 		const guint8 *run = p;

@@ -2,8 +2,8 @@
  * README.
  *
  * Every jsonl/json/ecs/zeek record carries one, so this runs once per
- * record.  The SHA-1 is OpenSSL libcrypto's low-level SHA1_Init and
- * SHA1_Transform (one padded block, below): its assembly picks SHA-NI
+ * record.  The SHA-1 is OpenSSL libcrypto's low-level SHA1_Transform
+ * (one padded block from SHA-1's initial state, below): its assembly picks SHA-NI
  * (x86), the ARMv8 SHA-1 instructions or a SIMD/scalar fallback at run
  * time, with no allocation and no algorithm fetch.  Measured on the
  * project machine (bench/community-id.c, docs/performance.md "Community ID
@@ -47,6 +47,32 @@ static void base64_20(const guint8 in[20], char out[29])
 	*o = '\0';
 }
 
+/* memcmp's sign for 4 or 16 address bytes, from big-endian words in
+ * registers: the call to memcmp was ~1.7% of the writer thread on
+ * mixed.pcap (perf; docs/performance.md, "Writer and findings, twelfth
+ * session"). */
+static int addr_cmp(const guint8 *a, const guint8 *b, gsize alen)
+{
+	if (alen == 4) {
+		guint32 x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		x = GUINT32_FROM_BE(x);
+		y = GUINT32_FROM_BE(y);
+		return (x > y) - (x < y);
+	}
+	for (gsize i = 0; i < alen; i += 8) {
+		guint64 x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		x = GUINT64_FROM_BE(x);
+		y = GUINT64_FROM_BE(y);
+		if (x != y)
+			return x > y ? 1 : -1;
+	}
+	return 0;
+}
+
 enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58, PROTO_SCTP = 132 };
 
 gboolean ss_community_id(guint8 family, guint8 proto,
@@ -69,7 +95,7 @@ gboolean ss_community_id(guint8 family, guint8 proto,
 		sport = dport = 0;
 
 	/* Smaller address first; equal addresses: smaller port first. */
-	int c = memcmp(saddr->bytes, daddr->bytes, alen);
+	int c = addr_cmp(saddr->bytes, daddr->bytes, alen);
 	if (c > 0 || (c == 0 && sport > dport)) {
 		const ss_ip *t = saddr;
 		saddr = daddr;
@@ -113,8 +139,15 @@ gboolean ss_community_id(guint8 family, guint8 proto,
 	for (int i = 0; i < 8; i++)
 		block[63 - i] = (guint8)(bits >> (8 * i));
 
+	/* SHA-1's initial state (FIPS 180-4, 5.3.1), all of the context that
+	 * SHA1_Transform reads, set here instead of by a call to SHA1_Init
+	 * (~1% of the writer thread on mixed.pcap, perf). */
 	SHA_CTX sha;
-	SHA1_Init(&sha);
+	sha.h0 = 0x67452301u;
+	sha.h1 = 0xEFCDAB89u;
+	sha.h2 = 0x98BADCFEu;
+	sha.h3 = 0x10325476u;
+	sha.h4 = 0xC3D2E1F0u;
 	SHA1_Transform(&sha, block);
 	const SHA_LONG h[5] = { sha.h0, sha.h1, sha.h2, sha.h3, sha.h4 };
 	guint8 digest[SHA_DIGEST_LENGTH];

@@ -498,7 +498,11 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 	for (guint i = 0; i < c->history_len && n + 1 < size; i++) {
 		int side = ss_conn_history_side(c, i);
 		char ch = ss_conn_history_letter(c, i);
-		buf[n++] = side == c->client ? g_ascii_toupper(ch) : ch;
+		/* g_ascii_toupper inline: its call a letter was ~1% of the
+		 * writer thread on mixed.pcap (perf, docs/performance.md,
+		 * "Writer and findings, twelfth session") */
+		gboolean upper = side == c->client && ch >= 'a' && ch <= 'z';
+		buf[n++] = upper ? (char)(ch - 'a' + 'A') : ch;
 	}
 	buf[n] = '\0';
 }

@@ -20,6 +20,7 @@
  * (docs/output.md; the goldens and bench/same-bytes.sh compare them).
  * The rare tunnel object goes through the ordinary GString writers. */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "report/json-writer.h"
@@ -37,6 +38,50 @@ static inline name nm(const char *s)
 {
 	return (name){ s, s ? strlen(s) : 0 };
 }
+
+/* The names of a record's outcome, close, evidence, confidence, reuse
+ * cause and end, with their lengths, made once (conn.c's tables are
+ * constant): measuring them was one strlen call each a line, ~3% of the
+ * writer thread on mixed.pcap with the other names' (perf,
+ * docs/performance.md, "Writer and findings, twelfth session"). */
+typedef struct {
+	name outcome[SS_OUTCOME_COUNT];
+	name close[SS_CLOSE_COUNT];
+	name evidence[SS_EVIDENCE_COUNT];
+	name confidence[SS_CONFIDENCE_HIGH + 1];
+	name reuse[SS_REUSE_WHILE_OPEN + 1];
+	name ended[SS_END_COUNT];
+} line_names;
+
+static line_names names_made;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void names_make(void)
+{
+	line_names *t = &names_made;
+	for (guint i = 0; i < G_N_ELEMENTS(t->outcome); i++)
+		t->outcome[i] = nm(ss_outcome_name((ss_outcome)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->close); i++)
+		t->close[i] = nm(ss_close_name((ss_close)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->evidence); i++)
+		t->evidence[i] = nm(ss_evidence_name((ss_evidence)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->confidence); i++)
+		t->confidence[i] = nm(ss_confidence_name((ss_confidence)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->reuse); i++)
+		t->reuse[i] = nm(ss_reuse_name((ss_reuse)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->ended); i++)
+		t->ended[i] = nm(ss_end_name((ss_end)i));
+}
+
+static const line_names *line_names_get(void)
+{
+	pthread_once(&names_once, names_make);
+	return &names_made;
+}
+
+/* table[v] when v is inside it, else what `slow` names it ("unknown"). */
+#define NAME_OF(table, v, slow)                                                      \
+	((guint)(v) < G_N_ELEMENTS(table) ? (table)[(guint)(v)] : nm(slow(v)))
 
 /* Copies a short text (a name: most are 4 to 16 bytes) with two
  * overlapping loads and stores of a fixed size, inside the text's bytes,
@@ -134,13 +179,15 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	gboolean unknown = ss_conn_roles_unknown(c);   /* docs/output.md#unknown-roles */
 	name proto = nm(ss_proto_name(c->proto, "unknown"));
-	name outcome = nm(ss_outcome_name(c->outcome));
-	name evidence = nm(ss_evidence_name(c->evidence));
-	name confidence = nm(ss_confidence_name(c->confidence));
-	name close = nm(ss_close_name(c->close));
+	const line_names *names = line_names_get();
+	name outcome = NAME_OF(names->outcome, c->outcome, ss_outcome_name);
+	name evidence = NAME_OF(names->evidence, c->evidence, ss_evidence_name);
+	name confidence = NAME_OF(names->confidence, c->confidence, ss_confidence_name);
+	name close = NAME_OF(names->close, c->close, ss_close_name);
 	name state = nm(v.zeek_state);
-	name reuse = nm(c->reuse != SS_REUSE_NONE ? ss_reuse_name(c->reuse) : NULL);
-	name ended = nm(ss_end_name((ss_end)c->ended_by));
+	name reuse = c->reuse != SS_REUSE_NONE ? NAME_OF(names->reuse, c->reuse, ss_reuse_name)
+					       : nm(NULL);
+	name ended = NAME_OF(names->ended, c->ended_by, ss_end_name);
 	gsize service_n = v.service ? strlen(v.service) : 0;
 	gsize room = LITERAL_MAX + VALUES_MAX + SS_JSON_ESCAPED_MAX(service_n) + proto.n +
 		     outcome.n + evidence.n + confidence.n + close.n + state.n + reuse.n + ended.n;
