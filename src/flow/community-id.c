@@ -75,6 +75,85 @@ static int addr_cmp(const guint8 *a, const guint8 *b, gsize alen)
 
 enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58, PROTO_SCTP = 132 };
 
+/* 16 bytes in one register: stored with one instruction. */
+typedef guint64 v2u64 __attribute__((vector_size(16)));
+
+/* The block of an IPv4 tuple (seed, addresses, protocol, pad, the ports
+ * when `ports`; then SHA-1's padding) as four 16-byte stores of words
+ * made in registers.  SHA1_Transform reads the block with 16-byte loads
+ * at once: written a byte or a word at a time, each load waited for those
+ * stores to reach the cache (a failed store forward: perf put the SHA-1's
+ * largest sample right after its first loads, 2-4% of the writer thread
+ * on mixed.pcap; docs/performance.md, "Writer and findings, twelfth
+ * session").  Little-endian hosts only (FALSE elsewhere: block_bytes). */
+static gboolean block_ip4(guint8 block[64], guint16 seed, const guint8 *sa, const guint8 *da,
+			  guint8 proto, gboolean ports, guint16 sport, guint16 dport)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	guint32 s, d;
+	memcpy(&s, sa, 4);
+	memcpy(&d, da, 4);
+	/* bytes 0-7: the seed (big-endian), saddr, daddr's first two */
+	guint64 w0 = (guint64)GUINT16_TO_BE(seed) | (guint64)s << 16 | (guint64)(d & 0xFFFF) << 48;
+	/* bytes 8-15: daddr's last two, proto, the pad 0, then the ports
+	 * or the padding's 0x80 */
+	guint64 w1 = (guint64)(d >> 16) | (guint64)proto << 16;
+	guint64 w2 = 0, n = 12;
+	if (ports) {
+		w1 |= (guint64)GUINT16_TO_BE(sport) << 32 | (guint64)GUINT16_TO_BE(dport) << 48;
+		w2 = 0x80;
+		n = 16;
+	} else {
+		w1 |= (guint64)0x80 << 32;
+	}
+	const v2u64 q0 = { w0, w1 }, q1 = { w2, 0 }, q2 = { 0, 0 },
+		    q3 = { 0, GUINT64_TO_BE(n * 8) };   /* the length in bits */
+	memcpy(block, &q0, 16);
+	memcpy(block + 16, &q1, 16);
+	memcpy(block + 32, &q2, 16);
+	memcpy(block + 48, &q3, 16);
+	return TRUE;
+#else
+	(void)block, (void)seed, (void)sa, (void)da, (void)proto, (void)ports;
+	(void)sport, (void)dport;
+	return FALSE;
+#endif
+}
+
+/* The block of any tuple, a byte or a word at a time:
+ * seed(2) saddr(4|16) daddr(4|16) proto(1) pad(1) [sport(2) dport(2)],
+ * at most 40 bytes, then SHA-1's padding (0x80, zeros, the length in
+ * bits in the last 8 bytes). */
+static void block_bytes(guint8 block[64], guint16 seed, const guint8 *sa, const guint8 *da,
+			gsize alen, guint8 proto, gboolean ports, guint16 sport, guint16 dport)
+{
+	memset(block, 0, 64);
+	gsize n = 0;
+	block[n++] = (guint8)(seed >> 8);
+	block[n++] = (guint8)seed;
+	if (alen == 4) {   /* copies of a constant length: no call to memcpy */
+		memcpy(block + n, sa, 4);
+		memcpy(block + n + 4, da, 4);
+	} else {
+		memcpy(block + n, sa, 16);
+		memcpy(block + n + 16, da, 16);
+	}
+	n += 2 * alen;
+	block[n++] = proto;
+	block[n++] = 0;
+	if (ports) {
+		block[n++] = (guint8)(sport >> 8);
+		block[n++] = (guint8)sport;
+		block[n++] = (guint8)(dport >> 8);
+		block[n++] = (guint8)dport;
+	}
+	G_STATIC_ASSERT(2 + 16 + 16 + 2 + 4 < 64 - 8);   /* the 0x80 and the length fit */
+	block[n] = 0x80;
+	guint64 bits = (guint64)n * 8;
+	for (int i = 0; i < 8; i++)
+		block[63 - i] = (guint8)(bits >> (8 * i));
+}
+
 gboolean ss_community_id(guint8 family, guint8 proto,
 			 const ss_ip *saddr, guint16 sport,
 			 const ss_ip *daddr, guint16 dport,
@@ -105,48 +184,27 @@ gboolean ss_community_id(guint8 family, guint8 proto,
 		dport = tp;
 	}
 
-	/* seed(2) saddr(4|16) daddr(4|16) proto(1) pad(1) [sport(2) dport(2)],
-	 * at most 40 bytes: with SHA-1's padding (0x80, zeros, the length in
-	 * bits in the last 8 bytes) one 64-byte block, written here and
-	 * hashed with one SHA1_Transform.  SHA1_Update then SHA1_Final copied
-	 * the tuple into the context, padded it there and cleansed it after:
-	 * their calls and copies were about a quarter of the ID's samples on
-	 * the writer thread (perf, mixed.pcap; docs/performance.md, "Writer
-	 * and findings, eleventh session"). */
-	guint8 block[64] = { 0 };
-	gsize n = 0;
-	block[n++] = (guint8)(seed >> 8);
-	block[n++] = (guint8)seed;
-	if (alen == 4) {   /* copies of a constant length: no call to memcpy */
-		memcpy(block + n, saddr->bytes, 4);
-		memcpy(block + n + 4, daddr->bytes, 4);
-	} else {
-		memcpy(block + n, saddr->bytes, 16);
-		memcpy(block + n + 16, daddr->bytes, 16);
-	}
-	n += 2 * alen;
-	block[n++] = proto;
-	block[n++] = 0;
-	if (ports) {
-		block[n++] = (guint8)(sport >> 8);
-		block[n++] = (guint8)sport;
-		block[n++] = (guint8)(dport >> 8);
-		block[n++] = (guint8)dport;
-	}
-	G_STATIC_ASSERT(2 + 16 + 16 + 2 + 4 < 64 - 8);   /* the 0x80 and the length fit */
-	block[n] = 0x80;
-	guint64 bits = (guint64)n * 8;
-	for (int i = 0; i < 8; i++)
-		block[63 - i] = (guint8)(bits >> (8 * i));
+	/* The tuple (at most 40 bytes) and SHA-1's padding are one 64-byte
+	 * block, hashed with one SHA1_Transform.  SHA1_Update then
+	 * SHA1_Final copied the tuple into the context, padded it there and
+	 * cleansed it after: their calls and copies were about a quarter of
+	 * the ID's samples on the writer thread (perf, mixed.pcap;
+	 * docs/performance.md, "Writer and findings, eleventh session"). */
+	guint8 block[64];
+	if (alen != 4 ||
+	    !block_ip4(block, seed, saddr->bytes, daddr->bytes, proto, ports, sport, dport))
+		block_bytes(block, seed, saddr->bytes, daddr->bytes, alen, proto, ports, sport,
+			    dport);
 
 	/* SHA-1's initial state (FIPS 180-4, 5.3.1), all of the context that
 	 * SHA1_Transform reads, set here instead of by a call to SHA1_Init
-	 * (~1% of the writer thread on mixed.pcap, perf). */
+	 * (~1% of the writer thread on mixed.pcap, perf); h0-h3 as one
+	 * 16-byte copy, which SHA1_Transform loads as one (stored as four
+	 * words, that load waited for them, as the block's did). */
+	static const SHA_LONG iv[4] = { 0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u };
+	G_STATIC_ASSERT(G_STRUCT_OFFSET(SHA_CTX, h3) == G_STRUCT_OFFSET(SHA_CTX, h0) + 12);
 	SHA_CTX sha;
-	sha.h0 = 0x67452301u;
-	sha.h1 = 0xEFCDAB89u;
-	sha.h2 = 0x98BADCFEu;
-	sha.h3 = 0x10325476u;
+	memcpy((char *)&sha + G_STRUCT_OFFSET(SHA_CTX, h0), iv, sizeof iv);
 	sha.h4 = 0xC3D2E1F0u;
 	SHA1_Transform(&sha, block);
 	const SHA_LONG h[5] = { sha.h0, sha.h1, sha.h2, sha.h3, sha.h4 };
