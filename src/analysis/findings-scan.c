@@ -89,62 +89,149 @@ static gint cmp_scan(gconstpointer pa, gconstpointer pb)
 	return memcmp(&(*(scan_acc *const *)pa)->k, &(*(scan_acc *const *)pb)->k, sizeof(gkey));
 }
 
-/* Pass 1: the scan and sweep accumulators of every pair (their entry
- * numbers into at[2 * i], at[2 * i + 1]).  Pass 2, now that each
- * accumulator is complete: the open ports and hosts of the scans, and the
- * probes of scans per server socket. */
 /* A pair's scan key (client, server) and sweep key (client, port), hashed. */
 typedef struct {
 	gkey k[2];
 	guint32 h[2];
+	gboolean in[2];   /* a candidate of that table (pass 1) */
 } scan_keys;
 
-/* How many pairs ahead pass 1 hashes the keys and prefetches their slots:
- * the scan and sweep tables are as large as the pairs (most keys are new),
- * and each insert's slot was a cache miss (perf: scan_add ~12 ms of the
- * findings' ~43 ms on mixed.pcap). */
+static void scan_keys_of(const pair *g, gkey k[2])
+{
+	memset(&k[0], 0, sizeof k[0]);
+	k[0].vnet = g->k.vnet;
+	k[0].proto = g->k.proto;
+	k[0].family = g->k.family;
+	k[0].client = g->k.client;
+	k[0].server = g->k.server;
+	k[1] = k[0];
+	memset(&k[1].server, 0, sizeof k[1].server);
+	k[1].port = g->k.port;
+}
+
+/* How many candidate pairs ahead pass 1 makes the keys and prefetches
+ * their slots: under a flood of probes (every pair a candidate) the scan
+ * and sweep tables are as large as the pairs, and each insert's slot was a
+ * cache miss (perf: scan_add ~12 ms of the findings' ~43 ms on mixed.pcap
+ * before the counts below). */
 #define SCAN_AHEAD 8
 
-static void scan_keys_make(const ss_findings_scans *s, const pair *g, scan_keys *out)
+/* The counts that rule pairs out (pass 0): a scan or sweep needs
+ * SS_SCAN_MIN_TARGETS pairs of one key, and most keys have one or two, so
+ * each key's pairs are first counted in an array of saturating byte
+ * counters indexed by the key's hash.  Keys that share a counter add up,
+ * so a counter is at least its keys' true count: a pair whose counter is
+ * below the minimum is in no scan or sweep, and only the others (the
+ * candidates) get an accumulator.  mixed.pcap has 65 536 pairs and no
+ * scan: before, both tables took an entry per pair (two tables of ~7 MB
+ * made, grown and faulted in on the findings thread, ~50 M instructions);
+ * with counters at two per pair a key meets the minimum only with ~15
+ * other pairs on its counter.  Under a flood of probes every pair is a
+ * candidate and the tables are made as before. */
+#define SCAN_COUNTERS_PER_PAIR 2
+#define NOT_A_CANDIDATE G_MAXUINT32
+
+typedef struct {
+	guint8 *n[2];   /* scans', sweeps' counters */
+	guint32 mask;
+} scan_counts;
+
+static void scan_counts_make(const ss_findings_scans *s, const ss_oatable *pairs,
+			     scan_counts *c, guint32 *h)
 {
-	gkey *k = &out->k[0];
-	memset(k, 0, sizeof *k);
-	k->vnet = g->k.vnet;
-	k->proto = g->k.proto;
-	k->family = g->k.family;
-	k->client = g->k.client;
-	k->server = g->k.server;
-	out->k[1] = *k;
-	memset(&out->k[1].server, 0, sizeof out->k[1].server);
-	out->k[1].port = g->k.port;
-	for (int i = 0; i < 2; i++) {
-		const ss_oatable *t = i ? &s->sweeps : &s->scans;
-		out->h[i] = gkey_oa_hash(s->a, &out->k[i]);
-		if (t->cap)
-			__builtin_prefetch(&t->slots[out->h[i] & (t->cap - 1)]);
+	guint32 size = 64;
+	while (size < (guint64)pairs->len * SCAN_COUNTERS_PER_PAIR)
+		size *= 2;
+	c->mask = size - 1;
+	for (int j = 0; j < 2; j++)
+		c->n[j] = g_malloc0(size);
+	for (guint32 i = 0; i < pairs->len; i++) {
+		gkey k[2];
+		scan_keys_of(ss_oa_entry(pairs, i), k);
+		for (int j = 0; j < 2; j++) {
+			h[2 * i + j] = gkey_oa_hash(s->a, &k[j]);
+			guint8 *n = &c->n[j][h[2 * i + j] & c->mask];
+			*n += *n < G_MAXUINT8;
+		}
 	}
 }
 
+static gboolean scan_candidate(const scan_counts *c, int j, guint32 h)
+{
+	return c->n[j][h & c->mask] >= SS_SCAN_MIN_TARGETS;
+}
+
+/* A candidate pair's keys (hashes h, candidate of the tables in `in`'s
+ * bits), the slots of its inserts prefetched. */
+static void scan_keys_make(const ss_findings_scans *s, const pair *g, const guint32 *h,
+			   guint8 in, scan_keys *out)
+{
+	scan_keys_of(g, out->k);
+	for (int j = 0; j < 2; j++) {
+		const ss_oatable *t = j ? &s->sweeps : &s->scans;
+		out->h[j] = h[j];
+		out->in[j] = (in >> j) & 1;
+		if (t->cap && out->in[j])
+			__builtin_prefetch(&t->slots[h[j] & (t->cap - 1)]);
+	}
+}
+
+/* Pass 0: the counts, each pair's two hashes in at[2 * i], at[2 * i + 1].
+ * Pass 1: the scan and sweep accumulators of the candidates (their entry
+ * numbers replace the hashes in at; NOT_A_CANDIDATE for the others).
+ * Pass 2, now that each accumulator is complete: the open ports and hosts
+ * of the scans, and the probes of scans per server socket. */
 static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 {
 	const ss_oatable *pairs = &a->pairs;
 	guint32 *at = g_new(guint32, 2 * (gsize)MAX(pairs->len, 1));
-	scan_keys ring[SCAN_AHEAD];
-	for (guint32 i = 0; i < pairs->len && i < SCAN_AHEAD; i++)
-		scan_keys_make(s, ss_oa_entry(pairs, i), &ring[i]);
+	scan_counts counts;
+	scan_counts_make(s, pairs, &counts, at);
+	/* the candidates, in pair order, and of which tables (bits 0, 1);
+	 * at[] keeps their hashes, NOT_A_CANDIDATE for the others */
+	guint32 *cand = g_new(guint32, MAX(pairs->len, 1));
+	guint8 *cand_in = g_new(guint8, MAX(pairs->len, 1));
+	guint32 ncand = 0;
 	for (guint32 i = 0; i < pairs->len; i++) {
-		const pair *g = ss_oa_entry(pairs, i);
-		scan_keys *sk = &ring[i % SCAN_AHEAD];
-		at[2 * i] = scan_add(&s->scans, &sk->k[0], sk->h[0], g);
-		at[2 * i + 1] = scan_add(&s->sweeps, &sk->k[1], sk->h[1], g);
-		if (i + SCAN_AHEAD < pairs->len)
-			scan_keys_make(s, ss_oa_entry(pairs, i + SCAN_AHEAD), sk);
+		guint8 in = 0;
+		for (int j = 0; j < 2; j++) {
+			if (scan_candidate(&counts, j, at[2 * i + j]))
+				in |= (guint8)(1u << j);
+			else
+				at[2 * i + j] = NOT_A_CANDIDATE;
+		}
+		if (in) {
+			cand_in[ncand] = in;
+			cand[ncand++] = i;
+		}
 	}
-	for (guint32 i = 0; i < pairs->len; i++) {
+	g_free(counts.n[0]);
+	g_free(counts.n[1]);
+	scan_keys ring[SCAN_AHEAD];
+	for (guint32 c = 0; c < ncand && c < SCAN_AHEAD; c++)
+		scan_keys_make(s, ss_oa_entry(pairs, cand[c]), &at[2 * cand[c]], cand_in[c],
+			       &ring[c]);
+	for (guint32 c = 0; c < ncand; c++) {
+		guint32 i = cand[c];
+		const pair *g = ss_oa_entry(pairs, i);
+		scan_keys *sk = &ring[c % SCAN_AHEAD];
+		/* entry numbers now, in place of the hashes */
+		if (sk->in[0])
+			at[2 * i] = scan_add(&s->scans, &sk->k[0], sk->h[0], g);
+		if (sk->in[1])
+			at[2 * i + 1] = scan_add(&s->sweeps, &sk->k[1], sk->h[1], g);
+		if (c + SCAN_AHEAD < ncand)
+			scan_keys_make(s, ss_oa_entry(pairs, cand[c + SCAN_AHEAD]),
+				       &at[2 * cand[c + SCAN_AHEAD]], cand_in[c + SCAN_AHEAD], sk);
+	}
+	for (guint32 c = 0; c < ncand; c++) {
+		guint32 i = cand[c];
 		const pair *p = ss_oa_entry(pairs, i);
-		scan_acc *scan = scan_at(&s->scans, at[2 * i]);
-		scan_acc *sweep = scan_at(&s->sweeps, at[2 * i + 1]);
-		gboolean in_scan = is_scan(scan), in_sweep = is_scan(sweep);
+		scan_acc *scan = at[2 * i] == NOT_A_CANDIDATE ? NULL : scan_at(&s->scans, at[2 * i]);
+		scan_acc *sweep = at[2 * i + 1] == NOT_A_CANDIDATE ? NULL
+								 : scan_at(&s->sweeps, at[2 * i + 1]);
+		gboolean in_scan = scan != NULL && is_scan(scan);
+		gboolean in_sweep = sweep != NULL && is_scan(sweep);
 		if (p->answered > 0) {
 			/* in pair order, as the ports and hosts were found */
 			if (in_scan) {
@@ -168,6 +255,8 @@ static void find_scans(const ss_findings_acc *a, ss_findings_scans *s)
 		n->unanswered += p->unanswered;
 		n->refused += p->refused;
 	}
+	g_free(cand_in);
+	g_free(cand);
 	g_free(at);
 }
 

@@ -226,6 +226,49 @@ static void test_port_sweep_hosts(void **state)
 	ss_report_free(r);
 }
 
+/* Scans and sweeps at the minimum (SS_SCAN_MIN_TARGETS ports or hosts)
+ * and one below it, among thousands of one-pair clients: the pairs are
+ * first counted by key in shared counters (findings-scan.c), and a count
+ * that other keys inflate must never make a scan, nor one that only
+ * just makes it be lost. */
+static void test_scan_minimum_among_many_pairs(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	gint64 t = T0;
+	for (guint i = 0; i < 6000; i++)
+		g_ptr_array_add(conns, unanswered(v4(172, 16, (int)(i >> 8), (int)(i & 255)), 30000,
+						  v4(192, 168, (int)(i % 7), (int)(i % 251)), 443,
+						  t += MS));
+	for (int n = SS_SCAN_MIN_TARGETS - 1; n <= SS_SCAN_MIN_TARGETS; n++) {
+		ss_ip scanner = v4(10, 1, n, 1), sweeper = v4(10, 2, n, 1);
+		for (int p = 0; p < n; p++) {
+			g_ptr_array_add(conns, unanswered(scanner, 40000, v4(10, 3, n, 1),
+							  (guint16)(1000 + p), t += MS));
+			g_ptr_array_add(conns, unanswered(sweeper, (guint16)(40000 + p),
+							  v4(10, 4, n, p), 22, t += MS));
+		}
+	}
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	guint scans = 0, sweeps = 0;
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		gboolean scan = strcmp(f->id, "port_scan") == 0;
+		if (!scan && strcmp(f->id, "port_sweep") != 0)
+			continue;
+		scan ? scans++ : sweeps++;
+		assert_int_equal(f->count, SS_SCAN_MIN_TARGETS);
+		assert_int_equal(fact(f, scan ? "ports" : "hosts"), SS_SCAN_MIN_TARGETS);
+		ss_ip who = scan ? v4(10, 1, SS_SCAN_MIN_TARGETS, 1) : v4(10, 2, SS_SCAN_MIN_TARGETS, 1);
+		assert_memory_equal(&f->client_ip, &who, sizeof who);
+	}
+	assert_int_equal(scans, 1);
+	assert_int_equal(sweeps, 1);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_slow_handshake_sides(void **state)
 {
 	(void)state;
@@ -822,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_slow_handshake_sides),
 		cmocka_unit_test(test_port_scan_rollup),
 		cmocka_unit_test(test_port_sweep_hosts),
+		cmocka_unit_test(test_scan_minimum_among_many_pairs),
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_closed_tuples_grow),
