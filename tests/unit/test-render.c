@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "report/model.h"
+#include "report/out.h"
 #include "sockscope/findings.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
@@ -1344,6 +1345,44 @@ static void test_format_names(void **state)
 	ss_report_free(NULL);
 }
 
+/* A large buffer goes past stdio's buffer (write(2), report/out.c): the
+ * bytes stay in order after what stdio held, and a full disk still fails
+ * with ENOSPC. */
+static void test_out_write_buf_direct(void **state)
+{
+	(void)state;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	GString *b = g_string_new(NULL);
+	GString *want = g_string_new(NULL);
+	for (guint round = 0; round < 3; round++) {
+		fputs("held by stdio;", f);
+		g_string_append(want, "held by stdio;");
+		for (guint i = 0; i < 20000; i++)
+			g_string_append_printf(b, "%u,", round * 20000 + i);
+		g_string_append(want, b->str);
+		assert_true(ss_out_write_buf(b, f));
+		assert_int_equal(b->len, 0);
+	}
+	assert_int_equal(fflush(f), 0);
+	rewind(f);
+	char *got = g_malloc0(want->len + 2);
+	assert_int_equal(fread(got, 1, want->len + 1, f), want->len);
+	assert_memory_equal(got, want->str, want->len);
+	g_free(got);
+	fclose(f);
+	FILE *full = fopen("/dev/full", "w");
+	if (full != NULL) {
+		g_string_assign(b, want->str);
+		errno = 0;
+		assert_false(ss_out_write_buf(b, full));
+		assert_int_equal(errno, ENOSPC);
+		fclose(full);
+	}
+	g_string_free(want, TRUE);
+	g_string_free(b, TRUE);
+}
+
 static void test_write_error(void **state)
 {
 	(void)state;
@@ -1423,6 +1462,7 @@ int main(void)
 		cmocka_unit_test(test_zeek_json),
 		cmocka_unit_test(test_ecs),
 		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_out_write_buf_direct),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_write_error_sticky),
 	};
