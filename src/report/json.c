@@ -302,22 +302,80 @@ void ss_json_host(GString *b, const ss_host *h, const GArray *listeners, gboolea
 
 /* ---- finding ---- */
 
-/* A server or example address as {"ip":..,"port":..}; port < 0 is null. */
+/* {"ip":..,"port":..} at p; port < 0 is null. */
+static char *addr_obj_put(char *p, guint8 family, const ss_ip *ip, gint port)
+{
+	put_lit(p, "{\"ip\":\"");
+	p += ss_ip_format(family, ip, p);
+	put_lit(p, "\",\"port\":");
+	if (port >= 0)
+		p = ss_u64_put(p, (guint64)port);
+	else
+		put_lit(p, "null");
+	*p++ = '}';
+	return p;
+}
+#define ADDR_OBJ_MAX (24 + SS_IP_STRLEN + SS_U64_MAXLEN)
+
+/* A server address as "key":{"ip":..,"port":..}. */
 static void addr_obj_(GString *b, const char *qk, gsize n, guint8 family, const ss_ip *ip,
 		      gint port)
 {
-	key_(b, qk, n);
-	g_string_append_c(b, '{');
-	kv_ip(b, "ip", family, ip);
-	g_string_append_c(b, ',');
-	key(b, "port");
-	if (port >= 0)
-		ss_u64_append(b, (guint64)port);
-	else
-		null_(b);
-	g_string_append_c(b, '}');
+	char *p = (char *)memcpy(ss_reserve(b, n + ADDR_OBJ_MAX), qk, n) + n;
+	ss_commit(b, addr_obj_put(p, family, ip, port));
 }
 #define addr_obj(b, k, family, ip, port) addr_obj_((b), QKEY(k), (family), (ip), (port))
+
+/* `"name"` at p, or null. */
+static char *name_put(char *p, const char *v, gsize n)
+{
+	if (v == NULL) {
+		put_lit(p, "null");
+		return p;
+	}
+	*p++ = '"';
+	p = (char *)memcpy(p, v, n) + n;
+	*p++ = '"';
+	return p;
+}
+
+/* One of a finding's examples, written at a pointer in room made once
+ * (~2 000 instructions a finding less than a GString append per part,
+ * on the serial end of the tail: docs/performance.md, "The capture-end
+ * drain and tail, twelfth session"): its first packet's time, Community
+ * ID, ends and outcome; the ID and outcome need no escaping. */
+static void finding_example_append(GString *b, const ss_conn *c, gboolean first_one,
+				   gboolean nanosecond)
+{
+	gint64 first, last;
+	char cid[SS_COMMUNITY_ID_LEN];
+	ss_conn_span(c, &first, &last);
+	gboolean has_cid = ss_community_id_conn(c, 0, cid);
+	gsize ncid = has_cid ? strlen(cid) : 0;
+	const char *outcome = ss_outcome_name(c->outcome);
+	gsize nout = outcome ? strlen(outcome) : 0;
+	char *p = ss_reserve(b, 128 + SS_TIME_MAXLEN + ncid + 2 * ADDR_OBJ_MAX + nout);
+	if (!first_one)
+		*p++ = ',';
+	put_lit(p, "{\"first_ts\":");
+	if (first == SS_NO_TIME) {
+		put_lit(p, "null");
+	} else {
+		*p++ = '"';
+		p = ss_time_put(p, first, nanosecond);
+		*p++ = '"';
+	}
+	put_lit(p, ",\"community_id\":");
+	p = name_put(p, has_cid ? cid : NULL, ncid);
+	put_lit(p, ",\"client\":");
+	p = addr_obj_put(p, c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
+	put_lit(p, ",\"server\":");
+	p = addr_obj_put(p, c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
+	put_lit(p, ",\"outcome\":");
+	p = name_put(p, outcome, nout);
+	*p++ = '}';
+	ss_commit(b, p);
+}
 
 void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanosecond)
 {
@@ -326,13 +384,16 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 	g_string_append_c(b, ',');
 	kv_u64(b, "rank", rank);
 	g_string_append_c(b, ',');
-	kv_str(b, "id", f->id);
+	/* the id, severity, protocol, fact names, outcome and Community ID
+	 * are sockscope's own words (findings.h: "static"), which escaping
+	 * copies unchanged: written as names, not scanned (kv_name) */
+	kv_name(b, "id", f->id);
 	g_string_append_c(b, ',');
-	kv_str(b, "severity", ss_severity_name(f->severity));
+	kv_name(b, "severity", ss_severity_name(f->severity));
 	g_string_append_c(b, ',');
 	kv_u64(b, "count", f->count);
 	g_string_append_c(b, ',');
-	kv_str(b, "proto", ss_proto_name(f->proto, NULL));
+	kv_name(b, "proto", ss_proto_name(f->proto, NULL));
 	g_string_append_c(b, ',');
 	key(b, "ip_version");
 	if (f->family)
@@ -360,7 +421,7 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 	for (guint i = 0; i < f->n_facts; i++) {
 		if (i > 0)
 			g_string_append_c(b, ',');
-		key_escaped(b, f->facts[i].name);
+		key_dyn(b, f->facts[i].name);
 		if (f->facts[i].ms)
 			ss_ms_append(b, f->facts[i].value, nanosecond);
 		else
@@ -393,25 +454,8 @@ void ss_json_finding(GString *b, const ss_finding *f, guint rank, gboolean nanos
 	}
 	key(b, "examples");
 	g_string_append_c(b, '[');
-	for (guint i = 0; i < f->n_examples; i++) {
-		const ss_conn *c = &f->examples[i];
-		gint64 first, last;
-		char cid[SS_COMMUNITY_ID_LEN];
-		ss_conn_span(c, &first, &last);
-		if (i > 0)
-			g_string_append_c(b, ',');
-		g_string_append_c(b, '{');
-		kv_time(b, "first_ts", first, nanosecond);
-		g_string_append_c(b, ',');
-		kv_str(b, "community_id", ss_community_id_conn(c, 0, cid) ? cid : NULL);
-		g_string_append_c(b, ',');
-		addr_obj(b, "client", c->family, ss_conn_client_ip(c), ss_conn_client_port(c));
-		g_string_append_c(b, ',');
-		addr_obj(b, "server", c->family, ss_conn_server_ip(c), ss_conn_server_port(c));
-		g_string_append_c(b, ',');
-		kv_str(b, "outcome", ss_outcome_name(c->outcome));
-		g_string_append_c(b, '}');
-	}
+	for (guint i = 0; i < f->n_examples; i++)
+		finding_example_append(b, &f->examples[i], i == 0, nanosecond);
 	ss_append_lit(b, "]}\n");
 }
 
