@@ -90,8 +90,19 @@ ss_input *ss_analyzer_begin_input(ss_analyzer *a, const char *name, int dlt,
 void ss_analyzer_use_input(ss_analyzer *a, ss_input *in);
 /* TRUE when records are decided and written on threads of their own
  * (config.report_thread with a sink): the reader may then use a thread
- * too (io/capfile.c's read-ahead). */
+ * too (ss_analyzer_feed_begin). */
 gboolean ss_analyzer_threaded(const ss_analyzer *a);
+/* A threaded run's packet work on two threads (pipeline/track.h): after
+ * ss_analyzer_feed_begin() (TRUE only in a threaded run) packets are fed
+ * on another thread, the feeding one (ss_analyzer_packet,
+ * ss_analyzer_use_input, ss_analyzer_begin_input, ss_analyzer_warn: the
+ * summary is that thread's now), which decodes and counts them and ends
+ * with ss_analyzer_feed_end(); meanwhile this thread runs
+ * ss_analyzer_track_fed(), which tracks them, in order, and returns once
+ * the feed has ended.  The same results as feeding them here. */
+gboolean ss_analyzer_feed_begin(ss_analyzer *a);
+void ss_analyzer_feed_end(ss_analyzer *a);
+void ss_analyzer_track_fed(ss_analyzer *a);
 
 /* Feeds one captured packet of the current input.  It is counted and
  * decoded at once; the flows take decoded packets 16 at a time and track

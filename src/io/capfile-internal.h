@@ -93,9 +93,12 @@ static inline void capfile_consume(ss_capfile *f, gsize n)
  * and the first read of each line (the record header here, the
  * addresses and ports in the decoder) waited for it: packet-phase samples
  * on mixed.pcap -12% with these two hints, less at 1 024 bytes on
- * (perf; docs/performance.md, "Packet side, ninth session").  The bytes
- * there may not be read yet, or lie past the buffer's end: a prefetch is
- * only a hint and never faults. */
+ * (perf; docs/performance.md, "Packet side, ninth session").  Since the
+ * twelfth session a threaded run reads on the feeding thread without
+ * read-ahead (read(2) copies on that thread's own core), and the parser
+ * runs off the critical path: the hints were not measured again there.
+ * The bytes there may not be read yet, or lie past the buffer's end: a
+ * prefetch is only a hint and never faults. */
 static inline void capfile_prefetch_ahead(const ss_capfile *f)
 {
 	/* as an integer: the address may lie past the buffer, where C

@@ -77,7 +77,10 @@ guint64 ss_capfile_position(const ss_capfile *f);
  * packets, errors and positions are the same.  FALSE (nothing changes)
  * for a stream, gzip, or a file already at its end or in error.  Parking
  * or freeing the reader stops the helper.  For callers with a core to
- * spare. */
+ * spare.  No caller since the twelfth session: a threaded run reads on
+ * the feeding thread instead (io/source-merge.c), and a read-ahead thread
+ * beside it made mixed.pcap slower (docs/performance.md, "Packet side,
+ * twelfth session"). */
 gboolean ss_capfile_read_ahead(ss_capfile *f);
 
 /* Lazy opening (more files than descriptors): park() copies the packet

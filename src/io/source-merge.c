@@ -251,26 +251,36 @@ static inline gboolean deliver(ss_file_source *src, ss_analyzer *a, ss_packet_ta
 	return TRUE;
 }
 
-gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a,
-				  ss_packet_tap tap, gpointer tap_data, guint64 *budget,
-				  ss_progress *progress, GError **error)
-{
-	read_ctx rc = { srcs, n, file_source_open_window(), 0, 0 };
-	for (guint i = 0; i < n; i++) {
-		source_begin(srcs[i], a);
-		rc.n_open += srcs[i]->fd >= 0;
-	}
-	/* One input in a threaded run: read(2) on a helper thread, off the
-	 * packet thread (io/capfile.c: ~10% of mixed.pcap's packet phase).
-	 * Merged inputs are parked and reopened, and keep to this thread. */
-	if (n == 1 && ss_analyzer_threaded(a) && srcs[0]->fd >= 0)
-		ss_capfile_read_ahead(srcs[0]->cf);
+/* One read of the inputs: their packets, in time order, to the analyzer
+ * (and the tap), until they end or a budget or a signal stops it. */
+typedef struct {
+	read_ctx *rc;
+	ss_file_source **srcs;
+	guint n;
+	ss_analyzer *a;
+	ss_packet_tap tap;
+	gpointer tap_data;
+	guint64 *budget;
+	ss_progress *progress;
+	gboolean feeding;      /* on the feeding thread: ss_analyzer_feed_end() at the end */
+	gboolean interrupted;  /* out: a stop signal came */
+} read_job;
 
+static void read_packets(read_job *job)
+{
+	read_ctx *rc = job->rc;
+	ss_file_source **srcs = job->srcs;
+	guint n = job->n;
+	ss_analyzer *a = job->a;
+	ss_packet_tap tap = job->tap;
+	gpointer tap_data = job->tap_data;
+	guint64 *budget = job->budget;
+	ss_progress *progress = job->progress;
 	guint *heap = g_new(guint, MAX(n, 1u));
 	guint len = 0;
 	if (!budget || *budget > 0) {
 		for (guint i = 0; i < n; i++)
-			if (next_of(&rc, srcs[i], a))
+			if (next_of(rc, srcs[i], a))
 				heap[len++] = i;
 		for (guint i = len / 2; i-- > 0;)
 			heap_down(srcs, heap, len, i);
@@ -289,7 +299,7 @@ gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a
 		while (more) {
 			if (!deliver(src, a, tap, tap_data, budget, &interrupted))
 				break;
-			more = next_of(&rc, src, a);
+			more = next_of(rc, src, a);
 			if (progress && ++tick % PROGRESS_EVERY == 0 && ss_progress_due(progress))
 				ss_progress_draw(progress, sources_position(srcs, n));
 		}
@@ -299,7 +309,7 @@ gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a
 		ss_file_source *src = srcs[heap[0]];
 		if (!deliver(src, a, tap, tap_data, budget, &interrupted))
 			break;
-		if (next_of(&rc, src, a)) {
+		if (next_of(rc, src, a)) {
 			heap_down(srcs, heap, len, 0);
 		} else {
 			heap[0] = heap[--len];   /* that input is finished (or damaged) */
@@ -309,6 +319,54 @@ gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a
 			ss_progress_draw(progress, sources_position(srcs, n));
 	}
 	g_free(heap);
+	job->interrupted = interrupted;
+	if (job->feeding)
+		ss_analyzer_feed_end(a);
+}
+
+static gpointer read_thread(gpointer job)
+{
+	read_packets(job);
+	return NULL;
+}
+
+gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a,
+				  ss_packet_tap tap, gpointer tap_data, guint64 *budget,
+				  ss_progress *progress, GError **error)
+{
+	read_ctx rc = { srcs, n, file_source_open_window(), 0, 0 };
+	for (guint i = 0; i < n; i++) {
+		source_begin(srcs[i], a);
+		rc.n_open += srcs[i]->fd >= 0;
+	}
+	read_job job = { &rc, srcs, n, a, tap, tap_data, budget, progress, FALSE, FALSE };
+	/* One input in a threaded run: its packets read and decoded on a
+	 * thread of their own ("sockscope-feed") while this one tracks them
+	 * (pipeline/track.h).  On mixed.pcap this thread was 100% busy
+	 * through the packet phase, a third of it reading and decoding, while
+	 * the other core idled half of it.  The feeding thread does its own
+	 * read(2), without io/capfile.c's read-ahead thread: with it beside
+	 * the feeding one, five threads shared the two cores in the packet
+	 * phase and mixed's wall was 5% longer (docs/performance.md, "Packet
+	 * side, twelfth session").  Merged inputs are parked and reopened,
+	 * and keep to this thread; so do compare mode's taps (not threaded). */
+	GThread *feeder = NULL;
+	if (n == 1 && !tap && ss_analyzer_feed_begin(a)) {
+		job.feeding = TRUE;
+		feeder = g_thread_try_new("sockscope-feed", read_thread, &job, NULL);
+		if (!feeder) {
+			ss_analyzer_feed_end(a);
+			ss_analyzer_track_fed(a);
+			job.feeding = FALSE;
+		}
+	}
+	if (feeder) {
+		ss_analyzer_track_fed(a);
+		g_thread_join(feeder);
+	} else {
+		read_packets(&job);
+	}
+	gboolean interrupted = job.interrupted;
 
 	/* Warnings in input order; a damaged input has not stopped the others. */
 	gboolean ok = TRUE;

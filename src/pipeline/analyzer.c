@@ -22,6 +22,9 @@
  * thread:
  *   packet thread   reading, decoding, flow tracking, timeouts (the
  *                   lifecycle, whose hooks put events on the report stage);
+ *                   reading one file, the reading and decoding are on a
+ *                   feeding thread of their own ahead of it
+ *                   (ss_analyzer_feed_begin, pipeline/track.h);
  *   report thread   everything learned from records: role knowledge (as
  *                   records start and when they end), deciding each
  *                   finished record, host profiles and listeners;
@@ -605,12 +608,48 @@ static ss_conn *hook_resume(void *ctx, const ss_flow_key *key)
 
 /* ---- packets ---- */
 
+gboolean ss_analyzer_feed_begin(ss_analyzer *a)
+{
+	if (a->track || !ss_analyzer_threaded(a) || a->finished)
+		return FALSE;
+	ss_pipeline_flush(a);   /* the lifecycle holds no batch of ours now */
+	a->track = ss_track_new(sizeof a->batch[0]);
+	a->batch_fill = ss_track_slot(a->track);
+	return TRUE;
+}
+
+void ss_analyzer_feed_end(ss_analyzer *a)
+{
+	if (a->batch_len > 0)
+		ss_track_send(a->track, a->batch_len);
+	a->batch_fill = a->batch[0];
+	a->batch_len = 0;
+	ss_track_close(a->track);   /* the last touch of the batches here */
+}
+
+void ss_analyzer_track_fed(ss_analyzer *a)
+{
+	const ss_packet *p;
+	guint n;
+	while ((p = ss_track_take(a->track, &n)) != NULL)
+		ss_lifecycle_push(a->flows, p, n);
+	ss_lifecycle_sync(a->flows);   /* it tracks its last batch in the ring */
+	ss_track_free(a->track);
+	a->track = NULL;
+}
+
 /* Hands the batch being decoded to the lifecycle, which tracks the one
- * before it meanwhile, and starts the other. */
+ * before it meanwhile, and starts the other; or, on a feeding thread,
+ * sends it through the ring to the thread that tracks. */
 static void push_batch(ss_analyzer *a)
 {
-	ss_lifecycle_push(a->flows, a->batch_fill, a->batch_len);
-	a->batch_fill = a->batch_fill == a->batch[0] ? a->batch[1] : a->batch[0];
+	if (a->track) {
+		ss_track_send(a->track, a->batch_len);
+		a->batch_fill = ss_track_slot(a->track);
+	} else {
+		ss_lifecycle_push(a->flows, a->batch_fill, a->batch_len);
+		a->batch_fill = a->batch_fill == a->batch[0] ? a->batch[1] : a->batch[0];
+	}
 	a->batch_len = 0;
 }
 
@@ -706,6 +745,7 @@ void ss_analyzer_decoded(ss_analyzer *a, const ss_packet *p)
 
 void ss_pipeline_flush(ss_analyzer *a)
 {
+	g_assert(a->track == NULL);   /* not while a feeding thread feeds */
 	if (a->batch_len > 0)
 		push_batch(a);
 	ss_lifecycle_sync(a->flows);

@@ -6,6 +6,7 @@
 
 #include "flow/lifecycle.h"
 #include "pipeline/stage.h"
+#include "pipeline/track.h"
 #include "sockscope/analyzer.h"
 #include "sockscope/frag.h"
 #include "sockscope/hosts.h"
@@ -58,8 +59,14 @@ struct ss_analyzer {
 	 * anything reads or drives it (ss_pipeline_flush).  Two batches: the
 	 * one being decoded, batch[cur], and the one the lifecycle holds. */
 	ss_packet batch[2][SS_LIFECYCLE_BATCH];
-	ss_packet *batch_fill;     /* batch[0] or batch[1]: being decoded */
+	ss_packet *batch_fill;     /* batch[0] or batch[1], or a slot of
+	                              the ring `track`: being decoded */
 	guint batch_len;
+	/* Between ss_analyzer_feed_begin() and the end of
+	 * ss_analyzer_track_fed(): a feeding thread decodes into this ring's
+	 * slots (batch_fill, batch_len and the packets' counters are its own
+	 * then), and this thread takes the batches to the lifecycle. */
+	ss_track *track;
 	ss_stage *report;          /* the report pipeline, when there is one */
 	ss_stage *writer;          /* its second stage, driven by the report thread */
 };
