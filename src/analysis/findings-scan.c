@@ -13,6 +13,7 @@
 /* The roll-up runs once, at the end, over every K_PAIR group (up to
  * SS_FINDINGS_MAX_GROUPS): its accumulators live inline in open-addressing
  * tables (sockscope/oatable.h) rather than as g_new0'd GHashTable values,
+ * only for the pairs whose keys' counts can make a scan (scan_counts_make),
  * each pair's accumulators are found once (their entry numbers are kept for
  * the second pass), and the open ports and hosts are collected only for
  * the few accumulators that turn out to be scans.  On the 100k-flow bench
@@ -394,11 +395,12 @@ static void from_scans(GPtrArray *out, const ss_oatable *t, gboolean sweep,
 }
 
 /* Keeps only the accumulators that are scans (no open-port or host list
- * elsewhere): the tables hold one per pair until now (mixed.pcap: two
- * of ~10 MB), and the slow-handshake findings are made meanwhile on
- * another thread (app/stream-sink.c): with the tables alive to the end
- * of the first step the peak RSS rose by 6-15 MB on mixed.pcap and
- * many-s.pcap. */
+ * elsewhere): the tables hold one per candidate pair until now (under a
+ * flood of probes, every pair: two tables of ~10 MB at the pairs' cap),
+ * and the slow-handshake findings are made meanwhile on another thread
+ * (app/stream-sink.c): with the tables alive to the end of the first step
+ * the peak RSS rose by 6-15 MB on mixed.pcap and many-s.pcap, when every
+ * pair had its accumulators. */
 static void keep_scans(const ss_findings_scans *s, ss_oatable *t)
 {
 	ss_oatable kept;
