@@ -17,7 +17,7 @@
 
 /* One host: "  IP" then indented lines: listening, client, ephemeral. */
 static void host_lines(GString *b, const ss_report *r, const ss_host *h,
-		       const ss_render_options *opt)
+		       const ss_text_scans *scans, const ss_render_options *opt)
 {
 	const gsize indent = 4 + 12;
 	char ip[SS_IP_STRLEN];
@@ -31,14 +31,13 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	g_string_append_c(b, '\n');
 
 	GString *l = g_string_new(NULL);
-	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	for (guint i = 0; h->listeners && r->listeners && i < h->listeners->len; i++) {
 		guint li = g_array_index(h->listeners, guint, i);
 		if (li >= r->listeners->len)
 			continue;
 		const ss_listener *x = &g_array_index(r->listeners, ss_listener, li);
-		if (scans->len > 0 && ss_text_scan_listener(scans, x)) {
+		if (ss_text_scan_listener(scans, x)) {
 			folded++;
 			continue;
 		}
@@ -55,7 +54,6 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	if (folded > 0)
 		g_string_append_printf(l, "%s%" G_GUINT64_FORMAT " closed or filtered port%s only "
 				       "scanned", l->len ? ", " : "", folded, folded == 1 ? "" : "s");
-	g_ptr_array_unref(scans);
 	if (l->len > 0) {
 		g_string_append(b, "    listening:  ");
 		ss_text_append_wrapped(b, indent, l->str, indent, opt->width);
@@ -151,7 +149,8 @@ static void host_lines(GString *b, const ss_report *r, const ss_host *h,
 	g_string_free(l, TRUE);
 }
 
-void ss_text_hosts_block(GString *b, const ss_report *r, const ss_render_options *opt)
+void ss_text_hosts_block(GString *b, const ss_report *r, const ss_text_scans *scans,
+			 const ss_render_options *opt)
 {
 	ss_text_heading(b, "Hosts", opt);
 	guint n = r->hosts != NULL ? r->hosts->len : 0;
@@ -160,5 +159,5 @@ void ss_text_hosts_block(GString *b, const ss_report *r, const ss_render_options
 		return;
 	}
 	for (guint i = 0; i < n; i++)
-		host_lines(b, r, &g_array_index(r->hosts, ss_host, i), opt);
+		host_lines(b, r, &g_array_index(r->hosts, ss_host, i), scans, opt);
 }

@@ -14,6 +14,7 @@
 #include "report/text-table.h"
 #include "sockscope/decode.h"
 #include "sockscope/findings.h"
+#include "sockscope/hash.h"
 #include "sockscope/hosts.h"
 #include "sockscope/render.h"
 #include "sockscope/report.h"
@@ -240,37 +241,132 @@ static void summary_block(GString *b, const ss_summary *s, const ss_render_optio
 	}
 }
 
-/* The port_scan / port_sweep findings: their refused and unanswered probes
- * are counted instead of listed one per line (the machine formats keep
- * every record). */
-GPtrArray *ss_text_scan_findings(const ss_report *r)
+/* The port_scan / port_sweep findings fold their refused and unanswered
+ * probes into counts instead of one line each (the machine formats keep
+ * every record).  Which listeners and records a scan covers is asked once
+ * per listener, host socket and record, so the scans are indexed once, by
+ * the fields a match compares: a walk over every scan finding for each of
+ * them (and a fresh list of the scans for each host) made -F text take
+ * ~100 s of CPU on a 60 000-client scan capture. */
+typedef enum {
+	SCAN_SOCKET_ADDRESS,   /* a scan of one server: its address */
+	SCAN_SOCKET_PORT,      /* a sweep of one port: the port */
+	SCAN_PROBE_ADDRESS,    /* the scanner and the server it scanned */
+	SCAN_PROBE_PORT,       /* the sweeper and the port it swept */
+} scan_key_kind;
+
+/* Zeroed before it is filled (no padding holes: hashed bytewise). */
+typedef struct {
+	guint8 kind;           /* scan_key_kind */
+	guint8 proto;
+	guint8 family;
+	guint8 vnet_type;
+	guint8 vnet_has_vni;
+	guint8 zero;
+	guint16 port;          /* the *_PORT kinds */
+	guint32 vni;
+	ss_ip client;          /* the SCAN_PROBE_* kinds */
+	ss_ip server;          /* the *_ADDRESS kinds */
+} scan_key;
+G_STATIC_ASSERT(sizeof(scan_key) == 12 + 2 * sizeof(ss_ip));
+
+SS_BYTES_KEY_FUNCS(scan_key, scan_key)
+
+struct ss_text_scans {
+	GHashTable *keys;      /* of scan_key, each owned */
+};
+
+static void scan_key_init(scan_key *k, scan_key_kind kind, guint8 proto, guint8 family,
+			  const ss_vnet *v)
 {
-	GPtrArray *out = g_ptr_array_new();
+	memset(k, 0, sizeof *k);
+	k->kind = (guint8)kind;
+	k->proto = proto;
+	k->family = family;
+	/* the fields ss_vnet_cmp compares */
+	k->vnet_type = v->type;
+	k->vnet_has_vni = v->has_vni;
+	k->vni = v->vni;
+}
+
+static void scan_key_add(ss_text_scans *s, const scan_key *k)
+{
+	g_hash_table_add(s->keys, g_memdup2(k, sizeof *k));
+}
+
+ss_text_scans *ss_text_scans_new(const ss_report *r)
+{
+	ss_text_scans *s = g_new0(ss_text_scans, 1);
+	s->keys = g_hash_table_new_full(scan_key_hash, scan_key_equal, g_free, NULL);
 	for (guint i = 0; r->findings != NULL && i < r->findings->len; i++) {
 		const ss_finding *f = g_ptr_array_index(r->findings, i);
-		if (f->has_client && (strcmp(f->id, "port_scan") == 0 ||
-				      strcmp(f->id, "port_sweep") == 0))
-			g_ptr_array_add(out, (gpointer)f);
+		if (!f->has_client ||
+		    (strcmp(f->id, "port_scan") != 0 && strcmp(f->id, "port_sweep") != 0))
+			continue;
+		scan_key socket, probe;
+		scan_key_init(&socket, f->has_server ? SCAN_SOCKET_ADDRESS : SCAN_SOCKET_PORT,
+			      f->proto, f->family, &f->vnet);
+		scan_key_init(&probe, f->has_server ? SCAN_PROBE_ADDRESS : SCAN_PROBE_PORT,
+			      f->proto, f->family, &f->vnet);
+		probe.client = f->client_ip;
+		if (f->has_server) {
+			socket.server = probe.server = f->server_ip;
+		} else {
+			socket.port = probe.port = f->server_port;
+		}
+		scan_key_add(s, &socket);
+		scan_key_add(s, &probe);
 	}
-	return out;
+	return s;
+}
+
+void ss_text_scans_free(ss_text_scans *s)
+{
+	if (s == NULL)
+		return;
+	g_hash_table_destroy(s->keys);
+	g_free(s);
+}
+
+static gboolean scans_have(const ss_text_scans *s, const scan_key *k)
+{
+	return g_hash_table_contains(s->keys, k);
 }
 
 /* A closed or filtered port only a scanner reached: counted, not listed. */
-gboolean ss_text_scan_listener(const GPtrArray *scans, const ss_listener *l)
+gboolean ss_text_scan_listener(const ss_text_scans *s, const ss_listener *l)
 {
-	if (l->state == SS_LISTENER_OPEN || l->clients > 1)
+	if (g_hash_table_size(s->keys) == 0 || l->state == SS_LISTENER_OPEN || l->clients > 1)
 		return FALSE;
-	for (guint i = 0; i < scans->len; i++) {
-		const ss_finding *f = g_ptr_array_index(scans, i);
-		/* a scan in one virtual network says nothing of another's ports */
-		if (f->proto != l->proto || f->family != l->family ||
-		    ss_vnet_cmp(&f->vnet, &l->vnet) != 0)
-			continue;
-		if (f->has_server ? memcmp(&f->server_ip, &l->ip, sizeof l->ip) == 0
-				  : f->server_port == l->port)
-			return TRUE;
-	}
-	return FALSE;
+	/* a scan in one virtual network says nothing of another's ports */
+	scan_key k;
+	scan_key_init(&k, SCAN_SOCKET_ADDRESS, l->proto, l->family, &l->vnet);
+	k.server = l->ip;
+	if (scans_have(s, &k))
+		return TRUE;
+	scan_key_init(&k, SCAN_SOCKET_PORT, l->proto, l->family, &l->vnet);
+	k.port = l->port;
+	return scans_have(s, &k);
+}
+
+/* A refused or unanswered probe of a scan: counted, not listed. */
+static gboolean scan_probe(const ss_text_scans *s, const ss_conn *c)
+{
+	if (g_hash_table_size(s->keys) == 0 ||
+	    (c->outcome != SS_OUTCOME_REJECTED && c->outcome != SS_OUTCOME_UNANSWERED))
+		return FALSE;
+	int ci = c->client == 1 ? 1 : 0;
+	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
+	scan_key k;
+	scan_key_init(&k, SCAN_PROBE_ADDRESS, c->proto, c->family, &v);
+	k.client = *ss_conn_ip(c, ci);
+	k.server = *ss_conn_ip(c, !ci);
+	if (scans_have(s, &k))
+		return TRUE;
+	scan_key_init(&k, SCAN_PROBE_PORT, c->proto, c->family, &v);
+	k.client = *ss_conn_ip(c, ci);
+	k.port = ss_conn_port(c, !ci);
+	return scans_have(s, &k);
 }
 
 static const ss_text_column listener_cols[] = {
@@ -313,7 +409,8 @@ static gboolean any_tunnel(const ss_summary *s)
 	return FALSE;
 }
 
-static void listeners_block(GString *b, const ss_report *r, const ss_render_options *opt)
+static void listeners_block(GString *b, const ss_report *r, const ss_text_scans *scans,
+			    const ss_render_options *opt)
 {
 	ss_text_heading(b, "Listening sockets", opt);
 	guint n = r->listeners != NULL ? r->listeners->len : 0;
@@ -322,7 +419,6 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		return;
 	}
 
-	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
 	gboolean tun = any_tunnel(&r->summary);
@@ -332,7 +428,7 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		ss_text_table_init(&t, listener_cols, G_N_ELEMENTS(listener_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_listener *l = &g_array_index(r->listeners, ss_listener, i);
-		if (scans->len > 0 && ss_text_scan_listener(scans, l)) {
+		if (ss_text_scan_listener(scans, l)) {
 			folded++;
 			continue;
 		}
@@ -365,7 +461,6 @@ static void listeners_block(GString *b, const ss_report *r, const ss_render_opti
 		g_string_append_printf(b, "  (%" G_GUINT64_FORMAT " closed or filtered port%s that only "
 				       "the scans in Findings reached not listed)\n", folded,
 				       folded == 1 ? "" : "s");
-	g_ptr_array_unref(scans);
 }
 
 /* Ranked findings (sockscope/findings.h): statement, evidence, examples and
@@ -510,26 +605,8 @@ static const ss_text_column conn_tunnel_cols[] = {
 	{ "RTT ms", TRUE }, { "PKTS c/s", TRUE }, { "BYTES c/s", TRUE }, { "FLAGS", FALSE },
 };
 
-static gboolean scan_probe(const GPtrArray *scans, const ss_conn *c)
-{
-	if (c->outcome != SS_OUTCOME_REJECTED && c->outcome != SS_OUTCOME_UNANSWERED)
-		return FALSE;
-	int ci = c->client == 1 ? 1 : 0;
-	ss_vnet v = ss_tunnel_vnet(ss_conn_tunnel(c));
-	for (guint i = 0; i < scans->len; i++) {
-		const ss_finding *f = g_ptr_array_index(scans, i);
-		if (f->proto != c->proto || f->family != c->family ||
-		    ss_vnet_cmp(&f->vnet, &v) != 0 ||
-		    memcmp(&f->client_ip, ss_conn_ip(c, ci), sizeof *ss_conn_ip(c, ci)) != 0)
-			continue;
-		if (f->has_server ? memcmp(&f->server_ip, ss_conn_ip(c, !ci), sizeof *ss_conn_ip(c, !ci)) == 0
-				  : f->server_port == ss_conn_port(c, !ci))
-			return TRUE;
-	}
-	return FALSE;
-}
-
-static void conns_block(GString *b, const ss_report *r, const ss_render_options *opt)
+static void conns_block(GString *b, const ss_report *r, const ss_text_scans *scans,
+			const ss_render_options *opt)
 {
 	ss_text_heading(b, "Connections", opt);
 	guint n = r->conns != NULL ? r->conns->len : 0;
@@ -544,7 +621,6 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 	gboolean date = s->first_ns != SS_NO_TIME && s->last_ns != SS_NO_TIME &&
 		floor_day(s->first_ns) != floor_day(s->last_ns);
 
-	GPtrArray *scans = ss_text_scan_findings(r);
 	guint64 folded = 0;
 	ss_text_table t;
 	gboolean tun = any_tunnel(s);
@@ -554,7 +630,7 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		ss_text_table_init(&t, conn_cols, G_N_ELEMENTS(conn_cols));
 	for (guint i = 0; i < n; i++) {
 		const ss_conn *c = g_ptr_array_index(r->conns, i);
-		if (scans->len > 0 && scan_probe(scans, c)) {
+		if (scan_probe(scans, c)) {
 			folded++;
 			continue;
 		}
@@ -611,7 +687,6 @@ static void conns_block(GString *b, const ss_report *r, const ss_render_options 
 		g_string_append_printf(b, "  (%" G_GUINT64_FORMAT " refused or unanswered probe%s of "
 				       "the scans in Findings not listed; -F json or csv lists every "
 				       "record)\n", folded, folded == 1 ? "" : "s");
-	g_ptr_array_unref(scans);
 }
 
 static void reasons_line(GString *b, const ss_summary *s, ss_reason_class cls,
@@ -653,13 +728,15 @@ gboolean ss_render_text(const ss_report *r, const ss_render_options *opt, FILE *
 	g_string_append_c(b, '\n');
 	findings_block(b, r, opt);
 	g_string_append_c(b, '\n');
-	listeners_block(b, r, opt);
+	ss_text_scans *scans = ss_text_scans_new(r);
+	listeners_block(b, r, scans, opt);
 	g_string_append_c(b, '\n');
-	ss_text_hosts_block(b, r, opt);
+	ss_text_hosts_block(b, r, scans, opt);
 	g_string_append_c(b, '\n');
 	if (tunnels_block(b, r, opt))
 		g_string_append_c(b, '\n');
-	conns_block(b, r, opt);
+	conns_block(b, r, scans, opt);
+	ss_text_scans_free(scans);
 	g_string_append_c(b, '\n');
 	problems_block(b, &r->summary, opt);
 

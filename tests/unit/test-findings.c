@@ -226,6 +226,66 @@ static void test_port_sweep_hosts(void **state)
 	ss_report_free(r);
 }
 
+/* A scan's and a sweep's examples: the first SS_FINDING_EXAMPLES completed
+ * connections of each, in the records' order, chosen in one pass over the
+ * records with the scans indexed by key (findings-scan.c).  The scanner
+ * also completes connections to another host, and the sweeper to another
+ * port: neither is an example of the wrong finding. */
+static void test_scan_examples_in_record_order(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	ss_ip scanner = v4(10, 0, 0, 66), target = v4(10, 0, 0, 9), sweeper = v4(10, 0, 0, 77);
+	gint64 t = T0;
+	for (guint16 p = 1; p <= 20; p++) {
+		/* the scanner: a completed connection to another host first */
+		g_ptr_array_add(conns, complete(scanner, 41000, v4(10, 0, 1, (int)p), 80, t += MS, MS,
+						MS, 10 * MS));
+		if (p % 4 == 0)   /* ports 4, 8, 12, 16, 20 open */
+			g_ptr_array_add(conns, complete(scanner, 40000, target, p, t += MS, MS, MS,
+							10 * MS));
+		else
+			g_ptr_array_add(conns, unanswered(scanner, 40000, target, p, t += MS));
+		/* the sweeper: port 22 on 20 hosts, every fifth answers; and a
+		 * completed connection to port 443 of the same host */
+		ss_ip host = v4(10, 0, 2, (int)p);
+		g_ptr_array_add(conns, complete(sweeper, (guint16)(42000 + p), host, 443, t += MS, MS,
+						MS, 10 * MS));
+		if (p % 5 == 0)
+			g_ptr_array_add(conns, complete(sweeper, (guint16)(43000 + p), host, 22, t += MS,
+							MS, MS, 10 * MS));
+		else
+			g_ptr_array_add(conns, unanswered(sweeper, (guint16)(43000 + p), host, 22,
+							  t += MS));
+	}
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	const ss_finding *scan = find(fs, "port_scan");
+	assert_non_null(scan);
+	assert_int_equal(scan->n_examples, SS_FINDING_EXAMPLES);
+	for (guint i = 0; i < scan->n_examples; i++) {
+		const ss_conn *c = &scan->examples[i];
+		assert_memory_equal(ss_conn_server_ip(c), &target, sizeof target);
+		assert_int_equal(ss_conn_server_port(c), 4 * (i + 1));
+	}
+	const ss_finding *sweep = NULL;
+	for (guint i = 0; i < fs->len; i++) {
+		const ss_finding *f = g_ptr_array_index(fs, i);
+		if (strcmp(f->id, "port_sweep") == 0 && f->server_port == 22)
+			sweep = f;
+	}
+	assert_non_null(sweep);
+	assert_int_equal(sweep->n_examples, SS_FINDING_EXAMPLES);
+	for (guint i = 0; i < sweep->n_examples; i++) {
+		const ss_conn *c = &sweep->examples[i];
+		ss_ip host = v4(10, 0, 2, (int)(5 * (i + 1)));
+		assert_int_equal(ss_conn_server_port(c), 22);
+		assert_memory_equal(ss_conn_server_ip(c), &host, sizeof host);
+	}
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 /* Scans and sweeps at the minimum (SS_SCAN_MIN_TARGETS ports or hosts)
  * and one below it, among thousands of one-pair clients: the pairs are
  * first counted by key in shared counters (findings-scan.c), and a count
@@ -866,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_port_scan_rollup),
 		cmocka_unit_test(test_port_sweep_hosts),
 		cmocka_unit_test(test_scan_minimum_among_many_pairs),
+		cmocka_unit_test(test_scan_examples_in_record_order),
 		cmocka_unit_test(test_churn_threshold),
 		cmocka_unit_test(test_ranking_and_time_wait),
 		cmocka_unit_test(test_closed_tuples_grow),
