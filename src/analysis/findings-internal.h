@@ -176,6 +176,31 @@ typedef struct {
 /* The room record c takes in the store, packed (for the unit tests). */
 gsize ss_findings_ex_room(const ss_conn *c);
 
+/* The listeners' round-trip arrays (group.c.slow.rtt) of up to
+ * RTT_POOL_MAX bytes (16 samples of 4 bytes), carved from chunks of
+ * RTT_POOL_CHUNK bytes and reused through a free list per power-of-two
+ * size.  Each array starts at 4 samples and doubles: mixed.pcap's ~7 600
+ * listeners (13 records each on average) made ~40 000 (estimated) malloc and realloc
+ * calls in the writer's capture-end drain, scattered heap chunks whose
+ * headers missed the cache (realloc, _int_malloc, _int_free...: ~4% of
+ * the writer's samples; docs/performance.md, "Findings accumulators,
+ * twelfth session").  Larger arrays are malloc'd as before: a pool of up
+ * to 4 KiB arrays kept what listeners outgrew on its lists (malloc reuses
+ * it for anything), 1.2 MiB at conc-500k.pcap's end and its peak RSS up
+ * as much.  Whether an array is pooled follows from its length and width
+ * (rtt_bytes() in findings.c). */
+#define RTT_POOL_MIN_SHIFT 4    /* 16 bytes: 4 samples of 4 bytes */
+#define RTT_POOL_MAX_SHIFT 6    /* 64 bytes */
+#define RTT_POOL_MAX ((gsize)1 << RTT_POOL_MAX_SHIFT)
+#define RTT_POOL_CLASSES (RTT_POOL_MAX_SHIFT - RTT_POOL_MIN_SHIFT + 1)
+#define RTT_POOL_CHUNK ((gsize)64 * 1024)
+
+typedef struct {
+	void *free[RTT_POOL_CLASSES];   /* freed arrays of 16 << i bytes, each holding the next */
+	guint8 *next, *end;             /* the newest chunk's bytes not handed out yet */
+	void *chunks;                   /* the chunks, each starting with the previous one's address */
+} rtt_pool;
+
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */
 typedef struct {
 	ss_flow_key key;               /* first: the table's key */
@@ -220,6 +245,7 @@ struct ss_findings_acc {
 	ex_store ex;                   /* the groups', pairs' and slowest examples */
 	struct slowest *slow;          /* the K_SLOW groups' blocks (group.c.slow.top) */
 	guint32 nslow, slow_cap;
+	rtt_pool rtts;                 /* the K_SLOW groups' round-trip arrays */
 	/* records not added yet, their look-ups prefetched (findings.c) */
 	struct acc_pending *ring;      /* ACC_AHEAD of them */
 	guint32 ring_head, ring_len;

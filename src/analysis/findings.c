@@ -41,14 +41,102 @@ const char *ss_severity_name(ss_severity s)
  * from the few findings that want examples, not per record. */
 SS_BYTES_KEY_FUNCS(gkey, gkey)
 
+/* ---- the listeners' round-trip arrays (rtt_pool) ---- */
+
+/* The bytes of side s's array of round trips: len samples in a capacity
+ * of 4, then the next power of two (add_rtt()); 0 when it has none. */
+static gsize rtt_bytes(const group *g, int s)
+{
+	guint32 n = g->c.slow.len[s];
+	if (n == 0)
+		return 0;
+	gsize cap = n <= 4 ? 4 : (gsize)1 << g_bit_storage(n - 1);
+	return cap * (g->c.slow.wide[s] ? sizeof(gint64) : sizeof(guint32));
+}
+
+/* An array of `bytes` (a power of two from 16), 16-byte aligned. */
+static void *rtt_alloc(rtt_pool *p, gsize bytes)
+{
+	if (bytes > RTT_POOL_MAX)
+		return g_malloc(bytes);
+	guint c = g_bit_storage(bytes) - 1 - RTT_POOL_MIN_SHIFT;
+	void *r = p->free[c];
+	if (r != NULL) {
+		memcpy(&p->free[c], r, sizeof(void *));
+		return r;
+	}
+	/* a larger freed array, split in halves: its first `bytes` are the
+	 * answer, each other half goes to its own size's list (the lists
+	 * hold what listeners outgrew) */
+	for (guint d = c + 1; d < RTT_POOL_CLASSES; d++) {
+		r = p->free[d];
+		if (r == NULL)
+			continue;
+		memcpy(&p->free[d], r, sizeof(void *));
+		while (d-- > c) {
+			guint8 *half = (guint8 *)r + ((gsize)16 << d);
+			memcpy(half, &p->free[d], sizeof(void *));
+			p->free[d] = half;
+		}
+		return r;
+	}
+	if (p->next == NULL || (gsize)(p->end - p->next) < bytes) {
+		/* the old chunk's rest (under RTT_POOL_MAX) stays unused */
+		guint8 *chunk = g_malloc(RTT_POOL_CHUNK);
+		memcpy(chunk, &p->chunks, sizeof(void *));
+		p->chunks = chunk;
+		p->next = chunk + 16;   /* the link, and the arrays 16-byte aligned */
+		p->end = chunk + RTT_POOL_CHUNK;
+	}
+	r = p->next;
+	p->next += bytes;
+	return r;
+}
+
+static void rtt_release(rtt_pool *p, void *r, gsize bytes)
+{
+	if (bytes > RTT_POOL_MAX) {
+		g_free(r);
+		return;
+	}
+	guint c = g_bit_storage(bytes) - 1 - RTT_POOL_MIN_SHIFT;
+	memcpy(r, &p->free[c], sizeof(void *));
+	p->free[c] = r;
+}
+
+/* Array r of `bytes` (at least one sample: bytes >= 16) grown to
+ * `new_bytes`, its first `bytes` kept: past the pool, realloc (which may
+ * grow it in place). */
+static void *rtt_grow(rtt_pool *p, void *r, gsize bytes, gsize new_bytes)
+{
+	if (bytes > RTT_POOL_MAX)
+		return g_realloc(r, new_bytes);
+	void *more = rtt_alloc(p, new_bytes);
+	memcpy(more, r, bytes);
+	rtt_release(p, r, bytes);
+	return more;
+}
+
+static void rtt_pool_clear(rtt_pool *p)
+{
+	while (p->chunks != NULL) {
+		void *prev;
+		memcpy(&prev, p->chunks, sizeof prev);
+		g_free(p->chunks);
+		p->chunks = prev;
+	}
+	memset(p, 0, sizeof *p);
+}
+
 /* Frees what a group points to (the group is its table's; its examples
- * are the store's). */
+ * are the store's, its pooled round trips the pool's). */
 static void group_clear(kind k, group *g)
 {
 	ss_ip_set_clear(&g->clients);
 	if (k == K_SLOW) {
-		g_free(g->c.slow.rtt[0]);
-		g_free(g->c.slow.rtt[1]);
+		for (int s = 0; s < 2; s++)
+			if (rtt_bytes(g, s) > RTT_POOL_MAX)
+				g_free(g->c.slow.rtt[s]);
 	}
 }
 
@@ -74,6 +162,7 @@ void ss_findings_acc_free(ss_findings_acc *a)
 			group_clear((kind)k, ss_oa_entry(&a->groups[k], i));
 		ss_oatable_clear(&a->groups[k]);
 	}
+	rtt_pool_clear(&a->rtts);
 	ss_oatable_clear(&a->pairs);
 	ss_big_free(a->ex.bytes, a->ex.cap);
 	ss_big_free(a->slow, (gsize)a->slow_cap * sizeof *a->slow);
@@ -549,8 +638,8 @@ static void keep_slowest(ss_findings_acc *a, group *g, int side, rec_keys *r, gi
 }
 
 /* Appends a round trip to a listener's samples (the first
- * SS_SLOW_MAX_SAMPLES). */
-static void add_rtt(group *g, int side, gint64 v)
+ * SS_SLOW_MAX_SAMPLES), its array from the accumulator's pool. */
+static void add_rtt(ss_findings_acc *a, group *g, int side, gint64 v)
 {
 	guint32 n = g->c.slow.len[side];
 	if (n >= SS_SLOW_MAX_SAMPLES)
@@ -559,17 +648,22 @@ static void add_rtt(group *g, int side, gint64 v)
 	if (!g->c.slow.wide[side] && (v < 0 || v > (gint64)G_MAXUINT32)) {
 		/* the first that needs 8 bytes: the side's samples widen, at
 		 * the capacity they had */
-		guint32 cap = n <= 4 ? 4 : (guint32)1 << g_bit_storage(n - 1);
-		gint64 *w = g_new(gint64, cap);
-		for (guint32 i = 0; i < n; i++)
-			w[i] = ((const guint32 *)*rtt)[i];
-		g_free(*rtt);
-		*rtt = w;
+		if (n > 0) {
+			gsize narrow = rtt_bytes(g, side);
+			gint64 *w = rtt_alloc(&a->rtts, 2 * narrow);
+			for (guint32 i = 0; i < n; i++)
+				w[i] = ((const guint32 *)*rtt)[i];
+			rtt_release(&a->rtts, *rtt, narrow);
+			*rtt = w;
+		}
 		g->c.slow.wide[side] = 1;
 	}
 	gsize es = g->c.slow.wide[side] ? sizeof(gint64) : sizeof(guint32);
-	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
-		*rtt = g_realloc(*rtt, (n ? 2 * n : 4) * es);
+	if (n == 0) {
+		*rtt = rtt_alloc(&a->rtts, 4 * es);
+	} else if (n >= 4 && (n & (n - 1)) == 0) {
+		*rtt = rtt_grow(&a->rtts, *rtt, n * es, 2 * n * es);
+	}
 	if (g->c.slow.wide[side])
 		((gint64 *)*rtt)[n] = v;
 	else
@@ -631,7 +725,7 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 			for (int s = 0; s < 2; s++) {
 				if (v[s] == SS_NO_TIME || v[s] < 0)
 					continue;
-				add_rtt(g, s, v[s]);
+				add_rtt(a, g, s, v[s]);
 				keep_slowest(a, g, s, r, v[s]);
 			}
 		}

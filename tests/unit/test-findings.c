@@ -734,6 +734,61 @@ static void test_slow_samples_widen(void **state)
 	ss_report_free(r);
 }
 
+/* The listeners' round trips live in the accumulator's pool (rtt_pool):
+ * arrays freed as a listener grows are handed to the next, one listener
+ * grows past the pool's largest (RTT_POOL_MAX) onto the heap, four widen
+ * to 8-byte samples (two in the pool, two on the heap), and every listener
+ * still reads back its own samples, in order. */
+static void test_slow_samples_pooled(void **state)
+{
+	(void)state;
+	enum { LISTENERS = 5 };
+	/* samples per listener: through the pool onto the heap, the same
+	 * widened on the heap, 2 048 x 4 bytes widened at the end; and the
+	 * last two widened in the pool, one at its first sample */
+	const guint counts[LISTENERS] = { 400, 400, 1100, 10, 3 };
+	const guint widen_at[LISTENERS] = { G_MAXUINT, 300, 1099, 6, 0 };
+	G_STATIC_ASSERT(1100 * sizeof(guint32) > RTT_POOL_MAX);
+	GPtrArray *conns = g_ptr_array_new();
+	ss_findings_acc *a = ss_findings_acc_new();
+	guint done[LISTENERS] = { 0 };
+	for (guint i = 0; done[0] + done[1] + done[2] + done[3] + done[4] < 1913; i++) {
+		guint l = i % LISTENERS;
+		if (done[l] == counts[l])
+			continue;
+		gint64 rtt = done[l] == widen_at[l] ? 5000 * G_GINT64_CONSTANT(1000) * MS
+						    : (gint64)(done[l] + 1) * MS;
+		ss_conn *c = complete(v4(10, 0, 1, (int)(i % 200) + 1), (guint16)(20000 + i),
+				      v4(10, 0, 0, (int)l + 1), 80, T0 + (gint64)i * 10 * MS, rtt,
+				      MS, 1000 * MS);
+		g_ptr_array_add(conns, c);
+		ss_findings_acc_add(a, c);
+		done[l]++;
+	}
+	assert_non_null(a->rtts.chunks);
+	guint seen = 0;
+	for (guint32 i = 0; i < a->groups[K_SLOW].len; i++) {
+		const group *g = group_at(a, K_SLOW, i);
+		if (g == NULL)
+			continue;
+		guint l = g->k.server.bytes[3] - 1;
+		assert_true(l < LISTENERS);
+		seen++;
+		assert_int_equal(g->c.slow.len[0], counts[l]);
+		assert_int_equal(g->c.slow.len[1], counts[l]);
+		assert_int_equal(g->c.slow.wide[0], widen_at[l] < counts[l]);
+		for (guint j = 0; j < counts[l]; j++) {
+			gint64 want = j == widen_at[l] ? 5000 * G_GINT64_CONSTANT(1000) * MS
+						       : (gint64)(j + 1) * MS;
+			assert_int_equal(slow_rtt(g, 0, j), want);
+			assert_int_equal(slow_rtt(g, 1, j), MS);
+		}
+	}
+	assert_int_equal(seen, LISTENERS);
+	ss_findings_acc_free(a);
+	ss_report_free(report_of(conns));
+}
+
 static void test_examples_packed_same_bytes(void **state)
 {
 	(void)state;
@@ -936,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_examples_packed_same_bytes),
 		cmocka_unit_test(test_examples_packed_room),
 		cmocka_unit_test(test_slow_samples_widen),
+		cmocka_unit_test(test_slow_samples_pooled),
 		cmocka_unit_test(test_time_wait_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
