@@ -55,8 +55,6 @@ struct ss_capfile {
 	gint64 last_ts;             /* for SPBs, which carry no time */
 
 	char *error;
-	/* ss_capfile_read_ahead(): read(2) runs on a helper thread (capfile.c) */
-	struct capfile_ahead *ahead;
 };
 
 enum { LEN_NOT_SWAPPED, LEN_SWAPPED, LEN_MAYBE_SWAPPED };
@@ -88,15 +86,15 @@ static inline void capfile_consume(ss_capfile *f, gsize n)
 
 /* Called once a packet is handed over: asks for the two cache lines 512
  * bytes on (~4 packets of the bench captures), so that the packets after
- * it are in the cache when the parser and the decoder read them.  With
- * read-ahead the bytes were written by the read thread on the other core,
- * and the first read of each line (the record header here, the
- * addresses and ports in the decoder) waited for it: packet-phase samples
- * on mixed.pcap -12% with these two hints, less at 1 024 bytes on
- * (perf; docs/performance.md, "Packet side, ninth session").  Since the
- * twelfth session a threaded run reads on the feeding thread without
- * read-ahead (read(2) copies on that thread's own core), and the parser
- * runs off the critical path: the hints were not measured again there.
+ * it are in the cache when the parser and the decoder read them.  When a
+ * read-ahead thread (removed in the twelfth session) wrote the bytes on
+ * the other core, the first read of each line (the record header here,
+ * the addresses and ports in the decoder) waited for it: packet-phase
+ * samples on mixed.pcap -12% with these two hints, less at 1 024 bytes
+ * on (perf; docs/performance.md, "Packet side, ninth session").  Now the
+ * thread that parses also did the read(2), on its own core, and in a
+ * threaded run it is off the critical path (the feeding thread): the
+ * hints were not measured again there.
  * The bytes there may not be read yet, or lie past the buffer's end: a
  * prefetch is only a hint and never faults. */
 static inline void capfile_prefetch_ahead(const ss_capfile *f)

@@ -22,7 +22,6 @@
 #include "io/capfile-internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <unistd.h>
 
 /* ---- the byte layer ---- */
@@ -106,217 +105,9 @@ static gssize fill_gzip(ss_capfile *f, guint8 *out, gsize n)
 	return (gssize)(want - z->avail_out);
 }
 
-/* ---- read-ahead: read(2) on a helper thread ----
- *
- * Why: on mixed.pcap the packet thread spent ~10% of its time in read(2)
- * (the kernel's copy to the buffer, _copy_to_iter, and the page cache's
- * look-ups, filemap_get_read_batch) while the second core idled
- * (docs/performance.md, "Packet side, sixth session").  Here a helper
- * reads the file into a ring of AHEAD_BLOCKS blocks and the parsers read
- * the blocks in place: nothing is copied on the packet thread but a
- * record cut by a block's end (its first part goes into the headroom in
- * front of the next block, AHEAD_HEAD bytes; a longer one is gathered in
- * a buffer of its own).  raw_pos counts the bytes handed to the parsers,
- * so a position, a park and an end are what they would be without it. */
-#define AHEAD_BLOCKS 4
-#define AHEAD_BLOCK (256u * 1024)
-#define AHEAD_HEAD (64u * 1024)
-
-/* pthread's lock, not GMutex: glib builds GMutex on futexes that
- * ThreadSanitizer cannot see, so the blocks' hand-over would look like a
- * race to the CI's TSan stage. */
-typedef struct capfile_ahead {
-	GThread *thread;
-	int fd;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	guint8 *mem[AHEAD_BLOCKS];   /* AHEAD_HEAD + AHEAD_BLOCK each */
-	gsize len[AHEAD_BLOCKS];
-	/* In ring order: the parsers' blocks (held, 0-2), then the filled
-	 * ones, then the free ones, which the helper fills. */
-	guint take_at, n_filled, n_held;
-	gboolean done;               /* the helper met the end or an error */
-	int err;                     /* its errno, 0 at the end */
-	gboolean quit;
-	/* The parsers' view: a block (view >= 0) or `own` (-1), a buffer of
-	 * the reader's that holds what a block cannot. */
-	int view;
-	guint8 *own;
-	gsize own_cap;
-} capfile_ahead;
-
-static gpointer ahead_main(gpointer data)
-{
-	capfile_ahead *ra = data;
-	pthread_mutex_lock(&ra->lock);
-	for (;;) {
-		while (!ra->quit && ra->n_held + ra->n_filled >= AHEAD_BLOCKS)
-			pthread_cond_wait(&ra->cond, &ra->lock);
-		if (ra->quit)
-			break;
-		guint i = (ra->take_at + ra->n_filled) % AHEAD_BLOCKS;
-		pthread_mutex_unlock(&ra->lock);
-		ssize_t r;
-		do
-			r = read(ra->fd, ra->mem[i] + AHEAD_HEAD, AHEAD_BLOCK);
-		while (r < 0 && errno == EINTR);
-		int err = errno;
-		pthread_mutex_lock(&ra->lock);
-		if (r > 0) {
-			ra->len[i] = (gsize)r;
-			ra->n_filled++;
-		} else {
-			ra->done = TRUE;
-			ra->err = r < 0 ? err : 0;
-		}
-		pthread_cond_broadcast(&ra->cond);
-		if (ra->done)
-			break;
-	}
-	pthread_mutex_unlock(&ra->lock);
-	return NULL;
-}
-
-/* The next filled block (now held by the parsers), or -1 at the end or
- * on a read error (ra->err). */
-static int ahead_take(capfile_ahead *ra)
-{
-	pthread_mutex_lock(&ra->lock);
-	while (ra->n_filled == 0 && !ra->done)
-		pthread_cond_wait(&ra->cond, &ra->lock);
-	int i = -1;
-	if (ra->n_filled > 0) {
-		i = (int)ra->take_at;
-		ra->take_at = (ra->take_at + 1) % AHEAD_BLOCKS;
-		ra->n_filled--;
-		ra->n_held++;
-	}
-	pthread_mutex_unlock(&ra->lock);
-	return i;
-}
-
-/* The parsers are done with their oldest held block (blocks are let go
- * in the order they were taken). */
-static void ahead_let_go(capfile_ahead *ra)
-{
-	pthread_mutex_lock(&ra->lock);
-	ra->n_held--;
-	pthread_cond_broadcast(&ra->cond);
-	pthread_mutex_unlock(&ra->lock);
-}
-
-/* capfile_refill() with read-ahead: the next blocks, in place. */
-static int refill_ahead(ss_capfile *f, gsize n)
-{
-	capfile_ahead *ra = f->ahead;
-	while (f->end - f->start < n) {
-		if (f->eof)
-			return 0;
-		int i = ahead_take(ra);
-		if (i < 0) {
-			if (ra->err) {
-				capfile_set_error(f, "read error: %s", g_strerror(ra->err));
-				return -1;
-			}
-			f->eof = TRUE;
-			return 0;
-		}
-		gsize len = ra->len[i];   /* block i may be refilled once let go */
-		f->raw_pos += len;
-		gsize left = f->end - f->start;
-		if (left <= AHEAD_HEAD) {
-			/* The usual case: the cut record's start goes in front. */
-			memcpy(ra->mem[i] + AHEAD_HEAD - left, f->buf + f->start, left);
-			if (ra->view >= 0)
-				ahead_let_go(ra);
-			ra->view = i;
-			f->buf = ra->mem[i];
-			f->cap = AHEAD_HEAD + AHEAD_BLOCK;
-			f->start = AHEAD_HEAD - left;
-			f->end = AHEAD_HEAD + len;
-			continue;
-		}
-		/* A long record: gathered in `own`. */
-		if (ra->view < 0 && f->start > 0)
-			memmove(ra->own, ra->own + f->start, left);
-		if (ra->own_cap < left + len) {
-			ra->own_cap = MAX(left + len, 2 * ra->own_cap);
-			ra->own = g_realloc(ra->own, ra->own_cap);
-		}
-		if (ra->view >= 0) {
-			memcpy(ra->own, f->buf + f->start, left);
-			ahead_let_go(ra);
-		}
-		memcpy(ra->own + left, ra->mem[i] + AHEAD_HEAD, len);
-		ahead_let_go(ra);
-		ra->view = -1;
-		f->buf = ra->own;
-		f->cap = ra->own_cap;
-		f->start = 0;
-		f->end = left + len;
-	}
-	return 1;
-}
-
-gboolean ss_capfile_read_ahead(ss_capfile *f)
-{
-	if (f->ahead || f->fd < 0 || f->fp || f->z || f->error || f->eof)
-		return FALSE;
-	capfile_ahead *ra = g_new0(capfile_ahead, 1);
-	ra->fd = f->fd;
-	pthread_mutex_init(&ra->lock, NULL);
-	pthread_cond_init(&ra->cond, NULL);
-	for (guint i = 0; i < AHEAD_BLOCKS; i++)
-		ra->mem[i] = g_malloc(AHEAD_HEAD + AHEAD_BLOCK);
-	ra->view = -1;
-	ra->own = f->buf;   /* the bytes read so far, parsed on first */
-	ra->own_cap = f->cap;
-	f->ahead = ra;
-	ra->thread = g_thread_new("sockscope-read", ahead_main, ra);
-	return TRUE;
-}
-
-/* The helper stops and the bytes not parsed yet move to a buffer of f's
- * own, as if they had been read here.  Only parking and freeing call it:
- * the descriptor's offset is left where the helper stopped (resuming
- * seeks to raw_pos less those bytes, as without read-ahead). */
-static void ahead_end(ss_capfile *f)
-{
-	capfile_ahead *ra = f->ahead;
-	if (!ra)
-		return;
-	pthread_mutex_lock(&ra->lock);
-	ra->quit = TRUE;
-	pthread_cond_broadcast(&ra->cond);
-	pthread_mutex_unlock(&ra->lock);
-	g_thread_join(ra->thread);
-	gsize left = f->end - f->start;
-	if (ra->view >= 0) {
-		if (ra->own_cap < MAX(left, BUF_SIZE)) {
-			ra->own_cap = MAX(left, BUF_SIZE);
-			ra->own = g_realloc(ra->own, ra->own_cap);
-		}
-		memcpy(ra->own, f->buf + f->start, left);
-	} else if (f->start > 0) {
-		memmove(ra->own, ra->own + f->start, left);
-	}
-	f->buf = ra->own;
-	f->cap = ra->own_cap;
-	f->start = 0;
-	f->end = left;
-	for (guint i = 0; i < AHEAD_BLOCKS; i++)
-		g_free(ra->mem[i]);
-	pthread_mutex_destroy(&ra->lock);
-	pthread_cond_destroy(&ra->cond);
-	g_free(ra);
-	f->ahead = NULL;
-}
-
 /* capfile_ensure() when the buffer holds fewer than n bytes: reads on. */
 int capfile_refill(ss_capfile *f, gsize n)
 {
-	if (f->ahead)
-		return refill_ahead(f, n);
 	if (f->start > 0) {
 		memmove(f->buf, f->buf + f->start, f->end - f->start);
 		f->end -= f->start;
@@ -433,7 +224,6 @@ void ss_capfile_free(ss_capfile *f)
 {
 	if (!f)
 		return;
-	ahead_end(f);
 	if (f->z) {
 		inflateEnd(f->z);
 		g_free(f->z);
@@ -497,7 +287,6 @@ void ss_capfile_park(ss_capfile *f, ss_capfile_packet *pkt)
 		memcpy(f->hold, pkt->data, pkt->caplen);
 		pkt->data = f->hold;
 	}
-	ahead_end(f);   /* after the copy: pkt->data may point into a block */
 	if (f->z) {
 		/* Inflated bytes cannot be had again without the stream's state:
 		 * keep the unparsed ones (a right-sized copy) and the state. */

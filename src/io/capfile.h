@@ -72,17 +72,6 @@ const char *ss_capfile_error(const ss_capfile *f);
 /* Bytes read from the file so far (compressed bytes for gzip). */
 guint64 ss_capfile_position(const ss_capfile *f);
 
-/* Reads the rest of the file on a helper thread, four blocks of 256 KiB
- * ahead (capfile.c), so read(2) runs off the caller's thread; the
- * packets, errors and positions are the same.  FALSE (nothing changes)
- * for a stream, gzip, or a file already at its end or in error.  Parking
- * or freeing the reader stops the helper.  For callers with a core to
- * spare.  No caller since the twelfth session: a threaded run reads on
- * the feeding thread instead (io/source-merge.c), and a read-ahead thread
- * beside it made mixed.pcap slower (docs/performance.md, "Packet side,
- * twelfth session"). */
-gboolean ss_capfile_read_ahead(ss_capfile *f);
-
 /* Lazy opening (more files than descriptors): park() copies the packet
  * last returned (pkt->data is repointed at the copy), remembers where to
  * go on and forgets the descriptor, which the caller then closes; resume()

@@ -345,10 +345,10 @@ gboolean ss_file_sources_read_tap(ss_file_source **srcs, guint n, ss_analyzer *a
 	 * (pipeline/track.h).  On mixed.pcap this thread was 100% busy
 	 * through the packet phase, a third of it reading and decoding, while
 	 * the other core idled half of it.  The feeding thread does its own
-	 * read(2), without io/capfile.c's read-ahead thread: with it beside
-	 * the feeding one, five threads shared the two cores in the packet
-	 * phase and mixed's wall was 5% longer (docs/performance.md, "Packet
-	 * side, twelfth session").  Merged inputs are parked and reopened,
+	 * read(2): the reader's read-ahead thread that did them before
+	 * (removed since) made, beside the feeding one, five threads on the
+	 * two cores in the packet phase and mixed's wall 5% longer
+	 * (docs/performance.md, "Packet side, twelfth session").  Merged inputs are parked and reopened,
 	 * and keep to this thread; so do compare mode's taps (not threaded). */
 	GThread *feeder = NULL;
 	if (n == 1 && !tap && ss_analyzer_feed_begin(a)) {

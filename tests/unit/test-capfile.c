@@ -656,10 +656,10 @@ static void test_stream(void **state)
 	g_byte_array_unref(ng.b);
 }
 
-/* ---- read-ahead: read(2) on a helper thread ---- */
+/* ---- parking across records of every size ---- */
 
 /* A classic pcap of n packets of sizes from 14 bytes to 200 KB (some
- * longer than a read-ahead block's headroom), each with its own bytes. */
+ * longer than the reader's 128 KiB reads), each with its own bytes. */
 static GByteArray *pcap_sizes(guint n)
 {
 	wr w = { g_byte_array_new(), FALSE };
@@ -685,14 +685,12 @@ static GByteArray *pcap_sizes(guint n)
 /* Every packet (time, lengths, a checksum of its bytes), the last
  * result, the error and the position, after parking at packet `park_at`
  * (0: never) and reading on from a new descriptor. */
-static char *read_log(const GByteArray *b, gboolean ahead, guint park_at)
+static char *read_log(const GByteArray *b, guint park_at)
 {
 	int fd;
 	char *why = NULL;
 	ss_capfile *f = open_bytes(b->data, b->len, &fd, &why);
 	assert_non_null(f);
-	if (ahead)
-		assert_true(ss_capfile_read_ahead(f));
 	GString *log = g_string_new(NULL);
 	ss_capfile_packet p;
 	int r;
@@ -718,44 +716,30 @@ static char *read_log(const GByteArray *b, gboolean ahead, guint park_at)
 	return g_string_free(log, FALSE);
 }
 
-/* The same packets, end, error and position with read-ahead as without:
- * records cut by the helper's blocks (short ones through the headroom,
- * long ones gathered), files cut in a record, parking on the way (the
- * helper stops and reading goes on from the same byte), and turning it
- * on for a file already read to its end. */
-static void test_read_ahead(void **state)
+/* The same packets, end, error and position when the reader is parked
+ * on the way as when it is not: records longer than a read, files cut in
+ * a record, parking at the first, a middle and the last packet (reading
+ * goes on from the same byte on a new descriptor). */
+static void test_park_across_sizes(void **state)
 {
 	(void)state;
 	GByteArray *b = pcap_sizes(3000);
-	assert_true(b->len > 4u * 1024 * 1024);   /* many blocks */
+	assert_true(b->len > 4u * 1024 * 1024);   /* many reads */
 	const gsize cuts[] = { 0, 1, 30, 70000 };
 	for (gsize c = 0; c < G_N_ELEMENTS(cuts); c++) {
 		GByteArray *cut = g_byte_array_sized_new((guint)(b->len - cuts[c]));
 		g_byte_array_append(cut, b->data, (guint)(b->len - cuts[c]));
-		char *plain = read_log(cut, FALSE, 0);
-		const guint parks[] = { 0, 1, 400, 2999 };
+		char *plain = read_log(cut, 0);
+		const guint parks[] = { 1, 400, 2999 };
 		for (gsize k = 0; k < G_N_ELEMENTS(parks); k++) {
-			char *ahead = read_log(cut, TRUE, parks[k]);
-			assert_string_equal(plain, ahead);
-			g_free(ahead);
+			char *parked = read_log(cut, parks[k]);
+			assert_string_equal(plain, parked);
+			g_free(parked);
 		}
 		g_free(plain);
 		g_byte_array_unref(cut);
 	}
 	g_byte_array_unref(b);
-
-	/* Nothing left to read: refused, and the reader is as it was. */
-	GByteArray *tiny = pcap_sizes(2);
-	int fd;
-	char *why = NULL;
-	ss_capfile *f = open_bytes(tiny->data, tiny->len, &fd, &why);
-	ss_capfile_packet p;
-	while (ss_capfile_next(f, &p) == 1)
-		;
-	assert_false(ss_capfile_read_ahead(f));
-	ss_capfile_free(f);
-	close(fd);
-	g_byte_array_unref(tiny);
 }
 
 /* ---- reading whole files: one input against the merge ---- */
@@ -875,7 +859,7 @@ int main(void)
 		cmocka_unit_test(test_park_empty_packet),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_single_input_as_merged),
-		cmocka_unit_test(test_read_ahead),
+		cmocka_unit_test(test_park_across_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
