@@ -167,29 +167,45 @@ static inline int ss_vnet_cmp(const ss_vnet *a, const ss_vnet *b)
 	return (a->has_vni > b->has_vni) - (a->has_vni < b->has_vni);
 }
 
+/* The layout is the hand-over's: on a threaded run the feeding thread
+ * decodes into a ring of batches and the main thread, the packet phase's
+ * critical path, reads them from the other core's cache.  What tracking
+ * reads of a TCP or UDP packet (the time, the IP and transport fields and
+ * the tunnel's type) is in the first 100 bytes, and the struct is three
+ * whole cache lines (the ring's slots are line-aligned: pipeline/track.c),
+ * so a packet costs the main thread two lines, where the 200-byte layout
+ * before spread the same fields over 148 bytes, three or four lines at an
+ * 8-byte stride.  The tunnel's endpoints and the ICMP quote, read only
+ * when a record starts or an ICMP error comes, are the third line.  The
+ * decoder's clears rely on the order: the capture metadata first, then
+ * the inner fields from `family` to `tcp`, then the tunnel, then `icmp`
+ * (decode/internal.h, ss_packet_clear_inner). */
 typedef struct {
 	gint64 ts_ns;          /* capture time, ns since the Unix epoch (UTC) */
 	guint32 caplen;        /* bytes captured */
 	guint32 wirelen;       /* bytes on the wire */
-	ss_tunnel tunnel;      /* set by decapsulation, before the inner fields */
 
 	guint8 family;         /* SS_FAMILY_IPV4 / SS_FAMILY_IPV6 */
 	guint8 ip_proto;       /* final next-header / protocol number */
 	guint8 ttl;            /* IPv4 TTL or IPv6 hop limit */
-	ss_ip src, dst;
-	guint32 ip_len;        /* IP total length as declared (header + payload);
-	                          when the header declares 0 (TSO/GSO captures,
-	                          IPv6 jumbograms) the captured length instead */
-
+	guint8 csum;           /* ss_csum of the TCP/UDP checksum */
 	ss_l4_kind l4;
+	ss_ip src, dst;
 	guint16 sport, dport;  /* TCP/UDP ports */
 	guint32 payload_len;   /* TCP/UDP payload length from the IP/UDP lengths,
 	                          even when the capture cut the bytes */
+	guint32 ip_len;        /* IP total length as declared (header + payload);
+	                          when the header declares 0 (TSO/GSO captures,
+	                          IPv6 jumbograms) the captured length instead */
 	gboolean payload_cut;  /* the capture holds fewer payload bytes than that */
-	guint8 csum;           /* ss_csum of the TCP/UDP checksum */
-
 	ss_tcp_info tcp;       /* valid when l4 == SS_L4_TCP */
+
+	ss_tunnel tunnel;      /* set by decapsulation; a tunnel's inner packet
+	                          clears the fields around it, not it */
 	ss_icmp_quote icmp;    /* valid when l4 == SS_L4_ICMP_ERROR */
 } ss_packet;
+
+G_STATIC_ASSERT(sizeof(ss_packet) == 192);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_packet, tunnel) + 8 <= 128);   /* its type and id */
 
 #endif

@@ -178,7 +178,14 @@ static inline gboolean ss_decap_enabled(const ss_decap *d)
  * the tunnel's inner packet is the one tracked. */
 static inline void ss_packet_clear_inner(ss_packet *out)
 {
-	memset(&out->family, 0, sizeof(*out) - G_STRUCT_OFFSET(ss_packet, family));
+	G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_packet, family) < G_STRUCT_OFFSET(ss_packet, tunnel) &&
+			G_STRUCT_OFFSET(ss_packet, tunnel) + sizeof(ss_tunnel) ==
+				G_STRUCT_OFFSET(ss_packet, icmp) &&
+			G_STRUCT_OFFSET(ss_packet, icmp) + sizeof(ss_icmp_quote) ==
+				sizeof(ss_packet));
+	memset(&out->family, 0,
+	       G_STRUCT_OFFSET(ss_packet, tunnel) - G_STRUCT_OFFSET(ss_packet, family));
+	memset(&out->icmp, 0, sizeof out->icmp);
 }
 
 /* Counts one more encapsulation and records it as the innermost one;

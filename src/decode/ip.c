@@ -221,13 +221,13 @@ ss_reason ss_ip_parse(ss_cursor *c, guint8 expect_family, ss_ip_view *v)
 	return SS_REASON_OK;
 }
 
-/* ss_decode_ip() clears the tunnel and everything from `family` on and must
- * not touch the capture metadata; that relies on the metadata coming first
- * and the tunnel right before the IP fields. */
-G_STATIC_ASSERT(offsetof(ss_packet, ts_ns) < offsetof(ss_packet, tunnel) &&
-		offsetof(ss_packet, caplen) < offsetof(ss_packet, tunnel) &&
-		offsetof(ss_packet, wirelen) < offsetof(ss_packet, tunnel) &&
-		offsetof(ss_packet, tunnel) < offsetof(ss_packet, family));
+/* ss_decode_ip() clears everything from `family` on (the inner fields, the
+ * tunnel, the ICMP quote) and must not touch the capture metadata; that
+ * relies on the metadata coming first (sockscope/packet.h). */
+G_STATIC_ASSERT(offsetof(ss_packet, ts_ns) < offsetof(ss_packet, family) &&
+		offsetof(ss_packet, caplen) < offsetof(ss_packet, family) &&
+		offsetof(ss_packet, wirelen) < offsetof(ss_packet, family) &&
+		offsetof(ss_packet, family) < offsetof(ss_packet, tunnel));
 
 /* Remembers this IP header as the outer one of whatever tunnel it holds. */
 static void set_outer(ss_decap *d, const ss_ip_view *v)
@@ -317,6 +317,6 @@ ss_reason ss_decode_ip(const guint8 *data, gsize len, guint8 expect_family,
 	ss_decap d = { .out = out };
 
 	/* Leave the capture metadata the caller (or ss_decode) already set. */
-	memset(&out->tunnel, 0, sizeof(*out) - offsetof(ss_packet, tunnel));
+	memset(&out->family, 0, sizeof(*out) - offsetof(ss_packet, family));
 	return ss_decap_ip(&d, ss_cursor_make(data, len), expect_family);
 }

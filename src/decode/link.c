@@ -276,18 +276,17 @@ fast_ether_ip(const ss_decode_config *cfg, const guint8 *data, guint32 caplen,
 	return ss_decode_fast_ip(cfg, type, data + off, caplen - off, out, r);
 }
 
-/* Zeroes *out in blocks of at most 64 bytes, which gcc and clang write
- * with 16-byte stores: for one memset of its 200 bytes gcc emits `rep
+/* Zeroes *out in blocks of 64 bytes, which gcc and clang write with
+ * 16-byte stores: for one memset of the whole packet gcc emits `rep
  * stosq`, slow to start on the CPU and 31 instructions a packet by
- * callgrind's count, against 14 stores. */
+ * callgrind's count, against 14 stores (at 200 bytes; 12 at 192). */
 static inline void packet_clear(ss_packet *out)
 {
-	G_STATIC_ASSERT(sizeof(ss_packet) > 192 && sizeof(ss_packet) <= 256);
+	G_STATIC_ASSERT(sizeof(ss_packet) == 192);
 	char *b = (char *)out;
 	memset(b, 0, 64);
 	memset(b + 64, 0, 64);
 	memset(b + 128, 0, 64);
-	memset(b + 192, 0, sizeof(ss_packet) - 192);
 }
 
 /* Both entry points below, inlined into each: with `it` a constant NULL
