@@ -19,6 +19,17 @@
 
 #include <glib.h>
 
+/* The size of a transparent huge page: a mapped array is a whole number
+ * of them. */
+#define SS_BIG_HUGE_BYTES ((gsize)2 << 20)
+
+/* The bytes an array of `bytes` holds resident once every page of it is
+ * written (ss_big_new0 writes them all): from 2 MiB, its whole mapping,
+ * a multiple of SS_BIG_HUGE_BYTES; below, `bytes`.  For a table that
+ * picks its size: slots in the rest of the last huge page cost nothing
+ * more. */
+gsize ss_big_resident_bytes(gsize bytes);
+
 /* An array of `bytes` (0: NULL) becomes one of `new_bytes`, keeping the
  * first MIN(bytes, new_bytes) bytes; what follows them is unset. */
 void *ss_big_resize(void *p, gsize bytes, gsize new_bytes);

@@ -54,10 +54,11 @@ void ss_roles_free(ss_roles *k);
 gsize ss_roles_ipv4_bytes(const ss_roles *k);
 
 /* A hint, a few records ahead of the record's next call here: hashes its
- * IPv4 endpoints and starts fetching their slots, so that the call finds
- * them in the cache (a slot is a likely miss in a table of 2^18).  Reads
- * only c's flow key, its first bytes; changes no result. */
+ * endpoints and starts fetching their slots, so that the call finds them
+ * in the cache (a slot is a likely miss in a table of 2^18).  Reads only
+ * c's flow key, its first bytes; changes no result. */
 void ss_roles_prefetch(ss_roles *k, const ss_conn *c);
+
 
 /* ---- learning ---- */
 

@@ -25,67 +25,35 @@ typedef struct {
 	guint8 flags;
 } ep_counts;
 
-/* An IPv6 endpoint's key, and its entry in an ss_oatable. */
-typedef struct {
-	guint8 proto, family;
-	guint16 port;
-	ss_ip ip;
-} ep_key;
+/* An endpoint, key and counts together in its slot: the key's words
+ * first, then the counts.  An IPv4 endpoint's key is one word (address,
+ * port, protocol and the family's 4: a slot of 24 bytes), an IPv6 one's
+ * three (the address's halves, then port, protocol and family: 40 bytes).
+ * The last word holds the family, never 0, so 0 there marks a free slot. */
+#define EP4_WORDS 1
+#define EP6_WORDS 3
+#define EP_SLOT_WORDS(nw) ((nw) + sizeof(ep_counts) / sizeof(guint64))
+#define EP_SLOT_BYTES(nw) (EP_SLOT_WORDS(nw) * sizeof(guint64))
 
-typedef struct {
-	ep_key k;                /* first: the table's key */
-	ep_counts n;
-} ep_entry;
+G_STATIC_ASSERT(sizeof(ep_counts) == 16 && EP_SLOT_BYTES(EP4_WORDS) == 24);
 
-/* An IPv4 endpoint, key and counts together in its slot (24 bytes).  Its
- * key packs the address, port and protocol in one word, never 0 (the
- * family's 4 is in it), so 0 marks a free slot. */
+/* The endpoints of one family: open addressing with linear probing, at
+ * most 3/4 full, the entries in the slots themselves.  Nearly every
+ * record looks up two endpoints, one of them new (its client's ephemeral
+ * port), in a table of up to 2^18 of them: far past the caches.  In an
+ * ss_oatable a look-up was two dependent misses, the slot's tag and then
+ * the entry to compare the key and update the counts (perf annotate of
+ * ep_get on many-s: 46% of its samples on the first load, 29% on the
+ * second); here it is one, the key hashed as one or three words by
+ * ss_hash3.  The IPv6 endpoints were in an ss_oatable until the
+ * thirteenth session (40% of ep_insert's samples on mixed.pcap, whose
+ * 10 000 IPv6 hosts made ~15% of the endpoints: two misses, SipHash, no
+ * look-ahead); docs/performance.md, "Roll-ups, thirteenth session". */
 typedef struct {
-	guint64 key;
-	ep_counts n;
-} ep4_slot;
-
-G_STATIC_ASSERT(sizeof(ep4_slot) == 24);
-
-/* The IPv4 endpoints: open addressing with linear probing, at most 3/4
- * full, the entries in the slots themselves.  Nearly every record looks
- * up two endpoints, one of them new (its client's ephemeral port), in a
- * table of up to 2^18 of them: far past the caches.  In an ss_oatable a
- * look-up was two dependent misses, the slot's tag and then the 36-byte
- * entry to compare the key and update the counts (perf annotate of ep_get
- * on many-s: 46% of its samples on the first load, 29% on the second);
- * here it is one, and the key is hashed as 8 bytes instead of 20.  IPv6
- * endpoints, rare, stay in an ss_oatable. */
-typedef struct {
-	ep4_slot *slots;         /* cap slots */
-	guint32 cap;             /* 0 (nothing allocated yet), a power of two, or
-	                            at last the size max_endpoints needs */
+	guint64 *slots;          /* cap slots of words + 2 words each */
+	guint32 cap;             /* 0 (nothing allocated yet), or ep_grown_cap()'s */
 	guint32 len;
-} ep4_table;
-
-/* The IPv4 table grows to the fewest slots that hold max_endpoints at
- * most 3/4 full (ss_oa_grown_cap: 349 525 for 2^18, 8 MiB), where
- * doubling went on to 2^19 slots (12 MiB) for the same 2^18 endpoints,
- * half of them empty at many-flows.pcap's peak.  A home slot is found by
- * fast range, so any size indexes.  Measured in docs/performance.md
- * ("Roll-ups, tenth session"). */
-
-/* Whether one more endpoint would fill more than 3/4 of the slots (for a
- * power of two, (len + 1) * 4 > cap * 3, as before). */
-static inline gboolean ep4_needs_room(const ep4_table *t)
-{
-	return t->len + 1 > t->cap - t->cap / 4;
-}
-
-G_ALWAYS_INLINE static inline guint32 ep4_home(const ep4_table *t, guint32 h)
-{
-	return ss_fast_range(h, t->cap);
-}
-
-G_ALWAYS_INLINE static inline guint32 ep4_next(const ep4_table *t, guint32 i)
-{
-	return i + 1 == t->cap ? 0 : i + 1;
-}
+} ep_table;
 
 /* The hashes of the endpoints ss_roles_prefetch() looked at, direct
  * mapped by key: the look-up a few events later finds its hash here
@@ -125,12 +93,12 @@ typedef struct {
 struct ss_roles {
 	ss_roles_limits lim;
 	const ss_hosts *hosts;
-	/* the IPv4 endpoints' hash: three AES rounds (ss_hash3) where it was
+	/* the endpoints' hash: three AES rounds (ss_hash3) where it was
 	 * SipHash-1-3 of the packed 8 bytes (docs/performance.md, "Roll-ups,
-	 * eleventh session") */
+	 * eleventh session") or of the IPv6 key's 20 (thirteenth session) */
 	ss_hash3_key hk;
-	ep4_table eps4;          /* IPv4 endpoints */
-	ss_oatable eps6;         /* ep_entry, keyed by ep_key: IPv6 endpoints */
+	ep_table eps4;           /* IPv4 endpoints, EP4_WORDS of key */
+	ep_table eps6;           /* IPv6 endpoints, EP6_WORDS of key */
 	ep_memo memo[EP_MEMO];   /* IPv4 keys' hashes, from ss_roles_prefetch() */
 	gboolean full;           /* a sweep freed too little: no new endpoints */
 	guint64 dropped;
@@ -162,7 +130,6 @@ ss_roles *ss_roles_new(const ss_roles_limits *lim, const ss_hosts *hosts)
 		ss_roles_limits_init(&k->lim);
 	k->hosts = hosts;
 	ss_hash3_key_init(&k->hk);
-	ss_oatable_init(&k->eps6, sizeof(ep_entry), sizeof(ep_key));
 	ss_oatable_init(&k->directions.v6, sizeof(dir_key), sizeof(dir_key));
 	ss_oatable_init(&k->deaf.v6, sizeof(dir_key), sizeof(dir_key));
 	return k;
@@ -172,8 +139,8 @@ void ss_roles_free(ss_roles *k)
 {
 	if (!k)
 		return;
-	ss_big_free(k->eps4.slots, (gsize)k->eps4.cap * sizeof *k->eps4.slots);
-	ss_oatable_clear(&k->eps6);
+	ss_big_free(k->eps4.slots, (gsize)k->eps4.cap * EP_SLOT_BYTES(EP4_WORDS));
+	ss_big_free(k->eps6.slots, (gsize)k->eps6.cap * EP_SLOT_BYTES(EP6_WORDS));
 	dir_set_clear(&k->directions);
 	dir_set_clear(&k->deaf);
 	g_free(k);
@@ -181,7 +148,7 @@ void ss_roles_free(ss_roles *k)
 
 gsize ss_roles_ipv4_bytes(const ss_roles *k)
 {
-	return (gsize)k->eps4.cap * sizeof *k->eps4.slots;
+	return (gsize)k->eps4.cap * EP_SLOT_BYTES(EP4_WORDS);
 }
 
 guint64 ss_roles_dropped(const ss_roles *k)
@@ -196,13 +163,16 @@ guint64 ss_roles_dropped(const ss_roles *k)
 typedef struct {
 	gboolean v4;
 	guint32 h;
-	guint64 key4;
-	ep_key key6;
+	guint64 key[EP6_WORDS];  /* EP4_WORDS or EP6_WORDS of them */
 } ep_ref;
 
-G_ALWAYS_INLINE static inline guint32 ep4_hash(const ss_roles *k, guint64 key)
+/* The functions below take the key's width, nw, a constant wherever they
+ * are inlined, so each family gets its own code from one source. */
+G_ALWAYS_INLINE static inline guint32 ep_hash(const ss_roles *k, const guint64 *key, guint nw)
 {
-	return (guint32)ss_hash3(&k->hk, key, 0, 0);
+	if (nw == EP4_WORDS)
+		return (guint32)ss_hash3(&k->hk, key[0], 0, 0);
+	return (guint32)ss_hash3(&k->hk, key[0], key[1], key[2]);
 }
 
 static inline guint64 ep4_key(const ss_ip *ip, guint16 port, guint8 proto)
@@ -210,6 +180,14 @@ static inline guint64 ep4_key(const ss_ip *ip, guint16 port, guint8 proto)
 	guint32 a;
 	memcpy(&a, ip->bytes, 4);
 	return (guint64)a << 32 | (guint64)port << 16 | (guint64)proto << 8 | SS_FAMILY_IPV4;
+}
+
+static inline void ep6_key(guint64 *key, guint8 family, const ss_ip *ip, guint16 port,
+			   guint8 proto)
+{
+	memcpy(&key[0], ip->bytes, 8);
+	memcpy(&key[1], ip->bytes + 8, 8);
+	key[2] = (guint64)port << 16 | (guint64)proto << 8 | family;
 }
 
 /* The memo slot of key: the top bits of a multiplication by 2^64 / phi
@@ -220,45 +198,136 @@ static inline guint32 ep4_memo_index(guint64 key)
 }
 G_STATIC_ASSERT(EP_MEMO == 256);
 
+G_ALWAYS_INLINE static inline guint64 *ep_slot(const ep_table *t, guint32 i, guint nw)
+{
+	return t->slots + (gsize)i * EP_SLOT_WORDS(nw);
+}
+
+G_ALWAYS_INLINE static inline ep_counts *ep_slot_counts(guint64 *s, guint nw)
+{
+	return (ep_counts *)(s + nw);
+}
+
+G_ALWAYS_INLINE static inline gboolean ep_slot_free(const guint64 *s, guint nw)
+{
+	return s[nw - 1] == 0;
+}
+
+/* Whether one more endpoint would fill more than 3/4 of the slots (for a
+ * power of two, (len + 1) * 4 > cap * 3, as before). */
+static inline gboolean ep_needs_room(const ep_table *t)
+{
+	return t->len + 1 > t->cap - t->cap / 4;
+}
+
+G_ALWAYS_INLINE static inline guint32 ep_home(const ep_table *t, guint32 h)
+{
+	return ss_fast_range(h, t->cap);
+}
+
+G_ALWAYS_INLINE static inline guint32 ep_next(const ep_table *t, guint32 i)
+{
+	return i + 1 == t->cap ? 0 : i + 1;
+}
+
+G_ALWAYS_INLINE static inline gboolean ep_key_eq(const guint64 *s, const guint64 *key, guint nw)
+{
+	if (nw == EP4_WORDS)
+		return s[0] == key[0];
+	return s[0] == key[0] && s[1] == key[1] && s[2] == key[2];
+}
+
 /* The slot of key, or the free slot where it would go (cap > 0, and the
  * table is never full, so the probe ends). */
-static inline ep4_slot *ep4_probe(const ep4_table *t, guint64 key, guint32 h)
+G_ALWAYS_INLINE static inline guint64 *ep_probe(const ep_table *t, const guint64 *key,
+						guint32 h, guint nw)
 {
-	for (guint32 i = ep4_home(t, h);; i = ep4_next(t, i)) {
-		ep4_slot *s = &t->slots[i];
-		if (s->key == key || s->key == 0)
+	for (guint32 i = ep_home(t, h);; i = ep_next(t, i)) {
+		guint64 *s = ep_slot(t, i, nw);
+		if (ep_slot_free(s, nw) || ep_key_eq(s, key, nw))
 			return s;
 	}
 }
 
-static void ep4_grow(const ss_roles *k, ep4_table *t)
+/* Moves slot `from` to where its key goes in t. */
+G_ALWAYS_INLINE static inline void ep_place(const ss_roles *k, const ep_table *t,
+					    const guint64 *from, guint nw)
 {
-	guint32 cap = ss_oa_grown_cap(t->cap, k->lim.max_endpoints);
-	ep4_table n = { ss_big_new0(cap, sizeof(ep4_slot)), cap, t->len };
-	for (guint32 i = 0; i < t->cap; i++)
-		if (t->slots[i].key)
-			*ep4_probe(&n, t->slots[i].key, ep4_hash(k, t->slots[i].key)) = t->slots[i];
-	ss_big_free(t->slots, (gsize)t->cap * sizeof *t->slots);
+	memcpy(ep_probe(t, from, ep_hash(k, from, nw), nw), from, EP_SLOT_BYTES(nw));
+}
+
+/* The table grows at last to the fewest slots that hold max_endpoints at
+ * most 3/4 full (ss_oa_cap_for: 349 525 for 2^18, 8 MiB of IPv4 slots),
+ * where doubling went on to 2^19 slots (12 MiB) for the same 2^18
+ * endpoints, half of them empty at many-flows.pcap's peak; a home slot is
+ * found by fast range, so any size indexes (docs/performance.md,
+ * "Roll-ups, tenth session").
+ *
+ * The next size of a table of cap slots: double (IPv4) or
+ * grow by half (IPv6: its 40-byte slots at most 3/4 full took more than
+ * the ss_oatable's dense 36-byte entries and 8-byte slots did, ~0.5 MB
+ * more on many-flows.pcap's ~30 000 IPv6 endpoints when doubled), or at
+ * last the size max_endpoints needs (ss_oa_cap_for), fitted to the huge
+ * pages a mapped table is populated in (ss_big_resident_bytes): the whole
+ * pages below the grown size when they still grow the table by half,
+ * else every slot of the pages it takes (mixed.pcap's ~93 000 IPv4
+ * endpoints: 174 762 slots of 24 bytes in the 4 MiB that 131 072
+ * populated).  A size whose growth by half would pass the last goes to
+ * the last at once: a table grown from 349 524 slots to 349 525 would
+ * hold two 8 MiB arrays for one slot. */
+static guint32 ep_grown_cap(const ss_roles *k, guint32 cap, guint nw)
+{
+	gsize slot_bytes = EP_SLOT_BYTES(nw);
+	guint32 last = ss_oa_cap_for(k->lim.max_endpoints);
+	guint32 next = cap == 0 ? 64 : nw == EP4_WORDS ? cap * 2 : cap + cap / 2;
+	if (next >= last)
+		return MAX(last, cap + 1);
+	gsize bytes = (gsize)next * slot_bytes, held = ss_big_resident_bytes(bytes);
+	if (held != bytes) {
+		guint32 below = (guint32)((held - SS_BIG_HUGE_BYTES) / slot_bytes);
+		next = below >= cap + cap / 2 ? below : (guint32)(held / slot_bytes);
+	}
+	return (guint64)next + next / 2 > last ? last : next;
+}
+
+G_ALWAYS_INLINE static inline void ep_grow(const ss_roles *k, ep_table *t, guint nw)
+{
+	guint32 cap = ep_grown_cap(k, t->cap, nw);
+	ep_table n = { ss_big_new0(cap, EP_SLOT_BYTES(nw)), cap, t->len };
+	for (guint32 i = 0; i < t->cap; i++) {
+		const guint64 *s = ep_slot(t, i, nw);
+		if (!ep_slot_free(s, nw))
+			ep_place(k, &n, s, nw);
+	}
+	ss_big_free(t->slots, (gsize)t->cap * EP_SLOT_BYTES(nw));
 	*t = n;
+}
+
+static void ep4_grow(const ss_roles *k, ep_table *t)
+{
+	ep_grow(k, t, EP4_WORDS);
+}
+
+static void ep6_grow(const ss_roles *k, ep_table *t)
+{
+	ep_grow(k, t, EP6_WORDS);
 }
 
 static void ep_ref_make(const ss_roles *k, ep_ref *r, const ss_conn *c, int side)
 {
 	r->v4 = c->family == SS_FAMILY_IPV4;
 	if (r->v4) {
-		r->key4 = ep4_key(ss_conn_ip(c, side), ss_conn_port(c, side), c->proto);
-		const ep_memo *m = &k->memo[ep4_memo_index(r->key4)];
-		r->h = m->key == r->key4 ? m->h : ep4_hash(k, r->key4);
+		r->key[0] = ep4_key(ss_conn_ip(c, side), ss_conn_port(c, side), c->proto);
+		const ep_memo *m = &k->memo[ep4_memo_index(r->key[0])];
+		r->h = m->key == r->key[0] ? m->h : ep_hash(k, r->key, EP4_WORDS);
 		if (k->eps4.cap)
-			__builtin_prefetch(&k->eps4.slots[ep4_home(&k->eps4, r->h)]);
+			__builtin_prefetch(ep_slot(&k->eps4, ep_home(&k->eps4, r->h), EP4_WORDS));
 		return;
 	}
-	memset(&r->key6, 0, sizeof r->key6);
-	r->key6.proto = c->proto;
-	r->key6.family = c->family;
-	r->key6.port = ss_conn_port(c, side);
-	r->key6.ip = *ss_conn_ip(c, side);
-	r->h = ss_oa_hash(&r->key6, sizeof r->key6);
+	ep6_key(r->key, c->family, ss_conn_ip(c, side), ss_conn_port(c, side), c->proto);
+	r->h = ep_hash(k, r->key, EP6_WORDS);
+	if (k->eps6.cap)
+		__builtin_prefetch(ep_slot(&k->eps6, ep_home(&k->eps6, r->h), EP6_WORDS));
 }
 
 void ss_roles_prefetch(ss_roles *k, const ss_conn *c)
@@ -266,51 +335,68 @@ void ss_roles_prefetch(ss_roles *k, const ss_conn *c)
 	/* From the flow key, the record's first bytes (the caller fetched
 	 * them ahead): both endpoints are looked up, so which side is ep[0]
 	 * does not matter here. */
+	if (!k)
+		return;
 	const ss_flow_key *fk = &c->key;
-	if (!k || fk->family != SS_FAMILY_IPV4 || k->eps4.cap == 0)
+	if (fk->family != SS_FAMILY_IPV4) {
+		/* no memo: the look-up hashes the three words again, ~25
+		 * instructions, where the miss it saves is ~100 ns */
+		if (k->eps6.cap == 0)
+			return;
+		for (int i = 0; i < 2; i++) {
+			guint64 key[EP6_WORDS];
+			ep6_key(key, fk->family, &fk->addr[i], fk->port[i], fk->proto);
+			guint32 h = ep_hash(k, key, EP6_WORDS);
+			ss_prefetch_bytes(ep_slot(&k->eps6, ep_home(&k->eps6, h), EP6_WORDS),
+					  EP_SLOT_BYTES(EP6_WORDS));
+		}
+		return;
+	}
+	if (k->eps4.cap == 0)
 		return;
 	for (int i = 0; i < 2; i++) {
 		guint64 key = ep4_key(&fk->addr[i], fk->port[i], fk->proto);
 		ep_memo *m = &k->memo[ep4_memo_index(key)];
 		if (m->key != key) {
 			m->key = key;
-			m->h = ep4_hash(k, key);
+			m->h = ep_hash(k, &key, EP4_WORDS);
 		}
-		__builtin_prefetch(&k->eps4.slots[ep4_home(&k->eps4, m->h)], 1);
+		__builtin_prefetch(ep_slot(&k->eps4, ep_home(&k->eps4, m->h), EP4_WORDS), 1);
 	}
 }
 
 static const ep_counts *ep_find(const ss_roles *k, const ep_ref *r)
 {
-	if (r->v4) {
-		if (k->eps4.len == 0)
-			return NULL;
-		const ep4_slot *s = ep4_probe(&k->eps4, r->key4, r->h);
-		return s->key ? &s->n : NULL;
-	}
-	const ep_entry *e = ss_oa_find(&k->eps6, &r->key6, r->h, sizeof r->key6, sizeof *e);
-	return e ? &e->n : NULL;
+	guint nw = r->v4 ? EP4_WORDS : EP6_WORDS;
+	const ep_table *t = r->v4 ? &k->eps4 : &k->eps6;
+	if (t->len == 0)
+		return NULL;
+	guint64 *s = r->v4 ? ep_probe(t, r->key, r->h, EP4_WORDS)
+			   : ep_probe(t, r->key, r->h, EP6_WORDS);
+	return ep_slot_free(s, nw) ? NULL : ep_slot_counts(s, nw);
 }
 
-/* The entry of r, made when it is new (the table has room for it). */
+/* The entry of r in t, made when it is new (the table has room for it). */
+G_ALWAYS_INLINE static inline ep_counts *ep_insert_in(ss_roles *k, ep_table *t, const ep_ref *r,
+						      guint nw, void (*grow)(const ss_roles *, ep_table *))
+{
+	guint64 *s = t->cap ? ep_probe(t, r->key, r->h, nw) : NULL;
+	if (s && !ep_slot_free(s, nw))
+		return ep_slot_counts(s, nw);
+	if (ep_needs_room(t)) {
+		grow(k, t);
+		s = ep_probe(t, r->key, r->h, nw);
+	}
+	memcpy(s, r->key, nw * sizeof(guint64));
+	t->len++;
+	return ep_slot_counts(s, nw);
+}
+
 static ep_counts *ep_insert(ss_roles *k, const ep_ref *r)
 {
-	if (r->v4) {
-		ep4_table *t = &k->eps4;
-		ep4_slot *s = t->cap ? ep4_probe(t, r->key4, r->h) : NULL;
-		if (s && s->key)
-			return &s->n;
-		if (ep4_needs_room(t)) {
-			ep4_grow(k, t);
-			s = ep4_probe(t, r->key4, r->h);
-		}
-		s->key = r->key4;
-		t->len++;
-		return &s->n;
-	}
-	gboolean created;
-	ep_entry *e = ss_oa_insert(&k->eps6, &r->key6, r->h, sizeof r->key6, sizeof *e, &created);
-	return &e->n;
+	if (r->v4)
+		return ep_insert_in(k, &k->eps4, r, EP4_WORDS, ep4_grow);
+	return ep_insert_in(k, &k->eps6, r, EP6_WORDS, ep6_grow);
 }
 
 static gboolean one_shot(const ep_counts *n)
@@ -318,39 +404,36 @@ static gboolean one_shot(const ep_counts *n)
 	return n->records <= 1 && n->replies == 0 && n->flags == 0;
 }
 
-static gboolean not_one_shot(const void *e, void *data)
-{
-	(void)data;
-	return !one_shot(&((const ep_entry *)e)->n);
-}
-
-/* Removes the one-shot IPv4 endpoints in place: frees their slots, then
+/* Removes the one-shot endpoints in place: frees their slots, then
  * places every other entry again, walking on from a slot that was free
  * before the sweep, so that each entry's run from its home slot is placed
  * again before it and it lands at or before where it was (linear probing
- * leaves no free slot between an entry and its home).  In place because a sweep runs again and again once
- * the table is full: a fresh array each time was megabytes of new pages. */
-static guint32 ep4_sweep(const ss_roles *k, ep4_table *t)
+ * leaves no free slot between an entry and its home).  In place because a
+ * sweep runs again and again once the table is full: a fresh array each
+ * time was megabytes of new pages. */
+G_ALWAYS_INLINE static inline guint32 ep_sweep(const ss_roles *k, ep_table *t, guint nw)
 {
 	guint32 removed = 0, start = 0;
 	for (guint32 i = 0; i < t->cap; i++) {
-		if (t->slots[i].key == 0) {
+		guint64 *s = ep_slot(t, i, nw);
+		if (ep_slot_free(s, nw)) {
 			start = i;   /* free before the sweep: no run of entries crosses it */
-		} else if (one_shot(&t->slots[i].n)) {
-			memset(&t->slots[i], 0, sizeof t->slots[i]);
+		} else if (one_shot(ep_slot_counts(s, nw))) {
+			memset(s, 0, EP_SLOT_BYTES(nw));
 			removed++;
 		}
 	}
 	if (removed == 0)
 		return 0;
 	for (guint32 j = 1, i = start; j <= t->cap; j++) {
-		i = ep4_next(t, i);
-		ep4_slot *s = &t->slots[i];
-		if (s->key == 0)
+		i = ep_next(t, i);
+		guint64 *s = ep_slot(t, i, nw);
+		if (ep_slot_free(s, nw))
 			continue;
-		ep4_slot moved = *s;
-		memset(s, 0, sizeof *s);
-		*ep4_probe(t, moved.key, ep4_hash(k, moved.key)) = moved;
+		guint64 moved[EP_SLOT_WORDS(EP6_WORDS)];
+		memcpy(moved, s, EP_SLOT_BYTES(nw));
+		memset(s, 0, EP_SLOT_BYTES(nw));
+		ep_place(k, t, moved, nw);
 	}
 	t->len -= removed;
 	return removed;
@@ -358,7 +441,7 @@ static guint32 ep4_sweep(const ss_roles *k, ep4_table *t)
 
 static guint32 ep_count(const ss_roles *k)
 {
-	return k->eps4.len + ss_oatable_size(&k->eps6);
+	return k->eps4.len + k->eps6.len;
 }
 
 /* The endpoint's entry, created when there is room.  The pointer holds
@@ -377,7 +460,7 @@ static ep_counts *ep_get(ss_roles *k, const ep_ref *r)
 	 * eighth of the table, or the table stops growing for good. */
 	guint freed = 0;
 	if (!k->full && ep_count(k) > 0)
-		freed = ep4_sweep(k, &k->eps4) + ss_oatable_filter(&k->eps6, not_one_shot, NULL);
+		freed = ep_sweep(k, &k->eps4, EP4_WORDS) + ep_sweep(k, &k->eps6, EP6_WORDS);
 	k->dropped += freed;
 	if (freed < k->lim.max_endpoints / 8 + 1)
 		k->full = TRUE;

@@ -19,7 +19,7 @@
 #endif
 #endif
 
-#define HUGE_BYTES ((gsize)2 << 20)
+#define HUGE_BYTES SS_BIG_HUGE_BYTES
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
@@ -129,6 +129,11 @@ void *ss_big_new0(gsize n, gsize size)
 	void *p = map_new(len);
 	ss_big_populate(p, len);
 	return p;
+}
+
+gsize ss_big_resident_bytes(gsize bytes)
+{
+	return mapped(bytes) ? map_len(bytes) : bytes;
 }
 
 void ss_big_advise_huge(void *p, gsize len)

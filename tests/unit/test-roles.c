@@ -554,18 +554,35 @@ static void test_knowledge_full(void **state)
 	ss_roles_free(k);
 }
 
+/* An address of family whose last two bytes are hi and lo (IPv4:
+ * 10.net.hi.lo; IPv6: fd00::net:hi:lo). */
+static ss_ip family_ip(guint8 family, guint8 net, guint8 hi, guint8 lo)
+{
+	if (family == SS_FAMILY_IPV4)
+		return sc_ip4(10, net, hi, lo);
+	ss_ip a;
+	memset(&a, 0, sizeof a);
+	a.bytes[0] = 0xfd;
+	a.bytes[13] = net;
+	a.bytes[14] = hi;
+	a.bytes[15] = lo;
+	return a;
+}
+
 /* Every endpoint a sweep keeps can still be found: a sweep frees slots
  * in the middle of probe runs and places the kept entries again.  1 000
- * proven listeners among 30 000 one-shot clients, 4 096 remembered. */
-static void test_sweeps_keep_entries(void **state)
+ * proven listeners among 30 000 one-shot clients, 4 096 remembered; the
+ * IPv6 endpoints, in a table of their own with three-word keys since the
+ * thirteenth session, alike. */
+static void sweeps_keep_entries(guint8 family)
 {
-	(void)state;
 	ss_roles_limits lim = { 4096 };
 	ss_roles *k = ss_roles_new(&lim, NULL);
 	for (int i = 0; i < 30000; i++) {
 		int s = i % 1000;
-		ss_conn c = bounded_conn(SS_FAMILY_IPV4, (guint8)(i / 256), (guint16)(1024 + i), 0);
-		sc_conn_set_ip(&c, 1, sc_ip4(10, 1, (guint8)(s / 256), (guint8)s));
+		ss_conn c = bounded_conn(family, 0, (guint16)(1024 + i), 0);
+		sc_conn_set_ip(&c, 0, family_ip(family, 0, 0, (guint8)(i / 256)));
+		sc_conn_set_ip(&c, 1, family_ip(family, 1, (guint8)(s / 256), (guint8)s));
 		sc_conn_set_port(&c, 1, 8000);   /* not a service port */
 		ss_roles_note_record(k, &c);
 		if (i < 1000)
@@ -573,15 +590,35 @@ static void test_sweeps_keep_entries(void **state)
 	}
 	assert_true(ss_roles_dropped(k) > 20000);
 	for (int s = 0; s < 1000; s++) {
-		ss_conn c = bounded_conn(SS_FAMILY_IPV4, 1, 8000, 0);
-		sc_conn_set_ip(&c, 0, sc_ip4(10, 1, (guint8)(s / 256), (guint8)s));
-		sc_conn_set_ip(&c, 1, sc_ip4(10, 2, 0, 1));
+		ss_conn c = bounded_conn(family, 1, 8000, 0);
+		sc_conn_set_ip(&c, 0, family_ip(family, 1, (guint8)(s / 256), (guint8)s));
+		sc_conn_set_ip(&c, 1, family_ip(family, 2, 0, 1));
 		sc_conn_set_port(&c, 1, 9000);
 		ss_roles_decide(k, &c);
 		assert_int_equal(c.evidence, SS_EVIDENCE_PROVEN_LISTENER);
 		assert_int_equal(c.client, 1);
 	}
+	/* the servers' port was learnt as theirs alone: the same addresses
+	 * on another port are unknown to the learner */
+	ss_conn other = bounded_conn(family, 1, 8001, 0);
+	sc_conn_set_ip(&other, 0, family_ip(family, 1, 0, 5));
+	sc_conn_set_ip(&other, 1, family_ip(family, 2, 0, 1));
+	sc_conn_set_port(&other, 1, 9000);
+	ss_roles_decide(k, &other);
+	assert_int_not_equal(other.evidence, SS_EVIDENCE_PROVEN_LISTENER);
 	ss_roles_free(k);
+}
+
+static void test_sweeps_keep_entries(void **state)
+{
+	(void)state;
+	sweeps_keep_entries(SS_FAMILY_IPV4);
+}
+
+static void test_sweeps_keep_entries_ipv6(void **state)
+{
+	(void)state;
+	sweeps_keep_entries(SS_FAMILY_IPV6);
 }
 
 /* A TCP record in which only ep[0] (from) was heard, ep[0] the client. */
@@ -656,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_knowledge_full),
 		cmocka_unit_test(test_knowledge_last_size),
 		cmocka_unit_test(test_sweeps_keep_entries),
+		cmocka_unit_test(test_sweeps_keep_entries_ipv6),
 		cmocka_unit_test(test_directions_bounded),
 		cmocka_unit_test(test_answer_unseen),
 	};
