@@ -59,6 +59,11 @@ gsize ss_roles_ipv4_bytes(const ss_roles *k);
  * c's flow key, its first bytes; changes no result. */
 void ss_roles_prefetch(ss_roles *k, const ss_conn *c);
 
+/* The same hint for ss_roles_learn() of a finished record: starts
+ * fetching the slots of the host-pair directions it will add (IPv4; the
+ * directions' set, up to 2^16 of them, is a likely miss too).  Reads c's
+ * key and its sides' packet counts; changes no result. */
+void ss_roles_prefetch_learn(const ss_roles *k, const ss_conn *c);
 
 /* ---- learning ---- */
 

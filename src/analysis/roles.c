@@ -564,6 +564,16 @@ static gboolean dir_contains(const dir_set *s, guint8 family, const ss_ip *from,
 	return ss_oa_find(&s->v6, &d, ss_oa_hash(&d, sizeof d), sizeof d, sizeof d) != NULL;
 }
 
+void ss_roles_prefetch_learn(const ss_roles *k, const ss_conn *c)
+{
+	if (!k || c->family != SS_FAMILY_IPV4 || dir_size(&k->directions) >= SS_ROLES_MAX_DIRECTIONS)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (c->ep[i].packets > 0)
+			ss_set64_prefetch(&k->directions.v4,
+					  dir4(ss_conn_ip(c, i), ss_conn_ip(c, !i)));
+}
+
 /* Which host-pair directions the record holds packets in; a one-sided TCP
  * record proves the capture misses what its silent side sent to the other
  * (the other side acknowledged it, ss_conn_one_sided). */

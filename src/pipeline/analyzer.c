@@ -453,6 +453,7 @@ static void report_consume(void *ctx, ss_stage_batch *b)
 		if (i + HL_ENTRY_AHEAD < b->len && b->ev[i + HL_ENTRY_AHEAD].kind == EVENT_RETIRE) {
 			ss_listeners_prefetch_entry(a->listeners, b->ev[i + HL_ENTRY_AHEAD].item);
 			ss_hosts_prefetch_entry(a->hosts, b->ev[i + HL_ENTRY_AHEAD].item);
+			ss_roles_prefetch_learn(a->roles, b->ev[i + HL_ENTRY_AHEAD].item);
 		}
 		if (i + HL_INNER_AHEAD < b->len && b->ev[i + HL_INNER_AHEAD].kind == EVENT_RETIRE) {
 			const ss_conn *c = b->ev[i + HL_INNER_AHEAD].item;
