@@ -188,6 +188,18 @@ G_STATIC_ASSERT(sizeof(host_acc) == 48);
  * hash there instead of computing it again. */
 G_STATIC_ASSERT(sizeof(host_key) <= SS_OA_MEMO_KEY);
 
+/* A client host's first pair is new to `pairs` without a look-up (no pair
+ * of a host whose client_servers is 0 was ever added), but its insert
+ * still probed for a free slot: a miss no look-ahead covers, the host's
+ * number being unknown until the host is made (62-66% of
+ * ss_hosts_add_conn's samples were on that slot, docs/performance.md,
+ * "Roll-ups, eleventh session").  Such a pair is counted at once and
+ * waits here, its slot prefetched, for PAIRS_DEFERRED more before it is
+ * inserted; a look-up checks the waiting ones first, and the bound counts
+ * them, so every result is the one the set alone gave.  Measured in
+ * "Roll-ups, thirteenth session". */
+#define PAIRS_DEFERRED 8
+
 struct ss_hosts {
 	ss_hosts_limits lim;
 	ss_oatable by_ip;       /* host_acc, keyed by its host_key */
@@ -204,6 +216,9 @@ struct ss_hosts {
 	guint32 last;
 	ss_set64 pairs;         /* (host index + 1) << 32 | server socket number:
 	                           the servers each host reached */
+	/* pairs counted but not yet in `pairs` (pairs_defer), a ring; 0: none */
+	guint64 deferred[PAIRS_DEFERRED];
+	guint32 n_deferred, deferred_next;
 	guint port_maps;
 	ss_hosts_dropped dropped;
 	ss_hash3_key hk;        /* by_ip's hash of IPv4-shaped keys (host_hash) */
@@ -240,6 +255,43 @@ static void clients_release(ss_hosts *h)
 	}
 }
 
+static void pairs_clear(ss_hosts *h)
+{
+	ss_set64_clear(&h->pairs);
+	memset(h->deferred, 0, sizeof h->deferred);
+	h->n_deferred = h->deferred_next = 0;
+}
+
+/* Counts pair, new to the set and to the waiting pairs, as a member: it
+ * waits in the ring, and the oldest waiting pair goes into the set. */
+static void pairs_defer(ss_hosts *h, guint64 pair)
+{
+	guint64 *at = &h->deferred[h->deferred_next];
+	if (*at)
+		ss_set64_add(&h->pairs, *at, G_MAXUINT32);   /* new to it: added */
+	else
+		h->n_deferred++;
+	*at = pair;
+	h->deferred_next = (h->deferred_next + 1) % PAIRS_DEFERRED;
+	ss_set64_prefetch(&h->pairs, pair);
+}
+
+/* Adds pair (nonzero) to the pairs, set and waiting ones together, unless
+ * they hold `max`; `fresh`: its host has no pair yet, so it is new. */
+static ss_set64_result pairs_add(ss_hosts *h, guint64 pair, gboolean fresh, guint32 max)
+{
+	if (fresh) {
+		if (h->pairs.len + h->n_deferred >= max)
+			return SS_SET64_FULL;
+		pairs_defer(h, pair);
+		return SS_SET64_ADDED;
+	}
+	for (guint i = 0; i < PAIRS_DEFERRED; i++)
+		if (h->deferred[i] == pair)
+			return SS_SET64_PRESENT;
+	return ss_set64_add(&h->pairs, pair, max - h->n_deferred);
+}
+
 static void hosts_clear(ss_hosts *h)
 {
 	clients_release(h);
@@ -253,7 +305,7 @@ static void hosts_clear(ss_hosts *h)
 	h->n_ones = h->ones_cap = 0;
 	h->last = 0;
 	ss_oatable_clear(&h->by_ip);
-	ss_set64_clear(&h->pairs);
+	pairs_clear(h);
 }
 
 ss_hosts *ss_hosts_new(const ss_hosts_limits *lim)
@@ -715,7 +767,8 @@ void ss_hosts_add_conn(ss_hosts *h, const ss_conn *c, guint32 server)
 		 * never one made-up server shared by every such record */
 		return;
 	guint64 host = host_index(h, acc);
-	switch (ss_set64_add(&h->pairs, (host + 1) << 32 | server, h->lim.max_servers)) {
+	switch (pairs_add(h, (host + 1) << 32 | server, acc->client_servers == 0,
+			  h->lim.max_servers)) {
 	case SS_SET64_ADDED:
 		acc->client_servers++;
 		break;
@@ -878,7 +931,7 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	 * its 33.5 MB copy were); the maps' 2 KiB heads, with what they
 	 * found, go after. */
 	ss_oatable_drop_index(&h->by_ip);
-	ss_set64_clear(&h->pairs);
+	pairs_clear(h);
 	clients_release(h);
 
 	guint32 n = ss_oatable_size(&h->by_ip);

@@ -560,6 +560,57 @@ static void test_servers_bounded(void **state)
 	ss_hosts_free(hs);
 }
 
+/* The pairs of new client hosts wait a few records before they go into
+ * the pair set (hosts.c, pairs_defer): every count must still be the
+ * set's alone.  Random records among 300 hosts and 40 servers, many of
+ * them a new host's first pair seen again within the wait or past the
+ * bound, against a model that keeps every pair. */
+static void test_servers_deferred(void **state)
+{
+	(void)state;
+	ss_hosts_limits lim;
+	ss_hosts_limits_init(&lim);
+	lim.max_servers = 700;
+	ss_hosts *hs = ss_hosts_new(&lim);
+	GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+	guint32 servers[300] = { 0 };
+	guint64 dropped = 0, pairs[4000];
+	GRand *r = g_rand_new_with_seed(14);
+	for (int i = 0; i < 4000; i++) {
+		/* mostly recent hosts, so that pairs repeat within the wait */
+		guint32 host = (guint32)i / 12 + (guint32)g_rand_int_range(r, 0, 4);
+		host = MIN(host, 299);
+		guint32 server = (guint32)g_rand_int_range(r, 0, 40);
+		ss_conn c = syn_conn(sc_ip4(10, 0, (guint8)(host / 256), (guint8)host), 40000,
+				     sc_ip4(10, 0, 200, (guint8)server));
+		ss_hosts_add_conn(hs, &c, server);
+		pairs[i] = (guint64)host << 32 | server;
+		if (g_hash_table_contains(seen, &pairs[i]))
+			continue;
+		if (g_hash_table_size(seen) >= lim.max_servers) {
+			dropped++;
+			continue;
+		}
+		g_hash_table_add(seen, &pairs[i]);
+		servers[host]++;
+	}
+	ss_hosts_dropped d;
+	ss_hosts_get_dropped(hs, &d);
+	assert_true(dropped > 100);
+	assert_int_equal(d.servers, dropped);
+	GArray *out = ss_hosts_take(hs, NULL);
+	assert_int_equal(out->len, 300);
+	for (guint i = 0; i < out->len; i++) {
+		const ss_host *h = &g_array_index(out, ss_host, i);
+		/* the hosts come out by address: 10.0.0.0 up */
+		assert_int_equal(h->client_servers, servers[h->ip.bytes[2] * 256 + h->ip.bytes[3]]);
+	}
+	ss_hosts_array_free(out);
+	g_rand_free(r);
+	g_hash_table_destroy(seen);
+	ss_hosts_free(hs);
+}
+
 /* The hosts come out in ss_host_cmp's order (family, address, virtual
  * network) whatever order they were made in: ss_hosts_take places them
  * by radix sorts of the key, not by sorting with the comparator.  Keys
@@ -939,6 +990,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion_warning),
 		cmocka_unit_test(test_reuse_and_dual_port),
 		cmocka_unit_test(test_servers_bounded),
+		cmocka_unit_test(test_servers_deferred),
 		cmocka_unit_test(test_hosts_bounded),
 		cmocka_unit_test(test_take_order),
 		cmocka_unit_test(test_likely_client),
