@@ -115,6 +115,13 @@ ss_findings_acc *ss_findings_acc_new(void);
  * them), so that its look-ups are prefetched meanwhile; c must stay alive
  * and unchanged until it is added.  Optional: only the speed changes. */
 void ss_findings_acc_ahead(ss_findings_acc *a, const ss_conn *c);
+/* Has the pages of the accumulator's two largest arrays (the pairs'
+ * entries, the examples' store) faulted in ahead of their use on a helper
+ * thread, so that the caller's thread does not zero them: for a caller
+ * that adds on a thread of its own beside an idle one (app/run.c: the
+ * threaded writer).  Until the accumulator is finished or freed.
+ * Optional: only the speed changes. */
+void ss_findings_acc_fault_ahead(ss_findings_acc *a);
 /* Looks at one finalized record (it is not kept; a copy may be). */
 void ss_findings_acc_add(ss_findings_acc *a, const ss_conn *c);
 /* The ranked findings (ss_finding*, free with g_ptr_array_unref), from the

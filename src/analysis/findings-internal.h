@@ -201,6 +201,18 @@ typedef struct {
 	void *chunks;                   /* the chunks, each starting with the previous one's address */
 } rtt_pool;
 
+/* The pairs' entries and the examples' store faulted in ahead of their
+ * use on a helper thread (ss_findings_acc_fault_ahead(); findings.c),
+ * a page of FAULT_STEP at a time. */
+#define FAULT_STEP ((gsize)2 << 20)   /* a huge page: the arrays' mappings are aligned to it */
+/* How close to the end of its page the use comes before the next page is
+ * asked for: ~7 ms of the writer's use of either array on mixed.pcap,
+ * where the helper faults a page in in ~2 ms.  A page asked for and never
+ * used is memory spent: with the whole page as the lead (the next page
+ * asked for as the use entered one), many-flows.pcap's peak RSS rose by
+ * 2 MiB, the examples' store's last page. */
+#define FAULT_LEAD ((gsize)512 << 10)
+
 /* A tuple's last packet when it was closed with FIN (time-wait reuse). */
 typedef struct {
 	ss_flow_key key;               /* first: the table's key */
@@ -256,6 +268,11 @@ struct ss_findings_acc {
 	closed4_table closed4;         /* the untunnelled IPv4 TCP tuples */
 	ss_oatable closed;             /* closed_tuple, keyed by its flow key: the others */
 	ss_hash3_key hk;               /* the tables' hash of IPv4 keys (gkey_oa_hash) */
+	/* The helper that faults the pairs' entries and the examples' store
+	 * in ahead of their use (ss_findings_acc_fault_ahead(); NULL: none),
+	 * and how far from each array's start it has been asked to. */
+	struct fault_ahead *fa;
+	gsize pairs_faulted, ex_faulted;
 	guint64 tcp;                   /* TCP records seen */
 	/* records whose answer the capture could not show (outcome unknown) */
 	guint64 unknown_tcp, unknown_udp;

@@ -4,7 +4,10 @@
  * findings; findings-text.c says what each group means.  docs/reports.md
  * describes every finding and its thresholds (named in sockscope/findings.h). */
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analysis/findings-internal.h"
 #include "sockscope/bigarray.h"
@@ -128,6 +131,142 @@ static void rtt_pool_clear(rtt_pool *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* ---- pages faulted in ahead (fault_ahead) ----
+ * The pairs' entries (96 bytes each, up to SS_FINDINGS_MAX_GROUPS: 6.3 MB)
+ * and the examples' store grow into fresh mappings (ss_big_resize()),
+ * whose pages the kernel zeroes at their first touch.  On mixed.pcap,
+ * whose ~98 000 records all end at the capture's end, that zeroing was
+ * ~21% of the writer thread's samples (clear_page_erms under
+ * acc_add_now's pair insert and ex_ref's copy: 3.8% of all the run's
+ * samples), in the drain that the writer bounds while the main thread
+ * waits.  A helper thread faults the next FAULT_STEP of each array in
+ * (MADV_POPULATE_WRITE) as the owner's use nears the end of the last one
+ * asked for, so the zeroing runs beside the writer instead of on it.  The
+ * owner never waits for the helper but before it moves or frees an array
+ * (a resize: a few times a run), as the helper's jobs name its address.
+ * The advice writes no byte, so the helper and the owner share no data.
+ * Memory: at most FAULT_STEP of each array faulted in and not used yet,
+ * only while its use is within FAULT_LEAD of it (none for the pairs past
+ * their bound).  Measured in
+ * docs/performance.md, "Writer and findings, thirteenth session". */
+#define FAULT_JOBS 4
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
+#endif
+
+/* pthread's lock, as flow/slab.c's helper: ThreadSanitizer sees it. */
+struct fault_ahead {
+	GThread *thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;   /* a job queued, or quit (helper); idle (owner) */
+	struct {
+		guint8 *p;
+		gsize len;
+	} job[FAULT_JOBS];
+	guint head, n;         /* the queued jobs: job[head], job[head + 1]... */
+	gboolean busy;         /* the helper is doing the one it took */
+	gboolean quit;
+};
+
+static gpointer fault_ahead_main(gpointer data)
+{
+	struct fault_ahead *f = data;
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		while (!f->quit && f->n == 0)
+			pthread_cond_wait(&f->cond, &f->lock);
+		if (f->quit)
+			break;
+		guint8 *p = f->job[f->head].p;
+		gsize len = f->job[f->head].len;
+		f->head = (f->head + 1) % FAULT_JOBS;
+		f->n--;
+		f->busy = TRUE;
+		pthread_mutex_unlock(&f->lock);
+		/* refused (an old kernel, no memory): the owner faults the
+		 * pages in at their first touch, as without the helper */
+		(void)madvise(p, len, MADV_POPULATE_WRITE);
+		pthread_mutex_lock(&f->lock);
+		f->busy = FALSE;
+		pthread_cond_broadcast(&f->cond);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+void ss_findings_acc_fault_ahead(ss_findings_acc *a)
+{
+	if (a->fa != NULL)
+		return;
+	struct fault_ahead *f = g_new0(struct fault_ahead, 1);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	f->thread = g_thread_try_new("sockscope-fault", fault_ahead_main, f, NULL);
+	if (f->thread == NULL) {   /* no thread: the owner zeroes, as before */
+		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->cond);
+		g_free(f);
+		return;
+	}
+	a->fa = f;
+}
+
+/* Owner: returns once the helper has no job (before an array moves). */
+static void fault_ahead_wait(struct fault_ahead *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	while (f->n > 0 || f->busy)
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void fault_ahead_stop(ss_findings_acc *a)
+{
+	struct fault_ahead *f = a->fa;
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->quit = TRUE;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	g_thread_join(f->thread);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
+	g_free(f);
+	a->fa = NULL;
+}
+
+/* Owner: the first `used` bytes of the array at p are in use, and it
+ * grows to `limit` bytes before it moves (or never past them); *faulted:
+ * how far from p the helper has been asked to fault it in.  Once the use
+ * is within FAULT_LEAD of the end of its 2 MiB page, the next page is
+ * asked for.  Never a page the use has reached, and only page-aligned
+ * ones (an array below 2 MiB is malloc'd: never asked for). */
+static inline void fault_ahead_note(ss_findings_acc *a, gsize *faulted, guint8 *p, gsize used,
+				    gsize limit)
+{
+	if (G_LIKELY(a->fa == NULL))
+		return;
+	gsize next = (used + FAULT_STEP - 1) & ~(FAULT_STEP - 1);
+	gsize from = MAX(*faulted, next);
+	gsize to = MIN(next + FAULT_STEP, limit);
+	if (next - used > FAULT_LEAD || from >= to || (uintptr_t)(p + from) % 4096 != 0)
+		return;
+	struct fault_ahead *f = a->fa;
+	pthread_mutex_lock(&f->lock);
+	if (f->n < FAULT_JOBS) {
+		f->job[(f->head + f->n) % FAULT_JOBS].p = p + from;
+		f->job[(f->head + f->n) % FAULT_JOBS].len = to - from;
+		f->n++;
+		*faulted = to;
+		pthread_cond_broadcast(&f->cond);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* Frees what a group points to (the group is its table's; its examples
  * are the store's, its pooled round trips the pool's). */
 static void group_clear(kind k, group *g)
@@ -162,6 +301,7 @@ void ss_findings_acc_free(ss_findings_acc *a)
 			group_clear((kind)k, ss_oa_entry(&a->groups[k], i));
 		ss_oatable_clear(&a->groups[k]);
 	}
+	fault_ahead_stop(a);
 	rtt_pool_clear(&a->rtts);
 	ss_oatable_clear(&a->pairs);
 	ss_big_free(a->ex.bytes, a->ex.cap);
@@ -498,8 +638,9 @@ static void ex_unref(ex_store *s, guint32 i)
 /* Stores the packed record (`len` bytes at p) with one reference; its
  * index.  A free room of its size or one or two units more is taken
  * first. */
-static guint32 ex_append_packed(ex_store *s, const guint8 *p, gsize len)
+static guint32 ex_append_packed(ss_findings_acc *a, const guint8 *p, gsize len)
 {
+	ex_store *s = &a->ex;
 	gsize room = ex_room_for(len);
 	for (gsize cls = room / EX_ROOM_UNIT; cls < EX_ROOM_CLASSES && cls <= room / EX_ROOM_UNIT + 2;
 	     cls++) {
@@ -514,6 +655,7 @@ static guint32 ex_append_packed(ex_store *s, const guint8 *p, gsize len)
 	gsize need = s->len + sizeof(ex_head) + room;
 	if (need > s->cap) {
 		gsize cap = MAX(s->cap + s->cap / 2, MAX(need, 64 * sizeof(ss_conn)));
+		fault_ahead_wait(a->fa);
 		s->bytes = ss_big_resize(s->bytes, s->cap, cap);
 		s->cap = cap;
 	}
@@ -523,6 +665,7 @@ static guint32 ex_append_packed(ex_store *s, const guint8 *p, gsize len)
 	guint32 i = (guint32)((s->len + sizeof(ex_head)) / 8);
 	memcpy(s->bytes + s->len + sizeof(ex_head), p, len);
 	s->len = need;
+	fault_ahead_note(a, &a->ex_faulted, s->bytes, s->len, s->cap);
 	return i;
 }
 
@@ -533,7 +676,7 @@ static guint32 ex_ref(ss_findings_acc *a, rec_keys *r)
 		ex_head_of(&a->ex, r->ex)->refs++;
 	} else {
 		guint8 buf[EX_PACK_BUF];
-		r->ex = ex_append_packed(&a->ex, buf, ex_pack(buf, r->c));
+		r->ex = ex_append_packed(a, buf, ex_pack(buf, r->c));
 	}
 	return r->ex;
 }
@@ -554,7 +697,7 @@ static guint32 ex_replace(ss_findings_acc *a, guint32 old, rec_keys *r)
 			return r->ex = old;
 		}
 		ex_unref(&a->ex, old);
-		return r->ex = ex_append_packed(&a->ex, buf, len);
+		return r->ex = ex_append_packed(a, buf, len);
 	}
 	ex_unref(&a->ex, old);
 	return ex_ref(a, r);
@@ -769,8 +912,14 @@ static void acc_add_now(ss_findings_acc *a, rec_keys *r)
 		const gkey *key = rec_key(a, r, TRUE, &h);
 		pair *p = ss_oa_find(&a->pairs, key, h, sizeof *key, sizeof *p);
 		gboolean created;
-		if (p == NULL && ss_oatable_size(&a->pairs) < SS_FINDINGS_MAX_GROUPS)
+		if (p == NULL && ss_oatable_size(&a->pairs) < SS_FINDINGS_MAX_GROUPS) {
+			if (a->pairs.len == a->pairs.ecap)
+				fault_ahead_wait(a->fa);   /* the entries move */
 			p = ss_oa_insert(&a->pairs, key, h, sizeof *key, sizeof *p, &created);
+			fault_ahead_note(a, &a->pairs_faulted, a->pairs.entries,
+					 (gsize)a->pairs.len * sizeof *p,
+					 (gsize)MIN(a->pairs.ecap, SS_FINDINGS_MAX_GROUPS) * sizeof *p);
+		}
 		if (p != NULL) {
 			/* what the probes of a scan found (findings-scan.c) */
 			if (c->outcome == SS_OUTCOME_REJECTED)
@@ -1323,6 +1472,7 @@ ss_findings_part *ss_findings_acc_finish_begin_split(ss_findings_acc *a, const G
 						     const ss_findings_slow *slow)
 {
 	G_STATIC_ASSERT(K_UNANSWERED < K_SLOW && K_REFUSED < K_SLOW);
+	fault_ahead_stop(a);   /* nothing is added any more */
 	ss_findings_part *part = g_new0(ss_findings_part, 1);
 	GPtrArray *out = part->out = g_ptr_array_new_with_free_func(ss_finding_free);
 	/* The groups in table order: cmp_finding() orders the findings

@@ -289,6 +289,8 @@ static ss_report *analyze(run_ctx *ctx)
 		 * sink writes. */
 		acfg.report_thread = !live && !cfg->single_thread;
 		ctx->sink.findings_threaded = acfg.report_thread;
+		if (acfg.report_thread)   /* the writer's fresh pages zeroed beside it */
+			ss_findings_acc_fault_ahead(ctx->sink.findings);
 	}
 	ss_analyzer *analyzer = ss_analyzer_new(&acfg);
 	if (live)

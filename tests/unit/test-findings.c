@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analysis/findings-internal.h"
 #include "sockscope/findings.h"
@@ -973,6 +974,86 @@ static void test_hosts_findings(void **state)
 	ss_report_free(r);
 }
 
+/* Whether the 4 KiB page at p is resident (faulted in). */
+static gboolean page_resident(const void *p)
+{
+	unsigned char vec = 0;
+	void *page = (void *)((uintptr_t)p & ~(uintptr_t)4095);
+	return mincore(page, 4096, &vec) == 0 && (vec & 1);
+}
+
+/* Array `bytes`, its first `used` bytes in use, room for `limit`: TRUE
+ * when the page after the 2 MiB page its use ends in is one the helper
+ * faults in ahead now (the use within FAULT_LEAD of the page's end, that
+ * page within the room, the array on a mapping of its own: not malloc'd,
+ * as under AddressSanitizer). */
+static gboolean fault_due(const guint8 *bytes, gsize used, gsize limit)
+{
+	gsize next = (used + FAULT_STEP - 1) & ~(FAULT_STEP - 1);
+	return (uintptr_t)bytes % FAULT_STEP == 0 && next - used <= FAULT_LEAD && next > used &&
+	       next < limit;
+}
+
+/* Is that page resident?  Waits up to 5 s for the helper. */
+static gboolean faulted_ahead(const guint8 *bytes, gsize used)
+{
+	const guint8 *next = bytes + ((used + FAULT_STEP - 1) & ~(FAULT_STEP - 1));
+	for (int i = 0; i < 5000 && !page_resident(next); i++)
+		g_usleep(1000);
+	return page_resident(next);
+}
+
+/* With a helper faulting the pairs' entries and the examples' store in
+ * ahead (ss_findings_acc_fault_ahead), the findings are the same, and as
+ * each array's use nears the end of a 2 MiB page the next one is resident
+ * before any record touched it.  60 000 unanswered attempts to as many
+ * server sockets: a pair and a stored example each, both arrays past 2 MiB
+ * (when they are on mappings of their own, each checked once). */
+static void test_faulted_ahead(void **state)
+{
+	(void)state;
+	enum { N = 60000 };
+	GPtrArray *conns = g_ptr_array_new();
+	for (guint i = 0; i < N; i++)
+		g_ptr_array_add(conns, unanswered(v4(10, 1, (int)(i / 250), (int)(i % 250) + 1),
+						  40000, v4(10, 2, (int)(i / 60000), 9),
+						  (guint16)(1 + i % 60000), T0 + (gint64)i * MS));
+	ss_report *r = report_of(conns);
+	GPtrArray *fs = ss_findings_compute(r);
+	char *want = findings_text(fs);
+	ss_findings_acc *a = ss_findings_acc_new();
+	ss_findings_acc_fault_ahead(a);
+	ss_findings_acc_fault_ahead(a);   /* a second call keeps the one helper */
+	int pairs_checked = 0, ex_checked = 0;
+	for (guint i = 0; i < conns->len; i++) {
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+		/* the pairs' room: past 6 MB (their bound) never asked for */
+		gsize pairs_used = a->pairs.len * sizeof(pair);
+		gsize pairs_limit = (gsize)MIN(a->pairs.ecap, SS_FINDINGS_MAX_GROUPS) * sizeof(pair);
+		if (!pairs_checked && pairs_used > 3 * FAULT_STEP / 2 &&
+		    fault_due(a->pairs.entries, pairs_used, pairs_limit)) {
+			assert_true(faulted_ahead(a->pairs.entries, pairs_used));
+			pairs_checked = 1;
+		}
+		if (!ex_checked && a->ex.len > 3 * FAULT_STEP / 2 &&
+		    fault_due(a->ex.bytes, a->ex.len, a->ex.cap)) {
+			assert_true(faulted_ahead(a->ex.bytes, a->ex.len));
+			ex_checked = 1;
+		}
+	}
+	assert_true(a->pairs.len == N && a->ex.len > 2 * FAULT_STEP);
+	if ((uintptr_t)a->ex.bytes % FAULT_STEP == 0)   /* mapped: both were checked */
+		assert_true(pairs_checked && ex_checked);
+	GPtrArray *got = ss_findings_acc_finish(a, r);
+	char *text = findings_text(got);
+	assert_string_equal(text, want);
+	g_free(text);
+	g_free(want);
+	g_ptr_array_unref(got);
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(test_slow_samples_widen),
 		cmocka_unit_test(test_slow_samples_pooled),
 		cmocka_unit_test(test_time_wait_families),
+		cmocka_unit_test(test_faulted_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
