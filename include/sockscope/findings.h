@@ -151,7 +151,8 @@ void ss_findings_acc_free(ss_findings_acc *a);
  * slow->start(data) first, when the slow part may begin, and
  * slow->result(data) for its findings (ss_findings_acc_finish_slow of
  * the same accumulator, e.g. by joining the thread that computes it) once
- * it has done all else.  Both parts only read the accumulator.  The part
+ * it has done all else and ranked its own; finish_slow ranks the slow
+ * part's on its thread, so that they are merged in.  Both parts only read the accumulator.  The part
  * is the one ss_findings_acc_finish_begin gives, findings in the same
  * order; finish_begin(a, conns) is finish_begin_split(a, conns, NULL). */
 typedef struct {

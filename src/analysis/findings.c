@@ -1331,6 +1331,15 @@ static void qsort_ranked(ss_finding **f, guint n)
 			  NULL);
 }
 
+/* Ranked x[0..nx) and y[0..ny) into dst, x's first on ties: the stable
+ * ranking of x's findings followed by y's. */
+static void merge_ranked(ss_finding **dst, ss_finding *const *x, guint nx, ss_finding *const *y,
+			 guint ny)
+{
+	for (guint i = 0, j = 0, k = 0; k < nx + ny; k++)
+		dst[k] = j == ny || (i < nx && cmp_finding(&x[i], &y[j]) <= 0) ? x[i++] : y[j++];
+}
+
 /* Keep-all: the examples of per-pair findings (churn, exhaustion) are the
  * pair's first records (for churn, its first short ones). */
 static void pair_examples(GPtrArray *out, const ss_report *r)
@@ -1410,6 +1419,13 @@ GPtrArray *ss_findings_acc_finish_slow(const ss_findings_acc *a)
 		if (g != NULL)
 			ss_findings_text_group(out, a, K_SLOW, g);
 	}
+	/* Finished and ranked here, on the slow part's thread: the first step
+	 * merges them in (finish_begin_split), where it ranked all after
+	 * joining this thread (~2 ms of mixed.pcap's serial tail). */
+	for (guint i = 0; i < out->len; i++)
+		ss_findings_text_tenant(g_ptr_array_index(out, i));
+	if (out->len > 1)
+		qsort_ranked((ss_finding **)out->pdata, out->len);
 	return out;
 }
 
@@ -1493,20 +1509,34 @@ ss_findings_part *ss_findings_acc_finish_begin_split(ss_findings_acc *a, const G
 	for (int k = K_SLOW + 1; k < K_ONE_SIDED; k++)
 		kind_findings(out, a, part, NULL, (kind)k);
 	insert_all(out, out->len, scanned);
-	if (slow != NULL)
-		insert_all(out, slow_at, slow->result(slow->data));
 	for (guint i = 0; i < out->len; i++)
 		ss_findings_text_tenant(g_ptr_array_index(out, i));
 	/* Ranked here, on the findings' thread (app/stream-sink.c), in a copy:
 	 * out keeps its order for pair_examples(), which gives a key's
-	 * examples to the last finding of that key. */
-	part->n_ranked = out->len;
-	/* Room for at least one, copying only the len there are: pdata holds
-	 * no more (it is NULL while empty). */
-	part->ranked = g_new(ss_finding *, MAX(out->len, 1));
+	 * examples to the last finding of that key.  The findings before
+	 * slow_at and those after it are ranked apart while the slow part
+	 * may still run, then merged with its own (ranked on its thread),
+	 * ties in out's order: the one stable ranking of out.  Room for at
+	 * least one, copying only the len there are: pdata holds no more (it
+	 * is NULL while empty). */
+	guint n_before = slow_at, n_after = out->len - slow_at;
+	ss_finding **mine = g_new(ss_finding *, MAX(out->len, 1));
 	if (out->len > 0)
-		memcpy(part->ranked, out->pdata, out->len * sizeof(gpointer));
-	qsort_ranked(part->ranked, part->n_ranked);
+		memcpy(mine, out->pdata, out->len * sizeof(gpointer));
+	qsort_ranked(mine, n_before);
+	qsort_ranked(mine + n_before, n_after);
+	GPtrArray *slows = slow != NULL ? slow->result(slow->data) : NULL;
+	guint n_slow = slows != NULL ? slows->len : 0;
+	ss_finding **before_slow = g_new(ss_finding *, MAX(n_before + n_slow, 1));
+	merge_ranked(before_slow, mine, n_before,
+		     n_slow > 0 ? (ss_finding *const *)slows->pdata : NULL, n_slow);
+	part->n_ranked = n_before + n_slow + n_after;
+	part->ranked = g_new(ss_finding *, MAX(part->n_ranked, 1));
+	merge_ranked(part->ranked, before_slow, n_before + n_slow, mine + n_before, n_after);
+	g_free(before_slow);
+	g_free(mine);
+	if (slows != NULL)
+		insert_all(out, slow_at, slows);
 	return part;
 }
 
@@ -1529,10 +1559,7 @@ GPtrArray *ss_findings_acc_finish_end(ss_findings_acc *a, ss_findings_part *part
 	if (n1 > 0)
 		memcpy(added, out->pdata + n0, n1 * sizeof(gpointer));
 	qsort_ranked(added, n1);
-	for (guint i = 0, j = 0, k = 0; k < out->len; k++)
-		out->pdata[k] = j == n1 || (i < n0 && cmp_finding(&part->ranked[i], &added[j]) <= 0)
-					? part->ranked[i++]
-					: added[j++];
+	merge_ranked((ss_finding **)out->pdata, part->ranked, n0, added, n1);
 	g_free(added);
 	g_free(part->ranked);
 	g_free(part);

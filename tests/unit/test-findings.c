@@ -507,6 +507,30 @@ static char *findings_text(GPtrArray *fs)
 	return g_string_free(s, FALSE);
 }
 
+/* Record i of a mix: unanswered (i % 7 == 3), refused (i % 11 == 5), else
+ * complete with round trips rtt and rtt2, closed by FIN and its tuple
+ * reused when `reused`. */
+static ss_conn *record_of_kind(int i, ss_ip cl, ss_ip sv, guint16 port, gint64 t, gint64 rtt,
+			       gint64 rtt2, gboolean reused)
+{
+	ss_conn *c;
+	if (i % 7 == 3)
+		return unanswered(cl, (guint16)(30000 + i), sv, port, t);
+	if (i % 11 == 5) {
+		c = tcp(cl, (guint16)(30000 + i), sv, port, t);
+		c->outcome = SS_OUTCOME_REJECTED;
+		c->first_rst_side = 1;
+		c->tail_tcp.first_rst_ns = t + MS;
+		return c;
+	}
+	c = complete(cl, (guint16)(30000 + i % 9), sv, port, t, rtt, rtt2, 20 * MS);
+	if (reused) {
+		c->reuse = SS_REUSE_AFTER_FIN;
+		c->tail_tcp.reuse_index = 1;
+	}
+	return c;
+}
+
 /* Announcing records ahead (ss_findings_acc_ahead: the writer thread
  * does, 16 ahead) only prefetches: the findings are the same announced or
  * not, and with announcements that are never followed by their add,
@@ -521,23 +545,8 @@ static void test_announced_ahead(void **state)
 		 * their tuple reused, some unanswered or refused */
 		gint64 t = T0 + i * 50 * MS;
 		guint16 port = (guint16)(8000 + i % 5);
-		ss_conn *c;
-		if (i % 7 == 3) {
-			c = unanswered(cl, (guint16)(30000 + i), sv, port, t);
-		} else if (i % 11 == 5) {
-			c = tcp(cl, (guint16)(30000 + i), sv, port, t);
-			c->outcome = SS_OUTCOME_REJECTED;
-			c->first_rst_side = 1;
-			c->tail_tcp.first_rst_ns = t + MS;
-		} else {
-			c = complete(cl, (guint16)(30000 + i % 9), sv, port, t, (200 + i * 37 % 900) * MS,
-				     (i % 3) * 300 * MS, 20 * MS);
-			if (i >= 9) {
-				c->reuse = SS_REUSE_AFTER_FIN;
-				c->tail_tcp.reuse_index = 1;
-			}
-		}
-		g_ptr_array_add(conns, c);
+		g_ptr_array_add(conns, record_of_kind(i, cl, sv, port, t, (200 + i * 37 % 900) * MS,
+						       (i % 3) * 300 * MS, i >= 9));
 	}
 	ss_report *r = report_of(conns);
 	GPtrArray *fs = ss_findings_compute(r);   /* announced 16 ahead */
@@ -566,6 +575,61 @@ static void test_announced_ahead(void **state)
 	}
 	g_free(want);
 	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
+/* The slow part on "its thread" (here called in turn): finish_slow ranks
+ * its findings and finish_begin_split merges them with the rest, ranked
+ * apart before and after them (findings.c merge_ranked); the findings and
+ * their order are those of one ranking of all.  Many listeners with slow
+ * handshakes of equal counts, beside unanswered, refused and reused ones
+ * of the same counts, so that the merge meets ties in every field it
+ * ranks by before the subject. */
+static GPtrArray *slow_now(gpointer data)
+{
+	return ss_findings_acc_finish_slow(data);
+}
+
+static void slow_started(gpointer data)
+{
+	(void)data;
+}
+
+static void test_split_ranks_as_one(void **state)
+{
+	(void)state;
+	GPtrArray *conns = g_ptr_array_new();
+	for (int i = 0; i < 600; i++) {
+		ss_ip cl = v4(10, 0, 1, 1 + i % 13), sv = v4(10, 0, 2, 1 + i % 37);
+		gint64 t = T0 + i * 40 * MS;
+		guint16 port = (guint16)(8000 + i % 23);
+		g_ptr_array_add(conns, record_of_kind(i, cl, sv, port, t,
+						       (i % 5 == 0 ? 900 + i % 300 : 2 + i % 3) * MS,
+						       (i % 13 == 0) * 400 * MS, i % 3 == 0));
+	}
+	ss_report *r = report_of(conns);
+	r->conns = g_ptr_array_new();   /* streamed: the records not kept */
+	ss_findings_acc *a = ss_findings_acc_new();
+	for (guint i = 0; i < conns->len; i++)
+		ss_findings_acc_add(a, g_ptr_array_index(conns, i));
+	GPtrArray *one = ss_findings_acc_finish_end(a, ss_findings_acc_finish_begin(a, NULL), r);
+	ss_findings_slow slow = { slow_started, slow_now, a };
+	GPtrArray *split =
+		ss_findings_acc_finish_end(a, ss_findings_acc_finish_begin_split(a, NULL, &slow), r);
+	guint slows = 0;
+	for (guint i = 0; i < one->len; i++)
+		slows += strcmp(((const ss_finding *)g_ptr_array_index(one, i))->id,
+				"slow_handshake") == 0;
+	assert_true(slows >= 20 && slows < one->len);
+	char *want = findings_text(one), *got = findings_text(split);
+	assert_string_equal(got, want);
+	g_free(want);
+	g_free(got);
+	g_ptr_array_unref(one);
+	g_ptr_array_unref(split);
+	ss_findings_acc_free(a);
+	g_ptr_array_unref(r->conns);
+	r->conns = conns;
 	ss_report_free(r);
 }
 
@@ -1068,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_closed_tuples_grow),
 		cmocka_unit_test(test_hosts_findings),
 		cmocka_unit_test(test_announced_ahead),
+		cmocka_unit_test(test_split_ranks_as_one),
 		cmocka_unit_test(test_examples_stored_once),
 		cmocka_unit_test(test_examples_packed_same_bytes),
 		cmocka_unit_test(test_examples_packed_room),
