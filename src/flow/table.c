@@ -23,8 +23,9 @@
  * the table stays narrow.  Every operation is written once over both slot
  * forms (the `wide` argument, a constant wherever it is inlined).
  *
- * Sizes: powers of two at most half full, doubling, up to a bound the
- * caller may set (ss_flow_table_set_bound(): the lifecycle's flow cap);
+ * Sizes: powers of two at most half full, doubling (but the first growth,
+ * which goes from 1 024 slots straight to 2^17: FIRST_GROWTH), up to a
+ * bound the caller may set (ss_flow_table_set_bound(): the lifecycle's flow cap);
  * the last growth goes to the fewest slots that hold the bound at most
  * 3/4 full (ss_oa_cap_for()) instead of the next power of two, and a
  * slot's home is the hash's fast range (a multiply: any size indexes).
@@ -112,6 +113,16 @@ int ss_flow_key_make(ss_flow_key *key, guint8 family, guint8 proto,
 }
 
 #define MIN_CAPACITY 1024
+/* The first growth goes straight to this many slots (1 MiB of narrow
+ * ones, the largest malloc'd array: core/bigarray.c maps from 2 MiB), not
+ * to 2 048: a capture with more than 512 flows in progress at once takes
+ * one growth there instead of seven, each a fresh array zeroed, faulted in
+ * and rehomed on the packet thread.  On mixed.pcap (50 000 flows at once)
+ * that was 2 MiB zeroed and ~65 000 entries rehomed: ~3% of the main
+ * thread's packet-phase samples (docs/performance.md, "Packet side,
+ * thirteenth session").  Captures with fewer flows at once keep the small
+ * table. */
+#define FIRST_GROWTH ((gsize)1 << 17)
 
 /* The home slot of the hash bits h keeps (any capacity). */
 G_ALWAYS_INLINE static inline gsize home(const ss_flow_table *t, guint32 h)
@@ -327,7 +338,7 @@ static void grow(ss_flow_table *t)
 {
 	gsize old_cap = t->cap;
 	void *old = t->slots;
-	gsize cap = old_cap * 2;
+	gsize cap = old_cap == MIN_CAPACITY ? FIRST_GROWTH : old_cap * 2;
 	if (t->bound) {
 		gsize last = ss_oa_cap_for(t->bound);
 		if (cap > last && last > old_cap)

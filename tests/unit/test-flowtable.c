@@ -478,11 +478,11 @@ static void test_far_entry(void **state)
 	g_free(near);
 }
 
-/* A table bounded at 3 000 entries (the lifecycle's flow cap) doubles
- * from 1 024 slots to 2 048, then goes to 4 000 (3 000 at most 3/4 full),
- * not 4 096, and holds the bound there through deletions and inserts at
- * its full load; past the bound (a caller's bug) it still doubles.  With
- * no bound, 3 000 entries take 8 192 slots. */
+/* A table bounded at 3 000 entries (the lifecycle's flow cap) grows from
+ * 1 024 slots straight to 4 000 (3 000 at most 3/4 full), not to the
+ * first growth's 2^17, and holds the bound there through deletions and
+ * inserts at its full load; past the bound (a caller's bug) it doubles.
+ * With no bound, 3 000 entries take the first growth's 2^17 slots. */
 static void test_bound_sets_last_size(void **state)
 {
 	(void)state;
@@ -500,12 +500,12 @@ static void test_bound_sets_last_size(void **state)
 		ss_flow_table_insert_hashed(free_t, &recs[i], ss_flow_table_hash(free_t, &recs[i].key));
 		ss_flow_table_insert_hashed(t, &recs[i], h[i]);
 		present[i] = TRUE;
-		if (i == 1535)
+		if (i == 511)
+			assert_int_equal(ss_flow_table_capacity(t), 1024);
+		else if (i == 512)
 			assert_int_equal(ss_flow_table_capacity(t), 4000);
-		else if (i == 1023)
-			assert_int_equal(ss_flow_table_capacity(t), 2048);
 	}
-	assert_int_equal(ss_flow_table_capacity(free_t), 8192);
+	assert_int_equal(ss_flow_table_capacity(free_t), 1u << 17);
 	assert_int_equal(ss_flow_table_capacity(t), 4000);
 	check_all(t, recs, h, present, BOUND);
 	/* Out and in again at the bound: the size stays. */
