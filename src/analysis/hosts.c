@@ -196,8 +196,9 @@ G_STATIC_ASSERT(sizeof(host_key) <= SS_OA_MEMO_KEY);
  * "Roll-ups, eleventh session").  Such a pair is counted at once and
  * waits here, its slot prefetched, for PAIRS_DEFERRED more before it is
  * inserted; a look-up checks the waiting ones first, and the bound counts
- * them, so every result is the one the set alone gave.  Measured in
- * "Roll-ups, thirteenth session". */
+ * them, so every result is the one the set alone gave.  The roll
+ * thread's drain samples in these functions on mixed.pcap, 11 alternating
+ * rounds: 141 -> 102 ("Roll-ups, thirteenth session"). */
 #define PAIRS_DEFERRED 8
 
 struct ss_hosts {

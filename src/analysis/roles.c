@@ -47,8 +47,10 @@ G_STATIC_ASSERT(sizeof(ep_counts) == 16 && EP_SLOT_BYTES(EP4_WORDS) == 24);
  * second); here it is one, the key hashed as one or three words by
  * ss_hash3.  The IPv6 endpoints were in an ss_oatable until the
  * thirteenth session (40% of ep_insert's samples on mixed.pcap, whose
- * 10 000 IPv6 hosts made ~15% of the endpoints: two misses, SipHash, no
- * look-ahead); docs/performance.md, "Roll-ups, thirteenth session". */
+ * 10 000 IPv6 hosts made ~12% of the endpoints: two misses, SipHash, no
+ * look-ahead; the roll thread's packet-phase user samples 248 -> 224 in
+ * their own slots, 11 alternating rounds); docs/performance.md, "Roll-ups,
+ * thirteenth session". */
 typedef struct {
 	guint64 *slots;          /* cap slots of words + 2 words each */
 	guint32 cap;             /* 0 (nothing allocated yet), or ep_grown_cap()'s */
@@ -564,6 +566,9 @@ static gboolean dir_contains(const dir_set *s, guint8 family, const ss_ip *from,
 	return ss_oa_find(&s->v6, &d, ss_oa_hash(&d, sizeof d), sizeof d, sizeof d) != NULL;
 }
 
+/* The directions' set is 1 MiB of slots on mixed.pcap: a miss per add in
+ * the capture-end drain, fetched here 8 events ahead (the drain's samples
+ * in dir_add and the set's functions, 11 alternating rounds: 66 -> 57). */
 void ss_roles_prefetch_learn(const ss_roles *k, const ss_conn *c)
 {
 	if (!k || c->family != SS_FAMILY_IPV4 || dir_size(&k->directions) >= SS_ROLES_MAX_DIRECTIONS)
