@@ -59,8 +59,8 @@ case $runs in ''|*[!0-9]*|0) echo "run.sh: --runs needs a positive number" >&2; 
 
 # ---- (a) release build ----
 echo "== building release binaries in $build"
-# Link-time optimisation: gcc inlines across the layers' files (e.g. the
-# decoders and the flow table into the packet loop), -4.6% instructions on
+# Link-time optimisation: gcc may inline across the layers' files (one
+# static library linked into one program), -4.6% instructions on
 # mixed --single-thread (callgrind, 2 405.7 -> 2 294.2 M) and -4% / -10%
 # CPU on mixed / many-flows (docs/performance.md, "Link-time optimisation").
 if [ ! -f "$build/build.ninja" ]; then
