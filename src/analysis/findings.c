@@ -144,7 +144,10 @@ static void rtt_pool_clear(rtt_pool *p)
  * asked for, so the zeroing runs beside the writer instead of on it.  The
  * owner never waits for the helper but before it moves or frees an array
  * (a resize: a few times a run), as the helper's jobs name its address.
- * The advice writes no byte, so the helper and the owner share no data.
+ * The advice writes no byte, so the helper and the owner share no data
+ * (hence madvise() itself, not ss_big_populate(), whose fallback for a
+ * kernel before 5.14 writes to each page: a page the owner may by then be
+ * writing).
  * Memory: at most FAULT_STEP of each array faulted in and not used yet,
  * only while its use is within FAULT_LEAD of it (none for the pairs past
  * their bound).  Measured in
