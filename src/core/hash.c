@@ -1,15 +1,10 @@
 /* The per-process key of ss_hash_bytes() (sockscope/hash.h): kept apart from
  * the inline hash so that the key is chosen once, lazily, and thread-safely;
- * and ss_hash3(), the AES-round hash of a packed key, whose intrinsics need
- * a function of their own compiled for AES-NI. */
+ * and the key and portable fallback of ss_hash3(), the AES-round hash of a
+ * packed key (inline in the header). */
 #include "sockscope/hash.h"
 
 #include <pthread.h>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SS_HASH3_AES 1
-#endif
 
 /* Both keys are made once, by whichever thread asks first (compare mode
  * reads its two captures on two threads from the start).  Not g_once: its
@@ -70,26 +65,9 @@ void ss_hash3_key_init_seeded(ss_hash3_key *k, guint64 k0, guint64 k1)
 #endif
 }
 
-#ifdef SS_HASH3_AES
-__attribute__((target("aes"))) static guint64 hash3_aes(const guint64 *rk, guint64 w0,
-							 guint64 w1, guint64 w2)
+guint64 ss_hash3_portable(const ss_hash3_key *k, guint64 w0, guint64 w1, guint64 w2)
 {
-	__m128i s = _mm_set_epi64x((long long)w1, (long long)w0);
-	s = _mm_xor_si128(s, _mm_loadu_si128((const __m128i *)rk));
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 2)));
-	s = _mm_xor_si128(s, _mm_cvtsi64_si128((long long)w2));
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 4)));
-	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 6)));
-	return (guint64)_mm_cvtsi128_si64(s) ^ (guint64)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
-}
-#endif
-
-guint64 ss_hash3(const ss_hash3_key *k, guint64 w0, guint64 w1, guint64 w2)
-{
-#ifdef SS_HASH3_AES
-	if (k->aes)
-		return hash3_aes(k->rk, w0, w1, w2);
-#endif
+	(void)k;
 	guint64 w[3] = { w0, w1, w2 };
 	const guint64 *pk = ss_hash_key();
 	return ss_siphash13(w, sizeof w, pk[0], pk[1]);

@@ -310,6 +310,49 @@ static void test_hash_flooding(void **state)
 	g_free(crafted);
 }
 
+#ifdef SS_HASH3_AES
+#include <wmmintrin.h>
+/* The AES-round hash as the intrinsics wrote it before ss_hash3 went
+ * inline on assembly (core/hash.c until the fourteenth session). */
+__attribute__((target("aes"))) static guint64 hash3_intrinsics(const guint64 *rk, guint64 w0,
+								guint64 w1, guint64 w2)
+{
+	__m128i s = _mm_set_epi64x((long long)w1, (long long)w0);
+	s = _mm_xor_si128(s, _mm_loadu_si128((const __m128i *)rk));
+	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 2)));
+	s = _mm_xor_si128(s, _mm_cvtsi64_si128((long long)w2));
+	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 4)));
+	s = _mm_aesenc_si128(s, _mm_loadu_si128((const __m128i *)(rk + 6)));
+	return (guint64)_mm_cvtsi128_si64(s) ^ (guint64)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+}
+#endif
+
+/* ss_hash3 inline, its rounds in assembly: the value the AES intrinsics
+ * gave, for every word's bits, where the CPU has AES-NI; SipHash-1-3 of
+ * the three words under the process key where it has not (`aes` off). */
+static void test_hash3_inline(void **state)
+{
+	(void)state;
+	ss_hash3_key k;
+	ss_hash3_key_init_seeded(&k, 0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+	for (guint i = 0; i < 3 * 64 + 1; i++) {
+		guint64 w[3] = { 0x1111, 0x2222, 0x3333 };
+		if (i < 3 * 64)
+			w[i / 64] ^= 1ULL << (i % 64);
+		const guint64 *pk = ss_hash_key();
+		guint64 sip = ss_siphash13(w, sizeof w, pk[0], pk[1]);
+		assert_true(ss_hash3_portable(&k, w[0], w[1], w[2]) == sip);
+#ifdef SS_HASH3_AES
+		if (k.aes)
+			assert_true(ss_hash3(&k, w[0], w[1], w[2]) ==
+				    hash3_intrinsics(k.rk, w[0], w[1], w[2]));
+#endif
+		ss_hash3_key off = k;
+		off.aes = FALSE;
+		assert_true(ss_hash3(&off, w[0], w[1], w[2]) == sip);
+	}
+}
+
 /* The process's AES-round key (the (host, server) pairs' and the IP
  * sets' hash): made once, the key ss_hash3_key_init() makes; numbers that
  * differ only in their high half (the pairs' host index) spread over the
@@ -707,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_text_sanitize),
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash_flooding),
+		cmocka_unit_test(test_hash3_inline),
 		cmocka_unit_test(test_hash3_process_key),
 		cmocka_unit_test(test_oatable),
 		cmocka_unit_test(test_oatable_words),
