@@ -458,8 +458,8 @@ void ss_conn_history_add(ss_conn *c, int side, char letter);
 
 /* Zeek's history string, originator (the client) in upper case, into buf
  * (SS_HISTORY_MAX + 2 bytes: a leading '^' when the client was not the
- * first sender). */
-void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size);
+ * first sender); returns its length. */
+gsize ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size);
 
 /* The address and port of ep[i] (i = 0, 1): the key's side
  * i ^ ep0_key_side.  Records keep them only in the key, which every copy

@@ -10,6 +10,9 @@
  * (getservbyport(), cached; the result is an interned string).  Never does
  * network lookups.  Thread-safe. */
 const char *ss_service_name(guint8 proto, guint16 port);
+/* The same, with its length in *len (0 for NULL), known without a strlen
+ * for the built-in names: the jsonl line reserves its room by it. */
+const char *ss_service_name_len(guint8 proto, guint16 port, gsize *len);
 /* TRUE when the port is a server port in the built-in table (never the
  * system database, so the evidence is the same on every host): the evidence
  * used to orient connections without a handshake.  Client-side ports that

@@ -5,7 +5,8 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdlib.h>
+#include <pthread.h>
+#include <string.h>
 
 #include "sockscope/format.h"
 #include "sockscope/services.h"
@@ -16,109 +17,136 @@ typedef struct {
 	guint16 port;
 	gboolean server;   /* a port servers listen on (bootpc, ftp-data are not) */
 	const char *name;
+	guint8 len;        /* strlen(name) */
 } service_entry;
 
-/* Sorted by (proto, port): the order bsearch() needs (checked by the unit
- * test through ss_service_name()).  Names are those of IANA's registry and
+#define SVC(proto, port, server, name) { proto, port, server, name, sizeof name - 1 }
+
+/* Sorted by (proto, port), for the reader: the look-up goes through
+ * service_slot (below).  Names are those of IANA's registry and
  * /etc/services where one is in common use; where the registered name has
  * nothing to do with what runs on the port today, the product's name
  * (docs/output.md lists them). */
 static const service_entry services[] = {
-	{ IPPROTO_TCP, 20, FALSE, "ftp-data" },
-	{ IPPROTO_TCP, 21, TRUE, "ftp" },
-	{ IPPROTO_TCP, 22, TRUE, "ssh" },
-	{ IPPROTO_TCP, 23, TRUE, "telnet" },
-	{ IPPROTO_TCP, 25, TRUE, "smtp" },
-	{ IPPROTO_TCP, 53, TRUE, "domain" },
-	{ IPPROTO_TCP, 80, TRUE, "http" },
-	{ IPPROTO_TCP, 88, TRUE, "kerberos" },
-	{ IPPROTO_TCP, 110, TRUE, "pop3" },
-	{ IPPROTO_TCP, 111, TRUE, "sunrpc" },
-	{ IPPROTO_TCP, 119, TRUE, "nntp" },
-	{ IPPROTO_TCP, 135, TRUE, "epmap" },
-	{ IPPROTO_TCP, 139, TRUE, "netbios-ssn" },
-	{ IPPROTO_TCP, 143, TRUE, "imap" },
-	{ IPPROTO_TCP, 179, TRUE, "bgp" },
-	{ IPPROTO_TCP, 389, TRUE, "ldap" },
-	{ IPPROTO_TCP, 443, TRUE, "https" },
-	{ IPPROTO_TCP, 445, TRUE, "microsoft-ds" },
-	{ IPPROTO_TCP, 465, TRUE, "submissions" },
-	{ IPPROTO_TCP, 514, TRUE, "shell" },
-	{ IPPROTO_TCP, 587, TRUE, "submission" },
-	{ IPPROTO_TCP, 631, TRUE, "ipp" },
-	{ IPPROTO_TCP, 636, TRUE, "ldaps" },
-	{ IPPROTO_TCP, 873, TRUE, "rsync" },
-	{ IPPROTO_TCP, 993, TRUE, "imaps" },
-	{ IPPROTO_TCP, 995, TRUE, "pop3s" },
-	{ IPPROTO_TCP, 1080, TRUE, "socks" },
-	{ IPPROTO_TCP, 1433, TRUE, "ms-sql-s" },
-	{ IPPROTO_TCP, 1521, TRUE, "oracle" },
-	{ IPPROTO_TCP, 1883, TRUE, "mqtt" },
-	{ IPPROTO_TCP, 2049, TRUE, "nfs" },
-	{ IPPROTO_TCP, 2375, TRUE, "docker" },
-	{ IPPROTO_TCP, 2376, TRUE, "docker-s" },
-	{ IPPROTO_TCP, 3306, TRUE, "mysql" },
-	{ IPPROTO_TCP, 3389, TRUE, "ms-wbt-server" },
-	{ IPPROTO_TCP, 5432, TRUE, "postgresql" },
-	{ IPPROTO_TCP, 5672, TRUE, "amqp" },
-	{ IPPROTO_TCP, 5900, TRUE, "rfb" },
-	{ IPPROTO_TCP, 5984, TRUE, "couchdb" },
-	{ IPPROTO_TCP, 6379, TRUE, "redis" },
-	{ IPPROTO_TCP, 6443, TRUE, "kube-apiserver" },
-	{ IPPROTO_TCP, 8000, TRUE, "http-alt" },
-	{ IPPROTO_TCP, 8008, TRUE, "http-alt" },
-	{ IPPROTO_TCP, 8080, TRUE, "http-alt" },
-	{ IPPROTO_TCP, 8443, TRUE, "https-alt" },
-	{ IPPROTO_TCP, 8883, TRUE, "secure-mqtt" },
-	{ IPPROTO_TCP, 9042, TRUE, "cassandra" },
-	{ IPPROTO_TCP, 9092, TRUE, "kafka" },
-	{ IPPROTO_TCP, 9200, TRUE, "elasticsearch" },
-	{ IPPROTO_TCP, 9300, TRUE, "es-transport" },
-	{ IPPROTO_TCP, 11211, TRUE, "memcache" },
-	{ IPPROTO_TCP, 27017, TRUE, "mongodb" },
+	SVC(IPPROTO_TCP, 20, FALSE, "ftp-data"),
+	SVC(IPPROTO_TCP, 21, TRUE, "ftp"),
+	SVC(IPPROTO_TCP, 22, TRUE, "ssh"),
+	SVC(IPPROTO_TCP, 23, TRUE, "telnet"),
+	SVC(IPPROTO_TCP, 25, TRUE, "smtp"),
+	SVC(IPPROTO_TCP, 53, TRUE, "domain"),
+	SVC(IPPROTO_TCP, 80, TRUE, "http"),
+	SVC(IPPROTO_TCP, 88, TRUE, "kerberos"),
+	SVC(IPPROTO_TCP, 110, TRUE, "pop3"),
+	SVC(IPPROTO_TCP, 111, TRUE, "sunrpc"),
+	SVC(IPPROTO_TCP, 119, TRUE, "nntp"),
+	SVC(IPPROTO_TCP, 135, TRUE, "epmap"),
+	SVC(IPPROTO_TCP, 139, TRUE, "netbios-ssn"),
+	SVC(IPPROTO_TCP, 143, TRUE, "imap"),
+	SVC(IPPROTO_TCP, 179, TRUE, "bgp"),
+	SVC(IPPROTO_TCP, 389, TRUE, "ldap"),
+	SVC(IPPROTO_TCP, 443, TRUE, "https"),
+	SVC(IPPROTO_TCP, 445, TRUE, "microsoft-ds"),
+	SVC(IPPROTO_TCP, 465, TRUE, "submissions"),
+	SVC(IPPROTO_TCP, 514, TRUE, "shell"),
+	SVC(IPPROTO_TCP, 587, TRUE, "submission"),
+	SVC(IPPROTO_TCP, 631, TRUE, "ipp"),
+	SVC(IPPROTO_TCP, 636, TRUE, "ldaps"),
+	SVC(IPPROTO_TCP, 873, TRUE, "rsync"),
+	SVC(IPPROTO_TCP, 993, TRUE, "imaps"),
+	SVC(IPPROTO_TCP, 995, TRUE, "pop3s"),
+	SVC(IPPROTO_TCP, 1080, TRUE, "socks"),
+	SVC(IPPROTO_TCP, 1433, TRUE, "ms-sql-s"),
+	SVC(IPPROTO_TCP, 1521, TRUE, "oracle"),
+	SVC(IPPROTO_TCP, 1883, TRUE, "mqtt"),
+	SVC(IPPROTO_TCP, 2049, TRUE, "nfs"),
+	SVC(IPPROTO_TCP, 2375, TRUE, "docker"),
+	SVC(IPPROTO_TCP, 2376, TRUE, "docker-s"),
+	SVC(IPPROTO_TCP, 3306, TRUE, "mysql"),
+	SVC(IPPROTO_TCP, 3389, TRUE, "ms-wbt-server"),
+	SVC(IPPROTO_TCP, 5432, TRUE, "postgresql"),
+	SVC(IPPROTO_TCP, 5672, TRUE, "amqp"),
+	SVC(IPPROTO_TCP, 5900, TRUE, "rfb"),
+	SVC(IPPROTO_TCP, 5984, TRUE, "couchdb"),
+	SVC(IPPROTO_TCP, 6379, TRUE, "redis"),
+	SVC(IPPROTO_TCP, 6443, TRUE, "kube-apiserver"),
+	SVC(IPPROTO_TCP, 8000, TRUE, "http-alt"),
+	SVC(IPPROTO_TCP, 8008, TRUE, "http-alt"),
+	SVC(IPPROTO_TCP, 8080, TRUE, "http-alt"),
+	SVC(IPPROTO_TCP, 8443, TRUE, "https-alt"),
+	SVC(IPPROTO_TCP, 8883, TRUE, "secure-mqtt"),
+	SVC(IPPROTO_TCP, 9042, TRUE, "cassandra"),
+	SVC(IPPROTO_TCP, 9092, TRUE, "kafka"),
+	SVC(IPPROTO_TCP, 9200, TRUE, "elasticsearch"),
+	SVC(IPPROTO_TCP, 9300, TRUE, "es-transport"),
+	SVC(IPPROTO_TCP, 11211, TRUE, "memcache"),
+	SVC(IPPROTO_TCP, 27017, TRUE, "mongodb"),
 
-	{ IPPROTO_UDP, 53, TRUE, "domain" },
-	{ IPPROTO_UDP, 67, TRUE, "bootps" },
-	{ IPPROTO_UDP, 68, FALSE, "bootpc" },
-	{ IPPROTO_UDP, 69, TRUE, "tftp" },
-	{ IPPROTO_UDP, 88, TRUE, "kerberos" },
-	{ IPPROTO_UDP, 111, TRUE, "sunrpc" },
-	{ IPPROTO_UDP, 123, TRUE, "ntp" },
-	{ IPPROTO_UDP, 137, TRUE, "netbios-ns" },
-	{ IPPROTO_UDP, 138, TRUE, "netbios-dgm" },
-	{ IPPROTO_UDP, 161, TRUE, "snmp" },
-	{ IPPROTO_UDP, 162, TRUE, "snmp-trap" },
-	{ IPPROTO_UDP, 443, TRUE, "https" },
-	{ IPPROTO_UDP, 500, TRUE, "isakmp" },
-	{ IPPROTO_UDP, 514, TRUE, "syslog" },
-	{ IPPROTO_UDP, 520, TRUE, "router" },
-	{ IPPROTO_UDP, 1812, TRUE, "radius" },
-	{ IPPROTO_UDP, 1813, TRUE, "radius-acct" },
-	{ IPPROTO_UDP, 1900, TRUE, "ssdp" },
-	{ IPPROTO_UDP, 2049, TRUE, "nfs" },
-	{ IPPROTO_UDP, 4500, TRUE, "ipsec-nat-t" },
-	{ IPPROTO_UDP, 4789, TRUE, "vxlan" },
-	{ IPPROTO_UDP, 5353, TRUE, "mdns" },
-	{ IPPROTO_UDP, 5355, TRUE, "llmnr" },
-	{ IPPROTO_UDP, 6081, TRUE, "geneve" },
-	{ IPPROTO_UDP, 51820, TRUE, "wireguard" },
+	SVC(IPPROTO_UDP, 53, TRUE, "domain"),
+	SVC(IPPROTO_UDP, 67, TRUE, "bootps"),
+	SVC(IPPROTO_UDP, 68, FALSE, "bootpc"),
+	SVC(IPPROTO_UDP, 69, TRUE, "tftp"),
+	SVC(IPPROTO_UDP, 88, TRUE, "kerberos"),
+	SVC(IPPROTO_UDP, 111, TRUE, "sunrpc"),
+	SVC(IPPROTO_UDP, 123, TRUE, "ntp"),
+	SVC(IPPROTO_UDP, 137, TRUE, "netbios-ns"),
+	SVC(IPPROTO_UDP, 138, TRUE, "netbios-dgm"),
+	SVC(IPPROTO_UDP, 161, TRUE, "snmp"),
+	SVC(IPPROTO_UDP, 162, TRUE, "snmp-trap"),
+	SVC(IPPROTO_UDP, 443, TRUE, "https"),
+	SVC(IPPROTO_UDP, 500, TRUE, "isakmp"),
+	SVC(IPPROTO_UDP, 514, TRUE, "syslog"),
+	SVC(IPPROTO_UDP, 520, TRUE, "router"),
+	SVC(IPPROTO_UDP, 1812, TRUE, "radius"),
+	SVC(IPPROTO_UDP, 1813, TRUE, "radius-acct"),
+	SVC(IPPROTO_UDP, 1900, TRUE, "ssdp"),
+	SVC(IPPROTO_UDP, 2049, TRUE, "nfs"),
+	SVC(IPPROTO_UDP, 4500, TRUE, "ipsec-nat-t"),
+	SVC(IPPROTO_UDP, 4789, TRUE, "vxlan"),
+	SVC(IPPROTO_UDP, 5353, TRUE, "mdns"),
+	SVC(IPPROTO_UDP, 5355, TRUE, "llmnr"),
+	SVC(IPPROTO_UDP, 6081, TRUE, "geneve"),
+	SVC(IPPROTO_UDP, 51820, TRUE, "wireguard"),
 };
 
-static int service_cmp(const void *a, const void *b)
+/* (proto, port) -> 1 + its index in services[], 0 for none: open
+ * addressing in 256 slots (77 entries), made once.  bsearch() through a
+ * comparison function was ~7 calls and unpredictable branches a record on
+ * the writer thread (ss_service_name 0.5% of all of mixed.pcap's samples,
+ * docs/performance.md, "Writer and findings, fourteenth session"); here a
+ * look-up is one multiply and, at this load, ~1.2 probes. */
+#define SERVICE_SLOTS 256
+static guint8 service_slot[SERVICE_SLOTS];
+static pthread_once_t service_index_once = PTHREAD_ONCE_INIT;
+
+G_STATIC_ASSERT(G_N_ELEMENTS(services) < SERVICE_SLOTS / 2);
+
+static inline guint service_home(guint8 proto, guint16 port)
 {
-	const service_entry *x = a, *y = b;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	return 0;
+	guint32 key = (guint32)proto << 16 | port;
+	return (key * 0x9E3779B1u) >> 24;   /* Fibonacci hashing: the top 8 bits */
+}
+
+static void index_make(void)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
+		guint s = service_home(services[i].proto, services[i].port);
+		while (service_slot[s] != 0)
+			s = (s + 1) % SERVICE_SLOTS;
+		service_slot[s] = (guint8)(i + 1);
+	}
 }
 
 static const service_entry *builtin_lookup(guint8 proto, guint16 port)
 {
-	service_entry key = { proto, port, FALSE, NULL };
-	return bsearch(&key, services, G_N_ELEMENTS(services), sizeof services[0],
-		       service_cmp);
+	pthread_once(&service_index_once, index_make);
+	for (guint s = service_home(proto, port);; s = (s + 1) % SERVICE_SLOTS) {
+		guint i = service_slot[s];
+		if (i == 0)
+			return NULL;
+		const service_entry *e = &services[i - 1];
+		if (e->port == port && e->proto == proto)
+			return e;
+	}
 }
 
 static gint use_system = TRUE;  /* atomic */
@@ -172,14 +200,22 @@ static const char *system_lookup(guint8 proto, guint16 port)
 	return name;
 }
 
-const char *ss_service_name(guint8 proto, guint16 port)
+const char *ss_service_name_len(guint8 proto, guint16 port, gsize *len)
 {
 	const service_entry *e = builtin_lookup(proto, port);
-	if (e != NULL)
+	if (e != NULL) {
+		*len = e->len;
 		return e->name;
-	if (!g_atomic_int_get(&use_system))
-		return NULL;
-	return system_lookup(proto, port);
+	}
+	const char *name = g_atomic_int_get(&use_system) ? system_lookup(proto, port) : NULL;
+	*len = name != NULL ? strlen(name) : 0;
+	return name;
+}
+
+const char *ss_service_name(guint8 proto, guint16 port)
+{
+	gsize len;
+	return ss_service_name_len(proto, port, &len);
 }
 
 gboolean ss_service_port_known(guint8 proto, guint16 port)

@@ -488,11 +488,11 @@ const char *ss_conn_zeek_state(const ss_conn *c)
 	return "OTH";
 }
 
-void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
+gsize ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 {
 	gsize n = 0;
 	if (size == 0)
-		return;
+		return 0;
 	if (c->client != 0 && n + 1 < size)
 		buf[n++] = '^';
 	for (guint i = 0; i < c->history_len && n + 1 < size; i++) {
@@ -505,6 +505,7 @@ void ss_conn_zeek_history(const ss_conn *c, char *buf, gsize size)
 		buf[n++] = upper ? (char)(ch - 'a' + 'A') : ch;
 	}
 	buf[n] = '\0';
+	return n;
 }
 
 /* One is kept per flow in progress: a new field should fill a hole, not

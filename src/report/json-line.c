@@ -39,7 +39,7 @@ static inline name nm(const char *s)
 	return (name){ s, s ? strlen(s) : 0 };
 }
 
-/* The names of a record's outcome, close, evidence, confidence, reuse
+/* The names of a record's protocol, outcome, close, evidence, confidence, reuse
  * cause and end, with their lengths, made once (conn.c's tables are
  * constant): measuring them was one strlen call each a line, ~3% of the
  * writer thread on mixed.pcap with the other names' (perf,
@@ -51,6 +51,7 @@ typedef struct {
 	name confidence[SS_CONFIDENCE_HIGH + 1];
 	name reuse[SS_REUSE_WHILE_OPEN + 1];
 	name ended[SS_END_COUNT];
+	name proto[256];   /* "tcp", "udp", else "unknown" */
 } line_names;
 
 static line_names names_made;
@@ -71,6 +72,8 @@ static void names_make(void)
 		t->reuse[i] = nm(ss_reuse_name((ss_reuse)i));
 	for (guint i = 0; i < G_N_ELEMENTS(t->ended); i++)
 		t->ended[i] = nm(ss_end_name((ss_end)i));
+	for (guint i = 0; i < G_N_ELEMENTS(t->proto); i++)
+		t->proto[i] = nm(ss_proto_name((guint8)i, "unknown"));
 }
 
 static const line_names *line_names_get(void)
@@ -178,17 +181,17 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	const ss_endpoint *cl = v.client, *sv = v.server;
 	gboolean tcp = c->proto == IPPROTO_TCP;
 	gboolean unknown = ss_conn_roles_unknown(c);   /* docs/output.md#unknown-roles */
-	name proto = nm(ss_proto_name(c->proto, "unknown"));
 	const line_names *names = line_names_get();
+	name proto = names->proto[c->proto];
 	name outcome = NAME_OF(names->outcome, c->outcome, ss_outcome_name);
 	name evidence = NAME_OF(names->evidence, c->evidence, ss_evidence_name);
 	name confidence = NAME_OF(names->confidence, c->confidence, ss_confidence_name);
 	name close = NAME_OF(names->close, c->close, ss_close_name);
-	name state = nm(v.zeek_state);
+	name state = { v.zeek_state, v.zeek_state_len };
 	name reuse = c->reuse != SS_REUSE_NONE ? NAME_OF(names->reuse, c->reuse, ss_reuse_name)
 					       : nm(NULL);
 	name ended = NAME_OF(names->ended, c->ended_by, ss_end_name);
-	gsize service_n = v.service ? strlen(v.service) : 0;
+	gsize service_n = v.service_len;
 	gsize room = LITERAL_MAX + VALUES_MAX + SS_JSON_ESCAPED_MAX(service_n) + proto.n +
 		     outcome.n + evidence.n + confidence.n + close.n + state.n + reuse.n + ended.n;
 	char *start = ss_reserve(b, room), *p = start;
@@ -250,7 +253,7 @@ void ss_json_conn(GString *b, const ss_conn *c, gboolean nanosecond)
 	put_lit(p, ",\"conn_state\":");
 	p = put_name(p, state);
 	put_lit(p, ",\"history\":");   /* Zeek history letters */
-	p = put_name(p, nm(v.zeek_history));
+	p = put_name(p, (name){ v.zeek_history, v.zeek_history_len });
 	put_lit(p, ",\"first_ts\":");
 	p = put_time(p, v.first, nanosecond);
 	put_lit(p, ",\"last_ts\":");

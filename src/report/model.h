@@ -111,6 +111,11 @@ typedef struct {
 	const char *service;     /* the server port's service name, or NULL */
 	const char *zeek_state;  /* Zeek conn_state */
 	char zeek_history[SS_HISTORY_MAX + 2];
+	/* The three texts' lengths (0 for no service), known where they are
+	 * made: the jsonl line's strlen of each was ~4% of the writer thread
+	 * (perf, mixed.pcap; docs/performance.md, "Writer and findings,
+	 * fourteenth session"). */
+	gsize service_len, zeek_state_len, zeek_history_len;
 	gboolean have_community_id;
 	char community_id[SS_COMMUNITY_ID_LEN];
 } ss_conn_view;

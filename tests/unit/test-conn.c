@@ -123,8 +123,9 @@ static void assert_roles(const scenario *sc, const ss_conn *c)
 static void history_is(const ss_conn *c, const char *want)
 {
 	char h[SS_HISTORY_MAX + 2];
-	ss_conn_zeek_history(c, h, sizeof h);
+	gsize n = ss_conn_zeek_history(c, h, sizeof h);
 	assert_string_equal(h, want);
+	assert_int_equal(n, strlen(want));
 }
 
 enum { SYN = SS_TCP_SYN, ACK = SS_TCP_ACK, FIN = SS_TCP_FIN, RST = SS_TCP_RST, PSH = SS_TCP_PSH };

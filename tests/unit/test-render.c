@@ -363,14 +363,19 @@ static void test_services(void **state)
 	};
 
 	ss_services_use_system(FALSE);
-	/* Every entry is found: a table out of (proto, port) order would make
-	 * bsearch() miss some of them. */
+	/* Every entry is found through the slots' index, with its length. */
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const char *n = ss_service_name(cases[i].proto, cases[i].port);
 		if (n == NULL || strcmp(n, cases[i].name) != 0)
 			fail_msg("%u/%u: got %s, want %s", cases[i].proto, cases[i].port,
 				 n ? n : "NULL", cases[i].name);
+		gsize len = 99;
+		assert_ptr_equal(ss_service_name_len(cases[i].proto, cases[i].port, &len), n);
+		assert_int_equal(len, strlen(cases[i].name));
 	}
+	gsize len = 99;
+	assert_null(ss_service_name_len(IPPROTO_TCP, 12345, &len));
+	assert_int_equal(len, 0);
 	assert_null(ss_service_name(IPPROTO_TCP, 12345));
 	assert_null(ss_service_name(IPPROTO_TCP, 0));
 	assert_null(ss_service_name(IPPROTO_TCP, 65535));
@@ -713,6 +718,10 @@ static void test_conn_view(void **state)
 	assert_string_equal(v.service, "http");
 	assert_string_equal(v.zeek_state, "SF");
 	assert_string_equal(v.zeek_history, "ShADdFf");
+	/* the texts' lengths, which the jsonl line reserves its room by */
+	assert_int_equal(v.service_len, strlen("http"));
+	assert_int_equal(v.zeek_state_len, strlen("SF"));
+	assert_int_equal(v.zeek_history_len, strlen("ShADdFf"));
 	assert_true(v.have_community_id);
 	assert_string_equal(v.community_id, "1:UQezHrdIQ9tvFbCTqtCjpqutE6o=");
 	c->client = 1;
@@ -722,6 +731,8 @@ static void test_conn_view(void **state)
 	c->client = -1;   /* no roles decided */
 	ss_conn_view_make(c, &v);
 	assert_ptr_equal(v.client, &c->ep[0]);
+	assert_string_equal(v.zeek_history, "^shaddff");   /* nobody's letters upper case */
+	assert_int_equal(v.zeek_history_len, strlen("^shaddff"));
 	for (int i = 0; i < 2; i++)
 		c->ep[i].first_ns = c->ep[i].last_ns = SS_NO_TIME;
 	ss_conn_view_make(c, &v);
