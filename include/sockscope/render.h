@@ -68,7 +68,10 @@ gboolean ss_render_jsonl(const ss_report *r, FILE *out);
  * findings and the summary, flushes and checks the stream.  Together the
  * same bytes as ss_render, and the same result. */
 gboolean ss_render_jsonl_items(const ss_report *r, FILE *out);
-gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out);
+/* two_threads: the findings' lines may be formatted on this thread and one
+ * more (the same bytes, written on this thread; report/json.c). */
+gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out,
+				  gboolean two_threads);
 gboolean ss_render_json(const ss_report *r, FILE *out);
 gboolean ss_render_csv(const ss_report *r, FILE *out);
 gboolean ss_render_zeek(const ss_report *r, FILE *out);

@@ -357,7 +357,9 @@ static gboolean write_report(run_ctx *ctx, ss_report *report, GError **error)
 	if (ctx->sink.findings) {
 		written = ss_render_jsonl_items(report, ctx->out.f);
 		report->findings = ss_stream_sink_findings(&ctx->sink, report);
-		written = ss_render_jsonl_findings(report, written, ctx->out.f);
+		/* threaded runs only: --single-thread keeps one thread */
+		written = ss_render_jsonl_findings(report, written, ctx->out.f,
+						   ctx->sink.findings_threaded);
 	} else {
 		written = ss_render(report, ctx->cfg->format, &ctx->ropt, ctx->out.f);
 	}

@@ -759,18 +759,225 @@ static void prefetch_finding(const ss_finding *f)
 		__builtin_prefetch(f->next_step + off);
 }
 
+/* Finding i's line into buf (its rank is i + 1), the findings after it
+ * fetched. */
+static void finding_line(GString *buf, const ss_report *r, guint i)
+{
+	guint n = r->findings->len;
+	if (i + FINDINGS_AHEAD < n)
+		prefetch_finding(g_ptr_array_index(r->findings, i + FINDINGS_AHEAD));
+	if (i + 2 * FINDINGS_AHEAD < n)
+		prefetch_finding_head(g_ptr_array_index(r->findings, i + 2 * FINDINGS_AHEAD));
+	ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
+}
+
 static gboolean jsonl_findings(GString *buf, const ss_report *r, FILE *out)
 {
 	gboolean ok = TRUE;
 	for (guint i = 0; ok && r->findings != NULL && i < r->findings->len; i++) {
-		if (i + FINDINGS_AHEAD < r->findings->len)
-			prefetch_finding(g_ptr_array_index(r->findings, i + FINDINGS_AHEAD));
-		if (i + 2 * FINDINGS_AHEAD < r->findings->len)
-			prefetch_finding_head(g_ptr_array_index(r->findings, i + 2 * FINDINGS_AHEAD));
-		ss_json_finding(buf, g_ptr_array_index(r->findings, i), i + 1, r->summary.nanosecond);
+		finding_line(buf, r, i);
 		if (buf->len >= FLUSH_AT)
 			ok = ss_out_write_buf(buf, out);
 	}
+	if (ok)
+		ss_json_summary(buf, &r->summary);
+	return ok;
+}
+
+/* ---- the findings' lines on two threads ----
+ *
+ * The findings' lines are the run's last work (mixed.pcap: ~10 900 lines,
+ * 13.9 MB, ~11 ms on a quiet machine), with nothing else left to run
+ * beside them: the other core idles.  They go in chunks of LINES_CHUNK
+ * findings, each formatted whole by one thread and written by this one,
+ * in order: the same bytes.  A helper thread ("sockscope-line") takes the
+ * next chunk nobody has taken.  This thread never waits for it (the
+ * twelfth session's version did, and lost under load: the helper had no
+ * core; docs/performance.md): when its next chunk is still the helper's,
+ * it formats a later one meanwhile, or, with none left within the window,
+ * takes the chunk over and formats it itself (the helper drops what it
+ * made).  A chunk is taken by compare-and-swap of its state, so this
+ * thread takes no lock: a helper descheduled with a lock held cannot stop
+ * it.  At most LINES_WINDOW chunks past the last one written are taken,
+ * so at most that many wait in buffers; only the helper waits, for room.
+ * At the end this thread joins the helper, which leaves a chunk taken
+ * over at its next line. */
+#define LINES_CHUNK 128
+#define LINES_WINDOW 4
+
+enum { CHUNK_FREE, CHUNK_HELPER, CHUNK_HELPER_DONE, CHUNK_WRITER };
+
+typedef struct {
+	const ss_report *r;
+	guint nchunks;
+	gint *state;                    /* atomic, a CHUNK_* per chunk */
+	gint written;                   /* atomic: chunks [0, written) are written */
+	gint stop;                      /* atomic: the helper takes no more chunks */
+	GString *helper_made[LINES_WINDOW];   /* a CHUNK_HELPER_DONE chunk c's lines at
+					       * c % LINES_WINDOW, handed over by the
+					       * state's compare-and-swap */
+	gpointer returned;              /* atomic: a written buffer back to the helper */
+	/* the helper's wait for room in the window */
+	GMutex lock;
+	GCond room;
+	gint helper_waits;              /* atomic */
+} lines_share;
+
+/* Chunk c's lines into buf; FALSE, and buf's part dropped, when the helper's
+ * chunk was taken over meanwhile (its state no longer CHUNK_HELPER). */
+static gboolean chunk_lines(lines_share *sh, GString *buf, guint c, gboolean helper)
+{
+	guint from = c * LINES_CHUNK, to = MIN(from + LINES_CHUNK, sh->r->findings->len);
+	for (guint i = from; i < to; i++) {
+		if (helper && g_atomic_int_get(&sh->state[c]) != CHUNK_HELPER) {
+			g_string_truncate(buf, 0);
+			return FALSE;
+		}
+		finding_line(buf, sh->r, i);
+	}
+	return TRUE;
+}
+
+static GString *chunk_buf(void)
+{
+	return g_string_sized_new(LINES_CHUNK * 1536);
+}
+
+/* The helper's next chunk at or after *from within the window, taken; or
+ * nchunks when none is left, or -1 when the window (past *written, the
+ * chunks written when it looked) is all taken. */
+static gint helper_take(lines_share *sh, guint *from, guint *written)
+{
+	*written = (guint)g_atomic_int_get(&sh->written);
+	guint end = MIN(sh->nchunks, *written + LINES_WINDOW);
+	for (guint c = MAX(*from, *written); c < end; c++)
+		if (g_atomic_int_compare_and_exchange(&sh->state[c], CHUNK_FREE, CHUNK_HELPER)) {
+			*from = c + 1;
+			return (gint)c;
+		}
+	return end >= sh->nchunks ? (gint)sh->nchunks : -1;
+}
+
+static gpointer lines_helper_main(gpointer data)
+{
+	lines_share *sh = data;
+	GString *mine = NULL;
+	guint from = 0;
+	while (!g_atomic_int_get(&sh->stop)) {
+		guint seen;
+		gint c = helper_take(sh, &from, &seen);
+		if (c == (gint)sh->nchunks)
+			break;
+		if (c < 0) {   /* the window is full: wait until a chunk is written */
+			g_mutex_lock(&sh->lock);
+			g_atomic_int_set(&sh->helper_waits, 1);
+			if (!g_atomic_int_get(&sh->stop) &&
+			    (guint)g_atomic_int_get(&sh->written) == seen)
+				g_cond_wait(&sh->room, &sh->lock);
+			g_atomic_int_set(&sh->helper_waits, 0);
+			g_mutex_unlock(&sh->lock);
+			continue;
+		}
+		if (mine == NULL)
+			mine = g_atomic_pointer_exchange(&sh->returned, NULL);
+		if (mine == NULL)
+			mine = chunk_buf();
+		if (!chunk_lines(sh, mine, (guint)c, TRUE))
+			continue;   /* taken over */
+		sh->helper_made[c % LINES_WINDOW] = mine;
+		if (g_atomic_int_compare_and_exchange(&sh->state[c], CHUNK_HELPER,
+						      CHUNK_HELPER_DONE)) {
+			mine = NULL;
+		} else {   /* taken over as it ended: the slot is not read */
+			sh->helper_made[c % LINES_WINDOW] = NULL;
+			g_string_truncate(mine, 0);
+		}
+	}
+	if (mine != NULL)
+		g_string_free(mine, TRUE);
+	return NULL;
+}
+
+/* Chunk c is written: the window moves on, and a waiting helper is told. */
+static void chunk_written(lines_share *sh, guint c)
+{
+	g_atomic_int_set(&sh->written, (gint)c + 1);
+	if (g_atomic_int_get(&sh->helper_waits)) {
+		g_mutex_lock(&sh->lock);
+		g_cond_signal(&sh->room);
+		g_mutex_unlock(&sh->lock);
+	}
+}
+
+static gboolean jsonl_findings_shared(GString *buf, const ss_report *r, FILE *out)
+{
+	lines_share sh = { .r = r };
+	sh.nchunks = (r->findings->len + LINES_CHUNK - 1) / LINES_CHUNK;
+	sh.state = g_new0(gint, sh.nchunks);
+	g_mutex_init(&sh.lock);
+	g_cond_init(&sh.room);
+	GString *ahead[LINES_WINDOW] = { NULL };   /* chunks formatted here ahead */
+	GThread *helper = g_thread_try_new("sockscope-line", lines_helper_main, &sh, NULL);
+	gboolean ok = TRUE;
+	for (guint c = 0; ok && c < sh.nchunks;) {
+		GString *lines = ahead[c % LINES_WINDOW];
+		ahead[c % LINES_WINDOW] = NULL;
+		if (lines == NULL &&
+		    g_atomic_int_compare_and_exchange(&sh.state[c], CHUNK_FREE, CHUNK_WRITER)) {
+			chunk_lines(&sh, buf, c, FALSE);
+			lines = buf;
+		}
+		if (lines == NULL && g_atomic_int_get(&sh.state[c]) == CHUNK_HELPER) {
+			/* the helper's still: a later free chunk meanwhile */
+			guint k = c + 1;
+			while (k < MIN(sh.nchunks, c + LINES_WINDOW) &&
+			       !g_atomic_int_compare_and_exchange(&sh.state[k], CHUNK_FREE,
+								  CHUNK_WRITER))
+				k++;
+			if (k < MIN(sh.nchunks, c + LINES_WINDOW)) {
+				ahead[k % LINES_WINDOW] = chunk_buf();
+				chunk_lines(&sh, ahead[k % LINES_WINDOW], k, FALSE);
+				continue;
+			}
+			if (g_atomic_int_compare_and_exchange(&sh.state[c], CHUNK_HELPER,
+							      CHUNK_WRITER)) {
+				chunk_lines(&sh, buf, c, FALSE);   /* taken over */
+				lines = buf;
+			}
+		}
+		gboolean helpers = FALSE;
+		if (lines == NULL) {   /* CHUNK_HELPER_DONE: the state's swap published it */
+			lines = sh.helper_made[c % LINES_WINDOW];
+			sh.helper_made[c % LINES_WINDOW] = NULL;
+			helpers = TRUE;
+		}
+		ok = ss_out_write_buf(lines, out);
+		if (helpers && !g_atomic_pointer_compare_and_exchange(&sh.returned, NULL, lines))
+			g_string_free(lines, TRUE);
+		else if (lines != buf && !helpers)
+			g_string_free(lines, TRUE);
+		chunk_written(&sh, c);
+		c++;
+	}
+	g_atomic_int_set(&sh.stop, 1);
+	for (guint c = 0; c < sh.nchunks; c++)   /* the helper's chunk, if any, is dropped */
+		g_atomic_int_compare_and_exchange(&sh.state[c], CHUNK_HELPER, CHUNK_WRITER);
+	g_mutex_lock(&sh.lock);
+	g_cond_signal(&sh.room);
+	g_mutex_unlock(&sh.lock);
+	if (helper != NULL)
+		g_thread_join(helper);
+	for (guint i = 0; i < LINES_WINDOW; i++) {
+		if (ahead[i] != NULL)
+			g_string_free(ahead[i], TRUE);
+		if (sh.helper_made[i] != NULL)
+			g_string_free(sh.helper_made[i], TRUE);
+	}
+	if (sh.returned != NULL)
+		g_string_free(sh.returned, TRUE);
+	g_free(sh.state);
+	g_cond_clear(&sh.room);
+	g_mutex_clear(&sh.lock);
 	if (ok)
 		ss_json_summary(buf, &r->summary);
 	return ok;
@@ -797,13 +1004,15 @@ gboolean ss_render_jsonl_items(const ss_report *r, FILE *out)
 	return ok;
 }
 
-gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out)
+gboolean ss_render_jsonl_findings(const ss_report *r, gboolean ok, FILE *out, gboolean two_threads)
 {
 	g_return_val_if_fail(r->findings != NULL, FALSE);
 	ss_report machine = *r;
 	machine.summary.nanosecond = TRUE;
 	GString *buf = g_string_sized_new(FLUSH_AT * 2);
-	if (ok)
+	if (ok && two_threads && r->findings->len >= 2 * LINES_CHUNK)
+		ok = jsonl_findings_shared(buf, &machine, out);
+	else if (ok)
 		ok = jsonl_findings(buf, &machine, out);
 	return ss_out_finish(buf, out, ok);
 }

@@ -915,6 +915,65 @@ static void test_jsonl(void **state)
 	ss_report_free(r);
 }
 
+/* The findings' lines formatted on two threads (report/json.c, chunks of
+ * 128 findings taken by either thread, written in order by the caller's)
+ * are the lines one thread writes, in the same order, for counts under,
+ * at and over two chunks; and a write that fails stops both threads. */
+static char *render_findings(const ss_report *r, FILE *out, gboolean two_threads, gboolean *ok)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = out ? out : open_memstream(&buf, &len);
+	assert_non_null(mem);
+	*ok = ss_render_jsonl_findings(r, TRUE, mem, two_threads);
+	if (out == NULL)
+		assert_int_equal(fclose(mem), 0);
+	return buf;
+}
+
+static void test_jsonl_findings_two_threads(void **state)
+{
+	(void)state;
+	ss_services_use_system(FALSE);
+	ss_report *r = make_report();
+	GPtrArray *fs = ss_findings_compute(r);
+	assert_true(fs->len > 0);
+	GPtrArray *all = r->findings;
+	static const guint counts[] = { 0, 1, 255, 256, 257, 700, 1300 };
+	for (guint t = 0; t < G_N_ELEMENTS(counts); t++) {
+		guint n = counts[t];
+		GPtrArray *many = g_ptr_array_new();
+		for (guint i = 0; i < n; i++)
+			g_ptr_array_add(many, g_ptr_array_index(fs, i % fs->len));
+		r->findings = many;
+		for (int round = 0; round < 3; round++) {   /* the threads meet differently */
+			gboolean ok1, ok2;
+			char *one = render_findings(r, NULL, FALSE, &ok1);
+			char *two = render_findings(r, NULL, TRUE, &ok2);
+			assert_true(ok1 && ok2);
+			assert_string_equal(one, two);
+			char last[64];
+			g_snprintf(last, sizeof last, "\"rank\":%u,", n);
+			assert_true(n == 0 || strstr(two, last) != NULL);
+			free(one);
+			free(two);
+		}
+		FILE *full = fopen("/dev/full", "w");
+		if (full != NULL) {
+			gboolean ok;
+			errno = 0;
+			render_findings(r, full, TRUE, &ok);
+			assert_false(ok);
+			assert_int_equal(errno, ENOSPC);
+			fclose(full);
+		}
+		g_ptr_array_unref(many);
+	}
+	r->findings = all;
+	g_ptr_array_unref(fs);
+	ss_report_free(r);
+}
+
 static void test_json_document(void **state)
 {
 	(void)state;
@@ -1465,6 +1524,7 @@ int main(void)
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_host),
 		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_jsonl_findings_two_threads),
 		cmocka_unit_test(test_json_document),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_text),
