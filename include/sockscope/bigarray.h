@@ -12,6 +12,12 @@
  * (MADV_HUGEPAGE), one fault per 2 MiB.  Measured in docs/performance.md
  * ("The capture-end drain, sixth session").
  *
+ * At the capture's end, pages freed (the record chunks, then mapped
+ * arrays) are kept in a bounded pool and moved into the next large arrays
+ * instead of fresh pages, which this VM is slow to zero at times
+ * (ss_big_recycle; docs/performance.md, "Fresh memory, fourteenth
+ * session").
+ *
  * The caller keeps each array's size in bytes and passes it back: the
  * functions take it to tell a mapped array from a malloc'd one. */
 #ifndef SOCKSCOPE_BIGARRAY_H
@@ -50,6 +56,32 @@ void ss_big_populate(void *p, gsize len);
 void ss_big_advise_huge(void *p, gsize len);
 /* A copy of an array of `bytes`. */
 void *ss_big_dup(const void *p, gsize bytes);
+/* Frees an array; a mapped one is kept for reuse instead once a chunk was
+ * recycled (the capture's end has begun), while the pool has room. */
 void ss_big_free(void *p, gsize bytes);
+
+/* The most resident memory kept for reuse at once. */
+#define SS_BIG_POOL_BYTES ((gsize)16 << 20)
+/* Takes the pages of [p, p + len), a private anonymous mapping 2 MiB
+ * aligned and a whole number of 2 MiB long that its owner is done with,
+ * for the next large arrays made (ss_big_new0, ss_big_resize,
+ * ss_big_dup, ss_big_take_recycled), instead of the kernel's fresh
+ * pages.  The range stays mapped, empty (it reads zero), for the owner
+ * to unmap or map again.  FALSE when the pool is full or the kernel
+ * cannot move the pages (before 5.7): nothing was taken.  For
+ * flow/slab.c's record chunks. */
+gboolean ss_big_recycle(void *p, gsize len);
+/* Moves kept pages over the whole 2 MiB pages inside [p, p + len), a
+ * block from malloc that the caller writes all of next (their contents
+ * are left over from their last use, not zero); returns how many bytes
+ * came from the pool. */
+gsize ss_big_take_recycled(void *p, gsize len);
+/* Gives what the pool holds back to the kernel, and keeps nothing from
+ * then on (for the process's life): for the last large array the
+ * capture's end makes (the hosts' take), so that pages nobody will take
+ * do not stay resident. */
+void ss_big_pool_close(void);
+/* The bytes kept for reuse now (for tests). */
+gsize ss_big_pool_bytes(void);
 
 #endif

@@ -943,6 +943,15 @@ GArray *ss_hosts_take(ss_hosts *h, const GArray *listeners)
 	 * take's thread CPU time, 7 alternating runs at load 6: 20.5 -> 16.3
 	 * ms (median), its wall time 153 -> 109 ms. */
 	ss_big_advise_huge(out->data, (gsize)n * sizeof(ss_host));
+	/* And its whole 2 MiB pages are pages already resident, the record
+	 * chunks the writer's drain just freed (core/bigarray.c's pool), not
+	 * fresh ones: the zeroing below writes them at memory speed instead
+	 * of faulting 16 MiB in on the tail's critical path (docs/
+	 * performance.md, "Fresh memory, fourteenth session"). */
+	ss_big_take_recycled(out->data, (gsize)n * sizeof(ss_host));
+	/* The last large array of the capture's end: what the pool still
+	 * holds, and what is freed from here on, goes back to the kernel. */
+	ss_big_pool_close();
 	g_array_set_size(out, n);
 	for (guint32 i = 0; i < n; i++) {
 		if (i + TAKE_AHEAD < n) {

@@ -225,6 +225,15 @@ static void chunk_unmap(chunk *k)
 	     0);
 }
 
+/* A chunk whose records are all gone: its pages go to core/bigarray.c's
+ * pool (ss_big_recycle) for the capture end's next large arrays, or back
+ * to the kernel when the pool is full. */
+static void chunk_release(chunk *k)
+{
+	ss_big_recycle(k, CHUNK_BYTES);
+	chunk_unmap(k);
+}
+
 /* Chunks faulted in ahead, on a helper thread.  A fresh chunk's pages are
  * zeroed by the kernel at their first touch: on the packet thread that was
  * clear_page_erms + exc_page_fault, ~4% of mixed.pcap's packet phase and
@@ -342,7 +351,7 @@ static void count_out(chunk *k, gint n)
 	if (__atomic_sub_fetch(&k->live, n, __ATOMIC_ACQ_REL) != 0)
 		return;
 	ss_conn_slab *s = k->slab;
-	chunk_unmap(k);
+	chunk_release(k);
 	slab_unref(s);
 }
 

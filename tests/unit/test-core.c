@@ -647,6 +647,142 @@ static void test_big_advise_huge(void **state)
 	g_free(p);
 }
 
+/* The pool of recycled pages (core/bigarray.c): a chunk handed over with
+ * ss_big_recycle() serves the next large arrays instead of fresh pages
+ * (its contents left over where the caller writes it all, zeroed by
+ * ss_big_new0), freed arrays are kept once a chunk was recycled, the pool
+ * never holds more than SS_BIG_POOL_BYTES, growing an array made of
+ * pooled pages keeps its contents, the pool is safe to use from several
+ * threads, and closing it gives everything back and keeps nothing more.
+ * It runs last of the large-array tests: closing is for the process's
+ * life. */
+#define POOL_HUGE SS_BIG_HUGE_BYTES
+
+#if !defined(ADVICE_NONE)
+/* A 2 MiB aligned mapping of len bytes, every byte `fill`. */
+static char *pool_chunk(gsize len, int fill)
+{
+	char *p = mmap(NULL, len + POOL_HUGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	gsize head = (POOL_HUGE - (uintptr_t)p % POOL_HUGE) % POOL_HUGE;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, POOL_HUGE - head);
+	memset(p + head, fill, len);
+	return p + head;
+}
+
+static char *align_up(void *p)
+{
+	return (char *)(((uintptr_t)p + POOL_HUGE - 1) & ~(uintptr_t)(POOL_HUGE - 1));
+}
+
+/* Recycles and takes back chunks in a loop, against the other thread. */
+static gpointer pool_churn(gpointer data)
+{
+	int fill = GPOINTER_TO_INT(data);
+	for (guint i = 0; i < 20; i++) {
+		char *c = pool_chunk(POOL_HUGE, fill);
+		ss_big_recycle(c, POOL_HUGE);
+		munmap(c, POOL_HUGE);
+		char *blk = g_malloc(3 * POOL_HUGE);
+		gsize got = ss_big_take_recycled(blk, 3 * POOL_HUGE);
+		memset(align_up(blk), 0, got);
+		g_free(blk);
+		guint64 *z = ss_big_new0(POOL_HUGE / 8 + 1, 8);
+		for (gsize k = 0; k < POOL_HUGE / 8 + 1; k += 4096 / 8)
+			if (z[k] != 0)
+				return GINT_TO_POINTER(1);
+		ss_big_free(z, POOL_HUGE + 8);
+	}
+	return NULL;
+}
+#endif
+
+static void test_big_pool(void **state)
+{
+	(void)state;
+#if defined(ADVICE_NONE)
+	skip();   /* under AddressSanitizer large arrays are malloc'd: no pool */
+#else
+	char *c = pool_chunk(POOL_HUGE, 0xa5);
+	if (!ss_big_recycle(c, POOL_HUGE)) {
+		munmap(c, POOL_HUGE);
+		skip();   /* a kernel before 5.7, or valgrind: no page moves */
+	}
+	assert_int_equal(ss_big_pool_bytes(), POOL_HUGE);
+	/* the owner's range stays mapped, empty */
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[POOL_HUGE - 1], 0);
+	munmap(c, POOL_HUGE);
+	/* not aligned, or not whole 2 MiB pages: refused */
+	assert_false(ss_big_recycle(c + 4096, POOL_HUGE));
+	assert_false(ss_big_recycle(c, 4096));
+
+	/* A block the caller writes all of gets the pooled pages, as they were. */
+	char *blk = g_malloc(3 * POOL_HUGE);
+	assert_int_equal(ss_big_take_recycled(blk, 3 * POOL_HUGE), POOL_HUGE);
+	assert_int_equal(ss_big_pool_bytes(), 0);
+	char *in = align_up(blk);
+	assert_int_equal((guint8)in[0], 0xa5);
+	assert_int_equal((guint8)in[POOL_HUGE - 1], 0xa5);
+	assert_int_equal(ss_big_take_recycled(blk, 3 * POOL_HUGE), 0);   /* pool empty */
+	g_free(blk);
+
+	/* ss_big_new0 on pooled pages: zero in all it was asked for. */
+	c = pool_chunk(POOL_HUGE, 0x5a);
+	assert_true(ss_big_recycle(c, POOL_HUGE));
+	munmap(c, POOL_HUGE);
+	const gsize n = POOL_HUGE / 8 + 1;   /* 4 MiB mapped, the first 2 pooled */
+	guint64 *z = ss_big_new0(n, 8);
+	assert_int_equal(ss_big_pool_bytes(), 0);
+	for (gsize i = 0; i < n; i++)
+		if (z[i] != 0)
+			fail_msg("element %" G_GSIZE_FORMAT " not zero", i);
+	/* Grown, it is two mappings (pooled, fresh) that mremap() cannot move
+	 * as one: the contents still follow. */
+	for (gsize i = 0; i < n; i++)
+		z[i] = i * 7 + 1;
+	z = ss_big_resize(z, n * 8, 3 * n * 8);
+	for (gsize i = 0; i < n; i++)
+		if (z[i] != i * 7 + 1)
+			fail_msg("element %" G_GSIZE_FORMAT " lost in growth", i);
+	/* Freed once a chunk was recycled: kept. */
+	ss_big_free(z, 3 * n * 8);
+	assert_int_equal(ss_big_pool_bytes(), 8u << 20);
+
+	/* Bounded: recycling stops at SS_BIG_POOL_BYTES. */
+	guint refused = 0;
+	for (guint i = 0; i < SS_BIG_POOL_BYTES / POOL_HUGE + 2; i++) {
+		c = pool_chunk(POOL_HUGE, 1);
+		refused += !ss_big_recycle(c, POOL_HUGE);
+		munmap(c, POOL_HUGE);
+		assert_true(ss_big_pool_bytes() <= SS_BIG_POOL_BYTES);
+	}
+	assert_true(refused >= 2);
+	assert_int_equal(ss_big_pool_bytes(), SS_BIG_POOL_BYTES);
+
+	/* Two threads at once (ThreadSanitizer checks the lock). */
+	GThread *t1 = g_thread_new("pool-a", pool_churn, GINT_TO_POINTER(0x11));
+	GThread *t2 = g_thread_new("pool-b", pool_churn, GINT_TO_POINTER(0x22));
+	assert_null(g_thread_join(t1));
+	assert_null(g_thread_join(t2));
+	assert_true(ss_big_pool_bytes() <= SS_BIG_POOL_BYTES);
+
+	/* Closed: everything back, nothing kept from then on. */
+	ss_big_pool_close();
+	assert_int_equal(ss_big_pool_bytes(), 0);
+	c = pool_chunk(POOL_HUGE, 3);
+	assert_false(ss_big_recycle(c, POOL_HUGE));
+	assert_int_equal((guint8)c[0], 3);   /* refused: untouched */
+	munmap(c, POOL_HUGE);
+	z = ss_big_new0(n, 8);
+	ss_big_free(z, n * 8);
+	assert_int_equal(ss_big_pool_bytes(), 0);
+#endif
+}
+
 /* The radix sort against a comparison sort: ascending by (a, b), equal
  * keys in their input order (p holds the input position), with keys that
  * vary in few bytes (skipped passes), in many, and signed times. */
@@ -757,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_bigarray),
 		cmocka_unit_test(test_big_populate),
 		cmocka_unit_test(test_big_advise_huge),
+		cmocka_unit_test(test_big_pool),
 		cmocka_unit_test(test_radix_sort),
 		cmocka_unit_test(test_radix_sort_pairs),
 	};
