@@ -279,12 +279,23 @@ char *ss_time_put(char *p, gint64 ns, gboolean nanosecond)
 	}
 	/* The second changes rarely from one timestamp to the next (a
 	 * record's first and last packets, the next record's): a one-entry
-	 * cache (per thread) of "YYYY-MM-DDTHH:MM:SS." saves gmtime_r() and
-	 * printf for the date and the divisions for the time of day
-	 * (docs/performance.md). */
+	 * cache (per thread) of the second saves gmtime_r() and printf for
+	 * the date and the divisions for the time of day
+	 * (docs/performance.md).  The date is kept as text, rewritten only
+	 * when the day changes; the time of day ("THH:MM:SS.") as two words
+	 * made in registers and stored into the line whole.  As text in the
+	 * cache, written a byte or two at a time on each miss (most of
+	 * mixed.pcap's timestamps) and read back at once as 16 bytes, the
+	 * load waited for those stores to reach the cache (a failed store
+	 * forward: 30-49% of ss_time_put's samples on the instruction after
+	 * it, perf annotate).  As words, its samples on the writer thread
+	 * fell by 30% (docs/performance.md, "Writer and findings,
+	 * fourteenth session"). */
 	static __thread gint64 cached_sec = G_MININT64, cached_day = G_MININT64;
-	static __thread char cached[40 + 10];
-	static __thread gsize cached_len, date_len;
+	static __thread char date[40];
+	static __thread gsize date_len;
+	static __thread guint64 tod_lo;   /* "THH:MM:S", little-endian */
+	static __thread guint16 tod_hi;   /* "S." */
 	if (sec != cached_sec) {
 		gint64 days = sec / 86400, rem = sec % 86400;
 		if (rem < 0) {
@@ -292,30 +303,36 @@ char *ss_time_put(char *p, gint64 ns, gboolean nanosecond)
 			days -= 1;
 		}
 		if (days != cached_day) {
-			date_len = date_format(days, cached, 40);
+			date_len = date_format(days, date, sizeof date);
 			cached_day = days;
 		}
-		char *t = cached + date_len;
-		int hour = (int)(rem / 3600), min = (int)(rem / 60 % 60), s = (int)(rem % 60);
-		t[0] = 'T';
-		memcpy(t + 1, ss_digit_pairs + 2 * hour, 2);
-		t[3] = ':';
-		memcpy(t + 4, ss_digit_pairs + 2 * min, 2);
-		t[6] = ':';
-		memcpy(t + 7, ss_digit_pairs + 2 * s, 2);
-		t[9] = '.';
-		cached_len = date_len + 10;
+		guint hour = (guint)(rem / 3600), min = (guint)(rem / 60 % 60), s = (guint)(rem % 60);
+		guint16 hh, mm, ss;
+		memcpy(&hh, ss_digit_pairs + 2 * hour, 2);
+		memcpy(&mm, ss_digit_pairs + 2 * min, 2);
+		memcpy(&ss, ss_digit_pairs + 2 * s, 2);
+		hh = GUINT16_FROM_LE(hh);   /* the first digit in the low byte */
+		mm = GUINT16_FROM_LE(mm);
+		ss = GUINT16_FROM_LE(ss);
+		tod_lo = (guint64)'T' | (guint64)hh << 8 | (guint64)':' << 24 | (guint64)mm << 32 |
+			 (guint64)':' << 48 | (guint64)(ss & 0xFF) << 56;
+		tod_hi = (guint16)((ss >> 8) | '.' << 8);
 		cached_sec = sec;
 	}
-	/* A 4-digit year's 20 bytes as one fixed 24-byte copy (the room is
-	 * SS_TIME_MAXLEN; what follows is written over the 4 extra bytes):
-	 * the call to memcpy of a variable length was a fifth of the line's
-	 * copies on the writer thread (perf, mixed.pcap). */
-	if (cached_len <= 24)
-		memcpy(p, cached, 24);
+	/* A 4-digit year's 10 bytes as one fixed 16-byte copy (the room is
+	 * SS_TIME_MAXLEN; the time of day is written over the 6 extra
+	 * bytes): the call to memcpy of a variable length was a fifth of the
+	 * line's copies on the writer thread (perf, mixed.pcap). */
+	if (date_len <= 16)
+		memcpy(p, date, 16);
 	else
-		memcpy(p, cached, cached_len);
-	p += cached_len;
+		memcpy(p, date, date_len);
+	p += date_len;
+	guint64 lo = GUINT64_TO_LE(tod_lo);
+	guint16 hi = GUINT16_TO_LE(tod_hi);
+	memcpy(p, &lo, 8);
+	memcpy(p + 8, &hi, 2);
+	p += 10;
 	/* The fraction in two halves, whose digits do not wait for each
 	 * other's divisions. */
 	if (nanosecond) {
