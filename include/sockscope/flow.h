@@ -61,14 +61,6 @@ typedef struct {
 
 void ss_flow_hasher_init(ss_flow_hasher *fh, guint64 k0, guint64 k1);
 guint64 ss_flow_hasher_hash(const ss_flow_hasher *fh, const ss_flow_key *key);
-/* The same hash of the key ss_flow_key_make() and ss_flow_key_set_tunnel()
- * would make of these endpoints and tunnel, made without writing the key
- * where it can (an IPv4 key with AES-NI): no 48-byte key stored and loaded
- * back at once, whose loads the store buffer cannot forward (the ninth
- * session's stall). */
-guint64 ss_flow_hasher_hash_ends(const ss_flow_hasher *fh, guint8 family, guint8 proto,
-				 const ss_ip *src, guint16 sport, const ss_ip *dst,
-				 guint16 dport, const ss_tunnel *tunnel);
 
 typedef struct ss_flow_table ss_flow_table;
 
@@ -102,8 +94,6 @@ gboolean ss_flow_table_remove_entry(ss_flow_table *t, gconstpointer entry);
  * (an eviction between the two is fine).  The table keeps and uses the
  * hash's low 32 bits only. */
 guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key);
-/* The table's hasher (fixed when the table is made). */
-const ss_flow_hasher *ss_flow_table_hasher(const ss_flow_table *t);
 gpointer ss_flow_table_lookup_hashed(const ss_flow_table *t, const ss_flow_key *key, guint64 h);
 void ss_flow_table_insert_hashed(ss_flow_table *t, gpointer entry, guint64 h);
 gpointer ss_flow_table_replace_hashed(ss_flow_table *t, gpointer entry, guint64 h);

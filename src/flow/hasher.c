@@ -49,22 +49,14 @@ void ss_flow_hasher_init(ss_flow_hasher *fh, guint64 k0, guint64 k1)
  * (bench/run.sh --collide checks it) -- aHash and the design review's
  * prototype do the same (docs/performance.md).  About 20 instructions
  * against ~110 for SipHash-1-3 of the same 19 bytes. */
-static inline guint64 hash_aes(const ss_flow_hasher *fh, const ss_ip *addr0, const ss_ip *addr1,
-				const guint16 port[2], guint32 vni, guint8 proto, guint8 family,
-				guint8 tunnel)
-{
-	guint32 a0, a1, ports;
-	memcpy(&a0, addr0->bytes, 4);
-	memcpy(&a1, addr1->bytes, 4);
-	memcpy(&ports, port, 4);
-	return ss_hash3(&fh->hk, a0 | (guint64)a1 << 32, ports | (guint64)vni << 32,
-			proto | (guint64)family << 8 | (guint64)tunnel << 16);
-}
-
 static inline guint64 key_hash_aes(const ss_flow_hasher *fh, const ss_flow_key *key)
 {
-	return hash_aes(fh, &key->addr[0], &key->addr[1], key->port, key->vni, key->proto,
-			key->family, key->tunnel);
+	guint32 a0, a1, ports;
+	memcpy(&a0, key->addr[0].bytes, 4);
+	memcpy(&a1, key->addr[1].bytes, 4);
+	memcpy(&ports, key->port, 4);
+	return ss_hash3(&fh->hk, a0 | (guint64)a1 << 32, ports | (guint64)key->vni << 32,
+			key->proto | (guint64)key->family << 8 | (guint64)key->tunnel << 16);
 }
 
 guint64 ss_flow_hasher_hash(const ss_flow_hasher *fh, const ss_flow_key *key)
@@ -72,31 +64,4 @@ guint64 ss_flow_hasher_hash(const ss_flow_hasher *fh, const ss_flow_key *key)
 	if (fh->hk.aes && key->family == SS_FAMILY_IPV4)
 		return key_hash_aes(fh, key);
 	return ss_flow_key_hash(key, fh->k0, fh->k1);
-}
-
-guint64 ss_flow_hasher_hash_ends(const ss_flow_hasher *fh, guint8 family, guint8 proto,
-				 const ss_ip *src, guint16 sport, const ss_ip *dst,
-				 guint16 dport, const ss_tunnel *tunnel)
-{
-	if (fh->hk.aes && family == SS_FAMILY_IPV4) {
-		/* ss_flow_key_make()'s order, the lower (address, port) first,
-		 * from the addresses' 4 bytes (the rest are zero: ss_ip): loads
-		 * of the bytes the decoder stored, which the store buffer can
-		 * forward while those stores wait for the ring's lines (an 8-byte
-		 * load over them waits for them to reach the cache). */
-		guint32 s, d;
-		memcpy(&s, src->bytes, 4);
-		memcpy(&d, dst->bytes, 4);
-		s = GUINT32_FROM_BE(s);
-		d = GUINT32_FROM_BE(d);
-		int src_side = s != d ? s > d : sport > dport;
-		guint16 port[2] = { src_side ? dport : sport, src_side ? sport : dport };
-		/* ss_flow_key_set_tunnel() leaves both 0 when they are */
-		return hash_aes(fh, src_side ? dst : src, src_side ? src : dst, port, tunnel->vni,
-				proto, family, tunnel->type);
-	}
-	ss_flow_key key;
-	ss_flow_key_make(&key, family, proto, src, sport, dst, dport);
-	ss_flow_key_set_tunnel(&key, tunnel);
-	return ss_flow_hasher_hash(fh, &key);
 }

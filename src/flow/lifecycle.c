@@ -664,38 +664,13 @@ static ss_conn *move_for_syn_gaps(ss_lifecycle *lc, ss_conn *c, guint64 h)
 	return n;
 }
 
-static gboolean is_transport(const ss_packet *p)
-{
-	return p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP;
-}
-
-/* A TCP or UDP packet's flow key; returns its source's key side. */
-static int packet_key(const ss_packet *p, ss_flow_key *key)
-{
-	int src_key_side = ss_flow_key_make(key, p->family, p->ip_proto, &p->src, p->sport,
-					    &p->dst, p->dport);
-	ss_flow_key_set_tunnel(key, &p->tunnel);
-	return src_key_side;
-}
-
 static void flow_ref_make(const ss_lifecycle *lc, const ss_packet *p, flow_ref *r)
 {
-	r->src_key_side = packet_key(p, &r->key);
+	r->src_key_side = ss_flow_key_make(&r->key, p->family, p->ip_proto, &p->src, p->sport,
+					   &p->dst, p->dport);
+	ss_flow_key_set_tunnel(&r->key, &p->tunnel);
 	r->hash = ss_flow_table_hash(lc->table, &r->key);
 	r->recent_hash = 0;
-}
-
-void ss_lifecycle_copy_hasher(const ss_lifecycle *lc, ss_flow_hasher *copy)
-{
-	*copy = *ss_flow_table_hasher(lc->table);
-}
-
-guint32 ss_lifecycle_packet_hash(const ss_flow_hasher *fh, const ss_packet *p)
-{
-	if (!is_transport(p))
-		return 0;
-	return (guint32)ss_flow_hasher_hash_ends(fh, p->family, p->ip_proto, &p->src, p->sport,
-						 &p->dst, p->dport, &p->tunnel);
 }
 
 static void track_transport(ss_lifecycle *lc, const ss_packet *p, const flow_ref *ref)
@@ -774,6 +749,11 @@ static void track_icmp_error(ss_lifecycle *lc, const ss_packet *p)
 	}
 	lc->stats.icmp_errors_matched++;
 	ss_conn_icmp_error(c, ss_conn_side(c, src_key_side), p);
+}
+
+static gboolean is_transport(const ss_packet *p)
+{
+	return p->l4 == SS_L4_TCP || p->l4 == SS_L4_UDP;
 }
 
 /* One packet; ref is its flow_ref when it is TCP or UDP. */
@@ -891,25 +871,13 @@ static void track_ahead(ss_lifecycle *lc, const ss_packet *next, flow_ref *next_
 
 void ss_lifecycle_push(ss_lifecycle *lc, const ss_packet *p, guint n)
 {
-	ss_lifecycle_push_hashed(lc, p, NULL, n);
-}
-
-void ss_lifecycle_push_hashed(ss_lifecycle *lc, const ss_packet *p, const guint32 *hash,
-			      guint n)
-{
 	g_return_if_fail(lc->table != NULL && n <= SS_LIFECYCLE_BATCH);
 	guint half = lc->ahead_ref ^ 1u;
 	flow_ref *ref = lc->refs[half];
 	for (guint i = 0; i < n; i++) {
 		if (!is_transport(&p[i]))
 			continue;
-		if (hash) {
-			ref[i].src_key_side = packet_key(&p[i], &ref[i].key);
-			ref[i].hash = hash[i];
-			ref[i].recent_hash = 0;
-		} else {
-			flow_ref_make(lc, &p[i], &ref[i]);
-		}
+		flow_ref_make(lc, &p[i], &ref[i]);
 		ss_flow_table_prefetch_slot(lc->table, ref[i].hash);
 	}
 	track_ahead(lc, p, ref, n);

@@ -107,21 +107,6 @@ void ss_lifecycle_packets(ss_lifecycle *lc, const ss_packet *p, guint n);
  * ss_lifecycle_packet, _advance and _end_all sync first.  Pushes and a
  * sync give exactly what one ss_lifecycle_packet() per packet gives. */
 void ss_lifecycle_push(ss_lifecycle *lc, const ss_packet *p, guint n);
-/* The keyed hash of flow keys the lifecycle's table uses, copied, for
- * ss_lifecycle_packet_hash() on another thread: a copy in that thread's
- * own memory, since the table's lines are written with every new flow. */
-void ss_lifecycle_copy_hasher(const ss_lifecycle *lc, ss_flow_hasher *copy);
-/* The hash of a TCP or UDP packet's flow key that ss_lifecycle_push()
- * would make, under the lifecycle's hasher (ss_lifecycle_copy_hasher);
- * other packets: 0.  Its low 32 bits: all the table keeps and uses of a
- * hash (sockscope/flow.h). */
-guint32 ss_lifecycle_packet_hash(const ss_flow_hasher *fh, const ss_packet *p);
-/* ss_lifecycle_push() with each TCP or UDP packet's hash made beforehand
- * (hash[i] = ss_lifecycle_packet_hash(), e.g. on the thread that decoded
- * the packets); hash[0..n) too stays unchanged until the next push or
- * sync. */
-void ss_lifecycle_push_hashed(ss_lifecycle *lc, const ss_packet *p, const guint32 *hash,
-			      guint n);
 /* Tracks the batch the last push took, if it is not yet. */
 void ss_lifecycle_sync(ss_lifecycle *lc);
 

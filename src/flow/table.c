@@ -65,11 +65,6 @@ guint64 ss_flow_table_hash(const ss_flow_table *t, const ss_flow_key *key)
 	return ss_flow_hasher_hash(&t->hasher, key);
 }
 
-const ss_flow_hasher *ss_flow_table_hasher(const ss_flow_table *t)
-{
-	return &t->hasher;
-}
-
 /* memcmp()'s order of two addresses, then the ports'.  As two big-endian
  * 64-bit words rather than a call to memcmp(): once per packet, and the
  * call and its byte loop were ~20 of the key's ~75 instructions

@@ -14,7 +14,6 @@
 #include "sockscope/roles.h"
 
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- the report pipeline ----
@@ -615,28 +614,15 @@ gboolean ss_analyzer_feed_begin(ss_analyzer *a)
 	if (a->track || !ss_analyzer_threaded(a) || a->finished)
 		return FALSE;
 	ss_pipeline_flush(a);   /* the lifecycle holds no batch of ours now */
-	a->track = ss_track_new(sizeof(ss_fed_batch));
-	if (posix_memalign((void **)&a->fed_hasher, 64, sizeof *a->fed_hasher) != 0)
-		g_error("out of memory: the feeding thread's hasher");
-	ss_lifecycle_copy_hasher(a->flows, a->fed_hasher);
-	a->batch_fill = ((ss_fed_batch *)ss_track_slot(a->track))->packets;
+	a->track = ss_track_new(sizeof a->batch[0]);
+	a->batch_fill = ss_track_slot(a->track);
 	return TRUE;
-}
-
-/* Sends the batch being decoded, with its flows' hashes, to the thread
- * that tracks (the feeding thread's side of ss_lifecycle_push_hashed). */
-static void send_fed(ss_analyzer *a)
-{
-	ss_fed_batch *b = (ss_fed_batch *)a->batch_fill;
-	for (guint i = 0; i < a->batch_len; i++)
-		b->hashes[i] = ss_lifecycle_packet_hash(a->fed_hasher, &b->packets[i]);
-	ss_track_send(a->track, a->batch_len);
 }
 
 void ss_analyzer_feed_end(ss_analyzer *a)
 {
 	if (a->batch_len > 0)
-		send_fed(a);
+		ss_track_send(a->track, a->batch_len);
 	a->batch_fill = a->batch[0];
 	a->batch_len = 0;
 	ss_track_close(a->track);   /* the last touch of the batches here */
@@ -644,15 +630,13 @@ void ss_analyzer_feed_end(ss_analyzer *a)
 
 void ss_analyzer_track_fed(ss_analyzer *a)
 {
-	const ss_fed_batch *b;
+	const ss_packet *p;
 	guint n;
-	while ((b = ss_track_take(a->track, &n)) != NULL)
-		ss_lifecycle_push_hashed(a->flows, b->packets, b->hashes, n);
+	while ((p = ss_track_take(a->track, &n)) != NULL)
+		ss_lifecycle_push(a->flows, p, n);
 	ss_lifecycle_sync(a->flows);   /* it tracks its last batch in the ring */
 	ss_track_free(a->track);
 	a->track = NULL;
-	free(a->fed_hasher);
-	a->fed_hasher = NULL;
 }
 
 /* Hands the batch being decoded to the lifecycle, which tracks the one
@@ -661,8 +645,8 @@ void ss_analyzer_track_fed(ss_analyzer *a)
 static void push_batch(ss_analyzer *a)
 {
 	if (a->track) {
-		send_fed(a);
-		a->batch_fill = ((ss_fed_batch *)ss_track_slot(a->track))->packets;
+		ss_track_send(a->track, a->batch_len);
+		a->batch_fill = ss_track_slot(a->track);
 	} else {
 		ss_lifecycle_push(a->flows, a->batch_fill, a->batch_len);
 		a->batch_fill = a->batch_fill == a->batch[0] ? a->batch[1] : a->batch[0];

@@ -14,21 +14,6 @@
 #include "sockscope/roles.h"
 #include "sockscope/tunnels.h"
 
-/* A slot of the ring a feeding thread fills (ss_analyzer_feed_begin):
- * a batch of decoded packets and their flows' hashes, made on the feeding
- * thread, which has room in the packet phase, so that the tracking one,
- * its critical path, only makes the keys and looks them up
- * (ss_lifecycle_push_hashed).  The hashes (32 bits: all the table uses)
- * are one line a batch from the other core.  3 136 bytes: slots stay
- * line-aligned.  Measured in docs/performance.md ("Packet side,
- * fourteenth session"). */
-typedef struct {
-	ss_packet packets[SS_LIFECYCLE_BATCH];
-	guint32 hashes[SS_LIFECYCLE_BATCH];   /* one line */
-} ss_fed_batch;
-
-G_STATIC_ASSERT(G_STRUCT_OFFSET(ss_fed_batch, packets) == 0 && sizeof(ss_fed_batch) % 64 == 0);
-
 struct ss_analyzer {
 	ss_analyzer_config cfg;
 	/* The packet thread's: records in progress, timeouts, eviction. */
@@ -82,9 +67,6 @@ struct ss_analyzer {
 	 * slots (batch_fill, batch_len and the packets' counters are its own
 	 * then), and this thread takes the batches to the lifecycle. */
 	ss_track *track;
-	/* The lifecycle's hasher, copied for the feeding thread into lines of
-	 * its own (the table's are written by the tracking thread). */
-	ss_flow_hasher *fed_hasher;
 	ss_stage *report;          /* the report pipeline, when there is one */
 	ss_stage *writer;          /* its second stage, driven by the report thread */
 };

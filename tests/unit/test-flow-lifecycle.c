@@ -545,14 +545,8 @@ static void test_batches_same_as_single(void **state)
 	g_rand_free(rng);
 	/* ss_lifecycle_packets, then pushes tracked one batch behind: synced
 	 * at the end only (end_all), and synced every 7th batch, with a
-	 * single packet between now and then; then pushes with the hashes
-	 * made beforehand (a feeding thread's, ss_lifecycle_packet_hash),
-	 * with the same single packets, which hash on their own: a hash
-	 * made beforehand that differs from the lifecycle's own would miss
-	 * the flows those packets made, and the reverse. */
-	guint32 *hash = g_new0(guint32, N);
-	ss_flow_hasher fh;
-	for (int how = 0; how < 4; how++) {
+	 * single packet between now and then. */
+	for (int how = 0; how < 3; how++) {
 		for (int streaming = 0; streaming < 2; streaming++) {
 			for (guint size = 1; size <= SS_LIFECYCLE_BATCH; size++) {
 				recorder one, many;
@@ -565,22 +559,8 @@ static void test_batches_same_as_single(void **state)
 				int batch = 0;
 				for (int i = 0; i < N; i += (int)size, batch++) {
 					guint n = MIN(size, (guint)(N - i));
-					if (how == 3) {
-						ss_lifecycle_copy_hasher(many.lc, &fh);
-						for (guint k = 0; k < n; k++)
-							hash[i + (int)k] = ss_lifecycle_packet_hash(
-								&fh, &pk[i + (int)k]);
-					}
 					if (how == 0) {
 						ss_lifecycle_packets(many.lc, &pk[i], n);
-					} else if (how == 3 && batch % 7 == 3) {
-						ss_lifecycle_sync(many.lc);
-						ss_lifecycle_packet(many.lc, &pk[i]);
-						if (n > 1)
-							ss_lifecycle_push_hashed(many.lc, &pk[i + 1],
-										 &hash[i + 1], n - 1);
-					} else if (how == 3) {
-						ss_lifecycle_push_hashed(many.lc, &pk[i], &hash[i], n);
 					} else if (how == 2 && batch % 7 == 3) {
 						ss_lifecycle_sync(many.lc);
 						ss_lifecycle_packet(many.lc, &pk[i]);
@@ -599,7 +579,6 @@ static void test_batches_same_as_single(void **state)
 			}
 		}
 	}
-	g_free(hash);
 	g_free(pk);
 }
 

@@ -112,55 +112,6 @@ static void test_hash_depends_on_seed(void **state)
  * what should be there: exercises growth (past 2 MiB of slots, where the
  * array is asked for a huge page: table.c's slots_new) and backward-shift
  * deletion. */
-/* ss_flow_hasher_hash_ends() (a feeding thread's hash, made without a
- * key) is the hash of the key ss_flow_key_make() and
- * ss_flow_key_set_tunnel() make, for either direction: IPv4 (the AES path
- * where the CPU has it) and IPv6, equal addresses ordered by port, equal
- * ends, tunnels with and without an id, under SipHash too. */
-static void test_hash_ends_is_key_hash(void **state)
-{
-	(void)state;
-	GRand *rng = g_rand_new_with_seed(14);
-	for (int aes = 0; aes < 2; aes++) {
-		ss_flow_hasher fh;
-		ss_flow_hasher_init(&fh, 0x1234, 0x5678);
-		if (!aes)
-			fh.hk.aes = FALSE;
-		for (int i = 0; i < 20000; i++) {
-			guint8 family = g_rand_int_range(rng, 0, 4) ? SS_FAMILY_IPV4 : SS_FAMILY_IPV6;
-			ss_ip a, b;
-			memset(&a, 0, sizeof a);
-			memset(&b, 0, sizeof b);
-			gsize len = family == SS_FAMILY_IPV4 ? 4 : 16;
-			/* few distinct values, so that equal addresses and ports come up */
-			for (gsize k = 0; k < len; k++) {
-				a.bytes[k] = (guint8)g_rand_int_range(rng, 0, 3);
-				b.bytes[k] = g_rand_int_range(rng, 0, 4) ? a.bytes[k]
-									 : (guint8)g_rand_int_range(rng, 0, 3);
-			}
-			guint16 ap = (guint16)g_rand_int_range(rng, 0, 3) * 30000,
-				bp = (guint16)g_rand_int_range(rng, 0, 3) * 30000;
-			guint8 proto = g_rand_boolean(rng) ? IPPROTO_TCP : IPPROTO_UDP;
-			ss_tunnel t;
-			memset(&t, 0, sizeof t);
-			int tun = g_rand_int_range(rng, 0, 3);
-			if (tun > 0) {
-				t.type = SS_TUNNEL_VXLAN;
-				t.vni = tun == 2 ? g_rand_int(rng) : 0;
-			}
-			ss_flow_key key;
-			ss_flow_key_make(&key, family, proto, &a, ap, &b, bp);
-			ss_flow_key_set_tunnel(&key, &t);
-			guint64 want = ss_flow_hasher_hash(&fh, &key);
-			assert_true(ss_flow_hasher_hash_ends(&fh, family, proto, &a, ap, &b, bp, &t) ==
-				    want);
-			assert_true(ss_flow_hasher_hash_ends(&fh, family, proto, &b, bp, &a, ap, &t) ==
-				    want);
-		}
-	}
-	g_rand_free(rng);
-}
-
 static void test_insert_lookup_remove(void **state)
 {
 	(void)state;
@@ -592,7 +543,6 @@ int main(void)
 		cmocka_unit_test(test_key_is_direction_independent),
 		cmocka_unit_test(test_key_every_byte),
 		cmocka_unit_test(test_hash_depends_on_seed),
-		cmocka_unit_test(test_hash_ends_is_key_hash),
 		cmocka_unit_test(test_insert_lookup_remove),
 		cmocka_unit_test(test_hashed_lookup_insert),
 		cmocka_unit_test(test_tunnel_separates_tenants),
