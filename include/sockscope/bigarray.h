@@ -57,7 +57,8 @@ void ss_big_advise_huge(void *p, gsize len);
 /* A copy of an array of `bytes`. */
 void *ss_big_dup(const void *p, gsize bytes);
 /* Frees an array; a mapped one is kept for reuse instead once a chunk was
- * recycled (the capture's end has begun), while the pool has room. */
+ * recycled (on the bench captures, the capture's end: see bigarray.c's
+ * pool), while the pool has room. */
 void ss_big_free(void *p, gsize bytes);
 
 /* The most resident memory kept for reuse at once. */

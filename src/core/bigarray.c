@@ -86,10 +86,13 @@ static struct {
 	region r[POOL_REGIONS];
 	guint n;
 	gsize bytes;
-	/* POOL_WAITING until the first chunk is recycled (the capture's end
-	 * has begun): arrays freed before it go back to the kernel as before
-	 * (a table's growth frees its old slots while the records still grow:
-	 * pooled, they would add to the peak).  POOL_CLOSED after
+	/* POOL_WAITING until the first chunk is recycled, which is the
+	 * capture's end where records retire only then (mixed.pcap) and, by
+	 * strace, on many-s.pcap too (no chunk empties mid-capture there); a
+	 * capture whose chunks empty sooner opens it sooner, still within
+	 * SS_BIG_POOL_BYTES.  Arrays freed before it go back to the kernel
+	 * as before (a table's growth frees its old slots while the records
+	 * still grow: pooled, they would add to the peak).  POOL_CLOSED after
 	 * ss_big_pool_close(): nothing is kept any more. */
 	enum { POOL_WAITING, POOL_OPEN, POOL_CLOSED } state;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
