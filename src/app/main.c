@@ -7,13 +7,13 @@
 #include "run.h"
 
 #include "sockscope/format.h"
+#include "sockscope/heap.h"
 #include "sockscope/signals.h"
 #include "sockscope/source.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -557,25 +557,12 @@ static void on_fatal_message(const gchar *domain, GLogLevelFlags level,
 	_exit(SS_EXIT_RESOURCES);
 }
 
-/* Under an address-space limit (`ulimit -v`, RLIMIT_AS), every thread's
- * own malloc arena reserves 64 MiB of it (glibc's HEAP_MAX_SIZE), memory it
- * mostly never uses: with the six threads of a streamed run, mixed.pcap
- * (101 MiB at its peak) stopped out of memory under `ulimit -v 350000`
- * and passed at 300000 (the reservations fell where they fit or not).
- * One arena for all threads: it passes from 200000 up.  Without a limit
- * nothing changes (per-thread arenas are faster when threads allocate at
- * once). */
-static void fit_address_space_limit(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		mallopt(M_ARENA_MAX, 1);
-}
-
 int main(int argc, char **argv)
 {
 	unsigned closed_fds = reserve_std_fds();
-	fit_address_space_limit();
+	/* Before any thread and any large allocation: one malloc arena, its
+	 * heap on huge pages (core/heap.c; one arena alone under ulimit -v). */
+	ss_heap_prepare();
 	/* Every domain: glib's own ("GLib") and sockscope's. */
 	g_log_set_default_handler(on_fatal_message, NULL);
 	/* A reader of standard output that goes away is EPIPE, handled where

@@ -106,20 +106,23 @@ void ss_stream_sink_write(const ss_conn *c, gpointer data)
 		ss_ipfix_exporter_add(sink->ipfix, c);
 }
 
-/* glibc (2.36 here) grows a thread's malloc arena, any but the main one,
- * one mprotect(2) per page it is asked for: it adds no top pad there.  On
- * mixed.pcap the slow-handshake findings (~19 MB) made ~4 900 such calls
- * and the other findings ~1 300 (strace -f), each before the page's fault.
- * Asking for the room first, in blocks below the mmap threshold (so they
- * come from the arena's heap) freed at once and in order (so they merge
- * into one top chunk), grows the heap's protected part in one call a
- * block; glibc then trims the top (MADV_DONTNEED) but keeps its
- * protection: 377 and 152 calls.  The room is 3 KB a group (about what a
- * slow one's finding took on mixed.pcap; with 1 KB the other findings
- * still made ~1 300), at most 32 MB.  The pages' faults stay: perf samples
- * of the slow thread, 6 alternating runs at load 8-9, median 280 -> 246;
- * of the findings thread 362 -> 358 (docs/performance.md, "The
- * capture-end drain and tail, ninth session"). */
+/* Written when each thread had a malloc arena of its own: glibc (2.36
+ * here) grows a thread's arena, any but the main one, one mprotect(2) per
+ * page it is asked for: it adds no top pad there.  On mixed.pcap the
+ * slow-handshake findings (~19 MB) made ~4 900 such calls and the other
+ * findings ~1 300 (strace -f), each before the page's fault.  Asking for
+ * the room first, in blocks below the mmap threshold (so they come from
+ * the arena's heap) freed at once and in order (so they merge into one
+ * top chunk), grew the heap's protected part in one call a block: 377 and
+ * 152 calls; the room is 3 KB a group, at most 32 MB (docs/performance.md,
+ * "The capture-end drain and tail, ninth session").
+ * Now every thread shares the main arena, reserved ahead on huge pages
+ * (core/heap.c), and no mprotect is left to save; what the blocks still do
+ * is write a chunk header every 96 KiB of the heap's top, faulting in its
+ * huge pages before the findings fill them.  Kept on a measurement, not a
+ * mechanism: mixed.pcap, 21 alternating runs each, 22:25 UTC, load < 1,
+ * median 364 ms wall and 570 ms CPU without it, 354 and 550 with it
+ * (docs/performance.md, "One heap on huge pages"). */
 #define ARENA_RESERVE_BLOCK (96 * 1024)
 #define ARENA_RESERVE_GROUP 3072
 #define ARENA_RESERVE_MAX (32u << 20)
