@@ -13,8 +13,9 @@
 #include <valgrind/valgrind.h>
 #endif
 
-/* AddressSanitizer brings its own allocator: mallopt() and the brk heap
- * are not where its blocks come from. */
+/* The sanitizers (and valgrind, seen at run time) bring their own
+ * allocators: mallopt() and the brk heap are not where their blocks come
+ * from. */
 #if defined(__SANITIZE_ADDRESS__)
 #define HEAP_FOREIGN 1
 #elif defined(__has_feature)
@@ -48,7 +49,9 @@
  * flow/slab.c). */
 #define HEAP_MMAP_THRESHOLD (32 << 20)
 
-/* glibc's default M_TOP_PAD, restored when the heap cannot grow by brk. */
+/* glibc's default M_TOP_PAD, restored when the heap cannot grow by brk
+ * (the mmap threshold stays at 32 MiB then, glibc's own dynamic
+ * maximum). */
 #define GLIBC_TOP_PAD (128 << 10)
 
 static gboolean prepared;
@@ -122,9 +125,8 @@ ss_heap_mode ss_heap_prepare(void)
 	prepared_mode = SS_HEAP_DEFAULT;
 	if (foreign_allocator())
 		return prepared_mode;
-	/* One arena for every thread: a block freed by one thread is reused
-	 * by the next (the writer frees what the findings threads then
-	 * allocate), and no thread grows a heap of its own page by page.
+	/* One arena for every thread: a block freed by one thread can serve
+	 * another, and no thread grows a heap of its own page by page.
 	 * glibc's per-thread caches (tcache) still serve most small blocks
 	 * without the arena's lock.  Measured on mixed.pcap with the pad
 	 * below: docs/performance.md, "One heap on huge pages". */
