@@ -9,16 +9,16 @@
  * zeroing of a fresh page are slow (docs/performance.md, "Fresh memory").
  * Here every thread shares the main arena, whose heap is reserved ahead
  * and asks for transparent huge pages: one fault per 2 MiB, and a block
- * one thread frees serves the next. */
+ * one thread frees can serve another. */
 #ifndef SOCKSCOPE_HEAP_H
 #define SOCKSCOPE_HEAP_H
 
 #include <glib.h>
 #include <stdint.h>
 
-/* How the heap was set up, for tests and --debug output. */
+/* How the heap was set up (for tests). */
 typedef enum {
-	SS_HEAP_DEFAULT,      /* left alone: another allocator (AddressSanitizer,
+	SS_HEAP_DEFAULT,      /* left alone: another allocator (a sanitizer,
 			       * valgrind), or mallopt() refused */
 	SS_HEAP_ONE_ARENA,    /* one arena, 4 KiB pages: under an address-space
 			       * limit (ulimit -v), or the heap could not grow */
