@@ -60,6 +60,11 @@ typedef struct {
 	 * caller read what the sink wrote.  (sockscope's live views keep one
 	 * thread: they read the sink's state between snapshots.) */
 	gboolean report_thread;
+	/* The capture files' total size in bytes, 0 when not known (standard
+	 * input, a live capture).  Sizing only: a large capture's flow records
+	 * start on huge pages made ahead (src/pipeline/analyzer.c); the
+	 * output does not depend on it. */
+	guint64 input_bytes;
 	/* Tunnel ports and nesting depth for decapsulation (NULL: the
 	 * built-in defaults); the caller keeps it alive. */
 	const ss_decode_config *decode;

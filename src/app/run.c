@@ -220,6 +220,20 @@ static void run_live(run_ctx *ctx, ss_analyzer *analyzer)
 	ss_live_view_free(vctx.view);
 }
 
+/* The files' total size, 0 when one is not a regular file (standard
+ * input): the progress bar's 100% and the analyzer's sizing hint. */
+static guint64 input_bytes(const run_ctx *ctx)
+{
+	guint64 total = 0;
+	for (guint i = 0; i < ctx->n_sources; i++) {
+		gint64 size = ss_file_source_size(ctx->sources[i]);
+		if (size < 0)
+			return 0;
+		total += (guint64)size;
+	}
+	return total;
+}
+
 /* Several files are one capture, merged by packet time; -c counts merged
  * packets.  A damaged file has added its warning already. */
 static void run_files(run_ctx *ctx, ss_analyzer *analyzer)
@@ -227,16 +241,8 @@ static void run_files(run_ctx *ctx, ss_analyzer *analyzer)
 	const ss_app_config *cfg = ctx->cfg;
 	ss_progress *progress = NULL;
 	if (want_progress(cfg, ctx->out.f)) {
-		guint64 total = 0;
-		for (guint i = 0; i < ctx->n_sources; i++) {
-			gint64 size = ss_file_source_size(ctx->sources[i]);
-			if (size < 0) {
-				total = 0;   /* standard input: no percentage */
-				break;
-			}
-			total += (guint64)size;
-		}
-		progress = ss_progress_new(stderr, total, terminal_width(stderr));
+		/* 0 (standard input): no percentage */
+		progress = ss_progress_new(stderr, input_bytes(ctx), terminal_width(stderr));
 	}
 	guint64 budget = cfg->count;
 	GError *error = NULL;
@@ -292,6 +298,7 @@ static ss_report *analyze(run_ctx *ctx)
 		if (acfg.report_thread)   /* the writer's fresh pages zeroed beside it */
 			ss_findings_acc_fault_ahead(ctx->sink.findings);
 	}
+	acfg.input_bytes = input_bytes(ctx);
 	ss_analyzer *analyzer = ss_analyzer_new(&acfg);
 	if (live)
 		run_live(ctx, analyzer);

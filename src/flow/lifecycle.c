@@ -191,7 +191,7 @@ ss_lifecycle *ss_lifecycle_new(const ss_lifecycle_config *cfg, const ss_lifecycl
 	ss_ring_index_init(&lc->recent, tombstone_key_at, lc, k0 ^ 0x5bd1e995u, k1);
 	lc->now_ns = SS_NO_TIME;
 	lc->expire_at = G_MAXINT64;
-	lc->slab = ss_conn_slab_new(cfg->slab && cfg->slab_prefault);
+	lc->slab = ss_conn_slab_new(cfg->slab && cfg->slab_prefault, cfg->slab_large);
 	lc->ref_base = ss_conn_slab_base(lc->slab);
 	return lc;
 }

@@ -72,6 +72,8 @@ typedef struct {
 	/* With slab: its next chunk is faulted in by a helper thread ahead of
 	 * need (flow/slab.h), for runs that have a core to spare. */
 	gboolean slab_prefault;
+	/* With slab: the capture is known to be large (flow/slab.h). */
+	gboolean slab_large;
 } ss_lifecycle_config;
 
 /* What the lifecycle counts (the summary's fields of the same names). */

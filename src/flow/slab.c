@@ -130,9 +130,12 @@ struct ss_conn_slab {
 	ss_conn *shared;
 	/* 1 for the owner until it closes, plus one per chunk. */
 	gint ref;
-	/* ss_conn_slab_new(TRUE): huge chunks are made ahead by a helper
-	 * (`ahead`, started with the second chunk), not at first touch. */
+	/* ss_conn_slab_new(TRUE, ...): huge chunks are made ahead by a helper
+	 * (`ahead`, started with the second chunk, or at once when `large`),
+	 * not at first touch. */
 	gboolean prefault;
+	/* ss_conn_slab_new(..., TRUE): first chunks are huge too (chunk_map) */
+	gboolean large;
 	struct ahead *ahead;
 	ss_conn_slab_stats stats;
 };
@@ -190,9 +193,14 @@ static void range_reserve(ss_conn_slab *s)
  * walk that is costly in a VM, and a chunk's first touches 512 page
  * faults: with huge pages the packet thread's time on mixed.pcap fell by
  * a fifth or more (docs/performance.md, "Packet side, fifth session").
- * Only from the second chunk of a record length on: a capture with fewer
+ * Only from the second chunk of a record length on, unless the capture is
+ * known to be large (ss_conn_slab_new's `large`): a capture with fewer
  * records in progress than one chunk holds keeps paying only for the
- * pages it touches. */
+ * pages it touches.  A first chunk on small pages is ~500 faults of 4 KiB
+ * on the packet thread for each record length a large capture fills
+ * (~1 400 of mixed.pcap's ~2 200 minor faults); as a huge page made ahead
+ * it is none (docs/performance.md, "Large captures' first chunks,
+ * sixteenth session"). */
 static chunk *chunk_map(ss_conn_slab *s, gboolean huge)
 {
 	gsize i = __atomic_fetch_add(&s->cut, 1, __ATOMIC_RELAXED);
@@ -295,17 +303,23 @@ static gpointer ahead_main(gpointer data)
 	return NULL;
 }
 
+static void ahead_start(ss_conn_slab *s)
+{
+	struct ahead *a = s->ahead = g_new0(struct ahead, 1);
+	a->slab = s;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	a->thread = g_thread_new("sockscope-slab", ahead_main, a);
+}
+
 /* Owner: the chunk made ahead, or NULL (none ready yet: the first call
- * starts the helper).  Taking one sets the helper to the next. */
+ * starts the helper, unless it runs already).  Taking one sets the helper
+ * to the next. */
 static chunk *ahead_take(ss_conn_slab *s)
 {
 	struct ahead *a = s->ahead;
 	if (!a) {
-		a = s->ahead = g_new0(struct ahead, 1);
-		a->slab = s;
-		pthread_mutex_init(&a->lock, NULL);
-		pthread_cond_init(&a->cond, NULL);
-		a->thread = g_thread_new("sockscope-slab", ahead_main, a);
+		ahead_start(s);
 		return NULL;
 	}
 	pthread_mutex_lock(&a->lock);
@@ -364,15 +378,20 @@ static void count_out_list(ss_conn *c)
 	}
 }
 
-ss_conn_slab *ss_conn_slab_new(gboolean prefault)
+ss_conn_slab *ss_conn_slab_new(gboolean prefault, gboolean large)
 {
 	ss_conn_slab *s = g_new0(ss_conn_slab, 1);
 	s->ref = 1;
 	s->prefault = prefault;
+	s->large = large;
 	s->chains = g_ptr_array_new();
 	for (guint k = 0; k < SS_CONN_TAIL_COUNT; k++)
 		s->per_chunk[k] = records_per_chunk(k);
 	range_reserve(s);
+	/* The first chunks are made while the capture is opened and its first
+	 * packets read. */
+	if (large && prefault)
+		ahead_start(s);
 	return s;
 }
 
@@ -481,8 +500,9 @@ ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail)
 		if (s->nidle[k] > idle_surplus(s, k))
 			return idle_take(s, k);
 	if (!s->cur[tail] || s->used[tail] == s->per_chunk[tail]) {
-		/* A length's first chunk stays on small pages (chunk_map). */
-		gboolean huge = s->cur[tail] != NULL;
+		/* A length's first chunk stays on small pages unless the
+		 * capture is large (chunk_map). */
+		gboolean huge = s->cur[tail] != NULL || s->large;
 		chunk *k = huge && s->prefault ? ahead_take(s) : NULL;
 		if (k)
 			s->stats.chunks_ahead++;

@@ -26,8 +26,13 @@ typedef struct ss_conn_slab ss_conn_slab;
 
 /* `prefault`: a helper thread maps and faults in the next chunk before
  * the owner needs it (slab.c, struct ahead), so the kernel's zeroing of
- * fresh pages runs off the owner's thread; for threaded runs. */
-ss_conn_slab *ss_conn_slab_new(gboolean prefault);
+ * fresh pages runs off the owner's thread; for threaded runs.
+ * `large`: the capture is known to be large (its files' size), so each
+ * record length's first chunk is a huge page too, and with `prefault` the
+ * helper starts at once and makes the first chunks as well.  Otherwise a
+ * length's first chunk stays on small pages, so that a small capture pays
+ * only for the records it has. */
+ss_conn_slab *ss_conn_slab_new(gboolean prefault, gboolean large);
 /* Owner thread: a record's memory (uninitialized), at least
  * ss_conn_size(tail) bytes long (a record that keeps that tail). */
 ss_conn *ss_conn_slab_alloc(ss_conn_slab *s, guint tail);

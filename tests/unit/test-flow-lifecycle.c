@@ -837,7 +837,7 @@ static void test_slab_records_named_in_32_bits(void **state)
 {
 	(void)state;
 	GPtrArray *recs = g_ptr_array_new();
-	ss_conn_slab *s = ss_conn_slab_new(TRUE);
+	ss_conn_slab *s = ss_conn_slab_new(TRUE, FALSE);
 	const char *base = ss_conn_slab_base(s);
 	for (guint tail = 0; tail < SS_CONN_TAIL_COUNT; tail++)
 		for (guint i = 0; i < 3000; i++)
@@ -894,7 +894,7 @@ static void test_slab_range_under_address_limit(void **state)
 		skip();
 	struct rlimit low = { .rlim_cur = limit, .rlim_max = old.rlim_max };
 	assert_int_equal(setrlimit(RLIMIT_AS, &low), 0);
-	ss_conn_slab *s = ss_conn_slab_new(FALSE);
+	ss_conn_slab *s = ss_conn_slab_new(FALSE, FALSE);
 	guint64 taken = vm_size() - before;
 	ss_conn *c = ss_conn_slab_alloc(s, 0);   /* the range holds records */
 	assert_non_null(c);
@@ -914,7 +914,7 @@ static void test_slab_range_under_address_limit(void **state)
 static void test_slab_spares_by_length(void **state)
 {
 	(void)state;
-	ss_conn_slab *s = ss_conn_slab_new(FALSE);
+	ss_conn_slab *s = ss_conn_slab_new(FALSE, FALSE);
 	GPtrArray *out = g_ptr_array_new();   /* handed out, to release at the end */
 	GPtrArray *tcp = g_ptr_array_new();
 	GHashTable *was_tcp = g_hash_table_new(NULL, NULL);
@@ -1217,15 +1217,47 @@ static void test_tcp_record_syn_state(void **state)
 	g_free(c);
 }
 
-static void test_slab_prefault(void **state)
+/* A slab made without prefault (`large` or not) starts no helper: every
+ * chunk is the owner's. */
+static void assert_no_helper(gboolean large)
 {
-	(void)state;
-	/* Room for every record, touched now: no fault of the array's own
-	 * while the faults are counted. */
+	GPtrArray *recs = g_ptr_array_new();
+	ss_conn_slab *s = ss_conn_slab_new(FALSE, large);
+	alloc_until(s, 4, FALSE, recs);
+	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 0);
+	ss_conn_slab_close(s);
+	release_all(recs);
+	g_ptr_array_unref(recs);
+}
+
+/* Room for 20 000 records, touched now: no fault of the array's own
+ * while a test counts faults. */
+static GPtrArray *recs_touched(void)
+{
 	GPtrArray *recs = g_ptr_array_new();
 	g_ptr_array_set_size(recs, 20000);
 	g_ptr_array_set_size(recs, 0);
-	ss_conn_slab *s = ss_conn_slab_new(TRUE);
+	return recs;
+}
+
+/* `faults` page faults were counted where none should be. */
+static void assert_no_faults(glong faults)
+{
+#ifndef SANITIZED
+	/* Under AddressSanitizer the slab's chunks are malloc'd, and under
+	 * either sanitizer its shadow memory faults: the count means nothing
+	 * there. */
+	assert_int_equal(faults, 0);
+#else
+	(void)faults;
+#endif
+}
+
+static void test_slab_prefault(void **state)
+{
+	(void)state;
+	GPtrArray *recs = recs_touched();
+	ss_conn_slab *s = ss_conn_slab_new(TRUE, FALSE);
 	alloc_until(s, 2, TRUE, recs);   /* the helper starts here */
 	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 0);
 	ss_conn_slab_wait_ahead(s);
@@ -1237,14 +1269,7 @@ static void test_slab_prefault(void **state)
 	alloc_until(s, 4, TRUE, recs);
 	faults = thread_minor_faults() - faults;
 	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 2);
-#ifndef SANITIZED
-	/* Under AddressSanitizer the slab's chunks are malloc'd, and under
-	 * either sanitizer its shadow memory faults: the count means nothing
-	 * there. */
-	assert_int_equal(faults, 0);
-#else
-	(void)faults;
-#endif
+	assert_no_faults(faults);
 	ss_conn_slab_wait_ahead(s);   /* a fifth chunk ready, never used */
 	ss_conn_slab_close(s);
 	GThread *t = g_thread_new("release", release_all, recs);
@@ -1252,13 +1277,31 @@ static void test_slab_prefault(void **state)
 	g_ptr_array_unref(recs);
 
 	/* Without prefault, no helper: every chunk is the owner's. */
-	recs = g_ptr_array_new();
-	s = ss_conn_slab_new(FALSE);
-	alloc_until(s, 4, FALSE, recs);
-	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 0);
+	assert_no_helper(FALSE);
+}
+
+/* A capture known to be large (ss_conn_slab_new's `large`): the helper
+ * starts with the slab, and even each record length's first chunk is one
+ * it made ahead, so the owner fills it without a page fault.  Without
+ * prefault there is no helper, large or not. */
+static void test_slab_large_first_chunks(void **state)
+{
+	(void)state;
+	GPtrArray *recs = recs_touched();
+	ss_conn_slab *s = ss_conn_slab_new(TRUE, TRUE);
+	ss_conn_slab_wait_ahead(s);   /* ready before the first record */
+	glong faults = thread_minor_faults();
+	ss_conn *first = alloc_until(s, 1, TRUE, recs);
+	memset(first, 0x5a, ss_conn_size(SS_CONN_TAIL_TCP));
+	alloc_until(s, 2, TRUE, recs);   /* the first chunk filled, a second opened */
+	faults = thread_minor_faults() - faults;
+	assert_int_equal(ss_conn_slab_get_stats(s)->chunks, 2);
+	assert_int_equal(ss_conn_slab_get_stats(s)->chunks_ahead, 2);
+	assert_no_faults(faults);
 	ss_conn_slab_close(s);
 	release_all(recs);
 	g_ptr_array_unref(recs);
+	assert_no_helper(TRUE);
 }
 
 int main(void)
@@ -1278,6 +1321,7 @@ int main(void)
 		cmocka_unit_test(test_slab_same_as_malloc),
 		cmocka_unit_test(test_syn_gaps_move),
 		cmocka_unit_test(test_slab_prefault),
+		cmocka_unit_test(test_slab_large_first_chunks),
 		cmocka_unit_test(test_slab_records_named_in_32_bits),
 		cmocka_unit_test(test_slab_range_under_address_limit),
 		cmocka_unit_test(test_slab_spares_by_length),
