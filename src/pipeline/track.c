@@ -5,6 +5,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 /* The consumer, asleep with nothing to take, is woken once this many
  * batches wait (or when the producer closes the ring). */
@@ -58,6 +61,9 @@ struct ss_track {
 	 * other), and signals under the lock, which the sleeper holds from
 	 * its look to its wait: no wake-up is lost.  Neither side takes the
 	 * lock when the other is awake. */
+	/* Set at the start: the producer prefetches with PREFETCHW
+	 * (prefetch_for_write) */
+	gboolean prefetchw;
 	pthread_mutex_t lock __attribute__((aligned(LINE)));
 	pthread_cond_t producer_cond, consumer_cond;
 	guint64 producer_wants;    /* 0, or the `done` the producer sleeps for */
@@ -75,6 +81,35 @@ static void store(guint64 *v, guint64 x)
 	__atomic_store_n(v, x, __ATOMIC_SEQ_CST);
 }
 
+/* Whether the CPU has PREFETCHW (CPUID 0x80000001, ECX bit 8: every
+ * AMD64 processor, Intel's since Broadwell).  GCC and clang turn
+ * __builtin_prefetch(p, 1) into it only when told the target has it
+ * (-mprfchw, which x86-64's baseline lacks); otherwise into PREFETCHT0, a
+ * read prefetch. */
+static gboolean cpu_has_prefetchw(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned eax, ebx, ecx, edx;
+	return __get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) && (ecx >> 8 & 1);
+#else
+	return FALSE;
+#endif
+}
+
+/* Asks for the line holding p in the state a write needs: owned by this
+ * core, the other cores' copies dropped (see ss_track_slot).  A hint:
+ * nothing is read or written. */
+static inline void prefetch_for_write(const ss_track *t, const guint8 *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (t->prefetchw) {
+		__asm__("prefetchw %0" : : "m"(*p));
+		return;
+	}
+#endif
+	__builtin_prefetch(p, 1);
+}
+
 ss_track *ss_track_new(gsize slot_size)
 {
 	ss_track *t;
@@ -82,6 +117,7 @@ ss_track *ss_track_new(gsize slot_size)
 		g_error("out of memory: the tracking ring");
 	memset(t, 0, sizeof *t);
 	t->slot_size = slot_size;
+	t->prefetchw = cpu_has_prefetchw();
 	/* Line-aligned: a 192-byte packet (sockscope/packet.h) then costs the
 	 * consumer the two lines tracking reads, where an 8-byte aligned one
 	 * often costs three. */
@@ -138,6 +174,23 @@ void *ss_track_slot(ss_track *t)
 			pthread_mutex_unlock(&t->lock);
 			t->done_seen = load(&t->done);
 		}
+	}
+	/* The slot after this one, for writing, while this one is filled.
+	 * Its lines were last read by the consumer's core, so each of the
+	 * feeding thread's stores into it (the decoder's ~190 bytes a packet)
+	 * waited for the line to be taken from that core, and the store
+	 * buffer filled: on mixed.pcap the decoder's samples sat on stores
+	 * behind them.  A read prefetch brings a line shared, and the store
+	 * still waits.  With PREFETCHW a batch ahead, the feeding thread's
+	 * samples fell by a quarter to a third (docs/performance.md, "The
+	 * ring's slots prefetched for writing, sixteenth session").  Only a
+	 * slot the consumer is known to be done with: one it still reads (a
+	 * full ring) would be taken from under it, and it would miss on every
+	 * line of its batch. */
+	if (t->sent + 1 < t->done_seen + SS_TRACK_SLOTS) {
+		const guint8 *next = t->slots + ((t->sent + 1) % SS_TRACK_SLOTS) * t->slot_size;
+		for (gsize off = 0; off < t->slot_size; off += LINE)
+			prefetch_for_write(t, next + off);
 	}
 	return t->slots + (t->sent % SS_TRACK_SLOTS) * t->slot_size;
 }
