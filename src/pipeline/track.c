@@ -47,6 +47,7 @@ struct ss_track {
 	guint8 *slots;
 	guint *lens;               /* of each slot's batch */
 	gsize slot_size;
+	gboolean prefetchw;        /* the CPU has PREFETCHW (prefetch_for_write) */
 	/* Written by the producer (a line of its own, so that the consumer's
 	 * reads of the fields above do not miss each time it writes). */
 	guint64 sent __attribute__((aligned(LINE)));   /* batches sent */
@@ -61,9 +62,6 @@ struct ss_track {
 	 * other), and signals under the lock, which the sleeper holds from
 	 * its look to its wait: no wake-up is lost.  Neither side takes the
 	 * lock when the other is awake. */
-	/* Set at the start: the producer prefetches with PREFETCHW
-	 * (prefetch_for_write) */
-	gboolean prefetchw;
 	pthread_mutex_t lock __attribute__((aligned(LINE)));
 	pthread_cond_t producer_cond, consumer_cond;
 	guint64 producer_wants;    /* 0, or the `done` the producer sleeps for */
