@@ -83,7 +83,8 @@ static void store(guint64 *v, guint64 x)
  * AMD64 processor, Intel's since Broadwell).  GCC and clang turn
  * __builtin_prefetch(p, 1) into it only when told the target has it
  * (-mprfchw, which x86-64's baseline lacks); otherwise into PREFETCHT0, a
- * read prefetch. */
+ * read prefetch.  CPUID itself, not __builtin_cpu_supports() as core/hash.c
+ * asks for AES: Debian 12's clang rejects "prfchw" there. */
 static gboolean cpu_has_prefetchw(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
